@@ -1,0 +1,71 @@
+# The README's two commands are `make demo` and `make test`; each bootstraps from nothing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# PostgreSQL server for the second test pass (each run creates and drops its own database there).
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: demo test setup browser lint typecheck test-sqlite test-postgres migration docs clean
+
+## demo: set everything up and run the demo monitoring cycle on the sandbox storefronts
+demo: setup
+	$(BIN)/pricewarden demo
+
+## test: set everything up; lint, type-check, and run the suite on SQLite and on PostgreSQL
+test: setup lint typecheck test-sqlite test-postgres
+	@echo "make test: all checks passed"
+
+setup: $(VENV)/.installed browser
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+# Chromium: PRICEWARDEN_BROWSER_PATH, else the system's, else Debian's package (as root or with
+# sudo), else Playwright's own download (`playwright install chromium`), the usual way off Debian.
+browser: $(VENV)/.installed
+	@if [ -n "$${PRICEWARDEN_BROWSER_PATH:-}" ] && [ -x "$${PRICEWARDEN_BROWSER_PATH}" ]; then \
+	  echo "browser: $${PRICEWARDEN_BROWSER_PATH}"; \
+	elif [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
+	  echo "browser: $$(command -v chromium || echo /usr/bin/chromium)"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	    && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then \
+	  echo "browser: installed Debian chromium"; \
+	elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null \
+	    && sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then \
+	  echo "browser: installed Debian chromium (sudo)"; \
+	else \
+	  echo "browser: installing Playwright's Chromium"; $(BIN)/playwright install chromium; \
+	fi
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy policies store pricewarden
+
+test-sqlite: setup
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: setup
+	@if [ -n "$${SKIP_POSTGRES:-}" ]; then echo "test-postgres: skipped (SKIP_POSTGRES set)"; exit 0; fi; \
+	if ! $(BIN)/python -c "import sqlalchemy as s; s.create_engine('$(PG_URL)').connect().close()" 2>/dev/null; then \
+	  echo "test-postgres: no PostgreSQL at $(PG_URL); start one, set PG_URL=..., or SKIP_POSTGRES=1" >&2; exit 1; fi; \
+	rc=0; PRICEWARDEN_TEST_POSTGRES='$(PG_URL)' PRICEWARDEN_TEST_ONLY_DB=1 $(BIN)/pytest -q -p no:cacheprovider || rc=$$?; \
+	  if [ $$rc = 5 ]; then echo "test-postgres: no database tests collected"; exit 1; fi; exit $$rc
+
+## migration: regenerate the baseline migration after changing store/models.py
+migration: $(VENV)/.installed
+	$(BIN)/python -m store.migrations.make_baseline
+
+## docs: regenerate the generated parts of the README (CLI reference, settings)
+docs: $(VENV)/.installed
+	$(BIN)/python -m pricewarden.docs --write
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""The ``pricewarden`` command: one Typer app; each package adds its commands from ``<package>/cli.py``.
+
+A package's ``cli`` module defines ``register(app: typer.Typer) -> None`` and keeps heavy imports
+(Scrapy, scikit-learn, Prefect) inside its command functions so that ``pricewarden --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from pricewarden.errors import PolicyValidationError, PriceWardenError
+
+# Order here is the order of command groups in --help.
+PACKAGES = ("store", "policies", "crawlers", "detection", "alerts", "flows", "demo", "web")
+
+app = typer.Typer(
+    name="pricewarden",
+    help="PriceWarden: watch the prices your partners advertise, judge them against your price policy, "
+    "and put every violation, with evidence, in front of the person who must act on it.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+    from pricewarden.settings import get_settings
+
+    try:
+        level = get_settings().log_level
+    except PriceWardenError:
+        level = "INFO"
+    logging.basicConfig(level=logging.DEBUG if debug else level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register_packages() -> None:
+    import pricewarden.commands as core
+
+    core.register(app)
+    for package in PACKAGES:
+        name = f"{package}.cli"
+        if importlib.util.find_spec(package) is None or importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name).register(app)
+
+
+_register_packages()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a PriceWarden error prints one line and exits 1 (a traceback only with --debug)."""
+    from pricewarden.console import err_console
+
+    try:
+        app(args=argv, standalone_mode=True)
+    except PriceWardenError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"error: {exc}", style="bold red", highlight=False, markup=False)
+        if isinstance(exc, PolicyValidationError):
+            for problem in exc.problems:
+                err_console.print(f"  {problem}", highlight=False, markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

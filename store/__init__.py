@@ -1,0 +1,51 @@
+"""The store: SQLAlchemy 2 models, sessions and Alembic migrations (SQLite by default, PostgreSQL at scale)."""
+
+from store._types import Amount, UTCDateTime, utcnow
+from store.audit import audit
+from store.db import (
+    current_revision,
+    downgrade,
+    engine_for,
+    get_engine,
+    make_engine,
+    require_schema,
+    session_scope,
+    upgrade,
+)
+from store.models import (
+    AlertDelivery,
+    AnomalyModel,
+    AuditLog,
+    Availability,
+    Base,
+    CrawlFailure,
+    CrawlRun,
+    DeliveryStatus,
+    Evidence,
+    FindingKind,
+    Listing,
+    Observation,
+    Partner,
+    PartnerStatus,
+    PolicyVersion,
+    Product,
+    ReportBatch,
+    ReportRejection,
+    Role,
+    Source,
+    Tier,
+    User,
+    Violation,
+    ViolationStatus,
+    Visibility,
+)
+from store.secrets import hash_secret, redact_apprise_url, verify_secret
+
+__all__ = [
+    "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "CrawlFailure",
+    "CrawlRun", "DeliveryStatus", "Evidence", "FindingKind", "Listing", "Observation", "Partner",
+    "PartnerStatus", "PolicyVersion", "Product", "ReportBatch", "ReportRejection", "Role", "Source",
+    "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit",
+    "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "make_engine",
+    "redact_apprise_url", "require_schema", "session_scope", "upgrade", "utcnow", "verify_secret",
+]

@@ -1,0 +1,108 @@
+"""Engines, sessions and migrations: SQLite file by default, PostgreSQL for teams and scale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from pricewarden.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout for concurrent writers."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 30})
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One shared engine per URL in this process."""
+    return make_engine(url)
+
+
+def get_engine() -> Engine:
+    """The engine of the configured database (``PRICEWARDEN_DATABASE_URL`` or the workspace SQLite)."""
+    from pricewarden.settings import get_settings
+
+    return engine_for(get_settings().database)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
+    """Bring the database schema up to ``revision`` (default: the newest)."""
+    from alembic import command
+
+    engine = engine or get_engine()
+    try:
+        command.upgrade(_alembic_config(engine), revision)
+    except Exception as exc:  # alembic raises many kinds; the person needs one message
+        raise StoreError(f"database migration failed: {exc}") from exc
+
+
+def downgrade(engine: Engine | None = None, revision: str = "base") -> None:
+    """Take the schema down to ``revision`` (default: empty)."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(engine or get_engine()), revision)
+
+
+def current_revision(engine: Engine | None = None) -> str | None:
+    """The schema revision the database is at, or ``None`` for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with (engine or get_engine()).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def require_schema(engine: Engine | None = None) -> None:
+    """Raise a clear error when the database has not been initialised."""
+    engine = engine or get_engine()
+    if not inspect(engine).has_table("products"):
+        raise StoreError("the database has no PriceWarden tables: run `pricewarden db upgrade` (or `pricewarden init`)")

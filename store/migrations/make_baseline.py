@@ -1,0 +1,56 @@
+"""Regenerate the baseline migration from the models (pre-release only: one baseline, no history yet).
+
+Run ``make migration`` after changing store/models.py; a test fails while models and migrations differ.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from alembic import command
+
+from store.db import MIGRATIONS, _alembic_config, make_engine
+
+BASELINE = MIGRATIONS / "versions" / "0001_initial.py"
+
+
+def main() -> None:
+    BASELINE.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'empty.db'}")
+        command.revision(_alembic_config(engine), message="initial schema", autogenerate=True, rev_id="0001")
+    generated = next((MIGRATIONS / "versions").glob("0001_*.py"))
+    generated.rename(BASELINE)
+    _add_cycle_foreign_key(BASELINE)
+    print(f"wrote {BASELINE}")
+
+
+# partners.channel_manager_id -> users and users.partner_id -> partners form a cycle: create_table
+# cannot hold both, so the partners -> users key is added after both tables exist (use_alter).
+_CYCLE_FK = "fk_partners_channel_manager_id_users"
+_ADD = (
+    "    with op.batch_alter_table('partners', schema=None) as batch_op:\n"
+    f"        batch_op.create_foreign_key(op.f('{_CYCLE_FK}'), 'users', ['channel_manager_id'], ['id'], "
+    "ondelete='SET NULL')\n"
+)
+_DROP = (
+    "    with op.batch_alter_table('partners', schema=None) as batch_op:\n"
+    f"        batch_op.drop_constraint(op.f('{_CYCLE_FK}'), type_='foreignkey')\n\n"
+)
+
+
+def _add_cycle_foreign_key(path: Path) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    lines = [line for line in lines if _CYCLE_FK not in line]
+    text = "".join(lines)
+    up_end = text.index("    # ### end Alembic commands ###", text.index("def upgrade"))
+    text = text[:up_end] + _ADD + text[up_end:]
+    down_start = text.index("    # ### commands auto generated", text.index("def downgrade"))
+    down_body = text.index("\n", down_start) + 1
+    text = text[:down_body] + _DROP + text[down_body:]
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,487 @@
+"""SQLAlchemy 2 models: the catalog, policy versions, observations, evidence, violations, the alert
+outbox, partner report batches and the audit log.
+
+Money columns are :class:`~store._types.Amount` (exact ``Decimal``); instants are
+:class:`~store._types.UTCDateTime` (aware, UTC). Enumerations are stored as short strings so the
+schema reads the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store._types import Amount, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints the same everywhere."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Amount(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Role(enum.StrEnum):
+    """What a user may do and see."""
+
+    ADMIN = "admin"
+    BRAND_MANAGER = "brand_manager"
+    CHANNEL_MANAGER = "channel_manager"
+    PARTNER = "partner"
+
+
+class PartnerStatus(enum.StrEnum):
+    """Whether a partner is allowed to sell."""
+
+    AUTHORISED = "authorised"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+class Tier(enum.StrEnum):
+    """Partner tier; policies may override rules by tier."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class Source(enum.StrEnum):
+    """Where an observation came from."""
+
+    CRAWL = "crawl"
+    PARTNER_REPORT = "partner_report"
+    FEED = "feed"
+
+
+class Visibility(enum.StrEnum):
+    """How the price is shown to a shopper; anything but ``visible`` is hidden pricing."""
+
+    VISIBLE = "visible"
+    CART_ONLY = "cart_only"
+    LOGIN_ONLY = "login_only"
+
+
+class Availability(enum.StrEnum):
+    """Stock state as the page shows it."""
+
+    IN_STOCK = "in_stock"
+    OUT_OF_STOCK = "out_of_stock"
+    UNKNOWN = "unknown"
+
+
+class FindingKind(enum.StrEnum):
+    """A violation (the mode allows acting on it), a deviation (recorded only) or an anomaly (review)."""
+
+    VIOLATION = "violation"
+    DEVIATION = "deviation"
+    ANOMALY = "anomaly"
+
+
+class ViolationStatus(enum.StrEnum):
+    """Lifecycle of a finding: open → acknowledged → resolved / dismissed."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class DeliveryStatus(enum.StrEnum):
+    """State of one outbox message."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
+def _str(length: int = 200) -> Any:
+    return mapped_column(String(length))
+
+
+class User(Base):
+    """A person using PriceWarden, or a partner's account. Passwords and API tokens are hashed."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    regions: Mapped[list[Any]] = mapped_column(default=list)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    api_token_hash: Mapped[str | None] = mapped_column(String(200))
+    # Apprise URLs are secrets: tokens and passwords live inside them. Read them only through
+    # store.secrets; every view and log shows them redacted.
+    notification_urls: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    partner: Mapped[Partner | None] = relationship(foreign_keys=[partner_id])
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class Product(Base):
+    """A SKU of the brand."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(100), unique=True)
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    mpn: Mapped[str | None] = mapped_column(String(100), index=True)
+    brand: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(500), default="")
+    category: Mapped[str | None] = mapped_column(String(200), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Product {self.sku}>"
+
+
+class Partner(Base):
+    """A channel partner (distributor, reseller, marketplace seller) of the brand."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(1), default=Tier.C.value)
+    regions: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), default=PartnerStatus.AUTHORISED.value)
+    domains: Mapped[list[Any]] = mapped_column(default=list)
+    seller_ids: Mapped[list[Any]] = mapped_column(default=list)
+    # SKUs or categories the partner is authorised to sell; empty = the whole catalog.
+    authorised_skus: Mapped[list[Any]] = mapped_column(default=list)
+    authorised_channels: Mapped[list[Any]] = mapped_column(default=list)
+    channel_manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
+    )
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    # Apprise URLs for formal notices to the partner itself (secrets, as for users).
+    notice_urls: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channel_manager: Mapped[User | None] = relationship(foreign_keys=[channel_manager_id])
+
+    def __repr__(self) -> str:
+        return f"<Partner {self.code} tier={self.tier}>"
+
+
+class Listing(Base):
+    """A page where a product is offered: URL → SKU → partner or marketplace seller."""
+
+    __tablename__ = "listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    site: Mapped[str] = mapped_column(String(255), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"), index=True)
+    seller_id: Mapped[str | None] = mapped_column(String(200))
+    profile: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    discovered: Mapped[bool] = mapped_column(Boolean, default=False)
+    match_method: Mapped[str | None] = mapped_column(String(30))
+    match_confidence: Mapped[float | None] = mapped_column(Float)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+
+    product: Mapped[Product | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+
+
+class PolicyVersion(Base):
+    """An immutable published version of the price policy (the YAML kept verbatim)."""
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    source_file: Mapped[str] = mapped_column(String(500), default="")
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    source_text: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[datetime] = mapped_column()
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(100), default="system")
+
+
+class Evidence(Base):
+    """A piece of evidence addressed by the SHA-256 of its bytes (so it can be proven unchanged)."""
+
+    __tablename__ = "evidence"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # html, screenshot, report, receipt, pdf
+    location: Mapped[str] = mapped_column(String(2000))
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    compressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl process (a shard of a monitor run) with its counts."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(100), unique=True)
+    shard: Mapped[str | None] = mapped_column(String(50))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Observation(Base):
+    """One price seen at one instant: crawled from a page, reported by a partner, or read from a feed."""
+
+    __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_product_observed", "product_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Natural key (SHA-256 of source, listing/url, seller, instant) so that a re-run stores nothing twice.
+    obs_key: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"), index=True)
+    seller_name: Mapped[str | None] = mapped_column(String(200))
+    seller_id: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    observed_at: Mapped[datetime] = mapped_column(index=True)
+    price: Mapped[Decimal | None] = mapped_column()
+    currency: Mapped[str | None] = mapped_column(String(3))
+    raw_text: Mapped[str | None] = mapped_column(String(500))
+    list_price: Mapped[Decimal | None] = mapped_column()
+    shipping: Mapped[Decimal | None] = mapped_column()
+    availability: Mapped[str] = mapped_column(String(20), default=Availability.UNKNOWN.value)
+    visibility: Mapped[str] = mapped_column(String(20), default=Visibility.VISIBLE.value)
+    method: Mapped[str | None] = mapped_column(String(50))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # disagreements, coupons, etc.
+    html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("report_batches.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    listing: Mapped[Listing | None] = relationship()
+    product: Mapped[Product | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+
+
+class CrawlFailure(Base):
+    """A fetch that yielded no price: 404, 5xx, timeout, block page, login wall, broken profile..."""
+
+    __tablename__ = "crawl_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    failure_key: Mapped[str] = mapped_column(String(64), unique=True)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"), index=True)
+    site: Mapped[str] = mapped_column(String(255), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ReportBatch(Base):
+    """One partner report import: a file or payload, its hash, counts and receipt."""
+
+    __tablename__ = "report_batches"
+    __table_args__ = (UniqueConstraint("partner_id", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(20))
+    encoding: Mapped[str | None] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    receipt_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    submitted_by: Mapped[str] = mapped_column(String(100), default="system")
+
+    partner: Mapped[Partner] = relationship()
+
+
+class ReportRejection(Base):
+    """A rejected row of a partner report, with the row number, column and reason."""
+
+    __tablename__ = "report_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("report_batches.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Violation(Base):
+    """A finding with its lifecycle: a violation, a deviation (recommended mode) or an anomaly.
+
+    ``key`` identifies the breach (rule, SKU, partner or seller, listing); one episode of it is
+    open at a time (partial unique index), and each reopening after resolution is a repeat.
+    """
+
+    __tablename__ = "violations"
+    __table_args__ = (
+        Index(
+            "uq_violations_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'acknowledged')"),
+            postgresql_where=text("status IN ('open', 'acknowledged')"),
+        ),
+        Index("ix_violations_partner_status", "partner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default=FindingKind.VIOLATION.value)
+    rule: Mapped[str] = mapped_column(String(50))
+    mode: Mapped[str] = mapped_column(String(20), default="map")
+    status: Mapped[str] = mapped_column(String(20), default=ViolationStatus.OPEN.value)
+    severity: Mapped[str] = mapped_column(String(10), default="medium")
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
+    seller_id: Mapped[str | None] = mapped_column(String(200))
+    seller_name: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(20))
+    observed_price: Mapped[Decimal | None] = mapped_column()
+    allowed_price: Mapped[Decimal | None] = mapped_column()
+    currency: Mapped[str | None] = mapped_column(String(3))
+    gap: Mapped[Decimal | None] = mapped_column()
+    gap_pct: Mapped[Decimal | None] = mapped_column()
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    rule_ref: Mapped[str | None] = mapped_column(String(300))  # which clause of the policy applied
+    first_seen_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    compliant_streak: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_number: Mapped[int] = mapped_column(Integer, default=1)
+    escalation_step: Mapped[str | None] = mapped_column(String(100))
+    first_observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id", ondelete="SET NULL"))
+    last_observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id", ondelete="SET NULL"))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    raw_text: Mapped[str | None] = mapped_column(String(500))
+    html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    product: Mapped[Product | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    listing: Mapped[Listing | None] = relationship()
+
+
+class AlertDelivery(Base):
+    """One message in the durable outbox: queued → sent | failed | refused.
+
+    ``idempotency_key`` (violation, escalation step, recipient, target) makes a retry, a crash or a
+    re-run unable to send the same message twice. ``target_ref`` names the recipient's Apprise URL
+    by index and hash, never by value: URLs are secrets.
+    """
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="alert")  # alert, digest, notice, info
+    violation_id: Mapped[int | None] = mapped_column(ForeignKey("violations.id", ondelete="CASCADE"), index=True)
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recipient_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    recipient_label: Mapped[str] = mapped_column(String(200), default="")
+    target_ref: Mapped[str] = mapped_column(String(100), default="")
+    escalation_step: Mapped[str | None] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list)  # evidence SHA-256s
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.QUEUED.value, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class AnomalyModel(Base):
+    """A trained, versioned anomaly model (parameters and the SHA-256 of its serialised artifact)."""
+
+    __tablename__ = "anomaly_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    trained_at: Mapped[datetime] = mapped_column(default=utcnow)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    artifact_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+
+
+class AuditLog(Base):
+    """Who changed what, when and why: every status change and administrative action."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,96 @@
+"""Shared fixtures: a workspace per test and a real database (SQLite, or PostgreSQL when configured).
+
+The suite runs twice in CI: once on SQLite, once with ``PRICEWARDEN_TEST_POSTGRES=postgresql+psycopg://...``
+pointing at a server, where each session creates its own throw-away database. With
+``PRICEWARDEN_TEST_ONLY_DB=1`` only the tests that use the database run (the PostgreSQL pass).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from pricewarden.settings import get_settings
+from store import Base, make_engine, upgrade
+from store.db import engine_for
+
+DB_FIXTURES = {"db", "engine", "session", "db_url"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+    if os.environ.get("PRICEWARDEN_TEST_ONLY_DB") == "1":
+        selected = [i for i in items if i.get_closest_marker("db")]
+        deselected = [i for i in items if not i.get_closest_marker("db")]
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own workspace and no PRICEWARDEN_* from the caller's environment."""
+    for key in list(os.environ):
+        if key.startswith("PRICEWARDEN_") and not key.startswith("PRICEWARDEN_TEST"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PRICEWARDEN_WORKSPACE", str(tmp_path / "workspace"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a migrated database for this test session (dropped at the end on PostgreSQL)."""
+    server = os.environ.get("PRICEWARDEN_TEST_POSTGRES")
+    if not server:
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite:///{path}"
+        upgrade(make_engine(url))
+        yield url
+        return
+    name = f"pw_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = server.rpartition("/")
+    url = f"{base}/{name}"
+    upgrade(make_engine(url))
+    yield url
+    engine_for.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The test database, emptied, and configured as PRICEWARDEN_DATABASE_URL for code under test."""
+    engine = engine_for(db_url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            for name in tables:
+                conn.execute(text(f'DELETE FROM "{name}"'))
+            conn.execute(text("PRAGMA foreign_keys=ON"))
+    monkeypatch.setenv("PRICEWARDEN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield engine
+
+
+@pytest.fixture
+def session(db: Engine) -> Iterator[object]:
+    """A session on the emptied test database, committed at the end of the test."""
+    from store import session_scope
+
+    with session_scope(db) as s:
+        yield s
