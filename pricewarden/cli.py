@@ -16,8 +16,20 @@ import typer
 
 from pricewarden.errors import PolicyValidationError, PriceWardenError
 
-# Order here is the order of command groups in --help.
-PACKAGES = ("store", "policies", "crawlers", "detection", "alerts", "flows", "demo", "web")
+# Modules that add commands, in --help order; a module not (yet) present is skipped.
+COMMAND_MODULES = (
+    "pricewarden.commands",
+    "store.cli",
+    "policies.cli",
+    "crawlers.cli",
+    "crawlers.extract.cli",
+    "crawlers.reports.cli",
+    "detection.cli",
+    "alerts.cli",
+    "flows.cli",
+    "demo.cli",
+    "web.cli",
+)
 
 app = typer.Typer(
     name="pricewarden",
@@ -47,12 +59,9 @@ def _root(
 
 
 def _register_packages() -> None:
-    import pricewarden.commands as core
-
-    core.register(app)
-    for package in PACKAGES:
-        name = f"{package}.cli"
-        if importlib.util.find_spec(package) is None or importlib.util.find_spec(name) is None:
+    for name in COMMAND_MODULES:
+        parent = name.rpartition(".")[0]
+        if importlib.util.find_spec(parent) is None or importlib.util.find_spec(name) is None:
             continue
         importlib.import_module(name).register(app)
 
