@@ -12,6 +12,7 @@ from store.db import (
     session_scope,
     upgrade,
 )
+from store.evidence import EvidenceStore, sha256_of
 from store.models import (
     AlertDelivery,
     AnomalyModel,
@@ -43,9 +44,9 @@ from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
     "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "CrawlFailure",
-    "CrawlRun", "DeliveryStatus", "Evidence", "FindingKind", "Listing", "Observation", "Partner",
+    "CrawlRun", "DeliveryStatus", "Evidence", "EvidenceStore", "FindingKind", "Listing", "Observation", "Partner",
     "PartnerStatus", "PolicyVersion", "Product", "ReportBatch", "ReportRejection", "Role", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit",
     "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "make_engine",
-    "redact_apprise_url", "require_schema", "session_scope", "upgrade", "utcnow", "verify_secret",
+    "redact_apprise_url", "require_schema", "session_scope", "sha256_of", "upgrade", "utcnow", "verify_secret",
 ]
