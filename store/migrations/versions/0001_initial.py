@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:56:18.586166
+Create Date: 2026-11-23 12:10:55.051711
 """
 from __future__ import annotations
 
@@ -331,6 +331,7 @@ def upgrade() -> None:
     sa.Column('body_text', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
     sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('covers', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', store._types.UTCDateTime(timezone=True), nullable=True),
