@@ -100,6 +100,17 @@ class AlertSettings(BaseModel):
     ack_sla_hours: int = Field(
         48, ge=1, description="Hours an alert may stay unacknowledged before it escalates to the next level."
     )
+    sending_lease_seconds: float = Field(
+        300.0, gt=0, description="Seconds after which a message left in 'sending' (a crashed sender) is sent again "
+        "with the same idempotency key (at-least-once; receivers de-duplicate on X-PriceWarden-Key)."
+    )
+    notice_deadline_days: int = Field(
+        7, ge=1, description="Days a partner is given to comply in a formal notice."
+    )
+    routing_file: Path | None = Field(
+        None, description="Routing table (region fallbacks, brand manager, SLA per severity); "
+        "default <workspace>/routing.yaml."
+    )
 
 
 class ScheduleSettings(BaseModel):
