@@ -1,0 +1,120 @@
+"""Commands of the store: ``db`` (migrations) and ``catalog`` (import and list)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pricewarden.console import console, emit_json, show
+
+db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Import and list products, partners, users and listings.", no_args_is_help=True)
+
+JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``db`` and ``catalog`` to the root app."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(catalog_app, name="catalog")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the database schema to the newest revision."""
+    from pricewarden.settings import get_settings, redact_url
+    from store import current_revision, upgrade
+
+    upgrade(revision=revision)
+    console.print(f"database {redact_url(get_settings().database)} at revision {current_revision()}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from store import current_revision
+
+    console.print(current_revision() or "empty (run `pricewarden db upgrade`)")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision ('base' drops every table).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: a downgrade deletes data.")] = False,
+) -> None:
+    """Migrate the schema down (deletes the data of dropped tables)."""
+    from pricewarden.errors import ConfigError
+    from store import current_revision, downgrade
+
+    if not yes:
+        raise ConfigError("a downgrade deletes data: repeat with --yes")
+    downgrade(revision=revision)
+    console.print(f"database at revision {current_revision() or 'base'}")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    source: Annotated[Path, typer.Argument(help="Catalog folder (users/partners/products/listings .csv|.yaml) or one such file.")],
+    as_json: JSON = False,
+) -> None:
+    """Import the catalog; idempotent, every rejected row reported with file, row, field and reason."""
+    from store import require_schema
+    from store.catalog import import_catalog
+
+    require_schema()
+    report = import_catalog(source)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        console.print(report.summary())
+        if report.problems:
+            show(
+                [{"file": p.file, "row": p.line, "field": p.field, "reason": p.message} for p in report.problems],
+                ["file", "row", "field", "reason"],
+                as_json=False,
+                title="Rejected rows",
+            )
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@catalog_app.command("list")
+def catalog_list(
+    kind: Annotated[str, typer.Argument(help="products, partners, users or listings.")],
+    as_json: JSON = False,
+) -> None:
+    """List the catalog; notification URLs are shown redacted."""
+    from sqlalchemy import select
+
+    from pricewarden.errors import ConfigError
+    from store import Listing, Partner, Product, User, require_schema, session_scope
+    from store.secrets import redact_apprise_url
+
+    require_schema()
+    with session_scope() as session:
+        if kind == "products":
+            rows = [{"sku": p.sku, "gtin": p.gtin, "mpn": p.mpn, "title": p.title, "category": p.category}
+                    for p in session.scalars(select(Product).order_by(Product.sku))]
+        elif kind == "partners":
+            rows = [{"code": p.code, "name": p.name, "tier": p.tier, "regions": ";".join(p.regions),
+                     "status": p.status, "channel_manager": p.channel_manager.username if p.channel_manager else None,
+                     "notice_urls": ";".join(redact_apprise_url(u) for u in p.notice_urls)}
+                    for p in session.scalars(select(Partner).order_by(Partner.code))]
+        elif kind == "users":
+            rows = [{"username": u.username, "role": u.role, "locale": u.locale,
+                     "partner": u.partner.code if u.partner else None, "active": u.active,
+                     "notification_urls": ";".join(redact_apprise_url(x) for x in u.notification_urls)}
+                    for u in session.scalars(select(User).order_by(User.username))]
+        elif kind == "listings":
+            rows = [{"url": lst.url, "sku": lst.product.sku if lst.product else None,
+                     "partner": lst.partner.code if lst.partner else None, "seller_id": lst.seller_id,
+                     "profile": lst.profile, "active": lst.active}
+                    for lst in session.scalars(select(Listing).order_by(Listing.url))]
+        else:
+            raise ConfigError(f"unknown kind {kind!r}: products, partners, users or listings")
+    columns = list(rows[0]) if rows else ["(none)"]
+    show(rows, columns, as_json=as_json, title=kind.capitalize())
