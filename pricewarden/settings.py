@@ -122,6 +122,26 @@ class ScheduleSettings(BaseModel):
     weekly_report_cron: str = Field("0 7 * * MON", description="When the weekly report is built.")
 
 
+class ReportSettings(BaseModel):
+    """How partner price reports (files, payloads, feeds) are validated and imported."""
+
+    max_age_days: int = Field(
+        30, ge=1, description="A reported row older than this many days is rejected as too old."
+    )
+    future_skew_minutes: int = Field(
+        60, ge=0, description="A reported row dated after now plus this many minutes is rejected as future."
+    )
+    chunk_rows: int = Field(
+        10_000, ge=100, description="Rows validated and inserted per chunk when importing a report."
+    )
+    max_cell_chars: int = Field(
+        1000, ge=50, description="A report cell longer than this many characters rejects its row."
+    )
+    max_file_mb: int = Field(
+        512, ge=1, description="Largest report file or feed (MB) accepted for import."
+    )
+
+
 class Settings(BaseSettings):
     """PriceWarden's settings; every field can be set as ``PRICEWARDEN_<NAME>``."""
 
@@ -157,6 +177,9 @@ class Settings(BaseSettings):
     detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")  # type: ignore[arg-type]
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")  # type: ignore[arg-type]
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")  # type: ignore[arg-type]
+    reports: ReportSettings = Field(
+        default_factory=ReportSettings, description="Partner report import settings."
+    )
 
     @field_validator("timezone")
     @classmethod
