@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     except PriceWardenError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"error: {exc}", style="bold red", highlight=False, markup=False)
+        err_console.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
         if isinstance(exc, PolicyValidationError):
             for problem in exc.problems:
-                err_console.print(f"  {problem}", highlight=False, markup=False)
+                err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -44,7 +44,8 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     """A Rich table with the given columns and rows (values printed with ``str``)."""
     result = Table(title=title, header_style="bold")
     for column in columns:
-        justify = "right" if column.lower() in {"price", "count", "rows", "observed", "allowed", "gap", "gap %"} else "left"
+        numeric = column.lower() in {"price", "count", "rows", "observed", "allowed", "gap", "gap %"}
+        justify = "right" if numeric else "left"
         result.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         result.add_row(*("" if v is None else str(v) for v in row))

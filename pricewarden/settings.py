@@ -39,9 +39,13 @@ class CrawlSettings(BaseModel):
         0, ge=0, description="Crawl processes (shards) run in parallel on this machine; 0 = one per core."
     )
     obey_robots_txt: bool = Field(True, description="Honour each site's robots.txt.")
-    autothrottle: bool = Field(True, description="Adapt the request rate to each site's latency (Scrapy AutoThrottle).")
+    autothrottle: bool = Field(
+        True, description="Adapt the request rate to each site's latency (Scrapy AutoThrottle)."
+    )
     download_timeout: float = Field(30.0, gt=0, description="Seconds before a request is a timeout failure.")
-    retries: int = Field(3, ge=0, description="Retries for 5xx, 429 and timeouts (with backoff, honouring Retry-After).")
+    retries: int = Field(
+        3, ge=0, description="Retries for 5xx, 429 and timeouts (with backoff, honouring Retry-After)."
+    )
     max_retry_after: float = Field(
         300.0, ge=0, description="Longest Retry-After (seconds) the crawler will wait before giving up."
     )
@@ -53,6 +57,12 @@ class CrawlSettings(BaseModel):
         True, description="Render a page in the browser when it looks like a product page but yields no price."
     )
     browser_concurrency: int = Field(4, ge=1, description="Pages rendered at once in the browser.")
+    retry_backoff: float = Field(
+        0.5, ge=0, description="First retry delay in seconds when a site gives no Retry-After; doubles per retry."
+    )
+    store_batch: int = Field(
+        100, ge=1, description="Pages a crawl process buffers before writing their observations in one batch."
+    )
     profiles_dir: Path | None = Field(
         None, description="Folder of site profile files; default <workspace>/profiles."
     )
@@ -168,15 +178,15 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("UTC", description="Default IANA time zone for schedules, reports and policy files.")
     region_modes: dict[str, Mode] = Field(
-        default_factory=lambda: {"US": "map", "EU": "recommended", "CN": "recommended"},
+        default_factory=lambda: dict[str, Mode]({"US": "map", "EU": "recommended", "CN": "recommended"}),
         description="Default policy mode per region when a policy scope does not say (map, recommended, "
         "maximum, observe). Your counsel sets these; see 'Legal use' in the README.",
     )
     log_level: str = Field("INFO", description="Log level for PriceWarden's own loggers.")
-    crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawler settings.")  # type: ignore[arg-type]
-    detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")  # type: ignore[arg-type]
-    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")  # type: ignore[arg-type]
-    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")  # type: ignore[arg-type]
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawler settings.")
+    detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="Partner report import settings."
     )
@@ -254,8 +264,8 @@ class Settings(BaseSettings):
         for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
             if Path(candidate).exists():
                 return candidate
-        found = shutil.which("chromium")
-        return found  # None: Playwright's bundled browser (playwright install chromium)
+        # None: Playwright's own browser (`playwright install chromium`).
+        return shutil.which("chromium")
 
     def redacted(self) -> dict[str, Any]:
         """The effective settings as plain data with every secret replaced by ``'**********'``."""

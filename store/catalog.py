@@ -367,7 +367,7 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key == "password_hash":
-            out["password"] = "changed"
+            out["password"] = "changed"  # noqa: S105 (a marker, not a password)
         elif key in ("notification_urls", "notice_urls"):
             out[key] = [redact_apprise_url(v) for v in value]
         else:

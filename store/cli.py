@@ -58,7 +58,9 @@ def db_downgrade(
 
 @catalog_app.command("import")
 def catalog_import(
-    source: Annotated[Path, typer.Argument(help="Catalog folder (users/partners/products/listings .csv|.yaml) or one such file.")],
+    source: Annotated[
+        Path, typer.Argument(help="Catalog folder (users/partners/products/listings .csv|.yaml) or one such file.")
+    ],
     as_json: JSON = False,
 ) -> None:
     """Import the catalog; idempotent, every rejected row reported with file, row, field and reason."""
@@ -106,13 +108,13 @@ def catalog_list(
                     for p in session.scalars(select(Partner).order_by(Partner.code))]
         elif kind == "users":
             rows = [{"username": u.username, "role": u.role, "locale": u.locale,
-                     "partner": u.partner.code if u.partner else None, "active": u.active,
+                     "partner": u.partner.code if u.partner else None, "active": str(u.active),
                      "notification_urls": ";".join(redact_apprise_url(x) for x in u.notification_urls)}
                     for u in session.scalars(select(User).order_by(User.username))]
         elif kind == "listings":
             rows = [{"url": lst.url, "sku": lst.product.sku if lst.product else None,
                      "partner": lst.partner.code if lst.partner else None, "seller_id": lst.seller_id,
-                     "profile": lst.profile, "active": lst.active}
+                     "profile": lst.profile, "active": str(lst.active)}
                     for lst in session.scalars(select(Listing).order_by(Listing.url))]
         else:
             raise ConfigError(f"unknown kind {kind!r}: products, partners, users or listings")
