@@ -247,6 +247,9 @@ class PolicyVersion(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str] = mapped_column(String(100), default="system")
+    # Scope name -> mode in force when published: a scope without `mode` takes the region default
+    # from settings, and a later settings change must not change an old version.
+    scope_modes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Evidence(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:10:55.051711
+Create Date: 2026-11-23 12:13:59.552330
 """
 from __future__ import annotations
 
@@ -84,6 +84,7 @@ def upgrade() -> None:
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('published_at', store._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('published_by', sa.String(length=100), nullable=False),
+    sa.Column('scope_modes', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_versions')),
     sa.UniqueConstraint('version', name=op.f('uq_policy_versions_version'))
     )
