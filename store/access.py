@@ -1,0 +1,78 @@
+"""Who may see what: the one place that scopes data by user.
+
+- admin and brand manager: every partner;
+- channel manager: the partners whose responsible channel manager they are, plus partners in their
+  regions that have no responsible manager (the region fallback);
+- partner account: its own partner only (an account with no partner, or inactive, sees nothing).
+
+Every query a UI or API serves goes through :func:`visible_partner_ids` / :func:`scope` so that
+no view can forget the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy.orm import Session
+
+from pricewarden.errors import AccessDenied
+from store.models import Partner, Role, User
+
+T = TypeVar("T", bound=tuple[Any, ...])
+
+
+def visible_partner_ids(session: Session, user: User) -> set[int] | None:
+    """The ids of the partners ``user`` may see; ``None`` means all partners."""
+    if not user.active:
+        return set()
+    if user.role in (Role.ADMIN, Role.BRAND_MANAGER):
+        return None
+    if user.role == Role.PARTNER:
+        return {user.partner_id} if user.partner_id is not None else set()
+    if user.role == Role.CHANNEL_MANAGER:
+        rows = session.execute(select(Partner.id, Partner.channel_manager_id, Partner.regions)).all()
+        regions = set(user.regions or [])
+        return {
+            pid
+            for pid, manager_id, partner_regions in rows
+            if manager_id == user.id or (manager_id is None and regions & set(partner_regions or []))
+        }
+    return set()
+
+
+def partner_filter(session: Session, user: User, column: Any) -> ColumnElement[bool]:
+    """A WHERE clause restricting ``column`` (a partner id column) to what ``user`` may see.
+
+    Rows with no partner (e.g. an unauthorised marketplace seller) are visible only to users who
+    see all partners: they concern the brand, not one partner.
+    """
+    ids = visible_partner_ids(session, user)
+    if ids is None:
+        return true()
+    if not ids:
+        return false()
+    clause: ColumnElement[bool] = column.in_(sorted(ids))
+    return clause
+
+
+def scope(session: Session, user: User, query: Select[T], column: Any) -> Select[T]:
+    """``query`` restricted to the partners ``user`` may see (``column`` is its partner id column)."""
+    return query.where(partner_filter(session, user, column))
+
+
+def check_partner(session: Session, user: User, partner_id: int | None) -> None:
+    """Raise :class:`AccessDenied` unless ``user`` may see data of ``partner_id``."""
+    ids = visible_partner_ids(session, user)
+    if ids is None:
+        return
+    if partner_id is None or partner_id not in ids:
+        raise AccessDenied(f"user {user.username!r} ({user.role}) may not see data of that partner")
+
+
+def is_manager(user: User) -> bool:
+    """True for roles that act on violations (not partner accounts)."""
+    return user.role in (Role.ADMIN, Role.BRAND_MANAGER, Role.CHANNEL_MANAGER) and user.active
+
+
+__all__ = ["check_partner", "is_manager", "partner_filter", "scope", "visible_partner_ids"]
