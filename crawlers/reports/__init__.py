@@ -1,0 +1,29 @@
+"""Partner-reported prices: CSV/XLSX/JSON files, API payloads and product feeds, validated row by row.
+
+``import_file`` and ``import_rows`` turn a partner's report into one ``ReportBatch`` (one
+transaction) with a receipt listing every row, accepted or rejected with the reason;
+``import_feed`` pulls a Google Merchant-style feed; ``find_misreports`` (pure) and
+``cross_check`` (store adapter) compare reported prices with what the web showed.
+"""
+
+from crawlers.reports._importer import ImportResult, import_file, import_rows, receipt_path, run_import
+from crawlers.reports._read import detect_encoding
+from crawlers.reports._receipt import safe_cell
+from crawlers.reports._validate import Catalog, PartnerInfo, RowValidator
+from crawlers.reports._values import decimal_separator, parse_instant, parse_price
+
+__all__ = [
+    "Catalog",
+    "ImportResult",
+    "PartnerInfo",
+    "RowValidator",
+    "decimal_separator",
+    "detect_encoding",
+    "import_file",
+    "import_rows",
+    "parse_instant",
+    "parse_price",
+    "receipt_path",
+    "run_import",
+    "safe_cell",
+]

@@ -1,0 +1,327 @@
+"""Import a partner report as one batch: validate row by row, store good rows, receipt every row.
+
+One transaction per batch: the ``ReportBatch``, its observations, its rejections, the receipt's
+evidence row and the audit entry are committed together or not at all. A file already imported by
+the same partner (same SHA-256) changes nothing and returns the earlier batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from crawlers.reports._read import Source, file_sha256, open_report, read_payload
+from crawlers.reports._receipt import ReceiptWriter
+from crawlers.reports._validate import Accepted, Catalog, ExpectedCurrency, PartnerInfo, Rejected, RowValidator
+from crawlers.reports._values import cell_text
+from pricewarden.errors import NotFoundError, ReportImportError
+
+KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are stored and in the receipt)
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an import did: the batch, its counts, the receipt, and whether the file was already imported."""
+
+    batch_id: int
+    partner: str
+    file_name: str
+    file_sha256: str
+    format: str
+    encoding: str | None
+    received_at: datetime
+    rows_total: int
+    rows_accepted: int
+    rows_rejected: int
+    receipt_path: str
+    receipt_sha256: str | None
+    duplicate: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output and the partner API."""
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One line for people."""
+        head = f"batch {self.batch_id} ({self.partner}, {self.file_name})"
+        if self.duplicate:
+            return f"{head} was already imported on {self.received_at:%Y-%m-%d %H:%M} UTC: nothing changed"
+        return (f"{head}: {self.rows_accepted} accepted, {self.rows_rejected} rejected of {self.rows_total} rows; "
+                f"receipt {self.receipt_path}")
+
+
+def receipt_path(partner_code: str, batch_id: int, sha: str) -> Path:
+    """Where the receipt of a batch is written in the workspace."""
+    from pricewarden.settings import get_settings
+
+    return get_settings().reports_dir / "receipts" / f"{partner_code}-batch{batch_id:06d}-{sha[:12]}.csv"
+
+
+def _partner(session: Session, code: str) -> Any:
+    from store.models import Partner
+
+    partner = session.scalar(select(Partner).where(Partner.code == code))
+    if partner is None:
+        raise NotFoundError(f"no partner with code {code!r}")
+    return partner
+
+
+def _result_of(batch: Any, partner_code: str, *, duplicate: bool) -> ImportResult:
+    return ImportResult(
+        batch.id, partner_code, batch.file_name, batch.file_sha256, batch.format, batch.encoding,
+        batch.received_at, batch.rows_total, batch.rows_accepted, batch.rows_rejected,
+        str(receipt_path(partner_code, batch.id, batch.file_sha256)), batch.receipt_sha256, duplicate,
+    )
+
+
+def default_expected_currency() -> ExpectedCurrency | None:
+    """The policy's currency resolver when the policies package offers one, else ``None`` (ISO check only)."""
+    try:
+        import policies
+    except ImportError:
+        return None
+    resolver = getattr(policies, "expected_currency", None)
+    return resolver if callable(resolver) else None
+
+
+def import_file(
+    path: str | Path,
+    partner: str,
+    *,
+    engine: Engine | None = None,
+    submitted_by: str = "system",
+    expected_currency: ExpectedCurrency | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import a report file (CSV/TSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX; JSON) for ``partner``.
+
+    Raises :class:`ReportImportError` only when the file cannot be read at all; bad rows are
+    rejected one by one and listed in the receipt.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ReportImportError("no such file", file=str(file))
+    sha = file_sha256(file)
+    return run_import(lambda: open_report(file), partner=partner, file_name=file.name, sha=sha, engine=engine,
+                      submitted_by=submitted_by, expected_currency=expected_currency, now=now)
+
+
+def import_rows(
+    rows: Iterable[Mapping[str, Any]],
+    partner: str,
+    *,
+    name: str = "api",
+    engine: Engine | None = None,
+    submitted_by: str = "api",
+    expected_currency: ExpectedCurrency | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import a JSON payload: a list of row objects keyed by column header (the partner API calls this)."""
+    records = list(rows)
+    canonical = json.dumps(records, sort_keys=True, default=str, ensure_ascii=False).encode()
+    sha = hashlib.sha256(canonical).hexdigest()
+    return run_import(lambda: read_payload(records, name), partner=partner, file_name=name, sha=sha,
+                      engine=engine, submitted_by=submitted_by, expected_currency=expected_currency, now=now)
+
+
+def run_import(
+    open_source: Callable[[], Source],
+    *,
+    partner: str,
+    file_name: str,
+    sha: str,
+    engine: Engine | None = None,
+    submitted_by: str = "system",
+    expected_currency: ExpectedCurrency | None = None,
+    now: datetime | None = None,
+    source_kind: str = "partner_report",
+    batch_format: str | None = None,
+) -> ImportResult:
+    """Run one batch in one transaction; the reader is opened only when the file is new for the partner."""
+    from pricewarden.settings import get_settings
+    from store import session_scope
+    from store.models import ReportBatch
+
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    resolver = expected_currency or default_expected_currency()
+    writer: ReceiptWriter | None = None
+    try:
+        with session_scope(engine) as session:
+            owner = _partner(session, partner)
+            earlier = session.scalar(
+                select(ReportBatch).where(ReportBatch.partner_id == owner.id, ReportBatch.file_sha256 == sha)
+            )
+            if earlier is not None:
+                return _result_of(earlier, owner.code, duplicate=True)
+            source = open_source()
+            try:
+                batch = ReportBatch(partner_id=owner.id, file_name=file_name[:500], file_sha256=sha,
+                                    format=batch_format or source.format, encoding=source.encoding,
+                                    received_at=now, submitted_by=submitted_by[:100])
+                session.add(batch)
+                session.flush()
+                validator = RowValidator(
+                    _partner_info(owner), _catalog(session), now=now, zone=settings.zone,
+                    max_age_days=settings.reports.max_age_days,
+                    future_skew=timedelta(minutes=settings.reports.future_skew_minutes),
+                    max_cell_chars=settings.reports.max_cell_chars, expected_currency=resolver,
+                    source=source_kind,
+                )
+                writer = ReceiptWriter(receipt_path(owner.code, batch.id, sha))
+                sink = _BatchSink(session, batch.id, owner.id, source_kind, writer, now)
+                chunk: list[Accepted | Rejected] = []
+                for row in source.rows:
+                    chunk.append(validator.check(row))
+                    if len(chunk) >= settings.reports.chunk_rows:
+                        sink.flush(chunk)
+                        chunk = []
+                sink.flush(chunk)
+            finally:
+                source.close()
+            writer.close()
+            del validator  # the duplicate-key memory is no longer needed before the receipt is read
+            batch.rows_total = sink.accepted + sink.rejected
+            batch.rows_accepted = sink.accepted
+            batch.rows_rejected = sink.rejected
+            batch.receipt_sha256 = _store_receipt(session, writer.path)
+            from store import audit
+
+            audit(session, actor=submitted_by, action="report.import", entity_type="report_batch",
+                  entity_id=batch.id, after={"partner": owner.code, "file": file_name[:200], "sha256": sha,
+                                             "accepted": sink.accepted, "rejected": sink.rejected})
+            result = _result_of(batch, owner.code, duplicate=False)
+            result.ignored_columns = source.ignored
+            result.rejections = sink.kept
+            return result
+    except BaseException:
+        # Nothing was committed, so the receipt on disk would describe a batch that does not exist.
+        if writer is not None:
+            writer.close()
+            writer.path.unlink(missing_ok=True)
+        raise
+
+
+def _store_receipt(session: Session, path: Path) -> str:
+    from store.evidence import EvidenceStore
+
+    return EvidenceStore.from_settings().put(session, path.read_bytes(), kind="receipt",
+                                             content_type="text/csv; charset=utf-8")
+
+
+def _partner_info(partner: Any) -> PartnerInfo:
+    return PartnerInfo(
+        partner.id, partner.code, partner.locale or "en",
+        frozenset(str(s) for s in partner.authorised_skus or ()),
+        frozenset(str(c).strip().lower() for c in partner.authorised_channels or ()),
+    )
+
+
+def _catalog(session: Session) -> Catalog:
+    from store.models import Product
+
+    rows = session.execute(select(Product.id, Product.sku, Product.category).where(Product.active.is_(True)))
+    return Catalog.build([(pid, sku, category) for pid, sku, category in rows])
+
+
+def _raw(cells: Mapping[str, Any]) -> dict[str, str]:
+    return {column: cell_text(value)[:200] for column, value in cells.items() if value is not None}
+
+
+class _BatchSink:
+    """Writes validated chunks: rows already stored by an earlier batch are rejected, the rest inserted."""
+
+    def __init__(self, session: Session, batch_id: int, partner_id: int, source: str,
+                 writer: ReceiptWriter, now: datetime) -> None:
+        self.session = session
+        self.batch_id = batch_id
+        self.partner_id = partner_id
+        self.source = source
+        self.writer = writer
+        self.now = now
+        self.accepted = 0
+        self.rejected = 0
+        self.kept: list[dict[str, Any]] = []
+
+    def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
+        from store.models import Observation
+
+        if not keys:
+            return {}
+        rows = self.session.execute(
+            select(Observation.obs_key, Observation.batch_id, Observation.row_number)
+            .where(Observation.obs_key.in_(keys))
+        )
+        return {key: (batch, number) for key, batch, number in rows}
+
+    def flush(self, chunk: list[Accepted | Rejected]) -> None:
+        from store.models import Observation, ReportRejection
+
+        earlier = self._earlier([r.obs_key for r in chunk if isinstance(r, Accepted)])
+        observations: list[dict[str, Any]] = []
+        rejections: list[dict[str, Any]] = []
+        for result in chunk:
+            if isinstance(result, Accepted) and result.obs_key in earlier:
+                batch, number = earlier[result.obs_key]
+                result = Rejected(result.number, "sku", f"already reported in batch {batch} row {number}",
+                                  result.cells)
+            if isinstance(result, Accepted):
+                observations.append(self._observation(result))
+                self.writer.row(result.number, "accepted", None, "", result.cells)
+            else:
+                rejections.append({"batch_id": self.batch_id, "row_number": result.number,
+                                   "column": result.column, "reason": result.reason, "raw": _raw(result.cells)})
+                self.writer.row(result.number, "rejected", result.column, result.reason, result.cells)
+                if len(self.kept) < KEEP_REJECTIONS:
+                    self.kept.append({"row": result.number, "column": result.column, "reason": result.reason})
+        if observations:
+            self.session.execute(Observation.__table__.insert(), observations)
+        if rejections:
+            self.session.execute(ReportRejection.__table__.insert(), rejections)
+        self.accepted += len(observations)
+        self.rejected += len(rejections)
+
+    def _observation(self, row: Accepted) -> dict[str, Any]:
+        channel = row.channel
+        details: dict[str, Any] = {"channel": channel} if channel else {}
+        if row.quantity is not None:
+            details["quantity"] = row.quantity
+        extra = row.extra
+        return {
+            "obs_key": row.obs_key, "source": self.source, "product_id": row.product_id,
+            "partner_id": self.partner_id, "url": channel if channel and "://" in channel else None,
+            "observed_at": row.observed_at, "price": row.price, "currency": row.currency,
+            "raw_text": row.raw_price, "list_price": extra.get("list_price"),
+            "availability": extra.get("availability", "unknown"), "visibility": "visible",
+            "method": self.source, "confidence": 1.0, "details": details, "batch_id": self.batch_id,
+            "row_number": row.number, "created_at": self.now,
+        }
+
+
+def list_batches(*, partner: str | None = None, limit: int = 50, engine: Engine | None = None) -> list[dict[str, Any]]:
+    """Report batches, newest first, with counts and receipt locations."""
+    from store import session_scope
+    from store.models import Partner, ReportBatch
+
+    with session_scope(engine) as session:
+        query = (select(ReportBatch, Partner.code).join(Partner, Partner.id == ReportBatch.partner_id)
+                 .order_by(ReportBatch.received_at.desc(), ReportBatch.id.desc()).limit(limit))
+        if partner is not None:
+            query = query.where(Partner.code == partner)
+        return [
+            {"batch": b.id, "partner": code, "received_at": b.received_at, "file": b.file_name,
+             "format": b.format, "encoding": b.encoding, "rows": b.rows_total, "accepted": b.rows_accepted,
+             "rejected": b.rows_rejected, "receipt": str(receipt_path(code, b.id, b.file_sha256)),
+             "receipt_sha256": b.receipt_sha256, "file_sha256": b.file_sha256}
+            for b, code in session.execute(query)
+        ]

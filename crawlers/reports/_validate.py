@@ -1,0 +1,207 @@
+"""Row-level validation of partner reports: a streaming loop over precomputed catalog sets.
+
+:class:`RowValidator` judges one :class:`~crawlers.reports._read.RawRow` at a time and returns an
+:class:`Accepted` or :class:`Rejected` record; it never touches the database, so the same code
+judges a file, an API payload and a feed, and runs a million rows without a query per row.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from crawlers.reports._read import RawRow
+from crawlers.reports._values import (
+    CellError,
+    cell_text,
+    check_age,
+    parse_instant,
+    parse_price,
+    parse_quantity,
+)
+from pricewarden.money import is_currency
+
+ExpectedCurrency = Callable[[str, str, datetime], "str | None"]
+EXAMPLE_SKU = "EXAMPLE"
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerInfo:
+    """What validation needs to know about the reporting partner."""
+
+    id: int
+    code: str
+    locale: str = "en"
+    authorised_skus: frozenset[str] = frozenset()  # SKUs or categories; empty = whole catalog
+    authorised_channels: frozenset[str] = frozenset()  # lower case; empty = any channel
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The brand's SKUs, precomputed once per import: exact and upper-case lookups, categories."""
+
+    ids: dict[str, int]
+    categories: dict[str, str | None]
+    folded: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, products: list[tuple[int, str, str | None]]) -> Catalog:
+        """From ``(id, sku, category)`` tuples."""
+        ids = {sku: pid for pid, sku, _ in products}
+        return cls(ids, {sku: cat for _, sku, cat in products}, {sku.upper(): sku for sku in ids})
+
+
+@dataclass(slots=True)
+class Accepted:
+    """A row that becomes an observation."""
+
+    number: int
+    product_id: int
+    sku: str
+    price: Decimal
+    currency: str
+    observed_at: datetime
+    channel: str | None
+    quantity: int | None
+    raw_price: str
+    obs_key: str
+    cells: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A row that is refused, with the column at fault and a reason the partner can act on."""
+
+    number: int
+    column: str | None
+    reason: str
+    cells: dict[str, Any]
+
+
+class RowValidator:
+    """Judge rows one by one; remembers (sku, date, channel) keys to reject duplicates within a batch."""
+
+    def __init__(
+        self,
+        partner: PartnerInfo,
+        catalog: Catalog,
+        *,
+        now: datetime,
+        zone: ZoneInfo,
+        max_age_days: int,
+        future_skew: timedelta,
+        max_cell_chars: int,
+        expected_currency: ExpectedCurrency | None = None,
+        source: str = "partner_report",
+    ) -> None:
+        self.partner = partner
+        self.catalog = catalog
+        self.now = now
+        self.zone = zone
+        self.max_age_days = max_age_days
+        self.future_skew = future_skew
+        self.max_cell_chars = max_cell_chars
+        self.source = source
+        self._seen: dict[bytes, int] = {}
+        self._expected = lru_cache(maxsize=65536)(expected_currency) if expected_currency else None
+        self._suggest = lru_cache(maxsize=4096)(self._close_match)
+
+    def _close_match(self, sku: str) -> str | None:
+        matches = difflib.get_close_matches(sku.upper(), self.catalog.folded, n=1, cutoff=0.75)
+        return self.catalog.folded[matches[0]] if matches else None
+
+    def _channel_allowed(self, channel: str) -> bool:
+        allowed = self.partner.authorised_channels
+        if channel in allowed:
+            return True
+        host = urlsplit(channel).hostname if "://" in channel else None
+        return bool(host) and (host in allowed or host.removeprefix("www.") in allowed)  # type: ignore[union-attr]
+
+    def check(self, row: RawRow) -> Accepted | Rejected:
+        """Accept or reject one row (the first problem found is the reason)."""
+        cells = row.cells
+        for column, reason in row.refused.items():
+            return Rejected(row.number, column, reason, cells)
+        for column, value in cells.items():
+            if isinstance(value, str) and len(value) > self.max_cell_chars:
+                return Rejected(row.number, column, f"cell longer than {self.max_cell_chars} characters", cells)
+        try:
+            return self._check(row)
+        except _Reject as problem:
+            return Rejected(row.number, problem.column, problem.reason, cells)
+
+    def _check(self, row: RawRow) -> Accepted:
+        cells = row.cells
+        sku_text = cell_text(cells.get("sku"))
+        if not sku_text:
+            raise _Reject("sku", "sku is missing")
+        if sku_text.upper() == EXAMPLE_SKU:
+            raise _Reject("sku", "example row from the template; delete it")
+        sku = sku_text if sku_text in self.catalog.ids else self.catalog.folded.get(sku_text.upper())
+        if sku is None:
+            hint = self._suggest(sku_text)
+            raise _Reject("sku", f"unknown SKU {sku_text[:60]!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        allowed = self.partner.authorised_skus
+        if allowed and sku not in allowed and self.catalog.categories.get(sku) not in allowed:
+            raise _Reject("sku", f"partner {self.partner.code} is not authorised to sell {sku}")
+        raw_price = cells.get("price")
+        try:
+            price = parse_price(raw_price, self.partner.locale)
+        except CellError as exc:
+            raise _Reject("price", str(exc)) from None
+        try:
+            observed_at = parse_instant(cells.get("date"), self.zone)
+            check_age(observed_at, self.now, self.max_age_days, self.future_skew)
+        except CellError as exc:
+            raise _Reject("date", str(exc)) from None
+        currency = self._currency(sku, cell_text(cells.get("currency")).upper(), observed_at)
+        channel = cell_text(cells.get("channel")) or None
+        channel_key = (channel or "").lower()
+        if self.partner.authorised_channels:
+            if not channel:
+                raise _Reject("channel", "channel is missing; this partner reports per authorised channel")
+            if not self._channel_allowed(channel_key):
+                raise _Reject("channel", f"partner {self.partner.code} is not authorised for channel {channel[:80]!r}")
+        try:
+            quantity = parse_quantity(cells.get("quantity"))
+        except CellError as exc:
+            raise _Reject("quantity", str(exc)) from None
+        digest = hashlib.sha256(
+            f"{self.source}|{self.partner.id}|{sku}|{observed_at.isoformat()}|{channel_key}".encode()
+        ).digest()
+        first = self._seen.get(digest)
+        if first is not None:
+            raise _Reject("sku", f"duplicate of row {first} (same sku, date and channel)")
+        self._seen[digest] = row.number
+        return Accepted(
+            row.number, self.catalog.ids[sku], sku, price, currency, observed_at, channel, quantity,
+            cell_text(raw_price)[:500], digest.hex(), cells,
+        )
+
+    def _currency(self, sku: str, given: str, at: datetime) -> str:
+        expected = self._expected(sku, self.partner.code, at) if self._expected else None
+        if not given:
+            if expected:
+                return expected
+            raise _Reject("currency", "currency is missing")
+        if not is_currency(given):
+            raise _Reject("currency", f"{given[:20]!r} is not an ISO 4217 currency code")
+        if expected and given != expected:
+            raise _Reject("currency", f"currency {given} does not match {expected}, the policy currency of {sku} "
+                          f"for partner {self.partner.code}")
+        return given
+
+
+class _Reject(Exception):  # noqa: N818 - internal control flow, never escapes the validator
+    def __init__(self, column: str | None, reason: str) -> None:
+        self.column = column
+        self.reason = reason

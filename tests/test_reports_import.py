@@ -1,0 +1,260 @@
+"""Partner report import: formats, row-level validation, batches, receipts, re-import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import Engine, func, select
+
+from crawlers.reports import import_file, import_rows, safe_cell
+from pricewarden.errors import NotFoundError, ReportImportError
+from store import session_scope
+from store.evidence import EvidenceStore
+from store.models import Observation, Partner, Product, ReportBatch, ReportRejection
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TODAY = "2026-11-20"
+
+
+@pytest.fixture
+def catalog(db: Engine) -> Engine:
+    with session_scope(db) as s:
+        s.add_all([Product(sku="AC-100", category="headphones"), Product(sku="AC-200", category="speakers"),
+                   Product(sku="AC-300", category="cables")])
+        s.add(Partner(code="P001", name="Shop One", locale="en"))
+        s.add(Partner(code="P002", name="Laden Zwei", locale="de"))
+        s.add(Partner(code="P003", name="店铺三", locale="zh", authorised_channels=["tmall", "shop.example.cn"],
+                      authorised_skus=["AC-100", "speakers"]))
+    return db
+
+
+def _csv(path: Path, rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def _observations(engine: Engine) -> list[Observation]:
+    with session_scope(engine) as s:
+        return list(s.scalars(select(Observation).order_by(Observation.row_number)))
+
+
+def _rejections(engine: Engine) -> dict[int, tuple[str | None, str]]:
+    with session_scope(engine) as s:
+        return {r.row_number: (r.column, r.reason) for r in s.scalars(select(ReportRejection))}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "header"),
+    [
+        ("utf-8", ["sku", "price", "currency", "date", "channel"]),
+        ("utf-8-sig", ["SKU ", " Price", "Currency", "Observed At", "URL"]),
+        ("gb18030", ["货号", "价格", "币种", "日期", "渠道"]),
+        ("gbk", ["商品编码", "单价", "币种", "日期", "渠道"]),
+    ],
+)
+def test_csv_encodings_are_detected_and_recorded(catalog: Engine, tmp_path: Path, encoding: str,
+                                                  header: list[str]) -> None:
+    path = _csv(tmp_path / "r.csv", [header, ["AC-100", "199.00", "USD", TODAY, "天猫旗舰店"],
+                                      ["AC-200", "1,299.50", "USD", TODAY, "https://shop.example/a"]], encoding)
+    result = import_file(path, "P001", now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (2, 0)
+    expected = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030", "gbk": "gb18030"}[encoding]
+    assert result.encoding == expected
+    obs = _observations(catalog)
+    assert [o.price for o in obs] == [Decimal("199.00"), Decimal("1299.50")]
+    assert obs[0].details["channel"] == "天猫旗舰店"
+    assert obs[1].url == "https://shop.example/a"
+    assert {o.source for o in obs} == {"partner_report"}
+    assert [o.row_number for o in obs] == [2, 3]
+    assert all(o.batch_id == result.batch_id for o in obs)
+
+
+def test_semicolon_and_tab_delimited(catalog: Engine, tmp_path: Path) -> None:
+    a = _csv(tmp_path / "a.csv", [["sku", "price", "currency", "date"], ["AC-100", "1.299,00", "EUR", TODAY]],
+             delimiter=";")
+    b = _csv(tmp_path / "b.tsv", [["sku", "price", "currency", "date"], ["AC-200", "19,99", "EUR", TODAY]],
+             delimiter="\t")
+    assert import_file(a, "P002", now=NOW).rows_accepted == 1
+    assert import_file(b, "P002", now=NOW).rows_accepted == 1
+    assert [o.price for o in _observations(catalog)] == [Decimal("1299.00"), Decimal("19.99")]
+
+
+def test_xlsx_streamed_formula_cells_rejected_never_evaluated(catalog: Engine, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["SKU", "Price", "Currency", "Date", "Channel", "Quantity"])
+    sheet.append(["AC-100", 199.99, "USD", datetime(2026, 11, 20, 9, 30), "web", 3])
+    sheet.append(["AC-200", "=1+2", "USD", TODAY, "web", None])
+    sheet.append([None, None, None, None, None, None])
+    sheet.append(["AC-300", 49, "USD", TODAY, "=HYPERLINK(\"http://evil\")", None])
+    book.save(tmp_path / "r.xlsx")
+    result = import_file(tmp_path / "r.xlsx", "P001", now=NOW)
+    assert (result.format, result.rows_accepted, result.rows_rejected) == ("xlsx", 1, 2)
+    obs = _observations(catalog)
+    assert obs[0].price == Decimal("199.99")
+    assert obs[0].observed_at == datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    assert obs[0].details == {"channel": "web", "quantity": 3}
+    rejected = _rejections(catalog)
+    assert rejected[3][0] == "price" and "formula" in rejected[3][1]
+    assert rejected[5][0] == "channel" and "formula" in rejected[5][1]
+
+
+def test_json_payload_same_function_as_api(catalog: Engine) -> None:
+    rows = [{"sku": "AC-100", "price": Decimal("199.00"), "currency": "USD", "date": TODAY},
+            {"SKU": "AC-999", "Price": "5", "Currency": "USD", "Date": TODAY}]
+    result = import_rows(rows, "P001", now=NOW)
+    assert (result.format, result.rows_accepted, result.rows_rejected) == ("json", 1, 1)
+    assert result.rejections == [{"row": 3, "column": "sku", "reason": "unknown SKU 'AC-999'"}]
+    again = import_rows(rows, "P001", now=NOW)
+    assert again.duplicate and again.batch_id == result.batch_id
+
+
+def test_json_file(catalog: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([{"sku": "AC-100", "price": 199.5, "currency": "USD", "date": TODAY}]))
+    result = import_file(path, "P001", now=NOW)
+    assert result.rows_accepted == 1
+    assert _observations(catalog)[0].price == Decimal("199.5")
+
+
+OLD = (NOW - timedelta(days=40)).date().isoformat()
+FUTURE = (NOW + timedelta(days=2)).date().isoformat()
+CASES = [
+    # (partner, row, column, reason fragment)
+    ("P001", ["AC-10O", "1", "USD", TODAY, ""], "sku", "unknown SKU 'AC-10O'; did you mean 'AC-100'?"),
+    ("P001", ["", "1", "USD", TODAY, ""], "sku", "sku is missing"),
+    ("P001", ["EXAMPLE", "1", "USD", TODAY, ""], "sku", "example row"),
+    ("P001", ["AC-100", "", "USD", TODAY, ""], "price", "price is missing"),
+    ("P001", ["AC-100", "0", "USD", TODAY, ""], "price", "price is zero"),
+    ("P001", ["AC-100", "0.00", "USD", TODAY, ""], "price", "price is zero"),
+    ("P001", ["AC-100", "-5", "USD", TODAY, ""], "price", "negative"),
+    ("P001", ["AC-100", "abc", "USD", TODAY, ""], "price", "not a number"),
+    ("P001", ["AC-100", "1e3", "USD", TODAY, ""], "price", "not a number"),
+    ("P001", ["AC-100", "NaN", "USD", TODAY, ""], "price", "not a number"),
+    ("P001", ["AC-100", "1.299,00", "USD", TODAY, ""], "price", "uses ',' as decimal separator"),
+    ("P001", ["AC-100", "12,99", "USD", TODAY, ""], "price", "ambiguous"),
+    ("P002", ["AC-100", "19.99", "EUR", TODAY, ""], "price", "ambiguous"),
+    ("P001", ["AC-100", "1.23456", "USD", TODAY, ""], "price", "decimal places"),
+    ("P001", ["AC-100", "199", "usdollar", TODAY, ""], "currency", "not an ISO 4217"),
+    ("P001", ["AC-100", "199", "", TODAY, ""], "currency", "currency is missing"),
+    ("P001", ["AC-100", "199", "USD", "", ""], "date", "date is missing"),
+    ("P001", ["AC-100", "199", "USD", "11/20/2026", ""], "date", "YYYY-MM-DD"),
+    ("P001", ["AC-100", "199", "USD", OLD, ""], "date", "older than 30 days"),
+    ("P001", ["AC-100", "199", "USD", FUTURE, ""], "date", "in the future"),
+    ("P003", ["AC-300", "199", "CNY", TODAY, "tmall"], "sku", "not authorised to sell AC-300"),
+    ("P003", ["AC-100", "199", "CNY", TODAY, "jd"], "channel", "not authorised for channel 'jd'"),
+    ("P003", ["AC-100", "199", "CNY", TODAY, ""], "channel", "channel is missing"),
+]
+
+
+@pytest.mark.parametrize(("partner", "row", "column", "reason"), CASES)
+def test_bad_row_rejected_with_column_and_reason_good_rows_kept(
+    catalog: Engine, tmp_path: Path, partner: str, row: list[str], column: str, reason: str
+) -> None:
+    good = ["AC-200", "10", "CNY" if partner == "P003" else "USD", TODAY, "tmall"]
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"], good, row])
+    result = import_file(path, partner, now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (1, 1)
+    got = _rejections(catalog)[3]
+    assert got[0] == column
+    assert reason in got[1]
+    assert len(_observations(catalog)) == 1
+
+
+@pytest.mark.parametrize(("partner", "text", "amount"), [
+    ("P001", "1,299.00", "1299.00"), ("P001", "1299", "1299"), ("P001", " 199.5 ", "199.5"),
+    ("P002", "1.299,00", "1299.00"), ("P002", "19,99", "19.99"), ("P002", "1 299,00", "1299.00"),
+    ("P003", "1,299.00", "1299.00"),
+])
+def test_prices_accepted_when_unambiguous_for_locale(catalog: Engine, tmp_path: Path, partner: str, text: str,
+                                                     amount: str) -> None:
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"],
+                                      ["AC-100", text, "EUR", TODAY, "tmall"]])
+    assert import_file(path, partner, now=NOW).rows_accepted == 1
+    assert _observations(catalog)[0].price == Decimal(amount)
+
+
+def test_duplicate_rows_keep_first_and_name_it(catalog: Engine, tmp_path: Path) -> None:
+    header = ["sku", "price", "currency", "date", "channel"]
+    path = _csv(tmp_path / "r.csv", [header, ["AC-100", "1", "USD", TODAY, "web"],
+                                     ["AC-100", "2", "USD", TODAY, "other"],
+                                     ["ac-100", "3", "USD", TODAY, "WEB"]])
+    result = import_file(path, "P001", now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (2, 1)
+    assert _rejections(catalog)[4] == ("sku", "duplicate of row 2 (same sku, date and channel)")
+
+
+def test_expected_currency_from_policy(catalog: Engine, tmp_path: Path) -> None:
+    seen = []
+
+    def expected(sku: str, partner: str, at: datetime) -> str | None:
+        seen.append((sku, partner, at))
+        return "EUR" if sku == "AC-100" else None
+
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date"], ["AC-100", "1", "USD", TODAY],
+                                     ["AC-100", "2", "", "2026-11-19"], ["AC-200", "3", "GBP", TODAY]])
+    result = import_file(path, "P001", now=NOW, expected_currency=expected)
+    assert (result.rows_accepted, result.rows_rejected) == (2, 1)
+    assert "does not match EUR" in _rejections(catalog)[2][1]
+    assert [o.currency for o in _observations(catalog)] == ["EUR", "GBP"]
+    assert seen[0][:2] == ("AC-100", "P001")
+
+
+def test_reimport_changes_nothing_and_new_file_with_same_rows_is_rejected(catalog: Engine, tmp_path: Path) -> None:
+    rows = [["sku", "price", "currency", "date"], ["AC-100", "1", "USD", TODAY]]
+    first = import_file(_csv(tmp_path / "a.csv", rows), "P001", now=NOW)
+    again = import_file(tmp_path / "a.csv", "P001", now=NOW + timedelta(hours=1))
+    assert again.duplicate and again.batch_id == first.batch_id and again.rows_accepted == 1
+    assert "already imported" in again.summary()
+    other = import_file(_csv(tmp_path / "b.csv", [*rows, ["AC-200", "2", "USD", TODAY]]), "P001", now=NOW)
+    assert (other.rows_accepted, other.rows_rejected) == (1, 1)
+    assert f"already reported in batch {first.batch_id} row 2" in other.rejections[0]["reason"]
+    with session_scope(catalog) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 2
+        assert s.scalar(select(func.count()).select_from(Observation)) == 2
+
+
+def test_receipt_lists_every_row_is_formula_safe_and_stored_as_evidence(catalog: Engine, tmp_path: Path) -> None:
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"],
+                                     ["AC-100", "1", "USD", TODAY, "=cmd|' /C calc'!A0"],
+                                     ["@SUM(A1)", "-2", "USD", TODAY, "+x"]])
+    result = import_file(path, "P001", now=NOW)
+    receipt = Path(result.receipt_path)
+    text = receipt.read_text(encoding="utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0][:4] == ["row", "status", "column", "reason"]
+    assert lines[1][:2] == ["2", "accepted"] and lines[1][8] == "'=cmd|' /C calc'!A0"
+    assert lines[2][:3] == ["3", "rejected", "sku"] and lines[2][4] == "'@SUM(A1)" and lines[2][5] == "'-2"
+    assert receipt.parent == Path(tmp_path / "workspace" / "reports" / "receipts")
+    assert EvidenceStore.from_settings().get(result.receipt_sha256 or "") == receipt.read_bytes()
+
+
+@pytest.mark.parametrize(("value", "safe"), [
+    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("plain", "plain"), ("", ""), (None, ""),
+])
+def test_safe_cell(value: str | None, safe: str) -> None:
+    assert safe_cell(value) == safe
+
+
+def test_unreadable_and_unknown(catalog: Engine, tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("foo,bar\n1,2\n")
+    with pytest.raises(ReportImportError, match="missing column"):
+        import_file(tmp_path / "x.csv", "P001", now=NOW)
+    (tmp_path / "b.xlsx").write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(ReportImportError, match="XLSX"):
+        import_file(tmp_path / "b.xlsx", "P001", now=NOW)
+    with pytest.raises(NotFoundError):
+        import_file(tmp_path / "x.csv", "NOPE", now=NOW)
+    with session_scope(catalog) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
+    assert not list((tmp_path / "workspace").rglob("*.csv"))
