@@ -87,7 +87,7 @@ def render(text: str) -> str:
             rf"(<!-- BEGIN GENERATED: {name} -->\n).*?(<!-- END GENERATED: {name} -->)", re.DOTALL
         )
         block = generate()
-        text = pattern.sub(lambda m: m.group(1) + block + m.group(2), text)
+        text = pattern.sub(lambda m, block=block: m.group(1) + block + m.group(2), text)
     return text
 
 

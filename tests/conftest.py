@@ -70,7 +70,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """The test database, emptied, and configured as PRICEWARDEN_DATABASE_URL for code under test."""
     engine = engine_for(db_url)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
@@ -84,7 +84,7 @@ def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
             conn.execute(text("PRAGMA foreign_keys=ON"))
     monkeypatch.setenv("PRICEWARDEN_DATABASE_URL", db_url)
     get_settings.cache_clear()
-    yield engine
+    return engine
 
 
 @pytest.fixture
