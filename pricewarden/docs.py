@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -80,14 +81,20 @@ def settings_reference() -> str:
 GENERATORS = {"cli": cli_reference, "settings": settings_reference}
 
 
+def _replacement(block: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + block + match.group(2)
+
+    return replace
+
+
 def render(text: str) -> str:
     """``text`` with every generated block replaced by fresh output."""
     for name, generate in GENERATORS.items():
         pattern = re.compile(
             rf"(<!-- BEGIN GENERATED: {name} -->\n).*?(<!-- END GENERATED: {name} -->)", re.DOTALL
         )
-        block = generate()
-        text = pattern.sub(lambda m, block=block: m.group(1) + block + m.group(2), text)
+        text = pattern.sub(_replacement(generate()), text)
     return text
 
 
