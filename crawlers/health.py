@@ -1,0 +1,105 @@
+"""Crawl health per site: pages, failures by kind, the failure rate and how it moved.
+
+A *page* is one fetch of one URL in one crawl run; it succeeded when it produced at least one
+observation, and failed when it produced a ``CrawlFailure`` and no observation. A
+``profile_broken`` failure beside a price (the profile stopped matching, another step found the
+price) does not fail the page but is counted and warned about.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawlers.targets import site_of
+from store._types import utcnow
+from store.models import CrawlFailure, Observation, Source
+
+RATE_RISE = 0.10  # a failure rate this much higher than the previous window is worth a warning
+
+
+@dataclass
+class SiteHealth:
+    """One site's crawl health in a window, with the previous window of the same length for comparison."""
+
+    site: str
+    pages: int = 0
+    ok: int = 0
+    failed: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    previous_rate: float | None = None
+
+    @property
+    def failure_rate(self) -> float:
+        """Failed pages / pages in the window (0.0 when nothing was fetched)."""
+        return self.failed / self.pages if self.pages else 0.0
+
+    @property
+    def profile_broken(self) -> int:
+        """Pages where the site profile stopped matching."""
+        return self.kinds.get("profile_broken", 0)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Why the operator should look at this site, if at all."""
+        notes = []
+        if self.profile_broken:
+            notes.append(f"profile stopped matching on {self.profile_broken} page(s)")
+        if self.previous_rate is not None and self.failure_rate - self.previous_rate >= RATE_RISE:
+            notes.append(f"failure rate rose from {self.previous_rate:.0%} to {self.failure_rate:.0%}")
+        elif self.previous_rate is None and self.pages and self.failure_rate >= 0.5:
+            notes.append(f"failure rate {self.failure_rate:.0%}")
+        return notes
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {"site": self.site, "pages": self.pages, "ok": self.ok, "failed": self.failed,
+                "failure_rate": round(self.failure_rate, 4), "previous_rate":
+                None if self.previous_rate is None else round(self.previous_rate, 4),
+                "kinds": dict(self.kinds), "warnings": self.warnings}
+
+
+def _window(session: Session, start: datetime, end: datetime) -> dict[str, SiteHealth]:
+    sites: dict[str, SiteHealth] = {}
+    ok_pages: dict[str, set[tuple[str | None, int | None]]] = defaultdict(set)
+    obs = session.execute(
+        select(Observation.url, Observation.crawl_run_id)
+        .where(Observation.source == Source.CRAWL.value, Observation.observed_at >= start,
+               Observation.observed_at < end)
+        .distinct()
+    )
+    for url, run_id in obs:
+        ok_pages[site_of(url or "")].add((url, run_id))
+    failed_pages: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    rows = session.execute(
+        select(CrawlFailure.site, CrawlFailure.url, CrawlFailure.crawl_run_id, CrawlFailure.kind, func.count())
+        .where(CrawlFailure.occurred_at >= start, CrawlFailure.occurred_at < end)
+        .group_by(CrawlFailure.site, CrawlFailure.url, CrawlFailure.crawl_run_id, CrawlFailure.kind)
+    )
+    for site, url, run_id, kind, count in rows:
+        kinds[site][kind] += count
+        if (url, run_id) not in ok_pages.get(site, set()):
+            failed_pages[site].add((url, run_id))
+    for site in set(ok_pages) | set(failed_pages) | set(kinds):
+        ok = len(ok_pages.get(site, ()))
+        failed = len(failed_pages.get(site, ()))
+        sites[site] = SiteHealth(site=site, pages=ok + failed, ok=ok, failed=failed, kinds=dict(kinds[site]))
+    return sites
+
+
+def site_health(session: Session, since: datetime, until: datetime | None = None) -> list[SiteHealth]:
+    """Crawl health of every site fetched in ``[since, until)``, compared with the window before it."""
+    until = until or utcnow()
+    current = _window(session, since, until)
+    previous = _window(session, since - (until - since), since)
+    for site, health in current.items():
+        before = previous.get(site)
+        if before is not None and before.pages:
+            health.previous_rate = before.failure_rate
+    return sorted(current.values(), key=lambda h: (-h.failure_rate, h.site))

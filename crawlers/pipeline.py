@@ -1,0 +1,95 @@
+"""The item pipeline: buffer what the spider yields and write it to the store in batches, off the reactor.
+
+A batch is written in a worker thread (gzip and the database release the GIL) while the crawl goes
+on; batches are written one at a time, in order. Memory stays flat: at most two batches of pages
+are held (the one being filled and the one being written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+from crawlers.persist import Batch, add_item, close_run, open_run, seller_partner_map, write_batch
+from store._types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    """Store observations, failures and evidence of one crawl process, and its ``CrawlRun``."""
+
+    def __init__(self, crawler: Any) -> None:
+        from pricewarden.settings import get_settings
+        from store.db import get_engine
+        from store.evidence import EvidenceStore
+
+        self.crawler = crawler
+        self.engine = get_engine()
+        self.evidence = EvidenceStore.from_settings()
+        self.batch_size = get_settings().crawl.store_batch
+        self.batch = Batch()
+        self.pending = 0
+        self.lock: asyncio.Lock | None = None
+        self.counts: Counter[str] = Counter()
+        self.sites: dict[str, Counter[str]] = {}
+        self.run_id: int | None = None
+        self.started = time.monotonic()
+        self.seller_partners: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Any = None) -> None:
+        spider = spider or self.crawler.spider
+        with self.engine.begin() as conn:
+            self.run_id = open_run(conn, spider.run_key, spider.shard, utcnow())
+            self.seller_partners = seller_partner_map(conn)
+        spider.run_id = self.run_id
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        site = item["target"]["url"].split("/")[2].lower()
+        per_site = self.sites.setdefault(site, Counter())
+        per_site["pages"] += 1
+        self.counts["pages"] += 1
+        for failure in item.get("failures", ()):
+            per_site[f"failure:{failure['kind']}"] += 1
+            self.counts[f"failure:{failure['kind']}"] += 1
+        if item.get("rendered"):
+            self.counts["rendered"] += 1
+        add_item(self.batch, item, run_id=self.run_id, seller_partners=self.seller_partners)
+        self.pending += 1
+        if self.pending >= self.batch_size:
+            await self._flush()
+        # The HTML and screenshot now live in the batch; drop them from the item Scrapy keeps.
+        return {"url": item["target"]["url"]}
+
+    async def _flush(self) -> None:
+        batch, self.batch, self.pending = self.batch, Batch(), 0
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:
+            new_obs, new_fail = await asyncio.to_thread(self._write, batch)
+        self.counts["observations"] += new_obs
+        self.counts["failures"] += new_fail
+
+    def _write(self, batch: Batch) -> tuple[int, int]:
+        with self.engine.begin() as conn:
+            return write_batch(conn, batch, self.evidence)
+
+    async def close_spider(self, spider: Any = None) -> None:
+        if self.pending:
+            await self._flush()
+        elapsed = time.monotonic() - self.started
+        stats = dict(self.counts)
+        stats["elapsed_s"] = round(elapsed, 3)
+        stats["pages_per_s"] = round(self.counts["pages"] / elapsed, 1) if elapsed else None
+        stats["sites"] = {site: dict(c) for site, c in self.sites.items()}
+        if self.run_id is not None:
+            with self.engine.begin() as conn:
+                close_run(conn, self.run_id, utcnow(), stats)
+        logger.info("crawl run %s stored: %s", self.run_id, {k: v for k, v in stats.items() if k != "sites"})

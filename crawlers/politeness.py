@@ -1,0 +1,127 @@
+"""Downloader middlewares for politeness: retries with backoff that honour Retry-After, and the proxy.
+
+:class:`PoliteRetryMiddleware` replaces Scrapy's ``RetryMiddleware``: a 429 or 503 that carries a
+``Retry-After`` is retried after that delay (seconds or an HTTP date) when it is no longer than
+``crawl.max_retry_after``, and given up at once when it is longer; other retryable statuses and
+network errors are retried after ``retry_backoff * 2**n`` seconds. The wait is an ``asyncio.sleep``
+on the reactor's loop: it delays that one request and blocks nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobots
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.response import response_status_message
+
+GAVE_UP_META = "pricewarden_gave_up"
+BACKOFF_CAP = 60.0
+
+
+def parse_retry_after(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), ``None`` if absent or bad."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class PoliteRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, waiting first: Retry-After when the site says, exponential backoff otherwise."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.max_retry_after = settings.getfloat("PRICEWARDEN_MAX_RETRY_AFTER", 300.0)
+        self.backoff = settings.getfloat("PRICEWARDEN_RETRY_BACKOFF", 0.5)
+
+    def _delay(self, request: Any) -> float:
+        attempt = int(request.meta.get("retry_times", 0))
+        return min(self.backoff * (2**attempt), BACKOFF_CAP)
+
+    async def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:  # type: ignore[override]
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry_after = None
+        if response.status in (429, 503):
+            retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
+        if retry_after is not None and retry_after > self.max_retry_after:
+            # Waiting that long would hold the crawl; record the failure instead.
+            request.meta[GAVE_UP_META] = f"Retry-After {retry_after:.0f}s exceeds {self.max_retry_after:.0f}s"
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        delay = retry_after if retry_after is not None else self._delay(request)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return retry
+
+    async def process_exception(self, request: Any, exception: Exception, spider: Any = None) -> Any:  # type: ignore[override]
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        retry = self._retry(request, exception)
+        if retry is None:
+            return None
+        delay = self._delay(request)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return retry
+
+
+class ProxyMiddleware:
+    """Send every request through ``crawl.proxy`` (Scrapy's HttpProxyMiddleware then handles its credentials)."""
+
+    def __init__(self, proxy: str) -> None:
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ProxyMiddleware:
+        proxy = crawler.settings.get("PRICEWARDEN_PROXY")
+        if not proxy:
+            raise NotConfigured
+        return cls(proxy)
+
+    def process_request(self, request: Any, spider: Any = None) -> None:
+        request.meta.setdefault("proxy", self.proxy)
+
+
+class RobotsTxtMiddleware(_ScrapyRobots):
+    """Scrapy's robots.txt middleware, with every request waiting for the site's robots.txt.
+
+    Scrapy 2.19 hands the parsed robots.txt to the first request that waited for it and ``None``
+    (= allowed) to the others that arrived while it was downloading, so concurrent requests slipped
+    past a Disallow. Each waiter gets its own Deferred here.
+    """
+
+    async def robot_parser(self, request: Any) -> Any:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from scrapy.utils.httpobj import urlparse_cached
+        from twisted.internet.defer import Deferred
+
+        parser = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(parser, Deferred):
+            waiter: Deferred[Any] = Deferred()
+
+            def relay(result: Any) -> Any:
+                waiter.callback(result)
+                return result
+
+            parser.addBoth(relay)
+            return await maybe_deferred_to_future(waiter)
+        return await super().robot_parser(request)

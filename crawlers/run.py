@@ -1,0 +1,134 @@
+"""Run crawls, each in its own process: Twisted's reactor cannot be restarted inside one process.
+
+Targets are split into shards by site (a site's politeness stays in one process) and each shard runs
+a ``scrapy.crawler.CrawlerProcess`` in a ``spawn``-ed child, all shards in parallel (default: one
+per core). Children inherit the environment, so they write to the same database and evidence
+store as the caller. The caller gets the ``CrawlRun`` ids back.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pricewarden.errors import CrawlError
+from store._types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlResult:
+    """What a crawl did: its run ids, when it started and the shards that failed to finish."""
+
+    run_keys: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    shards: int = 0
+    pages: int = 0
+    failed_shards: list[str] = field(default_factory=list)
+
+
+def default_shards() -> int:
+    """Shards when none are asked for: ``crawl.processes``, or one per core."""
+    from pricewarden.settings import get_settings
+
+    return get_settings().crawl.processes or os.cpu_count() or 1
+
+
+def needs_browser(targets: list[Any]) -> bool:
+    """True when any target's profile renders, or the render fallback is on."""
+    from crawlers.profiles import find_profile, load_profiles
+    from pricewarden.settings import get_settings
+
+    if get_settings().crawl.render_fallback:
+        return True
+    profiles = load_profiles()
+    return any(getattr(find_profile(profiles, t.url, name=t.profile), "render", False) for t in targets)
+
+
+def crawl_shard(payload: dict[str, Any]) -> None:
+    """Run one shard's crawl in this process (the body of a child process)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.settings import scrapy_settings
+    from crawlers.spider import StorefrontSpider
+    from pricewarden.settings import get_settings
+
+    get_settings.cache_clear()
+    settings = scrapy_settings(browser=payload["browser"])
+    settings["LOG_LEVEL"] = payload.get("log_level", settings["LOG_LEVEL"])
+    process = CrawlerProcess(settings=settings, install_root_handler=True)
+    process.crawl(
+        StorefrontSpider,
+        targets=payload["targets"],
+        run_key=payload["run_key"],
+        shard=payload["shard"],
+        run_at=payload["run_at"],
+        render_fallback=payload["render_fallback"],
+        browser=payload["browser"],
+    )
+    process.start()
+
+
+def run_crawl(
+    targets: list[Any],
+    *,
+    shards: int | None = None,
+    at: datetime | None = None,
+    browser: bool | None = None,
+    log_level: str = "WARNING",
+) -> CrawlResult:
+    """Crawl ``targets`` in ``shards`` parallel processes and store what they find; returns the run keys.
+
+    ``at`` names the run's slot (e.g. the scheduled instant of a monitor run): observations and
+    failures are keyed on it, so running the same slot again stores nothing twice.
+    """
+    from crawlers.targets import split_shards
+    from pricewarden.settings import get_settings
+
+    if at is not None and at.tzinfo is None:
+        raise CrawlError("the crawl instant must be timezone-aware")
+    result = CrawlResult()
+    if not targets:
+        result.finished_at = utcnow()
+        return result
+    count = shards or default_shards()
+    groups = split_shards(targets, count)
+    use_browser = needs_browser(targets) if browser is None else browser
+    stamp = at.isoformat() if at is not None else f"{utcnow().isoformat()}-{uuid.uuid4().hex[:8]}"
+    payloads = [
+        {
+            "targets": [t.as_dict() for t in group],
+            "run_key": f"{stamp}#{i}/{len(groups)}",
+            "shard": f"{i}/{len(groups)}",
+            "run_at": at,
+            "render_fallback": get_settings().crawl.render_fallback,
+            "browser": use_browser,
+            "log_level": log_level,
+        }
+        for i, group in enumerate(groups)
+    ]
+    result.shards = len(payloads)
+    result.pages = len(targets)
+    context = multiprocessing.get_context("spawn")
+    processes = []
+    for payload in payloads:
+        proc = context.Process(target=crawl_shard, args=(payload,), name=f"crawl-{payload['shard']}")
+        proc.start()
+        processes.append((payload, proc))
+        result.run_keys.append(payload["run_key"])
+    for payload, proc in processes:
+        proc.join()
+        if proc.exitcode != 0:
+            result.failed_shards.append(payload["shard"])
+            logger.error("crawl shard %s exited with code %s", payload["shard"], proc.exitcode)
+    result.finished_at = utcnow()
+    if len(result.failed_shards) == len(processes):
+        raise CrawlError(f"every crawl process failed (exit codes {[p.exitcode for _, p in processes]})")
+    return result

@@ -1,0 +1,84 @@
+"""Scrapy settings derived from ``get_settings().crawl``: the only place where Scrapy is configured.
+
+Politeness: robots.txt (``obey_robots_txt``), AutoThrottle, a per-site concurrency cap, retries with
+exponential backoff that honour ``Retry-After`` (:class:`crawlers.politeness.PoliteRetryMiddleware`),
+a User-Agent and an optional proxy. Truncated bodies fail the request (``DOWNLOAD_FAIL_ON_DATALOSS``)
+so that half a page is never read as a price; it is retried, then recorded as ``truncated``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pricewarden.settings import Settings, get_settings
+
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+# Launch arguments verified with Debian's Chromium (see KNOWN-GOOD.md).
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def chromium_launch_options(settings: Settings | None = None) -> dict[str, Any]:
+    """Playwright launch options: the configured Chromium (or Playwright's own) with the known-good args."""
+    settings = settings or get_settings()
+    options: dict[str, Any] = {"args": list(CHROMIUM_ARGS), "headless": True}
+    path = settings.chromium()
+    if path is not None:
+        options["executable_path"] = path
+    return options
+
+
+def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -> dict[str, Any]:
+    """The Scrapy settings of one crawl process.
+
+    ``browser`` installs scrapy-playwright's download handler; it only starts Chromium when a
+    request asks for rendering, so plain pages pay nothing for it.
+    """
+    settings = settings or get_settings()
+    crawl = settings.crawl
+    values: dict[str, Any] = {
+        "BOT_NAME": "pricewarden",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+        "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_domain_concurrency,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.per_domain_concurrency),
+        "DOWNLOAD_DELAY": 0.0,
+        "RETRY_ENABLED": crawl.retries > 0,
+        "RETRY_TIMES": crawl.retries,
+        "REDIRECT_MAX_TIMES": 10,
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawlers.politeness.RobotsTxtMiddleware": 100,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawlers.politeness.PoliteRetryMiddleware": 550,
+            "crawlers.politeness.ProxyMiddleware": 740,
+        },
+        "ITEM_PIPELINES": {"crawlers.pipeline.StorePipeline": 300},
+        # Our pipeline keeps memory flat; Scrapy's own per-response buffers must not grow either.
+        "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+        "DOWNLOAD_WARNSIZE": 0,
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "PRICEWARDEN_MAX_RETRY_AFTER": crawl.max_retry_after,
+        "PRICEWARDEN_RETRY_BACKOFF": crawl.retry_backoff,
+        "PRICEWARDEN_PROXY": crawl.proxy.get_secret_value() if crawl.proxy else None,
+    }
+    if browser:
+        values["DOWNLOAD_HANDLERS"] = {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
+        values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings)
+        values["PLAYWRIGHT_BROWSER_TYPE"] = "chromium"
+        values["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = crawl.browser_concurrency
+        values["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"] = crawl.download_timeout * 1000
+    return values

@@ -1,0 +1,270 @@
+"""The one generic storefront spider: fetch each target page, hand its HTML to the extraction cascade.
+
+Site specifics are data (site profiles); the spider never parses money. For each page it yields a
+``page`` item: the raw HTML (evidence), the :class:`~crawlers.extract.Extraction`, a full-page
+screenshot when the page was rendered, and any failures. A page that is no price (404, block page,
+login wall, broken profile...) is a failure item with no extraction: failures are never prices.
+
+Rendering: a profile with ``render: true`` always goes through Chromium (its ``browser_steps`` become
+scrapy-playwright ``PageMethod`` calls); with ``crawl.render_fallback`` a page that looks like a
+product page but yields no price statically is fetched once more through the browser.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure as TwistedFailure
+
+from crawlers.failures import Failure, FailureKind, block_kind, from_exception, from_status
+from crawlers.politeness import GAVE_UP_META
+from crawlers.targets import Target
+from store._types import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Extraction's names for pages that are not product pages, in our failure kinds.
+_EXTRACTION_FAILURES = {"captcha": FailureKind.BLOCKED, "blocked": FailureKind.BLOCKED,
+                        "login_wall": FailureKind.LOGIN_WALL, "not_found": FailureKind.NOT_FOUND}
+
+
+def page_methods(steps: list[Any] | None) -> list[Any]:
+    """scrapy-playwright ``PageMethod`` calls from a profile's ``browser_steps`` data.
+
+    ``{wait_for_selector: "span.price"}`` → ``PageMethod("wait_for_selector", "span.price")``; a list
+    value gives positional arguments, a mapping gives keyword arguments.
+    """
+    from scrapy_playwright.page import PageMethod
+
+    methods = []
+    for step in steps or ():
+        if isinstance(step, str):
+            methods.append(PageMethod(step))
+            continue
+        for name, value in dict(step).items():
+            if isinstance(value, dict):
+                methods.append(PageMethod(name, **value))
+            elif isinstance(value, list):
+                methods.append(PageMethod(name, *value))
+            elif value is None:
+                methods.append(PageMethod(name))
+            else:
+                methods.append(PageMethod(name, value))
+    return methods
+
+
+class StorefrontSpider(scrapy.Spider):
+    """Fetch listing pages of any storefront and yield their HTML, extraction and failures."""
+
+    name = "storefront"
+
+    def __init__(
+        self,
+        targets: list[dict[str, Any]],
+        *,
+        run_key: str,
+        shard: str = "0",
+        run_at: Any = None,
+        render_fallback: bool = True,
+        browser: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.targets = [Target(**t) for t in targets]
+        self.run_key = run_key
+        self.shard = shard
+        self.run_at = run_at
+        self.run_id: int | None = None  # set by the pipeline when it opens the CrawlRun
+        self.render_fallback = render_fallback and browser
+        self.browser = browser
+        from crawlers.profiles import load_profiles
+
+        self.profiles = load_profiles()
+        self.profile_worked: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Any]:
+        """Requests for every target (Scrapy 2.13+ asynchronous start)."""
+        from crawlers.persist import profile_successes
+        from store.db import get_engine
+
+        with get_engine().connect() as conn:
+            self.profile_worked = profile_successes(conn, (t.url for t in self.targets))
+        for target in self.targets:
+            yield self.request_for(target)
+
+    # Requests -------------------------------------------------------------------------------
+
+    def profile_for(self, target: Target) -> Any:
+        from crawlers.profiles import find_profile
+        from pricewarden.errors import NotFoundError
+
+        try:
+            return find_profile(self.profiles, target.url, name=target.profile)
+        except NotFoundError:
+            logger.warning("listing %s names profile %r, which does not exist; matching by domain",
+                           target.url, target.profile)
+            return find_profile(self.profiles, target.url)
+
+    def request_for(self, target: Target, *, render: bool | None = None) -> scrapy.Request:
+        profile = self.profile_for(target)
+        if render is None:
+            render = bool(profile is not None and getattr(profile, "render", False))
+        meta: dict[str, Any] = {"target": target, "profile": profile, "rendered": render and self.browser}
+        if render and self.browser:
+            meta.update(
+                playwright=True,
+                playwright_include_page=True,
+                playwright_page_methods=page_methods(getattr(profile, "browser_steps", None))
+                # Without steps, wait until the page stops loading: scripts draw prices after "load".
+                or page_methods([{"wait_for_load_state": "networkidle"}]),
+            )
+        return scrapy.Request(target.url, callback=self.on_page, errback=self.on_error, meta=meta,
+                              dont_filter=True)
+
+    # Callbacks ------------------------------------------------------------------------------
+
+    def _item(self, response_or_request: Any, target: Target, **values: Any) -> dict[str, Any]:
+        return {"target": target.as_dict(), "run_at": self.run_at, "fetched_at": utcnow(),
+                "final_url": getattr(response_or_request, "url", target.url), **values}
+
+    async def on_page(self, response: Response) -> AsyncIterator[Any]:
+        """Read one fetched page: a price (or offers), hidden pricing, or a failure."""
+        from crawlers.extract import extract
+
+        target: Target = response.meta["target"]
+        profile = response.meta.get("profile")
+        rendered = bool(response.meta.get("rendered"))
+        screenshot = await self._screenshot(response)
+        body = response.body
+        base = {"status": response.status, "rendered": rendered, "html": body, "screenshot": screenshot}
+        status_kind = from_status(response.status)
+        if status_kind is not None:  # reached only with handle_httpstatus; kept for safety
+            yield self._item(response, target, **base, failures=[_row(Failure(status_kind, response.status))])
+            return
+        encoding = getattr(response, "encoding", None)
+        extraction = extract(body, response.url, profile=profile, encoding=encoding)
+        has_price = extraction.price is not None or any(o.price is not None for o in extraction.sellers)
+        kind = _EXTRACTION_FAILURES.get(extraction.failure or "") or block_kind(body, has_price=has_price)
+        if kind is not None:
+            detail = f"{kind.value} page" + (f" ({extraction.failure})" if extraction.failure else "")
+            yield self._item(response, target, **base,
+                             failures=[_row(Failure(kind, response.status, detail))])
+            return
+        hidden = extraction.price_visibility != "visible"
+        if not has_price and not hidden:
+            if extraction.looks_like_product and self.render_fallback and not rendered:
+                # Static HTML had no price but the page is a product page: the price may be drawn by JS.
+                yield self.request_for(target, render=True)
+                return
+            yield self._item(response, target, **base, failures=[_row(self._no_price(target, profile, extraction))])
+            return
+        failures = []
+        if self._profile_stopped(target, profile, extraction):
+            failures.append(_row(Failure(
+                FailureKind.PROFILE_BROKEN, response.status,
+                f"profile {getattr(profile, 'name', '?')} selectors matched nothing; price read by "
+                f"{extraction.method} instead")))
+        item = self._item(response, target, **base, extraction=extraction, failures=failures)
+        cart = profile.cart if profile is not None else None
+        if extraction.price_visibility == "cart_only" and cart:
+            cart_url = _cart_url(cart["url"], target, response.url)
+            if cart_url:
+                yield scrapy.Request(cart_url, callback=self.on_cart, errback=self.on_cart_error,
+                                     meta={"page_item": item, "profile": profile, "dont_redirect": False},
+                                     dont_filter=True)
+                return
+        yield item
+
+    def _no_price(self, target: Target, profile: Any, extraction: Any) -> Failure:
+        if profile is not None and target.url in self.profile_worked:
+            return Failure(FailureKind.PROFILE_BROKEN, 200,
+                           f"profile {getattr(profile, 'name', '?')} selectors matched nothing on a page "
+                           "they used to read")
+        if extraction.looks_like_product:
+            return Failure(FailureKind.NO_PRICE, 200, "product page without a price")
+        return Failure(FailureKind.NOT_PRODUCT, 200, "not a product page")
+
+    def _profile_stopped(self, target: Target, profile: Any, extraction: Any) -> bool:
+        return (
+            profile is not None
+            and "price" in getattr(profile, "selectors", {})
+            and target.url in self.profile_worked
+            and extraction.method != "profile"
+            and not extraction.sellers
+        )
+
+    async def on_cart(self, response: Response) -> AsyncIterator[Any]:
+        """The cart page of a hidden-price product: record the cart price in ``details`` (still hidden)."""
+        import dataclasses
+
+        from crawlers.extract import extract
+        from crawlers.profiles import Selector
+
+        item = response.meta["page_item"]
+        profile = response.meta["profile"]
+        # The cart page is read with the same profile, its price selector being the cart's.
+        cart_profile = dataclasses.replace(profile, selectors={"price": Selector(profile.cart["price"])},
+                                           offers={}, cart={}, render=False, browser_steps=())
+        cart = extract(response.body, response.url, profile=cart_profile,
+                       encoding=getattr(response, "encoding", None))
+        item["cart"] = {
+            "url": response.url,
+            "price": None if cart.price is None else str(cart.price),
+            "currency": cart.currency,
+            "raw_text": cart.raw_text,
+        }
+        yield item
+
+    async def on_cart_error(self, failure: TwistedFailure) -> AsyncIterator[Any]:
+        """A cart that cannot be fetched leaves the hidden-price observation without a cart price."""
+        item = failure.request.meta["page_item"]
+        item["cart"] = {"url": failure.request.url, "error": from_exception(failure.value).kind.value}
+        yield item
+
+    async def on_error(self, failure: TwistedFailure) -> AsyncIterator[Any]:
+        """A request that failed (HTTP error after retries, network, timeout, redirect loop...)."""
+        request = failure.request
+        page = request.meta.get("playwright_page")
+        if page is not None:
+            await page.close()
+        target: Target = request.meta["target"]
+        classified = from_exception(failure.value)
+        response = getattr(failure.value, "response", None)
+        html = None
+        if response is not None:
+            html = response.body or None
+            if classified.status in (403, 200) and html:
+                kind = block_kind(html, has_price=False)
+                if kind is not None:
+                    classified = Failure(kind, classified.status, f"{kind.value} page (HTTP {classified.status})")
+            gave_up = request.meta.get(GAVE_UP_META)
+            if gave_up:
+                classified = Failure(FailureKind.RATE_LIMITED, classified.status, gave_up)
+        yield self._item(request, target, status=classified.status, html=html, screenshot=None,
+                         rendered=bool(request.meta.get("rendered")), failures=[_row(classified)])
+
+    async def _screenshot(self, response: Response) -> bytes | None:
+        page = response.meta.get("playwright_page")
+        if page is None:
+            return None
+        try:
+            shot: bytes = await page.screenshot(full_page=True, type="png")
+            return shot
+        finally:
+            await page.close()
+
+
+def _row(failure: Failure) -> dict[str, Any]:
+    return {"kind": failure.kind.value, "status": failure.status, "detail": failure.detail}
+
+
+def _cart_url(template: str, target: Target, page_url: str) -> str | None:
+    parts = urlsplit(page_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    url = str(template).format(origin=origin, sku=target.sku or "", url=page_url)
+    return urljoin(page_url, url)

@@ -1,0 +1,136 @@
+"""What to crawl: the active listings of the store or a listing file, split into shards by site.
+
+A :class:`Target` is one page to fetch with everything the pipeline needs to file what it finds
+(listing, product, partner ids). A site always lands in the same shard (a stable hash of its
+host:port) so that one process owns that site's politeness: its concurrency, delays and robots.txt.
+"""
+
+from __future__ import annotations
+
+import csv
+import zlib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pricewarden.errors import ConfigError
+
+LISTING_COLUMNS = ("url", "sku", "partner", "seller_id", "profile", "region")
+
+
+@dataclass(slots=True)
+class Target:
+    """One page to crawl and how to file its prices."""
+
+    url: str
+    sku: str | None = None
+    partner: str | None = None
+    seller_id: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    listing_id: int | None = None
+    product_id: int | None = None
+    partner_id: int | None = None
+    kind: str = "product"  # product | discovery (a search/category page)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def site(self) -> str:
+        """The site as host[:port], lower case (the same as ``Listing.site``)."""
+        return site_of(self.url)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, to cross a process boundary."""
+        return asdict(self)
+
+
+def site_of(url: str) -> str:
+    """host[:port] of ``url`` in lower case."""
+    return urlsplit(url).netloc.lower()
+
+
+def shard_of(site: str, shards: int) -> int:
+    """The shard (0..shards-1) that owns ``site``; stable across processes and runs."""
+    return zlib.crc32(site.encode()) % max(shards, 1)
+
+
+def split_shards(targets: Iterable[Target], shards: int) -> list[list[Target]]:
+    """Targets grouped by shard; empty shards are dropped."""
+    groups: list[list[Target]] = [[] for _ in range(max(shards, 1))]
+    for target in targets:
+        groups[shard_of(target.site, shards)].append(target)
+    return [group for group in groups if group]
+
+
+def read_listing_file(path: Path) -> list[Target]:
+    """Targets from a CSV with columns url,sku,partner,seller_id,profile,region (only url is required)."""
+    if not path.is_file():
+        raise ConfigError(f"listing file {path} does not exist")
+    targets: list[Target] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or "url" not in reader.fieldnames:
+            raise ConfigError(f"{path}: a listing file needs a header with at least a 'url' column")
+        for line, row in enumerate(reader, start=2):
+            url = (row.get("url") or "").strip()
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(f"{path}:{line}: {url!r} is not an http(s) URL")
+            values = {col: (row.get(col) or "").strip() or None for col in LISTING_COLUMNS[1:]}
+            targets.append(Target(url=url, **values))
+    return targets
+
+
+def resolve_ids(session: Any, targets: list[Target]) -> list[Target]:
+    """Fill listing, product and partner ids from the store (by URL, SKU and partner code)."""
+    from sqlalchemy import select
+
+    from store.models import Listing, Partner, Product
+
+    urls = [t.url for t in targets]
+    listings = {row.url: row for row in session.scalars(select(Listing).where(Listing.url.in_(urls)))}
+    skus = {t.sku for t in targets if t.sku}
+    products = dict(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())
+    codes = {t.partner for t in targets if t.partner}
+    partners = dict(session.execute(select(Partner.code, Partner.id).where(Partner.code.in_(codes))).all())
+    for target in targets:
+        listing = listings.get(target.url)
+        if listing is not None:
+            target.listing_id = listing.id
+            target.product_id = target.product_id or listing.product_id
+            target.partner_id = target.partner_id or listing.partner_id
+            target.seller_id = target.seller_id or listing.seller_id
+            target.profile = target.profile or listing.profile
+            target.region = target.region or listing.region
+        if target.sku and target.product_id is None:
+            target.product_id = products.get(target.sku)
+        if target.partner and target.partner_id is None:
+            target.partner_id = partners.get(target.partner)
+    return targets
+
+
+def active_listings(session: Any, site: str | None = None) -> list[Target]:
+    """Targets for every active listing in the store (optionally of one site)."""
+    from sqlalchemy import select
+
+    from store.models import Listing, Partner, Product
+
+    query = (
+        select(Listing, Product.sku, Partner.code)
+        .outerjoin(Product, Listing.product_id == Product.id)
+        .outerjoin(Partner, Listing.partner_id == Partner.id)
+        .where(Listing.active.is_(True))
+        .order_by(Listing.id)
+    )
+    if site:
+        query = query.where(Listing.site == site.lower())
+    return [
+        Target(
+            url=listing.url, sku=sku, partner=code, seller_id=listing.seller_id, profile=listing.profile,
+            region=listing.region, listing_id=listing.id, product_id=listing.product_id,
+            partner_id=listing.partner_id,
+        )
+        for listing, sku, code in session.execute(query)
+    ]

@@ -1,0 +1,370 @@
+"""Crawl a real local storefront through real crawl processes and check every row they store.
+
+The server (``http.server`` in a thread, HTTP/1.1 keep-alive) serves the pages of
+``tests/crawl_pages`` plus the misbehaviours a crawler meets: 404, 500 then 200, 429 with
+Retry-After, a captcha answered with 200, a truncated body, a redirect loop, a login wall, a path
+robots.txt forbids, and a page whose layout changes under its site profile.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from crawlers.run import run_crawl
+from crawlers.targets import Target, read_listing_file, resolve_ids
+from store import CrawlFailure, CrawlRun, Evidence, Observation, Partner, Product, session_scope
+from store.evidence import EvidenceStore, sha256_of
+
+PAGES = Path(__file__).parent / "crawl_pages"
+
+PROFILES = {
+    "hidden": """
+name: hidden
+currency: USD
+selectors: {title: "h1", hidden_price: ".hidden-price"}
+cart: {url: "{origin}/cart?add={sku}", price: ".cart-total"}
+""",
+    "market": """
+name: market
+currency: USD
+selectors: {title: "h1"}
+offers:
+  container: ".offer"
+  price: ".offer-price"
+  seller_name: ".seller"
+  seller_id: {selector: ".seller", attr: "data-seller-id"}
+""",
+    "profileshop": """
+name: profileshop
+currency: USD
+selectors: {price: ".pp-now", title: "h1"}
+""",
+    "scriptshop": """
+name: scriptshop
+currency: USD
+render: true
+browser_steps: [{wait_for_selector: "span.price"}]
+selectors: {price: "span.price", title: "h1"}
+""",
+}
+
+
+@dataclass
+class Site:
+    """The test storefront: its base URL and what it served."""
+
+    base: str
+    hits: Counter[str] = field(default_factory=Counter)
+    changed: bool = False
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+                  content_type: str = "text/html; charset=utf-8") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _page(self, name: str, status: int = 200, headers: dict[str, str] | None = None) -> None:
+            self._send(status, (PAGES / name).read_bytes(), headers)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            site.hits[path] += 1
+            hits = site.hits[path]
+            if path == "/robots.txt":
+                self._send(200, b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+            elif path == "/p/jsonld":
+                self._page("jsonld.html")
+            elif path == "/p/cart":
+                self._page("cart.html")
+            elif path == "/cart":
+                self._page("cart-page.html")
+            elif path == "/p/market":
+                self._page("market.html")
+            elif path == "/p/gone":
+                self._send(404, b"<html><head><title>Not found</title></head><body>Gone</body></html>")
+            elif path == "/p/flaky":
+                if hits == 1:
+                    self._send(500, b"<html><body>Internal error</body></html>")
+                else:
+                    self._page("jsonld.html")
+            elif path == "/p/busy":
+                if hits == 1:
+                    self._send(429, b"<html><body>Slow down</body></html>", {"Retry-After": "1"})
+                else:
+                    self._page("jsonld.html")
+            elif path == "/p/down":
+                self._send(503, b"<html><body>Down</body></html>")
+            elif path == "/p/captcha":
+                self._page("captcha.html")
+            elif path == "/p/login":
+                self._page("login.html")
+            elif path == "/p/truncated":
+                body = (PAGES / "jsonld.html").read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body) + 5000))
+                self.end_headers()
+                self.wfile.write(body[:300])
+                self.wfile.flush()
+                self.close_connection = True
+            elif path in ("/p/loop", "/p/loop2"):
+                target = "/p/loop2" if path == "/p/loop" else "/p/loop"
+                self._send(302, b"", {"Location": site.base + target})
+            elif path == "/p/shop":
+                self._page("shop-changed.html" if site.changed else "shop.html")
+            elif path == "/p/js":
+                self._page("js.html")
+            elif path.startswith("/private/"):
+                self._page("jsonld.html")
+            else:
+                self._send(404, b"<html><body>Not found</body></html>")
+
+    return Handler
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Site("")))
+    state = Site(f"http://127.0.0.1:{server.server_address[1]}")
+    server.RequestHandlerClass = _handler(state)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def workspace(db: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A workspace with the test profiles, a fast retry backoff, and a partner that owns seller S-GOOD."""
+    from pricewarden.settings import get_settings
+
+    root = get_settings().workspace
+    (root / "profiles").mkdir(parents=True, exist_ok=True)
+    for name, text in PROFILES.items():
+        (root / "profiles" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__RETRY_BACKOFF", "0.05")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__RETRIES", "2")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__DOWNLOAD_TIMEOUT", "10")
+    get_settings.cache_clear()
+    with session_scope(db) as session:
+        session.add_all([
+            Product(sku="AC-100", title="Acme AC-100 Headphones", gtin="4006381333931"),
+            Product(sku="AC-200", title="Acme AC-200 Speaker"),
+            Product(sku="AC-300", title="Acme AC-300 Amplifier"),
+            Partner(code="P001", name="Good Audio", seller_ids=["S-GOOD"]),
+        ])
+    return root
+
+
+def _listing_file(tmp_path: Path, rows: list[tuple[str, ...]]) -> Path:
+    path = tmp_path / "listings.csv"
+    lines = ["url,sku,partner,seller_id,profile,region"] + [",".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _targets(db: Any, path: Path) -> list[Target]:
+    with session_scope(db) as session:
+        return resolve_ids(session, read_listing_file(path))
+
+
+AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+# path, sku, profile -> the failure kind it must record (and no observation)
+FAILURES = [
+    ("/p/gone", "AC-100", "", "not_found"),
+    ("/p/down", "AC-100", "", "server_error"),
+    ("/p/captcha", "AC-100", "", "blocked"),
+    ("/p/login", "AC-100", "", "login_wall"),
+    ("/p/truncated", "AC-100", "", "truncated"),
+    ("/p/loop", "AC-100", "", "redirect_loop"),
+    ("/private/item", "AC-100", "", "robots"),
+    ("/private/other", "AC-100", "", "robots"),  # concurrent waiters on one robots.txt
+]
+
+
+def _counts(db: Any) -> dict[str, int]:
+    with session_scope(db) as session:
+        return {
+            "observations": session.scalar(select(func.count()).select_from(Observation)) or 0,
+            "failures": session.scalar(select(func.count()).select_from(CrawlFailure)) or 0,
+            "evidence": session.scalar(select(func.count()).select_from(Evidence)) or 0,
+        }
+
+
+def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    rows = [
+        (site.url("/p/jsonld"), "AC-100", "P001", "", "", "US"),
+        (site.url("/p/cart"), "AC-200", "P001", "", "hidden", "US"),
+        (site.url("/p/market"), "AC-100", "", "", "market", "US"),
+        (site.url("/p/flaky"), "AC-100", "", "", "", "US"),
+        (site.url("/p/busy"), "AC-100", "", "", "", "US"),
+    ] + [(site.url(path), sku, "", "", profile, "US") for path, sku, profile, _ in FAILURES]
+    targets = _targets(db, _listing_file(tmp_path, rows))
+    result = run_crawl(targets, shards=1, at=AT, browser=False)
+    assert result.failed_shards == []
+
+    with session_scope(db) as session:
+        obs = session.scalars(select(Observation)).all()
+        by_url: dict[str, list[Observation]] = {}
+        for o in obs:
+            by_url.setdefault(o.url or "", []).append(o)
+
+        page = by_url[site.url("/p/jsonld")]
+        assert [(o.price, o.currency, o.visibility) for o in page] == [(Decimal("179.99"), "USD", "visible")]
+        assert page[0].list_price == Decimal("249.00")
+        ac100 = session.scalar(select(Product.id).where(Product.sku == "AC-100"))
+        p001 = session.scalar(select(Partner.id).where(Partner.code == "P001"))
+        assert page[0].product_id == ac100 and page[0].partner_id == p001
+        assert page[0].observed_at.tzinfo is not None
+
+        # Hidden pricing: no price, visibility cart_only, the cart's price kept in details only.
+        hidden = by_url[site.url("/p/cart")]
+        assert [(o.price, o.visibility) for o in hidden] == [(None, "cart_only")]
+        assert hidden[0].details["cart"]["price"] == "149.00"
+
+        # Marketplace: one observation per seller, with its ID; S-GOOD is partner P001.
+        offers = sorted((o.seller_id, o.seller_name, o.price, o.currency, o.partner_id)
+                        for o in by_url[site.url("/p/market")])
+        assert offers == [
+            ("S-CHEAP", "Cheap Deals 4U", Decimal("149.50"), "USD", None),
+            ("S-GOOD", "Good Audio Ltd", Decimal("199.00"), "USD", p001),
+            ("S-GREY", "Grey Import Co", Decimal("1099.00"), "USD", None),
+        ]
+
+        # Retried pages end as prices: 500 then 200, and 429 (Retry-After: 1) then 200.
+        for path in ("/p/flaky", "/p/busy"):
+            assert [o.price for o in by_url[site.url(path)]] == [Decimal("179.99")]
+        assert site.hits["/p/flaky"] == 2 and site.hits["/p/busy"] == 2
+
+        failures = {f.url: f for f in session.scalars(select(CrawlFailure))}
+        for path, _, _, kind in FAILURES:
+            url = site.url(path)
+            assert url in failures, (path, sorted((f.url, f.kind) for f in failures.values()))
+            assert failures[url].kind == kind, (path, failures[url].detail)
+            assert url not in by_url, f"{path} is a failure and must never be a price"
+        assert failures[site.url("/p/gone")].status == 404
+        assert failures[site.url("/p/down")].status == 503
+        assert site.hits["/p/down"] == 3  # first try + 2 retries
+        assert set(failures) == {site.url(p) for p, *_ in FAILURES}
+        # The captcha page is kept as evidence of the failure.
+        assert failures[site.url("/p/captcha")].html_sha256 is not None
+
+        # Evidence: every observation has an HTML snapshot whose bytes match its SHA-256.
+        store = EvidenceStore.from_settings()
+        shas = {o.html_sha256 for o in obs} | {f.html_sha256 for f in failures.values() if f.html_sha256}
+        assert None not in shas
+        for sha in shas:
+            assert sha256_of(store.get(sha)) == sha
+            assert session.get(Evidence, sha) is not None
+        assert store.get(page[0].html_sha256) == (PAGES / "jsonld.html").read_bytes()
+        # Identical pages are stored once: jsonld, flaky and busy served the same bytes.
+        assert len({o.html_sha256 for u in ("/p/jsonld", "/p/flaky", "/p/busy") for o in by_url[site.url(u)]}) == 1
+
+        run = session.scalars(select(CrawlRun)).one()
+        assert run.finished_at is not None and run.stats["pages"] == len(rows)
+
+    before = _counts(db)
+    assert before["observations"] == 1 + 1 + 3 + 1 + 1
+    run_crawl(targets, shards=1, at=AT, browser=False)
+    assert _counts(db) == before  # the same slot crawled again stores nothing twice
+
+
+def test_profile_that_stops_matching_is_a_broken_profile_not_a_price(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    targets = _targets(db, _listing_file(tmp_path, [(site.url("/p/shop"), "AC-300", "", "", "profileshop", "US")]))
+    run_crawl(targets, shards=1, at=AT, browser=False)
+    site.changed = True
+    run_crawl(targets, shards=1, at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC), browser=False)
+    with session_scope(db) as session:
+        obs = session.scalars(select(Observation)).all()
+        assert [(o.price, o.method) for o in obs] == [(Decimal("89.00"), "profile")]
+        kinds = [f.kind for f in session.scalars(select(CrawlFailure))]
+        assert kinds == ["profile_broken"]
+
+
+def test_shards_split_sites_and_store_everything(db: Any, workspace: Path, tmp_path: Path) -> None:
+    servers = []
+    sites = []
+    for _ in range(3):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+        state = Site(f"http://127.0.0.1:{server.server_address[1]}")
+        server.RequestHandlerClass = _handler(state)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        sites.append(state)
+    try:
+        rows = [(s.url(f"/p/jsonld?i={i}"), "AC-100", "", "", "", "US") for s in sites for i in range(4)]
+        targets = _targets(db, _listing_file(tmp_path, rows))
+        result = run_crawl(targets, shards=2, browser=False)
+        with session_scope(db) as session:
+            assert session.scalar(select(func.count()).select_from(Observation)) == 12
+            runs = session.scalars(select(CrawlRun)).all()
+            assert len(runs) == result.shards
+            # One site's pages all went through one process (its politeness stays in one place).
+            for s in sites:
+                shards = {r.shard for r in runs if s.base.split("//")[1] in r.stats.get("sites", {})}
+                assert len(shards) == 1
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.mark.browser
+def test_js_page_is_rendered_with_a_full_page_screenshot(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    rows = [(site.url("/p/js"), "AC-100", "", "", "scriptshop", "US")]
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=True)
+    with session_scope(db) as session:
+        (obs,) = session.scalars(select(Observation)).all()
+        assert (obs.price, obs.currency) == (Decimal("329.00"), "USD")
+        assert obs.details["rendered"] is True
+        assert obs.screenshot_sha256 is not None
+        png = EvidenceStore.from_settings().get(obs.screenshot_sha256)
+        assert png.startswith(b"\x89PNG")
+        assert session.get(Evidence, obs.screenshot_sha256).kind == "screenshot"
+
+
+@pytest.mark.browser
+def test_render_fallback_reads_a_js_price_the_static_html_lacks(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    # No profile: the static page looks like a product page but has no price, so it is rendered.
+    rows = [(site.url("/p/js"), "AC-100", "", "", "", "US")]
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=True)
+    with session_scope(db) as session:
+        (obs,) = session.scalars(select(Observation)).all()
+        assert obs.price == Decimal("329.00")
+        assert obs.details["rendered"] is True
