@@ -143,3 +143,13 @@ class DeliveryError(PriceWardenError):
 
 class NoticeRefused(DeliveryError):
     """A partner-facing notice or penalty that the scope's policy mode does not allow."""
+
+
+class ProfileValidationError(ConfigError):
+    """A site profile file with problems; ``.problems`` lists each (file, line, field). Raised by crawlers.profiles."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        first = str(self.problems[0]) if self.problems else "invalid site profile"
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(first + more)

@@ -1,0 +1,201 @@
+"""The extraction cascade: one page in, one :class:`Extraction` out; pure, no network I/O.
+
+Steps: site profile selectors, schema.org structured data (JSON-LD, microdata, RDFa, OpenGraph),
+embedded JSON state, and visible-page heuristics. Every price each step finds is kept in
+``candidates``. The price is chosen by this rule, not by whichever step ran last:
+
+1. A page that is a captcha, block page, login wall or "not found" page has no price (``failure``).
+2. A page that withholds its price ("add to cart to see price") has none either
+   (``price_visibility`` = ``cart_only`` / ``login_only``); candidates are still kept.
+3. A profile's price selector, when it matches, wins: a person configured it for this site.
+4. Else structured data, when the visible page shows that same amount as a current price. A
+   structured price that the page shows only struck through, or does not show while the buy box
+   clearly shows another amount, loses to the visible price and is flagged
+   (``structured_contradicted``).
+5. Else embedded JSON state, checked against the visible page the same way.
+6. Else the best visible candidate (heuristics).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from crawlers.extract.amounts import find_amounts
+from crawlers.extract.embedded import read_embedded
+from crawlers.extract.heuristics import Visible, read_visible
+from crawlers.extract.model import Candidate, Extraction
+from crawlers.extract.page import Page
+from crawlers.extract.site import read_profile
+from crawlers.extract.structured import Facts, read_structured
+from crawlers.profiles import Profile
+
+__all__ = ["extract"]
+
+_COUPON = re.compile(
+    r"(?:clip|apply|use|with|extra)?\s*(?P<a>[$€£¥￥]\s?\d+(?:[.,]\d{1,2})?|\d{1,2}\s?%)\s*off\s*"
+    r"(?:with\s*)?(?:coupon|code|promo)|(?:coupon|instant (?:discount|savings?)|promo code)[^.]{0,30}?"
+    r"(?:save\s*)?(?P<b>[$€£¥￥]\s?\d+(?:[.,]\d{1,2})?|\d{1,2}\s?%)|(?:立减|优惠券?减?|券)\s*(?P<c>[¥￥]?\s?\d+(?:\.\d{1,2})?)\s*元?",
+    re.I,
+)
+_EFFECTIVE = re.compile(
+    r"(?:到手价|券后价?|after coupon|price after (?:coupon|discount))\s*[:：]?\s*(?P<p>[^\s]{1,3}?\s?\d[\d,.]*)", re.I
+)
+# A visible candidate this sure (score >= 8: price-labelled, right after the title, by the buy button)
+# overrides structured data that the page does not show.
+_CONTRADICTS = 0.6
+_STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
+
+
+def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tuple[str, Decimal] | None:
+    m = _EFFECTIVE.search(text)
+    if m:
+        found = find_amounts(m.group("p"), locale=page.locale, currency=currency, allow_bare=True)
+        if found and 0 < found[0].amount < price:
+            return m.group(0), found[0].amount
+    m = _COUPON.search(text)
+    if not m:
+        return None
+    value = (m.group("a") or m.group("b") or m.group("c") or "").strip()
+    if value.endswith("%"):
+        pct = Decimal(value.rstrip("% "))
+        effective = (price * (100 - pct) / 100).quantize(Decimal("0.01"))
+    else:
+        found = find_amounts(value, locale=page.locale, currency=currency, allow_bare=True)
+        if not found:
+            return None
+        effective = price - found[0].amount
+    if effective <= 0 or effective >= price:
+        return None
+    return m.group(0).strip(), effective
+
+
+def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
+          visible_regular: set[Decimal]) -> tuple[Candidate | None, list[str]]:
+    """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
+    flags: list[str] = []
+    current = [c for c in structured if c.role == "current"]
+    best_visible = visible.candidates[0] if visible.candidates else None
+    for cand in current:
+        if best_visible is not None and cand.price == best_visible.price:
+            return cand, flags
+    for cand in current:
+        if cand.price in visible_current:
+            return cand, flags
+    if not current:
+        return None, flags
+    first = current[0]
+    if first.price in visible_regular and best_visible is not None:
+        flags.append("structured_contradicted")
+        return best_visible, flags
+    if best_visible is not None and best_visible.confidence >= _CONTRADICTS:
+        flags.append("structured_contradicted")
+        return best_visible, flags
+    flags.append("structured_not_visible")
+    return first, flags
+
+
+def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
+            encoding: str | None = None) -> Extraction:
+    """Read one product page: price, currency, list price, availability, ids, offers and how sure it is.
+
+    ``html`` is the page as fetched (bytes are decoded by declared charset, else UTF-8, else a guess);
+    ``profile`` adds site selectors, locale and decimal separator. Never raises for a strange page:
+    a page without a price gives ``price=None`` and, when it is a block/login/404 page, ``failure``.
+    """
+    page = Page.parse(html, url, encoding)
+    result = Extraction(url=url)
+    facts = read_structured(page)
+    site = read_profile(page, profile) if profile is not None else None
+    currency_hint = (profile.currency if profile else None) or facts.currency
+    if profile is not None and profile.locale:
+        page.__dict__["locale"] = profile.locale  # the profile knows the site's locale better than guesses
+    if not [c for c in facts.candidates if c.role == "current"]:
+        facts.merge(read_embedded(page, currency_hint))
+        currency_hint = currency_hint or facts.currency
+    visible = read_visible(page, currency=currency_hint,
+                           decimal_separator=profile.decimal_separator if profile else None)
+
+    result.title = facts.title or page.title
+    result.sku, result.gtin, result.mpn = facts.sku, facts.gtin, facts.mpn
+    result.availability = facts.availability  # type: ignore[assignment]
+    result.sellers = list(facts.sellers)
+    result.candidates = [*([site.price] if site and site.price else []), *facts.candidates, *visible.candidates]
+    result.looks_like_product = facts.is_product or bool(visible.candidates and page.buy_button is not None)
+
+    failure = page.failure()
+    if failure is not None and not facts.is_product:
+        result.failure = failure
+        result.looks_like_product = False
+        return result
+    strong = bool(visible.candidates) and visible.candidates[0].confidence >= 0.5
+    result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
+
+    visible_current = {c.price for c in visible.candidates}
+    visible_regular = {visible.regular.price} if visible.regular else set()
+    chosen: Candidate | None = None
+    if site is not None and site.price is not None:
+        chosen = site.price
+    if chosen is None:
+        structured = [c for c in facts.candidates if c.method in _STRUCTURED]
+        chosen, flags = _pick(structured, visible, visible_current, visible_regular)
+        result.flags.extend(flags)
+    if chosen is None:
+        embedded = [c for c in facts.candidates if c.method == "embedded-json"]
+        chosen, flags = _pick(embedded, visible, visible_current, visible_regular)
+        result.flags.extend(flags)
+    if chosen is None and visible.candidates:
+        chosen = visible.candidates[0]
+
+    if result.price_visibility != "visible" and (chosen is None or chosen.method not in {"profile"}):
+        # Hidden pricing is its own case: never report the withheld price as the advertised one.
+        if chosen is not None:
+            result.flags.append("price_withheld_on_page")
+        chosen = None
+    if chosen is not None:
+        result.price = chosen.price
+        result.currency = chosen.currency or currency_hint
+        result.raw_text = chosen.raw_text
+        result.method = chosen.method
+        result.confidence = chosen.confidence
+        agree = {c.method for c in result.candidates if c.price == chosen.price and c.role == "current"}
+        if len(agree) > 1:
+            result.confidence = min(0.99, result.confidence + 0.05 * (len(agree) - 1))
+        if result.flags:
+            result.confidence = round(result.confidence * 0.7, 3)
+        regulars = [c for c in facts.candidates if c.role == "regular" and c.price > chosen.price]
+        regular = site.regular if site and site.regular else (regulars[0] if regulars else visible.regular)
+        if regular is not None and regular.price > chosen.price:
+            result.regular_price, result.regular_raw_text = regular.price, regular.raw_text
+        coupon = _coupon(page.visible_text[:200_000], chosen.price, page, result.currency)
+        if coupon is not None:
+            result.coupon, result.effective_price = coupon
+        else:
+            result.effective_price = chosen.price
+    if site is not None:
+        result.sku = site.texts.get("sku") or result.sku
+        result.gtin = site.texts.get("gtin") or result.gtin
+        result.mpn = site.texts.get("mpn") or result.mpn
+        result.title = site.texts.get("title") or result.title
+        avail = site.texts.get("availability")
+        if avail in {"InStock", "OutOfStock"}:
+            result.availability = avail  # type: ignore[assignment]
+        if site.sellers:
+            result.sellers = site.sellers
+        if site.missing:
+            result.flags.append("profile_missing:" + ",".join(site.missing))
+    if result.availability is None and result.looks_like_product:
+        result.availability = page.availability_from_text()  # type: ignore[assignment]
+    if visible.shipping is not None:
+        result.shipping, result.shipping_raw_text = visible.shipping.amount, visible.shipping.raw
+    if result.currency is None and chosen is not None:
+        result.currency = currency_hint
+    return result
+
+
+def structured_only(html: bytes | str, url: str) -> Candidate | None:
+    """The first price schema.org data gives, with nothing else (for scoring the cascade's first step)."""
+    page = Page.parse(html, url)
+    facts: Facts = read_structured(page)
+    current = [c for c in facts.candidates if c.role == "current"]
+    return current[0] if current else None

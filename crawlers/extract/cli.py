@@ -1,0 +1,123 @@
+"""``pricewarden extract``: what the monitor would read on one page (a URL or a saved file)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pricewarden.errors import FetchError, PriceWardenError
+
+__all__ = ["register"]
+
+# Launch arguments known to work with Debian's Chromium under Playwright (KNOWN-GOOD.md).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    """A plain HTTP GET (no browser), gzip-decoded; HTTP errors are ``FetchError``."""
+    import urllib.error
+    import urllib.request
+
+    from pricewarden.settings import get_settings
+
+    request = urllib.request.Request(url, headers={"User-Agent": get_settings().crawl.user_agent,  # noqa: S310
+                                                   "Accept-Encoding": "gzip"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked
+            body: bytes = response.read()
+            if response.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            return body
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"HTTP {exc.code}", url=url, status=exc.code) from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise FetchError(f"cannot fetch: {getattr(exc, 'reason', exc)}", url=url, kind="network") from exc
+
+
+def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
+    """The page's HTML after Chromium ran its scripts (and the profile's browser steps)."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from pricewarden.settings import get_settings
+
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=get_settings().chromium(), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(url, timeout=timeout * 1000, wait_until="load")
+                for step in steps:
+                    for method, arg in step.items():
+                        getattr(page, method)(*(arg if isinstance(arg, list) else [arg]))
+                return page.content().encode("utf-8")
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        raise FetchError(f"browser could not load the page: {exc}", url=url, kind="render") from exc
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PriceWardenError(f"cannot read {path}: {exc.strerror}") from exc
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def extract_command(
+    url: Annotated[str | None, typer.Argument(help="Page URL to fetch (plain HTTP GET unless --render).")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Read a saved page (.html or .html.gz) instead.")] = None,
+    page_url: Annotated[str | None, typer.Option("--url", help="The URL the saved page came from.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Site profile name, or a profile YAML file.")] = None,
+    render: Annotated[bool, typer.Option("--render", help="Render the URL in Chromium first.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show what the monitor would read on one page: price, currency, list price, availability, offers."""
+    from crawlers.extract import extract
+    from crawlers.profiles import find_profile, load_profile, load_profiles
+    from pricewarden.console import console, emit_json, table
+    from pricewarden.settings import get_settings
+
+    if (url is None) == (html is None):
+        raise PriceWardenError("give a URL or --html FILE (not both)")
+    target = url or page_url or (html.resolve().as_uri() if html else "")
+    chosen = None
+    if profile and (profile.endswith((".yaml", ".yml")) or Path(profile).is_file()):
+        chosen = load_profile(profile)
+    else:
+        chosen = find_profile(load_profiles(), target, profile)
+    timeout = get_settings().crawl.download_timeout
+    if html is not None:
+        data = _read_file(html)
+    elif render or (chosen is not None and chosen.render):
+        data = _render(target, chosen.browser_steps if chosen else (), timeout)
+    else:
+        if not target.startswith(("http://", "https://")):
+            raise PriceWardenError(f"not an http(s) URL: {target}")
+        data = _fetch(target, timeout)
+    result = extract(data, target, profile=chosen)
+    doc = result.to_schema()
+    if chosen is not None:
+        doc["profile"] = chosen.name
+    if as_json:
+        emit_json(doc)
+        return
+    rows = [(k, v) for k, v in doc.items() if k not in {"candidates", "sellers"} and v not in (None, [], "")]
+    console.print(table(f"extract {target}", ["field", "value"], rows))
+    if result.sellers:
+        console.print(table("offers", ["seller", "id", "price", "currency", "buy box"],
+                            [(o.seller_name, o.seller_id, o.price, o.currency, o.buy_box) for o in result.sellers]))
+    if result.candidates:
+        console.print(table("candidates", ["method", "price", "currency", "raw", "confidence", "role", "note"],
+                            [(c.method, c.price, c.currency, c.raw_text, c.confidence, c.role, c.note)
+                             for c in result.candidates]))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``pricewarden extract``."""
+    app.command("extract")(extract_command)

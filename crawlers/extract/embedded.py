@@ -1,0 +1,135 @@
+"""Step 2 of the cascade: the JSON state a single-page shop embeds for its own scripts.
+
+``__NEXT_DATA__``, ``window.__INITIAL_STATE__`` / ``__PRELOADED_STATE__`` / ``__NUXT__`` style
+assignments and Shopify's product JSON. The blobs are found by regex, parsed with
+``parse_float=Decimal`` (never a float), and searched breadth-first for the shallowest object
+that looks like a product: a name and a price.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from decimal import Decimal
+from typing import Any
+
+from crawlers.extract.amounts import parse_amount
+from crawlers.extract.model import Candidate
+from crawlers.extract.page import Page
+from crawlers.extract.structured import Facts, availability_of
+
+__all__ = ["read_embedded"]
+
+_JSON_SCRIPTS = re.compile(
+    r"""<script[^>]*(?:id=["'](?:__NEXT_DATA__|ProductJson[^"']*|product-json[^"']*)["']|data-product-json"""
+    r"""|type=["']application/json["'][^>]*data-product)[^>]*>(.*?)</script>""",
+    re.I | re.S,
+)
+_ASSIGNMENT = re.compile(
+    r"""(?:window\.|var\s+|let\s+|const\s+)(__INITIAL_STATE__|__PRELOADED_STATE__|__APOLLO_STATE__|__STATE__|"""
+    r"""__INITIAL_DATA__|__PRODUCT__|productData|product_data|meta)\s*=\s*(\{)""",
+)
+_PRICE_KEYS = ("salePrice", "sale_price", "currentPrice", "current_price", "finalPrice", "final_price",
+               "offerPrice", "price", "priceAmount", "price_amount", "amount")
+_REGULAR_KEYS = ("listPrice", "list_price", "regularPrice", "regular_price", "originalPrice", "original_price",
+                 "compare_at_price", "compareAtPrice", "wasPrice", "msrp")
+_NAME_KEYS = ("name", "title", "productName", "product_name")
+_MAX_NODES = 20000  # bound the walk: a state blob can hold a whole catalogue
+
+
+def _blobs(page: Page) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for text in _JSON_SCRIPTS.findall(page.html):
+        try:
+            found.append(("script", json.loads(text, parse_float=Decimal)))
+        except ValueError:
+            continue
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    for m in _ASSIGNMENT.finditer(page.html):
+        try:
+            # raw_decode stops at the end of the object: no brace matching in Python.
+            found.append((m.group(1), decoder.raw_decode(page.html, m.start(2))[0]))
+        except ValueError:
+            continue
+    return found
+
+
+def _money(value: Any, currency: str | None, page: Page, cents: bool) -> tuple[Decimal, str, str | None] | None:
+    if isinstance(value, dict):
+        currency = value.get("currency") or value.get("currencyCode") or currency
+        for key in ("value", "amount", "raw", "price", "formatted", "formattedValue", "display"):
+            if key in value:
+                return _money(value[key], currency if isinstance(currency, str) else None, page, cents)
+        return None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        # Shopify's product JSON gives integer cents (12999 = 129.99).
+        amount = Decimal(value) / 100 if cents else Decimal(value)
+        return (amount, str(value), currency) if amount > 0 else None
+    if isinstance(value, Decimal):
+        return (value, str(value), currency) if value > 0 else None
+    if isinstance(value, str):
+        parsed = parse_amount(value, locale=page.locale, currency=currency)
+        if parsed is not None and parsed.amount > 0:
+            return parsed.amount, value, parsed.currency or currency
+    return None
+
+
+def _product_like(node: dict[str, Any]) -> bool:
+    return any(k in node for k in _NAME_KEYS) and any(k in node for k in _PRICE_KEYS) and (
+        any(k in node for k in ("sku", "id", "productId", "product_id", "handle", "variants", "offers"))
+    )
+
+
+def read_embedded(page: Page, currency: str | None = None) -> Facts:
+    """Price candidates and product facts from embedded JSON state, or empty ``Facts``."""
+    facts = Facts()
+    shopify = "cdn.shopify.com" in page.html or "Shopify.shop" in page.html
+    for origin, data in _blobs(page):
+        queue: deque[Any] = deque([data])
+        seen = 0
+        while queue and seen < _MAX_NODES:
+            node = queue.popleft()
+            seen += 1
+            if isinstance(node, list):
+                queue.extend(node[:200])
+                continue
+            if not isinstance(node, dict):
+                continue
+            if _product_like(node):
+                cur = node.get("currency") or node.get("currencyCode") or node.get("priceCurrency") or currency
+                cur = cur if isinstance(cur, str) and len(cur) == 3 else currency
+                cents = shopify and origin in {"script", "meta"}
+                variants = node.get("variants")
+                source = node
+                if not any(k in node for k in _PRICE_KEYS[:-3]) and isinstance(variants, list) and variants:
+                    source = variants[0] if isinstance(variants[0], dict) else node
+                for key in _PRICE_KEYS:
+                    got = _money(source.get(key), cur, page, cents)
+                    if got is not None:
+                        facts.candidates.append(Candidate("embedded-json", got[0], got[2] or cur, got[1], 0.7,
+                                                          note=f"{origin}.{key}"))
+                        break
+                for key in _REGULAR_KEYS:
+                    got = _money(source.get(key), cur, page, cents)
+                    if got is not None:
+                        facts.candidates.append(Candidate("embedded-json", got[0], got[2] or cur, got[1], 0.7,
+                                                          "regular", note=f"{origin}.{key}"))
+                        break
+                if facts.candidates:
+                    facts.is_product = True
+                    name = next((node[k] for k in _NAME_KEYS if isinstance(node.get(k), str)), None)
+                    facts.title = name
+                    sku = node.get("sku")
+                    facts.sku = str(sku) if isinstance(sku, (str, int)) else None
+                    avail = node.get("availability") or node.get("available")
+                    if isinstance(avail, bool):
+                        facts.availability = "InStock" if avail else "OutOfStock"
+                    else:
+                        facts.availability = availability_of(avail)
+                    facts.currency = cur
+                    return facts
+            queue.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    return facts

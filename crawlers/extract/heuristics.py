@@ -1,0 +1,308 @@
+"""Step 4 of the cascade: read the current price off an unknown page the way a shopper does.
+
+One pass over the body's nodes finds every short element showing money. Each is scored on general
+signals, never on a site: it says "price" in its class/id, sits shortly after the title (``h1``)
+and near the buy button, is not struck through (``<del>``, ``<s>``, line-through, "was", "list",
+原价), is not an instalment ("$49/mo", "4 payments of"), a shipping threshold ("free shipping over
+$50"), a saving ("you save $10") or a related product's price (carousels, "customers also
+bought"). The best score is the price; struck-through prices near it give the regular price.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from selectolax.lexbor import LexborNode
+
+from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts
+from crawlers.extract.model import Candidate
+from crawlers.extract.page import Page
+
+__all__ = ["Visible", "read_visible"]
+
+# Quick filter for text nodes worth a closer look (a currency sign or code).
+_HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
+                           r"|\bkr\b|zł|Kč|\bRs\.?")
+_PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
+_CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo|member", re.I)
+_WAS_ATTR = re.compile(
+    r"(?:^|[\W_]|(?<=[a-z]))(?:was|old|list|compare|strike|crossed|original|orig|msrp|rrp|retail|before)"
+    r"(?:[\W_]|price|Price|$)", re.I
+)
+# "regular" is the list price next to a sale price, but the only price when there is no sale (Magento).
+_WEAK_WAS_ATTR = re.compile(r"(?:^|[\W_]|(?<=[a-z]))(?:regular|reg|base|full|standard)(?:[\W_]|price|Price|$)", re.I)
+_NOISE_ATTR = re.compile(
+    r"related|recommend|similar|carousel|upsell|up-sell|cross-?sell|recent|also|sponsor|footer|header|"
+    r"menu|mini-?cart|minibasket|flyout|bundle|review|rating|accessor|slick|swiper|slider|tile|"
+    r"compare-products|suggest|trending|bestseller|banner|modal|popup|shipping", re.I
+)
+_WAS_TEXT = re.compile(
+    r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
+    r"before|value)\b|原价|划线价|参考价|吊牌价|市场价|定价|通常価格|statt|uvp|prix barré|prix initial", re.I
+)
+_INSTALMENT = re.compile(
+    r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
+    r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
+    r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months", re.I
+)
+_THRESHOLD = re.compile(
+    r"(?:free|standard) (?:shipping|delivery)|shipping on|orders? (?:over|above|of|\$)|spend|"
+    r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite", re.I
+)
+_SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
+_SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|versand|livraison", re.I)
+_EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
+_SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
+_RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
+_MANY = ParsedAmount(Decimal(0), None, "")
+_BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*\s*")
+_MAX_TEXT = 60
+_MAX_CLIMB = 3
+_ANCESTORS = 12
+
+
+@dataclass
+class _Seen:
+    node: LexborNode
+    index: int
+    amount: ParsedAmount
+    context: str
+    score: float = 0.0
+    role: str = "current"
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Visible:
+    """What the visible page shows: scored candidates, the buy-box price and what surrounds it."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    regular: Candidate | None = None
+    effective: Candidate | None = None
+    shipping: ParsedAmount | None = None
+    rejected: list[Candidate] = field(default_factory=list)
+
+
+def _attrs(node: LexborNode) -> str:
+    a = node.attributes
+    return " ".join(v for k in ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
+                    if (v := a.get(k)))
+
+
+def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
+              bare: bool) -> ParsedAmount | None:
+    text = node.text(deep=True)
+    if len(text) > _MAX_TEXT * 2:
+        return None
+    text = " ".join(text.split())
+    if not text or len(text) > _MAX_TEXT:
+        return None
+    found = find_amounts(text, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
+    if not found:
+        return None
+    if len(found) > 1 and not (len(found) == 2 and _RANGE.fullmatch(text[found[0].end:found[1].start])):
+        return _MANY  # several prices in one element: each is read from its own smaller element
+    first = found[0]
+    if first.amount == first.amount.to_integral_value() and "." not in first.raw and "," not in first.raw:
+        # "$31<sup>57</sup>": cents in their own element read as one number without a separator.
+        split = _SPLIT_CENTS.match(" ".join(node.text(deep=True, separator=" ").split()))
+        if split and ((split.group(1) and _HAS_CURRENCY.search(split.group(1))) or bare):
+            symbol = split.group(1).strip()
+            iso = currency_for_symbol(symbol, locale=page.locale, default=currency) if symbol else currency
+            amount = Decimal(f"{split.group(2).replace(',', '')}.{split.group(3)}")
+            return ParsedAmount(amount, iso, text, 0, len(text))
+    return first
+
+
+def title_ancestors(page: Page) -> frozenset[int]:
+    """``mem_id`` of every ancestor of the ``h1``: containers holding the title are the product, not noise."""
+    node = page.tree.css_first("h1")
+    ids: set[int] = set()
+    while node is not None:
+        ids.add(node.mem_id)
+        node = node.parent
+    return frozenset(ids)
+
+
+def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: ParsedAmount) -> None:
+    if element.mem_id not in seen:
+        parent = element.parent
+        context = " ".join((parent.text(deep=True) if parent is not None else "")[:400].split())
+        seen[element.mem_id] = _Seen(element, index, amount, context)
+
+
+def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_Seen], int | None, int | None]:
+    body = page.tree.body
+    if body is None:
+        return [], None, None
+    button = page.buy_button
+    button_id = button.mem_id if button is not None else None
+    h1_index: int | None = None
+    button_index: int | None = None
+    seen: dict[int, _Seen] = {}
+    for index, node in enumerate(body.traverse(include_text=True)):
+        tag = node.tag
+        if tag != "-text":
+            if tag == "h1" and h1_index is None:
+                h1_index = index
+            elif button_id is not None and node.mem_id == button_id:
+                button_index = index
+            continue
+        text = node.text_content or ""
+        has_currency = _HAS_CURRENCY.search(text) is not None
+        has_digit = any(c.isdigit() for c in text)
+        if not has_currency and not has_digit:
+            continue
+        element = node.parent
+        fallback: tuple[LexborNode, ParsedAmount] | None = None
+        recorded = False
+        for _ in range(_MAX_CLIMB):
+            if element is None:
+                break
+            amount = _money_in(element, page, currency, sep, False)
+            if amount is _MANY:
+                break
+            if amount is not None:
+                _record(seen, element, index, amount)
+                recorded = True
+                break
+            if fallback is None and not has_currency and _PRICE_ATTR.search(_attrs(element)):
+                # A bare number ("13.74") counts only in an element that says it is a price, and
+                # only when no ancestor shows it with its currency sign.
+                text = element.text(deep=True)
+                if _BARE_NUMBER.fullmatch(text):
+                    bare = _money_in(element, page, currency, sep, True)
+                    if bare is not None and bare is not _MANY:
+                        fallback = (element, bare)
+            if len(element.text(deep=True)) > _MAX_TEXT:
+                break
+            element = element.parent
+        if not recorded and fallback is not None:
+            _record(seen, fallback[0], index, fallback[1])
+    return list(seen.values()), h1_index, button_index
+
+
+def _segment(context: str, raw: str) -> tuple[str, str]:
+    """The text just before ``raw`` back to the previous amount, and just after it up to the next one."""
+    at = context.find(raw)
+    if at < 0:
+        return context[-40:], ""
+    before, after = context[:at], context[at + len(raw):]
+    prior = list(_AMOUNT_EDGE.finditer(before))
+    if prior:
+        before = before[prior[-1].end():]
+    nxt = _AMOUNT_EDGE.search(after)
+    if nxt:
+        after = after[:nxt.start()]
+    return before[-40:], after[:30]
+
+
+_AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?")
+
+
+def _score(item: _Seen, h1: int | None, button: int | None,
+           title_box: frozenset[int] = frozenset()) -> None:
+    node: LexborNode | None = item.node
+    own = _attrs(item.node)
+    depth = 0
+    noise = False
+    while node is not None and depth < _ANCESTORS and node.mem_id not in title_box:
+        attrs = _attrs(node)
+        tag = node.tag
+        if depth < 4:
+            if tag in {"del", "s", "strike"} or "line-through" in (node.attributes.get("style") or ""):
+                item.role = "regular"
+                item.reasons.append("struck")
+            if _PRICE_ATTR.search(attrs):
+                item.score += 3.0 if depth < 2 else 1.5
+            if _WAS_ATTR.search(attrs) and not _CURRENT_ATTR.search(attrs):
+                item.role = "regular"
+                item.reasons.append(f"was-attr:{attrs[:40]}")
+            elif _WEAK_WAS_ATTR.search(attrs) and not _CURRENT_ATTR.search(attrs):
+                item.score -= 2.0
+                item.reasons.append("weak-was")
+            elif _CURRENT_ATTR.search(attrs) and _PRICE_ATTR.search(attrs):
+                item.score += 1.5
+            if node.attributes.get("itemprop") in {"price", "lowPrice"}:
+                item.score += 2.0
+        if not noise and _NOISE_ATTR.search(attrs) and not _PRICE_ATTR.search(attrs):
+            noise = True
+            item.score -= 3.0
+            item.reasons.append(f"noise:{attrs[:40]}")
+        if tag in {"header", "footer", "nav", "aside"}:
+            item.score -= 3.0
+            item.reasons.append(tag)
+        node = node.parent
+        depth += 1
+    before, after = _segment(item.context, item.amount.raw)
+    at = item.context.find(item.amount.raw)
+    tail = item.context[at + len(item.amount.raw):][:30] if at >= 0 else ""
+    near = before + " " + own
+    if _WAS_TEXT.search(before[-30:]):
+        item.role = "regular"
+        item.reasons.append("was-text")
+    if _INSTALMENT.search(before + " " + tail):
+        item.role = "instalment"
+    elif _THRESHOLD.search(near) or re.match(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", after, re.I):
+        item.role = "threshold"
+    elif _SAVING.search(before[-20:]) or re.match(r"\s*(?:off|discount)", after, re.I):
+        item.role = "saving"
+    elif _SHIPPING.search(before[-25:] + " " + after[:15]):
+        item.role = "shipping"
+    if item.amount.currency is not None:
+        item.score += 1.0
+    elif item.node.attributes.get("itemprop") not in {"price", "lowPrice"}:
+        item.score -= 2.0  # a bare number in a "price" box is often a fragment ("99" of "$79.99")
+        item.reasons.append("bare")
+    if h1 is not None:
+        distance = item.index - h1
+        if 0 < distance < 600:
+            item.score += 4.0 * (1 - distance / 600)
+        elif distance <= 0:
+            item.score -= 1.0
+    if button is not None:
+        distance = abs(item.index - button)
+        if distance < 400:
+            item.score += 3.0 * (1 - distance / 400)
+    if "+" in after[:2] or re.search(r"\bfrom|starting|as low", before[-20:], re.I):
+        item.reasons.append("from-price")
+
+
+def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
+    """Scored price candidates from the visible page, best first, with the regular price beside the best."""
+    items, h1, button = _collect(page, currency, decimal_separator)
+    result = Visible()
+    title_box = title_ancestors(page)
+    for item in items:
+        _score(item, h1, button, title_box)
+    current = [i for i in items if i.role == "current" and i.amount.amount > 0]
+    # Repeats of one amount near the buy box (sticky bar, mobile copy) add a little weight.
+    counts: dict[Decimal, int] = {}
+    for item in current:
+        counts[item.amount.amount] = counts.get(item.amount.amount, 0) + 1
+    for item in current:
+        item.score += min(1.5, 0.5 * (counts[item.amount.amount] - 1))
+    current.sort(key=lambda i: (-i.score, i.index))
+    for item in current[:5]:
+        confidence = max(0.05, min(0.85, 0.2 + item.score / 20))
+        note = ",".join(item.reasons) or None
+        result.candidates.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
+                                           confidence, note=note))
+    best = current[0] if current else None
+    for item in items:
+        if item.role in {"instalment", "threshold", "saving"}:
+            result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
+                                             0.0, note=item.role))
+    if best is not None:
+        regular = [i for i in items if i.role == "regular" and abs(i.index - best.index) < 150
+                   and i.amount.amount > best.amount.amount]
+        if regular:
+            near = min(regular, key=lambda i: abs(i.index - best.index))
+            result.regular = Candidate("heuristic", near.amount.amount, near.amount.currency, near.amount.raw, 0.6,
+                                       "regular")
+        shipping = [i for i in items if i.role == "shipping" and abs(i.index - best.index) < 200]
+        if shipping:
+            result.shipping = shipping[0].amount
+    return result

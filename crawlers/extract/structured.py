@@ -1,0 +1,264 @@
+"""Step 1 of the cascade: schema.org data the page declares (JSON-LD, microdata, RDFa, OpenGraph).
+
+JSON-LD blocks are found with a regex over the HTML (about ten times cheaper than a DOM pass);
+microdata, RDFa and OpenGraph are read from the one selectolax tree with CSS selectors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crawlers.extract.amounts import currency_for_symbol, parse_amount
+from crawlers.extract.model import Candidate, Offer
+from crawlers.extract.page import Page
+
+__all__ = ["Facts", "read_structured"]
+
+_LD_JSON = re.compile(
+    r"""<script[^>]*type\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script>""", re.I | re.S
+)
+_GTIN_KEYS = ("gtin13", "gtin", "gtin12", "gtin14", "gtin8", "isbn")
+
+
+@dataclass
+class Facts:
+    """What structured or embedded data said about the product, before the cascade resolves it."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    currency: str | None = None
+    availability: str | None = None
+    sku: str | None = None
+    gtin: str | None = None
+    mpn: str | None = None
+    title: str | None = None
+    sellers: list[Offer] = field(default_factory=list)
+    is_product: bool = False
+
+    def merge(self, other: Facts) -> None:
+        """Fill what is still unknown from ``other`` and add its candidates."""
+        self.candidates.extend(other.candidates)
+        for name in ("currency", "availability", "sku", "gtin", "mpn", "title"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
+        if not self.sellers:
+            self.sellers = other.sellers
+        self.is_product = self.is_product or other.is_product
+
+
+def _loads(text: str) -> Any:
+    text = text.strip()
+    if text.startswith("<!--"):
+        text = text.removeprefix("<!--").removesuffix("-->")
+    text = text.replace("<![CDATA[", "").replace("]]>", "").strip().rstrip(";")
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        # Trailing commas are the commonest hand-written JSON-LD error.
+        try:
+            return json.loads(re.sub(r",\s*([}\]])", r"\1", text), strict=False)
+        except ValueError:
+            return None
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type", ())
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).rsplit("/", 1)[-1] for k in kinds}
+
+
+def _walk(data: Any) -> list[dict[str, Any]]:
+    """Every dict in a JSON-LD document that is a Product (or ProductGroup / Offer-bearing item)."""
+    found: list[dict[str, Any]] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            if _types(item) & {"Product", "ProductGroup", "IndividualProduct", "ProductModel", "Book", "Vehicle",
+                               "Car", "SoftwareApplication"} or ("offers" in item and "name" in item):
+                found.append(item)
+            for key in ("@graph", "mainEntity", "itemListElement", "hasVariant", "item"):
+                if key in item:
+                    stack.append(item[key])
+    return found
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@id")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def availability_of(value: Any) -> str | None:
+    """``InStock`` / ``OutOfStock`` from a schema.org availability value (URL or bare word)."""
+    text = (_text(value) or "").rsplit("/", 1)[-1].lower()
+    if not text:
+        return None
+    if text in {"instock", "in_stock", "limitedavailability", "onlineonly", "instoreonly", "presale", "preorder",
+                "in stock"}:
+        return "InStock"
+    if text in {"outofstock", "out_of_stock", "soldout", "discontinued", "out of stock"}:
+        return "OutOfStock"
+    return None
+
+
+def _price(value: Any, currency: str | None, locale: str | None) -> tuple[Decimal, str] | None:
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    raw = str(value).strip()
+    # Structured prices are machine data: a dot is the decimal separator ("1299.00", "1.5").
+    parsed = parse_amount(raw, decimal_separator="." if re.fullmatch(r"\d+\.\d+", raw) else None,
+                          locale=locale, currency=currency)
+    if parsed is None or parsed.amount <= 0:
+        return None
+    return parsed.amount, raw
+
+
+def _offers(product: dict[str, Any]) -> list[dict[str, Any]]:
+    offers = product.get("offers")
+    if isinstance(offers, dict):
+        inner = offers.get("offers")
+        if isinstance(inner, list) and inner:
+            return [offers, *[o for o in inner if isinstance(o, dict)]]
+        return [offers]
+    if isinstance(offers, list):
+        return [o for o in offers if isinstance(o, dict)]
+    return []
+
+
+def _from_json_ld(page: Page) -> Facts:
+    facts = Facts()
+    for block in _LD_JSON.findall(page.html):
+        data = _loads(block)
+        if data is None:
+            continue
+        for product in _walk(data):
+            facts.is_product = True
+            facts.title = facts.title or _text(product.get("name"))
+            facts.sku = facts.sku or _text(product.get("sku"))
+            facts.mpn = facts.mpn or _text(product.get("mpn"))
+            for key in _GTIN_KEYS:
+                facts.gtin = facts.gtin or _text(product.get(key))
+            for offer in _offers(product):
+                currency = _text(offer.get("priceCurrency"))
+                currency = currency.upper() if currency and len(currency) == 3 else None
+                facts.currency = facts.currency or currency
+                facts.availability = facts.availability or availability_of(offer.get("availability"))
+                value = offer.get("price")
+                if value is None:
+                    value = offer.get("lowPrice")
+                spec = offer.get("priceSpecification")
+                specs = spec if isinstance(spec, list) else [spec] if isinstance(spec, dict) else []
+                for item in specs:
+                    kind = str(item.get("priceType", "")).rsplit("/", 1)[-1]
+                    got = _price(item.get("price"), currency, page.locale)
+                    if got is None:
+                        continue
+                    if kind in {"ListPrice", "StrikethroughPrice", "MSRP", "SRP"}:
+                        facts.candidates.append(Candidate("json-ld", got[0], currency, got[1], 0.9, "regular"))
+                    elif value is None:
+                        value = item.get("price")
+                        currency = currency or _text(item.get("priceCurrency"))
+                got = _price(value, currency, page.locale)
+                if got is None:
+                    continue
+                seller = offer.get("seller")
+                seller_name = _text(seller)
+                if seller_name and _text(product.get("name")) != seller_name:
+                    facts.sellers.append(Offer(seller_name, _text(seller.get("@id")) if isinstance(seller, dict)
+                                               else None, got[0], currency, got[1]))
+                note = "lowPrice" if "price" not in offer and "lowPrice" in offer else None
+                facts.candidates.append(Candidate("json-ld", got[0], currency, got[1], 0.9, note=note))
+    if len(facts.sellers) < 2:
+        facts.sellers = []  # one seller is the shop itself, not a marketplace offer list
+    return facts
+
+
+def _attr(node: Any) -> str | None:
+    attrs = node.attributes
+    for key in ("content", "value", "href", "datetime"):
+        if attrs.get(key):
+            return str(attrs[key]).strip()
+    text = node.text(deep=True)
+    return " ".join(text.split()) or None
+
+
+def _from_microdata(page: Page) -> Facts:
+    facts = Facts()
+    tree = page.tree
+    if tree.css_first("[itemtype*='schema.org/Product' i], [itemtype*='schema.org/Offer' i]") is not None:
+        facts.is_product = True
+    for prop, name in (("sku", "sku"), ("mpn", "mpn"), ("gtin13", "gtin"), ("gtin12", "gtin"), ("gtin", "gtin")):
+        if getattr(facts, name) is None:
+            node = tree.css_first(f"[itemprop={prop}]")
+            if node is not None:
+                setattr(facts, name, _attr(node))
+    node = tree.css_first("[itemprop=priceCurrency]")
+    if node is not None:
+        code = (_attr(node) or "").upper()
+        facts.currency = code if len(code) == 3 else currency_for_symbol(code, locale=page.locale)
+    node = tree.css_first("[itemprop=availability]")
+    if node is not None:
+        facts.availability = availability_of(_attr(node))
+    node = tree.css_first("[itemtype*='schema.org/Product' i] [itemprop=name]")
+    if node is not None:
+        facts.title = _attr(node)
+    # The first itemprop=price is usually the product's own; the next two may be its sale price
+    # (list and sale both marked up), later ones are related items. The cascade checks them
+    # against the visible page.
+    for rank, node in enumerate(tree.css("[itemprop=price], [itemprop=lowPrice]")[:3]):
+        value = _attr(node)
+        got = _price(value, facts.currency, page.locale) if value else None
+        if got is None and value:
+            parsed = parse_amount(node.text(deep=True), locale=page.locale, currency=facts.currency)
+            got = (parsed.amount, parsed.raw) if parsed else None
+        if got is not None:
+            facts.candidates.append(Candidate("microdata", got[0], facts.currency, got[1], 0.85 - 0.1 * rank))
+    for node in tree.css("[property='schema:price'], [property='price']")[:1]:
+        got = _price(_attr(node), facts.currency, page.locale)
+        if got is not None:
+            facts.candidates.append(Candidate("rdfa", got[0], facts.currency, got[1], 0.8))
+    return facts
+
+
+def _from_meta(page: Page) -> Facts:
+    facts = Facts()
+    meta: dict[str, str] = {}
+    for node in page.tree.css("meta[property], meta[name]"):
+        key = (node.attributes.get("property") or node.attributes.get("name") or "").lower()
+        value = node.attributes.get("content")
+        if key and value and key not in meta:
+            meta[key] = value.strip()
+    if meta.get("og:type", "").lower() in {"product", "og:product", "product.item"}:
+        facts.is_product = True
+    currency = meta.get("product:price:currency") or meta.get("og:price:currency")
+    facts.currency = currency.upper() if currency and len(currency) == 3 else None
+    for key in ("product:price:amount", "og:price:amount", "product:sale_price:amount", "twitter:data1"):
+        if key in meta:
+            if key == "twitter:data1" and meta.get("twitter:label1", "").lower() != "price":
+                continue
+            got = _price(meta[key], facts.currency, page.locale)
+            if got is not None:
+                facts.candidates.append(Candidate("opengraph", got[0], facts.currency, got[1], 0.75))
+                break
+    facts.availability = availability_of(meta.get("product:availability") or meta.get("og:availability"))
+    facts.title = meta.get("og:title")
+    return facts
+
+
+def read_structured(page: Page) -> Facts:
+    """Product facts and price candidates from JSON-LD, then microdata/RDFa, then OpenGraph meta tags."""
+    facts = _from_json_ld(page)
+    facts.merge(_from_microdata(page))
+    facts.merge(_from_meta(page))
+    return facts
