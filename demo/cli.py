@@ -1,0 +1,113 @@
+"""``pricewarden demo``: run the sandbox storefront world, export its ground truth, write its workspace."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+demo_app = typer.Typer(help="The sandbox storefront world: serve it, export its ground truth, write a workspace.",
+                       invoke_without_command=True, no_args_is_help=False)
+
+SeedOpt = Annotated[int, typer.Option("--seed", help="World seed: the same seed gives the same world.")]
+ProductsOpt = Annotated[int, typer.Option("--products", help="Number of products (at least 20).")]
+DayOpt = Annotated[int, typer.Option("--day", help="Simulated day (1 = 2026-03-01).")]
+BasePortOpt = Annotated[int, typer.Option("--base-port", help="Control port; family origins are base + 1..12.")]
+
+
+@demo_app.callback()
+def _demo(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    typer.echo(
+        "The full monitoring demo (crawl -> detect -> alert over the sandbox world) is not wired yet.\n"
+        "Available now:\n"
+        "  pricewarden demo serve   run the sandbox storefront world (one origin per family) and print its URLs\n"
+        "  pricewarden demo truth   print the ground truth of a day (pages, prices, failures, violations)\n"
+        "  pricewarden demo workspace DIR   write the matching catalog, policies and site profiles\n"
+        "  pricewarden demo reports DIR     write the partner report files of a day and their truth"
+    )
+
+
+def _world(seed: int, products: int, day: int):  # type: ignore[no-untyped-def]
+    from demo.world import World
+    from pricewarden.errors import ConfigError
+
+    try:
+        return World(seed=seed, products=products, day=day)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+@demo_app.command("serve")
+def serve_cmd(seed: SeedOpt = 7, products: ProductsOpt = 50, day: DayOpt = 1,
+              base_port: BasePortOpt = 8600,
+              cache_mb: Annotated[int, typer.Option("--cache-mb", help="Rendered-page cache size (MB).")] = 256,
+              ) -> None:
+    """Run the world on 127.0.0.1 until interrupted; print each family's origin and the control URL."""
+    from demo.server import serve_forever
+
+    world = _world(seed, products, day)
+
+    def ready(origins: dict[str, str], control: str) -> None:
+        typer.echo(f"sandbox world: seed {seed}, {len(world.products)} products, {len(world.listings)} product "
+                   f"pages, day {world.day}")
+        for family, origin in origins.items():
+            typer.echo(f"  {family:<12} {origin}")
+        typer.echo(f"  control      {control}  (POST {control}/__world/day/<n> switches the day)")
+        sys.stdout.flush()
+
+    try:
+        serve_forever(world, base_port=base_port, cache_bytes=cache_mb * 1024 * 1024, on_ready=ready)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+@demo_app.command("truth")
+def truth_cmd(day: DayOpt = 1, seed: SeedOpt = 7, products: ProductsOpt = 50, base_port: BasePortOpt = 8600,
+              fmt: Annotated[str, typer.Option("--format", help="json or csv.")] = "json",
+              what: Annotated[str, typer.Option("--table", help="CSV only: pages or violations.")] = "pages",
+              ) -> None:
+    """Print the ground truth of ``--day``: every page's price, seller, failure, and the expected violations."""
+    from demo.truth import write_csv
+    from demo.world import default_origins
+    from pricewarden.console import emit_json
+    from pricewarden.errors import ConfigError
+
+    world = _world(seed, products, day)
+    truth = world.truth(day, default_origins(base_port))
+    if fmt == "json":
+        emit_json(truth)
+    elif fmt == "csv":
+        if what not in ("pages", "violations"):
+            raise ConfigError("--table must be pages or violations")
+        write_csv(truth, what, sys.stdout)
+    else:
+        raise ConfigError("--format must be json or csv")
+
+
+@demo_app.command("workspace")
+def workspace_cmd(path: Annotated[Path, typer.Argument(help="Folder to write catalog/, policies/, profiles/ to.")],
+                  seed: SeedOpt = 7, products: ProductsOpt = 50, base_port: BasePortOpt = 8600) -> None:
+    """Write the sample workspace that matches the world (URLs on ``--base-port``)."""
+    from demo.workspace import write_workspace
+    from demo.world import default_origins
+
+    root = write_workspace(path, _world(seed, products, 1), default_origins(base_port))
+    typer.echo(f"wrote {root}/catalog, {root}/policies, {root}/profiles")
+
+
+@demo_app.command("reports")
+def reports_cmd(path: Annotated[Path, typer.Argument(help="Folder for the report files.")], day: DayOpt = 1,
+                seed: SeedOpt = 7, products: ProductsOpt = 50) -> None:
+    """Write the partner report files of ``--day`` and print the truth about their rows as JSON."""
+    from pricewarden.console import emit_json
+
+    emit_json(_world(seed, products, day).partner_reports(day, path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command group."""
+    app.add_typer(demo_app, name="demo")
