@@ -101,20 +101,29 @@ class _Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = redact_text(record.getMessage(), self.secrets)
         record.msg, record.args = message, None
-        if record.levelno >= logging.WARNING:
+        if record.levelno >= logging.WARNING and record.name.startswith("apprise"):
             self.lines.append(message)
         return True
 
 
+# Loggers that may print a URL during a send (urllib3 logs the request path, where tokens live).
+_NOISY = ("apprise", "urllib3", "requests", "requests_oauthlib")
+
+
 @contextmanager
 def _captured(secrets: list[str]) -> Iterator[_Redact]:
-    logger = logging.getLogger("apprise")
+    # A logger's filters see only records created on that very logger, so every child gets one.
+    names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in _NOISY}
+    names.update(_NOISY, ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"))
+    loggers = [logging.getLogger(name) for name in sorted(names)]
     flt = _Redact(secrets)
-    logger.addFilter(flt)
+    for logger in loggers:
+        logger.addFilter(flt)
     try:
         yield flt
     finally:
-        logger.removeFilter(flt)
+        for logger in loggers:
+            logger.removeFilter(flt)
 
 
 def with_key(url: str, key: str) -> str:

@@ -68,12 +68,9 @@ class EnqueueReport:
 
 def notice_refusal(violation: Violation) -> str | None:
     """Why a partner-facing notice or penalty for ``violation`` is not allowed, or ``None`` when it is."""
-    if violation.kind != "violation":
-        return (f"refused: violation {violation.id} is a {violation.kind}, not a violation; "
-                "no notice or penalty may be sent to a partner about it")
-    if violation.mode not in ACTIONABLE_MODES:
-        return (f"refused: violation {violation.id} is in a '{violation.mode}' scope; only map and maximum scopes "
-                "allow a notice or penalty to a partner")
+    if violation.kind != "violation" or violation.mode not in ACTIONABLE_MODES:
+        return (f"refused: violation {violation.id} is a {violation.kind} in a '{violation.mode}' scope; only "
+                "violations in map or maximum scopes allow a notice or penalty to a partner")
     return None
 
 
