@@ -73,6 +73,7 @@ class ResolvedRule:
     target: str  # "sku AC-100" or "category headphones"
     rule_line: int
     tier: str | None
+    tier_override: bool  # the rule has an override for this tier, and it was applied
     currency: str
     floor: Decimal | None  # map: the floor after promotions and exemptions; other modes: None
     base_floor: Decimal | None  # map: the floor before promotions and exemptions
@@ -90,8 +91,8 @@ class ResolvedRule:
 
     @property
     def rule_ref(self) -> str:
-        """A short citation of the clause: ``v3 us sku AC-100 tier A (line 21)``."""
-        tier = f" tier {self.tier}" if self.tier else ""
+        """A short citation of the clause: ``v3 us sku AC-100 tier A (line 21)`` (tier only when overridden)."""
+        tier = f" tier {self.tier}" if self.tier_override else ""
         return f"v{self.version} {self.scope} {self.target}{tier} (line {self.rule_line})"
 
     def allowed_floor(self) -> Decimal | None:
@@ -113,7 +114,8 @@ class ResolvedRule:
             "version": self.version, "policy": self.policy, "effective_from": self.effective_from,
             "timezone": self.timezone, "scope": self.scope, "region": self.region, "mode": self.mode,
             "permits": self.permits.as_dict(), "rule": self.target, "rule_line": self.rule_line,
-            "rule_ref": self.rule_ref, "tier": self.tier, "currency": self.currency, "floor": self.floor,
+            "rule_ref": self.rule_ref, "tier": self.tier, "tier_override": self.tier_override,
+            "currency": self.currency, "floor": self.floor,
             "base_floor": self.base_floor, "base_map": self.base_map, "msrp": self.msrp,
             "max_discount_pct": self.max_discount_pct, "recommended": self.recommended,
             "maximum": self.maximum, "tolerance": self.tolerance, "tolerance_pct": self.tolerance_pct,
@@ -227,13 +229,14 @@ def resolve(
             continue
         promos.append(promo.name)
         if scope.mode == "map" and floor is not None:
+            steps.append(Step("promotion", f"promotion {promo.name!r} {window}: "
+                                           + _lowered("floor", floor, promo.price), promo.line, file))
             floor = min(floor, promo.price)
-            steps.append(Step("promotion", f"promotion {promo.name!r} {window}: floor lowered to "
-                                           f"{floor}", promo.line, file))
         elif scope.mode == "recommended" and recommended is not None:
+            steps.append(Step("promotion", f"promotion {promo.name!r} {window}: "
+                                           + _lowered("recommended price", recommended, promo.price),
+                              promo.line, file))
             recommended = min(recommended, promo.price)
-            steps.append(Step("promotion", f"promotion {promo.name!r} {window}: recommended price "
-                                           f"{recommended}", promo.line, file))
     exempt: list[str] = []
     for ex in policy.exemptions:
         if partner_code is None or ex.partner != partner_code:
@@ -249,9 +252,9 @@ def resolve(
                               ex.line, file))
         else:
             exempt.append(ex.reason)
+            steps.append(Step("exemption", f"exemption for {ex.partner} {window} ({ex.reason}): "
+                                           + _lowered("floor", floor, ex.floor), ex.line, file))
             floor = min(floor, ex.floor)
-            steps.append(Step("exemption", f"exemption for {ex.partner} {window} ({ex.reason}): floor "
-                                           f"lowered to {floor}", ex.line, file))
     permits = MODE_PERMITS[scope.mode]
     if permits.partner_notices and not scope.partner_notices:
         permits = Permits(permits.flag_violations, permits.record_deviations, False, permits.escalation,
@@ -259,12 +262,19 @@ def resolve(
     return ResolvedRule(
         version=chosen.version, policy=policy.name, effective_from=policy.effective_from, timezone=zone,
         scope=scope.name, region=region.upper(), mode=scope.mode, permits=permits, target=rule.target,
-        rule_line=rule.line, tier=tier, currency=scope.currency, floor=floor, base_floor=base,
+        rule_line=rule.line, tier=tier, tier_override=override is not None, currency=scope.currency,
+        floor=floor, base_floor=base,
         base_map=prices.map, msrp=prices.msrp, max_discount_pct=prices.max_discount_pct,
         recommended=recommended, maximum=prices.maximum, tolerance=tolerance.amount,
         tolerance_pct=tolerance.pct, escalation=scope.escalation, promotions=tuple(promos),
         exemptions=tuple(exempt), explanation=tuple(steps),
     )
+
+
+def _lowered(what: str, current: Decimal, price: Decimal) -> str:
+    if price < current:
+        return f"{what} lowered to {price}"
+    return f"price {price} is not below the {what} {current}: no change"
 
 
 def _targets(skus: tuple[str, ...], categories: tuple[str, ...], sku: str, category: str | None) -> bool:
