@@ -155,7 +155,7 @@ def route_cmd(
     if as_json:
         emit_json(data)
         return
-    rows = [(i, r["username"], r["level_name"], r["locale"], r["targets"], r["why"])
+    rows: list[tuple[object, ...]] = [(i, r["username"], r["level_name"], r["locale"], r["targets"], r["why"])
             for i, group in enumerate(data["levels"]) for r in group]
     rows += [("now", r["username"], "brought in", r["locale"], r["targets"], r["why"]) for r in data["brought_in"]]
     console.print(table(f"Route of violation {violation_id} ({data['kind']})",

@@ -217,7 +217,7 @@ def _send(url: str, row: AlertDelivery) -> tuple[bool, str | None]:
         ok = bool(client.notify(
             body=body, title=row.subject,
             body_format=apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT,
-            attach=apprise.AppriseAttachment(attach) if attach else None,
+            attach=apprise.AppriseAttachment(list(attach)) if attach else None,
         ))
     if os.environ.get(CRASH_HOOK) == "1":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -275,6 +275,7 @@ def deliver_due(session: Session, now: datetime | None = None, *, ids: list[int]
             report.recovered.append(row.id)
             log.warning("outbox %s: sender died during an earlier attempt; sending again with the same key", row.id)
         url = _target_url(session, row)
+        error: str | None
         if url is None:
             ok, error = False, f"target {row.target_ref} is no longer configured for {row.recipient_label}"
             row.attempts = settings.max_attempts  # retrying cannot help: the URL is gone
@@ -296,7 +297,8 @@ def deliver_due(session: Session, now: datetime | None = None, *, ids: list[int]
                 report.failed.append(row.id)
             else:
                 row.status = DeliveryStatus.QUEUED.value
-                row.next_attempt_at = now + backoff(row.attempts, settings.backoff_seconds, settings.backoff_max_seconds)
+                delay = backoff(row.attempts, settings.backoff_seconds, settings.backoff_max_seconds)
+                row.next_attempt_at = now + delay
                 report.retrying.append(row.id)
         session.commit()
     return report

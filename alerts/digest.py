@@ -48,7 +48,8 @@ def queue_digests(session: Session, now: datetime | None = None, table: RoutingT
         for violation in items:
             entry = violation_context(session, violation, zone=zone, review_base_url=settings.alerts.review_base_url,
                                       locale=user.locale)
-            entry["kind"] = "alert" if violation.kind == "violation" and violation.mode in ("map", "maximum") else "info"
+            actionable = violation.kind == "violation" and violation.mode in ("map", "maximum")
+            entry["kind"] = "alert" if actionable else "info"
             entries.append(entry)
         for index, url in enumerate(user.notification_urls):
             ref = target_ref(index, str(url))

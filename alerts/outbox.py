@@ -154,7 +154,8 @@ def _record_refusal(
     key = idempotency_key(violation.id, kind, stage, f"partner:{violation.partner_id or '-'}", "")
     _insert(session, AlertDelivery(
         idempotency_key=key, kind=kind, violation_id=violation.id, recipient_partner_id=violation.partner_id,
-        recipient_label=f"partner {violation.partner_id or '-'}", target_ref="", escalation_step=violation.escalation_step,
+        recipient_label=f"partner {violation.partner_id or '-'}", target_ref="",
+        escalation_step=violation.escalation_step,
         status=DeliveryStatus.REFUSED.value, refusal_reason=reason, attempts=0, created_at=now,
     ))
     audit(session, actor=actor, action=f"alerts.{kind}_refused", entity_type="violation", entity_id=violation.id,
@@ -256,7 +257,8 @@ def enqueue_for_violations(
             if not penalty and _already_told(session, violation.id, recipient.user_id):
                 report.already_queued += 1
                 continue
-            if not penalty and _recent_immediate(session, recipient.user_id, now) >= settings.alerts.rate_limit_per_hour:
+            limit = settings.alerts.rate_limit_per_hour
+            if not penalty and _recent_immediate(session, recipient.user_id, now) >= limit:
                 report.rate_limited += 1  # left for the digest
                 continue
             _queue_for_user(session, violation, recipient, kind=plan.kind,

@@ -73,7 +73,7 @@ def money(amount: Decimal | None, currency: str | None) -> str:
     """``USD 1,299.00``: two decimals unless the amount carries more (never rounded away)."""
     if amount is None:
         return "?"
-    places = max(2, -int(amount.normalize().as_tuple().exponent))  # type: ignore[operator]
+    places = max(2, -int(amount.normalize().as_tuple().exponent))
     return f"{currency or ''} {amount:,.{places}f}".strip()
 
 

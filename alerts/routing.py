@@ -143,14 +143,16 @@ def parse_routing(text: str, file: str = "routing.yaml") -> RoutingTable:
                 sev = str(sev_node.value)
                 where, at = f"sla_hours.{sev}", sev_node.start_mark.line + 1
                 if sev not in SEVERITIES:
-                    problems.append(Problem(file, at, where, f"unknown severity (expected one of {', '.join(SEVERITIES)})"))
+                    expected = ", ".join(SEVERITIES)
+                    problems.append(Problem(file, at, where, f"unknown severity (expected one of {expected})"))
                     continue
                 try:
                     number = float(hours.value)
                 except (TypeError, ValueError):
                     number = -1.0
                 if number <= 0:
-                    problems.append(Problem(file, at, where, f"expected a positive number of hours, got {hours.value!r}"))
+                    message = f"expected a positive number of hours, got {hours.value!r}"
+                    problems.append(Problem(file, at, where, message))
                     continue
                 sla[sev] = number
         elif key == "user_timezones":
@@ -327,8 +329,9 @@ def route(session: Session, violation: Violation, table: RoutingTable | None = N
 
     levels: list[list[Recipient]] = []
     if partner is None:
-        notes.append(f"seller {violation.seller_name or violation.seller_id or '?'} is no partner")
-        who = f"seller {violation.seller_name or violation.seller_id or '?'} is no partner: the brand manager handles it"
+        seller = violation.seller_name or violation.seller_id or "?"
+        notes.append(f"seller {seller} is no partner")
+        who = f"seller {seller} is no partner: the brand manager handles it"
         levels.append([_recipient(u, 2, who) for u in bm_users])
     else:
         manager = session.get(User, partner.channel_manager_id) if partner.channel_manager_id else None

@@ -12,14 +12,12 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from test_alerts_support import (  # noqa: F401 (fixtures)
+from test_alerts_support import (
     NOW,
     PNG,
     WebhookReceiver,
     free_port,
     make_world,
-    smtp,
-    webhook,
 )
 
 from alerts import KEY_HEADER, deliver_due, enqueue_for_violations
@@ -27,6 +25,8 @@ from store import AlertDelivery
 
 EN_HEAD = "Price policy violation"
 ZH_HEAD = "价格政策违规"
+
+pytest_plugins = ["test_alerts_support"]  # the webhook and smtp receiver fixtures
 
 
 def _sha(data: bytes) -> str:
@@ -111,7 +111,8 @@ def test_receiver_down_then_up_every_alert_arrives_exactly_once(session, outage)
         else:
             second = deliver_due(session, second_at)
             assert len(second.retrying) == 3
-        assert {r.next_attempt_at for r in session.scalars(select(AlertDelivery))} == {second_at + timedelta(seconds=60)}
+        due = {r.next_attempt_at for r in session.scalars(select(AlertDelivery))}
+        assert due == {second_at + timedelta(seconds=60)}
         third = deliver_due(session, second_at + timedelta(seconds=60))
         assert len(third.sent) == 3
         assert deliver_due(session, NOW + timedelta(days=1)).sent == []

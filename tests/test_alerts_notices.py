@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from test_alerts_support import NOW, make_world, webhook  # noqa: F401 (fixture)
+from test_alerts_support import NOW, make_world
 from typer.testing import CliRunner
 
 from alerts import approve_notice, deliver_due, enqueue_for_violations
@@ -16,6 +16,8 @@ from pricewarden.errors import AccessDenied, NoticeRefused
 from store import AlertDelivery, AuditLog
 
 INFO_EN = "for your information; no action towards the partner is permitted"
+
+pytest_plugins = ["test_alerts_support"]  # the webhook and smtp receiver fixtures
 
 
 def _audit(session, action):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import email
-import json
 import itertools
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -126,7 +126,7 @@ class SmtpHandler:
     def __init__(self) -> None:
         self.inbox = Inbox()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=policy.default)
         text = html = ""
         files: dict[str, bytes] = {}
@@ -208,7 +208,7 @@ class World:
 
 
 def make_world(session: Any, urls: dict[str, list[str]], *, zh_partner: bool = False) -> World:
-    """Users cm (en), cmzh (zh_CN), fb (US fallback), bm (brand manager); partners P001 (cm), P002 (cmzh), P003 (none)."""
+    """Users cm (en), cmzh (zh_CN), fb, bm (brand manager); partners P001 (cm), P002 (cmzh), P003 (none)."""
     from store import Partner, Product, User
     from store.evidence import EvidenceStore
 
