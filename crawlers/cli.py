@@ -110,6 +110,9 @@ def discover(
     urls: Annotated[list[str], typer.Argument(help="Marketplace search or category page URLs.")],
     min_confidence: Annotated[float, typer.Option("--min-confidence", help="Title similarity needed to match.")]
     = 0.6,
+    profile: Annotated[str | None, typer.Option("--profile", help="Site profile of the product pages "
+                                                "(default: matched by domain).")] = None,
+    max_pages: Annotated[int, typer.Option("--max-pages", help="Links followed per start page.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Crawl search/category pages, match found items to the catalog, record unknown sellers' listings."""
@@ -118,6 +121,6 @@ def discover(
     from store.db import require_schema
 
     require_schema()
-    found = run_discovery(urls, min_confidence=min_confidence)
+    found = run_discovery(urls, min_confidence=min_confidence, profile=profile, max_pages=max_pages)
     show([f.as_dict() for f in found], ["url", "sku", "seller", "method", "confidence", "new"], as_json=as_json,
          title="Discovered listings")

@@ -106,6 +106,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._page("cart-page.html")
             elif path == "/p/market":
                 self._page("market.html")
+            elif path == "/p/search":
+                self._page("search.html")
             elif path == "/p/gone":
                 self._send(404, b"<html><head><title>Not found</title></head><body>Gone</body></html>")
             elif path == "/p/flaky":

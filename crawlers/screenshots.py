@@ -1,0 +1,121 @@
+"""Re-capture evidence: a full-page screenshot of any URL or observation, stored by SHA-256.
+
+Detection and flows call :func:`capture_screenshots` for each observation that breaks the policy so
+that every violation has a picture, even when the page was crawled statically. Playwright runs in a
+thread of its own with its own event loop, so the caller may be inside a running loop (Prefect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable
+from contextlib import nullcontext
+from typing import Any
+
+from pricewarden.errors import CrawlError
+
+logger = logging.getLogger(__name__)
+
+
+async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> dict[Any, bytes]:
+    from playwright.async_api import async_playwright
+
+    from crawlers.settings import chromium_launch_options
+    from pricewarden.settings import get_settings
+
+    settings = get_settings()
+    shots: dict[Any, bytes] = {}
+    gate = asyncio.Semaphore(concurrency)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(**chromium_launch_options(settings))
+        context = await browser.new_context(user_agent=settings.crawl.user_agent,
+                                            viewport={"width": 1280, "height": 900})
+
+        async def one(key: Any, url: str) -> None:
+            async with gate:
+                page = await context.new_page()
+                try:
+                    await page.goto(url, wait_until="load", timeout=timeout_ms)
+                    # A page that keeps polling never goes idle; it is still worth a picture.
+                    with contextlib.suppress(Exception):
+                        await page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 5000))
+                    shots[key] = await page.screenshot(full_page=True, type="png")
+                except Exception as exc:  # one page's failure must not lose the others' pictures
+                    logger.warning("screenshot of %s failed: %s", url, exc)
+                finally:
+                    await page.close()
+
+        try:
+            await asyncio.gather(*(one(key, url) for key, url in urls.items()))
+        finally:
+            await context.close()
+            await browser.close()
+    return shots
+
+
+def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> dict[Any, bytes]:
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["shots"] = asyncio.run(_shoot(urls, concurrency, timeout_ms))
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, name="pricewarden-screenshots")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise CrawlError(f"screenshots failed: {result['error']}", kind="browser") from result["error"]
+    shots: dict[Any, bytes] = result["shots"]
+    return shots
+
+
+def capture_screenshots(
+    items: Iterable[int | str], *, session: Any = None, concurrency: int | None = None
+) -> dict[int | str, str]:
+    """Full-page screenshots of URLs and/or observations (by id); returns ``{id or url: evidence sha256}``.
+
+    An observation without a screenshot gets this one as its ``screenshot_sha256``; one that has a
+    screenshot keeps it (evidence is never replaced) and the new picture is only returned. Pages that
+    cannot be captured are missing from the result (and logged).
+    """
+    from sqlalchemy import select
+
+    from pricewarden.settings import get_settings
+    from store.db import session_scope
+    from store.evidence import EvidenceStore
+    from store.models import Observation
+
+    items = list(items)
+    settings = get_settings()
+    with session_scope() if session is None else nullcontext(session) as session:
+        ids = [i for i in items if isinstance(i, int)]
+        observations = {o.id: o for o in session.scalars(select(Observation).where(Observation.id.in_(ids)))}
+        urls: dict[int | str, str] = {}
+        for item in items:
+            if isinstance(item, int):
+                obs = observations.get(item)
+                if obs is None or not obs.url:
+                    logger.warning("observation %s has no URL to capture", item)
+                    continue
+                urls[item] = obs.url
+            else:
+                urls[item] = item
+        if not urls:
+            return {}
+        shots = _run_in_thread(urls, concurrency or settings.crawl.browser_concurrency,
+                               settings.crawl.download_timeout * 1000)
+        store = EvidenceStore.from_settings()
+        result: dict[int | str, str] = {}
+        for key, png in shots.items():
+            sha = store.put(session, png, kind="screenshot", content_type="image/png", compress=False)
+            result[key] = sha
+            obs = observations.get(key) if isinstance(key, int) else None
+            if obs is not None and obs.screenshot_sha256 is None:
+                obs.screenshot_sha256 = sha
+        session.flush()
+        return result

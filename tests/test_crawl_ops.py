@@ -1,0 +1,175 @@
+"""Network failures, the ``pricewarden crawl`` command, crawl health, screenshots and discovery, on real servers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from test_crawl_site import AT, Site, _listing_file, _targets
+from test_crawl_site import site as site
+from test_crawl_site import workspace as workspace
+from typer.testing import CliRunner
+
+from crawlers import capture_screenshots, discover, run_crawl, site_health
+from crawlers.health import SiteHealth
+from store import CrawlFailure, CrawlRun, Evidence, Listing, Observation, Product, session_scope
+from store.evidence import EvidenceStore
+
+
+@pytest.fixture
+def hanging() -> Iterator[str]:
+    """A server that accepts requests and never answers (until the test ends)."""
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            release.wait(30)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    sock.close()
+    return port
+
+
+def test_network_failures_are_failures(db: Any, workspace: Path, hanging: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__DOWNLOAD_TIMEOUT", "1")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__RETRIES", "0")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__OBEY_ROBOTS_TXT", "false")
+    get_settings.cache_clear()
+    refused = f"http://127.0.0.1:{_closed_port()}/p/1"
+    rows = [(hanging + "/p/slow", "AC-100", "", "", "", ""), (refused, "AC-100", "", "", "", ""),
+            ("http://pricewarden-test.invalid/p/1", "AC-100", "", "", "", "")]
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=False)
+    with session_scope(db) as session:
+        kinds = {f.url: f.kind for f in session.scalars(select(CrawlFailure))}
+        assert kinds == {hanging + "/p/slow": "timeout", refused: "connection",
+                         "http://pricewarden-test.invalid/p/1": "dns"}
+        assert session.scalars(select(Observation)).all() == []
+
+
+def test_crawl_command_stores_and_prints_health_and_warnings(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    from pricewarden.cli import app
+
+    rows = [(site.url("/p/jsonld"), "AC-100", "", "", "", "US"), (site.url("/p/captcha"), "AC-100", "", "", "", "US")]
+    listing_file = _listing_file(tmp_path, rows)
+    result = CliRunner().invoke(app, ["crawl", "--listing-file", str(listing_file), "--shards", "1",
+                                      "--no-browser", "--at", "2026-03-02T08:00:00+00:00", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    (health,) = report["sites"]
+    host = site.base.split("//")[1]
+    assert (health["site"], health["pages"], health["ok"], health["failed"]) == (host, 2, 1, 1)
+    assert health["kinds"] == {"blocked": 1}
+    assert health["failure_rate"] == 0.5
+    with session_scope(db) as session:
+        (obs,) = session.scalars(select(Observation)).all()
+        assert obs.price == Decimal("179.99")
+
+    human = CliRunner().invoke(app, ["crawl", "--listing-file", str(listing_file), "--shards", "1", "--no-browser"])
+    assert human.exit_code == 0, human.output
+    assert "Crawl health" in human.stdout and host in human.stdout
+    assert "failure rate" in human.output
+
+
+def test_site_health_compares_with_the_window_before(db: Any) -> None:
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    with session_scope(db) as session:
+        session.add_all([CrawlRun(run_key="r1", started_at=now - timedelta(hours=30)),
+                         CrawlRun(run_key="r2", started_at=now - timedelta(hours=6))])
+        session.flush()
+        r1, r2 = session.scalars(select(CrawlRun.id).order_by(CrawlRun.id)).all()
+
+        def obs(url: str, run: int, at: datetime) -> Observation:
+            return Observation(obs_key=f"{url}{run}", source="crawl", url=url, observed_at=at, crawl_run_id=run,
+                               price=Decimal("10.00"), currency="USD")
+
+        def fail(url: str, run: int, at: datetime, kind: str) -> CrawlFailure:
+            return CrawlFailure(failure_key=f"{url}{run}{kind}", site=url.split("/")[2], url=url, kind=kind,
+                                crawl_run_id=run, occurred_at=at)
+
+        before, recent = now - timedelta(hours=30), now - timedelta(hours=6)
+        session.add_all([
+            # shop-a: 4 pages yesterday all fine; today 2 of 4 blocked.
+            *[obs(f"http://shop-a/p{i}", r1, before) for i in range(4)],
+            obs("http://shop-a/p0", r2, recent), obs("http://shop-a/p1", r2, recent),
+            fail("http://shop-a/p2", r2, recent, "blocked"), fail("http://shop-a/p3", r2, recent, "blocked"),
+            # shop-b: fine, but its profile stopped matching (the price came from JSON-LD).
+            obs("http://shop-b/p0", r2, recent), fail("http://shop-b/p0", r2, recent, "profile_broken"),
+        ])
+    with session_scope(db) as session:
+        health = {h.site: h for h in site_health(session, now - timedelta(hours=24), now)}
+    a, b = health["shop-a"], health["shop-b"]
+    assert (a.pages, a.ok, a.failed, a.failure_rate, a.previous_rate) == (4, 2, 2, 0.5, 0.0)
+    assert a.warnings == ["failure rate rose from 0% to 50%"]
+    assert (b.pages, b.ok, b.failed, b.profile_broken) == (1, 1, 0, 1)
+    assert b.warnings == ["profile stopped matching on 1 page(s)"]
+    assert SiteHealth("quiet", pages=3, ok=3).warnings == []
+
+
+@pytest.mark.browser
+def test_capture_screenshots_of_observations_and_urls(db: Any, site: Site, workspace: Path,
+                                                      tmp_path: Path) -> None:
+    rows = [(site.url("/p/jsonld"), "AC-100", "", "", "", "US")]
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=False)
+    with session_scope(db) as session:
+        (obs,) = session.scalars(select(Observation)).all()
+        assert obs.screenshot_sha256 is None  # crawled statically
+        shots = capture_screenshots([obs.id, site.url("/p/market"), 999_999], session=session)
+        assert set(shots) == {obs.id, site.url("/p/market")}
+        assert obs.screenshot_sha256 == shots[obs.id]
+        store = EvidenceStore.from_settings()
+        for sha in shots.values():
+            assert store.get(sha).startswith(b"\x89PNG")
+            assert session.get(Evidence, sha).kind == "screenshot"
+
+
+def test_discovery_matches_catalog_and_records_unknown_listings(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    with session_scope(db) as session:
+        product = session.scalar(select(Product).where(Product.sku == "AC-100"))
+        assert product is not None
+        session.add(Listing(url=site.url("/p/jsonld"), site=site.base.split("//")[1], product_id=product.id))
+    found = discover([site.url("/p/search")], min_confidence=0.6, profile="market")
+    by_url = {f.url: f for f in found}
+    assert set(by_url) == {site.url("/p/jsonld"), site.url("/p/market"), site.url("/p/shop")}
+    assert (by_url[site.url("/p/jsonld")].method, by_url[site.url("/p/jsonld")].new) == ("gtin", False)
+    market = by_url[site.url("/p/market")]
+    assert (market.sku, market.method, market.new) == ("AC-100", "title", True)
+    assert {s["seller_id"] for s in market.sellers} == {"S-GOOD", "S-CHEAP", "S-GREY"}
+    assert by_url[site.url("/p/shop")].sku == "AC-300"
+    assert site.hits["/cart"] == 0  # cart links are not followed
+    with session_scope(db) as session:
+        listing = session.scalar(select(Listing).where(Listing.url == site.url("/p/market")))
+        assert listing is not None and listing.discovered and listing.active
+        assert listing.match_method == "title" and 0.6 <= (listing.match_confidence or 0) <= 1
+    again = discover([site.url("/p/market")], min_confidence=0.6)
+    assert again == [] or all(not f.new for f in again)

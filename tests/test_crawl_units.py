@@ -1,0 +1,161 @@
+"""Tables of real cases for the crawl's pure parts: failure kinds, block pages, Retry-After, shards, matching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawlers.discovery import CatalogEntry, match_product, title_similarity
+from crawlers.failures import FailureKind, block_kind, from_exception, from_status
+from crawlers.persist import natural_key
+from crawlers.politeness import parse_retry_after
+from crawlers.spider import page_methods
+from crawlers.targets import Target as T
+from crawlers.targets import read_listing_file, shard_of, split_shards
+from pricewarden.errors import ConfigError
+
+PAGES = Path(__file__).parent / "crawl_pages"
+
+
+@pytest.mark.parametrize(("status", "kind"), [
+    (200, None), (301, None), (404, FailureKind.NOT_FOUND), (410, FailureKind.NOT_FOUND),
+    (403, FailureKind.HTTP_ERROR), (401, FailureKind.LOGIN_WALL), (429, FailureKind.RATE_LIMITED),
+    (500, FailureKind.SERVER_ERROR), (503, FailureKind.SERVER_ERROR), (522, FailureKind.SERVER_ERROR),
+])
+def test_status_kinds(status: int, kind: FailureKind | None) -> None:
+    assert from_status(status) == kind
+
+
+def _exceptions() -> list[tuple[BaseException, FailureKind]]:
+    from scrapy import exceptions as sx
+    from twisted.internet import error as terror
+    from twisted.python.failure import Failure
+    from twisted.web._newclient import ResponseFailed
+    from twisted.web.http import _DataLoss
+
+    return [
+        (sx.IgnoreRequest("max redirections reached"), FailureKind.REDIRECT_LOOP),
+        (sx.IgnoreRequest("Forbidden by robots.txt"), FailureKind.ROBOTS),
+        (sx.ResponseDataLossError(), FailureKind.TRUNCATED),
+        (ResponseFailed([Failure(_DataLoss())]), FailureKind.TRUNCATED),
+        (sx.CannotResolveHostError("no such host"), FailureKind.DNS),
+        (terror.DNSLookupError("x"), FailureKind.DNS),
+        (sx.DownloadTimeoutError("took longer than 10 seconds"), FailureKind.TIMEOUT),
+        (terror.TimeoutError(), FailureKind.TIMEOUT),
+        (sx.DownloadConnectionRefusedError(), FailureKind.CONNECTION),
+        (terror.ConnectionLost(), FailureKind.CONNECTION),
+        (RuntimeError("Timeout 30000ms exceeded"), FailureKind.ERROR),
+        (type("TimeoutError", (Exception,), {})("page.goto: Timeout"), FailureKind.TIMEOUT),
+        (ValueError("something else"), FailureKind.ERROR),
+    ]
+
+
+@pytest.mark.parametrize("case", range(13))
+def test_exception_kinds(case: int) -> None:
+    exc, kind = _exceptions()[case]
+    assert from_exception(exc).kind == kind
+
+
+@pytest.mark.parametrize(("page", "has_price", "kind"), [
+    ("captcha.html", False, FailureKind.BLOCKED),
+    ("captcha.html", True, FailureKind.BLOCKED),  # a captcha title is decisive
+    ("login.html", False, FailureKind.LOGIN_WALL),
+    ("jsonld.html", True, None),
+    ("market.html", True, None),
+    ("cart.html", False, None),
+])
+def test_block_pages(page: str, has_price: bool, kind: FailureKind | None) -> None:
+    assert block_kind((PAGES / page).read_bytes(), has_price=has_price) == kind
+
+
+def test_a_review_captcha_on_a_priced_product_page_is_not_a_block() -> None:
+    body = (PAGES / "jsonld.html").read_bytes().replace(b"</main>", b'<div class="g-recaptcha"></div></main>')
+    assert block_kind(body, has_price=True) is None
+    assert block_kind(body, has_price=False) == FailureKind.BLOCKED
+
+
+@pytest.mark.parametrize(("header", "seconds"), [
+    (b"1", 1.0), ("120", 120.0), (b"  7 ", 7.0), (None, None), (b"", None), (b"soon", None),
+    (b"Mon, 02 Mar 2026 08:00:30 GMT", 30.0), (b"Mon, 02 Mar 2026 07:59:00 GMT", 0.0),
+])
+def test_retry_after(header: bytes | str | None, seconds: float | None) -> None:
+    now = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
+    assert parse_retry_after(header, now=now) == seconds
+
+
+def test_a_site_always_lands_in_the_same_shard() -> None:
+    targets = [T(f"http://shop{i % 5}.example:80{i % 5}/p/{i}") for i in range(50)]
+    groups = split_shards(targets, 3)
+    assert sum(len(g) for g in groups) == 50
+    for group in groups:
+        for site in {t.site for t in group}:
+            assert all(t.site != site for other in groups if other is not group for t in other)
+    assert shard_of("shop1.example:801", 3) == shard_of("SHOP1.example:801".lower(), 3)
+
+
+def test_browser_steps_become_page_methods() -> None:
+    methods = page_methods([{"wait_for_selector": "span.price"}, {"click": ["#accept", {"timeout": 100}]},
+                            {"wait_for_timeout": 200}, {"evaluate": {"expression": "1"}}])
+    assert [(m.method, m.args, m.kwargs) for m in methods] == [
+        ("wait_for_selector", ("span.price",), {}),
+        ("click", ("#accept", {"timeout": 100}), {}),
+        ("wait_for_timeout", (200,), {}),
+        ("evaluate", (), {"expression": "1"}),
+    ]
+
+
+def test_natural_keys_differ_by_each_part() -> None:
+    base = natural_key("crawl", 7, "S1", "2026-03-02T08:00:00+00:00")
+    assert base == natural_key("crawl", 7, "S1", "2026-03-02T08:00:00+00:00")
+    assert len({base, natural_key("crawl", 7, "S2", "2026-03-02T08:00:00+00:00"),
+                natural_key("crawl", 8, "S1", "2026-03-02T08:00:00+00:00"),
+                natural_key("crawl", 7, "S1", "2026-03-02T12:00:00+00:00"),
+                natural_key("crawl", "7\x1fS1", "", "2026-03-02T08:00:00+00:00")}) == 5
+
+
+def test_listing_file(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_text("url,sku,partner,seller_id,profile,region\nhttp://a.example/p,AC-100,P1,,plain,US\n"
+                    "https://b.example:8443/x,,,S9,,\n", encoding="utf-8")
+    a, b = read_listing_file(path)
+    assert (a.url, a.sku, a.partner, a.seller_id, a.profile, a.region) == (
+        "http://a.example/p", "AC-100", "P1", None, "plain", "US")
+    assert (b.site, b.seller_id, b.sku) == ("b.example:8443", "S9", None)
+    path.write_text("url\nftp://nope\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not an http"):
+        read_listing_file(path)
+    path.write_text("link\nhttp://a.example\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'url' column"):
+        read_listing_file(path)
+
+
+CATALOG = [
+    CatalogEntry(1, "AC-100", "04006381333931", "AC100-BLK", "Acme AC-100 Wireless Headphones"),
+    CatalogEntry(2, "AC-200", None, "AC200", "Acme AC-200 Bluetooth Speaker"),
+    CatalogEntry(3, "AC-210", None, None, "Acme AC-210 Bluetooth Speaker, Black"),
+]
+
+
+@pytest.mark.parametrize(("page", "expected"), [
+    ({"gtin": "4006381333931", "title": "whatever"}, ("AC-100", "gtin")),
+    ({"gtin": "0000", "mpn": "ac200", "title": "x"}, ("AC-200", "mpn")),
+    ({"title": "ACME AC-100 Wireless Headphones (Renewed)"}, ("AC-100", "title")),
+    ({"title": "Acme AC-210 Bluetooth Speaker Black"}, ("AC-210", "title")),
+    ({"title": "Acme AC-300 Wireless Headphones"}, None),  # another model: not a match
+    ({"title": "Garden hose 20 m"}, None),
+    ({"title": ""}, None),
+])
+def test_catalog_matching(page: dict[str, str], expected: tuple[str, str] | None) -> None:
+    found = match_product(page, CATALOG, 0.6)
+    assert (None if found is None else (found[0].sku, found[1])) == expected
+    if found is not None:
+        assert 0.6 <= found[2] <= 1.0
+
+
+def test_title_similarity_is_symmetric_and_bounded() -> None:
+    a, b = "Acme AC-100 Wireless Headphones", "Wireless Headphones Acme AC-100 Black"
+    assert title_similarity(a, b) == pytest.approx(title_similarity(b, a))
+    assert 0.6 < title_similarity(a, b) <= 1.0
+    assert title_similarity(a, a) == 1.0
