@@ -258,3 +258,17 @@ def test_unreadable_and_unknown(catalog: Engine, tmp_path: Path) -> None:
     with session_scope(catalog) as s:
         assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
     assert not list((tmp_path / "workspace").rglob("*.csv"))
+
+
+def test_duplicates_found_across_chunks(catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__CHUNK_ROWS", "100")
+    get_settings.cache_clear()
+    days = [(NOW - timedelta(days=d)).date().isoformat() for d in range(25)]
+    body = [[sku, "10", "USD", day, ch] for sku in ("AC-100", "AC-200") for day in days for ch in ("a", "b", "c")]
+    body.append(["AC-100", "11", "USD", days[0], "a"])  # row 152 repeats row 2, in another chunk
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"], *body])
+    result = import_file(path, "P001", now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (150, 1)
+    assert _rejections(catalog)[152] == ("sku", "duplicate of row 2 (same sku, date and channel)")

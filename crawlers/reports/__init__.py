@@ -6,7 +6,15 @@ transaction) with a receipt listing every row, accepted or rejected with the rea
 ``cross_check`` (store adapter) compare reported prices with what the web showed.
 """
 
-from crawlers.reports._importer import ImportResult, import_file, import_rows, receipt_path, run_import
+from crawlers.reports._crosscheck import Misreport, PricePoint, cross_check, find_misreports
+from crawlers.reports._importer import (
+    ImportResult,
+    import_file,
+    import_rows,
+    list_batches,
+    receipt_path,
+    run_import,
+)
 from crawlers.reports._read import detect_encoding
 from crawlers.reports._receipt import safe_cell
 from crawlers.reports._validate import Catalog, PartnerInfo, RowValidator
@@ -15,12 +23,17 @@ from crawlers.reports._values import decimal_separator, parse_instant, parse_pri
 __all__ = [
     "Catalog",
     "ImportResult",
+    "Misreport",
+    "PricePoint",
     "PartnerInfo",
     "RowValidator",
+    "cross_check",
     "decimal_separator",
     "detect_encoding",
+    "find_misreports",
     "import_file",
     "import_rows",
+    "list_batches",
     "parse_instant",
     "parse_price",
     "receipt_path",

@@ -34,9 +34,15 @@ class ReceiptWriter:
 
     def row(self, number: int, status: str, column: str | None, reason: str, cells: dict[str, Any]) -> None:
         """One report row and what became of it."""
-        self._writer.writerow(
-            (number, status, column or "", safe_cell(reason), *(safe_cell(cells.get(c))[:1000] for c in COLUMNS))
-        )
+        values: list[object] = [number, status, column or "", safe_cell(reason)]
+        for name in COLUMNS:
+            value = cells.get(name)
+            # plain text is the common case: test it inline, convert everything else via safe_cell
+            if type(value) is str and not value.startswith(_FORMULA_START) and len(value) <= 1000:
+                values.append(value)
+            else:
+                values.append(safe_cell(value)[:1000])
+        self._writer.writerow(values)
 
     def close(self) -> None:
         """Flush and close the file."""

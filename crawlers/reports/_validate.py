@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +31,7 @@ from pricewarden.money import is_currency
 
 ExpectedCurrency = Callable[[str, str, datetime], "str | None"]
 EXAMPLE_SKU = "EXAMPLE"
+SMALL_CATALOG = 500  # up to this many SKUs, difflib compares an unknown SKU with all of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +112,37 @@ class RowValidator:
         self.future_skew = future_skew
         self.max_cell_chars = max_cell_chars
         self.source = source
+        # Keys of the current chunk only: rows of earlier chunks are already in the database, where
+        # the importer finds them by obs_key; this keeps memory flat on million-row files.
         self._seen: dict[bytes, int] = {}
+        self._instants: dict[str, datetime] = {}
         self._expected = lru_cache(maxsize=65536)(expected_currency) if expected_currency else None
         self._suggest = lru_cache(maxsize=4096)(self._close_match)
+        self._deletions: dict[str, list[str]] = {}
 
     def _close_match(self, sku: str) -> str | None:
-        matches = difflib.get_close_matches(sku.upper(), self.catalog.folded, n=1, cutoff=0.75)
-        return self.catalog.folded[matches[0]] if matches else None
+        # difflib over a large catalog costs ~0.1 s per unknown SKU; a one-deletion index finds the
+        # candidates (typos, a missing or extra character) and difflib only ranks those few.
+        query = sku.upper()
+        folded = self.catalog.folded
+        if len(folded) <= SMALL_CATALOG:
+            candidates: Iterable[str] = folded
+        else:
+            index = self._deletions or self._build_deletions()
+            found: set[str] = set()
+            for variant in (query, *_deletions(query)):
+                found.update(index.get(variant, ()))
+            candidates = found
+        matches = difflib.get_close_matches(query, candidates, n=1, cutoff=0.75)
+        return folded[matches[0]] if matches else None
+
+    def _build_deletions(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for key in self.catalog.folded:
+            for variant in (key, *_deletions(key)):
+                index.setdefault(variant, []).append(key)
+        self._deletions = index
+        return index
 
     def _channel_allowed(self, channel: str) -> bool:
         allowed = self.partner.authorised_channels
@@ -159,7 +184,7 @@ class RowValidator:
         except CellError as exc:
             raise _Reject("price", str(exc)) from None
         try:
-            observed_at = parse_instant(cells.get("date"), self.zone)
+            observed_at = self._instant(cells.get("date"))
             check_age(observed_at, self.now, self.max_age_days, self.future_skew)
         except CellError as exc:
             raise _Reject("date", str(exc)) from None
@@ -187,6 +212,21 @@ class RowValidator:
             cell_text(raw_price)[:500], digest.hex(), cells,
         )
 
+    def forget_seen(self) -> None:
+        """Drop the duplicate keys of the chunk just written (the database has them now)."""
+        self._seen.clear()
+
+    def _instant(self, value: object) -> datetime:
+        # A report has few distinct dates: parse each text once.
+        if type(value) is not str:
+            return parse_instant(value, self.zone)
+        moment = self._instants.get(value)
+        if moment is None:
+            moment = parse_instant(value, self.zone)
+            if len(self._instants) < 100_000:
+                self._instants[value] = moment
+        return moment
+
     def _currency(self, sku: str, given: str, at: datetime) -> str:
         expected = self._expected(sku, self.partner.code, at) if self._expected else None
         if not given:
@@ -199,6 +239,10 @@ class RowValidator:
             raise _Reject("currency", f"currency {given} does not match {expected}, the policy currency of {sku} "
                           f"for partner {self.partner.code}")
         return given
+
+
+def _deletions(text: str) -> Iterator[str]:
+    return (text[:i] + text[i + 1:] for i in range(len(text)))
 
 
 class _Reject(Exception):  # noqa: N818 - internal control flow, never escapes the validator

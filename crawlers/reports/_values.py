@@ -6,6 +6,7 @@ Each parser returns the parsed value or raises :class:`CellError` with a reason 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -49,6 +50,7 @@ def column_for(header: object) -> str | None:
     return _HEADER_TO_COLUMN.get(normalise_header(header))
 
 
+@lru_cache(maxsize=256)
 def decimal_separator(locale: str | None) -> str:
     """The decimal separator of a partner locale (``de_DE`` -> ``,``, ``en``/``zh`` -> ``.``)."""
     tag = (locale or "en").replace("-", "_").lower()
@@ -84,7 +86,10 @@ def parse_price(value: object, locale: str | None) -> Decimal:
     elif isinstance(value, Decimal):
         amount = value
     else:
-        amount = _parse_text(str(value), locale)
+        text = str(value)
+        # the common case, a plain dot-decimal number, needs no locale rules
+        plain = _PLAIN.fullmatch(text) and ("." not in text or decimal_separator(locale) == ".")
+        amount = Decimal(text) if plain else _parse_text(text, locale)
     return _checked(amount, str(value))
 
 

@@ -1,0 +1,75 @@
+"""Cross-check of reported prices against web observations: the pure core and the store adapter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine
+
+from crawlers.reports import Misreport, PricePoint, cross_check, find_misreports, import_rows
+from store import session_scope
+from store.models import Observation, Partner, Product
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _p(i: int, price: str, hours: float = 0, *, partner: int = 1, product: int = 1, currency: str = "USD",
+       source: str = "crawl") -> PricePoint:
+    return PricePoint(i, partner, product, T0 + timedelta(hours=hours), Decimal(price), currency, source)
+
+
+CASES = [
+    # (reported, web points, window h, tolerance %, expected (reported id, web id, diff %) or None)
+    ("reported higher than the web", _p(1, "199.00", source="partner_report"), [_p(10, "179.00", 2)],
+     48, 1.0, (1, 10, "11.17")),
+    ("reported lower than the web", _p(1, "90.00", source="partner_report"), [_p(10, "100.00", -5)],
+     48, 1.0, (1, 10, "-10.00")),
+    ("within tolerance", _p(1, "100.50", source="partner_report"), [_p(10, "100.00", 1)], 48, 1.0, None),
+    ("outside the window", _p(1, "199.00", source="partner_report"), [_p(10, "150.00", 49)], 48, 1.0, None),
+    ("nearest in time wins", _p(1, "199.00", source="partner_report"),
+     [_p(10, "150.00", -30), _p(11, "199.00", 3), _p(12, "120.00", 20)], 48, 1.0, None),
+    ("nearest differs", _p(1, "199.00", source="partner_report"),
+     [_p(10, "199.00", -30), _p(11, "150.00", -1)], 48, 1.0, (1, 11, "32.67")),
+    ("other partner's web price ignored", _p(1, "199.00", source="partner_report"),
+     [_p(10, "150.00", 1, partner=2)], 48, 1.0, None),
+    ("other currency ignored", _p(1, "199.00", source="partner_report"),
+     [_p(10, "150.00", 1, currency="EUR")], 48, 1.0, None),
+    ("feed prices are reports too", _p(1, "199.00", source="feed"), [_p(10, "150.00", 1)], 48, 1.0,
+     (1, 10, "32.67")),
+]
+
+
+@pytest.mark.parametrize(("case", "report", "web", "window", "tolerance", "expected"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_find_misreports(case: str, report: PricePoint, web: list[PricePoint], window: float, tolerance: float,
+                         expected: tuple[int, int, str] | None) -> None:
+    found = find_misreports([report], web, window_hours=window, tolerance_pct=tolerance)
+    if expected is None:
+        assert found == []
+    else:
+        assert [(m.reported_observation_id, m.web_observation_id, str(m.diff_pct)) for m in found] == [expected]
+        assert found[0].source == report.source
+
+
+def test_cross_check_store_adapter(db: Engine) -> None:
+    with session_scope(db) as s:
+        s.add_all([Product(sku="AC-100"), Partner(code="P001", name="One")])
+    import_rows([{"sku": "AC-100", "price": "199.00", "currency": "USD", "date": "2026-11-20T12:00:00Z"}], "P001",
+                now=T0)
+    with session_scope(db) as s:
+        report = s.query(Observation).one()
+        web = Observation(obs_key="w1", source="crawl", product_id=report.product_id, partner_id=report.partner_id,
+                          observed_at=T0 + timedelta(hours=3), price=Decimal("169.00"), currency="USD")
+        far = Observation(obs_key="w2", source="crawl", product_id=report.product_id, partner_id=report.partner_id,
+                          observed_at=T0 + timedelta(hours=100), price=Decimal("99.00"), currency="USD")
+        s.add_all([web, far])
+        s.flush()
+        ids = (report.id, web.id)
+    with session_scope(db) as s:
+        found = cross_check(s)  # defaults: 48 h window, 1 % tolerance from settings
+        assert [(m.reported_observation_id, m.web_observation_id) for m in found] == [ids]
+        assert isinstance(found[0], Misreport) and found[0].diff_pct == Decimal("17.75")
+        assert cross_check(s, tolerance_pct=20.0) == []
+        assert cross_check(s, window_hours=1) == []
