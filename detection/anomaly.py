@@ -1,0 +1,251 @@
+"""Anomaly models over price history: what no rule names, sent to review as ``kind=anomaly``.
+
+Features per observation (one series per SKU and seller, in time order):
+
+* ``drop_pct``: change against the seller's own baseline, the rolling median of its previous
+  prices (negative = cheaper);
+* ``market_gap_pct``: distance from the SKU's cross-seller median that day;
+* ``market_z``: the same as a z-score against the day's cross-seller spread;
+* ``sellers_dropping``: distinct sellers of the SKU that dropped by ``anomaly_drop_pct`` or more
+  within the last ``price_war_days`` (a price war cascading across sellers);
+* ``report_gap_pct``: partner-reported price against the web price nearest in time.
+
+An IsolationForest (``contamination`` from settings) ranks the points; a point is an anomaly only
+when the forest isolates it *and* an explicit threshold explains it, so every anomaly records which
+features drove it and against which baseline, and a stable history yields nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from detection.tables import NA_E4
+from store import AnomalyModel
+
+if TYPE_CHECKING:
+    from detection.run import DetectSummary
+
+FEATURES = ["drop_pct", "market_gap_pct", "market_z", "sellers_dropping", "report_gap_pct"]
+ANOMALY_RULES = ("price_war", "sudden_drop", "market_drag", "report_drift")
+BASELINE_WINDOW = 5
+PRICE_WAR_DAYS = 7
+PRICE_WAR_SELLERS = 3
+
+
+@dataclass(frozen=True)
+class AnomalyParams:
+    """Thresholds that turn an isolated point into an explained anomaly."""
+
+    contamination: float = 0.02
+    min_history: int = 5
+    drop_pct: float = 15.0
+    report_drift_pct: float = 5.0
+    price_war_days: int = PRICE_WAR_DAYS
+    price_war_sellers: int = PRICE_WAR_SELLERS
+
+    @classmethod
+    def from_settings(cls) -> AnomalyParams:
+        """The parameters configured in ``detection.*`` settings."""
+        from pricewarden.settings import get_settings
+
+        cfg = get_settings().detection
+        return cls(contamination=cfg.anomaly_contamination, min_history=cfg.anomaly_min_history,
+                   drop_pct=cfg.anomaly_drop_pct, report_drift_pct=max(5 * cfg.misreport_tolerance_pct, 5.0))
+
+
+def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Engineered features per priced, visible observation (index aligned with those rows of ``obs``).
+
+    ``obs`` needs ``observed_at, sku, party, price_e4, visibility``; ``reports`` (optional) has
+    ``observed_at, sku, party, price_e4`` of partner-reported prices.
+    """
+    priced = obs[(obs["price_e4"] != NA_E4) & (obs["visibility"].astype(str) == "visible")]
+    frame = priced[["observed_at", "sku", "party", "price_e4"]].copy()
+    frame["sku"] = frame["sku"].astype(str)
+    frame["party"] = frame["party"].astype(str)
+    frame["price"] = frame["price_e4"].astype(np.float64) / 10_000  # model features only, never money
+    frame = frame.sort_values(["sku", "party", "observed_at"], kind="stable")
+    grouped = frame.groupby(["sku", "party"], sort=False)["price"]
+    frame["baseline"] = grouped.transform(
+        lambda s: s.shift(1).rolling(max(BASELINE_WINDOW, params.min_history), min_periods=params.min_history).median())
+    frame["history"] = grouped.cumcount()
+    frame["drop_pct"] = (frame["price"] - frame["baseline"]) / frame["baseline"] * 100
+
+    frame["day"] = frame["observed_at"].dt.floor("D")
+    day = frame.groupby(["sku", "day"])["price"]
+    frame["market_median"] = day.transform("median")
+    frame["market_sellers"] = frame.groupby(["sku", "day"])["party"].transform("nunique")
+    spread = day.transform("std").fillna(0.0)
+    spread = np.maximum(spread, frame["market_median"] * 0.01)
+    frame["market_gap_pct"] = np.where(frame["market_sellers"] >= 3,
+                                       (frame["price"] - frame["market_median"]) / frame["market_median"] * 100, 0.0)
+    frame["market_z"] = np.where(frame["market_sellers"] >= 3, (frame["price"] - frame["market_median"]) / spread, 0.0)
+
+    frame["sellers_dropping"] = _sellers_dropping(frame, params)
+    frame["report_gap_pct"] = _report_gap(frame, reports)
+    return frame
+
+
+def _sellers_dropping(frame: pd.DataFrame, params: AnomalyParams) -> np.ndarray:
+    """Distinct sellers of the SKU with a drop ≥ drop_pct within the window ending at each row."""
+    drops = frame.loc[frame["drop_pct"] <= -params.drop_pct, ["sku", "party", "observed_at"]]
+    out = np.zeros(len(frame), dtype=np.float64)
+    if drops.empty:
+        return out
+    rows = frame[["sku", "observed_at"]].assign(row=np.arange(len(frame)))
+    rows = rows[rows["sku"].isin(set(drops["sku"]))]
+    merged = rows.merge(drops.rename(columns={"observed_at": "drop_at"}), on="sku")
+    window = pd.Timedelta(days=params.price_war_days)
+    merged = merged[(merged["drop_at"] <= merged["observed_at"]) & (merged["drop_at"] > merged["observed_at"] - window)]
+    counts = merged.groupby("row")["party"].nunique()
+    out[counts.index.to_numpy(dtype=np.int64)] = counts.to_numpy(dtype=np.float64)
+    return out
+
+
+def _report_gap(frame: pd.DataFrame, reports: pd.DataFrame | None) -> np.ndarray:
+    """Reported price vs this web price in percent, for the nearest report within two days."""
+    out = np.zeros(len(frame), dtype=np.float64)
+    if reports is None or reports.empty:
+        return out
+    left = frame[["observed_at", "sku", "party", "price"]].assign(row=np.arange(len(frame)))
+    left = left.sort_values("observed_at", kind="stable")
+    right = reports[["observed_at", "sku", "party", "price_e4"]].copy()
+    right["sku"], right["party"] = right["sku"].astype(str), right["party"].astype(str)
+    right["reported"] = right["price_e4"].astype(np.float64) / 10_000
+    right = right.sort_values("observed_at", kind="stable")
+    merged = pd.merge_asof(left, right[["observed_at", "sku", "party", "reported"]], on="observed_at",
+                           by=["sku", "party"], direction="nearest", tolerance=pd.Timedelta(days=2))
+    gap = ((merged["reported"] - merged["price"]) / merged["price"] * 100).fillna(0.0)
+    out[merged["row"].to_numpy(dtype=np.int64)] = gap.to_numpy(dtype=np.float64)
+    return out
+
+
+def explain(row: dict[str, Any], params: AnomalyParams) -> list[dict[str, Any]]:
+    """The explicit reasons a point is anomalous, strongest rule first (empty: not explained)."""
+    drivers: list[dict[str, Any]] = []
+    if row["sellers_dropping"] >= params.price_war_sellers and row["drop_pct"] <= -params.drop_pct:
+        drivers.append({"rule": "price_war", "feature": "sellers_dropping", "value": int(row["sellers_dropping"]),
+                        "threshold": params.price_war_sellers,
+                        "baseline": f"sellers of {row['sku']} dropping ≥{params.drop_pct:g}% within "
+                                    f"{params.price_war_days} days"})
+    if row["drop_pct"] <= -params.drop_pct:
+        drivers.append({"rule": "sudden_drop", "feature": "drop_pct", "value": round(row["drop_pct"], 2),
+                        "threshold": -params.drop_pct,
+                        "baseline": f"rolling median of the seller's previous prices = {row['baseline']:.2f}"})
+    if row["market_gap_pct"] <= -params.drop_pct:
+        drivers.append({"rule": "market_drag", "feature": "market_gap_pct", "value": round(row["market_gap_pct"], 2),
+                        "threshold": -params.drop_pct,
+                        "baseline": f"cross-seller median of {row['sku']} that day = {row['market_median']:.2f}"
+                                    f" (z {row['market_z']:.1f})"})
+    if abs(row["report_gap_pct"]) > params.report_drift_pct:
+        drivers.append({"rule": "report_drift", "feature": "report_gap_pct", "value": round(row["report_gap_pct"], 2),
+                        "threshold": params.report_drift_pct,
+                        "baseline": "web price observed nearest in time to the partner's report"})
+    return drivers
+
+
+def fit(feats: pd.DataFrame, params: AnomalyParams, seed: int = 0) -> Any:
+    """An IsolationForest fitted on the modelled rows of ``feats``."""
+    from sklearn.ensemble import IsolationForest
+
+    model = IsolationForest(n_estimators=100, contamination=params.contamination, random_state=seed)
+    model.fit(_matrix(feats))
+    return model
+
+
+def _matrix(feats: pd.DataFrame) -> np.ndarray:
+    return feats[FEATURES].fillna(0.0).to_numpy(dtype=np.float64)
+
+
+def score(model: Any, feats: pd.DataFrame, params: AnomalyParams) -> pd.DataFrame:
+    """Explained anomalies among the modelled rows of ``feats``: index, rule, score, drivers."""
+    modelled = feats[feats["history"] >= params.min_history]
+    if modelled.empty:
+        return pd.DataFrame(columns=["index", "rule", "score", "drivers"])
+    isolated = model.predict(_matrix(modelled)) == -1
+    scores = model.score_samples(_matrix(modelled))
+    out = []
+    for (index, row), flag, value in zip(modelled.iterrows(), isolated, scores, strict=True):
+        if not flag:
+            continue
+        drivers = explain(row.to_dict(), params)
+        if drivers:
+            out.append({"index": index, "rule": drivers[0]["rule"], "score": round(float(value), 4),
+                        "drivers": drivers})
+    return pd.DataFrame(out, columns=["index", "rule", "score", "drivers"])
+
+
+def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple[AnomalyModel, Any]:
+    """Fit a model on ``feats`` and store it as the next ``AnomalyModel`` version (artifact as evidence)."""
+    from store.evidence import EvidenceStore
+
+    modelled = feats[feats["history"] >= params.min_history]
+    model = fit(modelled if len(modelled) else feats, params)
+    buffer = io.BytesIO()
+    pickle.dump(model, buffer)
+    sha = EvidenceStore.from_settings().put(session, buffer.getvalue(), kind="model",
+                                            content_type="application/octet-stream")
+    version = (session.scalar(select(func.max(AnomalyModel.version))) or 0) + 1
+    row = AnomalyModel(
+        version=version, artifact_sha256=sha,
+        params={"algorithm": "IsolationForest", "features": FEATURES, "contamination": params.contamination,
+                "min_history": params.min_history, "drop_pct": params.drop_pct,
+                "report_drift_pct": params.report_drift_pct, "price_war_days": params.price_war_days,
+                "price_war_sellers": params.price_war_sellers, "n_estimators": 100, "random_state": 0},
+        metrics={"samples": len(modelled), "series": int(feats.groupby(["sku", "party"]).ngroups),
+                 "isolated_share": float((model.predict(_matrix(modelled)) == -1).mean()) if len(modelled) else 0.0},
+    )
+    session.add(row)
+    session.flush()
+    return row, model
+
+
+def load_latest(session: Session) -> tuple[AnomalyModel, Any] | None:
+    """The newest stored model and its fitted estimator (the artifact verified by its SHA-256)."""
+    from store.evidence import EvidenceStore
+
+    row = session.scalars(select(AnomalyModel).order_by(AnomalyModel.version.desc())).first()
+    if row is None or row.artifact_sha256 is None:
+        return None
+    data = EvidenceStore.from_settings().get(row.artifact_sha256)
+    # Our own artifact, content-addressed and verified against its SHA-256 by the evidence store.
+    return row, pickle.loads(data)  # noqa: S301
+
+
+def detect_anomalies(
+    session: Session, obs: pd.DataFrame, *, summary: DetectSummary, resolve_after: int, retrain: bool = False,
+    params: AnomalyParams | None = None,
+) -> None:
+    """Score the observations with the latest model (training one first if none) and record anomalies."""
+    from detection.frames import observations_frame
+    from detection.run import apply_findings, finding_records
+
+    params = params or AnomalyParams.from_settings()
+    reports = observations_frame(session, sources=("partner_report",))
+    feats = features(obs, params, reports)
+    if feats.empty:
+        return
+    loaded = None if retrain else load_latest(session)
+    model = loaded[1] if loaded is not None else train(session, feats, params)[1]
+    found = score(model, feats, params)
+    pos = found["index"].to_numpy(dtype=np.int64)
+    findings = pd.DataFrame({
+        "pos": pos, "rule": found["rule"].to_numpy(dtype=object), "kind": "anomaly", "mode": "observe",
+        "scope": None, "version": -1, "rule_ref": None,
+        "observed_e4": obs["price_e4"].to_numpy(dtype=np.int64)[pos] if len(pos) else np.zeros(0, dtype=np.int64),
+        "allowed_e4": NA_E4, "gap_e4": NA_E4,
+        "currency": obs["currency"].to_numpy(dtype=object)[pos] if len(pos) else np.zeros(0, dtype=object),
+        "explanation": [{"score": s, "drivers": d} for s, d in zip(found["score"], found["drivers"], strict=True)],
+    })
+    judged = np.zeros(len(obs), dtype=bool)
+    judged[feats.index[feats["history"] >= params.min_history].to_numpy(dtype=np.int64)] = True
+    apply_findings(session, obs, finding_records(obs, findings), judged, ANOMALY_RULES,
+                   resolve_after=resolve_after, frames=None, summary=summary, repeat_window_days=0)

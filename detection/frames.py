@@ -1,0 +1,95 @@
+"""Observations from the store as the engine's DataFrame: who sold, where, at what price (in e4).
+
+The seller of an observation is, in order: the partner the crawler attributed it to, the partner
+whose ``seller_ids`` hold its marketplace seller id (no partner at all when that id is unknown), the
+partner whose name is the seller name, else the listing's partner (a partner's own shop).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from detection.tables import NA_E4, to_e4
+from store import Listing, Observation, Partner, PartnerStatus, Product, Source
+
+OBS_COLUMNS = [
+    "obs_id", "observed_at", "sku", "category", "region", "tier", "partner", "partner_id", "product_id",
+    "listing_id", "seller_id", "seller_name", "party", "price_e4", "currency", "visibility", "authorised",
+    "url", "raw_text", "html_sha256", "screenshot_sha256", "source",
+]
+
+
+def is_authorised(partner: Partner | None, sku: str, category: str | None) -> bool:
+    """Whether ``partner`` may sell ``sku``: authorised status and the SKU (or its category) in its
+    list, an empty list meaning the whole catalog. No partner is never authorised."""
+    if partner is None or partner.status != PartnerStatus.AUTHORISED:
+        return False
+    allowed = set(partner.authorised_skus or [])
+    return not allowed or sku in allowed or (category is not None and category in allowed)
+
+
+def observations_frame(
+    session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL, Source.FEED),
+) -> pd.DataFrame:
+    """Valid observations (with a price, or hidden) of known products as an engine frame.
+
+    Partner-reported prices are not advertised prices: they are cross-checked, not judged.
+    """
+    partners = {p.id: p for p in session.scalars(select(Partner))}
+    by_seller: dict[str, Partner] = {}
+    for partner in partners.values():
+        for seller in partner.seller_ids or []:
+            by_seller[str(seller)] = partner
+    query = (
+        select(Observation, Product.sku, Product.category, Listing.region, Listing.partner_id)
+        .join(Product, Observation.product_id == Product.id)
+        .outerjoin(Listing, Observation.listing_id == Listing.id)
+        .where(Observation.source.in_([str(s) for s in sources]))
+        .order_by(Observation.observed_at, Observation.id)
+    )
+    if since is not None:
+        query = query.where(Observation.observed_at >= since)
+    rows: list[dict[str, Any]] = []
+    for obs, sku, category, region, listing_partner in session.execute(query):
+        if obs.price is None and obs.visibility == "visible":
+            continue  # no price and nothing hidden: not a valid observation
+        partner = _seller_partner(obs, listing_partner, partners, by_seller)
+        if region is None and partner is not None and len(partner.regions or []) == 1:
+            region = partner.regions[0]
+        party = partner.code if partner else f"seller:{obs.seller_id or obs.seller_name or obs.url}"
+        rows.append({
+            "obs_id": obs.id, "observed_at": obs.observed_at, "sku": sku, "category": category,
+            "region": region, "tier": partner.tier if partner else None,
+            "partner": partner.code if partner else None, "partner_id": partner.id if partner else None,
+            "product_id": obs.product_id, "listing_id": obs.listing_id, "seller_id": obs.seller_id,
+            "seller_name": obs.seller_name, "party": party,
+            "price_e4": to_e4(obs.price) if obs.price is not None else NA_E4,
+            "currency": obs.currency, "visibility": obs.visibility,
+            "authorised": is_authorised(partner, sku, category), "url": obs.url, "raw_text": obs.raw_text,
+            "html_sha256": obs.html_sha256, "screenshot_sha256": obs.screenshot_sha256, "source": obs.source,
+        })
+    frame = pd.DataFrame(rows, columns=OBS_COLUMNS)
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True).astype("datetime64[ns, UTC]")
+    frame["price_e4"] = frame["price_e4"].astype("int64")
+    frame["authorised"] = frame["authorised"].astype(bool)
+    return frame
+
+
+def _seller_partner(
+    obs: Observation, listing_partner: int | None, partners: dict[int, Partner], by_seller: dict[str, Partner],
+) -> Partner | None:
+    if obs.partner_id is not None:
+        return partners.get(obs.partner_id)
+    if obs.seller_id:
+        return by_seller.get(str(obs.seller_id))  # a marketplace seller no partner declares: unknown
+    if obs.seller_name:
+        name = obs.seller_name.strip().casefold()
+        named = next((p for p in partners.values() if p.name.strip().casefold() == name), None)
+        if named is not None:
+            return named
+    return partners.get(listing_partner) if listing_partner is not None else None

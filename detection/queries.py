@@ -1,0 +1,147 @@
+"""Read side for people: violations a user may see, and partner scorecards.
+
+The scope is :mod:`store.access` (admins and brand managers see everything, channel managers the
+partners they manage, partners themselves), and partner accounts see only violations, never the
+brand's internal deviations and anomalies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from detection.lifecycle import ACTIVE
+from store import Partner, Product, Role, User, Violation
+
+
+def scoped(session: Session, query: Select[Any], user: User) -> Select[Any]:
+    """``query`` (over ``Violation``) narrowed to what ``user`` may see (:mod:`store.access`)."""
+    from store.access import partner_filter
+
+    query = query.where(partner_filter(session, user, Violation.partner_id))
+    if user.role == Role.PARTNER:
+        query = query.where(Violation.kind == "violation")
+    return query
+
+
+def list_violations(session: Session, user: User, filters: Mapping[str, Any] | None = None) -> list[Violation]:
+    """Violations ``user`` may see, newest first, narrowed by ``filters``.
+
+    Filters (all optional): ``status`` (one or a list), ``kind``, ``rule``, ``severity``, ``partner``
+    (code), ``sku``, ``since`` (last seen at or after), ``limit`` (default 500).
+    """
+    filters = dict(filters or {})
+    query = scoped(session, select(Violation), user)
+    for name in ("status", "kind", "rule", "severity"):
+        value = filters.get(name)
+        if value:
+            column = getattr(Violation, name)
+            query = query.where(column.in_(value) if isinstance(value, (list, tuple, set)) else column == value)
+    if filters.get("partner"):
+        query = query.join(Partner, Violation.partner_id == Partner.id).where(Partner.code == filters["partner"])
+    if filters.get("sku"):
+        query = query.join(Product, Violation.product_id == Product.id).where(Product.sku == filters["sku"])
+    if filters.get("since"):
+        query = query.where(Violation.last_seen_at >= filters["since"])
+    query = query.order_by(Violation.last_seen_at.desc(), Violation.id.desc()).limit(int(filters.get("limit", 500)))
+    return list(session.scalars(query))
+
+
+def _rate(compliant: int, judged: int) -> float | None:
+    return round(compliant / judged, 4) if judged else None
+
+
+def scorecard(session: Session, user: User, since: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Compliance by partner, tier and region since ``since``, for the partners ``user`` may see.
+
+    Compliance rate = compliant observations / judged observations, each observation judged against
+    the policy version in force at its instant (recomputed, so it never drifts with later policy
+    versions). A deviation in a recommended scope is not non-compliance: recommended prices are never
+    enforced. Also: open violations and the highest escalation step reached among them.
+    """
+    from detection.frames import observations_frame
+    from detection.policy_bridge import load_rule_frames
+    from detection.rules import judge
+
+    visible = _visible_partners(session, user)
+    obs = observations_frame(session, since=since).reset_index(drop=True)
+    judgement = judge(obs, load_rule_frames(session))
+    obs = obs.assign(judged=judgement.judged, compliant=judgement.compliant)
+    obs = obs[obs["partner_id"].isin(list(visible))]
+    open_query = scoped(session, select(Violation), user).where(
+        Violation.status.in_(ACTIVE), Violation.kind == "violation")
+    open_rows = list(session.scalars(open_query))
+
+    partners: dict[int, dict[str, Any]] = {}
+    for pid, partner in visible.items():
+        partners[pid] = {"partner": partner.code, "name": partner.name, "tier": partner.tier,
+                         "regions": list(partner.regions or []), "judged": 0, "compliant": 0,
+                         "open_violations": 0, "escalation_step": None, "_step_rank": -1}
+    if len(obs):
+        sums = obs.groupby("partner_id")[["judged", "compliant"]].sum()
+        for pid, row in sums.iterrows():
+            if int(pid) in partners:
+                partners[int(pid)]["judged"] = int(row["judged"])
+                partners[int(pid)]["compliant"] = int(row["compliant"])
+    for v in open_rows:
+        if v.partner_id in partners:
+            entry = partners[v.partner_id]
+            entry["open_violations"] += 1
+            rank = int((v.details or {}).get("offences_in_window", 0))
+            if v.escalation_step and rank > entry["_step_rank"]:
+                entry["escalation_step"], entry["_step_rank"] = v.escalation_step, rank
+    by_partner = []
+    for entry in sorted(partners.values(), key=lambda e: e["partner"]):
+        entry.pop("_step_rank")
+        entry["compliance_rate"] = _rate(entry["compliant"], entry["judged"])
+        by_partner.append(entry)
+
+    by_region: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    if len(obs):
+        for region, group in obs.groupby(obs["region"].fillna("?")):
+            by_region[str(region)] = [int(group["judged"].sum()), int(group["compliant"].sum())]
+    by_tier: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for entry in by_partner:
+        tier = by_tier[entry["tier"]]
+        tier[0] += entry["judged"]
+        tier[1] += entry["compliant"]
+        tier[2] += entry["open_violations"]
+    return {
+        "by_partner": by_partner,
+        "by_tier": [{"tier": t, "judged": v[0], "compliant": v[1], "open_violations": v[2],
+                     "compliance_rate": _rate(v[1], v[0])} for t, v in sorted(by_tier.items())],
+        "by_region": [{"region": r, "judged": v[0], "compliant": v[1], "compliance_rate": _rate(v[1], v[0])}
+                      for r, v in sorted(by_region.items())],
+    }
+
+
+def _visible_partners(session: Session, user: User) -> dict[int, Partner]:
+    from store.access import visible_partner_ids
+
+    ids = visible_partner_ids(session, user)
+    query = select(Partner) if ids is None else select(Partner).where(Partner.id.in_(sorted(ids)))
+    return {p.id: p for p in session.scalars(query)}
+
+
+def violation_dict(v: Violation) -> dict[str, Any]:
+    """A violation as plain data for ``--json`` and the web UI."""
+    return {
+        "id": v.id, "kind": v.kind, "rule": v.rule, "mode": v.mode, "status": v.status, "severity": v.severity,
+        "sku": v.product.sku if v.product else None, "partner": v.partner.code if v.partner else None,
+        "seller_id": v.seller_id, "seller_name": v.seller_name, "region": v.region, "listing_id": v.listing_id,
+        "observed": v.observed_price, "allowed": v.allowed_price, "currency": v.currency, "gap": v.gap,
+        "gap_pct": v.gap_pct, "policy_version": v.policy_version, "rule_ref": v.rule_ref,
+        "first_seen_at": v.first_seen_at, "last_seen_at": v.last_seen_at, "resolved_at": v.resolved_at,
+        "occurrences": v.occurrences, "repeat_number": v.repeat_number, "escalation_step": v.escalation_step,
+        "url": v.url, "raw_text": v.raw_text, "html_sha256": v.html_sha256,
+        "screenshot_sha256": v.screenshot_sha256, "observation_id": v.last_observation_id,
+        "explanation": (v.details or {}).get("explanation"),
+    }
+
+
+__all__: Sequence[str] = ["list_violations", "scoped", "scorecard", "violation_dict"]

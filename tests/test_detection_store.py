@@ -1,0 +1,301 @@
+"""Detection against the store: lifecycle, idempotency, escalation, access scope, scorecard, CLI.
+
+Runs on SQLite and on PostgreSQL (the ``session`` fixture).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from detection import lifecycle
+from detection.queries import list_violations, scorecard
+from detection.run import detect
+from policies import publish_text
+from pricewarden.errors import AccessDenied, InvalidTransition
+from store import AuditLog, Listing, Observation, Partner, Product, User, Violation
+
+POLICY = """
+policy: Acme
+effective_from: 2026-01-01T00:00
+timezone: America/New_York
+currency: USD
+tolerance: "0.00"
+scopes:
+  - name: us
+    regions: [US]
+    mode: map
+    currency: USD
+    escalation:
+      window_days: 90
+      steps:
+        - {name: warning, after: 1}
+        - {name: formal_notice, after: 2, notify_partner: true}
+        - {name: rebate_cancelled, after: 3, penalty: true}
+  - {name: eu, regions: [EU], mode: recommended, currency: EUR}
+rules:
+  - {sku: AC-100, scope: us, map: "199.00"}
+  - {sku: AC-100, scope: eu, recommended: "229.00"}
+"""
+T0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+
+
+def day(n: int) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+class World:
+    """A small catalog: one SKU, partners P1 (tier A) and P2 (tier B, EU), their managers and users."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.product = Product(sku="AC-100", title="Headphones", category="headphones")
+        self.cm1 = User(username="cm1", role="channel_manager")
+        self.cm2 = User(username="cm2", role="channel_manager")
+        self.bm = User(username="bm", role="brand_manager")
+        session.add_all([self.product, self.cm1, self.cm2, self.bm])
+        session.flush()
+        self.p1 = Partner(code="P1", name="Shop One", tier="A", regions=["US"], channel_manager_id=self.cm1.id)
+        self.p2 = Partner(code="P2", name="Shop Two", tier="B", regions=["EU"], channel_manager_id=self.cm2.id)
+        session.add_all([self.p1, self.p2])
+        session.flush()
+        self.partner_user = User(username="p1user", role="partner", partner_id=self.p1.id)
+        self.l1 = Listing(url="http://127.0.0.1:1/p1/ac-100", site="127.0.0.1:1", product_id=self.product.id,
+                          partner_id=self.p1.id, region="US")
+        self.l2 = Listing(url="http://127.0.0.1:2/p2/ac-100", site="127.0.0.1:2", product_id=self.product.id,
+                          partner_id=self.p2.id, region="EU")
+        session.add_all([self.partner_user, self.l1, self.l2])
+        publish_text(session, POLICY, file="policy.yaml")
+        session.flush()
+
+    def observe(self, listing: Listing, at: datetime, price: str | None, *, currency: str = "USD",
+                visibility: str = "visible", seller_id: str | None = None) -> Observation:
+        key = hashlib.sha256(f"{listing.url}|{seller_id}|{at.isoformat()}".encode()).hexdigest()
+        obs = Observation(obs_key=key, source="crawl", listing_id=listing.id, product_id=self.product.id,
+                          url=listing.url, observed_at=at, price=Decimal(price) if price else None,
+                          currency=currency, raw_text=f"${price}" if price else None, visibility=visibility,
+                          seller_id=seller_id)
+        self.s.add(obs)
+        self.s.flush()
+        return obs
+
+    def detect(self, **kwargs: Any) -> Any:
+        return detect(self.s, anomalies=False, now=kwargs.pop("now", day(5)), **kwargs)
+
+    def rows(self, rule: str | None = None) -> list[Violation]:
+        query = select(Violation).order_by(Violation.id)
+        if rule:
+            query = query.where(Violation.rule == rule)
+        return list(self.s.scalars(query))
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    return World(session)
+
+
+def snapshot(rows: list[Violation]) -> list[dict[str, Any]]:
+    return [{c.name: getattr(r, c.name) for c in Violation.__table__.columns} for r in rows]
+
+
+def test_open_extend_auto_resolve_and_reopen_as_repeat(world: World) -> None:
+    o1 = world.observe(world.l1, day(0), "180.00")
+    o2 = world.observe(world.l1, day(1), "185.00")
+    world.observe(world.l1, day(2), "199.00")
+    o4 = world.observe(world.l1, day(3), "205.00")
+    o5 = world.observe(world.l1, day(4), "170.00")
+    summary = world.detect()
+    first, repeat = world.rows("below_map")
+    assert (first.status, first.occurrences, first.repeat_number) == ("resolved", 2, 1)
+    assert (first.first_observation_id, first.last_observation_id) == (o1.id, o2.id)
+    assert first.first_seen_at == day(0) and first.last_seen_at == day(1) and first.resolved_at == o4.observed_at
+    # The latest evidence of the breach is kept: 185.00 against 199.00, 7.04 %.
+    assert (first.observed_price, first.allowed_price, first.gap, first.gap_pct) == (
+        Decimal("185.00"), Decimal("199.00"), Decimal("14.00"), Decimal("7.04"))
+    assert (first.policy_version, first.mode, first.kind) == (1, "map", "violation")
+    assert first.rule_ref == "v1 us sku AC-100 tier A (line 20)"
+    assert first.url == world.l1.url and first.raw_text == "$185.00"
+    assert (repeat.status, repeat.repeat_number, repeat.first_observation_id) == ("open", 2, o5.id)
+    assert repeat.key == first.key
+    # Tier A and a 14.57 % gap: medium by depth, one step up for tier A.
+    assert repeat.severity == "high"
+    assert summary.as_dict()["new_violations"] == 2 and summary.as_dict()["resolved_violations"] == 1
+    assert world.s.scalars(select(AuditLog).where(AuditLog.action == "violation.auto_resolved")).one()
+
+
+def test_running_twice_changes_nothing(world: World) -> None:
+    for n, price in enumerate(["180.00", "185.00", "199.00", "170.00"]):
+        world.observe(world.l1, day(n), price)
+    world.observe(world.l2, day(0), "200.00", currency="EUR")
+    world.detect()
+    before = snapshot(world.rows())
+    audits = world.s.scalars(select(AuditLog)).all()
+    again = world.detect()
+    assert snapshot(world.rows()) == before
+    assert len(world.s.scalars(select(AuditLog)).all()) == len(audits)
+    assert again.changes == []
+
+
+def test_incremental_runs_equal_one_run(world: World, session: Session) -> None:
+    prices = ["180.00", "185.00", "199.00", "205.00", "170.00", "171.00"]
+    for n, price in enumerate(prices[:3]):
+        world.observe(world.l1, day(n), price)
+    world.detect()
+    for n, price in enumerate(prices[3:], start=3):
+        world.observe(world.l1, day(n), price)
+    world.detect()
+    rows = world.rows("below_map")
+    assert [(r.status, r.occurrences, r.repeat_number) for r in rows] == [("resolved", 2, 1), ("open", 2, 2)]
+
+
+def test_recommended_scope_records_a_deviation_never_escalated(world: World) -> None:
+    world.observe(world.l2, day(0), "200.00", currency="EUR")
+    world.detect()
+    (row,) = world.rows()
+    assert (row.kind, row.rule, row.mode, row.severity, row.escalation_step) == (
+        "deviation", "below_recommended", "recommended", "low", None)
+
+
+def test_hidden_price_is_its_own_finding(world: World) -> None:
+    world.observe(world.l1, day(0), None, visibility="cart_only")
+    world.detect()
+    assert [(r.rule, r.kind) for r in world.rows()] == [("hidden_price", "violation")]
+
+
+def test_unknown_marketplace_seller_is_unauthorised(world: World) -> None:
+    world.observe(world.l1, day(0), "199.00", seller_id="mkt-777")
+    world.detect()
+    (row,) = world.rows()
+    assert (row.rule, row.partner_id, row.seller_id, row.severity) == ("unauthorised_seller", None, "mkt-777", "high")
+
+
+@pytest.mark.parametrize(
+    ("episode_days", "steps"),
+    [
+        ([0], ["warning"]),
+        ([0, 10, 20], ["warning", "formal_notice", "rebate_cancelled"]),
+        ([0, 10, 20, 30, 40], ["warning", "formal_notice", "rebate_cancelled", "rebate_cancelled", "rebate_cancelled"]),
+        # At day 100 the 90-day window holds the offences of days 50 and 100, not day 0.
+        ([0, 50, 100], ["warning", "formal_notice", "formal_notice"]),
+    ],
+)
+def test_repeat_offences_climb_the_ladder(world: World, episode_days: list[int], steps: list[str]) -> None:
+    for start in episode_days:  # one breach, then two compliant observations: one episode each
+        world.observe(world.l1, day(start), "150.00")
+        world.observe(world.l1, day(start + 1), "199.00")
+        world.observe(world.l1, day(start + 2), "199.00")
+    world.detect(now=day(episode_days[-1] + 3))
+    rows = world.rows("below_map")
+    assert [r.escalation_step for r in rows] == steps
+    assert [r.repeat_number for r in rows] == list(range(1, len(steps) + 1))
+
+
+def test_an_old_violation_keeps_its_version_when_the_policy_changes(world: World) -> None:
+    world.observe(world.l1, day(0), "180.00")
+    world.detect()
+    publish_text(world.s, POLICY.replace('map: "199.00"', 'map: "179.00"').replace(
+        "2026-01-01T00:00", "2026-05-03T00:00"), file="policy-v2.yaml")
+    world.observe(world.l1, day(3), "180.00")  # compliant under v2 (floor 179)
+    world.observe(world.l1, day(4), "180.00")
+    world.detect()
+    (row,) = world.rows("below_map")
+    assert (row.policy_version, row.allowed_price, row.observed_price) == (1, Decimal("199.00"), Decimal("180.00"))
+    assert row.status == "resolved"
+
+
+def test_people_transitions_are_audited_and_checked(world: World) -> None:
+    world.observe(world.l1, day(0), "180.00")
+    world.observe(world.l2, day(0), "200.00", currency="EUR")
+    world.detect()
+    v1, v2 = world.rows()
+    lifecycle.acknowledge(world.s, v1.id, world.cm1, reason="calling them")
+    assert v1.status == "acknowledged"
+    with pytest.raises(InvalidTransition):
+        lifecycle.acknowledge(world.s, v1.id, world.cm1)
+    with pytest.raises(InvalidTransition):
+        lifecycle.dismiss(world.s, v1.id, world.cm1, reason="  ")
+    lifecycle.dismiss(world.s, v1.id, world.cm1, reason="shop shows member price")
+    with pytest.raises(InvalidTransition):
+        lifecycle.resolve(world.s, v1.id, world.cm1)
+    lifecycle.resolve(world.s, v2.id, world.bm, reason="checked")
+    entries = world.s.scalars(select(AuditLog).where(AuditLog.entity_type == "violation").order_by(AuditLog.id)).all()
+    assert [(e.actor, e.before["status"], e.after["status"], e.reason) for e in entries] == [
+        ("cm1", "open", "acknowledged", "calling them"),
+        ("cm1", "acknowledged", "dismissed", "shop shows member price"),
+        ("bm", "open", "resolved", "checked"),
+    ]
+
+
+def test_a_dismissed_breach_is_not_reopened_while_it_lasts(world: World) -> None:
+    world.observe(world.l1, day(0), "180.00")
+    world.detect()
+    (row,) = world.rows()
+    lifecycle.dismiss(world.s, row.id, world.bm, reason="false positive")
+    world.observe(world.l1, day(1), "180.00")
+    world.detect()
+    assert [(r.status, r.occurrences) for r in world.rows()] == [("dismissed", 2)]
+    for n in (2, 3):
+        world.observe(world.l1, day(n), "199.00")
+    world.observe(world.l1, day(4), "150.00")
+    world.detect()
+    assert [(r.status, r.repeat_number) for r in world.rows()] == [("dismissed", 1), ("open", 2)]
+
+
+def test_scope_by_role(world: World) -> None:
+    world.observe(world.l1, day(0), "180.00")
+    world.observe(world.l2, day(0), "200.00", currency="EUR")
+    world.detect()
+    v1, v2 = world.rows()
+    assert [v.id for v in list_violations(world.s, world.bm, {})] == sorted([v1.id, v2.id], reverse=True)
+    assert [v.id for v in list_violations(world.s, world.cm1, {})] == [v1.id]
+    assert [v.id for v in list_violations(world.s, world.cm2, {"kind": "deviation"})] == [v2.id]
+    assert [v.id for v in list_violations(world.s, world.partner_user, {})] == [v1.id]
+    assert list_violations(world.s, world.bm, {"partner": "P2", "status": ["open"]}) == [v2]
+    with pytest.raises(AccessDenied):
+        lifecycle.acknowledge(world.s, v2.id, world.cm1)
+    with pytest.raises(AccessDenied):
+        lifecycle.acknowledge(world.s, v1.id, world.partner_user)
+    lifecycle.acknowledge(world.s, v2.id, world.cm2)
+
+
+def test_scorecard(world: World) -> None:
+    for n, price in enumerate(["180.00", "199.00", "205.00", "199.00"]):
+        world.observe(world.l1, day(n), price)
+    world.observe(world.l2, day(0), "200.00", currency="EUR")
+    world.detect()
+    card = scorecard(world.s, world.bm, since=None)
+    p1, p2 = card["by_partner"]
+    assert (p1["partner"], p1["judged"], p1["compliant"], p1["compliance_rate"]) == ("P1", 4, 3, 0.75)
+    assert (p1["open_violations"], p1["escalation_step"]) == (0, None)
+    assert (p2["judged"], p2["compliant"]) == (1, 1)  # a deviation is not non-compliance
+    assert {r["region"]: r["judged"] for r in card["by_region"]} == {"EU": 1, "US": 4}
+    assert [p["partner"] for p in scorecard(world.s, world.cm2)["by_partner"]] == ["P2"]
+
+
+def test_detect_and_scorecard_commands(world: World, session: Session) -> None:
+    from typer.testing import CliRunner
+
+    from pricewarden.cli import app
+
+    world.observe(world.l1, day(0), "180.00")
+    session.commit()
+    runner = CliRunner()
+    result = runner.invoke(app, ["detect", "--json", "--no-anomalies"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["new_violations"] == 1 and data["by_rule"]["below_map"] == {"new": 1}
+    # Months later (the real clock), the listing that has not been observed since is stale.
+    assert data["by_rule"]["stale_listing"] == {"new": 1}
+    result = runner.invoke(app, ["detect"])
+    assert result.exit_code == 0, result.output
+    assert "new" in result.stdout
+    result = runner.invoke(app, ["scorecard", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["by_partner"][0]["open_violations"] == 1
