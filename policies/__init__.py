@@ -9,7 +9,10 @@ Public API::
     compile_rules(versions) -> RuleTables                            # plain records for pandas joins
     publish_policy(session, path, published_by=) / load_versions(session)   # store adapter
     diff_policies(old, new) -> list[Change]
+    expected_currency(sku, partner_code, at) -> str | None          # for partner-report import
 """
+
+from typing import TYPE_CHECKING, Any
 
 from policies._diff import Change, diff_policies
 from policies._load import check_policy, load_policy, parse_policy
@@ -32,13 +35,32 @@ from policies._model import (
     Tolerance,
 )
 from policies._resolve import ResolvedRule, Step, resolve, version_in_force
-from policies._store import PublishResult, load_versions, publish_policy, publish_text
 from policies._tables import RuleTables, compile_rules
+
+if TYPE_CHECKING:
+    from policies._currency import expected_currency
+    from policies._store import PublishResult, load_versions, publish_policy, publish_text
+
+_STORE_NAMES = frozenset({"PublishResult", "load_versions", "publish_policy", "publish_text"})
+
+
+def __getattr__(name: str) -> Any:
+    # The store adapter pulls in SQLAlchemy and the models: imported on first use, so that
+    # `pricewarden --help` and pure callers of resolve() do not pay for it.
+    if name in _STORE_NAMES:
+        from policies import _store
+
+        return getattr(_store, name)
+    if name == "expected_currency":
+        from policies import _currency
+
+        return _currency.expected_currency
+    raise AttributeError(f"module 'policies' has no attribute {name!r}")
 
 __all__ = [
     "MODES", "MODE_PERMITS", "TIERS", "Change", "EscalationLadder", "EscalationStep", "Exemption", "Mode",
     "Permits", "Policy", "Prices", "Promotion", "PublishResult", "PublishedPolicy", "ResolvedRule", "Rule",
     "RuleTables", "Scope", "Step", "TierOverride", "Tolerance", "check_policy", "compile_rules",
-    "diff_policies", "load_policy", "load_versions", "parse_policy", "publish_policy", "publish_text",
-    "resolve", "version_in_force",
+    "diff_policies", "expected_currency", "load_policy", "load_versions", "parse_policy", "publish_policy",
+    "publish_text", "resolve", "version_in_force",
 ]

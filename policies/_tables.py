@@ -12,7 +12,8 @@
    ``"category"`` and ``tier`` ``None`` (a seller without a tier) or ``"A"``/``"B"``/``"C"`` (base
    merged with that tier's override). Join on the SKU first; rows with no match, on the category.
    Price columns: ``floor`` (map: base floor before windows), ``map, msrp, max_discount_pct,
-   recommended, maximum, tolerance, tolerance_pct, mode, currency, line``.
+   recommended, maximum, tolerance, tolerance_pct, mode, currency, line, tier_override`` and
+   ``rule_ref`` (the same citation as ``ResolvedRule.rule_ref``).
 4. ``promotions``: one row per ``(version, scope, kind, key, tier)`` it covers (``tier`` ``None``
    present only when the promotion names no tiers): ``name, price, start, end, line``. A promotion
    applies when ``start <= t < end`` and it matches the SKU *or* its category.
@@ -82,6 +83,8 @@ def _compile_version(published: PublishedPolicy, tables: RuleTables) -> None:
                 "recommended": prices.recommended, "maximum": prices.maximum,
                 "tolerance": tolerance.amount, "tolerance_pct": tolerance.pct,
                 "tier_override": override is not None, "line": rule.line,
+                "rule_ref": f"v{version} {scope.name} {rule.target}"
+                            + (f" tier {tier}" if override is not None else "") + f" (line {rule.line})",
             })
     for promo in policy.promotions:
         tiers: tuple[str | None, ...] = promo.tiers if promo.tiers is not None else (None, *TIERS)

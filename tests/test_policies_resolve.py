@@ -244,12 +244,12 @@ def table_lookup(tables: RuleTables, *, sku: str, category: str | None, partner:
     if rule["mode"] == "recommended" and recommended is not None:
         recommended = min([recommended, *promos])
     return (version, scope["scope"], rule["mode"], floor, recommended, rule["maximum"], rule["tolerance"],
-            rule["tolerance_pct"], rule["line"])
+            rule["tolerance_pct"], rule["line"], rule["rule_ref"], scope["currency"])
 
 
 def as_tuple(r: ResolvedRule) -> tuple[Any, ...]:
     return (r.version, r.scope, r.mode, r.floor, r.recommended, r.maximum, r.tolerance, r.tolerance_pct,
-            r.rule_line)
+            r.rule_line, r.rule_ref, r.currency)
 
 
 def test_compile_rules_equals_resolve_on_random_cases() -> None:

@@ -90,3 +90,38 @@ def test_warnings_for_unknown_partner_and_back_dating(db: Engine) -> None:
         result = publish_policy(s, DATA / "base.yaml", now=datetime(2026, 11, 23, tzinfo=UTC))
     assert any("in the past" in w for w in result.warnings)
     assert "exemption names partner P007, which is not in the catalog" in result.warnings
+
+
+@pytest.mark.parametrize(("partner", "regions", "at", "expected"), [
+    ("P-EU", ["EU"], datetime(2026, 5, 1, tzinfo=UTC), "EUR"),
+    ("P-US", ["US"], datetime(2026, 5, 1, tzinfo=UTC), "USD"),
+    ("P-CA", ["ca"], datetime(2026, 5, 1, tzinfo=UTC), "CAD"),
+    ("P-2", ["EU", "US"], datetime(2026, 5, 1, tzinfo=UTC), None),  # two currencies: cannot say
+    ("P-JP", ["JP"], datetime(2026, 5, 1, tzinfo=UTC), None),  # no scope
+    ("P-US", ["US"], datetime(2026, 3, 1, 4, 59, 59, tzinfo=UTC), None),  # before the first version
+    ("NOPE", None, datetime(2026, 5, 1, tzinfo=UTC), None),
+])
+def test_expected_currency(db: Engine, partner: str, regions: list[str] | None, at: datetime,
+                           expected: str | None) -> None:
+    from policies import expected_currency
+
+    with session_scope(db) as s:
+        if regions is not None:
+            s.add(Partner(code=partner, name=partner, tier="B", regions=regions))
+        publish_policy(s, DATA / "base.yaml")
+    assert expected_currency("AC-100", partner, at) == expected
+
+
+def test_expected_currency_sees_a_new_version_at_once(db: Engine) -> None:
+    from policies import expected_currency
+
+    text = (DATA / "base.yaml").read_text()
+    at = datetime(2026, 7, 1, tzinfo=UTC)
+    with session_scope(db) as s:
+        s.add(Partner(code="P-EU", name="x", tier="B", regions=["EU"]))
+        publish_text(s, text, file="v1.yaml")
+    assert expected_currency("AC-100", "P-EU", at) == "EUR"
+    with session_scope(db) as s:
+        publish_text(s, text.replace("currency: EUR", "currency: CHF").replace("2026-03-01T00:00",
+                                                                              "2026-06-01T00:00"), file="v2.yaml")
+    assert expected_currency("AC-100", "P-EU", at) == "CHF"
