@@ -206,8 +206,8 @@ def page_path(partner: Partner, product: Product) -> str:
 
 
 def lists(seed: int, partner: Partner, product: Product, forced: frozenset[tuple[str, str]]) -> bool:
-    """Whether ``partner`` carries ``product`` (about 60% of the catalog each, plus scenario pairs)."""
-    return (partner.code, product.sku) in forced or unit(seed, "lists", partner.code, product.sku) < 0.6
+    """Whether ``partner`` carries ``product`` (about 96% of the catalog each, plus scenario pairs)."""
+    return (partner.code, product.sku) in forced or unit(seed, "lists", partner.code, product.sku) < 0.96
 
 
 def offers_on(seed: int, seller: Seller, product: Product, index: int, forced: frozenset[tuple[str, str]]) -> bool:

@@ -131,7 +131,8 @@ class World:
             "day": day, "url": origin + listing.path, "family": listing.family, "path": listing.path,
             "page_type": "product", "sku": listing.sku, "partner": listing.partner, "seller_id": None,
             "seller": None, "price": None, "currency": listing.currency, "list_price": None, "coupon": None,
-            "price_range": None, "cart_price": None, "availability": availability, "price_visibility": "page",
+            "price_range": None, "sale_price": None, "cart_price": None, "offers": None,
+            "availability": availability, "price_visibility": "page",
             "failure": fault.as_truth(self.slow_seconds) if fault else None,
         }
         if listing.partner is None:
@@ -247,7 +248,8 @@ class World:
             pages.append(page.truth)
             violations.extend(self.findings(page, day))
         for path, is_search, _heading, rows in self.market_lists(day):
-            pages.append({"day": day, "url": origins["marketplace"] + path, "family": "marketplace", "path": path,
+            pages.append({**dict.fromkeys(pages[0]), "day": day, "url": origins["marketplace"] + path,
+                          "family": "marketplace", "path": path, "currency": "USD",
                           "page_type": "search" if is_search else "category", "failure": None,
                           "offers": [{"sku": sku, "seller_id": o.seller_id, "seller": o.seller,
                                       "partner": o.partner, "price": _m(o.price)} for _a, _t, sku, o, _n in rows]})
