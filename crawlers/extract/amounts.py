@@ -63,14 +63,14 @@ _ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "IDR", "HUF", "TWD
 _DOT_HOME = frozenset({"USD", "GBP", "CNY", "INR", "AUD", "NZD", "HKD", "SGD", "MXN", "PHP", "THB", "MYR", "ILS"})
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|CHF|Fr\.|zł|Kč|kr\.?|руб|lei|元|円|원|"
+    r"|Rs\.?|RMB|RM|Rp|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
 _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f ]\d{2,3})+(?:[.,]\d{1,2})?(?:[.,][-–])?|\d+(?:[.,]\d{1,2})?(?:[.,][-–])?"
 _TOKEN = re.compile(
-    rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?<![\w.,])(?P<n2>{_NUM})\s?(?P<post>{_CUR})(?![A-Za-z])"
+    rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?<![\w.,\-])(?P<n2>{_NUM})\s?(?P<post>{_CUR})(?![A-Za-z]|\s?\d)"
 )
 _BARE = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})(?![\w])")
 
@@ -128,6 +128,7 @@ def currency_for_symbol(symbol: str, *, locale: str | None = None, default: str 
 
 def _amount(number: str, decimal_separator: str | None, currency: str | None = None,
             *, explicit: bool = False) -> Decimal | None:
+    number = number.replace("’", "'")
     text = number.rstrip("-–").rstrip(".,") if number.endswith(("-", "–")) else number
     seps = {c for c in text if c in ",."}
     # "1,299" / "1.299" (one separator, three digits after) is the only ambiguous shape; the

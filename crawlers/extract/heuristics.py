@@ -25,6 +25,7 @@ __all__ = ["Visible", "read_visible"]
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
                            r"|\bkr\b|zł|Kč|\bRs\.?")
+_QUICK = re.compile(r"[0-9$€£¥￥₹₩₽₺₴฿₫₱₪円元원]")
 _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo|member", re.I)
 _WAS_ATTR = re.compile(
@@ -47,10 +48,12 @@ _INSTALMENT = re.compile(
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months", re.I
 )
+_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _THRESHOLD = re.compile(
     r"(?:free|standard) (?:shipping|delivery)|shipping on|orders? (?:over|above|of|\$)|spend|"
     r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite", re.I
 )
+_PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|versand|livraison", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
@@ -69,6 +72,8 @@ class _Seen:
     index: int
     amount: ParsedAmount
     context: str
+    before: str = ""
+    after: str = ""
     score: float = 0.0
     role: str = "current"
     reasons: list[str] = field(default_factory=list)
@@ -129,8 +134,9 @@ def title_ancestors(page: Page) -> frozenset[int]:
 def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: ParsedAmount) -> None:
     if element.mem_id not in seen:
         parent = element.parent
-        context = " ".join((parent.text(deep=True) if parent is not None else "")[:400].split())
+        context = " ".join((parent.text(deep=True, separator=" ") if parent is not None else "")[:400].split())
         seen[element.mem_id] = _Seen(element, index, amount, context)
+        seen[element.mem_id].before, seen[element.mem_id].after = _around(element, amount)
 
 
 def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_Seen], int | None, int | None]:
@@ -150,10 +156,12 @@ def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_S
             elif button_id is not None and node.mem_id == button_id:
                 button_index = index
             continue
-        text = node.text_content or ""
+        text = node.text_content
+        # Cheap gates first: most text nodes are prose, menus and counts, never a price.
+        if not text or len(text) > 200 or _QUICK.search(text) is None:
+            continue
         has_currency = _HAS_CURRENCY.search(text) is not None
-        has_digit = any(c.isdigit() for c in text)
-        if not has_currency and not has_digit:
+        if not has_currency and _BARE_NUMBER.fullmatch(text) is None:
             continue
         element = node.parent
         fallback: tuple[LexborNode, ParsedAmount] | None = None
@@ -182,6 +190,38 @@ def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_S
         if not recorded and fallback is not None:
             _record(seen, fallback[0], index, fallback[1])
     return list(seen.values()), h1_index, button_index
+
+
+def _sibling_text(node: LexborNode | None, forward: bool) -> str:
+    """The nearest non-blank sibling's text, when it is a pure label (no digits: "Was:", "/mo", "原价")."""
+    hops = 0
+    while node is not None and hops < 3:
+        text = node.text(deep=True) if node.tag != "-text" else (node.text_content or "")
+        text = " ".join(text.split())
+        if text:
+            if len(text) > 40 or any(c.isdigit() for c in text):
+                return ""
+            return text
+        node = node.next if forward else node.prev
+        hops += 1
+    return ""
+
+
+def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
+    """Text just before and after the amount: inside its element, then a label beside it."""
+    own = " ".join(element.text(deep=True, separator=" ").split())
+    raw = amount.raw
+    at = own.find(raw)
+    before_own, after_own = (own[:at], own[at + len(raw):]) if at >= 0 else ("", "")
+    if at < 0:
+        # split cents ("$ 31 57"): the element is the price itself
+        before_own = ""
+    before = _sibling_text(element.prev, forward=False) + " " + before_own
+    parent = element.parent
+    if not before_own.strip() and parent is not None and len(parent.text(deep=True)) < 80:
+        before = _sibling_text(parent.prev, forward=False) + " " + before
+    after = after_own + " " + _sibling_text(element.next, forward=True)
+    return before.strip()[-40:], after.strip()[:30]
 
 
 def _segment(context: str, raw: str) -> tuple[str, str]:
@@ -229,21 +269,22 @@ def _score(item: _Seen, h1: int | None, button: int | None,
                 item.score += 2.0
         if not noise and _NOISE_ATTR.search(attrs) and not _PRICE_ATTR.search(attrs):
             noise = True
-            item.score -= 3.0
+            item.score -= 4.0
             item.reasons.append(f"noise:{attrs[:40]}")
         if tag in {"header", "footer", "nav", "aside"}:
             item.score -= 3.0
             item.reasons.append(tag)
         node = node.parent
         depth += 1
-    before, after = _segment(item.context, item.amount.raw)
-    at = item.context.find(item.amount.raw)
-    tail = item.context[at + len(item.amount.raw):][:30] if at >= 0 else ""
+    before, after = _segment(item.before + " " + item.amount.raw + " " + item.after, item.amount.raw)
+    tail = item.after
     near = before + " " + own
+    if _PRICE_LABEL.search(before[-25:]):
+        item.score += 2.0
     if _WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
-    if _INSTALMENT.search(before + " " + tail):
+    if _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail):
         item.role = "instalment"
     elif _THRESHOLD.search(near) or re.match(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", after, re.I):
         item.role = "threshold"
