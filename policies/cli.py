@@ -152,7 +152,7 @@ def explain(
 
     from policies._resolve import resolve
     from policies._store import load_versions
-    from pricewarden.errors import NotFoundError, PolicyError
+    from pricewarden.errors import NoRuleError, NotFoundError, PolicyError
     from store import Partner, Product, require_schema, session_scope
 
     require_schema()
@@ -170,13 +170,27 @@ def explain(
     targets = [region] if region else regions
     if not targets:
         raise PolicyError(f"partner {partner} has no regions: give --region")
-    results = [resolve(versions, sku=sku, category=category, partner_code=partner, tier=tier, region=r, at=instant)
-               for r in targets]
+    results: list[ResolvedRule | NoRuleError] = []
+    for r in targets:
+        try:
+            results.append(resolve(versions, sku=sku, category=category, partner_code=partner, tier=tier,
+                                   region=r, at=instant))
+        except NoRuleError as exc:
+            results.append(exc)
+    errors = [r for r in results if isinstance(r, NoRuleError)]
+    if len(errors) == len(results):
+        raise errors[0]  # nothing applies in any region: one error line, exit 1
     if as_json:
-        emit_json([{"sku": sku, "partner": partner, "at": instant.astimezone(UTC), **r.as_dict()} for r in results])
+        emit_json([{"sku": sku, "partner": partner, "at": instant.astimezone(UTC), **r.as_dict()}
+                   if not isinstance(r, NoRuleError) else
+                   {"sku": sku, "partner": partner, "at": instant.astimezone(UTC), "region": region_, "error": str(r)}
+                   for r, region_ in zip(results, targets, strict=True)])
         return
-    for resolved in results:
-        _print_resolved(sku, partner, instant, resolved)
+    for result, region_ in zip(results, targets, strict=True):
+        if isinstance(result, NoRuleError):
+            console.print(f"{sku} / {partner} in {region_}: {result}", style="yellow", highlight=False, markup=False)
+        else:
+            _print_resolved(sku, partner, instant, result)
 
 
 def _print_resolved(sku: str, partner: str, instant: datetime, r: ResolvedRule) -> None:

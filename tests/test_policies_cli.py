@@ -29,6 +29,8 @@ def catalog(db: Engine) -> Engine:
         s.add_all([
             Partner(code="P001", name="SoundHub", tier="C", regions=["US"]),
             Partner(code="P002", name="Klangwerk", tier="B", regions=["EU", "US"]),
+            Partner(code="P003", name="Tokyo Sound", tier="A", regions=["JP", "US"]),
+            Partner(code="P004", name="Osaka Audio", tier="A", regions=["JP"]),
             Product(sku="AC-100", category="headphones"),
             Product(sku="AC-200", category="headphones"),
         ])
@@ -124,6 +126,16 @@ def test_explain_each_partner_region(two_versions: Engine) -> None:
         ("EU", "recommended", None, "199.00"), ("US", "map", "199.00", None)]
     assert data[0]["permits"]["partner_notices"] is False
     assert data[0]["escalation"] is None and data[1]["escalation"]["steps"][1]["notify_partner"] is True
+
+
+def test_explain_region_without_scope(two_versions: Engine) -> None:
+    result = invoke("policy", "explain", "AC-100", "--partner", "P003", "--at", "2026-05-05T12:00", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data[0]["region"] == "JP" and "has no scope for region JP" in data[0]["error"]
+    assert (data[1]["region"], data[1]["floor"]) == ("US", "189.00")
+    only_jp = invoke("policy", "explain", "AC-100", "--partner", "P004", "--at", "2026-05-05T12:00")
+    assert isinstance(only_jp.exception, NoRuleError)
 
 
 def test_explain_unknown_partner(two_versions: Engine) -> None:
