@@ -7,6 +7,7 @@ read from the scalar's raw text, so ``199.00`` written without quotes is still t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,9 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
 _STR = "tag:yaml.org,2002:str"
+# Plain decimal notation only: "1e3", "0x10" or "1_000" are numbers to YAML or Decimal, but not
+# how anyone writes a price, so they are more likely typos than intent.
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def line_of(node: Node | None) -> int | None:
@@ -140,12 +144,11 @@ class NodeReader:
             return None
         raw = str(node.value).strip()
         try:
+            if not _DECIMAL.fullmatch(raw):
+                raise InvalidOperation
             value = Decimal(raw)
         except InvalidOperation:
             self.problem(node, field, f"must be a decimal number such as \"199.00\", not {raw!r}")
-            return None
-        if not value.is_finite():
-            self.problem(node, field, f"must be a finite decimal number, not {raw!r}")
             return None
         if value < 0:
             self.problem(node, field, f"must not be negative ({raw})")

@@ -80,6 +80,7 @@ CASES = [
      "promotions[0].tiers", "unknown tier 'Z'"),
     ("unknown mode", "mode: recommended,", "mode: suggested,", 7, "scopes[eu].mode", "unknown mode 'suggested'"),
     ("non-decimal price", 'map: "199.00"', 'map: "199,00"', 9, "rules[0].map", "must be a decimal number"),
+    ("exponent price", 'map: "199.00"', 'map: "1e3"', 9, "rules[0].map", "must be a decimal number"),
     ("negative price", 'price: "159.00"', 'price: "-1"', 12, "promotions[0].price", "must not be negative"),
     ("boolean price", 'floor: "149.00"', "floor: true", 14, "exemptions[0].floor", "must be a decimal number"),
     ("currency not ISO 4217", "currency: EUR", "currency: EURO", 7, "scopes[eu].currency", "not an ISO 4217"),
