@@ -34,11 +34,12 @@ def is_authorised(partner: Partner | None, sku: str, category: str | None) -> bo
 
 
 def observations_frame(
-    session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL, Source.FEED),
+    session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL,),
 ) -> pd.DataFrame:
     """Valid observations (with a price, or hidden) of known products as an engine frame.
 
-    Partner-reported prices are not advertised prices: they are cross-checked, not judged.
+    By default only crawled pages: partner reports and feeds are what a partner *declares*, not what
+    shoppers were shown; they are cross-checked (misreporting), not judged.
     """
     partners = {p.id: p for p in session.scalars(select(Partner))}
     by_seller: dict[str, Partner] = {}

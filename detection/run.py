@@ -275,6 +275,9 @@ def detect(
     apply_findings(session, obs, records, judgement.judged | judgement.resolved["has_scope"].to_numpy(dtype=bool),
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days)
+    from detection.misreport import detect_misreports
+
+    detect_misreports(session, frames, since=since, summary=summary, resolve_after=cfg.resolve_after)
     if anomalies and len(obs):
         from detection.anomaly import detect_anomalies
 

@@ -81,7 +81,7 @@ class World:
         obs = Observation(obs_key=key, source="crawl", listing_id=listing.id, product_id=self.product.id,
                           url=listing.url, observed_at=at, price=Decimal(price) if price else None,
                           currency=currency, raw_text=f"${price}" if price else None, visibility=visibility,
-                          seller_id=seller_id)
+                          seller_id=seller_id, partner_id=None if seller_id else listing.partner_id)
         self.s.add(obs)
         self.s.flush()
         return obs
@@ -299,3 +299,19 @@ def test_detect_and_scorecard_commands(world: World, session: Session) -> None:
     result = runner.invoke(app, ["scorecard", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["by_partner"][0]["open_violations"] == 1
+
+
+def test_partner_misreport_from_reports_cross_check(world: World) -> None:
+    web = world.observe(world.l1, day(0), "180.00")
+    report = Observation(obs_key="r1", source="partner_report", product_id=world.product.id,
+                         partner_id=world.p1.id, observed_at=day(0) + timedelta(hours=2), price=Decimal("199.00"),
+                         currency="USD", raw_text="199.00")
+    world.s.add(report)
+    world.s.flush()
+    world.detect()
+    (row,) = world.rows("partner_misreport")
+    assert (row.kind, row.partner_id, row.observed_price, row.allowed_price, row.first_observation_id) == (
+        "violation", world.p1.id, Decimal("180.00"), Decimal("199.00"), report.id)
+    assert row.details["explanation"]["web_observation_id"] == web.id
+    world.detect()
+    assert len(world.rows("partner_misreport")) == 1
