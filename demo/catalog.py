@@ -138,6 +138,12 @@ def _money(value: Decimal | int) -> Decimal:
     return Decimal(value).quantize(Decimal("1")).quantize(Decimal("0.01"))
 
 
+def _gtin13(body: str) -> str:
+    """``body`` (12 digits) with its GS1 check digit."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
 def build_products(seed: int, count: int) -> list[Product]:
     """``count`` products with reference prices; SKUs are AC-100, AC-110, ... in catalog order."""
     products = []
@@ -155,7 +161,7 @@ def build_products(seed: int, count: int) -> list[Product]:
         cap = _money(base * 7 * Decimal("1.10")) if i % 3 == 0 else None
         sku = f"AC-{100 + 10 * i}"
         model = f"{_MODELS[i % len(_MODELS)]} {100 + 10 * i}"
-        gtin = f"0840006{640000 + i:06d}"
+        gtin = _gtin13(f"084000{640000 + i:06d}")
         products.append(Product(
             sku=sku, gtin=gtin, mpn=f"{sku.replace('-', '')}-BLK", title=f"Acme {model} {_NOUNS[category]}",
             category=category, handle=f"acme-{model.lower().replace(' ', '-')}-{category}",

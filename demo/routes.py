@@ -10,6 +10,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from demo import faults as fl
+from demo.catalog import Listing
 from demo.market import listing_page, product_page
 from demo.pages import render, shell, show, usd
 from demo.world import World
@@ -144,9 +145,9 @@ class Router:
             return Response(301, b"", headers=(("Location", f"{target}{sep}loop=1"),))
         return None
 
-    def _listing_for(self, family: str, prefix: str, sku: str):  # type: ignore[no-untyped-def]
-        w = self.world
-        return w.by_partner_sku.get((prefix.upper(), sku.upper()))
+    def _listing_for(self, family: str, prefix: str, sku: str) -> Listing | None:
+        listing = self.world.by_partner_sku.get((prefix.upper(), sku.upper()))
+        return listing if listing is not None and listing.family == family else None
 
     def _shopify(self, page_path: str, day: int) -> Response:
         w = self.world
@@ -171,7 +172,7 @@ class Router:
     def _xhr(self, path: str, day: int) -> Response:
         prefix, _api, _price, sku = path.strip("/").split("/")[:4]
         listing = self._listing_for("jsshop", prefix, sku)
-        if listing is None or listing.family != "jsshop":
+        if listing is None:
             return Response(404, b'{"error":"unknown sku"}', JSON)
         page = self.world.page(listing, day)
         price = Decimal(page.truth["price"])
@@ -181,10 +182,12 @@ class Router:
 
     def _cart(self, sku: str, day: int) -> Response:
         w = self.world
-        carts = [x for x in w.listings if x.family == "cartshop" and x.sku == sku.upper()]
-        if not carts:
+        # The cart family has one tenant, so /cart?add=<SKU> needs no shop in its path.
+        shop = next(p.prefix for p in w.partners if p.family == "cartshop")
+        listing = self._listing_for("cartshop", shop, sku)
+        if listing is None:
             return Response(404, fl.NOT_FOUND_PAGE)
-        page = w.page(carts[0], day)
+        page = w.page(listing, day)
         spec = page.spec
         assert spec is not None
         amount = spec.cart_price if spec.cart_price is not None else spec.price

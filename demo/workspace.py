@@ -119,7 +119,8 @@ def profiles(origins: dict[str, str]) -> dict[str, dict[str, Any]]:
                    "selectors": {"price": "#price-slot span.price", "title": "h1", "sku": "#price-slot",
                                  "availability": "#stock"}},
         "cnmall": {**base("cnmall", "cnmall", "zh_CN", "CNY"), "selectors": cn_selectors},
-        "cngbk": {**base("cngbk", "cngbk", "zh_CN", "CNY"), "encoding": "gbk", "selectors": cn_selectors},
+        # GBK pages say so in Content-Type and <meta charset>; the profile needs no encoding field.
+        "cngbk": {**base("cngbk", "cngbk", "zh_CN", "CNY"), "selectors": cn_selectors},
         "eushop": {**base("eushop", "eushop", "de_DE", "EUR", ","), "selectors": {
             "price": ".preis .betrag", "list_price": ".uvp", "title": "h1", "sku": ".artnr",
             "availability": ".lieferbar"}},

@@ -119,3 +119,20 @@ def test_workspace_matches_the_world(world: World, tmp_path: Path) -> None:
     assert v2["promotions"][0]["tiers"] == ["A", "B"] and v2["exemptions"][0]["partner"] == "P004"
     js = yaml.safe_load((root / "profiles" / "jsshop.yaml").read_text())
     assert js["render"] is True and js["browser_steps"] == [{"wait_for_selector": "span.price"}]
+
+
+def test_workspace_files_load_with_the_product_loaders(world: World, tmp_path: Path, db: Any) -> None:
+    """The sample workspace is valid input for the catalog importer, the policy loader and the profile loader."""
+    from crawlers.profiles import load_profiles
+    from policies import load_policy
+    from store.catalog import import_catalog
+
+    root = write_workspace(tmp_path / "ws", world)
+    report = import_catalog(root / "catalog", engine=db)
+    assert report.problems == []
+    assert report.counts["listings"].created == len(world.listings)
+    assert report.counts["partners"].created == 20 and report.counts["products"].created == 50
+    assert {p.name for p in load_profiles(root / "profiles")} == {
+        "plainshop", "jsshop", "cnmall", "cngbk", "eushop", "marketplace", "cartshop", "deals"}
+    for version in (1, 2):
+        load_policy(root / "policies" / f"acme-v{version}.yaml")
