@@ -7,6 +7,7 @@ transaction) with a receipt listing every row, accepted or rejected with the rea
 """
 
 from crawlers.reports._crosscheck import Misreport, PricePoint, cross_check, find_misreports
+from crawlers.reports._feed import import_feed, open_feed, split_price
 from crawlers.reports._importer import (
     ImportResult,
     import_file,
@@ -17,6 +18,7 @@ from crawlers.reports._importer import (
 )
 from crawlers.reports._read import detect_encoding
 from crawlers.reports._receipt import safe_cell
+from crawlers.reports._template import instructions, write_template
 from crawlers.reports._validate import Catalog, PartnerInfo, RowValidator
 from crawlers.reports._values import decimal_separator, parse_instant, parse_price
 
@@ -24,19 +26,24 @@ __all__ = [
     "Catalog",
     "ImportResult",
     "Misreport",
-    "PricePoint",
     "PartnerInfo",
+    "PricePoint",
     "RowValidator",
     "cross_check",
     "decimal_separator",
     "detect_encoding",
     "find_misreports",
+    "import_feed",
     "import_file",
     "import_rows",
+    "instructions",
     "list_batches",
+    "open_feed",
     "parse_instant",
     "parse_price",
     "receipt_path",
     "run_import",
     "safe_cell",
+    "split_price",
+    "write_template",
 ]

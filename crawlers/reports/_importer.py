@@ -306,7 +306,7 @@ class _BatchSink:
         connection = self.session.connection()
         dialect = connection.dialect
         names = list(rows[0])
-        compiled = table.insert().values({name: None for name in names}).compile(dialect=dialect)
+        compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=dialect)
         key = (table.name, tuple(names), dialect.name)
         processors = self._processors.get(key)
         if processors is None:

@@ -168,7 +168,7 @@ def read_xlsx(path: Path, name: str) -> Source:
         columns, ignored = map_header([c.value for c in header], name)
     except ReportImportError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure here means the workbook is unreadable
+    except Exception as exc:
         raise ReportImportError(f"not a readable XLSX workbook ({type(exc).__name__})", file=name) from None
 
     def rows() -> Iterator[RawRow]:
@@ -194,7 +194,7 @@ def read_xlsx(path: Path, name: str) -> Source:
                 if blank:
                     continue
                 yield RawRow(number, cells, refused)
-        except Exception as exc:  # noqa: BLE001 - a truncated or corrupt sheet mid-way
+        except Exception as exc:
             raise ReportImportError(
                 f"row {number}: the workbook is damaged ({type(exc).__name__})", file=name
             ) from None

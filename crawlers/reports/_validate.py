@@ -133,7 +133,7 @@ class RowValidator:
             for variant in (query, *_deletions(query)):
                 found.update(index.get(variant, ()))
             candidates = found
-        matches = difflib.get_close_matches(query, candidates, n=1, cutoff=0.75)
+        matches = difflib.get_close_matches(query, candidates, n=1, cutoff=0.6)
         return folded[matches[0]] if matches else None
 
     def _build_deletions(self) -> dict[str, list[str]]:
@@ -210,6 +210,7 @@ class RowValidator:
         return Accepted(
             row.number, self.catalog.ids[sku], sku, price, currency, observed_at, channel, quantity,
             cell_text(raw_price)[:500], digest.hex(), cells,
+            {k: cells[k] for k in ("list_price", "availability") if cells.get(k) is not None},
         )
 
     def forget_seen(self) -> None:
@@ -245,7 +246,7 @@ def _deletions(text: str) -> Iterator[str]:
     return (text[:i] + text[i + 1:] for i in range(len(text)))
 
 
-class _Reject(Exception):  # noqa: N818 - internal control flow, never escapes the validator
+class _Reject(Exception):
     def __init__(self, column: str | None, reason: str) -> None:
         self.column = column
         self.reason = reason

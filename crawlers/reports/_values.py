@@ -6,9 +6,9 @@ Each parser returns the parsed value or raises :class:`CellError` with a reason 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 # Canonical column -> accepted header spellings (compared after normalise_header).
@@ -26,7 +26,8 @@ _HEADER_TO_COLUMN = {alias: column for column, aliases in ALIASES.items() for al
 
 # Languages whose decimal separator is a comma; the rest use a dot.
 _COMMA_DECIMAL = frozenset(
-    "de fr es it nl pt ru pl tr sv da fi nb nn no cs sk hu ro bg el uk id vi hr sl lt lv et sr".split()
+    ["de", "fr", "es", "it", "nl", "pt", "ru", "pl", "tr", "sv", "da", "fi", "nb", "nn", "no", "cs", "sk",
+     "hu", "ro", "bg", "el", "uk", "id", "vi", "hr", "sl", "lt", "lv", "et", "sr"]
 )
 _DOT_DECIMAL_REGIONS = frozenset({"de_ch", "es_mx", "es_us", "fr_ch", "it_ch"})
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
@@ -131,7 +132,7 @@ def _parse_text(text: str, locale: str | None) -> Decimal:
 
 
 def _example(decimal: str) -> str:
-    return "e.g. 1299.00, without thousands separators" if decimal == "." else "e.g. 1299,00, without thousands separators"
+    return f"e.g. {'1299.00' if decimal == '.' else '1299,00'}, without thousands separators"
 
 
 def _checked(amount: Decimal, shown: str) -> Decimal:

@@ -1,0 +1,176 @@
+"""Partner product feeds (Google Merchant style) pulled over HTTP and stored as ``source=feed`` observations.
+
+Two shapes are read, both streamed: RSS/Atom XML with ``g:id``, ``g:price`` ("199.00 USD"),
+``g:sale_price``, ``g:availability``, ``g:gtin``, ``g:link``; and CSV/TSV with the same names as
+columns (with or without the ``g:`` prefix). The effective price is the sale price when there is
+one, and the regular price is kept as ``list_price``. An item whose ``g:id`` is not a SKU of the
+catalog is matched by GTIN. Each item then goes through the same row validation as a report file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawlers.reports._importer import ImportResult, run_import
+from crawlers.reports._read import RawRow, Source, detect_encoding
+from crawlers.reports._validate import ExpectedCurrency
+from crawlers.reports._values import CellError, parse_price
+from pricewarden.errors import ReportImportError
+
+G = "{http://base.google.com/ns/1.0}"
+AVAILABILITY = {"in stock": "in_stock", "in_stock": "in_stock", "out of stock": "out_of_stock",
+                "out_of_stock": "out_of_stock"}
+
+
+def split_price(text: str | None) -> tuple[str | None, str | None]:
+    """``"199.00 USD"`` -> ``("199.00", "USD")``; a bare number has no currency."""
+    if not text or not text.strip():
+        return None, None
+    parts = text.split()
+    if len(parts) == 2 and parts[1].isalpha():
+        return parts[0], parts[1].upper()
+    if len(parts) == 2 and parts[0].isalpha():
+        return parts[1], parts[0].upper()
+    return text.strip(), None
+
+
+def item_row(number: int, fields: dict[str, str], gtins: dict[str, str], fetched_at: datetime) -> RawRow:
+    """A feed item as a report row (sku, price, currency, date, channel) plus list price and availability."""
+    sku = (fields.get("id") or "").strip()
+    gtin = (fields.get("gtin") or "").strip()
+    if gtin and sku not in gtins.values() and gtin in gtins:
+        sku = gtins[gtin]
+    price, currency = split_price(fields.get("price"))
+    sale, sale_currency = split_price(fields.get("sale_price"))
+    cells: dict[str, Any] = {"sku": sku, "price": sale or price, "currency": sale_currency or currency,
+                             "date": fetched_at, "channel": (fields.get("link") or "").strip() or None,
+                             "quantity": None}
+    if sale and price:
+        try:
+            cells["list_price"] = parse_price(price, "en")
+        except CellError:
+            cells["list_price"] = None
+    cells["availability"] = AVAILABILITY.get((fields.get("availability") or "").strip().lower(), "unknown")
+    return RawRow(number, cells)
+
+
+def _xml_items(path: Path, name: str, gtins: dict[str, str], fetched_at: datetime) -> Iterator[RawRow]:
+    from lxml import etree
+
+    number = 1
+    try:
+        for _, element in etree.iterparse(str(path), events=("end",), resolve_entities=False, no_network=True,
+                                          huge_tree=False, tag=("item", "{*}item", "{*}entry")):
+            number += 1
+            fields: dict[str, str] = {}
+            for child in element:
+                if not isinstance(child.tag, str):
+                    continue
+                tag = child.tag.replace(G, "").rsplit("}", 1)[-1]
+                if tag == "link" and child.get("href"):
+                    fields.setdefault("link", child.get("href") or "")
+                else:
+                    fields.setdefault(tag, (child.text or "")[:2000])
+            element.clear()
+            yield item_row(number, fields, gtins, fetched_at)
+    except etree.XMLSyntaxError as exc:
+        raise ReportImportError(f"feed is not well-formed XML: {exc}", file=name) from None
+
+
+def _csv_items(path: Path, name: str, gtins: dict[str, str], fetched_at: datetime) -> Source:
+    handle = path.open("rb")
+    try:
+        encoding = detect_encoding(handle.read(256 * 1024))
+    except ReportImportError:
+        handle.close()
+        raise
+    handle.seek(0)
+    text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+    first = text.readline()
+    delimiter = "\t" if first.count("\t") >= first.count(",") else ","
+    header = [h.strip().lower().removeprefix("g:") for h in next(csv.reader([first], delimiter=delimiter), [])]
+    if "id" not in header or "price" not in header:
+        handle.close()
+        raise ReportImportError("feed has no id and price columns", file=name)
+
+    def rows() -> Iterator[RawRow]:
+        try:
+            for number, record in enumerate(csv.reader(text, delimiter=delimiter), start=2):
+                yield item_row(number, dict(zip(header, record, strict=False)), gtins, fetched_at)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ReportImportError(f"feed is not readable: {exc}", file=name) from None
+
+    return Source("feed_csv", encoding, {}, [], rows(), handle.close)
+
+
+def open_feed(path: Path, name: str, gtins: dict[str, str], fetched_at: datetime) -> Source:
+    """Read a downloaded feed, XML or CSV/TSV by its first bytes."""
+    with path.open("rb") as handle:
+        head = handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        return Source("feed_xml", "xml", {}, [], _xml_items(path, name, gtins, fetched_at))
+    return _csv_items(path, name, gtins, fetched_at)
+
+
+def fetch(url: str, target: Path, *, timeout: float, max_bytes: int, user_agent: str) -> str:
+    """Download ``url`` to ``target`` (streamed, size-limited); returns the SHA-256 of the body."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise ReportImportError("feed URL must be http(s)", file=url)
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent})  # noqa: S310 - scheme checked
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response, target.open("wb") as out:  # noqa: S310
+            for block in iter(lambda: response.read(1 << 20), b""):
+                size += len(block)
+                if size > max_bytes:
+                    raise ReportImportError(f"feed is larger than {max_bytes // (1 << 20)} MB", file=url)
+                digest.update(block)
+                out.write(block)
+    except urllib.error.HTTPError as exc:
+        raise ReportImportError(f"feed answered HTTP {exc.code}", file=url) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise ReportImportError(f"feed could not be fetched: {exc}", file=url) from None
+    return digest.hexdigest()
+
+
+def import_feed(
+    url: str,
+    partner: str,
+    *,
+    engine: Any = None,
+    expected_currency: ExpectedCurrency | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Pull a partner's product feed and import it as a batch of ``source=feed`` observations.
+
+    The same feed content fetched again is recognised (same SHA-256) and changes nothing.
+    """
+    from sqlalchemy import select
+
+    from pricewarden.settings import get_settings
+    from store import session_scope
+    from store.models import Product
+
+    settings = get_settings()
+    fetched_at = now or datetime.now(UTC)
+    with session_scope(engine) as session:
+        query = select(Product.gtin, Product.sku).where(Product.gtin.is_not(None))
+        gtins: dict[str, str] = dict(session.execute(query).all())
+    with tempfile.TemporaryDirectory(prefix="pw-feed-") as folder:
+        body = Path(folder) / "feed"
+        sha = fetch(url, body, timeout=settings.crawl.download_timeout,
+                    max_bytes=settings.reports.max_file_mb << 20, user_agent=settings.crawl.user_agent)
+        return run_import(lambda: open_feed(body, url, gtins, fetched_at), partner=partner, file_name=url, sha=sha,
+                          engine=engine, submitted_by="feed", expected_currency=expected_currency, now=fetched_at,
+                          source_kind="feed")
+
