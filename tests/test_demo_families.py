@@ -289,3 +289,16 @@ def test_control_port_switches_day_and_layout_changes(running: Running) -> None:
     finally:
         running.set_day(DAY)
     assert json.loads(urllib.request.urlopen(running.control + "/__world", timeout=10).read())["day"] == DAY
+
+
+@pytest.mark.parametrize(("family", "marker"), [
+    ("jsonld", b'"availability": "https://schema.org/OutOfStock"'),
+    ("microdata", b'itemprop="availability" href="https://schema.org/OutOfStock"'),
+    ("eushop", "Derzeit nicht verfügbar".encode()),
+    ("cngbk", "无货".encode("gbk")),
+])
+def test_out_of_stock_pages_say_so_and_keep_their_price(running: Running, truth: dict[str, Any], family: str,
+                                                       marker: bytes) -> None:
+    page = healthy(truth, family, availability="out_of_stock")
+    _s, _h, body = fetch(page["url"])
+    assert marker in body and EXTRACT[family](body, page) == Decimal(page["price"])
