@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from demo.world import World
 
 demo_app = typer.Typer(help="The sandbox storefront world: serve it, export its ground truth, write a workspace.",
                        invoke_without_command=True, no_args_is_help=False)
@@ -31,7 +34,7 @@ def _demo(ctx: typer.Context) -> None:
     )
 
 
-def _world(seed: int, products: int, day: int):  # type: ignore[no-untyped-def]
+def _world(seed: int, products: int, day: int) -> World:
     from demo.world import World
     from pricewarden.errors import ConfigError
 

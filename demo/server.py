@@ -9,6 +9,7 @@ from being the bottleneck of a crawl benchmark.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 import threading
@@ -164,8 +165,8 @@ async def _start(app: _App, host: str, base_port: int) -> list[asyncio.base_even
     servers = []
     for family, offset in [(None, CONTROL_OFFSET), *FAMILIES.items()]:
         port = base_port + offset if base_port else 0
-        server = await loop.create_server(lambda f=family: _HTTP(app, f), host, port, reuse_address=True,
-                                          backlog=1024)
+        server = await loop.create_server(functools.partial(_HTTP, app, family), host, port,
+                                          reuse_address=True, backlog=1024)
         bound = server.sockets[0].getsockname()[1]
         if family is None:
             app.control = f"http://{host}:{bound}"

@@ -10,6 +10,7 @@ from typing import Any
 from demo import faults as fl
 from demo import pricing as pr
 from demo.catalog import (
+    CATEGORIES,
     DEFAULT_BASE_PORT,
     FAMILIES,
     TIMEZONE,
@@ -222,13 +223,11 @@ class World:
 
     def market_lists(self, day: int) -> list[tuple[str, bool, str, list[tuple[str, str, str, Offer, int]]]]:
         """Search and category pages: (path, is_search, heading, rows) for every category."""
-        from demo.catalog import CATEGORIES
-
         out = []
         for category in CATEGORIES:
             members = [p for p in self.products if p.category == category][:48]
-            rows = []
-            cat_rows = []
+            rows: list[tuple[str, str, str, Offer, int]] = []
+            cat_rows: list[tuple[str, str, str, Offer, int]] = []
             for p in members:
                 offers = self.offers(p, day)
                 rows.append((p.asin, p.title, p.sku, buy_box(offers), len(offers)))
