@@ -7,7 +7,7 @@ policy version never changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -223,6 +223,20 @@ class Policy:
     exemptions: tuple[Exemption, ...] = ()
     source_sha256: str = ""
     effective_from_line: int = 0
+    # (scope, "sku"|"category", key) -> rule, built on first lookup; a cache, not part of the value.
+    _rule_index: dict[tuple[str, str, str], Rule] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
+
+    def rule_for(self, scope: str, kind: str, key: str) -> Rule | None:
+        """The rule of ``scope`` for ``kind`` ("sku" or "category") ``key`` (validation keeps it unique)."""
+        if not self._rule_index and self.rules:
+            index = {}
+            for rule in self.rules:
+                rule_kind, rule_key = ("sku", rule.sku) if rule.sku is not None else ("category", rule.category)
+                index[(rule.scope, rule_kind, str(rule_key))] = rule
+            # One C-level update: another thread never sees a half-built index.
+            self._rule_index.update(index)
+        return self._rule_index.get((scope, kind, key))
 
     def scope(self, name: str) -> Scope | None:
         """The scope called ``name``."""

@@ -27,6 +27,10 @@ _STR = "tag:yaml.org,2002:str"
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
+# libyaml's parser is ~10x faster on large files and gives the same node marks.
+_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def line_of(node: Node | None) -> int | None:
     """1-based line where ``node`` starts."""
     return None if node is None else node.start_mark.line + 1
@@ -46,7 +50,7 @@ class NodeReader:
     def compose(self, text: str) -> Node | None:
         """The root node of ``text``, or ``None`` (with a problem) when it is not YAML."""
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
+            return yaml.compose(text, Loader=_LOADER)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None

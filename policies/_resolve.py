@@ -149,10 +149,9 @@ def base_floor(mode: Mode, prices: Prices, currency: str) -> Decimal | None:
 
 def find_rule(policy: Policy, scope: Scope, sku: str, category: str | None) -> Rule | None:
     """The most specific rule of ``scope`` for the SKU: its own rule, else its category's."""
-    in_scope = [r for r in policy.rules if r.scope == scope.name]
-    rule = next((r for r in in_scope if r.sku == sku), None)
+    rule = policy.rule_for(scope.name, "sku", sku)
     if rule is None and category is not None:
-        rule = next((r for r in in_scope if r.category == category), None)
+        rule = policy.rule_for(scope.name, "category", category)
     return rule
 
 

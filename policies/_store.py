@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from threading import Lock
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,12 @@ from policies._load import parse_policy
 from policies._model import Policy, PublishedPolicy
 from policies._resolve import local, version_in_force
 from pricewarden.errors import PolicyError, PolicyValidationError, Problem, StoreError
+from pricewarden.settings import get_settings
 from store import Partner, PolicyVersion, Product, audit
+
+_PARSED_MAX = 32
+_parsed: dict[tuple[object, ...], Policy] = {}
+_parsed_lock = Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +44,25 @@ class PublishResult:
 def load_versions(session: Session) -> list[PublishedPolicy]:
     """Every published version, parsed, in version order (each with the modes it was published with)."""
     rows = session.scalars(select(PolicyVersion).order_by(PolicyVersion.version)).all()
+    region_modes = tuple(sorted(get_settings().region_modes.items()))
     result: list[PublishedPolicy] = []
     for row in rows:
-        try:
-            policy = parse_policy(row.source_text, file=row.source_file or f"policy v{row.version}",
-                                  scope_modes={k: str(v) for k, v in (row.scope_modes or {}).items()})
-        except PolicyValidationError as exc:
-            raise PolicyError(f"stored policy version {row.version} no longer validates: {exc}") from exc
+        file = row.source_file or f"policy v{row.version}"
+        scope_modes = tuple(sorted((k, str(v)) for k, v in (row.scope_modes or {}).items()))
+        # Versions are immutable, so a parsed one can be reused: parsing a large file takes seconds.
+        key = (row.source_sha256, file, scope_modes, region_modes)
+        with _parsed_lock:
+            policy = _parsed.get(key)
+        if policy is None:
+            try:
+                policy = parse_policy(row.source_text, file=file, scope_modes=dict(scope_modes),
+                                      region_modes=dict(region_modes))
+            except PolicyValidationError as exc:
+                raise PolicyError(f"stored policy version {row.version} no longer validates: {exc}") from exc
+            with _parsed_lock:
+                if len(_parsed) >= _PARSED_MAX:
+                    _parsed.pop(next(iter(_parsed)))
+                _parsed[key] = policy
         result.append(PublishedPolicy(row.version, policy, row.published_at, row.published_by))
     return result
 
