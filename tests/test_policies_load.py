@@ -231,3 +231,13 @@ def test_ladder_steps_must_climb() -> None:
                   "[{name: a, after: 2}, {name: b, after: 2}]}}")
     problems = problems_of(text)
     assert [(p.line, p.field) for p in problems] == [(6, "scopes[us].escalation.steps[1].after")]
+
+
+def test_anchors_share_a_ladder_between_scopes() -> None:
+    text = change("- {name: us, regions: [US], mode: map}",
+                  "- {name: us, regions: [US], mode: map, escalation: &ladder {window_days: 30, steps: "
+                  "[{name: warning, after: 1}]}}\n  - {name: ca, regions: [CA], mode: maximum, escalation: *ladder}")
+    policy = parse_policy(text, file="p.yaml", region_modes=MODES)
+    us, ca = policy.scope("us"), policy.scope("ca")
+    assert us is not None and ca is not None and us.escalation == ca.escalation
+    assert us.escalation is not None and us.escalation.window_days == 30
