@@ -79,6 +79,52 @@ def publish(
         console.print(f"warning: {warning}", style="yellow", highlight=False, markup=False)
 
 
+@policy_app.command("diff")
+def diff(
+    file: Annotated[Path, typer.Argument(help="Policy YAML file to compare (nothing is published).")],
+    as_json: JSON = False,
+) -> None:
+    """Preview what publishing FILE would change against the version in force at its effective_from."""
+    from policies._diff import diff_policies
+    from policies._load import load_policy
+    from policies._resolve import version_in_force
+    from policies._store import load_versions
+    from store import require_schema, session_scope
+
+    policy = load_policy(file)
+    require_schema()
+    with session_scope() as session:
+        previous = version_in_force(load_versions(session), policy.effective_from)
+    changes = [c.as_dict() for c in diff_policies(previous.policy if previous else None, policy)]
+    if as_json:
+        emit_json({"against": previous.version if previous else None, "changes": changes})
+        return
+    console.print(f"{file} against v{previous.version}" if previous else f"{file}: no version in force at its "
+                  "effective_from; everything is new", highlight=False, markup=False)
+    show(changes, ["kind", "scope", "target", "tier", "field", "old", "new", "delta", "line"], as_json=False,
+         title="Changes")
+
+
+@policy_app.command("show")
+def show_version(
+    version: Annotated[int, typer.Argument(help="Version number.")],
+) -> None:
+    """Print a published version's file exactly as it was published (its SHA-256 on standard error)."""
+    from sqlalchemy import select
+
+    from pricewarden.errors import NotFoundError
+    from store import PolicyVersion, require_schema, session_scope
+
+    require_schema()
+    with session_scope() as session:
+        row = session.scalars(select(PolicyVersion).where(PolicyVersion.version == version)).first()
+        if row is None:
+            raise NotFoundError(f"no policy version {version}")
+        text, sha = row.source_text, row.source_sha256
+    typer.echo(f"policy v{version} sha256 {sha}", err=True)
+    typer.echo(text, nl=False)
+
+
 @policy_app.command("list")
 def list_versions(as_json: JSON = False) -> None:
     """List published policy versions, marking the one in force now."""

@@ -209,3 +209,25 @@ def test_sample_policy_publishes_and_explains(catalog: Engine) -> None:
     assert Decimal(tier_b["base_floor"]) == Decimal("199.00")
     tier_c = explain("2026-11-27T00:00", partner="P001")  # the promotion is for tiers A and B only
     assert (tier_c["floor"], tier_c["promotions"]) == ("199.00", [])
+
+
+def test_diff_previews_without_publishing(catalog: Engine, tmp_path: Path) -> None:
+    assert invoke("policy", "publish", str(DATA / "base.yaml")).exit_code == 0
+    v2 = tmp_path / "v2.yaml"
+    v2.write_text((DATA / "base.yaml").read_text().replace('map: "150.00"', 'map: "140.00"'))
+    result = invoke("policy", "diff", str(v2), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["against"] == 1
+    assert [(c["kind"], c["target"], c["delta"]) for c in data["changes"]] == [
+        ("looser", "category headphones", "-10.00")]
+    with session_scope(catalog) as s:
+        assert s.scalar(select(func.count()).select_from(PolicyVersion)) == 1
+
+
+def test_show_prints_the_published_text_verbatim(catalog: Engine) -> None:
+    assert invoke("policy", "publish", str(DATA / "base.yaml")).exit_code == 0
+    result = invoke("policy", "show", "1")
+    assert result.exit_code == 0
+    assert result.stdout == (DATA / "base.yaml").read_text()
+    assert isinstance(invoke("policy", "show", "7").exception, NotFoundError)
