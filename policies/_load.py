@@ -95,7 +95,7 @@ def load_policy(
     """Read and validate the policy file at ``path`` (see :func:`parse_policy`)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # no newline translation: verbatim
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyValidationError([Problem(str(path), None, None, f"cannot read the file: {exc}")]) from exc
     return parse_policy(text, file=str(path), region_modes=region_modes, scope_modes=scope_modes)

@@ -72,7 +72,7 @@ def publish_policy(session: Session, path: str | Path, *, published_by: str = "s
     """Validate and publish the policy file at ``path`` (see :func:`publish_text`)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # no newline translation: verbatim
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyValidationError([Problem(str(path), None, None, f"cannot read the file: {exc}")]) from exc
     return publish_text(session, text, file=str(path), published_by=published_by, now=now)

@@ -125,3 +125,15 @@ def test_expected_currency_sees_a_new_version_at_once(db: Engine) -> None:
         publish_text(s, text.replace("currency: EUR", "currency: CHF").replace("2026-03-01T00:00",
                                                                               "2026-06-01T00:00"), file="v2.yaml")
     assert expected_currency("AC-100", "P-EU", at) == "CHF"
+
+
+def test_crlf_file_is_stored_byte_for_byte(db: Engine, tmp_path: Path) -> None:
+    raw = (DATA / "base.yaml").read_bytes().replace(b"\n", b"\r\n")
+    path = tmp_path / "windows.yaml"
+    path.write_bytes(raw)
+    with session_scope(db) as s:
+        publish_policy(s, path)
+    with session_scope(db) as s:
+        row = s.scalars(select(PolicyVersion)).one()
+    assert row.source_text.encode("utf-8") == raw
+    assert row.source_sha256 == hashlib.sha256(raw).hexdigest()
