@@ -96,14 +96,25 @@ def from_exception(exc: BaseException) -> Failure:
         | terror.ConnectionLost | terror.ConnectionDone,
     ):
         return Failure(FailureKind.CONNECTION, None, text)
+    for code, kind in _CHROMIUM_ERRORS.items():  # Playwright: "net::ERR_... at http://..."
+        if code in str(exc):
+            return Failure(kind, None, text[:2000])
     if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower():
         return Failure(FailureKind.TIMEOUT, None, text)  # Playwright's TimeoutError and friends
     return Failure(FailureKind.ERROR, None, text[:2000])
 
 
+# Chromium's network error codes, as Playwright reports them.
+_CHROMIUM_ERRORS = {
+    "ERR_CONTENT_LENGTH_MISMATCH": FailureKind.TRUNCATED, "ERR_INCOMPLETE_CHUNKED_ENCODING": FailureKind.TRUNCATED,
+    "ERR_TOO_MANY_REDIRECTS": FailureKind.REDIRECT_LOOP, "ERR_NAME_NOT_RESOLVED": FailureKind.DNS,
+    "ERR_CONNECTION_REFUSED": FailureKind.CONNECTION, "ERR_CONNECTION_RESET": FailureKind.CONNECTION,
+    "ERR_CONNECTION_CLOSED": FailureKind.CONNECTION, "ERR_EMPTY_RESPONSE": FailureKind.CONNECTION,
+    "ERR_TIMED_OUT": FailureKind.TIMEOUT, "ERR_CONNECTION_TIMED_OUT": FailureKind.TIMEOUT,
+}
 # Phrases that only a challenge or block page puts in its title or main heading.
 _STRONG = re.compile(
-    r"captcha|are you a (?:human|robot)|verify you are (?:a )?human|access denied|request blocked|"
+    r"captcha|robot check|are you a (?:human|robot)|verify you are (?:a )?human|access denied|request blocked|"
     r"unusual traffic|attention required|just a moment|bot detection|pardon our interruption",
     re.IGNORECASE,
 )
@@ -111,7 +122,7 @@ _STRONG = re.compile(
 # count when the page yields no price.
 _WEAK = re.compile(
     rb"g-recaptcha|h-captcha|hcaptcha\.com|cf-challenge|challenge-platform|px-captcha|captcha-delivery|"
-    rb"name=[\"']captcha",
+    rb"name=[\"']captcha|validatecaptcha|/captcha/|alt=[\"']captcha",
     re.IGNORECASE,
 )
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)

@@ -41,14 +41,13 @@ def default_shards() -> int:
     return get_settings().crawl.processes or os.cpu_count() or 1
 
 
-def needs_browser(targets: list[Any]) -> bool:
+def needs_browser(targets: list[Any], profiles: list[Any]) -> bool:
     """True when any target's profile renders, or the render fallback is on."""
-    from crawlers.profiles import find_profile, load_profiles
+    from crawlers.profiles import find_profile
     from pricewarden.settings import get_settings
 
     if get_settings().crawl.render_fallback:
         return True
-    profiles = load_profiles()
     return any(getattr(find_profile(profiles, t.url, name=t.profile), "render", False) for t in targets)
 
 
@@ -98,9 +97,13 @@ def run_crawl(
     if not targets:
         result.finished_at = utcnow()
         return result
+    from crawlers.profiles import load_profiles
+
+    # A bad profile file is one clear error here, not a crawl process dying in every shard.
+    profiles = load_profiles()
     count = shards or default_shards()
     groups = split_shards(targets, count)
-    use_browser = needs_browser(targets) if browser is None else browser
+    use_browser = needs_browser(targets, profiles) if browser is None else browser
     stamp = at.isoformat() if at is not None else f"{utcnow().isoformat()}-{uuid.uuid4().hex[:8]}"
     payloads = [
         {

@@ -110,18 +110,24 @@ class StorefrontSpider(scrapy.Spider):
                            target.url, target.profile)
             return find_profile(self.profiles, target.url)
 
-    def request_for(self, target: Target, *, render: bool | None = None) -> scrapy.Request:
+    def request_for(self, target: Target, *, render: bool = False) -> scrapy.Request:
+        """A request for ``target``: static first; ``render`` fetches it again through the browser.
+
+        Every page is fetched statically first, even for ``render: true`` profiles: HTTP errors,
+        retries, truncated bodies, redirect loops and block pages are then classified the same way
+        for every site, and Chromium only renders pages that are worth it.
+        """
         profile = self.profile_for(target)
-        if render is None:
-            render = bool(profile is not None and getattr(profile, "render", False))
         meta: dict[str, Any] = {"target": target, "profile": profile, "rendered": render and self.browser}
         if render and self.browser:
             meta.update(
                 playwright=True,
                 playwright_include_page=True,
-                playwright_page_methods=page_methods(getattr(profile, "browser_steps", None))
+                # Steps run in the callback, after the status is known: an error page is retried
+                # or recorded at once instead of waiting for a price selector that never comes.
+                browser_steps=list(getattr(profile, "browser_steps", None) or ())
                 # Without steps, wait until the page stops loading: scripts draw prices after "load".
-                or page_methods([{"wait_for_load_state": "networkidle"}]),
+                or [{"wait_for_load_state": "networkidle"}],
             )
         return scrapy.Request(target.url, callback=self.on_page, errback=self.on_error, meta=meta,
                               dont_filter=True)
@@ -139,14 +145,14 @@ class StorefrontSpider(scrapy.Spider):
         target: Target = response.meta["target"]
         profile = response.meta.get("profile")
         rendered = bool(response.meta.get("rendered"))
-        screenshot = await self._screenshot(response)
-        body = response.body
+        body, screenshot = await self._rendered(response)
         base = {"status": response.status, "rendered": rendered, "html": body, "screenshot": screenshot}
         status_kind = from_status(response.status)
         if status_kind is not None:  # reached only with handle_httpstatus; kept for safety
             yield self._item(response, target, **base, failures=[_row(Failure(status_kind, response.status))])
             return
-        encoding = getattr(response, "encoding", None)
+        # A rendered page's HTML comes from the browser as UTF-8 whatever the site sent.
+        encoding = "utf-8" if screenshot is not None else getattr(response, "encoding", None)
         extraction = extract(body, response.url, profile=profile, encoding=encoding)
         has_price = extraction.price is not None or any(o.price is not None for o in extraction.sellers)
         kind = _EXTRACTION_FAILURES.get(extraction.failure or "") or block_kind(body, has_price=has_price)
@@ -154,6 +160,9 @@ class StorefrontSpider(scrapy.Spider):
             detail = f"{kind.value} page" + (f" ({extraction.failure})" if extraction.failure else "")
             yield self._item(response, target, **base,
                              failures=[_row(Failure(kind, response.status, detail))])
+            return
+        if not rendered and self.browser and profile is not None and profile.render:
+            yield self.request_for(target, render=True)
             return
         hidden = extraction.price_visibility != "visible"
         if not has_price and not hidden:
@@ -248,13 +257,22 @@ class StorefrontSpider(scrapy.Spider):
         yield self._item(request, target, status=classified.status, html=html, screenshot=None,
                          rendered=bool(request.meta.get("rendered")), failures=[_row(classified)])
 
-    async def _screenshot(self, response: Response) -> bytes | None:
+    async def _rendered(self, response: Response) -> tuple[bytes, bytes | None]:
+        """The HTML after the profile's browser steps and a full-page screenshot; the plain body if not rendered."""
         page = response.meta.get("playwright_page")
         if page is None:
-            return None
+            return response.body, None
         try:
+            for method in page_methods(response.meta.get("browser_steps")):
+                try:
+                    await getattr(page, method.method)(*method.args, **method.kwargs)
+                except Exception as exc:
+                    # A step that times out (no price drawn) still leaves a page to read and show.
+                    logger.info("browser step %s on %s failed: %s", method.method, response.url, exc)
+                    break
+            html = (await page.content()).encode("utf-8")
             shot: bytes = await page.screenshot(full_page=True, type="png")
-            return shot
+            return html, shot
         finally:
             await page.close()
 
