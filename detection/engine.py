@@ -97,6 +97,10 @@ class _Coder:
         return (((v * self.n_mid + mid) * 2 + is_sku) * self.n_keys + k) * self.n_tiers + t
 
 
+MODES = ("map", "recommended", "maximum", "observe")
+MAP, RECOMMENDED, MAXIMUM, OBSERVE = range(4)
+
+
 def resolve_frame(obs: pd.DataFrame, rf: RuleFrames) -> pd.DataFrame:
     """The rule in force for each observation (index aligned with ``obs``), prices after windows.
 
@@ -104,21 +108,42 @@ def resolve_frame(obs: pd.DataFrame, rf: RuleFrames) -> pd.DataFrame:
     rule else the category rule, merged with the tier's override; then every promotion (scope, SKU
     or category, tier) and exemption (partner, SKU or category, map scopes) whose [start, end)
     window holds the instant lowers the map floor (or, in recommended scopes, the recommended
-    price) to its own when lower.
+    price) to its own when lower. Columns: :data:`RESOLVED_COLUMNS`.
+    """
+    res = resolve_arrays(obs, rf)
+    has_rule, has_scope = res["has_rule"], res["has_scope"]
+    frame = pd.DataFrame({name: res[name] for name in RESOLVED_COLUMNS if name in res}, index=obs.index)
+    scope_row, rule_row = np.maximum(res["scope_row"], 0), np.maximum(res["rule_row"], 0)
+    frame["scope"] = np.where(has_scope, rf.scopes["scope"].to_numpy(dtype=object)[scope_row], None) \
+        if len(rf.scopes) else None
+    frame["mode"] = np.where(has_scope, rf.scopes["mode"].to_numpy(dtype=object)[scope_row], None) \
+        if len(rf.scopes) else None
+    for name, column in (("rule_currency", "currency"), ("rule_ref", "rule_ref")):
+        frame[name] = np.where(has_rule, rf.base[column].to_numpy(dtype=object)[rule_row], None) \
+            if len(rf.base) else None
+    return frame[RESOLVED_COLUMNS]
+
+
+def resolve_arrays(obs: pd.DataFrame, rf: RuleFrames) -> dict[str, np.ndarray]:
+    """:func:`resolve_frame` as plain numpy arrays (no strings): what the rules pass uses.
+
+    Besides the numeric columns: ``scope_row`` / ``rule_row`` (rows of ``rf.scopes`` / ``rf.base``,
+    -1 for none), ``mode_code`` (index in :data:`MODES`, -1 for none) and ``currency_match`` (the
+    observation's currency is the rule's).
     """
     n = len(obs)
     if rf.versions.empty or rf.scopes.empty:
-        return _unresolved(obs)
+        return _unresolved(n)
     vidx = _version_index(obs["observed_at"], rf)
-    vpos = {int(v): i for i, v in enumerate(rf.versions["version"].to_numpy(dtype=np.int64))}
     version_numbers = rf.versions["version"].to_numpy(dtype=np.int64)
+    version_index = pd.Index(version_numbers)
 
     def vcodes(frame: pd.DataFrame) -> np.ndarray:
-        return np.array([vpos.get(int(v), -1) for v in frame["version"]], dtype=np.int64)
+        return np.asarray(version_index.get_indexer(frame["version"].to_numpy(dtype=np.int64)), dtype=np.int64)
 
     regions = pd.Index(sorted(set(rf.scopes["region"].astype(str))))
     scopes = pd.Index(sorted(set(rf.scopes["scope"].astype(str))))
-    keys = pd.Index(sorted(set(rf.base["key"].astype(str)) | set(rf.promotions["key"].astype(str))
+    keys = pd.Index(sorted(set(rf.base["key"].unique().astype(str)) | set(rf.promotions["key"].astype(str))
                            | set(rf.exemptions["key"].astype(str))))
     tiers = pd.Index([NO_TIER, *KNOWN_TIERS])
     partners = pd.Index(sorted(set(rf.exemptions["partner"].astype(str))))
@@ -130,9 +155,8 @@ def resolve_frame(obs: pd.DataFrame, rf: RuleFrames) -> pd.DataFrame:
     scope_row = _lookup(vidx * len(regions) + rcode, sc_keys, (vidx >= 0) & (rcode >= 0))
     has_scope = scope_row >= 0
     safe_scope = np.maximum(scope_row, 0)
-    scope_name = np.where(has_scope, sc["scope"].to_numpy(dtype=object)[safe_scope], None)
-    mode = np.where(has_scope, sc["mode"].to_numpy(dtype=object)[safe_scope], None)
-    scode = _codes(scope_name, scopes)
+    scode = np.where(has_scope, _codes(sc["scope"].astype(str), scopes)[safe_scope], -1)
+    mode_code = np.where(has_scope, _codes(sc["mode"].astype(str), pd.Index(MODES))[safe_scope], -1)
 
     # Base rule: the SKU's rule, else its category's; the row for the seller's tier (or none).
     br = rf.base
@@ -153,15 +177,14 @@ def resolve_frame(obs: pd.DataFrame, rf: RuleFrames) -> pd.DataFrame:
     has_rule = rule_row >= 0
     safe_rule = np.maximum(rule_row, 0)
 
-    def take(column: str, fill: object) -> np.ndarray:
+    def take(column: str, fill: int) -> np.ndarray:
         if br.empty:
-            return np.full(n, fill, dtype=np.int64 if isinstance(fill, int) else object)
-        picked = br[column].to_numpy()[safe_rule]
-        return np.where(has_rule, picked, fill)
+            return np.full(n, fill, dtype=np.int64)
+        return np.where(has_rule, br[column].to_numpy(dtype=np.int64)[safe_rule], fill)
 
-    base_floor = take("floor_e4", NA_E4).astype(np.int64)
-    recommended = take("recommended_e4", NA_E4).astype(np.int64)
-    is_map, is_reco = mode == "map", mode == "recommended"
+    base_floor = take("floor_e4", NA_E4)
+    recommended = take("recommended_e4", NA_E4)
+    is_map, is_reco = mode_code == MAP, mode_code == RECOMMENDED
     # The price windows lower: the floor in map scopes, the recommended price in recommended ones.
     reference = np.where(is_map, base_floor, np.where(is_reco, recommended, NA_E4))
     lowerable = has_rule & (reference != NA_E4)
@@ -170,26 +193,28 @@ def resolve_frame(obs: pd.DataFrame, rf: RuleFrames) -> pd.DataFrame:
     reference = _apply_promotions(reference, lowerable, ctx, rf)
     reference = _apply_exemptions(reference, lowerable & is_map, ctx, rf, obs)
 
-    return pd.DataFrame(
-        {
-            "version": np.where(vidx >= 0, version_numbers[np.maximum(vidx, 0)], -1),
-            "scope": scope_name,
-            "mode": mode,
-            "rule_currency": take("currency", None),
-            "base_floor_e4": base_floor,
-            "floor_e4": np.where(is_map, reference, NA_E4),
-            "map_e4": take("map_e4", NA_E4).astype(np.int64),
-            "tol_e4": take("tol_e4", 0).astype(np.int64),
-            "tol_pct_e4": take("tol_pct_e4", NA_E4).astype(np.int64),
-            "msrp_e4": take("msrp_e4", NA_E4).astype(np.int64),
-            "recommended_e4": np.where(is_reco, reference, recommended),
-            "maximum_e4": take("maximum_e4", NA_E4).astype(np.int64),
-            "rule_ref": take("rule_ref", None),
-            "has_rule": has_rule,
-            "has_scope": has_scope,
-        },
-        index=obs.index,
-    )
+    currency_match = np.zeros(n, dtype=bool)
+    if "currency" in obs and not br.empty:
+        currencies = pd.Index(sorted(set(br["currency"].astype(str))))
+        rule_currency = _codes(br["currency"].astype(str), currencies)[safe_rule]
+        currency_match = has_rule & (rule_currency == _codes(obs["currency"], currencies))
+    return {
+        "version": np.where(vidx >= 0, version_numbers[np.maximum(vidx, 0)], -1),
+        "base_floor_e4": base_floor,
+        "floor_e4": np.where(is_map, reference, NA_E4),
+        "map_e4": take("map_e4", NA_E4),
+        "tol_e4": take("tol_e4", 0),
+        "tol_pct_e4": take("tol_pct_e4", NA_E4),
+        "msrp_e4": take("msrp_e4", NA_E4),
+        "recommended_e4": np.where(is_reco, reference, recommended),
+        "maximum_e4": take("maximum_e4", NA_E4),
+        "has_rule": has_rule,
+        "has_scope": has_scope,
+        "scope_row": scope_row,
+        "rule_row": rule_row,
+        "mode_code": mode_code,
+        "currency_match": currency_match,
+    }
 
 
 @dataclass(frozen=True)
@@ -209,18 +234,14 @@ class _Ctx:
     partners: pd.Index
 
 
-def _unresolved(obs: pd.DataFrame) -> pd.DataFrame:
-    """The resolved frame when no policy version is published: nothing applies."""
-    n = len(obs)
-    none = np.full(n, None, dtype=object)
+def _unresolved(n: int) -> dict[str, np.ndarray]:
+    """The resolved arrays when no policy version is published: nothing applies."""
     na = np.full(n, NA_E4, dtype=np.int64)
-    return pd.DataFrame(
-        {"version": np.full(n, -1, dtype=np.int64), "scope": none, "mode": none, "rule_currency": none,
-         "base_floor_e4": na, "floor_e4": na, "map_e4": na, "tol_e4": np.zeros(n, dtype=np.int64),
-         "tol_pct_e4": na, "msrp_e4": na, "recommended_e4": na, "maximum_e4": na, "rule_ref": none,
-         "has_rule": np.zeros(n, dtype=bool), "has_scope": np.zeros(n, dtype=bool)},
-        index=obs.index,
-    )
+    none = np.full(n, -1, dtype=np.int64)
+    no = np.zeros(n, dtype=bool)
+    return {"version": none, "base_floor_e4": na, "floor_e4": na, "map_e4": na, "tol_e4": np.zeros(n, dtype=np.int64),
+            "tol_pct_e4": na, "msrp_e4": na, "recommended_e4": na, "maximum_e4": na, "has_rule": no,
+            "has_scope": no, "scope_row": none, "rule_row": none, "mode_code": none, "currency_match": no}
 
 
 def _window_min(

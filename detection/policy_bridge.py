@@ -24,8 +24,7 @@ def rule_frames(versions: Sequence[PublishedPolicy]) -> RuleFrames:
             floor=r["floor"], map=r["map"], msrp=r["msrp"], recommended=r["recommended"],
             maximum=r["maximum"], tolerance=r["tolerance"], tolerance_pct=r["tolerance_pct"],
             currency=r["currency"],
-            rule_ref=f"v{r['version']} {r['scope']} {r['kind']} {r['key']}"
-            + (f" tier {r['tier']}" if r["tier"] else "") + f" (line {r['line']})",
+            rule_ref=r["rule_ref"],
         )
         for r in tables.rules
     ]

@@ -187,7 +187,7 @@ def _update_row(session: Session, row: Violation, episode: Episode, summary: Det
     row.last_seen_at = episode.last_seen_at
     row.occurrences = episode.occurrences
     row.compliant_streak = episode.compliant_streak
-    row.last_observation_id = episode.last_observation_id
+    row.last_observation_id = episode.last_observation_id or None
     if episode.status == RESOLVED and before != RESOLVED:
         row.resolved_at = episode.resolved_at
         row.status_reason = episode.status_reason
@@ -226,8 +226,9 @@ def _insert_row(
         policy_version=record["version"], rule_ref=record["rule_ref"],
         first_seen_at=episode.first_seen_at, last_seen_at=episode.last_seen_at, resolved_at=episode.resolved_at,
         occurrences=episode.occurrences, compliant_streak=episode.compliant_streak,
-        repeat_number=episode.repeat_number, first_observation_id=episode.first_observation_id,
-        last_observation_id=episode.last_observation_id, url=record["url"], raw_text=record["raw_text"],
+        # Id 0 marks an event with no observation behind it (a stale listing).
+        repeat_number=episode.repeat_number, first_observation_id=episode.first_observation_id or None,
+        last_observation_id=episode.last_observation_id or None, url=record["url"], raw_text=record["raw_text"],
         html_sha256=record["html_sha256"], screenshot_sha256=record["screenshot_sha256"],
         status_reason=episode.status_reason,
         details={
@@ -272,7 +273,7 @@ def detect(
     summary = DetectSummary(observations=len(obs), judged=int(judgement.judged.sum()),
                             compliant=int(judgement.compliant.sum()))
     records = finding_records(obs, judgement.findings)
-    apply_findings(session, obs, records, judgement.judged | judgement.resolved["has_scope"].to_numpy(dtype=bool),
+    apply_findings(session, obs, records, judgement.judged | judgement.resolved["has_scope"],
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days)
     from detection.misreport import detect_misreports

@@ -120,7 +120,7 @@ def test_open_extend_auto_resolve_and_reopen_as_repeat(world: World) -> None:
     assert (first.observed_price, first.allowed_price, first.gap, first.gap_pct) == (
         Decimal("185.00"), Decimal("199.00"), Decimal("14.00"), Decimal("7.04"))
     assert (first.policy_version, first.mode, first.kind) == (1, "map", "violation")
-    assert first.rule_ref == "v1 us sku AC-100 tier A (line 20)"
+    assert first.rule_ref == "v1 us sku AC-100 (line 20)"  # no tier A override in this policy
     assert first.url == world.l1.url and first.raw_text == "$185.00"
     assert (repeat.status, repeat.repeat_number, repeat.first_observation_id) == ("open", 2, o5.id)
     assert repeat.key == first.key
