@@ -23,8 +23,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detection.rules import judge  # noqa: E402
-from detection.tables import RuleFrames, base_row, exemption_row, promo_row  # noqa: E402
+from detection.rules import judge
+from detection.tables import RuleFrames, base_row, exemption_row, promo_row
 
 REGIONS = [("US", "us", "map", "USD"), ("EU", "eu", "recommended", "EUR"), ("CA", "ca", "maximum", "CAD")]
 START = datetime(2026, 1, 1, tzinfo=UTC)
