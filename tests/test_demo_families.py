@@ -302,3 +302,23 @@ def test_out_of_stock_pages_say_so_and_keep_their_price(running: Running, truth:
     page = healthy(truth, family, availability="out_of_stock")
     _s, _h, body = fetch(page["url"])
     assert marker in body and EXTRACT[family](body, page) == Decimal(page["price"])
+
+
+def test_pipelined_requests_and_head_answer_in_order(running: Running, truth: dict[str, Any]) -> None:
+    import socket
+
+    pages = [p for p in truth["pages"] if p["family"] == "rdfa" and p["failure"] is None][:2]
+    host, port = urlsplit(pages[0]["url"]).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"HEAD {pages[0]['path']} HTTP/1.1\r\nHost: x\r\n\r\n"
+                     f"GET {pages[1]['path']} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(1 << 20):
+            data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200") and b"Connection: keep-alive" in head
+    assert rest.startswith(b"HTTP/1.1 200")  # the HEAD answer carried no body
+    second_head, body = rest.split(b"\r\n\r\n", 1)
+    assert b"Connection: close" in second_head
+    assert int(re.search(rb"Content-Length: (\d+)", second_head).group(1)) == len(body)  # type: ignore[union-attr]
+    assert f'content="{pages[1]["price"]}"'.encode() in body
