@@ -58,7 +58,8 @@ class AnomalyParams:
 
         cfg = get_settings().detection
         return cls(contamination=cfg.anomaly_contamination, min_history=cfg.anomaly_min_history,
-                   drop_pct=cfg.anomaly_drop_pct, report_drift_pct=max(5 * cfg.misreport_tolerance_pct, 5.0))
+                   drop_pct=cfg.anomaly_drop_pct, report_drift_pct=max(5 * cfg.misreport_tolerance_pct, 5.0),
+                   price_war_days=cfg.anomaly_price_war_days, price_war_sellers=cfg.anomaly_price_war_sellers)
 
 
 def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -91,6 +91,12 @@ class DetectionSettings(BaseModel):
     anomaly_drop_pct: float = Field(
         15.0, gt=0, description="A price drop of at least this percent against the baseline is a sudden drop."
     )
+    anomaly_price_war_days: int = Field(
+        7, ge=1, description="Window (days) in which sellers of one SKU dropping in sequence count as a price war."
+    )
+    anomaly_price_war_sellers: int = Field(
+        3, ge=2, description="Distinct sellers of one SKU dropping within the window that make a price war."
+    )
 
 
 class AlertSettings(BaseModel):
