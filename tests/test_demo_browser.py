@@ -1,0 +1,34 @@
+"""The JavaScript shop in real Chromium: the price appears only after the XHR, where the profile waits for it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from demo import World, serve
+from demo.pages import show
+
+pytestmark = pytest.mark.browser
+
+
+def test_js_shop_renders_the_truth_price_after_load() -> None:
+    from playwright.sync_api import sync_playwright
+
+    world = World(seed=7, products=20, day=9)
+    with serve(world) as running:
+        truth = world.truth(9, running.origins)
+        page_truth = next(p for p in truth["pages"] if p["family"] == "jsshop" and p["failure"] is None)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+            try:
+                page = browser.new_page()
+                page.goto(page_truth["url"], wait_until="domcontentloaded")
+                # The price is fetched 150 ms after the load event: not there when the HTML is parsed.
+                assert page.locator("#price-slot .loading").count() == 1
+                page.wait_for_selector("span.price")  # the profile's browser step
+                shown = page.inner_text("#price-slot span.price")
+                assert shown == show(Decimal(page_truth["price"]), "USD")
+                assert page.inner_text("#stock") in ("In stock", "Out of stock")
+            finally:
+                browser.close()
