@@ -154,7 +154,7 @@ class Router:
         listing = w.by_path.get(("jsonld", page_path))
         if listing is None:
             return Response(404, b'{"errors":"Not Found"}', JSON)
-        page = w.page(listing, day)
+        page = w.page(listing, day, related=False)
         product = w.product_by_sku[listing.sku]
         spec = page.spec
         assert spec is not None and spec.price is not None
@@ -174,7 +174,7 @@ class Router:
         listing = self._listing_for("jsshop", prefix, sku)
         if listing is None:
             return Response(404, b'{"error":"unknown sku"}', JSON)
-        page = self.world.page(listing, day)
+        page = self.world.page(listing, day, related=False)
         price = Decimal(page.truth["price"])
         body = {"sku": listing.sku, "price": str(price), "currency": listing.currency,
                 "display": show(price, listing.currency), "available": page.truth["availability"] == "in_stock"}

@@ -121,8 +121,11 @@ class World:
         return fl.plan(self.seed, day, self._eligible, self._layout_keys)
 
     # ---- pages --------------------------------------------------------------------------------------
-    def page(self, listing: Listing, day: int, origin: str = "") -> PageTruth:
-        """The page of ``listing`` on ``day``: its ground truth and its renderer input."""
+    def page(self, listing: Listing, day: int, origin: str = "", *, related: bool = True) -> PageTruth:
+        """The page of ``listing`` on ``day``: its ground truth and its renderer input.
+
+        ``related=False`` skips the related-products block (only the renderer needs it).
+        """
         product = self.product_by_sku[listing.sku]
         fault = self.faults(day).get(listing.key)
         key = listing.key
@@ -181,9 +184,10 @@ class World:
         truth["list_price"] = _m(spec.list_price) if spec.list_price is not None else None
         truth["coupon"] = _m(spec.coupon) if spec.coupon is not None else None
         truth["sale_price"] = _m(spec.sale) if spec.sale is not None else None
-        related = rng(self.seed, "related", product.sku).sample(self.products, k=6)
-        spec.related = [(p.title, page_path(partner, p), self.price(partner, p, day)) for p in related
-                        if p.sku != product.sku]
+        if related:
+            others = rng(self.seed, "related", product.sku).sample(self.products, k=6)
+            spec.related = [(p.title, page_path(partner, p), self.price(partner, p, day)) for p in others
+                            if p.sku != product.sku]
         return PageTruth(listing, truth, spec, [])
 
     def findings(self, page: PageTruth, day: int) -> list[dict[str, Any]]:
@@ -243,7 +247,7 @@ class World:
         origins = origins or default_origins()
         pages, violations = [], []
         for listing in self.listings:
-            page = self.page(listing, day, origins[listing.family])
+            page = self.page(listing, day, origins[listing.family], related=False)
             pages.append(page.truth)
             violations.extend(self.findings(page, day))
         for path, is_search, _heading, rows in self.market_lists(day):
