@@ -163,7 +163,7 @@ def fit(feats: pd.DataFrame, params: AnomalyParams, seed: int = 0) -> Any:
 
 
 def _matrix(feats: pd.DataFrame) -> np.ndarray:
-    return feats[FEATURES].fillna(0.0).to_numpy(dtype=np.float64)
+    return np.asarray(feats[FEATURES].fillna(0.0).to_numpy(dtype=np.float64), dtype=np.float64)
 
 
 def score(model: Any, feats: pd.DataFrame, params: AnomalyParams) -> pd.DataFrame:

@@ -57,7 +57,7 @@ def _codes(values: pd.Series | np.ndarray, categories: pd.Index) -> np.ndarray:
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         # Recode the few categories, not the million rows.
         recode = np.append(np.asarray(categories.get_indexer(values.cat.categories), dtype=np.int64), -1)
-        return recode[values.cat.codes.to_numpy(dtype=np.int64)]  # code -1 (missing) -> last: -1
+        return np.asarray(recode[values.cat.codes.to_numpy(dtype=np.int64)], dtype=np.int64)  # -1 -> last: -1
     if len(categories) == 0:
         return np.full(len(values), -1, dtype=np.int64)
     return np.asarray(categories.get_indexer(pd.Index(values, dtype=object)), dtype=np.int64)
@@ -81,7 +81,7 @@ def _version_index(observed_at: pd.Series, rf: RuleFrames) -> np.ndarray:
     """
     starts = rf.versions["effective_from"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     instants = observed_at.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return np.searchsorted(starts, instants, side="right").astype(np.int64) - 1
+    return np.asarray(np.searchsorted(starts, instants, side="right"), dtype=np.int64) - 1
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class _Coder:
 
     def __call__(self, v: np.ndarray, mid: np.ndarray, is_sku: np.ndarray | int, k: np.ndarray,
                  t: np.ndarray | int = 0) -> np.ndarray:
-        return (((v * self.n_mid + mid) * 2 + is_sku) * self.n_keys + k) * self.n_tiers + t
+        return np.asarray((((v * self.n_mid + mid) * 2 + is_sku) * self.n_keys + k) * self.n_tiers + t, dtype=np.int64)
 
 
 MODES = ("map", "recommended", "maximum", "observe")

@@ -43,9 +43,9 @@ def observations_frame(
     """
     partners = {p.id: p for p in session.scalars(select(Partner))}
     by_seller: dict[str, Partner] = {}
-    for partner in partners.values():
-        for seller in partner.seller_ids or []:
-            by_seller[str(seller)] = partner
+    for known in partners.values():
+        for seller in known.seller_ids or []:
+            by_seller[str(seller)] = known
     query = (
         select(Observation, Product.sku, Product.category, Listing.region, Listing.partner_id)
         .join(Product, Observation.product_id == Product.id)

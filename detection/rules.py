@@ -52,8 +52,8 @@ def _visibility_hidden(obs: pd.DataFrame) -> np.ndarray:
     column = obs["visibility"]
     if isinstance(column.dtype, pd.CategoricalDtype):
         hidden_codes = np.flatnonzero(column.cat.categories.isin(HIDDEN_VISIBILITY))
-        return np.isin(column.cat.codes.to_numpy(), hidden_codes)
-    return column.isin(HIDDEN_VISIBILITY).to_numpy(dtype=bool)
+        return np.asarray(np.isin(column.cat.codes.to_numpy(), hidden_codes), dtype=bool)
+    return np.asarray(column.isin(HIDDEN_VISIBILITY).to_numpy(dtype=bool), dtype=bool)
 
 
 def evaluate(obs: pd.DataFrame, res: Mapping[str, np.ndarray], rf: RuleFrames) -> Judgement:
@@ -142,13 +142,15 @@ PCT_SCALE = 100 * 10_000  # 100 % in ten-thousandths of a percent
 def below(price: np.ndarray, floor: np.ndarray, tol: np.ndarray, tol_pct: np.ndarray) -> np.ndarray:
     """``price < floor - tolerance``, exactly, with an absolute or percentage tolerance (e4 ints)."""
     with_pct = tol_pct != NA_E4
-    return np.where(with_pct, price * PCT_SCALE < floor * (PCT_SCALE - tol_pct), price < floor - tol)
+    return np.asarray(np.where(with_pct, price * PCT_SCALE < floor * (PCT_SCALE - tol_pct), price < floor - tol),
+                      dtype=bool)
 
 
 def above(price: np.ndarray, cap: np.ndarray, tol: np.ndarray, tol_pct: np.ndarray) -> np.ndarray:
     """``price > cap + tolerance``, exactly, with an absolute or percentage tolerance (e4 ints)."""
     with_pct = tol_pct != NA_E4
-    return np.where(with_pct, price * PCT_SCALE > cap * (PCT_SCALE + tol_pct), price > cap + tol)
+    return np.asarray(np.where(with_pct, price * PCT_SCALE > cap * (PCT_SCALE + tol_pct), price > cap + tol),
+                      dtype=bool)
 
 
 def stale_listings(last_valid: pd.DataFrame, now: pd.Timestamp, stale_after_days: int) -> pd.DataFrame:

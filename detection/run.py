@@ -25,6 +25,7 @@ from detection.lifecycle import (
     ACTIVE,
     DISMISSED,
     RESOLVED,
+    SEVERITIES,
     Episode,
     Event,
     advance,
@@ -132,16 +133,16 @@ def apply_findings(
     latest: dict[str, Violation] = {}
     keys = list(by_key)
     for start in range(0, len(keys), 500):
-        for row in session.scalars(select(Violation).where(Violation.key.in_(keys[start:start + 500]))):
-            if row.key not in latest or row.id > latest[row.key].id:
-                latest[row.key] = row
+        for found in session.scalars(select(Violation).where(Violation.key.in_(keys[start:start + 500]))):
+            if found.key not in latest or found.id > latest[found.key].id:
+                latest[found.key] = found
     open_rows = session.scalars(select(Violation).where(
         Violation.rule.in_(rules), Violation.status.in_([*ACTIVE, DISMISSED])))
-    for row in open_rows:
-        if row.status == DISMISSED and (row.details or {}).get("breach_over"):
+    for open_row in open_rows:
+        if open_row.status == DISMISSED and (open_row.details or {}).get("breach_over"):
             continue
-        if row.key not in latest or row.id > latest[row.key].id:
-            latest[row.key] = row
+        if open_row.key not in latest or open_row.id > latest[open_row.key].id:
+            latest[open_row.key] = open_row
 
     subjects = pd.Series([subject_of(s, p, listing) for s, p, listing in zip(
         obs["sku"], obs["party"], obs["listing_id"], strict=True)], dtype=object)
@@ -203,6 +204,10 @@ def _update_row(session: Session, row: Violation, episode: Episode, summary: Det
                 row.policy_version = latest.get("version")
             else:
                 setattr(row, name, latest.get(name))
+        # A breach that deepens raises the severity; it never drops while the episode lasts.
+        deeper = severity(row.rule, row.kind, latest.get("gap_pct"), latest.get("tier"))
+        if SEVERITIES.index(deeper) > SEVERITIES.index(row.severity):
+            row.severity = deeper
     assert episode.watermark is not None
     row.details = {**(row.details or {}), "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]],
                    "breach_over": episode.breach_over}
