@@ -3,8 +3,9 @@
 Each rule is a boolean mask over the rows; a row can break several rules (below MAP and beyond the
 maximum discount are two findings). The mode of the scope decides what a breach *is* (see
 :data:`detection.engine.RULE_KIND`): in ``recommended`` scopes price findings are deviations, in
-``observe`` scopes nothing is flagged. A hidden price (cart or login only) in a ``map`` scope is a
-``hidden_price`` finding of its own, never a MAP breach or a missing price.
+``observe`` scopes nothing is flagged. A hidden price (cart or login only) in a ``map`` scope that
+conceals a price below the floor, or whose hidden price is unknown, is a ``hidden_price`` finding of
+its own, never a MAP breach or a missing price.
 """
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ def evaluate(obs: pd.DataFrame, res: Mapping[str, np.ndarray], rf: RuleFrames) -
     # that clears MAP but not that floor breaks the discount rule, not MAP.
     by_discount = (floor == base_floor) & (map_price != NA_E4) & (base_floor > map_price) \
         & ~below(price, map_price, tol, tol_pct)
+    # A price shown only in the cart or after login is not advertised: it is judged as hidden
+    # pricing when it conceals a price below the floor, or when the hidden price is unknown.
+    cart_known = (price != NA_E4) & res["currency_match"]
+    hidden_breach = is_map & has_rule & hidden & (floor != NA_E4) & (
+        ~cart_known | below(price, floor, tol, tol_pct))
     # (rule, mask, allowed price, below: gap = allowed - observed, else observed - allowed)
     checks: list[tuple[str, np.ndarray, np.ndarray, bool]] = [
         ("below_map", is_map & below_floor & ~by_discount, floor, True),
@@ -84,7 +90,7 @@ def evaluate(obs: pd.DataFrame, res: Mapping[str, np.ndarray], rf: RuleFrames) -
         ("above_msrp", acting & priced & (msrp != NA_E4) & (price > msrp), msrp, False),
         ("below_recommended", is_reco & priced & (reco != NA_E4) & (price < reco), reco, True),
         ("above_maximum", is_max & priced & (cap != NA_E4) & above(price, cap, tol, tol_pct), cap, False),
-        ("hidden_price", is_map & has_rule & hidden, floor, True),
+        ("hidden_price", hidden_breach, floor, True),
         ("unauthorised_seller", has_scope & acting & ~authorised, np.full(n, NA_E4, dtype=np.int64), True),
     ]
     kind_codes = np.array([KINDS.index(k) for k in KINDS], dtype=np.int8)
@@ -102,11 +108,11 @@ def evaluate(obs: pd.DataFrame, res: Mapping[str, np.ndarray], rf: RuleFrames) -
         pos, kinds = pos[keep], kinds[keep]
         violated[pos[kinds == kind_codes[0]]] = True
         obs_p, allow_p = price[pos], allowed[pos]
-        comparable = (obs_p != NA_E4) & (allow_p != NA_E4) & (rule != "hidden_price")  # hidden: no amount
+        comparable = (obs_p != NA_E4) & (allow_p != NA_E4)
         gap = np.where(comparable, (allow_p - obs_p) if is_below else (obs_p - allow_p), NA_E4)
         parts.append((rule, pos, kinds, obs_p, allow_p, gap))
     findings = _findings_frame(parts, res, rf, obs)
-    judged = has_scope & acting & (priced | (is_map & has_rule & hidden) | ~authorised)
+    judged = has_scope & acting & (priced | (is_map & has_rule & hidden & (floor != NA_E4)) | ~authorised)
     return Judgement(findings, judged, judged & ~violated, res)
 
 
