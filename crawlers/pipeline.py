@@ -1,8 +1,8 @@
 """The item pipeline: buffer what the spider yields and write it to the store in batches, off the reactor.
 
-A batch is written in a worker thread (gzip and the database release the GIL) while the crawl goes
-on; batches are written one at a time, in order. Memory stays flat: at most two batches of pages
-are held (the one being filled and the one being written).
+A full batch is written in a worker thread (gzip, hashing and the database release the GIL) while
+the crawl goes on and the next batch fills; batches are written one at a time, in order. Memory
+stays flat: at most two batches of pages are held (the one being filled and the one being written).
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ class StorePipeline:
         self.engine = get_engine()
         self.evidence = EvidenceStore.from_settings()
         self.batch_size = get_settings().crawl.store_batch
-        self.batch = Batch()
-        self.pending = 0
-        self.lock: asyncio.Lock | None = None
+        self.items: list[dict[str, Any]] = []
+        self.writing: asyncio.Task[None] | None = None
         self.counts: Counter[str] = Counter()
         self.sites: dict[str, Counter[str]] = {}
         self.run_id: int | None = None
@@ -61,29 +60,36 @@ class StorePipeline:
             self.counts[f"failure:{failure['kind']}"] += 1
         if item.get("rendered"):
             self.counts["rendered"] += 1
-        add_item(self.batch, item, run_id=self.run_id, seller_partners=self.seller_partners)
-        self.pending += 1
-        if self.pending >= self.batch_size:
-            await self._flush()
-        # The HTML and screenshot now live in the batch; drop them from the item Scrapy keeps.
+        self.items.append(item)
+        if len(self.items) >= self.batch_size:
+            # Write this batch in the background while the next one fills; wait only when the
+            # previous write is still running (back-pressure keeps memory to two batches).
+            if self.writing is not None:
+                await self.writing
+            items, self.items = self.items, []
+            self.writing = asyncio.ensure_future(self._flush(items))
+        # The HTML and screenshot now live in the batch; Scrapy keeps only this.
         return {"url": item["target"]["url"]}
 
-    async def _flush(self) -> None:
-        batch, self.batch, self.pending = self.batch, Batch(), 0
-        if self.lock is None:
-            self.lock = asyncio.Lock()
-        async with self.lock:
-            new_obs, new_fail = await asyncio.to_thread(self._write, batch)
+    async def _flush(self, items: list[dict[str, Any]]) -> None:
+        new_obs, new_fail = await asyncio.to_thread(self._write, items)
         self.counts["observations"] += new_obs
         self.counts["failures"] += new_fail
 
-    def _write(self, batch: Batch) -> tuple[int, int]:
+    def _write(self, items: list[dict[str, Any]]) -> tuple[int, int]:
+        # Hashing, row building and compression happen here, off the reactor thread.
+        batch = Batch()
+        for item in items:
+            add_item(batch, item, run_id=self.run_id, seller_partners=self.seller_partners)
         with self.engine.begin() as conn:
             return write_batch(conn, batch, self.evidence)
 
     async def close_spider(self, spider: Any = None) -> None:
-        if self.pending:
-            await self._flush()
+        if self.writing is not None:
+            await self.writing
+        if self.items:
+            items, self.items = self.items, []
+            await self._flush(items)
         elapsed = time.monotonic() - self.started
         stats = dict(self.counts)
         stats["elapsed_s"] = round(elapsed, 3)

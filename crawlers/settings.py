@@ -44,6 +44,8 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
         "CONCURRENT_REQUESTS": crawl.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_domain_concurrency,
+        # A page yields one item (rarely two): Scrapy's default of 100 starts 100 tasks per page.
+        "CONCURRENT_ITEMS": 4,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "DOWNLOAD_FAIL_ON_DATALOSS": True,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
