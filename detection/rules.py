@@ -64,8 +64,10 @@ def evaluate(obs: pd.DataFrame, res: Mapping[str, np.ndarray], rf: RuleFrames) -
     mode = res["mode_code"]
     has_rule, has_scope = res["has_rule"], res["has_scope"]
     hidden = _visibility_hidden(obs)
-    # A price is judged only when shown to every shopper and in the currency of the rule.
-    priced = (price != NA_E4) & ~hidden & has_rule & res["currency_match"]
+    # A price is judged only when shown to every shopper, in the currency of the rule, and sold by a
+    # partner: an unknown seller is outside the policy, its finding is being unauthorised.
+    known = obs["partner"].notna().to_numpy(dtype=bool) if "partner" in obs else np.ones(n, dtype=bool)
+    priced = (price != NA_E4) & ~hidden & has_rule & res["currency_match"] & known
     floor, base_floor, map_price = res["floor_e4"], res["base_floor_e4"], res["map_e4"]
     tol, tol_pct, msrp = res["tol_e4"], res["tol_pct_e4"], res["msrp_e4"]
     reco, cap = res["recommended_e4"], res["maximum_e4"]
@@ -81,7 +83,7 @@ def evaluate(obs: pd.DataFrame, res: Mapping[str, np.ndarray], rf: RuleFrames) -
     # A price shown only in the cart or after login is not advertised: it is judged as hidden
     # pricing when it conceals a price below the floor, or when the hidden price is unknown.
     cart_known = (price != NA_E4) & res["currency_match"]
-    hidden_breach = is_map & has_rule & hidden & (floor != NA_E4) & (
+    hidden_breach = is_map & has_rule & hidden & known & (floor != NA_E4) & (
         ~cart_known | below(price, floor, tol, tol_pct))
     # (rule, mask, allowed price, below: gap = allowed - observed, else observed - allowed)
     checks: list[tuple[str, np.ndarray, np.ndarray, bool]] = [
@@ -112,7 +114,7 @@ def evaluate(obs: pd.DataFrame, res: Mapping[str, np.ndarray], rf: RuleFrames) -
         gap = np.where(comparable, (allow_p - obs_p) if is_below else (obs_p - allow_p), NA_E4)
         parts.append((rule, pos, kinds, obs_p, allow_p, gap))
     findings = _findings_frame(parts, res, rf, obs)
-    judged = has_scope & acting & (priced | (is_map & has_rule & hidden & (floor != NA_E4)) | ~authorised)
+    judged = has_scope & acting & (priced | (is_map & has_rule & hidden & known & (floor != NA_E4)) | ~authorised)
     return Judgement(findings, judged, judged & ~violated, res)
 
 
