@@ -290,8 +290,15 @@ def detect(
         detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain)
     from detection.stale import detect_stale
 
-    detect_stale(session, now=now or utcnow(), summary=summary, resolve_after=cfg.resolve_after,
-                 stale_after_days=cfg.stale_after_days)
+    if now is None:
+        # Staleness is measured on the data's clock (the latest crawl), not the wall clock: a listing
+        # is stale when monitoring runs but yields nothing for it, and a simulated or replayed
+        # history is judged the same on every run.
+        latest = obs["observed_at"].max() if len(obs) else None
+        now = min(utcnow(), latest.to_pydatetime()) if latest is not None else None
+    if now is not None:
+        detect_stale(session, now=now, summary=summary, resolve_after=cfg.resolve_after,
+                     stale_after_days=cfg.stale_after_days)
     session.flush()
     return summary
 

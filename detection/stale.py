@@ -56,7 +56,8 @@ def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, res
     stale_ids = set(stale["listing_id"].astype(int))
     threshold = timedelta(days=stale_after_days)
     for item in frame.to_dict("records"):
-        party = item["partner"] or "listing"
+        party = str(item["partner"]) if isinstance(item["partner"], str) else "listing"
+        partner_id = None if pd.isna(item["partner_id"]) else int(item["partner_id"])
         key = violation_key(RULE, item["sku"], party, item["listing_id"])
         row = session.scalars(select(Violation).where(Violation.key == key).order_by(Violation.id.desc())).first()
         events: list[Event] = []
@@ -65,9 +66,9 @@ def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, res
             record = {
                 "rule": RULE, "kind": "anomaly", "mode": "observe", "sku": item["sku"], "party": party,
                 "subject": f"{item['sku']}|{party}|{int(item['listing_id'])}", "tier": None,
-                "partner_id": item["partner_id"], "product_id": item["product_id"],
+                "partner_id": partner_id, "product_id": int(item["product_id"]),
                 "listing_id": int(item["listing_id"]), "seller_id": None, "seller_name": None,
-                "region": item["region"], "observed_price": None, "allowed_price": None, "currency": None,
+                "region": item["region"] if isinstance(item["region"], str) else None, "observed_price": None, "allowed_price": None, "currency": None,
                 "gap": None, "gap_pct": None, "version": None, "rule_ref": None, "scope": None,
                 "url": item["url"], "raw_text": None, "html_sha256": None, "screenshot_sha256": None,
                 "explanation": f"no valid observation for {stale_after_days} days "
