@@ -68,7 +68,8 @@ def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, res
                 "subject": f"{item['sku']}|{party}|{int(item['listing_id'])}", "tier": None,
                 "partner_id": partner_id, "product_id": int(item["product_id"]),
                 "listing_id": int(item["listing_id"]), "seller_id": None, "seller_name": None,
-                "region": item["region"] if isinstance(item["region"], str) else None, "observed_price": None, "allowed_price": None, "currency": None,
+                "region": item["region"] if isinstance(item["region"], str) else None,
+                "observed_price": None, "allowed_price": None, "currency": None,
                 "gap": None, "gap_pct": None, "version": None, "rule_ref": None, "scope": None,
                 "url": item["url"], "raw_text": None, "html_sha256": None, "screenshot_sha256": None,
                 "explanation": f"no valid observation for {stale_after_days} days "
