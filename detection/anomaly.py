@@ -75,8 +75,10 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     frame["price"] = frame["price_e4"].astype(np.float64) / 10_000  # model features only, never money
     frame = frame.sort_values(["sku", "party", "observed_at"], kind="stable")
     grouped = frame.groupby(["sku", "party"], sort=False)["price"]
-    frame["baseline"] = grouped.transform(
-        lambda s: s.shift(1).rolling(max(BASELINE_WINDOW, params.min_history), min_periods=params.min_history).median())
+    previous = grouped.shift(1)
+    rolling = previous.groupby([frame["sku"], frame["party"]], sort=False).rolling(
+        max(BASELINE_WINDOW, params.min_history), min_periods=params.min_history).median()
+    frame["baseline"] = rolling.reset_index(level=[0, 1], drop=True)
     frame["history"] = grouped.cumcount()
     frame["drop_pct"] = (frame["price"] - frame["baseline"]) / frame["baseline"] * 100
 
@@ -171,13 +173,12 @@ def score(model: Any, feats: pd.DataFrame, params: AnomalyParams) -> pd.DataFram
     modelled = feats[feats["history"] >= params.min_history]
     if modelled.empty:
         return pd.DataFrame(columns=["index", "rule", "score", "drivers"])
-    isolated = model.predict(_matrix(modelled)) == -1
-    scores = model.score_samples(_matrix(modelled))
+    matrix = _matrix(modelled)
+    isolated = model.predict(matrix) == -1
+    scores = model.score_samples(matrix)[isolated]
     out = []
-    for (index, row), flag, value in zip(modelled.iterrows(), isolated, scores, strict=True):
-        if not flag:
-            continue
-        drivers = explain(row.to_dict(), params)
+    for (index, row), value in zip(modelled[isolated].to_dict("index").items(), scores, strict=True):
+        drivers = explain(row, params)
         if drivers:
             out.append({"index": index, "rule": drivers[0]["rule"], "score": round(float(value), 4),
                         "drivers": drivers})

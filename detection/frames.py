@@ -44,35 +44,41 @@ def observations_frame(
     partners = {p.id: p for p in session.scalars(select(Partner))}
     by_seller: dict[str, Partner] = {}
     for known in partners.values():
+        by_seller["name:" + known.name.strip().casefold()] = known
         for seller in known.seller_ids or []:
             by_seller[str(seller)] = known
+    o = Observation
     query = (
-        select(Observation, Product.sku, Product.category, Listing.region, Listing.partner_id)
-        .join(Product, Observation.product_id == Product.id)
-        .outerjoin(Listing, Observation.listing_id == Listing.id)
-        .where(Observation.source.in_([str(s) for s in sources]))
-        .order_by(Observation.observed_at, Observation.id)
+        select(o.id, o.observed_at, o.price, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name,
+               o.listing_id, o.product_id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256, o.source,
+               Product.sku, Product.category, Listing.region, Listing.partner_id)
+        .join(Product, o.product_id == Product.id)
+        .outerjoin(Listing, o.listing_id == Listing.id)
+        .where(o.source.in_([str(s) for s in sources]))
+        .order_by(o.observed_at, o.id)
     )
     if since is not None:
-        query = query.where(Observation.observed_at >= since)
+        query = query.where(o.observed_at >= since)
     rows: list[dict[str, Any]] = []
-    for obs, sku, category, region, listing_partner in session.execute(query):
-        if obs.price is None and obs.visibility == "visible":
+    for (obs_id, observed_at, price, currency, visibility, partner_id, seller_id, seller_name, listing_id,
+         product_id, url, raw_text, html, screenshot, source, sku, category, region,
+         listing_partner) in session.execute(query):
+        if price is None and visibility == "visible":
             continue  # no price and nothing hidden: not a valid observation
-        partner = _seller_partner(obs, listing_partner, partners, by_seller)
+        partner = _seller_partner(partner_id, seller_id, seller_name, listing_partner, partners, by_seller)
         if region is None and partner is not None and len(partner.regions or []) == 1:
             region = partner.regions[0]
-        party = partner.code if partner else f"seller:{obs.seller_id or obs.seller_name or obs.url}"
+        party = partner.code if partner else f"seller:{seller_id or seller_name or url}"
         rows.append({
-            "obs_id": obs.id, "observed_at": obs.observed_at, "sku": sku, "category": category,
+            "obs_id": obs_id, "observed_at": observed_at, "sku": sku, "category": category,
             "region": region, "tier": partner.tier if partner else None,
             "partner": partner.code if partner else None, "partner_id": partner.id if partner else None,
-            "product_id": obs.product_id, "listing_id": obs.listing_id, "seller_id": obs.seller_id,
-            "seller_name": obs.seller_name, "party": party,
-            "price_e4": to_e4(obs.price) if obs.price is not None else NA_E4,
-            "currency": obs.currency, "visibility": obs.visibility,
-            "authorised": is_authorised(partner, sku, category), "url": obs.url, "raw_text": obs.raw_text,
-            "html_sha256": obs.html_sha256, "screenshot_sha256": obs.screenshot_sha256, "source": obs.source,
+            "product_id": product_id, "listing_id": listing_id, "seller_id": seller_id,
+            "seller_name": seller_name, "party": party,
+            "price_e4": to_e4(price) if price is not None else NA_E4,
+            "currency": currency, "visibility": visibility,
+            "authorised": is_authorised(partner, sku, category), "url": url, "raw_text": raw_text,
+            "html_sha256": html, "screenshot_sha256": screenshot, "source": source,
         })
     frame = pd.DataFrame(rows, columns=OBS_COLUMNS)
     frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True).astype("datetime64[ns, UTC]")
@@ -82,15 +88,15 @@ def observations_frame(
 
 
 def _seller_partner(
-    obs: Observation, listing_partner: int | None, partners: dict[int, Partner], by_seller: dict[str, Partner],
+    partner_id: int | None, seller_id: str | None, seller_name: str | None, listing_partner: int | None,
+    partners: dict[int, Partner], by_seller: dict[str, Partner],
 ) -> Partner | None:
-    if obs.partner_id is not None:
-        return partners.get(obs.partner_id)
-    if obs.seller_id:
-        return by_seller.get(str(obs.seller_id))  # a marketplace seller no partner declares: unknown
-    if obs.seller_name:
-        name = obs.seller_name.strip().casefold()
-        named = next((p for p in partners.values() if p.name.strip().casefold() == name), None)
+    if partner_id is not None:
+        return partners.get(partner_id)
+    if seller_id:
+        return by_seller.get(str(seller_id))  # a marketplace seller no partner declares: unknown
+    if seller_name:
+        named = by_seller.get("name:" + seller_name.strip().casefold())
         if named is not None:
             return named
     return partners.get(listing_partner) if listing_partner is not None else None

@@ -55,11 +55,14 @@ def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, res
     stale = stale_listings(frame, pd.Timestamp(now), stale_after_days)
     stale_ids = set(stale["listing_id"].astype(int))
     threshold = timedelta(days=stale_after_days)
+    latest: dict[str, Violation] = {}
+    for existing in session.scalars(select(Violation).where(Violation.rule == RULE).order_by(Violation.id)):
+        latest[existing.key] = existing
     for item in frame.to_dict("records"):
         party = str(item["partner"]) if isinstance(item["partner"], str) else "listing"
         partner_id = None if pd.isna(item["partner_id"]) else int(item["partner_id"])
         key = violation_key(RULE, item["sku"], party, item["listing_id"])
-        row = session.scalars(select(Violation).where(Violation.key == key).order_by(Violation.id.desc())).first()
+        row = latest.get(key)
         events: list[Event] = []
         if int(item["listing_id"]) in stale_ids:
             at = item["last_valid_at"].to_pydatetime() + threshold
