@@ -46,7 +46,7 @@ _EFFECTIVE = re.compile(
 _CONTRADICTS = 0.6
 _STRUCK = ("del, s, strike, [style*=line-through], [class*=was i], [class*=old i], [class*=strike i], "
            "[class*=list i], [class*=compare i], [class*=original i], [class*=regular i], [class*=msrp i]")
-_SIGN = r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs\.?"
+_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs")
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
 
 
@@ -80,10 +80,10 @@ def _near(text: str, chosen: Candidate, window: int = 400) -> str:
         at = text.find(str(chosen.price))
     if at < 0:
         return ""
-    return text[max(0, at - window):at + window]
+    return " ".join(text[max(0, at - window):at + window].split())
 
 
-def _confirmed_fast(page: Page, structured: list[Candidate]) -> Candidate | None:
+def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate, Candidate | None] | None:
     """The structured price when the visible text shows it with a currency sign and never struck through.
 
     This lets a page whose schema.org data the shopper can plainly see skip the DOM scan (the costly
@@ -93,32 +93,46 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> Candidate | None
     if not current or len({c.price for c in current}) != 1:
         return None
     cand = current[0]
-    shown = _shown(cand.price)
-    if shown.search(page.visible_text) is None:
+    if not _shows(page.body_text, cand.price):
         return None
+    regular: Candidate | None = None
     for node in page.tree.css(_STRUCK):
         text = node.text(deep=True)
-        if len(text) < 80 and shown.search(text):
+        if len(text) >= 80:
+            continue
+        if _shows(text, cand.price):
             return None
-    return cand
+        if regular is None:
+            found = find_amounts(text, locale=page.locale, currency=cand.currency)
+            if found and found[0].amount > cand.price and found[0].currency in {None, cand.currency}:
+                regular = Candidate("heuristic", found[0].amount, found[0].currency, found[0].raw, 0.5, "regular")
+    return cand, regular
 
 
-def _shown(amount: Decimal) -> re.Pattern[str]:
-    """A pattern for ``amount`` as a page would print it beside a currency sign, in any grouping."""
-    text = f"{amount:f}"
-    whole, _, frac = text.partition(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    number = r"[,.'’\s]?".join(groups)
-    if frac.strip("0"):
-        number += r"[.,]" + frac
-    else:
-        number += r"(?:[.,]0{1,2}|[.,][-–])?"
-    number = r"(?<![\d.,])" + number + r"(?![\d]|[.,]\d)"
-    return re.compile(rf"(?:{_SIGN})\s?{number}|{number}\s?(?:{_SIGN})")
+def _variants(amount: Decimal) -> list[str]:
+    """How a page may print ``amount``: 1,299.00 / 1299.00 / 1.299,00 / 1 299,00 (and 1,299 when whole)."""
+    cents = amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
+    us = f"{cents:,f}"
+    forms = {us, us.replace(",", ""), us.translate(str.maketrans(",.", ".,")), us.replace(",", " ").replace(".", ",")}
+    if cents == cents.to_integral_value():
+        whole = f"{int(cents):,}"
+        forms |= {whole, whole.replace(",", ""), whole.replace(",", "."), whole.replace(",", " ")}
+    return sorted(forms, key=len, reverse=True)
+
+
+def _shows(text: str, amount: Decimal) -> bool:
+    """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile)."""
+    for form in _variants(amount):
+        start = text.find(form)
+        while start >= 0:
+            end = start + len(form)
+            before, after = text[max(0, start - 4):start], text[end:end + 4]
+            clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
+            clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
+            if clean_left and clean_right and (_SIGN.search(before) or _SIGN.search(after)):
+                return True
+            start = text.find(form, start + 1)
+    return False
 
 
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
@@ -167,7 +181,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     fast = None if site is not None and site.price is not None else _confirmed_fast(
         page, [c for c in facts.candidates if c.method in _STRUCTURED])
     if fast is not None:
-        visible = Visible(candidates=[])
+        visible = Visible(candidates=[], regular=fast[1])
     else:
         visible = read_visible(page, currency=currency_hint,
                                decimal_separator=profile.decimal_separator if profile else None)
@@ -193,7 +207,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if site is not None and site.price is not None:
         chosen = site.price
     if chosen is None and fast is not None:
-        chosen = fast
+        chosen = fast[0]
     if chosen is None:
         structured = [c for c in facts.candidates if c.method in _STRUCTURED]
         chosen, flags = _pick(structured, visible, visible_current, visible_regular)
@@ -225,7 +239,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         regular = site.regular if site and site.regular else (regulars[0] if regulars else visible.regular)
         if regular is not None and regular.price > chosen.price:
             result.regular_price, result.regular_raw_text = regular.price, regular.raw_text
-        coupon = _coupon(_near(page.visible_text, chosen), chosen.price, page, result.currency)
+        coupon = _coupon(_near(page.body_text, chosen), chosen.price, page, result.currency)
         if coupon is not None:
             result.coupon, result.effective_price = coupon
         else:

@@ -132,10 +132,15 @@ class Page:
         return None
 
     @cached_property
-    def visible_text(self) -> str:
-        """The body's text without scripts and styles, whitespace collapsed (for page-level signals)."""
+    def body_text(self) -> str:
+        """The body's text without scripts and styles, as is (one C call; whitespace not collapsed)."""
         body = self.tree.body
-        return " ".join(body.text(separator=" ").split()) if body is not None else ""
+        return body.text(separator=" ") if body is not None else ""
+
+    @cached_property
+    def visible_text(self) -> str:
+        """The body's text with whitespace collapsed (for phrase matching; costs a pass over the text)."""
+        return " ".join(self.body_text.split())
 
     @cached_property
     def buy_button(self) -> LexborNode | None:
@@ -153,9 +158,12 @@ class Page:
 
     def failure(self) -> str | None:
         """``captcha`` / ``login_wall`` / ``not_found`` when the page is one of those instead of a product."""
-        text = self.visible_text
-        title = (self.tree.css_first("title").text() if self.tree.css_first("title") else "") or ""
-        short = len(text) < 3000  # a real product page has menus, descriptions, reviews: long text
+        title_node = self.tree.css_first("title")
+        title = (title_node.text() if title_node is not None else "") or ""
+        # A real product page has menus, descriptions, reviews: long text. Only short pages are
+        # read in full for block / login / not-found wording.
+        short = len(self.body_text) < 12000 and len(self.visible_text) < 3000
+        text = self.visible_text if short else ""
         if _CAPTCHA.search(title) or (short and _CAPTCHA.search(text)):
             return "captcha"
         if self.tree.css_first("input[type=password]") is not None and short and _LOGIN.search(text + title):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from crawlers.extract.structured import availability_of
 from crawlers.profiles import Profile, Selector
 
 __all__ = ["SiteFacts", "read_profile"]
+
+_BARE_ATTR = re.compile(r"\[([\w:-]+)\]$")
 
 
 @dataclass
@@ -43,10 +46,12 @@ def _values(root: Any, selector: Selector, page: Page) -> list[str]:
             else:
                 out.append(" ".join(hit.text_content().split()))
         return [v for v in out if v]
-    nodes = root.css(selector.query) if root is not page.tree else page.tree.css(selector.query)
+    nodes = root.css(selector.query)
+    # "[data-sku]" names the attribute that holds the value: read it, not the element's text.
+    attr = selector.attr or (m.group(1) if (m := _BARE_ATTR.search(selector.query)) else None)
     values = []
     for node in nodes:
-        value = node.attributes.get(selector.attr) if selector.attr else node.text(deep=True, separator=" ")
+        value = node.attributes.get(attr) if attr else node.text(deep=True, separator=" ")
         if value:
             values.append(" ".join(str(value).split()))
     return values

@@ -195,28 +195,38 @@ def _attr(node: Any) -> str | None:
 
 def _from_microdata(page: Page) -> Facts:
     facts = Facts()
-    tree = page.tree
-    if tree.css_first("[itemtype*='schema.org/Product' i], [itemtype*='schema.org/Offer' i]") is not None:
-        facts.is_product = True
+    # One pass over the tree for every microdata / RDFa node (each css_first would be a pass of its own).
+    nodes = page.tree.css("[itemprop], [itemtype], [property='schema:price'], [property='price']")
+    first: dict[str, Any] = {}
+    prices: list[Any] = []
+    rdfa: list[Any] = []
+    for node in nodes:
+        attrs = node.attributes
+        kind = (attrs.get("itemtype") or "").lower()
+        if "schema.org/product" in kind or "schema.org/offer" in kind:
+            facts.is_product = True
+        prop = attrs.get("itemprop")
+        if prop:
+            for name in prop.split():
+                first.setdefault(name, node)
+                if name in {"price", "lowPrice"}:
+                    prices.append(node)
+        if attrs.get("property") in {"schema:price", "price"}:
+            rdfa.append(node)
     for prop, name in (("sku", "sku"), ("mpn", "mpn"), ("gtin13", "gtin"), ("gtin12", "gtin"), ("gtin", "gtin")):
-        if getattr(facts, name) is None:
-            node = tree.css_first(f"[itemprop={prop}]")
-            if node is not None:
-                setattr(facts, name, _attr(node))
-    node = tree.css_first("[itemprop=priceCurrency]")
-    if node is not None:
-        code = (_attr(node) or "").upper()
+        if getattr(facts, name) is None and prop in first:
+            setattr(facts, name, _attr(first[prop]))
+    if "priceCurrency" in first:
+        code = (_attr(first["priceCurrency"]) or "").upper()
         facts.currency = code if len(code) == 3 else currency_for_symbol(code, locale=page.locale)
-    node = tree.css_first("[itemprop=availability]")
-    if node is not None:
-        facts.availability = availability_of(_attr(node))
-    node = tree.css_first("[itemtype*='schema.org/Product' i] [itemprop=name]")
-    if node is not None:
-        facts.title = _attr(node)
+    if "availability" in first:
+        facts.availability = availability_of(_attr(first["availability"]))
+    if facts.is_product and "name" in first:
+        facts.title = _attr(first["name"])
     # The first itemprop=price is usually the product's own; the next two may be its sale price
     # (list and sale both marked up), later ones are related items. The cascade checks them
     # against the visible page.
-    for rank, node in enumerate(tree.css("[itemprop=price], [itemprop=lowPrice]")[:3]):
+    for rank, node in enumerate(prices[:3]):
         value = _attr(node)
         got = _price(value, facts.currency, page.locale) if value else None
         if got is None and value:
@@ -224,7 +234,7 @@ def _from_microdata(page: Page) -> Facts:
             got = (parsed.amount, parsed.raw) if parsed else None
         if got is not None:
             facts.candidates.append(Candidate("microdata", got[0], facts.currency, got[1], 0.85 - 0.1 * rank))
-    for node in tree.css("[property='schema:price'], [property='price']")[:1]:
+    for node in rdfa[:1]:
         got = _price(_attr(node), facts.currency, page.locale)
         if got is not None:
             facts.candidates.append(Candidate("rdfa", got[0], facts.currency, got[1], 0.8))

@@ -1,0 +1,235 @@
+"""The extraction cascade on whole pages: which step wins, disagreements, failures, hidden prices."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from crawlers.extract import extract
+from crawlers.profiles import parse_profile
+
+D = Decimal
+URL = "https://shop.example/p/ac-100"
+
+
+def page(body: str, *, head: str = "", lang: str = "en-US", charset: str = "utf-8") -> str:
+    return (f'<html lang="{lang}"><head><meta charset="{charset}"><title>Acme AC-100</title>{head}</head>'
+            f"<body><nav class='menu'><a>Home</a></nav><main>{body}</main><footer>Help</footer></body></html>")
+
+
+def ld(data: dict) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+PRODUCT = {"@context": "https://schema.org", "@type": "Product", "name": "Acme AC-100", "sku": "AC-100",
+           "gtin13": "0012345678905", "mpn": "AC100-BLK",
+           "offers": {"@type": "Offer", "price": "199.00", "priceCurrency": "USD",
+                      "availability": "https://schema.org/InStock"}}
+BUY_BOX = '<h1>Acme AC-100</h1><div class="buybox"><span class="price">{price}</span>' \
+          '<button class="add-to-cart">Add to cart</button></div>'
+
+
+def test_json_ld_confirmed_by_the_visible_price() -> None:
+    result = extract(page(BUY_BOX.format(price="$199.00"), head=ld(PRODUCT)), URL)
+    assert (result.price, result.currency, result.method) == (D("199.00"), "USD", "json-ld")
+    assert (result.sku, result.gtin, result.mpn) == ("AC-100", "0012345678905", "AC100-BLK")
+    assert result.availability == "InStock"
+    assert result.looks_like_product
+    assert result.flags == []
+
+
+def test_structured_list_price_contradicted_by_the_buy_box_is_flagged() -> None:
+    body = ('<h1>Acme AC-100</h1><div class="buybox"><del class="price">$199.00</del>'
+            '<span class="price sale-price">$149.00</span><button class="add-to-cart">Add to cart</button></div>')
+    result = extract(page(body, head=ld(PRODUCT)), URL)
+    assert result.price == D("149.00")
+    assert result.method == "heuristic"
+    assert "structured_contradicted" in result.flags
+    assert result.regular_price == D("199.00")
+    methods = {(c.method, c.price) for c in result.candidates}
+    assert ("json-ld", D("199.00")) in methods  # the disagreement stays on the result
+
+
+def test_structured_price_not_shown_anywhere_is_kept_but_flagged() -> None:
+    body = '<h1>Acme AC-100</h1><p>Great headphones.</p><button class="add-to-cart">Add to cart</button>'
+    result = extract(page(body, head=ld(PRODUCT)), URL)
+    assert result.price == D("199.00")
+    assert "structured_not_visible" in result.flags
+    assert result.confidence < 0.9
+
+
+def test_profile_beats_structured_data() -> None:
+    profile = parse_profile({"name": "acme", "domains": ["shop.example"], "currency": "EUR", "locale": "de_DE",
+                             "decimal_separator": ",",
+                             "selectors": {"price": ".preis-jetzt", "list_price": ".preis-alt", "sku": "[data-sku]"}})
+    body = ('<h1>Acme AC-100</h1><div class="buybox" data-sku="AC-100-DE"><span class="preis-alt">1.499,00 €</span>'
+            '<span class="preis-jetzt">1.299,00 €</span><button>In den Warenkorb</button></div>')
+    result = extract(page(body, head=ld(PRODUCT), lang="de-DE"), URL, profile=profile)
+    assert (result.price, result.currency, result.method) == (D("1299.00"), "EUR", "profile")
+    assert result.regular_price == D("1499.00")
+    assert result.sku == "AC-100-DE"
+    assert result.raw_text == "1.299,00 €"
+
+
+def test_profile_xpath_and_marketplace_offers() -> None:
+    profile = parse_profile({
+        "name": "market", "domains": ["127.0.0.1:8605"], "currency": "USD",
+        "selectors": {"price": "xpath://div[@id='buybox']//b"},
+        "offers": {"container": ".offer", "price": ".offer-price", "seller_name": ".seller",
+                   "seller_id": {"selector": ".seller", "attr": "data-seller-id"}},
+    })
+    body = ('<h1>Acme AC-100</h1><div id="buybox"><b>$189.00</b><button>Add to cart</button></div>'
+            '<div class="offer"><span class="seller" data-seller-id="S1">BestDeals</span>'
+            '<span class="offer-price">$189.00</span></div>'
+            '<div class="offer"><span class="seller" data-seller-id="S2">CheapCo</span>'
+            '<span class="offer-price">$159.00</span></div>')
+    result = extract(page(body), "http://127.0.0.1:8605/p/1", profile=profile)
+    assert result.price == D("189.00")
+    assert [(o.seller_name, o.seller_id, o.price, o.buy_box) for o in result.sellers] == [
+        ("BestDeals", "S1", D("189.00"), True), ("CheapCo", "S2", D("159.00"), False)]
+
+
+def test_profile_selector_that_matches_nothing_falls_back_and_is_flagged() -> None:
+    profile = parse_profile({"name": "acme", "domains": ["shop.example"], "selectors": {"price": ".gone"}})
+    result = extract(page(BUY_BOX.format(price="$199.00"), head=ld(PRODUCT)), URL, profile=profile)
+    assert result.price == D("199.00")
+    assert result.method == "json-ld"
+    assert "profile_missing:price" in result.flags
+
+
+def test_json_ld_marketplace_offers_with_sellers() -> None:
+    data = {**PRODUCT, "offers": [
+        {"@type": "Offer", "price": "199.00", "priceCurrency": "USD", "seller": {"@type": "Organization", "name": "A"}},
+        {"@type": "Offer", "price": "179.00", "priceCurrency": "USD", "seller": {"@type": "Organization", "name": "B"}},
+    ]}
+    result = extract(page(BUY_BOX.format(price="$199.00"), head=ld(data)), URL)
+    assert result.price == D("199.00")
+    assert [(o.seller_name, o.price) for o in result.sellers] == [("A", D("199.00")), ("B", D("179.00"))]
+
+
+def test_json_ld_in_a_graph_with_price_specification() -> None:
+    data = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebPage", "name": "x"},
+        {"@type": "Product", "name": "Acme", "offers": {"@type": "Offer", "priceCurrency": "EUR",
+                                                        "priceSpecification": [
+                                                            {"@type": "UnitPriceSpecification", "price": "89.90"},
+                                                            {"@type": "UnitPriceSpecification", "price": "119.00",
+                                                             "priceType": "https://schema.org/ListPrice"}]}}]}
+    result = extract(page(BUY_BOX.format(price="89,90 €"), head=ld(data), lang="de-DE"), URL)
+    assert (result.price, result.currency, result.regular_price) == (D("89.90"), "EUR", D("119.00"))
+
+
+def test_opengraph_price_meta() -> None:
+    head = ('<meta property="og:type" content="product"><meta property="product:price:amount" content="329.99">'
+            '<meta property="product:price:currency" content="USD">')
+    result = extract(page('<h1>Acme</h1><button>Add to cart</button>', head=head), URL)
+    assert (result.price, result.currency, result.method) == (D("329.99"), "USD", "opengraph")
+
+
+def test_next_data_embedded_state() -> None:
+    state = {"props": {"pageProps": {"product": {"id": 7, "name": "Acme AC-100", "sku": "AC-100",
+                                                 "price": {"value": 149.5, "currency": "USD"}, "available": True}}}}
+    script = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(state)}</script>'
+    result = extract(page('<h1>Acme</h1><div id="root"></div>' + script), URL)
+    assert (result.price, result.currency, result.method) == (D("149.5"), "USD", "embedded-json")
+    assert result.availability == "InStock"
+
+
+def test_initial_state_assignment() -> None:
+    script = ('<script>window.__INITIAL_STATE__ = {"product": {"productId": "p1", "title": "Acme", '
+              '"salePrice": "$99.00", "listPrice": "$129.00"}};</script>')
+    result = extract(page("<h1>Acme</h1>" + script), URL)
+    assert result.price == D("99.00")
+    assert result.regular_price == D("129.00")
+
+
+def test_shopify_product_json_is_in_cents() -> None:
+    product = {"id": 1, "title": "Acme", "handle": "acme", "price": 12999, "compare_at_price": 15999,
+               "variants": [{"id": 2, "price": 12999}]}
+    script = f'<script type="application/json" id="ProductJson-product-template">{json.dumps(product)}</script>'
+    html = page('<h1>Acme</h1><script src="https://cdn.shopify.com/s/x.js"></script>' + script)
+    result = extract(html, URL)
+    assert (result.price, result.regular_price) == (D("129.99"), D("159.99"))
+
+
+def test_gbk_page_in_yuan() -> None:
+    body = '<h1>爱科 AC-100 耳机</h1><div class="price-box"><span class="price">￥1,299.00</span>' \
+           '<del class="price">原价￥1,599.00</del><button>加入购物车</button></div>'
+    data = page(body, lang="zh-CN", charset="gbk").encode("gbk")
+    result = extract(data, "https://shop.example.cn/item/1")
+    assert (result.price, result.currency, result.regular_price) == (D("1299.00"), "CNY", D("1599.00"))
+    assert result.title == "爱科 AC-100 耳机"
+
+
+def test_yen_on_a_japanese_page_is_jpy() -> None:
+    result = extract(page(BUY_BOX.format(price="¥12,800"), lang="ja"), "https://shop.example.jp/p")
+    assert (result.price, result.currency) == (D("12800"), "JPY")
+
+
+@pytest.mark.parametrize(("text", "visibility"), [
+    ("Add to cart to see price", "cart_only"),
+    ("See price in cart", "cart_only"),
+    ("Our price is too low to display", "cart_only"),
+    ("加入购物车查看价格", "cart_only"),
+    ("Log in to see price", "login_only"),
+    ("登录后查看价格", "login_only"),
+])
+def test_hidden_price_is_its_own_case(text: str, visibility: str) -> None:
+    body = (f'<h1>Acme AC-100</h1><div class="buybox"><del>$249.00</del><p class="map-msg">{text}</p>'
+            '<button class="add-to-cart">Add to cart</button></div>')
+    result = extract(page(body, head=ld(PRODUCT)), URL)
+    assert result.price_visibility == visibility
+    assert result.price is None
+    assert "price_withheld_on_page" in result.flags
+    assert any(c.method == "json-ld" and c.price == D("199.00") for c in result.candidates)
+
+
+def test_see_price_in_cart_on_a_related_item_does_not_hide_the_product_price() -> None:
+    body = (BUY_BOX.format(price="$199.00")
+            + '<section class="related"><div class="tile">Acme AC-50 <span>Add to cart to see price</span></div>'
+              "</section>")
+    result = extract(page(body), URL)
+    assert result.price == D("199.00")
+    assert result.price_visibility == "visible"
+
+
+@pytest.mark.parametrize(("title", "body", "failure"), [
+    ("Attention Required", "<h1>Please verify you are a human</h1><div class='g-recaptcha'></div>", "captcha"),
+    ("Robot check", "<p>Enter the characters you see below. Sorry, we just need to make sure you're not a robot."
+                    " Type the captcha.</p>", "captcha"),
+    ("Access Denied", "<h1>Access Denied</h1><p>You don't have permission. Reference #18.2f</p>", "captcha"),
+    ("Sign in", "<h1>Sign in to continue</h1><form><input name=u><input type=password></form>", "login_wall"),
+    ("Page not found", "<h1>404</h1><p>Sorry, we couldn't find that page. Popular: $19.99 deals</p>", "not_found"),
+    ("Acme", "<h1>This product is no longer available</h1>", "not_found"),
+])
+def test_failure_pages_never_carry_a_price(title: str, body: str, failure: str) -> None:
+    html = f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+    result = extract(html, URL)
+    assert result.failure == failure
+    assert result.price is None
+    assert not result.looks_like_product
+
+
+def test_out_of_stock_from_a_disabled_buy_button() -> None:
+    body = ('<h1>Acme</h1><span class="price">$199.00</span><p>Sold out</p>'
+            '<button class="add-to-cart" disabled>Add to cart</button>')
+    result = extract(page(body), URL)
+    assert result.price == D("199.00")
+    assert result.availability == "OutOfStock"
+
+
+def test_to_schema_keys_and_decimal_strings() -> None:
+    doc = extract(page(BUY_BOX.format(price="$199.00"), head=ld(PRODUCT)), URL).to_schema()
+    assert doc["price"] == "199.00" and doc["currency"] == "USD"
+    for key in ("regularPrice", "availability", "sku", "gtin", "mpn", "sellers", "priceVisibility", "method",
+                "confidence"):
+        assert key in doc
+    json.dumps(doc)  # plain data only
+
+
+def test_bytes_without_a_declared_charset_are_read_as_utf8() -> None:
+    html = page(BUY_BOX.format(price="1.299,00 €"), lang="de-DE").replace('<meta charset="utf-8">', "")
+    result = extract(html.encode("utf-8"), URL)
+    assert (result.price, result.currency) == (D("1299.00"), "EUR")
