@@ -125,6 +125,24 @@ def main() -> None:
             by_rule.setdefault(key[1], Counter())[label] += 1
     for rule, c in sorted(by_rule.items()):
         print(f"  {rule:22s} truth {c['truth']:4d}  found {c['found']:4d}  matched {c['hit']:4d}")
+    from detection.anomaly import AnomalyParams, features, fit, score
+
+    params = AnomalyParams.from_settings()
+    res = judgement.resolved
+    obs = obs.assign(in_window=(res["floor_e4"] != -1) & (res["floor_e4"] < res["base_floor_e4"]))
+    feats = features(obs, params)
+    flagged = score(fit(feats[feats["history"] >= params.min_history], params), feats, params)
+    print(f"anomalies (not in the truth's violations; the world's price war is AC-120, days 8-12): "
+          f"{len(flagged)} points")
+    for rule, group in flagged.groupby("rule"):
+        points = obs.loc[group["index"]]
+        days_seen = sorted({(t.tz_convert(zone).date() - first_date).days + days[0] for t in points["observed_at"]})
+        print(f"  {rule:14s} {len(group):3d}: SKUs {sorted(set(points['sku']))[:6]}, days {days_seen[:10]}")
+        if os.environ.get("PW_TRUTH_VERBOSE"):
+            for index, drivers in zip(group["index"], group["drivers"], strict=True):
+                o = obs.loc[index]
+                print("     ", o["sku"], o["party"], o["observed_at"].date(), o["price_e4"] / 10_000,
+                      [(d["feature"], d["value"]) for d in drivers])
     missed, extra = sorted(truth - found)[:5], sorted(found - truth)[:5]
     if missed:
         print("  missed (first 5):", missed)

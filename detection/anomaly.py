@@ -1,18 +1,20 @@
 """Anomaly models over price history: what no rule names, sent to review as ``kind=anomaly``.
 
-Features per observation (one series per SKU and seller, in time order):
+Features per observation (one series per SKU, seller and listing, in time order):
 
 * ``drop_pct``: change against the seller's own baseline, the rolling median of its previous
   prices (negative = cheaper);
 * ``market_gap_pct``: distance from the SKU's cross-seller median that day;
 * ``market_z``: the same as a z-score against the day's cross-seller spread;
-* ``sellers_dropping``: distinct sellers of the SKU that dropped by ``anomaly_drop_pct`` or more
-  within the last ``price_war_days`` (a price war cascading across sellers);
+* ``sellers_dropping``: distinct sellers of the SKU (in one currency) that dropped by half of
+  ``anomaly_drop_pct`` or more within the last ``anomaly_price_war_days`` (a price war cascading
+  across sellers);
 * ``report_gap_pct``: partner-reported price against the web price nearest in time.
 
 An IsolationForest (``contamination`` from settings) ranks the points; a point is an anomaly only
 when the forest isolates it *and* an explicit threshold explains it, so every anomaly records which
-features drove it and against which baseline, and a stable history yields nothing.
+features drove it and against which baseline, and a stable history yields nothing. A price at a
+floor lowered by a promotion or exemption window is explained by that window and never an anomaly.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ class AnomalyParams:
     price_war_days: int = PRICE_WAR_DAYS
     price_war_sellers: int = PRICE_WAR_SELLERS
 
+    @property
+    def war_drop_pct(self) -> float:
+        """A seller counts as dropping in a price war at half the sudden-drop threshold: a cascade of
+        moderate cuts across sellers is the signal, not one deep cut."""
+        return self.drop_pct / 2
+
     @classmethod
     def from_settings(cls) -> AnomalyParams:
         """The parameters configured in ``detection.*`` settings."""
@@ -71,21 +79,29 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     priced = obs[(obs["price_e4"] != NA_E4) & (obs["visibility"].astype(str) == "visible")]
     frame = priced[["observed_at", "sku", "party", "price_e4"]].copy()
     frame["sku"] = frame["sku"].astype(str)
+    # One series per SKU, seller and listing: a partner's own shop and its marketplace offer are
+    # two price histories, not one.
+    listing = priced["listing_id"].astype("Int64").astype(str) if "listing_id" in priced else ""
+    frame["series"] = frame["sku"] + "|" + frame["party"].astype(str) + "|" + listing
+    # A market is one SKU in one currency: prices in CNY and USD are never compared.
+    currency = priced["currency"].astype(str) if "currency" in priced else ""
+    frame["market"] = frame["sku"] + "|" + currency
+    frame["in_window"] = priced["in_window"].to_numpy(dtype=bool) if "in_window" in priced else False
     frame["party"] = frame["party"].astype(str)
     frame["price"] = frame["price_e4"].astype(np.float64) / 10_000  # model features only, never money
-    frame = frame.sort_values(["sku", "party", "observed_at"], kind="stable")
-    grouped = frame.groupby(["sku", "party"], sort=False)["price"]
+    frame = frame.sort_values(["series", "observed_at"], kind="stable")
+    grouped = frame.groupby("series", sort=False)["price"]
     previous = grouped.shift(1)
-    rolling = previous.groupby([frame["sku"], frame["party"]], sort=False).rolling(
+    rolling = previous.groupby(frame["series"], sort=False).rolling(
         max(BASELINE_WINDOW, params.min_history), min_periods=params.min_history).median()
-    frame["baseline"] = rolling.reset_index(level=[0, 1], drop=True)
+    frame["baseline"] = rolling.reset_index(level=0, drop=True)
     frame["history"] = grouped.cumcount()
     frame["drop_pct"] = (frame["price"] - frame["baseline"]) / frame["baseline"] * 100
 
     frame["day"] = frame["observed_at"].dt.floor("D")
-    day = frame.groupby(["sku", "day"])["price"]
+    day = frame.groupby(["market", "day"])["price"]
     frame["market_median"] = day.transform("median")
-    frame["market_sellers"] = frame.groupby(["sku", "day"])["party"].transform("nunique")
+    frame["market_sellers"] = frame.groupby(["market", "day"])["party"].transform("nunique")
     spread = day.transform("std").fillna(0.0)
     spread = np.maximum(spread, frame["market_median"] * 0.01)
     frame["market_gap_pct"] = np.where(frame["market_sellers"] >= 3,
@@ -98,14 +114,16 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
 
 
 def _sellers_dropping(frame: pd.DataFrame, params: AnomalyParams) -> np.ndarray:
-    """Distinct sellers of the SKU with a drop ≥ drop_pct within the window ending at each row."""
-    drops = frame.loc[frame["drop_pct"] <= -params.drop_pct, ["sku", "party", "observed_at"]]
+    """Distinct sellers of the market with a drop ≥ war_drop_pct within the window ending at each row."""
+    # A seller at a promotion or exemption floor is not fighting a price war.
+    dropping = (frame["drop_pct"] <= -params.war_drop_pct) & ~frame["in_window"].astype(bool)
+    drops = frame.loc[dropping, ["market", "party", "observed_at"]]
     out = np.zeros(len(frame), dtype=np.float64)
     if drops.empty:
         return out
-    rows = frame[["sku", "observed_at"]].assign(row=np.arange(len(frame)))
-    rows = rows[rows["sku"].isin(set(drops["sku"]))]
-    merged = rows.merge(drops.rename(columns={"observed_at": "drop_at"}), on="sku")
+    rows = frame[["market", "observed_at"]].assign(row=np.arange(len(frame)))
+    rows = rows[rows["market"].isin(set(drops["market"]))]
+    merged = rows.merge(drops.rename(columns={"observed_at": "drop_at"}), on="market")
     window = pd.Timedelta(days=params.price_war_days)
     merged = merged[(merged["drop_at"] <= merged["observed_at"]) & (merged["drop_at"] > merged["observed_at"] - window)]
     counts = merged.groupby("row")["party"].nunique()
@@ -134,11 +152,16 @@ def _report_gap(frame: pd.DataFrame, reports: pd.DataFrame | None) -> np.ndarray
 def explain(row: dict[str, Any], params: AnomalyParams) -> list[dict[str, Any]]:
     """The explicit reasons a point is anomalous, strongest rule first (empty: not explained)."""
     drivers: list[dict[str, Any]] = []
-    if row["sellers_dropping"] >= params.price_war_sellers and row["drop_pct"] <= -params.drop_pct:
+    if row.get("in_window"):
+        return []  # a price at a brand-approved promotion or exemption floor explains itself
+    if row["sellers_dropping"] >= params.price_war_sellers and row["drop_pct"] <= -params.war_drop_pct:
         drivers.append({"rule": "price_war", "feature": "sellers_dropping", "value": int(row["sellers_dropping"]),
                         "threshold": params.price_war_sellers,
-                        "baseline": f"sellers of {row['sku']} dropping ≥{params.drop_pct:g}% within "
+                        "baseline": f"sellers of {row['sku']} dropping ≥{params.war_drop_pct:g}% within "
                                     f"{params.price_war_days} days"})
+        drivers.append({"rule": "price_war", "feature": "drop_pct", "value": round(row["drop_pct"], 2),
+                        "threshold": -params.war_drop_pct,
+                        "baseline": f"rolling median of the seller's previous prices = {row['baseline']:.2f}"})
     if row["drop_pct"] <= -params.drop_pct:
         drivers.append({"rule": "sudden_drop", "feature": "drop_pct", "value": round(row["drop_pct"], 2),
                         "threshold": -params.drop_pct,
@@ -202,7 +225,7 @@ def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple
                 "min_history": params.min_history, "drop_pct": params.drop_pct,
                 "report_drift_pct": params.report_drift_pct, "price_war_days": params.price_war_days,
                 "price_war_sellers": params.price_war_sellers, "n_estimators": 100, "random_state": 0},
-        metrics={"samples": len(modelled), "series": int(feats.groupby(["sku", "party"]).ngroups),
+        metrics={"samples": len(modelled), "series": int(feats["series"].nunique()),
                  "isolated_share": float((model.predict(_matrix(modelled)) == -1).mean()) if len(modelled) else 0.0},
     )
     session.add(row)

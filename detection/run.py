@@ -287,6 +287,9 @@ def detect(
     if anomalies and len(obs):
         from detection.anomaly import detect_anomalies
 
+        res = judgement.resolved
+        # Inside a promotion or exemption window the lower price is brand-approved, not an anomaly.
+        obs = obs.assign(in_window=(res["floor_e4"] != NA_E4) & (res["floor_e4"] < res["base_floor_e4"]))
         detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain)
     from detection.stale import detect_stale
 
