@@ -161,11 +161,10 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]], ke
     """``INSERT ... ON CONFLICT (key) DO NOTHING`` for many rows; returns how many were new."""
     if not rows:
         return 0
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=[key])
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=[key])
     result = conn.execute(stmt, rows)
     return max(result.rowcount or 0, 0)
 

@@ -91,7 +91,7 @@ class StorePipeline:
             items, self.items = self.items, []
             await self._flush(items)
         elapsed = time.monotonic() - self.started
-        stats = dict(self.counts)
+        stats: dict[str, Any] = dict(self.counts)
         stats["elapsed_s"] = round(elapsed, 3)
         stats["pages_per_s"] = round(self.counts["pages"] / elapsed, 1) if elapsed else None
         stats["sites"] = {site: dict(c) for site, c in self.sites.items()}

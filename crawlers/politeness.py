@@ -52,7 +52,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
 
     def _delay(self, request: Any) -> float:
         attempt = int(request.meta.get("retry_times", 0))
-        return min(self.backoff * (2**attempt), BACKOFF_CAP)
+        return float(min(self.backoff * (2**attempt), BACKOFF_CAP))
 
     async def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:  # type: ignore[override]
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:

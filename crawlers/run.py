@@ -62,7 +62,7 @@ def crawl_shard(payload: dict[str, Any]) -> None:
     get_settings.cache_clear()
     settings = scrapy_settings(browser=payload["browser"])
     settings["LOG_LEVEL"] = payload.get("log_level", settings["LOG_LEVEL"])
-    process = CrawlerProcess(settings=settings, install_root_handler=True)
+    process = CrawlerProcess(settings=settings)
     process.crawl(
         StorefrontSpider,
         targets=payload["targets"],
@@ -73,6 +73,22 @@ def crawl_shard(payload: dict[str, Any]) -> None:
         browser=payload["browser"],
     )
     process.start()
+
+
+def _check_runs(result: CrawlResult, payloads: list[dict[str, Any]]) -> None:
+    """Mark shards whose crawl run never closed (the process died inside Scrapy) as failed."""
+    from sqlalchemy import select
+
+    from store.db import session_scope
+    from store.models import CrawlRun
+
+    with session_scope() as session:
+        closed = set(session.scalars(select(CrawlRun.run_key).where(
+            CrawlRun.run_key.in_(result.run_keys), CrawlRun.finished_at.is_not(None))))
+    for payload in payloads:
+        if payload["run_key"] not in closed and payload["shard"] not in result.failed_shards:
+            result.failed_shards.append(payload["shard"])
+            logger.error("crawl shard %s did not finish its run", payload["shard"])
 
 
 def run_crawl(
@@ -105,7 +121,7 @@ def run_crawl(
     groups = split_shards(targets, count)
     use_browser = needs_browser(targets, profiles) if browser is None else browser
     stamp = at.isoformat() if at is not None else f"{utcnow().isoformat()}-{uuid.uuid4().hex[:8]}"
-    payloads = [
+    payloads: list[dict[str, Any]] = [
         {
             "targets": [t.as_dict() for t in group],
             "run_key": f"{stamp}#{i}/{len(groups)}",
@@ -131,6 +147,7 @@ def run_crawl(
         if proc.exitcode != 0:
             result.failed_shards.append(payload["shard"])
             logger.error("crawl shard %s exited with code %s", payload["shard"], proc.exitcode)
+    _check_runs(result, [p for p, _ in processes])
     result.finished_at = utcnow()
     if len(result.failed_shards) == len(processes):
         raise CrawlError(f"every crawl process failed (exit codes {[p.exitcode for _, p in processes]})")

@@ -231,18 +231,19 @@ class StorefrontSpider(scrapy.Spider):
 
     async def on_cart_error(self, failure: TwistedFailure) -> AsyncIterator[Any]:
         """A cart that cannot be fetched leaves the hidden-price observation without a cart price."""
-        item = failure.request.meta["page_item"]
-        item["cart"] = {"url": failure.request.url, "error": from_exception(failure.value).kind.value}
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
+        item = request.meta["page_item"]
+        item["cart"] = {"url": request.url, "error": from_exception(_value(failure)).kind.value}
         yield item
 
     async def on_error(self, failure: TwistedFailure) -> AsyncIterator[Any]:
         """A request that failed (HTTP error after retries, network, timeout, redirect loop...)."""
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
         page = request.meta.get("playwright_page")
         if page is not None:
             await page.close()
         target: Target = request.meta["target"]
-        classified = from_exception(failure.value)
+        classified = from_exception(_value(failure))
         response = getattr(failure.value, "response", None)
         html = None
         if response is not None:
@@ -275,6 +276,10 @@ class StorefrontSpider(scrapy.Spider):
             return html, shot
         finally:
             await page.close()
+
+
+def _value(failure: TwistedFailure) -> BaseException:
+    return failure.value if failure.value is not None else RuntimeError("unknown download failure")
 
 
 def _row(failure: Failure) -> dict[str, Any]:

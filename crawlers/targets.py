@@ -78,7 +78,7 @@ def read_listing_file(path: Path) -> list[Target]:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError(f"{path}:{line}: {url!r} is not an http(s) URL")
-            values = {col: (row.get(col) or "").strip() or None for col in LISTING_COLUMNS[1:]}
+            values: dict[str, Any] = {col: (row.get(col) or "").strip() or None for col in LISTING_COLUMNS[1:]}
             targets.append(Target(url=url, **values))
     return targets
 

@@ -173,3 +173,44 @@ def test_discovery_matches_catalog_and_records_unknown_listings(
         assert listing.match_method == "title" and 0.6 <= (listing.match_confidence or 0) <= 1
     again = discover([site.url("/p/market")], min_confidence=0.6)
     assert again == [] or all(not f.new for f in again)
+
+
+def test_requests_go_through_the_proxy_with_the_user_agent(db: Any, workspace: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_crawl_site import PAGES
+
+    from pricewarden.settings import get_settings
+
+    seen: list[tuple[str, str]] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("User-Agent", "")))
+            body = (PAGES / "jsonld.html").read_bytes() if self.path.endswith("/p/item") else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("PRICEWARDEN_CRAWL__PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("PRICEWARDEN_CRAWL__USER_AGENT", "PriceWardenTest/1.0")
+        get_settings.cache_clear()
+        # The host does not resolve: only a proxy can fetch it.
+        rows = [("http://shop.pricewarden-test.invalid/p/item", "AC-100", "", "", "", "US")]
+        run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ("http://shop.pricewarden-test.invalid/p/item", "PriceWardenTest/1.0") in seen
+    assert ("http://shop.pricewarden-test.invalid/robots.txt", "PriceWardenTest/1.0") in seen
+    with session_scope(db) as session:
+        (obs,) = session.scalars(select(Observation)).all()
+        assert obs.price == Decimal("179.99")
