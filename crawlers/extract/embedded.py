@@ -8,6 +8,7 @@ that looks like a product: a name and a price.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import deque
@@ -26,10 +27,11 @@ _JSON_SCRIPTS = re.compile(
     r"""|type=["']application/json["'][^>]*data-product)[^>]*>(.*?)</script>""",
     re.I | re.S,
 )
-_ASSIGNMENT = re.compile(
-    r"""(?:window\.|var\s+|let\s+|const\s+)(__INITIAL_STATE__|__PRELOADED_STATE__|__APOLLO_STATE__|__STATE__|"""
-    r"""__INITIAL_DATA__|__PRODUCT__|productData|product_data|meta)\s*=\s*(\{)""",
-)
+# Global state assignments (``window.__INITIAL_STATE__ = {...}``); found with str.find, which is
+# far cheaper than one alternation regex tried at every position of a 500 KB page.
+_STATE_NAMES = ("__INITIAL_STATE__", "__PRELOADED_STATE__", "__APOLLO_STATE__", "__STATE__", "__INITIAL_DATA__",
+                "__PRODUCT__", "productData", "product_data", "var meta")
+_EQUALS_BRACE = re.compile(r"\s*=\s*\{")
 _PRICE_KEYS = ("salePrice", "sale_price", "currentPrice", "current_price", "finalPrice", "final_price",
                "offerPrice", "price", "priceAmount", "price_amount", "amount")
 _REGULAR_KEYS = ("listPrice", "list_price", "regularPrice", "regular_price", "originalPrice", "original_price",
@@ -46,12 +48,17 @@ def _blobs(page: Page) -> list[tuple[str, Any]]:
         except ValueError:
             continue
     decoder = json.JSONDecoder(parse_float=Decimal)
-    for m in _ASSIGNMENT.finditer(page.html):
-        try:
-            # raw_decode stops at the end of the object: no brace matching in Python.
-            found.append((m.group(1), decoder.raw_decode(page.html, m.start(2))[0]))
-        except ValueError:
-            continue
+    html = page.html
+    for name in _STATE_NAMES:
+        at = html.find(name)
+        while at >= 0:
+            end = at + len(name)
+            m = _EQUALS_BRACE.match(html, end)
+            if m is not None and (at == 0 or not (html[at - 1].isalnum() or html[at - 1] in "_$")):
+                # raw_decode stops at the end of the object: no brace matching in Python.
+                with contextlib.suppress(ValueError):
+                    found.append((name.removeprefix("var "), decoder.raw_decode(html, m.end() - 1)[0]))
+            at = html.find(name, end)
     return found
 
 

@@ -242,38 +242,75 @@ def _segment(context: str, raw: str) -> tuple[str, str]:
 _AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?")
 
 
+@dataclass(frozen=True, slots=True)
+class _Box:
+    """What one ancestor element says, computed once per page (ancestors are shared by candidates)."""
+
+    tag: str
+    attrs: str
+    struck: bool
+    price: bool
+    was: bool
+    weak_was: bool
+    current: bool
+    itemprop_price: bool
+    noise: bool
+
+
+def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
+    found = cache.get(node.mem_id)
+    if found is None:
+        a = node.attributes
+        attrs = _attrs(node)
+        tag = node.tag or ""
+        price = _PRICE_ATTR.search(attrs) is not None if attrs else False
+        current = _CURRENT_ATTR.search(attrs) is not None if attrs else False
+        found = _Box(
+            tag=tag, attrs=attrs,
+            struck=tag in {"del", "s", "strike"} or "line-through" in (a.get("style") or ""),
+            price=price,
+            was=bool(attrs) and _WAS_ATTR.search(attrs) is not None and not current,
+            weak_was=bool(attrs) and _WEAK_WAS_ATTR.search(attrs) is not None and not current,
+            current=current and price,
+            itemprop_price=a.get("itemprop") in {"price", "lowPrice"},
+            noise=bool(attrs) and _NOISE_ATTR.search(attrs) is not None and not price,
+        )
+        cache[node.mem_id] = found
+    return found
+
+
 def _score(item: _Seen, h1: int | None, button: int | None,
-           title_box: frozenset[int] = frozenset()) -> None:
+           title_box: frozenset[int] = frozenset(), cache: dict[int, _Box] | None = None) -> None:
+    cache = {} if cache is None else cache
     node: LexborNode | None = item.node
-    own = _attrs(item.node)
+    own = _box(item.node, cache).attrs
     depth = 0
     noise = False
     while node is not None and depth < _ANCESTORS and node.mem_id not in title_box:
-        attrs = _attrs(node)
-        tag = node.tag
+        box = _box(node, cache)
         if depth < 4:
-            if tag in {"del", "s", "strike"} or "line-through" in (node.attributes.get("style") or ""):
+            if box.struck:
                 item.role = "regular"
                 item.reasons.append("struck")
-            if _PRICE_ATTR.search(attrs):
+            if box.price:
                 item.score += 3.0 if depth < 2 else 1.5
-            if _WAS_ATTR.search(attrs) and not _CURRENT_ATTR.search(attrs):
+            if box.was:
                 item.role = "regular"
-                item.reasons.append(f"was-attr:{attrs[:40]}")
-            elif _WEAK_WAS_ATTR.search(attrs) and not _CURRENT_ATTR.search(attrs):
+                item.reasons.append(f"was-attr:{box.attrs[:40]}")
+            elif box.weak_was:
                 item.score -= 2.0
                 item.reasons.append("weak-was")
-            elif _CURRENT_ATTR.search(attrs) and _PRICE_ATTR.search(attrs):
+            elif box.current:
                 item.score += 1.5
-            if node.attributes.get("itemprop") in {"price", "lowPrice"}:
+            if box.itemprop_price:
                 item.score += 2.0
-        if not noise and _NOISE_ATTR.search(attrs) and not _PRICE_ATTR.search(attrs):
+        if not noise and box.noise:
             noise = True
             item.score -= 4.0
-            item.reasons.append(f"noise:{attrs[:40]}")
-        if tag in {"header", "footer", "nav", "aside"}:
+            item.reasons.append(f"noise:{box.attrs[:40]}")
+        if box.tag in {"header", "footer", "nav", "aside"}:
             item.score -= 3.0
-            item.reasons.append(tag)
+            item.reasons.append(box.tag)
         node = node.parent
         depth += 1
     before, after = _segment(item.before + " " + item.amount.raw + " " + item.after, item.amount.raw)
@@ -316,8 +353,9 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     items, h1, button = _collect(page, currency, decimal_separator)
     result = Visible()
     title_box = title_ancestors(page)
+    cache: dict[int, _Box] = {}
     for item in items:
-        _score(item, h1, button, title_box)
+        _score(item, h1, button, title_box, cache)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     # Repeats of one amount near the buy box (sticky bar, mobile copy) add a little weight.
     counts: dict[Decimal, int] = {}
