@@ -81,7 +81,8 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     frame["sku"] = frame["sku"].astype(str)
     # One series per SKU, seller and listing: a partner's own shop and its marketplace offer are
     # two price histories, not one.
-    listing = priced["listing_id"].astype("Int64").astype(str) if "listing_id" in priced else ""
+    listing = (pd.to_numeric(priced["listing_id"]).fillna(-1).astype(np.int64).astype(str)
+               if "listing_id" in priced else "")
     frame["series"] = frame["sku"] + "|" + frame["party"].astype(str) + "|" + listing
     # A market is one SKU in one currency: prices in CNY and USD are never compared.
     currency = priced["currency"].astype(str) if "currency" in priced else ""
