@@ -118,3 +118,11 @@ def test_models_are_trained_from_the_store_versioned_and_their_findings_reviewed
     after = session.scalars(select(Violation).where(Violation.kind == "anomaly")).all()
     assert [(r.id, r.status, r.occurrences) for r in after] == before
     assert session.scalars(select(AnomalyModel)).one().version == 1
+
+
+def test_a_cut_to_a_promotion_floor_is_not_an_anomaly() -> None:
+    frame = history(war=True)
+    war = (frame["sku"] == "SKU-0") & (frame["observed_at"] >= T0 + timedelta(days=22))
+    assert not anomalies(frame).empty
+    # The same cuts, inside a brand-approved promotion window, explain themselves.
+    assert anomalies(frame.assign(in_window=war)).empty
