@@ -29,11 +29,11 @@ _QUICK = re.compile(r"[0-9$€£¥￥₹₩₽₺₴฿₫₱₪円元원]")
 _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo|member", re.I)
 _WAS_ATTR = re.compile(
-    r"(?:^|[\W_]|(?<=[a-z]))(?:was|old|list|compare|strike|crossed|original|orig|msrp|rrp|retail|before)"
+    r"(?:^|[\W_])(?:was|old|list|compare|strike|crossed|original|orig|msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
 )
 # "regular" is the list price next to a sale price, but the only price when there is no sale (Magento).
-_WEAK_WAS_ATTR = re.compile(r"(?:^|[\W_]|(?<=[a-z]))(?:regular|reg|base|full|standard)(?:[\W_]|price|Price|$)", re.I)
+_WEAK_WAS_ATTR = re.compile(r"(?:^|[\W_])(?:regular|reg|base|full|standard)(?:[\W_]|price|Price|$)", re.I)
 _NOISE_ATTR = re.compile(
     r"related|recommend|similar|carousel|upsell|up-sell|cross-?sell|recent|also|sponsor|footer|header|"
     r"menu|mini-?cart|minibasket|flyout|bundle|review|rating|accessor|slick|swiper|slider|tile|"
@@ -49,6 +49,8 @@ _INSTALMENT = re.compile(
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months", re.I
 )
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
+_INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
+_RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _THRESHOLD = re.compile(
     r"(?:free|standard) (?:shipping|delivery)|shipping on|orders? (?:over|above|of|\$)|spend|"
     r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite", re.I
@@ -61,6 +63,7 @@ _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+
 _RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
 _MANY = ParsedAmount(Decimal(0), None, "")
 _BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*\s*")
+_MIN_SCORE = 2.0
 _MAX_TEXT = 60
 _MAX_CLIMB = 3
 _ANCESTORS = 12
@@ -207,6 +210,19 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
     return ""
 
 
+def _raw_sibling(node: LexborNode, forward: bool) -> str:
+    """The nearest non-blank sibling's text as is (to spot "$" "79." "99" split into elements)."""
+    sib = node.next if forward else node.prev
+    for _ in range(3):
+        if sib is None:
+            return ""
+        text = (sib.text_content or "") if sib.tag == "-text" else sib.text(deep=True)
+        if text.strip():
+            return text.strip()
+        sib = sib.next if forward else sib.prev
+    return ""
+
+
 def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     """Text just before and after the amount: inside its element, then a label beside it."""
     own = " ".join(element.text(deep=True, separator=" ").split())
@@ -321,7 +337,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if _WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
-    if _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail):
+    if _RANGE_HIGH.search(item.before):
+        item.role = "range-high"  # the upper end of "$19.99 - $39.99": the "from" price is the low end
+    elif _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own):
         item.role = "instalment"
     elif _THRESHOLD.search(near) or re.match(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", after, re.I):
         item.role = "threshold"
@@ -334,6 +352,10 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     elif item.node.attributes.get("itemprop") not in {"price", "lowPrice"}:
         item.score -= 2.0  # a bare number in a "price" box is often a fragment ("99" of "$79.99")
         item.reasons.append("bare")
+        prev, nxt = _raw_sibling(item.node, False), _raw_sibling(item.node, True)
+        if (_HAS_CURRENCY.search(item.before[-2:]) or item.after.startswith((".", ","))
+                or prev.endswith((".", ",", "$")) or nxt.startswith((".", ","))):
+            item.role = "fragment"
     if h1 is not None:
         distance = item.index - h1
         if 0 < distance < 600:
@@ -364,6 +386,9 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     for item in current:
         item.score += min(1.5, 0.5 * (counts[item.amount.amount] - 1))
     current.sort(key=lambda i: (-i.score, i.index))
+    # A price far from the title and buy box, with no price label, is navigation or an ad, not
+    # this product's price: below this score nothing is reported (price=None, never a guess).
+    current = [i for i in current if i.score >= _MIN_SCORE]
     for item in current[:5]:
         confidence = max(0.05, min(0.85, 0.2 + item.score / 20))
         note = ",".join(item.reasons) or None
