@@ -272,3 +272,29 @@ def test_duplicates_found_across_chunks(catalog: Engine, tmp_path: Path, monkeyp
     result = import_file(path, "P001", now=NOW)
     assert (result.rows_accepted, result.rows_rejected) == (150, 1)
     assert _rejections(catalog)[152] == ("sku", "duplicate of row 2 (same sku, date and channel)")
+
+
+POLICY = """policy: Test policy
+effective_from: 2026-01-01T00:00
+timezone: UTC
+currency: USD
+scopes:
+  - {name: us, regions: [US], mode: map, currency: USD}
+  - {name: eu, regions: [EU], mode: recommended, currency: EUR}
+rules:
+  - {sku: AC-100, scope: us, map: "100.00"}
+"""
+
+
+def test_published_policy_sets_the_expected_currency(catalog: Engine, tmp_path: Path) -> None:
+    from policies import publish_text
+
+    with session_scope(catalog) as s:
+        publish_text(s, POLICY, file="policy.yaml")
+        s.add(Partner(code="P010", name="EU shop", locale="en", regions=["EU"]))
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date"], ["AC-100", "1", "USD", TODAY],
+                                     ["AC-200", "2", "", TODAY], ["AC-300", "3", "EUR", TODAY]])
+    result = import_file(path, "P010", now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (2, 1)
+    assert "does not match EUR" in _rejections(catalog)[2][1]
+    assert [o.currency for o in _observations(catalog)] == ["EUR", "EUR"]

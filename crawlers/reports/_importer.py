@@ -85,13 +85,29 @@ def _result_of(batch: Any, partner_code: str, *, duplicate: bool) -> ImportResul
 
 
 def default_expected_currency() -> ExpectedCurrency | None:
-    """The policy's currency resolver when the policies package offers one, else ``None`` (ISO check only)."""
+    """The policy's currency resolver (``policies.expected_currency``), memoised for one batch.
+
+    ``policies.expected_currency`` documents that the SKU does not change its answer (currencies are
+    per scope) and runs three queries per call; memoising per (partner, instant) turns a million
+    per-row lookups into one per distinct date. A fresh memo per batch sees a newly published policy.
+    If per-rule currencies come, key the memo on the SKU too.
+    """
     try:
         import policies
     except ImportError:
         return None
     resolver = getattr(policies, "expected_currency", None)
-    return resolver if callable(resolver) else None
+    if not callable(resolver):
+        return None
+    memo: dict[tuple[str, datetime], str | None] = {}
+
+    def by_instant(sku: str, partner: str, at: datetime) -> str | None:
+        key = (partner, at)
+        if key not in memo:
+            memo[key] = resolver(sku, partner, at)
+        return memo[key]
+
+    return by_instant
 
 
 def import_file(
