@@ -1,4 +1,4 @@
-"""``pricewarden detect`` and ``pricewarden scorecard``."""
+"""``pricewarden detect``, ``pricewarden scorecard`` and ``pricewarden violations``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,29 @@ import typer
 
 from pricewarden.errors import ConfigError, NotFoundError
 
+violations_app = typer.Typer(help="List violations, deviations and anomalies; acknowledge, dismiss, resolve.",
+                             no_args_is_help=True)
+
 
 def register(app: typer.Typer) -> None:
-    """Add ``detect`` and ``scorecard`` to the root app."""
+    """Add ``detect``, ``scorecard`` and ``violations`` to the root app."""
     app.command("detect")(detect_command)
     app.command("scorecard")(scorecard_command)
+    app.add_typer(violations_app, name="violations")
+
+
+def _viewer(session: Any, username: str | None) -> Any:
+    """The user named ``username`` (``None``: an administrator's view, for the operator's shell)."""
+    from sqlalchemy import select
+
+    from store import User
+
+    if username is None:
+        return User(username="cli", role="admin", active=True)
+    found = session.scalars(select(User).where(User.username == username)).first()
+    if found is None:
+        raise NotFoundError(f"no user {username!r}")
+    return found
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -65,22 +83,13 @@ def scorecard_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Partner scorecard: compliance rate, open violations and escalation, by partner, tier and region."""
-    from sqlalchemy import select
-
     from detection.queries import scorecard
     from pricewarden.console import console, emit_json, table
-    from store import User, require_schema, session_scope
+    from store import require_schema, session_scope
 
     require_schema()
     with session_scope() as session:
-        if user is None:
-            viewer = User(username="cli", role="admin", active=True)
-        else:
-            found = session.scalars(select(User).where(User.username == user)).first()
-            if found is None:
-                raise NotFoundError(f"no user {user!r}")
-            viewer = found
-        card: dict[str, Any] = scorecard(session, viewer, _instant(since))
+        card: dict[str, Any] = scorecard(session, _viewer(session, user), _instant(since))
         session.expunge_all()
     if as_json:
         emit_json(card)
@@ -97,3 +106,69 @@ def scorecard_command(
                          for t in card["by_tier"]]))
     console.print(table("Regions", ["region", "judged", "compliance"],
                         [[r["region"], r["judged"], pct(r["compliance_rate"])] for r in card["by_region"]]))
+
+
+@violations_app.command("list")
+def list_command(
+    status: Annotated[list[str] | None, typer.Option("--status", help="open, acknowledged, resolved, dismissed "
+                                                     "(repeatable); default open and acknowledged.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="violation, deviation or anomaly.")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="below_map, hidden_price, ...")] = None,
+    partner: Annotated[str | None, typer.Option("--partner", help="Partner code.")] = None,
+    sku: Annotated[str | None, typer.Option("--sku", help="Product SKU.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Show what this user may see (default: all).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most rows shown.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Violations, deviations and anomalies, newest first, with their evidence."""
+    from detection.queries import list_violations, violation_dict
+    from pricewarden.console import show
+    from store import require_schema, session_scope
+
+    require_schema()
+    filters = {"status": status or ["open", "acknowledged"], "kind": kind, "rule": rule, "partner": partner,
+               "sku": sku, "limit": limit}
+    with session_scope() as session:
+        rows = [violation_dict(v) for v in list_violations(session, _viewer(session, user), filters)]
+    show(rows, ["id", "kind", "rule", "status", "severity", "sku", "partner", "seller_id", "observed", "allowed",
+                "gap_pct", "policy_version", "escalation_step", "last_seen_at"], as_json=as_json, title="violations")
+
+
+def _transition(action: str, violation_id: int, user: str, reason: str | None, as_json: bool) -> None:
+    from detection import lifecycle
+    from detection.queries import violation_dict
+    from pricewarden.console import console, emit_json
+    from store import require_schema, session_scope
+
+    require_schema()
+    with session_scope() as session:
+        actor = _viewer(session, user)
+        changed = getattr(lifecycle, action)(session, violation_id, actor, reason=reason)
+        data = violation_dict(changed)
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(f"violation {violation_id}: {data['status']}")
+
+
+UserOpt = Annotated[str, typer.Option("--user", help="Who acts (a user name); recorded in the audit log.")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (required to dismiss).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the violation as JSON.")]
+
+
+@violations_app.command("ack")
+def ack_command(violation_id: int, user: UserOpt, reason: ReasonOpt = None, as_json: JsonOpt = False) -> None:
+    """Acknowledge an open violation."""
+    _transition("acknowledge", violation_id, user, reason, as_json)
+
+
+@violations_app.command("dismiss")
+def dismiss_command(violation_id: int, user: UserOpt, reason: ReasonOpt = None, as_json: JsonOpt = False) -> None:
+    """Dismiss a violation as a false positive (a reason is required)."""
+    _transition("dismiss", violation_id, user, reason, as_json)
+
+
+@violations_app.command("resolve")
+def resolve_command(violation_id: int, user: UserOpt, reason: ReasonOpt = None, as_json: JsonOpt = False) -> None:
+    """Resolve an open or acknowledged violation by hand."""
+    _transition("resolve", violation_id, user, reason, as_json)

@@ -331,3 +331,29 @@ def test_a_listing_with_no_valid_observation_for_a_week_is_stale(world: World) -
     world.detect()
     (row,) = world.rows("stale_listing")
     assert (row.status, row.resolved_at, row.last_observation_id) == ("resolved", seen.observed_at, None)
+
+
+def test_violations_commands(world: World, session: Session) -> None:
+    from typer.testing import CliRunner
+
+    from pricewarden.cli import app
+
+    world.observe(world.l1, day(0), "180.00")
+    world.observe(world.l2, day(0), "200.00", currency="EUR")
+    world.detect()
+    session.commit()
+    v1, v2 = world.rows()
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["violations", "list", "--json", "--user", "cm1"]).stdout)
+    assert [(r["id"], r["rule"], r["observed"], r["allowed"]) for r in listed] == [
+        (v1.id, "below_map", "180.00", "199.00")]
+    result = runner.invoke(app, ["violations", "dismiss", str(v1.id), "--user", "cm1"])
+    assert result.exit_code == 1 and isinstance(result.exception, InvalidTransition)
+    result = runner.invoke(app, ["violations", "ack", str(v2.id), "--user", "cm1"])
+    assert result.exit_code == 1 and isinstance(result.exception, AccessDenied)
+    result = runner.invoke(app, ["violations", "dismiss", str(v1.id), "--user", "cm1", "--reason", "member price",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "dismissed"
+    assert json.loads(runner.invoke(app, ["violations", "list", "--json", "--status", "dismissed"]).stdout)[0][
+        "id"] == v1.id
