@@ -168,6 +168,33 @@ INDIA_AND_OTHERS = [
     ("₦25,000", "en_NG", "25000", "NGN"),
 ]
 
+# Further formats seen on shop pages.
+MORE = [
+    ("29€99", "fr_FR", "29.99", "EUR"),
+    ("kr 12 990,-", "nb_NO", "12990", "NOK"),
+    ("¥1299起", "zh_CN", "1299", "CNY"),
+    ("Rs.1,299", "en_IN", "1299", "INR"),
+    ("US$ 12.50", "en_US", "12.50", "USD"),
+    ("EUR12,50", "de_DE", "12.50", "EUR"),
+    ("12,50EUR", "de_DE", "12.50", "EUR"),
+    ("$12.99/ea", "en_US", "12.99", "USD"),
+    ("€ 1.234.567,89", "de_DE", "1234567.89", "EUR"),
+    ("1,234,567.89 USD", "en_US", "1234567.89", "USD"),
+    ("CHF 12.-", "de_CH", "12", "CHF"),
+    ("zł 49,99", "pl_PL", "49.99", "PLN"),
+    ("£1,299", "en_GB", "1299", "GBP"),
+    ("£0.50", "en_GB", "0.50", "GBP"),
+    ("1.299 Kč", "cs_CZ", "1299", "CZK"),
+    ("49,90 CHF", "fr_CH", "49.90", "CHF"),
+    # Known failures: wording that carries a multiplier or a unit the parser does not read.
+    pytest.param("₹ 1.29 lakh", "en_IN", "129000", "INR", marks=XF),
+    pytest.param("¥ 12.5万", "zh_CN", "125000", "CNY", marks=XF),
+    pytest.param("$1.2k", "en_US", "1200", "USD", marks=XF),
+    pytest.param("99¢", "en_US", "0.99", "USD", marks=XF),
+    pytest.param("$.99", "en_US", "0.99", "USD", marks=XF),
+    pytest.param("1.299,-", "de_DE", "1299", "EUR", marks=XF),
+]
+
 # Text-level traps: the first amount is what the string holds; the fragment tests below check that
 # the cascade does not take these as the current price.
 TRAPS_TEXT = [
@@ -192,6 +219,8 @@ PRICE_STRINGS = [
     *[pytest.param(*row, id=f"ch:{row[0]}") for row in SWISS],
     *[pytest.param(*row, id=f"cjk:{row[0]}@{row[1]}") for row in CJK],
     *[pytest.param(*row, id=f"in+:{row[0]}") for row in INDIA_AND_OTHERS],
+    *[pytest.param(*row.values, marks=row.marks, id=f"more:{row.values[0]}") if hasattr(row, "values")
+      else pytest.param(*row, id=f"more:{row[0]}") for row in MORE],
     *[pytest.param(*row, id=f"trap:{row[0]}") for row in TRAPS_TEXT],
 ]
 

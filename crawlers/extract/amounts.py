@@ -70,6 +70,8 @@ _CUR = (
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
 _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f ]\d{2,3})+(?:[.,]\d{1,2})?(?:[.,][-–])?|\d+(?:[.,]\d{1,2})?(?:[.,][-–])?"
 _TOKEN = re.compile(
+    # "29€99": the French way of writing 29,99 € (symbol in the decimal separator's place)
+    r"(?<![\w.,])(?P<n3>\d{1,6})(?P<mid>[€£])(?P<c3>\d{2})(?!\d)|"
     rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?<![\w.,\-])(?P<n2>{_NUM})\s?(?P<post>{_CUR})(?![A-Za-z]|\s?\d)"
 )
 _BARE = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})(?![\w])")
@@ -163,6 +165,11 @@ def find_amounts(
         decimal_separator = decimal_separator_for_locale(locale)
     found: list[ParsedAmount] = []
     for m in _TOKEN.finditer(text):
+        if m.group("n3"):
+            iso = currency_for_symbol(m.group("mid"), locale=locale, default=currency)
+            found.append(ParsedAmount(Decimal(f"{m.group('n3')}.{m.group('c3')}"), iso, m.group(0), m.start(),
+                                      m.end()))
+            continue
         number = m.group("n1") or m.group("n2")
         symbol = m.group("pre") or m.group("post")
         iso = currency_for_symbol(symbol, locale=locale, default=currency)
