@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -128,14 +129,22 @@ def _visible_partners(session: Session, user: User) -> dict[int, Partner]:
     return {p.id: p for p in session.scalars(query)}
 
 
+def _money(amount: Decimal | None) -> Decimal | None:
+    """An amount as shown to people: at least two decimals, no trailing zeros beyond (199.00, 0.5001)."""
+    from detection.tables import from_e4, to_e4
+
+    return None if amount is None else from_e4(to_e4(amount))
+
+
 def violation_dict(v: Violation) -> dict[str, Any]:
-    """A violation as plain data for ``--json`` and the web UI."""
+    """A violation as plain data for ``--json`` and the web UI (same amounts on SQLite and PostgreSQL)."""
     return {
         "id": v.id, "kind": v.kind, "rule": v.rule, "mode": v.mode, "status": v.status, "severity": v.severity,
         "sku": v.product.sku if v.product else None, "partner": v.partner.code if v.partner else None,
         "seller_id": v.seller_id, "seller_name": v.seller_name, "region": v.region, "listing_id": v.listing_id,
-        "observed": v.observed_price, "allowed": v.allowed_price, "currency": v.currency, "gap": v.gap,
-        "gap_pct": v.gap_pct, "policy_version": v.policy_version, "rule_ref": v.rule_ref,
+        "observed": _money(v.observed_price), "allowed": _money(v.allowed_price), "currency": v.currency,
+        "gap": _money(v.gap), "gap_pct": None if v.gap_pct is None else v.gap_pct.quantize(Decimal("0.01")),
+        "policy_version": v.policy_version, "rule_ref": v.rule_ref,
         "first_seen_at": v.first_seen_at, "last_seen_at": v.last_seen_at, "resolved_at": v.resolved_at,
         "occurrences": v.occurrences, "repeat_number": v.repeat_number, "escalation_step": v.escalation_step,
         "url": v.url, "raw_text": v.raw_text, "html_sha256": v.html_sha256,
