@@ -38,6 +38,7 @@ from detection.rules import Judgement, judge
 from detection.tables import NA_E4, RuleFrames, from_e4
 from store import Partner, Violation, audit, utcnow
 
+MAX_LISTED_CHANGES = 1000
 RULE_FINDINGS = ("below_map", "max_discount", "above_msrp", "below_recommended", "above_maximum",
                  "hidden_price", "unauthorised_seller")
 
@@ -70,7 +71,9 @@ class DetectSummary:
             "new_deviations": self.count("new", "deviation"), "new_anomalies": self.count("new", "anomaly"),
             "by_rule": {k: dict(v) for k, v in sorted(by_rule.items())},
             "by_partner": {k: dict(v) for k, v in sorted(by_partner.items())},
-            "changes": self.changes,
+            # The first changes in full (a first run over a long history can touch thousands).
+            "changes": self.changes[:MAX_LISTED_CHANGES],
+            "changes_total": len(self.changes),
         }
 
 
@@ -170,10 +173,10 @@ def apply_findings(
             if episode.row_id is None:
                 new_episodes.append((episode, episode.finding))
             elif row is not None and episode.watermark != episode_of(row).watermark:
-                _update_row(session, row, episode, summary)
+                update_episode(session, row, episode, summary)
     new_episodes.sort(key=lambda pair: (pair[0].first_seen_at, pair[1]["rule"]))
     for episode, record in new_episodes:
-        _insert_row(session, episode, record, frames, summary, repeat_window_days)
+        insert_episode(session, episode, record, frames, summary, repeat_window_days)
 
 
 def _change(summary: DetectSummary, row: Violation, change: str, party: str) -> None:
@@ -182,7 +185,8 @@ def _change(summary: DetectSummary, row: Violation, change: str, party: str) -> 
                             "repeat_number": row.repeat_number, "escalation_step": row.escalation_step})
 
 
-def _update_row(session: Session, row: Violation, episode: Episode, summary: DetectSummary) -> None:
+def update_episode(session: Session, row: Violation, episode: Episode, summary: DetectSummary) -> None:
+    """Write a stored episode's new lifecycle state (and latest evidence) back to its row."""
     before = row.status
     row.status = episode.status
     row.last_seen_at = episode.last_seen_at
@@ -216,10 +220,11 @@ def _update_row(session: Session, row: Violation, episode: Episode, summary: Det
         _change(summary, row, episode.change, party)
 
 
-def _insert_row(
+def insert_episode(
     session: Session, episode: Episode, record: dict[str, Any], frames: RuleFrames | None,
     summary: DetectSummary, repeat_window_days: int,
 ) -> None:
+    """Store a new episode (a first breach or a repeat) with severity and escalation step."""
     row = Violation(
         key=violation_key(record["rule"], record["sku"], record["party"], record["listing_id"]),
         kind=record["kind"], rule=record["rule"], mode=record["mode"] or "observe", status=episode.status,

@@ -29,7 +29,7 @@ RULE = "stale_listing"
 def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, resolve_after: int,
                  stale_after_days: int) -> None:
     """Open a review item for each stale active listing; resolve those observed again."""
-    from detection.run import _insert_row, _update_row
+    from detection.run import insert_episode, update_episode
 
     del resolve_after  # one valid observation ends staleness
     valid = or_(Observation.price.is_not(None), Observation.visibility != "visible")
@@ -91,6 +91,6 @@ def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, res
             continue
         for episode in advance(episode_of(row) if row is not None else None, events, 1):
             if episode.row_id is None:
-                _insert_row(session, episode, episode.finding, None, summary, stale_after_days)
+                insert_episode(session, episode, episode.finding, None, summary, stale_after_days)
             elif row is not None and episode.watermark != episode_of(row).watermark:
-                _update_row(session, row, episode, summary)
+                update_episode(session, row, episode, summary)
