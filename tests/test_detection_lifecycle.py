@@ -1,0 +1,98 @@
+"""The pure lifecycle decisions: a table of event sequences and the episodes they leave."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from detection.lifecycle import Episode, Event, advance, escalation_step, severity
+
+T0 = datetime(2026, 5, 1, tzinfo=UTC)
+B, C = "breach", "compliant"
+
+
+def events(pattern: str, start: int = 1) -> list[Event]:
+    """``"BBCC"`` -> breach, breach, compliant, compliant at days start, start+1, ..."""
+    return [Event(start + i, T0 + timedelta(days=start + i), {"rule": "below_map"} if ch == "B" else None)
+            for i, ch in enumerate(pattern)]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "resolve_after", "expected"),
+    [
+        ("C", 2, []),
+        ("B", 2, [("open", 1, 1)]),
+        ("BBB", 2, [("open", 3, 1)]),
+        ("BC", 2, [("open", 1, 1)]),
+        ("BCC", 2, [("resolved", 1, 1)]),
+        ("BCBCC", 2, [("resolved", 2, 1)]),  # a compliant observation between breaches resets the streak
+        ("BCCB", 2, [("resolved", 1, 1), ("open", 1, 2)]),
+        ("BCCBCCB", 2, [("resolved", 1, 1), ("resolved", 1, 2), ("open", 1, 3)]),
+        ("BC", 1, [("resolved", 1, 1)]),
+    ],
+)
+def test_sequences(pattern: str, resolve_after: int, expected: list[tuple[str, int, int]]) -> None:
+    touched = advance(None, events(pattern), resolve_after)
+    assert [(e.status, e.occurrences, e.repeat_number) for e in touched] == expected
+
+
+def test_events_at_or_before_the_watermark_are_skipped_whatever_their_order() -> None:
+    first = advance(None, events("BB"), 2)
+    (episode,) = first
+    assert episode.watermark == (T0 + timedelta(days=2), 2)
+    again = advance(episode, list(reversed(events("BB"))), 2)
+    assert [(e.occurrences, e.change) for e in again] == [(2, "new")]
+    more = advance(episode, events("BCC"), 2)  # days 1-3: only day 3 (compliant) is new
+    assert [(e.status, e.compliant_streak) for e in more] == [("open", 1)]
+
+
+def test_acknowledged_episodes_extend_and_resolve_by_themselves() -> None:
+    (episode,) = advance(None, events("B"), 2)
+    episode.status = "acknowledged"
+    (same,) = advance(episode, events("BCC", start=2), 2)
+    assert (same.status, same.occurrences, same.resolved_at) == ("resolved", 2, T0 + timedelta(days=4))
+
+
+def test_a_dismissed_breach_is_absorbed_until_it_stops() -> None:
+    (episode,) = advance(None, events("B"), 2)
+    episode.status = "dismissed"
+    touched = advance(episode, events("BBCCB", start=2), 2)
+    assert [(e.status, e.occurrences, e.breach_over, e.repeat_number) for e in touched] == [
+        ("dismissed", 3, True, 1), ("open", 1, False, 2)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "kind", "gap_pct", "tier", "expected"),
+    [
+        ("below_map", "violation", Decimal("0.5"), "C", "low"),
+        ("below_map", "violation", Decimal("5"), "C", "medium"),
+        ("below_map", "violation", Decimal("15"), "B", "high"),
+        ("below_map", "violation", Decimal("30"), None, "critical"),
+        ("below_map", "violation", Decimal("16"), "A", "critical"),
+        ("below_map", "violation", Decimal("40"), "A", "critical"),
+        ("hidden_price", "violation", None, "C", "medium"),
+        ("unauthorised_seller", "violation", None, None, "high"),
+        ("below_recommended", "deviation", Decimal("50"), "A", "low"),
+        ("price_war", "anomaly", None, "A", "medium"),
+    ],
+)
+def test_severity(rule: str, kind: str, gap_pct: Decimal | None, tier: str | None, expected: str) -> None:
+    assert severity(rule, kind, gap_pct, tier) == expected
+
+
+LADDER = {"window_days": 90, "steps": [
+    {"name": "warning", "after": 1}, {"name": "formal_notice", "after": 2},
+    {"name": "rebate_cancelled", "after": 3}, {"name": "supply_suspended", "after": 5}]}
+
+
+@pytest.mark.parametrize(("count", "step"), [(0, None), (1, "warning"), (2, "formal_notice"),
+                                             (4, "rebate_cancelled"), (5, "supply_suspended"), (9, "supply_suspended")])
+def test_escalation_step(count: int, step: str | None) -> None:
+    assert escalation_step(LADDER, count) == step
+
+
+def test_episode_defaults() -> None:
+    episode = Episode(status="open", first_seen_at=T0, last_seen_at=T0)
+    assert (episode.occurrences, episode.repeat_number, episode.change) == (1, 1, "unchanged")
