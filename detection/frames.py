@@ -8,6 +8,7 @@ partner whose name is the seller name, else the listing's partner (a partner's o
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN
 from typing import Any
 
 import pandas as pd
@@ -75,7 +76,8 @@ def observations_frame(
             "partner": partner.code if partner else None, "partner_id": partner.id if partner else None,
             "product_id": product_id, "listing_id": listing_id, "seller_id": seller_id,
             "seller_name": seller_name, "party": party,
-            "price_e4": to_e4(price) if price is not None else NA_E4,
+            # The store keeps four decimals on PostgreSQL; round SQLite's text the same way.
+            "price_e4": to_e4(price, ROUND_HALF_EVEN) if price is not None else NA_E4,
             "currency": currency, "visibility": visibility,
             "authorised": is_authorised(partner, sku, category), "url": url, "raw_text": raw_text,
             "html_sha256": html, "screenshot_sha256": screenshot, "source": source,
