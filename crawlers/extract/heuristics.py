@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from selectolax.lexbor import LexborNode
 
@@ -56,6 +57,7 @@ _THRESHOLD = re.compile(
     r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite", re.I
 )
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
+_TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|versand|livraison", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
@@ -63,7 +65,21 @@ _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+
 _RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
 _MANY = ParsedAmount(Decimal(0), None, "")
 _BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*\s*")
+_SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿", "₫", "₱", "₪", "円", "元", "원", "USD", "EUR", "GBP",
+          "CHF", "CAD", "AUD", "JPY", "CNY", "RMB", "SEK", "NOK", "DKK", "PLN", "INR", "kr", "zł", "Kč", "Rs")
+
+
+@lru_cache(maxsize=256)
+def _sign_selector(signs: tuple[str, ...]) -> str:
+    return ", ".join(f'*:lexbor-contains("{sign}")' for sign in signs)
+
+
+_PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=preis i], [class*=prix i]"
 _MIN_SCORE = 2.0
+# Distances in elements (document order): how near the title / buy button a price must sit to count.
+_NEAR_TITLE = 300
+_NEAR_BUTTON = 200
+_NEAR_BEST = 80
 _MAX_TEXT = 60
 _MAX_CLIMB = 3
 _ANCESTORS = 12
@@ -143,32 +159,21 @@ def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: Par
 
 
 def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_Seen], int | None, int | None]:
+    """Every short element showing one amount, with its position in document order (elements only).
+
+    lexbor finds, in C, the elements whose own text holds a currency sign (``:lexbor-contains``
+    tests direct text only) and the elements labelled as prices; Python then looks at those few
+    dozen instead of every node of a 500 KB page.
+    """
     body = page.tree.body
     if body is None:
         return [], None, None
-    button = page.buy_button
-    button_id = button.mem_id if button is not None else None
-    h1_index: int | None = None
-    button_index: int | None = None
     seen: dict[int, _Seen] = {}
-    for index, node in enumerate(body.traverse(include_text=True)):
-        tag = node.tag
-        if tag != "-text":
-            if tag == "h1" and h1_index is None:
-                h1_index = index
-            elif button_id is not None and node.mem_id == button_id:
-                button_index = index
-            continue
-        text = node.text_content
-        # Cheap gates first: most text nodes are prose, menus and counts, never a price.
-        if not text or len(text) > 200 or _QUICK.search(text) is None:
-            continue
-        has_currency = _HAS_CURRENCY.search(text) is not None
-        if not has_currency and _BARE_NUMBER.fullmatch(text) is None:
-            continue
-        element = node.parent
-        fallback: tuple[LexborNode, ParsedAmount] | None = None
-        recorded = False
+    text = page.body_text
+    # One tree scan per sign in the selector: ask only for the signs this page's text contains.
+    signs = tuple(sign for sign in _SIGNS if sign in text)
+    for node in body.css(_sign_selector(signs)) if signs else ():
+        element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
             if element is None:
                 break
@@ -176,23 +181,44 @@ def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_S
             if amount is _MANY:
                 break
             if amount is not None:
-                _record(seen, element, index, amount)
-                recorded = True
+                _record(seen, element, 0, amount)
                 break
-            if fallback is None and not has_currency and _PRICE_ATTR.search(_attrs(element)):
-                # A bare number ("13.74") counts only in an element that says it is a price, and
-                # only when no ancestor shows it with its currency sign.
-                text = element.text(deep=True)
-                if _BARE_NUMBER.fullmatch(text):
-                    bare = _money_in(element, page, currency, sep, True)
-                    if bare is not None and bare is not _MANY:
-                        fallback = (element, bare)
             if len(element.text(deep=True)) > _MAX_TEXT:
                 break
             element = element.parent
-        if not recorded and fallback is not None:
-            _record(seen, fallback[0], index, fallback[1])
-    return list(seen.values()), h1_index, button_index
+    for node in body.css(_PRICE_SELECTOR):
+        # A bare number ("13.74") counts only in an element that says it is a price, and only when
+        # neither it nor a near ancestor shows an amount with its currency sign.
+        if node.mem_id in seen or not _BARE_NUMBER.fullmatch(node.text(deep=True)):
+            continue
+        parent, covered = node.parent, False
+        for _ in range(_MAX_CLIMB):
+            if parent is None:
+                break
+            if parent.mem_id in seen:
+                covered = True
+                break
+            parent = parent.parent
+        if covered:
+            continue
+        bare = _money_in(node, page, currency, sep, True)
+        if bare is not None and bare is not _MANY:
+            _record(seen, node, 0, bare)
+    h1 = page.tree.css_first("h1")
+    button = page.buy_button
+    wanted = {h1.mem_id if h1 is not None else -1, button.mem_id if button is not None else -1}
+    positions: dict[int, int] = {}
+    if seen:
+        wanted |= set(seen)
+        for index, node in enumerate(body.traverse()):
+            mem_id = node.mem_id
+            if mem_id in wanted:
+                positions[mem_id] = index
+    for mem_id, item in seen.items():
+        item.index = positions.get(mem_id, 0)
+    h1_index = positions.get(h1.mem_id) if h1 is not None else None
+    button_index = positions.get(button.mem_id) if button is not None else None
+    return sorted(seen.values(), key=lambda i: i.index), h1_index, button_index
 
 
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
@@ -332,7 +358,10 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     before, after = _segment(item.before + " " + item.amount.raw + " " + item.after, item.amount.raw)
     tail = item.after
     near = before + " " + own
-    if _PRICE_LABEL.search(before[-25:]):
+    if _TOTAL_LABEL.search(before[-25:]):
+        item.score -= 3.0  # "Total price" of a bundle or the cart, not this item
+        item.reasons.append("total")
+    elif _PRICE_LABEL.search(before[-25:]):
         item.score += 2.0
     if _WAS_TEXT.search(before[-30:]):
         item.role = "regular"
@@ -358,14 +387,14 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             item.role = "fragment"
     if h1 is not None:
         distance = item.index - h1
-        if 0 < distance < 600:
-            item.score += 4.0 * (1 - distance / 600)
+        if 0 < distance < _NEAR_TITLE:
+            item.score += 4.0 * (1 - distance / _NEAR_TITLE)
         elif distance <= 0:
             item.score -= 1.0
     if button is not None:
         distance = abs(item.index - button)
-        if distance < 400:
-            item.score += 3.0 * (1 - distance / 400)
+        if distance < _NEAR_BUTTON:
+            item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
     if "+" in after[:2] or re.search(r"\bfrom|starting|as low", before[-20:], re.I):
         item.reasons.append("from-price")
 
@@ -400,13 +429,13 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
                                              0.0, note=item.role))
     if best is not None:
-        regular = [i for i in items if i.role == "regular" and abs(i.index - best.index) < 150
+        regular = [i for i in items if i.role == "regular" and abs(i.index - best.index) < _NEAR_BEST
                    and i.amount.amount > best.amount.amount]
         if regular:
             near = min(regular, key=lambda i: abs(i.index - best.index))
             result.regular = Candidate("heuristic", near.amount.amount, near.amount.currency, near.amount.raw, 0.6,
                                        "regular")
-        shipping = [i for i in items if i.role == "shipping" and abs(i.index - best.index) < 200]
+        shipping = [i for i in items if i.role == "shipping" and abs(i.index - best.index) < _NEAR_BEST]
         if shipping:
             result.shipping = shipping[0].amount
     return result
