@@ -258,6 +258,13 @@ def insert_episode(
                 Violation.first_seen_at <= row.first_seen_at)) or 0
             row.escalation_step = escalation_step(dict(ladder), earlier + 1)
             row.details["offences_in_window"] = earlier + 1
+            step = next((st for st in ladder["steps"] if st["name"] == row.escalation_step), None)
+            # What the step allows, for alerts: a notice to the partner, a penalty.
+            row.details["escalation"] = {
+                "step": row.escalation_step, "offences_in_window": earlier + 1,
+                "window_days": window.days, "notify_partner": bool(step and step.get("notify_partner")),
+                "penalty": bool(step and step.get("penalty")),
+            }
     session.add(row)
     session.flush()
     _change(summary, row, "new", record["party"])

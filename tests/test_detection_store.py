@@ -177,16 +177,18 @@ def test_unknown_marketplace_seller_is_unauthorised(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("episode_days", "steps"),
+    ("episode_days", "steps", "offences"),
     [
-        ([0], ["warning"]),
-        ([0, 10, 20], ["warning", "formal_notice", "rebate_cancelled"]),
-        ([0, 10, 20, 30, 40], ["warning", "formal_notice", "rebate_cancelled", "rebate_cancelled", "rebate_cancelled"]),
+        ([0], ["warning"], [1]),
+        ([0, 10, 20], ["warning", "formal_notice", "rebate_cancelled"], [1, 2, 3]),
+        ([0, 10, 20, 30, 40], ["warning", "formal_notice", "rebate_cancelled", "rebate_cancelled", "rebate_cancelled"],
+         [1, 2, 3, 4, 5]),
         # At day 100 the 90-day window holds the offences of days 50 and 100, not day 0.
-        ([0, 50, 100], ["warning", "formal_notice", "formal_notice"]),
+        ([0, 50, 100], ["warning", "formal_notice", "formal_notice"], [1, 2, 2]),
     ],
 )
-def test_repeat_offences_climb_the_ladder(world: World, episode_days: list[int], steps: list[str]) -> None:
+def test_repeat_offences_climb_the_ladder(world: World, episode_days: list[int], steps: list[str],
+                                          offences: list[int]) -> None:
     for start in episode_days:  # one breach, then two compliant observations: one episode each
         world.observe(world.l1, day(start), "150.00")
         world.observe(world.l1, day(start + 1), "199.00")
@@ -195,6 +197,9 @@ def test_repeat_offences_climb_the_ladder(world: World, episode_days: list[int],
     rows = world.rows("below_map")
     assert [r.escalation_step for r in rows] == steps
     assert [r.repeat_number for r in rows] == list(range(1, len(steps) + 1))
+    assert [r.details["escalation"]["offences_in_window"] for r in rows] == offences
+    # The ladder says which steps may notify the partner.
+    assert [r.details["escalation"]["notify_partner"] for r in rows] == [s == "formal_notice" for s in steps]
 
 
 def test_an_old_violation_keeps_its_version_when_the_policy_changes(world: World) -> None:
