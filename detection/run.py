@@ -36,6 +36,7 @@ from detection.lifecycle import (
 )
 from detection.rules import Judgement, judge
 from detection.tables import NA_E4, RuleFrames, from_e4
+from pricewarden.errors import DetectionError
 from store import Partner, Violation, audit, utcnow
 
 MAX_LISTED_CHANGES = 1000
@@ -285,6 +286,8 @@ def detect(
 
     cfg = get_settings().detection
     frames = frames if frames is not None else load_rule_frames(session)
+    if frames.versions.empty:
+        raise DetectionError("no policy version is published: run `pricewarden policy publish FILE` first")
     obs = observations_frame(session, since=since).reset_index(drop=True)
     judgement: Judgement = judge(obs, frames)
     summary = DetectSummary(observations=len(obs), judged=int(judgement.judged.sum()),

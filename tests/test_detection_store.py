@@ -362,3 +362,13 @@ def test_violations_commands(world: World, session: Session) -> None:
     assert json.loads(result.stdout)["status"] == "dismissed"
     assert json.loads(runner.invoke(app, ["violations", "list", "--json", "--status", "dismissed"]).stdout)[0][
         "id"] == v1.id
+
+
+def test_detect_needs_a_published_policy_and_the_scorecard_does_not(session: Session) -> None:
+    from pricewarden.errors import DetectionError
+
+    with pytest.raises(DetectionError, match="no policy version is published"):
+        detect(session, anomalies=False)
+    bm = User(username="bm", role="brand_manager")
+    session.add(bm)
+    assert scorecard(session, bm) == {"by_partner": [], "by_tier": [], "by_region": []}
