@@ -47,6 +47,9 @@ _CONTRADICTS = 0.6
 _STRUCK = ("del, s, strike, [style*=line-through], [class*=was i], [class*=old i], [class*=strike i], "
            "[class*=list i], [class*=compare i], [class*=original i], [class*=regular i], [class*=msrp i]")
 _SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs")
+_TIE = 0.05
+_REGION_BEFORE = 600
+_REGION_AFTER = 2500
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
 
 
@@ -83,6 +86,21 @@ def _near(text: str, chosen: Candidate, window: int = 400) -> str:
     return " ".join(text[max(0, at - window):at + window].split())
 
 
+def _title_region(page: Page) -> str:
+    """The visible text from just before the title (``h1``) to a little after it: where the buy box is.
+
+    Without an ``h1`` the whole text. A structured price printed only far from the title (a
+    related item, a footer) does not confirm anything.
+    """
+    text = page.body_text
+    h1 = page.tree.css_first("h1")
+    heading = h1.text(deep=True, separator=" ").strip() if h1 is not None else ""
+    at = text.find(heading) if heading else -1
+    if at < 0:
+        return text
+    return text[max(0, at - _REGION_BEFORE):at + _REGION_AFTER]
+
+
 def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate, Candidate | None] | None:
     """The structured price when the visible text shows it with a currency sign and never struck through.
 
@@ -93,7 +111,7 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if not current or len({c.price for c in current}) != 1:
         return None
     cand = current[0]
-    if not _shows(page.body_text, cand.price):
+    if not _shows(_title_region(page), cand.price):
         return None
     regular: Candidate | None = None
     for node in page.tree.css(_STRUCK):
@@ -141,6 +159,12 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.candidates[0] if visible.candidates else None
+    if current and best_visible is not None:
+        # The page's primary structured price wins a near-tie among visible candidates; a clearly
+        # better visible candidate that matches another structured value (a sale price) wins otherwise.
+        primary = [v.confidence for v in visible.candidates if v.price == current[0].price]
+        if primary and primary[0] >= best_visible.confidence - _TIE:
+            return current[0], flags
     for cand in current:
         if best_visible is not None and cand.price == best_visible.price:
             return cand, flags

@@ -419,7 +419,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     # this product's price: below this score nothing is reported (price=None, never a guess).
     current = [i for i in current if i.score >= _MIN_SCORE]
     for item in current[:5]:
-        confidence = max(0.05, min(0.85, 0.2 + item.score / 20))
+        confidence = max(0.05, min(0.95, 0.2 + item.score / 20))
         note = ",".join(item.reasons) or None
         result.candidates.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
                                            confidence, note=note))
