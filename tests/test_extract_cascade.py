@@ -233,3 +233,13 @@ def test_bytes_without_a_declared_charset_are_read_as_utf8() -> None:
     html = page(BUY_BOX.format(price="1.299,00 €"), lang="de-DE").replace('<meta charset="utf-8">', "")
     result = extract(html.encode("utf-8"), URL)
     assert (result.price, result.currency) == (D("1299.00"), "EUR")
+
+
+def test_structured_sources_disagree_and_one_names_the_other_the_standard_price() -> None:
+    head = (ld(PRODUCT).replace('"199.00"', '"150.00"')
+            + '<meta property="og:price:standard_amount" content="150.00">'
+            + '<meta property="product:price:amount" content="120.00">'
+            + '<meta property="product:price:currency" content="USD">')
+    result = extract(page('<h1>Acme</h1><div id="app"></div>', head=head), URL)
+    assert (result.price, result.regular_price) == (D("120.00"), D("150.00"))
+    assert result.method == "opengraph"

@@ -153,6 +153,19 @@ def _shows(text: str, amount: Decimal) -> bool:
     return False
 
 
+def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
+    """Current prices that another source declares to be the list price go last.
+
+    JSON-LD often carries the standard price while OpenGraph or microdata carry the sale price
+    and name the standard one (``og:price:standard_amount``): the sale price is the current one.
+    """
+    regular = {c.price for c in candidates if c.role == "regular"}
+    current = [c for c in candidates if c.role == "current"]
+    if not regular or all(c.price in regular for c in current):
+        return candidates
+    return sorted(candidates, key=lambda c: c.role == "current" and c.price in regular)
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal]) -> tuple[Candidate | None, list[str]]:
     """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
@@ -233,7 +246,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is None and fast is not None:
         chosen = fast[0]
     if chosen is None:
-        structured = [c for c in facts.candidates if c.method in _STRUCTURED]
+        structured = _demote_declared_regular([c for c in facts.candidates if c.method in _STRUCTURED])
         chosen, flags = _pick(structured, visible, visible_current, visible_regular)
         result.flags.extend(flags)
     if chosen is None:

@@ -261,6 +261,11 @@ def _from_meta(page: Page) -> Facts:
             if got is not None:
                 facts.candidates.append(Candidate("opengraph", got[0], facts.currency, got[1], 0.75))
                 break
+    for key in ("og:price:standard_amount", "product:original_price:amount", "product:retail_price:amount"):
+        got = _price(meta[key], facts.currency, page.locale) if key in meta else None
+        if got is not None:
+            facts.candidates.append(Candidate("opengraph", got[0], facts.currency, got[1], 0.75, "regular"))
+            break
     facts.availability = availability_of(meta.get("product:availability") or meta.get("og:availability"))
     facts.title = meta.get("og:title")
     return facts
