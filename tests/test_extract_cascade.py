@@ -243,3 +243,16 @@ def test_structured_sources_disagree_and_one_names_the_other_the_standard_price(
     result = extract(page('<h1>Acme</h1><div id="app"></div>', head=head), URL)
     assert (result.price, result.regular_price) == (D("120.00"), D("150.00"))
     assert result.method == "opengraph"
+
+
+def test_cart_page_of_a_hidden_price_item() -> None:
+    from crawlers.extract import cart_url, read_cart_price
+
+    profile = parse_profile({"name": "acme", "domains": ["127.0.0.1:8605"], "currency": "USD",
+                             "cart": {"url": "{origin}/cart?add={sku}", "price": ".cart-total"}})
+    assert cart_url(profile, "http://127.0.0.1:8605/p/ac-100", "AC-100") == "http://127.0.0.1:8605/cart?add=AC-100"
+    cart = "<html><body><table><tr><td>Acme</td><td class='cart-total'>$179.00</td></tr></table></body></html>"
+    found = read_cart_price(cart, "http://127.0.0.1:8605/cart?add=AC-100", profile)
+    assert found is not None
+    assert (found.price, found.currency, found.method) == (D("179.00"), "USD", "cart")
+    assert read_cart_price("<html><body>empty</body></html>", "http://x/", profile) is None

@@ -6,15 +6,18 @@
 from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts, parse_amount
 from crawlers.extract.cascade import extract, structured_only
 from crawlers.extract.model import Candidate, Extraction, Offer
+from crawlers.extract.site import cart_url, read_cart_price
 
 __all__ = [
     "Candidate",
     "Extraction",
     "Offer",
     "ParsedAmount",
+    "cart_url",
     "currency_for_symbol",
     "extract",
     "find_amounts",
     "parse_amount",
+    "read_cart_price",
     "structured_only",
 ]

@@ -12,7 +12,7 @@ from crawlers.extract.page import Page
 from crawlers.extract.structured import availability_of
 from crawlers.profiles import Profile, Selector
 
-__all__ = ["SiteFacts", "read_profile"]
+__all__ = ["SiteFacts", "cart_url", "read_cart_price", "read_profile"]
 
 _BARE_ATTR = re.compile(r"\[([\w:-]+)\]$")
 
@@ -94,7 +94,7 @@ def read_profile(page: Page, profile: Profile) -> SiteFacts:
         facts.texts["availability"] = availability_of(facts.texts["availability"]) or facts.texts["availability"]
     container = profile.offers.get("container")
     if container is not None:
-        scopes = (xroot.xpath(container.query.removeprefix("xpath:")) if container.is_xpath
+        scopes = (xroot.xpath(container.query.removeprefix("xpath:")) if container.is_xpath and xroot is not None
                   else page.tree.css(container.query))
         for index, scope in enumerate(scopes):
             def first(key: str, scope: Any = scope) -> str | None:
@@ -114,3 +114,33 @@ def read_profile(page: Page, profile: Profile) -> SiteFacts:
                                        parsed.amount if parsed else None,
                                        (parsed.currency if parsed else None) or profile.currency, raw, buy_box))
     return facts
+
+
+def cart_url(profile: Profile, page_url: str, sku: str | None) -> str | None:
+    """The cart URL of a hidden-price page from the profile's ``cart.url`` template (``{origin}``, ``{sku}``)."""
+    from urllib.parse import urlsplit
+
+    template = profile.cart.get("url")
+    if not template:
+        return None
+    parts = urlsplit(page_url)
+    return template.format(origin=f"{parts.scheme}://{parts.netloc}", sku=sku or "", url=page_url)
+
+
+def read_cart_price(html: bytes | str, url: str, profile: Profile) -> Candidate | None:
+    """The price a cart page shows for a hidden-price item (``cart.price`` selector), or None.
+
+    A price seen only in the cart is recorded as hidden pricing, not as the advertised price.
+    """
+    selector = profile.cart.get("price")
+    if not selector:
+        return None
+    page = Page.parse(html, url)
+    sel = Selector(selector)
+    root = _xpath_root(page) if sel.is_xpath else page.tree
+    found = _values(root, sel, page)
+    parsed = _money(found[0], profile, page) if found else None
+    if parsed is None or parsed.amount <= 0:
+        return None
+    return Candidate("cart", parsed.amount, parsed.currency or profile.currency, parsed.raw, 0.95,
+                     note="price shown only in the cart")
