@@ -37,7 +37,9 @@ scopes:
   - {name: eu, regions: [EU], mode: recommended, currency: EUR}
   - {name: ca, regions: [CA], mode: maximum, currency: CAD}
   - {name: cn, regions: [CN], mode: observe, currency: CNY}
+  - {name: uk, regions: [UK], mode: map, currency: GBP}
 rules:
+  - {sku: AC-100, scope: uk, map: "179.00"}
   - {sku: AC-100, scope: us, map: "199.00", msrp: "249.00", max_discount_pct: 20, tolerance: "0.50",
      tiers: {A: {map: "189.00"}}}
   - {category: headphones, scope: us, map: "99.00", tolerance_pct: 1.5}
@@ -56,6 +58,10 @@ exemptions:
      reason: clearance}
   - {partner: P002, categories: [headphones], floor: "79.00", start: 2026-04-05T00:00,
      end: 2026-05-01T00:00, reason: launch}
+  - {partner: P010, skus: [AC-200], scope: us, floor: "59.00", start: 2026-03-10T00:00,
+     end: 2026-09-01T00:00, reason: trade-in}
+  - {partner: P010, skus: [AC-100], scope: uk, floor: "9.00", start: 2026-03-10T00:00,
+     end: 2026-09-01T00:00, reason: UK only}
 """
 
 V2 = V1.replace("effective_from: 2026-03-01T00:00", "effective_from: 2026-06-01T00:00").replace(
@@ -85,7 +91,7 @@ instants = st.one_of(
 )
 cases = st.fixed_dictionaries({
     "sku": st.sampled_from(sorted(SKUS)),
-    "region": st.sampled_from(["US", "EU", "CA", "CN", "JP"]),
+    "region": st.sampled_from(["US", "EU", "CA", "CN", "UK", "JP"]),
     "tier": st.sampled_from([None, "A", "B", "C"]),
     "partner": st.sampled_from([None, "P002", "P007", "P010"]),
     "at": instants,
