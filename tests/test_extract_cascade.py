@@ -256,3 +256,12 @@ def test_cart_page_of_a_hidden_price_item() -> None:
     assert found is not None
     assert (found.price, found.currency, found.method) == (D("179.00"), "USD", "cart")
     assert read_cart_price("<html><body>empty</body></html>", "http://x/", profile) is None
+
+
+@pytest.mark.parametrize("html", ["", b"", b"\xff\xfe\x00garbage", "<html></html>",
+                                  "<body><h1>x</h1><script>window.__INITIAL_STATE__ = {broken</script></body>",
+                                  b'<meta charset="nonsense"><p>text</p>'])
+def test_strange_input_gives_no_price_and_no_exception(html: str | bytes) -> None:
+    result = extract(html, URL)
+    assert result.price is None
+    assert result.method == "none"
