@@ -7,7 +7,7 @@ Public API (imported lazily so that ``pricewarden --help`` does not load pandas)
     resolve_frame(obs_frame, rule_frames) -> DataFrame    # the vectorised twin of policies.resolve
     rule_frames(versions) / load_rule_frames(session)     # policy versions -> the engine's tables
     acknowledge / dismiss / resolve(session, violation_id, actor, reason=None)   # audited, scoped
-    list_violations(session, user, filters) / scorecard(session, user, since)
+    list_violations(session, user, filters) / get_violation(session, user, id) / scorecard(session, user, since)
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ _EXPORTS = {
     "acknowledge": "detection.lifecycle", "dismiss": "detection.lifecycle", "resolve": "detection.lifecycle",
     "advance": "detection.lifecycle", "severity": "detection.lifecycle", "violation_key": "detection.lifecycle",
     "can_see": "detection.lifecycle",
-    "list_violations": "detection.queries", "scorecard": "detection.queries", "violation_dict": "detection.queries",
+    "list_violations": "detection.queries", "get_violation": "detection.queries",
+    "scorecard": "detection.queries", "violation_dict": "detection.queries",
     "observations_frame": "detection.frames",
 }
 

@@ -53,6 +53,19 @@ def list_violations(session: Session, user: User, filters: Mapping[str, Any] | N
     return list(session.scalars(query))
 
 
+def get_violation(session: Session, user: User, violation_id: int) -> Violation:
+    """One violation by id, if ``user`` may see it (``NotFoundError`` / ``AccessDenied`` otherwise)."""
+    from detection.lifecycle import can_see
+    from pricewarden.errors import AccessDenied, NotFoundError
+
+    violation = session.get(Violation, violation_id)
+    if violation is None:
+        raise NotFoundError(f"violation {violation_id} does not exist")
+    if not can_see(session, user, violation):
+        raise AccessDenied(f"{user.username} may not see violation {violation_id}")
+    return violation
+
+
 def _rate(compliant: int, judged: int) -> float | None:
     return round(compliant / judged, 4) if judged else None
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detection import lifecycle
-from detection.queries import list_violations, scorecard
+from detection.queries import get_violation, list_violations, scorecard
 from detection.run import detect
 from policies import publish_text
-from pricewarden.errors import AccessDenied, InvalidTransition
+from pricewarden.errors import AccessDenied, InvalidTransition, NotFoundError
 from store import AuditLog, Listing, Observation, Partner, Product, User, Violation
 
 POLICY = """
@@ -263,6 +263,13 @@ def test_scope_by_role(world: World) -> None:
     assert [v.id for v in list_violations(world.s, world.cm2, {"kind": "deviation"})] == [v2.id]
     assert [v.id for v in list_violations(world.s, world.partner_user, {})] == [v1.id]
     assert list_violations(world.s, world.bm, {"partner": "P2", "status": ["open"]}) == [v2]
+    assert get_violation(world.s, world.cm2, v2.id) is v2
+    with pytest.raises(AccessDenied):
+        get_violation(world.s, world.cm1, v2.id)
+    with pytest.raises(AccessDenied):  # partners never see the brand's deviations
+        get_violation(world.s, world.partner_user, v2.id)
+    with pytest.raises(NotFoundError):
+        get_violation(world.s, world.bm, 999_999)
     with pytest.raises(AccessDenied):
         lifecycle.acknowledge(world.s, v2.id, world.cm1)
     with pytest.raises(AccessDenied):
