@@ -214,3 +214,26 @@ def test_requests_go_through_the_proxy_with_the_user_agent(db: Any, workspace: P
     with session_scope(db) as session:
         (obs,) = session.scalars(select(Observation)).all()
         assert obs.price == Decimal("179.99")
+
+
+def test_crawl_command_reads_the_store_listings_of_one_site(db: Any, site: Site, workspace: Path) -> None:
+    from pricewarden.cli import app
+
+    host = site.base.split("//")[1]
+    with session_scope(db) as session:
+        product = session.scalar(select(Product).where(Product.sku == "AC-100"))
+        assert product is not None
+        session.add_all([
+            Listing(url=site.url("/p/jsonld"), site=host, product_id=product.id, region="US"),
+            Listing(url=site.url("/p/flaky"), site=host, product_id=product.id, active=False),
+            Listing(url="http://other.example/p/1", site="other.example", product_id=product.id),
+        ])
+    result = CliRunner().invoke(app, ["crawl", "--site", host, "--shards", "1", "--no-browser", "--json"])
+    assert result.exit_code == 0, result.output
+    with session_scope(db) as session:
+        (obs,) = session.scalars(select(Observation)).all()
+        listing = session.scalar(select(Listing).where(Listing.url == site.url("/p/jsonld")))
+        assert listing is not None
+        assert (obs.listing_id, obs.product_id, obs.price) == (listing.id, listing.product_id, Decimal("179.99"))
+        assert listing.last_seen_at == obs.observed_at
+    assert site.hits["/p/flaky"] == 0  # inactive listings are not crawled

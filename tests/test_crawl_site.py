@@ -106,6 +106,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._page("cart-page.html")
             elif path == "/p/market":
                 self._page("market.html")
+            elif path == "/p/member":
+                self._page("member.html")
             elif path == "/p/search":
                 self._page("search.html")
             elif path == "/p/gone":
@@ -227,6 +229,7 @@ def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
     rows = [
         (site.url("/p/jsonld"), "AC-100", "P001", "", "", "US"),
         (site.url("/p/cart"), "AC-200", "P001", "", "hidden", "US"),
+        (site.url("/p/member"), "AC-100", "P001", "", "", "US"),
         (site.url("/p/market"), "AC-100", "", "", "market", "US"),
         (site.url("/p/flaky"), "AC-100", "", "", "", "US"),
         (site.url("/p/busy"), "AC-100", "", "", "", "US"),
@@ -253,6 +256,8 @@ def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
         hidden = by_url[site.url("/p/cart")]
         assert [(o.price, o.visibility) for o in hidden] == [(None, "cart_only")]
         assert hidden[0].details["cart"]["price"] == "149.00"
+        member = by_url[site.url("/p/member")]
+        assert [(o.price, o.visibility) for o in member] == [(None, "login_only")]
 
         # Marketplace: one observation per seller, with its ID; S-GOOD is partner P001.
         offers = sorted((o.seller_id, o.seller_name, o.price, o.currency, o.partner_id)
@@ -296,7 +301,7 @@ def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
         assert run.finished_at is not None and run.stats["pages"] == len(rows)
 
     before = _counts(db)
-    assert before["observations"] == 1 + 1 + 3 + 1 + 1
+    assert before["observations"] == 1 + 1 + 1 + 3 + 1 + 1
     run_crawl(targets, shards=1, at=AT, browser=False)
     assert _counts(db) == before  # the same slot crawled again stores nothing twice
 
