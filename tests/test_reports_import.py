@@ -298,3 +298,14 @@ def test_published_policy_sets_the_expected_currency(catalog: Engine, tmp_path: 
     assert (result.rows_accepted, result.rows_rejected) == (2, 1)
     assert "does not match EUR" in _rejections(catalog)[2][1]
     assert [o.currency for o in _observations(catalog)] == ["EUR", "EUR"]
+
+
+def test_file_over_the_size_limit_is_refused(catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__MAX_FILE_MB", "1")
+    get_settings.cache_clear()
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"sku,price,currency,date\n" + b"AC-100,1,USD,2026-11-20\n" * 50_000)
+    with pytest.raises(ReportImportError, match="larger than 1 MB"):
+        import_file(path, "P001", now=NOW)

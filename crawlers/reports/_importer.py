@@ -127,6 +127,11 @@ def import_file(
     file = Path(path)
     if not file.is_file():
         raise ReportImportError("no such file", file=str(file))
+    from pricewarden.settings import get_settings
+
+    limit = get_settings().reports.max_file_mb
+    if file.stat().st_size > limit << 20:
+        raise ReportImportError(f"file is larger than {limit} MB (PRICEWARDEN_REPORTS__MAX_FILE_MB)", file=file.name)
     sha = file_sha256(file)
     return run_import(lambda: open_report(file), partner=partner, file_name=file.name, sha=sha, engine=engine,
                       submitted_by=submitted_by, expected_currency=expected_currency, now=now)
@@ -258,6 +263,25 @@ def _raw(cells: Mapping[str, Any]) -> dict[str, str]:
     return {column: cell_text(value)[:200] for column, value in cells.items() if value is not None}
 
 
+def _memoised(column_type: Any, processor: Any) -> Any:
+    """Instants repeat across a report (one date, one import time): convert each distinct one once."""
+    from store._types import UTCDateTime
+
+    if processor is None or not isinstance(column_type, UTCDateTime):
+        return processor
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        result = memo.get(value)
+        if result is None:
+            result = processor(value)
+            if len(memo) < 100_000:
+                memo[value] = result
+        return result
+
+    return convert
+
+
 class _BatchSink:
     """Writes validated chunks: rows already stored by an earlier batch are rejected, the rest inserted."""
 
@@ -326,7 +350,8 @@ class _BatchSink:
         key = (table.name, tuple(names), dialect.name)
         processors = self._processors.get(key)
         if processors is None:
-            processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+            processors = [_memoised(table.c[name].type, table.c[name].type._cached_bind_processor(dialect))
+                          for name in names]
             self._processors[key] = processors
         positional = compiled.positiontup
         order = [names.index(name) for name in positional] if positional else list(range(len(names)))

@@ -34,7 +34,7 @@ class ReceiptWriter:
 
     def row(self, number: int, status: str, column: str | None, reason: str, cells: dict[str, Any]) -> None:
         """One report row and what became of it."""
-        values: list[object] = [number, status, column or "", safe_cell(reason)]
+        values: list[object] = [number, status, column or "", safe_cell(reason) if reason else ""]
         for name in COLUMNS:
             value = cells.get(name)
             # plain text is the common case: test it inline, convert everything else via safe_cell

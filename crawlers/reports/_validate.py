@@ -166,7 +166,8 @@ class RowValidator:
 
     def _check(self, row: RawRow) -> Accepted:
         cells = row.cells
-        sku_text = cell_text(cells.get("sku"))
+        value = cells.get("sku")
+        sku_text = value.strip() if type(value) is str else cell_text(value)
         if not sku_text:
             raise _Reject("sku", "sku is missing")
         if sku_text.upper() == EXAMPLE_SKU:
@@ -188,8 +189,11 @@ class RowValidator:
             check_age(observed_at, self.now, self.max_age_days, self.future_skew)
         except CellError as exc:
             raise _Reject("date", str(exc)) from None
-        currency = self._currency(sku, cell_text(cells.get("currency")).upper(), observed_at)
-        channel = cell_text(cells.get("channel")) or None
+        value = cells.get("currency")
+        currency = self._currency(sku, (value.strip() if type(value) is str else cell_text(value)).upper(),
+                                  observed_at)
+        value = cells.get("channel")
+        channel = (value.strip() if type(value) is str else cell_text(value)) or None
         channel_key = (channel or "").lower()
         if self.partner.authorised_channels:
             if not channel:

@@ -34,6 +34,7 @@ _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 _PLAIN = re.compile(r"[+-]?\d+(?:\.\d+)?")
 MAX_INTEGER_DIGITS = 14  # NUMERIC(18, 4): 14 digits before the point
 MAX_DECIMALS = 4
+_FOUR_PLACES = Decimal(1).scaleb(-MAX_DECIMALS)
 
 
 class CellError(ValueError):
@@ -142,11 +143,11 @@ def _checked(amount: Decimal, shown: str) -> Decimal:
         raise CellError("price is zero")
     if amount < 0:
         raise CellError(f"price {shown[:60]!r} is negative")
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
-        raise CellError(f"price {shown[:40]!r} has more than {MAX_DECIMALS} decimal places")
     if amount.adjusted() >= MAX_INTEGER_DIGITS:
         raise CellError(f"price {shown[:40]!r} is too large")
+    # trailing zeros are harmless (1.230000 is 1.23); more significant decimals than the column keeps are not
+    if amount.quantize(_FOUR_PLACES) != amount:
+        raise CellError(f"price {shown[:40]!r} has more than {MAX_DECIMALS} decimal places")
     return amount
 
 
