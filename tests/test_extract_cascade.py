@@ -199,7 +199,7 @@ def test_see_price_in_cart_on_a_related_item_does_not_hide_the_product_price() -
     ("Attention Required", "<h1>Please verify you are a human</h1><div class='g-recaptcha'></div>", "captcha"),
     ("Robot check", "<p>Enter the characters you see below. Sorry, we just need to make sure you're not a robot."
                     " Type the captcha.</p>", "captcha"),
-    ("Access Denied", "<h1>Access Denied</h1><p>You don't have permission. Reference #18.2f</p>", "captcha"),
+    ("Access Denied", "<h1>Access Denied</h1><p>You don't have permission. Reference #18.2f</p>", "blocked"),
     ("Sign in", "<h1>Sign in to continue</h1><form><input name=u><input type=password></form>", "login_wall"),
     ("Page not found", "<h1>404</h1><p>Sorry, we couldn't find that page. Popular: $19.99 deals</p>", "not_found"),
     ("Acme", "<h1>This product is no longer available</h1>", "not_found"),

@@ -103,9 +103,13 @@ def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys: pytest.Captur
 
 
 @pytest.mark.browser
-def test_render_reads_a_script_inserted_price(site: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_runs_the_profile_browser_steps(site: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["extract", f"{site}/js.html", "--json"], capsys)
     assert code == 0 and json.loads(out)["price"] is None  # plain GET: the price is not in the HTML yet
-    code, out, err = run(["extract", f"{site}/js.html", "--render", "--json"], capsys)
+    # The price appears 50 ms after load: the profile's browser step waits for it (no sleeping).
+    profile = tmp_path / "jsshop.yaml"
+    profile.write_text('name: jsshop\ndomains: ["127.0.0.1"]\nbrowser_steps: [{wait_for_selector: "span.price"}]\n')
+    code, out, err = run(["extract", f"{site}/js.html", "--render", "--profile", str(profile), "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["price"] == "149.00"

@@ -48,10 +48,12 @@ def decode_html(data: bytes | str, encoding: str | None = None) -> str:
 
 # --- page-level signals: kept as data so that new languages are a line, not code ---------------------
 _CAPTCHA = re.compile(
-    r"captcha|are you a (?:human|robot)|verify you are (?:a )?human|unusual traffic|access denied|"
-    r"request (?:was )?blocked|pardon our interruption|bot detection|人机验证|验证码|请完成安全验证",
+    r"captcha|are you a (?:human|robot)|verify you are (?:a )?human|not a robot|unusual traffic|"
+    r"bot detection|人机验证|验证码|请完成安全验证",
     re.I,
 )
+_BLOCKED = re.compile(r"access denied|request (?:was )?blocked|pardon our interruption|you have been blocked|"
+                      r"访问被拒绝", re.I)
 _LOGIN = re.compile(
     r"(?:please |you must )?(?:log ?in|sign ?in) to (?:continue|view|see|access)|请登录|登录后查看", re.I
 )
@@ -157,7 +159,7 @@ class Page:
         return None
 
     def failure(self) -> str | None:
-        """``captcha`` / ``login_wall`` / ``not_found`` when the page is one of those instead of a product."""
+        """``captcha`` / ``blocked`` / ``login_wall`` / ``not_found`` when the page is that instead of a product."""
         title_node = self.tree.css_first("title")
         title = (title_node.text() if title_node is not None else "") or ""
         # A real product page has menus, descriptions, reviews: long text. Only short pages are
@@ -166,6 +168,8 @@ class Page:
         text = self.visible_text if short else ""
         if _CAPTCHA.search(title) or (short and _CAPTCHA.search(text)):
             return "captcha"
+        if _BLOCKED.search(title) or (short and _BLOCKED.search(text)):
+            return "blocked"
         if self.tree.css_first("input[type=password]") is not None and short and _LOGIN.search(text + title):
             return "login_wall"
         if _NOT_FOUND.search(title) or (short and _NOT_FOUND.search(text[:1500])):
