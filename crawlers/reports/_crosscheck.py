@@ -80,10 +80,9 @@ def find_misreports(
     found: list[Misreport] = []
     for report in reported:
         key = (report.partner_id, report.product_id, report.currency)
-        points = series.get(key)
-        if not points:
+        if key not in series:
             continue
-        at = times[key]
+        points, at = series[key], times[key]
         i = bisect.bisect_left(at, report.observed_at)
         candidates = [points[j] for j in (i - 1, i) if 0 <= j < len(points)]
         candidates = [p for p in candidates if abs(p.observed_at - report.observed_at) <= window]

@@ -165,7 +165,7 @@ def import_feed(
     fetched_at = now or datetime.now(UTC)
     with session_scope(engine) as session:
         query = select(Product.gtin, Product.sku).where(Product.gtin.is_not(None))
-        gtins: dict[str, str] = dict(session.execute(query).all())
+        gtins: dict[str, str] = {str(gtin): sku for gtin, sku in session.execute(query)}
     with tempfile.TemporaryDirectory(prefix="pw-feed-") as folder:
         body = Path(folder) / "feed"
         sha = fetch(url, body, timeout=settings.crawl.download_timeout,
