@@ -39,7 +39,6 @@ def world(db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[
         yield world, world.truth(DAY, running.origins)
 
 KNOWN_GAPS = {
-    "rdfa": "RDFa priceCurrency (content attribute) is not read: currency None",
     "eushop": "UVP list price is not read",
 }
 
