@@ -177,6 +177,9 @@ class Settings(BaseSettings):
         None, description="Where evidence (HTML snapshots, screenshots) is stored: a folder or any fsspec URL; "
         "default <workspace>/evidence."
     )
+    evidence_compress_level: int = Field(
+        1, ge=1, le=9, description="gzip level for stored HTML snapshots (1 = fastest; 9 = smallest)."
+    )
     browser_path: Path | None = Field(
         None,
         description="Chromium executable for rendering; default /usr/bin/chromium when present, "
