@@ -1,0 +1,312 @@
+"""The whole demo on one machine: sandbox storefronts → monitor over simulated days → alerts → report.
+
+:func:`run_demo` starts the sandbox world (``demo.serve`` on free ports) and a local notification
+receiver, writes a fresh workspace (catalog, both policy versions, site profiles), points every
+manager's and partner's Apprise URL at the receiver, then for each simulated day: shows that day's
+prices, runs the real ``monitor`` flow (crawl → detect → evidence → alerts), and runs the real
+``import-partner-reports`` flow on the reports the partners dropped that day. It ends with the
+daily digests, an HTML report with the evidence, and a summary.
+
+Simulated time: day N is ``demo.catalog.DAY_ONE + (N - 1)`` (day 1 = 2026-03-01) from 10:00 in the
+sandbox's time zone (America/New_York); the process clock is shifted to it (:mod:`flows.clock`), so
+observations, findings, alerts and report rows carry instants on that day and are judged against the
+policy version, promotion and exemption in force then.
+
+Prefect: every day runs as real flow runs in one process. The first flow run of a process pays
+Prefect's start (7-15 s: a fresh ``<workspace>/.prefect`` database); later ones cost ~1 s. The start is
+overlapped with setting up the world and the workspace.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DAYS = 6  # days 1-6: a MAP drop (4-6), policy v2 (5), misreports (3+), an EU deviation, a CN cap breach
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, for the summary and for tests."""
+
+    workspace: Path
+    days: list[int]
+    report_path: Path | None = None
+    elapsed: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    monitor_runs: list[dict[str, Any]] = field(default_factory=list)
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    findings_by_kind: dict[str, int] = field(default_factory=dict)
+    by_partner: list[dict[str, Any]] = field(default_factory=list)
+    by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_tier: dict[str, dict[str, int]] = field(default_factory=dict)
+    outbox: dict[str, int] = field(default_factory=dict)
+    received: int = 0
+    received_unique: int = 0
+    received_attachments: int = 0
+    health: list[dict[str, Any]] = field(default_factory=list)
+    truth_violations: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+class _Env:
+    """Set environment variables for the demo and put the old values back at the end."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, str | None] = {}
+
+    def set(self, key: str, value: str | None) -> None:
+        if key not in self.saved:
+            self.saved[key] = os.environ.get(key)
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+    def restore(self) -> None:
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _point_at_receiver(receiver: Any, *, email: bool) -> int:
+    """Every active manager's and partner's notification URLs → the local receiver; returns how many."""
+    from sqlalchemy import select
+
+    from store.db import session_scope
+    from store.models import Partner, User
+
+    count = 0
+    with session_scope() as session:
+        for user in session.scalars(select(User).where(User.role != "partner")):
+            urls = [receiver.json_url(f"user/{user.username}")]
+            if email and user.email:
+                urls.append(receiver.mailto_url(user.email))
+            user.notification_urls = urls
+            count += 1
+        for partner in session.scalars(select(Partner)):
+            partner.notice_urls = [receiver.json_url(f"partner/{partner.code}")]
+            count += 1
+    return count
+
+
+def _setup_workspace(ws: Path, world: Any, origins: dict[str, str]) -> dict[str, Any]:
+    """Write the workspace for the world's origins, migrate, import the catalog, publish both policies."""
+    from demo import write_workspace
+    from policies import publish_policy
+    from store import upgrade
+    from store.catalog import import_catalog
+    from store.db import get_engine, session_scope
+
+    write_workspace(ws, world, origins)
+    upgrade(get_engine())
+    catalog = import_catalog(ws / "catalog", actor="demo")
+    published = []
+    with session_scope() as session:
+        for path in sorted((ws / "policies").glob("*.yaml")):
+            published.append(publish_policy(session, path, published_by="demo"))
+    return {"catalog": catalog, "policies": len(published)}
+
+
+def _drop_reports(world: Any, day: int, inbox: Path) -> dict[str, Any]:
+    """Have the partners drop their day's report files in ``inbox/<partner>/``."""
+    with tempfile.TemporaryDirectory(prefix="pw-reports-") as tmp:
+        truth = world.partner_reports(day, tmp)
+        for item in truth["files"]:
+            folder = inbox / item["partner"]
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(Path(tmp) / item["file"]), folder / item["file"])
+    return dict(truth)
+
+
+def run_demo(days: int = DEFAULT_DAYS, seed: int = 7, *, products: int = 20, first_day: int = 1,
+             workspace: Path | None = None, email: bool = False, show: bool = True) -> DemoResult:
+    """Run the full demo; returns what it did (and prints a summary unless ``show`` is false).
+
+    ``workspace`` must be new or empty (default: a fresh temporary folder, kept afterwards).
+    """
+    from pricewarden.errors import ConfigError
+
+    started = time.perf_counter()
+    ws = Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="pricewarden-demo-"))
+    if ws.exists() and any(ws.iterdir()):
+        raise ConfigError(f"the demo needs a new or empty workspace; {ws} is not empty")
+    ws = ws.resolve()
+    ws.mkdir(parents=True, exist_ok=True)
+    env = _Env()
+    try:
+        return _run(ws, env, days=days, seed=seed, products=products, first_day=first_day, email=email,
+                    show=show, started=started)
+    finally:
+        from flows import clock
+
+        clock.uninstall()
+        env.restore()
+        from pricewarden.settings import get_settings
+
+        get_settings.cache_clear()
+
+
+def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day: int, email: bool, show: bool,
+         started: float) -> DemoResult:
+    from flows import clock
+    from flows._env import prepare
+    from pricewarden.settings import get_settings
+
+    # The demo's own database and evidence, whatever the caller's environment says.
+    env.set("PRICEWARDEN_WORKSPACE", str(ws))
+    env.set("PRICEWARDEN_DATABASE_URL", f"sqlite:///{ws / 'pricewarden.db'}")
+    env.set("PRICEWARDEN_EVIDENCE_URL", str(ws / "evidence"))
+    env.set("PRICEWARDEN_TIMEZONE", "America/New_York")
+    get_settings.cache_clear()
+    prepare(ws)
+
+    from flows._prefect import warm_up
+
+    warm = warm_up()
+    result = DemoResult(workspace=ws, days=list(range(first_day, first_day + days)))
+    marks: dict[str, float] = {}
+
+    def mark(name: str, since: float) -> float:
+        now = time.perf_counter()
+        marks[name] = round(now - since, 2)
+        return now
+
+    from demo import World, serve
+    from flows.receiver import Receiver
+
+    t = time.perf_counter()
+    world = World(seed=seed, products=products, day=first_day)
+    with serve(world) as running, Receiver(smtp=email) as receiver:
+        _setup_workspace(ws, world, running.origins)
+        _point_at_receiver(receiver, email=email)
+        t = mark("setup", t)
+        if warm is not None:
+            warm.join()
+        t = mark("prefect_start_wait", t)
+
+        from flows.monitor import monitor
+        from flows.ops import digest, import_partner_reports
+
+        truth: Counter[str] = Counter()
+        for day in result.days:
+            running.set_day(day)
+            clock.go_to_day(day)
+            day_truth = world.truth(day, running.origins)
+            truth.update(v["rule"] for v in day_truth["violations"])
+            run = monitor(at=clock.now())
+            result.monitor_runs.append({"day": day, **run})
+            _drop_reports(world, day, get_settings().inbox_dir)
+            result.imports.append({"day": day, **import_partner_reports(now=clock.now())})
+            t = mark(f"day {day}", t)
+        digest(now=clock.now())
+        t = mark("digest", t)
+        result.truth_violations = dict(sorted(truth.items()))
+        _finish(result, receiver, first_day)
+        mark("report", t)
+    result.timings = marks
+    result.elapsed = round(time.perf_counter() - started, 2)
+    if show:
+        print_summary(result)
+    return result
+
+
+def _finish(result: DemoResult, receiver: Any, first_day: int) -> None:
+    """Count what happened and write the HTML report."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from flows import clock
+    from flows.ops import build_report
+    from flows.report import gather
+    from store.db import session_scope
+    from store.models import AlertDelivery
+
+    since = clock.day_instant(first_day) - timedelta(hours=12)
+    until = clock.now() + timedelta(minutes=1)
+    with session_scope() as session:
+        data = gather(session, since, until, title="PriceWarden demo: violations and evidence")
+        result.outbox = dict(session.execute(select(AlertDelivery.status, func.count())
+                                             .group_by(AlertDelivery.status)).tuples().all())
+    result.findings_by_kind = dict(Counter(f["kind"] for f in data.findings))
+    result.by_partner, result.by_rule, result.by_tier = data.by_partner, data.by_rule, data.by_tier
+    result.health = data.health
+    result.report_path = build_report(since, until, "demo-report", title="PriceWarden demo: violations and evidence")
+    result.received = len(receiver.messages)
+    unique = receiver.unique()
+    result.received_unique = len(unique)
+    result.received_attachments = sum(len(m.attachments) for m in unique)
+    result.missing = [f"day {r['day']}: {k}" for r in result.monitor_runs for k, v in r.get("evidence", {}).items()
+                      if k == "missing" and v]
+
+
+def _stamp(value: datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def print_summary(result: DemoResult) -> None:
+    """The demo's summary: findings by partner, rule and tier; alerts; crawl health; where the report is."""
+    from rich.table import Table
+
+    from pricewarden.console import console
+
+    console.rule("PriceWarden demo")
+    days = Table(title="Monitor runs (one per simulated day)")
+    for col in ("day", "slot (UTC)", "listings", "observations", "crawl failures", "new violations",
+                "new deviations", "alerts sent", "report rows accepted / rejected"):
+        days.add_column(col)
+    imports = {i["day"]: i for i in result.imports}
+    for run in result.monitor_runs:
+        imp = imports.get(run["day"], {})
+        accepted = sum(int(x.get("rows_accepted", 0)) for x in imp.get("imported", []))
+        rejected = sum(int(x.get("rows_rejected", 0)) for x in imp.get("imported", []))
+        days.add_row(str(run["day"]), run["slot"][:16], str(run["crawl"]["listings"]),
+                     str(run["crawl"]["observations"]), str(run["crawl"]["failures"]),
+                     str(len(run["detect"]["new_violations"])), str(len(run["detect"]["new_deviations"])),
+                     str(run["alerts"]["sent"]), f"{accepted} / {rejected}")
+    console.print(days)
+    partners = Table(title="Findings by partner")
+    for col in ("partner", "name", "tier", "violations", "deviations", "anomalies"):
+        partners.add_column(col)
+    for p in result.by_partner:
+        partners.add_row(p["partner"], p["name"], p["tier"], str(p["violation"]), str(p["deviation"]),
+                         str(p["anomaly"]))
+    console.print(partners)
+    for title, counts in (("Findings by rule", result.by_rule), ("Findings by tier", result.by_tier)):
+        table = Table(title=title)
+        for col in (title.split()[-1], "violations", "deviations", "anomalies"):
+            table.add_column(col)
+        for key, c in counts.items():
+            table.add_row(key, str(c.get("violation", 0)), str(c.get("deviation", 0)), str(c.get("anomaly", 0)))
+        console.print(table)
+    health = Table(title="Crawl health")
+    for col in ("site", "pages", "ok", "failed", "failure rate", "warnings"):
+        health.add_column(col)
+    for h in result.health:
+        health.add_row(h["site"], str(h["pages"]), str(h["ok"]), str(h["failed"]), f"{h['failure_rate']:.0%}",
+                       "; ".join(h["warnings"]))
+    console.print(health)
+    console.print(f"Alerts: outbox {dict(sorted(result.outbox.items()))}; the local receiver got "
+                  f"{result.received} messages ({result.received_unique} distinct by idempotency key, "
+                  f"{result.received_attachments} evidence attachments).", highlight=False)
+    console.print(f"Ground truth of the sandbox (violations by rule, summed over the days): "
+                  f"{result.truth_violations}", highlight=False)
+    for note in result.missing:
+        console.print(f"[yellow]missing:[/] {note}")
+    console.print(f"Workspace: {result.workspace}", highlight=False, soft_wrap=True)
+    if result.report_path is not None:
+        console.print(f"Violation report with evidence: {result.report_path}", highlight=False, soft_wrap=True)
+        console.print(f"Open it: xdg-open {result.report_path}   (the review UI comes in the next release; "
+                      "until then this report is the way to review)", highlight=False, soft_wrap=True)
+    console.print(f"Timings (s): {result.timings}", highlight=False)
+    console.print(f"Elapsed: {result.elapsed:.1f} s", style="bold", highlight=False)
