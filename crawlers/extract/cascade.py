@@ -255,6 +255,10 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         result.flags.extend(flags)
     if chosen is None and visible.candidates:
         chosen = visible.candidates[0]
+    if chosen is None and visible.placeholder:
+        # The price slot still says "Loading price…": the price comes from a script. The spider
+        # renders such a page in a browser rather than take another product's price.
+        result.flags.append("price_placeholder")
 
     if result.price_visibility != "visible" and (chosen is None or chosen.method not in {"profile"}):
         # Hidden pricing is its own case: never report the withheld price as the advertised one.

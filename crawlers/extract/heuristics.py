@@ -75,6 +75,12 @@ def _sign_selector(signs: tuple[str, ...]) -> str:
 
 
 _PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=preis i], [class*=prix i]"
+# A price slot a script has not filled yet: "Loading price…", a skeleton/spinner, "--", an empty data-price.
+_SLOT_SELECTOR = _PRICE_SELECTOR + ", [data-price]"
+_PLACEHOLDER_TEXT = re.compile(
+    r"^(?:-{2,}|—+|…|\.{3}|(?:loading|fetching|updating|calculating)\b.{0,20}|.{0,12}\b(?:wird geladen|laden|"
+    r"chargement|cargando|caricamento)\b.{0,8}|加载中.{0,6}|読み込み中.{0,6})$", re.I)
+_PLACEHOLDER_ATTR = re.compile(r"skeleton|placeholder|shimmer|spinner|loading|loader", re.I)
 _MIN_SCORE = 2.0
 # Distances in elements (document order): how near the title / buy button a price must sit to count.
 _NEAR_TITLE = 300
@@ -107,6 +113,7 @@ class Visible:
     effective: Candidate | None = None
     shipping: ParsedAmount | None = None
     rejected: list[Candidate] = field(default_factory=list)
+    placeholder: bool = False  # the buy box's price slot still loads ("Loading price…", skeleton, "--")
 
 
 def _attrs(node: LexborNode) -> str:
@@ -399,6 +406,41 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.reasons.append("from-price")
 
 
+_ELSEWHERE = ("noise:", "header", "footer", "nav", "aside")
+
+
+def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box]) -> bool:
+    """True when the product's own price slot is a placeholder a script has yet to fill.
+
+    The slot is a price-labelled element (or one with ``data-price``) outside related/header/footer
+    blocks that shows no digits: "Loading price…", "--", a skeleton or spinner, or nothing with an
+    empty ``data-price``. Such a page's real price is not in the HTML; other prices on it belong to
+    other products.
+    """
+    for node in page.tree.css(_SLOT_SELECTOR):
+        text = " ".join(node.text(deep=True).split())
+        if any(c.isdigit() for c in text) or len(text) > 40:
+            continue
+        attrs = node.attributes
+        inner = " ".join(_attrs(child) for child in node.traverse(include_text=False))
+        waiting = bool(text) and _PLACEHOLDER_TEXT.match(text) is not None
+        waiting = waiting or _PLACEHOLDER_ATTR.search(inner) is not None
+        waiting = waiting or (not text and "data-price" in attrs and not (attrs.get("data-price") or "").strip())
+        if not waiting or node.tag in {"script", "style", "template", "meta", "input"}:
+            continue
+        parent: LexborNode | None = node
+        depth, noise = 0, False
+        while parent is not None and depth < _ANCESTORS and parent.mem_id not in title_box:
+            box = _box(parent, cache)
+            if box.noise or box.tag in {"header", "footer", "nav", "aside"}:
+                noise = True
+                break
+            parent, depth = parent.parent, depth + 1
+        if not noise:
+            return True
+    return False
+
+
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
     """Scored price candidates from the visible page, best first, with the regular price beside the best."""
     items, h1, button = _collect(page, currency, decimal_separator)
@@ -408,6 +450,13 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     for item in items:
         _score(item, h1, button, title_box, cache)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
+    noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
+    # Only a page showing no price, or some other block's, needs the (extra tree pass) slot check.
+    result.placeholder = bool(noisy or not current) and _placeholder_slot(page, title_box, cache)
+    if result.placeholder:
+        # The buy box is still loading: a price in a related block or the page chrome is another
+        # product's, so only prices outside those blocks may stand (usually none: price=None).
+        current = [i for i in current if all(i is not n for n in noisy)]
     # Repeats of one amount near the buy box (sticky bar, mobile copy) add a little weight.
     counts: dict[Decimal, int] = {}
     for item in current:

@@ -193,13 +193,28 @@ def _attr(node: Any) -> str | None:
     return " ".join(text.split()) or None
 
 
+def _rdfa_name(value: str) -> str | None:
+    """The schema.org property names in an RDFa ``property`` value (``schema:price``, full IRIs), else None."""
+    names = []
+    for token in value.split():
+        if token.startswith(("http://schema.org/", "https://schema.org/")):
+            token = token.rsplit("/", 1)[1]
+        elif token.startswith("schema:"):
+            token = token[7:]
+        elif ":" in token:
+            continue  # og:, product:, twitter: ... belong to the meta-tag reader
+        names.append(token)
+    return " ".join(names) or None
+
+
 def _from_microdata(page: Page) -> Facts:
     facts = Facts()
     # One pass over the tree for every microdata / RDFa node (each css_first would be a pass of its own).
-    nodes = page.tree.css("[itemprop], [itemtype], [property='schema:price'], [property='price']")
+    nodes = page.tree.css("[itemprop], [itemtype], [property], [typeof]")
     first: dict[str, Any] = {}
     prices: list[Any] = []
     rdfa: list[Any] = []
+    rdfa_first: dict[str, Any] = {}
     for node in nodes:
         attrs = node.attributes
         kind = (attrs.get("itemtype") or "").lower()
@@ -211,8 +226,16 @@ def _from_microdata(page: Page) -> Facts:
                 first.setdefault(name, node)
                 if name in {"price", "lowPrice"}:
                     prices.append(node)
-        if attrs.get("property") in {"schema:price", "price"}:
-            rdfa.append(node)
+        types = {t.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for t in (attrs.get("typeof") or "").lower().split()}
+        if types & {"product", "offer"}:
+            facts.is_product = True
+        # RDFa Lite: property="price" / "schema:price" / "https://schema.org/price" (never og:, product:)
+        for name in (_rdfa_name(attrs.get("property") or "") or "").split():
+            rdfa_first.setdefault(name, node)
+            if name in {"price", "lowPrice"}:
+                rdfa.append(node)
+    for key, node in rdfa_first.items():
+        first.setdefault(key, node)  # microdata first, then RDFa: the same schema.org vocabulary
     for prop, name in (("sku", "sku"), ("mpn", "mpn"), ("gtin13", "gtin"), ("gtin12", "gtin"), ("gtin", "gtin")):
         if getattr(facts, name) is None and prop in first:
             setattr(facts, name, _attr(first[prop]))
