@@ -167,6 +167,11 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
     env.set("PRICEWARDEN_DATABASE_URL", f"sqlite:///{ws / 'pricewarden.db'}")
     env.set("PRICEWARDEN_EVIDENCE_URL", str(ws / "evidence"))
     env.set("PRICEWARDEN_TIMEZONE", "America/New_York")
+    # The sandbox runs on this machine: no need to adapt to its latency or to back off for long. Each
+    # can still be set by the caller.
+    for key, value in (("CRAWL__AUTOTHROTTLE", "false"), ("CRAWL__RETRIES", "1"), ("CRAWL__RETRY_BACKOFF", "0.1"),
+                       ("CRAWL__PER_DOMAIN_CONCURRENCY", "8")):
+        env.set(f"PRICEWARDEN_{key}", os.environ.get(f"PRICEWARDEN_{key}", value))
     get_settings.cache_clear()
     prepare(ws)
 
