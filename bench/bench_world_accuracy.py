@@ -225,11 +225,16 @@ def table(rows: dict[str, Row], profiled: set[str]) -> list[str]:
         if r.needs_browser:
             note = (f"{r.needs_browser} need a browser: no price over HTTP (right); rendered "
                     f"{r.rendered_correct}/{r.rendered}")
-        out.append(f"{family:12} {r.pages:5d} {r.with_profile:5d}/{priced:<5d} {r.without_profile:5d}/{priced:<5d} "
+        out.append(f"{family:12} {r.pages:5d} {r.with_profile:5d}/{priced:<5d} {r.without_profile:5d}/"
+                   f"{priced + r.layout_pages:<5d} "
                    f"{r.failures_recognised:5d}/{r.failures:<5d} {r.failure_prices:11d}  {note}")
         for name in ("pages", "with_profile", "without_profile", "failures", "failures_recognised",
-                     "failure_prices"):
+                     "failure_prices", "needs_browser", "layout_pages"):
             setattr(total, name, getattr(total, name) + getattr(r, name))
+    priced = total.pages - total.failures - total.needs_browser
+    out.append(f"{'all':12} {total.pages:5d} {total.with_profile:5d}/{priced:<5d} {total.without_profile:5d}/"
+               f"{priced + total.layout_pages:<5d} {total.failures_recognised:5d}/{total.failures:<5d} "
+               f"{total.failure_prices:11d}  (browser-rendered pages not included)")
     return out
 
 

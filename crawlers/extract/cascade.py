@@ -86,6 +86,13 @@ def _near(text: str, chosen: Candidate, window: int = 400) -> str:
     return " ".join(text[max(0, at - window):at + window].split())
 
 
+def _title_at(page: Page) -> int:
+    """Where the title (``h1``) starts in the page text, or -1."""
+    h1 = page.tree.css_first("h1")
+    heading = h1.text(deep=True, separator=" ").strip() if h1 is not None else ""
+    return page.body_text.find(heading) if heading else -1
+
+
 def _title_region(page: Page) -> str:
     """The visible text from just before the title (``h1``) to a little after it: where the buy box is.
 
@@ -93,12 +100,27 @@ def _title_region(page: Page) -> str:
     related item, a footer) does not confirm anything.
     """
     text = page.body_text
-    h1 = page.tree.css_first("h1")
-    heading = h1.text(deep=True, separator=" ").strip() if h1 is not None else ""
-    at = text.find(heading) if heading else -1
+    at = _title_at(page)
     if at < 0:
         return text
     return text[max(0, at - _REGION_BEFORE):at + _REGION_AFTER]
+
+
+def _first_price_after_title(page: Page, currency: str | None) -> Decimal | None:
+    """The first amount with a currency sign after the title, counting visible characters only.
+
+    Page text keeps the source's indentation, which can put ten thousand blanks between a title
+    and the buy-box price right under it; the raw-character region then misses it.
+    """
+    text = page.body_text
+    at = _title_at(page)
+    if at < 0:
+        return None
+    after = " ".join(text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
+    for found in find_amounts(after, locale=page.locale, currency=currency):
+        if _SIGN.search(found.raw):
+            return found.amount
+    return None
 
 
 def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate, Candidate | None] | None:
@@ -111,7 +133,7 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if not current or len({c.price for c in current}) != 1:
         return None
     cand = current[0]
-    if not _shows(_title_region(page), cand.price):
+    if not _shows(_title_region(page), cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
     regular: Candidate | None = None
     for node in page.tree.css(_STRUCK):

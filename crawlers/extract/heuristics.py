@@ -28,6 +28,9 @@ _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|\
                            r"|\bkr\b|zł|Kč|\bRs\.?")
 _QUICK = re.compile(r"[0-9$€£¥￥₹₩₽₺₴฿₫₱₪円元원]")
 _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
+# The block that holds the add-to-cart button and the seller's price ("buy box"): on a marketplace page
+# it names the winning offer; the other sellers' offers below it repeat prices that are not it.
+_BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo|member", re.I)
 _WAS_ATTR = re.compile(
     r"(?:^|[\W_])(?:was|old|list|compare|strike|crossed|original|orig|msrp|rrp|retail|before)"
@@ -304,6 +307,7 @@ class _Box:
     current: bool
     itemprop_price: bool
     noise: bool
+    buy_box: bool
 
 
 def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
@@ -323,6 +327,7 @@ def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
             current=current and price,
             itemprop_price=a.get("itemprop") in {"price", "lowPrice"},
             noise=bool(attrs) and _NOISE_ATTR.search(attrs) is not None and not price,
+            buy_box=bool(attrs) and _BUY_BOX_ATTR.search(attrs) is not None,
         )
         cache[node.mem_id] = found
     return found
@@ -353,6 +358,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
                 item.score += 1.5
             if box.itemprop_price:
                 item.score += 2.0
+            if box.buy_box and "buy-box" not in item.reasons:
+                item.score += 1.5
+                item.reasons.append("buy-box")
         if not noise and box.noise:
             noise = True
             item.score -= 4.0

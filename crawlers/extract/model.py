@@ -52,9 +52,14 @@ class Offer:
 class Extraction:
     """What one product page says, as a shopper would read it.
 
-    ``price`` is the current advertised price (``None`` when the page shows none, never 0);
-    ``effective_price`` is that price after a visible coupon or instant discount; ``regular_price``
-    is the struck-through or list price. ``failure`` names a page that is not a product page at all
+    ``price`` is the current price the page shows (the sale price; ``None`` when the page shows
+    none, never 0); ``effective_price`` is that price after a visible coupon or instant discount
+    ("clip coupon: extra $20 off", "券后价", "到手价"), equal to ``price`` when there is none. **The
+    effective price is the advertised price that detection judges** (DESIGN: the effective advertised
+    price accounts for visible coupons and instant discounts); ``price`` stays for the evidence.
+    ``regular_price`` is the struck-through or list price. ``flags`` may hold ``price_placeholder``:
+    the buy box's price slot still loads ("Loading price…"), so the page needs a browser.
+    ``failure`` names a page that is not a product page at all
     (``captcha``, ``blocked``, ``login_wall``, ``not_found``); such a page never carries a price.
     ``candidates`` keeps every price each step found, so a disagreement stays visible.
     """
