@@ -79,7 +79,6 @@ def _sign_selector(signs: tuple[str, ...]) -> str:
 
 _PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=preis i], [class*=prix i]"
 # A price slot a script has not filled yet: "Loading price…", a skeleton/spinner, "--", an empty data-price.
-_SLOT_SELECTOR = _PRICE_SELECTOR + ", [data-price]"
 _PLACEHOLDER_TEXT = re.compile(
     r"^(?:-{2,}|—+|…|\.{3}|(?:loading|fetching|updating|calculating)\b.{0,20}|.{0,12}\b(?:wird geladen|laden|"
     r"chargement|cargando|caricamento)\b.{0,8}|加载中.{0,6}|読み込み中.{0,6})$", re.I)
@@ -168,7 +167,8 @@ def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: Par
         seen[element.mem_id].before, seen[element.mem_id].after = _around(element, amount)
 
 
-def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_Seen], int | None, int | None]:
+def _collect(page: Page, currency: str | None, sep: str | None,
+             slots: list[LexborNode] | None = None) -> tuple[list[_Seen], int | None, int | None]:
     """Every short element showing one amount, with its position in document order (elements only).
 
     lexbor finds, in C, the elements whose own text holds a currency sign (``:lexbor-contains``
@@ -199,7 +199,12 @@ def _collect(page: Page, currency: str | None, sep: str | None) -> tuple[list[_S
     for node in body.css(_PRICE_SELECTOR):
         # A bare number ("13.74") counts only in an element that says it is a price, and only when
         # neither it nor a near ancestor shows an amount with its currency sign.
-        if node.mem_id in seen or not _BARE_NUMBER.fullmatch(node.text(deep=True)):
+        if node.mem_id in seen:
+            continue
+        own = node.text(deep=True)
+        if not _BARE_NUMBER.fullmatch(own):
+            if slots is not None and len(own) <= 120 and not any(c.isdigit() for c in own):
+                slots.append(node)  # a price element showing no number: maybe a slot still loading
             continue
         parent, covered = node.parent, False
         for _ in range(_MAX_CLIMB):
@@ -417,7 +422,8 @@ def _score(item: _Seen, h1: int | None, button: int | None,
 _ELSEWHERE = ("noise:", "header", "footer", "nav", "aside")
 
 
-def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box]) -> bool:
+def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],
+                      slots: list[LexborNode]) -> bool:
     """True when the product's own price slot is a placeholder a script has yet to fill.
 
     The slot is a price-labelled element (or one with ``data-price``) outside related/header/footer
@@ -425,7 +431,9 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
     empty ``data-price``. Such a page's real price is not in the HTML; other prices on it belong to
     other products.
     """
-    for node in page.tree.css(_SLOT_SELECTOR):
+    body = page.tree.body
+    extra = body.css("[data-price]") if body is not None and "data-price" in page.html else []
+    for node in [*slots, *extra]:
         text = " ".join(node.text(deep=True).split())
         if any(c.isdigit() for c in text) or len(text) > 40:
             continue
@@ -451,7 +459,8 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
 
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
     """Scored price candidates from the visible page, best first, with the regular price beside the best."""
-    items, h1, button = _collect(page, currency, decimal_separator)
+    slots: list[LexborNode] = []
+    items, h1, button = _collect(page, currency, decimal_separator, slots)
     result = Visible()
     title_box = title_ancestors(page)
     cache: dict[int, _Box] = {}
@@ -460,7 +469,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
     # Only a page showing no price, or some other block's, needs the (extra tree pass) slot check.
-    result.placeholder = bool(noisy or not current) and _placeholder_slot(page, title_box, cache)
+    result.placeholder = bool(noisy or not current) and _placeholder_slot(page, title_box, cache, slots)
     if result.placeholder:
         # The buy box is still loading: a price in a related block or the page chrome is another
         # product's, so only prices outside those blocks may stand (usually none: price=None).
