@@ -438,10 +438,14 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
         if any(c.isdigit() for c in text) or len(text) > 40:
             continue
         attrs = node.attributes
-        inner = " ".join(_attrs(child) for child in node.traverse(include_text=False))
-        waiting = bool(text) and _PLACEHOLDER_TEXT.match(text) is not None
-        waiting = waiting or _PLACEHOLDER_ATTR.search(inner) is not None
-        waiting = waiting or (not text and "data-price" in attrs and not (attrs.get("data-price") or "").strip())
+        if text:
+            waiting = _PLACEHOLDER_TEXT.match(text) is not None or _PLACEHOLDER_ATTR.search(_attrs(node)) is not None
+        else:
+            # An empty slot: a skeleton/spinner inside it (a few elements deep), or an empty data-price.
+            inner = " ".join(_attrs(child) for _, child in zip(range(8), node.traverse(include_text=False),
+                                                                  strict=False))
+            waiting = _PLACEHOLDER_ATTR.search(inner) is not None or (
+                "data-price" in attrs and not (attrs.get("data-price") or "").strip())
         if not waiting or node.tag in {"script", "style", "template", "meta", "input"}:
             continue
         parent: LexborNode | None = node
