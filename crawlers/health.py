@@ -1,9 +1,8 @@
 """Crawl health per site: pages, failures by kind, the failure rate and how it moved.
 
 A *page* is one fetch of one URL in one crawl run; it succeeded when it produced at least one
-observation, and failed when it produced a ``CrawlFailure`` and no observation. A
-``profile_broken`` failure beside a price (the profile stopped matching, another step found the
-price) does not fail the page but is counted and warned about.
+observation, and failed when it produced a ``CrawlFailure`` and no observation. A page whose
+profile stopped matching is a ``profile_broken`` failure (never a price) and is warned about.
 """
 
 from __future__ import annotations

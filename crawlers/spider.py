@@ -172,13 +172,15 @@ class StorefrontSpider(scrapy.Spider):
                 return
             yield self._item(response, target, **base, failures=[_row(self._no_price(target, profile, extraction))])
             return
-        failures = []
         if self._profile_stopped(target, profile, extraction):
-            failures.append(_row(Failure(
+            # A layout change is a crawl failure, never a price (DESIGN): the price another step
+            # found on a page the profile no longer understands is kept in the failure's detail only.
+            yield self._item(response, target, **base, failures=[_row(Failure(
                 FailureKind.PROFILE_BROKEN, response.status,
-                f"profile {getattr(profile, 'name', '?')} selectors matched nothing; price read by "
-                f"{extraction.method} instead")))
-        item = self._item(response, target, **base, extraction=extraction, failures=failures)
+                f"profile {getattr(profile, 'name', '?')} selectors matched nothing on a page they used to read; "
+                f"{extraction.method} saw {extraction.raw_text!r}, not recorded as a price"))])
+            return
+        item = self._item(response, target, **base, extraction=extraction)
         cart = profile.cart if profile is not None else None
         if extraction.price_visibility == "cart_only" and cart:
             cart_url = _cart_url(cart["url"], target, response.url)

@@ -66,7 +66,7 @@ class Site:
 
     base: str
     hits: Counter[str] = field(default_factory=Counter)
-    changed: bool = False
+    changed: bool | str = False  # True: the changed layout; a file name: that changed page
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -141,7 +141,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 target = "/p/loop2" if path == "/p/loop" else "/p/loop"
                 self._send(302, b"", {"Location": site.base + target})
             elif path == "/p/shop":
-                self._page("shop-changed.html" if site.changed else "shop.html")
+                self._page(site.changed if isinstance(site.changed, str)
+                           else "shop-changed.html" if site.changed else "shop.html")
             elif path == "/p/js":
                 self._page("js.html")
             elif path.startswith("/private/"):
@@ -306,12 +307,15 @@ def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
     assert _counts(db) == before  # the same slot crawled again stores nothing twice
 
 
+@pytest.mark.parametrize("changed", [True, "shop-changed-priced.html"], ids=["no-price", "price-elsewhere"])
 def test_profile_that_stops_matching_is_a_broken_profile_not_a_price(
-    db: Any, site: Site, workspace: Path, tmp_path: Path
+    db: Any, site: Site, workspace: Path, tmp_path: Path, changed: bool | str
 ) -> None:
     targets = _targets(db, _listing_file(tmp_path, [(site.url("/p/shop"), "AC-300", "", "", "profileshop", "US")]))
     run_crawl(targets, shards=1, at=AT, browser=False)
-    site.changed = True
+    # Either the new layout shows no price, or it shows one the profile no longer finds: both
+    # are a layout change, a crawl failure, never a price (DESIGN).
+    site.changed = changed
     run_crawl(targets, shards=1, at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC), browser=False)
     with session_scope(db) as session:
         obs = session.scalars(select(Observation)).all()
