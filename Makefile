@@ -42,6 +42,13 @@ browser: $(VENV)/.installed
 	else \
 	  echo "browser: installing Playwright's Chromium"; $(BIN)/playwright install chromium; \
 	fi
+	@# Screenshots of Chinese storefronts need a CJK font, or every character is an empty box.
+	@if command -v fc-list >/dev/null 2>&1 && [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null; then \
+	    echo "fonts: installed a CJK font (fonts-wqy-zenhei)"; \
+	  else echo "fonts: no CJK font; install one (e.g. fonts-wqy-zenhei) for readable Chinese screenshots" >&2; fi; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
