@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from demo.world import World
 
-demo_app = typer.Typer(help="The sandbox storefront world: serve it, export its ground truth, write a workspace.",
+demo_app = typer.Typer(help="The full monitoring demo (no subcommand), and the sandbox storefront world.",
                        invoke_without_command=True, no_args_is_help=False)
 
 SeedOpt = Annotated[int, typer.Option("--seed", help="World seed: the same seed gives the same world.")]
@@ -21,17 +21,22 @@ BasePortOpt = Annotated[int, typer.Option("--base-port", help="Control port; fam
 
 
 @demo_app.callback()
-def _demo(ctx: typer.Context) -> None:
+def _demo(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", help="Simulated days to monitor (from --first-day).")] = 6,
+    first_day: Annotated[int, typer.Option("--first-day", help="First simulated day (1 = 2026-03-01).")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="World seed: the same seed gives the same world.")] = 7,
+    products: Annotated[int, typer.Option("--products", help="Number of products (at least 20).")] = 20,
+    workspace: Annotated[
+        Path | None, typer.Option("--workspace", help="New or empty folder for the demo workspace (default: temp).")
+    ] = None,
+) -> None:
+    """Without a subcommand: the full monitoring demo (storefronts, receiver, monitor over several days)."""
     if ctx.invoked_subcommand is not None:
         return
-    typer.echo(
-        "The full monitoring demo (crawl -> detect -> alert over the sandbox world) is not wired yet.\n"
-        "Available now:\n"
-        "  pricewarden demo serve   run the sandbox storefront world (one origin per family) and print its URLs\n"
-        "  pricewarden demo truth   print the ground truth of a day (pages, prices, failures, violations)\n"
-        "  pricewarden demo workspace DIR   write the matching catalog, policies and site profiles\n"
-        "  pricewarden demo reports DIR     write the partner report files of a day and their truth"
-    )
+    from flows.demo_run import run_demo
+
+    run_demo(days=days, seed=seed, products=products, first_day=first_day, workspace=workspace)
 
 
 def _world(seed: int, products: int, day: int) -> World:
