@@ -55,7 +55,12 @@ def _root(
         level = get_settings().log_level
     except PriceWardenError:
         level = "INFO"
-    logging.basicConfig(level=logging.DEBUG if debug else level, format="%(levelname)s %(name)s: %(message)s")
+    # Third-party libraries (alembic, httpx, apprise, scrapy) speak only at WARNING and above;
+    # PriceWarden's own packages at the configured level.
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for package in ("pricewarden", "store", "policies", "crawlers", "detection", "alerts", "flows", "demo", "web"):
+        logging.getLogger(package).setLevel(logging.DEBUG if debug else level)
 
 
 def _register_packages() -> None:
