@@ -122,7 +122,8 @@ def crawl(at: datetime, *, shard: int | None = None, shards: int | None = None, 
     from crawlers.run import run_crawl
 
     targets = select_targets(shard, shards, site)
-    result = run_crawl(targets, at=at, shards=processes)
+    part = f"{shard}of{shards}" if shard is not None and shards else None
+    result = run_crawl(targets, at=at, shards=processes, part=part)
     summary = CrawlSummary(at=at.isoformat(), listings=len(targets), shards=result.shards,
                            failed_shards=list(result.failed_shards))
     _count_crawl(summary, result.run_keys)
