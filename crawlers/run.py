@@ -98,11 +98,14 @@ def run_crawl(
     at: datetime | None = None,
     browser: bool | None = None,
     log_level: str = "WARNING",
+    part: str | None = None,
 ) -> CrawlResult:
     """Crawl ``targets`` in ``shards`` parallel processes and store what they find; returns the run keys.
 
     ``at`` names the run's slot (e.g. the scheduled instant of a monitor run): observations and
-    failures are keyed on it, so running the same slot again stores nothing twice.
+    failures are keyed on it, so running the same slot again stores nothing twice. ``part`` names
+    the share of the listings this call crawls when a run is split across machines (e.g. ``"1of4"``):
+    each part of a slot gets crawl runs of its own.
     """
     from crawlers.targets import split_shards
     from pricewarden.settings import get_settings
@@ -124,8 +127,8 @@ def run_crawl(
     payloads: list[dict[str, Any]] = [
         {
             "targets": [t.as_dict() for t in group],
-            "run_key": f"{stamp}#{i}/{len(groups)}",
-            "shard": f"{i}/{len(groups)}",
+            "run_key": f"{stamp}{f'@{part}' if part else ''}#{i}/{len(groups)}",
+            "shard": f"{part + ':' if part else ''}{i}/{len(groups)}",
             "run_at": at,
             "render_fallback": get_settings().crawl.render_fallback,
             "browser": use_browser,
