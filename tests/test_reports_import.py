@@ -141,8 +141,7 @@ CASES = [
     ("P001", ["AC-100", "1e3", "USD", TODAY, ""], "price", "not a number"),
     ("P001", ["AC-100", "NaN", "USD", TODAY, ""], "price", "not a number"),
     ("P001", ["AC-100", "1.299,00", "USD", TODAY, ""], "price", "uses ',' as decimal separator"),
-    ("P001", ["AC-100", "12,99", "USD", TODAY, ""], "price", "ambiguous"),
-    ("P002", ["AC-100", "19.99", "EUR", TODAY, ""], "price", "ambiguous"),
+    ("P002", ["AC-100", "1.29.9", "EUR", TODAY, ""], "price", "ambiguous"),
     ("P001", ["AC-100", "1.23456", "USD", TODAY, ""], "price", "decimal places"),
     ("P001", ["AC-100", "199", "usdollar", TODAY, ""], "currency", "not an ISO 4217"),
     ("P001", ["AC-100", "199", "", TODAY, ""], "currency", "currency is missing"),
@@ -174,6 +173,8 @@ def test_bad_row_rejected_with_column_and_reason_good_rows_kept(
     ("P001", "1,299.00", "1299.00"), ("P001", "1299", "1299"), ("P001", " 199.5 ", "199.5"),
     ("P002", "1.299,00", "1299.00"), ("P002", "19,99", "19.99"), ("P002", "1 299,00", "1299.00"),
     ("P003", "1,299.00", "1299.00"),
+    # One or two digits after the only separator: it can only be the decimal point, in any locale.
+    ("P001", "12,99", "12.99"), ("P002", "19.99", "19.99"), ("P002", "569.00", "569.00"),
 ])
 def test_prices_accepted_when_unambiguous_for_locale(catalog: Engine, tmp_path: Path, partner: str, text: str,
                                                      amount: str) -> None:
@@ -181,6 +182,20 @@ def test_prices_accepted_when_unambiguous_for_locale(catalog: Engine, tmp_path: 
                                       ["AC-100", text, "EUR", TODAY, "tmall"]])
     assert import_file(path, partner, now=NOW).rows_accepted == 1
     assert _observations(catalog)[0].price == Decimal(amount)
+
+
+def test_a_url_or_path_on_the_partners_own_site_is_its_web_channel(catalog: Engine, tmp_path: Path) -> None:
+    with session_scope(catalog) as s:
+        s.add(Partner(code="P004", name="Web Only", locale="en", domains=["p4.example"],
+                      authorised_channels=["web"]))
+    rows = [["sku", "price", "currency", "date", "url"],
+            ["AC-100", "10", "USD", TODAY, "/p004/goods/ac-100.htm"],
+            ["AC-200", "10", "USD", TODAY, "https://www.p4.example/ac-200"],
+            ["AC-300", "10", "USD", TODAY, "https://elsewhere.example/ac-300"]]
+    result = import_file(_csv(tmp_path / "r.csv", rows), "P004", now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (2, 1)
+    assert _rejections(catalog)[4] == ("channel", "partner P004 is not authorised for channel "
+                                                  "'https://elsewhere.example/ac-300'")
 
 
 def test_duplicate_rows_keep_first_and_name_it(catalog: Engine, tmp_path: Path) -> None:

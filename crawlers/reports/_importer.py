@@ -249,6 +249,7 @@ def _partner_info(partner: Any) -> PartnerInfo:
         partner.id, partner.code, partner.locale or "en",
         frozenset(str(s) for s in partner.authorised_skus or ()),
         frozenset(str(c).strip().lower() for c in partner.authorised_channels or ()),
+        frozenset(str(d).strip().lower().removeprefix("www.") for d in partner.domains or ()),
     )
 
 

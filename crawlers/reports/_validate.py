@@ -43,6 +43,7 @@ class PartnerInfo:
     locale: str = "en"
     authorised_skus: frozenset[str] = frozenset()  # SKUs or categories; empty = whole catalog
     authorised_channels: frozenset[str] = frozenset()  # lower case; empty = any channel
+    domains: frozenset[str] = frozenset()  # the partner's own storefront hosts (lower case, no www.)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +149,17 @@ class RowValidator:
         allowed = self.partner.authorised_channels
         if channel in allowed:
             return True
-        host = urlsplit(channel).hostname if "://" in channel else None
-        return bool(host) and (host in allowed or host.removeprefix("www.") in allowed)  # type: ignore[union-attr]
+        # A URL (or a path) on the partner's own storefront is its "web" channel.
+        if channel.startswith("/"):
+            return "web" in allowed
+        parts = urlsplit(channel) if "://" in channel else None
+        if parts is None or not parts.hostname:
+            return False
+        host = parts.hostname.removeprefix("www.")
+        netloc = parts.netloc.lower().removeprefix("www.")
+        if "web" in allowed and (host in self.partner.domains or netloc in self.partner.domains):
+            return True
+        return host in allowed or parts.hostname in allowed
 
     def check(self, row: RawRow) -> Accepted | Rejected:
         """Accept or reject one row (the first problem found is the reason)."""

@@ -114,6 +114,10 @@ def _parse_text(text: str, locale: str | None) -> Decimal:
         compact = f"{joined}.{fraction}"
     elif group in compact:
         joined = _grouped(compact, group)
+        if joined is None and compact.count(group) == 1 and 1 <= len(compact) - compact.index(group) - 1 <= 2:
+            # "569.00" in a de_DE file, "12,5" in an en_US one: a group of one or two digits cannot
+            # be a thousands group, so this separator can only be the decimal point.
+            joined = compact.replace(group, ".")
         if joined is None:
             raise CellError(
                 f"price {raw[:60]!r} is ambiguous: {group!r} is the thousands separator in locale "
