@@ -120,7 +120,14 @@ def test_cli_truth_json_and_csv() -> None:
     assert len(rows) == len(data["violations"]) and rows[0]["rule"] == data["violations"][0]["rule"]
 
 
-def test_cli_demo_without_subcommand_says_not_wired() -> None:
-    result = CliRunner().invoke(app, ["demo"])
-    assert result.exit_code == 0
-    assert "not wired yet" in result.stdout and "demo serve" in result.stdout
+def test_cli_demo_runs_the_monitoring_demo_and_keeps_its_subcommands(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The full demo itself runs in the flows tests; here only that `pricewarden demo` calls it.
+    import flows.demo_run
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(flows.demo_run, "run_demo", lambda **kwargs: calls.append(kwargs))
+    result = CliRunner().invoke(app, ["demo", "--days", "2", "--seed", "11"])
+    assert result.exit_code == 0, result.output
+    assert calls == [{"days": 2, "seed": 11, "products": 20, "first_day": 1, "workspace": None}]
+    help_text = CliRunner().invoke(app, ["demo", "--help"]).stdout
+    assert all(word in help_text for word in ("serve", "truth", "workspace", "reports", "--days"))
