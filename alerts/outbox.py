@@ -35,7 +35,7 @@ from alerts.routing import (
 from pricewarden.errors import AccessDenied, DeliveryError, NotFoundError, NoticeRefused
 from store._types import utcnow
 from store.audit import audit
-from store.models import AlertDelivery, DeliveryStatus, Partner, Role, User, Violation, ViolationStatus
+from store.models import AlertDelivery, DeliveryStatus, Partner, User, Violation, ViolationStatus
 from store.secrets import target_ref
 
 LIVE = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value)
@@ -219,10 +219,12 @@ def approve_notice(session: Session, violation_id: int, actor: str, now: datetim
     violation = session.get(Violation, violation_id)
     if violation is None:
         raise NotFoundError(f"no violation {violation_id}")
+    from store.access import check_partner, is_manager
+
     user = session.scalar(select(User).where(User.username == actor))
-    managers = (Role.ADMIN.value, Role.BRAND_MANAGER.value, Role.CHANNEL_MANAGER.value)
-    if user is None or not user.active or user.role not in managers:
+    if user is None or not is_manager(user):
         raise AccessDenied(f"{actor!r} is not an active manager: only managers may approve a notice")
+    check_partner(session, user, violation.partner_id)  # a channel manager: only for its own partners
     return queue_notice(session, violation, actor=actor, now=now)
 
 

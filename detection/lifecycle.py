@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, InvalidTransition, NotFoundError
 from store import Role, User, Violation, ViolationStatus, audit
+from store.access import is_manager
 
 OPEN, ACK, RESOLVED, DISMISSED = (s.value for s in ViolationStatus)
 ACTIVE = (OPEN, ACK)
@@ -200,7 +201,7 @@ def _transition(session: Session, violation_id: int, actor: User, target: str, r
         raise NotFoundError(f"violation {violation_id} does not exist")
     if not can_see(session, actor, violation):
         raise AccessDenied(f"{actor.username} may not see violation {violation_id}")
-    if actor.role not in (Role.ADMIN, Role.BRAND_MANAGER, Role.CHANNEL_MANAGER):
+    if not is_manager(actor):
         raise AccessDenied(f"{actor.username}: partners cannot change the status of a violation")
     if target not in MANUAL_TRANSITIONS.get(violation.status, frozenset()):
         raise InvalidTransition(f"violation {violation_id}: {violation.status} -> {target} is not allowed")

@@ -148,6 +148,10 @@ def test_only_an_active_manager_may_approve_a_notice(session, webhook):
         approve_notice(session, violation.id, "reseller", NOW)
     with pytest.raises(AccessDenied):
         approve_notice(session, violation.id, "nobody", NOW)
+    # cmzh manages P002, not P001: a channel manager acts only for its own partners.
+    with pytest.raises(AccessDenied, match="cmzh"):
+        approve_notice(session, violation.id, "cmzh", NOW)
+    assert approve_notice(session, violation.id, "cm", NOW)
 
 
 def test_cli_notice_refusal_prints_one_line_and_exits_1(session, webhook, capsys):
