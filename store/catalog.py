@@ -158,7 +158,7 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
-def _check_columns(path: Path, kind: str, row: dict[str, str]) -> None:
+def _check_columns(kind: str, row: dict[str, str]) -> None:
     unknown = set(row) - set(COLUMNS[kind]) - {"__error__"}
     if unknown:
         raise _RowError(sorted(unknown)[0], f"unknown column; expected some of {', '.join(COLUMNS[kind])}")
@@ -413,7 +413,7 @@ def import_catalog(source: Path, *, actor: str = "catalog-import", engine: Any =
                 try:
                     if "__error__" in row:
                         raise _RowError(None, row["__error__"])
-                    _check_columns(path, kind, row)
+                    _check_columns(kind, row)
                     if row[key] in seen:
                         raise _RowError(key, f"duplicate {key} {row[key]!r} (first on row {seen[row[key]]})")
                     with session.begin_nested():

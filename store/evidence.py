@@ -12,7 +12,6 @@ import hashlib
 from typing import Any
 
 import fsspec
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import NotFoundError, StoreError
@@ -108,8 +107,3 @@ class EvidenceStore:
         """True when blob ``sha`` is stored."""
         return any(self._fs.exists(self._path(sha, c)) for c in (True, False))
 
-
-def evidence_rows(session: Session, shas: list[str]) -> dict[str, Evidence]:
-    """The ``Evidence`` rows for ``shas``, keyed by SHA-256."""
-    rows = session.scalars(select(Evidence).where(Evidence.sha256.in_(shas))).all()
-    return {row.sha256: row for row in rows}
