@@ -174,7 +174,7 @@ def write_batch(conn: Connection, batch: Batch, evidence: Any) -> tuple[int, int
     evidence_rows = []
     for sha, (data, kind, content_type) in batch.blobs.items():
         compress = kind != "screenshot"  # PNG is compressed already
-        evidence.write(data, compress=compress)
+        evidence.write(data, compress=compress, sha=sha)
         evidence_rows.append({
             "sha256": sha, "kind": kind, "location": evidence.location(sha, compress),
             "content_type": content_type, "size": len(data), "compressed": compress,

@@ -177,8 +177,12 @@ class Settings(BaseSettings):
         None, description="Where evidence (HTML snapshots, screenshots) is stored: a folder or any fsspec URL; "
         "default <workspace>/evidence."
     )
+    evidence_codec: Literal["zstd", "gzip"] = Field(
+        "zstd", description="Compression of stored HTML snapshots: zstd (fast, small) or gzip (readable by any "
+        "tool); blobs of either are read whatever this says."
+    )
     evidence_compress_level: int = Field(
-        1, ge=1, le=9, description="gzip level for stored HTML snapshots (1 = fastest; 9 = smallest)."
+        1, ge=1, le=9, description="Compression level for stored HTML snapshots (1 = fastest; 9 = smallest)."
     )
     browser_path: Path | None = Field(
         None,
