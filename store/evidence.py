@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import threading
 from typing import Any, Literal
 
 import fsspec
@@ -58,6 +59,7 @@ class EvidenceStore:
         self._protocol: str = protocol
         self._local = protocol in ("file", "local")
         self._dirs: set[str] = set()  # folders known to exist (a crawl writes thousands of blobs)
+        self._local_state = threading.local()  # one zstd context per thread (a context is not thread-safe)
 
     @classmethod
     def from_settings(cls) -> EvidenceStore:
@@ -78,7 +80,11 @@ class EvidenceStore:
 
     def _compress(self, data: bytes) -> bytes:
         if self.codec == "zstd":
-            return zstandard.ZstdCompressor(level=self.compress_level).compress(data)
+            compressor = getattr(self._local_state, "zstd", None)
+            if compressor is None:
+                compressor = self._local_state.zstd = zstandard.ZstdCompressor(level=self.compress_level)
+            result: bytes = compressor.compress(data)
+            return result
         return gzip.compress(data, compresslevel=self.compress_level, mtime=0)
 
     def write(self, data: bytes, *, compress: bool = True, sha: str | None = None) -> str:

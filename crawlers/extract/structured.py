@@ -215,22 +215,27 @@ def _from_microdata(page: Page) -> Facts:
     prices: list[Any] = []
     rdfa: list[Any] = []
     rdfa_first: dict[str, Any] = {}
+    # Pages mark up hundreds of reviews and menu items: per node, only the attributes it has are read.
     for node in nodes:
         attrs = node.attributes
-        kind = (attrs.get("itemtype") or "").lower()
-        if "schema.org/product" in kind or "schema.org/offer" in kind:
+        kind = attrs.get("itemtype")
+        if kind and ("schema.org/product" in kind.lower() or "schema.org/offer" in kind.lower()):
             facts.is_product = True
         prop = attrs.get("itemprop")
         if prop:
             for name in prop.split():
-                first.setdefault(name, node)
-                if name in {"price", "lowPrice"}:
+                if name not in first:
+                    first[name] = node
+                if name == "price" or name == "lowPrice":
                     prices.append(node)
-        types = {t.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for t in (attrs.get("typeof") or "").lower().split()}
-        if types & {"product", "offer"}:
+        typeof = attrs.get("typeof")
+        if typeof and {t.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for t in typeof.lower().split()} & {"product", "offer"}:
             facts.is_product = True
         # RDFa Lite: property="price" / "schema:price" / "https://schema.org/price" (never og:, product:)
-        for name in (_rdfa_name(attrs.get("property") or "") or "").split():
+        rdfa_prop = attrs.get("property")
+        if not rdfa_prop:
+            continue
+        for name in (_rdfa_name(rdfa_prop) or "").split():
             rdfa_first.setdefault(name, node)
             if name in {"price", "lowPrice"}:
                 rdfa.append(node)
