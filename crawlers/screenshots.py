@@ -8,8 +8,10 @@ thread of its own with its own event loop, so the caller may be inside a running
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -18,6 +20,34 @@ from typing import Any
 from pricewarden.errors import CrawlError
 
 logger = logging.getLogger(__name__)
+
+# A page taller than this (an endless feed) is photographed down to here: the buy box is at the top.
+MAX_SHOT_HEIGHT = 30_000
+
+
+async def full_page_png(page: Any) -> bytes:
+    """A full-page PNG of a Playwright page, as Chromium encodes it fastest.
+
+    Chromium's own ``Page.captureScreenshot`` beyond the viewport with ``optimizeForSpeed`` costs
+    about a third less than Playwright's full-page screenshot (which resizes the viewport and
+    encodes for size). Browsers without CDP get Playwright's screenshot.
+    """
+    try:
+        cdp = await page.context.new_cdp_session(page)
+    except Exception:  # not Chromium
+        shot: bytes = await page.screenshot(full_page=True, type="png")
+        return shot
+    try:
+        metrics = await cdp.send("Page.getLayoutMetrics")
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        clip = {"x": 0, "y": 0, "width": max(1, math.ceil(size["width"])),
+                "height": max(1, min(MAX_SHOT_HEIGHT, math.ceil(size["height"]))), "scale": 1}
+        result = await cdp.send("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True, "optimizeForSpeed": True, "clip": clip})
+        return base64.b64decode(result["data"])
+    finally:
+        with contextlib.suppress(Exception):
+            await cdp.detach()
 
 
 async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> dict[Any, bytes]:
@@ -42,7 +72,7 @@ async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> d
                     # A page that keeps polling never goes idle; it is still worth a picture.
                     with contextlib.suppress(Exception):
                         await page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 5000))
-                    shots[key] = await page.screenshot(full_page=True, type="png")
+                    shots[key] = await full_page_png(page)
                 except Exception as exc:  # one page's failure must not lose the others' pictures
                     logger.warning("screenshot of %s failed: %s", url, exc)
                 finally:

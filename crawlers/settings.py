@@ -17,6 +17,9 @@ PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
+    # Fewer processes and services per page: rendering is CPU-bound on a small machine.
+    "--disable-site-isolation-trials", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--disable-features=IsolateOrigins,site-per-process,Translate,BackForwardCache,OptimizationHints,MediaRouter",
 ]
 
 

@@ -58,6 +58,22 @@ def page_methods(steps: list[Any] | None) -> list[Any]:
     return methods
 
 
+def interleave_sites(targets: list[Target]) -> list[Target]:
+    """Targets in round-robin order over their sites.
+
+    Scrapy takes start requests only as fast as it has free slots; in listing order it would crawl
+    one site after another, each held to its per-site concurrency, and wait on each in turn.
+    """
+    by_site: dict[str, list[Target]] = {}
+    for target in targets:
+        by_site.setdefault(target.site, []).append(target)
+    queues = list(by_site.values())
+    ordered: list[Target] = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        ordered.extend(q[i] for q in queues if i < len(q))
+    return ordered
+
+
 class StorefrontSpider(scrapy.Spider):
     """Fetch listing pages of any storefront and yield their HTML, extraction and failures."""
 
@@ -94,7 +110,7 @@ class StorefrontSpider(scrapy.Spider):
 
         with get_engine().connect() as conn:
             self.profile_worked = profile_successes(conn, (t.url for t in self.targets))
-        for target in self.targets:
+        for target in interleave_sites(self.targets):
             yield self.request_for(target)
 
     # Requests -------------------------------------------------------------------------------
@@ -274,7 +290,9 @@ class StorefrontSpider(scrapy.Spider):
                     logger.info("browser step %s on %s failed: %s", method.method, response.url, exc)
                     break
             html = (await page.content()).encode("utf-8")
-            shot: bytes = await page.screenshot(full_page=True, type="png")
+            from crawlers.screenshots import full_page_png
+
+            shot = await full_page_png(page)
             return html, shot
         finally:
             await page.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,11 +56,25 @@ def shard_of(site: str, shards: int) -> int:
     return zlib.crc32(site.encode()) % max(shards, 1)
 
 
-def split_shards(targets: Iterable[Target], shards: int) -> list[list[Target]]:
-    """Targets grouped by shard; empty shards are dropped."""
-    groups: list[list[Target]] = [[] for _ in range(max(shards, 1))]
+def split_shards(targets: Iterable[Target], shards: int,
+                 cost: Callable[[Target], float] | None = None) -> list[list[Target]]:
+    """Targets grouped into ``shards`` crawl processes, each site whole in one of them; empty ones dropped.
+
+    Sites go to the least-loaded process, the costliest site first (``cost`` of a target: 1 by
+    default; a page the browser renders costs far more than a static one), so that one process
+    does not crawl while the other idles. Which machine crawls a site is :func:`shard_of`'s business.
+    """
+    by_site: dict[str, list[Target]] = {}
     for target in targets:
-        groups[shard_of(target.site, shards)].append(target)
+        by_site.setdefault(target.site, []).append(target)
+    weigh = cost or (lambda _t: 1.0)
+    sites = sorted(by_site.items(), key=lambda item: (-sum(weigh(t) for t in item[1]), item[0]))
+    groups: list[list[Target]] = [[] for _ in range(max(shards, 1))]
+    loads = [0.0] * len(groups)
+    for _site, members in sites:
+        lightest = loads.index(min(loads))
+        groups[lightest].extend(members)
+        loads[lightest] += sum(weigh(t) for t in members)
     return [group for group in groups if group]
 
 

@@ -97,7 +97,14 @@ def pools(seed: int, lang: str) -> Pools:
         links = "".join(f'<li><a href="/c/{i}/{j}">{name} {_ident(r)}</a></li>' for j in range(r.randint(40, 70)))
         menu_items.append(f'<li class="mega"><a href="/c/{i}">{name}</a><ul class="sub">{links}</ul></li>')
     menu = f'<nav class="site-menu" aria-label="main"><ul>{"".join(menu_items)}</ul></nav>\n'
-    css = "<style>" + "".join(
+    # As on real sites, the weight is mostly out of sight: the mega menu opens on hover, the footer's
+    # links sit in rows, and only the first reviews show until "all reviews" is clicked. (Without
+    # this a page is ~36,000 px tall and a full-page screenshot costs ~2 s.)
+    layout = (".site-menu .sub{display:none}.site-menu li.mega:hover .sub{display:block}"
+              ".site-menu li.mega{display:inline-block;margin:0 6px}"
+              ".site-footer .links li{display:inline-block;margin:0 8px}"
+              "#reviews article.review:nth-of-type(n+7){display:none}")
+    css = "<style>" + layout + "".join(
         f".{_ident(r)}{{margin:{r.randint(0, 40)}px;padding:{r.randint(0, 20)}px;color:#{r.randint(0, 0xFFFFFF):06x}}}"
         for _ in range(350)) + "</style>\n"
     footer_links = "".join(f'<li><a href="/help/{_ident(r)}">{r.choice(names)} {_ident(r)}</a></li>'

@@ -207,6 +207,8 @@ def update_episode(session: Session, row: Violation, episode: Episode, summary: 
                      "screenshot_sha256", "rule_ref", "policy_version"):
             if name == "policy_version":
                 row.policy_version = latest.get("version")
+            elif name == "screenshot_sha256" and latest.get(name) is None:
+                continue  # a later page crawled without a browser keeps the episode's picture
             else:
                 setattr(row, name, latest.get(name))
         # A breach that deepens raises the severity; it never drops while the episode lasts.

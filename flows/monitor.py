@@ -8,6 +8,7 @@ run per shard, on workers on different machines, all writing to one PostgreSQL.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -70,14 +71,25 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
                 processes: int | None = None, capture: bool = True, call: Call = _direct_call) -> dict[str, Any]:
     """The monitor's wiring, shared by the flow (``call`` runs Prefect tasks) and direct runs (task functions)."""
     slot = steps.slot(at)
-    crawled = call(crawl_task, slot, shard, shards, processes)
-    found = call(detect_task, slot)
-    captured = call(evidence_task) if capture else {"skipped": True}
-    queued = call(enqueue_task)
-    delivered = call(deliver_task, queued)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def timed(stage: str, *args: Any) -> Any:
+        nonlocal clock
+        value = call(*args)
+        now = time.perf_counter()
+        seconds[stage] = round(now - clock, 2)
+        clock = now
+        return value
+
+    crawled = timed("crawl", crawl_task, slot, shard, shards, processes)
+    found = timed("detect", detect_task, slot)
+    captured = timed("evidence", evidence_task) if capture else {"skipped": True}
+    queued = timed("enqueue", enqueue_task)
+    delivered = timed("deliver", deliver_task, queued)
     return {"slot": slot.isoformat(), "shard": None if shard is None else f"{shard}/{shards}",
             "crawl": crawled.as_dict(), "detect": found.as_dict(), "evidence": captured,
-            "alerts": delivered.as_dict()}
+            "alerts": delivered.as_dict(), "seconds": seconds}
 
 
 def summary_markdown(result: dict[str, Any]) -> str:
@@ -100,6 +112,8 @@ def summary_markdown(result: dict[str, Any]) -> str:
         f"| alerts retrying / failed | {a['retrying']} / {a['failed']} |",
         f"| partner messages refused by mode | {len(a['refused'])} |",
     ]
+    if result.get("seconds"):
+        lines += ["", "Seconds per stage: " + ", ".join(f"{k} {v}" for k, v in result["seconds"].items())]
     if c["failures_by_kind"]:
         lines += ["", "Crawl failures by kind: " + ", ".join(f"{k} {v}" for k, v in c["failures_by_kind"].items())]
     if a["errors"]:

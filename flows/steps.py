@@ -192,24 +192,30 @@ def capture_evidence(limit: int = 200) -> dict[str, Any]:
     """Screenshot the page of each open violation that has no screenshot yet, and file it as its evidence.
 
     The picture is taken of the violating observation's URL (``crawlers.capture_screenshots``); the
-    observation keeps it too. Runs again harmlessly: a violation with a screenshot is skipped.
+    observation keeps it too. An observation that was rendered has its picture already: it is filed
+    without opening a browser. Runs again harmlessly: a violation with a screenshot is skipped.
     """
     from crawlers import capture_screenshots
     from store.db import session_scope
-    from store.models import Violation
+    from store.models import Observation, Violation
 
     with session_scope() as session:
         rows = session.execute(
-            select(Violation.id, Violation.last_observation_id)
-            .where(Violation.status.in_(OPEN), Violation.kind == "violation",
-                   Violation.screenshot_sha256.is_(None), Violation.last_observation_id.is_not(None))
+            select(Violation.id, Violation.last_observation_id, Observation.screenshot_sha256)
+            .join(Observation, Observation.id == Violation.last_observation_id)
+            # A page can be photographed; a partner's report row cannot (its file is its evidence).
+            .where(Violation.status.in_(OPEN), Violation.kind == "violation", Observation.url.is_not(None),
+                   Observation.source == "crawl", Violation.screenshot_sha256.is_(None))
             .order_by(Violation.id).limit(limit)).all()
     if not rows:
         return {"wanted": 0, "captured": 0}
-    shots = capture_screenshots(sorted({obs for _v, obs in rows}))
+    shots: dict[Any, str] = {obs: sha for _v, obs, sha in rows if sha}
+    missing = sorted({obs for _v, obs, sha in rows if not sha})
+    if missing:
+        shots.update(capture_screenshots(missing))
     captured = 0
     with session_scope() as session:
-        for vid, obs in rows:
+        for vid, obs, _sha in rows:
             sha = shots.get(obs)
             if sha is None:
                 continue
@@ -217,7 +223,8 @@ def capture_evidence(limit: int = 200) -> dict[str, Any]:
             if violation is not None and violation.screenshot_sha256 is None:
                 violation.screenshot_sha256 = sha
                 captured += 1
-    return {"wanted": len(rows), "captured": captured, "missed": len(rows) - captured}
+    return {"wanted": len(rows), "captured": captured, "missed": len(rows) - captured,
+            "browser": len(missing)}
 
 
 def enqueue(now: datetime | None = None) -> AlertSummary:

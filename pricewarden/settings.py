@@ -56,7 +56,7 @@ class CrawlSettings(BaseModel):
     render_fallback: bool = Field(
         True, description="Render a page in the browser when it looks like a product page but yields no price."
     )
-    browser_concurrency: int = Field(4, ge=1, description="Pages rendered at once in the browser.")
+    browser_concurrency: int = Field(8, ge=1, description="Pages rendered at once in the browser (per crawl process).")
     retry_backoff: float = Field(
         0.5, ge=0, description="First retry delay in seconds when a site gives no Retry-After; doubles per retry."
     )

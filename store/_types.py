@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +62,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+CLOCK_OFFSET_ENV = "PRICEWARDEN_CLOCK_OFFSET"
+
+
 def utcnow() -> datetime:
-    """The current instant in UTC."""
-    return datetime.now(UTC)
+    """The current instant in UTC: every instant PriceWarden records comes from here.
+
+    ``PRICEWARDEN_CLOCK_OFFSET`` (seconds, demo and tests only) shifts it, in this process and in
+    every child that inherits the environment; production never sets it.
+    """
+    shift = os.environ.get(CLOCK_OFFSET_ENV)
+    now = datetime.now(UTC)
+    return now + timedelta(seconds=float(shift)) if shift else now

@@ -95,6 +95,18 @@ def test_a_site_always_lands_in_the_same_shard() -> None:
     assert shard_of("shop1.example:801", 3) == shard_of("SHOP1.example:801".lower(), 3)
 
 
+def test_processes_share_the_work_by_cost_and_keep_each_site_whole() -> None:
+    static = [T(f"http://shop{i % 4}.example/p/{i}") for i in range(200)]  # 4 sites x 50 pages
+    rendered = [T(f"http://js.example/p/{i}") for i in range(20)]  # 20 pages, each costs 25
+    groups = split_shards(static + rendered, 2, cost=lambda t: 25.0 if t.site == "js.example" else 1.0)
+    js_group = next(g for g in groups if any(t.site == "js.example" for t in g))
+    other = next(g for g in groups if g is not js_group)
+    # The browser's 500 units go alone (or nearly); every static site goes to the other process.
+    assert {t.site for t in js_group} == {"js.example"} and len(other) == 200
+    by_count = split_shards(static, 2)
+    assert sorted(len(g) for g in by_count) == [100, 100]
+
+
 def test_browser_steps_become_page_methods() -> None:
     methods = page_methods([{"wait_for_selector": "span.price"}, {"click": ["#accept", {"timeout": 100}]},
                             {"wait_for_timeout": 200}, {"evaluate": {"expression": "1"}}])

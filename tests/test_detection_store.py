@@ -379,3 +379,42 @@ def test_detect_needs_a_published_policy_and_the_scorecard_does_not(session: Ses
     bm = User(username="bm", role="brand_manager")
     session.add(bm)
     assert scorecard(session, bm) == {"by_partner": [], "by_tier": [], "by_region": []}
+
+
+def test_a_persisting_breach_keeps_its_picture_when_a_later_page_has_none(world: World) -> None:
+    shot = "c" * 64
+    first = world.observe(world.l1, day(0), "180.00")
+    first.screenshot_sha256 = shot
+    world.s.flush()
+    world.detect()
+    (row,) = world.rows("below_map")
+    assert row.screenshot_sha256 == shot
+    later = world.observe(world.l1, day(1), "175.00")  # crawled without a browser: no picture
+    world.detect()
+    world.s.refresh(row)
+    assert row.last_observation_id == later.id and row.observed_price == Decimal("175.00")
+    assert row.screenshot_sha256 == shot  # not wiped: the violation still has a picture
+    newer = world.observe(world.l1, day(2), "170.00")
+    newer.screenshot_sha256 = "d" * 64
+    world.s.flush()
+    world.detect()
+    world.s.refresh(row)
+    assert row.screenshot_sha256 == "d" * 64  # a newer picture replaces it
+
+
+def test_evidence_capture_files_a_rendered_pages_picture_without_a_browser(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import steps
+
+    obs = world.observe(world.l1, day(0), "180.00")
+    world.detect()
+    (row,) = world.rows("below_map")
+    assert row.screenshot_sha256 is None
+    obs.screenshot_sha256 = "e" * 64  # the page was photographed after detection (a capture that died half-way)
+    world.s.commit()
+    # No browser can start: only the picture already taken may be filed.
+    monkeypatch.setenv("PRICEWARDEN_BROWSER_PATH", "/nonexistent/chromium")
+    assert steps.capture_evidence() == {"wanted": 1, "captured": 1, "missed": 0, "browser": 0}
+    world.s.refresh(row)
+    assert row.screenshot_sha256 == "e" * 64
+    assert steps.capture_evidence() == {"wanted": 0, "captured": 0}

@@ -87,7 +87,6 @@ def _run(slice_: dict[str, Any], db: Path, crash: str | None) -> subprocess.Comp
         # A crashed sender's message is due again at once (the real lease is minutes).
         "PRICEWARDEN_ALERTS__SENDING_LEASE_SECONDS": "0.001",
         clock.OFFSET_ENV: os.environ[clock.OFFSET_ENV],
-        "PYTHONPATH": os.pathsep.join(p for p in (str(clock.SITE_DIR), os.environ.get("PYTHONPATH", "")) if p),
     })
     env.pop(steps.CRASH_ENV, None)
     if crash:

@@ -149,6 +149,18 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     return cand, regular
 
 
+def _struck_regular(page: Page, current: Candidate) -> Candidate | None:
+    """The first struck-through (or was/list-labelled) amount above ``current``: the list price shown beside it."""
+    for node in page.tree.css(_STRUCK):
+        text = node.text(deep=True)
+        if len(text) >= 80:
+            continue
+        found = find_amounts(text, locale=page.locale, currency=current.currency)
+        if found and found[0].amount > current.price and found[0].currency in {None, current.currency}:
+            return Candidate("heuristic", found[0].amount, found[0].currency, found[0].raw, 0.5, "regular")
+    return None
+
+
 def _variants(amount: Decimal) -> list[str]:
     """How a page may print ``amount``: 1,299.00 / 1299.00 / 1.299,00 / 1 299,00 (and 1,299 when whole)."""
     cents = amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
@@ -234,13 +246,20 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     currency_hint = (profile.currency if profile else None) or facts.currency
     if profile is not None and profile.locale:
         page.__dict__["locale"] = profile.locale  # the profile knows the site's locale better than guesses
-    if not [c for c in facts.candidates if c.role == "current"]:
+    # The profile's price selector matched: a person configured it for this site, and it wins
+    # (rule 3). The page-wide scans that look for a price elsewhere are skipped; they cost more than
+    # the rest of the cascade on a 430 KB page.
+    by_profile = site is not None and site.price is not None
+    if not by_profile and not [c for c in facts.candidates if c.role == "current"]:
         facts.merge(read_embedded(page, currency_hint))
         currency_hint = currency_hint or facts.currency
-    fast = None if site is not None and site.price is not None else _confirmed_fast(
-        page, [c for c in facts.candidates if c.method in _STRUCTURED])
+    fast = None if by_profile else _confirmed_fast(page, [c for c in facts.candidates if c.method in _STRUCTURED])
     if fast is not None:
         visible = Visible(candidates=[], regular=fast[1])
+    elif by_profile:
+        assert site is not None and site.price is not None
+        regular = site.regular or _struck_regular(page, site.price)
+        visible = Visible(regular=regular)
     else:
         visible = read_visible(page, currency=currency_hint,
                                decimal_separator=profile.decimal_separator if profile else None)
@@ -257,7 +276,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         result.failure = failure
         result.looks_like_product = False
         return result
-    strong = fast is not None or (bool(visible.candidates) and visible.candidates[0].confidence >= 0.5)
+    strong = by_profile or fast is not None or (bool(visible.candidates) and visible.candidates[0].confidence >= 0.5)
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
     visible_current = {c.price for c in visible.candidates}

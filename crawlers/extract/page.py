@@ -87,6 +87,26 @@ _BUY_BUTTON = re.compile(
 )
 
 
+# Every wording of _CART_ONLY / _LOGIN_PRICE contains one of these (lower case): the patterns are
+# tried only around them, not at each of the 100,000+ characters of a page's text.
+_CART_WORDS = ("cart", "bag", "basket", "checkout", "too low", "warenkorb", "购物车", "カート")
+_LOGIN_WORDS = ("log", "sign", "regist", "登录")
+_NEAR = 200  # characters either side of a key word; every wording is shorter
+
+
+def _search_near(pattern: re.Pattern[str], text: str, lowered: str, words: tuple[str, ...]) -> bool:
+    """``pattern.search(text)``, tried only in windows around the key ``words`` (found in ``lowered``)."""
+    if len(lowered) != len(text):  # a rare letter whose lower case is longer: search it all
+        return pattern.search(text) is not None
+    for word in words:
+        at = lowered.find(word)
+        while at >= 0:
+            if pattern.search(text, max(0, at - _NEAR), at + len(word) + _NEAR):
+                return True
+            at = lowered.find(word, at + _NEAR)
+    return False
+
+
 @dataclass
 class Page:
     """A decoded, parsed page and what the cascade needs to know about it."""
@@ -185,9 +205,10 @@ class Page:
         if shows_price:
             return "visible"
         text = self.visible_text
-        if _CART_ONLY.search(text):
+        lowered = text.lower()
+        if _search_near(_CART_ONLY, text, lowered, _CART_WORDS):
             return "cart_only"
-        if _LOGIN_PRICE.search(text):
+        if _search_near(_LOGIN_PRICE, text, lowered, _LOGIN_WORDS):
             return "login_only"
         return "visible"
 
