@@ -73,3 +73,19 @@ def test_cross_check_store_adapter(db: Engine) -> None:
         assert isinstance(found[0], Misreport) and found[0].diff_pct == Decimal("17.75")
         assert cross_check(s, tolerance_pct=20.0) == []
         assert cross_check(s, window_hours=1) == []
+
+
+@pytest.mark.parametrize(("reported", "channel", "flagged"), [
+    ("99.00", "/p002/p/ac-120", False),          # the own-site price it reported: true
+    ("99.00", "http://shop.example/p002/p/ac-120/", False),
+    ("108.99", "/p002/p/ac-120", True),          # its marketplace price, reported for its own shop
+    ("99.00", None, True),                       # no channel named: the nearest page in time decides
+])
+def test_a_report_is_checked_against_the_channel_it_names(reported: str, channel: str | None, flagged: bool) -> None:
+    own = PricePoint(1, 1, 1, T0 + timedelta(seconds=2), Decimal("99.00"), "USD",
+                     channel="http://shop.example/p002/p/ac-120")
+    market = PricePoint(2, 1, 1, T0 + timedelta(seconds=1), Decimal("108.99"), "USD",
+                        channel="http://market.example/dp/B0D01535C1")
+    report = PricePoint(3, 1, 1, T0, Decimal(reported), "USD", "partner_report", channel=channel)
+    found = find_misreports([report], [own, market], window_hours=24, tolerance_pct=1)
+    assert bool(found) is flagged

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 REPORTED_SOURCES = ("partner_report", "feed")
 WEB_SOURCE = "crawl"
@@ -29,6 +30,21 @@ class PricePoint:
     price: Decimal
     currency: str
     source: str = WEB_SOURCE
+    # Where the price was: the page URL of a web observation; the channel a report row names (its
+    # own-site URL or path), if any.
+    channel: str | None = None
+
+
+def same_channel(reported: str | None, url: str | None) -> bool:
+    """True when a report row's channel (a URL, or a path on the partner's site) names page ``url``."""
+    if not reported or not url:
+        return False
+    want = reported.strip().rstrip("/")
+    if want.startswith(("http://", "https://")):
+        return url.rstrip("/") == want
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return path.rstrip("/") == want or parts.path.rstrip("/") == want
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +81,11 @@ def find_misreports(
 ) -> list[Misreport]:
     """Compare each reported price with the web observation of the same partner, SKU and currency
     nearest in time, within ``window_hours`` either side; a difference above ``tolerance_pct``
-    percent of the web price is a misreport. Reports with no web price in the window are skipped
-    (nothing to compare with). Output is ordered by report instant, then observation id.
+    percent of the web price is a misreport. A report row that names its channel (the page on the
+    partner's site) is compared with that page only, when it was crawled in the window: a partner
+    may price its marketplace offer differently from its own shop. Reports with no web price in the
+    window are skipped (nothing to compare with). Output is ordered by report instant, then
+    observation id.
     """
     window = timedelta(hours=window_hours)
     tolerance = Decimal(str(tolerance_pct))
@@ -84,8 +103,14 @@ def find_misreports(
             continue
         points, at = series[key], times[key]
         i = bisect.bisect_left(at, report.observed_at)
-        candidates = [points[j] for j in (i - 1, i) if 0 <= j < len(points)]
-        candidates = [p for p in candidates if abs(p.observed_at - report.observed_at) <= window]
+        candidates = []
+        if report.channel:
+            lo = bisect.bisect_left(at, report.observed_at - window)
+            hi = bisect.bisect_right(at, report.observed_at + window)
+            candidates = [p for p in points[lo:hi] if same_channel(report.channel, p.channel)]
+        if not candidates:
+            candidates = [points[j] for j in (i - 1, i) if 0 <= j < len(points)]
+            candidates = [p for p in candidates if abs(p.observed_at - report.observed_at) <= window]
         if not candidates:
             continue
         nearest = min(candidates, key=lambda p: (abs(p.observed_at - report.observed_at), p.id))
@@ -126,14 +151,19 @@ def cross_check(
 
     def load(sources: tuple[str, ...], start: datetime | None) -> list[PricePoint]:
         query = select(Observation.id, Observation.partner_id, Observation.product_id, Observation.observed_at,
-                       Observation.price, Observation.currency, Observation.source).where(
+                       Observation.price, Observation.currency, Observation.source, Observation.url,
+                       Observation.details).where(
             Observation.source.in_(sources), Observation.price.is_not(None), Observation.currency.is_not(None),
             Observation.partner_id.is_not(None), Observation.product_id.is_not(None))
         if start is not None:
             query = query.where(Observation.observed_at >= start)
         if partner_id is not None:
             query = query.where(Observation.partner_id == partner_id)
-        return [PricePoint(*row) for row in session.execute(query)]
+        points = []
+        for *values, url, details in session.execute(query):
+            channel = url if url else (details or {}).get("channel") if isinstance(details, dict) else None
+            points.append(PricePoint(*values, channel=channel))
+        return points
 
     reported = load(REPORTED_SOURCES, since)
     web = load((WEB_SOURCE,), since - timedelta(hours=hours) if since else None)
