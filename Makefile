@@ -12,6 +12,8 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
 ## demo: set everything up and run the demo monitoring cycle on the sandbox storefronts
 demo: setup
+	@# Prefect's database migrations (~7 s), once per machine: every demo starts from this template.
+	$(BIN)/python -m flows._env --template
 	$(BIN)/pricewarden demo
 
 ## test: set everything up; lint, type-check, and run the suite on SQLite and on PostgreSQL

@@ -96,6 +96,15 @@ def process_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def warm_up_processes() -> None:
+    """Start the fork server now (its imports take 1-2 s), so that the first crawl does not wait for it."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+
+        process_context()
+        forkserver.ensure_running()
+
+
 def crawl_shard(payload: dict[str, Any]) -> None:
     """Run one shard's crawl in this process (the body of a child process)."""
     # The caller's environment and folder, not the fork server's (they may have changed since).
@@ -112,6 +121,11 @@ def crawl_shard(payload: dict[str, Any]) -> None:
     settings = scrapy_settings(browser=payload["browser"])
     settings["LOG_LEVEL"] = payload.get("log_level", settings["LOG_LEVEL"])
     process = CrawlerProcess(settings=settings)
+    if logging.getLevelName(settings["LOG_LEVEL"]) >= logging.WARNING:
+        # Each of these is recorded as a crawl failure with its kind; Scrapy's own lines would
+        # print every planted 500 and cut-off body a second time.
+        logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+        logging.getLogger("scrapy.core.downloader.handlers.http11").setLevel(logging.ERROR)
     process.crawl(
         StorefrontSpider,
         targets=payload["targets"],
