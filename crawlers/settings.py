@@ -12,7 +12,7 @@ from typing import Any
 
 from pricewarden.settings import Settings, get_settings
 
-PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+PLAYWRIGHT_HANDLER = "crawlers.browser.LazyPlaywrightHandler"  # scrapy-playwright's, started on first use
 # Launch arguments verified with Debian's Chromium (see KNOWN-GOOD.md).
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
