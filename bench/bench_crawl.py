@@ -182,7 +182,9 @@ def main() -> None:
         evidence = session.scalar(select(func.count()).select_from(Evidence))
         runs = session.scalars(select(CrawlRun)).all()
         in_process = [r.stats.get("pages_per_s") for r in runs]
-    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        # Each crawl process records its own peak RSS (they are forked from a server, not our children).
+        peaks = [r.stats.get("peak_rss_mb") or 0 for r in runs]
+    peak_children = max([*peaks, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024])
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"stored: {observations} observations, {failures} failures, {evidence} evidence blobs; "
           f"failed shards: {result.failed_shards or 'none'}")

@@ -81,7 +81,7 @@ def main() -> None:
     from crawlers import Target, run_crawl
     from crawlers.run import default_shards
     from pricewarden.settings import get_settings
-    from store import Evidence, Observation, session_scope, upgrade
+    from store import CrawlRun, Evidence, Observation, session_scope, upgrade
 
     get_settings.cache_clear()
     upgrade()
@@ -108,9 +108,10 @@ def main() -> None:
     with session_scope() as session:
         priced = session.scalar(select(func.count()).select_from(Observation).where(Observation.price.is_not(None)))
         shots = session.scalar(select(func.count()).select_from(Evidence).where(Evidence.kind == "screenshot"))
+        peaks = [r.stats.get("peak_rss_mb") or 0 for r in session.scalars(select(CrawlRun))]
     print(f"stored: {priced} prices, {shots} screenshots")
     print(f"wall: {elapsed:.1f} s including process and browser start -> {args.pages / elapsed:.2f} pages/s")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = max([*peaks, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024])
     print(f"peak RSS of the largest crawl process: {peak:.0f} MB (Chromium's own processes not included)")
 
 

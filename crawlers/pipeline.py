@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import time
 from collections import Counter
 from typing import Any
@@ -94,6 +95,8 @@ class StorePipeline:
         stats: dict[str, Any] = dict(self.counts)
         stats["elapsed_s"] = round(elapsed, 3)
         stats["pages_per_s"] = round(self.counts["pages"] / elapsed, 1) if elapsed else None
+        # This process's own peak (a forked crawl process is not its caller's child to measure).
+        stats["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         stats["sites"] = {site: dict(c) for site, c in self.sites.items()}
         if self.run_id is not None:
             with self.engine.begin() as conn:
