@@ -20,7 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crawlers.extract import extract
 from crawlers.extract.page import Page
 
-REALPAGES = Path(__file__).resolve().parents[2] / "shared" / "realpages"
+# The shared development set: $PRICEWARDEN_REALPAGES, else ../shared/realpages beside the checkout,
+# else the machine's /work/shared/realpages (a clone made elsewhere still finds it).
+REALPAGES = next((p for p in (Path(os.environ.get("PRICEWARDEN_REALPAGES", "")),
+                       Path(__file__).resolve().parents[2] / "shared" / "realpages",
+                       Path("/work/shared/realpages")) if str(p) not in ("", ".") and (p / "truth.jsonl").is_file()),
+                Path(__file__).resolve().parents[2] / "shared" / "realpages")
 
 
 def synthetic(i: int, *, structured: bool) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import sys
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawlers.extract import extract, structured_only
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "realpages"
+# The shared development set: $PRICEWARDEN_REALPAGES, else ../shared/realpages beside the checkout,
+# else the machine's /work/shared/realpages (a clone made elsewhere still finds it).
+DEFAULT_DIR = next((p for p in (Path(os.environ.get("PRICEWARDEN_REALPAGES", "")),
+                       Path(__file__).resolve().parents[2] / "shared" / "realpages",
+                       Path("/work/shared/realpages")) if str(p) not in ("", ".") and (p / "truth.jsonl").is_file()),
+                Path(__file__).resolve().parents[2] / "shared" / "realpages")
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,12 @@ import pytest
 
 from crawlers.extract import extract, structured_only
 
-REALPAGES = Path(__file__).resolve().parents[2] / "shared" / "realpages"
+# The shared development set: $PRICEWARDEN_REALPAGES, else ../shared/realpages beside the checkout,
+# else the machine's /work/shared/realpages (a clone made elsewhere still finds it).
+REALPAGES = next((p for p in (Path(os.environ.get("PRICEWARDEN_REALPAGES", "")),
+                       Path(__file__).resolve().parents[2] / "shared" / "realpages",
+                       Path("/work/shared/realpages")) if str(p) not in ("", ".") and (p / "truth.jsonl").is_file()),
+                Path(__file__).resolve().parents[2] / "shared" / "realpages")
 CASCADE_F1_FLOOR = 0.93
 STRUCTURED_F1_FLOOR = 0.72
 
