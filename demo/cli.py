@@ -26,8 +26,9 @@ BasePortOpt = Annotated[int, typer.Option("--base-port", help="Control port; fam
 def _demo(
     ctx: typer.Context,
     days: Annotated[int, typer.Option("--days", help="Simulated days to monitor (from --first-day).")] = DEFAULT_DAYS,
-    first_day: Annotated[int, typer.Option("--first-day", help="First simulated day (1 = 2026-03-01; days 4-6 show every scenario "
-                                           "but the price war and the promotion).")] = DEFAULT_FIRST_DAY,
+    first_day: Annotated[int, typer.Option(
+        "--first-day", help="First simulated day (1 = 2026-03-01; days 4-6 show every scenario but the price war "
+        "and the promotion).")] = DEFAULT_FIRST_DAY,
     seed: Annotated[int, typer.Option("--seed", help="World seed: the same seed gives the same world.")] = 7,
     products: Annotated[int, typer.Option("--products", help="Number of products (at least 20).")] = 20,
     workspace: Annotated[

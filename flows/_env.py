@@ -52,10 +52,11 @@ def make_template() -> Path:
     env = {**os.environ, "PREFECT_HOME": str(building), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_LOGGING_LEVEL": "WARNING"}
     env.pop("PREFECT_API_URL", None)
+    database = str(building / "prefect.db")
     code = ("from prefect.server.api.server import SubprocessASGIServer\n"
             "s = SubprocessASGIServer(); s.start(); s.stop()\n"
-            "import sqlite3; c = sqlite3.connect(%r); c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); c.close()\n"
-            % str(building / "prefect.db"))
+            f"import sqlite3; c = sqlite3.connect({database!r}); c.execute('PRAGMA wal_checkpoint(TRUNCATE)')\n"
+            "c.close()\n")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
     try:
         building.rename(target)
