@@ -89,3 +89,13 @@ def test_a_report_is_checked_against_the_channel_it_names(reported: str, channel
     report = PricePoint(3, 1, 1, T0, Decimal(reported), "USD", "partner_report", channel=channel)
     found = find_misreports([report], [own, market], window_hours=24, tolerance_pct=1)
     assert bool(found) is flagged
+
+
+def test_a_named_page_from_another_day_does_not_override_the_nearest_observation() -> None:
+    # The partner's own page failed on the report's day; it was read the next day at a new price.
+    market = PricePoint(1, 1, 1, T0 + timedelta(hours=1), Decimal("1098.99"), "USD",
+                        channel="http://market.example/dp/B04A200B69")
+    own_next_day = PricePoint(2, 1, 1, T0 + timedelta(hours=25), Decimal("1208.99"), "USD",
+                              channel="http://shop.example/p001/products/ac-170")
+    report = PricePoint(3, 1, 1, T0, Decimal("1098.99"), "USD", "partner_report", channel="/p001/products/ac-170")
+    assert find_misreports([report], [market, own_next_day], window_hours=48, tolerance_pct=1) == []

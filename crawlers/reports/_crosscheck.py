@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 REPORTED_SOURCES = ("partner_report", "feed")
+SAME_CRAWL = timedelta(hours=1)  # observations this close to the nearest one belong to the same crawl
 WEB_SOURCE = "crawl"
 
 
@@ -103,14 +104,16 @@ def find_misreports(
             continue
         points, at = series[key], times[key]
         i = bisect.bisect_left(at, report.observed_at)
-        candidates = []
-        if report.channel:
-            lo = bisect.bisect_left(at, report.observed_at - window)
-            hi = bisect.bisect_right(at, report.observed_at + window)
-            candidates = [p for p in points[lo:hi] if same_channel(report.channel, p.channel)]
-        if not candidates:
-            candidates = [points[j] for j in (i - 1, i) if 0 <= j < len(points)]
-            candidates = [p for p in candidates if abs(p.observed_at - report.observed_at) <= window]
+        candidates = [points[j] for j in (i - 1, i) if 0 <= j < len(points)]
+        candidates = [p for p in candidates if abs(p.observed_at - report.observed_at) <= window]
+        if candidates and report.channel:
+            # The named page, if it was crawled as near in time as the nearest page (the same crawl,
+            # give or take an hour): not a later day's page when that day's own page failed.
+            nearest_gap = min(abs(p.observed_at - report.observed_at) for p in candidates) + SAME_CRAWL
+            lo = bisect.bisect_left(at, report.observed_at - nearest_gap)
+            hi = bisect.bisect_right(at, report.observed_at + nearest_gap)
+            named = [p for p in points[lo:hi] if same_channel(report.channel, p.channel)]
+            candidates = named or candidates
         if not candidates:
             continue
         nearest = min(candidates, key=lambda p: (abs(p.observed_at - report.observed_at), p.id))
