@@ -20,7 +20,7 @@ from detection.queries import get_violation, list_violations, scorecard
 from detection.run import detect
 from policies import publish_text
 from pricewarden.errors import AccessDenied, InvalidTransition, NotFoundError
-from store import AuditLog, Listing, Observation, Partner, Product, User, Violation
+from store import AuditLog, Evidence, Listing, Observation, Partner, Product, User, Violation
 
 POLICY = """
 policy: Acme
@@ -381,8 +381,16 @@ def test_detect_needs_a_published_policy_and_the_scorecard_does_not(session: Ses
     assert scorecard(session, bm) == {"by_partner": [], "by_tier": [], "by_region": []}
 
 
+def _picture(world: World, sha: str) -> str:
+    """A screenshot's evidence row (observations refer to their evidence)."""
+    world.s.add(Evidence(sha256=sha, kind="screenshot", location=f"/evidence/{sha}", content_type="image/png",
+                         size=1, compressed=False))
+    world.s.flush()
+    return sha
+
+
 def test_a_persisting_breach_keeps_its_picture_when_a_later_page_has_none(world: World) -> None:
-    shot = "c" * 64
+    shot = _picture(world, "c" * 64)
     first = world.observe(world.l1, day(0), "180.00")
     first.screenshot_sha256 = shot
     world.s.flush()
@@ -395,7 +403,7 @@ def test_a_persisting_breach_keeps_its_picture_when_a_later_page_has_none(world:
     assert row.last_observation_id == later.id and row.observed_price == Decimal("175.00")
     assert row.screenshot_sha256 == shot  # not wiped: the violation still has a picture
     newer = world.observe(world.l1, day(2), "170.00")
-    newer.screenshot_sha256 = "d" * 64
+    newer.screenshot_sha256 = _picture(world, "d" * 64)
     world.s.flush()
     world.detect()
     world.s.refresh(row)
@@ -410,7 +418,7 @@ def test_evidence_capture_files_a_rendered_pages_picture_without_a_browser(
     world.detect()
     (row,) = world.rows("below_map")
     assert row.screenshot_sha256 is None
-    obs.screenshot_sha256 = "e" * 64  # the page was photographed after detection (a capture that died half-way)
+    obs.screenshot_sha256 = _picture(world, "e" * 64)  # photographed after detection (a capture that died half-way)
     world.s.commit()
     # No browser can start: only the picture already taken may be filed.
     monkeypatch.setenv("PRICEWARDEN_BROWSER_PATH", "/nonexistent/chromium")
