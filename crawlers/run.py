@@ -98,10 +98,9 @@ def process_context() -> Any:
 
 def warm_up_processes() -> None:
     """Start the fork server now (its imports take 1-2 s), so that the first crawl does not wait for it."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    if process_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        process_context()
         forkserver.ensure_running()
 
 

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure as TwistedFailure
 
 from crawlers.failures import Failure, FailureKind, block_kind, from_exception, from_status
 from crawlers.politeness import GAVE_UP_META
-from crawlers.targets import Target
+from crawlers.targets import Target, by_site
 from store._types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -64,10 +64,7 @@ def interleave_sites(targets: list[Target]) -> list[Target]:
     Scrapy takes start requests only as fast as it has free slots; in listing order it would crawl
     one site after another, each held to its per-site concurrency, and wait on each in turn.
     """
-    by_site: dict[str, list[Target]] = {}
-    for target in targets:
-        by_site.setdefault(target.site, []).append(target)
-    queues = list(by_site.values())
+    queues = list(by_site(targets).values())
     ordered: list[Target] = []
     for i in range(max((len(q) for q in queues), default=0)):
         ordered.extend(q[i] for q in queues if i < len(q))

@@ -64,18 +64,24 @@ def split_shards(targets: Iterable[Target], shards: int,
     default; a page the browser renders costs far more than a static one), so that one process
     does not crawl while the other idles. Which machine crawls a site is :func:`shard_of`'s business.
     """
-    by_site: dict[str, list[Target]] = {}
-    for target in targets:
-        by_site.setdefault(target.site, []).append(target)
     weigh = cost or (lambda _t: 1.0)
-    sites = sorted(by_site.items(), key=lambda item: (-sum(weigh(t) for t in item[1]), item[0]))
+    sites = [(sum(weigh(t) for t in members), site, members) for site, members in by_site(targets).items()]
+    sites.sort(key=lambda item: (-item[0], item[1]))
     groups: list[list[Target]] = [[] for _ in range(max(shards, 1))]
     loads = [0.0] * len(groups)
-    for _site, members in sites:
+    for site_cost, _site, members in sites:
         lightest = loads.index(min(loads))
         groups[lightest].extend(members)
-        loads[lightest] += sum(weigh(t) for t in members)
+        loads[lightest] += site_cost
     return [group for group in groups if group]
+
+
+def by_site(targets: Iterable[Target]) -> dict[str, list[Target]]:
+    """Targets grouped by site (host:port), sites and targets in their first-seen order."""
+    groups: dict[str, list[Target]] = {}
+    for target in targets:
+        groups.setdefault(target.site, []).append(target)
+    return groups
 
 
 def read_listing_file(path: Path) -> list[Target]:

@@ -23,14 +23,6 @@ from store._types import utcnow
 DAY_HOUR = time(10, 0)  # a simulated day's monitor run starts at 10:00 local time
 
 
-def offset() -> float:
-    """The current offset in seconds (0 when the clock is real)."""
-    try:
-        return float(os.environ.get(OFFSET_ENV, "0") or 0)
-    except ValueError:
-        return 0.0
-
-
 def now() -> datetime:
     """The (possibly simulated) current instant, aware UTC."""
     return utcnow()

@@ -197,7 +197,7 @@ def capture_evidence(limit: int = 200) -> dict[str, Any]:
     """
     from crawlers import capture_screenshots
     from store.db import session_scope
-    from store.models import Observation, Violation
+    from store.models import Observation, Source, Violation
 
     with session_scope() as session:
         rows = session.execute(
@@ -205,7 +205,7 @@ def capture_evidence(limit: int = 200) -> dict[str, Any]:
             .join(Observation, Observation.id == Violation.last_observation_id)
             # A page can be photographed; a partner's report row cannot (its file is its evidence).
             .where(Violation.status.in_(OPEN), Violation.kind == "violation", Observation.url.is_not(None),
-                   Observation.source == "crawl", Violation.screenshot_sha256.is_(None))
+                   Observation.source == Source.CRAWL.value, Violation.screenshot_sha256.is_(None))
             .order_by(Violation.id).limit(limit)).all()
     if not rows:
         return {"wanted": 0, "captured": 0}

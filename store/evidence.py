@@ -26,6 +26,7 @@ from store.models import Evidence
 
 Codec = Literal["zstd", "gzip"]
 _SUFFIX = {"zstd": ".zst", "gzip": ".gz"}
+_STORED_AS = (".zst", ".gz", "")  # every way a blob may be on disk: either codec, or uncompressed
 
 
 def sha256_of(data: bytes) -> str:
@@ -141,7 +142,7 @@ class EvidenceStore:
 
     def get(self, sha: str) -> bytes:
         """The bytes of blob ``sha``, verified against their SHA-256 (any codec it was written with)."""
-        for suffix in (".zst", ".gz", ""):
+        for suffix in _STORED_AS:
             path = self._path(sha, suffix)
             if self._fs.exists(path):
                 with self._fs.open(path, "rb") as handle:
@@ -154,4 +155,4 @@ class EvidenceStore:
 
     def exists(self, sha: str) -> bool:
         """True when blob ``sha`` is stored."""
-        return any(self._fs.exists(self._path(sha, s)) for s in (".zst", ".gz", ""))
+        return any(self._fs.exists(self._path(sha, s)) for s in _STORED_AS)

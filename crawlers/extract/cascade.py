@@ -135,26 +135,23 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     cand = current[0]
     if not _shows(_title_region(page), cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
-    regular: Candidate | None = None
-    for node in page.tree.css(_STRUCK):
-        text = node.text(deep=True)
-        if len(text) >= 80:
-            continue
-        if _shows(text, cand.price):
-            return None
-        if regular is None:
-            found = find_amounts(text, locale=page.locale, currency=cand.currency)
-            if found and found[0].amount > cand.price and found[0].currency in {None, cand.currency}:
-                regular = Candidate("heuristic", found[0].amount, found[0].currency, found[0].raw, 0.5, "regular")
-    return cand, regular
+    struck = _struck_texts(page)
+    if any(_shows(text, cand.price) for text in struck):
+        return None
+    return cand, _struck_regular(page, cand, struck)
 
 
-def _struck_regular(page: Page, current: Candidate) -> Candidate | None:
-    """The first struck-through (or was/list-labelled) amount above ``current``: the list price shown beside it."""
-    for node in page.tree.css(_STRUCK):
-        text = node.text(deep=True)
-        if len(text) >= 80:
-            continue
+def _struck_texts(page: Page) -> list[str]:
+    """The short texts (under 80 characters) of struck-through or was/list-labelled elements, in page order."""
+    return [text for text in (node.text(deep=True) for node in page.tree.css(_STRUCK)) if len(text) < 80]
+
+
+def _struck_regular(page: Page, current: Candidate, struck: list[str] | None = None) -> Candidate | None:
+    """The first struck-through (or was/list-labelled) amount above ``current``: the list price shown beside it.
+
+    ``struck``: the page's :func:`_struck_texts` when the caller has them already.
+    """
+    for text in _struck_texts(page) if struck is None else struck:
         found = find_amounts(text, locale=page.locale, currency=current.currency)
         if found and found[0].amount > current.price and found[0].currency in {None, current.currency}:
             return Candidate("heuristic", found[0].amount, found[0].currency, found[0].raw, 0.5, "regular")
