@@ -28,19 +28,24 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-# Chromium: PRICEWARDEN_BROWSER_PATH, else the system's, else Debian's package (as root or with
-# sudo), else Playwright's own download (`playwright install chromium`), the usual way off Debian.
+# Chromium: PRICEWARDEN_BROWSER_PATH, else the system's headless shell, else Debian's
+# chromium-headless-shell package (as root or with sudo; it renders for much less CPU than the full
+# browser), else the system's full Chromium, else Playwright's own download (`playwright install
+# chromium`, which brings its headless shell too), the usual way off Debian.
+SHELL_BROWSER := /usr/lib/chromium/chromium-headless-shell
 browser: $(VENV)/.installed
 	@if [ -n "$${PRICEWARDEN_BROWSER_PATH:-}" ] && [ -x "$${PRICEWARDEN_BROWSER_PATH}" ]; then \
 	  echo "browser: $${PRICEWARDEN_BROWSER_PATH}"; \
+	elif [ -x $(SHELL_BROWSER) ] || command -v chromium-headless-shell >/dev/null 2>&1; then \
+	  echo "browser: Chromium's headless shell"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	    && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; then \
+	  echo "browser: installed Debian chromium-headless-shell"; \
+	elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null \
+	    && sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; then \
+	  echo "browser: installed Debian chromium-headless-shell (sudo)"; \
 	elif [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
 	  echo "browser: $$(command -v chromium || echo /usr/bin/chromium)"; \
-	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
-	    && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then \
-	  echo "browser: installed Debian chromium"; \
-	elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null \
-	    && sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then \
-	  echo "browser: installed Debian chromium (sudo)"; \
 	else \
 	  echo "browser: installing Playwright's Chromium"; $(BIN)/playwright install chromium; \
 	fi

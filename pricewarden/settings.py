@@ -25,6 +25,13 @@ from pydantic_settings import (
 
 from pricewarden.errors import ConfigError
 
+# The system's browsers in the order they are preferred. The headless shell (Debian's
+# ``chromium-headless-shell``) renders the same pages as the full browser for much less CPU: on
+# two cores, 4.3-4.4 rendered pages/s with a full-page screenshot each against 2.8-3.5.
+# Its real binary, not the /usr/bin wrapper script that would stand between Playwright and it.
+SYSTEM_BROWSERS = ("/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-headless-shell",
+                   "/usr/bin/chromium", "/usr/bin/chromium-browser")
+
 ENV_PREFIX = "PRICEWARDEN_"
 WORKSPACE_FILE = "pricewarden.toml"
 Mode = Literal["map", "recommended", "maximum", "observe"]
@@ -274,11 +281,11 @@ class Settings(BaseSettings):
             if not self.browser_path.exists():
                 raise ConfigError(f"PRICEWARDEN_BROWSER_PATH {self.browser_path} does not exist")
             return str(self.browser_path)
-        for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        for candidate in SYSTEM_BROWSERS:
             if Path(candidate).exists():
                 return candidate
-        # None: Playwright's own browser (`playwright install chromium`).
-        return shutil.which("chromium")
+        # None: Playwright's own browser (`playwright install chromium`, whose headless shell it uses).
+        return shutil.which("chromium-headless-shell") or shutil.which("chromium")
 
     def redacted(self) -> dict[str, Any]:
         """The effective settings as plain data with every secret replaced by ``'**********'``."""

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from crawlers.settings import chromium_launch_options
 from demo import World, serve
 from demo.pages import show
 
@@ -20,7 +21,7 @@ def test_js_shop_renders_the_truth_price_after_load() -> None:
         truth = world.truth(9, running.origins)
         page_truth = next(p for p in truth["pages"] if p["family"] == "jsshop" and p["failure"] is None)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+            browser = pw.chromium.launch(**chromium_launch_options())
             try:
                 page = browser.new_page()
                 page.goto(page_truth["url"], wait_until="domcontentloaded")
