@@ -174,6 +174,8 @@ def main() -> None:
     if server is not None:
         server.terminate()
         server.join()
+        served = resource.getrusage(resource.RUSAGE_CHILDREN)  # the page server is our only child
+        print(f"page server CPU: {served.ru_utime + served.ru_stime:.1f} s (it is not what limits the crawl)")
     if world_cm is not None:
         world_cm.__exit__(None, None, None)
     with session_scope() as session:
@@ -184,12 +186,15 @@ def main() -> None:
         in_process = [r.stats.get("pages_per_s") for r in runs]
         # Each crawl process records its own peak RSS (they are forked from a server, not our children).
         peaks = [r.stats.get("peak_rss_mb") or 0 for r in runs]
+        cpu = sum(r.stats.get("cpu_s") or 0 for r in runs)
     peak_children = max([*peaks, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024])
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"stored: {observations} observations, {failures} failures, {evidence} evidence blobs; "
           f"failed shards: {result.failed_shards or 'none'}")
     print(f"wall: {elapsed:.1f} s including process start -> {args.pages / elapsed:.0f} pages/s")
     print(f"per shard, inside the crawl: {in_process} pages/s")
+    print(f"CPU of the crawl processes: {cpu:.1f} s = {cpu / args.pages * 1000:.2f} ms per page "
+          f"(less noisy than pages/s; {os.cpu_count()} cores)")
     print(f"peak RSS: largest crawl process {peak_children:.0f} MB; this process {peak_self:.0f} MB")
 
 

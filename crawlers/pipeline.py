@@ -96,7 +96,10 @@ class StorePipeline:
         stats["elapsed_s"] = round(elapsed, 3)
         stats["pages_per_s"] = round(self.counts["pages"] / elapsed, 1) if elapsed else None
         # This process's own peak (a forked crawl process is not its caller's child to measure).
-        stats["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        stats["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+        # CPU this process spent (every thread, start-up included): the figure that noise moves least.
+        stats["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
         stats["sites"] = {site: dict(c) for site, c in self.sites.items()}
         if self.run_id is not None:
             with self.engine.begin() as conn:
