@@ -83,8 +83,8 @@ def _page_cost(profiles: list[Any]) -> Any:
 
 # Imported once in the fork server (none of them starts or installs a Twisted reactor).
 PRELOAD = ["scrapy.crawler", "scrapy.core.downloader.handlers.http11", "scrapy_playwright.handler",
-           "crawlers.spider", "crawlers.pipeline", "crawlers.persist", "crawlers.extract", "store.models",
-           "store.db", "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql"]
+           "crawlers.spider", "crawlers.pipeline", "crawlers.persist", "crawlers.extract", "crawlers.preload",
+           "store.models", "store.db", "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql"]
 
 
 def process_context() -> Any:
