@@ -22,28 +22,41 @@ _OG_LOCALE = re.compile(r"""<meta[^>]+property=["']og:locale["'][^>]+content=["'
 
 def decode_html(data: bytes | str, encoding: str | None = None) -> str:
     """HTML bytes as text: the given encoding, else the declared ``<meta charset>``, else UTF-8, else a guess."""
+    return _decode(data, encoding)[0]
+
+
+_UTF8 = {"utf-8", "utf8", "utf_8"}
+
+
+def _decode(data: bytes | str, encoding: str | None) -> tuple[str, bytes | None]:
+    """The text, and the UTF-8 bytes it was decoded from (``None`` when it was not UTF-8).
+
+    The parser reads UTF-8 bytes as they are; handing it text instead makes it encode all of a
+    non-ASCII page again (a third of the parse on real pages).
+    """
     if isinstance(data, str):
-        return data
+        return data, None
     if encoding:
-        return data.decode(encoding, errors="replace")
+        text = data.decode(encoding, errors="replace")
+        return text, (data if encoding.lower() in _UTF8 and not data.startswith(b"\xef\xbb\xbf") else None)
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+        return data[3:].decode("utf-8", errors="replace"), data[3:]
     declared = _META_CHARSET.search(data[:4096])
     if declared:
         name = declared.group(1).decode("ascii").lower()
         if name in {"gb2312", "gbk"}:
             name = "gb18030"  # GB2312/GBK pages routinely use characters only GB18030 defines
         try:
-            return data.decode(name)
+            return data.decode(name), (data if name in _UTF8 else None)
         except (LookupError, UnicodeDecodeError):
             pass
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), data
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data[:200_000]).best()
-        return data.decode(best.encoding if best else "latin-1", errors="replace")
+        return data.decode(best.encoding if best else "latin-1", errors="replace"), None
 
 
 # --- page-level signals: kept as data so that new languages are a line, not code ---------------------
@@ -118,8 +131,8 @@ class Page:
     @classmethod
     def parse(cls, data: bytes | str, url: str, encoding: str | None = None) -> Page:
         """Decode and parse ``data`` once."""
-        html = decode_html(data, encoding)
-        tree = LexborHTMLParser(html)
+        html, utf8 = _decode(data, encoding)
+        tree = LexborHTMLParser(utf8 if utf8 is not None else html)
         # Script text is read from ``html`` by regex (JSON-LD, embedded state); the tree is for what
         # a shopper sees, so scripts and styles go before any text is read from it.
         tree.strip_tags(["script", "style", "noscript", "template"])
