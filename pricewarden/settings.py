@@ -193,7 +193,8 @@ class Settings(BaseSettings):
     )
     browser_path: Path | None = Field(
         None,
-        description="Chromium executable for rendering; default /usr/bin/chromium when present, "
+        description="Chromium executable for rendering; default the system's headless shell "
+        "(/usr/lib/chromium/chromium-headless-shell), else /usr/bin/chromium, "
         "else the browser installed by `playwright install chromium`.",
     )
     timezone: str = Field("UTC", description="Default IANA time zone for schedules, reports and policy files.")

@@ -69,6 +69,27 @@ def test_bad_setting_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
         get_settings()
 
 
+def test_browser_is_the_configured_one_else_the_headless_shell_else_the_full_browser(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pricewarden.settings as settings_module
+
+    shell, full, mine = tmp_path / "chromium-headless-shell", tmp_path / "chromium", tmp_path / "my-chrome"
+    for path in (shell, full, mine):
+        path.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(settings_module, "SYSTEM_BROWSERS", (str(shell), str(full)))
+    get_settings.cache_clear()
+    assert get_settings().chromium() == str(shell)
+    shell.unlink()
+    assert get_settings().chromium() == str(full)
+    monkeypatch.setenv("PRICEWARDEN_BROWSER_PATH", str(mine))
+    get_settings.cache_clear()
+    assert get_settings().chromium() == str(mine)
+    mine.unlink()
+    with pytest.raises(ConfigError, match="my-chrome"):
+        get_settings().chromium()
+
+
 def test_config_show_redacts_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRICEWARDEN_DATABASE_URL", "postgresql+psycopg://bob:hunter2@db.example:5432/pw")
     monkeypatch.setenv("PRICEWARDEN_CRAWL__PROXY", "http://user:pr0xypass@proxy.example:3128")
