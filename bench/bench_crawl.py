@@ -174,7 +174,8 @@ def main() -> None:
     if server is not None:
         server.terminate()
         server.join()
-        served = resource.getrusage(resource.RUSAGE_CHILDREN)  # the page server is our only child
+        # Children that have ended and been waited for: only the page server (the fork server runs on).
+        served = resource.getrusage(resource.RUSAGE_CHILDREN)
         print(f"page server CPU: {served.ru_utime + served.ru_stime:.1f} s (it is not what limits the crawl)")
     if world_cm is not None:
         world_cm.__exit__(None, None, None)
