@@ -1,5 +1,7 @@
 """Downloader middlewares for politeness: retries with backoff that honour Retry-After, and the proxy.
 
+(And :class:`MetaRefreshMiddleware`, Scrapy's meta-refresh redirects without decoding every page.)
+
 :class:`PoliteRetryMiddleware` replaces Scrapy's ``RetryMiddleware``: a 429 or 503 that carries a
 ``Retry-After`` is retried after that delay (seconds or an HTTP date) when it is no longer than
 ``crawl.max_retry_after``, and given up at once when it is longer; other retryable statuses and
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as _ScrapyMetaRefresh
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobots
 from scrapy.exceptions import NotConfigured
@@ -125,3 +128,23 @@ class RobotsTxtMiddleware(_ScrapyRobots):
             parser.addBoth(relay)
             return await maybe_deferred_to_future(waiter)
         return await super().robot_parser(request)
+
+
+# Scrapy reads a meta refresh from the first 4,096 characters of the page: at most 16 KB of UTF-8.
+_REFRESH_WINDOW = 16 * 1024
+
+
+class MetaRefreshMiddleware(_ScrapyMetaRefresh):
+    """Scrapy's meta-refresh redirects, looked for only on pages whose head says ``refresh``.
+
+    Scrapy's own decodes every whole page to text (and keeps that copy) to read its first 4,096
+    characters: ~2 % of a static crawl's CPU on 430 KB pages. A page whose first 16 KB do not
+    contain the word (in any case) cannot carry the tag; UTF-16/32 pages (NUL bytes) still go the
+    full way.
+    """
+
+    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:  # type: ignore[override]
+        head = response.body[:_REFRESH_WINDOW]
+        if b"\x00" not in head and b"refresh" not in head.lower():
+            return response
+        return super().process_response(request, response)

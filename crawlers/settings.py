@@ -70,6 +70,10 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawlers.politeness.PoliteRetryMiddleware": 550,
             "crawlers.politeness.ProxyMiddleware": 740,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawlers.politeness.MetaRefreshMiddleware": 580,
+            # Scrapy's byte counts of every request and response, which nothing here reads.
+            "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
         },
         # Spider middlewares with nothing to do here (the spider follows no links; every page is
         # one item) still wrap every callback's output: ~2 % of a crawl's CPU.

@@ -143,6 +143,10 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             elif path == "/p/shop":
                 self._page(site.changed if isinstance(site.changed, str)
                            else "shop-changed.html" if site.changed else "shop.html")
+            elif path == "/p/moved":
+                # A meta refresh (upper case, as old shops write it) to the product's new address.
+                self._send(200, b'<html><head><META HTTP-EQUIV="Refresh" CONTENT="0; URL=/p/jsonld"></head>'
+                                b"<body>This product has moved.</body></html>")
             elif path == "/p/js":
                 self._page("js.html")
             elif path.startswith("/private/"):
@@ -305,6 +309,19 @@ def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
     assert before["observations"] == 1 + 1 + 1 + 3 + 1 + 1
     run_crawl(targets, shards=1, at=AT, browser=False)
     assert _counts(db) == before  # the same slot crawled again stores nothing twice
+
+
+def test_meta_refresh_is_followed_to_the_page_with_the_price(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    targets = _targets(db, _listing_file(tmp_path, [(site.url("/p/moved"), "AC-100", "P001", "", "", "US")]))
+    run_crawl(targets, shards=1, at=AT, browser=False)
+    with session_scope(db) as session:
+        obs = session.scalars(select(Observation)).all()
+        assert [(o.url, o.price) for o in obs] == [(site.url("/p/moved"), Decimal("179.99"))]
+        assert obs[0].details["final_url"] == site.url("/p/jsonld")
+        assert session.scalar(select(func.count()).select_from(CrawlFailure)) == 0
+    assert site.hits["/p/moved"] == 1 and site.hits["/p/jsonld"] == 1
 
 
 @pytest.mark.parametrize("changed", [True, "shop-changed-priced.html"], ids=["no-price", "price-elsewhere"])
