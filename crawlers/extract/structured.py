@@ -1,7 +1,7 @@
 """Step 1 of the cascade: schema.org data the page declares (JSON-LD, microdata, RDFa, OpenGraph).
 
-JSON-LD blocks are found with a regex over the HTML (about ten times cheaper than a DOM pass);
-microdata, RDFa and OpenGraph are read from the one selectolax tree with CSS selectors.
+JSON-LD blocks, microdata, RDFa and OpenGraph are all read from the one selectolax tree with CSS
+selectors (the JSON-LD scripts before the parse drops scripts from it: :attr:`Page.ld_json`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from crawlers.extract.page import Page
 
 __all__ = ["Facts", "read_structured"]
 
-_LD_JSON = re.compile(
-    r"""<script[^>]*type\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script>""", re.I | re.S
-)
 _GTIN_KEYS = ("gtin13", "gtin", "gtin12", "gtin14", "gtin8", "isbn")
 
 
@@ -138,7 +135,7 @@ def _offers(product: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _from_json_ld(page: Page) -> Facts:
     facts = Facts()
-    for block in _LD_JSON.findall(page.html):
+    for block in page.ld_json:
         data = _loads(block)
         if data is None:
             continue
