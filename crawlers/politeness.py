@@ -143,7 +143,7 @@ class MetaRefreshMiddleware(_ScrapyMetaRefresh):
     full way.
     """
 
-    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:  # type: ignore[override]
+    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
         head = response.body[:_REFRESH_WINDOW]
         if b"\x00" not in head and b"refresh" not in head.lower():
             return response
