@@ -1,12 +1,12 @@
-"""Downloader middlewares for politeness: retries with backoff that honour Retry-After, and the proxy.
-
-(And :class:`MetaRefreshMiddleware`, Scrapy's meta-refresh redirects without decoding every page.)
+"""Downloader middlewares: politeness (retries with backoff that honour Retry-After, robots.txt, the proxy).
 
 :class:`PoliteRetryMiddleware` replaces Scrapy's ``RetryMiddleware``: a 429 or 503 that carries a
 ``Retry-After`` is retried after that delay (seconds or an HTTP date) when it is no longer than
 ``crawl.max_retry_after``, and given up at once when it is longer; other retryable statuses and
 network errors are retried after ``retry_backoff * 2**n`` seconds. The wait is an ``asyncio.sleep``
 on the reactor's loop: it delays that one request and blocks nothing else.
+
+:class:`MetaRefreshMiddleware` is Scrapy's meta-refresh redirect without decoding every whole page.
 """
 
 from __future__ import annotations
