@@ -207,7 +207,8 @@ class Page:
             return "captcha"
         if _BLOCKED.search(title) or (short and _BLOCKED.search(text)):
             return "blocked"
-        if self.tree.css_first("input[type=password]") is not None and short and _LOGIN.search(text + title):
+        # The password field last: looking for it walks the whole tree when there is none.
+        if short and _LOGIN.search(text + title) and self.tree.css_first("input[type=password]") is not None:
             return "login_wall"
         if _NOT_FOUND.search(title) or (short and _NOT_FOUND.search(text[:1500])):
             return "not_found"
