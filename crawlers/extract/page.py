@@ -26,7 +26,7 @@ def decode_html(data: bytes | str, encoding: str | None = None) -> str:
 
 
 _UTF8 = {"utf-8", "utf8", "utf_8"}
-_LD_SCRIPTS = 'script[type*="ld+json" i]'
+_INVISIBLE = "script, style, noscript, template"
 
 
 def _decode(data: bytes | str, encoding: str | None) -> tuple[str, bytes | None]:
@@ -135,11 +135,15 @@ class Page:
         """Decode and parse ``data`` once."""
         html, utf8 = _decode(data, encoding)
         tree = LexborHTMLParser(utf8 if utf8 is not None else html)
-        # JSON-LD is read from the tree (a regex over all of ``html`` cost more than this one pass);
-        # other script state is read from ``html`` by regex. The tree is for what a shopper sees,
-        # so scripts and styles go before any text is read from it.
-        ld_json = [node.text() for node in tree.css(_LD_SCRIPTS)]
-        tree.strip_tags(["script", "style", "noscript", "template"])
+        # The tree is for what a shopper sees: scripts and styles leave it before any text is read.
+        # The JSON-LD scripts are read on the way out (a regex over all of ``html`` cost more);
+        # other script state is read from ``html`` by regex. One pass over the tree does both
+        # (``strip_tags`` would walk it once per tag name), removing the same nodes as it.
+        ld_json = []
+        for node in tree.css(_INVISIBLE):
+            if node.tag == "script" and "ld+json" in (node.attributes.get("type") or "").lower():
+                ld_json.append(node.text())
+            node.decompose(recursive=False)
         return cls(html=html, url=url, tree=tree, ld_json=ld_json)
 
     @cached_property
