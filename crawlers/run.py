@@ -15,6 +15,7 @@ writes to the same database and evidence store as the caller.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -112,11 +113,16 @@ def crawl_shard(payload: dict[str, Any]) -> None:
     os.chdir(payload["cwd"])
     from scrapy.crawler import CrawlerProcess
 
+    from crawlers import bodies
     from crawlers.settings import scrapy_settings
     from crawlers.spider import StorefrontSpider
     from pricewarden.settings import get_settings
 
     get_settings.cache_clear()
+    bodies.install()
+    # Modules, classes and settings imported by now live as long as this process: frozen, they are
+    # no longer walked by each full pass of the cyclic collector (~180,000 objects, ~0.1 s a pass).
+    gc.freeze()
     settings = scrapy_settings(browser=payload["browser"])
     settings["LOG_LEVEL"] = payload.get("log_level", settings["LOG_LEVEL"])
     process = CrawlerProcess(settings=settings)

@@ -27,6 +27,10 @@ from store import CrawlFailure, CrawlRun, Evidence, Observation, Partner, Produc
 from store.evidence import EvidenceStore, sha256_of
 
 PAGES = Path(__file__).parent / "crawl_pages"
+# The JSON-LD page with 2 MB of reviews after its buy box (every review different, as on a real page).
+LARGE_PAGE = (PAGES / "jsonld.html").read_bytes().replace(b"</main>", b"".join(
+    b'<div class="review"><p>Review %d: comfortable, %d hours of battery, would buy again.</p></div>' % (i, i % 40)
+    for i in range(22000)) + b"</main>")
 
 PROFILES = {
     "hidden": """
@@ -147,6 +151,16 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 # A meta refresh (upper case, as old shops write it) to the product's new address.
                 self._send(200, b'<html><head><META HTTP-EQUIV="Refresh" CONTENT="0; URL=/p/jsonld"></head>'
                                 b"<body>This product has moved.</body></html>")
+            elif path == "/p/large":
+                # A 2 MB page written in 16 KB pieces: the crawler reads it in dozens of chunks.
+                body = LARGE_PAGE
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for start in range(0, len(body), 16384):
+                    self.wfile.write(body[start:start + 16384])
+                    self.wfile.flush()
             elif path == "/p/js":
                 self._page("js.html")
             elif path.startswith("/private/"):
@@ -322,6 +336,16 @@ def test_meta_refresh_is_followed_to_the_page_with_the_price(
         assert obs[0].details["final_url"] == site.url("/p/jsonld")
         assert session.scalar(select(func.count()).select_from(CrawlFailure)) == 0
     assert site.hits["/p/moved"] == 1 and site.hits["/p/jsonld"] == 1
+
+
+def test_a_large_page_arrives_whole_in_many_chunks(db: Any, site: Site, workspace: Path, tmp_path: Path) -> None:
+    assert len(LARGE_PAGE) > 2_000_000
+    targets = _targets(db, _listing_file(tmp_path, [(site.url("/p/large"), "AC-100", "P001", "", "", "US")]))
+    run_crawl(targets, shards=1, at=AT, browser=False)
+    with session_scope(db) as session:
+        obs = session.scalars(select(Observation)).one()
+        assert (obs.price, obs.currency) == (Decimal("179.99"), "USD")
+        assert EvidenceStore.from_settings().get(obs.html_sha256) == LARGE_PAGE
 
 
 @pytest.mark.parametrize("changed", [True, "shop-changed-priced.html"], ids=["no-price", "price-elsewhere"])

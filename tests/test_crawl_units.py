@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.bodies import BodyChunks, install
 from crawlers.discovery import CatalogEntry, match_product, title_similarity
 from crawlers.failures import FailureKind, block_kind, from_exception, from_status
 from crawlers.persist import natural_key
@@ -171,3 +172,21 @@ def test_title_similarity_is_symmetric_and_bounded() -> None:
     assert title_similarity(a, b) == pytest.approx(title_similarity(b, a))
     assert 0.6 < title_similarity(a, b) <= 1.0
     assert title_similarity(a, a) == 1.0
+
+
+def test_body_chunks_join_once_and_clear() -> None:
+    body = BodyChunks()
+    for chunk in (b"<html>", bytearray(b"<body>"), b"", b"price</body></html>"):
+        assert body.write(chunk) == len(chunk)
+    whole = body.getvalue()
+    assert whole == b"<html><body>price</body></html>" and body.getvalue() is whole
+    assert body.truncate(0) == 0 and body.getvalue() == b""
+    with pytest.raises(ValueError):
+        body.truncate(3)
+
+
+def test_scrapy_collects_response_bodies_in_chunks() -> None:
+    from scrapy.core.downloader.handlers import http11
+
+    assert install() and install()  # idempotent
+    assert http11.BytesIO is BodyChunks
