@@ -137,15 +137,15 @@ def block_kind(body: bytes, *, has_price: bool) -> FailureKind | None:
     forms only count on a page that yields no price (product pages carry login forms and review
     captchas too).
     """
-    head = body[:200_000]
-    for match in _TITLE.finditer(head):
+    end = 200_000  # the head of the page: searched in place (a slice would copy it)
+    for match in _TITLE.finditer(body, 0, end):
         heading = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
         if _STRONG.search(heading):
             return FailureKind.BLOCKED
     if has_price:
         return None
-    if _WEAK.search(head):
+    if _WEAK.search(body, 0, end):
         return FailureKind.BLOCKED
-    if _PASSWORD.search(head) and _LOGIN_WORDS.search(head):
+    if _PASSWORD.search(body, 0, end) and _LOGIN_WORDS.search(body, 0, end):
         return FailureKind.LOGIN_WALL
     return None
