@@ -26,6 +26,7 @@ def decode_html(data: bytes | str, encoding: str | None = None) -> str:
 
 
 _UTF8 = {"utf-8", "utf8", "utf_8"}
+_BOM = b"\xef\xbb\xbf"
 _INVISIBLE = "script, style, noscript, template"
 
 
@@ -39,8 +40,8 @@ def _decode(data: bytes | str, encoding: str | None) -> tuple[str, bytes | None]
         return data, None
     if encoding:
         text = data.decode(encoding, errors="replace")
-        return text, (data if encoding.lower() in _UTF8 and not data.startswith(b"\xef\xbb\xbf") else None)
-    if data.startswith(b"\xef\xbb\xbf"):
+        return text, (data if encoding.lower() in _UTF8 and not data.startswith(_BOM) else None)
+    if data.startswith(_BOM):
         return data[3:].decode("utf-8", errors="replace"), data[3:]
     declared = _META_CHARSET.search(data[:4096])
     if declared:
@@ -123,18 +124,24 @@ def _search_near(pattern: re.Pattern[str], text: str, lowered: str, words: tuple
 
 @dataclass
 class Page:
-    """A decoded, parsed page and what the cascade needs to know about it."""
+    """A parsed page, its text when a step asks for it, and what the cascade needs to know about it."""
 
-    html: str
+    source: bytes | str = field(repr=False)  # as fetched
+    encoding: str | None  # the caller's (the HTTP header's), if any
     url: str
     tree: LexborHTMLParser = field(repr=False)
     ld_json: list[str] = field(default_factory=list, repr=False)  # the text of each JSON-LD script
 
     @classmethod
     def parse(cls, data: bytes | str, url: str, encoding: str | None = None) -> Page:
-        """Decode and parse ``data`` once."""
-        html, utf8 = _decode(data, encoding)
-        tree = LexborHTMLParser(utf8 if utf8 is not None else html)
+        """Parse ``data`` once; decode it now only when the parser needs text (not UTF-8 bytes)."""
+        if isinstance(data, bytes) and encoding and encoding.lower() in _UTF8 and not data.startswith(_BOM):
+            # Declared UTF-8: the parser reads the bytes. Most pages never need all of them as
+            # text (JSON-LD and the tree say enough), so ``html`` is decoded on first use.
+            tree, html = LexborHTMLParser(data), None
+        else:
+            html, utf8 = _decode(data, encoding)
+            tree = LexborHTMLParser(utf8 if utf8 is not None else html)
         # The tree is for what a shopper sees: scripts and styles leave it before any text is read.
         # The JSON-LD scripts are read on the way out (a regex over all of ``html`` cost more);
         # other script state is read from ``html`` by regex. One pass over the tree does both
@@ -144,7 +151,23 @@ class Page:
             if node.tag == "script" and "ld+json" in (node.attributes.get("type") or "").lower():
                 ld_json.append(node.text())
             node.decompose(recursive=False)
-        return cls(html=html, url=url, tree=tree, ld_json=ld_json)
+        page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json)
+        if html is not None:
+            page.__dict__["html"] = html
+        return page
+
+    @cached_property
+    def html(self) -> str:
+        """The page as text (declared charset, else UTF-8, else a guess)."""
+        return _decode(self.source, self.encoding)[0]
+
+    @property
+    def head(self) -> str:
+        """The first 20,000 characters of :attr:`html`, without decoding the rest when it is not yet."""
+        if "html" in self.__dict__ or not isinstance(self.source, bytes):
+            return self.html[:20000]
+        # A character takes at most 4 bytes in UTF-8 (the only encoding ``html`` is left lazy for).
+        return _decode(self.source[:80000], self.encoding)[0][:20000]
 
     @cached_property
     def host(self) -> str:
@@ -154,7 +177,7 @@ class Page:
     @cached_property
     def locale(self) -> str | None:
         """``lang`` of ``<html>``, else ``og:locale``, else the URL's top-level domain when it is a country."""
-        head = self.html[:20000]
+        head = self.head
         m = _LANG.search(head) or _OG_LOCALE.search(head)
         if m:
             return m.group(1).replace("-", "_")
