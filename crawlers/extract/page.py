@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
 __all__ = ["Page", "decode_html"]
 
@@ -28,6 +28,8 @@ def decode_html(data: bytes | str, encoding: str | None = None) -> str:
 _UTF8 = {"utf-8", "utf8", "utf_8"}
 _BOM = b"\xef\xbb\xbf"
 _INVISIBLE = "script, style, noscript, template"
+# Without the DOM mutation events (selectedcontent mirroring and the like): a shopper's text needs none.
+_PARSE = LexborDocumentOptions.WO_EVENTS
 
 
 def _decode(data: bytes | str, encoding: str | None) -> tuple[str, bytes | None]:
@@ -138,10 +140,10 @@ class Page:
         if isinstance(data, bytes) and encoding and encoding.lower() in _UTF8 and not data.startswith(_BOM):
             # Declared UTF-8: the parser reads the bytes. Most pages never need all of them as
             # text (JSON-LD and the tree say enough), so ``html`` is decoded on first use.
-            tree, html = LexborHTMLParser(data), None
+            tree, html = LexborHTMLParser(data, options=_PARSE), None
         else:
             html, utf8 = _decode(data, encoding)
-            tree = LexborHTMLParser(utf8 if utf8 is not None else html)
+            tree = LexborHTMLParser(utf8 if utf8 is not None else html, options=_PARSE)
         # The tree is for what a shopper sees: scripts and styles leave it before any text is read.
         # The JSON-LD scripts are read on the way out (a regex over all of ``html`` cost more);
         # other script state is read from ``html`` by regex. One pass over the tree does both
