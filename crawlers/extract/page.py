@@ -32,6 +32,11 @@ _INVISIBLE = "script, style, noscript, template"
 _PARSE = LexborDocumentOptions.WO_EVENTS
 
 
+def _utf8_as_is(data: bytes, encoding: str | None) -> bool:
+    """True when ``data`` is declared UTF-8 and has no BOM: the parser reads such bytes as they are."""
+    return encoding is not None and encoding.lower() in _UTF8 and not data.startswith(_BOM)
+
+
 def _decode(data: bytes | str, encoding: str | None) -> tuple[str, bytes | None]:
     """The text, and the UTF-8 bytes it was decoded from (``None`` when it was not UTF-8).
 
@@ -42,7 +47,7 @@ def _decode(data: bytes | str, encoding: str | None) -> tuple[str, bytes | None]
         return data, None
     if encoding:
         text = data.decode(encoding, errors="replace")
-        return text, (data if encoding.lower() in _UTF8 and not data.startswith(_BOM) else None)
+        return text, (data if _utf8_as_is(data, encoding) else None)
     if data.startswith(_BOM):
         return data[3:].decode("utf-8", errors="replace"), data[3:]
     declared = _META_CHARSET.search(data[:4096])
@@ -137,7 +142,7 @@ class Page:
     @classmethod
     def parse(cls, data: bytes | str, url: str, encoding: str | None = None) -> Page:
         """Parse ``data`` once; decode it now only when the parser needs text (not UTF-8 bytes)."""
-        if isinstance(data, bytes) and encoding and encoding.lower() in _UTF8 and not data.startswith(_BOM):
+        if isinstance(data, bytes) and _utf8_as_is(data, encoding):
             # Declared UTF-8: the parser reads the bytes. Most pages never need all of them as
             # text (JSON-LD and the tree say enough), so ``html`` is decoded on first use.
             tree, html = LexborHTMLParser(data, options=_PARSE), None
