@@ -6,15 +6,21 @@
 network errors are retried after ``retry_backoff * 2**n`` seconds. The wait is an ``asyncio.sleep``
 on the reactor's loop: it delays that one request and blocks nothing else.
 
+:class:`RobotsTxtMiddleware` makes every request wait for its site's robots.txt, and says in one
+warning line, not a traceback, that a site's robots.txt could not be fetched (its pages are then
+crawled as allowed, Scrapy's rule; each of them fails on its own if the whole site is down).
+
 :class:`MetaRefreshMiddleware` is Scrapy's meta-refresh redirect without decoding every whole page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as _ScrapyMetaRefresh
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -104,6 +110,28 @@ class ProxyMiddleware:
         request.meta.setdefault("proxy", self.proxy)
 
 
+class _RobotsErrorAsWarning(logging.Filter):
+    """Scrapy logs a robots.txt it could not download at ERROR with the whole traceback (~60 lines).
+
+    That is one line per site here, a warning: the site's pages are still crawled, and each one that
+    cannot be fetched is recorded as a crawl failure with its kind.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.exc_info and isinstance(record.args, dict):
+            error = record.exc_info[1]
+            url = urlsplit(str(getattr(record.args.get("request"), "url", "")))
+            record.msg = "%(robots)s could not be fetched (%(error)s); the site's pages are crawled as allowed"
+            record.args = {"robots": f"{url.scheme}://{url.netloc}/robots.txt",
+                           "error": f"{type(error).__name__}: {error}" if error else "unknown error"}
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+ROBOTS_LOG_FILTER = _RobotsErrorAsWarning()
+
+
 class RobotsTxtMiddleware(_ScrapyRobots):
     """Scrapy's robots.txt middleware, with every request waiting for the site's robots.txt.
 
@@ -111,6 +139,10 @@ class RobotsTxtMiddleware(_ScrapyRobots):
     (= allowed) to the others that arrived while it was downloading, so concurrent requests slipped
     past a Disallow. Each waiter gets its own Deferred here.
     """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        logging.getLogger(_ScrapyRobots.__module__).addFilter(ROBOTS_LOG_FILTER)
 
     async def robot_parser(self, request: Any) -> Any:
         from scrapy.utils.defer import maybe_deferred_to_future

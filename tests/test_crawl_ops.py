@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -71,6 +74,24 @@ def test_network_failures_are_failures(db: Any, workspace: Path, hanging: str, t
         assert kinds == {hanging + "/p/slow": "timeout", refused: "connection",
                          "http://pricewarden-test.invalid/p/1": "dns"}
         assert session.scalars(select(Observation)).all() == []
+
+
+def test_an_unreachable_robots_txt_is_one_warning_line(db: Any, workspace: Path, tmp_path: Path) -> None:
+    """A site that is down: one warning names its robots.txt (no traceback); its page is a failure."""
+    refused = f"http://127.0.0.1:{_closed_port()}/p/1"
+    listing_file = _listing_file(tmp_path, [(refused, "AC-100", "", "", "", "")])
+    env = {**os.environ, "PRICEWARDEN_CRAWL__OBEY_ROBOTS_TXT": "true", "PRICEWARDEN_CRAWL__RETRIES": "0"}
+    # Its own process: the crawl processes' log lines go to the stderr of the process that started them.
+    done = subprocess.run([str(Path(sys.executable).with_name("pricewarden")), "crawl", "--listing-file",
+                           str(listing_file), "--shards", "1", "--no-browser"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    robots = refused.replace("/p/1", "/robots.txt")
+    lines = [line for line in done.stderr.splitlines() if "robots.txt" in line]
+    assert len(lines) == 1 and "WARNING" in lines[0] and robots in lines[0] and "refused" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+    with session_scope(db) as session:
+        assert [(f.url, f.kind) for f in session.scalars(select(CrawlFailure))] == [(refused, "connection")]
 
 
 def test_crawl_command_stores_and_prints_health_and_warnings(
