@@ -61,7 +61,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy policies store pricewarden
+	$(BIN)/mypy policies store pricewarden crawlers detection alerts flows demo web
 
 test-sqlite: setup
 	$(BIN)/pytest -q -p no:cacheprovider

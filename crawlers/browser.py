@@ -16,7 +16,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 __all__ = ["LazyPlaywrightHandler"]
 
 
-class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # untyped package
     """Like scrapy-playwright's handler, but Playwright starts with the first ``playwright`` request."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -32,7 +32,7 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
         return succeed(None)
 
-    async def download_request(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def download_request(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if request.meta.get("playwright") and not self._lazy_started:
             async with self._lazy_lock:  # the first request starts it; the others wait until it has
                 if not self._lazy_started:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,8 +48,9 @@ def run(
     from flows.monitor import monitor
     from flows.ops import digest, import_partner_reports, weekly_report
 
-    result = {"monitor": monitor, "import-partner-reports": import_partner_reports, "digest": digest,
-              "weekly-report": weekly_report}[name]()
+    flows: dict[str, Any] = {"monitor": monitor, "import-partner-reports": import_partner_reports, "digest": digest,
+                             "weekly-report": weekly_report}
+    result = flows[name]()
     if as_json:
         emit_json(result)
     else:

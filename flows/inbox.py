@@ -105,7 +105,6 @@ def import_feed(partner: str, url: str) -> dict[str, Any]:
     """Pull one feed (``crawlers.reports.import_feed``)."""
     from crawlers import reports
 
-    result = reports.import_feed(url, partner)  # type: ignore[attr-defined]
-    data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    data = reports.import_feed(url, partner).to_dict()
     data.pop("rejections", None)
     return data

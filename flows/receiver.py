@@ -162,7 +162,9 @@ def _email(envelope: Any) -> Received:
     for part in message.walk():
         if part.is_multipart():
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):  # decode=True gives bytes, or None for a part without a body
+            payload = b""
         if part.get_filename():
             attachments.append({"filename": part.get_filename(), "mimetype": part.get_content_type(),
                                 "size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()})

@@ -56,8 +56,8 @@ def gather(session: Any, since: datetime, until: datetime, *, title: str = "Pric
         entry = partners.setdefault(who, {"partner": who, "name": name or v.seller_name or "", "tier": tier or "-",
                                           "violation": 0, "deviation": 0, "anomaly": 0})
         entry[v.kind] = entry.get(v.kind, 0) + 1
-        data.by_rule.setdefault(v.rule, Counter())[v.kind] += 1  # type: ignore[index]
-        data.by_tier.setdefault(tier or "-", Counter())[v.kind] += 1  # type: ignore[index]
+        data.by_rule.setdefault(v.rule, Counter())[v.kind] += 1
+        data.by_tier.setdefault(tier or "-", Counter())[v.kind] += 1
         data.findings.append({
             "id": v.id, "kind": v.kind, "rule": v.rule, "mode": v.mode, "status": v.status, "severity": v.severity,
             "sku": sku, "partner": who, "tier": tier or "-", "region": v.region, "seller": v.seller_name,

@@ -32,7 +32,7 @@ def deployments() -> list[Any]:
     from flows.monitor import monitor
     from flows.ops import digest, import_partner_reports, weekly_report
 
-    flows = {"monitor": monitor, "import_partner_reports": import_partner_reports, "digest": digest,
+    flows: dict[str, Any] = {"monitor": monitor, "import_partner_reports": import_partner_reports, "digest": digest,
              "weekly_report": weekly_report}
     return [flows[p["flow"]].to_deployment(name=p["deployment"], schedules=[Cron(p["cron"], timezone=p["timezone"])],
                                            tags=["pricewarden"])

@@ -210,7 +210,7 @@ def capture_evidence(limit: int = 200) -> dict[str, Any]:
     if not rows:
         return {"wanted": 0, "captured": 0}
     shots: dict[Any, str] = {obs: sha for _v, obs, sha in rows if sha}
-    missing = sorted({obs for _v, obs, sha in rows if not sha})
+    missing = sorted({obs for _v, obs, sha in rows if not sha and obs is not None})
     if missing:
         shots.update(capture_screenshots(missing))
     captured = 0

@@ -163,9 +163,9 @@ def cross_check(
         if partner_id is not None:
             query = query.where(Observation.partner_id == partner_id)
         points = []
-        for *values, url, details in session.execute(query):
+        for id_, partner, product, at, price, currency, source, url, details in session.execute(query):
             channel = url if url else (details or {}).get("channel") if isinstance(details, dict) else None
-            points.append(PricePoint(*values, channel=channel))
+            points.append(PricePoint(id_, partner, product, at, price, currency, source, channel=channel))
         return points
 
     reported = load(REPORTED_SOURCES, since)
