@@ -138,7 +138,18 @@ def _spider_class() -> type:
             for url in self.urls:
                 yield scrapy.Request(url, callback=self.on_listing_page, dont_filter=True)
 
+        def _cut_off(self, response: Any) -> bool:
+            from crawlers.compression import DATALOSS
+
+            if DATALOSS in response.flags:
+                self.logger.warning("%s arrived cut off (%s); not read", response.url,
+                                    response.meta.get("pricewarden_dataloss", "truncated body"))
+                return True
+            return False
+
         def on_listing_page(self, response: Any) -> Iterable[Any]:
+            if self._cut_off(response):
+                return
             host = urlsplit(response.url).netloc
             seen: set[str] = {urldefrag(response.url)[0]}
             for href in response.css("a::attr(href)").getall():
@@ -154,6 +165,8 @@ def _spider_class() -> type:
             from crawlers.extract import extract
             from crawlers.profiles import find_profile
 
+            if self._cut_off(response):
+                return
             profile = find_profile(self.profiles, response.url, name=self.profile)
             ex = extract(response.body, response.url, profile=profile, encoding=getattr(response, "encoding", None))
             if not ex.looks_like_product or ex.failure:

@@ -2,8 +2,9 @@
 
 :class:`PoliteRetryMiddleware` replaces Scrapy's ``RetryMiddleware``: a 429 or 503 that carries a
 ``Retry-After`` is retried after that delay (seconds or an HTTP date) when it is no longer than
-``crawl.max_retry_after``, and given up at once when it is longer; other retryable statuses and
-network errors are retried after ``retry_backoff * 2**n`` seconds. The wait is an ``asyncio.sleep``
+``crawl.max_retry_after``, and given up at once when it is longer; other retryable statuses,
+network errors and compressed bodies cut off before their end (``dataloss``, see
+:mod:`crawlers.compression`) are retried after ``retry_backoff * 2**n`` seconds. The wait is an ``asyncio.sleep``
 on the reactor's loop: it delays that one request and blocks nothing else.
 
 :class:`RobotsTxtMiddleware` makes every request wait for its site's robots.txt, and says in one
@@ -27,6 +28,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobots
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.response import response_status_message
+
+from crawlers.compression import DATALOSS
 
 GAVE_UP_META = "pricewarden_gave_up"
 BACKOFF_CAP = 60.0
@@ -63,8 +66,25 @@ class PoliteRetryMiddleware(RetryMiddleware):
         attempt = int(request.meta.get("retry_times", 0))
         return float(min(self.backoff * (2**attempt), BACKOFF_CAP))
 
+    async def _retry_after(self, request: Any, reason: Any, delay: float | None = None) -> Any:
+        """The retry of ``request`` after its wait (``delay``, else the backoff), or ``None`` when it
+        has had its retries."""
+        retry = self._retry(request, reason)
+        if retry is None:
+            return None
+        delay = self._delay(request) if delay is None else delay
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return retry
+
     async def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:  # type: ignore[override]
-        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+        if request.meta.get("dont_retry", False):
+            return response
+        if DATALOSS in response.flags:
+            # A compressed body cut off before its end (crawlers.compression): fetched again, and if
+            # it stays cut off, passed on flagged for the spider to record as ``truncated``.
+            return await self._retry_after(request, "truncated compressed body") or response
+        if response.status not in self.retry_http_codes:
             return response
         retry_after = None
         if response.status in (429, 503):
@@ -73,24 +93,12 @@ class PoliteRetryMiddleware(RetryMiddleware):
             # Waiting that long would hold the crawl; record the failure instead.
             request.meta[GAVE_UP_META] = f"Retry-After {retry_after:.0f}s exceeds {self.max_retry_after:.0f}s"
             return response
-        retry = self._retry(request, response_status_message(response.status))
-        if retry is None:
-            return response
-        delay = retry_after if retry_after is not None else self._delay(request)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return retry
+        return await self._retry_after(request, response_status_message(response.status), retry_after) or response
 
     async def process_exception(self, request: Any, exception: Exception, spider: Any = None) -> Any:  # type: ignore[override]
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
-        retry = self._retry(request, exception)
-        if retry is None:
-            return None
-        delay = self._delay(request)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return retry
+        return await self._retry_after(request, exception)
 
 
 class ProxyMiddleware:

@@ -14,6 +14,7 @@ from scrapy.settings import default_settings as _defaults
 from scrapy.utils.misc import load_object
 
 import crawlers.browser
+import crawlers.compression
 import crawlers.politeness
 import crawlers.settings  # noqa: F401  (pricewarden.settings and its pydantic models)
 

@@ -72,6 +72,9 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
             "crawlers.politeness.ProxyMiddleware": 740,
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             "crawlers.politeness.MetaRefreshMiddleware": 580,
+            # A compressed body cut off before its end is flagged, retried, then a failure (not half a page).
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "crawlers.compression.HttpCompressionMiddleware": 590,
             # Scrapy's byte counts of every request and response, which nothing here reads.
             "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
         },

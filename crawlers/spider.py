@@ -21,6 +21,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure as TwistedFailure
 
+from crawlers.compression import DATALOSS
 from crawlers.failures import Failure, FailureKind, block_kind, from_exception, from_status
 from crawlers.politeness import GAVE_UP_META
 from crawlers.targets import Target, by_site
@@ -156,6 +157,11 @@ class StorefrontSpider(scrapy.Spider):
         from crawlers.extract import extract
 
         target: Target = response.meta["target"]
+        if DATALOSS in response.flags:  # a compressed body cut off before its end, after the retries
+            yield self._item(response, target, status=response.status, rendered=False, html=None, screenshot=None,
+                             failures=[_row(Failure(FailureKind.TRUNCATED, response.status,
+                                                    response.meta.get("pricewarden_dataloss", "truncated body")))])
+            return
         profile = response.meta.get("profile")
         rendered = bool(response.meta.get("rendered"))
         body, screenshot = await self._rendered(response)
@@ -230,6 +236,10 @@ class StorefrontSpider(scrapy.Spider):
         from crawlers.profiles import Selector
 
         item = response.meta["page_item"]
+        if DATALOSS in response.flags:
+            item["cart"] = {"url": response.url, "error": FailureKind.TRUNCATED.value}
+            yield item
+            return
         profile = response.meta["profile"]
         # The cart page is read with the same profile, its price selector being the cart's.
         cart_profile = dataclasses.replace(profile, selectors={"price": Selector(profile.cart["price"])},

@@ -196,6 +196,13 @@ def test_discovery_matches_catalog_and_records_unknown_listings(
     assert again == [] or all(not f.new for f in again)
 
 
+def test_discovery_skips_a_page_that_arrived_cut_off(db: Any, site: Site, workspace: Path) -> None:
+    found = discover([site.url("/p/found-cut")], min_confidence=0.6)
+    # /p/cutgzip's first half carries the product's GTIN: it would match if it were read.
+    assert [(f.url, f.method) for f in found] == [(site.url("/p/gzip"), "gtin")]
+    assert site.hits["/p/cutgzip"] == 3  # tried, then retried twice
+
+
 def test_requests_go_through_the_proxy_with_the_user_agent(db: Any, workspace: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from test_crawl_site import PAGES

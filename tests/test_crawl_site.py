@@ -8,7 +8,9 @@ robots.txt forbids, and a page whose layout changes under its site profile.
 
 from __future__ import annotations
 
+import gzip
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -71,9 +73,16 @@ class Site:
     base: str
     hits: Counter[str] = field(default_factory=Counter)
     changed: bool | str = False  # True: the changed layout; a file name: that changed page
+    cut_cart: bool = False  # the cart page arrives as a gzip stream cut off before its end
 
     def url(self, path: str) -> str:
         return self.base + path
+
+
+def _cut_gzip(page: bytes, before: bytes) -> bytes:
+    """A gzip stream of ``page`` that stops before ``before``: all it holds decodes, but it never ends."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return deflate.compress(page[:page.index(before)]) + deflate.flush(zlib.Z_SYNC_FLUSH)
 
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
@@ -106,6 +115,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._page("jsonld.html")
             elif path == "/p/cart":
                 self._page("cart.html")
+            elif path == "/cart" and site.cut_cart:
+                self._send(200, _cut_gzip((PAGES / "cart-page.html").read_bytes(), b"</body>"),
+                           {"Content-Encoding": "gzip"})
             elif path == "/cart":
                 self._page("cart-page.html")
             elif path == "/p/market":
@@ -161,6 +173,24 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 for start in range(0, len(body), 16384):
                     self.wfile.write(body[start:start + 16384])
                     self.wfile.flush()
+            elif path in ("/p/gzip", "/p/br"):
+                # How real shops send pages: compressed (Scrapy asks for gzip, deflate, br, zstd).
+                import brotli
+
+                page = (PAGES / "jsonld.html").read_bytes()
+                body = gzip.compress(page) if path == "/p/gzip" else brotli.compress(page)
+                self._send(200, body, {"Content-Encoding": path[3:]})
+            elif path == "/p/cutgzip":
+                # A gzip stream that stops after the buy box, Content-Length matching what is sent (an
+                # origin that died behind its proxy): the part received holds a price, but it is not
+                # the whole page.
+                self._send(200, _cut_gzip((PAGES / "jsonld.html").read_bytes(), b"<p>Wireless"),
+                           {"Content-Encoding": "gzip"})
+            elif path == "/p/found-cut":
+                self._send(200, b'<html><body><h1>Results</h1><a href="/p/gzip">Acme AC-100</a> '
+                                b'<a href="/p/cutgzip">Acme AC-100 (other listing)</a></body></html>')
+            elif path == "/p/notgzip":
+                self._send(200, (PAGES / "jsonld.html").read_bytes(), {"Content-Encoding": "gzip"})
             elif path == "/p/js":
                 self._page("js.html")
             elif path.startswith("/private/"):
@@ -323,6 +353,37 @@ def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
     assert before["observations"] == 1 + 1 + 1 + 3 + 1 + 1
     run_crawl(targets, shards=1, at=AT, browser=False)
     assert _counts(db) == before  # the same slot crawled again stores nothing twice
+
+
+def test_compressed_pages_are_read_and_a_corrupt_one_is_a_failure(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    site.cut_cart = True
+    paths = ("/p/gzip", "/p/br", "/p/cutgzip", "/p/notgzip")
+    rows = [(site.url(p), "AC-100", "", "", "", "US") for p in paths]
+    rows.append((site.url("/p/cart"), "AC-200", "", "", "hidden", "US"))
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=False)
+    with session_scope(db) as session:
+        observations = {o.url: o for o in session.scalars(select(Observation))}
+        hidden = observations.pop(site.url("/p/cart"))
+        prices = {url: (o.price, o.currency) for url, o in observations.items()}
+        assert prices == {site.url(p): (Decimal("179.99"), "USD") for p in ("/p/gzip", "/p/br")}
+        # The evidence is the page as a shopper's browser shows it, not the compressed stream.
+        store = EvidenceStore.from_settings()
+        for o in observations.values():
+            assert store.get(o.html_sha256) == (PAGES / "jsonld.html").read_bytes()
+        # A hidden price whose cart page arrives cut off: still hidden pricing, with no cart price.
+        assert (hidden.price, hidden.visibility) == (None, "cart_only")
+        assert hidden.details["cart"] == {"url": site.url("/cart?add=AC-200"), "error": "truncated"}, hidden.details
+        failures = {f.url: f for f in session.scalars(select(CrawlFailure))}
+        assert set(failures) == {site.url("/p/cutgzip"), site.url("/p/notgzip")}
+        # Cut off: retried (first try + 2), then truncated, never the price its first half shows.
+        cut = failures[site.url("/p/cutgzip")]
+        assert (cut.kind, cut.html_sha256) == ("truncated", None) and "gzip" in cut.detail, cut.detail
+        assert site.hits["/p/cutgzip"] == 3
+        # Not gzip at all although it says so: an error naming the encoding.
+        wrong = failures[site.url("/p/notgzip")]
+        assert wrong.kind == "error" and "not gzip data" in wrong.detail, wrong.detail
 
 
 def test_meta_refresh_is_followed_to_the_page_with_the_price(

@@ -190,3 +190,75 @@ def test_scrapy_collects_response_bodies_in_chunks() -> None:
 
     assert install() and install()  # idempotent
     assert http11.BytesIO is BodyChunks
+
+
+# A real product page's weight and mix (scripts, markup, text), for the decoders below.
+_PAGE = b"".join((PAGES / name).read_bytes() for name in sorted(p.name for p in PAGES.glob("*.html"))) * 40
+
+
+def _encoded(encoding: str, page: bytes = _PAGE) -> bytes:
+    import gzip
+    import zlib
+
+    import brotli
+    from backports import zstd
+
+    return {"gzip": gzip.compress, "x-gzip": gzip.compress, "deflate": zlib.compress,
+            "raw-deflate": lambda b: zlib.compress(b, wbits=-15), "br": brotli.compress,
+            "zstd": zstd.compress}[encoding](page)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "raw-deflate", "br", "zstd"])
+def test_compressed_bodies_decode_whole_and_cut_ones_are_truncated(encoding: str) -> None:
+    from crawlers.compression import TruncatedEncoding, decode
+
+    name = b"deflate" if encoding == "raw-deflate" else encoding.encode()
+    body = _encoded(encoding)
+    assert decode(body, name, 10**9) == _PAGE
+    # Cut anywhere in its data (the gzip trailer aside, below): never part of a page.
+    end = len(body) - (9 if "gzip" in encoding else 1)
+    for cut in (1, len(body) // 3, len(body) // 2, end):
+        with pytest.raises(TruncatedEncoding):
+            decode(body[:cut], name, 10**9)
+
+
+@pytest.mark.parametrize(("encoding", "message"), [
+    ("gzip", "not gzip data"), ("deflate", "deflate data is corrupt"), ("br", "brotli data is corrupt"),
+    ("zstd", "zstd data is corrupt"),
+])
+def test_a_body_not_in_its_encoding_is_an_error_naming_it(encoding: str, message: str) -> None:
+    from crawlers.compression import BodyDecodingError, TruncatedEncoding, decode
+
+    with pytest.raises(BodyDecodingError, match=message) as raised:
+        decode(b"<html><body>Sent as is, labelled " + encoding.encode() + b"</body></html>", encoding.encode())
+    assert not isinstance(raised.value, TruncatedEncoding)
+
+
+def test_gzip_decoding_is_as_tolerant_as_a_browser() -> None:
+    import gzip
+    import io
+
+    from crawlers.compression import decode
+
+    body = _encoded("gzip")
+    assert decode(body[:-8], b"gzip") == _PAGE  # no trailer: the deflate data ended properly
+    assert decode(body[:-8] + b"\xff" * 8, b"gzip") == _PAGE  # a wrong CRC-32 and length
+    assert decode(body + b"\x00" * 16, b"gzip") == _PAGE  # padding after the member
+    half = len(_PAGE) // 2
+    assert decode(gzip.compress(_PAGE[:half]) + gzip.compress(_PAGE[half:]), b"GZIP ") == _PAGE  # two members
+    named = io.BytesIO()
+    with gzip.GzipFile(filename="page.html", mode="wb", fileobj=named, mtime=0) as out:
+        out.write(_PAGE)
+    assert decode(named.getvalue(), b"gzip") == _PAGE  # a header with a file name
+    assert decode(b"", b"gzip") == b"" and decode(b"<p>x</p>", b"identity") == b"<p>x</p>"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_decoding_stops_at_the_size_limit(encoding: str) -> None:
+    from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+
+    from crawlers.compression import decode
+
+    with pytest.raises(_DecompressionMaxSizeExceeded):
+        decode(_encoded(encoding), encoding.encode(), len(_PAGE) - 1)
+    assert decode(_encoded(encoding), encoding.encode(), len(_PAGE)) == _PAGE
