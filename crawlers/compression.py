@@ -48,8 +48,12 @@ def _drain(decompressor: Any, first: bytes, parts: list[bytes], size: int, max_s
     parts.append(first)
     size += len(first)
     _check_max_size(size, max_size)
-    while decompressor.unconsumed_tail and not decompressor.eof:
+    # Not "while there is input left" (Scrapy's loop): zlib may still hold output after the last
+    # input byte, and stopping there would take a whole body for a cut one (or drop its end).
+    while not decompressor.eof:
         chunk = decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
+        if not chunk:
+            break
         size += len(chunk)
         _check_max_size(size, max_size)
         parts.append(chunk)
@@ -93,29 +97,39 @@ def gunzip(data: bytes, max_size: int = 0) -> bytes:
         if not decompressor.eof:
             raise TruncatedEncoding(f"gzip body ends before its end-of-stream marker ({len(data)} bytes received)")
         # The rest: the member's trailer (8 bytes: CRC-32, length; not checked: Scrapy tolerates a
-        # wrong one, which some servers send), then another member or padding.
-        rest = decompressor.unused_data
-        pos = len(data) - len(rest) + 8
+        # wrong one, which some servers send), then another member, maybe after NUL padding, or
+        # bytes that are not gzip (ignored, as Python's gzip and Scrapy do).
+        pos = len(data) - len(decompressor.unused_data) + 8
+        while pos < len(data) and data[pos] == 0:
+            pos += 1
         if data[pos:pos + 2] != b"\x1f\x8b":
             return b"".join(parts)
 
 
+def _zlib_header(data: bytes) -> bool:
+    """Whether ``data`` starts with a zlib header (RFC 1950: deflate, a valid check, no preset dictionary)."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0 and not data[1] & 0x20
+
+
 def inflate(data: bytes, max_size: int = 0) -> bytes:
-    """A deflate body, zlib-wrapped or raw (as some servers send it)."""
-    decompressor = zlib.decompressobj()
-    try:
-        try:
-            first = decompressor.decompress(data, _CHUNK)
-        except zlib.error:
-            decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
-            first = decompressor.decompress(data, _CHUNK)
+    """A deflate body, zlib-wrapped or raw (as some servers send it).
+
+    The zlib wrapper's Adler-32 trailer is not checked, like gzip's CRC: a body counts when its
+    deflate data ended properly.
+    """
+    error: zlib.error | None = None
+    for start in (2, 0) if _zlib_header(data) else (0,):
+        decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
         parts: list[bytes] = []
-        _drain(decompressor, first, parts, 0, max_size)
-    except zlib.error as error:
-        raise BodyDecodingError(f"deflate data is corrupt: {error}") from None
-    if not decompressor.eof:
-        raise TruncatedEncoding(f"deflate body ends before its end-of-stream marker ({len(data)} bytes received)")
-    return b"".join(parts)
+        try:
+            _drain(decompressor, decompressor.decompress(memoryview(data)[start:], _CHUNK), parts, 0, max_size)
+        except zlib.error as raised:  # not after a zlib header after all: try it as raw deflate
+            error = raised
+            continue
+        if not decompressor.eof:
+            raise TruncatedEncoding(f"deflate body ends before its end-of-stream marker ({len(data)} bytes received)")
+        return b"".join(parts)
+    raise BodyDecodingError(f"deflate data is corrupt: {error}")
 
 
 def unbrotli(data: bytes, max_size: int = 0) -> bytes:
@@ -167,7 +181,17 @@ def decode(body: bytes, encoding: bytes, max_size: int = 0) -> bytes:
 
 
 class HttpCompressionMiddleware(_ScrapyCompression):
-    """Scrapy's, decoding with the strict decoders above; a cut-off body is flagged ``dataloss``."""
+    """Scrapy's, decoding with the strict decoders above; a cut-off page is flagged ``dataloss``.
+
+    Only pages (2xx answers to the crawl's own requests) are flagged. An error page that arrives cut
+    off (a 404, a 429 with its Retry-After, a block page) and a robots.txt are decoded as far as they
+    go, as Scrapy does: they are never read for a price, and their status, headers and the part that
+    came (a robots.txt's Disallow lines, a captcha's title) still count.
+    """
+
+    def __init__(self, stats: Any = None, *, crawler: Any = None) -> None:
+        super().__init__(stats, crawler=crawler)
+        self._lenient = _ScrapyCompression(stats, crawler=crawler)
 
     @staticmethod
     def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
@@ -175,8 +199,10 @@ class HttpCompressionMiddleware(_ScrapyCompression):
 
     def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
         try:
-            return super().process_response(request, response, spider)
+            return super().process_response(request, response)
         except TruncatedEncoding as error:
+            if not 200 <= response.status < 300 or request.meta.get("dont_obey_robotstxt"):
+                return self._lenient.process_response(request, response)
             # The body stays as it came: nothing reads a response with this flag as a page.
             request.meta["pricewarden_dataloss"] = str(error)
             response.flags.append(DATALOSS)

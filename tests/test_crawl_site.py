@@ -74,6 +74,7 @@ class Site:
     hits: Counter[str] = field(default_factory=Counter)
     changed: bool | str = False  # True: the changed layout; a file name: that changed page
     cut_cart: bool = False  # the cart page arrives as a gzip stream cut off before its end
+    cut_robots: bool = False  # so does robots.txt (its first Disallow line inside the part that comes)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -109,7 +110,10 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?")[0]
             site.hits[path] += 1
             hits = site.hits[path]
-            if path == "/robots.txt":
+            if path == "/robots.txt" and site.cut_robots:
+                self._send(200, _cut_gzip(b"User-agent: *\nDisallow: /private/\nDisallow: /tmp/\n", b"Disallow: /tmp/"),
+                           {"Content-Encoding": "gzip"}, content_type="text/plain")
+            elif path == "/robots.txt":
                 self._send(200, b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
             elif path == "/p/jsonld":
                 self._page("jsonld.html")
@@ -189,6 +193,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             elif path == "/p/found-cut":
                 self._send(200, b'<html><body><h1>Results</h1><a href="/p/gzip">Acme AC-100</a> '
                                 b'<a href="/p/cutgzip">Acme AC-100 (other listing)</a></body></html>')
+            elif path == "/p/busy-cut":
+                self._send(429, _cut_gzip((PAGES / "captcha.html").read_bytes(), b"<form"),
+                           {"Content-Encoding": "gzip", "Retry-After": "3600"})
+            elif path == "/p/captcha-cut":
+                self._send(403, _cut_gzip((PAGES / "captcha.html").read_bytes(), b"<form"),
+                           {"Content-Encoding": "gzip"})
             elif path == "/p/notgzip":
                 self._send(200, (PAGES / "jsonld.html").read_bytes(), {"Content-Encoding": "gzip"})
             elif path == "/p/js":
@@ -358,8 +368,8 @@ def test_crawl_stores_prices_offers_hidden_prices_failures_and_evidence(
 def test_compressed_pages_are_read_and_a_corrupt_one_is_a_failure(
     db: Any, site: Site, workspace: Path, tmp_path: Path
 ) -> None:
-    site.cut_cart = True
-    paths = ("/p/gzip", "/p/br", "/p/cutgzip", "/p/notgzip")
+    site.cut_cart = site.cut_robots = True
+    paths = ("/p/gzip", "/p/br", "/p/cutgzip", "/p/notgzip", "/p/busy-cut", "/p/captcha-cut", "/private/item")
     rows = [(site.url(p), "AC-100", "", "", "", "US") for p in paths]
     rows.append((site.url("/p/cart"), "AC-200", "", "", "hidden", "US"))
     run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=False)
@@ -376,7 +386,7 @@ def test_compressed_pages_are_read_and_a_corrupt_one_is_a_failure(
         assert (hidden.price, hidden.visibility) == (None, "cart_only")
         assert hidden.details["cart"] == {"url": site.url("/cart?add=AC-200"), "error": "truncated"}, hidden.details
         failures = {f.url: f for f in session.scalars(select(CrawlFailure))}
-        assert set(failures) == {site.url("/p/cutgzip"), site.url("/p/notgzip")}
+        assert set(failures) == {site.url(p) for p in paths[2:]}
         # Cut off: retried (first try + 2), then truncated, never the price its first half shows.
         cut = failures[site.url("/p/cutgzip")]
         assert (cut.kind, cut.html_sha256) == ("truncated", None) and "gzip" in cut.detail, cut.detail
@@ -384,6 +394,12 @@ def test_compressed_pages_are_read_and_a_corrupt_one_is_a_failure(
         # Not gzip at all although it says so: an error naming the encoding.
         wrong = failures[site.url("/p/notgzip")]
         assert wrong.kind == "error" and "not gzip data" in wrong.detail, wrong.detail
+        # Error pages and robots.txt cut off are read as far as they go, as Scrapy reads them: the
+        # 429's Retry-After (an hour) still means give up at once, the 403's captcha title still
+        # means blocked, and robots.txt's Disallow line that arrived is still obeyed.
+        kinds = {p: failures[site.url(p)].kind for p in ("/p/busy-cut", "/p/captcha-cut", "/private/item")}
+        assert kinds == {"/p/busy-cut": "rate_limited", "/p/captcha-cut": "blocked", "/private/item": "robots"}
+        assert site.hits["/p/busy-cut"] == 1
 
 
 def test_meta_refresh_is_followed_to_the_page_with_the_price(

@@ -215,8 +215,8 @@ def test_compressed_bodies_decode_whole_and_cut_ones_are_truncated(encoding: str
     name = b"deflate" if encoding == "raw-deflate" else encoding.encode()
     body = _encoded(encoding)
     assert decode(body, name, 10**9) == _PAGE
-    # Cut anywhere in its data (the gzip trailer aside, below): never part of a page.
-    end = len(body) - (9 if "gzip" in encoding else 1)
+    # Cut anywhere in its data (the gzip and zlib trailers aside, below): never part of a page.
+    end = len(body) - {"gzip": 9, "x-gzip": 9, "deflate": 5}.get(encoding, 1)
     for cut in (1, len(body) // 3, len(body) // 2, end):
         with pytest.raises(TruncatedEncoding):
             decode(body[:cut], name, 10**9)
@@ -234,7 +234,7 @@ def test_a_body_not_in_its_encoding_is_an_error_naming_it(encoding: str, message
     assert not isinstance(raised.value, TruncatedEncoding)
 
 
-def test_gzip_decoding_is_as_tolerant_as_a_browser() -> None:
+def test_decoding_is_as_tolerant_as_scrapys_where_nothing_is_missing() -> None:
     import gzip
     import io
 
@@ -244,8 +244,16 @@ def test_gzip_decoding_is_as_tolerant_as_a_browser() -> None:
     assert decode(body[:-8], b"gzip") == _PAGE  # no trailer: the deflate data ended properly
     assert decode(body[:-8] + b"\xff" * 8, b"gzip") == _PAGE  # a wrong CRC-32 and length
     assert decode(body + b"\x00" * 16, b"gzip") == _PAGE  # padding after the member
+    assert decode(body + b"\r\n", b"gzip") == _PAGE  # bytes that are not gzip after it
     half = len(_PAGE) // 2
-    assert decode(gzip.compress(_PAGE[:half]) + gzip.compress(_PAGE[half:]), b"GZIP ") == _PAGE  # two members
+    first, second = gzip.compress(_PAGE[:half]), gzip.compress(_PAGE[half:])
+    assert decode(first + second, b"GZIP ") == _PAGE  # two members
+    assert decode(first + b"\x00" * 4 + second, b"gzip") == _PAGE  # two members, NUL padding between
+    assert decode(_encoded("deflate")[:-4], b"deflate") == _PAGE  # zlib data without its Adler-32
+    # Repetitive bodies just over a multiple of 64 KB: zlib still holds output after the last byte.
+    for size in (65_600, 131_100, 200_000):
+        assert decode(_encoded("raw-deflate", b"a" * size), b"deflate") == b"a" * size
+        assert decode(gzip.compress(b"a" * size)[:-8], b"gzip") == b"a" * size
     named = io.BytesIO()
     with gzip.GzipFile(filename="page.html", mode="wb", fileobj=named, mtime=0) as out:
         out.write(_PAGE)
