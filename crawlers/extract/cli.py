@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 from typing import Annotated
 
@@ -17,25 +16,46 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def _fetch(url: str, timeout: float) -> bytes:
-    """A plain HTTP GET (no browser), gzip-decoded; HTTP errors are ``FetchError``."""
+def _fetch(url: str, timeout: float) -> tuple[bytes, str]:
+    """A plain HTTP GET (no browser), decoded and read as the crawl reads it: the body, and its encoding.
+
+    It asks for the compressions the crawl asks for, decodes them with the crawl's decoders (a body
+    cut off before its end is an error, not half a page) and takes the text encoding Scrapy would
+    give the crawl (the header's charset, else the page's, else a guess). HTTP errors are ``FetchError``.
+    """
+    import http.client
     import urllib.error
     import urllib.request
 
+    from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
+    from scrapy.http import HtmlResponse
+
+    from crawlers.compression import BodyDecodingError, TruncatedEncoding, decode
     from pricewarden.settings import get_settings
 
     request = urllib.request.Request(url, headers={"User-Agent": get_settings().crawl.user_agent,  # noqa: S310
-                                                   "Accept-Encoding": "gzip"})
+                                                   "Accept-Encoding": b", ".join(ACCEPTED_ENCODINGS).decode()})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked
             body: bytes = response.read()
-            if response.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            return body
+            codings = [c.strip() for c in (response.headers.get("Content-Encoding") or "").split(",") if c.strip()]
+            for coding in reversed(codings):  # the last one applied is undone first
+                body = decode(body, coding.encode("latin-1"))
+            content_type = response.headers.get("Content-Type")
+            final_url = response.geturl()
     except urllib.error.HTTPError as exc:
         raise FetchError(f"HTTP {exc.code}", url=url, status=exc.code) from exc
+    except http.client.IncompleteRead as exc:
+        raise FetchError(f"truncated: the body is shorter than its Content-Length ({len(exc.partial)} bytes came)",
+                         url=url, kind="truncated") from None
+    except TruncatedEncoding as exc:
+        raise FetchError(f"truncated: {exc}", url=url, kind="truncated") from None
+    except BodyDecodingError as exc:
+        raise FetchError(str(exc), url=url, kind="error") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise FetchError(f"cannot fetch: {getattr(exc, 'reason', exc)}", url=url, kind="network") from exc
+    headers = {"Content-Type": content_type} if content_type else None
+    return body, HtmlResponse(url=final_url, body=body, headers=headers).encoding
 
 
 def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
@@ -66,7 +86,14 @@ def _read_file(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise PriceWardenError(f"cannot read {path}: {exc.strerror}") from exc
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    if data[:2] != b"\x1f\x8b":
+        return data
+    from crawlers.compression import BodyDecodingError, decode
+
+    try:
+        return decode(data, b"gzip")
+    except BodyDecodingError as exc:
+        raise PriceWardenError(f"cannot read {path}: {exc}") from None
 
 
 def extract_command(
@@ -92,15 +119,16 @@ def extract_command(
     else:
         chosen = find_profile(load_profiles(), target, profile)
     timeout = get_settings().crawl.download_timeout
+    encoding: str | None = None  # a saved file says its own; Chromium gives UTF-8, as in the crawl
     if html is not None:
         data = _read_file(html)
     elif render or (chosen is not None and chosen.render):
-        data = _render(target, chosen.browser_steps if chosen else (), timeout)
+        data, encoding = _render(target, chosen.browser_steps if chosen else (), timeout), "utf-8"
     else:
         if not target.startswith(("http://", "https://")):
             raise PriceWardenError(f"not an http(s) URL: {target}")
-        data = _fetch(target, timeout)
-    result = extract(data, target, profile=chosen)
+        data, encoding = _fetch(target, timeout)
+    result = extract(data, target, profile=chosen, encoding=encoding)
     doc = result.to_schema()
     if chosen is not None:
         doc["profile"] = chosen.name
