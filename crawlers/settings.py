@@ -60,7 +60,11 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "RETRY_TIMES": crawl.retries,
         "REDIRECT_MAX_TIMES": 10,
         "COOKIES_ENABLED": True,
+        # No way into a crawl process from outside: Scrapy's telnet console, and its remote control
+        # (2.19: an HTTP server on localhost per process that runs Python code sent with the token
+        # it writes to the user's state folder).
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",

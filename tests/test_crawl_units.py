@@ -270,3 +270,11 @@ def test_decoding_stops_at_the_size_limit(encoding: str) -> None:
     with pytest.raises(_DecompressionMaxSizeExceeded):
         decode(_encoded(encoding), encoding.encode(), len(_PAGE) - 1)
     assert decode(_encoded(encoding), encoding.encode(), len(_PAGE)) == _PAGE
+
+
+def test_a_crawl_process_opens_no_way_in() -> None:
+    from crawlers.settings import scrapy_settings
+
+    settings = scrapy_settings(browser=False)
+    # Scrapy's defaults are True for both: a telnet console, and an HTTP server that runs Python code.
+    assert settings["TELNETCONSOLE_ENABLED"] is False and settings["REMOTE_CONTROL_ENABLED"] is False
