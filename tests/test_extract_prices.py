@@ -331,6 +331,39 @@ FRAGMENTS = [
     ('<span class="price">$199.00</span><p>Lease from $7,624 due at signing</p>', "en-US", "199.00", "USD",
      None, None),
     ('<span class="price">$199.00</span><p>Klarna: 4 payments of $49.75</p>', "en-US", "199.00", "USD", None, None),
+    # Amounts beside the price that are not what the item costs a shopper now, wherever they stand.
+    ('<div class="price-box"><span class="price">$3.49</span> <span>($1.99 / 100 g)</span></div>', "en-US",
+     "3.49", "USD", None, None),
+    ('<p class="price">4,99 €*</p><span class="price-unit-reference">(12,48 €* / 1 Kilogramm)</span>', "de-DE",
+     "4.99", "EUR", None, None),
+    ('<span class="price">Grundpreis: 12,48 €</span> <span class="price">4,99 €</span>', "de-DE", "4.99", "EUR",
+     None, None),
+    ('<span class="price">£82.50 ex. VAT</span> <span class="price">£99.00 inc. VAT</span>', "en-GB", "99.00",
+     "GBP", None, None),
+    ('<span class="price-including-tax"><span class="price">€129,00</span></span>'
+     '<span class="price-excluding-tax"><span class="price">€104,88</span></span>', "de-DE", "129.00", "EUR",
+     None, None),
+    ('<span class="price">£104.00</span> <span class="price">(approx. $131.50)</span>', "en-GB", "104.00", "GBP",
+     None, None),
+    ('<p class="omnibus">Najniższa cena z 30 dni przed obniżką: 119,00 zł</p><div class="price">129,00 zł</div>',
+     "pl-PL", "129.00", "PLN", None, None),
+    ('<div class="price">129,00 €</div><div>Niedrigster Preis in den letzten 30 Tagen: '
+     '<span class="a-price"><span>119,00 €</span></span></div>', "de-DE", "129.00", "EUR", None, None),
+    ('<span class="plus-price">PLUS会员 <span>¥</span><span>279.00</span></span>'
+     '<span class="p-price"><span>¥</span><span class="price">299.00</span></span>', "zh-CN", "299.00", "CNY",
+     None, None),
+    ('<div class="price">$129.00</div><div>Get it for $99.00 with the Acme Card</div>', "en-US", "129.00", "USD",
+     None, None),
+    ('<span class="price">Member price $80.96</span> <span class="price">$89.95</span>', "en-US", "89.95", "USD",
+     None, None),
+    ('<span class="price">M.R.P.: ₹1,999</span> <span class="price">₹1,299</span>', "en-IN", "1299", "INR",
+     "1999", None),
+    ('<div class="price"><span>¥1,181</span><span>(税抜)</span> <span>¥1,299</span><span>(税込)</span></div>',
+     "ja-JP", "1299", "JPY", None, None),
+    # BigCommerce marks every price "withoutTax" in stores that show prices before tax: still the price.
+    ('<div class="price-section--withoutTax">Was: <span class="price--non-sale">$149.00</span></div>'
+     '<div class="price-section--withoutTax"><span class="price price--withoutTax">$129.00</span></div>',
+     "en-US", "129.00", "USD", "149.00", None),
 ]
 
 
@@ -347,6 +380,18 @@ def test_fragment_in_a_product_page(fragment: str, lang: str, price: str, curren
     assert result.effective_price == D(effective or price)
     assert result.failure is None
     assert result.price_visibility == "visible"
+
+
+@pytest.mark.parametrize("buy_box", [
+    '<div class="price"><a href="#">Add to cart to see price</a></div>',
+    '<div class="price">Call for price</div>',
+    '<div class="stock">Out of stock</div>',
+])
+def test_other_products_prices_are_never_this_pages_price(buy_box: str) -> None:
+    # The page shows prices only in its related block (and its header's shipping promise).
+    result = extract(_page(buy_box), "https://shop.example/p/ac-100")
+    assert result.price is None, result.candidates
+    assert {c.price for c in result.candidates} & {D("19.99"), D("349.00")}  # seen, not taken
 
 
 def test_a_page_without_a_price_is_none_not_zero() -> None:

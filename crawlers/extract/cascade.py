@@ -210,7 +210,7 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
-    best_visible = visible.candidates[0] if visible.candidates else None
+    best_visible = visible.best
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.
@@ -281,7 +281,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         result.failure = failure
         result.looks_like_product = False
         return result
-    strong = by_profile or fast is not None or (bool(visible.candidates) and visible.candidates[0].confidence >= 0.5)
+    strong = by_profile or fast is not None or (visible.best is not None and visible.best.confidence >= 0.5)
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
     visible_current = {c.price for c in visible.candidates}
@@ -299,8 +299,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]
         chosen, flags = _pick(embedded, visible, visible_current, visible_regular)
         result.flags.extend(flags)
-    if chosen is None and visible.candidates:
-        chosen = visible.candidates[0]
+    if chosen is None and visible.best is not None:
+        chosen = visible.best
     if chosen is None and visible.placeholder:
         # The price slot still says "Loading price…": the price comes from a script. The spider
         # renders such a page in a browser rather than take another product's price.

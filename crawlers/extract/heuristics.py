@@ -31,7 +31,7 @@ _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re
 # The block that holds the add-to-cart button and the seller's price ("buy box"): on a marketplace page
 # it names the winning offer; the other sellers' offers below it repeat prices that are not it.
 _BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
-_CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo|member", re.I)
+_CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo", re.I)
 _WAS_ATTR = re.compile(
     r"(?:^|[\W_])(?:was|old|list|compare|strike|crossed|original|orig|msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
@@ -45,8 +45,38 @@ _NOISE_ATTR = re.compile(
 )
 _WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
-    r"before|value)\b|原价|划线价|参考价|吊牌价|市场价|定价|通常価格|statt|uvp|prix barré|prix initial", re.I
+    r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
+    r"原价|划线价|参考价|吊牌价|市场价|定价|通常価格|参考価格|メーカー希望小売価格|정가|"
+    r"statt|uvp|prix barré|prix initial", re.I
 )
+# Amounts beside the price that are not what this item costs a shopper now:
+# a unit price ("$1.99 / 100 g", "Grundpreis 12,48 € / 1 kg"), the price without tax next to the
+# price with it, a conversion into another currency ("approx. $131.50"), the EU's "lowest price in
+# the last 30 days" notice, and a price for members, subscribers or card holders only.
+_UNIT_TAIL = re.compile(
+    r"\s*\*?\s*\)?\s*(?:/|per|pro|je)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:k?g|mg|oz|lbs?|m?l|cl|dl|l|ct|count|pcs?|pieces?|"
+    r"units?|kilogramm|gramm|liter|litre|stück|stk|sq\.?\s?ft|m²|m2|m)\b", re.I)
+_UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
+                        r"单价|単価", re.I)
+_NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
+                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|(?-i:\bHT\b)|税抜|税別", re.I)
+# The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
+# price-unit, an "omnibus" lowest-price note, JD's plus-price).
+_ASIDE_ATTR = re.compile(
+    r"(?P<unit>unit[-_]?price|price[-_]?unit|price[-_]?per[-_]?unit|basis[-_]?price|grundpreis)|"
+    # (not "withoutTax": BigCommerce marks every price so in stores that show prices before tax)
+    r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|net[-_]?price|price[-_]?net\b)|"
+    r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
+    r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|loyalty|vip[-_]?price)",
+    re.I)
+_CARD_TAIL = re.compile(r"\s*with (?:the |an? |your )?[\w\- ]{0,20}card\b", re.I)
+_GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
+                         re.I)
+_CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
+_LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
+                        r"dagen|dagar|päivän)", re.I)
+_CONDITIONAL = re.compile(r"member(?:s|ship)?(?: price)?|plus\s*会员|会员价|club price|subscribe|subscription|autoship|"
+                          r"with (?:the |an? |your )?[\w\- ]{0,20}card|prime price|loyalty", re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
@@ -111,6 +141,7 @@ class Visible:
     """What the visible page shows: scored candidates, the buy-box price and what surrounds it."""
 
     candidates: list[Candidate] = field(default_factory=list)
+    best: Candidate | None = None  # the best candidate outside other products' blocks and the page chrome
     regular: Candidate | None = None
     effective: Candidate | None = None
     shipping: ParsedAmount | None = None
@@ -281,6 +312,28 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     return before.strip()[-40:], after.strip()[:30]
 
 
+def _label_before(node: LexborNode) -> str:
+    """A label just before the amount's element or one of its two parents ("Lowest price in the last
+    30 days: <span><span>119,00 €</span></span>"), back to the previous amount at most.
+
+    The sibling texts of :func:`_around` stop at a number; such a label holds one ("30").
+    """
+    for _ in range(3):
+        label = _raw_sibling(node, forward=False)
+        if label:
+            if len(label) > 160:
+                return ""
+            prior = list(_MONEYISH.finditer(label))
+            return (label[prior[-1].end():] if prior else label)[-80:]
+        if node.parent is None:
+            return ""
+        node = node.parent
+    return ""
+
+
+_MONEYISH = re.compile(r"\d[\d.,'\s]*[.,]\d{2}(?!\d)|[$€£¥₹]\s?\d+")
+
+
 def _segment(context: str, raw: str) -> tuple[str, str]:
     """The text just before ``raw`` back to the previous amount, and just after it up to the next one."""
     at = context.find(raw)
@@ -315,6 +368,13 @@ class _Box:
     buy_box: bool
 
 
+@lru_cache(maxsize=4096)
+def _aside_kind(attrs: str) -> str | None:
+    """unit, net, reference or conditional: what kind of amount the markup says it holds, if any."""
+    match = _ASIDE_ATTR.search(attrs) if attrs else None
+    return match.lastgroup if match else None
+
+
 def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
     found = cache.get(node.mem_id)
     if found is None:
@@ -345,9 +405,11 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     own = _box(item.node, cache).attrs
     depth = 0
     noise = False
+    attrs_near: list[str] = []  # the attributes of the amount's element and its three nearest ancestors
     while node is not None and depth < _ANCESTORS and node.mem_id not in title_box:
         box = _box(node, cache)
         if depth < 4:
+            attrs_near.append(box.attrs)
             if box.struck:
                 item.role = "regular"
                 item.reasons.append("struck")
@@ -388,6 +450,16 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.reasons.append("was-text")
     if _RANGE_HIGH.search(item.before):
         item.role = "range-high"  # the upper end of "$19.99 - $39.99": the "from" price is the low end
+    elif _UNIT_TAIL.match(tail) or _UNIT_TEXT.search(before[-30:]):
+        item.role = "unit"
+    elif _NET_TEXT.search(before[-20:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
+        item.role = "net"
+    elif _CONVERTED.search(before[-15:]):
+        item.role = "converted"
+    elif _LOWEST_30.search(item.before) or (not noise and _LOWEST_30.search(_label_before(item.node))):
+        item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
+    elif _CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail):
+        item.role = "conditional"
     elif _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own):
         item.role = "instalment"
     elif _THRESHOLD.search(near) or re.match(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", after, re.I):
@@ -396,6 +468,10 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "saving"
     elif _SHIPPING.search(before[-25:] + " " + after[:15]):
         item.role = "shipping"
+    elif item.role == "current":
+        aside = next(filter(None, map(_aside_kind, attrs_near)), None)
+        if aside is not None:
+            item.role = aside
     if item.amount.currency is not None:
         item.score += 1.0
     elif item.node.attributes.get("itemprop") not in {"price", "lowPrice"}:
@@ -420,6 +496,10 @@ def _score(item: _Seen, h1: int | None, button: int | None,
 
 
 _ELSEWHERE = ("noise:", "header", "footer", "nav", "aside")
+_OTHER_BLOCK = ("noise:", "header", "footer", "nav")
+# Roles of amounts that are shown as rejected candidates (with the role as their note).
+_NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
+                            "conditional"})
 
 
 def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],
@@ -461,6 +541,12 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
     return False
 
 
+def _candidate(item: _Seen) -> Candidate:
+    confidence = max(0.05, min(0.95, 0.2 + item.score / 20))
+    note = ",".join(item.reasons) or None
+    return Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw, confidence, note=note)
+
+
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
     """Scored price candidates from the visible page, best first, with the regular price beside the best."""
     slots: list[LexborNode] = []
@@ -488,14 +574,21 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     # A price far from the title and buy box, with no price label, is navigation or an ad, not
     # this product's price: below this score nothing is reported (price=None, never a guess).
     current = [i for i in current if i.score >= _MIN_SCORE]
-    for item in current[:5]:
-        confidence = max(0.05, min(0.95, 0.2 + item.score / 20))
-        note = ",".join(item.reasons) or None
-        result.candidates.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
-                                           confidence, note=note))
-    best = current[0] if current else None
+    # A price in a related block, the header, footer or navigation is another product's (or the
+    # cart's): it may confirm a structured price, but it is never this page's price on its own, even
+    # when the buy box shows none that can be read ("Call for price", a format not understood).
+    # (An <aside> may hold the buy box itself: it is not excluded here.)
+    own = [i for i in current if not any(r.startswith(_OTHER_BLOCK) for r in i.reasons)]
+    best = own[0] if own else None
+    shown = current[:5]
+    result.candidates = [_candidate(i) for i in shown]
+    if best is not None:
+        result.best = next((c for i, c in zip(shown, result.candidates, strict=True) if i is best), None)
+        if result.best is None:
+            result.best = _candidate(best)
+            result.candidates.append(result.best)
     for item in items:
-        if item.role in {"instalment", "threshold", "saving"}:
+        if item.role in _NOT_THE_PRICE:
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
                                              0.0, note=item.role))
     if best is not None:
