@@ -170,6 +170,19 @@ class RobotsTxtMiddleware(_ScrapyRobots):
         return await super().robot_parser(request)
 
 
+def use_bundled_public_suffixes() -> None:
+    """Scrapy's cookies middleware: the Public Suffix List that tldextract carries, never a download.
+
+    Its ``TLDExtract`` fetches the list from the internet with ``requests`` the first time a page
+    sets a cookie, on the reactor's thread and without a timeout: offline it prints a long
+    traceback; behind egress that swallows connections the whole crawl waits forever.
+    """
+    from scrapy.downloadermiddlewares import cookies
+    from tldextract import TLDExtract
+
+    cookies._split_domain = TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
+
+
 # Scrapy reads a meta refresh from the first 4,096 characters of the page: at most 16 KB of UTF-8.
 _REFRESH_WINDOW = 16 * 1024
 

@@ -94,6 +94,32 @@ def test_an_unreachable_robots_txt_is_one_warning_line(db: Any, workspace: Path,
         assert [(f.url, f.kind) for f in session.scalars(select(CrawlFailure))] == [(refused, "connection")]
 
 
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A proxy that accepts connections and never answers: egress that swallows traffic."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_a_cookie_does_not_send_the_crawl_to_the_internet(db: Any, site: Site, workspace: Path, tmp_path: Path,
+                                                          black_hole: str) -> None:
+    """Scrapy's cookies middleware would download the Public Suffix List, with no timeout."""
+    listing_file = _listing_file(tmp_path, [(site.url("/p/cookie"), "AC-100", "", "", "", "US")])
+    env = {**os.environ, "TLDEXTRACT_CACHE": str(tmp_path / "tld-cache"), "HTTPS_PROXY": black_hole,
+           "HTTP_PROXY": black_hole, "NO_PROXY": "127.0.0.1,localhost"}
+    # Before the fix this crawl never ended (the timeout only keeps a regression from hanging CI).
+    done = subprocess.run([str(Path(sys.executable).with_name("pricewarden")), "crawl", "--listing-file",
+                           str(listing_file), "--shards", "1", "--no-browser"],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    with session_scope(db) as session:
+        assert [o.price for o in session.scalars(select(Observation))] == [Decimal("179.99")]
+
+
 def test_crawl_command_stores_and_prints_health_and_warnings(
     db: Any, site: Site, workspace: Path, tmp_path: Path
 ) -> None:

@@ -117,6 +117,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
             elif path == "/p/jsonld":
                 self._page("jsonld.html")
+            elif path == "/p/cookie":  # a shop that sets a session cookie with its page
+                self._page("jsonld.html", headers={"Set-Cookie": "session=abc123; Path=/"})
             elif path == "/p/cart":
                 self._page("cart.html")
             elif path == "/cart" and site.cut_cart:
