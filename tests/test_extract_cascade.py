@@ -212,6 +212,32 @@ def test_failure_pages_never_carry_a_price(title: str, body: str, failure: str) 
     assert not result.looks_like_product
 
 
+# Other products' cards with prices and buy buttons, as a "not found" or "discontinued" page shows them,
+# with a long menu: too much text for the short-page reading, so only the heading or the title says it.
+CARDS = "".join(f'<div class="card"><h3>Acme AC-{n}</h3><span class="price">${n}.00</span>'
+                f'<button class="add-to-cart">Add to cart</button></div>' for n in (99, 49))
+MENU = "<ul>" + "".join(f"<li><a href='/c/{i}'>Category {i} with a long name</a></li>" for i in range(200)) + "</ul>"
+
+
+@pytest.mark.parametrize(("heading", "head"), [
+    ("Sorry, we can't find what you're looking for", ""),
+    ("Product not found", ""),
+    # The product's own data without an offer, and the page says it is gone.
+    ("Acme AC-100</h1><p>This item has been discontinued.</p><p>",
+     ld({k: v for k, v in PRODUCT.items() if k != "offers"})),
+])
+def test_a_gone_product_with_other_products_prices_is_a_failure(heading: str, head: str) -> None:
+    result = extract(page(f"{MENU}<h1>{heading}</h1>{CARDS}", head=head), URL)
+    assert len(result.candidates) >= 2  # the cards' prices were seen
+    assert (result.failure, result.price) == ("not_found", None), result.candidates
+
+
+def test_a_product_named_404_keeps_its_price() -> None:
+    result = extract(page(f"{MENU}<h1>Levi's 404 Comfort Jeans</h1><div class='buybox'><span class='price'>$59.50"
+                          "</span><button class='add-to-cart'>Add to cart</button></div>"), URL)
+    assert (result.failure, result.price) == (None, D("59.50"))
+
+
 def test_out_of_stock_from_a_disabled_buy_button() -> None:
     body = ('<h1>Acme</h1><span class="price">$199.00</span><p>Sold out</p>'
             '<button class="add-to-cart" disabled>Add to cart</button>')

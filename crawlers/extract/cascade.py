@@ -277,7 +277,11 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     result.looks_like_product = facts.is_product or bool(visible.candidates and page.buy_button is not None)
 
     failure = page.failure()
-    if failure is not None and not facts.is_product:
+    # Product data outweighs a page that reads like a failure only when it gives this page a price:
+    # a "not found" or "discontinued" page may still describe the product (or another one) without
+    # an offer, and its other prices are other products'.
+    if failure is not None and not (facts.is_product and (by_profile or any(c.role == "current"
+                                                                            for c in facts.candidates))):
         result.failure = failure
         result.looks_like_product = False
         return result

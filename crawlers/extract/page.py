@@ -79,11 +79,16 @@ _BLOCKED = re.compile(r"access denied|request (?:was )?blocked|pardon our interr
 _LOGIN = re.compile(
     r"(?:please |you must )?(?:log ?in|sign ?in) to (?:continue|view|see|access)|请登录|登录后查看", re.I
 )
-_NOT_FOUND = re.compile(
-    r"\b404\b|page (?:not found|cannot be found|you requested)|(?:product|item) (?:is )?(?:not found|no longer "
-    r"(?:exists|available))|we couldn'?t find (?:that|this|the) page|页面不存在|商品已下架|找不到",
-    re.I,
+# Said by a page that is not (or no longer) the product; a heading says it only in words (a product
+# may be called "404").
+_GONE_WORDS = (
+    r"page (?:not found|cannot be found|you requested)|(?:product|item) (?:is )?(?:not found|no longer "
+    r"(?:exists|available))|we couldn'?t find (?:that|this|the) page|can'?t find what you'?re looking for|"
+    r"(?:doesn'?t|does not) exist any ?more|(?:item|product) (?:has been|is|was) discontinued|"
+    r"页面不存在|商品已下架|找不到"
 )
+_NOT_FOUND = re.compile(r"\b404\b|" + _GONE_WORDS, re.I)
+_NOT_FOUND_HEADING = re.compile(_GONE_WORDS, re.I)
 _CART_ONLY = re.compile(
     r"(?:add|place|put)(?: (?:it|this|item|items))? (?:to|in) (?:your )?(?:cart|bag|basket) to (?:see|view|get)"
     r"(?: (?:the|our|final))? price|see (?:the )?(?:final )?price in (?:your )?(?:cart|bag|checkout)|"
@@ -246,6 +251,13 @@ class Page:
             return "login_wall"
         if _NOT_FOUND.search(title) or (short and _NOT_FOUND.search(text[:1500])):
             return "not_found"
+        # A long page (menus, other products' cards) says it in its heading or just below it.
+        heading = self.tree.css_first("h1")
+        if heading is not None:
+            said = " ".join(heading.text(deep=True)[:200].split())
+            at = self.visible_text.find(said) if said else -1
+            if _NOT_FOUND_HEADING.search(self.visible_text[at:at + len(said) + 300] if at >= 0 else said):
+                return "not_found"
         return None
 
     def price_visibility(self, *, shows_price: bool = False) -> str:
