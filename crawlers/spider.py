@@ -191,6 +191,17 @@ class StorefrontSpider(scrapy.Spider):
                 return
             yield self._item(response, target, **base, failures=[_row(self._no_price(target, profile, extraction))])
             return
+        if _moved_elsewhere(target.url, response) and extraction.method in _UNIDENTIFIED and not extraction.sellers:
+            # The listing's address now leads to another page (a category, the home page, a
+            # "similar products" page): a price read there from the visible page alone belongs to
+            # whatever that page shows first, not to this listing's product.
+            yield self._item(response, target, **base, failures=[_row(Failure(
+                FailureKind.NOT_PRODUCT, response.status,
+                f"redirected to {response.url}, which shows no product data (read {extraction.raw_text!r} there, "
+                "not recorded as a price)"))])
+            return
+        if _moved_elsewhere(target.url, response):
+            extraction.flags.append("redirected")  # to another address with product data: kept, and said
         if self._profile_stopped(target, profile, extraction):
             # A layout change is a crawl failure, never a price (DESIGN): the price another step
             # found on a page the profile no longer understands is kept in the failure's detail only.
@@ -303,6 +314,27 @@ class StorefrontSpider(scrapy.Spider):
             return html, shot
         finally:
             await page.close()
+
+
+# Prices read from the visible page alone, with no product data naming what they belong to.
+_UNIDENTIFIED = frozenset({"heuristic"})
+
+
+def _moved_elsewhere(listed: str, response: Response) -> bool:
+    """Whether the listing's URL was redirected (HTTP or meta refresh) to a different page.
+
+    The same page is the same path, whatever the scheme, a ``www.`` prefix, a trailing slash or
+    the query (tracking and variant parameters).
+    """
+    if not response.meta.get("redirect_urls"):
+        return False
+
+    def page_of(url: str) -> tuple[str, str]:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        return (host.removeprefix("www."), parts.path.rstrip("/").lower() or "/")
+
+    return page_of(listed) != page_of(response.url)
 
 
 def _value(failure: TwistedFailure) -> BaseException:

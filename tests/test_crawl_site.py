@@ -117,6 +117,15 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
             elif path == "/p/jsonld":
                 self._page("jsonld.html")
+            elif path == "/p/retired":  # a discontinued product's address now leads to its category
+                self._send(301, b"", {"Location": site.base + "/c/headphones"})
+            elif path == "/p/renamed":  # a product moved to a new address (its page has product data)
+                self._send(301, b"", {"Location": site.base + "/p/jsonld?from=old"})
+            elif path == "/c/headphones":
+                self._send(200, b'<html><head><title>Headphones | Plain Shop</title></head><body><h1>Headphones</h1>'
+                                + b"".join(b'<div class="card"><h3>Acme AC-%d</h3><span class="price">$%d.00</span>'
+                                           b'<button class="add-to-cart">Add to cart</button></div>' % (n, n)
+                                           for n in (99, 129, 49)) + b"</body></html>")
             elif path == "/p/cookie":  # a shop that sets a session cookie with its page
                 self._page("jsonld.html", headers={"Set-Cookie": "session=abc123; Path=/"})
             elif path == "/p/cart":
@@ -415,6 +424,22 @@ def test_meta_refresh_is_followed_to_the_page_with_the_price(
         assert obs[0].details["final_url"] == site.url("/p/jsonld")
         assert session.scalar(select(func.count()).select_from(CrawlFailure)) == 0
     assert site.hits["/p/moved"] == 1 and site.hits["/p/jsonld"] == 1
+
+
+def test_a_listing_redirected_to_another_page_is_not_given_that_pages_price(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    rows = [(site.url(p), "AC-100", "P001", "", "", "US") for p in ("/p/retired", "/p/renamed")]
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=False)
+    with session_scope(db) as session:
+        # The category's first card ($99.00) is not the retired product's price: a failure says where it led.
+        (failure,) = session.scalars(select(CrawlFailure)).all()
+        assert (failure.url, failure.kind) == (site.url("/p/retired"), "not_product")
+        assert site.url("/c/headphones") in failure.detail and "$99.00" in failure.detail
+        # A page with product data at the new address is read, and the move is said.
+        (obs,) = session.scalars(select(Observation)).all()
+        assert (obs.url, obs.price) == (site.url("/p/renamed"), Decimal("179.99"))
+        assert "redirected" in obs.details["flags"] and obs.details["final_url"].endswith("/p/jsonld?from=old")
 
 
 def test_a_large_page_arrives_whole_in_many_chunks(db: Any, site: Site, workspace: Path, tmp_path: Path) -> None:

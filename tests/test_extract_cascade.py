@@ -232,6 +232,19 @@ def test_a_gone_product_with_other_products_prices_is_a_failure(heading: str, he
     assert (result.failure, result.price) == ("not_found", None), result.candidates
 
 
+def test_an_item_list_of_several_products_is_not_the_pages_product() -> None:
+    def listed(*products: dict) -> str:
+        return ld({"@context": "https://schema.org", "@type": "ItemList", "itemListElement": [
+            {"@type": "ListItem", "position": i + 1, "item": p} for i, p in enumerate(products)]})
+
+    other = {**PRODUCT, "name": "Acme AC-300", "offers": {**PRODUCT["offers"], "price": "99.00"}}
+    results = extract(page("<h1>Search results</h1>", head=listed(other, PRODUCT)), URL)
+    assert not [c for c in results.candidates if c.method == "json-ld"], results.candidates
+    # One product in a list (some shops wrap the page's product so) is still the page's product.
+    single = extract(page(BUY_BOX.format(price="$199.00"), head=listed(PRODUCT)), URL)
+    assert (single.price, single.method) == (D("199.00"), "json-ld")
+
+
 def test_a_product_named_404_keeps_its_price() -> None:
     result = extract(page(f"{MENU}<h1>Levi's 404 Comfort Jeans</h1><div class='buybox'><span class='price'>$59.50"
                           "</span><button class='add-to-cart'>Add to cart</button></div>"), URL)

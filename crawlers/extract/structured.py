@@ -81,6 +81,8 @@ def _walk(data: Any) -> list[dict[str, Any]]:
                 found.append(item)
             for key in ("@graph", "mainEntity", "itemListElement", "hasVariant", "item"):
                 if key in item:
+                    if key == "itemListElement" and isinstance(item[key], list) and len(item[key]) > 1:
+                        continue  # a list of several products (search results, a category): none is the page's
                     stack.append(item[key])
     return found
 
