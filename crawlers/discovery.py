@@ -185,12 +185,12 @@ def _spider_class() -> type:
 def _crawl_process(urls: list[str], max_pages: int, out: str, profile: str | None) -> None:
     from scrapy.crawler import CrawlerProcess
 
-    from crawlers.politeness import use_bundled_public_suffixes
+    from crawlers.politeness import prepare_crawl_process
     from crawlers.settings import scrapy_settings
     from pricewarden.settings import get_settings
 
     get_settings.cache_clear()
-    use_bundled_public_suffixes()
+    prepare_crawl_process()
     settings = scrapy_settings(browser=False)
     settings["ITEM_PIPELINES"] = {}
     settings["FEEDS"] = {Path(out).as_uri(): {"format": "jsonlines", "encoding": "utf-8"}}

@@ -27,6 +27,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as _Scra
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobots
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Request
 from scrapy.utils.response import response_status_message
 
 from crawlers.compression import DATALOSS
@@ -170,17 +171,26 @@ class RobotsTxtMiddleware(_ScrapyRobots):
         return await super().robot_parser(request)
 
 
-def use_bundled_public_suffixes() -> None:
-    """Scrapy's cookies middleware: the Public Suffix List that tldextract carries, never a download.
+# A response header line may be this long (Twisted's default, 16 KB, drops the connection on a long
+# Content-Security-Policy, as real shops send; browsers take far more).
+MAX_HEADER_LINE = 256 * 1024
 
-    Its ``TLDExtract`` fetches the list from the internet with ``requests`` the first time a page
-    sets a cookie, on the reactor's thread and without a timeout: offline it prints a long
-    traceback; behind egress that swallows connections the whole crawl waits forever.
+
+def prepare_crawl_process() -> None:
+    """Process-wide adjustments of Scrapy and Twisted, made once when a crawl process starts.
+
+    - Scrapy's cookies middleware uses the Public Suffix List that tldextract carries. Its own
+      ``TLDExtract`` downloads the list with ``requests`` the first time a page sets a cookie, on the
+      reactor's thread and without a timeout: offline that prints a long traceback, and behind
+      egress that swallows connections the whole crawl waits forever.
+    - Response header lines up to :data:`MAX_HEADER_LINE`.
     """
     from scrapy.downloadermiddlewares import cookies
     from tldextract import TLDExtract
+    from twisted.web._newclient import HTTPParser
 
     cookies._split_domain = TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
+    HTTPParser.MAX_LENGTH = MAX_HEADER_LINE
 
 
 # Scrapy reads a meta refresh from the first 4,096 characters of the page: at most 16 KB of UTF-8.
@@ -200,4 +210,7 @@ class MetaRefreshMiddleware(_ScrapyMetaRefresh):
         head = response.body[:_REFRESH_WINDOW]
         if b"\x00" not in head and b"refresh" not in head.lower():
             return response
-        return super().process_response(request, response)
+        result = super().process_response(request, response)
+        if isinstance(result, Request) and result.url.split("#")[0] == response.url.split("#")[0]:
+            return response  # a page that reloads itself every N seconds: it is here already
+        return result

@@ -13,6 +13,7 @@ product page but yields no price statically is fetched once more through the bro
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -157,10 +158,10 @@ class StorefrontSpider(scrapy.Spider):
         from crawlers.extract import extract
 
         target: Target = response.meta["target"]
-        if DATALOSS in response.flags:  # a compressed body cut off before its end, after the retries
+        cut = _cut_off(response)
+        if cut is not None:  # after the retries
             yield self._item(response, target, status=response.status, rendered=False, html=None, screenshot=None,
-                             failures=[_row(Failure(FailureKind.TRUNCATED, response.status,
-                                                    response.meta.get("pricewarden_dataloss", "truncated body")))])
+                             failures=[_row(Failure(FailureKind.TRUNCATED, response.status, cut))])
             return
         profile = response.meta.get("profile")
         rendered = bool(response.meta.get("rendered"))
@@ -189,7 +190,8 @@ class StorefrontSpider(scrapy.Spider):
                 # Static HTML had no price but the page is a product page: the price may be drawn by JS.
                 yield self.request_for(target, render=True)
                 return
-            yield self._item(response, target, **base, failures=[_row(self._no_price(target, profile, extraction))])
+            yield self._item(response, target, **base,
+                             failures=[_row(self._no_price(target, profile, extraction, response.status))])
             return
         if _moved_elsewhere(target.url, response) and extraction.method in _UNIDENTIFIED and not extraction.sellers:
             # The listing's address now leads to another page (a category, the home page, a
@@ -221,14 +223,15 @@ class StorefrontSpider(scrapy.Spider):
                 return
         yield item
 
-    def _no_price(self, target: Target, profile: Any, extraction: Any) -> Failure:
+    def _no_price(self, target: Target, profile: Any, extraction: Any, status: int = 200) -> Failure:
         if profile is not None and target.url in self.profile_worked:
-            return Failure(FailureKind.PROFILE_BROKEN, 200,
+            return Failure(FailureKind.PROFILE_BROKEN, status,
                            f"profile {getattr(profile, 'name', '?')} selectors matched nothing on a page "
                            "they used to read")
         if extraction.looks_like_product:
-            return Failure(FailureKind.NO_PRICE, 200, "product page without a price")
-        return Failure(FailureKind.NOT_PRODUCT, 200, "not a product page")
+            return Failure(FailureKind.NO_PRICE, status, "product page without a price")
+        return Failure(FailureKind.NOT_PRODUCT, status, "not a product page" if status != 204 else
+                       "204 No Content: the server sent no page")
 
     def _profile_stopped(self, target: Target, profile: Any, extraction: Any) -> bool:
         return (
@@ -314,6 +317,25 @@ class StorefrontSpider(scrapy.Spider):
             return html, shot
         finally:
             await page.close()
+
+
+_PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.I)
+
+
+def _cut_off(response: Response) -> str | None:
+    """Why a static response holds only part of its page, if it does.
+
+    A compressed body that stops before its end (``dataloss``, see :mod:`crawlers.compression`);
+    a 206 Partial Content (the crawl never asks for a range); or a body with no length that ended
+    when the connection closed (Scrapy's ``partial``: HTTP/1.0-style) without the page's end tag.
+    """
+    if DATALOSS in response.flags:
+        return str(response.meta.get("pricewarden_dataloss", "truncated body"))
+    if response.status == 206:
+        return "206 Partial Content: only part of the page was sent"
+    if "partial" in response.flags and not _PAGE_END.search(response.body[-4096:]):
+        return "the connection closed before the end of the page (no Content-Length, no </html>)"
+    return None
 
 
 # Prices read from the visible page alone, with no product data naming what they belong to.

@@ -117,6 +117,26 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
             elif path == "/p/jsonld":
                 self._page("jsonld.html")
+            elif path in ("/p/closed-early", "/p/closed-whole"):
+                # No Content-Length, no chunks: the body ends when the server closes the connection.
+                page = (PAGES / "jsonld.html").read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(page[:page.index(b"<p>Wireless")] if path == "/p/closed-early" else page)
+                self.close_connection = True
+            elif path == "/p/range":  # 206 for a request that asked for no range: part of the page
+                page = (PAGES / "jsonld.html").read_bytes()
+                part = page[:page.index(b"<p>Wireless")]
+                self._send(206, part, {"Content-Range": f"bytes 0-{len(part) - 1}/{len(page)}"})
+            elif path == "/p/refreshing":  # reloads itself every 30 s, as some shops' pages do
+                self._send(200, (PAGES / "jsonld.html").read_bytes().replace(
+                    b"<title>", b'<meta http-equiv="refresh" content="30; url=/p/refreshing"><title>'))
+            elif path == "/p/csp":  # a 20 KB Content-Security-Policy header line
+                policy = "default-src 'self' " + " ".join(f"https://cdn{i}.example.com" for i in range(800))
+                self._page("jsonld.html", headers={"Content-Security-Policy": policy})
+            elif path == "/p/nocontent":
+                self._send(204, b"")
             elif path == "/p/retired":  # a discontinued product's address now leads to its category
                 self._send(301, b"", {"Location": site.base + "/c/headphones"})
             elif path == "/p/renamed":  # a product moved to a new address (its page has product data)
@@ -424,6 +444,22 @@ def test_meta_refresh_is_followed_to_the_page_with_the_price(
         assert obs[0].details["final_url"] == site.url("/p/jsonld")
         assert session.scalar(select(func.count()).select_from(CrawlFailure)) == 0
     assert site.hits["/p/moved"] == 1 and site.hits["/p/jsonld"] == 1
+
+
+def test_odd_but_real_responses(db: Any, site: Site, workspace: Path, tmp_path: Path) -> None:
+    paths = ("/p/closed-early", "/p/closed-whole", "/p/range", "/p/refreshing", "/p/csp", "/p/nocontent")
+    rows = [(site.url(p), "AC-100", "P001", "", "", "US") for p in paths]
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=False)
+    with session_scope(db) as session:
+        prices = {o.url: o.price for o in session.scalars(select(Observation))}
+        failures = {f.url: (f.kind, f.status, f.detail) for f in session.scalars(select(CrawlFailure))}
+    # Whole pages: closed after </html>; reloading itself; with a long header line.
+    assert prices == {site.url(p): Decimal("179.99") for p in ("/p/closed-whole", "/p/refreshing", "/p/csp")}
+    # Part of a page is never read, even with its price in the part that came.
+    assert failures[site.url("/p/closed-early")][:2] == ("truncated", 200)
+    assert failures[site.url("/p/range")][:2] == ("truncated", 206)
+    assert failures[site.url("/p/nocontent")] == ("not_product", 204, "204 No Content: the server sent no page")
+    assert len(failures) == 3
 
 
 def test_a_listing_redirected_to_another_page_is_not_given_that_pages_price(
