@@ -360,6 +360,15 @@ FRAGMENTS = [
      "1999", None),
     ('<div class="price"><span>¥1,181</span><span>(税抜)</span> <span>¥1,299</span><span>(税込)</span></div>',
      "ja-JP", "1299", "JPY", None, None),
+    # Coupons that do not apply to everyone buying now leave the advertised price as it is.
+    ('<span class="price">$129.00</span><p>Promo code SHIP75: orders over $75 ship free</p>', "en-US", "129.00",
+     "USD", None, None),
+    ('<span class="price">$129.00</span><p class="coupon">Coupon expired: $20 off with coupon</p>', "en-US",
+     "129.00", "USD", None, None),
+    ('<span class="price">$129.00</span><p>15% off with code WELCOME on your first order</p>', "en-US", "129.00",
+     "USD", None, None),
+    ('<span class="price">$129.00</span><p>Not eligible for promo code 20% off sitewide.</p>', "en-US", "129.00",
+     "USD", None, None),
     # BigCommerce marks every price "withoutTax" in stores that show prices before tax: still the price.
     ('<div class="price-section--withoutTax">Was: <span class="price--non-sale">$149.00</span></div>'
      '<div class="price-section--withoutTax"><span class="price price--withoutTax">$129.00</span></div>',

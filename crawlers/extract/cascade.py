@@ -45,6 +45,12 @@ _EFFECTIVE = re.compile(
 # phrase; text with none of them skips both patterns, which are slow to fail on ordinary text
 # (~0.1 ms each). "off" alone would let in every "offer" and "office".
 _COUPON_WORDS = ("coupon", "instant", "promo", "price after", "立减", "优惠", "券", "到手价")
+_NOT_APPLICABLE = re.compile(
+    r"\bnot\b|\b(?:isn|aren|doesn|don|can|won|wasn)[’']?t\b|\bexclud|\bineligible|\bexpired|\bno longer\b|"
+    r"\bcannot\b|nicht|ausgeschlossen|不可|不适用|已过期", re.I)
+_CONDITION = re.compile(
+    r"orders? (?:over|above|of)|\bover [$€£¥]|\bspend|\bminimum|\bmin\.? (?:order|spend)|first (?:order|purchase)|"
+    r"new customers?|sign[ -]?(?:in|up)|log[ -]?in|members? only|\bapp\b|\bab \d|满\s?\d", re.I)
 _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COUPON's first wording, as in it
 # A visible candidate this sure (score >= 8: price-labelled, right after the title, by the buy button)
 # overrides structured data that the page does not show.
@@ -69,6 +75,12 @@ def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tupl
             return m.group(0), found[0].amount
     m = _COUPON.search(text)
     if not m:
+        return None
+    # A coupon that does not apply to everyone buying this item now is not its advertised price:
+    # one the page says does not apply (excluded, expired, not eligible), one with a condition
+    # (orders over $75, a first order, members, the app).
+    if _NOT_APPLICABLE.search(text[max(0, m.start() - 40):m.end()]) or _CONDITION.search(m.group(0)
+                                                                                          + text[m.end():m.end() + 40]):
         return None
     value = (m.group("a") or m.group("b") or m.group("c") or "").strip()
     if value.endswith("%"):
