@@ -75,7 +75,12 @@ EU = [
     ("€ 12,99", "nl_NL", "12.99", "EUR"),
     ("€1.299", "de_DE", "1299", "EUR"),
     ("1.299 €", "de_DE", "1299", "EUR"),
-    ("1,299 €", "de_DE", "1.299", "EUR"),
+    # Three digits after the only separator: thousands, whatever the locale, for a currency with cents
+    # (no shop shows 1.299 euros); the locale decides only when the currency is unknown.
+    ("1,299 €", "de_DE", "1299", "EUR"),
+    ("1.299 €", "en", "1299", "EUR"),
+    ("€1.299", "en", "1299", "EUR"),
+    ("0,299 €", "de_DE", "0.299", "EUR"),
     ("€1,299.00", "en_IE", "1299.00", "EUR"),
     ("€1,299", "en_IE", "1299", "EUR"),
     ("EUR 1.299,00", "de_DE", "1299.00", "EUR"),
@@ -114,7 +119,7 @@ SWISS = [
     ("Fr. 29.90", "de_CH", "29.90", "CHF"),
     ("1’299.00 CHF", "fr_CH", "1299.00", "CHF"),
     ("CHF 1,299", "de_CH", "1299", "CHF"),
-    ("CHF 1.299", "de_CH", "1.299", "CHF"),
+    ("CHF 1.299", "de_CH", "1299", "CHF"),
 ]
 
 CJK = [

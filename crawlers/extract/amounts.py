@@ -140,7 +140,11 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
     if ambiguous:
         if currency in _ZERO_DECIMAL:
             return Decimal(re.sub(r"\D", "", text))
-        sep = decimal_separator if explicit or currency not in _DOT_HOME else None
+        # A known currency with cents never shows three decimals in a shop: "1.299 €" on a page in
+        # English, "1,299 €" on a German one, are 1299. Without a currency, or with a separator a
+        # profile sets, the locale decides; "0.299" is decimal (a thousands group never starts with 0).
+        local = decimal_separator if explicit or currency is None else None
+        sep = next(iter(seps)) if text.startswith("0") else local
     if not ambiguous and len(seps) == 1 and re.search(r"[.,]\d{1,2}$", text):
         sep = seps.pop()  # "12,99" / "12.99": the only separator with 1-2 digits after is decimal
     parsed = Price.fromstring(text, decimal_separator=sep)
