@@ -232,6 +232,14 @@ def test_a_gone_product_with_other_products_prices_is_a_failure(heading: str, he
     assert (result.failure, result.price) == ("not_found", None), result.candidates
 
 
+@pytest.mark.parametrize(("shown", "currency"), [("£129.00", "GBP"), ("C$129.00", "CAD"), ("129,00 €", "EUR")])
+def test_structured_price_without_a_currency_takes_the_one_shown_beside_it(shown: str, currency: str) -> None:
+    offer = {k: v for k, v in PRODUCT["offers"].items() if k != "priceCurrency"}
+    result = extract(page(BUY_BOX.format(price=shown), head=ld({**PRODUCT, "offers": {**offer, "price": "129.00"}}),
+                          lang="en"), URL)
+    assert (result.price, result.currency, result.method) == (D("129.00"), currency, "json-ld")
+
+
 def test_an_item_list_of_several_products_is_not_the_pages_product() -> None:
     def listed(*products: dict) -> str:
         return ld({"@context": "https://schema.org", "@type": "ItemList", "itemListElement": [

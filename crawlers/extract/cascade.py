@@ -364,8 +364,21 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if visible.shipping is not None:
         result.shipping, result.shipping_raw_text = visible.shipping.amount, visible.shipping.raw
     if result.currency is None and chosen is not None:
-        result.currency = currency_hint
+        result.currency = currency_hint or _shown_currency(page, chosen, result.candidates)
     return result
+
+
+def _shown_currency(page: Page, chosen: Candidate, candidates: list[Candidate]) -> str | None:
+    """The currency the page shows beside the chosen amount, when no data named one (a JSON-LD or
+    microdata price without ``priceCurrency``, embedded state)."""
+    for cand in candidates:
+        if cand.price == chosen.price and cand.currency:
+            return cand.currency
+    for text in (_near(page.body_text, chosen, 200), _title_region(page)):
+        for amount in find_amounts(text, locale=page.locale):
+            if amount.amount == chosen.price and amount.currency:
+                return amount.currency
+    return None
 
 
 def structured_only(html: bytes | str, url: str) -> Candidate | None:
