@@ -365,6 +365,12 @@ FRAGMENTS = [
      "1999", None),
     ('<div class="price"><span>¥1,181</span><span>(税抜)</span> <span>¥1,299</span><span>(税込)</span></div>',
      "ja-JP", "1299", "JPY", None, None),
+    # A range with each end in its own element (WooCommerce's variable products): the low end.
+    ('<span class="price"><span class="amount"><bdi><span>$</span>89.00</bdi></span> <span aria-hidden="true">–'
+     '</span> <span class="amount"><bdi><span>$</span>129.00</bdi></span></span>', "en-US", "89.00", "USD", None, None),
+    # ... but a dash after words is not a range (a classified ad's "title - $225").
+    ('<p><span>Cue stick rack</span> - <span class="price">$225</span> (san ramon)</p>', "en-US", "225", "USD",
+     None, None),
     # Coupons that do not apply to everyone buying now leave the advertised price as it is.
     ('<span class="price">$129.00</span><p>Promo code SHIP75: orders over $75 ship free</p>', "en-US", "129.00",
      "USD", None, None),

@@ -85,6 +85,7 @@ _INSTALMENT = re.compile(
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
+_RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
 _THRESHOLD = re.compile(
     r"(?:free|standard) (?:shipping|delivery)|shipping on|orders? (?:over|above|of|\$)|spend|"
     r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite", re.I
@@ -312,6 +313,24 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     return before.strip()[-40:], after.strip()[:30]
 
 
+def _after_an_amount(node: LexborNode) -> bool:
+    """Whether the text before the separator that precedes ``node`` ends with a number ("$89.00 – ")."""
+    for _ in range(3):  # the amount's element, or the one or two around it (<span><bdi>$129.00</bdi></span>)
+        texts: list[str] = []
+        sib = node.prev
+        while sib is not None and len(texts) < 2:
+            text = ((sib.text_content or "") if sib.tag == "-text" else sib.text(deep=True)).strip()
+            if text:
+                texts.append(text)
+            sib = sib.prev
+        if texts:
+            return len(texts) == 2 and _RANGE_SIGN.fullmatch(texts[0]) is not None and texts[1][-1:].isdigit()
+        if node.parent is None:
+            return False
+        node = node.parent
+    return False
+
+
 def _label_before(node: LexborNode) -> str:
     """A label just before the amount's element or one of its two parents ("Lowest price in the last
     30 days: <span><span>119,00 €</span></span>"), back to the previous amount at most.
@@ -448,8 +467,10 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if _WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
-    if _RANGE_HIGH.search(item.before):
-        item.role = "range-high"  # the upper end of "$19.99 - $39.99": the "from" price is the low end
+    if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
+        # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
+        # between them): the "from" price is the low end
+        item.role = "range-high"
     elif _UNIT_TAIL.match(tail) or _UNIT_TEXT.search(before[-30:]):
         item.role = "unit"
     elif _NET_TEXT.search(before[-20:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
