@@ -254,9 +254,10 @@ class Page:
         # A long page (menus, other products' cards) says it in its heading or just below it.
         heading = self.tree.css_first("h1")
         if heading is not None:
-            said = " ".join(heading.text(deep=True)[:200].split())
-            at = self.visible_text.find(said) if said else -1
-            if _NOT_FOUND_HEADING.search(self.visible_text[at:at + len(said) + 300] if at >= 0 else said):
+            said = heading.text(deep=True, separator=" ").strip()[:200]
+            at = self.body_text.find(said) if said else -1  # (the text as is: collapsing it costs a pass)
+            below = self.body_text[at:at + len(said) + 600] if at >= 0 else said
+            if _NOT_FOUND_HEADING.search(" ".join(below.split())[:len(said) + 300]):
                 return "not_found"
         return None
 
