@@ -183,7 +183,7 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
 
 def title_ancestors(page: Page) -> frozenset[int]:
     """``mem_id`` of every ancestor of the ``h1``: containers holding the title are the product, not noise."""
-    node = page.tree.css_first("h1")
+    node = page.heading
     ids: set[int] = set()
     while node is not None:
         ids.add(node.mem_id)
@@ -251,7 +251,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
         bare = _money_in(node, page, currency, sep, True)
         if bare is not None and bare is not _MANY:
             _record(seen, node, 0, bare)
-    h1 = page.tree.css_first("h1")
+    h1 = page.heading
     button = page.buy_button
     wanted = {h1.mem_id if h1 is not None else -1, button.mem_id if button is not None else -1}
     positions: dict[int, int] = {}

@@ -221,6 +221,11 @@ class Page:
         return " ".join(self.body_text.split())
 
     @cached_property
+    def heading(self) -> LexborNode | None:
+        """The first ``h1``: the product's title on a product page (found once; each search walks the tree)."""
+        return self.tree.css_first("h1")
+
+    @cached_property
     def buy_button(self) -> LexborNode | None:
         """The first add-to-cart / buy-now control, the anchor shoppers read the price beside."""
         for node in self.tree.css("button, input[type=submit], input[type=button], a[class*=cart i], "
@@ -252,7 +257,7 @@ class Page:
         if _NOT_FOUND.search(title) or (short and _NOT_FOUND.search(text[:1500])):
             return "not_found"
         # A long page (menus, other products' cards) says it in its heading or just below it.
-        heading = self.tree.css_first("h1")
+        heading = self.heading
         if heading is not None:
             said = heading.text(deep=True, separator=" ").strip()[:200]
             at = self.body_text.find(said) if said else -1  # (the text as is: collapsing it costs a pass)
