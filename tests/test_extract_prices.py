@@ -361,6 +361,7 @@ FRAGMENTS = [
      None, None),
     ('<span class="price">Member price $80.96</span> <span class="price">$89.95</span>', "en-US", "89.95", "USD",
      None, None),
+    ('<span class="price">Remember: $89.95</span>', "en-US", "89.95", "USD", None, None),  # not "member"
     ('<span class="price">M.R.P.: ₹1,999</span> <span class="price">₹1,299</span>', "en-IN", "1299", "INR",
      "1999", None),
     ('<div class="price"><span>¥1,181</span><span>(税抜)</span> <span>¥1,299</span><span>(税込)</span></div>',

@@ -75,8 +75,8 @@ _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:va
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 _LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
-_CONDITIONAL = re.compile(r"member(?:s|ship)?(?: price)?|plus\s*会员|会员价|club price|subscribe|subscription|autoship|"
-                          r"with (?:the |an? |your )?[\w\- ]{0,20}card|prime price|loyalty", re.I)
+_CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|club price|\bsubscri(?:be|ption)|"
+                          r"autoship|with (?:the |an? |your )?[\w\- ]{0,20}card|prime price|loyalty", re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
