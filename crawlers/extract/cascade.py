@@ -108,9 +108,7 @@ def _near(text: str, chosen: Candidate, window: int = 400) -> str:
 
 def _title_at(page: Page) -> int:
     """Where the title (``h1``) starts in the page text, or -1."""
-    h1 = page.heading
-    heading = h1.text(deep=True, separator=" ").strip() if h1 is not None else ""
-    return page.body_text.find(heading) if heading else -1
+    return page.heading_text[1]
 
 
 def _title_region(page: Page) -> str:

@@ -226,6 +226,12 @@ class Page:
         return self.tree.css_first("h1")
 
     @cached_property
+    def heading_text(self) -> tuple[str, int]:
+        """The ``h1``'s text and where it starts in :attr:`body_text` (-1 if it has none)."""
+        said = self.heading.text(deep=True, separator=" ").strip() if self.heading is not None else ""
+        return said, self.body_text.find(said) if said else -1
+
+    @cached_property
     def buy_button(self) -> LexborNode | None:
         """The first add-to-cart / buy-now control, the anchor shoppers read the price beside."""
         for node in self.tree.css("button, input[type=submit], input[type=button], a[class*=cart i], "
@@ -257,10 +263,9 @@ class Page:
         if _NOT_FOUND.search(title) or (short and _NOT_FOUND.search(text[:1500])):
             return "not_found"
         # A long page (menus, other products' cards) says it in its heading or just below it.
-        heading = self.heading
-        if heading is not None:
-            said = heading.text(deep=True, separator=" ").strip()[:200]
-            at = self.body_text.find(said) if said else -1  # (the text as is: collapsing it costs a pass)
+        said, at = self.heading_text
+        if said:
+            # (the text as is: collapsing the whole of it costs a pass)
             below = self.body_text[at:at + len(said) + 600] if at >= 0 else said
             if _NOT_FOUND_HEADING.search(" ".join(below.split())[:len(said) + 300]):
                 return "not_found"
