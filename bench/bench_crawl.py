@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -126,6 +127,8 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=0, help="crawl processes (default: one per core)")
     parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--world", action="store_true", help="crawl the sandbox world's pages instead")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the workspace (database, evidence) instead of deleting it (100,000 pages: ~8 GB)")
     args = parser.parse_args()
 
     workspace = Path(tempfile.mkdtemp(prefix="pw-bench-"))
@@ -197,6 +200,10 @@ def main() -> None:
     print(f"CPU of the crawl processes: {cpu:.1f} s = {cpu / args.pages * 1000:.2f} ms per page "
           f"(less noisy than pages/s; {os.cpu_count()} cores)")
     print(f"peak RSS: largest crawl process {peak_children:.0f} MB; this process {peak_self:.0f} MB")
+    if args.keep:
+        print(f"workspace kept: {workspace}")
+    else:
+        shutil.rmtree(workspace, ignore_errors=True)
 
 
 if __name__ == "__main__":

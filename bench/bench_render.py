@@ -17,6 +17,7 @@ import asyncio
 import multiprocessing
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -72,6 +73,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=120)
     parser.add_argument("--sites", type=int, default=8)
     parser.add_argument("--shards", type=int, default=0, help="crawl processes (default: one per core)")
+    parser.add_argument("--keep", action="store_true", help="keep the workspace (database, evidence, screenshots)")
     args = parser.parse_args()
 
     workspace = Path(tempfile.mkdtemp(prefix="pw-bench-render-"))
@@ -113,6 +115,10 @@ def main() -> None:
     print(f"wall: {elapsed:.1f} s including process and browser start -> {args.pages / elapsed:.2f} pages/s")
     peak = max([*peaks, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024])
     print(f"peak RSS of the largest crawl process: {peak:.0f} MB (Chromium's own processes not included)")
+    if args.keep:
+        print(f"workspace kept: {workspace}")
+    else:
+        shutil.rmtree(workspace, ignore_errors=True)
 
 
 if __name__ == "__main__":
