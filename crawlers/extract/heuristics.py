@@ -69,14 +69,15 @@ _ASIDE_ATTR = re.compile(
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
     r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|loyalty|vip[-_]?price)",
     re.I)
-_CARD_TAIL = re.compile(r"\s*with (?:the |an? |your )?[\w\- ]{0,20}card\b", re.I)
+_WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
+_CARD_TAIL = re.compile(r"\s*" + _WITH_CARD + r"\b", re.I)
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 _LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
 _CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|club price|\bsubscri(?:be|ption)|"
-                          r"autoship|with (?:the |an? |your )?[\w\- ]{0,20}card|prime price|loyalty", re.I)
+                          r"autoship|" + _WITH_CARD + r"|prime price|loyalty", re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
@@ -516,8 +517,10 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.reasons.append("from-price")
 
 
-_ELSEWHERE = ("noise:", "header", "footer", "nav", "aside")
+# Reasons that put an amount in another product's block or the page chrome; an <aside> may be
+# either that or the buy box itself.
 _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
+_ELSEWHERE = (*_OTHER_BLOCK, "aside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
                             "conditional"})
