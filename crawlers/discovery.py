@@ -139,13 +139,12 @@ def _spider_class() -> type:
                 yield scrapy.Request(url, callback=self.on_listing_page, dont_filter=True)
 
         def _cut_off(self, response: Any) -> bool:
-            from crawlers.compression import DATALOSS
+            from crawlers.spider import cut_off
 
-            if DATALOSS in response.flags:
-                self.logger.warning("%s arrived cut off (%s); not read", response.url,
-                                    response.meta.get("pricewarden_dataloss", "truncated body"))
-                return True
-            return False
+            why = cut_off(response)
+            if why is not None:
+                self.logger.warning("%s arrived cut off (%s); not read", response.url, why)
+            return why is not None
 
         def on_listing_page(self, response: Any) -> Iterable[Any]:
             if self._cut_off(response):

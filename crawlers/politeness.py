@@ -179,6 +179,7 @@ MAX_HEADER_LINE = 256 * 1024
 def prepare_crawl_process() -> None:
     """Process-wide adjustments of Scrapy and Twisted, made once when a crawl process starts.
 
+    - Response bodies collected as chunks and joined once (:mod:`crawlers.bodies`).
     - Scrapy's cookies middleware uses the Public Suffix List that tldextract carries. Its own
       ``TLDExtract`` downloads the list with ``requests`` the first time a page sets a cookie, on the
       reactor's thread and without a timeout: offline that prints a long traceback, and behind
@@ -189,6 +190,9 @@ def prepare_crawl_process() -> None:
     from tldextract import TLDExtract
     from twisted.web._newclient import HTTPParser
 
+    from crawlers import bodies
+
+    bodies.install()
     cookies._split_domain = TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
     HTTPParser.MAX_LENGTH = MAX_HEADER_LINE
 

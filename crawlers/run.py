@@ -113,14 +113,12 @@ def crawl_shard(payload: dict[str, Any]) -> None:
     os.chdir(payload["cwd"])
     from scrapy.crawler import CrawlerProcess
 
-    from crawlers import bodies
     from crawlers.politeness import prepare_crawl_process
     from crawlers.settings import scrapy_settings
     from crawlers.spider import StorefrontSpider
     from pricewarden.settings import get_settings
 
     get_settings.cache_clear()
-    bodies.install()
     prepare_crawl_process()
     # Modules, classes and settings imported by now live as long as this process: frozen, they are
     # no longer walked by each full pass of the cyclic collector (~180,000 objects, ~0.1 s a pass).

@@ -158,7 +158,7 @@ class StorefrontSpider(scrapy.Spider):
         from crawlers.extract import extract
 
         target: Target = response.meta["target"]
-        cut = _cut_off(response)
+        cut = cut_off(response)
         if cut is not None:  # after the retries
             yield self._item(response, target, status=response.status, rendered=False, html=None, screenshot=None,
                              failures=[_row(Failure(FailureKind.TRUNCATED, response.status, cut))])
@@ -322,7 +322,7 @@ class StorefrontSpider(scrapy.Spider):
 _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.I)
 
 
-def _cut_off(response: Response) -> str | None:
+def cut_off(response: Response) -> str | None:
     """Why a static response holds only part of its page, if it does.
 
     A compressed body that stops before its end (``dataloss``, see :mod:`crawlers.compression`);
