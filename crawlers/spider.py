@@ -193,7 +193,8 @@ class StorefrontSpider(scrapy.Spider):
             yield self._item(response, target, **base,
                              failures=[_row(self._no_price(target, profile, extraction, response.status))])
             return
-        if _moved_elsewhere(target.url, response) and extraction.method in _UNIDENTIFIED and not extraction.sellers:
+        moved = _moved_elsewhere(target.url, response)
+        if moved and extraction.method in _UNIDENTIFIED and not extraction.sellers:
             # The listing's address now leads to another page (a category, the home page, a
             # "similar products" page): a price read there from the visible page alone belongs to
             # whatever that page shows first, not to this listing's product.
@@ -202,7 +203,7 @@ class StorefrontSpider(scrapy.Spider):
                 f"redirected to {response.url}, which shows no product data (read {extraction.raw_text!r} there, "
                 "not recorded as a price)"))])
             return
-        if _moved_elsewhere(target.url, response):
+        if moved:
             extraction.flags.append("redirected")  # to another address with product data: kept, and said
         if self._profile_stopped(target, profile, extraction):
             # A layout change is a crawl failure, never a price (DESIGN): the price another step
