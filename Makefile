@@ -77,7 +77,7 @@ test-postgres: setup
 migration: $(VENV)/.installed
 	$(BIN)/python -m store.migrations.make_baseline
 
-## docs: regenerate the generated parts of the README (CLI reference, settings)
+## docs: regenerate the reference pages docs/reference/cli.md and settings.md from the code
 docs: $(VENV)/.installed
 	$(BIN)/python -m pricewarden.docs --write
 

@@ -1,12 +1,12 @@
-"""Generate the README's CLI and settings references from the code, so they cannot go stale.
+"""Generate the reference pages under ``docs/reference/`` from the code, so they cannot go stale.
 
-``python -m pricewarden.docs --write`` rewrites the blocks between ``<!-- BEGIN GENERATED: name -->``
-and ``<!-- END GENERATED: name -->``; ``--check`` exits 1 when the README is out of date (a test runs it).
+``python -m pricewarden.docs --write`` rewrites ``docs/reference/cli.md`` (every command, argument and
+option form with its default) and ``docs/reference/settings.md`` (every setting with its environment
+variable, default and description); ``--check`` exits 1 when either is out of date (a test runs it).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,15 +15,49 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "docs" / "reference"
+
+
+def _option_forms(param: Any) -> str:
+    """Every way to spell an option: ``--flag / --no-flag``, ``-n, --name``."""
+    forms = ", ".join(f"`{o}`" for o in param.opts)
+    if param.secondary_opts:
+        forms += " / " + ", ".join(f"`{o}`" for o in param.secondary_opts)
+    return forms
+
+
+def _default(param: Any) -> str:
+    """The default an option or argument takes, as the user would type it; '' when there is none."""
+    default = param.default
+    if callable(default) or default is None or getattr(param, "required", False):
+        return ""
+    if getattr(param, "is_flag", False) and getattr(param, "secondary_opts", None):
+        chosen = param.opts if default else param.secondary_opts
+        return f" (default: `{chosen[-1]}`)"
+    if getattr(param, "is_flag", False):
+        return ""
+    if isinstance(default, (list, tuple)):
+        if not default:
+            return ""
+        default = " ".join(str(d) for d in default)
+    if hasattr(default, "value"):  # an Enum choice
+        default = default.value
+    return f" (default: `{default}`)"
 
 
 def cli_reference() -> str:
-    """Markdown: every command with its usage, help, arguments and options."""
+    """Markdown: every command with its usage, help, arguments and every option form with its default."""
     from pricewarden.cli import app
 
     root = typer.main.get_command(app)
-    lines: list[str] = []
+    lines: list[str] = [
+        "# Command reference",
+        "",
+        "Generated from the CLI itself by `make docs`; a test fails when it is stale.",
+        "Every command also answers `--help`.",
+        "",
+    ]
 
     # Typer may vendor its own click, so commands are inspected by shape, not by isinstance.
     def walk(command: Any, path: list[str]) -> None:
@@ -31,19 +65,17 @@ def cli_reference() -> str:
         if path:
             ctx = command.context_class(command, info_name=" ".join(["pricewarden", *path]))
             usage = command.get_usage(ctx).removeprefix("Usage: ")
-            lines.append(f"#### `pricewarden {' '.join(path)}`\n")
+            lines.append(f"## `pricewarden {' '.join(path)}`\n")
             lines.append((command.help or "").strip().split("\n\n")[0].replace("\n", " ") + "\n")
             lines.append(f"    {usage}\n")
             params = [p for p in command.params if p.name != "help"]
             if params and not is_group:
                 for param in params:
+                    text = (getattr(param, "help", "") or "").strip()
                     if getattr(param, "param_type_name", "") == "option":
-                        names = ", ".join(f"`{o}`" for o in param.opts)
-                        text = getattr(param, "help", "") or ""
+                        lines.append(f"- {_option_forms(param)}: {text}{_default(param)}")
                     else:
-                        names = f"`{(param.name or '').upper()}`"
-                        text = getattr(param, "help", "") or ""
-                    lines.append(f"- {names}: {text}")
+                        lines.append(f"- `{(param.name or '').upper()}`: {text}{_default(param)}")
                 lines.append("")
         if is_group:
             ctx = command.context_class(command)
@@ -58,9 +90,21 @@ def cli_reference() -> str:
 
 def settings_reference() -> str:
     """Markdown table: every setting, its environment variable, default and description."""
-    from pricewarden.settings import ENV_PREFIX, Settings
+    from pricewarden.settings import ENV_PREFIX, WORKSPACE_FILE, Settings
 
-    rows = ["| environment variable | default | meaning |", "| --- | --- | --- |"]
+    rows = [
+        "# Settings",
+        "",
+        "Generated from `pricewarden/settings.py` by `make docs`; a test fails when it is stale.",
+        "",
+        f"Every setting is read from a `{ENV_PREFIX}*` environment variable (nested groups with `__`, e.g.",
+        f"`{ENV_PREFIX}CRAWL__CONCURRENCY=8`), then from `<workspace>/{WORKSPACE_FILE}` (the same names in",
+        "lower case, groups as TOML tables: `[crawl]` then `concurrency = 8`), then the default.",
+        "`pricewarden config show` prints the effective values with secrets redacted.",
+        "",
+        "| environment variable | default | meaning |",
+        "| --- | --- | --- |",
+    ]
 
     def walk(model: type[BaseModel], prefix: str) -> None:
         for name, info in model.model_fields.items():
@@ -72,43 +116,35 @@ def settings_reference() -> str:
             shown = "" if default is None else str(default)
             if isinstance(default, dict):
                 shown = ", ".join(f"{k}={v}" for k, v in default.items())
-            rows.append(f"| `{ENV_PREFIX}{prefix}{name.upper()}` | `{shown}` | {info.description} |")
+            elif isinstance(default, (list, tuple)):
+                shown = ", ".join(str(v) for v in default)
+            description = (info.description or "").replace("|", "\\|")
+            rows.append(f"| `{ENV_PREFIX}{prefix}{name.upper()}` | `{shown}` | {description} |")
 
     walk(Settings, "")
     return "\n".join(rows) + "\n"
 
 
-GENERATORS = {"cli": cli_reference, "settings": settings_reference}
+PAGES: dict[str, Callable[[], str]] = {"cli.md": cli_reference, "settings.md": settings_reference}
 
 
-def _replacement(block: str) -> Callable[[re.Match[str]], str]:
-    def replace(match: re.Match[str]) -> str:
-        return match.group(1) + block + match.group(2)
-
-    return replace
-
-
-def render(text: str) -> str:
-    """``text`` with every generated block replaced by fresh output."""
-    for name, generate in GENERATORS.items():
-        pattern = re.compile(
-            rf"(<!-- BEGIN GENERATED: {name} -->\n).*?(<!-- END GENERATED: {name} -->)", re.DOTALL
-        )
-        text = pattern.sub(_replacement(generate()), text)
-    return text
+def stale() -> list[Path]:
+    """The generated pages whose content differs from what the code generates now."""
+    return [REFERENCE / name for name, generate in PAGES.items()
+            if not (REFERENCE / name).is_file() or (REFERENCE / name).read_text(encoding="utf-8") != generate()]
 
 
 def main(argv: list[str]) -> int:
-    """``--write`` updates README.md; ``--check`` reports whether it is current."""
-    current = README.read_text(encoding="utf-8")
-    fresh = render(current)
+    """``--write`` regenerates the reference pages; otherwise report whether they are current."""
     if "--write" in argv:
-        README.write_text(fresh, encoding="utf-8")
+        REFERENCE.mkdir(parents=True, exist_ok=True)
+        for name, generate in PAGES.items():
+            (REFERENCE / name).write_text(generate(), encoding="utf-8")
         return 0
-    if fresh != current:
-        print("README.md is out of date: run `make docs`", file=sys.stderr)
-        return 1
-    return 0
+    old = stale()
+    for path in old:
+        print(f"{path.relative_to(ROOT)} is out of date: run `make docs`", file=sys.stderr)
+    return 1 if old else 0
 
 
 if __name__ == "__main__":

@@ -30,14 +30,22 @@ def _all_fields(model: type, prefix: str = "") -> list[str]:
     return names
 
 
-def test_every_setting_is_described_and_documented_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_every_setting_is_described_and_documented_in_the_settings_reference() -> None:
+    reference = (ROOT / "docs" / "reference" / "settings.md").read_text(encoding="utf-8")
     for env in _all_fields(Settings):
-        assert f"`{env}`" in readme, f"{env} is not in the README"
+        assert f"`{env}`" in reference, f"{env} is not in docs/reference/settings.md"
 
 
-def test_readme_generated_blocks_are_current() -> None:
-    assert docs.main([]) == 0, "README is stale: run `make docs`"
+def test_generated_reference_pages_are_current() -> None:
+    assert docs.main([]) == 0, "docs/reference is stale: run `make docs`"
+
+
+def test_the_cli_reference_names_every_option_form_and_its_default() -> None:
+    reference = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
+    assert "`--force`" in reference
+    # Boolean pairs appear with both forms, and options with a default say it.
+    assert " / `--no-" in reference
+    assert "(default: `" in reference
 
 
 def test_environment_and_nested_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
