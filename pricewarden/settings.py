@@ -73,6 +73,18 @@ class CrawlSettings(BaseModel):
     profiles_dir: Path | None = Field(
         None, description="Folder of site profile files; default <workspace>/profiles."
     )
+    render_budget: float = Field(
+        8.0, gt=0, description="Seconds one rendered page may take in all (from its browser tab opening: the DOM, "
+        "waiting for a price, the HTML and the screenshot); what is not done by then is cut."
+    )
+    render_breaker_after: int = Field(
+        3, ge=1, description="Failed renders in a row (timeout, error, no price) after which a site is rendered "
+        "less often."
+    )
+    render_breaker_every: int = Field(
+        10, ge=1, description="While a site's renders keep failing, one of this many of its pages is rendered "
+        "(the others are render_skipped failures) until one gives a price again."
+    )
 
 
 class DetectionSettings(BaseModel):
