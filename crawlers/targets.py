@@ -8,6 +8,7 @@ host:port) so that one process owns that site's politeness: its concurrency, del
 from __future__ import annotations
 
 import csv
+import math
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -64,16 +65,56 @@ def split_shards(targets: Iterable[Target], shards: int,
     default; a page the browser renders costs far more than a static one), so that one process
     does not crawl while the other idles. Which machine crawls a site is :func:`shard_of`'s business.
     """
+    return [plan.targets for plan in plan_shards(targets, shards, cost=cost)]
+
+
+@dataclass
+class ShardPlan:
+    """One crawl process's share: its targets, and how many connections it may open to each site it
+    shares with other processes (``site_concurrency``; sites it has whole use the per-site limit)."""
+
+    targets: list[Target] = field(default_factory=list)
+    site_concurrency: dict[str, int] = field(default_factory=dict)
+    load: float = 0.0
+
+
+def plan_shards(targets: Iterable[Target], shards: int, cost: Callable[[Target], float] | None = None,
+                site_limit: int = 1) -> list[ShardPlan]:
+    """Targets dealt to ``shards`` crawl processes by cost; a site too big for one process is shared.
+
+    A site whose pages cost more than one process's fair share is split by listing over up to
+    ``min(shards, site_limit)`` processes when its connection limit allows (``site_limit``, the
+    per-site concurrency, is at least 2): each part may open ``site_limit // parts`` connections, so
+    the site never gets more than ``site_limit`` at once from this machine however it is split. The
+    parts go to different processes. Other sites stay whole (one process owns their politeness).
+    Empty processes are dropped.
+    """
     weigh = cost or (lambda _t: 1.0)
+    count = max(shards, 1)
     sites = [(sum(weigh(t) for t in members), site, members) for site, members in by_site(targets).items()]
-    sites.sort(key=lambda item: (-item[0], item[1]))
-    groups: list[list[Target]] = [[] for _ in range(max(shards, 1))]
-    loads = [0.0] * len(groups)
-    for site_cost, _site, members in sites:
-        lightest = loads.index(min(loads))
-        groups[lightest].extend(members)
-        loads[lightest] += site_cost
-    return [group for group in groups if group]
+    fair = sum(c for c, _s, _m in sites) / count
+    pieces: list[tuple[float, str, list[Target], int | None]] = []
+    for site_cost, site, members in sites:
+        parts = 1
+        if count > 1 and site_limit > 1 and fair > 0 and site_cost > fair:
+            parts = min(count, site_limit, len(members), math.ceil(site_cost / fair))
+        if parts == 1:
+            pieces.append((site_cost, site, members, None))
+            continue
+        for part in range(parts):
+            share = members[part::parts]
+            pieces.append((sum(weigh(t) for t in share), site, share, site_limit // parts))
+    pieces.sort(key=lambda item: (-item[0], item[1]))
+    plans = [ShardPlan() for _ in range(count)]
+    for piece_cost, site, members, connections in pieces:
+        # A site's parts go to different processes (each part's connections are counted once).
+        free = [p for p in plans if site not in p.site_concurrency] or plans
+        lightest = min(free, key=lambda p: p.load)
+        lightest.targets.extend(members)
+        lightest.load += piece_cost
+        if connections is not None:
+            lightest.site_concurrency[site] = connections
+    return [plan for plan in plans if plan.targets]
 
 
 def by_site(targets: Iterable[Target]) -> dict[str, list[Target]]:
