@@ -188,13 +188,15 @@ def run_crawl(
     browser: bool | None = None,
     log_level: str = "WARNING",
     part: str | None = None,
+    site_limits: dict[str, int] | None = None,
 ) -> CrawlResult:
     """Crawl ``targets`` in ``shards`` parallel processes and store what they find; returns the run keys.
 
     ``at`` names the run's slot (e.g. the scheduled instant of a monitor run): observations and
     failures are keyed on it, so running the same slot again stores nothing twice. ``part`` names
     the share of the listings this call crawls when a run is split across machines (e.g. ``"1of4"``):
-    each part of a slot gets crawl runs of its own.
+    each part of a slot gets crawl runs of its own. ``site_limits`` caps the connections of sites that
+    other parts crawl too (their share of the site's ``per_domain_concurrency``).
     """
     from crawlers.targets import plan_shards
     from pricewarden.settings import get_settings
@@ -213,7 +215,7 @@ def run_crawl(
     use_browser = needs_browser(targets, profiles) if browser is None else browser
     # A site holding most of the listings is shared by several processes when its limit allows.
     plans = plan_shards(targets, count, cost=_page_cost(profiles) if use_browser else None,
-                        site_limit=get_settings().crawl.per_domain_concurrency)
+                        site_limit=get_settings().crawl.per_domain_concurrency, site_limits=site_limits)
     groups = [plan.targets for plan in plans]
     stamp = at.isoformat() if at is not None else f"{utcnow().isoformat()}-{uuid.uuid4().hex[:8]}"
     payloads: list[dict[str, Any]] = [

@@ -157,6 +157,22 @@ class ScheduleSettings(BaseModel):
     weekly_report_cron: str = Field("0 7 * * MON", description="When the weekly report is built.")
 
 
+class ScaleSettings(BaseModel):
+    """How a scheduled monitor run fans out over the workers of its Prefect work pool."""
+
+    shards: int = Field(
+        0, ge=0, description="Shards a monitor run deployed on a work pool splits its listings into; 0 = one per "
+        "online worker of the pool (1 = no fan-out). Runs outside a work pool never fan out."
+    )
+    shard_deployment: str = Field(
+        "monitor/monitor-shard", description="The deployment that crawls one shard (flow/deployment name)."
+    )
+    shard_retries: int = Field(2, ge=0, description="Times a shard run that failed or crashed is submitted again.")
+    shard_timeout: float = Field(
+        7200.0, gt=0, description="Seconds a shard run may take before it is given up and submitted again."
+    )
+
+
 class ReportSettings(BaseModel):
     """How partner price reports (files, payloads, feeds) are validated and imported."""
 
@@ -220,6 +236,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")
+    scale: ScaleSettings = Field(default_factory=ScaleSettings, description="Monitor fan-out over workers.")
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="Partner report import settings."
     )
