@@ -75,15 +75,22 @@ class _Shard:
 
 def _submit(shard: _Shard, parameters: dict[str, Any], at: datetime) -> None:
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
 
+    from pricewarden.errors import ConfigError
     from pricewarden.settings import get_settings
 
     shard.attempts += 1
-    run: Any = run_deployment(
-        get_settings().scale.shard_deployment, parameters=parameters, timeout=0,
-        # A monitor run retried after a crash submits the same attempts again, not new ones.
-        idempotency_key=f"monitor-shard {at.isoformat()} {shard.index}/{parameters['shards']} #{shard.attempts}",
-    )
+    name = get_settings().scale.shard_deployment
+    try:
+        run: Any = run_deployment(
+            name, parameters=parameters, timeout=0,
+            # A monitor run retried after a crash submits the same attempts again, not new ones.
+            idempotency_key=f"monitor-shard {at.isoformat()} {shard.index}/{parameters['shards']} #{shard.attempts}",
+        )
+    except ObjectNotFound:
+        raise ConfigError(f"the monitor fans out to deployment {name!r}, which does not exist: deploy prefect.yaml "
+                          "(`prefect deploy --all`) or set PRICEWARDEN_SCALE__SHARDS=1") from None
     shard.run_id = run.id
     shard.submitted = time.monotonic()
     log.info("shard %s/%s submitted as flow run %s (attempt %s)", shard.index, parameters["shards"], run.id,
