@@ -1,31 +1,45 @@
-"""Benchmark: crawl, extract and store heavy product pages; prints pages/s and peak RSS.
+"""Benchmark: crawl, extract and store product pages, against a plain Scrapy spider in interleaved runs.
 
 A keep-alive server (its own process, asyncio, several ports = several sites so that shards share
-the work) serves N synthetic product pages of ~430 KB each, like real ones: inline scripts, a mega
-menu, the buy box with JSON-LD, 150 reviews, related products with their prices. Every page is
-unique (its id and price differ), so every page is a new evidence blob. The crawl runs through
-``crawlers.run_crawl`` exactly as ``pricewarden crawl`` does, into a fresh SQLite database (or
-``--db``). ``--world`` crawls the sandbox world's listings instead (repeated up to ``--pages``).
+the work; its CPU is charged to neither side) serves either synthetic product pages of ~430 KB
+(inline scripts, a mega menu, the buy box with JSON-LD, 260 reviews, related products with their
+prices) or, with ``--pages-from DIR``, the real pages of a folder (``*.html``, ``*.html.gz``), each
+under many URLs with a mark that makes every URL a new page (a new evidence blob).
 
-    .venv/bin/python bench/bench_crawl.py --pages 5000
-    .venv/bin/python bench/bench_crawl.py --pages 100000        # memory must stay flat
+Each pair of runs crawls fresh URLs twice: first as ``pricewarden crawl`` does (``crawlers.run_crawl``:
+extraction cascade, evidence compressed and stored, observations and failures written to a fresh
+SQLite database or ``--db``), then with ``bench/plain_spider.py`` (one Scrapy process, extruct +
+price-parser, a JSON lines feed). It prints pages/s, CPU per page (user + system of the crawl
+processes / of the plain spider's process) and peak RSS of each run, then the medians and the ratio
+of each pair. ``--world`` crawls the sandbox world's listings instead (repeated up to ``--pages``).
 
-The machine is shared: figures are noisy; compare runs taken back to back.
+    .venv/bin/python bench/bench_crawl.py --pages-from ../shared/realpages --pages 2000
+    .venv/bin/python bench/bench_crawl.py --pages 5000                      # synthetic pages
+    .venv/bin/python bench/bench_crawl.py --pages 100000 --pairs 0          # memory must stay flat
+
+The machine is shared: figures are noisy; read the ratios of the pairs and CPU per page.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
+import json
 import multiprocessing
 import os
 import random
 import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -73,30 +87,63 @@ def unique_part(page_id: int) -> bytes:
 
 
 class _Page(asyncio.Protocol):
+    """``/p/<i>``: synthetic page ``i``. ``/r/<run>/<i>``: real page ``i % n`` with a mark unique to the URL."""
+
     parts: tuple[bytes, bytes, bytes] = (b"", b"", b"")
+    files: ClassVar[list[tuple[bytes, bytes]]] = []  # (Content-Type header value, body)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.buffer = b""
+
+    def _send(self, content_type: bytes, *chunks: bytes) -> None:
+        self.transport.writelines([  # type: ignore[attr-defined]
+            b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n"
+            % (content_type, sum(map(len, chunks))), *chunks])
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         while b"\r\n\r\n" in self.buffer:
             head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
             path = head.split(b" ", 2)[1].decode()
-            if path.startswith("/p/"):
-                middle = unique_part(int(path[3:]))
-                body_len = len(self.parts[0]) + len(middle) + len(self.parts[2])
-                self.transport.writelines([  # type: ignore[attr-defined]
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n"
-                    b"Connection: keep-alive\r\n\r\n" % body_len, self.parts[0], middle, self.parts[2]])
+            if path.startswith("/p/") and not self.files:
+                self._send(b"text/html; charset=utf-8", self.parts[0], unique_part(int(path[3:])), self.parts[2])
+            elif path.startswith("/r/") and self.files:
+                number = int(path.rsplit("/", 1)[1])
+                content_type, body = self.files[number % len(self.files)]
+                # Every URL is a new page to the crawl (its own evidence blob), as it would be on a real shop.
+                self._send(content_type, body, b"\n<!-- %s -->\n" % path.encode())
             else:
                 self.transport.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")  # type: ignore[attr-defined]
 
 
-def serve(ports_out: multiprocessing.Queue, sites: int) -> None:  # type: ignore[type-arg]
-    """Serve the synthetic pages on ``sites`` ports until terminated."""
-    _Page.parts = page_parts(1)
+def read_pages(folder: Path) -> list[tuple[bytes, bytes]]:
+    """Every ``*.html`` / ``*.html.gz`` / ``*.htm`` under ``folder`` as (Content-Type, body), sorted by path.
+
+    Bodies that are valid UTF-8 are served as ``text/html; charset=utf-8`` (as most shops do); others
+    as bare ``text/html``, so that the crawl finds their charset in the page itself.
+    """
+    found = []
+    for path in sorted(folder.rglob("*")):
+        name = path.name.lower()
+        if not path.is_file() or not name.endswith((".html", ".htm", ".html.gz", ".htm.gz")):
+            continue
+        body = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
+        try:
+            body.decode("utf-8")
+            content_type = b"text/html; charset=utf-8"
+        except UnicodeDecodeError:
+            content_type = b"text/html"
+        found.append((content_type, body))
+    return found
+
+
+def serve(ports_out: multiprocessing.Queue, sites: int, folder: str | None = None) -> None:  # type: ignore[type-arg]
+    """Serve the synthetic pages (or the pages of ``folder``) on ``sites`` ports until terminated."""
+    if folder:
+        _Page.files = read_pages(Path(folder))
+    else:
+        _Page.parts = page_parts(1)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -120,11 +167,111 @@ def balanced_ports(ports: list[int], shards: int) -> list[int]:
     return [p for v in by_shard.values() for p in v[:per]]
 
 
+@dataclass
+class Run:
+    """One measured crawl: which side, pages, wall seconds, CPU seconds, peak RSS (MB) and what it found."""
+
+    side: str
+    pages: int
+    wall: float
+    cpu: float
+    rss: float
+    found: str
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.wall
+
+    @property
+    def ms(self) -> float:
+        return self.cpu / self.pages * 1000
+
+
+def run_pricewarden(urls: list[str], shards: int, browser: bool, at: datetime) -> Run:
+    """Crawl ``urls`` as ``pricewarden crawl`` does (extraction, evidence, database) and measure it."""
+    from sqlalchemy import func, select
+
+    from crawlers import Target, run_crawl
+    from store import CrawlFailure, CrawlRun, Observation, session_scope
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    result = run_crawl([Target(url=u) for u in urls], shards=shards, browser=browser, log_level="ERROR", at=at)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    with session_scope() as session:
+        runs = session.scalars(select(CrawlRun).where(CrawlRun.run_key.in_(result.run_keys))).all()
+        ids = [r.id for r in runs]
+        priced = session.scalar(select(func.count(func.distinct(Observation.url)))
+                                .where(Observation.crawl_run_id.in_(ids), Observation.price.is_not(None)))
+        failed = session.scalar(select(func.count()).select_from(CrawlFailure)
+                                .where(CrawlFailure.crawl_run_id.in_(ids)))
+        rendered = sum(r.stats.get("rendered") or 0 for r in runs)
+        # Each crawl process records its own CPU and peak RSS (they are forked from a server, not our children).
+        cpu = sum(r.stats.get("cpu_s") or 0 for r in runs)
+        rss = max([r.stats.get("peak_rss_mb") or 0 for r in runs], default=0)
+        inside = [r.stats.get("pages_per_s") for r in runs]
+    cpu += (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)  # the caller's share
+    found = (f"{priced} pages priced, {failed} failures, {rendered} rendered; per process {inside} pages/s"
+             + (f"; FAILED shards {result.failed_shards}" if result.failed_shards else ""))
+    return Run("pricewarden", len(urls), wall, cpu, rss, found)
+
+
+def run_plain(urls: list[str], workdir: Path, tag: str) -> Run:
+    """The plain Scrapy + extruct + price-parser spider (``bench/plain_spider.py``) over ``urls``, measured."""
+    url_file = workdir / f"plain-{tag}.txt"
+    url_file.write_text("\n".join(urls), encoding="utf-8")
+    feed = workdir / f"plain-{tag}.jsonl"
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("plain_spider.py")), str(url_file),
+                             str(feed)])
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"the plain spider exited with {proc.returncode}")
+    items = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines() if line.strip()]
+    priced = sum(1 for item in items if item.get("price") is not None)
+    return Run("plain", len(urls), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+               f"{len(items)} items, {priced} priced")
+
+
+def _spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    values = sorted(values)
+    middle = statistics.median(values)
+    return fmt.format(middle) + (f" ({fmt.format(values[0])}-{fmt.format(values[-1])})" if len(values) > 1 else "")
+
+
+def report(runs: list[Run]) -> None:
+    """The table of both sides and the ratios of each interleaved pair."""
+    ours = [r for r in runs if r.side == "pricewarden"]
+    plain = [r for r in runs if r.side == "plain"]
+    print("\n| side | pages/s | CPU ms per page | peak RSS MB |\n|---|---|---|---|")
+    for name, side in (("PriceWarden (crawl, extract, evidence, database)", ours),
+                       ("plain Scrapy + extruct + price-parser", plain)):
+        if side:
+            print(f"| {name} | {_spread([r.rate for r in side], '{:.0f}')} | {_spread([r.ms for r in side])} | "
+                  f"{_spread([r.rss for r in side], '{:.0f}')} |")
+    if ours and plain:
+        pairs = list(zip(ours, plain, strict=False))
+        print(f"ratio PriceWarden / plain, pages/s (higher is better): "
+              f"{_spread([a.rate / b.rate for a, b in pairs])}")
+        print(f"ratio plain / PriceWarden, CPU per page (higher is better): "
+              f"{_spread([b.ms / a.ms for a, b in pairs])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=3000)
+    parser.add_argument("--pages-from", type=Path, default=None, metavar="DIR",
+                        help="serve the pages of DIR (*.html, *.html.gz) under --pages URLs instead of synthetic ones")
+    parser.add_argument("--pairs", type=int, default=3,
+                        help="interleaved runs: PriceWarden, plain spider, PriceWarden, ... (0: PriceWarden once)")
     parser.add_argument("--sites", type=int, default=16, help="ports opened (sites); balanced over shards")
-    parser.add_argument("--shards", type=int, default=0, help="crawl processes (default: one per core)")
+    parser.add_argument("--shards", type=int, default=0, help="crawl processes (default: as the crawl chooses)")
+    parser.add_argument("--browser", action="store_true",
+                        help="allow the render fallback (Chromium) as the monitor does; "
+                        "off: static only, like the plain spider")
     parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--world", action="store_true", help="crawl the sandbox world's pages instead")
     parser.add_argument("--keep", action="store_true",
@@ -136,12 +283,9 @@ def main() -> None:
     os.environ.setdefault("PRICEWARDEN_LOG_LEVEL", "WARNING")
     if args.db:
         os.environ["PRICEWARDEN_DATABASE_URL"] = args.db
-    from sqlalchemy import func, select
-
-    from crawlers import Target, run_crawl
-    from crawlers.run import default_shards
+    from crawlers.run import default_shards, warm_up_processes
     from pricewarden.settings import get_settings
-    from store import CrawlFailure, CrawlRun, Evidence, Observation, session_scope, upgrade
+    from store import upgrade
 
     get_settings.cache_clear()
     upgrade()
@@ -161,45 +305,66 @@ def main() -> None:
 
         listings = read_listing_file(workspace / "catalog" / "listings.csv")
         listings = [t for t in listings if "jsshop" not in t.url]
-        targets = [Target(url=listings[i % len(listings)].url) for i in range(args.pages)]
+
+        def urls_of(_tag: int) -> list[str]:
+            return [listings[i % len(listings)].url for i in range(args.pages)]
+        what = "sandbox world pages"
     else:
         queue: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
-        server = ctx.Process(target=serve, args=(queue, args.sites), daemon=True)
+        folder = str(args.pages_from.resolve()) if args.pages_from else None
+        server = ctx.Process(target=serve, args=(queue, args.sites, folder), daemon=True)
         server.start()
-        ports = balanced_ports(queue.get(timeout=60), shards)
-        targets = [Target(url=f"http://127.0.0.1:{ports[i % len(ports)]}/p/{i}") for i in range(args.pages)]
-    page_kb = len(b"".join(page_parts(1))) // 1024
-    print(f"{args.pages} pages ({'world' if args.world else f'~{page_kb} KB synthetic'}), "
-          f"{shards} shard(s), database {get_settings().database.split('://')[0]}", flush=True)
-    started = time.perf_counter()
-    result = run_crawl(targets, shards=shards, browser=False, log_level="ERROR")
-    elapsed = time.perf_counter() - started
+        ports = balanced_ports(queue.get(timeout=120), shards)
+        if folder:
+            files = read_pages(Path(folder))
+            if not files:
+                raise SystemExit(f"{folder}: no *.html or *.html.gz pages")
+            mean_kb = sum(len(body) for _t, body in files) / len(files) / 1024
+            what = f"{len(files)} real pages from {folder} (mean {mean_kb:.0f} KB) under as many URLs"
+
+            def urls_of(tag: int) -> list[str]:
+                return [f"http://127.0.0.1:{ports[i % len(ports)]}/r/{tag}/{i}" for i in range(args.pages)]
+        else:
+            what = f"~{len(b''.join(page_parts(1))) // 1024} KB synthetic pages"
+            # Synthetic pages carry their id in the page: each run crawls fresh ids (new evidence).
+
+            def urls_of(tag: int) -> list[str]:
+                return [f"http://127.0.0.1:{ports[i % len(ports)]}/p/{tag * args.pages + i}"
+                        for i in range(args.pages)]
+    warm_up_processes()
+    load = os.getloadavg()
+    print(f"{args.pages} URLs of {what}; {len(ports) if server else 'world'} sites, PriceWarden with {shards} "
+          f"crawl process(es), render fallback {'on' if args.browser else 'off'}, database "
+          f"{get_settings().database.split('://')[0]}; {os.cpu_count()} cores, load average "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+    runs: list[Run] = []
+    slot = datetime(2026, 1, 1, tzinfo=UTC)
+    for pair in range(max(args.pairs, 1)):
+        for side in ("pricewarden", "plain") if args.pairs else ("pricewarden",):
+            tag = len(runs)
+            urls = urls_of(tag)
+            if side == "pricewarden":
+                run = run_pricewarden(urls, shards, args.browser, slot + timedelta(minutes=tag))
+            else:
+                run = run_plain(urls, workspace, str(tag))
+            runs.append(run)
+            print(f"pair {pair + 1} {side:>11}: {run.rate:6.0f} pages/s, {run.ms:6.2f} ms CPU per page, "
+                  f"peak RSS {run.rss:4.0f} MB, {run.wall:5.1f} s wall; {run.found}", flush=True)
     if server is not None:
         server.terminate()
         server.join()
-        # Children that have ended and been waited for: only the page server (the fork server runs on).
+        # Children that have ended and been waited for: the page server and the plain spiders.
         served = resource.getrusage(resource.RUSAGE_CHILDREN)
-        print(f"page server CPU: {served.ru_utime + served.ru_stime:.1f} s (it is not what limits the crawl)")
+        plain_cpu = sum(r.cpu for r in runs if r.side == "plain")
+        print(f"page server CPU: {served.ru_utime + served.ru_stime - plain_cpu:.1f} s (its own process, "
+              "charged to neither side)")
     if world_cm is not None:
         world_cm.__exit__(None, None, None)
-    with session_scope() as session:
-        observations = session.scalar(select(func.count()).select_from(Observation))
-        failures = session.scalar(select(func.count()).select_from(CrawlFailure))
-        evidence = session.scalar(select(func.count()).select_from(Evidence))
-        runs = session.scalars(select(CrawlRun)).all()
-        in_process = [r.stats.get("pages_per_s") for r in runs]
-        # Each crawl process records its own peak RSS (they are forked from a server, not our children).
-        peaks = [r.stats.get("peak_rss_mb") or 0 for r in runs]
-        cpu = sum(r.stats.get("cpu_s") or 0 for r in runs)
-    peak_children = max([*peaks, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024])
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"stored: {observations} observations, {failures} failures, {evidence} evidence blobs; "
-          f"failed shards: {result.failed_shards or 'none'}")
-    print(f"wall: {elapsed:.1f} s including process start -> {args.pages / elapsed:.0f} pages/s")
-    print(f"per shard, inside the crawl: {in_process} pages/s")
-    print(f"CPU of the crawl processes: {cpu:.1f} s = {cpu / args.pages * 1000:.2f} ms per page "
-          f"(less noisy than pages/s; {os.cpu_count()} cores)")
-    print(f"peak RSS: largest crawl process {peak_children:.0f} MB; this process {peak_self:.0f} MB")
+    report(runs)
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}. CPU per page moves less with the "
+          "machine's load than pages/s; the plain spider's CPU includes its start-up (~1-2 s of imports), "
+          "PriceWarden's crawl processes are forked from a preloaded server.")
     if args.keep:
         print(f"workspace kept: {workspace}")
     else:

@@ -33,6 +33,9 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         return succeed(None)
 
     async def download_request(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        gate = getattr(getattr(self._crawler, "spider", None), "render_gate", None)
+        if request.meta.get("playwright") and gate is not None:
+            gate(request)  # a site whose renders keep failing: raises before a tab is opened
         if request.meta.get("playwright") and not self._lazy_started:
             async with self._lazy_lock:  # the first request starts it; the others wait until it has
                 if not self._lazy_started:

@@ -47,7 +47,7 @@ def crawl(
     as_json: Annotated[bool, typer.Option("--json", help="Print the health table as JSON.")] = False,
 ) -> None:
     """Crawl listing pages, store prices, failures and evidence, and print crawl health per site."""
-    from crawlers.health import site_health
+    from crawlers.health import browser_line, browser_summary, site_health
     from crawlers.run import run_crawl
     from crawlers.targets import active_listings, read_listing_file, resolve_ids
     from store.db import require_schema, session_scope
@@ -68,8 +68,11 @@ def crawl(
     result = run_crawl(targets, shards=shards, at=_instant(at), browser=browser)
     with session_scope() as session:
         health = site_health(session, result.started_at - timedelta(seconds=1), result.finished_at)
+        rendering = browser_summary(session, result.run_keys)
     _print_health(health, as_json=as_json, extra={"run_keys": result.run_keys, "pages": result.pages,
-                                                  "failed_shards": result.failed_shards})
+                                                  "failed_shards": result.failed_shards, "browser": rendering})
+    if rendering is not None and not as_json:
+        console.print(browser_line(rendering), highlight=False, markup=False)
 
 
 def crawl_health(

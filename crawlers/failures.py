@@ -5,8 +5,9 @@ after retries), ``rate_limited`` (429 after retries or a Retry-After too long to
 ``dns``, ``connection``, ``truncated`` (body shorter than Content-Length), ``redirect_loop``,
 ``robots`` (disallowed by robots.txt), ``blocked`` (captcha or block page), ``login_wall``,
 ``not_product`` (the page is no product page), ``no_price`` (a product page with no price),
-``profile_broken`` (the site profile's selectors stopped matching a page they used to read) and
-``error`` (anything else, with the exception text in ``detail``).
+``profile_broken`` (the site profile's selectors stopped matching a page they used to read),
+``render_skipped`` (a page that needed the browser was not rendered: its site's renders keep failing,
+see :class:`crawlers.rendering.RenderBreaker`) and ``error`` (anything else, with the exception text in ``detail``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class FailureKind(enum.StrEnum):
     NOT_PRODUCT = "not_product"
     NO_PRICE = "no_price"
     PROFILE_BROKEN = "profile_broken"
+    RENDER_SKIPPED = "render_skipped"
     ERROR = "error"
 
 

@@ -49,6 +49,9 @@ class SiteHealth:
         notes = []
         if self.profile_broken:
             notes.append(f"profile stopped matching on {self.profile_broken} page(s)")
+        if self.kinds.get("render_skipped"):
+            notes.append(f"renders keep failing: {self.kinds['render_skipped']} page(s) not rendered "
+                         "(the site is rendered less often until a render gives a price)")
         if self.previous_rate is not None and self.failure_rate - self.previous_rate >= RATE_RISE:
             notes.append(f"failure rate rose from {self.previous_rate:.0%} to {self.failure_rate:.0%}")
         elif self.previous_rate is None and self.pages and self.failure_rate >= 0.5:
@@ -102,3 +105,38 @@ def site_health(session: Session, since: datetime, until: datetime | None = None
         if before is not None and before.pages:
             health.previous_rate = before.failure_rate
     return sorted(current.values(), key=lambda h: (-h.failure_rate, h.site))
+
+
+def browser_summary(session: Session, run_keys: list[str]) -> dict[str, Any] | None:
+    """What the browser did in the crawl runs ``run_keys``: pages rendered, failed, skipped, pages/s.
+
+    ``None`` when no page was rendered or skipped. Pages/s adds up each process's own rate (they
+    render side by side).
+    """
+    from store.models import CrawlRun
+
+    total: dict[str, Any] = {"rendered": 0, "failed": 0, "over_budget": 0, "skipped": 0, "pages_per_s": 0.0,
+                             "sites_rendered_less": []}
+    seen = False
+    for stats in session.scalars(select(CrawlRun.stats).where(CrawlRun.run_key.in_(run_keys))):
+        browser = (stats or {}).get("browser")
+        if not browser:
+            continue
+        seen = True
+        for key in ("rendered", "failed", "over_budget", "skipped"):
+            total[key] += browser.get(key) or 0
+        total["pages_per_s"] += browser.get("pages_per_s") or 0.0
+        total["sites_rendered_less"] += browser.get("sites_rendered_less") or []
+    total["pages_per_s"] = round(total["pages_per_s"], 2)
+    total["sites_rendered_less"] = sorted(set(total["sites_rendered_less"]))
+    return total if seen else None
+
+
+def browser_line(summary: dict[str, Any]) -> str:
+    """One line for people: ``browser: 30 pages rendered at 2.4 pages/s, 3 failed (2 over budget), 5 skipped``."""
+    line = (f"browser: {summary['rendered']} page(s) rendered at {summary['pages_per_s']:g} pages/s, "
+            f"{summary['failed']} failed ({summary['over_budget']} over the render budget), "
+            f"{summary['skipped']} not rendered")
+    if summary["sites_rendered_less"]:
+        line += f"; rendered less often: {', '.join(summary['sites_rendered_less'])}"
+    return line

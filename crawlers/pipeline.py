@@ -101,6 +101,9 @@ class StorePipeline:
         # CPU this process spent (every thread, start-up included): the figure that noise moves least.
         stats["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
         stats["sites"] = {site: dict(c) for site, c in self.sites.items()}
+        render_stats = getattr(spider or self.crawler.spider, "render_stats", None)
+        if render_stats is not None and (render_stats.rendered or render_stats.skipped):
+            stats["browser"] = render_stats.as_dict(getattr(spider or self.crawler.spider, "breaker", None))
         if self.run_id is not None:
             with self.engine.begin() as conn:
                 close_run(conn, self.run_id, utcnow(), stats)

@@ -2,7 +2,8 @@
 
 :class:`PoliteRetryMiddleware` replaces Scrapy's ``RetryMiddleware``: a 429 or 503 that carries a
 ``Retry-After`` is retried after that delay (seconds or an HTTP date) when it is no longer than
-``crawl.max_retry_after``, and given up at once when it is longer; other retryable statuses,
+``crawl.max_retry_after``, and given up at once when it is longer; the site's other pages wait as
+long (its download slot sends nothing until then; without a ``Retry-After``, for the backoff); other retryable statuses,
 network errors and compressed bodies cut off before their end (``dataloss``, see
 :mod:`crawlers.compression`) are retried after ``retry_backoff * 2**n`` seconds. The wait is an ``asyncio.sleep``
 on the reactor's loop: it delays that one request and blocks nothing else.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -63,6 +65,28 @@ class PoliteRetryMiddleware(RetryMiddleware):
         self.max_retry_after = settings.getfloat("PRICEWARDEN_MAX_RETRY_AFTER", 300.0)
         self.backoff = settings.getfloat("PRICEWARDEN_RETRY_BACKOFF", 0.5)
 
+    def _pause_site(self, request: Any, seconds: float) -> None:
+        """Send nothing more to ``request``'s site for ``seconds`` (its download slot waits), then go on
+        at the pace it had (AutoThrottle keeps adjusting it)."""
+        crawler = getattr(self, "crawler", None)
+        downloader = getattr(getattr(crawler, "engine", None), "downloader", None)
+        if downloader is None or seconds <= 0:
+            return
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is None:
+            return
+        before = slot.delay
+        if before >= seconds:
+            return
+        slot.delay = seconds
+        slot.lastseen = time.monotonic()  # Scrapy counts the delay from the last request sent
+
+        def restore() -> None:
+            if slot.delay == seconds:
+                slot.delay = before
+
+        asyncio.get_running_loop().call_later(seconds, restore)
+
     def _delay(self, request: Any) -> float:
         attempt = int(request.meta.get("retry_times", 0))
         return float(min(self.backoff * (2**attempt), BACKOFF_CAP))
@@ -94,6 +118,9 @@ class PoliteRetryMiddleware(RetryMiddleware):
             # Waiting that long would hold the crawl; record the failure instead.
             request.meta[GAVE_UP_META] = f"Retry-After {retry_after:.0f}s exceeds {self.max_retry_after:.0f}s"
             return response
+        if response.status in (429, 503):
+            # The site asked to slow down: that holds for its other pages too, not only this one.
+            self._pause_site(request, retry_after if retry_after is not None else self._delay(request))
         return await self._retry_after(request, response_status_message(response.status), retry_after) or response
 
     async def process_exception(self, request: Any, exception: Exception, spider: Any = None) -> Any:  # type: ignore[override]

@@ -85,6 +85,7 @@ def _page_cost(profiles: list[Any]) -> Any:
 # Imported once in the fork server (none of them starts or installs a Twisted reactor).
 PRELOAD = ["scrapy.crawler", "scrapy.core.downloader.handlers.http11", "scrapy_playwright.handler",
            "crawlers.spider", "crawlers.pipeline", "crawlers.persist", "crawlers.extract", "crawlers.preload",
+           "crawlers.downloader",
            "store.models", "store.db", "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql"]
 
 
@@ -103,6 +104,20 @@ def warm_up_processes() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def shared_site_slots(site_concurrency: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Scrapy ``DOWNLOAD_SLOTS`` for the sites this process shares with others: their connections.
+
+    Scrapy keeps one download slot per host name (not host:port), so that is the key.
+    """
+    from urllib.parse import urlsplit
+
+    slots: dict[str, dict[str, Any]] = {}
+    for site, connections in site_concurrency.items():
+        host = urlsplit(f"//{site}").hostname or site
+        slots[host] = {"concurrency": min(connections, slots.get(host, {}).get("concurrency", connections))}
+    return slots
 
 
 def crawl_shard(payload: dict[str, Any]) -> None:
@@ -125,6 +140,7 @@ def crawl_shard(payload: dict[str, Any]) -> None:
     gc.freeze()
     settings = scrapy_settings(browser=payload["browser"])
     settings["LOG_LEVEL"] = payload.get("log_level", settings["LOG_LEVEL"])
+    settings["DOWNLOAD_SLOTS"] = shared_site_slots(payload.get("site_concurrency") or {})
     process = CrawlerProcess(settings=settings)
     # Scrapy leaves the root logger at NOTSET and filters in its handler: every page's DEBUG lines
     # would still be built as records and thrown away. The level on the loggers themselves stops
@@ -172,15 +188,17 @@ def run_crawl(
     browser: bool | None = None,
     log_level: str = "WARNING",
     part: str | None = None,
+    site_limits: dict[str, int] | None = None,
 ) -> CrawlResult:
     """Crawl ``targets`` in ``shards`` parallel processes and store what they find; returns the run keys.
 
     ``at`` names the run's slot (e.g. the scheduled instant of a monitor run): observations and
     failures are keyed on it, so running the same slot again stores nothing twice. ``part`` names
     the share of the listings this call crawls when a run is split across machines (e.g. ``"1of4"``):
-    each part of a slot gets crawl runs of its own.
+    each part of a slot gets crawl runs of its own. ``site_limits`` caps the connections of sites that
+    other parts crawl too (their share of the site's ``per_domain_concurrency``).
     """
-    from crawlers.targets import split_shards
+    from crawlers.targets import plan_shards
     from pricewarden.settings import get_settings
 
     if at is not None and at.tzinfo is None:
@@ -195,11 +213,15 @@ def run_crawl(
     profiles = load_profiles()
     count = shards or default_shards()
     use_browser = needs_browser(targets, profiles) if browser is None else browser
-    groups = split_shards(targets, count, cost=_page_cost(profiles) if use_browser else None)
+    # A site holding most of the listings is shared by several processes when its limit allows.
+    plans = plan_shards(targets, count, cost=_page_cost(profiles) if use_browser else None,
+                        site_limit=get_settings().crawl.per_domain_concurrency, site_limits=site_limits)
+    groups = [plan.targets for plan in plans]
     stamp = at.isoformat() if at is not None else f"{utcnow().isoformat()}-{uuid.uuid4().hex[:8]}"
     payloads: list[dict[str, Any]] = [
         {
             "targets": [t.as_dict() for t in group],
+            "site_concurrency": plans[i].site_concurrency,
             "run_key": f"{stamp}{f'@{part}' if part else ''}#{i}/{len(groups)}",
             "shard": f"{part + ':' if part else ''}{i}/{len(groups)}",
             "run_at": at,

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import nullcontext
 from typing import Any
@@ -53,6 +54,7 @@ async def full_page_png(page: Any) -> bytes:
 async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> dict[Any, bytes]:
     from playwright.async_api import async_playwright
 
+    from crawlers.rendering import finish_render
     from crawlers.settings import chromium_launch_options
     from pricewarden.settings import get_settings
 
@@ -67,12 +69,16 @@ async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> d
         async def one(key: Any, url: str) -> None:
             async with gate:
                 page = await context.new_page()
+                started = time.monotonic()
                 try:
-                    await page.goto(url, wait_until="load", timeout=timeout_ms)
-                    # A page that keeps polling never goes idle; it is still worth a picture.
-                    with contextlib.suppress(Exception):
-                        await page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 5000))
-                    shots[key] = await full_page_png(page)
+                    # As a crawl renders (crawlers.rendering): the DOM, then a price or a quiet network,
+                    # all within the render budget; never every third-party resource's "load".
+                    await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+                    _html, shot, _how = await finish_render(page, [], started=started, budget=timeout_ms / 1000,
+                                                            url=url)
+                    if shot is None:
+                        raise TimeoutError(f"the render budget of {timeout_ms / 1000:g} s ended before the screenshot")
+                    shots[key] = shot
                 except Exception as exc:  # one page's failure must not lose the others' pictures
                     logger.warning("screenshot of %s failed: %s", url, exc)
                 finally:
@@ -138,7 +144,7 @@ def capture_screenshots(
         if not urls:
             return {}
         shots = _run_in_thread(urls, concurrency or settings.crawl.browser_concurrency,
-                               settings.crawl.download_timeout * 1000)
+                               settings.crawl.render_budget * 1000)
         store = EvidenceStore.from_settings()
         result: dict[int | str, str] = {}
         for key, png in shots.items():

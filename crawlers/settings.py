@@ -94,6 +94,8 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
         "DOWNLOAD_WARNSIZE": 0,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        # Scrapy's, keeping each site's connection limit under the asyncio reactor (crawlers.downloader).
+        "DOWNLOADER": "crawlers.downloader.Downloader",
         "PRICEWARDEN_MAX_RETRY_AFTER": crawl.max_retry_after,
         "PRICEWARDEN_RETRY_BACKOFF": crawl.retry_backoff,
         "PRICEWARDEN_PROXY": crawl.proxy.get_secret_value() if crawl.proxy else None,

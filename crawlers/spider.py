@@ -7,13 +7,16 @@ login wall, broken profile...) is a failure item with no extraction: failures ar
 
 Rendering: a profile with ``render: true`` always goes through Chromium (its ``browser_steps`` become
 scrapy-playwright ``PageMethod`` calls); with ``crawl.render_fallback`` a page that looks like a
-product page but yields no price statically is fetched once more through the browser.
+product page but yields no price statically is fetched once more through the browser. Every render
+waits for the DOM and then for a price, within ``crawl.render_budget`` (:mod:`crawlers.rendering`);
+a site whose renders keep failing is rendered less often (``render_skipped`` failures).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -25,6 +28,15 @@ from twisted.python.failure import Failure as TwistedFailure
 from crawlers.compression import DATALOSS
 from crawlers.failures import Failure, FailureKind, block_kind, from_exception, from_status
 from crawlers.politeness import GAVE_UP_META
+from crawlers.rendering import (
+    RENDER_CLOCK,
+    RenderBreaker,
+    RenderSkipped,
+    RenderStats,
+    RenderTimeout,
+    finish_render,
+    start_clock,
+)
 from crawlers.targets import Target, by_site
 from store._types import utcnow
 
@@ -98,9 +110,14 @@ class StorefrontSpider(scrapy.Spider):
         self.render_fallback = render_fallback and browser
         self.browser = browser
         from crawlers.profiles import load_profiles
+        from pricewarden.settings import get_settings
 
         self.profiles = load_profiles()
         self.profile_worked: set[str] = set()
+        crawl = get_settings().crawl
+        self.render_budget = crawl.render_budget
+        self.breaker = RenderBreaker(after=crawl.render_breaker_after, every=crawl.render_breaker_every)
+        self.render_stats = RenderStats()
 
     async def start(self) -> AsyncIterator[Any]:
         """Requests for every target (Scrapy 2.13+ asynchronous start)."""
@@ -138,11 +155,14 @@ class StorefrontSpider(scrapy.Spider):
             meta.update(
                 playwright=True,
                 playwright_include_page=True,
+                # The DOM, not "load": a tracker or image that never finishes must not hold the page.
+                playwright_page_goto_kwargs={"wait_until": "domcontentloaded",
+                                             "timeout": self.render_budget * 1000},
+                playwright_page_init_callback=start_clock,
                 # Steps run in the callback, after the status is known: an error page is retried
                 # or recorded at once instead of waiting for a price selector that never comes.
-                browser_steps=list(getattr(profile, "browser_steps", None) or ())
-                # Without steps, wait until the page stops loading: scripts draw prices after "load".
-                or [{"wait_for_load_state": "networkidle"}],
+                # Without steps the callback waits for a price to appear (crawlers.rendering).
+                browser_steps=list(getattr(profile, "browser_steps", None) or ()),
             )
         return scrapy.Request(target.url, callback=self.on_page, errback=self.on_error, meta=meta,
                               dont_filter=True)
@@ -165,7 +185,13 @@ class StorefrontSpider(scrapy.Spider):
             return
         profile = response.meta.get("profile")
         rendered = bool(response.meta.get("rendered"))
-        body, screenshot = await self._rendered(response)
+        try:
+            body, screenshot = await self._rendered(response)
+        except RenderTimeout as exc:
+            self._render_done(target, response.meta, ok=False, over_budget=True)
+            yield self._item(response, target, status=response.status, rendered=True, html=response.body or None,
+                             screenshot=None, failures=[_row(Failure(FailureKind.TIMEOUT, response.status, str(exc)))])
+            return
         base = {"status": response.status, "rendered": rendered, "html": body, "screenshot": screenshot}
         status_kind = from_status(response.status)
         if status_kind is not None:  # reached only with handle_httpstatus; kept for safety
@@ -176,19 +202,22 @@ class StorefrontSpider(scrapy.Spider):
         extraction = extract(body, response.url, profile=profile, encoding=encoding)
         has_price = extraction.price is not None or any(o.price is not None for o in extraction.sellers)
         kind = _EXTRACTION_FAILURES.get(extraction.failure or "") or block_kind(body, has_price=has_price)
+        if rendered:
+            self._render_done(target, response.meta, ok=kind is None and (
+                has_price or extraction.price_visibility != "visible"), over_budget=screenshot is None)
         if kind is not None:
             detail = f"{kind.value} page" + (f" ({extraction.failure})" if extraction.failure else "")
             yield self._item(response, target, **base,
                              failures=[_row(Failure(kind, response.status, detail))])
             return
         if not rendered and self.browser and profile is not None and profile.render:
-            yield self.request_for(target, render=True)
+            yield self._render_or_skip(target, response, base)
             return
         hidden = extraction.price_visibility != "visible"
         if not has_price and not hidden:
             if extraction.looks_like_product and self.render_fallback and not rendered:
                 # Static HTML had no price but the page is a product page: the price may be drawn by JS.
-                yield self.request_for(target, render=True)
+                yield self._render_or_skip(target, response, base)
                 return
             yield self._item(response, target, **base,
                              failures=[_row(self._no_price(target, profile, extraction, response.status))])
@@ -223,6 +252,40 @@ class StorefrontSpider(scrapy.Spider):
                                      dont_filter=True)
                 return
         yield item
+
+    def _render_or_skip(self, target: Target, response: Response, base: dict[str, Any]) -> Any:
+        """The render request for ``target``, or a ``render_skipped`` failure while its site's breaker is open."""
+        if not self.breaker.is_open(target.site):
+            return self.request_for(target, render=True)  # the gate looks again when its turn comes
+        if self.breaker.allow(target.site):
+            request = self.request_for(target, render=True)
+            request.meta[_PROBE] = True
+            return request
+        self.render_stats.skipped += 1
+        return self._item(response, target, **base, failures=[_row(Failure(
+            FailureKind.RENDER_SKIPPED, response.status, self._skipped_detail(target.site)))])
+
+    def _skipped_detail(self, site: str) -> str:
+        return (f"not rendered: {self.breaker.failures.get(site, 0)} renders of {site} in a row failed "
+                f"(timeout, error or no price); one page in {self.breaker.every} is rendered until one gives a price")
+
+    def render_gate(self, request: scrapy.Request) -> None:
+        """Called by the browser's download handler before it opens a tab: raises :class:`RenderSkipped`
+        for a page of a site whose renders keep failing (pages queued before the breaker opened)."""
+        target: Target | None = request.meta.get("target")
+        if target is None or request.meta.get(_PROBE) or self.breaker.allow(target.site):
+            return
+        raise RenderSkipped(self._skipped_detail(target.site))
+
+    def _render_done(self, target: Target, meta: dict[str, Any], *, ok: bool, over_budget: bool = False) -> None:
+        """Count a finished render (in the run's stats) and tell the site's breaker how it went."""
+        self.breaker.record(target.site, ok)
+        started = meta.get(RENDER_CLOCK)
+        if started is not None:
+            self.render_stats.add(started, meta.get(_RENDER_ENDED) or time.monotonic(), ok, over_budget)
+        else:  # the browser never opened a tab for it (the launch failed)
+            self.render_stats.rendered += 1
+            self.render_stats.failed += 1
 
     def _no_price(self, target: Target, profile: Any, extraction: Any, status: int = 200) -> Failure:
         if profile is not None and target.url in self.profile_worked:
@@ -283,7 +346,14 @@ class StorefrontSpider(scrapy.Spider):
         if page is not None:
             await page.close()
         target: Target = request.meta["target"]
+        if isinstance(failure.value, RenderSkipped):
+            self.render_stats.skipped += 1
+            yield self._item(request, target, status=None, html=None, screenshot=None, rendered=False,
+                             failures=[_row(Failure(FailureKind.RENDER_SKIPPED, None, str(failure.value)))])
+            return
         classified = from_exception(_value(failure))
+        if request.meta.get("rendered"):
+            self._render_done(target, request.meta, ok=False, over_budget=classified.kind == FailureKind.TIMEOUT)
         response = getattr(failure.value, "response", None)
         html = None
         if response is not None:
@@ -304,21 +374,18 @@ class StorefrontSpider(scrapy.Spider):
         if page is None:
             return response.body, None
         try:
-            for method in page_methods(response.meta.get("browser_steps")):
-                try:
-                    await getattr(page, method.method)(*method.args, **method.kwargs)
-                except Exception as exc:
-                    # A step that times out (no price drawn) still leaves a page to read and show.
-                    logger.info("browser step %s on %s failed: %s", method.method, response.url, exc)
-                    break
-            html = (await page.content()).encode("utf-8")
-            from crawlers.screenshots import full_page_png
-
-            shot = await full_page_png(page)
+            started = response.meta.get(RENDER_CLOCK)
+            html, shot, _how = await finish_render(
+                page, page_methods(response.meta.get("browser_steps")), url=response.url,
+                started=started if started is not None else time.monotonic(), budget=self.render_budget)
             return html, shot
         finally:
+            response.meta[_RENDER_ENDED] = time.monotonic()
             await page.close()
 
+
+_PROBE = "pricewarden_render_probe"  # a page rendered while its site's breaker is open, to test it
+_RENDER_ENDED = "pricewarden_render_ended"
 
 _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.I)
 

@@ -8,6 +8,7 @@ host:port) so that one process owns that site's politeness: its concurrency, del
 from __future__ import annotations
 
 import csv
+import math
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -56,6 +57,34 @@ def shard_of(site: str, shards: int) -> int:
     return zlib.crc32(site.encode()) % max(shards, 1)
 
 
+def split_sites(targets: Iterable[Target], shards: int, site_limit: int) -> dict[str, int]:
+    """Sites too big for one shard, each with the number of shards that share it.
+
+    A site with more listings than a shard's fair share is split over up to ``min(shards,
+    site_limit)`` shards (at least one connection each within the per-site limit); a limit of 1
+    cannot be shared.
+    """
+    counts: dict[str, int] = {}
+    for target in targets:
+        counts[target.site] = counts.get(target.site, 0) + 1
+    fair = sum(counts.values()) / max(shards, 1)
+    if shards <= 1 or site_limit <= 1 or not fair:
+        return {}
+    split = {site: min(shards, site_limit, n, math.ceil(n / fair)) for site, n in counts.items() if n > fair}
+    return {site: parts for site, parts in split.items() if parts > 1}
+
+
+def shard_for(target: Target, shards: int, split: dict[str, int] | None = None) -> int:
+    """The shard that crawls ``target``: its site's (:func:`shard_of`), or, for a site shared by
+    ``split[site]`` shards, one of the shards after it, by listing id (stable across runs)."""
+    base = shard_of(target.site, shards)
+    parts = (split or {}).get(target.site, 1)
+    if parts <= 1:
+        return base
+    key = target.listing_id if target.listing_id is not None else zlib.crc32(target.url.encode())
+    return (base + key % parts) % max(shards, 1)
+
+
 def split_shards(targets: Iterable[Target], shards: int,
                  cost: Callable[[Target], float] | None = None) -> list[list[Target]]:
     """Targets grouped into ``shards`` crawl processes, each site whole in one of them; empty ones dropped.
@@ -64,16 +93,58 @@ def split_shards(targets: Iterable[Target], shards: int,
     default; a page the browser renders costs far more than a static one), so that one process
     does not crawl while the other idles. Which machine crawls a site is :func:`shard_of`'s business.
     """
+    return [plan.targets for plan in plan_shards(targets, shards, cost=cost)]
+
+
+@dataclass
+class ShardPlan:
+    """One crawl process's share: its targets, and how many connections it may open to each site it
+    shares with other processes (``site_concurrency``; sites it has whole use the per-site limit)."""
+
+    targets: list[Target] = field(default_factory=list)
+    site_concurrency: dict[str, int] = field(default_factory=dict)
+    load: float = 0.0
+
+
+def plan_shards(targets: Iterable[Target], shards: int, cost: Callable[[Target], float] | None = None,
+                site_limit: int = 1, site_limits: dict[str, int] | None = None) -> list[ShardPlan]:
+    """Targets dealt to ``shards`` crawl processes by cost; a site too big for one process is shared.
+
+    A site whose pages cost more than one process's fair share is split by listing over up to
+    ``min(shards, site_limit)`` processes when its connection limit allows (``site_limit``, the
+    per-site concurrency, is at least 2): each part may open ``site_limit // parts`` connections, so
+    the site never gets more than ``site_limit`` at once from this machine however it is split. The
+    parts go to different processes. Other sites stay whole (one process owns their politeness).
+    ``site_limits`` lowers the limit of some sites (those another machine crawls too). Empty
+    processes are dropped.
+    """
     weigh = cost or (lambda _t: 1.0)
+    count = max(shards, 1)
     sites = [(sum(weigh(t) for t in members), site, members) for site, members in by_site(targets).items()]
-    sites.sort(key=lambda item: (-item[0], item[1]))
-    groups: list[list[Target]] = [[] for _ in range(max(shards, 1))]
-    loads = [0.0] * len(groups)
-    for site_cost, _site, members in sites:
-        lightest = loads.index(min(loads))
-        groups[lightest].extend(members)
-        loads[lightest] += site_cost
-    return [group for group in groups if group]
+    fair = sum(c for c, _s, _m in sites) / count
+    pieces: list[tuple[float, str, list[Target], int | None]] = []
+    for site_cost, site, members in sites:
+        limit = (site_limits or {}).get(site, site_limit)
+        parts = 1
+        if count > 1 and limit > 1 and fair > 0 and site_cost > fair:
+            parts = min(count, limit, len(members), math.ceil(site_cost / fair))
+        if parts == 1:
+            pieces.append((site_cost, site, members, limit if site in (site_limits or {}) else None))
+            continue
+        for part in range(parts):
+            share = members[part::parts]
+            pieces.append((sum(weigh(t) for t in share), site, share, limit // parts))
+    pieces.sort(key=lambda item: (-item[0], item[1]))
+    plans = [ShardPlan() for _ in range(count)]
+    for piece_cost, site, members, connections in pieces:
+        # A site's parts go to different processes (each part's connections are counted once).
+        free = [p for p in plans if site not in p.site_concurrency] or plans
+        lightest = min(free, key=lambda p: p.load)
+        lightest.targets.extend(members)
+        lightest.load += piece_cost
+        if connections is not None:
+            lightest.site_concurrency[site] = connections
+    return [plan for plan in plans if plan.targets]
 
 
 def by_site(targets: Iterable[Target]) -> dict[str, list[Target]]:

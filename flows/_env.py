@@ -19,6 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+# Prefect gives its temporary server 20 s to answer; a busy 2-core machine (a crawl or a test suite
+# running beside it) needed more: every flow of the demo failed at "Timed out while attempting to
+# connect to ephemeral Prefect API server" at load average 10-26.
+STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+STARTUP_TIMEOUT = "120"
+
 
 def prepare(workspace: Path | None = None) -> Path:
     """Set ``PREFECT_HOME`` (unless set) and turn analytics off; returns Prefect's home."""
@@ -28,6 +34,7 @@ def prepare(workspace: Path | None = None) -> Path:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The demo and CLI print their own summaries; Prefect's INFO lines would drown them.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault(STARTUP_TIMEOUT_ENV, STARTUP_TIMEOUT)
     home = Path(os.environ["PREFECT_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     return home
@@ -49,8 +56,8 @@ def make_template() -> Path:
     building = target.with_name(target.name + f".tmp-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
-    env = {**os.environ, "PREFECT_HOME": str(building), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {STARTUP_TIMEOUT_ENV: STARTUP_TIMEOUT, **os.environ, "PREFECT_HOME": str(building),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
     env.pop("PREFECT_API_URL", None)
     database = str(building / "prefect.db")
     code = ("from prefect.server.api.server import SubprocessASGIServer\n"

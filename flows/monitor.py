@@ -19,11 +19,19 @@ from flows._prefect import NO_CACHE, create_markdown_artifact, create_table_arti
 
 @task(name="crawl", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
 def crawl_task(at: datetime, shard: int | None = None, shards: int | None = None,
-               processes: int | None = None) -> steps.CrawlSummary:
+               processes: int | None = None, split: dict[str, int] | None = None) -> steps.CrawlSummary:
     """Crawl the active listings of the shard for slot ``at``."""
-    summary = steps.crawl(at, shard=shard, shards=shards, processes=processes)
+    summary = steps.crawl(at, shard=shard, shards=shards, processes=processes, split=split)
     steps.crash_point("crawl")
     return summary
+
+
+@task(name="crawl-shards", cache_policy=NO_CACHE)
+def crawl_shards_task(at: datetime, shards: int, processes: int | None = None) -> steps.CrawlSummary:
+    """Crawl every active listing in ``shards`` shards over the pool's workers (shard runs retry themselves)."""
+    from flows.fanout import crawl_sharded
+
+    return crawl_sharded(at, shards, processes)
 
 
 @task(name="detect", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
@@ -68,8 +76,13 @@ def _direct_call(task_obj: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards: int | None = None,
-                processes: int | None = None, capture: bool = True, call: Call = _direct_call) -> dict[str, Any]:
-    """The monitor's wiring, shared by the flow (``call`` runs Prefect tasks) and direct runs (task functions)."""
+                processes: int | None = None, capture: bool = True, call: Call = _direct_call,
+                fan_out: int = 1, crawl_only: bool = False, split: dict[str, int] | None = None) -> dict[str, Any]:
+    """The monitor's wiring, shared by the flow (``call`` runs Prefect tasks) and direct runs (task functions).
+
+    ``fan_out`` > 1 crawls through that many shard runs on the pool's workers (:mod:`flows.fanout`);
+    ``crawl_only`` is one such shard: it crawls its part and stops (detection runs once, in the monitor).
+    """
     slot = steps.slot(at)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -82,12 +95,18 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
         clock = now
         return value
 
-    crawled = timed("crawl", crawl_task, slot, shard, shards, processes)
+    if fan_out > 1:
+        crawled = timed("crawl", crawl_shards_task, slot, fan_out, processes)
+    else:
+        crawled = timed("crawl", crawl_task, slot, shard, shards, processes, split)
+    part = f"{shard}/{shards}" if shard is not None else (f"fan-out {fan_out}" if fan_out > 1 else None)
+    if crawl_only:
+        return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds}
     found = timed("detect", detect_task, slot)
     captured = timed("evidence", evidence_task) if capture else {"skipped": True}
     queued = timed("enqueue", enqueue_task)
     delivered = timed("deliver", deliver_task, queued)
-    return {"slot": slot.isoformat(), "shard": None if shard is None else f"{shard}/{shards}",
+    return {"slot": slot.isoformat(), "shard": part,
             "crawl": crawled.as_dict(), "detect": found.as_dict(), "evidence": captured,
             "alerts": delivered.as_dict(), "seconds": seconds}
 
@@ -153,9 +172,20 @@ def publish_artifacts(result: dict[str, Any]) -> None:
 
 @flow(name="monitor", log_prints=False)
 def monitor(at: datetime | None = None, shard: int | None = None, shards: int | None = None,
-            processes: int | None = None, capture: bool = True) -> dict[str, Any]:
-    """Crawl, detect, capture evidence, queue and deliver alerts for one run slot (optionally one shard)."""
-    result = run_monitor(at, shard=shard, shards=shards, processes=processes, capture=capture, call=_prefect_call)
+            processes: int | None = None, capture: bool = True, crawl_only: bool = False,
+            split: dict[str, int] | None = None) -> dict[str, Any]:
+    """Crawl, detect, capture evidence, queue and deliver alerts for one run slot (optionally one shard).
+
+    Run by a work pool's worker with no ``shard``, it fans the crawl out over the pool's workers
+    (:mod:`flows.fanout`); ``crawl_only`` (the ``monitor-shard`` deployment) crawls one shard and stops.
+    """
+    from flows.fanout import shards_for_run
+
+    fan_out = shards_for_run() if shard is None and not crawl_only else 1
+    result = run_monitor(at, shard=shard, shards=shards, processes=processes, capture=capture, call=_prefect_call,
+                         fan_out=fan_out, crawl_only=crawl_only, split=split)
+    if crawl_only:
+        return result
     publish_artifacts(result)
     return result
 

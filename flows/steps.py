@@ -30,13 +30,25 @@ from sqlalchemy import func, select
 log = logging.getLogger(__name__)
 
 CRASH_ENV = "PRICEWARDEN_TEST_CRASH_AT"
+CRASH_ONCE_ENV = "PRICEWARDEN_TEST_CRASH_ONCE"
 STAGES = ("crawl", "detect", "evidence", "enqueue", "delivery")
 OPEN = ("open", "acknowledged")
 
 
 def crash_point(stage: str) -> None:
-    """Die here, like a killed worker, when the crash hook names ``stage`` (tests only)."""
+    """Die here, like a killed worker, when the crash hook names ``stage`` (tests only).
+
+    With ``PRICEWARDEN_TEST_CRASH_ONCE=<file>`` too, only the first run that gets here dies (it
+    creates the file): a retried run then goes through.
+    """
     if os.environ.get(CRASH_ENV) == stage:
+        once = os.environ.get(CRASH_ONCE_ENV)
+        if once:
+            try:
+                with open(once, "x", encoding="utf-8") as marker:
+                    marker.write(stage)
+            except FileExistsError:
+                return
         log.warning("%s=%s: exiting with 137", CRASH_ENV, stage)
         os._exit(137)
 
@@ -61,6 +73,7 @@ class CrawlSummary:
     observations: int = 0
     failures: int = 0
     failures_by_kind: dict[str, int] = field(default_factory=dict)
+    shard_runs: dict[str, Any] = field(default_factory=dict)  # fan-out: each shard's flow run and attempts
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -104,30 +117,47 @@ class AlertSummary:
 # Stages ------------------------------------------------------------------------------------------
 
 
-def select_targets(shard: int | None = None, shards: int | None = None, site: str | None = None) -> list[Any]:
-    """The active listings to crawl; with ``shard``/``shards`` only the sites that hash to that shard."""
-    from crawlers.targets import active_listings, shard_of
+def select_targets(shard: int | None = None, shards: int | None = None, site: str | None = None,
+                   split: dict[str, int] | None = None) -> list[Any]:
+    """The active listings to crawl; with ``shard``/``shards`` only that shard's: the sites that hash to
+    it, and its share (by listing) of the sites ``split`` over several shards."""
+    from crawlers.targets import active_listings, shard_for
     from store.db import session_scope
 
     with session_scope() as session:
         targets = active_listings(session, site=site)
     if shard is not None and shards:
-        targets = [t for t in targets if shard_of(t.site, shards) == shard]
+        targets = [t for t in targets if shard_for(t, shards, split) == shard]
     return targets
 
 
 def crawl(at: datetime, *, shard: int | None = None, shards: int | None = None, site: str | None = None,
-          processes: int | None = None) -> CrawlSummary:
+          processes: int | None = None, split: dict[str, int] | None = None) -> CrawlSummary:
     """Crawl the active listings (of one shard) for the run slot ``at``; counts what that slot stored."""
     from crawlers.run import run_crawl
+    from pricewarden.settings import get_settings
 
-    targets = select_targets(shard, shards, site)
+    targets = select_targets(shard, shards, site, split)
     part = f"{shard}of{shards}" if shard is not None and shards else None
-    result = run_crawl(targets, at=at, shards=processes, part=part)
+    # A site several shards share gets its connection limit divided among them.
+    limit = get_settings().crawl.per_domain_concurrency
+    site_limits = {s: max(1, limit // parts) for s, parts in (split or {}).items()} if part else None
+    result = run_crawl(targets, at=at, shards=processes, part=part, site_limits=site_limits)
     summary = CrawlSummary(at=at.isoformat(), listings=len(targets), shards=result.shards,
                            failed_shards=list(result.failed_shards))
     _count_crawl(summary, result.run_keys)
     return summary
+
+
+def count_slot(summary: CrawlSummary, at: datetime, shards: int) -> None:
+    """Count what every shard of slot ``at`` split ``shards`` ways stored (all their crawl runs)."""
+    from store.db import session_scope
+    from store.models import CrawlRun
+
+    with session_scope() as session:
+        keys = list(session.scalars(select(CrawlRun.run_key).where(
+            CrawlRun.run_key.like(f"{at.isoformat()}@%of{shards}#%"))))
+    _count_crawl(summary, keys)
 
 
 def _count_crawl(summary: CrawlSummary, run_keys: list[str]) -> None:

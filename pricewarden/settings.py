@@ -73,6 +73,18 @@ class CrawlSettings(BaseModel):
     profiles_dir: Path | None = Field(
         None, description="Folder of site profile files; default <workspace>/profiles."
     )
+    render_budget: float = Field(
+        8.0, gt=0, description="Seconds one rendered page may take in all (from its browser tab opening: the DOM, "
+        "waiting for a price, the HTML and the screenshot); what is not done by then is cut."
+    )
+    render_breaker_after: int = Field(
+        3, ge=1, description="Failed renders in a row (timeout, error, no price) after which a site is rendered "
+        "less often."
+    )
+    render_breaker_every: int = Field(
+        10, ge=1, description="While a site's renders keep failing, one of this many of its pages is rendered "
+        "(the others are render_skipped failures) until one gives a price again."
+    )
 
 
 class DetectionSettings(BaseModel):
@@ -145,6 +157,22 @@ class ScheduleSettings(BaseModel):
     weekly_report_cron: str = Field("0 7 * * MON", description="When the weekly report is built.")
 
 
+class ScaleSettings(BaseModel):
+    """How a scheduled monitor run fans out over the workers of its Prefect work pool."""
+
+    shards: int = Field(
+        0, ge=0, description="Shards a monitor run deployed on a work pool splits its listings into; 0 = one per "
+        "online worker of the pool (1 = no fan-out). Runs outside a work pool never fan out."
+    )
+    shard_deployment: str = Field(
+        "monitor/monitor-shard", description="The deployment that crawls one shard (flow/deployment name)."
+    )
+    shard_retries: int = Field(2, ge=0, description="Times a shard run that failed or crashed is submitted again.")
+    shard_timeout: float = Field(
+        7200.0, gt=0, description="Seconds a shard run may take before it is given up and submitted again."
+    )
+
+
 class ReportSettings(BaseModel):
     """How partner price reports (files, payloads, feeds) are validated and imported."""
 
@@ -208,6 +236,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")
+    scale: ScaleSettings = Field(default_factory=ScaleSettings, description="Monitor fan-out over workers.")
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="Partner report import settings."
     )

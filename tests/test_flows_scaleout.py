@@ -1,11 +1,15 @@
-"""Scale-out: a Prefect server, a process work pool, two workers, one deployment run per shard, one PostgreSQL.
+"""Scale-out by itself: a Prefect server, a process work pool, two workers, one PostgreSQL.
 
-Every listing is crawled exactly once (by the shard that owns its site), and nothing is stored or sent
-twice. Needs ``PRICEWARDEN_TEST_POSTGRES`` (a server where the test may create a database).
+One run of the ``monitor`` deployment fans its crawl out over the pool: it crawls shard 0 itself and
+submits shard 1 as a ``monitor-shard`` run, which the other worker takes. That shard's first run is
+killed mid-way (after its crawl, before it reports: ``os._exit(137)``, as a killed worker); the
+monitor submits it again, and the retry stores nothing twice. Then the monitor detects and alerts
+once. Every listing is crawled by exactly one shard. Needs ``PRICEWARDEN_TEST_POSTGRES``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -88,7 +92,38 @@ def _wait_healthy(api: str) -> None:
     raise AssertionError("the Prefect server did not become healthy")
 
 
-def test_shards_run_on_two_workers_crawl_each_listing_once_and_store_nothing_twice(
+# Run in a subprocess against the test's Prefect server: what each flow run did and which worker ran it.
+_RUNS = """
+import json, re
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+with get_client(sync_client=True) as client:
+    names = {d.id: d.name for d in client.read_deployments()}
+    out = []
+    for run in client.read_flow_runs():
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+        workers = sorted({m.group(1) for log in logs
+                          for m in [re.search(r"Worker '([^']+)' submitting", log.message)] if m})
+        out.append({"deployment": names.get(run.deployment_id), "state": run.state.type.value,
+                    "shard": run.parameters.get("shard"), "workers": workers})
+print(json.dumps(out))
+"""
+_ONLINE = """
+import sys, time
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import WorkerFilter, WorkerFilterStatus
+with get_client(sync_client=True) as client:
+    for _ in range(240):
+        online = client.read_workers_for_work_pool(
+            "pw-test", worker_filter=WorkerFilter(status=WorkerFilterStatus(any_=["ONLINE"])))
+        if len(online) >= int(sys.argv[1]):
+            sys.exit(0)
+        time.sleep(0.5)
+sys.exit(1)
+"""
+
+
+def test_the_monitor_fans_out_over_two_workers_retries_a_killed_shard_and_stores_nothing_twice(
     pg_url: str, tmp_path: Path,
 ) -> None:
     from demo import World, serve, write_workspace
@@ -99,6 +134,7 @@ def test_shards_run_on_two_workers_crawl_each_listing_once_and_store_nothing_twi
     from store.models import AlertDelivery, CrawlFailure, CrawlRun, Listing, Observation, User, Violation
 
     ws = tmp_path / "ws"
+    marker = tmp_path / "killed-once"
     world = World(seed=7, products=20, day=4)
     processes: list[subprocess.Popen[Any]] = []
     with serve(world) as running, Receiver() as receiver:
@@ -114,7 +150,7 @@ def test_shards_run_on_two_workers_crawl_each_listing_once_and_store_nothing_twi
             kept: list[int] = []
             for listing in session.scalars(select(Listing).order_by(Listing.id)):
                 mine = [o for o in origins if listing.url.startswith(o + "/")]
-                listing.active = bool(mine) and sum(1 for _ in kept) < 60 and listing.id % 3 == 0
+                listing.active = bool(mine) and len(kept) < 60 and listing.id % 3 == 0
                 if listing.active:
                     kept.append(listing.id)
             for user in session.scalars(select(User).where(User.role != "partner")):
@@ -128,7 +164,9 @@ def test_shards_run_on_two_workers_crawl_each_listing_once_and_store_nothing_twi
                "PREFECT_API_URL": api, "PRICEWARDEN_WORKSPACE": str(ws), "PRICEWARDEN_DATABASE_URL": pg_url,
                "PRICEWARDEN_CRAWL__RENDER_FALLBACK": "false", "PRICEWARDEN_CRAWL__AUTOTHROTTLE": "false",
                "PRICEWARDEN_CRAWL__RETRIES": "0", "PRICEWARDEN_CRAWL__PROCESSES": "1",
-               "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low", "PYTHONUNBUFFERED": "1"}
+               "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low", "PYTHONUNBUFFERED": "1",
+               # A worker that lost a race for a run asks again soon (the default is every 10 s).
+               "PREFECT_WORKER_QUERY_SECONDS": "2"}
         try:
             server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -138,23 +176,31 @@ def test_shards_run_on_two_workers_crawl_each_listing_once_and_store_nothing_twi
             made = subprocess.run([PREFECT, "work-pool", "create", "pw-test", "--type", "process"], env=env,
                                   capture_output=True, text=True, timeout=120)
             assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
-            deploy = (f"from prefect import flow; flow.from_source(source={str(REPO)!r}, "
-                      "entrypoint='flows/monitor.py:monitor').deploy(name='shard', work_pool_name='pw-test')")
+            deploy = (f"from prefect import flow\nsource = flow.from_source(source={str(REPO)!r}, "
+                      "entrypoint='flows/monitor.py:monitor')\n"
+                      "source.deploy(name='monitor', work_pool_name='pw-test')\n"
+                      "source.deploy(name='monitor-shard', work_pool_name='pw-test', "
+                      "parameters={'crawl_only': True})\n")
             done = subprocess.run([sys.executable, "-c", deploy], env=env, capture_output=True, text=True,
-                                  timeout=120, cwd=REPO)
+                                  timeout=180, cwd=REPO)
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+            # The shard run that first reaches the end of its crawl dies there, like a killed worker.
+            workers_env = {**env, "PRICEWARDEN_TEST_CRASH_AT": "crawl", "PRICEWARDEN_TEST_CRASH_ONCE": str(marker)}
             for i in range(2):
                 processes.append(subprocess.Popen([PREFECT, "worker", "start", "--pool", "pw-test", "--name",
-                                                   f"machine-{i}", "--limit", "1"], env=env,
+                                                   f"machine-{i}", "--limit", "1"], env=workers_env,
                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            online = subprocess.run([sys.executable, "-c", _ONLINE, "2"], env=env, timeout=180)
+            assert online.returncode == 0, "the two workers did not come online"
             at = "2026-11-23T10:00:00+00:00"
-            runs = [subprocess.Popen([PREFECT, "deployment", "run", "monitor/shard", "-p", f"shard={s}",
-                                      "-p", f"shards={SHARDS}", "-p", f"at={at}", "-p", "capture=false", "--watch"],
-                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                    for s in range(SHARDS)]
-            outputs = [r.communicate(timeout=240)[0] for r in runs]
-            for run, out in zip(runs, outputs, strict=True):
-                assert run.returncode == 0, out[-3000:]
+            run = subprocess.run([PREFECT, "deployment", "run", "monitor/monitor", "-p", f"at={at}",
+                                  "-p", "capture=false", "--watch"], env=env, capture_output=True, text=True,
+                                 timeout=600)
+            assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+            listed = subprocess.run([sys.executable, "-c", _RUNS], env=env, capture_output=True, text=True,
+                                    timeout=120)
+            assert listed.returncode == 0, listed.stderr[-2000:]
+            flow_runs = json.loads(listed.stdout.strip().splitlines()[-1])
         finally:
             for proc in reversed(processes):
                 _stop(proc)
@@ -178,8 +224,21 @@ def test_shards_run_on_two_workers_crawl_each_listing_once_and_store_nothing_twi
         runs_of.setdefault(listing_id, set()).add(run_id)
     assert set(runs_of) == set(kept), "every listing is crawled"
     assert all(len(r) == 1 for r in runs_of.values()), "a listing was crawled by two shards"
-    assert sorted(shards) == sorted(set(shards)) and len(shards) <= SHARDS, "each shard ran once"
-    assert obs == obs_keys
+    # Two shards, each one crawl run (the retried shard reused its run: same slot, same key).
+    assert sorted(s.split(":")[0] for s in shards) == ["0of2", "1of2"], shards
+    assert obs == obs_keys and obs > 0
     assert open_keys == []
     keys = [m.key for m in receiver.messages]
-    assert len(keys) == len(set(keys)) == sent
+    assert len(keys) == len(set(keys)) == sent and sent > 0
+
+    # One monitor run; shard 1 killed once, then done on a retry; shard 0 in the monitor's own run.
+    assert marker.exists()
+    (parent,) = [r for r in flow_runs if r["deployment"] == "monitor"]
+    shard_runs = [r for r in flow_runs if r["deployment"] == "monitor-shard"]
+    assert parent["state"] == "COMPLETED"
+    assert sorted(r["state"] for r in shard_runs) == ["COMPLETED", "CRASHED"], shard_runs
+    assert {r["shard"] for r in shard_runs} == {1}
+    # The two shards ran on the two workers: the monitor's on one, shard 1 on the other.
+    (monitor_worker,) = parent["workers"]
+    shard_workers = {w for r in shard_runs for w in r["workers"]}
+    assert shard_workers and monitor_worker not in shard_workers, (parent, shard_runs)
