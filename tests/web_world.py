@@ -1,7 +1,8 @@
 """A small real world for the web app's tests: catalog, accounts with passwords, a published policy,
 observations with real evidence, and violations made by the real detection pass.
 
-Partners: P1 (US, tier A, carl), P2 (US, tier B, dana), P3 (CN maximum scope, wang, who reads Chinese);
+Partners: P1 (US, tier A, carl), P2 (US, tier B, dana), P3 (CN maximum scope, wang, who reads Chinese),
+P4 (EU recommended scope: a deviation, never told to the partner; no manager);
 an unauthorised marketplace seller (no partner: only admin and brand managers see it). Accounts:
 admin, bianca (brand manager), carl, dana, wang (channel managers), soundhub (P1's partner account),
 olga (an inactive brand manager). Every password is ``<name>-pass-1``.
@@ -41,10 +42,12 @@ scopes:
         - {name: warning, after: 1}
         - {name: formal_notice, after: 2, notify_partner: true}
   - {name: cn, regions: [CN], mode: maximum, currency: CNY}
+  - {name: eu, regions: [EU], mode: recommended, currency: EUR}
 rules:
   - {sku: AC-100, scope: us, map: "199.00"}
   - {sku: AC-200, scope: us, map: "99.00"}
   - {sku: AC-100, scope: cn, maximum: "1499.00"}
+  - {sku: AC-100, scope: eu, recommended: "229.00"}
 """
 T0 = datetime(2026, 5, 1, 14, tzinfo=UTC)
 # Cheap argon2 parameters: verification reads them from the hash, so the app checks these for real.
@@ -107,6 +110,8 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
             "P2": Partner(code="P2", name="Shop Two", tier="B", regions=["US"], channel_manager_id=users["dana"].id),
             "P3": Partner(code="P3", name="华南商城", tier="B", regions=["CN"], channel_manager_id=users["wang"].id,
                           locale="zh_CN"),
+            "P4": Partner(code="P4", name="Euro Sound", tier="B", regions=["EU"],
+                          notice_urls=["json://127.0.0.1:9/partner/P4"]),
         }
         s.add_all(partners.values())
         s.flush()
@@ -118,6 +123,8 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
                           partner_id=partners["P2"].id, region="US"),
             "P3": Listing(url="http://127.0.0.1:9/p3/ac-100", site="127.0.0.1:9", product_id=products[0].id,
                           partner_id=partners["P3"].id, region="CN"),
+            "P4": Listing(url="http://127.0.0.1:9/p4/ac-100", site="127.0.0.1:9", product_id=products[0].id,
+                          partner_id=partners["P4"].id, region="EU"),
             "seller": Listing(url="http://127.0.0.1:9/market/ac-100", site="127.0.0.1:9", product_id=products[0].id,
                               region="US", seller_id="zx-deals"),
         }
@@ -145,6 +152,7 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
             observe("P2", day, price)
         observe("P3", 0, "1599.00", "CNY")
         observe("seller", 1, "120.00", seller="zx-deals")
+        observe("P4", 2, "200.00", "EUR")
         s.flush()
         detect(s, anomalies=False)
         world.users = {name: u.id for name, u in users.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,8 +52,10 @@ def _money(amount: Decimal | None, currency: str | None = None) -> str:
     return f"{amount:,.2f} {currency or ''}".strip()
 
 
-def _pct(value: Decimal | float | None) -> str:
-    return "–" if value is None else f"{value:.1f} %"
+def _pct(value: Decimal | None) -> str:
+    if value is None:
+        return "–"
+    return f"{Decimal(value).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} %"
 
 
 def _make_env() -> Environment:
