@@ -152,9 +152,13 @@ def test_it_has_no_serious_accessibility_problems_on_the_main_pages(served: tupl
     problems = {"login": _axe(page, base)}
     _sign_in(page, base, "bianca")
     problems["violations"] = _axe(page, base)
+    page.goto(f"{base}/overview")
+    expect(page.locator("#compliance-chart")).to_have_attribute("data-drawn", re.compile(r"^[1-9]\d*$"))
+    expect(page.locator("#flow-chart")).to_have_attribute("data-drawn", re.compile(r"^[1-9]\d*$"))
+    problems["overview"] = _axe(page, base)
     page.goto(f"{base}/violations/{world.violations['P1']}")
     expect(page.locator("#history-chart")).to_have_attribute("data-drawn", re.compile(r"^\d+$"))
     problems["violation"] = _axe(page, base)
     page.goto(f"{base}/violations/999999")
     problems["not found"] = _axe(page, base)
-    assert problems == {"login": [], "violations": [], "violation": [], "not found": []}
+    assert problems == {"login": [], "violations": [], "overview": [], "violation": [], "not found": []}

@@ -41,6 +41,8 @@ TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "GET /": (("login", 303, 303, 303, 303, 303, "login"), None),
     "GET /portal": (PUBLIC, None),
     "GET /healthz": (PUBLIC, None),
+    "GET /overview": (MANAGER_PAGE, None),
+    "GET /overview/trends.json": (MANAGER_PAGE, None),
     "GET /violations": (MANAGER_PAGE, None),
     "GET /violations/export.csv": (MANAGER_PAGE, None),
     "GET /violations/export.xlsx": (MANAGER_PAGE, None),

@@ -24,6 +24,9 @@ LABELS: dict[str, str] = {
     # roles
     "admin": N_("administrator"), "brand_manager": N_("brand manager"), "channel_manager": N_("channel manager"),
     "partner": N_("partner"),
+    # delivery statuses
+    "sent": N_("sent"), "queued": N_("queued"), "sending": N_("sending"), "failed": N_("failed"),
+    "refused": N_("refused"),
     # evidence check
     "verified": N_("verified"), "mismatch": N_("MISMATCH"), "missing": N_("missing"),
 }

@@ -15,8 +15,8 @@ from web.i18n import LOCALES
 from web.render import flash, page, translator
 
 router = APIRouter()
-# Where managers start (the overview once it exists in PAGES, else the list).
-HOME = "/violations"
+# Where managers start.
+HOME = "/overview"
 
 
 def _safe_next(request: Request, target: str | None) -> str:

@@ -49,7 +49,41 @@
     return chart;
   }
 
+  // Overview: the compliance rate per day (overall and per partner) and new against closed per day.
+  function drawTrend(canvas, data) {
+    var datasets, labels, type = "line", yOptions = {};
+    if (canvas.dataset.chart === "compliance") {
+      var c = data.compliance;
+      datasets = [{label: canvas.dataset.overallLabel, data: c.overall.map(function (r) { return r === null ? null : r * 100; }),
+                   borderColor: "#1b1f24", backgroundColor: "#1b1f24", borderWidth: 3, spanGaps: true}];
+      Object.keys(c.partners).forEach(function (code, i) {
+        datasets.push({label: code, data: c.partners[code].map(function (r) { return r === null ? null : r * 100; }),
+                       borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length],
+                       borderWidth: 1.5, spanGaps: true});
+      });
+      yOptions = {min: 0, max: 100, title: {display: true, text: "%"}};
+      labels = c.days;
+    } else {
+      var f = data.flow;
+      type = "bar";
+      datasets = [{label: canvas.dataset.openedLabel, data: f.opened, backgroundColor: "#a40e26"},
+                  {label: canvas.dataset.closedLabel, data: f.closed, backgroundColor: "#116329"}];
+      yOptions = {beginAtZero: true, ticks: {precision: 0}};
+      labels = f.days;
+    }
+    new window.Chart(canvas, {type: type, data: {labels: labels, datasets: datasets},
+                              options: {animation: false, maintainAspectRatio: false, scales: {y: yOptions}}});
+    canvas.dataset.drawn = String(datasets.reduce(function (n, d) {
+      return n + d.data.filter(function (v) { return v !== null; }).length; }, 0));
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("canvas[data-trends]").forEach(function (canvas) {
+      fetch(canvas.dataset.trends, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) { drawTrend(canvas, data); })
+        .catch(function (err) { canvas.dataset.error = String(err); });
+    });
     document.querySelectorAll("canvas[data-src]").forEach(function (canvas) {
       fetch(canvas.dataset.src, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
