@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detection.lifecycle import ACTIVE
@@ -54,8 +54,7 @@ def _days(start: date, end: date) -> list[date]:
 def flow_by_day(session: Session, user: User, since: datetime, until: datetime,
                 zone: ZoneInfo) -> dict[str, Any]:
     """Violations opened and resolved (or dismissed) per day in ``[since, until]``."""
-    columns: Select[Any] = select(Violation.first_seen_at, Violation.resolved_at, Violation.status,
-                                  Violation.updated_at)
+    columns: Any = select(Violation.first_seen_at, Violation.resolved_at, Violation.status, Violation.updated_at)
     stmt = scoped(session, columns, user).where(Violation.kind == "violation")
     opened: Counter[date] = Counter()
     closed: Counter[date] = Counter()
