@@ -388,6 +388,8 @@ class Violation(Base):
             postgresql_where=text("status IN ('open', 'acknowledged')"),
         ),
         Index("ix_violations_partner_status", "partner_id", "status"),
+        # The review queue's default order (newest first) reads the first page off this index.
+        Index("ix_violations_last_seen", "last_seen_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 11:57:16.385975
+Create Date: 2026-12-02 13:09:46.667050
 """
 from __future__ import annotations
 
@@ -329,6 +329,7 @@ def upgrade() -> None:
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
+        batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
@@ -385,6 +386,7 @@ def downgrade() -> None:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
+        batch_op.drop_index('ix_violations_last_seen')
         batch_op.drop_index(batch_op.f('ix_violations_key'))
         batch_op.drop_index(batch_op.f('ix_violations_assignee_id'))
 
