@@ -1,4 +1,4 @@
-"""The review app in real Chromium (pytest-playwright), served by uvicorn on an ephemeral port over a
+"""The review app in real Chromium (Playwright), served by uvicorn on an ephemeral port over a
 workspace with real data: what brand and channel managers do, in English and Chinese, plus axe-core.
 
 Runs on SQLite and PostgreSQL (the ``db`` fixture).
@@ -24,12 +24,24 @@ from web.server import bind, url_of
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """The project's Chromium (the system's headless shell), as the crawler launches it."""
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A page in the project's Chromium (the system's headless shell), launched as the crawler launches it.
+
+    Playwright's sync API directly, not the pytest-playwright plugin: with the plugin loaded, the
+    alerts tests' event loops made every later sync-API test in the run fail ("Sync API inside the
+    asyncio loop").
+    """
+    from playwright.sync_api import sync_playwright
+
     from crawlers.settings import chromium_launch_options
 
-    return {**browser_type_launch_args, **chromium_launch_options()}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**chromium_launch_options())
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
 
 
 @pytest.fixture
