@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -292,7 +292,9 @@ def escalate_due(session: Session, now: datetime | None = None, table: RoutingTa
         select(AlertDelivery.violation_id, func.min(AlertDelivery.created_at))
         .join(Violation, Violation.id == AlertDelivery.violation_id)
         .where(Violation.status == ViolationStatus.OPEN.value, Violation.kind == "violation",
-               AlertDelivery.kind == "alert", AlertDelivery.status.in_(LIVE))
+               AlertDelivery.kind == "alert", AlertDelivery.status.in_(LIVE),
+               # a snoozed violation does not escalate until its snooze ends
+               or_(Violation.snoozed_until.is_(None), Violation.snoozed_until <= now))
         .group_by(AlertDelivery.violation_id)).all()
     for violation_id, first in firsts:
         violation = session.get(Violation, violation_id)

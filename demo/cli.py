@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -34,13 +36,75 @@ def _demo(
     workspace: Annotated[
         Path | None, typer.Option("--workspace", help="New or empty folder for the demo workspace (default: temp).")
     ] = None,
+    serve: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="After the monitoring cycle, serve the review app over the demo workspace until "
+        "Ctrl-C (--no-serve: stop after the summary, for scripts and tests).")] = True,
+    port: Annotated[int, typer.Option(
+        "--port", help="Port of the review app on 127.0.0.1 (taken: any free port).")] = 8000,
 ) -> None:
     """Without a subcommand: the full monitoring demo (storefronts, receiver, monitor over several days)."""
     if ctx.invoked_subcommand is not None:
         return
+    import os
+    import time
+
     from flows.demo_run import run_demo
 
-    run_demo(days=days, seed=seed, products=products, first_day=first_day, workspace=workspace)
+    started = time.perf_counter()
+    sock = None
+    if serve:
+        from pricewarden.errors import ConfigError
+        from web.server import bind, url_of
+
+        try:
+            sock = bind("127.0.0.1", port)
+        except ConfigError:
+            sock = bind("127.0.0.1", 0)
+        # Bound before the cycle so that the alerts it sends link to pages that will answer.
+        os.environ.setdefault("PRICEWARDEN_ALERTS__REVIEW_BASE_URL", url_of(sock))
+    try:
+        result = run_demo(days=days, seed=seed, products=products, first_day=first_day, workspace=workspace)
+        if sock is not None:
+            _serve_review(result.workspace, sock, started)
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def _serve_review(ws: Path, sock: socket.socket, started: float) -> None:
+    """Serve the review app over the demo's workspace and print how to sign in, until Ctrl-C."""
+    import os
+    import time
+
+    from sqlalchemy import select
+
+    from demo.workspace import demo_password
+    from pricewarden.settings import get_settings
+    from store import User, session_scope
+    from web.server import serve, url_of
+
+    for key, value in (("WORKSPACE", str(ws)), ("DATABASE_URL", f"sqlite:///{ws / 'pricewarden.db'}"),
+                       ("EVIDENCE_URL", str(ws / "evidence")), ("TIMEZONE", "America/New_York")):
+        os.environ[f"PRICEWARDEN_{key}"] = value
+    get_settings.cache_clear()
+    with session_scope() as session:
+        users = [(u.username, u.role, ", ".join(u.regions or []), u.locale)
+                 for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))]
+    url = url_of(sock)
+
+    def ready() -> None:
+        typer.echo("")
+        typer.echo(f"Review app: {url}/   (ready {time.perf_counter() - started:.1f} s after the demo started; "
+                   "Ctrl-C stops it)")
+        typer.echo("Sign in as (user / password / role / regions / language):")
+        for name, role, regions, locale in users:
+            note = "  (partner account: refused here, pointed to the partner portal)" if role == "partner" else ""
+            typer.echo(f"  {name:<16} {demo_password(name):<22} {role:<16} {regions or '-':<10} {locale}{note}")
+        typer.echo("Alert messages in the receiver link to these pages: " + url + "/violations/<id>")
+        sys.stdout.flush()
+
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops on Ctrl-C by itself; this is belt and braces
+        serve(sock, on_ready=ready)
 
 
 def _world(seed: int, products: int, day: int) -> World:

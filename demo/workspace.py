@@ -24,6 +24,12 @@ _MANAGERS = (
     ("li", "李娜 (渠道经理, CN)", "li@acme-audio.example", "channel_manager", "zh_CN", "CN"),
 )
 REPORTING_USERS = ("P001", "P002", "P010", "P016")
+
+
+def demo_password(username: str) -> str:
+    """The sandbox's password of a demo account (printed by ``make demo``; a local demo, never a real one)."""
+    return f"{username}-demo"
+
 PROFILE_NAMES = {"plain": "plainshop", "jsshop": "jsshop", "cnmall": "cnmall", "cngbk": "cngbk",
                  "eushop": "eushop", "marketplace": "marketplace", "cartshop": "cartshop", "deals": "deals"}
 
@@ -52,10 +58,10 @@ def write_catalog(folder: Path, world: World, origins: dict[str, str]) -> None:
     _write_csv(folder / "partners.csv", ["code", "name", "tier", "regions", "status", "domains", "seller_ids",
                                          "channel_manager", "locale", "contact_email", "authorised_skus",
                                          "authorised_channels", "notice_urls"], rows)
-    users = [[u, n, e, r, loc, reg, "", "", ""] for u, n, e, r, loc, reg in _MANAGERS]
+    users = [[u, n, e, r, loc, reg, "", "", demo_password(u)] for u, n, e, r, loc, reg in _MANAGERS]
     users += [[f"{code.lower()}-pricing", f"{world.partner_by_code[code].name} pricing desk",
                f"pricing@{code.lower()}.partners.example", "partner", "en", world.partner_by_code[code].region,
-               code, "", ""] for code in REPORTING_USERS]
+               code, "", demo_password(f"{code.lower()}-pricing")] for code in REPORTING_USERS]
     _write_csv(folder / "users.csv", ["username", "display_name", "email", "role", "locale", "regions", "partner",
                                       "notification_urls", "password"], users)
     listing_rows = [[origins[x.family] + x.path, x.sku, x.partner or "", "", PROFILE_NAMES.get(x.family, ""),

@@ -236,6 +236,97 @@ def resolve(session: Session, violation_id: int, actor: User, reason: str | None
     return _transition(session, violation_id, actor, RESOLVED, reason, at)
 
 
+def _for_manager(session: Session, violation_id: int, actor: User) -> Violation:
+    violation = session.get(Violation, violation_id)
+    if violation is None:
+        raise NotFoundError(f"violation {violation_id} does not exist")
+    if not can_see(session, actor, violation):
+        raise AccessDenied(f"{actor.username} may not see violation {violation_id}")
+    if not is_manager(actor):
+        raise AccessDenied(f"{actor.username}: partners cannot change a violation")
+    return violation
+
+
+def reopen(session: Session, violation_id: int, actor: User, reason: str | None = None) -> Violation:
+    """Reopen a resolved or dismissed violation (audited; ``reason`` required).
+
+    Only the latest episode of its breach can be reopened: a newer episode means the breach has
+    been seen again since, and that episode is the one to act on.
+    """
+    from sqlalchemy import func, select
+
+    violation = _for_manager(session, violation_id, actor)
+    if violation.status not in (RESOLVED, DISMISSED):
+        raise InvalidTransition(f"violation {violation_id} is {violation.status}: only a resolved or dismissed "
+                                "violation can be reopened")
+    if not (reason and reason.strip()):
+        raise InvalidTransition(f"violation {violation_id}: reopening needs a reason")
+    newer = session.scalar(select(func.max(Violation.id)).where(Violation.key == violation.key,
+                                                                 Violation.id > violation.id))
+    if newer is not None:
+        raise InvalidTransition(f"violation {violation_id}: the breach was seen again as violation {newer}; "
+                                "act on that one")
+    before = _snapshot(violation)
+    violation.status = OPEN
+    violation.status_reason = reason
+    violation.resolved_at = None
+    violation.compliant_streak = 0
+    violation.details = {**(violation.details or {}), "breach_over": False}
+    audit(session, actor=actor.username, action="violation.reopened", entity_type="violation",
+          entity_id=violation.id, before=before, after=_snapshot(violation), reason=reason)
+    session.flush()
+    return violation
+
+
+def assign(session: Session, violation_id: int, actor: User, assignee: User | None) -> Violation:
+    """Give the follow-up of a violation to ``assignee`` (``None``: nobody), who must be an active manager
+    able to see it (audited)."""
+    violation = _for_manager(session, violation_id, actor)
+    if assignee is not None and not (is_manager(assignee) and can_see(session, assignee, violation)):
+        raise InvalidTransition(f"{assignee.username} cannot take violation {violation_id}: not an active manager "
+                                "who sees its partner")
+    new_id = assignee.id if assignee is not None else None
+    if violation.assignee_id == new_id:
+        raise InvalidTransition(f"violation {violation_id} is already assigned to "
+                                f"{assignee.username if assignee else 'nobody'}")
+    before = {"assignee_id": violation.assignee_id}
+    violation.assignee_id = new_id
+    audit(session, actor=actor.username, action="violation.assigned", entity_type="violation",
+          entity_id=violation.id, before=before,
+          after={"assignee_id": new_id, "assignee": assignee.username if assignee else None})
+    session.flush()
+    return violation
+
+
+def snooze(session: Session, violation_id: int, actor: User, until: datetime | None, *, max_days: int,
+           reason: str | None = None, now: datetime | None = None) -> Violation:
+    """Take an open or acknowledged violation out of the queue (and pause its escalation) until ``until``,
+    at most ``max_days`` ahead; ``until=None`` ends a snooze (audited)."""
+    from datetime import timedelta
+
+    from store import utcnow
+
+    violation = _for_manager(session, violation_id, actor)
+    now = now or utcnow()
+    if until is not None:
+        if violation.status not in ACTIVE:
+            raise InvalidTransition(f"violation {violation_id} is {violation.status}: only an open or acknowledged "
+                                    "violation can be snoozed")
+        if until <= now:
+            raise InvalidTransition(f"violation {violation_id}: a snooze must end in the future")
+        if until > now + timedelta(days=max_days):
+            raise InvalidTransition(f"violation {violation_id}: a snooze may last at most {max_days} days")
+    elif violation.snoozed_until is None or violation.snoozed_until <= now:
+        raise InvalidTransition(f"violation {violation_id} is not snoozed")
+    before = {"snoozed_until": violation.snoozed_until.isoformat() if violation.snoozed_until else None}
+    violation.snoozed_until = until
+    audit(session, actor=actor.username, action="violation.snoozed" if until else "violation.unsnoozed",
+          entity_type="violation", entity_id=violation.id, before=before,
+          after={"snoozed_until": until.isoformat() if until else None}, reason=reason)
+    session.flush()
+    return violation
+
+
 def episode_of(row: Violation) -> Episode:
     """The pure lifecycle state of a stored violation row."""
     mark = row.details.get("watermark") if row.details else None
@@ -251,6 +342,6 @@ def episode_of(row: Violation) -> Episode:
 
 
 __all__ = [
-    "Episode", "Event", "acknowledge", "advance", "can_see", "dismiss", "episode_of", "escalation_step",
-    "resolve", "severity", "violation_key",
+    "Episode", "Event", "acknowledge", "advance", "assign", "can_see", "dismiss", "episode_of", "escalation_step",
+    "reopen", "resolve", "severity", "snooze", "violation_key",
 ]

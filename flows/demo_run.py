@@ -325,8 +325,9 @@ def print_summary(result: DemoResult) -> None:
     console.print(f"Workspace: {result.workspace}", highlight=False, soft_wrap=True)
     if result.report_path is not None:
         console.print(f"Violation report with evidence: {result.report_path}", highlight=False, soft_wrap=True)
-        console.print(f"Open it: xdg-open {result.report_path}   (the review UI comes in the next release; "
-                      "until then this report is the way to review)", highlight=False, soft_wrap=True)
+        console.print(f"Open it: xdg-open {result.report_path}   (or review, filter and act in the browser: "
+                      f"pricewarden web, with PRICEWARDEN_WORKSPACE={result.workspace})", highlight=False,
+                      soft_wrap=True)
     console.print(f"Timings (s): {result.timings}", highlight=False)
     console.print(f"Elapsed: {result.elapsed:.1f} s", style="bold", highlight=False)
     if not result.prefect_template:

@@ -193,6 +193,31 @@ class ReportSettings(BaseModel):
     )
 
 
+class WebSettings(BaseModel):
+    """The review app (``pricewarden web``): sessions, sign-in throttling and pages."""
+
+    secret_key: SecretStr | None = Field(
+        None, description="Key that signs session cookies; every worker behind one proxy needs the same key. "
+        "Default: a random key generated once and kept owner-only in <workspace>/.web-secret-key."
+    )
+    session_hours: float = Field(12.0, gt=0, description="Hours a sign-in lasts before the session expires.")
+    secure_cookies: bool = Field(
+        False, description="Always mark the session cookie Secure (otherwise only requests that arrived over HTTPS, "
+        "directly or as the trusted proxy's X-Forwarded-Proto says, get a Secure cookie)."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins for one account within login_window_minutes that lock it."
+    )
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="Failed sign-ins from one client address within login_window_minutes that lock it."
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, description="Minutes over which failed sign-ins are counted; a lock lifts as they age out."
+    )
+    page_size: int = Field(50, ge=5, le=500, description="Rows per page in the violations list.")
+    snooze_max_days: int = Field(30, ge=1, description="Longest a violation may be snoozed, in days.")
+
+
 class Settings(BaseSettings):
     """PriceWarden's settings; every field can be set as ``PRICEWARDEN_<NAME>``."""
 
@@ -240,6 +265,7 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="Partner report import settings."
     )
+    web: WebSettings = Field(default_factory=WebSettings, description="Review app settings.")
 
     @field_validator("timezone")
     @classmethod
@@ -322,6 +348,8 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         data["database_url"] = redact_url(self.database)
         data["evidence_url"] = self.evidence
+        if self.web.secret_key is not None:
+            data["web"]["secret_key"] = "**********"  # noqa: S105 (the redaction mark)
         if self.crawl.proxy is not None:
             data["crawl"]["proxy"] = redact_url(self.crawl.proxy.get_secret_value())
         return data

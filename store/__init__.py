@@ -25,6 +25,7 @@ from store.models import (
     Evidence,
     FindingKind,
     Listing,
+    LoginAttempt,
     Observation,
     Partner,
     PartnerStatus,
@@ -44,7 +45,8 @@ from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
     "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "CrawlFailure",
-    "CrawlRun", "DeliveryStatus", "Evidence", "EvidenceStore", "FindingKind", "Listing", "Observation", "Partner",
+    "CrawlRun", "DeliveryStatus", "Evidence", "EvidenceStore", "FindingKind", "Listing", "LoginAttempt", "Observation",
+    "Partner",
     "PartnerStatus", "PolicyVersion", "Product", "ReportBatch", "ReportRejection", "Role", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit",
     "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "make_engine",

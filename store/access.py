@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
-from pricewarden.errors import AccessDenied
-from store.models import Partner, Role, User
+from pricewarden.errors import AccessDenied, NotFoundError
+from store.models import Partner, Role, User, Violation
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -70,9 +70,42 @@ def check_partner(session: Session, user: User, partner_id: int | None) -> None:
         raise AccessDenied(f"user {user.username!r} ({user.role}) may not see data of that partner")
 
 
+def sees_violation(session: Session, user: User, violation: Violation) -> bool:
+    """Whether ``user`` may see ``violation``: its partner is in scope (a violation with no partner only
+    for those who see every partner), and a partner account sees only ``kind=violation`` in the
+    modes that allow telling a partner (map, maximum), never the brand's own analysis."""
+    ids = visible_partner_ids(session, user)
+    if ids is not None and (violation.partner_id is None or violation.partner_id not in ids):
+        return False
+    if user.role == Role.PARTNER:
+        return violation.kind == "violation" and violation.mode in ("map", "maximum")
+    return True
+
+
+def get_violation_for_user(session: Session, user: User, violation_id: int) -> Violation:
+    """Violation ``violation_id`` if ``user`` may see it; otherwise :class:`NotFoundError`, exactly as if it
+    did not exist (a page outside the scope must give no hint that it exists)."""
+    violation = session.get(Violation, violation_id)
+    if violation is None or not sees_violation(session, user, violation):
+        raise NotFoundError(f"violation {violation_id} does not exist")
+    return violation
+
+
+def get_partner_for_user(session: Session, user: User, code: str) -> Partner:
+    """Partner ``code`` if ``user`` may see it; otherwise :class:`NotFoundError` (no hint that it exists)."""
+    from sqlalchemy import select
+
+    partner = session.scalars(select(Partner).where(Partner.code == code)).first()
+    ids = visible_partner_ids(session, user)
+    if partner is None or (ids is not None and partner.id not in ids):
+        raise NotFoundError(f"partner {code!r} does not exist")
+    return partner
+
+
 def is_manager(user: User) -> bool:
     """True for roles that act on violations (not partner accounts)."""
     return user.role in (Role.ADMIN, Role.BRAND_MANAGER, Role.CHANNEL_MANAGER) and user.active
 
 
-__all__ = ["check_partner", "is_manager", "partner_filter", "scope", "visible_partner_ids"]
+__all__ = ["check_partner", "get_partner_for_user", "get_violation_for_user", "is_manager", "partner_filter", "scope",
+           "sees_violation", "visible_partner_ids"]

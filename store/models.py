@@ -388,6 +388,8 @@ class Violation(Base):
             postgresql_where=text("status IN ('open', 'acknowledged')"),
         ),
         Index("ix_violations_partner_status", "partner_id", "status"),
+        # The review queue's default order (newest first) reads the first page off this index.
+        Index("ix_violations_last_seen", "last_seen_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -424,6 +426,10 @@ class Violation(Base):
     html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # The manager who owns the follow-up (set by people, never by detection).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Until this instant the violation is out of the review queue and its alerts do not escalate.
+    snoozed_until: Mapped[datetime | None] = mapped_column()
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -431,6 +437,7 @@ class Violation(Base):
     product: Mapped[Product | None] = relationship()
     partner: Mapped[Partner | None] = relationship()
     listing: Mapped[Listing | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
 
 class AlertDelivery(Base):
@@ -479,6 +486,20 @@ class AnomalyModel(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     artifact_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt to the web app, kept so that throttling holds across every worker process."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_address_at", "address", "at"),
+                      Index("ix_login_attempts_username_at", "username", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(100))  # as typed (lower-cased), known or not
+    address: Mapped[str] = mapped_column(String(64))  # client IP as the proxy headers tell it
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditLog(Base):

@@ -16,7 +16,8 @@ def test_the_demo_monitors_a_day_and_ends_with_alerts_a_report_and_its_time(tmp_
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     env["COLUMNS"] = "200"  # one summary line per fact
     ws = tmp_path / "demo"
-    command = [str(Path(sys.executable).parent / "pricewarden"), "demo", "--days", "1", "--workspace", str(ws)]
+    command = [str(Path(sys.executable).parent / "pricewarden"), "demo", "--days", "1", "--workspace", str(ws),
+               "--no-serve"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     out = done.stdout
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -126,7 +126,7 @@ def test_cli_demo_runs_the_monitoring_demo_and_keeps_its_subcommands(monkeypatch
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(flows.demo_run, "run_demo", lambda **kwargs: calls.append(kwargs))
-    result = CliRunner().invoke(app, ["demo", "--days", "2", "--seed", "11"])
+    result = CliRunner().invoke(app, ["demo", "--days", "2", "--seed", "11", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert calls == [{"days": 2, "seed": 11, "products": 20, "first_day": 4, "workspace": None}]
     help_text = CliRunner().invoke(app, ["demo", "--help"]).stdout

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:13:59.552330
+Create Date: 2026-12-02 13:09:46.667050
 """
 from __future__ import annotations
 
@@ -54,6 +54,18 @@ def upgrade() -> None:
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_evidence'))
     )
+    op.create_table('login_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('success', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
+    )
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_login_attempts_address_at', ['address', 'at'], unique=False)
+        batch_op.create_index('ix_login_attempts_username_at', ['username', 'at'], unique=False)
+
     op.create_table('partners',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=50), nullable=False),
@@ -299,9 +311,12 @@ def upgrade() -> None:
     sa.Column('html_sha256', sa.String(length=64), nullable=True),
     sa.Column('screenshot_sha256', sa.String(length=64), nullable=True),
     sa.Column('status_reason', sa.Text(), nullable=True),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('snoozed_until', store._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_violations_assignee_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['first_observation_id'], ['observations.id'], name=op.f('fk_violations_first_observation_id_observations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['html_sha256'], ['evidence.sha256'], name=op.f('fk_violations_html_sha256_evidence')),
     sa.ForeignKeyConstraint(['last_observation_id'], ['observations.id'], name=op.f('fk_violations_last_observation_id_observations'), ondelete='SET NULL'),
@@ -312,7 +327,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_violations'))
     )
     with op.batch_alter_table('violations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
+        batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
@@ -369,7 +386,9 @@ def downgrade() -> None:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
+        batch_op.drop_index('ix_violations_last_seen')
         batch_op.drop_index(batch_op.f('ix_violations_key'))
+        batch_op.drop_index(batch_op.f('ix_violations_assignee_id'))
 
     op.drop_table('violations')
     with op.batch_alter_table('report_rejections', schema=None) as batch_op:
@@ -413,6 +432,11 @@ def downgrade() -> None:
 
     op.drop_table('policy_versions')
     op.drop_table('partners')
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempts_username_at')
+        batch_op.drop_index('ix_login_attempts_address_at')
+
+    op.drop_table('login_attempts')
     op.drop_table('evidence')
     op.drop_table('crawl_runs')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

@@ -1,0 +1,313 @@
+"""The review queue: violations a user may see, filtered, searched, sorted and paged on the server.
+
+The web app's list, its exports and any other reader share :func:`parse_query` (text parameters
+as they come from a URL → a :class:`ViolationQuery`, with a :class:`FilterProblem` for each value
+that is not understood) and :func:`search_violations`, so that a shared URL shows the same rows to
+everyone with the same scope. Scope is :func:`detection.queries.scoped` (``store.access``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Float, Select, case, cast, func, or_, select
+from sqlalchemy.orm import Session, contains_eager
+
+from detection.lifecycle import SEVERITIES
+from detection.queries import scoped
+from store import FindingKind, Partner, Product, Tier, User, Violation, ViolationStatus, utcnow
+
+STATUSES = tuple(s.value for s in ViolationStatus)
+KINDS = tuple(k.value for k in FindingKind)
+TIERS = tuple(t.value for t in Tier)
+SNOOZED = ("hide", "only", "all")
+# Sort keys: name -> column (a leading "-" in the query sorts descending).
+SORTS = ("last_seen", "first_seen", "gap", "severity", "partner", "sku", "status", "id")
+MAX_TEXT = 200
+
+
+def known_rules() -> tuple[str, ...]:
+    """Every rule detection can report."""
+    from detection.engine import RULE_KIND
+
+    return (*sorted(RULE_KIND), "stale_listing", "price_war", "sudden_drop", "market_drag", "report_drift")
+
+
+@dataclass(frozen=True)
+class ViolationQuery:
+    """What to show: every filter is optional; lists mean "any of"."""
+
+    status: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    rule: tuple[str, ...] = ()
+    partner: tuple[str, ...] = ()  # partner codes
+    tier: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    sku: tuple[str, ...] = ()
+    seller: str = ""  # seller id or name, exact (case-insensitive)
+    severity: tuple[str, ...] = ()
+    step: tuple[str, ...] = ()  # escalation step names
+    seen_from: date | None = None  # seen on or after this day (UTC)
+    seen_to: date | None = None  # seen on or before this day (UTC)
+    assignee: str = ""  # a user name, or "none"
+    snoozed: str = "hide"
+    q: str = ""  # text search: SKU, title, partner, seller, URL, price as shown
+    sort: str = "-last_seen"
+    page: int = 1
+    per_page: int = 50
+
+    def params(self, **changes: Any) -> list[tuple[str, str]]:
+        """The query as URL parameters (defaults left out), with ``changes`` applied."""
+        query = replace(self, **changes) if changes else self
+        default = ViolationQuery(per_page=self.per_page)
+        out: list[tuple[str, str]] = []
+        for name in ("status", "kind", "rule", "partner", "tier", "region", "sku", "severity", "step"):
+            out.extend((name, v) for v in getattr(query, name))
+        for name in ("seller", "assignee", "q"):
+            if getattr(query, name):
+                out.append((name, getattr(query, name)))
+        for name in ("seen_from", "seen_to"):
+            value = getattr(query, name)
+            if value is not None:
+                out.append((name, value.isoformat()))
+        if query.snoozed != default.snoozed:
+            out.append(("snoozed", query.snoozed))
+        if query.sort != default.sort:
+            out.append(("sort", query.sort))
+        if query.page != 1:
+            out.append(("page", str(query.page)))
+        return out
+
+
+@dataclass(frozen=True)
+class FilterProblem:
+    """A URL parameter whose value is not understood; it was left out of the query."""
+
+    param: str
+    value: str
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass
+class ViolationPage:
+    """One page of the queue: its rows, how many match in all, and the query that made it."""
+
+    rows: list[Violation]
+    total: int
+    query: ViolationQuery
+    problems: list[FilterProblem] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, -(-self.total // self.query.per_page))
+
+
+def _values(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
+    found: list[str] = []
+    for raw in params.get(name, ()):
+        found.extend(v.strip() for v in raw.split(",") if v.strip())
+    return found
+
+
+def parse_query(session: Session, user: User, params: Mapping[str, Sequence[str]], *,
+                per_page: int = 50) -> tuple[ViolationQuery, list[FilterProblem]]:
+    """URL parameters → a query; each value not understood is left out and reported as a problem.
+
+    A partner code or SKU is understood only when it exists *and* the user may see it, so a
+    problem never tells a channel manager that another manager's partner exists.
+    """
+    from store.access import visible_partner_ids
+
+    problems: list[FilterProblem] = []
+    values: dict[str, Any] = {}
+
+    def choose(name: str, allowed: Sequence[str], fold: bool = True) -> tuple[str, ...]:
+        picked = []
+        for value in _values(params, name):
+            match = next((a for a in allowed if (a.lower() == value.lower() if fold else a == value)), None)
+            if match is None:
+                problems.append(FilterProblem(name, value[:MAX_TEXT], tuple(allowed)))
+            elif match not in picked:
+                picked.append(match)
+        return tuple(picked)
+
+    values["status"] = choose("status", STATUSES)
+    values["kind"] = choose("kind", KINDS)
+    values["rule"] = choose("rule", known_rules())
+    values["tier"] = choose("tier", TIERS)
+    values["severity"] = choose("severity", SEVERITIES)
+    visible = visible_partner_ids(session, user)
+    codes = _values(params, "partner")
+    if codes:
+        rows = session.execute(select(Partner.id, Partner.code).where(
+            func.upper(Partner.code).in_([c.upper() for c in codes]))).all()
+        by_code = {code.upper(): code for pid, code in rows if visible is None or pid in visible}
+        values["partner"] = choose("partner", list(by_code.values()))
+    skus = _values(params, "sku")
+    if skus:
+        found = session.scalars(select(Product.sku).where(func.upper(Product.sku).in_([s.upper() for s in skus])))
+        values["sku"] = choose("sku", list(found))
+    values["region"] = choose("region", known_regions(session))
+    steps = _values(params, "step")
+    if steps:
+        values["step"] = choose("step", known_steps(session), fold=False)
+    for name in ("seller", "q", "assignee"):
+        text = " ".join(_values(params, name)) if name != "q" else " ".join(params.get("q", ())).strip()
+        if len(text) > MAX_TEXT:
+            problems.append(FilterProblem(name, text[:40] + "…"))
+            text = ""
+        values[name] = text
+    if values["assignee"] and values["assignee"] != "none":
+        exists = session.scalar(select(func.count()).select_from(User).where(
+            func.lower(User.username) == values["assignee"].lower()))
+        if not exists:
+            problems.append(FilterProblem("assignee", values["assignee"]))
+            values["assignee"] = ""
+    for name in ("seen_from", "seen_to"):
+        raw = _values(params, name)
+        if raw:
+            try:
+                values[name] = date.fromisoformat(raw[-1])
+            except ValueError:
+                problems.append(FilterProblem(name, raw[-1][:40], ("YYYY-MM-DD",)))
+    snoozed = _values(params, "snoozed")
+    if snoozed:
+        picked = choose("snoozed", SNOOZED)
+        if picked:
+            values["snoozed"] = picked[-1]
+    sort = _values(params, "sort")
+    if sort:
+        key = sort[-1]
+        if key.lstrip("-") in SORTS:
+            values["sort"] = key
+        else:
+            problems.append(FilterProblem("sort", key[:40], tuple(SORTS)))
+    page = _values(params, "page")
+    if page:
+        if page[-1].isdigit() and 0 < int(page[-1]) < 1_000_000:
+            values["page"] = int(page[-1])
+        else:
+            problems.append(FilterProblem("page", page[-1][:40]))
+    return ViolationQuery(per_page=per_page, **values), problems
+
+
+def known_regions(session: Session) -> list[str]:
+    """Regions of the catalog's partners and of the violations' listings."""
+    regions: set[str] = set()
+    for (value,) in session.execute(select(Partner.regions)):
+        regions.update(str(r) for r in value or [])
+    from pricewarden.settings import get_settings
+
+    regions.update(get_settings().region_modes)
+    return sorted(regions)
+
+
+def known_steps(session: Session) -> list[str]:
+    """Escalation step names of every published policy version."""
+    from policies import load_versions
+
+    names: list[str] = []
+    for version in load_versions(session):
+        for scope in version.policy.scopes:
+            ladder = getattr(scope, "escalation", None)
+            for step in ladder.steps if ladder is not None else ():
+                if step.name not in names:
+                    names.append(step.name)
+    return names
+
+
+_SEVERITY_RANK = case({name: rank for rank, name in enumerate(SEVERITIES)}, value=Violation.severity, else_=-1)
+
+
+def _order(sort: str) -> list[Any]:
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    column: Any = {
+        # Amounts are text on SQLite (exact decimals): order them as numbers.
+        "last_seen": Violation.last_seen_at, "first_seen": Violation.first_seen_at,
+        "gap": cast(Violation.gap_pct, Float),
+        "severity": _SEVERITY_RANK, "partner": Partner.code, "sku": Product.sku, "status": Violation.status,
+        "id": Violation.id,
+    }[key]
+    first = column.desc() if desc else column.asc()
+    if key in ("gap", "partner"):
+        first = first.nulls_last()
+    tie = Violation.id.desc() if desc else Violation.id.asc()
+    return [first, tie] if key != "id" else [first]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def filtered(session: Session, user: User, query: ViolationQuery, now: datetime | None = None) -> Select[Any]:
+    """``SELECT violations`` (with product and partner loaded) for ``query`` within the user's scope."""
+    stmt = (select(Violation).outerjoin(Product, Violation.product_id == Product.id)
+            .outerjoin(Partner, Violation.partner_id == Partner.id)
+            .options(contains_eager(Violation.product), contains_eager(Violation.partner)))
+    stmt = scoped(session, stmt, user)
+    for name, column in (("status", Violation.status), ("kind", Violation.kind), ("rule", Violation.rule),
+                         ("severity", Violation.severity), ("region", Violation.region),
+                         ("step", Violation.escalation_step), ("partner", Partner.code), ("tier", Partner.tier),
+                         ("sku", Product.sku)):
+        chosen = getattr(query, name)
+        if chosen:
+            stmt = stmt.where(column.in_(chosen))
+    if query.seller:
+        seller = query.seller.lower()
+        stmt = stmt.where(or_(func.lower(Violation.seller_id) == seller, func.lower(Violation.seller_name) == seller))
+    if query.seen_from is not None:
+        stmt = stmt.where(Violation.last_seen_at >= _day_start(query.seen_from))
+    if query.seen_to is not None:
+        stmt = stmt.where(Violation.first_seen_at < _day_start(query.seen_to + timedelta(days=1)))
+    if query.assignee == "none":
+        stmt = stmt.where(Violation.assignee_id.is_(None))
+    elif query.assignee:
+        ids = select(User.id).where(func.lower(User.username) == query.assignee.lower()).scalar_subquery()
+        stmt = stmt.where(Violation.assignee_id == ids)
+    now = now or utcnow()
+    if query.snoozed == "hide":
+        stmt = stmt.where(or_(Violation.snoozed_until.is_(None), Violation.snoozed_until <= now))
+    elif query.snoozed == "only":
+        stmt = stmt.where(Violation.snoozed_until > now)
+    if query.q:
+        for word in query.q.split()[:8]:
+            term = word.lower().replace("\\", "").replace("%", "").replace("_", " ").strip()
+            if not term:
+                continue
+            like = f"%{term}%"
+            stmt = stmt.where(or_(
+                func.lower(Product.sku).like(like), func.lower(Product.title).like(like),
+                func.lower(Partner.code).like(like), func.lower(Partner.name).like(like),
+                func.lower(Violation.seller_id).like(like), func.lower(Violation.seller_name).like(like),
+                func.lower(Violation.url).like(like), func.lower(Violation.raw_text).like(like),
+                func.lower(Violation.rule).like(like)))
+    return stmt
+
+
+def search_violations(session: Session, user: User, query: ViolationQuery,
+                      problems: Sequence[FilterProblem] = (), now: datetime | None = None) -> ViolationPage:
+    """One page of the violations ``user`` may see that match ``query``, and how many match in all."""
+    stmt = filtered(session, user, query, now)
+    total = int(session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Violation.id).order_by(None).subquery())) or 0)
+    pages = max(1, -(-total // query.per_page))
+    if query.page > pages:
+        query = replace(query, page=pages)
+    rows = list(session.scalars(stmt.order_by(*_order(query.sort))
+                                .limit(query.per_page).offset((query.page - 1) * query.per_page)).unique())
+    return ViolationPage(rows, total, query, list(problems))
+
+
+def iter_violations(session: Session, user: User, query: ViolationQuery, limit: int) -> Sequence[Violation]:
+    """Every violation matching ``query`` (no paging), at most ``limit``, in the query's order (for exports)."""
+    stmt = filtered(session, user, query).order_by(*_order(query.sort)).limit(limit)
+    return list(session.scalars(stmt).unique())
+
+
+__all__ = ["KINDS", "SORTS", "STATUSES", "FilterProblem", "ViolationPage", "ViolationQuery", "filtered",
+           "iter_violations", "known_regions", "known_rules", "known_steps", "parse_query", "search_violations"]

@@ -1,0 +1,121 @@
+"""Trends for the overview: open violations by dimension, new against resolved per day, and the compliance
+rate per day, overall and per partner, within what a user may see.
+
+Compliance is what a brand manager must show going up: the share of judged observations that comply,
+each judged against the policy version in force at its instant (the same pass as
+:func:`detection.queries.scorecard`). Days are calendar days in the given time zone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from detection.lifecycle import ACTIVE
+from detection.queries import scoped
+from store import Observation, Partner, User, Violation, utcnow
+
+
+def data_clock(session: Session, user: User) -> datetime:
+    """The latest instant the data knows (the newest observation), else now: trends end there, so a
+    workspace that stopped crawling still shows its last weeks rather than empty days."""
+    from store.access import partner_filter
+
+    latest = session.scalar(select(func.max(Observation.observed_at))
+                            .where(partner_filter(session, user, Observation.partner_id)))
+    return latest or utcnow()
+
+
+def open_by(session: Session, user: User) -> dict[str, list[tuple[str, int]]]:
+    """Open and acknowledged violations (``kind=violation``) counted by rule, partner, tier and region."""
+    base = scoped(session, select(Violation.id), user).where(Violation.status.in_(ACTIVE),
+                                                             Violation.kind == "violation").subquery()
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for name, column, join in (("rule", Violation.rule, False), ("region", Violation.region, False),
+                               ("partner", Partner.code, True), ("tier", Partner.tier, True)):
+        stmt = select(column, func.count()).select_from(Violation).join(base, base.c.id == Violation.id)
+        if join:
+            stmt = stmt.outerjoin(Partner, Partner.id == Violation.partner_id)
+        rows = session.execute(stmt.group_by(column)).all()
+        counts[name] = sorted(((str(k) if k is not None else "–", int(n)) for k, n in rows),
+                              key=lambda kv: (-kv[1], kv[0]))
+    return counts
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def flow_by_day(session: Session, user: User, since: datetime, until: datetime,
+                zone: ZoneInfo) -> dict[str, Any]:
+    """Violations opened and resolved (or dismissed) per day in ``[since, until]``."""
+    columns: Any = select(Violation.first_seen_at, Violation.resolved_at, Violation.status, Violation.updated_at)
+    stmt = scoped(session, columns, user).where(Violation.kind == "violation")
+    opened: Counter[date] = Counter()
+    closed: Counter[date] = Counter()
+    for first, resolved, status, updated in session.execute(stmt.where(Violation.last_seen_at >= since)):
+        if since <= first <= until:
+            opened[first.astimezone(zone).date()] += 1
+        ended = resolved if status == "resolved" else updated if status == "dismissed" else None
+        if ended is not None and since <= ended <= until:
+            closed[ended.astimezone(zone).date()] += 1
+    days = _days(since.astimezone(zone).date(), until.astimezone(zone).date())
+    return {"days": [d.isoformat() for d in days], "opened": [opened[d] for d in days],
+            "closed": [closed[d] for d in days]}
+
+
+def compliance_by_day(session: Session, user: User, since: datetime, until: datetime,
+                      zone: ZoneInfo) -> dict[str, Any]:
+    """The compliance rate per day, overall and per partner the user may see (``None`` on a day with
+    no judged observation)."""
+    from detection.frames import observations_frame
+    from detection.policy_bridge import load_rule_frames
+    from detection.rules import judge
+    from store.access import visible_partner_ids
+
+    days = _days(since.astimezone(zone).date(), until.astimezone(zone).date())
+    result: dict[str, Any] = {"days": [d.isoformat() for d in days], "overall": [], "partners": {}}
+    obs = observations_frame(session, since=since).reset_index(drop=True)
+    if len(obs):
+        judgement = judge(obs, load_rule_frames(session))
+        obs = obs.assign(judged=judgement.judged, compliant=judgement.compliant)
+        obs = obs[obs["observed_at"] <= until]
+        visible = visible_partner_ids(session, user)
+        if visible is not None:
+            obs = obs[obs["partner_id"].isin(list(visible))]
+    sums: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+    if len(obs):
+        local = obs["observed_at"].dt.tz_convert(zone).dt.date
+        grouped = obs.assign(day=local).groupby(["partner", "day"], dropna=False)[["judged", "compliant"]].sum()
+        for (partner, day), row in grouped.iterrows():
+            for key in ("*", str(partner) if isinstance(partner, str) else "–"):
+                sums[(key, day)][0] += int(row["judged"])
+                sums[(key, day)][1] += int(row["compliant"])
+
+    def rates(key: str) -> list[float | None]:
+        return [round(sums[(key, d)][1] / sums[(key, d)][0], 4) if sums.get((key, d), [0])[0] else None
+                for d in days]
+
+    result["overall"] = rates("*")
+    partners = sorted({key for key, _day in sums if key not in ("*", "–")})
+    result["partners"] = {code: rates(code) for code in partners}
+    return result
+
+
+def visible_partner_codes(session: Session, user: User) -> list[str]:
+    """Codes of the partners ``user`` may see."""
+    from store.access import visible_partner_ids
+
+    ids = visible_partner_ids(session, user)
+    stmt = select(Partner.code).order_by(Partner.code)
+    if ids is not None:
+        stmt = stmt.where(Partner.id.in_(sorted(ids)))
+    return list(session.scalars(stmt))
+
+
+__all__ = ["compliance_by_day", "data_clock", "flow_by_day", "open_by", "visible_partner_codes"]

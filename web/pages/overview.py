@@ -1,0 +1,70 @@
+"""The overview: where violations stand, whether compliance is going up, crawl health and alert delivery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from detection.queries import scoped
+from detection.trends import compliance_by_day, data_clock, flow_by_day, open_by
+from store import AlertDelivery, Role, User, Violation
+from web.auth import MANAGERS, db, require
+from web.i18n import N_
+from web.labels import label
+from web.render import NavItem, page, translator, zone_of
+
+router = APIRouter()
+NAV = [NavItem(N_("Overview"), "/overview", MANAGERS)]
+Manager = Annotated[User, Depends(require(*MANAGERS))]
+Db = Annotated[Session, Depends(db)]
+WINDOWS = (7, 30, 90)
+
+
+def _days(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and int(value) in WINDOWS else 30
+
+
+def _alerts(session: Session, user: User, since: object) -> dict[str, int]:
+    """Messages of the window by delivery status, for the violations the user may see."""
+    ids = scoped(session, select(Violation.id), user).subquery()
+    rows = session.execute(select(AlertDelivery.status, func.count())
+                           .where(AlertDelivery.violation_id.in_(select(ids.c.id)), AlertDelivery.created_at >= since)
+                           .group_by(AlertDelivery.status)).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+@router.get("/overview")
+def overview(request: Request, user: Manager, session: Db, days: str | None = None) -> Response:
+    """Open violations by rule, partner, tier and region; trends; crawl health; alerts."""
+    from crawlers.health import site_health
+
+    _ = translator(request)
+    window = _days(days)
+    until = data_clock(session, user)
+    since = until - timedelta(days=window)
+    sees_all = user.role in (Role.ADMIN, Role.BRAND_MANAGER)
+    health = [h.as_dict() for h in site_health(session, since, until + timedelta(seconds=1))] if sees_all else []
+    return page(request, "overview.html", {
+        "open": open_by(session, user), "window": window, "windows": WINDOWS, "since": since, "until": until,
+        "health": health, "alerts": _alerts(session, user, since), "sees_all": sees_all,
+        "label": lambda code: label(_, code),
+    })
+
+
+@router.get("/overview/trends.json")
+def trends(request: Request, user: Manager, session: Db, days: str | None = None) -> Response:
+    """The overview charts' series: compliance rate per day (overall, per partner), opened and closed per day."""
+    window = _days(days)
+    until = data_clock(session, user)
+    since = until - timedelta(days=window)
+    zone = zone_of(request)
+    return JSONResponse({"compliance": compliance_by_day(session, user, since, until, zone),
+                         "flow": flow_by_day(session, user, since, until, zone), "timezone": zone.key})
+
+
+__all__ = ["NAV", "router"]

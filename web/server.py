@@ -1,0 +1,79 @@
+"""Serving the app with uvicorn: one process, or several workers sharing one listening socket.
+
+The socket is bound here, before uvicorn starts, so that a port in use is one clear line
+(:class:`~pricewarden.errors.ConfigError`) instead of a traceback, and so that the demo can know
+its URL (for the links in its alerts) before the monitoring cycle runs.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from pricewarden.errors import ConfigError
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``port`` 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is already in use: stop what listens there or pick another "
+                              "with --port") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket, root_path: str = "") -> str:
+    """The http:// URL a bound socket answers on."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{root_path}"
+
+
+def app_from_env() -> Any:
+    """The app over the settings of the environment (uvicorn's factory for worker processes)."""
+    from web.app import create_app
+
+    return create_app()
+
+
+def serve(sock: socket.socket, *, workers: int = 1, root_path: str = "", forwarded_allow_ips: str | None = None,
+          log_level: str = "warning", on_ready: Callable[[], None] | None = None) -> None:
+    """Serve the app on ``sock`` until interrupted (Ctrl-C): in this process, or in ``workers`` processes.
+
+    Every worker builds the app from the same environment (``PRICEWARDEN_*``), so they share the
+    database and the session key. ``forwarded_allow_ips``: the proxies whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are believed (uvicorn's default: 127.0.0.1 only).
+    """
+    import uvicorn
+
+    options: dict[str, Any] = {"root_path": root_path, "proxy_headers": True, "log_level": log_level,
+                               "server_header": False, "access_log": False}
+    if forwarded_allow_ips:
+        options["forwarded_allow_ips"] = forwarded_allow_ips
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        config = uvicorn.Config("web.server:app_from_env", factory=True, workers=workers, **options)
+        if on_ready is not None:
+            on_ready()
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    config = uvicorn.Config(app_from_env(), **options)
+    server = uvicorn.Server(config)
+    if on_ready is not None:
+        on_ready()
+    server.run(sockets=[sock])
+
+
+__all__ = ["app_from_env", "bind", "serve", "url_of"]
