@@ -5,8 +5,9 @@ after retries), ``rate_limited`` (429 after retries or a Retry-After too long to
 ``dns``, ``connection``, ``truncated`` (body shorter than Content-Length), ``redirect_loop``,
 ``robots`` (disallowed by robots.txt), ``blocked`` (captcha or block page), ``login_wall``,
 ``not_product`` (the page is no product page), ``no_price`` (a product page with no price),
-``profile_broken`` (the site profile's selectors stopped matching a page they used to read) and
-``error`` (anything else, with the exception text in ``detail``).
+``profile_broken`` (the site profile's selectors stopped matching a page they used to read),
+``refused`` (the network policy refused the URL, a redirect or the address: see
+:mod:`crawlers.network`) and ``error`` (anything else, with the exception text in ``detail``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class FailureKind(enum.StrEnum):
     NOT_PRODUCT = "not_product"
     NO_PRICE = "no_price"
     PROFILE_BROKEN = "profile_broken"
+    REFUSED = "refused"
     ERROR = "error"
 
 
@@ -68,7 +70,11 @@ def from_exception(exc: BaseException) -> Failure:
     from twisted.internet import error as terror
     from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+    from pricewarden.errors import RefusedError
+
     text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, RefusedError):
+        return Failure(FailureKind.REFUSED, None, exc.reason)
     if isinstance(exc, HttpError):
         status = exc.response.status
         return Failure(from_status(status) or FailureKind.HTTP_ERROR, status, f"HTTP {status}")
@@ -110,6 +116,7 @@ _CHROMIUM_ERRORS = {
     "ERR_TOO_MANY_REDIRECTS": FailureKind.REDIRECT_LOOP, "ERR_NAME_NOT_RESOLVED": FailureKind.DNS,
     "ERR_CONNECTION_REFUSED": FailureKind.CONNECTION, "ERR_CONNECTION_RESET": FailureKind.CONNECTION,
     "ERR_CONNECTION_CLOSED": FailureKind.CONNECTION, "ERR_EMPTY_RESPONSE": FailureKind.CONNECTION,
+    "ERR_TUNNEL_CONNECTION_FAILED": FailureKind.CONNECTION,  # through the proxy of crawlers.network
     "ERR_TIMED_OUT": FailureKind.TIMEOUT, "ERR_CONNECTION_TIMED_OUT": FailureKind.TIMEOUT,
 }
 # Phrases that only a challenge or block page puts in its title or main heading.
