@@ -68,7 +68,13 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "LOG_LEVEL": "WARNING",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # The network policy (crawlers.network): refused URLs stop before robots.txt; only checked
+        # addresses are connected to; what was refused below the HTTP client is said as ``refused``.
+        "TWISTED_DNS_RESOLVER": "crawlers.network.PolicyResolver",
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "DOWNLOADER_MIDDLEWARES": {
+            "crawlers.network.NetworkPolicyMiddleware": 50,
+            "crawlers.network.RefusalMiddleware": 950,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawlers.politeness.RobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -99,7 +105,7 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "PRICEWARDEN_PROXY": crawl.proxy.get_secret_value() if crawl.proxy else None,
     }
     if browser:
-        values["DOWNLOAD_HANDLERS"] = {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
+        values["DOWNLOAD_HANDLERS"].update({"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER})
         values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings)
         values["PLAYWRIGHT_BROWSER_TYPE"] = "chromium"
         values["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = crawl.browser_concurrency

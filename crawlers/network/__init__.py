@@ -15,6 +15,7 @@ See docs/security-network.md.
 
 from __future__ import annotations
 
+from crawlers.network.crawl import NetworkPolicyMiddleware, PolicyResolver, RefusalMiddleware
 from crawlers.network.policy import (
     AllowRule,
     NetworkPolicy,
@@ -27,6 +28,9 @@ from crawlers.network.policy import (
 __all__ = [
     "AllowRule",
     "NetworkPolicy",
+    "NetworkPolicyMiddleware",
+    "PolicyResolver",
+    "RefusalMiddleware",
     "address_class",
     "display_url",
     "parse_allow",
