@@ -16,6 +16,7 @@ See docs/security-network.md.
 from __future__ import annotations
 
 from crawlers.network.crawl import NetworkPolicyMiddleware, PolicyResolver, RefusalMiddleware
+from crawlers.network.fetch import Fetched, fetch_url
 from crawlers.network.policy import (
     AllowRule,
     NetworkPolicy,
@@ -27,12 +28,14 @@ from crawlers.network.policy import (
 
 __all__ = [
     "AllowRule",
+    "Fetched",
     "NetworkPolicy",
     "NetworkPolicyMiddleware",
     "PolicyResolver",
     "RefusalMiddleware",
     "address_class",
     "display_url",
+    "fetch_url",
     "parse_allow",
     "recent_refusal",
 ]
