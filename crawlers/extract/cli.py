@@ -11,9 +11,6 @@ from pricewarden.errors import FetchError, PriceWardenError
 
 __all__ = ["register"]
 
-# Launch arguments known to work with Debian's Chromium under Playwright (KNOWN-GOOD.md).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # The largest page read (as the crawl's DOWNLOAD_MAXSIZE).
 MAX_PAGE_BYTES = 32 * 1024 * 1024
 
@@ -53,17 +50,25 @@ def _fetch(url: str, timeout: float) -> tuple[bytes, str]:
 
 
 def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
-    """The page's HTML after Chromium ran its scripts (and the profile's browser steps)."""
+    """The page's HTML after Chromium ran its scripts (and the profile's browser steps).
+
+    Chromium reaches the network only through the network policy's filtering proxy, as in the crawl.
+    """
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
+    from crawlers.network import FilteringProxy, NetworkPolicy, display_url
+    from crawlers.settings import CHROMIUM_CONTEXT, chromium_launch_options
     from pricewarden.settings import get_settings
 
+    settings = get_settings()
+    NetworkPolicy.from_settings(settings).target(url)  # http(s), and a refused IP literal, before Chromium
+    proxy = FilteringProxy.from_settings(settings)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=get_settings().chromium(), args=CHROMIUM_ARGS)
+        with proxy, sync_playwright() as pw:
+            browser = pw.chromium.launch(**chromium_launch_options(settings, proxy=proxy))
             try:
-                page = browser.new_page()
+                page = browser.new_context(**CHROMIUM_CONTEXT).new_page()
                 page.goto(url, timeout=timeout * 1000, wait_until="load")
                 for step in steps:
                     for method, arg in step.items():
@@ -72,7 +77,12 @@ def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> b
             finally:
                 browser.close()
     except PlaywrightError as exc:
-        raise FetchError(f"browser could not load the page: {exc}", url=url, kind="render") from exc
+        from pricewarden.errors import RefusedError
+
+        if proxy.refusals:  # the page (or where it redirected) was refused by the proxy
+            raise RefusedError(proxy.refusals[-1], url=display_url(url)) from None
+        raise FetchError(f"browser could not load the page: {str(exc).splitlines()[0]}", url=display_url(url),
+                         kind="render") from None
 
 
 def _read_file(path: Path) -> bytes:

@@ -25,10 +25,12 @@ from crawlers.network.policy import (
     parse_allow,
     recent_refusal,
 )
+from crawlers.network.proxy import FilteringProxy, filtering_proxy
 
 __all__ = [
     "AllowRule",
     "Fetched",
+    "FilteringProxy",
     "NetworkPolicy",
     "NetworkPolicyMiddleware",
     "PolicyResolver",
@@ -36,6 +38,7 @@ __all__ = [
     "address_class",
     "display_url",
     "fetch_url",
+    "filtering_proxy",
     "parse_allow",
     "recent_refusal",
 ]
