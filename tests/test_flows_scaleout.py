@@ -128,7 +128,8 @@ def test_shards_run_on_two_workers_crawl_each_listing_once_and_store_nothing_twi
                "PREFECT_API_URL": api, "PRICEWARDEN_WORKSPACE": str(ws), "PRICEWARDEN_DATABASE_URL": pg_url,
                "PRICEWARDEN_CRAWL__RENDER_FALLBACK": "false", "PRICEWARDEN_CRAWL__AUTOTHROTTLE": "false",
                "PRICEWARDEN_CRAWL__RETRIES": "0", "PRICEWARDEN_CRAWL__PROCESSES": "1",
-               "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low", "PYTHONUNBUFFERED": "1"}
+               "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low", "PRICEWARDEN_NETWORK__ALLOW": "127.0.0.1",
+               "PYTHONUNBUFFERED": "1"}
         try:
             server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
