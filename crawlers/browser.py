@@ -46,13 +46,16 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         return await super().download_request(request, *args, **kwargs)
 
     def _start_filtering_proxy(self) -> None:
-        """Every request Chromium makes goes through the network policy's proxy (started once)."""
+        """Every request Chromium makes goes through the network policy's proxy (started once); the
+        sandbox is decided (and logged) here, in processes that do start a browser."""
         from crawlers.network import FilteringProxy
+        from crawlers.sandbox import chromium_sandbox
 
         if self._filtering_proxy is None:
             self._filtering_proxy = FilteringProxy.from_settings()
             self._filtering_proxy.start()
             self.config.launch_options["proxy"] = self._filtering_proxy.playwright_proxy()
+            self.config.launch_options["chromium_sandbox"] = chromium_sandbox().enabled
 
     async def _close(self) -> None:
         try:

@@ -28,17 +28,20 @@ CHROMIUM_ARGS = [
 CHROMIUM_CONTEXT: dict[str, Any] = {"service_workers": "block"}
 
 
-def chromium_launch_options(settings: Settings | None = None, *, proxy: Any = None) -> dict[str, Any]:
+def chromium_launch_options(settings: Settings | None = None, *, proxy: Any = None,
+                            sandbox: bool | None = None) -> dict[str, Any]:
     """Playwright launch options: the configured Chromium (or Playwright's own) with the known-good args.
 
     ``proxy`` is the running :class:`crawlers.network.FilteringProxy` that every request of the
-    browser goes through; the sandbox is on wherever :func:`crawlers.sandbox.chromium_sandbox` allows.
+    browser goes through. The sandbox is on wherever :func:`crawlers.sandbox.chromium_sandbox`
+    allows (decided now unless ``sandbox`` says; the crawl decides when the browser first starts).
     """
     from crawlers.sandbox import chromium_sandbox
 
     settings = settings or get_settings()
-    options: dict[str, Any] = {"args": list(CHROMIUM_ARGS), "headless": True,
-                               "chromium_sandbox": chromium_sandbox().enabled}
+    if sandbox is None:
+        sandbox = chromium_sandbox().enabled
+    options: dict[str, Any] = {"args": list(CHROMIUM_ARGS), "headless": True, "chromium_sandbox": sandbox}
     path = settings.chromium()
     if path is not None:
         options["executable_path"] = path
@@ -120,8 +123,8 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
     }
     if browser:
         values["DOWNLOAD_HANDLERS"].update({"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER})
-        # The filtering proxy is started, and added to these, when the browser first starts.
-        values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings)
+        # The filtering proxy and the sandbox are settled when the browser first starts (crawlers.browser).
+        values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings, sandbox=False)
         values["PLAYWRIGHT_CONTEXTS"] = {"default": dict(CHROMIUM_CONTEXT)}
         values["PLAYWRIGHT_BROWSER_TYPE"] = "chromium"
         values["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = crawl.browser_concurrency
