@@ -688,6 +688,24 @@ def test_dns_rebinding_inside_a_rendered_page_is_refused(
     assert internal.hits == Counter() and seen[MAGENTA] == 0 and seen[CYAN] > 10_000
 
 
+def test_the_browser_proxy_carries_one_checked_request_per_connection(net: tuple[Server, Server]) -> None:
+    """A second request on the connection of an allowed one (for another host) goes nowhere."""
+    from crawlers.network import FilteringProxy
+
+    shop, internal = net
+    with FilteringProxy.from_settings() as proxy:
+        port = int(proxy.address.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            conn.sendall(f"GET {shop.base}/p/ok HTTP/1.1\r\nHost: {shop.base[7:]}\r\n\r\n"
+                         f"GET {internal.base}/secret HTTP/1.1\r\nHost: {internal.base[7:]}\r\n\r\n".encode())
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and answer.count(b"HTTP/1.1 ") == 1
+    assert b"Connection: close" in answer and b"179.99" in answer
+    assert shop.hits == Counter({"/p/ok": 1}) and internal.total == 0
+
+
 @pytest.mark.browser
 def test_extract_render_is_refused_too(net: tuple[Server, Server], capsys: pytest.CaptureFixture[str]) -> None:
     shop, internal = net

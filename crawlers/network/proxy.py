@@ -185,10 +185,17 @@ class FilteringProxy:
             kept += _upstream_auth(self.upstream)
         else:
             request_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        # One request per connection: the next one may be for another host, and is checked anew.
         out = f"{method} {request_target} {version or 'HTTP/1.1'}\r\n" + "".join(f"{h}\r\n" for h in kept)
-        upstream[1].write((out + "Connection: close\r\n\r\n").encode("latin-1"))
-        await _relay(reader, writer, *upstream)
+        up_reader, up_writer = upstream
+        try:
+            up_writer.write((out + "Connection: close\r\n\r\n").encode("latin-1"))
+            await _copy_body(reader, up_writer, headers)
+            await _answer_through(up_reader, writer, method)
+        finally:
+            up_writer.close()
+        # Exactly one request per connection, each checked: the answer said "Connection: close", and
+        # nothing more the client sends goes anywhere (a second request, for another host, on the
+        # same connection must not reach the server that was checked for the first).
         return None
 
     async def _open(self, writer: asyncio.StreamWriter, url: str, host: str, port: int,
@@ -251,6 +258,67 @@ class FilteringProxy:
                 writer.close()
                 raise OSError(f"the upstream proxy answered {status.decode('latin-1', 'replace')}")
         return reader, writer
+
+
+def _header(headers: list[str], name: str) -> str | None:
+    for line in headers:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+async def _copy_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: list[str],
+                     *, until_close: bool = False) -> None:
+    """Copy one HTTP message body (chunked, Content-Length, or to the end when ``until_close``)."""
+    if "chunked" in (_header(headers, "transfer-encoding") or "").lower():
+        while True:
+            size_line = await asyncio.wait_for(reader.readuntil(b"\r\n"), _IDLE_TIMEOUT)
+            writer.write(size_line)
+            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while True:  # trailers, up to the empty line
+                    line = await asyncio.wait_for(reader.readuntil(b"\r\n"), _IDLE_TIMEOUT)
+                    writer.write(line)
+                    if line == b"\r\n":
+                        break
+                break
+            writer.write(await asyncio.wait_for(reader.readexactly(size + 2), _IDLE_TIMEOUT))
+            await writer.drain()
+    elif (length := _header(headers, "content-length")) is not None:
+        left = int(length)
+        while left > 0:
+            data = await asyncio.wait_for(reader.read(min(left, 1 << 16)), _IDLE_TIMEOUT)
+            if not data:
+                break
+            writer.write(data)
+            left -= len(data)
+            await writer.drain()
+    elif until_close:
+        while data := await asyncio.wait_for(reader.read(1 << 16), _IDLE_TIMEOUT):
+            writer.write(data)
+            await writer.drain()
+    await writer.drain()
+
+
+async def _answer_through(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str) -> None:
+    """Pass one response on to the client, with ``Connection: close`` (interim 1xx answers first)."""
+    while True:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _IDLE_TIMEOUT)
+        lines = head.decode("latin-1").split("\r\n")
+        status_line, headers = lines[0], [line for line in lines[1:] if line]
+        parts = status_line.split(" ", 2)
+        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        kept = [h for h in headers if h.split(":", 1)[0].strip().lower() not in _HOP_HEADERS]
+        if 100 <= status < 200 and status != 101:
+            writer.write((status_line + "\r\n" + "".join(f"{h}\r\n" for h in kept) + "\r\n").encode("latin-1"))
+            continue
+        writer.write((status_line + "\r\n" + "".join(f"{h}\r\n" for h in kept) + "Connection: close\r\n\r\n")
+                     .encode("latin-1"))
+        if method.upper() != "HEAD" and status not in (204, 304) and status >= 200:
+            await _copy_body(reader, writer, headers, until_close=True)
+        await writer.drain()
+        return
 
 
 def _bracket(host: str) -> str:
