@@ -20,6 +20,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -86,6 +87,7 @@ def address_class(ip: IPAddress) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # a crawl asks about the same few hosts for every page
 def parse_ip(text: str) -> IPAddress | None:
     """``text`` as an IP address (brackets and an IPv6 zone allowed), or ``None`` when it is a name."""
     text = text.strip().removeprefix("[").removesuffix("]")
@@ -247,7 +249,10 @@ class NetworkPolicy:
 
     def refusal(self, host: str, ip: IPAddress | str, port: int) -> str | None:
         """Why a connection to ``ip``:``port`` (for the URL host ``host``) is refused, or ``None``."""
-        address = parse_ip(ip) if isinstance(ip, str) else ip
+        return _refusal(self, host, str(ip), port)
+
+    def _refusal(self, host: str, ip: str, port: int) -> str | None:
+        address = parse_ip(ip)
         if address is None:
             return f"{ip!r} is not an IP address"
         why = address_class(address)
@@ -267,6 +272,11 @@ class NetworkPolicy:
             note_refusal(host, why)
             raise RefusedError(f"refused by the network policy: {why}",
                                url=display_url(url) if url else None)
+
+
+@lru_cache(maxsize=4096)  # the same host, address and port for every page of a site
+def _refusal(policy: NetworkPolicy, host: str, ip: str, port: int) -> str | None:
+    return policy._refusal(host, ip, port)
 
 
 # Refusals seen in this process, by host: an enforcement point below an HTTP client that only
