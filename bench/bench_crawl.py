@@ -281,6 +281,8 @@ def main() -> None:
     workspace = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     os.environ["PRICEWARDEN_WORKSPACE"] = str(workspace)
     os.environ.setdefault("PRICEWARDEN_LOG_LEVEL", "WARNING")
+    # The page servers run on this machine: allowed by the network policy's setting, the policy stays on.
+    os.environ.setdefault("PRICEWARDEN_NETWORK__ALLOW", "127.0.0.1")
     if args.db:
         os.environ["PRICEWARDEN_DATABASE_URL"] = args.db
     from crawlers.run import default_shards, warm_up_processes

@@ -78,6 +78,8 @@ def main() -> None:
 
     workspace = Path(tempfile.mkdtemp(prefix="pw-bench-render-"))
     os.environ["PRICEWARDEN_WORKSPACE"] = str(workspace)
+    # The page servers run on this machine: allowed by the network policy's setting, the policy stays on.
+    os.environ.setdefault("PRICEWARDEN_NETWORK__ALLOW", "127.0.0.1")
     from sqlalchemy import func, select
 
     from crawlers import Target, run_crawl

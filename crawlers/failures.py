@@ -7,7 +7,8 @@ after retries), ``rate_limited`` (429 after retries or a Retry-After too long to
 ``not_product`` (the page is no product page), ``no_price`` (a product page with no price),
 ``profile_broken`` (the site profile's selectors stopped matching a page they used to read),
 ``render_skipped`` (a page that needed the browser was not rendered: its site's renders keep failing,
-see :class:`crawlers.rendering.RenderBreaker`) and ``error`` (anything else, with the exception text in ``detail``).
+see :class:`crawlers.rendering.RenderBreaker`), ``refused`` (the network policy refused the URL, a redirect
+or the address: see :mod:`crawlers.network`) and ``error`` (anything else, with the exception text in ``detail``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class FailureKind(enum.StrEnum):
     NO_PRICE = "no_price"
     PROFILE_BROKEN = "profile_broken"
     RENDER_SKIPPED = "render_skipped"
+    REFUSED = "refused"
     ERROR = "error"
 
 
@@ -70,7 +72,11 @@ def from_exception(exc: BaseException) -> Failure:
     from twisted.internet import error as terror
     from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+    from pricewarden.errors import RefusedError
+
     text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, RefusedError):
+        return Failure(FailureKind.REFUSED, None, exc.reason)
     if isinstance(exc, HttpError):
         status = exc.response.status
         return Failure(from_status(status) or FailureKind.HTTP_ERROR, status, f"HTTP {status}")
@@ -112,6 +118,7 @@ _CHROMIUM_ERRORS = {
     "ERR_TOO_MANY_REDIRECTS": FailureKind.REDIRECT_LOOP, "ERR_NAME_NOT_RESOLVED": FailureKind.DNS,
     "ERR_CONNECTION_REFUSED": FailureKind.CONNECTION, "ERR_CONNECTION_RESET": FailureKind.CONNECTION,
     "ERR_CONNECTION_CLOSED": FailureKind.CONNECTION, "ERR_EMPTY_RESPONSE": FailureKind.CONNECTION,
+    "ERR_TUNNEL_CONNECTION_FAILED": FailureKind.CONNECTION,  # through the proxy of crawlers.network
     "ERR_TIMED_OUT": FailureKind.TIMEOUT, "ERR_CONNECTION_TIMED_OUT": FailureKind.TIMEOUT,
 }
 # Phrases that only a challenge or block page puts in its title or main heading.

@@ -54,16 +54,18 @@ async def full_page_png(page: Any) -> bytes:
 async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> dict[Any, bytes]:
     from playwright.async_api import async_playwright
 
+    from crawlers.network import FilteringProxy
     from crawlers.rendering import finish_render
-    from crawlers.settings import chromium_launch_options
+    from crawlers.settings import CHROMIUM_CONTEXT, chromium_launch_options
     from pricewarden.settings import get_settings
 
     settings = get_settings()
     shots: dict[Any, bytes] = {}
     gate = asyncio.Semaphore(concurrency)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(**chromium_launch_options(settings))
-        context = await browser.new_context(user_agent=settings.crawl.user_agent,
+    # Every request of the pages goes through the network policy's filtering proxy.
+    async with FilteringProxy.from_settings(settings) as proxy, async_playwright() as pw:
+        browser = await pw.chromium.launch(**chromium_launch_options(settings, proxy=proxy))
+        context = await browser.new_context(**CHROMIUM_CONTEXT, user_agent=settings.crawl.user_agent,
                                             viewport={"width": 1280, "height": 900})
 
         async def one(key: Any, url: str) -> None:

@@ -13,23 +13,40 @@ from typing import Any
 from pricewarden.settings import Settings, get_settings
 
 PLAYWRIGHT_HANDLER = "crawlers.browser.LazyPlaywrightHandler"  # scrapy-playwright's, started on first use
-# Launch arguments verified with Debian's Chromium (see KNOWN-GOOD.md).
+# Launch arguments verified with Debian's Chromium (see KNOWN-GOOD.md). The sandbox is decided per
+# process (crawlers.sandbox); pages are isolated per site; WebRTC may not send UDP around the proxy
+# that carries all of Chromium's traffic (crawlers.network.proxy).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--headless", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
-    # Fewer processes and services per page: rendering is CPU-bound on a small machine.
-    "--disable-site-isolation-trials", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
-    "--disable-features=IsolateOrigins,site-per-process,Translate,BackForwardCache,OptimizationHints,MediaRouter",
+    "--site-per-process", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # Fewer services per page: rendering is CPU-bound on a small machine.
+    "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--disable-features=Translate,BackForwardCache,OptimizationHints,MediaRouter",
 ]
+# Every browser context: no service workers (a page must not leave code running behind it).
+CHROMIUM_CONTEXT: dict[str, Any] = {"service_workers": "block"}
 
 
-def chromium_launch_options(settings: Settings | None = None) -> dict[str, Any]:
-    """Playwright launch options: the configured Chromium (or Playwright's own) with the known-good args."""
+def chromium_launch_options(settings: Settings | None = None, *, proxy: Any = None,
+                            sandbox: bool | None = None) -> dict[str, Any]:
+    """Playwright launch options: the configured Chromium (or Playwright's own) with the known-good args.
+
+    ``proxy`` is the running :class:`crawlers.network.FilteringProxy` that every request of the
+    browser goes through. The sandbox is on wherever :func:`crawlers.sandbox.chromium_sandbox`
+    allows (decided now unless ``sandbox`` says; the crawl decides when the browser first starts).
+    """
+    from crawlers.sandbox import chromium_sandbox
+
     settings = settings or get_settings()
-    options: dict[str, Any] = {"args": list(CHROMIUM_ARGS), "headless": True}
+    if sandbox is None:
+        sandbox = chromium_sandbox().enabled
+    options: dict[str, Any] = {"args": list(CHROMIUM_ARGS), "headless": True, "chromium_sandbox": sandbox}
     path = settings.chromium()
     if path is not None:
         options["executable_path"] = path
+    if proxy is not None:
+        options["proxy"] = proxy.playwright_proxy()
     return options
 
 
@@ -68,7 +85,13 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "LOG_LEVEL": "WARNING",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # The network policy (crawlers.network): refused URLs stop before robots.txt; only checked
+        # addresses are connected to; what was refused below the HTTP client is said as ``refused``.
+        "TWISTED_DNS_RESOLVER": "crawlers.network.PolicyResolver",
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "DOWNLOADER_MIDDLEWARES": {
+            "crawlers.network.NetworkPolicyMiddleware": 50,
+            "crawlers.network.RefusalMiddleware": 950,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawlers.politeness.RobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -101,8 +124,10 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "PRICEWARDEN_PROXY": crawl.proxy.get_secret_value() if crawl.proxy else None,
     }
     if browser:
-        values["DOWNLOAD_HANDLERS"] = {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
-        values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings)
+        values["DOWNLOAD_HANDLERS"].update({"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER})
+        # The filtering proxy and the sandbox are settled when the browser first starts (crawlers.browser).
+        values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings, sandbox=False)
+        values["PLAYWRIGHT_CONTEXTS"] = {"default": dict(CHROMIUM_CONTEXT)}
         values["PLAYWRIGHT_BROWSER_TYPE"] = "chromium"
         values["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = crawl.browser_concurrency
         values["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"] = crawl.download_timeout * 1000

@@ -172,7 +172,7 @@ def workspace_cmd(path: Annotated[Path, typer.Argument(help="Folder to write cat
     from demo.world import default_origins
 
     root = write_workspace(path, _world(seed, products, 1), default_origins(base_port))
-    typer.echo(f"wrote {root}/catalog, {root}/policies, {root}/profiles")
+    typer.echo(f"wrote {root}/catalog, {root}/policies, {root}/profiles, {root}/pricewarden.toml")
 
 
 @demo_app.command("reports")

@@ -143,10 +143,25 @@ def profiles(origins: dict[str, str]) -> dict[str, dict[str, Any]]:
     }
 
 
+def network_toml(origins: dict[str, str]) -> str:
+    """The workspace settings that let the crawler fetch the sandbox storefronts, and nothing else local."""
+    hosts = sorted({urlsplit(origin).netloc for origin in origins.values()})
+    return ("# The sandbox storefronts run on this machine: allowed one by one, the network policy stays on\n"
+            "# (docs/security-network.md).\n[network]\nallow = [" + ", ".join(f'"{h}"' for h in hosts) + "]\n")
+
+
 def write_workspace(path: str | Path, world: World, origins: dict[str, str] | None = None) -> Path:
-    """Write ``catalog/``, ``policies/`` and ``profiles/`` for ``world`` (URLs on ``origins``, default port 8600)."""
+    """Write ``catalog/``, ``policies/`` and ``profiles/`` for ``world`` (URLs on ``origins``, default port 8600).
+
+    Also ``pricewarden.toml`` allowing the storefronts' addresses (``network.allow``), unless the
+    folder has one already.
+    """
     root = Path(path)
     origins = origins or default_origins()
+    root.mkdir(parents=True, exist_ok=True)
+    settings_file = root / "pricewarden.toml"
+    if not settings_file.exists():
+        settings_file.write_text(network_toml(origins), encoding="utf-8")
     write_catalog(root / "catalog", world, origins)
     (root / "policies").mkdir(parents=True, exist_ok=True)
     for version in (1, 2):

@@ -19,6 +19,7 @@ overlapped with setting up the world and the workspace.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Days 4-6 of the sandbox calendar: a MAP drop (days 4-6), policy v2 (from day 5) and a partner that
 # keeps its old price, misreported prices (3+), an EU deviation (3-9), a CN cap breach (6-7), hidden
@@ -200,6 +202,11 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
     t = time.perf_counter()
     world = World(seed=seed, products=products, day=first_day)
     with serve(world) as running, Receiver(smtp=email) as receiver:
+        # The storefronts run on this machine: allowed one by one (with whatever the caller allows),
+        # the network policy stays on.
+        allowed = [*get_settings().network.allow, *sorted({urlsplit(o).netloc for o in running.origins.values()})]
+        env.set("PRICEWARDEN_NETWORK__ALLOW", json.dumps(allowed))
+        get_settings.cache_clear()
         _setup_workspace(ws, world, running.origins)
         _point_at_receiver(receiver, email=email)
         t = mark("setup", t)

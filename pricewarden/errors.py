@@ -15,6 +15,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     ├── CatalogImportError       catalog file rejected as a whole      (store.catalog)
     ├── CrawlError               fetching or extracting a page         (crawlers)
     │   ├── FetchError           HTTP status, timeout, redirect loop, truncated body (url, status)
+    │   │   └── RefusedError     a scheme or address the network policy refuses (crawlers.network)
     │   ├── BlockedError         captcha, block page, login wall       (url, kind)
     │   └── ExtractionError      a page that yields no trustworthy price (url, reason)
     ├── ReportImportError        a partner report that cannot be read at all (file, reason)
@@ -105,6 +106,7 @@ class CrawlError(PriceWardenError):
     def __init__(self, message: str, *, url: str | None = None, kind: str = "error") -> None:
         self.url = url
         self.kind = kind
+        self.reason = message  # without the URL
         super().__init__(f"{message} ({url})" if url else message)
 
 
@@ -115,6 +117,13 @@ class FetchError(CrawlError):
                  status: int | None = None) -> None:
         self.status = status
         super().__init__(message, url=url, kind=kind)
+
+
+class RefusedError(FetchError):
+    """A URL, redirect or address that the network policy refuses: not http(s), or not public and not allowed."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message, url=url, kind="refused")
 
 
 class BlockedError(CrawlError):

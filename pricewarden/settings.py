@@ -12,12 +12,13 @@ import os
 import shutil
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -216,6 +217,56 @@ class WebSettings(BaseModel):
     )
     page_size: int = Field(50, ge=5, le=500, description="Rows per page in the violations list.")
     snooze_max_days: int = Field(30, ge=1, description="Longest a violation may be snoozed, in days.")
+class NetworkSettings(BaseModel):
+    """What everything that fetches (crawl, render, screenshots, discovery, feeds, ``extract URL``) may connect to.
+
+    Only http(s) URLs are fetched; loopback, private, link-local (cloud metadata included), CGNAT,
+    multicast and other non-public addresses are refused unless listed in ``allow``.
+    """
+
+    allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Non-public addresses that may be fetched anyway: a network (10.0.0.0/8, fd00::/8), an "
+        "address (127.0.0.1, ::1), an address and port (127.0.0.1:8080, [::1]:8080) or a host name with or "
+        "without a port (shop.internal, shop.internal:8443; whatever it resolves to). In the environment: a "
+        "JSON list or comma-separated, e.g. PRICEWARDEN_NETWORK__ALLOW=127.0.0.1:8601,10.1.0.0/16.",
+    )
+    allow_private: bool = Field(
+        False, description="Allow every non-public address (the address policy off; schemes are still limited "
+        "to http and https). Only for a closed network whose every page and feed you trust; prefer 'allow'.",
+    )
+    max_redirects: int = Field(
+        5, ge=0, le=20, description="Redirects a feed download or `extract URL` follows, each checked like the "
+        "first URL (the crawl follows up to 10).",
+    )
+    feed_timeout: float = Field(
+        300.0, gt=0, description="Total seconds a partner feed download may take, from connecting to its last "
+        "byte (a feed that keeps sending slowly fails at this limit).",
+    )
+
+    @field_validator("allow", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part for part in text.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("allow")
+    @classmethod
+    def _parse(cls, value: list[str]) -> list[str]:
+        from crawlers.network.policy import parse_allow
+
+        for entry in value:
+            try:
+                parse_allow(entry)
+            except ValueError as exc:
+                raise ValueError(f"network.allow: {exc}") from None
+        return [entry.strip() for entry in value]
 
 
 class Settings(BaseSettings):
@@ -266,6 +317,9 @@ class Settings(BaseSettings):
         default_factory=ReportSettings, description="Partner report import settings."
     )
     web: WebSettings = Field(default_factory=WebSettings, description="Review app settings.")
+    network: NetworkSettings = Field(
+        default_factory=NetworkSettings, description="Network policy of everything that fetches."
+    )
 
     @field_validator("timezone")
     @classmethod

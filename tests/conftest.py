@@ -20,6 +20,8 @@ from store import Base, make_engine, upgrade
 from store.db import engine_for
 
 DB_FIXTURES = {"db", "engine", "session", "db_url"}
+# What the network policy lets the tests fetch (crawlers.network): their own servers, nothing else.
+TEST_ALLOW = "127.0.0.1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -40,6 +42,8 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         if key.startswith("PRICEWARDEN_") and not key.startswith("PRICEWARDEN_TEST"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("PRICEWARDEN_WORKSPACE", str(tmp_path / "workspace"))
+    # The tests' servers listen on 127.0.0.1: allowed explicitly, the network policy stays on.
+    monkeypatch.setenv("PRICEWARDEN_NETWORK__ALLOW", TEST_ALLOW)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -83,7 +83,7 @@ def _run(slice_: dict[str, Any], db: Path, crash: str | None) -> subprocess.Comp
         "PRICEWARDEN_WORKSPACE": str(slice_["ws"]), "PRICEWARDEN_DATABASE_URL": f"sqlite:///{db}",
         "PRICEWARDEN_CRAWL__RENDER_FALLBACK": "false", "PRICEWARDEN_CRAWL__AUTOTHROTTLE": "false",
         "PRICEWARDEN_CRAWL__RETRIES": "0", "PRICEWARDEN_CRAWL__PROCESSES": "1",
-        "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low",
+        "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low", "PRICEWARDEN_NETWORK__ALLOW": "127.0.0.1",
         # A crashed sender's message is due again at once (the real lease is minutes).
         "PRICEWARDEN_ALERTS__SENDING_LEASE_SECONDS": "0.001",
         clock.OFFSET_ENV: os.environ[clock.OFFSET_ENV],

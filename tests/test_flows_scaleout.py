@@ -164,7 +164,8 @@ def test_the_monitor_fans_out_over_two_workers_retries_a_killed_shard_and_stores
                "PREFECT_API_URL": api, "PRICEWARDEN_WORKSPACE": str(ws), "PRICEWARDEN_DATABASE_URL": pg_url,
                "PRICEWARDEN_CRAWL__RENDER_FALLBACK": "false", "PRICEWARDEN_CRAWL__AUTOTHROTTLE": "false",
                "PRICEWARDEN_CRAWL__RETRIES": "0", "PRICEWARDEN_CRAWL__PROCESSES": "1",
-               "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low", "PYTHONUNBUFFERED": "1",
+               "PRICEWARDEN_ALERTS__IMMEDIATE_SEVERITY": "low", "PRICEWARDEN_NETWORK__ALLOW": "127.0.0.1",
+               "PYTHONUNBUFFERED": "1",
                # A worker that lost a race for a run asks again soon (the default is every 10 s).
                "PREFECT_WORKER_QUERY_SECONDS": "2"}
         try:

@@ -11,65 +11,64 @@ from pricewarden.errors import FetchError, PriceWardenError
 
 __all__ = ["register"]
 
-# Launch arguments known to work with Debian's Chromium under Playwright (KNOWN-GOOD.md).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The largest page read (as the crawl's DOWNLOAD_MAXSIZE).
+MAX_PAGE_BYTES = 32 * 1024 * 1024
 
 
 def _fetch(url: str, timeout: float) -> tuple[bytes, str]:
     """A plain HTTP GET (no browser), decoded and read as the crawl reads it: the body, and its encoding.
 
+    The network policy applies as in the crawl (crawlers.network: http(s) only, no address that
+    is not public unless allowed, every redirect checked again); ``timeout`` is the total time.
     It asks for the compressions the crawl asks for, decodes them with the crawl's decoders (a body
     cut off before its end is an error, not half a page) and takes the text encoding Scrapy would
-    give the crawl (the header's charset, else the page's, else a guess). HTTP errors are ``FetchError``.
+    give the crawl (the header's charset, else the page's, else a guess). Errors are ``FetchError``.
     """
-    import http.client
-    import urllib.error
-    import urllib.request
-
     from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
     from scrapy.http import HtmlResponse
 
     from crawlers.compression import BodyDecodingError, TruncatedEncoding, decode
+    from crawlers.network import display_url, fetch_url
     from pricewarden.settings import get_settings
 
-    request = urllib.request.Request(url, headers={"User-Agent": get_settings().crawl.user_agent,  # noqa: S310
-                                                   "Accept-Encoding": b", ".join(ACCEPTED_ENCODINGS).decode()})
+    chunks: list[bytes] = []
+    fetched = fetch_url(url, chunks.append, timeout=timeout, max_bytes=MAX_PAGE_BYTES,
+                        user_agent=get_settings().crawl.user_agent,
+                        headers={"Accept-Encoding": b", ".join(ACCEPTED_ENCODINGS).decode()})
+    body = b"".join(chunks)
+    codings = [c.strip() for c in (fetched.headers.get("Content-Encoding") or "").split(",") if c.strip()]
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked
-            body: bytes = response.read()
-            codings = [c.strip() for c in (response.headers.get("Content-Encoding") or "").split(",") if c.strip()]
-            for coding in reversed(codings):  # the last one applied is undone first
-                body = decode(body, coding.encode("latin-1"))
-            content_type = response.headers.get("Content-Type")
-            final_url = response.geturl()
-    except urllib.error.HTTPError as exc:
-        raise FetchError(f"HTTP {exc.code}", url=url, status=exc.code) from exc
-    except http.client.IncompleteRead as exc:
-        raise FetchError(f"truncated: the body is shorter than its Content-Length ({len(exc.partial)} bytes came)",
-                         url=url, kind="truncated") from None
+        for coding in reversed(codings):  # the last one applied is undone first
+            body = decode(body, coding.encode("latin-1"))
     except TruncatedEncoding as exc:
-        raise FetchError(f"truncated: {exc}", url=url, kind="truncated") from None
+        raise FetchError(f"truncated: {exc}", url=display_url(url), kind="truncated") from None
     except BodyDecodingError as exc:
-        raise FetchError(str(exc), url=url, kind="error") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise FetchError(f"cannot fetch: {getattr(exc, 'reason', exc)}", url=url, kind="network") from exc
+        raise FetchError(str(exc), url=display_url(url), kind="error") from None
+    content_type = fetched.headers.get("Content-Type")
     headers = {"Content-Type": content_type} if content_type else None
-    return body, HtmlResponse(url=final_url, body=body, headers=headers).encoding
+    return body, HtmlResponse(url=fetched.url, body=body, headers=headers).encoding
 
 
 def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
-    """The page's HTML after Chromium ran its scripts (and the profile's browser steps)."""
+    """The page's HTML after Chromium ran its scripts (and the profile's browser steps).
+
+    Chromium reaches the network only through the network policy's filtering proxy, as in the crawl.
+    """
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
+    from crawlers.network import FilteringProxy, NetworkPolicy, display_url
+    from crawlers.settings import CHROMIUM_CONTEXT, chromium_launch_options
     from pricewarden.settings import get_settings
 
+    settings = get_settings()
+    NetworkPolicy.from_settings(settings).target(url)  # http(s), and a refused IP literal, before Chromium
+    proxy = FilteringProxy.from_settings(settings)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=get_settings().chromium(), args=CHROMIUM_ARGS)
+        with proxy, sync_playwright() as pw:
+            browser = pw.chromium.launch(**chromium_launch_options(settings, proxy=proxy))
             try:
-                page = browser.new_page()
+                page = browser.new_context(**CHROMIUM_CONTEXT).new_page()
                 page.goto(url, timeout=timeout * 1000, wait_until="load")
                 for step in steps:
                     for method, arg in step.items():
@@ -78,7 +77,12 @@ def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> b
             finally:
                 browser.close()
     except PlaywrightError as exc:
-        raise FetchError(f"browser could not load the page: {exc}", url=url, kind="render") from exc
+        from pricewarden.errors import RefusedError
+
+        if proxy.refusals:  # the page (or where it redirected) was refused by the proxy
+            raise RefusedError(proxy.refusals[-1], url=display_url(url)) from None
+        raise FetchError(f"browser could not load the page: {str(exc).splitlines()[0]}", url=display_url(url),
+                         kind="render") from None
 
 
 def _read_file(path: Path) -> bytes:

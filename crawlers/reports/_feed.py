@@ -13,8 +13,6 @@ import csv
 import hashlib
 import io
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,24 +120,26 @@ def open_feed(path: Path, name: str, gtins: dict[str, str], fetched_at: datetime
 
 
 def fetch(url: str, target: Path, *, timeout: float, max_bytes: int, user_agent: str) -> str:
-    """Download ``url`` to ``target`` (streamed, size-limited); returns the SHA-256 of the body."""
-    if not url.lower().startswith(("http://", "https://")):
-        raise ReportImportError("feed URL must be http(s)", file=url)
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent})  # noqa: S310 - scheme checked
+    """Download ``url`` to ``target``; returns the SHA-256 of the body.
+
+    Under the network policy (:func:`crawlers.network.fetch_url`): http(s) only, redirects only
+    where the policy allows, ``timeout`` the total time, ``max_bytes`` enforced while streaming, a
+    body short of its Content-Length an error. Errors name the URL with its secrets hidden, never
+    anything the server sent.
+    """
+    from crawlers.network import display_url, fetch_url
+    from pricewarden.errors import FetchError
+
     digest = hashlib.sha256()
-    size = 0
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, target.open("wb") as out:  # noqa: S310
-            for block in iter(lambda: response.read(1 << 20), b""):
-                size += len(block)
-                if size > max_bytes:
-                    raise ReportImportError(f"feed is larger than {max_bytes // (1 << 20)} MB", file=url)
-                digest.update(block)
-                out.write(block)
-    except urllib.error.HTTPError as exc:
-        raise ReportImportError(f"feed answered HTTP {exc.code}", file=url) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise ReportImportError(f"feed could not be fetched: {exc}", file=url) from None
+    with target.open("wb") as out:
+        def keep(block: bytes) -> None:
+            digest.update(block)
+            out.write(block)
+
+        try:
+            fetch_url(url, keep, timeout=timeout, max_bytes=max_bytes, user_agent=user_agent)
+        except FetchError as exc:
+            raise ReportImportError(f"feed {exc.reason}", file=display_url(url)) from None
     return digest.hexdigest()
 
 
@@ -168,7 +168,7 @@ def import_feed(
         gtins: dict[str, str] = {str(gtin): sku for gtin, sku in session.execute(query)}
     with tempfile.TemporaryDirectory(prefix="pw-feed-") as folder:
         body = Path(folder) / "feed"
-        sha = fetch(url, body, timeout=settings.crawl.download_timeout,
+        sha = fetch(url, body, timeout=settings.network.feed_timeout,
                     max_bytes=settings.reports.max_file_mb << 20, user_agent=settings.crawl.user_agent)
         return run_import(lambda: open_feed(body, url, gtins, fetched_at), partner=partner, file_name=url, sha=sha,
                           engine=engine, submitted_by="feed", expected_currency=expected_currency, now=fetched_at,
