@@ -83,10 +83,24 @@ def main(argv: list[str] | None = None) -> None:
     except PriceWardenError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+        from pricewarden.redaction import redact_text
+
+        err_console.print(f"error: {redact_text(str(exc))}", style="bold red", highlight=False, markup=False,
+                          soft_wrap=True)
         if isinstance(exc, PolicyValidationError):
             for problem in exc.problems:
                 err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
+    except Exception as exc:
+        # Not one of ours (a bug, or a library's own error): still one line, secrets redacted; the
+        # traceback only with --debug.
+        if _state["debug"]:
+            raise
+        from pricewarden.redaction import redact_text
+
+        text = " ".join(redact_text(f"{type(exc).__name__}: {exc}").split())[:2000]
+        err_console.print(f"error: {text} (run with --debug for the traceback)", style="bold red", highlight=False,
+                          markup=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -289,29 +289,33 @@ class Settings(BaseSettings):
         return shutil.which("chromium-headless-shell") or shutil.which("chromium")
 
     def redacted(self) -> dict[str, Any]:
-        """The effective settings as plain data with every secret replaced by ``'**********'``."""
+        """The effective settings as plain data with every secret replaced by ``'**********'``.
+
+        Every URL among them (database, evidence, proxy, review links) goes through
+        :func:`pricewarden.redaction.redact_url`: passwords, ``?token=``/``?key=``-style parameters.
+        """
         data = self.model_dump(mode="json")
         data["database_url"] = redact_url(self.database)
-        data["evidence_url"] = self.evidence
+        data["evidence_url"] = redact_url(self.evidence)
         if self.crawl.proxy is not None:
             data["crawl"]["proxy"] = redact_url(self.crawl.proxy.get_secret_value())
-        return data
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            return redact_url(value) if isinstance(value, str) and "://" in value else value
+
+        redacted: dict[str, Any] = walk(data)
+        return redacted
 
 
 def redact_url(url: str) -> str:
-    """A URL with its password or token hidden: ``postgresql://bob:**********@host/db``."""
-    from urllib.parse import urlsplit
+    """A URL with its secrets hidden (:func:`pricewarden.redaction.redact_url`, the one place that decides)."""
+    from pricewarden.redaction import redact_url as redact
 
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "**********"
-    if parts.password:
-        netloc = f"{parts.username}:**********@{parts.hostname}"
-        if parts.port:
-            netloc += f":{parts.port}"
-        return parts._replace(netloc=netloc).geturl()
-    return url
+    return redact(url)
 
 
 @lru_cache(maxsize=1)
