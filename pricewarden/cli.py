@@ -77,6 +77,9 @@ _register_packages()
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a PriceWarden error prints one line and exits 1 (a traceback only with --debug)."""
     from pricewarden.console import err_console
+    from pricewarden.files import private_umask
+
+    private_umask()  # everything this command and its children create is owner-only (pricewarden.files)
 
     try:
         app(args=argv, standalone_mode=True)

@@ -165,6 +165,16 @@ class ReportSettings(BaseModel):
     )
 
 
+class PrefectSettings(BaseModel):
+    """How PriceWarden runs Prefect (its own ephemeral server unless ``PREFECT_API_URL`` names one)."""
+
+    startup_timeout: float = Field(
+        120.0, gt=0, description="Seconds Prefect's ephemeral server may take to answer before a flow run gives "
+        "up with a one-line error (Prefect's own default, 20 s, is too short on a busy machine). Sets "
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+    )
+
+
 class Settings(BaseSettings):
     """PriceWarden's settings; every field can be set as ``PRICEWARDEN_<NAME>``."""
 
@@ -211,6 +221,7 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="Partner report import settings."
     )
+    prefect: PrefectSettings = Field(default_factory=PrefectSettings, description="Prefect settings.")
 
     @field_validator("timezone")
     @classmethod
