@@ -86,6 +86,10 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
         command.upgrade(_alembic_config(engine), revision)
     except Exception as exc:  # alembic raises many kinds; the person needs one message
         raise StoreError(f"database migration failed: {exc}") from exc
+    if revision == "head":
+        from store.installation import ensure_installation
+
+        ensure_installation(engine)  # the installation's id is made with its database
 
 
 def downgrade(engine: Engine | None = None, revision: str = "base") -> None:
