@@ -16,6 +16,8 @@ it:
 - the start-up limit is ``prefect.startup_timeout`` (``PRICEWARDEN_PREFECT__STARTUP_TIMEOUT``,
   120 s by default); running past it, the server is stopped and
   :class:`~pricewarden.errors.OrchestrationError` says in one line why and what to set;
+- its listening socket is bound here and handed over (``--fd``): no other process can take the
+  port between a check and the bind, and answer the health checks in its place;
 - the server runs in a process group of its own, its output in ``<PREFECT_HOME>/server.log``
   (owner-only), never in the caller's terminal or pipes; :mod:`flows._watchdog` inside it ends the
   group when its parent is gone, however the parent ended; ``stop`` ends the group.
@@ -27,6 +29,7 @@ import atexit
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -46,7 +49,6 @@ from pricewarden.files import FILE_MODE
 __all__ = ["PrefectServer", "ensure_started", "install"]
 
 _LOCK = threading.RLock()
-_PORT_IN_USE = 3  # uvicorn's exit code when it cannot bind
 
 
 def _log_tail(path: Path, limit: int = 300) -> str:
@@ -92,7 +94,6 @@ class PrefectServer(SubprocessASGIServer):
                 raise
 
     def _start(self, limit: float) -> None:
-        self.port = self.port or self.find_available_port()
         self.running = True
         atexit.register(self.stop)
         self.server_process = self._run_uvicorn_command()
@@ -100,10 +101,6 @@ class PrefectServer(SubprocessASGIServer):
         with httpx.Client(timeout=5.0) as client:
             while time.monotonic() < deadline:
                 code = self.server_process.poll()
-                if code == _PORT_IN_USE:  # another process took the port between our check and its bind
-                    self.port = self.find_available_port()
-                    self.server_process = self._run_uvicorn_command()
-                    continue
                 if code is not None:
                     raise OrchestrationError(
                         f"Prefect's server exited with code {code} while starting: "
@@ -120,19 +117,26 @@ class PrefectServer(SubprocessASGIServer):
             "higher, or PREFECT_API_URL to a running Prefect server")
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
-        """uvicorn under :mod:`flows._watchdog`, in its own process group, its output in ``server.log``."""
+        """uvicorn under :mod:`flows._watchdog`, in its own process group, its output in ``server.log``.
+
+        The listening socket is bound here and handed to uvicorn (``--fd``): no other process can
+        take the port between a check and uvicorn's own bind, and answer our health checks instead.
+        """
         if self._log is None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
             self._log = os.fdopen(fd, "ab")
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                "PREFECT__SERVER_FINAL": "1", **get_current_settings().to_environment_variables(exclude_unset=True)}
-        command = [sys.executable, "-m", "flows._watchdog", str(os.getpid()), "--",
-                   "--app-dir", str(prefect.__module_path__.parent), "--factory",
-                   "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--log-level", "error", "--lifespan", "on"]
-        return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+            listener.bind(("127.0.0.1", self.port or 0))
+            self.port = int(listener.getsockname()[1])
+            command = [sys.executable, "-m", "flows._watchdog", str(os.getpid()), "--",
+                       "--app-dir", str(prefect.__module_path__.parent), "--factory",
+                       "prefect.server.api.server:create_app", "--fd", str(listener.fileno()),
+                       "--log-level", "error", "--lifespan", "on"]
+            return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
+                                    stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(listener.fileno(),))
 
     def stop(self) -> None:
         """Stop the server's whole process group (SIGTERM, then SIGKILL after 5 s)."""
