@@ -51,12 +51,15 @@ __all__ = ["PrefectServer", "ensure_started", "install"]
 _LOCK = threading.RLock()
 
 
-def _log_tail(path: Path, limit: int = 300) -> str:
+def _log_tail(path: Path, since: int, limit: int = 300) -> str:
+    """The last line the server wrote to its log after byte ``since`` (this start's, not an earlier run's)."""
     try:
-        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
-                 if line.strip()]
+        with path.open("rb") as handle:
+            handle.seek(since)
+            text = handle.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1][:limit] if lines else ""
 
 
@@ -69,6 +72,7 @@ class PrefectServer(SubprocessASGIServer):
         super().__init__(port)
         self.failure: OrchestrationError | None = None
         self._log: IO[bytes] | None = None
+        self._log_start = 0  # where this start's output begins in server.log
 
     @property
     def log_path(self) -> Path:
@@ -104,7 +108,7 @@ class PrefectServer(SubprocessASGIServer):
                 if code is not None:
                     raise OrchestrationError(
                         f"Prefect's server exited with code {code} while starting: "
-                        f"{_log_tail(self.log_path) or 'no output'} (its log: {self.log_path})")
+                        f"{_log_tail(self.log_path, self._log_start) or 'no output'} (its log: {self.log_path})")
                 try:
                     if client.get(f"{self.api_url}/health").status_code == 200:
                         return
@@ -113,8 +117,8 @@ class PrefectServer(SubprocessASGIServer):
                 time.sleep(0.2)
         raise OrchestrationError(
             f"Prefect's server did not start within {limit:g} s (the machine may be busy; last line of "
-            f"{self.log_path}: {_log_tail(self.log_path) or 'none'}): set PRICEWARDEN_PREFECT__STARTUP_TIMEOUT "
-            "higher, or PREFECT_API_URL to a running Prefect server")
+            f"{self.log_path}: {_log_tail(self.log_path, self._log_start) or 'none'}): set "
+            "PRICEWARDEN_PREFECT__STARTUP_TIMEOUT higher, or PREFECT_API_URL to a running Prefect server")
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         """uvicorn under :mod:`flows._watchdog`, in its own process group, its output in ``server.log``.
@@ -125,6 +129,7 @@ class PrefectServer(SubprocessASGIServer):
         if self._log is None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            self._log_start = os.fstat(fd).st_size
             self._log = os.fdopen(fd, "ab")
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                "PREFECT__SERVER_FINAL": "1", **get_current_settings().to_environment_variables(exclude_unset=True)}
