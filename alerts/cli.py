@@ -27,10 +27,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _now(value: str | None) -> datetime:
+    """``--now``, else the workspace's clock (``store._types.utcnow``: shifted in the demo, as every other instant)."""
     from pricewarden.errors import ConfigError
+    from store._types import utcnow
 
     if value is None:
-        return datetime.now(UTC)
+        return utcnow()
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -31,10 +32,11 @@ from sqlalchemy.orm import Session
 
 from alerts.outbox import notice_refusal
 from pricewarden.errors import PriceWardenError
+from pricewarden.redaction import REDACTED, redact_notification_text
 from store._types import utcnow
 from store.audit import audit
 from store.models import AlertDelivery, DeliveryStatus, Partner, User, Violation, ViolationStatus
-from store.secrets import REDACTED, redact_apprise_url, target_ref
+from store.secrets import redact_apprise_url, target_ref
 
 log = logging.getLogger(__name__)
 KEY_HEADER = "X-PriceWarden-Key"
@@ -83,27 +85,39 @@ def secret_parts(url: str) -> list[str]:
 
 
 def redact_text(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret replaced by ``**********``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` with every secret replaced by ``**********`` and every URL in it cut to scheme and host."""
+    return redact_notification_text(text, secrets)
+
+
+_REQUEST_LINE = re.compile(r'"([A-Z]+) \S+ (HTTP/[\d.]+)"')
 
 
 class _Redact(logging.Filter):
     """Rewrites Apprise's log records so that no handler, ours or the root's, ever sees a secret."""
 
-    def __init__(self, secrets: list[str]) -> None:
+    def __init__(self, secrets: list[str], *, collect: bool = True) -> None:
         super().__init__()
         self.secrets = secrets
+        self.collect = collect  # keep Apprise's warnings as the error text of the send in progress
         self.lines: list[str] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = redact_text(record.getMessage(), self.secrets)
+        if record.name.startswith("urllib3"):
+            # The request line names the path, where notification services keep their tokens.
+            message = _REQUEST_LINE.sub(rf'"\1 {REDACTED} \2"', message)
         record.msg, record.args = message, None
-        if record.levelno >= logging.WARNING and record.name.startswith("apprise"):
+        if self.collect and record.levelno >= logging.WARNING and record.name.startswith("apprise"):
             self.lines.append(message)
         return True
+
+
+# Apprise logs the URLs it loads and sends to, with parts of passwords and tokens ("h...2", "****",
+# tokens in paths), at any time, not only while we send: every record of its logger and of
+# urllib3's request log is rewritten, for good, as soon as alerts are imported.
+_ALWAYS = _Redact([], collect=False)
+for _name in ("apprise", "urllib3.connectionpool"):
+    logging.getLogger(_name).addFilter(_ALWAYS)
 
 
 # Loggers that may print a URL during a send (urllib3 logs the request path, where tokens live).

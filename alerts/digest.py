@@ -18,6 +18,7 @@ from alerts.outbox import _already_told, _insert, idempotency_key
 from alerts.render import render, violation_context
 from alerts.routing import Recipient, RoutingTable, load_routing, route
 from store._types import utcnow
+from store.installation import installation_id
 from store.models import AlertDelivery, DeliveryStatus, User, Violation, ViolationStatus
 from store.secrets import target_ref
 
@@ -53,7 +54,7 @@ def queue_digests(session: Session, now: datetime | None = None, table: RoutingT
             entries.append(entry)
         for index, url in enumerate(user.notification_urls):
             ref = target_ref(index, str(url))
-            key = idempotency_key(None, "digest", day, f"user:{user.id}", ref)
+            key = idempotency_key(None, "digest", day, f"user:{user.id}", ref, installation=installation_id(session))
             message = render("digest", user.locale, {"items": entries, "date": day, "key": key,
                                                      "recipient": user.display_name or user.username})
             row = AlertDelivery(

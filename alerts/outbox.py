@@ -1,8 +1,8 @@
 """The durable outbox: what to send to whom, queued in the database before anything is sent.
 
 Every message is an :class:`~store.models.AlertDelivery` row whose ``idempotency_key`` is the
-SHA-256 of (violation id, kind, escalation stage, recipient, target reference); the column is unique,
-so a retry, a crash or a re-run can never queue the same message twice.
+SHA-256 of (installation id, violation id, kind, escalation stage, recipient, target reference); the
+column is unique, so a retry, a crash or a re-run can never queue the same message twice.
 
 Partner-facing messages (formal notices, penalty steps) pass one gate, :func:`notice_refusal`,
 both when they are queued and again when they are sent: a finding whose mode is not ``map`` or
@@ -35,6 +35,7 @@ from alerts.routing import (
 from pricewarden.errors import AccessDenied, DeliveryError, NotFoundError, NoticeRefused
 from store._types import utcnow
 from store.audit import audit
+from store.installation import installation_id
 from store.models import AlertDelivery, DeliveryStatus, Partner, User, Violation, ViolationStatus
 from store.secrets import target_ref
 
@@ -43,9 +44,15 @@ OPEN = (ViolationStatus.OPEN.value, ViolationStatus.ACKNOWLEDGED.value)
 LEVEL_ZH = ("渠道经理", "区域后备负责人", "品牌经理")
 
 
-def idempotency_key(violation_id: int | None, kind: str, stage: str, recipient: str, ref: str) -> str:
-    """SHA-256 of what makes a message unique: violation, kind, escalation stage, recipient and target."""
-    raw = "\x1f".join(["" if violation_id is None else str(violation_id), kind, stage, recipient, ref])
+def idempotency_key(violation_id: int | None, kind: str, stage: str, recipient: str, ref: str, *,
+                    installation: str) -> str:
+    """SHA-256 of what makes a message unique: installation, violation, kind, escalation stage, recipient, target.
+
+    ``installation`` (:func:`store.installation.installation_id`) keeps two installations from ever
+    sending one receiver the same key for their own violation 1.
+    """
+    raw = "\x1f".join([installation, "" if violation_id is None else str(violation_id), kind, stage, recipient,
+                       ref])
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -132,7 +139,7 @@ def _queue_for_user(
     template = "info" if kind == "info" else "alert"
     for index, url in enumerate(urls):
         ref = target_ref(index, url)
-        key = idempotency_key(violation.id, kind, stage, f"user:{user.id}", ref)
+        key = idempotency_key(violation.id, kind, stage, f"user:{user.id}", ref, installation=installation_id(session))
         message = render(template, user.locale, {**context, "key": key})
         row = AlertDelivery(
             idempotency_key=key, kind=kind, violation_id=violation.id, recipient_user_id=user.id,
@@ -151,7 +158,8 @@ def _record_refusal(
     session: Session, violation: Violation, *, kind: str, stage: str, reason: str, actor: str, now: datetime,
 ) -> None:
     """Record a refused partner-facing message: a ``refused`` outbox row and an audit entry."""
-    key = idempotency_key(violation.id, kind, stage, f"partner:{violation.partner_id or '-'}", "")
+    key = idempotency_key(violation.id, kind, stage, f"partner:{violation.partner_id or '-'}", "",
+                          installation=installation_id(session))
     _insert(session, AlertDelivery(
         idempotency_key=key, kind=kind, violation_id=violation.id, recipient_partner_id=violation.partner_id,
         recipient_label=f"partner {violation.partner_id or '-'}", target_ref="",
@@ -195,7 +203,8 @@ def queue_notice(
     rows: list[AlertDelivery] = []
     for index, url in enumerate(urls):
         ref = target_ref(index, url)
-        key = idempotency_key(violation.id, "notice", stage, f"partner:{partner.id}", ref)
+        key = idempotency_key(violation.id, "notice", stage, f"partner:{partner.id}", ref,
+                              installation=installation_id(session))
         message = render("notice", partner.locale, {**context, "key": key})
         row = AlertDelivery(
             idempotency_key=key, kind="notice", violation_id=violation.id, recipient_partner_id=partner.id,

@@ -46,6 +46,13 @@ class Batch:
     failures: list[dict[str, Any]] = field(default_factory=list)
     seen_listings: set[int] = field(default_factory=set)
 
+    def merge(self, other: Batch) -> None:
+        """Add ``other``'s rows to this batch."""
+        self.blobs.update(other.blobs)
+        self.observations.extend(other.observations)
+        self.failures.extend(other.failures)
+        self.seen_listings.update(other.seen_listings)
+
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -93,6 +100,13 @@ def add_item(batch: Batch, item: dict[str, Any], *, run_id: int | None, seller_p
             html_sha256=html_sha, screenshot_sha256=shot_sha, crawl_run_id=run_id,
         )
         batch.observations.append(row)
+
+
+def as_error(item: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """``item`` as an ``error`` failure: its HTML and screenshot kept as evidence, its extraction dropped."""
+    detail = f"storing the page failed: {type(exc).__name__}: {exc}"[:2000]
+    safe = {k: v for k, v in item.items() if k not in ("extraction", "cart")}
+    return {**safe, "failures": [{"kind": "error", "status": item.get("status"), "detail": detail}]}
 
 
 def observation_rows(item: dict[str, Any], ex: Any, seller_partners: dict[str, int]) -> list[dict[str, Any]]:

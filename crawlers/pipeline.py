@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from crawlers.persist import Batch, add_item, close_run, open_run, seller_partner_map, write_batch
+from crawlers.persist import Batch, add_item, as_error, close_run, open_run, seller_partner_map, write_batch
 from store._types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,15 @@ class StorePipeline:
         # Hashing, row building and compression happen here, off the reactor thread.
         batch = Batch()
         for item in items:
-            add_item(batch, item, run_id=self.run_id, seller_partners=self.seller_partners)
+            rows = Batch()  # one item's rows, added whole or not at all
+            try:
+                add_item(rows, item, run_id=self.run_id, seller_partners=self.seller_partners)
+            except Exception as exc:
+                # An item whose rows cannot be built is stored as the page's failure, with its HTML.
+                logger.warning("storing %s failed: %s: %s", item["target"]["url"], type(exc).__name__, exc)
+                rows = Batch()
+                add_item(rows, as_error(item, exc), run_id=self.run_id, seller_partners=self.seller_partners)
+            batch.merge(rows)
         with self.engine.begin() as conn:
             return write_batch(conn, batch, self.evidence)
 

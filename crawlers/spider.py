@@ -174,7 +174,27 @@ class StorefrontSpider(scrapy.Spider):
                 "final_url": getattr(response_or_request, "url", target.url), **values}
 
     async def on_page(self, response: Response) -> AsyncIterator[Any]:
-        """Read one fetched page: a price (or offers), hidden pricing, or a failure."""
+        """Read one fetched page: a price (or offers), hidden pricing, or a failure; never nothing.
+
+        Whatever goes wrong while reading the page (JSON-LD nested past the recursion limit, an
+        amount no arithmetic can hold, a bug) becomes a failure of kind ``error`` with the page's
+        HTML as evidence: a page that raised would otherwise vanish from the crawl, its counts and
+        its site's health.
+        """
+        read: dict[str, Any] = {}
+        try:
+            async for result in self._read_page(response, read):
+                yield result
+        except Exception as exc:
+            logger.warning("reading %s failed: %s: %s", response.url, type(exc).__name__, exc,
+                           exc_info=logger.isEnabledFor(logging.DEBUG))
+            target: Target = response.meta["target"]
+            yield self._item(response, target, status=response.status, rendered=bool(response.meta.get("rendered")),
+                             html=read.get("html", response.body) or None, screenshot=read.get("screenshot"),
+                             failures=[_row(error_failure(exc, response.status))])
+
+    async def _read_page(self, response: Response, read: dict[str, Any]) -> AsyncIterator[Any]:
+        """:meth:`on_page`'s work; ``read`` keeps the rendered HTML and screenshot once they exist."""
         from crawlers.extract import extract
 
         target: Target = response.meta["target"]
@@ -192,6 +212,7 @@ class StorefrontSpider(scrapy.Spider):
             yield self._item(response, target, status=response.status, rendered=True, html=response.body or None,
                              screenshot=None, failures=[_row(Failure(FailureKind.TIMEOUT, response.status, str(exc)))])
             return
+        read.update(html=body, screenshot=screenshot)
         base = {"status": response.status, "rendered": rendered, "html": body, "screenshot": screenshot}
         status_kind = from_status(response.status)
         if status_kind is not None:  # reached only with handle_httpstatus; kept for safety
@@ -308,15 +329,25 @@ class StorefrontSpider(scrapy.Spider):
 
     async def on_cart(self, response: Response) -> AsyncIterator[Any]:
         """The cart page of a hidden-price product: record the cart price in ``details`` (still hidden)."""
+        item = response.meta["page_item"]
+        try:
+            await self._read_cart(response, item)
+        except Exception as exc:
+            # The page's own observation is kept; only the cart price is missing, and says why.
+            logger.warning("reading cart %s failed: %s: %s", response.url, type(exc).__name__, exc)
+            item["cart"] = {"url": response.url, "error": FailureKind.ERROR.value,
+                            "detail": error_failure(exc, response.status).detail}
+        yield item
+
+    async def _read_cart(self, response: Response, item: dict[str, Any]) -> None:
+        """Record the cart page's price (or why there is none) in ``item["cart"]``."""
         import dataclasses
 
         from crawlers.extract import extract
         from crawlers.profiles import Selector
 
-        item = response.meta["page_item"]
         if DATALOSS in response.flags:
             item["cart"] = {"url": response.url, "error": FailureKind.TRUNCATED.value}
-            yield item
             return
         profile = response.meta["profile"]
         # The cart page is read with the same profile, its price selector being the cart's.
@@ -330,7 +361,6 @@ class StorefrontSpider(scrapy.Spider):
             "currency": cart.currency,
             "raw_text": cart.raw_text,
         }
-        yield item
 
     async def on_cart_error(self, failure: TwistedFailure) -> AsyncIterator[Any]:
         """A cart that cannot be fetched leaves the hidden-price observation without a cart price."""
@@ -429,6 +459,12 @@ def _moved_elsewhere(listed: str, response: Response) -> bool:
 
 def _value(failure: TwistedFailure) -> BaseException:
     return failure.value if failure.value is not None else RuntimeError("unknown download failure")
+
+
+def error_failure(exc: BaseException, status: int | None = None) -> Failure:
+    """The ``error`` failure of a page whose reading raised ``exc``: the exception's type and text."""
+    text = str(exc) or repr(exc)
+    return Failure(FailureKind.ERROR, status, f"reading the page failed: {type(exc).__name__}: {text}"[:2000])
 
 
 def _row(failure: Failure) -> dict[str, Any]:

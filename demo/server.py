@@ -162,11 +162,19 @@ class Running:
 
 async def _start(app: _App, host: str, base_port: int) -> list[asyncio.base_events.Server]:
     loop = asyncio.get_running_loop()
-    servers = []
+    servers: list[asyncio.base_events.Server] = []
     for family, offset in [(None, CONTROL_OFFSET), *FAMILIES.items()]:
         port = base_port + offset if base_port else 0
-        server = await loop.create_server(functools.partial(_HTTP, app, family), host, port,
-                                          reuse_address=True, backlog=1024)
+        try:
+            server = await loop.create_server(functools.partial(_HTTP, app, family), host, port,
+                                              reuse_address=True, backlog=1024)
+        except OSError as exc:
+            for opened in servers:
+                opened.close()
+            from pricewarden.errors import ConfigError
+
+            raise ConfigError(f"cannot listen on {host}:{port} (the {family or 'control'} port): "
+                              f"{exc.strerror or exc}; choose another --base-port (0 picks free ports)") from None
         bound = server.sockets[0].getsockname()[1]
         if family is None:
             app.control = f"http://{host}:{bound}"

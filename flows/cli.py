@@ -28,9 +28,11 @@ def schedule(
     if show:
         show_rows(rows, ["deployment", "cron", "timezone"], as_json=as_json)
         return
+    from flows._prefect import ensure_started
     from flows.schedule import serve_schedules
 
     show_rows(rows, ["deployment", "cron", "timezone"], as_json=False)
+    ensure_started()  # a server that cannot start is one line here, not a traceback in the first run
     serve_schedules()
 
 
@@ -45,8 +47,11 @@ def run(
 
     if name not in FLOW_NAMES:
         raise ConfigError(f"unknown flow {name!r}; one of {', '.join(FLOW_NAMES)}")
+    from flows._prefect import ensure_started
     from flows.monitor import monitor
     from flows.ops import digest, import_partner_reports, weekly_report
+
+    ensure_started()  # a server that cannot start is one line here, not a traceback in the flow run
 
     flows: dict[str, Any] = {"monitor": monitor, "import-partner-reports": import_partner_reports, "digest": digest,
                              "weekly-report": weekly_report}

@@ -180,15 +180,14 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
                        ("CRAWL__PER_DOMAIN_CONCURRENCY", "8")):
         env.set(f"PRICEWARDEN_{key}", os.environ.get(f"PRICEWARDEN_{key}", value))
     get_settings.cache_clear()
-    from flows._env import seed_from_template
-
-    seeded = seed_from_template(prepare(ws))
+    prepare(ws)
 
     from flows._prefect import warm_up
 
-    warm = warm_up()
+    # Prefect's database is migrated (or copied from the machine's template) with the workspace, and
+    # its one server started, in a thread while the world and the workspace are set up.
+    warm = warm_up(ws)
     result = DemoResult(workspace=ws, days=list(range(first_day, first_day + days)))
-    result.prefect_template = seeded
     marks: dict[str, float] = {}
 
     def mark(name: str, since: float) -> float:
@@ -216,7 +215,8 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
         warm_up_processes()
         import detection.run  # noqa: F401  (pandas, scikit-learn: ~1.5 s, paid once)
         if warm is not None:
-            warm.join()
+            warm.join()  # a server that did not start: one line (OrchestrationError), and no server left
+            result.prefect_template = warm.prepared in ("template", "ready")
         t = mark("prefect_start_wait", t)
 
         from flows.monitor import monitor

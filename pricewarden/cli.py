@@ -77,16 +77,33 @@ _register_packages()
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a PriceWarden error prints one line and exits 1 (a traceback only with --debug)."""
     from pricewarden.console import err_console
+    from pricewarden.files import private_umask
+
+    private_umask()  # everything this command and its children create is owner-only (pricewarden.files)
 
     try:
         app(args=argv, standalone_mode=True)
     except PriceWardenError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+        from pricewarden.redaction import redact_text
+
+        err_console.print(f"error: {redact_text(str(exc))}", style="bold red", highlight=False, markup=False,
+                          soft_wrap=True)
         if isinstance(exc, PolicyValidationError):
             for problem in exc.problems:
                 err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
+    except Exception as exc:
+        # Not one of ours (a bug, or a library's own error): still one line, secrets redacted; the
+        # traceback only with --debug.
+        if _state["debug"]:
+            raise
+        from pricewarden.redaction import redact_text
+
+        text = " ".join(redact_text(f"{type(exc).__name__}: {exc}").split())[:2000]
+        err_console.print(f"error: {text} (run with --debug for the traceback)", style="bold red", highlight=False,
+                          markup=False, soft_wrap=True)
         sys.exit(1)
 
 

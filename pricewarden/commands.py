@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from pricewarden.console import console, emit_json
+from pricewarden.files import FILE_MODE, make_private_dir
 
 SAMPLE = Path(__file__).parent / "sample"
 
@@ -28,8 +30,6 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite sample files that already exist.")] = False,
 ) -> None:
     """Create a workspace with a sample catalog and policy, create the database and import them."""
-    import os
-
     from pricewarden.settings import get_settings
 
     if workspace is not None:
@@ -38,8 +38,8 @@ def init(
     settings = get_settings()
     root = settings.workspace
     for folder in (root, settings.policies_dir, settings.profiles_dir, settings.inbox_dir, settings.reports_dir,
-                   root / "catalog"):
-        folder.mkdir(parents=True, exist_ok=True)
+                   settings.reports_dir / "receipts", root / "catalog"):
+        make_private_dir(folder)  # owner-only (0700): partners' reports, evidence and secrets live here
     copied = 0
     for source in sorted(SAMPLE.rglob("*")):
         if source.is_dir():
@@ -47,8 +47,9 @@ def init(
         target = root / source.relative_to(SAMPLE)
         if target.exists() and not force:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(target.parent)
         shutil.copyfile(source, target)
+        os.chmod(target, FILE_MODE)
         copied += 1
 
     from store import upgrade
@@ -56,7 +57,13 @@ def init(
 
     upgrade()
     report = import_catalog(root / "catalog")
+    from flows._env import migrate_home
+
+    # Prefect's own database, migrated now: the first flow run then only starts its server.
+    prefect = migrate_home(root)
     console.print(f"workspace [bold]{root.resolve()}[/]: {copied} sample files written, database ready")
+    if prefect != "external":
+        console.print(f"prefect: database {'ready' if prefect == 'ready' else prefect}", highlight=False)
     console.print(report.summary())
     console.print(
         "next: [bold]pricewarden policy check[/] "

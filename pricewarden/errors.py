@@ -13,6 +13,8 @@ context a person needs to act on it (file and row, URL and status, recipient and
     │   ├── PolicyValidationError  a policy file with problems; .problems lists each (file, line, field)
     │   └── NoRuleError          no rule covers that SKU / partner / instant
     ├── CatalogImportError       catalog file rejected as a whole      (store.catalog)
+    ├── InvalidIdentifier        a partner code, SKU, username or evidence key that is not one
+    │                            (pricewarden.identifiers; catalog, report import, audit, evidence)
     ├── CrawlError               fetching or extracting a page         (crawlers)
     │   ├── FetchError           HTTP status, timeout, redirect loop, truncated body (url, status)
     │   │   └── RefusedError     a scheme or address the network policy refuses (crawlers.network)
@@ -20,6 +22,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     │   └── ExtractionError      a page that yields no trustworthy price (url, reason)
     ├── ReportImportError        a partner report that cannot be read at all (file, reason)
     ├── DetectionError           detection could not run               (detection)
+    ├── OrchestrationError       Prefect's server did not start, and why (flows)
     └── DeliveryError            notification delivery                 (alerts)
         └── NoticeRefused        a partner-facing message the scope's mode does not allow
 
@@ -100,6 +103,18 @@ class CatalogImportError(PriceWardenError):
     """A catalog file that cannot be read at all (bad format, missing header)."""
 
 
+class InvalidIdentifier(PriceWardenError):
+    """A partner code, SKU, username or evidence key that breaks its rule (``../../..``, a NUL byte).
+
+    ``kind`` names the identifier ("partner code"), ``value`` is what was given.
+    """
+
+    def __init__(self, message: str, *, kind: str, value: str) -> None:
+        self.kind = kind
+        self.value = value
+        super().__init__(message)
+
+
 class CrawlError(PriceWardenError):
     """Fetching or reading a page failed; it is a crawl failure, never a price."""
 
@@ -144,6 +159,10 @@ class ReportImportError(PriceWardenError):
 
 class DetectionError(PriceWardenError):
     """Detection could not run (no policy published, bad model settings)."""
+
+
+class OrchestrationError(PriceWardenError):
+    """Prefect could not run flows here: its server did not start in time or exited (one line: why, what to set)."""
 
 
 class DeliveryError(PriceWardenError):

@@ -217,6 +217,8 @@ class WebSettings(BaseModel):
     )
     page_size: int = Field(50, ge=5, le=500, description="Rows per page in the violations list.")
     snooze_max_days: int = Field(30, ge=1, description="Longest a violation may be snoozed, in days.")
+
+
 class NetworkSettings(BaseModel):
     """What everything that fetches (crawl, render, screenshots, discovery, feeds, ``extract URL``) may connect to.
 
@@ -267,6 +269,16 @@ class NetworkSettings(BaseModel):
             except ValueError as exc:
                 raise ValueError(f"network.allow: {exc}") from None
         return [entry.strip() for entry in value]
+
+
+class PrefectSettings(BaseModel):
+    """How PriceWarden runs Prefect (its own ephemeral server unless ``PREFECT_API_URL`` names one)."""
+
+    startup_timeout: float = Field(
+        120.0, gt=0, description="Seconds Prefect's ephemeral server may take to answer before a flow run gives "
+        "up with a one-line error (Prefect's own default, 20 s, is too short on a busy machine). Sets "
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+    )
 
 
 class Settings(BaseSettings):
@@ -320,6 +332,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = Field(
         default_factory=NetworkSettings, description="Network policy of everything that fetches."
     )
+    prefect: PrefectSettings = Field(default_factory=PrefectSettings, description="Prefect settings.")
 
     @field_validator("timezone")
     @classmethod
@@ -398,31 +411,35 @@ class Settings(BaseSettings):
         return shutil.which("chromium-headless-shell") or shutil.which("chromium")
 
     def redacted(self) -> dict[str, Any]:
-        """The effective settings as plain data with every secret replaced by ``'**********'``."""
+        """The effective settings as plain data with every secret replaced by ``'**********'``.
+
+        Every URL among them (database, evidence, proxy, review links) goes through
+        :func:`pricewarden.redaction.redact_url`: passwords, ``?token=``/``?key=``-style parameters.
+        """
         data = self.model_dump(mode="json")
         data["database_url"] = redact_url(self.database)
-        data["evidence_url"] = self.evidence
+        data["evidence_url"] = redact_url(self.evidence)
         if self.web.secret_key is not None:
             data["web"]["secret_key"] = "**********"  # noqa: S105 (the redaction mark)
         if self.crawl.proxy is not None:
             data["crawl"]["proxy"] = redact_url(self.crawl.proxy.get_secret_value())
-        return data
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            return redact_url(value) if isinstance(value, str) and "://" in value else value
+
+        redacted: dict[str, Any] = walk(data)
+        return redacted
 
 
 def redact_url(url: str) -> str:
-    """A URL with its password or token hidden: ``postgresql://bob:**********@host/db``."""
-    from urllib.parse import urlsplit
+    """A URL with its secrets hidden (:func:`pricewarden.redaction.redact_url`, the one place that decides)."""
+    from pricewarden.redaction import redact_url as redact
 
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "**********"
-    if parts.password:
-        netloc = f"{parts.username}:**********@{parts.hostname}"
-        if parts.port:
-            netloc += f":{parts.port}"
-        return parts._replace(netloc=netloc).geturl()
-    return url
+    return redact(url)
 
 
 @lru_cache(maxsize=1)

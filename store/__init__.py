@@ -13,6 +13,7 @@ from store.db import (
     upgrade,
 )
 from store.evidence import EvidenceStore, sha256_of
+from store.installation import installation_id
 from store.models import (
     AlertDelivery,
     AnomalyModel,
@@ -24,6 +25,7 @@ from store.models import (
     DeliveryStatus,
     Evidence,
     FindingKind,
+    Installation,
     Listing,
     LoginAttempt,
     Observation,
@@ -45,10 +47,10 @@ from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
     "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "CrawlFailure",
-    "CrawlRun", "DeliveryStatus", "Evidence", "EvidenceStore", "FindingKind", "Listing", "LoginAttempt", "Observation",
-    "Partner",
-    "PartnerStatus", "PolicyVersion", "Product", "ReportBatch", "ReportRejection", "Role", "Source",
+    "CrawlRun", "DeliveryStatus", "Evidence", "EvidenceStore", "FindingKind", "Installation", "Listing",
+    "LoginAttempt", "Observation", "Partner", "PartnerStatus", "PolicyVersion", "Product", "ReportBatch",
+    "ReportRejection", "Role", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit",
-    "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "make_engine",
+    "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id", "make_engine",
     "redact_apprise_url", "require_schema", "session_scope", "sha256_of", "upgrade", "utcnow", "verify_secret",
 ]

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pricewarden.identifiers import check_actor
 from store.models import AuditLog
 
 
@@ -20,9 +21,13 @@ def audit(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> AuditLog:
-    """Add one audit entry to ``session`` (committed with the change it records)."""
+    """Add one audit entry to ``session`` (committed with the change it records).
+
+    ``actor`` must be printable (:func:`pricewarden.identifiers.check_actor`): a NUL byte or a terminal
+    escape sequence given as ``--by`` never reaches the log.
+    """
     entry = AuditLog(
-        actor=actor,
+        actor=check_actor(actor),
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),

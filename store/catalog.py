@@ -20,7 +20,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pricewarden.errors import CatalogImportError, Problem
+from pricewarden.errors import CatalogImportError, InvalidIdentifier, Problem
+from pricewarden.identifiers import check_partner_code, check_sku, check_username
 from store.audit import audit
 from store.db import session_scope
 from store.models import Listing, Partner, PartnerStatus, Product, Role, Tier, User
@@ -158,6 +159,16 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
+# The identifier columns of each kind and their rule: a partner code names files and folders, a
+# username goes into the audit log, a SKU into URLs and reports (pricewarden.identifiers).
+_IDENTIFIERS: dict[str, dict[str, Callable[[str], str]]] = {
+    "users": {"username": check_username, "partner": check_partner_code},
+    "partners": {"code": check_partner_code, "channel_manager": check_username},
+    "products": {"sku": check_sku},
+    "listings": {"sku": check_sku, "partner": check_partner_code},
+}
+
+
 def _check_columns(kind: str, row: dict[str, str]) -> None:
     unknown = set(row) - set(COLUMNS[kind]) - {"__error__"}
     if unknown:
@@ -165,6 +176,12 @@ def _check_columns(kind: str, row: dict[str, str]) -> None:
     for column in REQUIRED[kind]:
         if not row.get(column):
             raise _RowError(column, "required")
+    for column, check in _IDENTIFIERS[kind].items():
+        if row.get(column):
+            try:
+                check(row[column])
+            except InvalidIdentifier as exc:
+                raise _RowError(column, str(exc)) from None
 
 
 def _gtin_ok(gtin: str) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from pricewarden.errors import StoreError
+from pricewarden.files import touch_private
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,9 +20,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout for concurrent writers."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # Created owner-only before SQLite opens it; its -wal and -shm files take its mode.
+            touch_private(path)
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
 
@@ -84,6 +86,10 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
         command.upgrade(_alembic_config(engine), revision)
     except Exception as exc:  # alembic raises many kinds; the person needs one message
         raise StoreError(f"database migration failed: {exc}") from exc
+    if revision == "head":
+        from store.installation import ensure_installation
+
+        ensure_installation(engine)  # the installation's id is made with its database
 
 
 def downgrade(engine: Engine | None = None, revision: str = "base") -> None:

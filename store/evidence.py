@@ -22,6 +22,8 @@ import zstandard
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import NotFoundError, StoreError
+from pricewarden.files import FILE_MODE, make_private_dir
+from pricewarden.identifiers import check_evidence_key
 from store.models import Evidence
 
 Codec = Literal["zstd", "gzip"]
@@ -32,6 +34,13 @@ _STORED_AS = (".zst", ".gz", "")  # every way a blob may be on disk: either code
 def sha256_of(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+def _private(path: str, flags: int) -> int:
+    """``open``'s opener for an owner-only (0600) file, whatever the umask."""
+    fd = os.open(path, flags, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return fd
 
 
 def _decompress(suffix: str, raw: bytes) -> bytes:
@@ -72,6 +81,8 @@ class EvidenceStore:
                    codec=settings.evidence_codec)
 
     def _path(self, sha: str, suffix: str) -> str:
+        # Only a SHA-256 names a blob: "../.." or any other string never becomes a path.
+        check_evidence_key(sha)
         return f"{self._root}/{sha[:2]}/{sha}{suffix}"
 
     def location(self, sha: str, compressed: bool) -> str:
@@ -100,10 +111,10 @@ class EvidenceStore:
             if os.path.exists(path):
                 return sha
             if folder not in self._dirs:
-                os.makedirs(folder, exist_ok=True)
+                make_private_dir(folder)  # evidence is owner-only: 0700 folders, 0600 blobs
                 self._dirs.add(folder)
             tmp = f"{path}.tmp-{os.getpid()}"
-            with open(tmp, "wb") as handle:
+            with open(tmp, "wb", opener=_private) as handle:
                 handle.write(self._compress(data) if compress else data)
             os.replace(tmp, path)  # atomic: a reader never sees half a blob
             return sha

@@ -516,3 +516,18 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any]] = mapped_column(default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Installation(Base):
+    """This installation of PriceWarden: one row (id 1), made with its database.
+
+    ``installation_id`` (random, 32 hex digits) is mixed into every message's idempotency key, so
+    that two installations never send a receiver the same ``X-PriceWarden-Key`` for their own
+    violation 1 (:func:`store.installation.installation_id`).
+    """
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installation_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

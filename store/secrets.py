@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from pricewarden.redaction import REDACTED, redact_notification_url
+
 _HASHER = PasswordHasher()
-REDACTED = "**********"
+__all__ = ["REDACTED", "hash_secret", "redact_apprise_url", "target_ref", "verify_secret"]
 
 
 def hash_secret(secret: str) -> str:
@@ -31,17 +31,10 @@ def verify_secret(stored_hash: str | None, secret: str) -> bool:
 def redact_apprise_url(url: str) -> str:
     """An Apprise URL reduced to its scheme and host: ``slack://**********``, ``mailto://smtp.example.com/**********``.
 
-    Apprise URLs carry tokens in the user, password, path and query, so only scheme and host are kept.
+    Apprise URLs carry tokens in the user, password, path and query, so only scheme and host are kept
+    (:func:`pricewarden.redaction.redact_notification_url`).
     """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return REDACTED
-    scheme = parts.scheme or "?"
-    host = parts.hostname or ""
-    if re.fullmatch(r"[A-Za-z0-9.-]+", host) and "." in host:
-        return f"{scheme}://{host}/{REDACTED}"
-    return f"{scheme}://{REDACTED}"
+    return redact_notification_url(url)
 
 
 def target_ref(index: int, url: str) -> str:

@@ -17,10 +17,12 @@ from price_parser import Price
 from pricewarden.money import ISO_CURRENCIES
 
 __all__ = [
+    "MAX_AMOUNT",
     "ParsedAmount",
     "currency_for_symbol",
     "decimal_separator_for_locale",
     "find_amounts",
+    "is_price",
     "parse_amount",
 ]
 
@@ -74,7 +76,15 @@ _TOKEN = re.compile(
     r"(?<![\w.,])(?P<n3>\d{1,6})(?P<mid>[€£])(?P<c3>\d{2})(?!\d)|"
     rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?<![\w.,\-])(?P<n2>{_NUM})\s?(?P<post>{_CUR})(?![A-Za-z]|\s?\d)"
 )
-_BARE = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})(?![\w])")
+# A bare number right after a minus sign is negative (JSON-LD "-199.00"): never a price.
+_BARE = re.compile(rf"(?<![\w.,\-−])(?P<n>{_NUM})(?![\w])")
+# Amounts past these are no shop's price in any currency (a Vietnamese car is ~1e9 VND): a page
+# showing one is broken or hostile. MAX_AMOUNT stays well inside the store's NUMERIC(18, 4).
+MAX_AMOUNT = Decimal(10) ** 12
+_MAX_DIGITS = 16  # digits a number may have before it is read at all (thousands of digits are no price)
+# "1e309", "1.5E+3": a number in exponent notation is no price, nor any of its digits
+_EXP_AFTER = re.compile(r"[eE][+-]?\d")
+_EXP_BEFORE = re.compile(r"\d[eE][+-]?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +96,21 @@ class ParsedAmount:
     raw: str
     start: int = 0
     end: int = 0
+
+
+def _sane(amount: Decimal | None) -> bool:
+    """A finite amount from 0 up to (not including) :data:`MAX_AMOUNT`."""
+    return amount is not None and amount.is_finite() and 0 <= amount < MAX_AMOUNT
+
+
+def is_price(amount: Decimal | None) -> bool:
+    """Whether ``amount`` can be a price: finite, more than zero and less than :data:`MAX_AMOUNT`."""
+    return _sane(amount) and amount is not None and amount > 0
+
+
+def _in_exponent(text: str, start: int, end: int) -> bool:
+    """Whether the number at ``text[start:end]`` is part of exponent notation (``1e309``, ``1e+20``)."""
+    return _EXP_AFTER.match(text, end) is not None or _EXP_BEFORE.search(text, max(0, start - 3), start) is not None
 
 
 def decimal_separator_for_locale(locale: str | None) -> str | None:
@@ -130,6 +155,8 @@ def currency_for_symbol(symbol: str, *, locale: str | None = None, default: str 
 
 def _amount(number: str, decimal_separator: str | None, currency: str | None = None,
             *, explicit: bool = False) -> Decimal | None:
+    if sum(c.isdigit() for c in number) > _MAX_DIGITS:
+        return None
     number = number.replace("’", "'")
     text = number.rstrip("-–").rstrip(".,") if number.endswith(("-", "–")) else number
     seps = {c for c in text if c in ",."}
@@ -139,7 +166,8 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
     sep = None
     if ambiguous:
         if currency in _ZERO_DECIMAL:
-            return Decimal(re.sub(r"\D", "", text))
+            whole = Decimal(re.sub(r"\D", "", text))
+            return whole if _sane(whole) else None
         # A known currency with cents never shows three decimals in a shop: "1.299 €" on a page in
         # English, "1,299 €" on a German one, are 1299. Without a currency, or with a separator a
         # profile sets, the locale decides; "0.299" is decimal (a thousands group never starts with 0).
@@ -147,8 +175,11 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
         sep = next(iter(seps)) if text.startswith("0") else local
     if not ambiguous and len(seps) == 1 and re.search(r"[.,]\d{1,2}$", text):
         sep = seps.pop()  # "12,99" / "12.99": the only separator with 1-2 digits after is decimal
-    parsed = Price.fromstring(text, decimal_separator=sep)
-    return parsed.amount
+    try:
+        amount = Price.fromstring(text, decimal_separator=sep).amount
+    except (ArithmeticError, ValueError):
+        return None
+    return amount if _sane(amount) else None
 
 
 def find_amounts(
@@ -169,6 +200,8 @@ def find_amounts(
         decimal_separator = decimal_separator_for_locale(locale)
     found: list[ParsedAmount] = []
     for m in _TOKEN.finditer(text):
+        if _in_exponent(text, m.start(), m.end()):
+            continue
         if m.group("n3"):
             iso = currency_for_symbol(m.group("mid"), locale=locale, default=currency)
             found.append(ParsedAmount(Decimal(f"{m.group('n3')}.{m.group('c3')}"), iso, m.group(0), m.start(),
@@ -183,6 +216,8 @@ def find_amounts(
         found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
     if not found and allow_bare:
         for m in _BARE.finditer(text):
+            if _in_exponent(text, m.start(), m.end()):
+                continue
             amount = _amount(m.group("n"), decimal_separator, currency, explicit=explicit)
             if amount is not None:
                 found.append(ParsedAmount(amount, currency, m.group(0), m.start(), m.end()))

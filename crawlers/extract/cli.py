@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pricewarden.errors import FetchError, PriceWardenError
+from pricewarden.errors import ExtractionError, FetchError, PriceWardenError
 
 __all__ = ["register"]
 
@@ -132,7 +132,11 @@ def extract_command(
         if not target.startswith(("http://", "https://")):
             raise PriceWardenError(f"not an http(s) URL: {target}")
         data, encoding = _fetch(target, timeout)
-    result = extract(data, target, profile=chosen, encoding=encoding)
+    try:
+        result = extract(data, target, profile=chosen, encoding=encoding)
+    except Exception as exc:  # the crawl records such a page as an `error` failure; here it is one line
+        raise ExtractionError(f"reading the page failed: {type(exc).__name__}: {exc}", url=target,
+                              kind="error") from exc
     doc = result.to_schema()
     if chosen is not None:
         doc["profile"] = chosen.name

@@ -15,7 +15,7 @@ from collections import deque
 from decimal import Decimal
 from typing import Any
 
-from crawlers.extract.amounts import parse_amount
+from crawlers.extract.amounts import is_price, parse_amount
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from crawlers.extract.structured import Facts, availability_of
@@ -45,7 +45,7 @@ def _blobs(page: Page) -> list[tuple[str, Any]]:
     for text in _JSON_SCRIPTS.findall(page.html):
         try:
             found.append(("script", json.loads(text, parse_float=Decimal)))
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested deeper than any real state
             continue
     decoder = json.JSONDecoder(parse_float=Decimal)
     html = page.html
@@ -56,7 +56,7 @@ def _blobs(page: Page) -> list[tuple[str, Any]]:
             m = _EQUALS_BRACE.match(html, end)
             if m is not None and (at == 0 or not (html[at - 1].isalnum() or html[at - 1] in "_$")):
                 # raw_decode stops at the end of the object: no brace matching in Python.
-                with contextlib.suppress(ValueError):
+                with contextlib.suppress(ValueError, RecursionError):
                     found.append((name.removeprefix("var "), decoder.raw_decode(html, m.end() - 1)[0]))
             at = html.find(name, end)
     return found
@@ -74,12 +74,13 @@ def _money(value: Any, currency: str | None, page: Page, cents: bool) -> tuple[D
     if isinstance(value, int):
         # Shopify's product JSON gives integer cents (12999 = 129.99).
         amount = Decimal(value) / 100 if cents else Decimal(value)
-        return (amount, str(value), currency) if amount > 0 else None
+        return (amount, str(value), currency) if is_price(amount) else None
     if isinstance(value, Decimal):
-        return (value, str(value), currency) if value > 0 else None
+        # "1e309", "-199.00", 10**15: not finite, not positive or absurd, never a price
+        return (value, str(value), currency) if is_price(value) else None
     if isinstance(value, str):
         parsed = parse_amount(value, locale=page.locale, currency=currency)
-        if parsed is not None and parsed.amount > 0:
+        if parsed is not None and is_price(parsed.amount):
             return parsed.amount, value, parsed.currency or currency
     return None
 

@@ -53,11 +53,13 @@ def _loads(text: str) -> Any:
     text = text.replace("<![CDATA[", "").replace("]]>", "").strip().rstrip(";")
     try:
         return json.loads(text, strict=False)
+    except RecursionError:
+        return None  # nested deeper than any real product data: unreadable, like broken JSON
     except ValueError:
         # Trailing commas are the commonest hand-written JSON-LD error.
         try:
             return json.loads(re.sub(r",\s*([}\]])", r"\1", text), strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
 
@@ -115,6 +117,8 @@ def _price(value: Any, currency: str | None, locale: str | None) -> tuple[Decima
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     raw = str(value).strip()
+    if raw.startswith(("-", "−")):
+        return None  # a negative amount is no price (the sign must not be dropped)
     # Structured prices are machine data: a dot is the decimal separator ("1299.00", "1.5").
     parsed = parse_amount(raw, decimal_separator="." if re.fullmatch(r"\d+\.\d+", raw) else None,
                           locale=locale, currency=currency)
@@ -157,7 +161,7 @@ def _from_json_ld(page: Page) -> Facts:
                 if value is None:
                     value = offer.get("lowPrice")
                 spec = offer.get("priceSpecification")
-                specs = spec if isinstance(spec, list) else [spec] if isinstance(spec, dict) else []
+                specs = [s for s in (spec if isinstance(spec, list) else [spec]) if isinstance(s, dict)]
                 for item in specs:
                     kind = str(item.get("priceType", "")).rsplit("/", 1)[-1]
                     got = _price(item.get("price"), currency, page.locale)

@@ -22,7 +22,8 @@ from crawlers.reports._importer import ImportResult, run_import
 from crawlers.reports._read import RawRow, Source, detect_encoding
 from crawlers.reports._validate import ExpectedCurrency
 from crawlers.reports._values import CellError, parse_price
-from pricewarden.errors import ReportImportError
+from pricewarden.errors import PriceWardenError, ReportImportError
+from pricewarden.redaction import redact_text, redact_url, secrets_of_url
 
 G = "{http://base.google.com/ns/1.0}"
 AVAILABILITY = {"in stock": "in_stock", "in_stock": "in_stock", "out of stock": "out_of_stock",
@@ -166,11 +167,21 @@ def import_feed(
     with session_scope(engine) as session:
         query = select(Product.gtin, Product.sku).where(Product.gtin.is_not(None))
         gtins: dict[str, str] = {str(gtin): sku for gtin, sku in session.execute(query)}
+    # A feed URL often carries the partner's token (?token=, ?key=, a password): only the redacted
+    # URL is ever shown or stored (batch, receipt, audit log, errors).
+    shown = redact_url(url)
     with tempfile.TemporaryDirectory(prefix="pw-feed-") as folder:
         body = Path(folder) / "feed"
-        sha = fetch(url, body, timeout=settings.network.feed_timeout,
-                    max_bytes=settings.reports.max_file_mb << 20, user_agent=settings.crawl.user_agent)
-        return run_import(lambda: open_feed(body, url, gtins, fetched_at), partner=partner, file_name=url, sha=sha,
-                          engine=engine, submitted_by="feed", expected_currency=expected_currency, now=fetched_at,
-                          source_kind="feed")
+        try:
+            sha = fetch(url, body, timeout=settings.network.feed_timeout,
+                        max_bytes=settings.reports.max_file_mb << 20, user_agent=settings.crawl.user_agent)
+        except PriceWardenError as exc:
+            exc.args = (redact_text(str(exc), secrets_of_url(url)),)
+            for attr in ("file", "url"):
+                if isinstance(getattr(exc, attr, None), str):
+                    setattr(exc, attr, shown)
+            raise
+        return run_import(lambda: open_feed(body, shown, gtins, fetched_at), partner=partner, file_name=shown,
+                          sha=sha, engine=engine, submitted_by="feed", expected_currency=expected_currency,
+                          now=fetched_at, source_kind="feed")
 

@@ -23,6 +23,7 @@ from crawlers.reports._receipt import ReceiptWriter
 from crawlers.reports._validate import Accepted, Catalog, ExpectedCurrency, PartnerInfo, Rejected, RowValidator
 from crawlers.reports._values import cell_text
 from pricewarden.errors import NotFoundError, ReportImportError
+from pricewarden.identifiers import check_partner_code
 
 KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are stored and in the receipt)
 
@@ -64,12 +65,14 @@ def receipt_path(partner_code: str, batch_id: int, sha: str) -> Path:
     """Where the receipt of a batch is written in the workspace."""
     from pricewarden.settings import get_settings
 
-    return get_settings().reports_dir / "receipts" / f"{partner_code}-batch{batch_id:06d}-{sha[:12]}.csv"
+    code = check_partner_code(partner_code)  # the code names the file: never a path of its own
+    return get_settings().reports_dir / "receipts" / f"{code}-batch{batch_id:06d}-{sha[:12]}.csv"
 
 
 def _partner(session: Session, code: str) -> Any:
     from store.models import Partner
 
+    check_partner_code(code)
     partner = session.scalar(select(Partner).where(Partner.code == code))
     if partner is None:
         raise NotFoundError(f"no partner with code {code!r}")

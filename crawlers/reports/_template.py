@@ -94,10 +94,12 @@ def write_template(partner_code: str, fmt: str = "xlsx", output: Path | None = N
     from sqlalchemy import select
 
     from pricewarden.errors import NotFoundError
+    from pricewarden.identifiers import check_partner_code
     from pricewarden.settings import get_settings
     from store import session_scope
     from store.models import Partner
 
+    check_partner_code(partner_code)  # the code names the template's file
     fmt = fmt.lower()
     if fmt not in {"xlsx", "csv"}:
         raise ReportImportError(f"unknown template format {fmt!r}: use xlsx or csv")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 13:09:46.667050
+Create Date: 2026-12-02 15:02:51.603312
 """
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ def upgrade() -> None:
     sa.Column('compressed', sa.Boolean(), nullable=False),
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_evidence'))
+    )
+    op.create_table('installation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('installation_id', sa.String(length=64), nullable=False),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_installation')),
+    sa.UniqueConstraint('installation_id', name=op.f('uq_installation_installation_id'))
     )
     op.create_table('login_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -437,6 +444,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_login_attempts_address_at')
 
     op.drop_table('login_attempts')
+    op.drop_table('installation')
     op.drop_table('evidence')
     op.drop_table('crawl_runs')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
