@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.reports._importer import ImportResult, run_import
+from crawlers.reports._limits import Counter, Limits
 from crawlers.reports._read import RawRow, Source, detect_encoding
 from crawlers.reports._validate import ExpectedCurrency
 from crawlers.reports._values import CellError, parse_price
@@ -62,27 +63,57 @@ def item_row(number: int, fields: dict[str, str], gtins: dict[str, str], fetched
     return RawRow(number, cells)
 
 
-def _xml_items(path: Path, name: str, gtins: dict[str, str], fetched_at: datetime) -> Iterator[RawRow]:
+ITEM_TAGS = frozenset({"item", "entry"})
+FIELDS = frozenset({"id", "gtin", "price", "sale_price", "link", "availability"})
+
+
+def _xml_items(path: Path, name: str, gtins: dict[str, str], fetched_at: datetime,
+               limits: Limits | None = None) -> Iterator[RawRow]:
+    """Stream a feed's items; every element is dropped once read, so memory holds one item at a time.
+
+    Only the fields an item row needs are kept. Elements outside items (a channel's own fields, or a
+    "wide" feed's millions of them) are cleared as they end, never accumulated.
+    """
     from lxml import etree
 
+    limits = limits or Limits.from_settings()
+    counter = Counter(limits, name)
     number = 1
+    depth = 0
+    item_depth = -1
+    fields: dict[str, str] = {}
     try:
-        for _, element in etree.iterparse(str(path), events=("end",), resolve_entities=False, no_network=True,
-                                          huge_tree=False, tag=("item", "{*}item", "{*}entry")):
-            number += 1
-            fields: dict[str, str] = {}
-            for child in element:
-                if not isinstance(child.tag, str):
-                    continue
-                tag = child.tag.replace(G, "").rsplit("}", 1)[-1]
-                if tag == "link" and child.get("href"):
-                    fields.setdefault("link", child.get("href") or "")
-                else:
-                    fields.setdefault(tag, (child.text or "")[:2000])
-            element.clear()
-            yield item_row(number, fields, gtins, fetched_at)
+        for event, element in etree.iterparse(str(path), events=("start", "end"), resolve_entities=False,
+                                              no_network=True, huge_tree=False, remove_comments=True,
+                                              remove_pis=True):
+            if event == "start":
+                depth += 1
+                if item_depth < 0 and _local_name(element.tag) in ITEM_TAGS:
+                    item_depth = depth
+                    fields = {}
+                continue
+            if depth == item_depth + 1 and item_depth >= 0:
+                tag = _local_name(element.tag)
+                if tag == "link" and element.get("href"):
+                    fields.setdefault("link", element.get("href") or "")
+                elif tag in FIELDS:
+                    fields.setdefault(tag, (element.text or "")[:2000])
+            elif depth == item_depth:
+                number += 1
+                counter.row(len(fields), number)
+                item_depth = -1
+                yield item_row(number, fields, gtins, fetched_at)
+            depth -= 1
+            element.clear(keep_tail=False)
+            parent = element.getparent()
+            if parent is not None:
+                parent.remove(element)  # the parsed tree never grows: an ended element is gone
     except etree.XMLSyntaxError as exc:
         raise ReportImportError(f"feed is not well-formed XML: {exc}", file=name) from None
+
+
+def _local_name(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _csv_items(path: Path, name: str, gtins: dict[str, str], fetched_at: datetime) -> Source:
@@ -101,9 +132,13 @@ def _csv_items(path: Path, name: str, gtins: dict[str, str], fetched_at: datetim
         handle.close()
         raise ReportImportError("feed has no id and price columns", file=name)
 
+    counter = Counter(Limits.from_settings(), name)
+    counter.row(len(header), 1)
+
     def rows() -> Iterator[RawRow]:
         try:
             for number, record in enumerate(csv.reader(text, delimiter=delimiter), start=2):
+                counter.row(len(record), number)
                 yield item_row(number, dict(zip(header, record, strict=False)), gtins, fetched_at)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise ReportImportError(f"feed is not readable: {exc}", file=name) from None
