@@ -97,14 +97,14 @@ def junk_rows_bomb(path: Path, rows: int = 1_000_000, cell: object = 1) -> Path:
     return write_xlsx(path, [("Sheet1", chunks)])
 
 
-def wide_feed(path: Path, elements: int = 30_000, items: int = 3) -> Path:
-    """An RSS feed with a few items after a very wide channel: ``elements`` non-item elements of ~1 KB."""
-    filler = b"<g:note>" + b"n" * 1000 + b"</g:note>\n"
+def wide_feed(path: Path, elements: int = 1_000_000, items: int = 3) -> Path:
+    """An RSS feed with a few items after a very wide channel of ``elements`` tiny non-item elements (11 MB)."""
     with path.open("wb") as out:
         out.write(b'<?xml version="1.0"?><rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel>')
-        for _ in range(elements // 1000):
-            out.write(filler * 1000)
+        for _ in range(elements // 10_000):
+            out.write(b"<g:x>1</g:x>" * 10_000)
         for _ in range(items):
-            out.write(b"<item><g:id>AC-100</g:id><g:price>199.00 USD</g:price>" + filler * 10 + b"</item>")
+            out.write(b"<item><g:id>AC-100</g:id><g:price>199.00 USD</g:price>" + b"<g:x>1</g:x>" * 1000
+                      + b"</item>")
         out.write(b"</channel></rss>")
     return path

@@ -149,7 +149,8 @@ def test_rows_columns_and_cells_are_limited(catalog: Engine, tmp_path: Path, mon
     cells = _csv(tmp_path / "cells.csv", [[*HEADER, "a", "b", "c", "d", "e"]] + [[*good, *"abcde"]] * 20)
     assert _refusal(cells) == "cells.csv: more than 150 cells (reports.max_cells)"
     _set(monkeypatch, max_cells=1000)
-    sheet = write_xlsx(tmp_path / "many.xlsx", [("Sheet1", [row_xml(1, HEADER), *(row_xml(n, good) for n in range(2, 62))])])
+    sixty = [row_xml(1, HEADER), *(row_xml(n, good) for n in range(2, 62))]
+    sheet = write_xlsx(tmp_path / "many.xlsx", [("Sheet1", sixty)])
     assert _refusal(sheet) == "many.xlsx: more than 50 rows (reports.max_rows)"
     assert _stored(catalog) == (0, 0, 0)
 
@@ -193,14 +194,14 @@ def test_blank_and_invisible_rows_are_skipped_silently(catalog: Engine, tmp_path
 
 
 def test_a_wide_xml_feed_is_read_in_bounded_memory(tmp_path: Path) -> None:
-    feed = wide_feed(tmp_path / "wide.xml", elements=30_000)
-    assert feed.stat().st_size > 25_000_000
+    feed = wide_feed(tmp_path / "wide.xml")  # 11 MB of a million elements: 247 MB kept in memory before
+    assert feed.stat().st_size > 10_000_000
     code = ("from datetime import datetime, UTC\n"
             "rows = list(crawlers.reports._feed._xml_items(PATH, 'wide.xml', {}, datetime.now(UTC)))\n"
             "print('ITEMS', len(rows), rows[0].cells['sku'], rows[0].cells['price'])\n")
     peak, out = _peak_mb(code, feed)
     assert "ITEMS 3 AC-100 199.00" in out
-    assert peak < 30, f"peak RSS grew by {peak} MB for a {feed.stat().st_size >> 20} MB feed"
+    assert peak < 40, f"peak RSS grew by {peak} MB for a {feed.stat().st_size >> 20} MB feed"
 
 
 # Partner-file fixes ------------------------------------------------------------------------------
@@ -239,11 +240,11 @@ def test_decimal_notation_is_decided_by_the_files_own_amounts(
 ) -> None:
     path = _csv(tmp_path / "r.csv", [list(HEADER), *[[*r, "EUR", TODAY] for r in rows]], delimiter=";")
     import_file(path, "P001", now=NOW)  # an "en" partner: its locale does not decide, the file does
-    got = {o.row_number: str(o.price) for o in _observations(catalog)}
+    got: dict[int, object] = {o.row_number: o.price for o in _observations(catalog)}
     for number, reason in _rejections(catalog).items():
         assert reason[0] == "price"
         got[number] = "ambiguous" if "ambiguous" in reason[1] else reason[1]
-    assert {n: (v if v == "ambiguous" else str(Decimal(v))) for n, v in got.items()} == expected
+    assert got == {n: (v if v == "ambiguous" else Decimal(v)) for n, v in expected.items()}
 
 
 def test_spreadsheet_float_noise_is_rounded_to_the_minor_unit(catalog: Engine, tmp_path: Path) -> None:
@@ -349,6 +350,7 @@ cells = st.one_of(
     st.sampled_from(["AC-100", "AC-200", "", " ", "\u200b", "4.800", "1,299", "12,50", "1.299,00", "-1", "1e9",
                      "NaN", "=1+2", "a;=1", "\x00", "2026-11-20T00:30+08:00", "2026-13-45", "USD", "EUR", "XXX"]),
     st.text(max_size=40),
+    st.text(st.characters(exclude_categories=()), max_size=8),  # surrogates included
     st.integers(min_value=-10**30, max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True),
     st.decimals(allow_nan=True, allow_infinity=True),

@@ -134,7 +134,7 @@ def import_file(
 
     limit = get_settings().reports.max_file_mb
     if file.stat().st_size > limit << 20:
-        raise ReportImportError(f"file is larger than {limit} MB (PRICEWARDEN_REPORTS__MAX_FILE_MB)", file=file.name)
+        raise ReportImportError(f"file is larger than {limit:,} MB (reports.max_file_mb)", file=file.name)
     sha = file_sha256(file)
     return run_import(lambda: open_report(file), partner=partner, file_name=file.name, sha=sha, engine=engine,
                       submitted_by=submitted_by, expected_currency=expected_currency, now=now)
