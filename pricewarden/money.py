@@ -23,6 +23,11 @@ _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF
                 "XPF": 0, "BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3, "IQD": 3, "LYD": 3}
 
 
+def minor_unit(code: str) -> int:
+    """Decimal places of a currency's minor unit (``USD`` 2, ``JPY`` 0, ``KWD`` 3)."""
+    return _MINOR_UNITS.get(code, 2)
+
+
 def is_currency(code: str) -> bool:
     """True when ``code`` is an ISO 4217 code PriceWarden knows (upper case, three letters)."""
     return code in ISO_CURRENCIES
