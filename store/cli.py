@@ -34,11 +34,19 @@ def db_upgrade(
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(as_json: JSON = False) -> None:
     """Print the schema revision of the database."""
+    from pricewarden.settings import get_settings
     from store import current_revision
+    from store.db import head_revision, sqlite_file
 
-    console.print(current_revision() or "empty (run `pricewarden db upgrade`)")
+    path = sqlite_file(get_settings().database)
+    # Asking must not create the database file.
+    revision = None if path is not None and not path.exists() else current_revision()
+    if as_json:
+        emit_json({"revision": revision, "head": head_revision(), "current": revision == head_revision()})
+        return
+    console.print(revision or "empty (run `pricewarden db upgrade`)")
 
 
 @db_app.command("downgrade")

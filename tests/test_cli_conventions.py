@@ -1,0 +1,130 @@
+"""CLI conventions: one store check before any command, nothing created by accident, settings typos."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from pricewarden.cli import app
+from pricewarden.errors import ConfigError, StoreError
+from pricewarden.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Commands that read or write the store, as a person would type them.
+STORE_COMMANDS = [
+    ["catalog", "list", "products"],
+    ["report", "receipts"],
+    ["report", "import", "missing.csv", "--partner", "P1"],
+    ["violations", "list"],
+    ["detect"],
+    ["alerts", "list"],
+    ["flow", "run", "monitor"],
+    ["policy", "publish", "missing.yaml"],
+    ["scorecard"],
+]
+
+
+def _in_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "not-a-workspace"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("PRICEWARDEN_WORKSPACE")
+    get_settings.cache_clear()
+    return folder
+
+
+@pytest.mark.parametrize("args", STORE_COMMANDS, ids=" ".join)
+def test_it_refuses_outside_a_workspace_and_creates_nothing(args: list[str], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _in_empty_folder(tmp_path, monkeypatch)
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, StoreError), result.output
+    assert "no workspace at" in str(result.exception) and "run `pricewarden init`" in str(result.exception)
+    assert list(folder.iterdir()) == [], "a command outside a workspace created files"
+
+
+def test_it_prints_one_line_and_exits_nonzero_through_python_m(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICEWARDEN_")}
+    run = subprocess.run([sys.executable, "-m", "pricewarden", "report", "receipts"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0, run.stderr
+    assert run.stderr.startswith("error: no workspace at") and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_it_names_db_upgrade_for_a_workspace_without_a_schema(tmp_path: Path) -> None:
+    workspace = Path(os.environ["PRICEWARDEN_WORKSPACE"])
+    workspace.mkdir()
+    result = CliRunner().invoke(app, ["catalog", "list", "products"])
+    assert isinstance(result.exception, StoreError)
+    assert "no database at" in str(result.exception) and "pricewarden db upgrade" in str(result.exception)
+    # `db current` asks without creating the database file either.
+    result = CliRunner().invoke(app, ["db", "current"])
+    assert result.exit_code == 0 and "empty" in result.output
+    assert not (workspace / "pricewarden.db").exists()
+    # The fix it names works, and then the command does.
+    assert CliRunner().invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert CliRunner().invoke(app, ["catalog", "list", "products", "--json"]).output.strip() == "[]"
+
+
+def test_it_names_db_upgrade_for_an_old_schema(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from store import db as store_db
+    from store.db import head_revision
+
+    current = head_revision()
+    # A newer code base (one more migration) in front of this database: the schema is old.
+    monkeypatch.setattr(store_db, "head_revision", lambda: "9999_newer")
+    result = CliRunner().invoke(app, ["violations", "list"])
+    assert isinstance(result.exception, StoreError)
+    assert str(result.exception) == (f"the database schema is at revision {current}, this PriceWarden needs "
+                                     "9999_newer: run `pricewarden db upgrade`")
+
+
+def test_it_refuses_a_schema_it_does_not_know(db: Engine) -> None:
+    with db.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'zz_future'"))
+    try:
+        result = CliRunner().invoke(app, ["violations", "list"])
+        assert isinstance(result.exception, StoreError)
+        assert "zz_future, which this PriceWarden does not know" in str(result.exception)
+    finally:
+        from store.db import head_revision
+
+        with db.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()})
+
+
+def test_it_rejects_an_unknown_key_in_the_workspace_file_with_a_suggestion() -> None:
+    workspace = Path(os.environ["PRICEWARDEN_WORKSPACE"])
+    workspace.mkdir()
+    (workspace / "pricewarden.toml").write_text("timezone = 'UTC'\n[crawl]\nconcurency = 3\n[region_modes]\n"
+                                                "JP = 'map'\n", encoding="utf-8")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match=r"unknown setting crawl\.concurency \(did you mean crawl\.concurrency\?\)"):
+        get_settings()
+    result = CliRunner().invoke(app, ["config", "show"])
+    assert isinstance(result.exception, ConfigError)
+    (workspace / "pricewarden.toml").write_text("[crawl]\nconcurrency = 3\n[region_modes]\nJP = 'map'\n",
+                                                encoding="utf-8")
+    get_settings.cache_clear()
+    assert get_settings().crawl.concurrency == 3 and get_settings().region_modes["JP"] == "map"
+
+
+def test_it_rejects_an_unknown_environment_variable_with_a_suggestion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__CONCURENCY", "3")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match=r"PRICEWARDEN_CRAWL__CONCURENCY in the environment \(did you mean "
+                                          r"PRICEWARDEN_CRAWL__CONCURRENCY\?\)"):
+        get_settings()
+    monkeypatch.delenv("PRICEWARDEN_CRAWL__CONCURENCY")
+    monkeypatch.setenv("PRICEWARDEN_CLOCK_OFFSET", "0")  # not a setting, but PriceWarden's own variable
+    get_settings.cache_clear()
+    assert get_settings().crawl.concurrency == 16
