@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pricewarden.console import console, emit_json, err_console, table
+from pricewarden.console import console, emit_json, err_console, print_table
 
 
 def register(app: typer.Typer) -> None:
@@ -101,7 +101,7 @@ def _print_health(health: list[Any], *, as_json: bool, extra: dict[str, Any] | N
          ", ".join(f"{k} {v}" for k, v in sorted(h.kinds.items())))
         for h in health
     ]
-    console.print(table("Crawl health", ["site", "pages", "ok", "failed", "failure rate", "before", "failures"], rows))
+    print_table("Crawl health", ["site", "pages", "ok", "failed", "failure rate", "before", "failures"], rows)
     for h in health:
         for note in h.warnings:
             err_console.print(f"warning: {h.site}: {note}", style="yellow", highlight=False, markup=False)

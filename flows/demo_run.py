@@ -281,47 +281,35 @@ def _stamp(value: datetime | None) -> str:
 
 
 def print_summary(result: DemoResult) -> None:
-    """The demo's summary: findings by partner, rule and tier; alerts; crawl health; where the report is."""
-    from rich.table import Table
+    """The demo's summary: findings by partner, rule and tier; alerts; crawl health; where the report is.
 
-    from pricewarden.console import console
+    Tables switch to one block per row on a terminal too narrow for them (``print_table``): no number is cut.
+    """
+    from pricewarden.console import console, print_table
 
     console.rule("PriceWarden demo")
-    days = Table(title="Monitor runs (one per simulated day)")
-    for col in ("day", "slot (UTC)", "listings", "observations", "crawl failures", "new violations",
-                "new deviations", "alerts sent", "report rows accepted / rejected"):
-        days.add_column(col)
     imports = {i["day"]: i for i in result.imports}
+    days = []
     for run in result.monitor_runs:
         imp = imports.get(run["day"], {})
         accepted = sum(int(x.get("rows_accepted", 0)) for x in imp.get("imported", []))
         rejected = sum(int(x.get("rows_rejected", 0)) for x in imp.get("imported", []))
-        days.add_row(str(run["day"]), run["slot"][:16], str(run["crawl"]["listings"]),
-                     str(run["crawl"]["observations"]), str(run["crawl"]["failures"]),
-                     str(len(run["detect"]["new_violations"])), str(len(run["detect"]["new_deviations"])),
-                     str(run["alerts"]["sent"]), f"{accepted} / {rejected}")
-    console.print(days)
-    partners = Table(title="Findings by partner")
-    for col in ("partner", "name", "tier", "violations", "deviations", "anomalies"):
-        partners.add_column(col)
-    for p in result.by_partner:
-        partners.add_row(p["partner"], p["name"], p["tier"], str(p["violation"]), str(p["deviation"]),
-                         str(p["anomaly"]))
-    console.print(partners)
+        days.append([run["day"], run["slot"][:16].replace("T", " "), run["crawl"]["listings"], run["crawl"]["observations"],
+                     run["crawl"]["failures"], len(run["detect"]["new_violations"]),
+                     len(run["detect"]["new_deviations"]), run["alerts"]["sent"], accepted, rejected])
+    print_table("Monitor runs (one per simulated day)",
+                ["day", "slot (UTC)", "listings", "observations", "crawl failures", "new violations",
+                 "new deviations", "alerts sent", "report rows accepted", "report rows rejected"], days)
+    print_table("Findings by partner", ["partner", "name", "tier", "violations", "deviations", "anomalies"],
+                [[p["partner"], p["name"], p["tier"], p["violation"], p["deviation"], p["anomaly"]]
+                 for p in result.by_partner])
     for title, counts in (("Findings by rule", result.by_rule), ("Findings by tier", result.by_tier)):
-        table = Table(title=title)
-        for col in (title.split()[-1], "violations", "deviations", "anomalies"):
-            table.add_column(col)
-        for key, c in counts.items():
-            table.add_row(key, str(c.get("violation", 0)), str(c.get("deviation", 0)), str(c.get("anomaly", 0)))
-        console.print(table)
-    health = Table(title="Crawl health")
-    for col in ("site", "pages", "ok", "failed", "failure rate", "warnings"):
-        health.add_column(col)
-    for h in result.health:
-        health.add_row(h["site"], str(h["pages"]), str(h["ok"]), str(h["failed"]), f"{h['failure_rate']:.0%}",
-                       "; ".join(h["warnings"]))
-    console.print(health)
+        print_table(title, [title.split()[-1], "violations", "deviations", "anomalies"],
+                    [[key, c.get("violation", 0), c.get("deviation", 0), c.get("anomaly", 0)]
+                     for key, c in counts.items()])
+    print_table("Crawl health", ["site", "pages", "ok", "failed", "failure rate", "warnings"],
+                [[h["site"], h["pages"], h["ok"], h["failed"], f"{h['failure_rate']:.0%}", "; ".join(h["warnings"])]
+                 for h in result.health])
     console.print(f"Alerts: outbox {dict(sorted(result.outbox.items()))}; the local receiver got "
                   f"{result.received} messages ({result.received_unique} distinct by idempotency key, "
                   f"{result.received_attachments} evidence attachments).", highlight=False)

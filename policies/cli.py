@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from pricewarden.console import console, emit_json, show, table
+from pricewarden.console import console, emit_json, print_table, show
 
 if TYPE_CHECKING:
     from policies._model import PublishedPolicy
@@ -255,6 +255,6 @@ def _print_resolved(sku: str, partner: str, instant: datetime, r: ResolvedRule) 
         ladder = ", ".join(f"{s.name}@{s.after}" + ("+notice" if s.notify_partner else "")
                            + ("+penalty" if s.penalty else "") for s in r.escalation.steps)
         rows.append(("escalation", f"{ladder} within {r.escalation.window_days} days"))
-    console.print(table(None, ["field", "value"], rows))
-    console.print(table("Why", ["step", "explanation", "line"],
-                        [(s.kind, s.text, s.line) for s in r.explanation]))
+    print_table(None, ["field", "value"], rows)
+    print_table("Why", ["step", "explanation", "line"],
+                        [(s.kind, s.text, s.line) for s in r.explanation])
