@@ -294,8 +294,8 @@ def print_summary(result: DemoResult) -> None:
         imp = imports.get(run["day"], {})
         accepted = sum(int(x.get("rows_accepted", 0)) for x in imp.get("imported", []))
         rejected = sum(int(x.get("rows_rejected", 0)) for x in imp.get("imported", []))
-        days.append([run["day"], run["slot"][:16].replace("T", " "), run["crawl"]["listings"], run["crawl"]["observations"],
-                     run["crawl"]["failures"], len(run["detect"]["new_violations"]),
+        days.append([run["day"], run["slot"][:16].replace("T", " "), run["crawl"]["listings"],
+                     run["crawl"]["observations"], run["crawl"]["failures"], len(run["detect"]["new_violations"]),
                      len(run["detect"]["new_deviations"]), run["alerts"]["sent"], accepted, rejected])
     print_table("Monitor runs (one per simulated day)",
                 ["day", "slot (UTC)", "listings", "observations", "crawl failures", "new violations",
