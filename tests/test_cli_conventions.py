@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -128,3 +129,62 @@ def test_it_rejects_an_unknown_environment_variable_with_a_suggestion(monkeypatc
     monkeypatch.setenv("PRICEWARDEN_CLOCK_OFFSET", "0")  # not a setting, but PriceWarden's own variable
     get_settings.cache_clear()
     assert get_settings().crawl.concurrency == 16
+
+
+def test_it_deactivates_and_activates_a_listing_with_an_audit_entry(db: Engine) -> None:
+    from sqlalchemy import select
+
+    from crawlers.targets import active_listings
+    from store import AuditLog, Listing, Product, session_scope
+
+    url = "https://shop.test/p/1"
+    with session_scope(db) as s:
+        product = Product(sku="AC-1", title="Aria")
+        s.add(product)
+        s.flush()
+        s.add(Listing(url=url, site="shop.test", product_id=product.id, active=True))
+    runner = CliRunner()
+    result = runner.invoke(app, ["catalog", "listing", "deactivate", url, "--by", "bianca", "--reason", "delisted"])
+    assert result.exit_code == 0, result.output
+    assert "inactive: no longer crawled" in result.output
+    with session_scope(db) as s:
+        assert [t.url for t in active_listings(s, None)] == []
+        entry = s.scalars(select(AuditLog).where(AuditLog.entity_type == "listing")).one()
+        assert (entry.actor, entry.action, entry.reason) == ("bianca", "listing.deactivate", "delisted")
+    again = runner.invoke(app, ["catalog", "listing", "deactivate", url, "--json"])
+    assert json.loads(again.output)["changed"] is False
+    result = runner.invoke(app, ["catalog", "listing", "activate", url, "--json"])
+    assert json.loads(result.output) == {"url": url, "sku": "AC-1", "partner": None, "active": True, "changed": True}
+    with session_scope(db) as s:
+        assert [t.url for t in active_listings(s, None)] == [url]
+        assert s.scalars(select(Listing.active)).one() is True
+        assert len(s.scalars(select(AuditLog).where(AuditLog.entity_type == "listing")).all()) == 2
+    missing = runner.invoke(app, ["catalog", "listing", "activate", "https://shop.test/none"])
+    assert "no listing with URL https://shop.test/none" in str(missing.exception)
+
+
+def test_it_types_flow_parameters_by_the_flow_signature_and_names_a_wrong_one(db: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from flows.cli import parse_params
+    from flows.monitor import monitor
+    from flows.ops import weekly_report
+
+    assert parse_params("monitor", monitor.fn, ["at=2026-03-05T15:00", "processes=2", "crawl-only=false"]) == {
+        "at": datetime(2026, 3, 5, 15, tzinfo=UTC), "processes": 2, "crawl_only": False}
+    # Refused before Prefect starts: one line naming the parameter and the one meant.
+    result = CliRunner().invoke(app, ["flow", "run", "weekly-report", "--param", "dayz=14"])
+    assert isinstance(result.exception, ConfigError)
+    assert str(result.exception) == ("flow weekly-report has no parameter 'dayz' (did you mean days?); "
+                                     "its parameters: until, days")
+    result = CliRunner().invoke(app, ["flow", "run", "weekly-report", "--param", "days=two"])
+    assert "--param days='two'" in str(result.exception)
+    assert parse_params("weekly-report", weekly_report.fn, ["days=14"]) == {"days": 14}
+
+
+def test_it_prints_a_flow_result_as_rows_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import _print_result
+
+    _print_result("digest", {"sent": ["carl", "dana"], "retrying": [], "failed": []})
+    out = capsys.readouterr().out
+    assert "flow digest" in out and '["carl", "dana"]' in out and "{" not in out
