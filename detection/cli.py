@@ -53,13 +53,16 @@ def detect_command(
     retrain: Annotated[bool, typer.Option("--retrain", help="Train a new anomaly model version first.")] = False,
 ) -> None:
     """Judge observations against the policy in force at their instant and update the violations."""
-    from detection.run import detect
+    from detection.run import DETECT_STEPS, detect
     from pricewarden.console import console, emit_json, print_table
+    from pricewarden.progress import progress
     from store import require_schema, session_scope
 
     require_schema()
-    with session_scope() as session:
-        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain)
+    with progress("detect", len(DETECT_STEPS), unit="steps", enabled=not as_json) as bar, \
+            session_scope() as session:
+        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain,
+                         on_step=lambda number, text: bar.update(number, step=f"detect: {text}"))
         data = summary.as_dict()
     if as_json:
         emit_json(data)

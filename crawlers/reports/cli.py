@@ -40,8 +40,12 @@ def import_command(
 ) -> None:
     """Import a partner's price report: every row validated, good rows stored, a receipt written."""
     from crawlers.reports import import_file
+    from pricewarden.progress import progress
 
-    _print_result(import_file(file, partner, submitted_by=submitted_by), as_json)
+    with progress(f"import {file.name}", None, unit="rows", enabled=not as_json) as bar:
+        result = import_file(file, partner, submitted_by=submitted_by,
+                             on_progress=bar.update if bar.showing else None)
+    _print_result(result, as_json)
 
 
 @report_app.command("feed")
