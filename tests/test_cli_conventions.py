@@ -188,3 +188,17 @@ def test_it_prints_a_flow_result_as_rows_for_people(capsys: pytest.CaptureFixtur
     _print_result("digest", {"sent": ["carl", "dana"], "retrying": [], "failed": []})
     out = capsys.readouterr().out
     assert "flow digest" in out and '["carl", "dana"]' in out and "{" not in out
+
+
+def test_it_checks_a_policy_with_json_output(tmp_path: Path) -> None:
+    sample = ROOT / "pricewarden" / "sample" / "policies" / "policy.yaml"
+    result = CliRunner().invoke(app, ["policy", "check", str(sample), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["ok"] is True and data["rules"] > 0 and data["scopes"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("policy: x\ncurrency: USD\nscopes: 7\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["policy", "check", str(bad), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["ok"] is False and data["problems"] and all(str(bad) in p for p in data["problems"])

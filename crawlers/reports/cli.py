@@ -79,11 +79,16 @@ def template_command(
     partner: PartnerOpt,
     fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx or csv.")] = "xlsx",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write an empty report template for a partner, with instructions in its locale."""
     from crawlers.reports import write_template
 
-    for path in write_template(partner, fmt, output):
+    written = [str(path) for path in write_template(partner, fmt, output)]
+    if as_json:
+        emit_json({"written": written})
+        return
+    for path in written:
         console.print(f"wrote {path}", highlight=False, markup=False)
 
 
