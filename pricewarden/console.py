@@ -82,11 +82,13 @@ def fits(renderable: Table, out: Console | None = None) -> bool:
     minimum is where a number would be cut).
     """
     out = out or console
-    options = out.options.update_width(out.width)
-    widths = renderable._calculate_column_widths(out, options)  # Rich's own layout of the columns
-    if sum(widths) + renderable._extra_width > out.width:  # borders and padding besides the columns
+    # Rich's own layout of the columns in the width its borders leave; each width holds the column's
+    # padding (a space either side) besides its text.
+    space = out.width - renderable._extra_width
+    widths = renderable._calculate_column_widths(out, out.options.update_width(space))
+    if sum(widths) > space:
         return False
-    return all(width >= (column.min_width or 1) for width, column in zip(widths, renderable.columns, strict=True))
+    return all(width - 2 >= (column.min_width or 1) for width, column in zip(widths, renderable.columns, strict=True))
 
 
 def records(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Group:
