@@ -46,6 +46,7 @@ def test_it_shows_a_crawl_progress_bar_on_a_terminal_only(db: Any, site: Site, w
     args = [PRICEWARDEN, "crawl", "--listing-file", str(listing_file), "--shards", "1", "--no-browser",
             "--at", "2026-03-02T08:00+00:00"]
     code, shown = _run_on_a_terminal(args, env)
+    print(shown)  # what the terminal showed (pytest -s)
     assert code == 0, shown
     # The bar's last state: every page done, the failures counted, a rate in pages a second.
     assert re.search(r"crawl\b.*3/3 pages, 2 failed\s+[\d.,]+ pages/s", shown), shown
