@@ -81,9 +81,13 @@ test-postgres: setup
 migration: $(VENV)/.installed
 	$(BIN)/python -m store.migrations.make_baseline
 
-## docs: regenerate the reference pages docs/reference/cli.md and settings.md from the code
+## docs: regenerate the reference pages (docs/reference) and the figures page from the code and the
+## benchmarks' outputs, then build the site into site/ with MkDocs (--strict: a warning fails)
 docs: $(VENV)/.installed
 	$(BIN)/python -m pricewarden.docs --write
+	$(BIN)/python -m bench.figures --write
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "docs: site/index.html"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site
