@@ -57,7 +57,7 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 _CONTRADICTS = 0.6
 _STRUCK = ("del, s, strike, [style*=line-through], [class*=was i], [class*=old i], [class*=strike i], "
            "[class*=list i], [class*=compare i], [class*=original i], [class*=regular i], [class*=msrp i]")
-_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs")
+_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs|Rp|RM|KD")
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500

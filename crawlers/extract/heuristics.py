@@ -24,8 +24,8 @@ from crawlers.extract.page import Page
 __all__ = ["Visible", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
-_HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
-                           r"|\bkr\b|zł|Kč|\bRs\.?")
+_HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
+                           r"|\bkr\b|zł|Kč|\bRs\.?|\b(?:Rp|RM|KD|Ft)\b")
 _QUICK = re.compile(r"[0-9$€£¥￥₹₩₽₺₴฿₫₱₪円元원]")
 _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
 # The block that holds the add-to-cart button and the seller's price ("buy box"): on a marketplace page
@@ -100,8 +100,9 @@ _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+
 _RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
 _MANY = ParsedAmount(Decimal(0), None, "")
 _BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*\s*")
-_SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿", "₫", "₱", "₪", "円", "元", "원", "USD", "EUR", "GBP",
-          "CHF", "CAD", "AUD", "JPY", "CNY", "RMB", "SEK", "NOK", "DKK", "PLN", "INR", "kr", "zł", "Kč", "Rs")
+_SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿", "₫", "₱", "₪", "₦", "円", "元", "원", "USD", "EUR",
+          "GBP", "CHF", "CAD", "AUD", "JPY", "CNY", "RMB", "SEK", "NOK", "DKK", "PLN", "INR", "kr", "zł", "Kč", "Rs",
+          "Rp", "RM", "KD", "Ft")
 
 
 @lru_cache(maxsize=256)
