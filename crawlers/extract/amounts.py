@@ -52,10 +52,11 @@ _ISO_IN_TEXT = frozenset(
 )
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|RM|Rp|KD|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|"
+    r"|Rs\.?|RMB|RM|Rp|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
+_TOKEN_SYMBOL = re.compile(_CUR)
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
 _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f ]\d{2,3})+(?:[.,]\d{1,2})?(?:[.,][-–])?|\d+(?:[.,]\d{1,2})?(?:[.,][-–])?"
 _TOKEN = re.compile(
@@ -130,6 +131,26 @@ def _written(code: str) -> frozenset[str]:
         if loc is not None and (symbol := loc.currency_symbols.get(code)):
             forms.add(_norm_symbol(symbol))
     return frozenset(forms)
+
+
+@lru_cache(maxsize=256)
+def local_symbols(locale: str | None) -> tuple[str, ...]:
+    """The symbols the currencies of the locale's country are written with, as shops write them.
+
+    CLDR's (``₺`` in TR) and the usual informal ones this module reads (``TL``), so that a
+    page scan looks for ``TL`` on a Turkish page without looking for it everywhere.
+    """
+    country = territory_of(locale)
+    if not country:
+        return ()
+    codes = territory_currencies(country)
+    found = [sym for sym, code in _SYMBOLS.items() if code in codes and len(sym) > 1]
+    for code in codes:
+        loc = parse_locale(locale_for_territory(country))
+        symbol = loc.currency_symbols.get(code) if loc is not None else None
+        if symbol and symbol not in found and _TOKEN_SYMBOL.fullmatch(symbol):
+            found.append(symbol)
+    return tuple(found)
 
 
 @lru_cache(maxsize=4096)

@@ -62,6 +62,7 @@ _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
+_LOW = "lowPrice"  # Candidate.note of an AggregateOffer's lowest price
 
 
 def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tuple[str, Decimal] | None:
@@ -148,8 +149,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     step on 430 KB pages); anything less certain goes through the full comparison.
     """
     current = [c for c in structured if c.role == "current"]
-    if not current or len({c.price for c in current}) != 1:
-        return None
+    if not current or len({c.price for c in current}) != 1 or any(c.note == _LOW for c in current):
+        return None  # (an AggregateOffer's lowPrice is the cheapest of several offers: the buy box decides)
     cand = current[0]
     if not _shows(_title_region(page), cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
@@ -221,6 +222,11 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
+    if current and current[0].note == _LOW and best_visible is not None and best_visible.price != current[0].price:
+        # The lowest of several offers (other sellers, other variants): a "from" price. The buy box
+        # shows what this page sells now.
+        flags.append("structured_contradicted")
+        return best_visible, flags
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts
+from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts, local_symbols
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
@@ -103,6 +103,12 @@ _BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*\s*")
 _SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿", "₫", "₱", "₪", "₦", "円", "元", "원", "USD", "EUR",
           "GBP", "CHF", "CAD", "AUD", "JPY", "CNY", "RMB", "SEK", "NOK", "DKK", "PLN", "INR", "kr", "zł", "Kč", "Rs",
           "Rp", "RM", "KD", "Ft")
+
+
+@lru_cache(maxsize=256)
+def _signs(locale: str | None) -> tuple[str, ...]:
+    """The signs a page scan looks for: the common ones and those of the locale's country ("TL" in TR)."""
+    return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
 
 
 @lru_cache(maxsize=256)
@@ -215,7 +221,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     seen: dict[int, _Seen] = {}
     text = page.body_text
     # One tree scan per sign in the selector: ask only for the signs this page's text contains.
-    signs = tuple(sign for sign in _SIGNS if sign in text)
+    signs = tuple(sign for sign in _signs(page.locale) if sign in text)
     for node in body.css(_sign_selector(signs)) if signs else ():
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
