@@ -22,6 +22,7 @@ import re
 from decimal import Decimal
 
 from crawlers.extract.amounts import find_amounts
+from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
 from crawlers.extract.heuristics import Visible, read_visible
 from crawlers.extract.model import Candidate, Extraction
@@ -253,12 +254,14 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
 
 
 def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
-            encoding: str | None = None) -> Extraction:
+            encoding: str | None = None, calibrate: bool = True) -> Extraction:
     """Read one product page: price, currency, list price, availability, ids, offers and how sure it is.
 
     ``html`` is the page as fetched (bytes are decoded by declared charset, else UTF-8, else a guess);
     ``profile`` adds site selectors, locale and decimal separator. Never raises for a strange page:
     a page without a price gives ``price=None`` and, when it is a block/login/404 page, ``failure``.
+    ``confidence`` is calibrated (the share of development pages its method is right on at that
+    score, :mod:`crawlers.extract.calibration`); ``calibrate=False`` leaves the raw score (for fitting).
     """
     page = Page.parse(html, url, encoding)
     result = Extraction(url=url)
@@ -342,6 +345,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
             result.confidence = min(0.99, result.confidence + 0.05 * (len(agree) - 1))
         if result.flags:
             result.confidence = round(result.confidence * 0.7, 3)
+        if calibrate:
+            result.confidence = calibrated(result.method, result.confidence, result.flags)
         regulars = [c for c in facts.candidates if c.role == "regular" and c.price > chosen.price]
         regular = site.regular if site and site.regular else (regulars[0] if regulars else visible.regular)
         if regular is not None and regular.price > chosen.price:
