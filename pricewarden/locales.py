@@ -66,7 +66,13 @@ def group_symbol(locale: str | None) -> str | None:
 
 @lru_cache(maxsize=512)
 def territory_of(locale: str | None) -> str | None:
-    """The ISO 3166 country a locale names (``es_CL`` → CL), else its language's likely one (``sv`` → SE)."""
+    """The ISO 3166 country a locale names (``es_CL`` → CL), else its language's likely one (``sv`` → SE).
+
+    A region CLDR has no locale for still counts (``en_KW`` → KW: English pages of a Kuwaiti shop).
+    """
+    parts = (locale or "").replace("-", "_").split("_")
+    if len(parts) > 1 and len(parts[-1]) == 2 and parts[-1].isalpha():
+        return parts[-1].upper()
     loc = parse_locale(locale)
     if loc is None:
         return None

@@ -1,4 +1,4 @@
-"""The development pages written for this project in the style of shops from 29 countries.
+"""The development pages written for this project in the style of shops from 30 countries.
 
 ``tests/extract_pages/<cc>-<name>.html`` with their true prices in ``truth.jsonl`` (written by the
 team, not copied from any benchmark). Each page holds a hard case (variants in structured data,
@@ -31,3 +31,13 @@ def test_page_price_and_currency(truth: dict) -> None:
     ext = extract((PAGES / f"{truth['id']}.html").read_bytes(), truth["url"])
     assert ext.price in {Decimal(p) for p in truth["price"]}, (truth["hard"], ext.candidates)
     assert ext.currency == truth["currency"]
+
+
+def test_structured_offers_of_several_variants_follow_the_selected_one() -> None:
+    """The URL's variant id, else the selected option's price, picks the structured offer (not the first listed)."""
+    html = (PAGES / "nz-homeware.html").read_bytes()
+    base = "https://www.kiwihome.co.nz/products/linen-duvet-cover"
+    assert extract(html, base + "?variant=39003").price == Decimal("219.00")  # the URL wins over the option
+    assert extract(html, base).price == Decimal("189.00")  # <option selected>: "Queen – $189.00"
+    unselected = html.replace(b' selected="selected"', b"")
+    assert extract(unselected, base).price == Decimal("149.00")  # nothing selects: the first offer, as before

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
 
 from crawlers.extract.amounts import find_amounts
 from crawlers.extract.calibration import calibrated
@@ -217,6 +218,47 @@ def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: c.role == "current" and c.price in regular)
 
 
+_SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
+
+
+def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
+    """Structured offers of several variants at several prices: the one the page selects goes first.
+
+    A variant page's URL names its variant (``?variant=39002``, ``?sku=ML-PULL-M``) and the JSON-LD
+    offer of that variant carries the same id in its ``url`` or ``sku`` (kept in the candidate's
+    note); else the selected option or swatch may show its price ("Queen – $189.00"). Without
+    either, the first offer listed is only the first variant.
+    """
+    current = [c for c in candidates if c.role == "current"]
+    prices = {c.price for c in current}
+    if len(prices) < 2:
+        return candidates
+    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
+
+    def selects(c: Candidate) -> bool:
+        note = c.note or ""
+        if not wanted or not note.startswith("offer "):
+            return False
+        for ident in note[6:].split():
+            query = {v for _, v in parse_qsl(urlsplit(ident).query)} if "?" in ident else {ident}
+            if query & wanted:
+                return True
+        return False
+
+    chosen = {c.price for c in current if selects(c)}
+    if not chosen:
+        for node in page.tree.css(_SELECTED):
+            text = node.text(deep=True)
+            if len(text) < 80:
+                shown = {a.amount for a in find_amounts(text, locale=page.locale)} & prices
+                if len(shown) == 1:
+                    chosen = shown
+                    break
+    if len(chosen) != 1:
+        return candidates
+    return sorted(candidates, key=lambda c: not (c.role == "current" and c.price in chosen))
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal]) -> tuple[Candidate | None, list[str]]:
     """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
@@ -315,7 +357,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is None and fast is not None:
         chosen = fast[0]
     if chosen is None:
-        structured = _demote_declared_regular([c for c in facts.candidates if c.method in _STRUCTURED])
+        structured = _selected_first(_demote_declared_regular([c for c in facts.candidates
+                                                               if c.method in _STRUCTURED]), page)
         chosen, flags = _pick(structured, visible, visible_current, visible_regular)
         result.flags.extend(flags)
     if chosen is None:

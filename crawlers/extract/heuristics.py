@@ -100,14 +100,16 @@ _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+
 _RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
 _MANY = ParsedAmount(Decimal(0), None, "")
 _BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*\s*")
-_SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿", "₫", "₱", "₪", "₦", "円", "元", "원", "USD", "EUR",
-          "GBP", "CHF", "CAD", "AUD", "JPY", "CNY", "RMB", "SEK", "NOK", "DKK", "PLN", "INR", "kr", "zł", "Kč", "Rs",
-          "Rp", "RM", "KD", "Ft")
+_SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿", "₫", "₱", "₪", "円", "元", "원", "USD", "EUR", "GBP",
+          "CHF", "CAD", "AUD", "JPY", "CNY", "RMB", "SEK", "NOK", "DKK", "PLN", "INR", "kr", "zł", "Kč", "Rs")
 
 
 @lru_cache(maxsize=256)
 def _signs(locale: str | None) -> tuple[str, ...]:
-    """The signs a page scan looks for: the common ones and those of the locale's country ("TL" in TR)."""
+    """The signs a page scan looks for: the common ones and those of the locale's country ("TL" in TR, "Rp" in ID).
+
+    (Each sign costs a pass over the page's text: a country's own are looked for only on its pages.)
+    """
     return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
 
 

@@ -202,7 +202,7 @@ class Page:
         if m:
             tag = m.group(1).replace("-", "_")
             if "_" not in tag and country is not None:
-                return locale_for_territory(country, tag) or tag
+                return locale_for_territory(country, tag) or f"{tag}_{country}"
             return tag
         return locale_for_territory(country) if country is not None else None
 

@@ -191,6 +191,11 @@ def _from_json_ld(page: Page) -> Facts:
                     facts.sellers.append(Offer(seller_name, _text(seller.get("@id")) if isinstance(seller, dict)
                                                else None, got[0], currency, got[1]))
                 note = "lowPrice" if "price" not in offer and "lowPrice" in offer else None
+                if note is None:
+                    # which variant the offer sells: the cascade matches it with the variant the URL selects
+                    ids = [v for v in (_text(offer.get("url")), _text(offer.get("sku")), _text(product.get("sku")))
+                           if v]
+                    note = ("offer " + " ".join(ids)) if ids else None
                 facts.candidates.append(Candidate("json-ld", got[0], currency, got[1], 0.9, note=note))
     if len(facts.sellers) < 2:
         facts.sellers = []  # one seller is the shop itself, not a marketplace offer list
