@@ -130,6 +130,7 @@ _NEAR_TITLE = 300
 _NEAR_BUTTON = 200
 _NEAR_BEST = 80
 _MAX_TEXT = 60
+_MAX_RAW_TEXT = 1000
 _MAX_CLIMB = 3
 _ANCESTORS = 12
 
@@ -169,7 +170,9 @@ def _attrs(node: LexborNode) -> str:
 def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
               bare: bool) -> ParsedAmount | None:
     text = node.text(deep=True)
-    if len(text) > _MAX_TEXT * 2:
+    # (what counts is the text as shown: a price element may carry a page of indentation and an
+    # empty reviews widget, "Now $52.00" + 200 blanks; a long text is not collapsed at all)
+    if len(text) > _MAX_RAW_TEXT:
         return None
     text = " ".join(text.split())
     if not text or len(text) > _MAX_TEXT:
