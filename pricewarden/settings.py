@@ -88,6 +88,16 @@ class CrawlSettings(BaseModel):
     )
 
 
+class ExtractSettings(BaseModel):
+    """How sure an extracted price must be before it is acted on without a person."""
+
+    auto_confidence: float = Field(
+        0.9, ge=0, le=1, description="Calibrated confidence (the share of development pages the method is right "
+        "on at that score) at or above which an extracted price is acted on automatically; below it the page is "
+        "undecided and waits for a person (docs/extraction-confidence.md)."
+    )
+
+
 class DetectionSettings(BaseModel):
     """How detection judges observations and manages violations."""
 
@@ -353,6 +363,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level for PriceWarden's own loggers.")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawler settings.")
+    extract: ExtractSettings = Field(default_factory=ExtractSettings, description="Price extraction settings.")
     detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")

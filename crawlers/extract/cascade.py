@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
 
 from crawlers.extract.amounts import find_amounts
+from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
 from crawlers.extract.heuristics import Visible, read_visible
 from crawlers.extract.model import Candidate, Extraction
@@ -57,11 +59,12 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 _CONTRADICTS = 0.6
 _STRUCK = ("del, s, strike, [style*=line-through], [class*=was i], [class*=old i], [class*=strike i], "
            "[class*=list i], [class*=compare i], [class*=original i], [class*=regular i], [class*=msrp i]")
-_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs")
+_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs|Rp|RM|KD")
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
+_LOW = "lowPrice"  # Candidate.note of an AggregateOffer's lowest price
 
 
 def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tuple[str, Decimal] | None:
@@ -148,8 +151,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     step on 430 KB pages); anything less certain goes through the full comparison.
     """
     current = [c for c in structured if c.role == "current"]
-    if not current or len({c.price for c in current}) != 1:
-        return None
+    if not current or len({c.price for c in current}) != 1 or any(c.note == _LOW for c in current):
+        return None  # (an AggregateOffer's lowPrice is the cheapest of several offers: the buy box decides)
     cand = current[0]
     if not _shows(_title_region(page), cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
@@ -215,12 +218,58 @@ def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: c.role == "current" and c.price in regular)
 
 
+_SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
+
+
+def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
+    """Structured offers of several variants at several prices: the one the page selects goes first.
+
+    A variant page's URL names its variant (``?variant=39002``, ``?sku=ML-PULL-M``) and the JSON-LD
+    offer of that variant carries the same id in its ``url`` or ``sku`` (kept in the candidate's
+    note); else the selected option or swatch may show its price ("Queen – $189.00"). Without
+    either, the first offer listed is only the first variant.
+    """
+    current = [c for c in candidates if c.role == "current"]
+    prices = {c.price for c in current}
+    if len(prices) < 2:
+        return candidates
+    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
+
+    def selects(c: Candidate) -> bool:
+        note = c.note or ""
+        if not wanted or not note.startswith("offer "):
+            return False
+        for ident in note[6:].split():
+            query = {v for _, v in parse_qsl(urlsplit(ident).query)} if "?" in ident else {ident}
+            if query & wanted:
+                return True
+        return False
+
+    chosen = {c.price for c in current if selects(c)}
+    if not chosen:
+        for node in page.tree.css(_SELECTED):
+            text = node.text(deep=True)
+            if len(text) < 80:
+                shown = {a.amount for a in find_amounts(text, locale=page.locale)} & prices
+                if len(shown) == 1:
+                    chosen = shown
+                    break
+    if len(chosen) != 1:
+        return candidates
+    return sorted(candidates, key=lambda c: not (c.role == "current" and c.price in chosen))
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal]) -> tuple[Candidate | None, list[str]]:
     """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
+    if current and current[0].note == _LOW and best_visible is not None and best_visible.price != current[0].price:
+        # The lowest of several offers (other sellers, other variants): a "from" price. The buy box
+        # shows what this page sells now.
+        flags.append("structured_contradicted")
+        return best_visible, flags
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.
@@ -247,12 +296,14 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
 
 
 def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
-            encoding: str | None = None) -> Extraction:
+            encoding: str | None = None, calibrate: bool = True) -> Extraction:
     """Read one product page: price, currency, list price, availability, ids, offers and how sure it is.
 
     ``html`` is the page as fetched (bytes are decoded by declared charset, else UTF-8, else a guess);
     ``profile`` adds site selectors, locale and decimal separator. Never raises for a strange page:
     a page without a price gives ``price=None`` and, when it is a block/login/404 page, ``failure``.
+    ``confidence`` is calibrated (the share of development pages its method is right on at that
+    score, :mod:`crawlers.extract.calibration`); ``calibrate=False`` leaves the raw score (for fitting).
     """
     page = Page.parse(html, url, encoding)
     result = Extraction(url=url)
@@ -306,7 +357,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is None and fast is not None:
         chosen = fast[0]
     if chosen is None:
-        structured = _demote_declared_regular([c for c in facts.candidates if c.method in _STRUCTURED])
+        structured = _selected_first(_demote_declared_regular([c for c in facts.candidates
+                                                               if c.method in _STRUCTURED]), page)
         chosen, flags = _pick(structured, visible, visible_current, visible_regular)
         result.flags.extend(flags)
     if chosen is None:
@@ -336,6 +388,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
             result.confidence = min(0.99, result.confidence + 0.05 * (len(agree) - 1))
         if result.flags:
             result.confidence = round(result.confidence * 0.7, 3)
+        if calibrate:
+            result.confidence = calibrated(result.method, result.confidence, result.flags)
         regulars = [c for c in facts.candidates if c.role == "regular" and c.price > chosen.price]
         regular = site.regular if site and site.regular else (regulars[0] if regulars else visible.regular)
         if regular is not None and regular.price > chosen.price:
