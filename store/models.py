@@ -440,6 +440,9 @@ class Violation(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # Until this instant the violation is out of the review queue and its alerts do not escalate.
     snoozed_until: Mapped[datetime | None] = mapped_column()
+    # Whether the price is confirmed before anything partner-facing is sent (detection.confirm):
+    # None (not looked at), not_needed, pending, agreed, disagreed, failed, confirmed.
+    confirmation: Mapped[str | None] = mapped_column(String(20))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

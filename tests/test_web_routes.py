@@ -59,6 +59,7 @@ TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "POST /violations/{violation_id}/assign": (SCOPED_POST, {"assignee": ""}),
     "POST /violations/{violation_id}/snooze": (SCOPED_POST, {"days": "0"}),
     "POST /violations/{violation_id}/notice": (SCOPED_POST, {}),
+    "POST /violations/{violation_id}/confirm": (SCOPED_POST, {}),
     "GET /undecided": (MANAGER_PAGE, None),
     "GET /undecided/{observation_id}/screenshot": (IN_SCOPE, None),
     "POST /undecided/{observation_id}/pick": (SCOPED_POST, {"candidate": "0"}),

@@ -9,7 +9,7 @@ import typer
 
 from pricewarden.errors import ExtractionError, FetchError, PriceWardenError
 
-__all__ = ["register"]
+__all__ = ["register", "render_url"]
 
 # The largest page read (as the crawl's DOWNLOAD_MAXSIZE).
 MAX_PAGE_BYTES = 32 * 1024 * 1024
@@ -49,7 +49,7 @@ def _fetch(url: str, timeout: float) -> tuple[bytes, str]:
     return body, HtmlResponse(url=fetched.url, body=body, headers=headers).encoding
 
 
-def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
+def render_url(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
     """The page's HTML after Chromium ran its scripts (and the profile's browser steps).
 
     Chromium reaches the network only through the network policy's filtering proxy, as in the crawl.
@@ -127,7 +127,7 @@ def extract_command(
     if html is not None:
         data = _read_file(html)
     elif render or (chosen is not None and chosen.render):
-        data, encoding = _render(target, chosen.browser_steps if chosen else (), timeout), "utf-8"
+        data, encoding = render_url(target, chosen.browser_steps if chosen else (), timeout), "utf-8"
     else:
         if not target.startswith(("http://", "https://")):
             raise PriceWardenError(f"not an http(s) URL: {target}")

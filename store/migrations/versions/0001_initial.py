@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 16:47:46.409699
+Create Date: 2026-12-02 17:01:25.955026
 """
 from __future__ import annotations
 
@@ -323,6 +323,7 @@ def upgrade() -> None:
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('snoozed_until', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmation', sa.String(length=20), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', store._types.UTCDateTime(timezone=True), nullable=False),
