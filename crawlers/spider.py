@@ -249,13 +249,15 @@ class StorefrontSpider(scrapy.Spider):
                              failures=[_row(self._no_price(target, profile, extraction, response.status))])
             return
         moved = _moved_elsewhere(target.url, response)
-        if moved and extraction.method in _UNIDENTIFIED and not extraction.sellers:
+        if moved and (extraction.method in _UNIDENTIFIED or undecided) and not extraction.sellers:
             # The listing's address now leads to another page (a category, the home page, a
             # "similar products" page): a price read there from the visible page alone belongs to
-            # whatever that page shows first, not to this listing's product.
+            # whatever that page shows first, not to this listing's product (and prices that tie
+            # there are other products' prices, not a question for a person).
+            seen = extraction.raw_text if not undecided else f"undecided: {extraction.undecided}"
             yield self._item(response, target, **base, failures=[_row(Failure(
                 FailureKind.NOT_PRODUCT, response.status,
-                f"redirected to {response.url}, which shows no product data (read {extraction.raw_text!r} there, "
+                f"redirected to {response.url}, which shows no product data (read {seen!r} there, "
                 "not recorded as a price)"))])
             return
         if moved:

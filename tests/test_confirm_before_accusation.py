@@ -122,6 +122,14 @@ def test_a_heuristic_reading_is_confirmed_in_chromium_before_the_partner_hears_o
         assert [n.violation_id for n in notices] == [found["AC-100"].id]
         with pytest.raises(NoticeRefused, match=r"held: the price of violation \d+ is not confirmed"):
             approve_notice(s, found["AC-300"].id, "bm")
+        # Managers are told the price is unconfirmed (the partner is told nothing).
+        from zoneinfo import ZoneInfo
+
+        from alerts.render import violation_context
+
+        unconfirmed = {sku: violation_context(s, v, zone=ZoneInfo("UTC"), review_base_url="http://x",
+                                              locale="en")["unconfirmed"] for sku, v in found.items()}
+        assert unconfirmed == {"AC-100": False, "AC-200": True, "AC-300": True}
 
     with session_scope(db) as s:
         counts = confirm_pending(s)  # real Chromium, through the network policy
