@@ -54,8 +54,16 @@ def needs_second(observation: Observation | None) -> str | None:
     return None
 
 
+def _amount(value: Decimal | None) -> str | None:
+    """An amount as a page shows it: two decimals unless it has more (PostgreSQL keeps four: 89.0000)."""
+    if value is None:
+        return None
+    cents = value.quantize(Decimal("0.01"))
+    return str(cents if cents == value else value.normalize())
+
+
 def _first(observation: Observation) -> dict[str, Any]:
-    return {"price": None if observation.price is None else str(observation.price), "currency": observation.currency,
+    return {"price": _amount(observation.price), "currency": observation.currency,
             "raw_text": observation.raw_text, "method": observation.method, "observation_id": observation.id,
             "flags": list((observation.details or {}).get("flags") or [])}
 
@@ -145,7 +153,7 @@ def confirm_pending(session: Session, *, render: Renderer | None = None, limit: 
             url = violation.url or ""
             result = extract(html, url, profile=find_profile(profiles, url), encoding="utf-8", undecided_below=below)
             shown = result.effective_price if result.effective_price is not None else result.price
-            second = {"price": None if shown is None else str(shown), "currency": result.currency,
+            second = {"price": _amount(shown), "currency": result.currency,
                       "raw_text": result.raw_text, "method": result.method, "rendered": True,
                       "undecided": result.undecided}
             same = shown is not None and shown == first_price and result.currency in {None, violation.currency}
