@@ -63,6 +63,7 @@ TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "GET /undecided": (MANAGER_PAGE, None),
     "GET /undecided/{observation_id}/screenshot": (IN_SCOPE, None),
     "POST /undecided/{observation_id}/pick": (SCOPED_POST, {"candidate": "0"}),
+    "POST /undecided/{observation_id}/dismiss": (SCOPED_POST, {"reason": "table test"}),
 }
 PUBLIC_MOUNTS = {"/static"}
 

@@ -97,6 +97,26 @@ def test_it_turns_a_pick_into_a_rule_of_the_site_audited_and_the_page_leaves_the
     assert again.status_code == 409 and "already reviewed" in again.text
 
 
+def test_it_dismisses_a_page_none_of_whose_prices_is_right_with_a_reason(setup: tuple[Any, ...]) -> None:
+    app, world, db, ws = setup
+    client = _as(app, db, "bianca")
+    oid = world.undecided["P1"]
+    url = f"/undecided/{oid}/dismiss"
+    assert client.post(url, data={"reason": " ", "csrf_token": "token-of-bianca"}).status_code == 400
+    assert _as(app, db, "dana").post(url, data={"reason": "x", "csrf_token": "token-of-dana"}).status_code == 404
+    done = client.post(url, data={"reason": "both are bundle prices", "csrf_token": "token-of-bianca"})
+    assert done.status_code == 303
+    assert "No undecided page waits for a decision." in client.get("/undecided").text
+    assert not (ws / "profiles").exists() or not list((ws / "profiles").iterdir())  # no rule was made
+    with session_scope(db) as s:
+        obs = s.get(Observation, oid)
+        assert obs is not None and obs.review == "dismissed" and obs.details["review"]["by"] == "bianca"
+        entry = s.scalars(select(AuditLog).where(AuditLog.action == "undecided.dismiss")).one()
+        assert entry.reason == "both are bundle prices"
+    again = client.post(url, data={"reason": "again", "csrf_token": "token-of-bianca"})
+    assert again.status_code == 409 and "already reviewed" in again.text
+
+
 def test_it_says_so_when_the_pages_html_is_gone(setup: tuple[Any, ...]) -> None:
     app, world, db, _ws = setup
     with session_scope(db) as s:

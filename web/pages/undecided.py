@@ -3,7 +3,7 @@ candidates; one click picks the right one, which becomes a price rule of the sit
 profile) that the next crawl uses.
 
 Admins and brand managers see every page; a channel manager the pages of the partners they see
-(:mod:`store.access`). A page leaves the queue when a person picks its price (or says none is right)
+(:mod:`store.access`). A page leaves the queue when a person picks its price (or says none is right, with a reason)
 or when a later crawl of the same listing decided it.
 """
 
@@ -154,10 +154,7 @@ def pick(request: Request, observation_id: int, user: Manager, session: Db,
     path = add_price_rule(obs.url or "", rule, folder)
     review = {"picked": int(candidate), "price": str(amount), "selector": rule.selector, "profile": path.name,
               "by": user.username, "at": now.isoformat(timespec="seconds")}
-    same_page = session.scalars(select(Observation).where(
-        Observation.undecided.is_(True), Observation.review.is_(None),
-        Observation.listing_id == obs.listing_id if obs.listing_id is not None else Observation.id == obs.id))
-    for row in {obs, *same_page}:
+    for row in _same_page(session, obs):
         row.review = "picked"
         row.details = {**(row.details or {}), "review": review}
     audit(session, actor=user.username, action="undecided.pick", entity_type="observation", entity_id=obs.id,
@@ -167,6 +164,37 @@ def pick(request: Request, observation_id: int, user: Manager, session: Db,
                            selector=rule.selector, amount=str(amount)))
     root = request.scope.get("root_path", "")
     return RedirectResponse(f"{root}/undecided", status_code=303)
+
+
+@router.post("/undecided/{observation_id}/dismiss")
+def dismiss(request: Request, observation_id: int, user: Manager, session: Db,
+            reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """None of the candidates is the price (a reason is needed): the page leaves the queue, audited, no rule made."""
+    _ = translator(request)
+    obs = _get(session, user, observation_id)
+    if obs.review is not None:
+        return _show(request, session, user, status_code=409, error=_(
+            "This page was already reviewed (%(review)s): nothing was changed.", review=obs.review))
+    if not reason.strip():
+        return _show(request, session, user, status_code=400, error=_("A reason is needed. Nothing was changed."))
+    review = {"dismissed": True, "reason": reason.strip(), "by": user.username,
+              "at": utcnow().isoformat(timespec="seconds")}
+    for row in _same_page(session, obs):
+        row.review = "dismissed"
+        row.details = {**(row.details or {}), "review": review}
+    audit(session, actor=user.username, action="undecided.dismiss", entity_type="observation", entity_id=obs.id,
+          before={"review": None}, after={"review": "dismissed"}, reason=reason.strip())
+    flash(request, "ok", _("Dismissed: none of the page's prices is the price. No rule was made."))
+    root = request.scope.get("root_path", "")
+    return RedirectResponse(f"{root}/undecided", status_code=303)
+
+
+def _same_page(session: Session, obs: Observation) -> set[Observation]:
+    """``obs`` and the other undecided readings of its listing nobody acted on."""
+    others = session.scalars(select(Observation).where(
+        Observation.undecided.is_(True), Observation.review.is_(None),
+        Observation.listing_id == obs.listing_id if obs.listing_id is not None else Observation.id == obs.id))
+    return {obs, *others}
 
 
 __all__ = ["NAV", "router"]
