@@ -3,6 +3,7 @@ of the site that the next crawl uses (crawl, undecided, pick, crawl again: decid
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 from web_world import POLICY, UNDECIDED_HTML, cookie_for, make_app
 
 from store import AuditLog, Observation, session_scope
@@ -163,6 +165,7 @@ def test_crawl_undecided_pick_crawl_again_decides_with_the_picked_price(db: Engi
     from crawlers.targets import active_listings
     from detection.run import detect
     from policies import publish_text
+    from pricewarden.cli import app as cli
     from pricewarden.settings import get_settings
     from store import Listing, Partner, Product, User, Violation
     from web.app import create_app
@@ -197,7 +200,13 @@ def test_crawl_undecided_pick_crawl_again_decides_with_the_picked_price(db: Engi
                              if c["rawText"] == "$89.00"))
     app = create_app(get_settings(), engine=db)
     client = _as(app, db, "bianca")
-    assert "Undecided" in client.get("/overview").text
+    site = shop.split("/")[2]
+    # The overview's crawl health and `pricewarden crawl-health` count the site's undecided pages.
+    assert f'/undecided?site={site.replace(":", "%3A")}">2</a>' in client.get("/overview").text
+    health = CliRunner().invoke(cli, ["crawl-health", "--json"])
+    assert health.exit_code == 0, health.output
+    [row] = json.loads(health.stdout)["sites"]
+    assert (row["site"], row["undecided"], row["failed"], row["undecided_rate"]) == (site, 2, 0, 1.0)
     assert _pick(client, "bianca", oid, candidate).status_code == 303
     assert run_crawl(targets, shards=1, at=first + timedelta(hours=4), browser=False).failed_shards == []
     with session_scope(db) as s:
