@@ -193,3 +193,12 @@ def test_extract_command_shows_an_undecided_page(tmp_path: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert "undecided: the page shows $" in out and "equally prominently" in " ".join(out.split())
     assert "128 GB" in out and "256 GB" in out
+
+
+def test_a_page_that_withholds_its_price_is_hidden_pricing_not_undecided() -> None:
+    # Structured data gives two prices the page shows neither of: it would be undecided, but the
+    # page says why it shows none ("add to cart to see price"): that is hidden pricing.
+    body = '<h1>Acme AC-100</h1><p class="note">Add to cart to see price</p><button>Add to cart</button>'
+    result = extract(page(body, ld("15.00", "32.00")), URL)
+    assert (result.outcome, result.price_visibility, result.undecided, result.competing) == (
+        "hidden", "cart_only", None, [])
