@@ -72,11 +72,6 @@ def territory_currencies(country: str) -> tuple[str, ...]:
         return ()
 
 
-def minor_unit(code: str) -> int:
-    """Decimal places of a currency's minor unit (``USD`` 2, ``JPY`` 0, ``KWD`` 3)."""
-    return _MINOR_UNITS.get(code, 2)
-
-
 def is_currency(code: str) -> bool:
     """True when ``code`` is an ISO 4217 code PriceWarden knows (upper case, three letters)."""
     return code in ISO_CURRENCIES

@@ -86,6 +86,11 @@ class CrawlSettings(BaseModel):
         10, ge=1, description="While a site's renders keep failing, one of this many of its pages is rendered "
         "(the others are render_skipped failures) until one gives a price again."
     )
+    undecided_below: float = Field(
+        0.35, ge=0, le=1, description="Confidence (0 to 1) under which the extraction takes no price: the page "
+        "is undecided and waits in the review app's queue for a person to pick its price (0 = never for "
+        "confidence alone)."
+    )
 
 
 class ExtractSettings(BaseModel):
