@@ -62,9 +62,18 @@ def detect_misreports(session: Session, frames: RuleFrames, *, since: datetime |
         from crawlers.reports import cross_check
     except ImportError:  # the reports package is optional for detection
         return
-    from detection.frames import observations_frame
-    from detection.run import apply_findings, finding_records
+    from sqlalchemy import select
 
+    from detection.episodes import apply_findings
+    from detection.frames import observations_frame
+    from store import Observation, Source
+
+    # Without a report there is nothing to cross-check: do not read the web prices at all.
+    reported = select(Observation.id).where(Observation.source.in_([Source.PARTNER_REPORT, Source.FEED]))
+    if since is not None:
+        reported = reported.where(Observation.observed_at >= since)
+    if session.scalar(reported.limit(1)) is None:
+        return
     misreports = cross_check(session, since=since)
     if not misreports:
         return
@@ -73,5 +82,5 @@ def detect_misreports(session: Session, frames: RuleFrames, *, since: datetime |
     findings = misreport_findings(reports, misreports, frames)
     if findings.empty:
         return
-    apply_findings(session, reports, finding_records(reports, findings), np.zeros(len(reports), dtype=bool),
-                   (RULE,), resolve_after=resolve_after, frames=frames, summary=summary, repeat_window_days=0)
+    apply_findings(session, reports, findings, np.zeros(len(reports), dtype=bool), (RULE,),
+                   resolve_after=resolve_after, frames=frames, summary=summary, repeat_window_days=0)
