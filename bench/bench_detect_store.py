@@ -257,6 +257,9 @@ def main() -> None:
     started = time.perf_counter()
     try:
         if _reuse(args.store, key, workspace, args.database):
+            from store import Base, get_engine
+
+            Base.metadata.create_all(get_engine())  # tables added since the store was kept
             print(f"store reused: {args.store / key}", flush=True)
         else:
             if args.database:

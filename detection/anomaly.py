@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import pickle
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -271,19 +272,29 @@ def load_latest(session: Session) -> tuple[AnomalyModel, Any] | None:
 
 def detect_anomalies(
     session: Session, obs: pd.DataFrame, *, summary: DetectSummary, resolve_after: int, retrain: bool = False,
-    params: AnomalyParams | None = None, evidence: Any = None,
+    params: AnomalyParams | None = None, evidence: Any = None, judge_from: datetime | None = None,
 ) -> None:
-    """Score the observations with the latest model (training one first if none) and record anomalies."""
+    """Score the observations with the latest model (training one first if none) and record anomalies.
+
+    With ``judge_from`` the observations before it are context only (the baselines and markets of
+    the later ones): they are neither judged nor scored.
+    """
     from detection.episodes import apply_findings
     from detection.frames import observations_frame
 
     params = params or AnomalyParams.from_settings()
-    reports = observations_frame(session, sources=("partner_report",))
+    # A report matches a web price within two days (``_report_gap``).
+    reports = observations_frame(session, sources=("partner_report",),
+                                 since=judge_from - timedelta(days=2) if judge_from is not None else None)
     feats = features(obs, params, reports)
     if feats.empty:
         return
     loaded = None if retrain else load_latest(session)
     model = loaded[1] if loaded is not None else train(session, feats, params)[1]
+    if judge_from is not None:
+        feats = feats[feats["observed_at"] >= pd.Timestamp(judge_from)]
+        if feats.empty:
+            return
     found = score(model, feats, params)
     pos = found["index"].to_numpy(dtype=np.int64)
     findings = pd.DataFrame({

@@ -22,11 +22,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from detection.lifecycle import (
@@ -43,7 +43,7 @@ from detection.lifecycle import (
     violation_key,
 )
 from detection.tables import NA_E4, RuleFrames, from_e4
-from store import Violation, audit
+from store import Violation, audit, audit_many
 
 if TYPE_CHECKING:
     from detection.run import DetectSummary
@@ -416,9 +416,10 @@ def insert_episodes(
             if _escalates(values):
                 fresh[values["partner_id"]].append(values["first_seen_at"])
     session.flush()
-    # One executemany (RETURNING through insertmanyvalues grows quadratically with the batch); the
-    # ids the audit entries need are read back by (key, repeat number), which names one episode.
-    session.execute(insert(Violation), rows)
+    # One executemany on the session's connection (no RETURNING: through insertmanyvalues it grows
+    # quadratically with the batch); the ids the audit entries need are read back by (key, repeat
+    # number), which names one episode.
+    session.connection().execute(insert(cast(Table, Violation.__table__)), rows)
     resolved = [values for values, (episode, _) in zip(rows, new_episodes, strict=True) if episode.status == RESOLVED]
     ids: dict[tuple[str, int], int] = {}
     wanted = sorted({values["key"] for values in resolved})
@@ -426,13 +427,15 @@ def insert_episodes(
         for row_id, key, repeat in session.execute(select(Violation.id, Violation.key, Violation.repeat_number)
                                                    .where(Violation.key.in_(wanted[start:start + 500]))):
             ids[(key, repeat)] = max(row_id, ids.get((key, repeat), 0))
+    entries = []
     for values, (episode, record) in zip(rows, new_episodes, strict=True):
         _change(summary, values, "new", record["party"])
         if episode.status == RESOLVED:  # opened and resolved within this one run
-            audit(session, actor="detection", action="violation.auto_resolved", entity_type="violation",
-                  entity_id=ids[(values["key"], values["repeat_number"])], before={"status": "open"},
-                  after={"status": values["status"]}, reason=episode.status_reason)
+            entries.append({"action": "violation.auto_resolved", "entity_type": "violation",
+                            "entity_id": ids[(values["key"], values["repeat_number"])], "before": {"status": "open"},
+                            "after": {"status": values["status"]}, "reason": episode.status_reason})
             _change(summary, values, "resolved", record["party"])
+    audit_many(session, actor="detection", entries=entries)
 
 
 def insert_episode(

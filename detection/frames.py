@@ -37,12 +37,13 @@ def is_authorised(partner: Partner | None, sku: str, category: str | None) -> bo
 
 def observations_frame(
     session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL,),
-    evidence: bool = True,
+    evidence: bool = True, listing_ids: list[int] | None = None, before: datetime | None = None,
 ) -> pd.DataFrame:
     """Valid observations (with a price, or hidden) of known products as an engine frame.
 
     By default only crawled pages: partner reports and feeds are what a partner *declares*, not what
-    shoppers were shown; they are cross-checked (misreporting), not judged. Rows are in the order
+    shoppers were shown; they are cross-checked (misreporting), not judged. ``since``/``before``
+    bound the instants (at or after, strictly before), ``listing_ids`` the listings. Rows are in the order
     (``observed_at``, ``obs_id``). ``evidence=False`` leaves ``raw_text``, ``html_sha256`` and
     ``screenshot_sha256`` empty (detection reads them for its findings only: :func:`evidence_of`).
 
@@ -60,7 +61,13 @@ def observations_frame(
         select(Product.id, Product.sku, Product.category))}
     listings = {lid: (region, partner_id) for lid, region, partner_id in session.execute(
         select(Listing.id, Listing.region, Listing.partner_id))}
-    columns = _read(session, since=since, sources=sources, evidence=evidence)
+    if listing_ids is None:
+        columns = _read(session, since=since, sources=sources, evidence=evidence, before=before)
+    else:
+        chunks = [_read(session, since=since, sources=sources, evidence=evidence, before=before,
+                        listing_ids=listing_ids[start:start + 500]) for start in range(0, len(listing_ids), 500)]
+        columns = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]} if chunks else \
+            _read(session, since=since, sources=sources, evidence=evidence, before=before, listing_ids=[])
     n = len(columns["obs_id"])
     if n:
         order = np.lexsort((columns["obs_id"], columns["observed_ns"]))
@@ -75,9 +82,9 @@ def observations_frame(
     product_ids = columns["product_id"]
     sku = _per_value(product_ids, lambda pid: products[pid][0])
     category = _per_value(product_ids, lambda pid: products[pid][1])
-    listing_ids = columns["listing_id"]
-    region = _per_value(listing_ids, lambda lid: listings.get(lid, (None, None))[0])
-    listing_partner = _per_value(listing_ids, lambda lid: listings.get(lid, (None, None))[1])
+    listing_column = columns["listing_id"]
+    region = _per_value(listing_column, lambda lid: listings.get(lid, (None, None))[0])
+    listing_partner = _per_value(listing_column, lambda lid: listings.get(lid, (None, None))[1])
     seller = _resolve_sellers(columns["partner_id"], columns["seller_id"], columns["seller_name"],
                               listing_partner, partners, by_seller)
     partner_code = _per_value(seller, lambda pid: partners[pid].code if pid in partners else None)
@@ -99,7 +106,7 @@ def observations_frame(
         "observed_at": pd.to_datetime(columns["observed_ns"], utc=True).astype("datetime64[ns, UTC]"),
         "sku": sku, "category": category, "region": region, "tier": tier, "partner": partner_code,
         "partner_id": _nullable_int(seller), "product_id": _nullable_int(product_ids),
-        "listing_id": _nullable_int(listing_ids), "seller_id": columns["seller_id"],
+        "listing_id": _nullable_int(listing_column), "seller_id": columns["seller_id"],
         "seller_name": columns["seller_name"], "party": party, "price_e4": columns["price_e4"],
         "currency": columns["currency"], "visibility": columns["visibility"], "authorised": authorised,
         "url": columns["url"], "raw_text": columns["raw_text"], "html_sha256": columns["html_sha256"],
@@ -113,7 +120,8 @@ def observations_frame(
 CHUNK = 100_000
 
 
-def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...], evidence: bool) -> dict[str, Any]:
+def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...], evidence: bool,
+          before: datetime | None = None, listing_ids: list[int] | None = None) -> dict[str, Any]:
     """The observation columns the frame needs, as numpy arrays, read in chunks without type processing.
 
     Instants come as integer nanoseconds and prices as exact ten-thousandths: on PostgreSQL both are
@@ -135,6 +143,10 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     query = select(instant, price, *plain, *extra).where(o.source.in_([str(s) for s in sources]))
     if since is not None:
         query = query.where(o.observed_at >= since)
+    if before is not None:
+        query = query.where(o.observed_at < before)
+    if listing_ids is not None:
+        query = query.where(o.listing_id.in_(listing_ids))
     names = ["instant", "price", "obs_id", "currency", "visibility", "partner_id", "seller_id", "seller_name",
              "listing_id", "product_id", "url", "source"] + (["raw_text", "html_sha256", "screenshot_sha256"]
                                                               if evidence else [])

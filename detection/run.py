@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detection.episodes import apply_findings, insert_episode, update_episode
@@ -25,7 +25,7 @@ from detection.frames import evidence_of, observations_frame
 from detection.rules import Judgement, judge
 from detection.tables import NA_E4, RuleFrames, from_e4
 from pricewarden.errors import DetectionError
-from store import Partner, utcnow
+from store import AnomalyModel, DetectionRun, Observation, Partner, utcnow
 
 MAX_LISTED_CHANGES = 1000
 RULE_FINDINGS = ("below_map", "max_discount", "above_msrp", "below_recommended", "above_maximum",
@@ -39,6 +39,7 @@ class DetectSummary:
     observations: int = 0
     judged: int = 0
     compliant: int = 0
+    mode: str = "full"  # full | incremental | since: what this run read (see detect)
     changes: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, change: str, kind: str | None = None) -> int:
@@ -54,6 +55,7 @@ class DetectSummary:
             by_partner[c["party"]][c["change"]] += 1
         return {
             "observations": self.observations, "judged": self.judged, "compliant": self.compliant,
+            "mode": self.mode,
             "new_violations": self.count("new", "violation"),
             "extended_violations": self.count("extended", "violation"),
             "resolved_violations": self.count("resolved", "violation"),
@@ -107,20 +109,53 @@ def finding_records(obs: pd.DataFrame, findings: pd.DataFrame) -> list[dict[str,
 
 def detect(
     session: Session, *, since: datetime | None = None, frames: RuleFrames | None = None,
-    anomalies: bool = True, now: datetime | None = None, retrain: bool = False,
+    anomalies: bool = True, now: datetime | None = None, retrain: bool = False, full: bool = False,
 ) -> DetectSummary:
-    """Judge the stored observations (optionally only those since ``since``) and update violations."""
+    """Judge the stored observations and update violations.
+
+    Without ``since`` a run judges what is new since the last run (``detection.incremental``): the
+    observations stored since, from the earliest of their instants, and what a policy change
+    re-opens; the whole history when it is the first run, ``full``, ``retrain``, ``frames`` is given
+    or the catalog, settings or model changed. With ``since``, only observations at or after it.
+    """
+    from detection.incremental import current_inputs, last_run, reopened_from, stored_inputs
     from detection.policy_bridge import load_rule_frames
     from pricewarden.settings import get_settings
 
     cfg = get_settings().detection
+    explicit = frames is not None
     frames = frames if frames is not None else load_rule_frames(session)
     if frames.versions.empty:
         raise DetectionError("no policy version is published: run `pricewarden policy publish FILE` first")
-    obs = observations_frame(session, since=since, evidence=False).reset_index(drop=True)
+    session.flush()
+    marker = session.scalar(select(func.max(Observation.id))) or 0
+    inputs = current_inputs(session, cfg.model_dump(mode="json"), anomalies) if since is None else None
+    previous = last_run(session) if inputs is not None else None
+    window, mode, judge_from = since, "full" if since is None else "since", None
+    if inputs is not None and previous is not None and not (full or retrain or explicit):
+        keep, reopened = reopened_from(previous.inputs, inputs)
+        if keep:
+            mode = "incremental"
+            first_new = session.scalar(select(func.min(Observation.observed_at))
+                                       .where(Observation.id > previous.observation_id))
+            starts = [t for t in (first_new, reopened) if t is not None]
+            window = min(starts) if starts else None
+    if mode == "incremental" and window is None:
+        obs = observations_frame(session, since=utcnow() + timedelta(days=1), evidence=False)
+    elif mode == "incremental":
+        assert window is not None
+        # The anomaly features of a day read the day's market and the series' recent points.
+        judge_from = pd.Timestamp(window).tz_convert("UTC").floor("D").to_pydatetime()
+        context = judge_from - timedelta(days=cfg.anomaly_price_war_days) if anomalies else window
+        obs = observations_frame(session, since=min(context, window), evidence=False)
+        if anomalies:
+            obs = _with_series_history(session, obs, judge_from, cfg.anomaly_min_history)
+    else:
+        obs = observations_frame(session, since=since, evidence=False)
+    obs = obs.reset_index(drop=True)
     judgement: Judgement = judge(obs, frames)
     summary = DetectSummary(observations=len(obs), judged=int(judgement.judged.sum()),
-                            compliant=int(judgement.compliant.sum()))
+                            compliant=int(judgement.compliant.sum()), mode=mode)
 
     def evidence(obs_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
         return evidence_of(session, obs_ids)
@@ -130,7 +165,12 @@ def detect(
                    repeat_window_days=cfg.repeat_window_days, evidence=evidence)
     from detection.misreport import detect_misreports
 
-    detect_misreports(session, frames, since=since, summary=summary, resolve_after=cfg.resolve_after)
+    if mode != "incremental":
+        detect_misreports(session, frames, since=since, summary=summary, resolve_after=cfg.resolve_after)
+    elif window is not None:
+        # A new web price can change the nearest match of a report up to the window before it.
+        detect_misreports(session, frames, since=window - timedelta(hours=cfg.misreport_window_hours),
+                          summary=summary, resolve_after=cfg.resolve_after)
     if anomalies and len(obs):
         from detection.anomaly import detect_anomalies
 
@@ -138,20 +178,58 @@ def detect(
         # Inside a promotion or exemption window the lower price is brand-approved, not an anomaly.
         obs = obs.assign(in_window=(res["floor_e4"] != NA_E4) & (res["floor_e4"] < res["base_floor_e4"]))
         detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain,
-                         evidence=evidence)
+                         evidence=evidence, judge_from=judge_from)
     from detection.stale import detect_stale
 
+    # Staleness is measured on the data's clock (the latest crawl), not the wall clock: a listing is
+    # stale when monitoring runs but yields nothing for it, and a simulated or replayed history is
+    # judged the same on every run.
+    latest = obs["observed_at"].max().to_pydatetime() if len(obs) else None
+    if mode == "incremental" and previous is not None and previous.observed_until is not None:
+        latest = max(latest, previous.observed_until) if latest is not None else previous.observed_until
     if now is None:
-        # Staleness is measured on the data's clock (the latest crawl), not the wall clock: a listing
-        # is stale when monitoring runs but yields nothing for it, and a simulated or replayed
-        # history is judged the same on every run.
-        latest = obs["observed_at"].max() if len(obs) else None
-        now = min(utcnow(), latest.to_pydatetime()) if latest is not None else None
+        now = min(utcnow(), latest) if latest is not None else None
     if now is not None:
         detect_stale(session, now=now, summary=summary, resolve_after=cfg.resolve_after,
                      stale_after_days=cfg.stale_after_days)
+    if inputs is not None:
+        model = session.scalar(select(func.max(AnomalyModel.version))) if anomalies else None
+        session.add(DetectionRun(mode=mode, observation_id=marker, observed_until=latest,
+                                 inputs=stored_inputs(inputs, model), finished_at=utcnow(),
+                                 stats={k: v for k, v in summary.as_dict().items()
+                                        if k not in ("changes", "by_rule", "by_partner")}))
     session.flush()
     return summary
+
+
+def _with_series_history(session: Session, obs: pd.DataFrame, judge_from: datetime, min_history: int) -> pd.DataFrame:
+    """``obs`` with the earlier points of the series it holds too few of before ``judge_from``.
+
+    The anomaly baseline of a point is the median of its series' previous points: a series crawled
+    less often than that within the loaded context reads its history further back (by listing).
+    """
+    from detection.anomaly import BASELINE_WINDOW
+
+    if not len(obs):
+        return obs
+    wanted = max(BASELINE_WINDOW, min_history)
+    at = obs["observed_at"].to_numpy(dtype="datetime64[ns]")
+    before = at < np.datetime64(pd.Timestamp(judge_from).tz_convert("UTC").tz_localize(None), "ns")
+    series = obs["sku"].astype(str) + "|" + obs["party"].astype(str) + "|" + obs["listing_id"].astype(str)
+    counts = series[before].value_counts()
+    judged = series[~before].unique()
+    short = [s for s in judged if counts.get(s, 0) < wanted]
+    if not short:
+        return obs
+    listings = obs.loc[series.isin(short).to_numpy() & ~before, "listing_id"]
+    if listings.isna().any():
+        return observations_frame(session, evidence=False)  # a series without a listing: read it all
+    ids = sorted({int(v) for v in listings})
+    earliest = obs["observed_at"].min().to_pydatetime()
+    extra = observations_frame(session, evidence=False, listing_ids=ids, before=earliest)
+    if not len(extra):
+        return obs
+    return pd.concat([extra, obs], ignore_index=True)
 
 
 def partner_codes(session: Session) -> dict[int, str]:
