@@ -273,6 +273,7 @@ def load_latest(session: Session) -> tuple[AnomalyModel, Any] | None:
 def detect_anomalies(
     session: Session, obs: pd.DataFrame, *, summary: DetectSummary, resolve_after: int, retrain: bool = False,
     params: AnomalyParams | None = None, evidence: Any = None, judge_from: datetime | None = None,
+    every_key: bool = False,
 ) -> None:
     """Score the observations with the latest model (training one first if none) and record anomalies.
 
@@ -308,4 +309,4 @@ def detect_anomalies(
     judged = np.zeros(len(obs), dtype=bool)
     judged[feats.index[feats["history"] >= params.min_history].to_numpy(dtype=np.int64)] = True
     apply_findings(session, obs, findings, judged, ANOMALY_RULES, resolve_after=resolve_after, frames=None,
-                   summary=summary, repeat_window_days=0, evidence=evidence)
+                   summary=summary, repeat_window_days=0, evidence=evidence, every_key=every_key)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from detection.lifecycle import (
@@ -147,9 +147,10 @@ def _watermark_positions(ns: np.ndarray, ids: np.ndarray, marks: list[tuple[date
 def apply_findings(
     session: Session, obs: pd.DataFrame, findings: pd.DataFrame, judged: np.ndarray, rules: Iterable[str], *,
     resolve_after: int, frames: RuleFrames | None, summary: DetectSummary, repeat_window_days: int,
-    evidence: Evidence | None = None,
+    evidence: Evidence | None = None, every_key: bool = False,
 ) -> None:
-    """Advance the lifecycle of every key of ``rules`` touched by ``findings`` or still open.
+    """Advance the lifecycle of every key of ``rules`` touched by ``findings`` or still open (with
+    ``every_key``: every stored key of the subjects in ``obs``).
 
     ``findings`` is the engine's findings frame (``pos`` into ``obs``). ``judged`` marks the
     observations that count as compliant for a key of their subject when they carry no finding of
@@ -190,6 +191,18 @@ def apply_findings(
             continue
         if open_row.key not in latest or open_row.id > latest[open_row.key].id:
             latest[open_row.key] = open_row
+    if every_key:
+        # An incremental run reads only recent findings, but a full run would also advance the
+        # latest episode of every other key of these subjects (a resolved one's watermark follows
+        # the compliant observations): load those too, so that both runs write the same.
+        wanted_subjects = set(subjects)
+        newest = select(func.max(Violation.id)).where(Violation.rule.in_(rules)).group_by(Violation.key)
+        extra_ids = [row_id for row_id, key, details in session.execute(
+            select(Violation.id, Violation.key, Violation.details).where(Violation.id.in_(newest)))
+            if key not in latest and (details or {}).get("subject") in wanted_subjects]
+        for start in range(0, len(extra_ids), 500):
+            for found in session.scalars(select(Violation).where(Violation.id.in_(extra_ids[start:start + 500]))):
+                latest[found.key] = found
     code_of_key = {text: code for code, text in key_text.items()}
     row_keys: dict[int, str] = dict(key_text)
     for text, row in latest.items():

@@ -162,7 +162,7 @@ def detect(
 
     apply_findings(session, obs, judgement.findings, judgement.judged | judgement.resolved["has_scope"],
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
-                   repeat_window_days=cfg.repeat_window_days, evidence=evidence)
+                   repeat_window_days=cfg.repeat_window_days, evidence=evidence, every_key=mode == "incremental")
     from detection.misreport import detect_misreports
 
     if mode != "incremental":
@@ -178,7 +178,7 @@ def detect(
         # Inside a promotion or exemption window the lower price is brand-approved, not an anomaly.
         obs = obs.assign(in_window=(res["floor_e4"] != NA_E4) & (res["floor_e4"] < res["base_floor_e4"]))
         detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain,
-                         evidence=evidence, judge_from=judge_from)
+                         evidence=evidence, judge_from=judge_from, every_key=mode == "incremental")
     from detection.stale import detect_stale
 
     # Staleness is measured on the data's clock (the latest crawl), not the wall clock: a listing is
