@@ -51,15 +51,22 @@ def detect_command(
     anomalies: Annotated[bool, typer.Option("--anomalies/--no-anomalies",
                                             help="Also run the anomaly models.")] = True,
     retrain: Annotated[bool, typer.Option("--retrain", help="Train a new anomaly model version first.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Judge the whole history again, not only what is new "
+                                       "since the last run.")] = False,
 ) -> None:
-    """Judge observations against the policy in force at their instant and update the violations."""
+    """Judge observations against the policy in force at their instant and update the violations.
+
+    A run judges what is new since the last one (and what a policy change re-opens); the first run,
+    ``--full`` and any change to the catalog, the detection settings or the anomaly model judge the
+    whole history.
+    """
     from detection.run import detect
     from pricewarden.console import console, emit_json, table
     from store import require_schema, session_scope
 
     require_schema()
     with session_scope() as session:
-        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain)
+        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain, full=full)
         data = summary.as_dict()
     if as_json:
         emit_json(data)
