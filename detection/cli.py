@@ -51,8 +51,15 @@ def detect_command(
     anomalies: Annotated[bool, typer.Option("--anomalies/--no-anomalies",
                                             help="Also run the anomaly models.")] = True,
     retrain: Annotated[bool, typer.Option("--retrain", help="Train a new anomaly model version first.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Judge the whole history again, not only what is new "
+                                       "since the last run.")] = False,
 ) -> None:
-    """Judge observations against the policy in force at their instant and update the violations."""
+    """Judge observations against the policy in force at their instant and update the violations.
+
+    A run judges what is new since the last one (and what a policy change re-opens); the first run,
+    ``--full`` and any change to the catalog, the detection settings or the anomaly model judge the
+    whole history.
+    """
     from detection.run import DETECT_STEPS, detect
     from pricewarden.console import console, emit_json, print_table
     from pricewarden.progress import progress
@@ -61,7 +68,7 @@ def detect_command(
     require_schema()
     with progress("detect", len(DETECT_STEPS), unit="steps", enabled=not as_json) as bar, \
             session_scope() as session:
-        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain,
+        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain, full=full,
                          on_step=lambda number, text: bar.update(number, step=f"detect: {text}"))
         data = summary.as_dict()
     if as_json:

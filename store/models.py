@@ -501,6 +501,26 @@ class AnomalyModel(Base):
     artifact_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
 
 
+class DetectionRun(Base):
+    """One detection run over the store: what it had judged, so that the next run judges only what is new.
+
+    ``observation_id``: every observation up to this id had been judged. ``inputs``: what else the
+    judgement depends on (policy versions, catalog, settings, anomaly model), to tell whether the
+    history must be judged again. ``observed_until``: the data clock (latest valid crawl) it used.
+    """
+
+    __tablename__ = "detection_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    mode: Mapped[str] = mapped_column(String(20))  # full | incremental
+    observation_id: Mapped[int] = mapped_column(Integer, default=0)
+    observed_until: Mapped[datetime | None] = mapped_column()
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class LoginAttempt(Base):
     """One sign-in attempt to the web app, kept so that throttling holds across every worker process."""
 

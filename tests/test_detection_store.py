@@ -130,6 +130,57 @@ def test_open_extend_auto_resolve_and_reopen_as_repeat(world: World) -> None:
     assert world.s.scalars(select(AuditLog).where(AuditLog.action == "violation.auto_resolved")).one()
 
 
+def full_run_changes_nothing(world: World) -> None:
+    """A run over the whole history after an incremental one finds nothing the incremental one missed."""
+    before = snapshot(world.rows())
+    assert world.detect(full=True).changes == []
+    assert snapshot(world.rows()) == before
+
+
+def test_an_incremental_run_judges_only_what_is_new_and_misses_nothing(world: World) -> None:
+    for n, price in enumerate(["180.00", "185.00", "199.00", "205.00"]):
+        world.observe(world.l1, day(n), price)
+    assert world.detect().mode == "full"  # the first run reads the whole history
+    world.observe(world.l1, day(4), "170.00")
+    world.observe(world.l1, day(5), "171.00")
+    later = world.detect()
+    assert (later.mode, later.observations) == ("incremental", 2)
+    first, repeat = world.rows("below_map")
+    assert (first.status, repeat.status, repeat.occurrences) == ("resolved", "open", 2)
+    full_run_changes_nothing(world)
+    # A late page (crawled before the last ones, stored after them) reaches back to its own instant.
+    world.observe(world.l1, day(3) + timedelta(hours=1), "160.00")
+    late = world.detect()
+    assert (late.mode, late.observations) == ("incremental", 3)
+    full_run_changes_nothing(world)
+    assert world.detect().observations == 0  # nothing new
+
+
+def test_a_policy_change_reopens_history_from_its_start_only(world: World) -> None:
+    for n in range(5):
+        world.observe(world.l1, day(n), "205.00")
+    world.detect()
+    assert world.rows("below_map") == []
+    # Version 2 raises MAP from day 2 (New York midnight): 205.00 breaches from then on, not before.
+    publish_text(world.s, POLICY.replace('map: "199.00"', 'map: "209.00"').replace(
+        "2026-01-01T00:00", "2026-05-03T00:00"), file="policy-v2.yaml")
+    summary = world.detect()
+    assert (summary.mode, summary.observations) == ("incremental", 3)
+    (row,) = world.rows("below_map")
+    assert (row.policy_version, row.first_seen_at, row.occurrences) == (2, day(2), 3)
+    full_run_changes_nothing(world)
+
+
+def test_a_catalog_change_judges_the_whole_history_again(world: World) -> None:
+    for n in range(3):
+        world.observe(world.l1, day(n), "205.00")
+    world.detect()
+    world.p1.tier = "B"
+    world.s.flush()
+    assert world.detect().mode == "full"
+    assert world.detect().mode == "incremental"
+
+
 def test_running_twice_changes_nothing(world: World) -> None:
     for n, price in enumerate(["180.00", "185.00", "199.00", "170.00"]):
         world.observe(world.l1, day(n), price)

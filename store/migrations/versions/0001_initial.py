@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 17:01:25.955026
+Create Date: 2026-12-02 17:50:15.113326
 """
 from __future__ import annotations
 
@@ -43,6 +43,17 @@ def upgrade() -> None:
     sa.Column('stats', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crawl_runs')),
     sa.UniqueConstraint('run_key', name=op.f('uq_crawl_runs_run_key'))
+    )
+    op.create_table('detection_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('started_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('mode', sa.String(length=20), nullable=False),
+    sa.Column('observation_id', sa.Integer(), nullable=False),
+    sa.Column('observed_until', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('inputs', sa.JSON(), nullable=False),
+    sa.Column('stats', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_detection_runs'))
     )
     op.create_table('evidence',
     sa.Column('sha256', sa.String(length=64), nullable=False),
@@ -451,6 +462,7 @@ def downgrade() -> None:
     op.drop_table('login_attempts')
     op.drop_table('installation')
     op.drop_table('evidence')
+    op.drop_table('detection_runs')
     op.drop_table('crawl_runs')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
