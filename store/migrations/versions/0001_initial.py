@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 17:01:25.955026
+Create Date: 2026-12-02 17:42:00.837510
 """
 from __future__ import annotations
 
