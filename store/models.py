@@ -313,7 +313,8 @@ class Observation(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # disagreements, coupons, etc.
     # The page shows prices but nothing singles out one: no price (never judged), the competing
     # candidates in details["undecided"]; it waits in the review app's queue for a person to pick.
-    undecided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # (no Python default: bulk inserts that name their columns leave it to the server)
+    undecided: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # What a person did with an undecided page: "picked" (a price rule was made for the site) or "dismissed".
     review: Mapped[str | None] = mapped_column(String(20))
     html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))

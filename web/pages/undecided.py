@@ -159,6 +159,8 @@ def pick(request: Request, observation_id: int, user: Manager, session: Db,
         row.details = {**(row.details or {}), "review": review}
     audit(session, actor=user.username, action="undecided.pick", entity_type="observation", entity_id=obs.id,
           before={"review": None}, after=review, reason=f"{obs.url}: {chosen.get('rawText')} is the price")
+    # Committed before the redirect: the browser asks for the queue as soon as it has the answer.
+    session.commit()
     flash(request, "ok", _("Rule saved for %(site)s: %(selector)s reads %(amount)s. The next crawl uses it.",
                            site=(obs.url or "").split("/")[2] if obs.url and "//" in obs.url else "",
                            selector=rule.selector, amount=str(amount)))
@@ -184,6 +186,7 @@ def dismiss(request: Request, observation_id: int, user: Manager, session: Db,
         row.details = {**(row.details or {}), "review": review}
     audit(session, actor=user.username, action="undecided.dismiss", entity_type="observation", entity_id=obs.id,
           before={"review": None}, after={"review": "dismissed"}, reason=reason.strip())
+    session.commit()  # before the redirect (as for a pick)
     flash(request, "ok", _("Dismissed: none of the page's prices is the price. No rule was made."))
     root = request.scope.get("root_path", "")
     return RedirectResponse(f"{root}/undecided", status_code=303)

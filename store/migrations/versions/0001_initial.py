@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 17:50:15.113326
+Create Date: 2026-12-02 17:54:03.407484
 """
 from __future__ import annotations
 
