@@ -70,6 +70,7 @@ def test_it_keeps_the_demo_day_table_readable(width: int, monkeypatch: pytest.Mo
         result.imports.append({"day": day, "imported": [{"rows_accepted": 1000000, "rows_rejected": 25}]})
     print_summary(result)
     out = capsys.readouterr().out
-    assert max(len(line) for line in out.splitlines()) <= width
+    # (the workspace's path is printed whole, to be copied: pytest's own can pass 80 columns)
+    assert max(len(line) for line in out.splitlines() if not line.startswith("Workspace: ")) <= width
     for number in ("123456", "1234567", "98765", "4321", "2048", "1000000", "2026-03-05"):
         assert number in out, f"{number} cut at {width} columns"
