@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, to_e4
@@ -36,18 +36,20 @@ def is_authorised(partner: Partner | None, sku: str, category: str | None) -> bo
 
 def observations_frame(
     session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL,),
+    partner: Partner | None = None, product_id: int | None = None,
 ) -> pd.DataFrame:
     """Valid observations (with a price, or hidden) of known products as an engine frame.
 
     By default only crawled pages: partner reports and feeds are what a partner *declares*, not what
-    shoppers were shown; they are cross-checked (misreporting), not judged.
+    shoppers were shown; they are cross-checked (misreporting), not judged. ``partner``: only what is
+    attributed to that partner (a page, a scorecard); ``product_id``: only that product.
     """
     partners = {p.id: p for p in session.scalars(select(Partner))}
     by_seller: dict[str, Partner] = {}
     for known in partners.values():
         by_seller["name:" + known.name.strip().casefold()] = known
-        for seller in known.seller_ids or []:
-            by_seller[str(seller)] = known
+        for sid in known.seller_ids or []:
+            by_seller[str(sid)] = known
     o = Observation
     query = (
         select(o.id, o.observed_at, o.price, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name,
@@ -60,26 +62,38 @@ def observations_frame(
     )
     if since is not None:
         query = query.where(o.observed_at >= since)
+    if product_id is not None:
+        query = query.where(o.product_id == product_id)
+    if partner is not None:
+        # Every way an observation can be attributed to the partner (see _seller_partner), narrowed
+        # exactly after attribution below.
+        ways = [o.partner_id == partner.id, Listing.partner_id == partner.id,
+                func.lower(o.seller_name) == partner.name.strip().lower()]
+        if partner.seller_ids:
+            ways.append(o.seller_id.in_([str(x) for x in partner.seller_ids]))
+        query = query.where(or_(*ways))
     rows: list[dict[str, Any]] = []
     for (obs_id, observed_at, price, currency, visibility, partner_id, seller_id, seller_name, listing_id,
-         product_id, url, raw_text, html, screenshot, source, sku, category, region,
+         prod_id, url, raw_text, html, screenshot, source, sku, category, region,
          listing_partner) in session.execute(query):
         if price is None and visibility == "visible":
             continue  # no price and nothing hidden: not a valid observation
-        partner = _seller_partner(partner_id, seller_id, seller_name, listing_partner, partners, by_seller)
-        if region is None and partner is not None and len(partner.regions or []) == 1:
-            region = partner.regions[0]
-        party = partner.code if partner else f"seller:{seller_id or seller_name or url}"
+        seller = _seller_partner(partner_id, seller_id, seller_name, listing_partner, partners, by_seller)
+        if partner is not None and (seller is None or seller.id != partner.id):
+            continue
+        if region is None and seller is not None and len(seller.regions or []) == 1:
+            region = seller.regions[0]
+        party = seller.code if seller else f"seller:{seller_id or seller_name or url}"
         rows.append({
             "obs_id": obs_id, "observed_at": observed_at, "sku": sku, "category": category,
-            "region": region, "tier": partner.tier if partner else None,
-            "partner": partner.code if partner else None, "partner_id": partner.id if partner else None,
-            "product_id": product_id, "listing_id": listing_id, "seller_id": seller_id,
+            "region": region, "tier": seller.tier if seller else None,
+            "partner": seller.code if seller else None, "partner_id": seller.id if seller else None,
+            "product_id": prod_id, "listing_id": listing_id, "seller_id": seller_id,
             "seller_name": seller_name, "party": party,
             # The store keeps four decimals on PostgreSQL; round SQLite's text the same way.
             "price_e4": to_e4(price, ROUND_HALF_EVEN) if price is not None else NA_E4,
             "currency": currency, "visibility": visibility,
-            "authorised": is_authorised(partner, sku, category), "url": url, "raw_text": raw_text,
+            "authorised": is_authorised(seller, sku, category), "url": url, "raw_text": raw_text,
             "html_sha256": html, "screenshot_sha256": screenshot, "source": source,
         })
     frame = pd.DataFrame(rows, columns=OBS_COLUMNS)

@@ -107,7 +107,8 @@ def test_it_lets_a_brand_manager_filter_open_see_evidence_and_chart_then_dismiss
     expect(page.locator("#timeline")).to_contain_text("bundle price, not the product alone")
     with session_scope(db) as s:
         assert s.get(Violation, vid).status == "dismissed"  # type: ignore[union-attr]
-        entry = s.scalars(select(AuditLog).where(AuditLog.entity_id == str(vid))).one()
+        entry = s.scalars(select(AuditLog).where(AuditLog.entity_type == "violation",
+                                                  AuditLog.entity_id == str(vid))).one()
         assert (entry.actor, entry.action, entry.reason) == ("bianca", "violation.dismissed",
                                                              "bundle price, not the product alone")
     # Only the archived page's own script was blocked (by the sandbox); nothing of the app's was refused.
