@@ -216,7 +216,7 @@ OTHER_PAGES = [
 ]
 
 
-def measure(url: str, ws: Path, n_requests: int, n_other: int) -> dict[str, list[float]]:
+def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) -> dict[str, list[float]]:
     from fastapi.testclient import TestClient
 
     from pricewarden.settings import Settings
@@ -258,7 +258,7 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int) -> dict[str, list
                 timed(f"list ({name})", client, "/violations" + query)
             timed("violation page", clients["bianca"], f"/violations/{rng.choice(ids)}", "verified")
     for _round in range(n_other):
-        n = rng.randrange(1000)
+        n = rng.randrange(min(n_partners, SKUS))
         for label, user, path in OTHER_PAGES:
             timed(f"{label} ({user})", clients[user], path.format(n=n))
     if engine.dialect.name == "postgresql":
@@ -300,7 +300,7 @@ def main() -> None:
     os.environ["PRICEWARDEN_DATABASE_URL"] = url
     try:
         build(url, ws, args.observations, args.violations, args.partners)
-        times = measure(url, ws, args.requests, args.other)
+        times = measure(url, ws, args.requests, args.other, args.partners)
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"{'page':<34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
         for page, values in times.items():
