@@ -257,23 +257,34 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) 
             for name, client in clients.items():
                 timed(f"list ({name})", client, "/violations" + query)
             timed("violation page", clients["bianca"], f"/violations/{rng.choice(ids)}", "verified")
+    print(f"list and violation pages timed ({len(times['violation page'])} rounds)", flush=True)
     for _round in range(n_other):
         n = rng.randrange(min(n_partners, SKUS))
-        for label, user, path in OTHER_PAGES:
-            timed(f"{label} ({user})", clients[user], path.format(n=n))
+        for label, who, path in OTHER_PAGES:
+            timed(f"{label} ({who})", clients[who], path.format(n=n))
     if engine.dialect.name == "postgresql":
         from detection.review import filtered, parse_query
 
         with session_scope(engine) as s:
             user = s.query(User).filter_by(username="bianca").one()
-            query, _problems = parse_query(s, user, {"status": ["open"], "rule": ["below_map"]})
-            stmt = filtered(s, user, query).order_by(text("violations.last_seen_at DESC")).limit(50)
+            wanted, _problems = parse_query(s, user, {"status": ["open"], "rule": ["below_map"]})
+            stmt = filtered(s, user, wanted).order_by(text("violations.last_seen_at DESC")).limit(50)
             compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
             plan = s.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
         print("EXPLAIN ANALYZE of the list query (status=open, rule=below_map, newest first, 50 rows):")
         print("\n".join("  " + line for line in plan))
     engine.dispose()
     return times
+
+
+def report(times: dict[str, list[float]]) -> None:
+    """p50 and p95 per page, with the load average (the machine is shared)."""
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'page':<34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
+    for page, values in times.items():
+        ordered = sorted(values)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(f"{page:<34} {len(values):>4} {statistics.median(values) * 1000:>8.1f} {p95 * 1000:>8.1f}")
 
 
 def main() -> None:
@@ -285,7 +296,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="List queries and violation pages timed.")
     parser.add_argument("--other", type=int, default=3, help="Rounds over the other pages.")
     parser.add_argument("--keep", action="store_true", help="Keep the workspace (and PostgreSQL database).")
+    parser.add_argument("--reuse", metavar="WORKSPACE:URL",
+                        help="Measure a store an earlier --keep run left (printed as 'kept: WS URL'), after "
+                             "bringing its schema up to date; nothing is built or removed.")
     args = parser.parse_args()
+    if args.reuse:
+        from store import make_engine, upgrade
+
+        folder, url = args.reuse.split(":", 1)
+        os.environ["PRICEWARDEN_WORKSPACE"] = folder
+        os.environ["PRICEWARDEN_DATABASE_URL"] = url
+        upgrade(make_engine(url))
+        report(measure(url, Path(folder), args.requests, args.other, args.partners))
+        return
     ws = Path(tempfile.mkdtemp(prefix="pw-bench-web-"))
     os.environ["PRICEWARDEN_WORKSPACE"] = str(ws)
     admin = None
@@ -300,13 +323,7 @@ def main() -> None:
     os.environ["PRICEWARDEN_DATABASE_URL"] = url
     try:
         build(url, ws, args.observations, args.violations, args.partners)
-        times = measure(url, ws, args.requests, args.other, args.partners)
-        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print(f"{'page':<34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
-        for page, values in times.items():
-            ordered = sorted(values)
-            p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-            print(f"{page:<34} {len(values):>4} {statistics.median(values) * 1000:>8.1f} {p95 * 1000:>8.1f}")
+        report(measure(url, ws, args.requests, args.other, args.partners))
     finally:
         if not args.keep:
             shutil.rmtree(ws, ignore_errors=True)

@@ -172,7 +172,7 @@ def capture(workspace: Path, out: Path, user: str, password: str, width: int = W
             page.fill("#password", password)
             page.click("form.stack button[type=submit]")
             page.wait_for_url(f"{base}/overview")
-            targets = [("overview", "/overview", "#compliance-chart"), ("violations", "/violations", None)]
+            targets = [("overview", "/overview?days=7", "#compliance-chart"), ("violations", "/violations", None)]
             if chosen is not None:
                 targets.append(("violation", f"/violations/{chosen}", "#history-chart"))
             if busiest is not None:
