@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from detection.lifecycle import SEVERITIES
 from detection.queries import scoped
@@ -320,15 +320,24 @@ def search_violations(session: Session, user: User, query: ViolationQuery,
                       problems: Sequence[FilterProblem] = (), now: datetime | None = None) -> ViolationPage:
     """One page of the violations ``user`` may see that match ``query``, and how many match in all."""
     now = now or utcnow()
-    stmt = filtered(session, user, query, now)
-    counting = filtered(session, user, query, now, eager=False).with_only_columns(Violation.id).order_by(None)
-    total = int(session.scalar(select(func.count()).select_from(counting.subquery())) or 0)
+    narrow = filtered(session, user, query, now, eager=False).with_only_columns(Violation.id)
+    total = int(session.scalar(select(func.count()).select_from(narrow.order_by(None).subquery())) or 0)
     pages = max(1, -(-total // query.per_page))
     if query.page > pages:
         query = replace(query, page=pages)
-    rows = list(session.scalars(stmt.order_by(*_order(query.sort))
-                                .limit(query.per_page).offset((query.page - 1) * query.per_page)).unique())
-    return ViolationPage(rows, total, query, list(problems))
+    # The page's ids first, sorted and skipped over the narrow rows (a deep page sorts ids, not whole
+    # violations), then those rows with their product and partner.
+    key = query.sort.lstrip("-")
+    if key == "partner":
+        narrow = narrow.outerjoin(Partner, Violation.partner_id == Partner.id)
+    elif key == "sku":
+        narrow = narrow.outerjoin(Product, Violation.product_id == Product.id)
+    ids = list(session.scalars(narrow.order_by(*_order(query.sort)).limit(query.per_page)
+                               .offset((query.page - 1) * query.per_page)))
+    loaded = {v.id: v for v in session.scalars(
+        select(Violation).where(Violation.id.in_(ids))
+        .options(joinedload(Violation.product), joinedload(Violation.partner))).unique()} if ids else {}
+    return ViolationPage([loaded[i] for i in ids if i in loaded], total, query, list(problems))
 
 
 def iter_violations(session: Session, user: User, query: ViolationQuery, limit: int) -> Sequence[Violation]:
