@@ -263,16 +263,26 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) 
         for label, who, path in OTHER_PAGES:
             timed(f"{label} ({who})", clients[who], path.format(n=n))
     if engine.dialect.name == "postgresql":
+        from sqlalchemy import func, select
+
         from detection.review import filtered, parse_query
+        from store.models import Violation
 
         with session_scope(engine) as s:
             user = s.query(User).filter_by(username="bianca").one()
             wanted, _problems = parse_query(s, user, {"status": ["open"], "rule": ["below_map"]})
-            stmt = filtered(s, user, wanted).order_by(text("violations.last_seen_at DESC")).limit(50)
-            compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
-            plan = s.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
-        print("EXPLAIN ANALYZE of the list query (status=open, rule=below_map, newest first, 50 rows):")
-        print("\n".join("  " + line for line in plan))
+            # As search_violations runs them: the count, then the page of ids, over the violations alone.
+            narrow = filtered(s, user, wanted, eager=False).with_only_columns(Violation.id)
+            for title, stmt in (
+                    ("count", select(func.count()).select_from(narrow.order_by(None).subquery())),
+                    ("page of ids, newest first", narrow.order_by(Violation.last_seen_at.desc(),
+                                                                  Violation.id.desc()).limit(50)),
+                    ("page of ids, page 1,000 by first sighting", narrow.order_by(
+                        Violation.first_seen_at, Violation.id).limit(50).offset(49_950))):
+                compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+                plan = s.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
+                print(f"EXPLAIN ANALYZE of the list's {title} (status=open, rule=below_map):")
+                print("\n".join("  " + line for line in plan))
     engine.dispose()
     return times
 
