@@ -387,7 +387,10 @@ class Violation(Base):
             sqlite_where=text("status IN ('open', 'acknowledged')"),
             postgresql_where=text("status IN ('open', 'acknowledged')"),
         ),
-        Index("ix_violations_partner_status", "partner_id", "status"),
+        # A channel manager's queue (partner_id IN their partners) and the partner and tier filters: the same
+        # narrow columns as ix_violations_queue, partner first.
+        Index("ix_violations_partner_status", "partner_id", "status", "kind", "rule", "severity", "snoozed_until",
+              "last_seen_at", "first_seen_at", "gap_pct"),
         # The review queue's default order (newest first) reads the first page off this index.
         Index("ix_violations_last_seen", "last_seen_at", "id"),
         # The review queue's count and page of ids: every filter but the text search and every sort but by
