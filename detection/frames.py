@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, to_e4
@@ -65,13 +65,16 @@ def observations_frame(
     if product_id is not None:
         query = query.where(o.product_id == product_id)
     if partner is not None:
-        # Every way an observation can be attributed to the partner (see _seller_partner), narrowed
+        # Every way an observation can be attributed to the partner (see _seller_partner), each on its own
+        # index but the name (which only attributes rows with neither partner nor seller id), narrowed
         # exactly after attribution below.
-        ways = [o.partner_id == partner.id, Listing.partner_id == partner.id,
-                func.lower(o.seller_name) == partner.name.strip().lower()]
+        ways = [select(o.id).where(o.partner_id == partner.id),
+                select(o.id).where(o.listing_id.in_(select(Listing.id).where(Listing.partner_id == partner.id))),
+                select(o.id).where(o.partner_id.is_(None), o.seller_id.is_(None),
+                                   func.lower(o.seller_name) == partner.name.strip().lower())]
         if partner.seller_ids:
-            ways.append(o.seller_id.in_([str(x) for x in partner.seller_ids]))
-        query = query.where(or_(*ways))
+            ways.append(select(o.id).where(o.seller_id.in_([str(x) for x in partner.seller_ids])))
+        query = query.where(o.id.in_(union(*ways)))
     rows: list[dict[str, Any]] = []
     for (obs_id, observed_at, price, currency, visibility, partner_id, seller_id, seller_name, listing_id,
          prod_id, url, raw_text, html, screenshot, source, sku, category, region,

@@ -69,3 +69,22 @@ def test_it_answers_404_for_another_managers_partner_as_for_none(setup: tuple[An
 def test_it_refuses_a_partner_account_and_a_wrong_method(setup: tuple[Any, Any, Engine]) -> None:
     assert _as(setup, "soundhub").get("/partners/P1").status_code == 403
     assert _as(setup, "bianca").post("/partners/P1", data={"csrf_token": "token-of-bianca"}).status_code == 405
+
+
+def test_it_counts_what_a_partner_sells_under_its_name_on_a_marketplace(setup: tuple[Any, Any, Engine]) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from store import Listing, Observation, session_scope
+
+    _app, _world, db = setup
+    before = _as(setup, "dana").get("/partners/P2/trend.json").json()["total_judged"]
+    with session_scope(db) as s:
+        market = s.scalars(select(Listing).where(Listing.url == "http://127.0.0.1:9/market/ac-100")).one()
+        s.add(Observation(obs_key="by-name", source="crawl", listing_id=market.id, product_id=market.product_id,
+                          url=market.url, observed_at=datetime(2026, 5, 3, 13, tzinfo=UTC), price=Decimal("140.00"),
+                          currency="USD", raw_text="$140.00", seller_name="shop two"))  # no seller id: by name
+    data = _as(setup, "dana").get("/partners/P2/trend.json").json()
+    assert data["total_judged"] == before + 1 and data["rate"][-1] == 0.0  # 150 and 140 against 199
