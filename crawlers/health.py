@@ -120,6 +120,57 @@ def site_health(session: Session, since: datetime, until: datetime | None = None
     return sorted(current.values(), key=lambda h: (-h.failure_rate, h.site))
 
 
+def failure_rate_by_day(session: Session, since: datetime, until: datetime, zone: Any) -> dict[str, Any]:
+    """Each site's failure rate per calendar day (in ``zone``) in ``[since, until)``, pages counted as in
+    :func:`site_health` (a page is one URL in one crawl run); ``None`` on a day the site was not fetched."""
+    from datetime import timedelta
+
+    ok: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
+    for url, run_id, at in session.execute(
+            select(Observation.url, Observation.crawl_run_id, Observation.observed_at)
+            .where(Observation.source == Source.CRAWL.value, Observation.observed_at >= since,
+                   Observation.observed_at < until)):
+        ok[(site_of(url or ""), at.astimezone(zone).date())].add((url, run_id))
+    failed: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
+    for site, url, run_id, at in session.execute(
+            select(CrawlFailure.site, CrawlFailure.url, CrawlFailure.crawl_run_id, CrawlFailure.occurred_at)
+            .where(CrawlFailure.occurred_at >= since, CrawlFailure.occurred_at < until)):
+        key = (site, at.astimezone(zone).date())
+        if (url, run_id) not in ok.get(key, set()):
+            failed[key].add((url, run_id))
+    first, last = since.astimezone(zone).date(), (until - timedelta(microseconds=1)).astimezone(zone).date()
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    sites = sorted({site for site, _day in (*ok, *failed)})
+    rates: dict[str, list[float | None]] = {}
+    for site in sites:
+        row: list[float | None] = []
+        for day in days:
+            good, bad = len(ok.get((site, day), ())), len(failed.get((site, day), ()))
+            row.append(round(bad / (good + bad), 4) if good + bad else None)
+        rates[site] = row
+    return {"days": [d.isoformat() for d in days], "sites": rates}
+
+
+def site_names(session: Session, sites: list[str], profiles: list[Any] | None = None) -> dict[str, str]:
+    """A name people know for each site (host or host:port): the partner whose ``domains`` hold it, else
+    the site profile that matches it, else the host itself."""
+    from store.models import Partner
+
+    names: dict[str, str] = {}
+    partners = [(p.name, [str(d).lower() for d in p.domains or []]) for p in session.scalars(select(Partner))]
+    for site in sites:
+        host = site.lower()
+        bare = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
+        for name, domains in partners:
+            if any(host == d or bare == d or bare.endswith("." + d) for d in domains):
+                names[site] = name
+                break
+        else:
+            profile = next((p for p in profiles or () if p.matches(f"http://{site}/")), None)
+            names[site] = profile.name if profile is not None else site
+    return names
+
+
 def browser_summary(session: Session, run_keys: list[str]) -> dict[str, Any] | None:
     """What the browser did in the crawl runs ``run_keys``: pages rendered, failed, skipped, pages/s.
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, String, case, func, select, type_coerce
+from sqlalchemy import BigInteger, String, case, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, SCALE, to_e4
@@ -38,6 +38,7 @@ def is_authorised(partner: Partner | None, sku: str, category: str | None) -> bo
 def observations_frame(
     session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL,),
     evidence: bool = True, listing_ids: list[int] | None = None, before: datetime | None = None,
+    partner: Partner | None = None, product_id: int | None = None,
 ) -> pd.DataFrame:
     """Valid observations (with a price, or hidden) of known products as an engine frame.
 
@@ -49,7 +50,8 @@ def observations_frame(
 
     The observations are read as plain columns (no ORM objects, no per-row dicts, money and instants
     converted by column), in chunks; the seller, region, tier and authorisation are worked out once
-    per distinct combination, not per row.
+    per distinct combination, not per row. ``partner``: only what is attributed to that partner (a
+    page, a scorecard); ``product_id``: only that product.
     """
     partners = {p.id: p for p in session.scalars(select(Partner))}
     by_seller: dict[str, Partner] = {}
@@ -62,10 +64,12 @@ def observations_frame(
     listings = {lid: (region, partner_id) for lid, region, partner_id in session.execute(
         select(Listing.id, Listing.region, Listing.partner_id))}
     if listing_ids is None:
-        columns = _read(session, since=since, sources=sources, evidence=evidence, before=before)
+        columns = _read(session, since=since, sources=sources, evidence=evidence, before=before,
+                        partner=partner, product_id=product_id)
     else:
         chunks = [_read(session, since=since, sources=sources, evidence=evidence, before=before,
-                        listing_ids=listing_ids[start:start + 500]) for start in range(0, len(listing_ids), 500)]
+                        listing_ids=listing_ids[start:start + 500], partner=partner, product_id=product_id)
+                  for start in range(0, len(listing_ids), 500)]
         columns = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]} if chunks else \
             _read(session, since=since, sources=sources, evidence=evidence, before=before, listing_ids=[])
     n = len(columns["obs_id"])
@@ -114,6 +118,8 @@ def observations_frame(
     }, columns=OBS_COLUMNS)
     frame["price_e4"] = frame["price_e4"].astype("int64")
     frame["authorised"] = frame["authorised"].astype(bool)
+    if partner is not None:
+        frame = frame[frame["partner_id"] == partner.id].reset_index(drop=True)
     return frame
 
 
@@ -121,7 +127,8 @@ CHUNK = 100_000
 
 
 def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...], evidence: bool,
-          before: datetime | None = None, listing_ids: list[int] | None = None) -> dict[str, Any]:
+          before: datetime | None = None, listing_ids: list[int] | None = None, partner: Partner | None = None,
+          product_id: int | None = None) -> dict[str, Any]:
     """The observation columns the frame needs, as numpy arrays, read in chunks without type processing.
 
     Instants come as integer nanoseconds and prices as exact ten-thousandths: on PostgreSQL both are
@@ -147,6 +154,19 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
         query = query.where(o.observed_at < before)
     if listing_ids is not None:
         query = query.where(o.listing_id.in_(listing_ids))
+    if product_id is not None:
+        query = query.where(o.product_id == product_id)
+    if partner is not None:
+        # Every way an observation can be attributed to the partner, each on its own index but the
+        # name (which only attributes rows with neither partner nor seller id); the frame is narrowed
+        # exactly after attribution (observations_frame).
+        ways = [select(o.id).where(o.partner_id == partner.id),
+                select(o.id).where(o.listing_id.in_(select(Listing.id).where(Listing.partner_id == partner.id))),
+                select(o.id).where(o.partner_id.is_(None), o.seller_id.is_(None),
+                                   func.lower(o.seller_name) == partner.name.strip().lower())]
+        if partner.seller_ids:
+            ways.append(select(o.id).where(o.seller_id.in_([str(x) for x in partner.seller_ids])))
+        query = query.where(o.id.in_(union(*ways)))
     names = ["instant", "price", "obs_id", "currency", "visibility", "partner_id", "seller_id", "seller_name",
              "listing_id", "product_id", "url", "source"] + (["raw_text", "html_sha256", "screenshot_sha256"]
                                                               if evidence else [])

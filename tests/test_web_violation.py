@@ -122,7 +122,8 @@ def test_it_dismisses_with_a_reason_into_the_timeline_and_the_audit_log(setup: t
     again = _post(client, "carl", f"/violations/{vid}/dismiss", reason="twice")
     assert again.status_code == 409 and "already dismissed: nothing was changed" in again.text
     with session_scope(db) as s:
-        entries = list(s.scalars(select(AuditLog).where(AuditLog.entity_id == str(vid))))
+        entries = list(s.scalars(select(AuditLog).where(AuditLog.entity_type == "violation",
+                                                  AuditLog.entity_id == str(vid))))
     assert [(e.actor, e.action, e.reason) for e in entries] == [
         ("carl", "violation.dismissed", "the page showed a bundle price")]
 

@@ -3,7 +3,9 @@ observations with real evidence, and violations made by the real detection pass.
 
 Partners: P1 (US, tier A, carl), P2 (US, tier B, dana), P3 (CN maximum scope, wang, who reads Chinese),
 P4 (EU recommended scope: a deviation, never told to the partner; no manager);
-an unauthorised marketplace seller (no partner: only admin and brand managers see it). Accounts:
+an unauthorised marketplace seller (no partner: only admin and brand managers see it), a listing found
+by discovery, and crawl failures (a broken profile on 127.0.0.1:9, blocks on P2's own site 127.0.0.2:9).
+Policy v1 in force, v2 (AC-200's MAP up) from June. Accounts:
 admin, bianca (brand manager), carl, dana, wang (channel managers), soundhub (P1's partner account),
 olga (an inactive brand manager). Every password is ``<name>-pass-1``.
 """
@@ -23,7 +25,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from store import EvidenceStore, Listing, Observation, Partner, Product, User, Violation, session_scope
+from store import CrawlFailure, EvidenceStore, Listing, Observation, Partner, Product, User, Violation, session_scope
 
 POLICY = """\
 policy: Acme web test policy
@@ -49,6 +51,10 @@ rules:
   - {sku: AC-100, scope: cn, maximum: "1499.00"}
   - {sku: AC-100, scope: eu, recommended: "229.00"}
 """
+# The next version, published before detection but in force only from June (after every observation):
+# AC-200's MAP goes up, the rest is unchanged (the policy page's diff).
+POLICY_V2 = POLICY.replace("effective_from: 2026-01-01T00:00", "effective_from: 2026-06-01T00:00").replace(
+    'map: "99.00"', 'map: "109.00"')
 T0 = datetime(2026, 5, 1, 14, tzinfo=UTC)
 # Cheap argon2 parameters: verification reads them from the hash, so the app checks these for real.
 _HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -115,7 +121,8 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
         partners = {
             "P1": Partner(code="P1", name="Shop One", tier="A", regions=["US"], channel_manager_id=users["carl"].id,
                           notice_urls=["json://127.0.0.1:9/partner/P1"]),
-            "P2": Partner(code="P2", name="Shop Two", tier="B", regions=["US"], channel_manager_id=users["dana"].id),
+            "P2": Partner(code="P2", name="Shop Two", tier="B", regions=["US"], channel_manager_id=users["dana"].id,
+                          domains=["127.0.0.2:9"]),
             "P3": Partner(code="P3", name="华南商城", tier="B", regions=["CN"], channel_manager_id=users["wang"].id,
                           locale="zh_CN"),
             "P4": Partner(code="P4", name="Euro Sound", tier="B", regions=["EU"],
@@ -139,7 +146,16 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
                                     partner_id=partners["P1"].id, region="US"),
         }
         s.add_all(listings.values())
+        s.add(Listing(url="http://127.0.0.1:9/market/ac-100-refurb", site="127.0.0.1:9", product_id=products[0].id,
+                      region="US", discovered=True, match_method="gtin", match_confidence=0.9,
+                      first_seen_at=T0 + timedelta(days=2)))
         publish_text(s, POLICY, file="policy.yaml")
+        publish_text(s, POLICY_V2, file="policy-june.yaml")
+        for n, (site, kind) in enumerate((("127.0.0.1:9", "profile_broken"), ("127.0.0.1:9", "profile_broken"),
+                                          ("127.0.0.2:9", "blocked"))):
+            s.add(CrawlFailure(failure_key=f"failure-{n}", site=site, url=f"http://{site}/p/{n}", kind=kind,
+                               status=403 if kind == "blocked" else 200, detail=f"{kind} in the test world",
+                               occurred_at=T0 + timedelta(days=3, hours=n)))
         s.flush()
         world.screenshot_sha = evidence.put(s, png(1280, 900), kind="screenshot", content_type="image/png",
                                             compress=False)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 17:54:03.407484
+Create Date: 2026-12-02 17:55:38.353836
 """
 from __future__ import annotations
 
@@ -352,8 +352,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
         batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id'], unique=False)
-        batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status'], unique=False)
+        batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
+        batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
 
     op.create_table('alert_deliveries',
@@ -406,6 +407,7 @@ def downgrade() -> None:
     op.drop_table('alert_deliveries')
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
+        batch_op.drop_index('ix_violations_queue')
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
         batch_op.drop_index('ix_violations_last_seen')
