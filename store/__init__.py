@@ -20,6 +20,7 @@ from store.models import (
     AuditLog,
     Availability,
     Base,
+    Complaint,
     CrawlFailure,
     CrawlRun,
     DeliveryStatus,
@@ -30,7 +31,9 @@ from store.models import (
     LoginAttempt,
     Observation,
     Partner,
+    PartnerResponse,
     PartnerStatus,
+    PolicyReceipt,
     PolicyVersion,
     Product,
     ReportBatch,
@@ -46,9 +49,10 @@ from store.models import (
 from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
-    "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "CrawlFailure",
+    "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "Complaint", "CrawlFailure",
     "CrawlRun", "DeliveryStatus", "Evidence", "EvidenceStore", "FindingKind", "Installation", "Listing",
-    "LoginAttempt", "Observation", "Partner", "PartnerStatus", "PolicyVersion", "Product", "ReportBatch",
+    "LoginAttempt", "Observation", "Partner", "PartnerResponse", "PartnerStatus", "PolicyReceipt", "PolicyVersion",
+    "Product", "ReportBatch",
     "ReportRejection", "Role", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit",
     "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id", "make_engine",

@@ -1,0 +1,66 @@
+"""Work the portal starts and the request does not wait for: re-crawls and complaint crawls.
+
+One worker thread per app runs the jobs in order; each job starts its crawl in a process of its own
+(:func:`crawlers.run.run_crawl`, :func:`crawlers.discovery.crawl_pages`), as every crawl must (Twisted's
+reactor cannot restart in one process), so the web process only waits on the child. A job records its
+progress in the database (``queued`` → ``running`` → ``done``/``failed``), so any worker process of the
+app shows it, and a job that raises still leaves a row that says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class Jobs:
+    """A one-thread queue of background jobs (``submit``), and a way for tests and shutdown to wait (``join``)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-job")
+        self._lock = threading.Lock()
+        self._pending: list[Future[Any]] = []
+
+    def submit(self, job: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``job(*args)`` after the jobs queued before it."""
+
+        def run() -> Any:
+            try:
+                return job(*args)
+            except Exception:  # the job records its own failure; this is the last resort
+                logger.exception("portal job %s failed", getattr(job, "__name__", job))
+                raise
+
+        future = self._pool.submit(run)
+        with self._lock:
+            self._pending = [f for f in self._pending if not f.done()] + [future]
+        return future
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until every job submitted so far has finished (their errors are logged, not raised)."""
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            with contextlib.suppress(Exception):  # already logged by the job wrapper
+                future.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        """Finish the queued jobs and stop the thread."""
+        self._pool.shutdown(wait=True)
+
+
+def jobs_of(app_state: Any) -> Jobs:
+    """The app's job queue (made on first use)."""
+    jobs: Jobs | None = getattr(app_state, "jobs", None)
+    if jobs is None:
+        jobs = app_state.jobs = Jobs()
+    return jobs
+
+
+__all__ = ["Jobs", "jobs_of"]
