@@ -99,9 +99,16 @@ def timeline(session: Session, v: Violation, _: Translator, zone: ZoneInfo) -> l
         kind = "notice" if "notice" in action else "partner" if action.startswith(("partner_", "recrawled")) \
             else "lifecycle"
         link = ""
+        detail = entry.reason or ""
         if action.startswith("partner_") and entry.after.get("screenshot"):
             link = f"/violations/{v.id}/responses/{entry.after.get('response')}/screenshot"
-        events.append(Event(entry.at, kind, entry.actor, text, entry.reason or "", link))
+        if action == "recrawled" and entry.after.get("observation"):
+            # The re-crawl's price, whenever it was read (it may lie outside the observations' window).
+            seen = session.get(Observation, entry.after["observation"])
+            if seen is not None:
+                detail = _("Observed %(price)s", price=f"{seen.raw_text or seen.price} ({seen.price} {seen.currency})"
+                           if seen.price is not None else _("no price"))
+        events.append(Event(entry.at, kind, entry.actor, text, detail, link))
     users = {u.id: u.username for u in session.scalars(select(User))}
     for d in session.scalars(select(AlertDelivery).where(AlertDelivery.violation_id == v.id)
                              .order_by(AlertDelivery.id)):
