@@ -326,3 +326,23 @@ def test_it_tells_a_page_that_is_not_ours_from_one_it_cannot_read(setup: tuple[A
     with session_scope(db) as s:
         outcomes = {c.url.rsplit("/", 1)[-1]: c.outcome for c in s.scalars(select(Complaint))}
     assert outcomes == {"hose": "not_our_product", "gone": "unreadable"}
+
+
+def test_it_sends_the_version_when_the_cli_publishes_it(setup: tuple[Any, ...], tmp_path: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pricewarden.cli import app as cli
+
+    _app, _world, db, _shop = setup
+    path = tmp_path / "policy-v2.yaml"
+    path.write_text(POLICY_V2, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["policy", "publish", str(path), "--by", "bianca", "--json"])
+    assert result.exit_code == 0, result.output
+    sent = json.loads(result.output)["distribution"]
+    assert len(sent["receipts"]) == 4 and sent["messages"] == 2 and sent["no_address"] == ["P2", "P3"]
+    with session_scope(db) as s:
+        audits = s.scalars(select(AuditLog).where(AuditLog.action == "policy.distributed")).all()
+        assert sorted(a.entity_id for a in audits) == ["P1", "P2", "P3", "P4"]
+        assert {a.actor for a in audits} == {"bianca"}
