@@ -147,7 +147,7 @@ def test_it_refuses_a_bad_screenshot_a_dispute_without_reason_and_an_unknown_ans
                        files={"screenshot": ("shot.png", b"<script>alert(1)</script>", "image/png")})
     assert fake.status_code == 400 and "not a PNG, JPEG or WebP image" in fake.text
     big = client.post(f"/portal/violations/{vid}/respond", data=_form("soundhub", action="corrected"),
-                      files={"screenshot": ("big.png", b"\x89PNG\r\n\x1a\n" + bytes(6 << 20), "image/png")})
+                      files={"screenshot": ("big.png", b"\x89PNG\r\n\x1a\n" + bytes((5 << 20) + 1024), "image/png")})
     assert big.status_code == 400 and "larger than 5 MB" in big.text
     bare = client.post(f"/portal/violations/{vid}/respond", data=_form("soundhub", action="dispute"))
     assert bare.status_code == 400 and "A dispute needs a comment" in bare.text
@@ -201,12 +201,17 @@ def test_it_refuses_an_oversized_or_unknown_file_and_serves_the_template(setup: 
 
     monkeypatch.setenv("PRICEWARDEN_REPORTS__MAX_FILE_MB", "1")
     get_settings.cache_clear()
-    app, _world, db, _shop = setup
-    app.state.settings = get_settings()
+    from web.app import create_app
+
+    _app, _world, db, _shop = setup
+    app = create_app(get_settings(), engine=db)  # reports.max_file_mb = 1: the body limit is 6 MB
     client = _client(app, db, "soundhub")
     big = client.post("/portal/reports", data=_form("soundhub"),
                       files={"report": ("big.csv", b"sku,price\n" + b"x" * (2 << 20), "text/csv")})
     assert big.status_code == 413 and "big.csv is larger than 1 MB" in big.text
+    huge = client.post("/portal/reports", data=_form("soundhub"),
+                       files={"report": ("huge.csv", b"x" * (7 << 20), "text/csv")})
+    assert huge.status_code == 413 and "request body larger than 6 MB" in huge.text  # refused before parsing
     exe = client.post("/portal/reports", data=_form("soundhub"), files={"report": ("tool.exe", b"MZ", "x")})
     assert exe.status_code == 400 and "tool.exe: only CSV, TSV, XLSX or JSON" in exe.text
     template = client.get("/portal/reports/template.xlsx")

@@ -26,7 +26,14 @@ from pricewarden.errors import AccessDenied, NotFoundError
 from pricewarden.settings import Settings, get_settings
 from web.auth import Forbidden, LoginRequired
 from web.i18n import negotiate, normalise
-from web.security import SAFE_METHODS, SecurityHeadersMiddleware, SessionMiddleware, csrf_ok, secret_key
+from web.security import (
+    SAFE_METHODS,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+    csrf_ok,
+    secret_key,
+)
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
@@ -181,6 +188,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SessionMiddleware, key=secret_key(settings), max_age=int(settings.web.session_hours * 3600),
                        always_secure=settings.web.secure_cookies)
+    # Uploads (reports, screenshots) are bounded before they are parsed: the largest report plus the form.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=(max(settings.reports.max_file_mb, 5) + 1) << 20)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 
