@@ -66,8 +66,11 @@ def test_it_shows_a_partner_its_own_listings_and_violations_only(setup: tuple[An
     assert "/p2/ac-100" not in home.text and "Shop Two" not in home.text and "zx-deals" not in home.text
     # P4's only finding is a deviation in a recommended scope: the brand's own analysis, never shown.
     euro = _client(app, db, "eurohub")
-    assert "No violations." in euro.get("/portal").text
+    euro_home = euro.get("/portal").text
+    assert "No violations." in euro_home and "/p4/ac-100" not in euro_home  # not even "we watch your price"
     assert euro.get(f"/portal/violations/{world.web.violations['P4']}").status_code == 404
+    assert euro.get(f"/portal/listings/{world.listings['p4']}").status_code == 404
+    assert euro.get(f"/portal/observations/{world.observations['p4']}/archive").status_code == 404
 
 
 def test_it_answers_404_to_another_partner_for_every_object(setup: tuple[Any, ...]) -> None:

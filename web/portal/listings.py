@@ -2,14 +2,16 @@
 evidence, violations (map and maximum scopes only) with the notices it received, report batches.
 
 Every read goes through :mod:`store.access` (``partner_filter`` / ``sees_violation``): another partner's
-anything, and anything of a ``recommended`` or ``observe`` scope, is :class:`NotFoundError` or absent.
+anything, and anything of a ``recommended`` or ``observe`` scope (violations by their mode, listings and
+observations by their region's scope in the version in force, :func:`told_regions`), is
+:class:`NotFoundError` or absent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import NotFoundError
@@ -17,6 +19,27 @@ from store import AlertDelivery, Listing, Observation, PartnerResponse, ReportBa
 from store.access import partner_filter, sees_violation
 
 MAX_ROWS = 500
+TOLD_MODES = ("map", "maximum")  # the modes whose monitoring may be shown to a partner
+
+
+def told_regions(session: Session) -> set[str]:
+    """The regions whose scope, in the policy version in force now, is ``map`` or ``maximum``.
+
+    A partner is shown its listings and observed prices only there: in a ``recommended`` or ``observe``
+    scope even "we watch your price" is the brand's own analysis, never shown to a partner.
+    """
+    from policies import load_versions, version_in_force
+    from store import utcnow
+
+    chosen = version_in_force(load_versions(session), utcnow())
+    if chosen is None:
+        return set()
+    return {region for scope in chosen.policy.scopes if scope.mode in TOLD_MODES for region in scope.regions}
+
+
+def _shown(session: Session, user: User) -> ColumnElement[bool]:
+    """Listings of ``user``'s partner in a region it may be told about."""
+    return and_(partner_filter(session, user, Listing.partner_id), Listing.region.in_(sorted(told_regions(session))))
 
 
 @dataclass(frozen=True)
@@ -30,8 +53,8 @@ class ListingView:
 
 def partner_listings(session: Session, user: User) -> list[ListingView]:
     """The listings of ``user``'s partner, each with its latest observation."""
-    listings = list(session.scalars(select(Listing).where(partner_filter(session, user, Listing.partner_id))
-                                    .order_by(Listing.url).limit(MAX_ROWS)))
+    listings = list(session.scalars(select(Listing).where(_shown(session, user)).order_by(Listing.url)
+                                    .limit(MAX_ROWS)))
     ids = [item.id for item in listings]
     latest: dict[int, Observation] = {}
     counts: dict[int, int] = {}
@@ -47,8 +70,7 @@ def partner_listings(session: Session, user: User) -> list[ListingView]:
 
 def get_listing_for_user(session: Session, user: User, listing_id: int) -> Listing:
     """Listing ``listing_id`` if it is one of ``user``'s partner's; otherwise :class:`NotFoundError`."""
-    listing = session.scalars(select(Listing).where(Listing.id == listing_id,
-                                                    partner_filter(session, user, Listing.partner_id))).first()
+    listing = session.scalars(select(Listing).where(Listing.id == listing_id, _shown(session, user))).first()
     if listing is None:
         raise NotFoundError(f"listing {listing_id} does not exist")
     return listing
@@ -62,8 +84,9 @@ def listing_observations(session: Session, listing: Listing, limit: int = 100) -
 
 def get_observation_for_user(session: Session, user: User, observation_id: int) -> Observation:
     """Observation ``observation_id`` if it is of ``user``'s partner; otherwise :class:`NotFoundError`."""
-    observation = session.scalars(select(Observation).where(
-        Observation.id == observation_id, partner_filter(session, user, Observation.partner_id))).first()
+    observation = session.scalars(select(Observation).join(Listing, Listing.id == Observation.listing_id).where(
+        Observation.id == observation_id, partner_filter(session, user, Observation.partner_id),
+        _shown(session, user))).first()
     if observation is None:
         raise NotFoundError(f"observation {observation_id} does not exist")
     return observation
@@ -114,6 +137,18 @@ def get_batch_for_user(session: Session, user: User, batch_id: int) -> ReportBat
     return batch
 
 
-__all__ = ["ListingView", "get_batch_for_user", "get_listing_for_user", "get_observation_for_user",
-           "listing_observations", "notices_of", "partner_batches", "partner_listings", "partner_violations",
-           "responses_of", "violation_observations"]
+__all__ = [
+    "TOLD_MODES",
+    "ListingView",
+    "get_batch_for_user",
+    "get_listing_for_user",
+    "get_observation_for_user",
+    "listing_observations",
+    "notices_of",
+    "partner_batches",
+    "partner_listings",
+    "partner_violations",
+    "responses_of",
+    "told_regions",
+    "violation_observations",
+]
