@@ -30,6 +30,8 @@ from store import (
 )
 from web.security import COOKIE
 
+pytest_plugins = ["test_alerts_support"]  # the webhook receiver
+
 
 @pytest.fixture
 def shop() -> Iterator[Shop]:
@@ -354,3 +356,27 @@ def test_it_sends_the_version_when_the_cli_publishes_it(setup: tuple[Any, ...], 
         audits = s.scalars(select(AuditLog).where(AuditLog.action == "policy.distributed")).all()
         assert sorted(a.entity_id for a in audits) == ["P1", "P2", "P3", "P4"]
         assert {a.actor for a in audits} == {"bianca"}
+
+
+def test_it_delivers_the_policy_to_the_partner_and_the_response_to_its_manager(setup: tuple[Any, ...],
+                                                                               webhook: Any) -> None:
+    from alerts import deliver_due
+    from store import User
+
+    app, world, db, _shop = setup
+    with session_scope(db) as s:
+        s.scalars(select(Partner).where(Partner.code == "P1")).one().notice_urls = [webhook.url("/p1")]
+        s.scalars(select(User).where(User.username == "carl")).one().notification_urls = [webhook.url("/carl")]
+    _publish_v2(db)
+    answer = _client(app, db, "soundhub").post(f"/portal/violations/{world.web.violations['P1']}/respond",
+                                                data=_form("soundhub", action="corrected", comment="now 199"))
+    assert answer.status_code == 303
+    app.state.jobs.join()
+    with session_scope(db) as s:
+        report = deliver_due(s)
+    assert len(report.sent) == 2, report  # P4's notice URL (port 9) answers nothing: retried later
+    [policy] = webhook.inbox.at("/p1")
+    assert "unilateral" in policy.body and "199.00 -> 189.00 USD" in policy.body
+    assert "acknowledge receipt" in policy.body
+    [alert] = webhook.inbox.at("/carl")
+    assert "Shop One says the price is corrected" in alert.title and "now 199" in alert.body
