@@ -132,6 +132,7 @@ def test_it_lets_a_partner_dispute_and_the_channel_manager_sees_it_on_the_timeli
     page = browser.new_page()
     _sign_in(page, base, "soundhub", "/portal")
     page.click(f"a[href='/portal/violations/{vid}']")
+    assert _axe(page, base) == []
     page.check("#action-dispute")
     page.fill("#respond-comment", "the 179 was a bundle with a case")
     page.click("#respond-form button[type=submit]")
@@ -166,3 +167,4 @@ def test_it_lets_a_partner_file_a_complaint_and_see_its_outcome_after_the_crawl(
     expect(page.locator("#outcome")).to_have_text("violation found")
     expect(page.locator("#public-price")).to_have_text("149.00")
     assert "/violations/" not in page.content()
+    assert _axe(page, base) == []
