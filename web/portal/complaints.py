@@ -177,9 +177,9 @@ def get_complaint_for_partner(session: Session, user: User, complaint_id: int) -
     return complaint
 
 
-def complaints_for_brand(session: Session, visible: set[int] | None) -> list[Complaint]:
+def complaints_for_brand(session: Session, visible: set[int] | None, limit: int = 500) -> list[Complaint]:
     """Complaints the brand side may see: filed by a partner in ``visible`` (``None``: all), newest first."""
-    query = select(Complaint).order_by(Complaint.id.desc())
+    query = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
     if visible is not None:
         query = query.where(Complaint.partner_id.in_(sorted(visible) or [-1]))
     return list(session.scalars(query))

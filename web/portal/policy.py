@@ -417,9 +417,9 @@ def receipts_for(session: Session, partner_id: int) -> list[PolicyReceipt]:
                                 .order_by(PolicyReceipt.version.desc())))
 
 
-def all_receipts(session: Session, visible: set[int] | None) -> list[PolicyReceipt]:
-    """Every receipt the brand side may see (``visible``: partner ids, ``None`` = all), newest version first."""
-    query = select(PolicyReceipt).order_by(PolicyReceipt.version.desc(), PolicyReceipt.partner_id)
+def all_receipts(session: Session, visible: set[int] | None, limit: int = 2000) -> list[PolicyReceipt]:
+    """The receipts the brand side may see (``visible``: partner ids, ``None`` = all), newest version first."""
+    query = select(PolicyReceipt).order_by(PolicyReceipt.version.desc(), PolicyReceipt.partner_id).limit(limit)
     if visible is not None:
         query = query.where(PolicyReceipt.partner_id.in_(sorted(visible) or [-1]))
     return list(session.scalars(query))
