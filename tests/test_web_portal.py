@@ -380,3 +380,35 @@ def test_it_delivers_the_policy_to_the_partner_and_the_response_to_its_manager(s
     assert "acknowledge receipt" in policy.body
     [alert] = webhook.inbox.at("/carl")
     assert "Shop One says the price is corrected" in alert.title and "now 199" in alert.body
+
+
+def test_it_resumes_the_crawls_a_stopped_process_left_and_runs_each_once(setup: tuple[Any, ...]) -> None:
+    from datetime import timedelta
+
+    from store import User, utcnow
+    from web.portal.jobs import Jobs, resume_pending
+
+    _app, _world, db, shop = setup
+    shop.pages["/deals/left"] = product_page("Acme AC-100 headphones", "AC-100", "150.00")
+    with session_scope(db) as s:
+        user = s.scalars(select(User).where(User.username == "soundhub")).one()
+        s.add_all([Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/gone"),
+                             status="running", created_at=utcnow() - timedelta(hours=2)),  # its process died
+                   Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub",
+                             url=shop.url("/deals/left"), status="queued"),
+                   Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/x"),
+                             status="running")])  # running now, elsewhere: left alone
+    first, second = Jobs(), Jobs()
+    try:
+        assert resume_pending(db, first) == 2
+        assert resume_pending(db, second) in (0, 1, 2)  # another worker starting at the same time
+        first.join()
+        second.join()
+    finally:
+        first.shutdown()
+        second.shutdown()
+    with session_scope(db) as s:
+        found = {c.url.rsplit("/", 1)[-1]: (c.status, c.outcome) for c in s.scalars(select(Complaint))}
+        checked = s.scalars(select(AuditLog).where(AuditLog.action == "complaint.checked")).all()
+    assert found == {"gone": ("done", "unreadable"), "left": ("done", "violation"), "x": ("running", None)}
+    assert len(checked) == 2  # each crawled once, however many workers resumed it

@@ -11,6 +11,8 @@ Errors: pages get an HTML page in the user's language; paths under ``/api/`` get
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -167,6 +169,16 @@ def all_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return found
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On start, resume the portal's crawls a stopped process left; on stop, let the running one finish."""
+    from web.portal.jobs import jobs_of, resume_pending
+
+    resume_pending(app.state.engine, jobs_of(app.state))
+    yield
+    jobs_of(app.state).shutdown()
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The review app over ``settings``' database (or ``engine``)."""
     from store import require_schema
@@ -177,7 +189,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or engine_for(settings.database)
     require_schema(engine)
     app = FastAPI(title="PriceWarden", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(check_csrf)])
+                  dependencies=[Depends(check_csrf)], lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     for module in PAGES:

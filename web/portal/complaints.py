@@ -21,7 +21,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import NotFoundError, RefusedError
@@ -121,7 +121,11 @@ def run_complaint(engine: Engine, complaint_id: int) -> dict[str, Any]:
         complaint = session.get(Complaint, complaint_id)
         if complaint is None:
             return {"status": "missing"}
-        complaint.status = "running"
+        # Claimed once: a complaint resubmitted by another worker (web.portal.jobs.resume_pending) runs once.
+        claimed = session.execute(update(Complaint).where(Complaint.id == complaint_id, Complaint.status == "queued")
+                                  .values(status="running")).rowcount  # type: ignore[attr-defined]
+        if not claimed:
+            return {"status": complaint.status}
         url = complaint.url
         region = next(iter(sorted(str(r) for r in complaint.partner.regions or ())), None)
         listing_id = session.scalar(select(Listing.id).where(Listing.url == url))

@@ -14,7 +14,10 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,40 @@ class Jobs:
         self._pool.shutdown(wait=True)
 
 
+STALE = timedelta(minutes=30)  # a single-page crawl is bounded far below this
+
+
+def resume_pending(engine: Engine, jobs: Jobs, now: datetime | None = None) -> int:
+    """Submit the re-crawls and complaint crawls a stopped process left behind; the number submitted.
+
+    ``queued`` ones are submitted again; ``running`` ones older than :data:`STALE` (their process died
+    mid-crawl) are set back to ``queued`` first. Each job claims its row (``queued`` → ``running``) before it
+    crawls, so several workers resuming at once still crawl each page once.
+    """
+    from sqlalchemy import select
+
+    from store import Complaint, PartnerResponse, session_scope, utcnow
+    from web.portal.complaints import run_complaint
+    from web.portal.responses import recrawl_response
+
+    cutoff = (now or utcnow()) - STALE
+    with session_scope(engine) as session:
+        for response in session.scalars(select(PartnerResponse).where(
+                PartnerResponse.recrawl_status == "running", PartnerResponse.created_at < cutoff)):
+            response.recrawl_status = "queued"
+        for complaint in session.scalars(select(Complaint).where(Complaint.status == "running",
+                                                                 Complaint.created_at < cutoff)):
+            complaint.status = "queued"
+        session.flush()
+        responses = list(session.scalars(select(PartnerResponse.id).where(PartnerResponse.recrawl_status == "queued")))
+        complaints = list(session.scalars(select(Complaint.id).where(Complaint.status == "queued")))
+    for response_id in responses:
+        jobs.submit(recrawl_response, engine, response_id)
+    for complaint_id in complaints:
+        jobs.submit(run_complaint, engine, complaint_id)
+    return len(responses) + len(complaints)
+
+
 def jobs_of(app_state: Any) -> Jobs:
     """The app's job queue (made on first use)."""
     jobs: Jobs | None = getattr(app_state, "jobs", None)
@@ -63,4 +100,4 @@ def jobs_of(app_state: Any) -> Jobs:
     return jobs
 
 
-__all__ = ["Jobs", "jobs_of"]
+__all__ = ["STALE", "Jobs", "jobs_of", "resume_pending"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from alerts.outbox import _insert, idempotency_key
@@ -132,7 +132,12 @@ def recrawl_response(engine: Engine, response_id: int) -> dict[str, Any]:
         if listing_id is None:
             response.recrawl_status = "none"
             return {"status": "none"}
-        response.recrawl_status = "running"
+        # Claimed once: a response resubmitted by another worker (web.portal.jobs.resume_pending) runs once.
+        claimed = session.execute(update(PartnerResponse).where(
+            PartnerResponse.id == response_id, PartnerResponse.recrawl_status == "queued")
+            .values(recrawl_status="running")).rowcount  # type: ignore[attr-defined]
+        if not claimed:
+            return {"status": response.recrawl_status}
     try:
         found = crawl_listing(engine, listing_id)
     except Exception as exc:
