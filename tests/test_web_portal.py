@@ -393,11 +393,11 @@ def test_it_resumes_the_crawls_a_stopped_process_left_and_runs_each_once(setup: 
     with session_scope(db) as s:
         user = s.scalars(select(User).where(User.username == "soundhub")).one()
         s.add_all([Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/gone"),
-                             status="running", created_at=utcnow() - timedelta(hours=2)),  # its process died
+                             status="running", claimed_at=utcnow() - timedelta(hours=2)),  # its process died
                    Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub",
                              url=shop.url("/deals/left"), status="queued"),
                    Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/x"),
-                             status="running")])  # running now, elsewhere: left alone
+                             status="running", claimed_at=utcnow())])  # running now, elsewhere: left alone
     first, second = Jobs(), Jobs()
     try:
         assert resume_pending(db, first) == 2

@@ -123,7 +123,7 @@ def run_complaint(engine: Engine, complaint_id: int) -> dict[str, Any]:
             return {"status": "missing"}
         # Claimed once: a complaint resubmitted by another worker (web.portal.jobs.resume_pending) runs once.
         claimed = session.execute(update(Complaint).where(Complaint.id == complaint_id, Complaint.status == "queued")
-                                  .values(status="running")).rowcount  # type: ignore[attr-defined]
+                                  .values(status="running", claimed_at=utcnow())).rowcount  # type: ignore[attr-defined]
         if not claimed:
             return {"status": complaint.status}
         url = complaint.url

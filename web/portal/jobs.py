@@ -64,11 +64,11 @@ STALE = timedelta(minutes=30)  # a single-page crawl is bounded far below this
 def resume_pending(engine: Engine, jobs: Jobs, now: datetime | None = None) -> int:
     """Submit the re-crawls and complaint crawls a stopped process left behind; the number submitted.
 
-    ``queued`` ones are submitted again; ``running`` ones older than :data:`STALE` (their process died
-    mid-crawl) are set back to ``queued`` first. Each job claims its row (``queued`` → ``running``) before it
-    crawls, so several workers resuming at once still crawl each page once.
+    ``queued`` ones are submitted again; ``running`` ones claimed more than :data:`STALE` ago (their
+    process died mid-crawl) are set back to ``queued`` first. Each job claims its row (``queued`` →
+    ``running``) before it crawls, so several workers resuming at once still crawl each page once.
     """
-    from sqlalchemy import select
+    from sqlalchemy import or_, select, update
 
     from store import Complaint, PartnerResponse, session_scope, utcnow
     from web.portal.complaints import run_complaint
@@ -76,12 +76,14 @@ def resume_pending(engine: Engine, jobs: Jobs, now: datetime | None = None) -> i
 
     cutoff = (now or utcnow()) - STALE
     with session_scope(engine) as session:
-        for response in session.scalars(select(PartnerResponse).where(
-                PartnerResponse.recrawl_status == "running", PartnerResponse.created_at < cutoff)):
-            response.recrawl_status = "queued"
-        for complaint in session.scalars(select(Complaint).where(Complaint.status == "running",
-                                                                 Complaint.created_at < cutoff)):
-            complaint.status = "queued"
+        # Conditional updates: a row another worker claims meanwhile (a fresh claimed_at) is left alone.
+        session.execute(update(PartnerResponse).where(
+            PartnerResponse.recrawl_status == "running",
+            or_(PartnerResponse.claimed_at.is_(None), PartnerResponse.claimed_at < cutoff))
+            .values(recrawl_status="queued"))
+        session.execute(update(Complaint).where(
+            Complaint.status == "running", or_(Complaint.claimed_at.is_(None), Complaint.claimed_at < cutoff))
+            .values(status="queued"))
         session.flush()
         responses = list(session.scalars(select(PartnerResponse.id).where(PartnerResponse.recrawl_status == "queued")))
         complaints = list(session.scalars(select(Complaint.id).where(Complaint.status == "queued")))

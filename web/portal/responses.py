@@ -135,7 +135,7 @@ def recrawl_response(engine: Engine, response_id: int) -> dict[str, Any]:
         # Claimed once: a response resubmitted by another worker (web.portal.jobs.resume_pending) runs once.
         claimed = session.execute(update(PartnerResponse).where(
             PartnerResponse.id == response_id, PartnerResponse.recrawl_status == "queued")
-            .values(recrawl_status="running")).rowcount  # type: ignore[attr-defined]
+            .values(recrawl_status="running", claimed_at=utcnow())).rowcount  # type: ignore[attr-defined]
         if not claimed:
             return {"status": response.recrawl_status}
     try:
