@@ -73,5 +73,34 @@ def detect_misreports(session: Session, frames: RuleFrames, *, since: datetime |
     findings = misreport_findings(reports, misreports, frames)
     if findings.empty:
         return
-    apply_findings(session, reports, finding_records(reports, findings), np.zeros(len(reports), dtype=bool),
+    records = with_web_evidence(session, finding_records(reports, findings))
+    apply_findings(session, reports, records, np.zeros(len(reports), dtype=bool),
                    (RULE,), resolve_after=resolve_after, frames=frames, summary=summary, repeat_window_days=0)
+
+
+def with_web_evidence(session: Session, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Misreport records whose evidence is the page that showed shoppers the other price.
+
+    A misreport's observed price is what the web showed; its proof is that page: its URL, the price
+    as shown there, its HTML snapshot and screenshot (the web observation's). What the partner
+    reported stays as the allowed price, and its row's raw text goes into the explanation.
+    """
+    from store.models import Observation
+
+    ids = {int(r["explanation"]["web_observation_id"]) for r in records
+           if (r.get("explanation") or {}).get("web_observation_id") is not None}
+    if not ids:
+        return records
+    web = {o.id: o for o in session.query(Observation).filter(Observation.id.in_(ids))}
+    out = []
+    for record in records:
+        explanation = dict(record.get("explanation") or {})
+        page = web.get(int(explanation.get("web_observation_id") or 0))
+        if page is None:
+            out.append(record)
+            continue
+        explanation.update(reported_raw_text=record.get("raw_text"), reported_price=str(record["allowed_price"]),
+                           shown_price=str(record["observed_price"]))
+        out.append({**record, "url": page.url, "raw_text": page.raw_text, "html_sha256": page.html_sha256,
+                    "screenshot_sha256": page.screenshot_sha256, "explanation": explanation})
+    return out

@@ -9,7 +9,7 @@ watermark of the last observation it has processed.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -281,26 +281,43 @@ def insert_episode(
 def detect(
     session: Session, *, since: datetime | None = None, frames: RuleFrames | None = None,
     anomalies: bool = True, now: datetime | None = None, retrain: bool = False,
+    on_step: Callable[[int, str], None] | None = None,
 ) -> DetectSummary:
-    """Judge the stored observations (optionally only those since ``since``) and update violations."""
+    """Judge the stored observations (optionally only those since ``since``) and update violations.
+
+    ``on_step`` is told each step as it starts (its number, 0 to ``len(DETECT_STEPS)``, and what it
+    does), for a progress bar.
+    """
     from detection.policy_bridge import load_rule_frames
     from pricewarden.settings import get_settings
 
+    def step(number: int, text: str) -> None:
+        if on_step is not None:
+            on_step(number, text)
+
     cfg = get_settings().detection
+    step(0, "loading observations")
     frames = frames if frames is not None else load_rule_frames(session)
     if frames.versions.empty:
         raise DetectionError("no policy version is published: run `pricewarden policy publish FILE` first")
     obs = observations_frame(session, since=since).reset_index(drop=True)
+    step(1, f"judging {len(obs):,} observations")
     judgement: Judgement = judge(obs, frames)
     summary = DetectSummary(observations=len(obs), judged=int(judgement.judged.sum()),
                             compliant=int(judgement.compliant.sum()))
+    step(2, f"updating violations ({len(judgement.findings):,} findings)")
     records = finding_records(obs, judgement.findings)
     apply_findings(session, obs, records, judgement.judged | judgement.resolved["has_scope"],
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days)
+    from detection.confirm import classify
     from detection.misreport import detect_misreports
 
+    step(3, "cross-checking partner reports")
     detect_misreports(session, frames, since=since, summary=summary, resolve_after=cfg.resolve_after)
+    # A violation read by heuristics waits for a second reading before anything reaches the partner.
+    classify(session)
+    step(4, "anomaly models")
     if anomalies and len(obs):
         from detection.anomaly import detect_anomalies
 
@@ -310,6 +327,7 @@ def detect(
         detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain)
     from detection.stale import detect_stale
 
+    step(5, "stale listings")
     if now is None:
         # Staleness is measured on the data's clock (the latest crawl), not the wall clock: a listing
         # is stale when monitoring runs but yields nothing for it, and a simulated or replayed
@@ -320,7 +338,12 @@ def detect(
         detect_stale(session, now=now, summary=summary, resolve_after=cfg.resolve_after,
                      stale_after_days=cfg.stale_after_days)
     session.flush()
+    step(len(DETECT_STEPS), "done")
     return summary
+
+
+# The steps :func:`detect` reports to ``on_step``, in order.
+DETECT_STEPS = ("load", "judge", "violations", "misreports", "anomalies", "stale")
 
 
 def partner_codes(session: Session) -> dict[int, str]:

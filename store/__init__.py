@@ -3,6 +3,7 @@
 from store._types import Amount, UTCDateTime, utcnow
 from store.audit import audit
 from store.db import (
+    check_store,
     current_revision,
     downgrade,
     engine_for,
@@ -55,6 +56,7 @@ __all__ = [
     "Product", "ReportBatch",
     "ReportRejection", "Role", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit",
-    "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id", "make_engine",
+    "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id",
+    "make_engine",
     "redact_apprise_url", "require_schema", "session_scope", "sha256_of", "upgrade", "utcnow", "verify_secret",
 ]

@@ -86,6 +86,9 @@ class PortalWorld:
 
 
 EXTRA_ACCOUNTS = {"twohub": "P2", "eurohub": "P4", "nopartner": None}
+# The web world's listings by the path of their URL.
+NAMES = {"p1/ac-100": "p1", "p2/ac-100": "p2", "p3/ac-100": "p3", "p4/ac-100": "p4", "market/ac-100": "market",
+         "p1/ac-200": "p1-undecided"}
 
 
 def make_portal_app(engine: Engine, shop: Shop | None = None) -> tuple[Any, PortalWorld]:
@@ -100,14 +103,13 @@ def make_portal_app(engine: Engine, shop: Shop | None = None) -> tuple[Any, Port
             s.add(User(username=name, display_name=name.title(), role="partner", password_hash=_HASHER.hash(
                 password(name)), partner_id=web.partners[code] if code else None, regions=[]))
         for listing in s.scalars(select(Listing)):
-            key = listing.url.rsplit("/", 2)[-2]  # p1, p2, p3, p4, market
+            key = NAMES.get(listing.url.split("/", 3)[-1], listing.url)
             if shop is not None and key == "p1":
                 listing.url = shop.url("/p1/ac-100")
                 listing.site = shop.base.removeprefix("http://")
             world.listings[key] = listing.id
         for o in s.scalars(select(Observation).order_by(Observation.id)):
-            key = (o.url or "").rsplit("/", 2)[-2]
-            world.observations.setdefault(key, o.id)
+            world.observations.setdefault(NAMES.get((o.url or "").split("/", 3)[-1], o.url or ""), o.id)
         carl = s.scalars(select(User).where(User.username == "carl")).one()
         carl.notification_urls = ["json://127.0.0.1:9/carl"]
     if shop is not None:

@@ -323,6 +323,20 @@ def test_partner_misreport_from_reports_cross_check(world: World) -> None:
     assert (row.kind, row.partner_id, row.observed_price, row.allowed_price, row.first_observation_id) == (
         "violation", world.p1.id, Decimal("180.00"), Decimal("199.00"), report.id)
     assert row.details["explanation"]["web_observation_id"] == web.id
+    # Its evidence is the page that showed shoppers 180.00, not the partner's report row.
+    assert web.url and (row.url, row.raw_text, row.html_sha256) == (web.url, web.raw_text, web.html_sha256)
+    assert row.details["explanation"]["reported_raw_text"] == "199.00"
+    from flows.report import ReportData, render_html
+
+    page = render_html(ReportData(title="t", since=day(0), until=day(1), generated_at=day(1), findings=[{
+        "id": row.id, "kind": row.kind, "rule": row.rule, "mode": row.mode, "status": row.status,
+        "severity": row.severity, "sku": "AC-100", "partner": "P1", "tier": "A", "region": "US", "seller": None,
+        "price": row.observed_price, "allowed": row.allowed_price, "currency": row.currency, "gap_pct": row.gap_pct,
+        "raw_text": row.raw_text, "url": row.url, "policy_version": row.policy_version, "rule_ref": row.rule_ref,
+        "first_seen_at": row.first_seen_at, "last_seen_at": row.last_seen_at, "occurrences": 1, "repeat": 1,
+        "escalation": None, "html_sha256": None, "screenshot_sha256": None}]))
+    assert "Reported <b>199.00 USD</b>, shop showed\n<b>180.00 USD</b>" in page
+    assert f'on <a href="{web.url}">the page</a>' in page
     world.detect()
     assert len(world.rows("partner_misreport")) == 1
 

@@ -35,7 +35,8 @@ PUBLIC: Expect = (200,) * 7
 PARTNER_PAGE: Expect = ("login", 403, 403, 403, 403, 200, "login")
 PARTNER_POST: Expect = ("login", 403, 403, 403, 403, "view", "login")
 
-# "METHOD path" -> (expected per role, form data or None). {violation_id}: P1's violation.
+# "METHOD path" -> (expected per role, form data or None). {violation_id}: P1's violation;
+# {observation_id}: an undecided page of P1's (a page of P1's, with its screenshot and archive, for the portal).
 TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "GET /login": ((200, 303, 303, 303, 303, 303, 200), None),
     "POST /login": ((400,) * 7, {"username": "", "password": ""}),
@@ -86,6 +87,11 @@ TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "POST /violations/{violation_id}/assign": (SCOPED_POST, {"assignee": ""}),
     "POST /violations/{violation_id}/snooze": (SCOPED_POST, {"days": "0"}),
     "POST /violations/{violation_id}/notice": (SCOPED_POST, {}),
+    "POST /violations/{violation_id}/confirm": (SCOPED_POST, {}),
+    "GET /undecided": (MANAGER_PAGE, None),
+    "GET /undecided/{observation_id}/screenshot": (IN_SCOPE, None),
+    "POST /undecided/{observation_id}/pick": (SCOPED_POST, {"candidate": "0"}),
+    "POST /undecided/{observation_id}/dismiss": (SCOPED_POST, {"reason": "table test"}),
 }
 PUBLIC_MOUNTS = {"/static"}
 
@@ -99,7 +105,7 @@ def app_world(db: Engine) -> tuple[Any, Any, Engine]:
 
 def _values(world: Any) -> dict[str, int]:
     return {"violation_id": world.web.violations["P1"], "listing_id": world.listings["p1"],
-            "observation_id": world.observations["p1"], **world.ids}
+            "observation_id": world.web.undecided["P1"], **world.ids}
 
 
 def _routes(app: Any) -> list[tuple[str, Any]]:

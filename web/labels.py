@@ -36,6 +36,9 @@ LABELS: dict[str, str] = {
     "outcome_not_our_product": N_("not the brand's product"), "outcome_unreadable": N_("the page could not be read"),
     # policy windows
     "promotion": N_("promotion"), "exemption": N_("exemption"),
+    # price confirmation (failed: as delivery statuses)
+    "not_needed": N_("not needed"), "pending": N_("waiting for a second reading"), "agreed": N_("agreed"),
+    "disagreed": N_("readings disagree"), "confirmed": N_("confirmed by a person"),
     # evidence check
     "verified": N_("verified"), "mismatch": N_("MISMATCH"), "missing": N_("missing"),
 }

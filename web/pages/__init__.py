@@ -20,13 +20,14 @@ from web.pages import (
     portal,
     portal_policy,
     portal_reports,
+    undecided,
     violation,
     violations,
 )
 from web.render import NavItem
 
 # Order = navigation order.
-PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence, portal, portal_reports,
+PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence, undecided, portal, portal_reports,
                                   portal_policy, complaints)
 
 
