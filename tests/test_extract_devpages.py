@@ -41,3 +41,10 @@ def test_structured_offers_of_several_variants_follow_the_selected_one() -> None
     assert extract(html, base).price == Decimal("189.00")  # <option selected>: "Queen – $189.00"
     unselected = html.replace(b' selected="selected"', b"")
     assert extract(unselected, base).price == Decimal("149.00")  # nothing selects: the first offer, as before
+
+
+def test_an_abbreviated_original_price_class_is_the_regular_price() -> None:
+    """``prc-org`` / ``prc-dsc``: "org" names the original (struck) price, never a second current one."""
+    ext = extract((PAGES / "tr-market.html").read_bytes(), "https://www.pazaryeri.com.tr/kahve-makinesi-filtre-p-1")
+    assert (ext.price, ext.regular_price) == (Decimal("1299.90"), Decimal("1599.90"))
+    assert [c.price for c in ext.candidates if c.method == "heuristic"] == [Decimal("1299.90"), Decimal("899.90")]

@@ -33,7 +33,7 @@ _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re
 _BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo", re.I)
 _WAS_ATTR = re.compile(
-    r"(?:^|[\W_])(?:was|old|list|compare|strike|crossed|original|orig|msrp|rrp|retail|before)"
+    r"(?:^|[\W_])(?:was|old|list|compare|strike|crossed|original|orig|org|msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
 )
 # "regular" is the list price next to a sale price, but the only price when there is no sale (Magento).

@@ -410,6 +410,13 @@ class _BatchSink:
         connection = self.session.connection()
         dialect = connection.dialect
         names = list(rows[0])
+        # Columns with a Python-side default that the rows leave out: SQLAlchemy's insert carries them,
+        # so they are given here (a column added to the table later needs no change in this importer).
+        defaults = {c.name: c.default.arg for c in table.columns
+                    if c.name not in names and c.default is not None and c.default.is_scalar}
+        if defaults:
+            rows = [{**row, **defaults} for row in rows]
+            names += list(defaults)
         compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=dialect)
         key = (table.name, tuple(names), dialect.name)
         processors = self._processors.get(key)
