@@ -80,6 +80,7 @@ def policy_acknowledge(request: Request, user: PartnerUser, session: Db,
     if not version.isdigit():
         raise NotFoundError(f"no policy version {version!r}")
     receipt = acknowledge(session, user, int(version))
+    session.commit()  # before the redirect: the request's own commit comes after the response is sent
     flash(request, "ok", _("Receipt of policy version %(version)s acknowledged.", version=receipt.version))
     root = request.scope.get("root_path", "")
     return RedirectResponse(f"{root}/portal/policy", status_code=303)
