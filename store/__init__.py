@@ -21,6 +21,7 @@ from store.models import (
     AuditLog,
     Availability,
     Base,
+    Complaint,
     CrawlFailure,
     CrawlRun,
     DeliveryStatus,
@@ -32,7 +33,9 @@ from store.models import (
     LoginAttempt,
     Observation,
     Partner,
+    PartnerResponse,
     PartnerStatus,
+    PolicyReceipt,
     PolicyVersion,
     Product,
     ReportBatch,
@@ -48,9 +51,10 @@ from store.models import (
 from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
-    "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "CrawlFailure",
-    "CrawlRun", "DeliveryStatus", "DetectionRun", "Evidence", "EvidenceStore", "FindingKind", "Installation", "Listing",
-    "LoginAttempt", "Observation", "Partner", "PartnerStatus", "PolicyVersion", "Product", "ReportBatch",
+    "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "Complaint", "CrawlFailure",
+    "CrawlRun", "DeliveryStatus", "DetectionRun", "Evidence", "EvidenceStore", "FindingKind", "Installation",
+    "Listing", "LoginAttempt", "Observation", "Partner", "PartnerResponse", "PartnerStatus", "PolicyReceipt",
+    "PolicyVersion", "Product", "ReportBatch",
     "ReportRejection", "Role", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit", "audit_many",
     "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id",

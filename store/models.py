@@ -497,6 +497,89 @@ class AlertDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
 
 
+class PartnerResponse(Base):
+    """A partner's answer to one of its violations in the portal: ``corrected`` or ``dispute``.
+
+    It lands on the violation's timeline, alerts the responsible channel manager, and re-crawls the
+    listing at once; ``recrawl_status`` (queued → running → done | failed) and ``observation_id`` tell
+    what the re-crawl found.
+    """
+
+    __tablename__ = "partner_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violations.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))  # corrected | dispute
+    comment: Mapped[str] = mapped_column(Text, default="")
+    screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    recrawl_status: Mapped[str] = mapped_column(String(20), default="queued")
+    recrawl_detail: Mapped[str] = mapped_column(Text, default="")
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()  # when a job took it (queued -> running)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class PolicyReceipt(Base):
+    """A policy version sent to one partner whose prices it changes, and the partner's acknowledgement.
+
+    ``ask_ack`` is true only when a ``map`` scope of the partner changed: the acknowledgement is of
+    *receipt* of the brand's unilateral policy, never an agreement. ``recommended`` scopes are
+    information only; ``observe`` scopes are never sent.
+    """
+
+    __tablename__ = "policy_receipts"
+    __table_args__ = (UniqueConstraint("partner_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    modes: Mapped[list[Any]] = mapped_column(default=list)  # the modes of the changed scopes
+    changes: Mapped[list[Any]] = mapped_column(default=list)  # [{sku, region, mode, before, after, currency}]
+    ask_ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    notified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    messages: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows queued to its notice URLs
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+
+    partner: Mapped[Partner] = relationship()
+
+
+class Complaint(Base):
+    """A partner's report of another seller's price (价格投诉): a URL crawled at once, and its outcome.
+
+    ``outcome``: ``violation`` (a violation was found, ``violation_id``), ``compliant``,
+    ``not_our_product`` or ``unreadable``; ``None`` while ``status`` is queued or running.
+    """
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2000))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | done
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id", ondelete="SET NULL"))
+    violation_id: Mapped[int | None] = mapped_column(ForeignKey("violations.id", ondelete="SET NULL"))
+    # What the complaining partner may see of the page: the price as shown on it, nothing of any partner.
+    public_price: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column()  # when a job took it (queued -> running)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    partner: Mapped[Partner] = relationship()
+
+
 class AnomalyModel(Base):
     """A trained, versioned anomaly model (parameters and the SHA-256 of its serialised artifact)."""
 

@@ -6,15 +6,15 @@ fails the suite: adding a page means deciding, here, who may use it. Runs on SQL
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from portal_world import add_portal_objects, make_portal_app
 from sqlalchemy import Engine
 from starlette.routing import Mount
-from web_world import cookie_for, make_app
+from web_world import cookie_for
 
 from web.app import all_routes
 from web.auth import access_rule
@@ -32,16 +32,45 @@ MANAGER_POST: Expect = ("login", "view", "view", "view", "view", 403, "login")
 SCOPED_POST: Expect = ("login", "view", "view", "view", 404, 403, "login")
 OPERATOR_PAGE: Expect = ("login", 200, 200, 403, 403, 403, "login")  # crawl health: admins, brand managers
 PUBLIC: Expect = (200,) * 7
+# The partner portal: soundhub is P1's account; every {id} below is P1's.
+PARTNER_PAGE: Expect = ("login", 403, 403, 403, 403, 200, "login")
+PARTNER_POST: Expect = ("login", 403, 403, 403, 403, "view", "login")
 
 # "METHOD path" -> (expected per role, form data or None). {violation_id}: P1's violation; {code}: P1;
-# {sku}: AC-100; {version}: 1; {observation_id}: an undecided page of P1's.
+# {sku}: AC-100; {version}: 1; {observation_id}: an undecided page of P1's (a page of P1's, with its screenshot
+# and archive, for the portal).
 TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "GET /login": ((200, 303, 303, 303, 303, 303, 200), None),
     "POST /login": ((400,) * 7, {"username": "", "password": ""}),
     "POST /logout": ((303,) * 7, {}),
     "POST /locale": ((303,) * 7, {"locale": "en", "next": "/"}),
     "GET /": (("login", 303, 303, 303, 303, 303, "login"), None),
-    "GET /portal": (PUBLIC, None),
+    "GET /portal": (PARTNER_PAGE, None),
+    "GET /portal/listings/{listing_id}": (PARTNER_PAGE, None),
+    "GET /portal/observations/{observation_id}/screenshot": (PARTNER_PAGE, None),
+    "GET /portal/observations/{observation_id}/archive": (PARTNER_PAGE, None),
+    "GET /portal/violations/{violation_id}": (PARTNER_PAGE, None),
+    "GET /portal/violations/{violation_id}/screenshot": (PARTNER_PAGE, None),
+    "GET /portal/violations/{violation_id}/archive": (PARTNER_PAGE, None),
+    "GET /portal/responses/{response_id}/screenshot": (PARTNER_PAGE, None),
+    # an unknown action: answered 400 with nothing changed (a real response is tested in test_web_portal.py)
+    "POST /portal/violations/{violation_id}/respond": (PARTNER_POST, {"action": "agree"}),
+    "GET /portal/reports": (PARTNER_PAGE, None),
+    "POST /portal/reports": (PARTNER_POST, {}),
+    "GET /portal/reports/template.xlsx": (PARTNER_PAGE, None),
+    "GET /portal/reports/{batch_id}": (PARTNER_PAGE, None),
+    "GET /portal/reports/{batch_id}/receipt.csv": (PARTNER_PAGE, None),
+    "GET /portal/policy": (PARTNER_PAGE, None),
+    "GET /portal/policy.xlsx": (PARTNER_PAGE, None),
+    "POST /portal/policy/acknowledge": (("login", 403, 403, 403, 403, 404, "login"), {"version": "1"}),
+    "GET /portal/complaints": (PARTNER_PAGE, None),
+    "POST /portal/complaints": (PARTNER_POST, {"url": "file:///etc/passwd"}),
+    "GET /portal/complaints/{complaint_id}": (PARTNER_PAGE, None),
+    "GET /complaints": (MANAGER_PAGE, None),
+    "GET /complaints/{complaint_id}": (IN_SCOPE, None),
+    "GET /complaints/{complaint_id}/screenshot": (IN_SCOPE, None),
+    "GET /policy/receipts": (MANAGER_PAGE, None),
+    "GET /violations/{violation_id}/responses/{response_id}/screenshot": (IN_SCOPE, None),
     "GET /healthz": (PUBLIC, None),
     "GET /overview": (MANAGER_PAGE, None),
     "GET /overview/trends.json": (MANAGER_PAGE, None),
@@ -83,9 +112,15 @@ PUBLIC_MOUNTS = {"/static"}
 
 
 @pytest.fixture
-def app_world(db: Engine, tmp_path: Path) -> tuple[Any, Any, Engine]:
-    app, world = make_app(db, tmp_path / "ws")
+def app_world(db: Engine) -> tuple[Any, Any, Engine]:
+    app, world = make_portal_app(db)
+    add_portal_objects(app, db, world)
     return app, world, db
+
+
+def _values(world: Any) -> dict[str, Any]:
+    return {"code": "P1", "sku": "AC-100", "version": 1, "violation_id": world.web.violations["P1"],
+            "listing_id": world.listings["p1"], "observation_id": world.web.undecided["P1"], **world.ids}
 
 
 def _routes(app: Any) -> list[tuple[str, Any]]:
@@ -119,8 +154,7 @@ def _client(app: Any, db: Engine, role: str) -> tuple[TestClient, str]:
 
 def test_it_answers_every_route_for_every_role_as_the_table_says(app_world: tuple[Any, Any, Engine]) -> None:
     app, world, db = app_world
-    values = {"violation_id": world.violations["P1"], "observation_id": world.undecided["P1"], "code": "P1",
-              "sku": "AC-100", "version": 1}
+    values = _values(world)
     wrong = []
     for role_index, role in enumerate(ROLES):
         for key, (expected, form) in TABLE.items():
@@ -144,8 +178,7 @@ def test_it_answers_every_route_for_every_role_as_the_table_says(app_world: tupl
 def test_it_answers_405_to_a_wrong_method_on_every_route(app_world: tuple[Any, Any, Engine]) -> None:
     app, world, db = app_world
     client, token = _client(app, db, "admin")
-    values = {"violation_id": world.violations["P1"], "observation_id": world.undecided["P1"], "code": "P1",
-              "sku": "AC-100", "version": 1}
+    values = _values(world)
     by_path: dict[str, set[str]] = {}
     for key in TABLE:
         method, path = key.split(" ", 1)
@@ -159,10 +192,10 @@ def test_it_answers_405_to_a_wrong_method_on_every_route(app_world: tuple[Any, A
 def test_it_refuses_a_post_without_the_csrf_token(app_world: tuple[Any, Any, Engine]) -> None:
     app, world, db = app_world
     client, _token = _client(app, db, "admin")
-    response = client.post("/violations/bulk", data={"action": "acknowledge", "ids": [world.violations["P1"]]})
+    response = client.post("/violations/bulk", data={"action": "acknowledge", "ids": [world.web.violations["P1"]]})
     assert response.status_code == 403
     assert "security token" in response.text and "Nothing was changed" in response.text
-    response = client.post("/violations/bulk", data={"action": "acknowledge", "ids": [world.violations["P1"]],
+    response = client.post("/violations/bulk", data={"action": "acknowledge", "ids": [world.web.violations["P1"]],
                                                      "csrf_token": "forged"})
     assert response.status_code == 403
     listing = client.get("/violations?status=acknowledged")

@@ -11,6 +11,8 @@ Errors: pages get an HTML page in the user's language; paths under ``/api/`` get
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +28,14 @@ from pricewarden.errors import AccessDenied, NotFoundError
 from pricewarden.settings import Settings, get_settings
 from web.auth import Forbidden, LoginRequired
 from web.i18n import negotiate, normalise
-from web.security import SAFE_METHODS, SecurityHeadersMiddleware, SessionMiddleware, csrf_ok, secret_key
+from web.security import (
+    SAFE_METHODS,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+    csrf_ok,
+    secret_key,
+)
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
@@ -160,6 +169,16 @@ def all_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return found
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On start, resume the portal's crawls a stopped process left; on stop, let the running one finish."""
+    from web.portal.jobs import jobs_of, resume_pending
+
+    resume_pending(app.state.engine, jobs_of(app.state))
+    yield
+    jobs_of(app.state).shutdown()
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The review app over ``settings``' database (or ``engine``)."""
     from store import require_schema
@@ -170,7 +189,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or engine_for(settings.database)
     require_schema(engine)
     app = FastAPI(title="PriceWarden", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(check_csrf)])
+                  dependencies=[Depends(check_csrf)], lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     for module in PAGES:
@@ -181,6 +200,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SessionMiddleware, key=secret_key(settings), max_age=int(settings.web.session_hours * 3600),
                        always_secure=settings.web.secure_cookies)
+    # Uploads (reports, screenshots) are bounded before they are parsed: the largest report plus the form.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=(max(settings.reports.max_file_mb, 5) + 1) << 20)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 17:55:38.353836
+Create Date: 2026-12-02 17:59:22.743189
 """
 from __future__ import annotations
 
@@ -174,6 +174,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_listings_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_listings_product_id'), ['product_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_listings_site'), ['site'], unique=False)
+
+    op.create_table('policy_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('source_sha256', sa.String(length=64), nullable=False),
+    sa.Column('modes', sa.JSON(), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('ask_ack', sa.Boolean(), nullable=False),
+    sa.Column('notified_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('messages', sa.Integer(), nullable=False),
+    sa.Column('acknowledged_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_policy_receipts_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_receipts')),
+    sa.UniqueConstraint('partner_id', 'version', name=op.f('uq_policy_receipts_partner_id'))
+    )
+    with op.batch_alter_table('policy_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policy_receipts_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_policy_receipts_version'), ['version'], unique=False)
 
     op.create_table('report_batches',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -390,6 +410,62 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_alert_deliveries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_deliveries_violation_id'), ['violation_id'], unique=False)
 
+    op.create_table('complaints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('screenshot_sha256', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('outcome', sa.String(length=30), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('listing_id', sa.Integer(), nullable=True),
+    sa.Column('observation_id', sa.Integer(), nullable=True),
+    sa.Column('violation_id', sa.Integer(), nullable=True),
+    sa.Column('public_price', sa.String(length=500), nullable=True),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_complaints_listing_id_listings'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_complaints_observation_id_observations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_complaints_partner_id_partners'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['screenshot_sha256'], ['evidence.sha256'], name=op.f('fk_complaints_screenshot_sha256_evidence')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_complaints_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['violation_id'], ['violations.id'], name=op.f('fk_complaints_violation_id_violations'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints'))
+    )
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaints_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaints_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('partner_responses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('violation_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('screenshot_sha256', sa.String(length=64), nullable=True),
+    sa.Column('recrawl_status', sa.String(length=20), nullable=False),
+    sa.Column('recrawl_detail', sa.Text(), nullable=False),
+    sa.Column('observation_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_partner_responses_observation_id_observations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_responses_partner_id_partners'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['screenshot_sha256'], ['evidence.sha256'], name=op.f('fk_partner_responses_screenshot_sha256_evidence')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_partner_responses_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['violation_id'], ['violations.id'], name=op.f('fk_partner_responses_violation_id_violations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_responses'))
+    )
+    with op.batch_alter_table('partner_responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_responses_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_partner_responses_violation_id'), ['violation_id'], unique=False)
+
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.create_foreign_key(op.f('fk_partners_channel_manager_id_users'), 'users', ['channel_manager_id'], ['id'], ondelete='SET NULL')
     # ### end Alembic commands ###
@@ -400,6 +476,16 @@ def downgrade() -> None:
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('fk_partners_channel_manager_id_users'), type_='foreignkey')
 
+    with op.batch_alter_table('partner_responses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_responses_violation_id'))
+        batch_op.drop_index(batch_op.f('ix_partner_responses_partner_id'))
+
+    op.drop_table('partner_responses')
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaints_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_complaints_created_at'))
+
+    op.drop_table('complaints')
     with op.batch_alter_table('alert_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alert_deliveries_violation_id'))
         batch_op.drop_index(batch_op.f('ix_alert_deliveries_status'))
@@ -439,6 +525,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_batches_partner_id'))
 
     op.drop_table('report_batches')
+    with op.batch_alter_table('policy_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_policy_receipts_version'))
+        batch_op.drop_index(batch_op.f('ix_policy_receipts_partner_id'))
+
+    op.drop_table('policy_receipts')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_listings_site'))
         batch_op.drop_index(batch_op.f('ix_listings_product_id'))
