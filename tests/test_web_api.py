@@ -328,6 +328,54 @@ def test_it_delivers_signed_webhooks_through_the_outbox_with_retries(api: Any) -
         receiver.close()
 
 
+def test_it_sends_opened_and_resolved_events_made_by_detection_and_people(api: Any) -> None:
+    from decimal import Decimal
+
+    from web_world import T0
+
+    from alerts import deliver_due
+    from detection.run import detect
+    from store import Listing
+
+    receiver = _Receiver()
+    try:
+        made = api.client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=auth(api.tokens["brand"]))
+        secret = made.json()["secret"]
+        p1 = api.world.violations["P1"]
+        api.client.post(f"/api/v1/violations/{p1}/resolve", headers=auth(api.tokens["brand"]))
+        with session_scope(api.db) as s:
+            listing = s.scalars(select(Listing).where(Listing.url == "http://127.0.0.1:9/p1/ac-100")).one()
+            at = T0 + timedelta(days=6)
+            s.add(Observation(obs_key=hashlib.sha256(b"again").hexdigest(), source="crawl", listing_id=listing.id,
+                              product_id=listing.product_id, partner_id=listing.partner_id, url=listing.url,
+                              observed_at=at, price=Decimal("150.00"), currency="USD", raw_text="$150.00",
+                              method="structured", confidence=0.99))
+            s.flush()
+            detect(s, anomalies=False)
+        with session_scope(api.db) as s:
+            report = deliver_due(s, utcnow())
+        assert report.failed == [] and report.retrying == []
+        events = [json.loads(body) for _headers, body in receiver.got]
+        kinds = [(e["type"], e["violation"]["partner"]) for e in events]
+        assert ("violation.resolved", "P1") in kinds and ("violation.opened", "P1") in kinds
+        opened = next(e for e in events if e["type"] == "violation.opened")
+        assert opened["violation"]["id"] != p1 and opened["violation"]["status"] == "open"
+        for headers, body in receiver.got:
+            assert verify_signature(secret, headers, body)
+    finally:
+        receiver.close()
+
+
+def verify_signature(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The receiver's recipe of docs/api.md, written out with the standard library only."""
+    import hmac
+    import time
+
+    timestamp = headers["x-pricewarden-timestamp"]
+    expected = "v1=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return abs(time.time() - int(timestamp)) < 300 and hmac.compare_digest(expected, headers["x-pricewarden-signature"])
+
+
 def test_it_refuses_a_webhook_url_the_network_policy_refuses(api: Any) -> None:
     for url in ("http://169.254.169.254/latest/meta-data", "file:///etc/passwd", "http://10.0.0.5/hook"):
         detail = _problem(api.client.post("/api/v1/webhooks", json={"url": url}, headers=auth(api.tokens["brand"])),

@@ -204,7 +204,7 @@ async def post_report(request: Request, session: Db,
 
 @router.get("/reports/{report_id}", response_model=Receipt, summary="A report's receipt",
             responses=problems(401, 403, 404, 422, 429))
-def get_report(report_id: Annotated[int, PathParam(ge=1, le=2**62)], session: Db,
+def get_report(report_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], session: Db,
                principal: Annotated[Principal, Depends(api_token("reports:write"))]) -> dict[str, Any]:
     """The receipt of one of the token's partner's reports (another partner's answers 404)."""
     batch = session.get(ReportBatch, report_id)

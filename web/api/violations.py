@@ -31,7 +31,7 @@ from web.evidence import evidence_store, read_checked
 
 router = APIRouter(prefix="/api/v1", tags=["violations"])
 Db = Annotated[Session, Depends(db)]
-ViolationId = Annotated[int, Path(ge=1, le=2**62)]
+ViolationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Reader = Annotated[Principal, Depends(api_token("violations:read"))]
 Writer = Annotated[Principal, Depends(api_token("violations:write"))]
 

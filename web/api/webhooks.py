@@ -65,7 +65,7 @@ def list_webhooks(session: Db, principal: Reader) -> list[dict[str, Any]]:
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Delete a subscription",
                responses={204: {"description": "Deleted: nothing more is sent to it"},
                           **problems(401, 403, 404, 422, 429)})
-def delete_webhook(webhook_id: Annotated[int, Path(ge=1, le=2**62)], session: Db, principal: Reader) -> Response:
+def delete_webhook(webhook_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: Db, principal: Reader) -> Response:
     """Stop a subscription; deliveries still queued for it are cancelled."""
     hook = session.get(Webhook, webhook_id)
     if hook is None or hook.token_id != principal.token_id or not hook.active:

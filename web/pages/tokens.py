@@ -32,7 +32,7 @@ NAV = [NavItem(N_("API tokens"), "/tokens", (Role.ADMIN.value,))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
 PartnerUser = Annotated[User, Depends(require(Role.PARTNER))]
 Db = Annotated[Session, Depends(db)]
-TokenId = Annotated[int, Path(ge=1, le=2**62)]
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
