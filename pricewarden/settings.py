@@ -230,6 +230,10 @@ class ApiSettings(BaseModel):
         24, ge=1,
         description="Hours an Idempotency-Key and its answer are kept; a retry within them gets the same answer."
     )
+    max_upload_mb: int = Field(
+        32, ge=1, description="Largest report body (JSON or file) the API accepts, in MB; larger reports go through "
+        "the inbox or `pricewarden report import`."
+    )
     max_rows: int = Field(
         100_000, ge=1, description="Most rows one JSON report may carry (larger reports go as a CSV/XLSX file)."
     )

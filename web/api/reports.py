@@ -105,6 +105,26 @@ def _release(session: Session, principal: Principal, key: str) -> None:
     session.commit()
 
 
+async def _read_body(request: Request, megabytes: int) -> bytes:
+    """The request body, refused (413) as soon as it says or shows it is larger than ``megabytes``."""
+    limit = megabytes << 20
+    too_large = ApiProblem(413, "Report too large", f"the body is larger than {megabytes} MB (api.max_upload_mb); "
+                           "send larger reports through the inbox or `pricewarden report import`")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # starlette reads the form from it later
+    return body
+
+
 async def _parse(request: Request, body: bytes, max_rows: int) -> tuple[str, Any, str]:
     """``("rows", records, name)`` for JSON or ``("file", bytes, name)`` for an upload."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -155,15 +175,7 @@ async def post_report(request: Request, session: Db,
                       principal: Annotated[Principal, Depends(api_token("reports:write"))]) -> JSONResponse:
     """Import a report for the token's partner; every row accepted or rejected with its reason."""
     settings = request.app.state.settings
-    limit = settings.reports.max_file_mb << 20
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiProblem(413, "Report too large", f"the body is larger than {settings.reports.max_file_mb} MB "
-                         "(reports.max_file_mb)")
-    body = await request.body()
-    if len(body) > limit:
-        raise ApiProblem(413, "Report too large", f"the body is larger than {settings.reports.max_file_mb} MB "
-                         "(reports.max_file_mb)")
+    body = await _read_body(request, settings.api.max_upload_mb)
     key = request.headers.get("idempotency-key")
     if key is not None and not _KEY.match(key):
         raise ApiProblem(400, "Invalid Idempotency-Key", "an Idempotency-Key is 1 to 200 printable ASCII characters")
