@@ -6,7 +6,8 @@ each subscription's watermarks into outbox rows (``kind="webhook"``): a new viol
 ``resolved`` also when detection resolves it, ``reopened``) and an escalation alert
 (``violation.escalated``). Only events about violations the subscription's token may see are
 queued (:func:`store.access.sees_violation`, so a partner's hook never hears of the brand's own
-analysis). The idempotency key is per (subscription, event), so nothing is queued twice.
+analysis); a partner's hook is never told of internal escalations, nor who at the brand acted or
+why. The idempotency key is per (subscription, event), so nothing is queued twice.
 
 Each delivery is a POST of the JSON event, signed when it is sent (Stripe's scheme)::
 
@@ -78,7 +79,8 @@ def _viewer(session: Session, token: ApiToken) -> User | None:
 def event_body(event: str, event_id: str, violation: Violation, at: datetime, actor: str | None,
                reason: str | None, partner_view: bool) -> dict[str, Any]:
     """The JSON of one event."""
-    return {"id": event_id, "type": event, "created_at": at.isoformat(), "actor": actor,
+    return {"id": event_id, "type": event, "created_at": at.isoformat(),
+            "actor": "brand" if partner_view and actor not in (None, "detection") else actor,
             "reason": None if partner_view else reason,
             "violation": {"id": violation.id, "kind": violation.kind, "rule": violation.rule, "mode": violation.mode,
                           "status": violation.status, "severity": violation.severity,
@@ -129,6 +131,8 @@ def queue_webhook_events(session: Session, now: datetime | None = None) -> int:
             violation = session.get(Violation, v_id)
             if event not in wanted or violation is None or not sees_violation(session, viewer, violation):
                 continue
+            if event == "violation.escalated" and viewer.role == Role.PARTNER:
+                continue  # the brand's internal escalation to its own managers is not the partner's business
             body = event_body(event, event_id, violation, at, actor, reason, viewer.role == Role.PARTNER)
             key = idempotency_key(v_id, "webhook", event_id, f"webhook:{hook.id}", "", installation=installation)
             row = AlertDelivery(

@@ -157,6 +157,42 @@ def test_it_imports_an_uploaded_csv_and_refuses_bad_bodies(api: Any) -> None:
     _problem(api.client.post("/api/v1/reports", json=ROWS, headers=auth(api.tokens["p4"])), 403)
 
 
+def test_it_imports_an_uploaded_xlsx(api: Any, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["sku", "price", "currency", "date"])
+    sheet.append(["AC-100", "201.50", "USD", DAY])
+    sheet.append(["AC-100", "-3", "USD", DAY])
+    book.save(tmp_path / "prices.xlsx")
+    response = api.client.post("/api/v1/reports", headers=auth(api.tokens["p1"]), files={
+        "file": ("prices.xlsx", (tmp_path / "prices.xlsx").read_bytes(),
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["format"], body["rows_accepted"], body["rows_rejected"]) == ("xlsx", 1, 1)
+    assert body["rejections"][0]["row"] == 3 and body["rejections"][0]["column"] == "price"
+
+
+def test_it_answers_409_while_a_request_with_the_same_key_runs(api: Any) -> None:
+    from store import ApiIdempotency
+
+    body = json.dumps(ROWS).encode()
+    with session_scope(api.db) as s:
+        token_id = s.scalars(select(ApiToken.id).where(ApiToken.name == "test p1")).one()
+        digest = hashlib.sha256(b"application/json\n" + body).hexdigest()
+        s.add(ApiIdempotency(token_id=token_id, key="in-flight", request_sha256=digest))
+    response = api.client.post("/api/v1/reports", content=body, headers=auth(
+        api.tokens["p1"], **{"Idempotency-Key": "in-flight", "Content-Type": "application/json"}))
+    assert "still running" in _problem(response, 409)["detail"]
+    assert response.headers["retry-after"] == "1"
+    with session_scope(api.db) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
+    _problem(api.client.post("/api/v1/reports", content=body, headers=auth(
+        api.tokens["p1"], **{"Idempotency-Key": "bad key with spaces", "Content-Type": "application/json"})), 400)
+
+
 def test_it_serves_the_prices_in_force_for_the_partner(api: Any) -> None:
     body = api.client.get("/api/v1/policy", headers=auth(api.tokens["p1"])).json()
     assert body["partner"] == "P1" and body["version"] == 1 and len(body["sha256"]) == 64
@@ -241,15 +277,39 @@ def test_it_acts_on_violations_through_the_lifecycle_audited_with_the_owner(api:
     assert entries[0][2].startswith("via API token ")
 
 
-def test_it_limits_each_token_and_answers_429_with_retry_after(api: Any) -> None:
+def test_it_limits_each_token_and_answers_429_with_retry_after(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.api import _deps
+
+    monkeypatch.setattr(_deps.time, "time", lambda: 1_800_000_015.0)  # 45 s before the window ends
     api.app.state.settings.api.rate_limit_per_minute = 3
     statuses = [api.client.get("/api/v1/policy", headers=auth(api.tokens["p1"])).status_code for _ in range(4)]
     assert statuses[:3] == [200, 200, 200]
     response = api.client.get("/api/v1/policy", headers=auth(api.tokens["p1"]))
     _problem(response, 429)
-    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.headers["retry-after"] == "45"
     # Another token has its own window.
     assert api.client.get("/api/v1/policy", headers=auth(api.tokens["p2"])).status_code == 200
+
+
+def test_it_shares_the_rate_limit_between_two_app_processes_over_one_database(
+        api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pricewarden.settings import Settings
+    from web.api import _deps
+    from web.app import create_app
+
+    monkeypatch.setattr(_deps.time, "time", lambda: 1_800_000_010.0)  # 10 s into a minute, for every request
+
+    api.app.state.settings.api.rate_limit_per_minute = 4
+    settings = Settings(workspace=tmp_path / "ws", evidence_url=str(tmp_path / "ws" / "evidence"))
+    settings.api.rate_limit_per_minute = 4
+    other = TestClient(create_app(settings, engine=api.db), raise_server_exceptions=False)
+    statuses = []
+    for index in range(6):
+        client = api.client if index % 2 == 0 else other
+        statuses.append(client.get("/api/v1/violations?limit=1", headers=auth(api.tokens["brand"])).status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    monkeypatch.setattr(_deps.time, "time", lambda: 1_800_000_070.0)  # the next minute: a fresh window
+    assert other.get("/api/v1/violations?limit=1", headers=auth(api.tokens["brand"])).status_code == 200
 
 
 class _Receiver:
@@ -374,6 +434,39 @@ def verify_signature(secret: str, headers: dict[str, str], body: bytes) -> bool:
     namespace: dict[str, Any] = {}
     exec(blocks("python")[0], namespace)
     return bool(namespace["verify"](secret, headers, body))
+
+
+def test_it_queues_escalations_for_the_brand_and_keeps_partners_to_their_own(api: Any) -> None:
+    from alerts.webhooks import queue_webhook_events
+
+    hooks = {}
+    for name in ("brand", "p1", "p2", "p4"):
+        made = api.client.post("/api/v1/webhooks", json={"url": f"https://hooks.example.com/{name}"},
+                               headers=auth(api.tokens[name]))
+        hooks[made.json()["id"]] = name
+    p1, p4 = api.world.violations["P1"], api.world.violations["P4"]
+    api.client.post(f"/api/v1/violations/{p4}/dismiss", json={"reason": "deviation noted"},
+                    headers=auth(api.tokens["brand"]))
+    api.client.post(f"/api/v1/violations/{p1}/acknowledge", json={"reason": "calling them"},
+                    headers=auth(api.tokens["brand"]))
+    with session_scope(api.db) as s:
+        # What escalate_due queues when an alert outlives its SLA: one row per manager brought in.
+        for user in ("bianca", "admin"):
+            s.add(AlertDelivery(idempotency_key=hashlib.sha256(user.encode()).hexdigest(), kind="escalation",
+                                violation_id=p1, recipient_label=user, escalation_step="warning",
+                                status="sent"))
+        s.flush()
+        assert queue_webhook_events(s) == 4
+        assert queue_webhook_events(s) == 0  # nothing twice
+        rows = [(hooks[r.webhook_id], json.loads(r.body_text)) for r in s.scalars(
+            select(AlertDelivery).where(AlertDelivery.kind == "webhook").order_by(AlertDelivery.id))]
+    heard = sorted((name, e["type"], e["violation"]["id"]) for name, e in rows)
+    assert heard == sorted([("brand", "violation.dismissed", p4), ("brand", "violation.acknowledged", p1),
+                            ("brand", "violation.escalated", p1), ("p1", "violation.acknowledged", p1)])
+    partner_event = next(e for name, e in rows if name == "p1")
+    assert partner_event["actor"] == "brand" and partner_event["reason"] is None
+    brand_event = next(e for name, e in rows if name == "brand" and e["type"] == "violation.acknowledged")
+    assert brand_event["actor"] == "bianca" and brand_event["reason"] == "calling them"
 
 
 def test_it_refuses_a_webhook_url_the_network_policy_refuses(api: Any) -> None:
