@@ -390,6 +390,8 @@ class Violation(Base):
         Index("ix_violations_partner_status", "partner_id", "status"),
         # The review queue's default order (newest first) reads the first page off this index.
         Index("ix_violations_last_seen", "last_seen_at", "id"),
+        # The API's cursor order (last change first to last): each page is a range read of this index.
+        Index("ix_violations_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 16:40:45.320832
+Create Date: 2026-12-02 17:08:51.495010
 """
 from __future__ import annotations
 
@@ -385,6 +385,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
+        batch_op.create_index('ix_violations_updated', ['updated_at', 'id'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
 
     op.create_table('webhooks',
@@ -463,6 +464,7 @@ def downgrade() -> None:
     op.drop_table('webhooks')
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
+        batch_op.drop_index('ix_violations_updated')
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
         batch_op.drop_index('ix_violations_last_seen')
