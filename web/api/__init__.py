@@ -39,8 +39,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of the API (made once per app)."""
     cached: dict[str, Any] | None = getattr(app.state, "api_openapi", None)
     if cached is None:
-        cached = get_openapi(title="PriceWarden API", version="1", description=DESCRIPTION,
-                             routes=api_routes(app), servers=[{"url": app.root_path or "/"}])
+        cached = get_openapi(title="PriceWarden API", version="1", description=DESCRIPTION, routes=api_routes(app))
         cached.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": "An API token: pwt_<prefix>_<secret>"}}
         cached["security"] = [{"bearer": []}]
@@ -51,7 +50,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
 @router.get("/api/v1/openapi.json", include_in_schema=False)
 def openapi(request: Request, _user: Any = Depends(public)) -> JSONResponse:
     """The OpenAPI 3.1 document of ``/api/v1``."""
-    return JSONResponse(openapi_document(request.app))
+    # The paths are the app's own; behind a proxy's prefix (--root-path) the server URL carries it.
+    return JSONResponse({**openapi_document(request.app), "servers": [{"url": request.scope.get("root_path") or "/"}]})
 
 
 def install(app: FastAPI) -> None:

@@ -124,7 +124,9 @@ class ViolationPage(BaseModel):
     """One page of violations in (updated_at, id) order; pass ``next_cursor`` as ``cursor`` for the next."""
 
     items: list[ViolationOut]
-    next_cursor: str | None = Field(description="Cursor of the next page; None when this page is the last for now.")
+    next_cursor: str | None = Field(description="Pass it back as `cursor` for what comes after this page (later "
+                                    "changes included: keep polling with it); None only when nothing matched and "
+                                    "no cursor was given.")
 
 
 class ActionIn(BaseModel):

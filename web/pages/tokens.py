@@ -4,7 +4,7 @@ cookie or a redirect); only its SHA-256 is kept. Revocation is immediate and aud
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,7 +15,6 @@ from pricewarden.errors import NotFoundError
 from store import Partner, Role, User
 from store.access import is_manager
 from web.api.tokens import (
-    INTEGRATION_SCOPES,
     PARTNER_SCOPES,
     SCOPES,
     TokenError,
@@ -120,4 +119,4 @@ def portal_tokens_revoke(request: Request, token_id: TokenId, user: PartnerUser,
     return RedirectResponse(request.scope.get("root_path", "") + "/portal/tokens", status_code=303)
 
 
-__all__: list[Any] = ["INTEGRATION_SCOPES", "router"]
+__all__ = ["NAV", "router"]
