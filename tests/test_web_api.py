@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from web_world import make_app
 
 from store import AlertDelivery, ApiToken, AuditLog, Observation, ReportBatch, Violation, session_scope, utcnow
@@ -191,6 +191,14 @@ def test_it_answers_409_while_a_request_with_the_same_key_runs(api: Any) -> None
         assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
     _problem(api.client.post("/api/v1/reports", content=body, headers=auth(
         api.tokens["p1"], **{"Idempotency-Key": "bad key with spaces", "Content-Type": "application/json"})), 400)
+    # A claim left by a request that died long ago is taken over: the retry is imported once.
+    with session_scope(api.db) as s:
+        s.execute(update(ApiIdempotency).values(created_at=utcnow() - timedelta(minutes=16)))
+    retried = api.client.post("/api/v1/reports", content=body, headers=auth(
+        api.tokens["p1"], **{"Idempotency-Key": "in-flight", "Content-Type": "application/json"}))
+    assert retried.status_code == 201, retried.text
+    with session_scope(api.db) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 1
 
 
 def test_it_serves_the_prices_in_force_for_the_partner(api: Any) -> None:

@@ -39,6 +39,7 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 Db = Annotated[Session, Depends(db)]
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+ABANDONED = timedelta(minutes=15)  # a claim older than this without an answer was left by a request that died
 _REQUEST_BODY = {
     "required": True,
     "content": {
@@ -90,6 +91,12 @@ def _claim(session: Session, principal: Principal, key: str, request_sha: str, h
     if earlier.request_sha256 != request_sha:
         raise ApiProblem(422, "Idempotency-Key reused", f"the Idempotency-Key {key!r} was used with another body; "
                          "use a new key for a new report")
+    if earlier.status_code is None and earlier.created_at < now - ABANDONED:
+        # Its request died (a crashed worker) before answering: claim the key again. Whatever that request
+        # managed to commit is a batch the importer recognises, so the retry answers it as a duplicate.
+        session.delete(earlier)
+        session.commit()
+        return _claim(session, principal, key, request_sha, hours)
     if earlier.status_code is None:
         raise ApiProblem(409, "Request in progress", f"a request with the Idempotency-Key {key!r} is still running; "
                          "retry when it has finished", headers={"Retry-After": "1"})
