@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "flows.cli",
     "demo.cli",
     "web.cli",
+    "web.api.cli",
 )
 
 app = typer.Typer(

@@ -18,6 +18,9 @@ from store.installation import installation_id
 from store.models import (
     AlertDelivery,
     AnomalyModel,
+    ApiIdempotency,
+    ApiRateWindow,
+    ApiToken,
     AuditLog,
     Availability,
     Base,
@@ -47,16 +50,18 @@ from store.models import (
     Violation,
     ViolationStatus,
     Visibility,
+    Webhook,
 )
 from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
-    "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "Complaint", "CrawlFailure",
+    "AlertDelivery", "Amount", "AnomalyModel", "ApiIdempotency", "ApiRateWindow", "ApiToken",
+    "AuditLog", "Availability", "Base", "Complaint", "CrawlFailure",
     "CrawlRun", "DeliveryStatus", "DetectionRun", "Evidence", "EvidenceStore", "FindingKind", "Installation",
     "Listing", "LoginAttempt", "Observation", "Partner", "PartnerResponse", "PartnerStatus", "PolicyReceipt",
     "PolicyVersion", "Product", "ReportBatch",
     "ReportRejection", "Role", "Source",
-    "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit", "audit_many",
+    "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "Webhook", "audit", "audit_many",
     "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id",
     "make_engine",
     "redact_apprise_url", "require_schema", "session_scope", "sha256_of", "upgrade", "utcnow", "verify_secret",

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -68,13 +68,13 @@ def is_api(request: Request) -> bool:
 async def check_csrf(request: Request) -> None:
     """App-wide dependency: a state-changing request must carry its session's CSRF token.
 
-    Requests to ``/api/`` that authenticate with a bearer token (and send no session cookie) are
-    not exposed to CSRF, since a browser never adds that header by itself.
+    Requests to ``/api/`` that send no session cookie are not exposed to CSRF: they carry no ambient
+    credential (a bearer token is never added by a browser by itself), and the API answers them 401
+    unless their token is valid.
     """
     if request.method in SAFE_METHODS:
         return
-    if is_api(request) and request.headers.get("authorization", "").lower().startswith("bearer ") \
-            and "pw_session" not in request.cookies:
+    if is_api(request) and "pw_session" not in request.cookies:
         return
     if not await csrf_ok(request):
         raise CsrfRefused
@@ -142,6 +142,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             response.headers[name] = value
         return response
 
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        if is_api(request):
+            return problem(500, "Internal server error", "the server could not answer; the error is logged")
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         _ = translator(request)
@@ -194,6 +200,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     for module in PAGES:
         app.include_router(module.router)
+    from web.api import install as install_api
+
+    install_api(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
     # Added last = outermost: headers on every response, the session before the language.

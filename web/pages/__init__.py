@@ -25,6 +25,7 @@ from web.pages import (
     portal_reports,
     products,
     sellers,
+    tokens,
     undecided,
     violation,
     violations,
@@ -33,7 +34,8 @@ from web.render import NavItem
 
 # Order = navigation order.
 PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence, undecided, partners, products,
-                                  sellers, health, policy, complaints, portal, portal_reports, portal_policy)
+                                  sellers, health, policy, complaints, portal, portal_reports, portal_policy,
+                                  tokens)
 
 
 def nav_for(user: Viewer | None) -> list[NavItem]:
