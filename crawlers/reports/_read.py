@@ -163,7 +163,10 @@ def read_csv(path: Path, name: str, limits: Limits | None = None) -> Source:
         # A NUL byte in a cell rejects that row; many of them (UTF-16 without a BOM, a binary file) are no CSV.
         if not utf16 and sample.count(b"\x00") > max(8, len(sample) // 100):
             raise ReportImportError("binary data, not a CSV file", file=name)
-        encoding = detect_encoding(sample)
+        try:
+            encoding = detect_encoding(sample)
+        except ReportImportError as exc:
+            raise ReportImportError(str(exc), file=name) from None
         handle.seek(0)
         text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
         lines: list[str] = []
