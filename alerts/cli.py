@@ -143,7 +143,7 @@ def route_cmd(
 ) -> None:
     """Explain who gets alerts about a violation, at each escalation level, and why."""
     from alerts import route
-    from pricewarden.console import table
+    from pricewarden.console import print_table
     from pricewarden.errors import NotFoundError
     from store import Violation, require_schema, session_scope
 
@@ -160,8 +160,8 @@ def route_cmd(
     rows: list[tuple[object, ...]] = [(i, r["username"], r["level_name"], r["locale"], r["targets"], r["why"])
             for i, group in enumerate(data["levels"]) for r in group]
     rows += [("now", r["username"], "brought in", r["locale"], r["targets"], r["why"]) for r in data["brought_in"]]
-    console.print(table(f"Route of violation {violation_id} ({data['kind']})",
-                        ["step", "recipient", "as", "locale", "targets", "why"], rows))
+    print_table(f"Route of violation {violation_id} ({data['kind']})",
+                        ["step", "recipient", "as", "locale", "targets", "why"], rows)
     for note in data["notes"]:
         console.print(f"note: {note}", highlight=False, markup=False)
 

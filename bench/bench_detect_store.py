@@ -6,11 +6,17 @@ observations spread over every listing and 28 days, priced around each SKU's flo
 below it: violations that open, persist and resolve). Then it runs detection as ``pricewarden
 detect`` does, in this process, and prints the time of each phase: load (the observations frame),
 judge (the vectorised rules), findings (records with evidence), lifecycle (episodes advanced and
-written to the session), misreports, anomalies, stale listings and the commit. Run twice: the first
-run opens every episode, the second finds nothing new (the steady state of a monitor).
+written to the session), misreports, anomalies, stale listings and the commit. Three runs: ``cold``
+(the whole history judged for the first time, every episode opened), ``day`` (one more day of
+observations added, what a daily monitor run judges) and ``again`` (nothing new).
 
     .venv/bin/python bench/bench_detect_store.py [--observations 1000000] [--products 500]
     .venv/bin/python bench/bench_detect_store.py --database postgresql+psycopg://postgres@127.0.0.1/pw_bench
+
+``--store DIR`` keeps the built store (SQLite: the database file and workspace; PostgreSQL: a template
+database named in DIR) and reuses it on the next call with the same sizes, so that two versions of
+the code run over the same observations; ``--dump DIR`` writes the violations and the detection's
+audit entries after each run (ids aside) for ``diff -r``.
 
 Target (DESIGN.md, this 2-core machine): <= 10 s. The machine is shared: figures are noisy.
 """
@@ -20,7 +26,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import random
 import resource
 import shutil
 import sys
@@ -39,11 +44,9 @@ START = datetime(2026, 3, 1, 15, tzinfo=UTC)
 
 def build_store(observations: int, products: int, workspace: Path) -> int:
     """Catalog, policies and ``observations`` rows in the configured database; returns the listing count."""
-    from sqlalchemy import insert, select
-
     from demo import World, write_workspace
     from policies import publish_policy
-    from store import Listing, Observation, session_scope, upgrade
+    from store import session_scope, upgrade
     from store.catalog import import_catalog
 
     upgrade()
@@ -53,14 +56,24 @@ def build_store(observations: int, products: int, workspace: Path) -> int:
     with session_scope() as session:
         for path in sorted((workspace / "policies").glob("*.yaml")):
             publish_policy(session, path, published_by="bench")
-    by_sku = {p.sku: p for p in world.products}
-    from store import Product
+    priced = _priced_listings(products)
+    insert_observations(priced, 0, observations, observations)
+    return len(priced)
 
+
+def _priced_listings(products: int) -> list[tuple[int, int, int | None, str, Decimal, str]]:
+    """(listing id, product id, partner id, URL, base price, currency) of every listing with a price."""
+    from sqlalchemy import select
+
+    from demo import World
+    from store import Listing, Product, session_scope
+
+    world = World(seed=7, products=products, day=1)
+    by_sku = {p.sku: p for p in world.products}
     with session_scope() as session:
         listings = session.execute(select(Listing.id, Listing.product_id, Listing.partner_id, Listing.url,
                                           Listing.region, Product.sku)
                                    .join(Product, Listing.product_id == Product.id).order_by(Listing.id)).all()
-    rng = random.Random(7)
     priced = []
     for listing_id, product_id, partner_id, url, region, sku in listings:
         product = by_sku.get(sku)
@@ -71,15 +84,30 @@ def build_store(observations: int, products: int, workspace: Path) -> int:
         if base is None:
             continue
         priced.append((listing_id, product_id, partner_id, url, Decimal(str(base)), currency))
-    per_listing_hours = max(1, int(28 * 24 * len(priced) / observations))
+    return priced
+
+
+def _hours(observations: int, listings: int) -> int:
+    return max(1, int(28 * 24 * listings / observations))
+
+
+def insert_observations(priced: list[Any], first: int, end: int, observations: int) -> None:
+    """Observations number ``first`` to ``end`` (exclusive) of the pattern of a ``observations`` store."""
+    from sqlalchemy import insert
+
+    from store import Observation, session_scope
+
+    per_listing_hours = _hours(observations, len(priced))
+    # Each observation's price is a function of its number: the same row whichever batch makes it.
     chunk: list[dict[str, Any]] = []
     with session_scope() as session:
-        for i in range(observations):
+        for i in range(first, end):
+            spread = (i * 2654435761 >> 8) % 1000
             listing_id, product_id, partner_id, url, base, currency = priced[i % len(priced)]
             at = START + timedelta(hours=per_listing_hours * (i // len(priced)), seconds=i % 3600)
             # Mostly at or above the floor; runs of a few observations below it (breaches that resolve).
             below = (i // len(priced) + listing_id) % 12 == 0
-            factor = Decimal(rng.randint(86, 97) if below else rng.randint(100, 112)) / 100
+            factor = Decimal(86 + spread % 12 if below else 100 + spread % 13) / 100
             chunk.append({
                 "obs_key": hashlib.sha256(f"bench {i}".encode()).hexdigest(), "source": "crawl",
                 "listing_id": listing_id, "product_id": product_id, "partner_id": partner_id, "url": url,
@@ -92,7 +120,38 @@ def build_store(observations: int, products: int, workspace: Path) -> int:
                 chunk.clear()
         if chunk:
             session.execute(insert(Observation), chunk)
-    return len(priced)
+
+
+def next_day(observations: int, products: int) -> int:
+    """Add the store's next day of observations (every listing, as often as before); returns how many."""
+    priced = _priced_listings(products)
+    rounds = max(1, 24 // _hours(observations, len(priced)))
+    end = (observations // len(priced) + rounds) * len(priced)
+    insert_observations(priced, observations, end, observations)
+    return end - observations
+
+
+def dump(folder: Path) -> None:
+    """The violations and detection's audit entries as sorted text, database ids replaced by keys."""
+    import json
+
+    from sqlalchemy import select
+
+    from store import AuditLog, Violation, session_scope
+
+    folder.mkdir(parents=True, exist_ok=True)
+    skip = {"id", "created_at", "updated_at"}
+    with session_scope() as session:
+        rows = session.scalars(select(Violation)).all()
+        ref = {v.id: f"{v.key}#{v.repeat_number}" for v in rows}
+        lines = sorted(json.dumps({c.name: getattr(v, c.key) for c in Violation.__table__.columns
+                                   if c.name not in skip}, sort_keys=True, default=str) for v in rows)
+        (folder / "violations.txt").write_text("\n".join(lines) + "\n")
+        entries = session.scalars(select(AuditLog).where(AuditLog.actor == "detection")).all()
+        lines = sorted(json.dumps({"action": a.action, "violation": ref.get(int(a.entity_id)), "before": a.before,
+                                   "after": a.after, "reason": a.reason}, sort_keys=True, default=str)
+                       for a in entries)
+        (folder / "audit.txt").write_text("\n".join(lines) + "\n")
 
 
 def timed_detect() -> tuple[float, dict[str, float], Any]:
@@ -134,15 +193,58 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
     return time.perf_counter() - started, phases, summary
 
 
+def _reuse(store: Path | None, key: str, workspace: Path, database: str | None) -> bool:
+    """Copy a kept store for ``key`` into place (``True``), or say it must be built."""
+    if store is None or not (store / key / "built").exists():
+        return False
+    if database:
+        _pg(database, f'CREATE DATABASE "{_db_name(database)}" TEMPLATE "{(store / key / "built").read_text()}"')
+    shutil.copytree(store / key / "workspace", workspace)
+    return True
+
+
+def _keep(store: Path | None, key: str, workspace: Path, database: str | None) -> None:
+    """Keep the store just built under ``store/key`` (PostgreSQL: as a template database)."""
+    if store is None:
+        return
+    from store import get_engine
+
+    get_engine().dispose()
+    (store / key).mkdir(parents=True, exist_ok=True)
+    shutil.copytree(workspace, store / key / "workspace", dirs_exist_ok=True)
+    template = ""
+    if database:
+        template = f"{_db_name(database)}_tpl_{key}"
+        _pg(database, f'CREATE DATABASE "{template}" TEMPLATE "{_db_name(database)}"')
+    (store / key / "built").write_text(template)
+
+
+def _db_name(url: str) -> str:
+    return url.rsplit("/", 1)[1].split("?", 1)[0]
+
+
+def _pg(url: str, statement: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(statement))
+    admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--observations", type=int, default=1_000_000)
     parser.add_argument("--products", type=int, default=500, help="sandbox world products (each ~20 listings)")
-    parser.add_argument("--database", default=None, help="an empty database's URL (default: SQLite in a temp folder)")
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--database", default=None,
+                        help="a database URL that does not exist yet (made here; default: SQLite in a temp folder)")
+    parser.add_argument("--store", type=Path, default=None, help="keep the built store here and reuse it")
+    parser.add_argument("--dump", type=Path, default=None, help="write violations and audit entries here")
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of each run here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pw-bench-detect-"))
-    os.environ["PRICEWARDEN_WORKSPACE"] = str(work / "workspace")
+    workspace = work / "workspace"
+    os.environ["PRICEWARDEN_WORKSPACE"] = str(workspace)
     if args.database:
         os.environ["PRICEWARDEN_DATABASE_URL"] = args.database
     from pricewarden.settings import get_settings
@@ -151,20 +253,54 @@ def main() -> None:
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; database "
           f"{get_settings().database.split('://')[0]}", flush=True)
+    key = f"{args.observations}-{args.products}"
     started = time.perf_counter()
-    listings = build_store(args.observations, args.products, work / "workspace")
-    print(f"store built: {args.observations} observations over {listings} listings in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
-    for run in range(args.runs):
-        seconds, phases, summary = timed_detect()
-        data = summary.as_dict()
-        print(f"run {run + 1}: {seconds:.1f} s (" + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()) +
-              f"); {data['observations']} observations, {data['new_violations']} new, "
-              f"{data['extended_violations']} extended, {data['resolved_violations']} resolved violations, "
-              f"{data['new_deviations']} new deviations, {data['new_anomalies']} new anomalies", flush=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process: {peak:.0f} MB (store building included)")
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        if _reuse(args.store, key, workspace, args.database):
+            from store import Base, get_engine
+
+            Base.metadata.create_all(get_engine())  # tables added since the store was kept
+            print(f"store reused: {args.store / key}", flush=True)
+        else:
+            if args.database:
+                _pg(args.database, f'CREATE DATABASE "{_db_name(args.database)}"')
+            listings = build_store(args.observations, args.products, workspace)
+            print(f"store built: {args.observations} observations over {listings} listings in "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            _keep(args.store, key, workspace, args.database)
+        for run in ("cold", "day", "again"):
+            if run == "day":
+                added = next_day(args.observations, args.products)
+                print(f"added the next day: {added} observations", flush=True)
+            profiler = None
+            if args.profile:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
+            seconds, phases, summary = timed_detect()
+            if profiler is not None:
+                profiler.disable()
+                args.profile.mkdir(parents=True, exist_ok=True)
+                profiler.dump_stats(args.profile / f"{run}.prof")
+            data = summary.as_dict()
+            load = os.getloadavg()
+            print(f"{run}: {seconds:.1f} s (" + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()) +
+                  f"); {data['observations']} observations judged, {data['new_violations']} new, "
+                  f"{data['extended_violations']} extended, {data['resolved_violations']} resolved violations, "
+                  f"{data['new_deviations']} new deviations, {data['new_anomalies']} new anomalies; "
+                  f"load {load[0]:.1f}", flush=True)
+            if args.dump:
+                dump(args.dump / run)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process: {peak:.0f} MB (store building included)")
+    finally:
+        from store import get_engine
+
+        get_engine().dispose()
+        if args.database:
+            _pg(args.database, f'DROP DATABASE IF EXISTS "{_db_name(args.database)}"')
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
-"""Benchmark the review app's two hot pages on a generated store: the violations list under many filters,
-and a violation page (numbers, explain chain, evidence verified, timeline).
+"""Benchmark the review app on a generated store: the two hot pages (the violations list under many filters,
+and a violation page: numbers, explain chain, evidence verified, timeline), then every other page once per
+round (overview, partners, a partner, products, a product, sellers, crawl health, policy, diff, explain).
 
 Store: ``--observations`` (1,000,000), ``--violations`` (100,000), ``--partners`` (1,000) with their
-listings, 1,000 SKUs, a published policy with a rule per SKU, and evidence blobs (a ~400 KB page and a
+listings, 1,000 SKUs, two published policy versions with a rule per SKU, 20 crawl failures per partner's
+site, and evidence blobs (a ~400 KB page and a
 screenshot) that every violation page reads back and verifies. Requests go through the whole app in
 this process (routing, session, access rule, queries, templates): that is the server-side time the
-target speaks of (p95 <= 150 ms). Prints p50 and p95 per page, and on PostgreSQL the list query's plan.
+target speaks of (p95 <= 150 ms). Prints p50 and p95 per page with the load average, and on PostgreSQL
+the list query's plan. The store is bulk-loaded (COPY on PostgreSQL, one prepared INSERT on SQLite).
 
     .venv/bin/python bench/bench_web.py [--db sqlite|postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
                                         [--observations 1000000] [--violations 100000] [--partners 1000]
-                                        [--requests 30] [--keep]
+                                        [--requests 60] [--other 3] [--keep]
 
 The machine is shared: figures are noisy; compare runs, never trust one.
 """
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +41,7 @@ from sqlalchemy import create_engine, insert, text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SKUS = 1000
-CHUNK = 20_000
+CHUNK = 50_000
 
 
 def policy_text() -> str:
@@ -50,12 +54,50 @@ def policy_text() -> str:
     return "\n".join(lines) + "\n"
 
 
+def bulk_insert(engine: Any, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+    """Load ``rows`` into ``table`` the fast way: COPY on PostgreSQL; on SQLite one prepared INSERT run over
+    chunks of tuples in one transaction, values in the forms the store's column types write (UTC instants as
+    naive text, amounts as text). Returns the number of rows."""
+    count = 0
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            with raw.driver_connection.cursor() as cursor, \
+                    cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        else:
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            cursor = raw.cursor()
+
+            def sqlite_value(value: Any) -> Any:
+                if isinstance(value, datetime):
+                    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                return str(value) if isinstance(value, Decimal) else value
+
+            chunk: list[tuple[Any, ...]] = []
+            for row in rows:
+                chunk.append(tuple(sqlite_value(v) for v in row))
+                if len(chunk) >= CHUNK:
+                    cursor.executemany(sql, chunk)
+                    count += len(chunk)
+                    chunk.clear()
+            if chunk:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+        raw.commit()
+    finally:
+        raw.close()
+    return count
+
+
 def build(url: str, ws: Path, n_obs: int, n_viol: int, n_partners: int) -> None:
     from argon2 import PasswordHasher
 
     from policies import publish_text
     from store import EvidenceStore, make_engine, session_scope, upgrade
-    from store.models import Listing, Observation, Partner, Product, User, Violation
+    from store.models import Listing, Partner, Product, User
 
     engine = make_engine(url)
     upgrade(engine)
@@ -87,56 +129,67 @@ def build(url: str, ws: Path, n_obs: int, n_viol: int, n_partners: int) -> None:
         conn.execute(insert(Listing), listings)
         rows = conn.execute(text("SELECT id, product_id, partner_id FROM listings ORDER BY id")).all()
     print(f"catalog: {len(rows)} listings ({time.perf_counter() - started:.1f} s)", flush=True)
-    per_listing = max(1, n_obs // len(rows))
-    obs_rows: list[dict[str, Any]] = []
-    written = 0
-    with engine.begin() as conn:
+    per_listing = max(1, -(-n_obs // len(rows)))
+    now = datetime.now(UTC)
+
+    def observations() -> Iterator[tuple[Any, ...]]:
+        left = n_obs
         for index, (lid, prod, part) in enumerate(rows):
-            for k in range(per_listing):
+            for k in range(min(per_listing, left)):
                 at = T0 + timedelta(hours=6 * k + index % 6)
-                price = Decimal(80 + (index * 7 + k * 13) % 400)
-                obs_rows.append({"obs_key": hashlib.sha256(f"{lid}|{k}".encode()).hexdigest(), "source": "crawl",
-                                 "listing_id": lid, "product_id": prod, "partner_id": part,
-                                 "url": f"http://127.0.0.1:9/{lid}", "observed_at": at, "price": price,
-                                 "currency": "USD", "raw_text": f"${price}.00", "details": {},
-                                 "html_sha256": html_sha, "screenshot_sha256": shot_sha})
-                if len(obs_rows) >= CHUNK:
-                    conn.execute(insert(Observation), obs_rows)
-                    written += len(obs_rows)
-                    obs_rows.clear()
-        if obs_rows:
-            conn.execute(insert(Observation), obs_rows)
-            written += len(obs_rows)
+                price = 80 + (index * 7 + k * 13) % 400
+                yield (hashlib.sha256(f"{lid}|{k}".encode()).hexdigest(), "crawl", lid, prod, part,
+                       f"http://127.0.0.1:9/{lid}", at, Decimal(price), "USD", f"${price}.00", "in_stock", "visible",
+                       "structured", 0.99, "{}", html_sha, shot_sha, now)
+            left -= min(per_listing, left)
+            if left <= 0:
+                return
+
+    obs_columns = ("obs_key", "source", "listing_id", "product_id", "partner_id", "url", "observed_at", "price",
+                   "currency", "raw_text", "availability", "visibility", "method", "confidence", "details",
+                   "html_sha256", "screenshot_sha256", "created_at")
+    written = bulk_insert(engine, "observations", obs_columns, observations())
     print(f"observations: {written} ({time.perf_counter() - started:.1f} s)", flush=True)
     rules = ["below_map", "hidden_price", "unauthorised_seller", "partner_misreport"]
     statuses = ["open", "open", "acknowledged", "resolved", "dismissed"]
-    with engine.begin() as conn:
-        batch: list[dict[str, Any]] = []
+
+    def violations() -> Iterator[tuple[Any, ...]]:
         for i in range(n_viol):
             lid, prod, part = rows[rng.randrange(len(rows))]
             first = T0 + timedelta(days=rng.randrange(0, 60), hours=rng.randrange(24))
             observed = Decimal(rng.randrange(50, 99))
             status = statuses[i % len(statuses)]
-            batch.append({
-                "key": hashlib.sha256(f"v{i}".encode()).hexdigest(), "kind": "violation", "rule": rules[i % 4],
-                "mode": "map", "status": status, "severity": ["low", "medium", "high", "critical"][i % 4],
-                "product_id": prod, "partner_id": part, "listing_id": lid, "region": "US",
-                "observed_price": observed, "allowed_price": Decimal(100), "currency": "USD",
-                "gap": Decimal(100) - observed, "gap_pct": Decimal(100) - observed, "policy_version": 1,
-                "rule_ref": "v1 us sku", "first_seen_at": first, "last_seen_at": first + timedelta(days=2),
-                "resolved_at": first + timedelta(days=3) if status == "resolved" else None,
-                "escalation_step": "warning" if i % 3 else "formal_notice", "url": f"http://127.0.0.1:9/{lid}",
-                "raw_text": f"${observed}.00", "html_sha256": html_sha, "screenshot_sha256": shot_sha,
-                "details": {}, "occurrences": 2, "repeat_number": 1 + i % 3,
-                "seller_name": f"Partner seller {i % 997}"})
-            if len(batch) >= CHUNK:
-                conn.execute(insert(Violation), batch)
-                batch.clear()
-        if batch:
-            conn.execute(insert(Violation), batch)
+            yield (hashlib.sha256(f"v{i}".encode()).hexdigest(), "violation", rules[i % 4], "map", status,
+                   ["low", "medium", "high", "critical"][i % 4], prod, part, lid, "US", observed, Decimal(100), "USD",
+                   Decimal(100) - observed, Decimal(100) - observed, 1, "v1 us sku", first, first + timedelta(days=2),
+                   first + timedelta(days=3) if status == "resolved" else None,
+                   "warning" if i % 3 else "formal_notice", f"http://127.0.0.1:9/{lid}", f"${observed}.00", html_sha,
+                   shot_sha, "{}", 2, 0, 1 + i % 3, f"Partner seller {i % 997}", now, now)
+
+    viol_columns = ("key", "kind", "rule", "mode", "status", "severity", "product_id", "partner_id", "listing_id",
+                    "region", "observed_price", "allowed_price", "currency", "gap", "gap_pct", "policy_version",
+                    "rule_ref", "first_seen_at", "last_seen_at", "resolved_at", "escalation_step", "url", "raw_text",
+                    "html_sha256", "screenshot_sha256", "details", "occurrences", "compliant_streak", "repeat_number",
+                    "seller_name", "created_at", "updated_at")
+    bulk_insert(engine, "violations", viol_columns, violations())
+    kinds = ("timeout", "http_5xx", "blocked", "profile_broken")
+
+    def failures() -> Iterator[tuple[Any, ...]]:
+        for i in range(n_partners * 20):
+            site = f"shop{i % n_partners}.example"
+            yield (hashlib.sha256(f"f{i}".encode()).hexdigest(), site, f"http://{site}/f/{i}", kinds[i % 4],
+                   503 if i % 4 == 1 else None, "bench", T0 + timedelta(hours=(i * 7) % 300))
+
+    bulk_insert(engine, "crawl_failures", ("failure_key", "site", "url", "kind", "status", "detail", "occurred_at"),
+                failures())
+    with session_scope(engine) as s:  # a second version (from day 10) for the policy page's diff
+        publish_text(s, policy_text().replace("effective_from: 2025-12-01T00:00", "effective_from: 2026-01-10T00:00")
+                     .replace('map: "142.00"', 'map: "149.00"'), file="bench-policy-v2.yaml")
     if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+        # As autovacuum leaves a table that has settled: statistics, and the visibility map that lets the
+        # queue's count read ix_violations_queue alone (an index-only scan) instead of the table.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
@@ -148,10 +201,24 @@ LIST_QUERIES = [
     "", "?status=open", "?status=open&status=acknowledged&kind=violation", "?partner=P0500", "?rule=below_map&tier=A",
     "?severity=critical&step=formal_notice", "?q=SKU-0042", "?sort=-gap", "?sort=severity&page=40",
     "?seen_from=2026-02-01&seen_to=2026-02-07", "?sku=SKU-0100&status=open", "?seller=Partner+seller+5",
+    "?region=US&sort=partner", "?assignee=none&status=acknowledged", "?sort=first_seen&page=2000",
+]
+# The other pages, each timed fewer times (they are not under the 150 ms target; their figures say where
+# they stand at this size).
+OTHER_PAGES = [
+    ("overview", "bianca", "/overview"), ("partners list", "bianca", "/partners"),
+    ("partners list", "carl", "/partners"), ("partner page", "bianca", "/partners/P0{n:03d}"),
+    ("partner trend.json", "bianca", "/partners/P0{n:03d}/trend.json"), ("products list", "bianca", "/products"),
+    ("product page", "bianca", "/products/SKU-0{n:03d}"), ("product history.json", "bianca",
+                                                           "/products/SKU-0{n:03d}/history.json"),
+    ("sellers", "bianca", "/sellers"), ("sellers", "carl", "/sellers"), ("health", "bianca", "/health"),
+    ("health rates.json", "bianca", "/health/rates.json"), ("policy", "bianca", "/policy"),
+    ("policy diff", "bianca", "/policy/diff"),
+    ("policy explain", "bianca", "/policy/explain?sku=SKU-0{n:03d}&partner=P0{n:03d}&at=2026-01-05T00:00"),
 ]
 
 
-def measure(url: str, ws: Path, n_requests: int) -> dict[str, list[float]]:
+def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) -> dict[str, list[float]]:
     from fastapi.testclient import TestClient
 
     from pricewarden.settings import Settings
@@ -176,34 +243,60 @@ def measure(url: str, ws: Path, n_requests: int) -> dict[str, list[float]]:
         ids = [r[0] for r in s.execute(text("SELECT id FROM violations ORDER BY id"))]
     rng = random.Random(11)
     times: dict[str, list[float]] = {}
-    for name, client in clients.items():
-        client.get("/violations")  # warm: templates compiled, policy parsed
-        for _round in range(max(1, n_requests // len(LIST_QUERIES))):
-            for query in LIST_QUERIES:
-                t = time.perf_counter()
-                response = client.get("/violations" + query)
-                times.setdefault(f"list ({name})", []).append(time.perf_counter() - t)
-                assert response.status_code == 200, (query, response.status_code)
-    client = clients["bianca"]
-    for _ in range(n_requests):
-        vid = rng.choice(ids)
+
+    def timed(name: str, client: Any, path: str, check: str | None = None) -> None:
         t = time.perf_counter()
-        response = client.get(f"/violations/{vid}")
-        times.setdefault("violation page", []).append(time.perf_counter() - t)
-        assert response.status_code == 200 and "verified" in response.text
+        response = client.get(path)
+        times.setdefault(name, []).append(time.perf_counter() - t)
+        assert response.status_code == 200, (path, response.status_code)
+        assert check is None or check in response.text, (path, check)
+
+    for client in clients.values():
+        client.get("/violations")  # warm: templates compiled, policy parsed
+    # Interleaved: each round runs every list query for both users, then violation pages.
+    for _round in range(max(1, n_requests // len(LIST_QUERIES))):
+        for query in LIST_QUERIES:
+            for name, client in clients.items():
+                timed(f"list ({name})", client, "/violations" + query)
+            timed("violation page", clients["bianca"], f"/violations/{rng.choice(ids)}", "verified")
+    print(f"list and violation pages timed ({len(times['violation page'])} rounds)", flush=True)
+    for _round in range(n_other):
+        n = rng.randrange(min(n_partners, SKUS))
+        for label, who, path in OTHER_PAGES:
+            timed(f"{label} ({who})", clients[who], path.format(n=n))
     if engine.dialect.name == "postgresql":
+        from sqlalchemy import func, select
+
         from detection.review import filtered, parse_query
+        from store.models import Violation
 
         with session_scope(engine) as s:
             user = s.query(User).filter_by(username="bianca").one()
-            query, _problems = parse_query(s, user, {"status": ["open"], "rule": ["below_map"]})
-            stmt = filtered(s, user, query).order_by(text("violations.last_seen_at DESC")).limit(50)
-            compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
-            plan = s.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
-        print("EXPLAIN ANALYZE of the list query (status=open, rule=below_map, newest first, 50 rows):")
-        print("\n".join("  " + line for line in plan))
+            wanted, _problems = parse_query(s, user, {"status": ["open"], "rule": ["below_map"]})
+            # As search_violations runs them: the count, then the page of ids, over the violations alone.
+            narrow = filtered(s, user, wanted, eager=False).with_only_columns(Violation.id)
+            for title, stmt in (
+                    ("count", select(func.count()).select_from(narrow.order_by(None).subquery())),
+                    ("page of ids, newest first", narrow.order_by(Violation.last_seen_at.desc(),
+                                                                  Violation.id.desc()).limit(50)),
+                    ("page of ids, page 1,000 by first sighting", narrow.order_by(
+                        Violation.first_seen_at, Violation.id).limit(50).offset(49_950))):
+                compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+                plan = s.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
+                print(f"EXPLAIN ANALYZE of the list's {title} (status=open, rule=below_map):")
+                print("\n".join("  " + line for line in plan))
     engine.dispose()
     return times
+
+
+def report(times: dict[str, list[float]]) -> None:
+    """p50 and p95 per page, with the load average (the machine is shared)."""
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'page':<34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
+    for page, values in times.items():
+        ordered = sorted(values)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(f"{page:<34} {len(values):>4} {statistics.median(values) * 1000:>8.1f} {p95 * 1000:>8.1f}")
 
 
 def main() -> None:
@@ -212,9 +305,22 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=1_000_000)
     parser.add_argument("--violations", type=int, default=100_000)
     parser.add_argument("--partners", type=int, default=1000)
-    parser.add_argument("--requests", type=int, default=36)
+    parser.add_argument("--requests", type=int, default=60, help="List queries and violation pages timed.")
+    parser.add_argument("--other", type=int, default=3, help="Rounds over the other pages.")
     parser.add_argument("--keep", action="store_true", help="Keep the workspace (and PostgreSQL database).")
+    parser.add_argument("--reuse", metavar="WORKSPACE:URL",
+                        help="Measure a store an earlier --keep run left (printed as 'kept: WS URL'), after "
+                             "bringing its schema up to date; nothing is built or removed.")
     args = parser.parse_args()
+    if args.reuse:
+        from store import make_engine, upgrade
+
+        folder, url = args.reuse.split(":", 1)
+        os.environ["PRICEWARDEN_WORKSPACE"] = folder
+        os.environ["PRICEWARDEN_DATABASE_URL"] = url
+        upgrade(make_engine(url))
+        report(measure(url, Path(folder), args.requests, args.other, args.partners))
+        return
     ws = Path(tempfile.mkdtemp(prefix="pw-bench-web-"))
     os.environ["PRICEWARDEN_WORKSPACE"] = str(ws)
     admin = None
@@ -229,12 +335,7 @@ def main() -> None:
     os.environ["PRICEWARDEN_DATABASE_URL"] = url
     try:
         build(url, ws, args.observations, args.violations, args.partners)
-        times = measure(url, ws, args.requests)
-        print(f"{'page':<22} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
-        for page, values in times.items():
-            ordered = sorted(values)
-            p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-            print(f"{page:<22} {len(values):>4} {statistics.median(values) * 1000:>8.1f} {p95 * 1000:>8.1f}")
+        report(measure(url, ws, args.requests, args.other, args.partners))
     finally:
         if not args.keep:
             shutil.rmtree(ws, ignore_errors=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pricewarden.console import console, emit_json, err_console, table
+from pricewarden.console import console, emit_json, err_console, print_table
 
 
 def register(app: typer.Typer) -> None:
@@ -63,9 +63,13 @@ def crawl(
     if not targets:
         err_console.print("nothing to crawl: no active listings" + (f" for {site}" if site else ""))
         raise typer.Exit(0)
-    if not as_json:
-        console.print(f"crawling {len(targets)} page(s)...")
-    result = run_crawl(targets, shards=shards, at=_instant(at), browser=browser)
+    from pricewarden.progress import progress
+
+    with progress("crawl", len(targets), enabled=not as_json) as bar:
+        if not as_json and not bar.showing:
+            console.print(f"crawling {len(targets)} page(s)...")
+        result = run_crawl(targets, shards=shards, at=_instant(at), browser=browser,
+                           on_progress=bar.update if bar.showing else None)
     with session_scope() as session:
         health = site_health(session, result.started_at - timedelta(seconds=1), result.finished_at)
         rendering = browser_summary(session, result.run_keys)
@@ -95,13 +99,16 @@ def _print_health(health: list[Any], *, as_json: bool, extra: dict[str, Any] | N
     if as_json:
         emit_json({**(extra or {}), "sites": [h.as_dict() for h in health]})
         return
+    # The undecided column only when a site has undecided pages (a narrow terminal keeps the site whole).
+    undecided = any(h.undecided for h in health)
     rows = [
-        (h.site, h.pages, h.ok, h.failed, f"{h.failure_rate:.0%}",
+        (h.site, h.pages, h.ok, h.failed, *((h.undecided,) if undecided else ()), f"{h.failure_rate:.0%}",
          "" if h.previous_rate is None else f"{h.previous_rate:.0%}",
          ", ".join(f"{k} {v}" for k, v in sorted(h.kinds.items())))
         for h in health
     ]
-    console.print(table("Crawl health", ["site", "pages", "ok", "failed", "failure rate", "before", "failures"], rows))
+    print_table("Crawl health", ["site", "pages", "ok", "failed", *(["undecided"] if undecided else []),
+                                 "failure rate", "before", "failures"], rows)
     for h in health:
         for note in h.warnings:
             err_console.print(f"warning: {h.site}: {note}", style="yellow", highlight=False, markup=False)
@@ -121,9 +128,12 @@ def discover(
     """Crawl search/category pages, match found items to the catalog, record unknown sellers' listings."""
     from crawlers.discovery import discover as run_discovery
     from pricewarden.console import show
+    from pricewarden.progress import progress
     from store.db import require_schema
 
     require_schema()
-    found = run_discovery(urls, min_confidence=min_confidence, profile=profile, max_pages=max_pages)
+    with progress("discover", None, enabled=not as_json) as bar:
+        found = run_discovery(urls, min_confidence=min_confidence, profile=profile, max_pages=max_pages,
+                              on_progress=bar.update if bar.showing else None)
     show([f.as_dict() for f in found], ["url", "sku", "seller", "method", "confidence", "new"], as_json=as_json,
          title="Discovered listings")

@@ -15,7 +15,7 @@ import json
 import multiprocessing
 import re
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,9 +165,11 @@ def _spider_class() -> type:
             from crawlers.profiles import find_profile
 
             if self._cut_off(response):
+                _count(failed=True)
                 return
             profile = find_profile(self.profiles, response.url, name=self.profile)
             ex = extract(response.body, response.url, profile=profile, encoding=getattr(response, "encoding", None))
+            _count(failed=bool(ex.failure))
             if not ex.looks_like_product or ex.failure:
                 return
             yield {
@@ -181,7 +183,24 @@ def _spider_class() -> type:
     return DiscoverySpider
 
 
-def _crawl_process(urls: list[str], max_pages: int, out: str, profile: str | None) -> None:
+# Shared counters (pages read, pages failed) of the discovery process for the caller's progress bar.
+PROGRESS: tuple[Any, Any] | None = None
+
+
+def _count(*, failed: bool) -> None:
+    if PROGRESS is None:
+        return
+    with PROGRESS[0].get_lock():
+        PROGRESS[0].value += 1
+    if failed:
+        with PROGRESS[1].get_lock():
+            PROGRESS[1].value += 1
+
+
+def _crawl_process(urls: list[str], max_pages: int, out: str, profile: str | None,
+                   counters: tuple[Any, Any] | None = None) -> None:
+    global PROGRESS
+    PROGRESS = counters
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.politeness import prepare_crawl_process
@@ -198,17 +217,24 @@ def _crawl_process(urls: list[str], max_pages: int, out: str, profile: str | Non
     process.start()
 
 
-def crawl_pages(urls: list[str], *, max_pages: int = 50, profile: str | None = None) -> list[dict[str, Any]]:
+def crawl_pages(urls: list[str], *, max_pages: int = 50, profile: str | None = None,
+                on_progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
     """Product pages reachable from ``urls`` (one link deep), read in a crawl process of their own.
 
     ``profile`` names the site profile of the product pages (marketplace offer selectors); by
-    default a profile is matched by domain.
+    default a profile is matched by domain. ``on_progress`` is called with (pages read, pages
+    failed) about four times a second.
     """
+    context = multiprocessing.get_context("spawn")
+    counters = (context.Value("q", 0), context.Value("q", 0)) if on_progress is not None else None
     with tempfile.TemporaryDirectory() as folder:
         out = str(Path(folder) / "found.jsonl")
-        proc = multiprocessing.get_context("spawn").Process(target=_crawl_process,
-                                                            args=(urls, max_pages, out, profile))
+        proc = context.Process(target=_crawl_process, args=(urls, max_pages, out, profile, counters))
         proc.start()
+        if on_progress is not None and counters is not None:
+            while proc.is_alive():
+                proc.join(timeout=0.25)
+                on_progress(counters[0].value, counters[1].value)
         proc.join()
         if proc.exitcode != 0:
             raise CrawlError(f"discovery crawl failed (exit code {proc.exitcode})")
@@ -259,10 +285,10 @@ def record(session: Any, pages: list[dict[str, Any]], *, min_confidence: float =
 
 
 def discover(urls: list[str], *, min_confidence: float = 0.6, max_pages: int = 50,
-             profile: str | None = None) -> list[Found]:
+             profile: str | None = None, on_progress: Callable[[int, int], None] | None = None) -> list[Found]:
     """Crawl search/category ``urls``, match what they list to the catalog, record new listings."""
     from store.db import session_scope
 
-    pages = crawl_pages(urls, max_pages=max_pages, profile=profile)
+    pages = crawl_pages(urls, max_pages=max_pages, profile=profile, on_progress=on_progress)
     with session_scope() as session:
         return record(session, pages, min_confidence=min_confidence)

@@ -20,6 +20,11 @@ from store._types import utcnow
 logger = logging.getLogger(__name__)
 
 
+# Shared counters of this crawl process's pages (done, failed) for the caller's progress bar; set by
+# crawlers.run.crawl_shard when the caller shows one.
+PROGRESS: tuple[Any, Any] | None = None
+
+
 class StorePipeline:
     """Store observations, failures and evidence of one crawl process, and its ``CrawlRun``."""
 
@@ -61,6 +66,13 @@ class StorePipeline:
             self.counts[f"failure:{failure['kind']}"] += 1
         if item.get("rendered"):
             self.counts["rendered"] += 1
+        if PROGRESS is not None:
+            done, failed = PROGRESS
+            with done.get_lock():
+                done.value += 1
+            if item.get("failures"):
+                with failed.get_lock():
+                    failed.value += 1
         self.items.append(item)
         if len(self.items) >= self.batch_size:
             # Write this batch in the background while the next one fills; wait only when the

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -120,13 +121,21 @@ def shared_site_slots(site_concurrency: dict[str, int]) -> dict[str, dict[str, A
     return slots
 
 
-def crawl_shard(payload: dict[str, Any]) -> None:
-    """Run one shard's crawl in this process (the body of a child process)."""
+def crawl_shard(payload: dict[str, Any], counters: tuple[Any, Any] | None = None) -> None:
+    """Run one shard's crawl in this process (the body of a child process).
+
+    ``counters`` (shared ``multiprocessing`` values: pages done, pages failed) are counted up by the
+    store pipeline as pages come in, for the caller's progress bar.
+    """
     # The caller's environment and folder, not the fork server's (they may have changed since).
     os.environ.clear()
     os.environ.update(payload["env"])
     os.chdir(payload["cwd"])
     from scrapy.crawler import CrawlerProcess
+
+    from crawlers import pipeline
+
+    pipeline.PROGRESS = counters
 
     from crawlers.politeness import prepare_crawl_process
     from crawlers.settings import scrapy_settings
@@ -189,6 +198,7 @@ def run_crawl(
     log_level: str = "WARNING",
     part: str | None = None,
     site_limits: dict[str, int] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> CrawlResult:
     """Crawl ``targets`` in ``shards`` parallel processes and store what they find; returns the run keys.
 
@@ -196,7 +206,8 @@ def run_crawl(
     failures are keyed on it, so running the same slot again stores nothing twice. ``part`` names
     the share of the listings this call crawls when a run is split across machines (e.g. ``"1of4"``):
     each part of a slot gets crawl runs of its own. ``site_limits`` caps the connections of sites that
-    other parts crawl too (their share of the site's ``per_domain_concurrency``).
+    other parts crawl too (their share of the site's ``per_domain_concurrency``). ``on_progress`` is
+    called with (pages done, pages failed) about four times a second while the processes run.
     """
     from crawlers.targets import plan_shards
     from pricewarden.settings import get_settings
@@ -237,11 +248,20 @@ def run_crawl(
     result.pages = len(targets)
     context = process_context()
     processes = []
+    counters = (context.Value("q", 0), context.Value("q", 0)) if on_progress is not None else None
     for payload in payloads:
-        proc = context.Process(target=crawl_shard, args=(payload,), name=f"crawl-{payload['shard']}")
+        proc = context.Process(target=crawl_shard, args=(payload, counters), name=f"crawl-{payload['shard']}")
         proc.start()
         processes.append((payload, proc))
         result.run_keys.append(payload["run_key"])
+    if on_progress is not None and counters is not None:
+        done, failed = counters
+        alive = [proc for _, proc in processes]
+        while alive:
+            alive[0].join(timeout=0.25)  # a quarter of a second at most between two updates of the bar
+            alive = [proc for proc in alive if proc.is_alive()]
+            on_progress(done.value, failed.value)
+        on_progress(done.value, failed.value)
     for payload, proc in processes:
         proc.join()
         if proc.exitcode != 0:

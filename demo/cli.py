@@ -184,6 +184,36 @@ def reports_cmd(path: Annotated[Path, typer.Argument(help="Folder for the report
     emit_json(_world(seed, products, day).partner_reports(day, path))
 
 
+@demo_app.command("receiver")
+def receiver_cmd(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free port).")] = 8025,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per message instead of a line.")] = False,
+) -> None:
+    """A local notification receiver: print every message PriceWarden sends to json://127.0.0.1:PORT/<who>."""
+    import json
+    import threading
+
+    from flows.receiver import Received, Receiver
+
+    def show(message: Received) -> None:
+        if as_json:
+            typer.echo(json.dumps(message.as_dict(), ensure_ascii=False))
+        else:
+            files = ", ".join(a["filename"] for a in message.attachments) or "no attachments"
+            typer.echo(f"{message.path}: {message.title} ({files}; key {message.key})")
+        sys.stdout.flush()
+
+    receiver = Receiver(port=port, on_message=show).start()
+    typer.echo(f"receiver: json://127.0.0.1:{receiver.port}/<who>  (Ctrl-C stops it)")
+    sys.stdout.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``demo`` command group."""
     app.add_typer(demo_app, name="demo")

@@ -51,15 +51,25 @@ def detect_command(
     anomalies: Annotated[bool, typer.Option("--anomalies/--no-anomalies",
                                             help="Also run the anomaly models.")] = True,
     retrain: Annotated[bool, typer.Option("--retrain", help="Train a new anomaly model version first.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Judge the whole history again, not only what is new "
+                                       "since the last run.")] = False,
 ) -> None:
-    """Judge observations against the policy in force at their instant and update the violations."""
-    from detection.run import detect
-    from pricewarden.console import console, emit_json, table
+    """Judge observations against the policy in force at their instant and update the violations.
+
+    A run judges what is new since the last one (and what a policy change re-opens); the first run,
+    ``--full`` and any change to the catalog, the detection settings or the anomaly model judge the
+    whole history.
+    """
+    from detection.run import DETECT_STEPS, detect
+    from pricewarden.console import console, emit_json, print_table
+    from pricewarden.progress import progress
     from store import require_schema, session_scope
 
     require_schema()
-    with session_scope() as session:
-        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain)
+    with progress("detect", len(DETECT_STEPS), unit="steps", enabled=not as_json) as bar, \
+            session_scope() as session:
+        summary = detect(session, since=_instant(since), anomalies=anomalies, retrain=retrain, full=full,
+                         on_step=lambda number, text: bar.update(number, step=f"detect: {text}"))
         data = summary.as_dict()
     if as_json:
         emit_json(data)
@@ -74,7 +84,7 @@ def detect_command(
         groups: dict[str, dict[str, int]] = data[key]
         if groups:
             rows = [[name, c.get("new", 0), c.get("extended", 0), c.get("resolved", 0)] for name, c in groups.items()]
-            console.print(table(title, [label, "new", "extended", "resolved"], rows))
+            print_table(title, [label, "new", "extended", "resolved"], rows)
 
 
 def scorecard_command(
@@ -84,7 +94,7 @@ def scorecard_command(
 ) -> None:
     """Partner scorecard: compliance rate, open violations and escalation, by partner, tier and region."""
     from detection.queries import scorecard
-    from pricewarden.console import console, emit_json, table
+    from pricewarden.console import emit_json, print_table
     from store import require_schema, session_scope
 
     require_schema()
@@ -98,14 +108,14 @@ def scorecard_command(
     def pct(rate: float | None) -> str:
         return "" if rate is None else f"{rate * 100:.1f} %"
 
-    console.print(table("Partners", ["partner", "tier", "regions", "judged", "compliance", "open", "escalation"],
+    print_table("Partners", ["partner", "tier", "regions", "judged", "compliance", "open", "escalation"],
                         [[p["partner"], p["tier"], ",".join(p["regions"]), p["judged"], pct(p["compliance_rate"]),
-                          p["open_violations"], p["escalation_step"] or ""] for p in card["by_partner"]]))
-    console.print(table("Tiers", ["tier", "judged", "compliance", "open"],
+                          p["open_violations"], p["escalation_step"] or ""] for p in card["by_partner"]])
+    print_table("Tiers", ["tier", "judged", "compliance", "open"],
                         [[t["tier"], t["judged"], pct(t["compliance_rate"]), t["open_violations"]]
-                         for t in card["by_tier"]]))
-    console.print(table("Regions", ["region", "judged", "compliance"],
-                        [[r["region"], r["judged"], pct(r["compliance_rate"])] for r in card["by_region"]]))
+                         for t in card["by_tier"]])
+    print_table("Regions", ["region", "judged", "compliance"],
+                        [[r["region"], r["judged"], pct(r["compliance_rate"])] for r in card["by_region"]])
 
 
 @violations_app.command("list")

@@ -8,14 +8,15 @@ partner whose name is the seller name, else the listing's partner (a partner's o
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, case, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
-from detection.tables import NA_E4, to_e4
+from detection.tables import NA_E4, SCALE, to_e4
 from store import Listing, Observation, Partner, PartnerStatus, Product, Source
 
 OBS_COLUMNS = [
@@ -36,11 +37,21 @@ def is_authorised(partner: Partner | None, sku: str, category: str | None) -> bo
 
 def observations_frame(
     session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL,),
+    evidence: bool = True, listing_ids: list[int] | None = None, before: datetime | None = None,
+    partner: Partner | None = None, product_id: int | None = None,
 ) -> pd.DataFrame:
     """Valid observations (with a price, or hidden) of known products as an engine frame.
 
     By default only crawled pages: partner reports and feeds are what a partner *declares*, not what
-    shoppers were shown; they are cross-checked (misreporting), not judged.
+    shoppers were shown; they are cross-checked (misreporting), not judged. ``since``/``before``
+    bound the instants (at or after, strictly before), ``listing_ids`` the listings. Rows are in the order
+    (``observed_at``, ``obs_id``). ``evidence=False`` leaves ``raw_text``, ``html_sha256`` and
+    ``screenshot_sha256`` empty (detection reads them for its findings only: :func:`evidence_of`).
+
+    The observations are read as plain columns (no ORM objects, no per-row dicts, money and instants
+    converted by column), in chunks; the seller, region, tier and authorisation are worked out once
+    per distinct combination, not per row. ``partner``: only what is attributed to that partner (a
+    page, a scorecard); ``product_id``: only that product.
     """
     partners = {p.id: p for p in session.scalars(select(Partner))}
     by_seller: dict[str, Partner] = {}
@@ -48,45 +59,224 @@ def observations_frame(
         by_seller["name:" + known.name.strip().casefold()] = known
         for seller in known.seller_ids or []:
             by_seller[str(seller)] = known
-    o = Observation
-    query = (
-        select(o.id, o.observed_at, o.price, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name,
-               o.listing_id, o.product_id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256, o.source,
-               Product.sku, Product.category, Listing.region, Listing.partner_id)
-        .join(Product, o.product_id == Product.id)
-        .outerjoin(Listing, o.listing_id == Listing.id)
-        .where(o.source.in_([str(s) for s in sources]))
-        .order_by(o.observed_at, o.id)
-    )
-    if since is not None:
-        query = query.where(o.observed_at >= since)
-    rows: list[dict[str, Any]] = []
-    for (obs_id, observed_at, price, currency, visibility, partner_id, seller_id, seller_name, listing_id,
-         product_id, url, raw_text, html, screenshot, source, sku, category, region,
-         listing_partner) in session.execute(query):
-        if price is None and visibility == "visible":
-            continue  # no price and nothing hidden: not a valid observation
-        partner = _seller_partner(partner_id, seller_id, seller_name, listing_partner, partners, by_seller)
-        if region is None and partner is not None and len(partner.regions or []) == 1:
-            region = partner.regions[0]
-        party = partner.code if partner else f"seller:{seller_id or seller_name or url}"
-        rows.append({
-            "obs_id": obs_id, "observed_at": observed_at, "sku": sku, "category": category,
-            "region": region, "tier": partner.tier if partner else None,
-            "partner": partner.code if partner else None, "partner_id": partner.id if partner else None,
-            "product_id": product_id, "listing_id": listing_id, "seller_id": seller_id,
-            "seller_name": seller_name, "party": party,
-            # The store keeps four decimals on PostgreSQL; round SQLite's text the same way.
-            "price_e4": to_e4(price, ROUND_HALF_EVEN) if price is not None else NA_E4,
-            "currency": currency, "visibility": visibility,
-            "authorised": is_authorised(partner, sku, category), "url": url, "raw_text": raw_text,
-            "html_sha256": html, "screenshot_sha256": screenshot, "source": source,
-        })
-    frame = pd.DataFrame(rows, columns=OBS_COLUMNS)
-    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True).astype("datetime64[ns, UTC]")
+    products = {pid: (sku, category) for pid, sku, category in session.execute(
+        select(Product.id, Product.sku, Product.category))}
+    listings = {lid: (region, partner_id) for lid, region, partner_id in session.execute(
+        select(Listing.id, Listing.region, Listing.partner_id))}
+    if listing_ids is None:
+        columns = _read(session, since=since, sources=sources, evidence=evidence, before=before,
+                        partner=partner, product_id=product_id)
+    else:
+        chunks = [_read(session, since=since, sources=sources, evidence=evidence, before=before,
+                        listing_ids=listing_ids[start:start + 500], partner=partner, product_id=product_id)
+                  for start in range(0, len(listing_ids), 500)]
+        columns = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]} if chunks else \
+            _read(session, since=since, sources=sources, evidence=evidence, before=before, listing_ids=[])
+    n = len(columns["obs_id"])
+    if n:
+        order = np.lexsort((columns["obs_id"], columns["observed_ns"]))
+        if not (np.diff(order) == 1).all():
+            columns = {name: values[order] for name, values in columns.items()}
+    # Valid: a price, or a hidden one; of a known product.
+    keep = ((columns["price_e4"] != NA_E4) | (columns["visibility"] != "visible")) \
+        & _per_value(columns["product_id"], lambda pid: pid in products, bool)
+    if not keep.all():
+        columns = {name: values[keep] for name, values in columns.items()}
+        n = int(keep.sum())
+    product_ids = columns["product_id"]
+    sku = _per_value(product_ids, lambda pid: products[pid][0])
+    category = _per_value(product_ids, lambda pid: products[pid][1])
+    listing_column = columns["listing_id"]
+    region = _per_value(listing_column, lambda lid: listings.get(lid, (None, None))[0])
+    listing_partner = _per_value(listing_column, lambda lid: listings.get(lid, (None, None))[1])
+    seller = _resolve_sellers(columns["partner_id"], columns["seller_id"], columns["seller_name"],
+                              listing_partner, partners, by_seller)
+    partner_code = _per_value(seller, lambda pid: partners[pid].code if pid in partners else None)
+    tier = _per_value(seller, lambda pid: partners[pid].tier if pid in partners else None)
+    lone_region = {pid: p.regions[0] for pid, p in partners.items() if len(p.regions or []) == 1}
+    no_region = pd.isna(region)
+    if no_region.any():
+        region[no_region] = _per_value(seller[no_region], lone_region.get)
+    party = partner_code.copy()
+    for i in np.flatnonzero(pd.isna(partner_code)):
+        party[i] = f"seller:{columns['seller_id'][i] or columns['seller_name'][i] or columns['url'][i]}"
+    # Authorised: once per (seller, product).
+    pair = pd.Series(seller, dtype=object).fillna(-1).to_numpy(dtype=np.int64) * (1 << 32) \
+        + product_ids.astype(np.int64)
+    authorised = _per_value(pair, lambda key: is_authorised(
+        partners.get(int(key) >> 32), *products[int(key) & 0xFFFFFFFF]), bool)
+    frame = pd.DataFrame({
+        "obs_id": columns["obs_id"],
+        "observed_at": pd.to_datetime(columns["observed_ns"], utc=True).astype("datetime64[ns, UTC]"),
+        "sku": sku, "category": category, "region": region, "tier": tier, "partner": partner_code,
+        "partner_id": _nullable_int(seller), "product_id": _nullable_int(product_ids),
+        "listing_id": _nullable_int(listing_column), "seller_id": columns["seller_id"],
+        "seller_name": columns["seller_name"], "party": party, "price_e4": columns["price_e4"],
+        "currency": columns["currency"], "visibility": columns["visibility"], "authorised": authorised,
+        "url": columns["url"], "raw_text": columns["raw_text"], "html_sha256": columns["html_sha256"],
+        "screenshot_sha256": columns["screenshot_sha256"], "source": columns["source"],
+    }, columns=OBS_COLUMNS)
     frame["price_e4"] = frame["price_e4"].astype("int64")
     frame["authorised"] = frame["authorised"].astype(bool)
+    if partner is not None:
+        frame = frame[frame["partner_id"] == partner.id].reset_index(drop=True)
     return frame
+
+
+CHUNK = 100_000
+
+
+def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...], evidence: bool,
+          before: datetime | None = None, listing_ids: list[int] | None = None, partner: Partner | None = None,
+          product_id: int | None = None) -> dict[str, Any]:
+    """The observation columns the frame needs, as numpy arrays, read in chunks without type processing.
+
+    Instants come as integer nanoseconds and prices as exact ten-thousandths: on PostgreSQL both are
+    computed by the database, on SQLite (text columns) they are parsed by column.
+    """
+    o = Observation
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        instant: Any = func.floor(func.extract("epoch", o.observed_at) * 1_000_000).cast(BigInteger)
+        price: Any = (o.price * SCALE).cast(BigInteger)
+    else:
+        instant = type_coerce(o.observed_at, String)
+        price = type_coerce(o.price, String)
+    # The URL names an unknown seller's party; with evidence it is read for every row.
+    url = o.url if evidence else case((o.partner_id.is_(None), o.url), else_=None)
+    plain = [o.id, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name, o.listing_id,
+             o.product_id, url, o.source]
+    extra = [o.raw_text, o.html_sha256, o.screenshot_sha256] if evidence else []
+    query = select(instant, price, *plain, *extra).where(o.source.in_([str(s) for s in sources]))
+    if since is not None:
+        query = query.where(o.observed_at >= since)
+    if before is not None:
+        query = query.where(o.observed_at < before)
+    if listing_ids is not None:
+        query = query.where(o.listing_id.in_(listing_ids))
+    if product_id is not None:
+        query = query.where(o.product_id == product_id)
+    if partner is not None:
+        # Every way an observation can be attributed to the partner, each on its own index but the
+        # name (which only attributes rows with neither partner nor seller id); the frame is narrowed
+        # exactly after attribution (observations_frame).
+        ways = [select(o.id).where(o.partner_id == partner.id),
+                select(o.id).where(o.listing_id.in_(select(Listing.id).where(Listing.partner_id == partner.id))),
+                select(o.id).where(o.partner_id.is_(None), o.seller_id.is_(None),
+                                   func.lower(o.seller_name) == partner.name.strip().lower())]
+        if partner.seller_ids:
+            ways.append(select(o.id).where(o.seller_id.in_([str(x) for x in partner.seller_ids])))
+        query = query.where(o.id.in_(union(*ways)))
+    names = ["instant", "price", "obs_id", "currency", "visibility", "partner_id", "seller_id", "seller_name",
+             "listing_id", "product_id", "url", "source"] + (["raw_text", "html_sha256", "screenshot_sha256"]
+                                                              if evidence else [])
+    parts: list[list[Any]] = [[] for _ in names]
+    # Core on the session's connection (its transaction, its flushed rows), no ORM row loading.
+    result = session.connection().execute(query)
+    while chunk := result.fetchmany(CHUNK):
+        for store, values in zip(parts, zip(*chunk, strict=True), strict=True):
+            store.extend(values)
+    n = len(parts[0])
+    data = dict(zip(names, parts, strict=True))
+    out: dict[str, Any] = {}
+    if dialect == "postgresql":
+        out["observed_ns"] = np.asarray(data["instant"], dtype=np.int64) * 1000
+        out["price_e4"] = np.array([NA_E4 if v is None else v for v in data["price"]], dtype=np.int64)
+    else:
+        out["observed_ns"] = _sqlite_instants(data["instant"])
+        out["price_e4"] = _sqlite_prices(data["price"])
+    for name in names[2:]:
+        out[name] = np.array(data[name], dtype=object) if n else np.zeros(0, dtype=object)
+    if not evidence:
+        for name in ("raw_text", "html_sha256", "screenshot_sha256"):
+            out[name] = np.full(n, None, dtype=object)
+    out["obs_id"] = out["obs_id"].astype(np.int64)
+    return out
+
+
+def _sqlite_instants(texts: list[str]) -> np.ndarray:
+    """SQLite's stored instants (UTC text) as integer nanoseconds."""
+    if not texts:
+        return np.zeros(0, dtype=np.int64)
+    parsed = pd.to_datetime(pd.Series(texts, dtype=object), format="ISO8601", utc=True)
+    return np.asarray(parsed.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]").astype(np.int64))
+
+
+def _sqlite_prices(texts: list[str | None]) -> np.ndarray:
+    """SQLite's stored amounts (exact decimal text) as ten-thousandths, rounded half-even beyond four
+    decimals as on PostgreSQL: plain amounts by column, anything else through ``Decimal``."""
+    out = np.full(len(texts), NA_E4, dtype=np.int64)
+    if not texts:
+        return out
+    series = pd.Series(texts, dtype=object)
+    present = series.notna().to_numpy()
+    simple = present & series.str.fullmatch(r"\d{1,11}(\.\d{0,4})?", na=False).to_numpy(dtype=bool)
+    if simple.any():
+        # At most 15 significant digits: the float is near enough to round to the exact integer.
+        values = pd.to_numeric(series[simple]).to_numpy(dtype=np.float64)
+        out[simple] = np.rint(values * SCALE).astype(np.int64)
+    for i in np.flatnonzero(present & ~simple):
+        out[i] = to_e4(Decimal(str(texts[i])), ROUND_HALF_EVEN)
+    return out
+
+
+def _nullable_int(values: np.ndarray) -> np.ndarray:
+    """Ids as int64, or float64 with NaN where some are missing (what pandas makes of such rows)."""
+    missing = pd.isna(values)
+    if not missing.any():
+        return np.asarray(values, dtype=np.int64)
+    return np.where(missing, np.nan, values).astype(np.float64)
+
+
+def _resolve_sellers(
+    partner_id: np.ndarray, seller_id: np.ndarray, seller_name: np.ndarray, listing_partner: np.ndarray,
+    partners: dict[int, Partner], by_seller: dict[str, Partner],
+) -> np.ndarray:
+    """The selling partner's id per row (``None``: no partner), once per distinct combination."""
+    # The crawler's attribution: the partner itself (nothing to work out).
+    out = _per_value(partner_id, lambda pid: pid if pid in partners else None)
+    rest = np.flatnonzero(pd.isna(partner_id))
+    if not len(rest):
+        return out
+    frame = pd.DataFrame({"s": seller_id[rest], "n": seller_name[rest], "l": listing_partner[rest]})
+    groups = frame.groupby(["s", "n", "l"], dropna=False, sort=False).ngroup().to_numpy()
+    firsts = pd.Series(rest).groupby(groups).first()
+    answers = np.full(int(groups.max()) + 1, None, dtype=object)
+    for group, i in firsts.items():
+        found = _seller_partner(None, seller_id[i], seller_name[i], _id(listing_partner[i]), partners, by_seller)
+        answers[int(group)] = found.id if found is not None else None
+    out[rest] = answers[groups]
+    return out
+
+
+def _per_value(values: np.ndarray, answer: Any, dtype: Any = object) -> np.ndarray:
+    """``answer(value)`` for each row, computed once per distinct value (``None`` for missing ones)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object) if values.dtype == object else values)
+    answers = [answer(_plain(u)) for u in uniques]
+    answers.append(answer(None) if (codes < 0).any() else answers[0] if answers else None)
+    table = np.empty(len(answers), dtype=dtype)
+    table[:] = answers
+    return np.asarray(table[codes], dtype=dtype)  # code -1 (missing) takes the last entry
+
+
+def _plain(value: Any) -> Any:
+    return int(value) if isinstance(value, (np.integer, float)) and not pd.isna(value) else value
+
+
+def _id(value: Any) -> int | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else int(value)
+
+
+def evidence_of(session: Session, obs_ids: Any) -> dict[int, tuple[Any, ...]]:
+    """Observation id -> (url, raw_text, html_sha256, screenshot_sha256), read in chunks."""
+    o = Observation
+    ids = sorted({int(i) for i in obs_ids})
+    found: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), 10_000):
+        for row in session.execute(select(o.id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256)
+                                   .where(o.id.in_(ids[start:start + 10_000]))):
+            found[row[0]] = tuple(row[1:])
+    return found
 
 
 def _seller_partner(

@@ -62,9 +62,18 @@ def detect_misreports(session: Session, frames: RuleFrames, *, since: datetime |
         from crawlers.reports import cross_check
     except ImportError:  # the reports package is optional for detection
         return
-    from detection.frames import observations_frame
-    from detection.run import apply_findings, finding_records
+    from sqlalchemy import select
 
+    from detection.episodes import apply_findings
+    from detection.frames import observations_frame
+    from store import Observation, Source
+
+    # Without a report there is nothing to cross-check: do not read the web prices at all.
+    reported = select(Observation.id).where(Observation.source.in_([Source.PARTNER_REPORT, Source.FEED]))
+    if since is not None:
+        reported = reported.where(Observation.observed_at >= since)
+    if session.scalar(reported.limit(1)) is None:
+        return
     misreports = cross_check(session, since=since)
     if not misreports:
         return
@@ -73,5 +82,51 @@ def detect_misreports(session: Session, frames: RuleFrames, *, since: datetime |
     findings = misreport_findings(reports, misreports, frames)
     if findings.empty:
         return
-    apply_findings(session, reports, finding_records(reports, findings), np.zeros(len(reports), dtype=bool),
-                   (RULE,), resolve_after=resolve_after, frames=frames, summary=summary, repeat_window_days=0)
+    reports, findings, evidence = with_web_evidence(session, reports, findings)
+    apply_findings(session, reports, findings, np.zeros(len(reports), dtype=bool), (RULE,),
+                   resolve_after=resolve_after, frames=frames, summary=summary, repeat_window_days=0,
+                   evidence=evidence)
+
+
+def with_web_evidence(session: Session, reports: pd.DataFrame, findings: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Misreport findings whose evidence is the page that showed shoppers the other price.
+
+    A misreport's observed price is what the web showed; its proof is that page: its URL, the price
+    as shown there, its HTML snapshot and screenshot (the web observation's). What the partner
+    reported stays as the allowed price, and its row's raw text goes into the explanation. Returns
+    the reports, the findings (explanations completed) and the evidence reader for ``apply_findings``.
+    """
+    from sqlalchemy import select
+
+    from detection.tables import from_e4
+    from store.models import Observation
+
+    columns = ("url", "raw_text", "html_sha256", "screenshot_sha256")
+    own = {int(i): tuple(reports[c].iat[n] if c in reports else None for c in columns)
+           for n, i in enumerate(reports["obs_id"])}
+    web_of: dict[int, int] = {}
+    explanations: list[Any] = []
+    for pos, allowed_e4, observed_e4, explanation in zip(findings["pos"], findings["allowed_e4"],
+                                                         findings["observed_e4"], findings["explanation"],
+                                                         strict=True):
+        explanation = dict(explanation or {})
+        if explanation.get("web_observation_id") is not None:
+            report_id = int(reports["obs_id"].iat[int(pos)])
+            web_of[report_id] = int(explanation["web_observation_id"])
+            explanation.update(reported_raw_text=own[report_id][1], reported_price=str(from_e4(int(allowed_e4))),
+                               shown_price=str(from_e4(int(observed_e4))))
+        explanations.append(explanation)
+    findings = findings.assign(explanation=explanations)
+    pages = {}
+    if web_of:
+        ids = sorted(set(web_of.values()))
+        for start in range(0, len(ids), 500):
+            for row in session.execute(select(Observation.id, *(getattr(Observation, c) for c in columns))
+                                       .where(Observation.id.in_(ids[start:start + 500]))):
+                pages[int(row[0])] = tuple(row[1:])
+
+    def evidence(obs_ids: Any) -> dict[int, tuple[Any, ...]]:
+        return {int(i): pages.get(web_of.get(int(i), -1), own.get(int(i), (None,) * 4)) for i in obs_ids}
+
+    return reports, findings, evidence

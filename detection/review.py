@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from detection.lifecycle import SEVERITIES
 from detection.queries import scoped
@@ -197,6 +197,15 @@ def parse_query(session: Session, user: User, params: Mapping[str, Sequence[str]
 
 def known_regions(session: Session) -> list[str]:
     """Regions of the catalog's partners and of the violations' listings."""
+    from store.access import read_cache
+
+    cache = read_cache(session)
+    if "known_regions" not in cache:
+        cache["known_regions"] = _known_regions(session)
+    return list(cache["known_regions"])
+
+
+def _known_regions(session: Session) -> list[str]:
     regions: set[str] = set()
     for (value,) in session.execute(select(Partner.regions)):
         regions.update(str(r) for r in value or [])
@@ -244,19 +253,33 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def filtered(session: Session, user: User, query: ViolationQuery, now: datetime | None = None) -> Select[Any]:
-    """``SELECT violations`` (with product and partner loaded) for ``query`` within the user's scope."""
-    stmt = (select(Violation).outerjoin(Product, Violation.product_id == Product.id)
-            .outerjoin(Partner, Violation.partner_id == Partner.id)
-            .options(contains_eager(Violation.product), contains_eager(Violation.partner)))
+def filtered(session: Session, user: User, query: ViolationQuery, now: datetime | None = None, *,
+             eager: bool = True) -> Select[Any]:
+    """``SELECT violations`` (with product and partner loaded) for ``query`` within the user's scope.
+
+    ``eager=False`` leaves the product and partner out (a count): every filter but the text search then
+    reads only the violations' own columns, which ``ix_violations_queue`` covers, so counting a large
+    queue scans that narrow index rather than the table.
+    """
+    stmt = select(Violation)
+    if eager:
+        stmt = (stmt.outerjoin(Product, Violation.product_id == Product.id)
+                .outerjoin(Partner, Violation.partner_id == Partner.id)
+                .options(contains_eager(Violation.product), contains_eager(Violation.partner)))
     stmt = scoped(session, stmt, user)
     for name, column in (("status", Violation.status), ("kind", Violation.kind), ("rule", Violation.rule),
                          ("severity", Violation.severity), ("region", Violation.region),
-                         ("step", Violation.escalation_step), ("partner", Partner.code), ("tier", Partner.tier),
-                         ("sku", Product.sku)):
+                         ("step", Violation.escalation_step)):
         chosen = getattr(query, name)
         if chosen:
             stmt = stmt.where(column.in_(chosen))
+    # Partner and product filters by id (an index on the violations), not by the joined rows.
+    if query.partner:
+        stmt = stmt.where(Violation.partner_id.in_(select(Partner.id).where(Partner.code.in_(query.partner))))
+    if query.tier:
+        stmt = stmt.where(Violation.partner_id.in_(select(Partner.id).where(Partner.tier.in_(query.tier))))
+    if query.sku:
+        stmt = stmt.where(Violation.product_id.in_(select(Product.id).where(Product.sku.in_(query.sku))))
     if query.seller:
         seller = query.seller.lower()
         stmt = stmt.where(or_(func.lower(Violation.seller_id) == seller, func.lower(Violation.seller_name) == seller))
@@ -280,9 +303,13 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
             if not term:
                 continue
             like = f"%{term}%"
+            # Products and partners are matched in their own (small) tables, then by id here.
+            products = select(Product.id).where(or_(func.lower(Product.sku).like(like),
+                                                    func.lower(Product.title).like(like)))
+            partners = select(Partner.id).where(or_(func.lower(Partner.code).like(like),
+                                                    func.lower(Partner.name).like(like)))
             stmt = stmt.where(or_(
-                func.lower(Product.sku).like(like), func.lower(Product.title).like(like),
-                func.lower(Partner.code).like(like), func.lower(Partner.name).like(like),
+                Violation.product_id.in_(products), Violation.partner_id.in_(partners),
                 func.lower(Violation.seller_id).like(like), func.lower(Violation.seller_name).like(like),
                 func.lower(Violation.url).like(like), func.lower(Violation.raw_text).like(like),
                 func.lower(Violation.rule).like(like)))
@@ -292,15 +319,25 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
 def search_violations(session: Session, user: User, query: ViolationQuery,
                       problems: Sequence[FilterProblem] = (), now: datetime | None = None) -> ViolationPage:
     """One page of the violations ``user`` may see that match ``query``, and how many match in all."""
-    stmt = filtered(session, user, query, now)
-    total = int(session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Violation.id).order_by(None).subquery())) or 0)
+    now = now or utcnow()
+    narrow = filtered(session, user, query, now, eager=False).with_only_columns(Violation.id)
+    total = int(session.scalar(select(func.count()).select_from(narrow.order_by(None).subquery())) or 0)
     pages = max(1, -(-total // query.per_page))
     if query.page > pages:
         query = replace(query, page=pages)
-    rows = list(session.scalars(stmt.order_by(*_order(query.sort))
-                                .limit(query.per_page).offset((query.page - 1) * query.per_page)).unique())
-    return ViolationPage(rows, total, query, list(problems))
+    # The page's ids first, sorted and skipped over the narrow rows (a deep page sorts ids, not whole
+    # violations), then those rows with their product and partner.
+    key = query.sort.lstrip("-")
+    if key == "partner":
+        narrow = narrow.outerjoin(Partner, Violation.partner_id == Partner.id)
+    elif key == "sku":
+        narrow = narrow.outerjoin(Product, Violation.product_id == Product.id)
+    ids = list(session.scalars(narrow.order_by(*_order(query.sort)).limit(query.per_page)
+                               .offset((query.page - 1) * query.per_page)))
+    loaded = {v.id: v for v in session.scalars(
+        select(Violation).where(Violation.id.in_(ids))
+        .options(joinedload(Violation.product), joinedload(Violation.partner))).unique()} if ids else {}
+    return ViolationPage([loaded[i] for i in ids if i in loaded], total, query, list(problems))
 
 
 def iter_violations(session: Session, user: User, query: ViolationQuery, limit: int) -> Sequence[Violation]:

@@ -9,7 +9,7 @@ watermark of the last observation it has processed.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,24 +20,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from detection.frames import observations_frame
-from detection.lifecycle import (
-    ACTIVE,
-    DISMISSED,
-    RESOLVED,
-    SEVERITIES,
-    Episode,
-    Event,
-    advance,
-    episode_of,
-    escalation_step,
-    severity,
-    violation_key,
-)
+from detection.episodes import apply_findings, insert_episode, update_episode
+from detection.frames import evidence_of, observations_frame
 from detection.rules import Judgement, judge
 from detection.tables import NA_E4, RuleFrames, from_e4
 from pricewarden.errors import DetectionError
-from store import Partner, Violation, audit, utcnow
+from store import AnomalyModel, DetectionRun, Observation, Partner, utcnow
 
 MAX_LISTED_CHANGES = 1000
 RULE_FINDINGS = ("below_map", "max_discount", "above_msrp", "below_recommended", "above_maximum",
@@ -51,6 +39,7 @@ class DetectSummary:
     observations: int = 0
     judged: int = 0
     compliant: int = 0
+    mode: str = "full"  # full | incremental | since: what this run read (see detect)
     changes: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, change: str, kind: str | None = None) -> int:
@@ -66,6 +55,7 @@ class DetectSummary:
             by_partner[c["party"]][c["change"]] += 1
         return {
             "observations": self.observations, "judged": self.judged, "compliant": self.compliant,
+            "mode": self.mode,
             "new_violations": self.count("new", "violation"),
             "extended_violations": self.count("extended", "violation"),
             "resolved_violations": self.count("resolved", "violation"),
@@ -117,212 +107,158 @@ def finding_records(obs: pd.DataFrame, findings: pd.DataFrame) -> list[dict[str,
     return records
 
 
-def apply_findings(
-    session: Session, obs: pd.DataFrame, findings: list[dict[str, Any]], judged: np.ndarray,
-    rules: Iterable[str], *, resolve_after: int, frames: RuleFrames | None, summary: DetectSummary,
-    repeat_window_days: int,
-) -> None:
-    """Advance the lifecycle of every key of ``rules`` touched by ``findings`` or still open.
-
-    ``judged`` marks the observations that count as compliant for a key of their subject when
-    they carry no finding of the key's rule.
-    """
-    rules = tuple(rules)
-    by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in findings:
-        record["subject"] = subject_of(record["sku"], record["party"], record["listing_id"])
-        by_key[violation_key(record["rule"], record["sku"], record["party"], record["listing_id"])].append(record)
-    breached = {(r["pos"], r["rule"]) for r in findings}
-
-    latest: dict[str, Violation] = {}
-    keys = list(by_key)
-    for start in range(0, len(keys), 500):
-        for found in session.scalars(select(Violation).where(Violation.key.in_(keys[start:start + 500]))):
-            if found.key not in latest or found.id > latest[found.key].id:
-                latest[found.key] = found
-    open_rows = session.scalars(select(Violation).where(
-        Violation.rule.in_(rules), Violation.status.in_([*ACTIVE, DISMISSED])))
-    for open_row in open_rows:
-        if open_row.status == DISMISSED and (open_row.details or {}).get("breach_over"):
-            continue
-        if open_row.key not in latest or open_row.id > latest[open_row.key].id:
-            latest[open_row.key] = open_row
-
-    subjects = pd.Series([subject_of(s, p, listing) for s, p, listing in zip(
-        obs["sku"], obs["party"], obs["listing_id"], strict=True)], dtype=object)
-    positions: dict[str, np.ndarray] = {}
-    wanted = {r["subject"] for r in findings} | {(row.details or {}).get("subject") for row in latest.values()}
-    if len(obs):
-        mask = subjects.isin(wanted).to_numpy() & judged
-        for subject, idx in subjects[mask].groupby(subjects[mask], sort=False).groups.items():
-            positions[str(subject)] = np.asarray(idx, dtype=np.int64)
-    obs_ids = obs["obs_id"].to_numpy(dtype=np.int64)
-    instants = obs["observed_at"]
-
-    new_episodes: list[tuple[Episode, dict[str, Any]]] = []
-    for key in set(by_key) | set(latest):
-        row = latest.get(key)
-        records = by_key.get(key, [])
-        rule = records[0]["rule"] if records else row.rule if row else ""
-        subject = records[0]["subject"] if records else (row.details or {}).get("subject") if row else None
-        events = [Event(r["obs_id"], r["at"], r) for r in records]
-        for pos in positions.get(str(subject), ()):
-            if (int(pos), rule) not in breached:
-                events.append(Event(int(obs_ids[pos]), instants.iat[int(pos)].to_pydatetime(), None))
-        touched = advance(episode_of(row) if row is not None else None, events, resolve_after)
-        for episode in touched:
-            if episode.row_id is None:
-                new_episodes.append((episode, episode.finding))
-            elif row is not None and episode.watermark != episode_of(row).watermark:
-                update_episode(session, row, episode, summary)
-    new_episodes.sort(key=lambda pair: (pair[0].first_seen_at, pair[1]["rule"]))
-    for episode, record in new_episodes:
-        insert_episode(session, episode, record, frames, summary, repeat_window_days)
-
-
-def _change(summary: DetectSummary, row: Violation, change: str, party: str) -> None:
-    summary.changes.append({"change": change, "kind": row.kind, "rule": row.rule, "party": party,
-                            "key": row.key, "status": row.status, "severity": row.severity,
-                            "repeat_number": row.repeat_number, "escalation_step": row.escalation_step})
-
-
-def update_episode(session: Session, row: Violation, episode: Episode, summary: DetectSummary) -> None:
-    """Write a stored episode's new lifecycle state (and latest evidence) back to its row."""
-    before = row.status
-    row.status = episode.status
-    row.last_seen_at = episode.last_seen_at
-    row.occurrences = episode.occurrences
-    row.compliant_streak = episode.compliant_streak
-    row.last_observation_id = episode.last_observation_id or None
-    if episode.status == RESOLVED and before != RESOLVED:
-        row.resolved_at = episode.resolved_at
-        row.status_reason = episode.status_reason
-        audit(session, actor="detection", action="violation.auto_resolved", entity_type="violation",
-              entity_id=row.id, before={"status": before}, after={"status": row.status},
-              reason=episode.status_reason)
-    latest = episode.finding
-    if latest.get("obs_id") == episode.last_observation_id and "observed_price" in latest:
-        # Keep the latest evidence of a persisting breach; the first is in first_observation_id.
-        for name in ("observed_price", "allowed_price", "gap", "gap_pct", "url", "raw_text", "html_sha256",
-                     "screenshot_sha256", "rule_ref", "policy_version"):
-            if name == "policy_version":
-                row.policy_version = latest.get("version")
-            elif name == "screenshot_sha256" and latest.get(name) is None:
-                continue  # a later page crawled without a browser keeps the episode's picture
-            else:
-                setattr(row, name, latest.get(name))
-        # A breach that deepens raises the severity; it never drops while the episode lasts.
-        deeper = severity(row.rule, row.kind, latest.get("gap_pct"), latest.get("tier"))
-        if SEVERITIES.index(deeper) > SEVERITIES.index(row.severity):
-            row.severity = deeper
-    assert episode.watermark is not None
-    row.details = {**(row.details or {}), "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]],
-                   "breach_over": episode.breach_over}
-    party = (row.details or {}).get("subject", "||").split("|")[1]
-    if episode.change in ("extended", "resolved") and before != DISMISSED:
-        _change(summary, row, episode.change, party)
-
-
-def insert_episode(
-    session: Session, episode: Episode, record: dict[str, Any], frames: RuleFrames | None,
-    summary: DetectSummary, repeat_window_days: int,
-) -> None:
-    """Store a new episode (a first breach or a repeat) with severity and escalation step."""
-    row = Violation(
-        key=violation_key(record["rule"], record["sku"], record["party"], record["listing_id"]),
-        kind=record["kind"], rule=record["rule"], mode=record["mode"] or "observe", status=episode.status,
-        severity=severity(record["rule"], record["kind"], record["gap_pct"], record["tier"]),
-        product_id=record["product_id"], partner_id=record["partner_id"], listing_id=record["listing_id"],
-        seller_id=record["seller_id"], seller_name=record["seller_name"], region=record["region"],
-        observed_price=record["observed_price"], allowed_price=record["allowed_price"],
-        currency=record["currency"], gap=record["gap"], gap_pct=record["gap_pct"],
-        policy_version=record["version"], rule_ref=record["rule_ref"],
-        first_seen_at=episode.first_seen_at, last_seen_at=episode.last_seen_at, resolved_at=episode.resolved_at,
-        occurrences=episode.occurrences, compliant_streak=episode.compliant_streak,
-        # Id 0 marks an event with no observation behind it (a stale listing).
-        repeat_number=episode.repeat_number, first_observation_id=episode.first_observation_id or None,
-        last_observation_id=episode.last_observation_id or None, url=record["url"], raw_text=record["raw_text"],
-        html_sha256=record["html_sha256"], screenshot_sha256=record["screenshot_sha256"],
-        status_reason=episode.status_reason,
-        details={
-            "subject": record["subject"], "scope": record["scope"], "tier": record["tier"],
-            "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]] if episode.watermark else None,
-            "breach_over": episode.breach_over, "explanation": record.get("explanation"),
-        },
-    )
-    if row.kind == "violation" and row.mode in ("map", "maximum") and row.partner_id is not None and frames:
-        ladder = frames.ladder(record["version"], record["scope"]) if record["version"] is not None else None
-        if ladder is not None:
-            window = timedelta(days=int(ladder.get("window_days") or repeat_window_days))
-            earlier = session.scalar(select(func.count()).select_from(Violation).where(
-                Violation.partner_id == row.partner_id, Violation.kind == "violation",
-                Violation.mode.in_(["map", "maximum"]), Violation.status != DISMISSED,
-                Violation.first_seen_at > row.first_seen_at - window,
-                Violation.first_seen_at <= row.first_seen_at)) or 0
-            row.escalation_step = escalation_step(dict(ladder), earlier + 1)
-            row.details["offences_in_window"] = earlier + 1
-            step = next((st for st in ladder["steps"] if st["name"] == row.escalation_step), None)
-            # What the step allows, for alerts: a notice to the partner, a penalty.
-            row.details["escalation"] = {
-                "step": row.escalation_step, "offences_in_window": earlier + 1,
-                "window_days": window.days, "notify_partner": bool(step and step.get("notify_partner")),
-                "penalty": bool(step and step.get("penalty")),
-            }
-    session.add(row)
-    session.flush()
-    _change(summary, row, "new", record["party"])
-    if episode.status == RESOLVED:  # opened and resolved within this one run
-        audit(session, actor="detection", action="violation.auto_resolved", entity_type="violation",
-              entity_id=row.id, before={"status": "open"}, after={"status": row.status},
-              reason=episode.status_reason)
-        _change(summary, row, "resolved", record["party"])
-
-
 def detect(
     session: Session, *, since: datetime | None = None, frames: RuleFrames | None = None,
-    anomalies: bool = True, now: datetime | None = None, retrain: bool = False,
+    anomalies: bool = True, now: datetime | None = None, retrain: bool = False, full: bool = False,
+    on_step: Callable[[int, str], None] | None = None,
 ) -> DetectSummary:
-    """Judge the stored observations (optionally only those since ``since``) and update violations."""
+    """Judge the stored observations and update violations.
+
+    Without ``since`` a run judges what is new since the last run (``detection.incremental``): the
+    observations stored since, from the earliest of their instants, and what a policy change
+    re-opens; the whole history when it is the first run, ``full``, ``retrain``, ``frames`` is given
+    or the catalog, settings or model changed. With ``since``, only observations at or after it.
+
+    ``on_step`` is told each step as it starts (its number, 0 to ``len(DETECT_STEPS)``, and what it
+    does), for a progress bar.
+    """
+    from detection.incremental import current_inputs, last_run, reopened_from, stored_inputs
     from detection.policy_bridge import load_rule_frames
     from pricewarden.settings import get_settings
 
+    def step(number: int, text: str) -> None:
+        if on_step is not None:
+            on_step(number, text)
+
     cfg = get_settings().detection
+    step(0, "loading observations")
+    explicit = frames is not None
     frames = frames if frames is not None else load_rule_frames(session)
     if frames.versions.empty:
         raise DetectionError("no policy version is published: run `pricewarden policy publish FILE` first")
-    obs = observations_frame(session, since=since).reset_index(drop=True)
+    session.flush()
+    marker = session.scalar(select(func.max(Observation.id))) or 0
+    inputs = current_inputs(session, cfg.model_dump(mode="json"), anomalies) if since is None else None
+    previous = last_run(session) if inputs is not None else None
+    window, mode, judge_from = since, "full" if since is None else "since", None
+    if inputs is not None and previous is not None and not (full or retrain or explicit):
+        keep, reopened = reopened_from(previous.inputs, inputs)
+        if keep:
+            mode = "incremental"
+            first_new = session.scalar(select(func.min(Observation.observed_at))
+                                       .where(Observation.id > previous.observation_id))
+            starts = [t for t in (first_new, reopened) if t is not None]
+            window = min(starts) if starts else None
+    if mode == "incremental" and window is None:
+        obs = observations_frame(session, since=utcnow() + timedelta(days=1), evidence=False)
+    elif mode == "incremental":
+        assert window is not None
+        # The anomaly features of a day read the day's market and the series' recent points.
+        judge_from = pd.Timestamp(window).tz_convert("UTC").floor("D").to_pydatetime()
+        context = judge_from - timedelta(days=cfg.anomaly_price_war_days) if anomalies else window
+        obs = observations_frame(session, since=min(context, window), evidence=False)
+        if anomalies:
+            obs = _with_series_history(session, obs, judge_from, cfg.anomaly_min_history)
+    else:
+        obs = observations_frame(session, since=since, evidence=False)
+    obs = obs.reset_index(drop=True)
+    step(1, f"judging {len(obs):,} observations")
     judgement: Judgement = judge(obs, frames)
     summary = DetectSummary(observations=len(obs), judged=int(judgement.judged.sum()),
-                            compliant=int(judgement.compliant.sum()))
-    records = finding_records(obs, judgement.findings)
-    apply_findings(session, obs, records, judgement.judged | judgement.resolved["has_scope"],
+                            compliant=int(judgement.compliant.sum()), mode=mode)
+
+    def evidence(obs_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+        return evidence_of(session, obs_ids)
+
+    step(2, f"updating violations ({len(judgement.findings):,} findings)")
+    apply_findings(session, obs, judgement.findings, judgement.judged | judgement.resolved["has_scope"],
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
-                   repeat_window_days=cfg.repeat_window_days)
+                   repeat_window_days=cfg.repeat_window_days, evidence=evidence, every_key=mode == "incremental")
+    from detection.confirm import classify
     from detection.misreport import detect_misreports
 
-    detect_misreports(session, frames, since=since, summary=summary, resolve_after=cfg.resolve_after)
+    step(3, "cross-checking partner reports")
+    if mode != "incremental":
+        detect_misreports(session, frames, since=since, summary=summary, resolve_after=cfg.resolve_after)
+    elif window is not None:
+        # A new web price can change the nearest match of a report up to the window before it.
+        detect_misreports(session, frames, since=window - timedelta(hours=cfg.misreport_window_hours),
+                          summary=summary, resolve_after=cfg.resolve_after)
+    # A violation read by heuristics waits for a second reading before anything reaches the partner.
+    classify(session)
+    step(4, "anomaly models")
     if anomalies and len(obs):
         from detection.anomaly import detect_anomalies
 
         res = judgement.resolved
         # Inside a promotion or exemption window the lower price is brand-approved, not an anomaly.
         obs = obs.assign(in_window=(res["floor_e4"] != NA_E4) & (res["floor_e4"] < res["base_floor_e4"]))
-        detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain)
+        detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain,
+                         evidence=evidence, judge_from=judge_from, every_key=mode == "incremental")
     from detection.stale import detect_stale
 
+    step(5, "stale listings")
+    # Staleness is measured on the data's clock (the latest crawl), not the wall clock: a listing is
+    # stale when monitoring runs but yields nothing for it, and a simulated or replayed history is
+    # judged the same on every run.
+    latest = obs["observed_at"].max().to_pydatetime() if len(obs) else None
+    if mode == "incremental" and previous is not None and previous.observed_until is not None:
+        latest = max(latest, previous.observed_until) if latest is not None else previous.observed_until
     if now is None:
-        # Staleness is measured on the data's clock (the latest crawl), not the wall clock: a listing
-        # is stale when monitoring runs but yields nothing for it, and a simulated or replayed
-        # history is judged the same on every run.
-        latest = obs["observed_at"].max() if len(obs) else None
-        now = min(utcnow(), latest.to_pydatetime()) if latest is not None else None
+        now = min(utcnow(), latest) if latest is not None else None
     if now is not None:
         detect_stale(session, now=now, summary=summary, resolve_after=cfg.resolve_after,
                      stale_after_days=cfg.stale_after_days)
+    if inputs is not None:
+        model = session.scalar(select(func.max(AnomalyModel.version))) if anomalies else None
+        session.add(DetectionRun(mode=mode, observation_id=marker, observed_until=latest,
+                                 inputs=stored_inputs(inputs, model), finished_at=utcnow(),
+                                 stats={k: v for k, v in summary.as_dict().items()
+                                        if k not in ("changes", "by_rule", "by_partner")}))
     session.flush()
+    step(len(DETECT_STEPS), "done")
     return summary
+
+
+# The steps :func:`detect` reports to ``on_step``, in order.
+DETECT_STEPS = ("load", "judge", "violations", "misreports", "anomalies", "stale")
+
+
+def _with_series_history(session: Session, obs: pd.DataFrame, judge_from: datetime, min_history: int) -> pd.DataFrame:
+    """``obs`` with the earlier points of the series it holds too few of before ``judge_from``.
+
+    The anomaly baseline of a point is the median of its series' previous points: a series crawled
+    less often than that within the loaded context reads its history further back (by listing).
+    """
+    from detection.anomaly import BASELINE_WINDOW
+
+    if not len(obs):
+        return obs
+    wanted = max(BASELINE_WINDOW, min_history)
+    at = obs["observed_at"].to_numpy(dtype="datetime64[ns]")
+    before = at < np.datetime64(pd.Timestamp(judge_from).tz_convert("UTC").tz_localize(None), "ns")
+    series = obs["sku"].astype(str) + "|" + obs["party"].astype(str) + "|" + obs["listing_id"].astype(str)
+    counts = series[before].value_counts()
+    judged = series[~before].unique()
+    short = [s for s in judged if counts.get(s, 0) < wanted]
+    if not short:
+        return obs
+    listings = obs.loc[series.isin(short).to_numpy() & ~before, "listing_id"]
+    if listings.isna().any():
+        return observations_frame(session, evidence=False)  # a series without a listing: read it all
+    ids = sorted({int(v) for v in listings})
+    earliest = obs["observed_at"].min().to_pydatetime()
+    extra = observations_frame(session, evidence=False, listing_ids=ids, before=earliest)
+    if not len(extra):
+        return obs
+    return pd.concat([extra, obs], ignore_index=True)
 
 
 def partner_codes(session: Session) -> dict[int, str]:
     """Partner id -> code, for reports."""
     return {p.id: p.code for p in session.scalars(select(Partner))}
+
+
+__all__ = ["DETECT_STEPS", "DetectSummary", "apply_findings", "detect", "finding_records", "insert_episode",
+           "partner_codes",
+           "update_episode"]

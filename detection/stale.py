@@ -29,7 +29,7 @@ RULE = "stale_listing"
 def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, resolve_after: int,
                  stale_after_days: int) -> None:
     """Open a review item for each stale active listing; resolve those observed again."""
-    from detection.run import insert_episode, update_episode
+    from detection.episodes import insert_episode, update_episode
 
     del resolve_after  # one valid observation ends staleness
     valid = or_(Observation.price.is_not(None), Observation.visibility != "visible")

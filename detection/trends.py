@@ -107,6 +107,31 @@ def compliance_by_day(session: Session, user: User, since: datetime, until: date
     return result
 
 
+def partner_compliance_by_day(session: Session, partner: Partner, since: datetime, until: datetime,
+                              zone: ZoneInfo) -> dict[str, Any]:
+    """One partner's compliance per day in ``[since, until]``: judged and compliant observations and the rate
+    (``None`` on a day with nothing judged). The caller has checked that the user may see ``partner``."""
+    from detection.frames import observations_frame
+    from detection.policy_bridge import load_rule_frames
+    from detection.rules import judge
+
+    days = _days(since.astimezone(zone).date(), until.astimezone(zone).date())
+    obs = observations_frame(session, since=since, partner=partner).reset_index(drop=True)
+    sums: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    if len(obs):
+        judgement = judge(obs, load_rule_frames(session))
+        obs = obs.assign(judged=judgement.judged, compliant=judgement.compliant)
+        obs = obs[obs["observed_at"] <= until]
+        local = obs["observed_at"].dt.tz_convert(zone).dt.date
+        for day, row in obs.assign(day=local).groupby("day")[["judged", "compliant"]].sum().iterrows():
+            sums[day] = [int(row["judged"]), int(row["compliant"])]
+    judged = [sums[d][0] if d in sums else 0 for d in days]
+    compliant = [sums[d][1] if d in sums else 0 for d in days]
+    return {"days": [d.isoformat() for d in days], "judged": judged, "compliant": compliant,
+            "rate": [round(c / j, 4) if j else None for j, c in zip(judged, compliant, strict=True)],
+            "total_judged": sum(judged), "total_compliant": sum(compliant)}
+
+
 def visible_partner_codes(session: Session, user: User) -> list[str]:
     """Codes of the partners ``user`` may see."""
     from store.access import visible_partner_ids
@@ -118,4 +143,5 @@ def visible_partner_codes(session: Session, user: User) -> list[str]:
     return list(session.scalars(stmt))
 
 
-__all__ = ["compliance_by_day", "data_clock", "flow_by_day", "open_by", "visible_partner_codes"]
+__all__ = ["compliance_by_day", "data_clock", "flow_by_day", "open_by", "partner_compliance_by_day",
+           "visible_partner_codes"]

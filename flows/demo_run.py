@@ -59,6 +59,9 @@ class DemoResult:
     received_attachments: int = 0
     health: list[dict[str, Any]] = field(default_factory=list)
     truth_violations: dict[str, int] = field(default_factory=dict)
+    truth_rows: list[dict[str, Any]] = field(default_factory=list)
+    # Per rule, the monitor against the truth in violation episodes (demo.compare.compare).
+    comparison: list[dict[str, Any]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     prefect_template: bool = False
 
@@ -228,6 +231,7 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
             clock.go_to_day(day)
             day_truth = world.truth(day, running.origins)
             truth.update(v["rule"] for v in day_truth["violations"])
+            result.truth_rows.extend(day_truth["violations"])
             run = monitor(at=clock.now())
             result.monitor_runs.append({"day": day, **run})
             t = mark(f"day {day} monitor", t)
@@ -252,6 +256,7 @@ def _finish(result: DemoResult, receiver: Any, first_day: int) -> None:
 
     from sqlalchemy import func, select
 
+    from demo.compare import compare
     from flows import clock
     from flows.ops import build_report
     from flows.report import gather
@@ -264,6 +269,7 @@ def _finish(result: DemoResult, receiver: Any, first_day: int) -> None:
         data = gather(session, since, until, title="PriceWarden demo: violations and evidence")
         result.outbox = dict(session.execute(select(AlertDelivery.status, func.count())
                                              .group_by(AlertDelivery.status)).tuples().all())
+        result.comparison = compare(result.truth_rows, _findings_by_day(session, since, until))
     result.findings_by_kind = dict(Counter(f["kind"] for f in data.findings))
     result.by_partner, result.by_rule, result.by_tier = data.by_partner, data.by_rule, data.by_tier
     result.health = data.health
@@ -276,57 +282,79 @@ def _finish(result: DemoResult, receiver: Any, first_day: int) -> None:
                       if k == "missing" and v]
 
 
+def _findings_by_day(session: Any, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The violations and deviations seen in the window, with the simulated days they were seen on."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from demo.catalog import TIMEZONE, day_date
+    from store.models import Partner, Product, Violation
+
+    zone = ZoneInfo(TIMEZONE)
+
+    def day(at: datetime) -> int:
+        return (at.astimezone(zone).date() - day_date(1)).days + 1
+
+    rows = session.execute(
+        select(Violation, Product.sku, Partner.code)
+        .outerjoin(Product, Violation.product_id == Product.id)
+        .outerjoin(Partner, Violation.partner_id == Partner.id)
+        .where(Violation.kind.in_(("violation", "deviation")), Violation.last_seen_at >= since,
+               Violation.first_seen_at < until)).all()
+    return [{"rule": v.rule, "sku": sku, "partner": code, "seller_id": v.seller_id, "url": v.url,
+             "first_day": day(v.first_seen_at), "last_day": day(v.last_seen_at)} for v, sku, code in rows]
+
+
 def _stamp(value: datetime | None) -> str:
     return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
 
 
 def print_summary(result: DemoResult) -> None:
-    """The demo's summary: findings by partner, rule and tier; alerts; crawl health; where the report is."""
-    from rich.table import Table
+    """The demo's summary: findings by partner, rule and tier; alerts; crawl health; where the report is.
 
-    from pricewarden.console import console
+    Tables switch to one block per row on a terminal too narrow for them (``print_table``): no number is cut.
+    """
+    from pricewarden.console import console, print_table
 
     console.rule("PriceWarden demo")
-    days = Table(title="Monitor runs (one per simulated day)")
-    for col in ("day", "slot (UTC)", "listings", "observations", "crawl failures", "new violations",
-                "new deviations", "alerts sent", "report rows accepted / rejected"):
-        days.add_column(col)
     imports = {i["day"]: i for i in result.imports}
+    days = []
     for run in result.monitor_runs:
         imp = imports.get(run["day"], {})
         accepted = sum(int(x.get("rows_accepted", 0)) for x in imp.get("imported", []))
         rejected = sum(int(x.get("rows_rejected", 0)) for x in imp.get("imported", []))
-        days.add_row(str(run["day"]), run["slot"][:16], str(run["crawl"]["listings"]),
-                     str(run["crawl"]["observations"]), str(run["crawl"]["failures"]),
-                     str(len(run["detect"]["new_violations"])), str(len(run["detect"]["new_deviations"])),
-                     str(run["alerts"]["sent"]), f"{accepted} / {rejected}")
-    console.print(days)
-    partners = Table(title="Findings by partner")
-    for col in ("partner", "name", "tier", "violations", "deviations", "anomalies"):
-        partners.add_column(col)
-    for p in result.by_partner:
-        partners.add_row(p["partner"], p["name"], p["tier"], str(p["violation"]), str(p["deviation"]),
-                         str(p["anomaly"]))
-    console.print(partners)
+        days.append([run["day"], run["slot"][:16].replace("T", " "), run["crawl"]["listings"],
+                     run["crawl"]["observations"], run["crawl"]["failures"], len(run["detect"]["new_violations"]),
+                     len(run["detect"]["new_deviations"]), run["alerts"]["sent"], accepted, rejected])
+    print_table("Monitor runs (one per simulated day)",
+                ["day", "slot (UTC)", "listings", "observations", "crawl failures", "new violations",
+                 "new deviations", "alerts sent", "report rows accepted", "report rows rejected"], days)
+    print_table("Findings by partner", ["partner", "name", "tier", "violations", "deviations", "anomalies"],
+                [[p["partner"], p["name"], p["tier"], p["violation"], p["deviation"], p["anomaly"]]
+                 for p in result.by_partner])
     for title, counts in (("Findings by rule", result.by_rule), ("Findings by tier", result.by_tier)):
-        table = Table(title=title)
-        for col in (title.split()[-1], "violations", "deviations", "anomalies"):
-            table.add_column(col)
-        for key, c in counts.items():
-            table.add_row(key, str(c.get("violation", 0)), str(c.get("deviation", 0)), str(c.get("anomaly", 0)))
-        console.print(table)
-    health = Table(title="Crawl health")
-    for col in ("site", "pages", "ok", "failed", "failure rate", "warnings"):
-        health.add_column(col)
-    for h in result.health:
-        health.add_row(h["site"], str(h["pages"]), str(h["ok"]), str(h["failed"]), f"{h['failure_rate']:.0%}",
-                       "; ".join(h["warnings"]))
-    console.print(health)
+        print_table(title, [title.split()[-1], "violations", "deviations", "anomalies"],
+                    [[key, c.get("violation", 0), c.get("deviation", 0), c.get("anomaly", 0)]
+                     for key, c in counts.items()])
+    print_table("Crawl health", ["site", "pages", "ok", "failed", "failure rate", "warnings"],
+                [[h["site"], h["pages"], h["ok"], h["failed"], f"{h['failure_rate']:.0%}", "; ".join(h["warnings"])]
+                 for h in result.health])
     console.print(f"Alerts: outbox {dict(sorted(result.outbox.items()))}; the local receiver got "
                   f"{result.received} messages ({result.received_unique} distinct by idempotency key, "
                   f"{result.received_attachments} evidence attachments).", highlight=False)
-    console.print(f"Ground truth of the sandbox (violations by rule, summed over the days): "
-                  f"{result.truth_violations}", highlight=False)
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    print_table("The monitor against the sandbox's truth, in violation episodes (a breach on consecutive days "
+                "is one episode; the monitor keeps it as one violation)",
+                ["rule", "truth episodes", "monitor found", "matched", "precision", "recall"],
+                [[c["rule"], "-" if c["truth_episodes"] is None else c["truth_episodes"], c["findings"],
+                  "-" if c["matched"] is None else c["matched"], share(c["precision"]), share(c["recall"])]
+                 for c in result.comparison])
+    if any(c["truth_episodes"] is None for c in result.comparison):
+        console.print("(-: the storefronts' truth does not hold this rule; misreports come from partner reports)",
+                      highlight=False)
     for note in result.missing:
         console.print(f"[yellow]missing:[/] {note}")
     console.print(f"Workspace: {result.workspace}", highlight=False, soft_wrap=True)

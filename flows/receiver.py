@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,7 +41,10 @@ class Received:
 class Receiver:
     """Receives webhooks on an HTTP port and, optionally, e-mail on an SMTP port (both 127.0.0.1)."""
 
-    def __init__(self, *, smtp: bool = False) -> None:
+    def __init__(self, *, smtp: bool = False, port: int = 0,
+                 on_message: Callable[[Received], None] | None = None) -> None:
+        self.on_message = on_message
+        self.want_port = port
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self._http: ThreadingHTTPServer | None = None
@@ -66,6 +70,8 @@ class Receiver:
         """Record ``message`` (thread-safe)."""
         with self._lock:
             self.messages.append(message)
+            if self.on_message is not None:
+                self.on_message(message)
 
     def unique(self) -> list[Received]:
         """Messages de-duplicated on the idempotency key (messages without a key are all kept)."""
@@ -106,7 +112,12 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: the demo prints its own summary
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        try:
+            self._http = ThreadingHTTPServer(("127.0.0.1", self.want_port), Handler)
+        except OSError as exc:
+            from pricewarden.errors import ConfigError
+
+            raise ConfigError(f"the receiver cannot listen on 127.0.0.1:{self.want_port}: {exc.strerror}") from None
         self.port = self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever, name="receiver-http", daemon=True)
         self._thread.start()

@@ -130,8 +130,12 @@ markets), {{ d.totals.anomalies }} anomalies; {{ d.totals.open }} still open.</p
 {% for f in d.findings %}<div class="finding" id="v{{ f.id }}">
 <h3 class="{{ f.kind }}">#{{ f.id }} {{ f.kind }}: {{ f.rule }} ({{ f.mode }}), {{ f.sku }} at {{ f.partner }}
 (tier {{ f.tier }}, {{ f.region or '-' }}), {{ f.status }}, {{ f.severity }}</h3>
-<p>Advertised <b>{{ f.price|money(f.currency) }}</b>{% if f.raw_text %} (shown as "{{ f.raw_text }}"){% endif %};
-allowed {{ f.allowed|money(f.currency) }}{% if f.gap_pct is not none %}, gap {{ f.gap_pct }}%{% endif %}.
+{% if f.rule == 'partner_misreport' %}<p>Reported <b>{{ f.allowed|money(f.currency) }}</b>, shop showed
+<b>{{ f.price|money(f.currency) }}</b>{% if f.raw_text %} (shown as "{{ f.raw_text }}"){% endif %}{% if f.url %}
+on <a href="{{ f.url }}">the page</a>{% endif %}.
+{% else %}<p>Advertised <b>{{ f.price|money(f.currency) }}</b>
+{%- if f.raw_text %} (shown as "{{ f.raw_text }}"){% endif %};
+allowed {{ f.allowed|money(f.currency) }}{% if f.gap_pct is not none %}, gap {{ f.gap_pct }}%{% endif %}.{% endif %}
 Policy v{{ f.policy_version }}: {{ f.rule_ref or '-' }}. Seen {{ f.first_seen_at|when }} to {{ f.last_seen_at|when }}
 ({{ f.occurrences }}x{% if f.repeat > 1 %}, repeat {{ f.repeat }}{% endif %}{% if f.escalation %},
 escalation: {{ f.escalation }}{% endif %}).</p>

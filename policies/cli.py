@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from pricewarden.console import console, emit_json, show, table
+from pricewarden.console import console, emit_json, print_table, show
 
 if TYPE_CHECKING:
     from policies._model import PublishedPolicy
@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
 @policy_app.command("check")
 def check(
     file: Annotated[Path, typer.Argument(help="Policy YAML file to validate.")],
+    as_json: JSON = False,
 ) -> None:
     """Validate a policy file: print ok, or one line per problem (file:line [field]: why) and exit 1."""
     from policies._load import load_policy
@@ -36,10 +37,20 @@ def check(
     try:
         policy = load_policy(file)
     except PolicyValidationError as exc:
+        if as_json:
+            emit_json({"ok": False, "file": str(file), "problems": [str(p) for p in exc.problems]})
+            raise typer.Exit(1) from None
         for problem in exc.problems:
             typer.echo(str(problem))
         typer.echo(f"{len(exc.problems)} problem(s) in {file}", err=True)
         raise typer.Exit(1) from None
+    if as_json:
+        emit_json({"ok": True, "file": str(file), "name": policy.name,
+                   "scopes": [{"name": s.name, "mode": s.mode, "mode_from_settings": s.mode_from_settings}
+                              for s in policy.scopes],
+                   "rules": len(policy.rules), "promotions": len(policy.promotions),
+                   "exemptions": len(policy.exemptions), "effective_from": policy.effective_from})
+        return
     modes = ", ".join(f"{s.name}={s.mode}" + (" (default)" if s.mode_from_settings else "") for s in policy.scopes)
     typer.echo(f"ok: {file}: {policy.name!r}, {len(policy.scopes)} scopes ({modes}), {len(policy.rules)} rules, "
                f"{len(policy.promotions)} promotions, {len(policy.exemptions)} exemptions, "
@@ -255,6 +266,6 @@ def _print_resolved(sku: str, partner: str, instant: datetime, r: ResolvedRule) 
         ladder = ", ".join(f"{s.name}@{s.after}" + ("+notice" if s.notify_partner else "")
                            + ("+penalty" if s.penalty else "") for s in r.escalation.steps)
         rows.append(("escalation", f"{ladder} within {r.escalation.window_days} days"))
-    console.print(table(None, ["field", "value"], rows))
-    console.print(table("Why", ["step", "explanation", "line"],
-                        [(s.kind, s.text, s.line) for s in r.explanation]))
+    print_table(None, ["field", "value"], rows)
+    print_table("Why", ["step", "explanation", "line"],
+                        [(s.kind, s.text, s.line) for s in r.explanation])

@@ -6,11 +6,13 @@ A package's ``cli`` module defines ``register(app: typer.Typer) -> None`` and ke
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -71,7 +73,42 @@ def _register_packages() -> None:
         importlib.import_module(name).register(app)
 
 
+# Commands that run without the workspace's database: they create it, or never open it.
+WITHOUT_STORE = ("init", "config", "policy check", "extract", "demo", "schedule")
+# Commands that need the workspace but not its schema (they make or inspect it).
+WITHOUT_SCHEMA = ("db upgrade", "db current", "db downgrade")
+
+
+def _store_checked(path: str, callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` preceded by the one store check (store.check_store) that ``path`` needs, if any."""
+    if any(path == p or path.startswith(p + " ") for p in WITHOUT_STORE):
+        return callback
+    schema = path not in WITHOUT_SCHEMA
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        from store.db import check_store
+
+        check_store(schema=schema)
+        return callback(*args, **kwargs)
+
+    return checked
+
+
+def _check_before_store(typer_app: typer.Typer, prefix: str = "") -> None:
+    """Put the store check in front of every command that touches the store, before it runs."""
+    for command in typer_app.registered_commands:
+        if command.callback is None:
+            continue
+        name = command.name or command.callback.__name__.replace("_", "-")
+        command.callback = _store_checked(f"{prefix}{name}", command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _check_before_store(group.typer_instance, f"{prefix}{group.name} ")
+
+
 _register_packages()
+_check_before_store(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -82,7 +82,7 @@ def config_show(
     if as_json:
         emit_json(data)
         return
-    from pricewarden.console import table
+    from pricewarden.console import print_table
 
     rows: list[tuple[str, str]] = []
 
@@ -94,4 +94,4 @@ def config_show(
             rows.append((prefix, str(value)))
 
     walk("", data)
-    console.print(table("Effective settings", ["setting", "value"], rows))
+    print_table("Effective settings", ["setting", "value"], rows)

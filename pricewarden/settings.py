@@ -86,6 +86,21 @@ class CrawlSettings(BaseModel):
         10, ge=1, description="While a site's renders keep failing, one of this many of its pages is rendered "
         "(the others are render_skipped failures) until one gives a price again."
     )
+    undecided_below: float = Field(
+        0.35, ge=0, le=1, description="Confidence (0 to 1) under which the extraction takes no price: the page "
+        "is undecided and waits in the review app's queue for a person to pick its price (0 = never for "
+        "confidence alone)."
+    )
+
+
+class ExtractSettings(BaseModel):
+    """How sure an extracted price must be before it is acted on without a person."""
+
+    auto_confidence: float = Field(
+        0.9, ge=0, le=1, description="Calibrated confidence (the share of development pages the method is right "
+        "on at that score) at or above which an extracted price is acted on automatically; below it the page is "
+        "undecided and waits for a person (docs/extraction-confidence.md)."
+    )
 
 
 class DetectionSettings(BaseModel):
@@ -353,6 +368,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level for PriceWarden's own loggers.")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawler settings.")
+    extract: ExtractSettings = Field(default_factory=ExtractSettings, description="Price extraction settings.")
     detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")
@@ -474,9 +490,82 @@ def redact_url(url: str) -> str:
     return redact(url)
 
 
+# PRICEWARDEN_* environment variables that are not settings: the demo's clock, the workers' code
+# folder, the tests' own switches and development set. Any other PRICEWARDEN_* name is a typo.
+OTHER_ENV = ("PRICEWARDEN_CLOCK_OFFSET", "PRICEWARDEN_CODE_DIR", "PRICEWARDEN_REALPAGES", "PRICEWARDEN_TEST")
+
+
+def _setting_names(model: type[BaseModel], prefix: str = "") -> tuple[set[str], set[str]]:
+    """Every setting's dotted name, and the names of the settings that are open maps (any key below them)."""
+    names: set[str] = set()
+    maps: set[str] = set()
+    for name, info in model.model_fields.items():
+        annotation: Any = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            inner, inner_maps = _setting_names(annotation, f"{prefix}{name}.")
+            names |= inner
+            maps |= inner_maps
+            continue
+        names.add(prefix + name)
+        if getattr(annotation, "__origin__", None) is dict:
+            maps.add(prefix + name)
+    return names, maps
+
+
+def _suggest(name: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def unknown_settings() -> list[str]:
+    """One line per unknown key in ``<workspace>/pricewarden.toml`` and per unknown ``PRICEWARDEN_*`` variable."""
+    names, maps = _setting_names(Settings)
+    groups = {n.rsplit(".", 1)[0] for n in names if "." in n}
+    problems: list[str] = []
+    env_names = {ENV_PREFIX + n.upper().replace(".", "__"): n for n in names}
+    for key in sorted(os.environ):
+        upper = key.upper()
+        if not upper.startswith(ENV_PREFIX) or upper.startswith(OTHER_ENV) or upper in env_names:
+            continue
+        if any(upper.startswith(ENV_PREFIX + m.upper().replace(".", "__") + "__") for m in maps):
+            continue
+        problems.append(f"unknown setting {key} in the environment{_suggest(upper, set(env_names))}")
+    workspace = Path(os.environ.get(ENV_PREFIX + "WORKSPACE", "workspace"))
+    toml_file = workspace / WORKSPACE_FILE
+    if toml_file.is_file():
+        import tomllib
+
+        try:
+            data = tomllib.loads(toml_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            return [*problems, f"{toml_file}: not valid TOML: {exc}"]
+
+        def walk(table: dict[str, Any], prefix: str) -> None:
+            for key, value in table.items():
+                dotted = prefix + key
+                if dotted in maps:
+                    continue
+                if isinstance(value, dict) and dotted in groups:
+                    walk(value, dotted + ".")
+                elif dotted not in names:
+                    problems.append(f"{toml_file}: unknown setting {dotted}{_suggest(dotted, names | groups)}")
+
+        walk(data, "")
+    return problems
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once; call ``get_settings.cache_clear()`` after changing the env."""
+    """The process-wide settings, read once; call ``get_settings.cache_clear()`` after changing the env.
+
+    An unknown key in ``pricewarden.toml`` or an unknown ``PRICEWARDEN_*`` variable is a
+    :class:`ConfigError` that names it and the closest known setting (a typo is never ignored).
+    """
+    unknown = unknown_settings()
+    if unknown:
+        raise ConfigError("; ".join(unknown))
     try:
         return Settings()
     except ValueError as exc:  # pydantic.ValidationError is a ValueError

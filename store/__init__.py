@@ -1,8 +1,9 @@
 """The store: SQLAlchemy 2 models, sessions and Alembic migrations (SQLite by default, PostgreSQL at scale)."""
 
 from store._types import Amount, UTCDateTime, utcnow
-from store.audit import audit
+from store.audit import audit, audit_many
 from store.db import (
+    check_store,
     current_revision,
     downgrade,
     engine_for,
@@ -23,6 +24,7 @@ from store.models import (
     CrawlFailure,
     CrawlRun,
     DeliveryStatus,
+    DetectionRun,
     Evidence,
     FindingKind,
     Installation,
@@ -47,10 +49,11 @@ from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
     "AlertDelivery", "Amount", "AnomalyModel", "AuditLog", "Availability", "Base", "CrawlFailure",
-    "CrawlRun", "DeliveryStatus", "Evidence", "EvidenceStore", "FindingKind", "Installation", "Listing",
+    "CrawlRun", "DeliveryStatus", "DetectionRun", "Evidence", "EvidenceStore", "FindingKind", "Installation", "Listing",
     "LoginAttempt", "Observation", "Partner", "PartnerStatus", "PolicyVersion", "Product", "ReportBatch",
     "ReportRejection", "Role", "Source",
-    "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit",
-    "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id", "make_engine",
+    "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "audit", "audit_many",
+    "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id",
+    "make_engine",
     "redact_apprise_url", "require_schema", "session_scope", "sha256_of", "upgrade", "utcnow", "verify_secret",
 ]

@@ -13,13 +13,30 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, event, false, select, true
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, NotFoundError
 from store.models import Partner, Role, User, Violation
 
 T = TypeVar("T", bound=tuple[Any, ...])
+
+
+_CACHE = "pricewarden.read_cache"
+
+
+def read_cache(session: Session) -> dict[Any, Any]:
+    """Answers that stay true while ``session`` changes nothing (a web request reads the same scope several
+    times): forgotten at every flush, commit and rollback, so a change is never answered from before it."""
+    cache: dict[Any, Any] = session.info.setdefault(_CACHE, {})
+    return cache
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_CACHE, None)
 
 
 def visible_partner_ids(session: Session, user: User) -> set[int] | None:
@@ -31,13 +48,17 @@ def visible_partner_ids(session: Session, user: User) -> set[int] | None:
     if user.role == Role.PARTNER:
         return {user.partner_id} if user.partner_id is not None else set()
     if user.role == Role.CHANNEL_MANAGER:
-        rows = session.execute(select(Partner.id, Partner.channel_manager_id, Partner.regions)).all()
-        regions = set(user.regions or [])
-        return {
-            pid
-            for pid, manager_id, partner_regions in rows
-            if manager_id == user.id or (manager_id is None and regions & set(partner_regions or []))
-        }
+        key = ("visible_partner_ids", user.id, tuple(sorted(str(r) for r in user.regions or [])))
+        cache = read_cache(session)
+        if key not in cache:
+            rows = session.execute(select(Partner.id, Partner.channel_manager_id, Partner.regions)).all()
+            regions = set(user.regions or [])
+            cache[key] = frozenset(
+                pid
+                for pid, manager_id, partner_regions in rows
+                if manager_id == user.id or (manager_id is None and regions & set(partner_regions or []))
+            )
+        return set(cache[key])
     return set()
 
 
@@ -107,5 +128,5 @@ def is_manager(user: User) -> bool:
     return user.role in (Role.ADMIN, Role.BRAND_MANAGER, Role.CHANNEL_MANAGER) and user.active
 
 
-__all__ = ["check_partner", "get_partner_for_user", "get_violation_for_user", "is_manager", "partner_filter", "scope",
-           "sees_violation", "visible_partner_ids"]
+__all__ = ["check_partner", "get_partner_for_user", "get_violation_for_user", "is_manager", "partner_filter",
+           "read_cache", "scope", "sees_violation", "visible_partner_ids"]

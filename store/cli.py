@@ -15,6 +15,11 @@ catalog_app = typer.Typer(help="Import and list products, partners, users and li
 JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+listing_app = typer.Typer(help="Stop or resume crawling a listing (kept with its history either way).",
+                          no_args_is_help=True)
+catalog_app.add_typer(listing_app, name="listing")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``db`` and ``catalog`` to the root app."""
     app.add_typer(db_app, name="db")
@@ -34,11 +39,19 @@ def db_upgrade(
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(as_json: JSON = False) -> None:
     """Print the schema revision of the database."""
+    from pricewarden.settings import get_settings
     from store import current_revision
+    from store.db import head_revision, sqlite_file
 
-    console.print(current_revision() or "empty (run `pricewarden db upgrade`)")
+    path = sqlite_file(get_settings().database)
+    # Asking must not create the database file.
+    revision = None if path is not None and not path.exists() else current_revision()
+    if as_json:
+        emit_json({"revision": revision, "head": head_revision(), "current": revision == head_revision()})
+        return
+    console.print(revision or "empty (run `pricewarden db upgrade`)")
 
 
 @db_app.command("downgrade")
@@ -120,3 +133,46 @@ def catalog_list(
             raise ConfigError(f"unknown kind {kind!r}: products, partners, users or listings")
     columns = list(rows[0]) if rows else ["(none)"]
     show(rows, columns, as_json=as_json, title=kind.capitalize())
+
+
+def _set_listing_active(url: str, active: bool, by: str, reason: str | None, as_json: bool) -> None:
+    from sqlalchemy import select
+
+    from pricewarden.errors import NotFoundError
+    from store import Listing, audit, session_scope
+
+    with session_scope() as session:
+        listing = session.scalars(select(Listing).where(Listing.url == url)).first()
+        if listing is None:
+            raise NotFoundError(f"no listing with URL {url} (see `pricewarden catalog list listings`)")
+        changed = listing.active != active
+        if changed:
+            audit(session, actor=by, action="listing.activate" if active else "listing.deactivate",
+                  entity_type="listing", entity_id=listing.id, before={"active": not active},
+                  after={"active": active}, reason=reason)
+            listing.active = active
+        data = {"url": listing.url, "sku": listing.product.sku if listing.product else None,
+                "partner": listing.partner.code if listing.partner else None, "active": active, "changed": changed}
+    if as_json:
+        emit_json(data)
+        return
+    state = "active: crawled again from the next run" if active else "inactive: no longer crawled"
+    console.print(f"listing {url}: {state}" + ("" if changed else " (it already was)"), highlight=False,
+                  markup=False, soft_wrap=True)
+
+
+ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change (recorded in the audit log).")]
+WhyOpt = Annotated[str | None, typer.Option("--reason", help="Why (recorded in the audit log).")]
+UrlArg = Annotated[str, typer.Argument(help="The listing's URL, as in `pricewarden catalog list listings`.")]
+
+
+@listing_app.command("deactivate")
+def listing_deactivate(url: UrlArg, by: ByOpt = "cli", reason: WhyOpt = None, as_json: JSON = False) -> None:
+    """Stop crawling a listing; its observations and violations are kept."""
+    _set_listing_active(url, False, by, reason, as_json)
+
+
+@listing_app.command("activate")
+def listing_activate(url: UrlArg, by: ByOpt = "cli", reason: WhyOpt = None, as_json: JSON = False) -> None:
+    """Crawl a deactivated listing again."""
+    _set_listing_active(url, True, by, reason, as_json)

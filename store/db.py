@@ -112,3 +112,75 @@ def require_schema(engine: Engine | None = None) -> None:
     engine = engine or get_engine()
     if not inspect(engine).has_table("products"):
         raise StoreError("the database has no PriceWarden tables: run `pricewarden db upgrade` (or `pricewarden init`)")
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows (the head of ``store/migrations``)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if head is None:  # pragma: no cover - the baseline migration ships with the code
+        raise StoreError("no schema migrations found")
+    return head
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (``None`` for other databases and in-memory SQLite)."""
+    if url.startswith("sqlite") and "///" in url:
+        path = url.split("///", 1)[1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            return Path(path)
+    return None
+
+
+def check_store(*, schema: bool = True) -> None:
+    """Check, before a command touches it, that the store is there, creating nothing on the way.
+
+    Raises :class:`StoreError` with one line that names the command that fixes it: no workspace
+    (``pricewarden init``), no database or no schema (``pricewarden db upgrade``), a schema older than
+    the code (``pricewarden db upgrade``). ``schema=False`` checks only the workspace and database
+    location (for ``db upgrade`` itself, which creates the schema).
+    """
+    from pricewarden.settings import get_settings, redact_url
+
+    settings = get_settings()
+    url = settings.database
+    sqlite_path = sqlite_file(url)
+    if settings.database_url is None and not settings.workspace.is_dir():
+        where = settings.workspace.resolve()
+        command = "pricewarden init" + ("" if settings.workspace == Path("workspace") else f" {settings.workspace}")
+        raise StoreError(f"no workspace at {where}: run `{command}` "
+                         "(or set PRICEWARDEN_WORKSPACE to your workspace)")
+    if sqlite_path is not None and not sqlite_path.is_file():
+        if not sqlite_path.parent.is_dir():
+            raise StoreError(f"the database folder {sqlite_path.parent} does not exist: create it, then run "
+                             "`pricewarden db upgrade`")
+        if schema:
+            raise StoreError(f"no database at {sqlite_path}: run `pricewarden db upgrade` (or `pricewarden init`)")
+        return
+    if not schema:
+        return
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine_for(url).connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            has_tables = inspect(conn).has_table("products")
+    except SQLAlchemyError as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        raise StoreError(f"cannot open the database {redact_url(url)}: {reason}") from exc
+    if current is None or not has_tables:
+        raise StoreError("the database has no PriceWarden tables: run `pricewarden db upgrade` (or `pricewarden init`)")
+    head = head_revision()
+    if current != head:
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
+        try:
+            ScriptDirectory(str(MIGRATIONS)).get_revision(current)
+        except CommandError:
+            raise StoreError(f"the database schema is at revision {current}, which this PriceWarden does not know "
+                             "(made by a newer version?): upgrade PriceWarden") from None
+        raise StoreError(f"the database schema is at revision {current}, this PriceWarden needs {head}: "
+                         "run `pricewarden db upgrade`")

@@ -283,7 +283,12 @@ class Observation(Base):
     """One price seen at one instant: crawled from a page, reported by a partner, or read from a feed."""
 
     __tablename__ = "observations"
-    __table_args__ = (Index("ix_observations_product_observed", "product_id", "observed_at"),)
+    __table_args__ = (
+        Index("ix_observations_product_observed", "product_id", "observed_at"),
+        # The review app's queue of undecided pages reads only these few rows.
+        Index("ix_observations_undecided", "listing_id", "observed_at",
+              sqlite_where=text("undecided"), postgresql_where=text("undecided")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Natural key (SHA-256 of source, listing/url, seller, instant) so that a re-run stores nothing twice.
@@ -306,6 +311,12 @@ class Observation(Base):
     method: Mapped[str | None] = mapped_column(String(50))
     confidence: Mapped[float | None] = mapped_column(Float)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # disagreements, coupons, etc.
+    # The page shows prices but nothing singles out one: no price (never judged), the competing
+    # candidates in details["undecided"]; it waits in the review app's queue for a person to pick.
+    # (no Python default: bulk inserts that name their columns leave it to the server)
+    undecided: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # What a person did with an undecided page: "picked" (a price rule was made for the site) or "dismissed".
+    review: Mapped[str | None] = mapped_column(String(20))
     html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("report_batches.id", ondelete="CASCADE"), index=True)
@@ -387,9 +398,17 @@ class Violation(Base):
             sqlite_where=text("status IN ('open', 'acknowledged')"),
             postgresql_where=text("status IN ('open', 'acknowledged')"),
         ),
-        Index("ix_violations_partner_status", "partner_id", "status"),
+        # A channel manager's queue (partner_id IN their partners) and the partner and tier filters: the same
+        # narrow columns as ix_violations_queue, partner first.
+        Index("ix_violations_partner_status", "partner_id", "status", "kind", "rule", "severity", "snoozed_until",
+              "last_seen_at", "first_seen_at", "gap_pct"),
         # The review queue's default order (newest first) reads the first page off this index.
         Index("ix_violations_last_seen", "last_seen_at", "id"),
+        # The review queue's count and page of ids: every filter but the text search and every sort but by
+        # partner or SKU read only these columns, so counting or sorting 100,000 violations scans this narrow
+        # index instead of the wide rows (status first: the usual filter).
+        Index("ix_violations_queue", "status", "kind", "rule", "severity", "partner_id", "product_id", "region",
+              "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -430,6 +449,9 @@ class Violation(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # Until this instant the violation is out of the review queue and its alerts do not escalate.
     snoozed_until: Mapped[datetime | None] = mapped_column()
+    # Whether the price is confirmed before anything partner-facing is sent (detection.confirm):
+    # None (not looked at), not_needed, pending, agreed, disagreed, failed, confirmed.
+    confirmation: Mapped[str | None] = mapped_column(String(20))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -486,6 +508,26 @@ class AnomalyModel(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     artifact_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+
+
+class DetectionRun(Base):
+    """One detection run over the store: what it had judged, so that the next run judges only what is new.
+
+    ``observation_id``: every observation up to this id had been judged. ``inputs``: what else the
+    judgement depends on (policy versions, catalog, settings, anomaly model), to tell whether the
+    history must be judged again. ``observed_until``: the data clock (latest valid crawl) it used.
+    """
+
+    __tablename__ = "detection_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    mode: Mapped[str] = mapped_column(String(20))  # full | incremental
+    observation_id: Mapped[int] = mapped_column(Integer, default=0)
+    observed_until: Mapped[datetime | None] = mapped_column()
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class LoginAttempt(Base):

@@ -130,6 +130,57 @@ def test_open_extend_auto_resolve_and_reopen_as_repeat(world: World) -> None:
     assert world.s.scalars(select(AuditLog).where(AuditLog.action == "violation.auto_resolved")).one()
 
 
+def full_run_changes_nothing(world: World) -> None:
+    """A run over the whole history after an incremental one finds nothing the incremental one missed."""
+    before = snapshot(world.rows())
+    assert world.detect(full=True).changes == []
+    assert snapshot(world.rows()) == before
+
+
+def test_an_incremental_run_judges_only_what_is_new_and_misses_nothing(world: World) -> None:
+    for n, price in enumerate(["180.00", "185.00", "199.00", "205.00"]):
+        world.observe(world.l1, day(n), price)
+    assert world.detect().mode == "full"  # the first run reads the whole history
+    world.observe(world.l1, day(4), "170.00")
+    world.observe(world.l1, day(5), "171.00")
+    later = world.detect()
+    assert (later.mode, later.observations) == ("incremental", 2)
+    first, repeat = world.rows("below_map")
+    assert (first.status, repeat.status, repeat.occurrences) == ("resolved", "open", 2)
+    full_run_changes_nothing(world)
+    # A late page (crawled before the last ones, stored after them) reaches back to its own instant.
+    world.observe(world.l1, day(3) + timedelta(hours=1), "160.00")
+    late = world.detect()
+    assert (late.mode, late.observations) == ("incremental", 3)
+    full_run_changes_nothing(world)
+    assert world.detect().observations == 0  # nothing new
+
+
+def test_a_policy_change_reopens_history_from_its_start_only(world: World) -> None:
+    for n in range(5):
+        world.observe(world.l1, day(n), "205.00")
+    world.detect()
+    assert world.rows("below_map") == []
+    # Version 2 raises MAP from day 2 (New York midnight): 205.00 breaches from then on, not before.
+    publish_text(world.s, POLICY.replace('map: "199.00"', 'map: "209.00"').replace(
+        "2026-01-01T00:00", "2026-05-03T00:00"), file="policy-v2.yaml")
+    summary = world.detect()
+    assert (summary.mode, summary.observations) == ("incremental", 3)
+    (row,) = world.rows("below_map")
+    assert (row.policy_version, row.first_seen_at, row.occurrences) == (2, day(2), 3)
+    full_run_changes_nothing(world)
+
+
+def test_a_catalog_change_judges_the_whole_history_again(world: World) -> None:
+    for n in range(3):
+        world.observe(world.l1, day(n), "205.00")
+    world.detect()
+    world.p1.tier = "B"
+    world.s.flush()
+    assert world.detect().mode == "full"
+    assert world.detect().mode == "incremental"
+
+
 def test_running_twice_changes_nothing(world: World) -> None:
     for n, price in enumerate(["180.00", "185.00", "199.00", "170.00"]):
         world.observe(world.l1, day(n), price)
@@ -323,6 +374,20 @@ def test_partner_misreport_from_reports_cross_check(world: World) -> None:
     assert (row.kind, row.partner_id, row.observed_price, row.allowed_price, row.first_observation_id) == (
         "violation", world.p1.id, Decimal("180.00"), Decimal("199.00"), report.id)
     assert row.details["explanation"]["web_observation_id"] == web.id
+    # Its evidence is the page that showed shoppers 180.00, not the partner's report row.
+    assert web.url and (row.url, row.raw_text, row.html_sha256) == (web.url, web.raw_text, web.html_sha256)
+    assert row.details["explanation"]["reported_raw_text"] == "199.00"
+    from flows.report import ReportData, render_html
+
+    page = render_html(ReportData(title="t", since=day(0), until=day(1), generated_at=day(1), findings=[{
+        "id": row.id, "kind": row.kind, "rule": row.rule, "mode": row.mode, "status": row.status,
+        "severity": row.severity, "sku": "AC-100", "partner": "P1", "tier": "A", "region": "US", "seller": None,
+        "price": row.observed_price, "allowed": row.allowed_price, "currency": row.currency, "gap_pct": row.gap_pct,
+        "raw_text": row.raw_text, "url": row.url, "policy_version": row.policy_version, "rule_ref": row.rule_ref,
+        "first_seen_at": row.first_seen_at, "last_seen_at": row.last_seen_at, "occurrences": 1, "repeat": 1,
+        "escalation": None, "html_sha256": None, "screenshot_sha256": None}]))
+    assert "Reported <b>199.00 USD</b>, shop showed\n<b>180.00 USD</b>" in page
+    assert f'on <a href="{web.url}">the page</a>' in page
     world.detect()
     assert len(world.rows("partner_misreport")) == 1
 

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -200,8 +201,8 @@ def test_crawl_refuses_redirects_and_meta_refresh_into_the_internal_network(
     assert "127.0.0.2 is a loopback address" in failures[urls[1]][1]
     assert "2130706434 resolves to a loopback address" in failures[urls[2]][1]  # refused where it connects
     with session_scope(catalog) as session:
-        observed = {o.url: str(o.price) for o in session.scalars(select(Observation))}
-    assert observed == {urls[0]: "179.99"}  # the allowed page is read; nothing from the internal service
+        observed = {o.url: o.price for o in session.scalars(select(Observation))}
+    assert observed == {urls[0]: Decimal("179.99")}  # the allowed page is read; nothing from the internal service
     assert shop.hits["/p/redirect"] == shop.hits["/p/refresh"] == 1  # refused at once, never retried
 
 
@@ -657,7 +658,7 @@ def test_the_render_fallback_cannot_reach_the_internal_network(
     assert internal.hits == Counter()
     with session_scope(catalog) as session:
         (obs,) = session.scalars(select(Observation)).all()
-        assert str(obs.price) == "179.99" and obs.details["rendered"] is True
+        assert obs.price == Decimal("179.99") and obs.details["rendered"] is True
         store = EvidenceStore.from_settings()
         html = store.get(obs.html_sha256).decode("utf-8")
         seen = colours(store.get(obs.screenshot_sha256))

@@ -87,6 +87,10 @@ def _one_line(text: str) -> str:
 
 
 def test_a_server_too_slow_to_start_is_one_line_and_is_stopped(tmp_path: Path) -> None:
+    from store import make_engine, upgrade
+
+    (tmp_path / "ws").mkdir()  # a workspace with its database: the flow gets past the store check to Prefect
+    upgrade(make_engine(f"sqlite:///{tmp_path / 'ws' / 'pricewarden.db'}"))
     command = [PRICEWARDEN, "flow", "run", "digest"]
     proc = subprocess.Popen(command, env=_env(tmp_path, PRICEWARDEN_PREFECT__STARTUP_TIMEOUT="0.2"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

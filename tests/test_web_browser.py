@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 from web_world import make_app, password
 
@@ -24,9 +24,10 @@ from web.server import bind, url_of
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page() -> Iterator[Page]:
-    """A page in the project's Chromium (the system's headless shell), launched as the crawler launches it.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """The project's Chromium (the system's headless shell), launched once for the module as the crawler
+    launches it.
 
     Playwright's sync API directly, not the pytest-playwright plugin: with the plugin loaded, the
     alerts tests' event loops made every later sync-API test in the run fail ("Sync API inside the
@@ -37,11 +38,21 @@ def page() -> Iterator[Page]:
     from crawlers.settings import chromium_launch_options
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(**chromium_launch_options())
+        launched = pw.chromium.launch(**chromium_launch_options())
         try:
-            yield browser.new_page()
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page in its own context (no cookies carried over from another test)."""
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture
@@ -107,7 +118,8 @@ def test_it_lets_a_brand_manager_filter_open_see_evidence_and_chart_then_dismiss
     expect(page.locator("#timeline")).to_contain_text("bundle price, not the product alone")
     with session_scope(db) as s:
         assert s.get(Violation, vid).status == "dismissed"  # type: ignore[union-attr]
-        entry = s.scalars(select(AuditLog).where(AuditLog.entity_id == str(vid))).one()
+        entry = s.scalars(select(AuditLog).where(AuditLog.entity_type == "violation",
+                                                  AuditLog.entity_id == str(vid))).one()
         assert (entry.actor, entry.action, entry.reason) == ("bianca", "violation.dismissed",
                                                              "bundle price, not the product alone")
     # Only the archived page's own script was blocked (by the sandbox); nothing of the app's was refused.
@@ -174,3 +186,78 @@ def test_it_has_no_serious_accessibility_problems_on_the_main_pages(served: tupl
     page.goto(f"{base}/violations/999999")
     problems["not found"] = _axe(page, base)
     assert problems == {"login": [], "violations": [], "overview": [], "violation": [], "not found": []}
+
+
+def test_it_lets_a_channel_manager_pick_the_price_of_an_undecided_page_in_one_click(
+        served: tuple[str, Any, Engine], page: Page, tmp_path: Path) -> None:
+    from crawlers.profiles import load_profiles
+    from store import Observation
+
+    base, world, db = served
+    oid = world.undecided["P1"]
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    _sign_in(page, base, "carl", "/undecided")
+    card = page.locator(f"#page-{oid}")
+    expect(card).to_contain_text("equally prominently")
+    row = card.locator("tr", has=page.locator("q", has_text="$89.00"))
+    expect(row).to_contain_text("Black")
+    row.get_by_role("button", name="$89.00 is the price").click()
+    expect(page.locator(".flash-ok")).to_contain_text("reads 89.00. The next crawl uses it.")
+    expect(page.locator(f"#page-{oid}")).to_have_count(0)
+    with session_scope(db) as s:
+        assert s.get(Observation, oid).review == "picked"  # type: ignore[union-attr]
+    # The app's workspace is the test's (served: tmp_path / "ws"): the site's profile holds the rule.
+    [profile] = load_profiles(tmp_path / "ws" / "profiles")
+    assert [(r.selector, r.amount, r.by) for r in profile.price_rules] == [
+        ("div.variant.v-black span.price", "89.00", "carl")]
+    assert errors == []
+
+
+def _painted(page: Page, selector: str) -> int:
+    """How many pixels of the canvas Chart.js painted."""
+    return int(page.locator(selector).evaluate("""c => { const d = c.getContext('2d').getImageData(0, 0, c.width,
+        c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }"""))
+
+
+def test_it_walks_a_brand_manager_through_partner_product_sellers_health_and_policy(
+        served: tuple[str, Any, Engine], page: Page) -> None:
+    base, _world, _db = served
+    drawn = re.compile(r"^[1-9]\d*$")
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    _sign_in(page, base, "bianca", "/partners")
+    problems = {"partners": _axe(page, base)}
+    page.click("#partners a[href='/partners/P1']")
+    page.wait_for_url(f"{base}/partners/P1")
+    expect(page.locator("#compliance")).to_have_text("25.0 %")
+    expect(page.locator("#trend-chart")).to_have_attribute("data-drawn", drawn)
+    problems["partner"] = _axe(page, base)
+    page.click("#listings a[href='/products/AC-100']")
+    page.wait_for_url(f"{base}/products/AC-100")
+    expect(page.locator("#prices tr.breach")).to_have_count(4)  # P1, P2, P3 and the marketplace seller
+    chart = page.locator("#product-chart")
+    expect(chart).to_have_attribute("data-drawn", drawn)
+    assert int(chart.get_attribute("data-drawn") or 0) == 4 + 3 + 1 + 2  # P1, P2, ZX Deals, the limit
+    assert _painted(page, "#product-chart") > 1000
+    problems["product"] = _axe(page, base)
+    page.click("nav a[href='/sellers']")
+    expect(page.locator("#h-unknown + p + section h3")).to_contain_text("ZX Deals")
+    problems["sellers"] = _axe(page, base)
+    page.click("nav a[href='/health']")
+    expect(page.locator("#health-chart")).to_have_attribute("data-drawn", drawn)
+    expect(page.locator("#sites")).to_contain_text("Shop Two")
+    problems["health"] = _axe(page, base)
+    page.click("nav a[href='/policy']")
+    problems["policy"] = _axe(page, base)
+    page.fill("#ex-sku", "AC-100")
+    page.select_option("#ex-partner", "P1")
+    page.fill("#ex-at", "2026-05-02T00:00")
+    page.click("#explain-form button[type=submit]")
+    expect(page.locator(".explain-result .rule-ref")).to_contain_text("v1 us sku AC-100")
+    problems["explain"] = _axe(page, base)
+    page.click("#diff-form button[type=submit]")
+    expect(page.locator("#changes")).to_contain_text("AC-200")
+    problems["diff"] = _axe(page, base)
+    assert problems == {name: [] for name in problems}
+    assert errors == []

@@ -3,7 +3,9 @@ observations with real evidence, and violations made by the real detection pass.
 
 Partners: P1 (US, tier A, carl), P2 (US, tier B, dana), P3 (CN maximum scope, wang, who reads Chinese),
 P4 (EU recommended scope: a deviation, never told to the partner; no manager);
-an unauthorised marketplace seller (no partner: only admin and brand managers see it). Accounts:
+an unauthorised marketplace seller (no partner: only admin and brand managers see it), a listing found
+by discovery, and crawl failures (a broken profile on 127.0.0.1:9, blocks on P2's own site 127.0.0.2:9).
+Policy v1 in force, v2 (AC-200's MAP up) from June. Accounts:
 admin, bianca (brand manager), carl, dana, wang (channel managers), soundhub (P1's partner account),
 olga (an inactive brand manager). Every password is ``<name>-pass-1``.
 """
@@ -23,7 +25,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from store import EvidenceStore, Listing, Observation, Partner, Product, User, Violation, session_scope
+from store import CrawlFailure, EvidenceStore, Listing, Observation, Partner, Product, User, Violation, session_scope
 
 POLICY = """\
 policy: Acme web test policy
@@ -49,9 +51,20 @@ rules:
   - {sku: AC-100, scope: cn, maximum: "1499.00"}
   - {sku: AC-100, scope: eu, recommended: "229.00"}
 """
+# The next version, published before detection but in force only from June (after every observation):
+# AC-200's MAP goes up, the rest is unchanged (the policy page's diff).
+POLICY_V2 = POLICY.replace("effective_from: 2026-01-01T00:00", "effective_from: 2026-06-01T00:00").replace(
+    'map: "99.00"', 'map: "109.00"')
 T0 = datetime(2026, 5, 1, 14, tzinfo=UTC)
 # Cheap argon2 parameters: verification reads them from the hash, so the app checks these for real.
 _HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# A partner page that shows two prices with nothing to say which one it sells: the cascade leaves it undecided.
+UNDECIDED_HTML = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme AC-200</title></head><body><main>'
+    '<h1>Acme AC-200 Earbuds</h1><div class="variants">'
+    '<div class="variant v-white"><span class="name">White</span> <span class="price">$119.00</span></div>'
+    '<div class="variant v-black"><span class="name">Black</span> <span class="price">$89.00</span></div>'
+    '</div><button class="add-to-cart">Add to cart</button></main></body></html>')
 ROLES = {"admin": "admin", "bianca": "brand_manager", "carl": "channel_manager", "dana": "channel_manager",
          "wang": "channel_manager", "soundhub": "partner", "olga": "brand_manager"}
 
@@ -83,6 +96,7 @@ class WebWorld:
     users: dict[str, int] = field(default_factory=dict)
     partners: dict[str, int] = field(default_factory=dict)
     violations: dict[str, int] = field(default_factory=dict)  # "P1", "P2", "P3", "seller"
+    undecided: dict[str, int] = field(default_factory=dict)  # "P1": an undecided page of P1's
     screenshot_sha: str = ""
     html_sha: str = ""
 
@@ -107,7 +121,8 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
         partners = {
             "P1": Partner(code="P1", name="Shop One", tier="A", regions=["US"], channel_manager_id=users["carl"].id,
                           notice_urls=["json://127.0.0.1:9/partner/P1"]),
-            "P2": Partner(code="P2", name="Shop Two", tier="B", regions=["US"], channel_manager_id=users["dana"].id),
+            "P2": Partner(code="P2", name="Shop Two", tier="B", regions=["US"], channel_manager_id=users["dana"].id,
+                          domains=["127.0.0.2:9"]),
             "P3": Partner(code="P3", name="华南商城", tier="B", regions=["CN"], channel_manager_id=users["wang"].id,
                           locale="zh_CN"),
             "P4": Partner(code="P4", name="Euro Sound", tier="B", regions=["EU"],
@@ -127,9 +142,20 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
                           partner_id=partners["P4"].id, region="EU"),
             "seller": Listing(url="http://127.0.0.1:9/market/ac-100", site="127.0.0.1:9", product_id=products[0].id,
                               region="US", seller_id="zx-deals"),
+            "P1-undecided": Listing(url="http://127.0.0.1:9/p1/ac-200", site="127.0.0.1:9", product_id=products[1].id,
+                                    partner_id=partners["P1"].id, region="US"),
         }
         s.add_all(listings.values())
+        s.add(Listing(url="http://127.0.0.1:9/market/ac-100-refurb", site="127.0.0.1:9", product_id=products[0].id,
+                      region="US", discovered=True, match_method="gtin", match_confidence=0.9,
+                      first_seen_at=T0 + timedelta(days=2)))
         publish_text(s, POLICY, file="policy.yaml")
+        publish_text(s, POLICY_V2, file="policy-june.yaml")
+        for n, (site, kind) in enumerate((("127.0.0.1:9", "profile_broken"), ("127.0.0.1:9", "profile_broken"),
+                                          ("127.0.0.2:9", "blocked"))):
+            s.add(CrawlFailure(failure_key=f"failure-{n}", site=site, url=f"http://{site}/p/{n}", kind=kind,
+                               status=403 if kind == "blocked" else 200, detail=f"{kind} in the test world",
+                               occurred_at=T0 + timedelta(days=3, hours=n)))
         s.flush()
         world.screenshot_sha = evidence.put(s, png(1280, 900), kind="screenshot", content_type="image/png",
                                             compress=False)
@@ -153,7 +179,9 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
         observe("P3", 0, "1599.00", "CNY")
         observe("seller", 1, "120.00", seller="zx-deals")
         observe("P4", 2, "200.00", "EUR")
+        undecided = _undecided(s, evidence, listings["P1-undecided"], world.screenshot_sha)
         s.flush()
+        world.undecided = {"P1": undecided.id}
         detect(s, anomalies=False)
         world.users = {name: u.id for name, u in users.items()}
         world.partners = {code: p.id for code, p in partners.items()}
@@ -161,6 +189,23 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
             name = next(k for k, lst in listings.items() if lst.id == v.listing_id)
             world.violations.setdefault(name, v.id)
     return world
+
+
+def _undecided(s: Session, evidence: EvidenceStore, listing: Listing, screenshot: str) -> Observation:
+    """The observation the crawl stores for :data:`UNDECIDED_HTML`: no price, the competing candidates."""
+    from crawlers.extract import extract
+
+    result = extract(UNDECIDED_HTML, listing.url)
+    assert result.undecided is not None
+    html = evidence.put(s, UNDECIDED_HTML.encode(), kind="html", content_type="text/html")
+    obs = Observation(
+        obs_key=hashlib.sha256(f"{listing.url}|undecided".encode()).hexdigest(), source="crawl",
+        listing_id=listing.id, product_id=listing.product_id, partner_id=listing.partner_id, url=listing.url,
+        observed_at=T0 + timedelta(days=3), price=None, method=result.method, confidence=0.0, undecided=True,
+        details={"undecided": {"reason": result.undecided, "candidates": [c.as_dict() for c in result.competing]}},
+        html_sha256=html, screenshot_sha256=screenshot)
+    s.add(obs)
+    return obs
 
 
 def csrf_of(html: str) -> str:

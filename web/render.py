@@ -58,12 +58,18 @@ def _pct(value: Decimal | None) -> str:
     return f"{Decimal(value).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} %"
 
 
+def _localtime(value: datetime | None, zone: str) -> str:
+    """An instant as ``2026-03-04 10:00 EST`` in the named zone (a policy's own, say)."""
+    return instant(value, ZoneInfo(zone))
+
+
 def _make_env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["money"] = _money
     env.filters["pct"] = _pct
+    env.filters["localtime"] = _localtime
     return env
 
 

@@ -121,11 +121,13 @@ def import_file(
     submitted_by: str = "system",
     expected_currency: ExpectedCurrency | None = None,
     now: datetime | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import a report file (CSV/TSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX; JSON) for ``partner``.
 
     Raises :class:`ReportImportError` only when the file cannot be read at all; bad rows are
-    rejected one by one and listed in the receipt.
+    rejected one by one and listed in the receipt. ``on_progress`` is called with (rows read, rows
+    rejected) after each chunk of ``reports.chunk_rows`` rows.
     """
     file = Path(path)
     if not file.is_file():
@@ -137,7 +139,8 @@ def import_file(
         raise ReportImportError(f"file is larger than {limit:,} MB (reports.max_file_mb)", file=file.name)
     sha = file_sha256(file)
     return run_import(lambda: open_report(file), partner=partner, file_name=file.name, sha=sha, engine=engine,
-                      submitted_by=submitted_by, expected_currency=expected_currency, now=now)
+                      submitted_by=submitted_by, expected_currency=expected_currency, now=now,
+                      on_progress=on_progress)
 
 
 def import_rows(
@@ -172,6 +175,7 @@ def run_import(
     now: datetime | None = None,
     source_kind: str = "partner_report",
     batch_format: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Run one batch in one transaction; the reader is opened only when the file is new for the partner."""
     from pricewarden.settings import get_settings
@@ -219,7 +223,11 @@ def run_import(
                         sink.flush(chunk)
                         validator.forget_seen()
                         chunk = []
+                        if on_progress is not None:
+                            on_progress(sink.accepted + sink.rejected, sink.rejected)
                 sink.flush(chunk)
+                if on_progress is not None:
+                    on_progress(sink.accepted + sink.rejected, sink.rejected)
             finally:
                 source.close()
             writer.close()
@@ -402,6 +410,13 @@ class _BatchSink:
         connection = self.session.connection()
         dialect = connection.dialect
         names = list(rows[0])
+        # Columns with a Python-side default that the rows leave out: SQLAlchemy's insert carries them,
+        # so they are given here (a column added to the table later needs no change in this importer).
+        defaults = {c.name: c.default.arg for c in table.columns
+                    if c.name not in names and c.default is not None and c.default.is_scalar}
+        if defaults:
+            rows = [{**row, **defaults} for row in rows]
+            names += list(defaults)
         compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=dialect)
         key = (table.name, tuple(names), dialect.name)
         processors = self._processors.get(key)

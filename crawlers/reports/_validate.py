@@ -29,7 +29,7 @@ from crawlers.reports._values import (
     parse_price,
     parse_quantity,
 )
-from pricewarden.money import is_currency, minor_unit
+from pricewarden.money import is_currency, minor_units
 
 ExpectedCurrency = Callable[[str, str, datetime], "str | None"]
 NotationOf = Callable[[], "str | None"]
@@ -334,7 +334,7 @@ def _whole_units(raw: object, currency: str, ambiguous: AmbiguousAmount) -> Deci
 def _without_float_noise(noisy: TooPrecise, currency: str) -> Decimal:
     """A spreadsheet number rounded to the currency's minor unit when only float noise separates them."""
     amount = noisy.amount
-    rounded = amount.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding=ROUND_HALF_EVEN)
+    rounded = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
     if rounded > 0 and abs(amount - rounded) <= rounded * FLOAT_NOISE:
         return rounded
     raise _Reject("price", str(noisy))

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from pricewarden.locales import decimal_symbol
+
 # Canonical column -> accepted header spellings (compared after normalise_header).
 ALIASES: dict[str, tuple[str, ...]] = {
     "sku": ("sku", "货号", "商品编码"),
@@ -26,12 +28,6 @@ REQUIRED = ("sku", "price", "date")
 COLUMNS = ("sku", "price", "currency", "date", "channel", "quantity")
 _HEADER_TO_COLUMN = {alias: column for column, aliases in ALIASES.items() for alias in aliases}
 
-# Languages whose decimal separator is a comma; the rest use a dot.
-_COMMA_DECIMAL = frozenset(
-    ["de", "fr", "es", "it", "nl", "pt", "ru", "pl", "tr", "sv", "da", "fi", "nb", "nn", "no", "cs", "sk",
-     "hu", "ro", "bg", "el", "uk", "id", "vi", "hr", "sl", "lt", "lv", "et", "sr"]
-)
-_DOT_DECIMAL_REGIONS = frozenset({"de_ch", "es_mx", "es_us", "fr_ch", "it_ch"})
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 _INTEGER = re.compile(r"[+-]?\d+")
 # The common case needs no notation: a dot not followed by exactly three digits can only be the decimal point.
@@ -58,11 +54,8 @@ def column_for(header: object) -> str | None:
 
 @lru_cache(maxsize=256)
 def decimal_separator(locale: str | None) -> str:
-    """The decimal separator of a partner locale (``de_DE`` -> ``,``, ``en``/``zh`` -> ``.``)."""
-    tag = (locale or "en").replace("-", "_").lower()
-    if tag in _DOT_DECIMAL_REGIONS:
-        return "."
-    return "," if tag.split("_", 1)[0] in _COMMA_DECIMAL else "."
+    """The decimal separator of a partner locale (CLDR: ``de_DE`` -> ``,``, ``es_MX``/``en``/``zh`` -> ``.``)."""
+    return decimal_symbol(locale or "en") or "."
 
 
 def _grouped(integer: str, group: str) -> str | None:

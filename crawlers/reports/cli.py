@@ -40,8 +40,12 @@ def import_command(
 ) -> None:
     """Import a partner's price report: every row validated, good rows stored, a receipt written."""
     from crawlers.reports import import_file
+    from pricewarden.progress import progress
 
-    _print_result(import_file(file, partner, submitted_by=submitted_by), as_json)
+    with progress(f"import {file.name}", None, unit="rows", enabled=not as_json) as bar:
+        result = import_file(file, partner, submitted_by=submitted_by,
+                             on_progress=bar.update if bar.showing else None)
+    _print_result(result, as_json)
 
 
 @report_app.command("feed")
@@ -75,11 +79,16 @@ def template_command(
     partner: PartnerOpt,
     fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx or csv.")] = "xlsx",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write an empty report template for a partner, with instructions in its locale."""
     from crawlers.reports import write_template
 
-    for path in write_template(partner, fmt, output):
+    written = [str(path) for path in write_template(partner, fmt, output)]
+    if as_json:
+        emit_json({"written": written})
+        return
+    for path in written:
         console.print(f"wrote {path}", highlight=False, markup=False)
 
 

@@ -12,11 +12,24 @@ from __future__ import annotations
 from types import ModuleType
 
 from web.auth import Viewer
-from web.pages import evidence, login, overview, violation, violations
+from web.pages import (
+    evidence,
+    health,
+    login,
+    overview,
+    partners,
+    policy,
+    products,
+    sellers,
+    undecided,
+    violation,
+    violations,
+)
 from web.render import NavItem
 
 # Order = navigation order.
-PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence)
+PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence, undecided, partners, products,
+                                  sellers, health, policy)
 
 
 def nav_for(user: Viewer | None) -> list[NavItem]:

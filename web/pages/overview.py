@@ -42,6 +42,7 @@ def _alerts(session: Session, user: User, since: object) -> dict[str, int]:
 def overview(request: Request, user: Manager, session: Db, days: str | None = None) -> Response:
     """Open violations by rule, partner, tier and region; trends; crawl health; alerts."""
     from crawlers.health import site_health
+    from web.pages.health import site_labels
 
     _ = translator(request)
     window = _days(days)
@@ -49,9 +50,10 @@ def overview(request: Request, user: Manager, session: Db, days: str | None = No
     since = until - timedelta(days=window)
     sees_all = user.role in (Role.ADMIN, Role.BRAND_MANAGER)
     health = [h.as_dict() for h in site_health(session, since, until + timedelta(seconds=1))] if sees_all else []
+    names = site_labels(request, session, [h["site"] for h in health]) if health else {}
     return page(request, "overview.html", {
         "open": open_by(session, user), "window": window, "windows": WINDOWS, "since": since, "until": until,
-        "health": health, "alerts": _alerts(session, user, since), "sees_all": sees_all,
+        "health": health, "site_names": names, "alerts": _alerts(session, user, since), "sees_all": sees_all,
         "label": lambda code: label(_, code),
     })
 

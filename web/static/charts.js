@@ -49,7 +49,8 @@
     return chart;
   }
 
-  // Overview: the compliance rate per day (overall and per partner) and new against closed per day.
+  // Per-day charts: the overview's compliance rate (overall and per partner) and new against closed; a
+  // partner's compliance rate; crawl failure rates per site.
   function drawTrend(canvas, data) {
     var datasets, labels, type = "line", yOptions = {};
     if (canvas.dataset.chart === "compliance") {
@@ -63,6 +64,16 @@
       });
       yOptions = {min: 0, max: 100, title: {display: true, text: "%"}};
       labels = c.days;
+    } else if (canvas.dataset.chart === "rate" || canvas.dataset.chart === "lines") {
+      // One partner's compliance rate ("rate"), or several named series of shares ("lines"), per day in %.
+      var lines = canvas.dataset.chart === "rate" ? [{label: canvas.dataset.rateLabel, values: data.rate}] : data.lines;
+      datasets = lines.map(function (line, i) {
+        return {label: line.label, data: line.values.map(function (r) { return r === null ? null : r * 100; }),
+                borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length],
+                borderWidth: 2, spanGaps: true};
+      });
+      yOptions = {min: 0, max: 100, title: {display: true, text: "%"}};
+      labels = data.days;
     } else {
       var f = data.flow;
       type = "bar";

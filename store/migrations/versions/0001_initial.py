@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 15:02:51.603312
+Create Date: 2026-12-02 17:55:38.353836
 """
 from __future__ import annotations
 
@@ -43,6 +43,17 @@ def upgrade() -> None:
     sa.Column('stats', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crawl_runs')),
     sa.UniqueConstraint('run_key', name=op.f('uq_crawl_runs_run_key'))
+    )
+    op.create_table('detection_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('started_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('mode', sa.String(length=20), nullable=False),
+    sa.Column('observation_id', sa.Integer(), nullable=False),
+    sa.Column('observed_until', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('inputs', sa.JSON(), nullable=False),
+    sa.Column('stats', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_detection_runs'))
     )
     op.create_table('evidence',
     sa.Column('sha256', sa.String(length=64), nullable=False),
@@ -247,6 +258,8 @@ def upgrade() -> None:
     sa.Column('method', sa.String(length=50), nullable=True),
     sa.Column('confidence', sa.Float(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('undecided', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('review', sa.String(length=20), nullable=True),
     sa.Column('html_sha256', sa.String(length=64), nullable=True),
     sa.Column('screenshot_sha256', sa.String(length=64), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=True),
@@ -269,6 +282,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_observations_observed_at'), ['observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index('ix_observations_product_observed', ['product_id', 'observed_at'], unique=False)
+        batch_op.create_index('ix_observations_undecided', ['listing_id', 'observed_at'], unique=False, sqlite_where=sa.text('undecided'), postgresql_where=sa.text('undecided'))
 
     op.create_table('report_rejections',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -320,6 +334,7 @@ def upgrade() -> None:
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('snoozed_until', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmation', sa.String(length=20), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', store._types.UTCDateTime(timezone=True), nullable=False),
@@ -337,8 +352,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
         batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id'], unique=False)
-        batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status'], unique=False)
+        batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
+        batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
 
     op.create_table('alert_deliveries',
@@ -391,6 +407,7 @@ def downgrade() -> None:
     op.drop_table('alert_deliveries')
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
+        batch_op.drop_index('ix_violations_queue')
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
         batch_op.drop_index('ix_violations_last_seen')
@@ -403,6 +420,7 @@ def downgrade() -> None:
 
     op.drop_table('report_rejections')
     with op.batch_alter_table('observations', schema=None) as batch_op:
+        batch_op.drop_index('ix_observations_undecided', sqlite_where=sa.text('undecided'), postgresql_where=sa.text('undecided'))
         batch_op.drop_index('ix_observations_product_observed')
         batch_op.drop_index(batch_op.f('ix_observations_partner_id'))
         batch_op.drop_index(batch_op.f('ix_observations_observed_at'))
@@ -446,6 +464,7 @@ def downgrade() -> None:
     op.drop_table('login_attempts')
     op.drop_table('installation')
     op.drop_table('evidence')
+    op.drop_table('detection_runs')
     op.drop_table('crawl_runs')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))

@@ -1,0 +1,459 @@
+"""Findings to episodes in bulk: each violation key's events built by column, advanced, written in batches.
+
+The rules pass gives findings as a frame (``pos`` into the observations frame, rule, kind, mode,
+money in e4). For every key (rule, subject) touched by a finding or still open, the events after the
+episode's watermark are the key's findings plus the subject's other judged observations (compliant
+for that rule), in (instant, id) order, which is the frame's order. They are built for all keys at
+once with numpy, not per key, and a run of compliant observations is cut to its first
+``resolve_after`` and its last: after that many in a row the episode is resolved (or its dismissed
+breach is over) and the rest only move the watermark, so :func:`~detection.lifecycle.advance` gives
+the same episodes from far fewer events.
+
+Only the findings an episode ends on become full records (with ``Decimal`` money and the page's
+evidence, read for those observations only). New episodes are inserted in one batch per pass, in
+(first seen, rule, first observation) order, their escalation counts worked out from one query per
+pass instead of one per violation.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from detection.lifecycle import (
+    ACTIVE,
+    DISMISSED,
+    RESOLVED,
+    SEVERITIES,
+    Episode,
+    Event,
+    advance,
+    episode_of,
+    escalation_step,
+    severity,
+    violation_key,
+)
+from detection.tables import NA_E4, RuleFrames, from_e4
+from store import Violation, audit, audit_many
+
+if TYPE_CHECKING:
+    from detection.run import DetectSummary
+
+Evidence = Callable[[Iterable[int]], dict[int, tuple[Any, ...]]]
+
+
+def _none(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _id(value: Any) -> int | None:
+    """An id from a frame cell (int, float with NaN, None) as ``int`` or ``None``."""
+    value = _none(value)
+    return None if value is None else int(value)
+
+
+def subjects_of(obs: pd.DataFrame) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """A subject code per observation, the subject (``sku|party|listing``) of each code, and one
+    observation position per code."""
+    if not len(obs):
+        return np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64)
+    combined = np.zeros(len(obs), dtype=np.int64)
+    for column in ("sku", "party", "listing_id"):
+        codes, uniques = pd.factorize(obs[column], use_na_sentinel=True)
+        combined = combined * (len(uniques) + 1) + (np.asarray(codes, dtype=np.int64) + 1)
+    codes, _ = pd.factorize(combined)
+    codes = np.asarray(codes, dtype=np.int64)
+    first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    sku, party, listing = (obs[c].to_numpy(dtype=object) for c in ("sku", "party", "listing_id"))
+    subjects = []
+    for i in first:
+        listing_id = _id(listing[i])
+        subjects.append(f"{sku[i]}|{party[i]}|{'' if listing_id is None else listing_id}")
+    return codes, subjects, first
+
+
+class _Records:
+    """Findings joined with their observation's evidence, money back to ``Decimal``, by findings row."""
+
+    OBS = ("obs_id", "observed_at", "sku", "party", "tier", "partner_id", "product_id", "listing_id", "seller_id",
+           "seller_name", "region", "url", "raw_text", "html_sha256", "screenshot_sha256")
+    FINDINGS = ("pos", "rule", "kind", "mode", "scope", "version", "rule_ref", "observed_e4", "allowed_e4", "gap_e4",
+                "currency", "explanation")
+
+    def __init__(self, obs: pd.DataFrame, findings: pd.DataFrame) -> None:
+        self.o = {c: obs[c].to_numpy(dtype=object) if c != "observed_at" else obs[c] for c in self.OBS}
+        self.f = {c: findings[c].to_numpy(dtype=object) if c in findings else np.full(len(findings), None)
+                  for c in self.FINDINGS}
+
+    def record(self, row: int, evidence: dict[int, tuple[Any, ...]] | None, subject: str) -> dict[str, Any]:
+        """The record of findings row ``row`` (``evidence``: by observation id, else the frame's columns)."""
+        f, o = self.f, self.o
+        pos = int(f["pos"][row])
+        observed_e4, allowed_e4, gap_e4 = int(f["observed_e4"][row]), int(f["allowed_e4"][row]), int(f["gap_e4"][row])
+        observed = from_e4(observed_e4) if observed_e4 != NA_E4 else None
+        allowed = from_e4(allowed_e4) if allowed_e4 != NA_E4 else None
+        gap = from_e4(gap_e4) if gap_e4 != NA_E4 else None
+        gap_pct = (gap * 100 / allowed).quantize(Decimal("0.01")) if gap is not None and allowed else None
+        obs_id = int(o["obs_id"][pos])
+        if evidence is not None:
+            url, raw_text, html, screenshot = evidence.get(obs_id, (None, None, None, None))
+        else:
+            url, raw_text, html, screenshot = (o[c][pos] for c in ("url", "raw_text", "html_sha256",
+                                                                    "screenshot_sha256"))
+        mode, version = _none(f["mode"][row]), int(f["version"][row])
+        return {
+            "pos": pos, "obs_id": obs_id, "at": o["observed_at"].iat[pos].to_pydatetime(),
+            "rule": str(f["rule"][row]), "kind": str(f["kind"][row]), "mode": None if mode is None else str(mode),
+            "scope": _none(f["scope"][row]), "version": version if version != -1 else None,
+            "rule_ref": _none(f["rule_ref"][row]),
+            "observed_price": observed, "allowed_price": allowed, "gap": gap, "gap_pct": gap_pct,
+            "currency": _none(f["currency"][row]), "sku": o["sku"][pos], "party": o["party"][pos],
+            "tier": _none(o["tier"][pos]), "partner_id": _id(o["partner_id"][pos]),
+            "product_id": _id(o["product_id"][pos]), "listing_id": _id(o["listing_id"][pos]),
+            "seller_id": _none(o["seller_id"][pos]), "seller_name": _none(o["seller_name"][pos]),
+            "region": _none(o["region"][pos]), "url": _none(url), "raw_text": _none(raw_text),
+            "html_sha256": _none(html), "screenshot_sha256": _none(screenshot),
+            "explanation": f["explanation"][row], "subject": subject,
+        }
+
+
+def _watermark_positions(ns: np.ndarray, ids: np.ndarray, marks: list[tuple[datetime, int] | None]) -> np.ndarray:
+    """For each watermark, the first frame position after it (the frame is in (instant, id) order)."""
+    out = np.zeros(len(marks), dtype=np.int64)
+    for i, mark in enumerate(marks):
+        if mark is None:
+            continue
+        at = pd.Timestamp(mark[0]).value
+        lo = int(np.searchsorted(ns, at, side="left"))
+        hi = int(np.searchsorted(ns, at, side="right"))
+        out[i] = lo + int(np.searchsorted(ids[lo:hi], mark[1], side="right"))
+    return out
+
+
+def apply_findings(
+    session: Session, obs: pd.DataFrame, findings: pd.DataFrame, judged: np.ndarray, rules: Iterable[str], *,
+    resolve_after: int, frames: RuleFrames | None, summary: DetectSummary, repeat_window_days: int,
+    evidence: Evidence | None = None, every_key: bool = False,
+) -> None:
+    """Advance the lifecycle of every key of ``rules`` touched by ``findings`` or still open (with
+    ``every_key``: every stored key of the subjects in ``obs``).
+
+    ``findings`` is the engine's findings frame (``pos`` into ``obs``). ``judged`` marks the
+    observations that count as compliant for a key of their subject when they carry no finding of
+    the key's rule. ``evidence`` reads (url, raw text, HTML and screenshot hashes) by observation
+    id when ``obs`` was loaded without them.
+    """
+    rules = tuple(rules)
+    n = len(obs)
+    subject_codes, subjects, _ = subjects_of(obs)
+    subject_index = {s: i for i, s in enumerate(subjects)}
+    findings = findings.reset_index(drop=True)
+    f_pos = findings["pos"].to_numpy(dtype=np.int64) if len(findings) else np.zeros(0, dtype=np.int64)
+    f_rule = findings["rule"].astype(str).to_numpy(dtype=object) if len(findings) else np.zeros(0, dtype=object)
+    rule_names = sorted(set(rules) | set(f_rule))
+    rule_code = {r: i for i, r in enumerate(rule_names)}
+    n_subjects = max(len(subjects), 1)
+    f_rcode = np.array([rule_code[r] for r in f_rule], dtype=np.int64)
+    f_key = f_rcode * n_subjects + subject_codes[f_pos] if len(findings) else np.zeros(0, dtype=np.int64)
+
+    # The stored rows: the latest episode of each key with findings, and every open (or dismissed,
+    # breach going on) episode of these rules.
+    key_text: dict[int, str] = {}
+    sku, party, listing = (obs[c].to_numpy(dtype=object) for c in ("sku", "party", "listing_id"))
+    unique_keys, first_rows = np.unique(f_key, return_index=True)
+    for code, row in zip(unique_keys, first_rows, strict=True):
+        pos = int(f_pos[row])
+        key_text[int(code)] = violation_key(rule_names[int(code) // n_subjects], sku[pos], party[pos],
+                                            _id(listing[pos]))
+    latest: dict[str, Violation] = {}
+    keys = list(key_text.values())
+    for start in range(0, len(keys), 500):
+        for found in session.scalars(select(Violation).where(Violation.key.in_(keys[start:start + 500]))):
+            if found.key not in latest or found.id > latest[found.key].id:
+                latest[found.key] = found
+    for open_row in session.scalars(select(Violation).where(
+            Violation.rule.in_(rules), Violation.status.in_([*ACTIVE, DISMISSED]))):
+        if open_row.status == DISMISSED and (open_row.details or {}).get("breach_over"):
+            continue
+        if open_row.key not in latest or open_row.id > latest[open_row.key].id:
+            latest[open_row.key] = open_row
+    if every_key:
+        # An incremental run reads only recent findings, but a full run would also advance the
+        # latest episode of every other key of these subjects (a resolved one's watermark follows
+        # the compliant observations): load those too, so that both runs write the same.
+        wanted_subjects = set(subjects)
+        newest = select(func.max(Violation.id)).where(Violation.rule.in_(rules)).group_by(Violation.key)
+        extra_ids = [row_id for row_id, key, details in session.execute(
+            select(Violation.id, Violation.key, Violation.details).where(Violation.id.in_(newest)))
+            if key not in latest and (details or {}).get("subject") in wanted_subjects]
+        for start in range(0, len(extra_ids), 500):
+            for found in session.scalars(select(Violation).where(Violation.id.in_(extra_ids[start:start + 500]))):
+                latest[found.key] = found
+    code_of_key = {text: code for code, text in key_text.items()}
+    row_keys: dict[int, str] = dict(key_text)
+    for text, row in latest.items():
+        if text in code_of_key:
+            continue
+        subject = (row.details or {}).get("subject")
+        index = subject_index.get(subject) if subject is not None else None
+        if index is None or row.rule not in rule_code:
+            # No observation of its subject here: nothing to advance (the episode stays as it is).
+            continue
+        code = rule_code[row.rule] * n_subjects + index
+        row_keys[code] = text
+        code_of_key[text] = code
+
+    key_codes = np.array(sorted(row_keys), dtype=np.int64)
+    if not len(key_codes):
+        return
+    episodes = [episode_of(latest[row_keys[int(c)]]) if row_keys[int(c)] in latest else None for c in key_codes]
+    ns = obs["observed_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    ids = obs["obs_id"].to_numpy(dtype=np.int64)
+    after = _watermark_positions(ns, ids, [e.watermark if e is not None else None for e in episodes])
+
+    # Every (key, position) event: the key's findings, and the subject's judged observations.
+    k_subject = key_codes % n_subjects
+    judged_pos = np.flatnonzero(judged[:n]) if n else np.zeros(0, dtype=np.int64)
+    by_subject = judged_pos[np.argsort(subject_codes[judged_pos], kind="stable")]
+    sorted_subjects = subject_codes[by_subject]
+    starts = np.searchsorted(sorted_subjects, k_subject, side="left")
+    ends = np.searchsorted(sorted_subjects, k_subject, side="right")
+    lengths = ends - starts
+    key_of_comp = np.repeat(np.arange(len(key_codes)), lengths)
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    comp_pos = by_subject[np.repeat(starts, lengths) + offsets]
+    f_keyidx = np.searchsorted(key_codes, f_key)
+    breach_code = f_keyidx * (n + 1) + f_pos
+    comp_code = key_of_comp * (n + 1) + comp_pos
+    comp_code = comp_code[~np.isin(comp_code, breach_code)]
+    codes = np.concatenate([breach_code, comp_code])
+    breach = np.concatenate([np.ones(len(breach_code), dtype=bool), np.zeros(len(comp_code), dtype=bool)])
+    frow = np.concatenate([np.arange(len(breach_code)), np.full(len(comp_code), -1)])
+    order = np.argsort(codes, kind="stable")
+    codes, breach, frow = codes[order], breach[order], frow[order]
+    e_key, e_pos = codes // (n + 1), codes % (n + 1)
+    keep = e_pos >= after[e_key]
+    e_key, e_pos, breach, frow = e_key[keep], e_pos[keep], breach[keep], frow[keep]
+    # A run of compliant events counts only up to resolve_after; then only its last moves the watermark.
+    if len(e_key):
+        boundary = np.r_[True, (e_key[1:] != e_key[:-1]) | (breach[1:] != breach[:-1])]
+        run_start = np.flatnonzero(boundary)
+        run_id = np.cumsum(boundary) - 1
+        index_in_run = np.arange(len(e_key)) - run_start[run_id]
+        run_end = np.r_[run_start[1:], len(e_key)] - 1
+        keep = breach | (index_in_run < resolve_after) | (np.arange(len(e_key)) == run_end[run_id])
+        e_key, e_pos, breach, frow = e_key[keep], e_pos[keep], breach[keep], frow[keep]
+    instants = pd.to_datetime(ns[e_pos], utc=True).to_pydatetime() if len(e_pos) else []
+    e_ids = ids[e_pos]
+    bounds = np.searchsorted(e_key, np.arange(len(key_codes) + 1))
+
+    touched: list[tuple[int, Episode]] = []
+    for k in range(len(key_codes)):
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        episode = episodes[k]
+        if lo == hi:
+            continue
+        events = [Event(int(e_ids[j]), instants[j], {"_row": int(frow[j])} if breach[j] else None)
+                  for j in range(lo, hi)]
+        for result in advance(episode, events, resolve_after):
+            touched.append((k, result))
+
+    # Full records for the findings episodes end on, with the evidence of those observations only.
+    wanted_rows = {e.finding["_row"] for _, e in touched if e.finding and "_row" in e.finding}
+    found_evidence = evidence([int(ids[f_pos[r]]) for r in wanted_rows]) if evidence is not None else None
+    source = _Records(obs, findings)
+    records = {r: source.record(r, found_evidence, subjects[int(subject_codes[f_pos[r]])]) for r in wanted_rows}
+    new_episodes: list[tuple[Episode, dict[str, Any]]] = []
+    for k, episode in touched:
+        if episode.finding and "_row" in episode.finding:
+            episode.finding = records[episode.finding["_row"]]
+        text = row_keys[int(key_codes[k])]
+        row = latest.get(text)
+        if episode.row_id is None:
+            new_episodes.append((episode, episode.finding))
+        elif row is not None and episode.watermark != episode_of(row).watermark:
+            update_episode(session, row, episode, summary)
+    insert_episodes(session, new_episodes, frames, summary, repeat_window_days)
+
+
+def _change(summary: DetectSummary, row: Any, change: str, party: str) -> None:
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    summary.changes.append({"change": change, "kind": get("kind"), "rule": get("rule"), "party": party,
+                            "key": get("key"), "status": get("status"), "severity": get("severity"),
+                            "repeat_number": get("repeat_number"), "escalation_step": get("escalation_step")})
+
+
+def update_episode(session: Session, row: Violation, episode: Episode, summary: DetectSummary) -> None:
+    """Write a stored episode's new lifecycle state (and latest evidence) back to its row."""
+    before = row.status
+    row.status = episode.status
+    row.last_seen_at = episode.last_seen_at
+    row.occurrences = episode.occurrences
+    row.compliant_streak = episode.compliant_streak
+    row.last_observation_id = episode.last_observation_id or None
+    if episode.status == RESOLVED and before != RESOLVED:
+        row.resolved_at = episode.resolved_at
+        row.status_reason = episode.status_reason
+        audit(session, actor="detection", action="violation.auto_resolved", entity_type="violation",
+              entity_id=row.id, before={"status": before}, after={"status": row.status},
+              reason=episode.status_reason)
+    latest = episode.finding
+    if latest.get("obs_id") == episode.last_observation_id and "observed_price" in latest:
+        # Keep the latest evidence of a persisting breach; the first is in first_observation_id.
+        for name in ("observed_price", "allowed_price", "gap", "gap_pct", "url", "raw_text", "html_sha256",
+                     "screenshot_sha256", "rule_ref", "policy_version"):
+            if name == "policy_version":
+                row.policy_version = latest.get("version")
+            elif name == "screenshot_sha256" and latest.get(name) is None:
+                continue  # a later page crawled without a browser keeps the episode's picture
+            else:
+                setattr(row, name, latest.get(name))
+        # A breach that deepens raises the severity; it never drops while the episode lasts.
+        deeper = severity(row.rule, row.kind, latest.get("gap_pct"), latest.get("tier"))
+        if SEVERITIES.index(deeper) > SEVERITIES.index(row.severity):
+            row.severity = deeper
+    assert episode.watermark is not None
+    row.details = {**(row.details or {}), "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]],
+                   "breach_over": episode.breach_over}
+    party = (row.details or {}).get("subject", "||").split("|")[1]
+    if episode.change in ("extended", "resolved") and before != DISMISSED:
+        _change(summary, row, episode.change, party)
+
+
+def _row_values(episode: Episode, record: dict[str, Any]) -> dict[str, Any]:
+    """The column values of a new episode's row (escalation aside)."""
+    return {
+        "key": violation_key(record["rule"], record["sku"], record["party"], record["listing_id"]),
+        "kind": record["kind"], "rule": record["rule"], "mode": record["mode"] or "observe", "status": episode.status,
+        "severity": severity(record["rule"], record["kind"], record["gap_pct"], record["tier"]),
+        "product_id": record["product_id"], "partner_id": record["partner_id"], "listing_id": record["listing_id"],
+        "seller_id": record["seller_id"], "seller_name": record["seller_name"], "region": record["region"],
+        "observed_price": record["observed_price"], "allowed_price": record["allowed_price"],
+        "currency": record["currency"], "gap": record["gap"], "gap_pct": record["gap_pct"],
+        "policy_version": record["version"], "rule_ref": record["rule_ref"],
+        "first_seen_at": episode.first_seen_at, "last_seen_at": episode.last_seen_at,
+        "resolved_at": episode.resolved_at, "occurrences": episode.occurrences,
+        "compliant_streak": episode.compliant_streak, "escalation_step": None,
+        # Id 0 marks an event with no observation behind it (a stale listing).
+        "repeat_number": episode.repeat_number, "first_observation_id": episode.first_observation_id or None,
+        "last_observation_id": episode.last_observation_id or None, "url": record["url"],
+        "raw_text": record["raw_text"], "html_sha256": record["html_sha256"],
+        "screenshot_sha256": record["screenshot_sha256"], "status_reason": episode.status_reason,
+        "details": {
+            "subject": record["subject"], "scope": record["scope"], "tier": record["tier"],
+            "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]] if episode.watermark else None,
+            "breach_over": episode.breach_over, "explanation": record.get("explanation"),
+        },
+    }
+
+
+def _escalates(values: dict[str, Any]) -> bool:
+    """Whether a new row counts as an offence on its partner's ladder."""
+    return (values["kind"] == "violation" and values["mode"] in ("map", "maximum")
+            and values["partner_id"] is not None)
+
+
+def insert_episodes(
+    session: Session, new_episodes: list[tuple[Episode, dict[str, Any]]], frames: RuleFrames | None,
+    summary: DetectSummary, repeat_window_days: int,
+) -> None:
+    """Store new episodes (first breaches and repeats) in one batch, with severity and escalation step.
+
+    In (first seen, rule, first observation) order: a partner's offences in the ladder's window are
+    its stored ones (not dismissed) and the new ones before it in that order.
+    """
+    if not new_episodes:
+        return
+    new_episodes = sorted(new_episodes, key=lambda pair: (pair[0].first_seen_at, pair[1]["rule"],
+                                                          pair[0].first_observation_id or 0))
+    rows = [_row_values(episode, record) for episode, record in new_episodes]
+    windows: list[timedelta | None] = []
+    for values, (_, record) in zip(rows, new_episodes, strict=True):
+        window = None
+        if _escalates(values) and frames and record["version"] is not None:
+            ladder = frames.ladder(record["version"], record["scope"])
+            if ladder is not None:
+                window = timedelta(days=int(ladder.get("window_days") or repeat_window_days))
+        windows.append(window)
+    laddered = [i for i, w in enumerate(windows) if w is not None]
+    if laddered:
+        partners = sorted({rows[i]["partner_id"] for i in laddered})
+        widest = max(w for w in windows if w is not None)
+        earliest = min(rows[i]["first_seen_at"] for i in laddered) - widest
+        latest = max(rows[i]["first_seen_at"] for i in laddered)
+        stored: dict[int, list[datetime]] = defaultdict(list)
+        for start in range(0, len(partners), 500):
+            for partner_id, seen in session.execute(select(Violation.partner_id, Violation.first_seen_at).where(
+                    Violation.partner_id.in_(partners[start:start + 500]), Violation.kind == "violation",
+                    Violation.mode.in_(["map", "maximum"]), Violation.status != DISMISSED,
+                    Violation.first_seen_at > earliest, Violation.first_seen_at <= latest)):
+                if partner_id is not None:
+                    stored[partner_id].append(seen)
+        for seen_list in stored.values():
+            seen_list.sort()
+        fresh: dict[int, list[datetime]] = defaultdict(list)
+        for i, values in enumerate(rows):
+            window = windows[i]
+            if window is not None:
+                partner_id, seen = values["partner_id"], values["first_seen_at"]
+                old, new = stored.get(partner_id, []), fresh[partner_id]
+                earlier = (bisect.bisect_right(old, seen) - bisect.bisect_right(old, seen - window)
+                           + len(new) - bisect.bisect_right(new, seen - window))
+                record = new_episodes[i][1]
+                assert frames is not None
+                ladder = frames.ladder(record["version"], record["scope"])
+                assert ladder is not None
+                values["escalation_step"] = escalation_step(dict(ladder), earlier + 1)
+                values["details"]["offences_in_window"] = earlier + 1
+                step = next((st for st in ladder["steps"] if st["name"] == values["escalation_step"]), None)
+                # What the step allows, for alerts: a notice to the partner, a penalty.
+                values["details"]["escalation"] = {
+                    "step": values["escalation_step"], "offences_in_window": earlier + 1,
+                    "window_days": window.days, "notify_partner": bool(step and step.get("notify_partner")),
+                    "penalty": bool(step and step.get("penalty")),
+                }
+            if _escalates(values):
+                fresh[values["partner_id"]].append(values["first_seen_at"])
+    session.flush()
+    # One executemany on the session's connection (no RETURNING: through insertmanyvalues it grows
+    # quadratically with the batch); the ids the audit entries need are read back by (key, repeat
+    # number), which names one episode.
+    session.connection().execute(insert(cast(Table, Violation.__table__)), rows)
+    resolved = [values for values, (episode, _) in zip(rows, new_episodes, strict=True) if episode.status == RESOLVED]
+    ids: dict[tuple[str, int], int] = {}
+    wanted = sorted({values["key"] for values in resolved})
+    for start in range(0, len(wanted), 500):
+        for row_id, key, repeat in session.execute(select(Violation.id, Violation.key, Violation.repeat_number)
+                                                   .where(Violation.key.in_(wanted[start:start + 500]))):
+            ids[(key, repeat)] = max(row_id, ids.get((key, repeat), 0))
+    entries = []
+    for values, (episode, record) in zip(rows, new_episodes, strict=True):
+        _change(summary, values, "new", record["party"])
+        if episode.status == RESOLVED:  # opened and resolved within this one run
+            entries.append({"action": "violation.auto_resolved", "entity_type": "violation",
+                            "entity_id": ids[(values["key"], values["repeat_number"])], "before": {"status": "open"},
+                            "after": {"status": values["status"]}, "reason": episode.status_reason})
+            _change(summary, values, "resolved", record["party"])
+    audit_many(session, actor="detection", entries=entries)
+
+
+def insert_episode(
+    session: Session, episode: Episode, record: dict[str, Any], frames: RuleFrames | None,
+    summary: DetectSummary, repeat_window_days: int,
+) -> None:
+    """Store one new episode (see :func:`insert_episodes`)."""
+    insert_episodes(session, [(episode, record)], frames, summary, repeat_window_days)

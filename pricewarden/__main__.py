@@ -1,0 +1,5 @@
+"""``python -m pricewarden``: the same command as ``pricewarden``."""
+
+from pricewarden.cli import main
+
+main()
