@@ -322,7 +322,7 @@ def _local(value: object) -> tuple[str, str] | None:
 
 def _whole_units(raw: object, currency: str, ambiguous: AmbiguousAmount) -> Decimal:
     """``12,800`` in a currency without minor units (JPY, KRW) can only be 12800; elsewhere it stays ambiguous."""
-    if minor_unit(currency) != 0:
+    if minor_units(currency) != 0:
         raise _Reject("price", str(ambiguous))
     grouping = "," if "," in str(raw) else "."
     try:
