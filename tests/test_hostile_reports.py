@@ -10,8 +10,10 @@ import csv
 import io
 import itertools
 import os
+import struct
 import subprocess
 import sys
+import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -190,6 +192,36 @@ def test_blank_and_invisible_rows_are_skipped_silently(catalog: Engine, tmp_path
     assert [o.row_number for o in _observations(catalog) if o.batch_id == result.batch_id] == [502]
 
 
+def _corrupt_member(data: bytes, index: int) -> bytes:
+    """The workbook with the deflated bytes of its ``index``-th member flipped in place (found by the fuzzer)."""
+    info = zipfile.ZipFile(io.BytesIO(data)).infolist()[index]
+    raw = bytearray(data)
+    name_len, extra_len = struct.unpack_from("<HH", raw, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    for at in range(start + info.compress_size // 3, start + info.compress_size, 7):
+        raw[at] ^= 0x5A
+    return bytes(raw)
+
+
+def test_every_damaged_workbook_member_is_refused_in_one_line_never_a_crash(catalog: Engine, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(list(HEADER))
+    book.active.append(["AC-100", 10, "USD", TODAY])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    members = len(zipfile.ZipFile(buffer).infolist())
+    outcomes = []
+    for index in range(members):
+        path = tmp_path / f"damaged-{index}.xlsx"
+        path.write_bytes(_corrupt_member(buffer.getvalue(), index))
+        try:
+            outcomes.append(import_file(path, "P001", now=NOW).rows_accepted)
+        except ReportImportError as exc:
+            outcomes.append(str(exc).split(": ", 1)[1])
+    assert not [o for o in outcomes if "\n" in str(o)]
+    assert "not a readable XLSX workbook (error)" in outcomes  # zlib's error, which was a traceback
+
+
 # Feeds -------------------------------------------------------------------------------------------
 
 
@@ -230,15 +262,19 @@ def test_a_nul_byte_rejects_its_row_naming_row_and_field(catalog: Engine, tmp_pa
     ([["AC-100", "12,50"], ["AC-200", "4.800"]], {2: "12.50", 3: "4800"}),
     # a dot-decimal file: "4.800" is 4.8, "1,299" is 1299
     ([["AC-100", "12.50"], ["AC-200", "4.800"], ["AC-300", "1,299"]], {2: "12.50", 3: "4.800", 4: "1299"}),
-    # nothing decides: rejected, never guessed
+    # nothing decides: rejected, never guessed...
     ([["AC-100", "10"], ["AC-200", "4.800"]], {2: "10", 3: "ambiguous"}),
+    # ...unless the currency has no minor unit: 12,800 yen cannot be 12.8
+    ([["AC-100", "10", "JPY"], ["AC-200", "12,800", "JPY"], ["AC-300", "1.500", "KRW"]],
+     {2: "10", 3: "12800", 4: "1500"}),
     # both notations in one file: the self-evident amounts are kept, the ambiguous one is not
     ([["AC-100", "12,50"], ["AC-200", "19.99"], ["AC-300", "4.800"]], {2: "12.50", 3: "19.99", 4: "ambiguous"}),
 ])
 def test_decimal_notation_is_decided_by_the_files_own_amounts(
     catalog: Engine, tmp_path: Path, rows: list[list[str]], expected: dict[int, str]
 ) -> None:
-    path = _csv(tmp_path / "r.csv", [list(HEADER), *[[*r, "EUR", TODAY] for r in rows]], delimiter=";")
+    path = _csv(tmp_path / "r.csv", [list(HEADER), *[[*r[:2], r[2] if len(r) > 2 else "EUR", TODAY] for r in rows]],
+                delimiter=";")
     import_file(path, "P001", now=NOW)  # an "en" partner: its locale does not decide, the file does
     got: dict[int, object] = {o.row_number: o.price for o in _observations(catalog)}
     for number, reason in _rejections(catalog).items():

@@ -20,7 +20,7 @@ from typing import Any
 
 from crawlers.reports._importer import ImportResult, run_import
 from crawlers.reports._limits import Counter, Limits
-from crawlers.reports._read import RawRow, Source, detect_encoding
+from crawlers.reports._read import CSV_FIELD_LIMIT, RawRow, Source, detect_encoding
 from crawlers.reports._validate import ExpectedCurrency
 from crawlers.reports._values import CellError, parse_price
 from pricewarden.errors import PriceWardenError, ReportImportError
@@ -118,12 +118,16 @@ def _csv_items(path: Path, name: str, gtins: dict[str, str], fetched_at: datetim
     handle = path.open("rb")
     try:
         encoding = detect_encoding(handle.read(256 * 1024))
-    except ReportImportError:
+    except ReportImportError as exc:
         handle.close()
-        raise
+        raise ReportImportError(str(exc), file=name) from None
     handle.seek(0)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-    first = text.readline()
+    try:
+        first = text.readline(CSV_FIELD_LIMIT)
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise ReportImportError(f"feed is not valid {exc.encoding} text", file=name) from None
     delimiter = "\t" if first.count("\t") >= first.count(",") else ","
     header = [h.strip().lower().removeprefix("g:") for h in next(csv.reader([first], delimiter=delimiter), [])]
     if "id" not in header or "price" not in header:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -103,7 +104,7 @@ def _xml(archive: zipfile.ZipFile, name: str, limits: Limits) -> Any:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         return etree.fromstring(archive.read(info), parser)
-    except (etree.XMLSyntaxError, zipfile.BadZipFile, ValueError, OSError):
+    except Exception:  # damaged (bad deflate data, CRC, XML, encryption): openpyxl refuses it next
         return None
 
 
@@ -185,7 +186,7 @@ def _count_entries(archive: zipfile.ZipFile, part: str, name: str, limits: Limit
                 if count > limits.shared_strings:
                     raise refuse(name, f"sharedStrings holds more than {limits.shared_strings:,} entries",
                                  "max_shared_strings")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
         raise ReportImportError(f"not a readable XLSX workbook ({type(exc).__name__})", file=name) from None
     count += len(_ENTRY.findall(carry))
     if count > limits.shared_strings:

@@ -163,7 +163,10 @@ def read_csv(path: Path, name: str, limits: Limits | None = None) -> Source:
         # A NUL byte in a cell rejects that row; many of them (UTF-16 without a BOM, a binary file) are no CSV.
         if not utf16 and sample.count(b"\x00") > max(8, len(sample) // 100):
             raise ReportImportError("binary data, not a CSV file", file=name)
-        encoding = detect_encoding(sample)
+        try:
+            encoding = detect_encoding(sample)
+        except ReportImportError as exc:
+            raise ReportImportError(str(exc), file=name) from None
         handle.seek(0)
         text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
         lines: list[str] = []
@@ -193,11 +196,16 @@ def read_csv(path: Path, name: str, limits: Limits | None = None) -> Source:
         number = header_at + 1
         for _ in range(number):
             counter.row(1, 0)
+        row_limit, width_limit = limits.rows, limits.columns
         try:
             for record in reader:
                 number += 1
-                counter.row(len(record), number)
-                cells = {c: record[i] if i < len(record) else None for c, i in columns.items()}
+                width = len(record)
+                if number > row_limit or width > width_limit or counter.cells + width > limits.cells:
+                    counter.rows = number - 1
+                    counter.row(width, number)  # raises with the limit passed
+                counter.cells += width
+                cells = {c: record[i] if i < width else None for c, i in columns.items()}
                 filled = [value for value in cells.values() if value and not value.isspace()]
                 if not filled or all(is_blank(value) for value in filled):
                     continue  # blank rows (ignored columns aside) are skipped silently

@@ -10,6 +10,7 @@ inside it, wherever a spreadsheet might start a cell.
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +24,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA = re.compile(r"""(^|[,;\t\r\n])([ "']*)(?=[=+\-@\t\r])""")
 _NEEDS_QUOTES = re.compile(r'[,;"\t\r\n]')
 _UNSAFE = re.compile(r"""[,;\t\r\n][ "']*[=+\-@\t\r]""")
+# Over a row joined with \x1f: a cell starting with a formula character, one inside a cell, or a NUL.
+_DANGER = re.compile(r"""(?:^|\x1f)[=+\-@\t\r]|[,;\t\r\n][ "']*[=+\-@\t\r]|\x00""")
+_SEMICOLON = re.compile(r"[;\t]")
 
 
 def safe_cell(value: object) -> str:
@@ -49,21 +53,23 @@ class ReceiptWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         # errors="replace": a cell with half a surrogate pair (from a JSON payload) must not stop the receipt
         self._handle: IO[str] = path.open("w", encoding="utf-8-sig", errors="replace", newline="")
+        self._writer = csv.writer(self._handle, lineterminator="\r\n")
         self._handle.write(csv_line(list(RECEIPT_HEADER)))
 
     def row(self, number: int, status: str, column: str | None, reason: str, cells: dict[str, Any]) -> None:
         """One report row and what became of it."""
         values: list[str] = [str(number), status, column or "", safe_cell(reason) if reason else ""]
-        unsafe = _UNSAFE.search
         for name in COLUMNS:
             value = cells.get(name)
-            # plain text is the common case: test it inline, convert everything else via safe_cell
-            if type(value) is str and not value.startswith(_FORMULA_START) and len(value) <= 1000 \
-                    and "\x00" not in value and not unsafe(value):
-                values.append(value)
-            else:
-                values.append(safe_cell(value)[:1000])
-        self._handle.write(csv_line(values))
+            values.append(value if type(value) is str and len(value) <= 1000 else safe_cell(value)[:1000])
+        # One search over the whole row finds the rare cell that needs neutralising or semicolon quoting.
+        joined = "\x1f".join(values)
+        if _DANGER.search(joined):
+            values = [*values[:4], *(safe_cell(v) for v in values[4:])]  # the reason is safe already
+        if _SEMICOLON.search(joined):
+            self._handle.write(csv_line(values))
+        else:
+            self._writer.writerow(values)  # quotes what holds a comma, quote or line break
 
     def close(self) -> None:
         """Flush and close the file."""

@@ -204,10 +204,13 @@ class RowValidator:
             raise _Reject("sku", f"partner {self.partner.code} is not authorised to sell {sku}")
         raw_price = cells.get("price")
         noisy: TooPrecise | None = None
+        ambiguous: AmbiguousAmount | None = None
         try:
             price = self._price(raw_price)
         except TooPrecise as exc:
             noisy, price = exc, exc.amount
+        except AmbiguousAmount as exc:
+            ambiguous, price = exc, Decimal(0)
         except CellError as exc:
             raise _Reject("price", str(exc)) from None
         try:
@@ -220,6 +223,8 @@ class RowValidator:
                                   observed_at)
         if noisy is not None:
             price = _without_float_noise(noisy, currency)
+        if ambiguous is not None:
+            price = _whole_units(raw_price, currency, ambiguous)
         value = cells.get("channel")
         channel = (value.strip() if type(value) is str else cell_text(value)) or None
         channel_key = (channel or "").lower()
@@ -313,6 +318,17 @@ def _local(value: object) -> tuple[str, str] | None:
         return None
     offset = moment.strftime("%z")
     return moment.date().isoformat(), f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+
+
+def _whole_units(raw: object, currency: str, ambiguous: AmbiguousAmount) -> Decimal:
+    """``12,800`` in a currency without minor units (JPY, KRW) can only be 12800; elsewhere it stays ambiguous."""
+    if minor_units(currency) != 0:
+        raise _Reject("price", str(ambiguous))
+    grouping = "," if "," in str(raw) else "."
+    try:
+        return parse_price(raw, "." if grouping == "," else ",")
+    except CellError as exc:
+        raise _Reject("price", str(exc)) from None
 
 
 def _without_float_noise(noisy: TooPrecise, currency: str) -> Decimal:

@@ -30,6 +30,8 @@ _HEADER_TO_COLUMN = {alias: column for column, aliases in ALIASES.items() for al
 
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 _INTEGER = re.compile(r"[+-]?\d+")
+# The common case needs no notation: a dot not followed by exactly three digits can only be the decimal point.
+_DOT_DECIMAL = re.compile(r"[+-]?\d+\.(?:\d{1,2}|\d{4,})")
 MAX_INTEGER_DIGITS = 14  # NUMERIC(18, 4): 14 digits before the point
 MAX_DECIMALS = 4
 _FOUR_PLACES = Decimal(1).scaleb(-MAX_DECIMALS)
@@ -137,7 +139,8 @@ def parse_price(value: object, notation: str | None = None) -> Decimal:
         amount = value
     else:
         text = str(value)
-        amount = Decimal(text) if _INTEGER.fullmatch(text) else _parse_text(text, notation)
+        plain = _INTEGER.fullmatch(text) or _DOT_DECIMAL.fullmatch(text)
+        amount = Decimal(text) if plain else _parse_text(text, notation)
     return _checked(amount, str(value))
 
 
