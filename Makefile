@@ -63,14 +63,18 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy policies store pricewarden crawlers detection alerts flows demo web
 
+# Three pytest-xdist workers on two cores (many tests wait on servers, browsers and subprocesses); the
+# tests that start Prefect's server run one after another on one worker (tests/conftest.py).
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup
+
 test-sqlite: setup
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-postgres: setup
 	@if [ -n "$${SKIP_POSTGRES:-}" ]; then echo "test-postgres: skipped (SKIP_POSTGRES set)"; exit 0; fi; \
 	if ! $(BIN)/python -c "import sqlalchemy as s; s.create_engine('$(PG_URL)').connect().close()" 2>/dev/null; then \
 	  echo "test-postgres: no PostgreSQL at $(PG_URL); start one, set PG_URL=..., or SKIP_POSTGRES=1" >&2; exit 1; fi; \
-	rc=0; PRICEWARDEN_TEST_POSTGRES='$(PG_URL)' PRICEWARDEN_TEST_ONLY_DB=1 $(BIN)/pytest -q -p no:cacheprovider || rc=$$?; \
+	rc=0; PRICEWARDEN_TEST_POSTGRES='$(PG_URL)' PRICEWARDEN_TEST_ONLY_DB=1 $(PYTEST) || rc=$$?; \
 	  if [ $$rc = 5 ]; then echo "test-postgres: no database tests collected"; exit 1; fi; exit $$rc
 
 ## migration: regenerate the baseline migration after changing store/models.py

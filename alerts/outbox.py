@@ -67,10 +67,14 @@ class EnqueueReport:
     no_target: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     escalated: int = 0
+    held: list[int] = field(default_factory=list)  # violations whose partner notice waits for a confirmed price
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
         return dict(self.__dict__)
+
+
+HELD = "held:"  # how a refusal that only waits for a confirmed price begins (detection.confirm.hold_reason)
 
 
 def notice_refusal(violation: Violation) -> str | None:
@@ -78,7 +82,9 @@ def notice_refusal(violation: Violation) -> str | None:
     if violation.kind != "violation" or violation.mode not in ACTIONABLE_MODES:
         return (f"refused: violation {violation.id} is a {violation.kind} in a '{violation.mode}' scope; only "
                 "violations in map or maximum scopes allow a notice or penalty to a partner")
-    return None
+    from detection.confirm import hold_reason
+
+    return hold_reason(violation)  # a price read by heuristics: confirmed first
 
 
 def _settings() -> Any:
@@ -277,7 +283,9 @@ def enqueue_for_violations(
                             now=now, table=table, report=report)
         if step is not None and (step.penalty or step.notify_partner):
             reason = notice_refusal(violation)
-            if reason is not None:
+            if reason is not None and reason.startswith(HELD):
+                report.held.append(violation.id)  # queued when the price is confirmed (detection.confirm)
+            elif reason is not None:
                 kind = "penalty" if step.penalty else "notice"
                 _record_refusal(session, violation, kind=kind, stage=f"{kind}:{step.name}", reason=reason,
                                 actor="pricewarden", now=now)

@@ -84,6 +84,13 @@ def instant(when: datetime | None, zone: ZoneInfo) -> str:
     return f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
 
 
+def hold_reason(violation: Violation) -> str | None:
+    """Why the partner may not be told of ``violation`` yet (detection.confirm), or None."""
+    from detection.confirm import hold_reason as why
+
+    return why(violation)
+
+
 def violation_context(
     session: Session, violation: Violation, *, zone: ZoneInfo, review_base_url: str, locale: str | None,
 ) -> dict[str, Any]:
@@ -125,6 +132,8 @@ def violation_context(
         "html_sha256": violation.html_sha256,
         "screenshot_sha256": violation.screenshot_sha256,
         "info_headline": headline,
+        # A price read by heuristics, not confirmed yet: managers are told so (the partner is told nothing).
+        "unconfirmed": hold_reason(violation) is not None,
         "clause": CLAUSE.get(violation.mode, ("the price set by the policy is", ""))[0],
         "clause_zh": CLAUSE.get(violation.mode, ("", "政策规定的价格为"))[1],
         "policy_kind": POLICY_KIND.get(violation.mode, ("price policy", ""))[0],

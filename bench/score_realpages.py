@@ -1,10 +1,23 @@
-"""Price precision / recall / F1 of the extractor on the real-page development set.
+"""Price precision / recall / F1 of the extractor on the real-page development set and the written pages.
 
-Usage: ``python bench/score_realpages.py [--structured-only] [--dir /work/shared/realpages] [-v]``
+Usage: ``python bench/score_realpages.py [--dir /work/shared/realpages] [--threshold 0.9] [--fit] [-v]``
 
-Scoring (the set's README): a page is right when the extracted price equals one truth value
-numerically; no price where the truth has one is a miss; a wrong price is both a false positive
-and a miss; a price on a page whose truth is empty is a false positive.
+Two sets: the 77 real pages (``--dir``, mostly US shops) and the pages written for this project in
+the style of shops from 30 countries (``tests/extract_pages``). For each it prints:
+
+- **as is**: every price the cascade returns counts (the scoring of the set's README: a page is right
+  when the price equals one truth value numerically; no price where the truth has one is a miss; a
+  wrong price is both a false positive and a miss; a price where the truth is empty is a false
+  positive);
+- **decided**: a price whose calibrated confidence is below ``extract.auto_confidence`` is
+  *undecided* (a person picks), neither a false positive nor a hit: precision on decided pages,
+  recall, F1 and the share undecided. These use **held-out** confidences: the calibration is fitted
+  by a 5-fold cross-validation split by site (a site's pages are never in the fold that judges them),
+  so the figures are not training figures;
+- the **reliability table** of those held-out confidences (predicted against observed rate right),
+  beside the raw scores';
+- with ``--fit``, the calibration fitted on all pages is written to ``crawlers/extract/calibration.json``
+  (the table the package ships; nothing is fitted at run time).
 """
 
 from __future__ import annotations
@@ -14,20 +27,27 @@ import gzip
 import json
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawlers.extract import extract, structured_only
+from crawlers.extract.calibration import Model, calibrated, fit, save
+from pricewarden.settings import ExtractSettings
 
+ROOT = Path(__file__).resolve().parents[1]
+WRITTEN = ROOT / "tests" / "extract_pages"
 # The shared development set: $PRICEWARDEN_REALPAGES, else ../shared/realpages beside the checkout,
 # else the machine's /work/shared/realpages (a clone made elsewhere still finds it).
 DEFAULT_DIR = next((p for p in (Path(os.environ.get("PRICEWARDEN_REALPAGES", "")),
                        Path(__file__).resolve().parents[2] / "shared" / "realpages",
                        Path("/work/shared/realpages")) if str(p) not in ("", ".") and (p / "truth.jsonl").is_file()),
                 Path(__file__).resolve().parents[2] / "shared" / "realpages")
+BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 1.0001)
 
 
 @dataclass
@@ -37,7 +57,9 @@ class Score:
     tp: int = 0
     fp: int = 0
     fn: int = 0
-    misses: list[str] | None = None
+    undecided: int = 0
+    pages: int = 0
+    misses: list[str] | None = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -52,9 +74,32 @@ class Score:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    @property
+    def undecided_share(self) -> float:
+        return self.undecided / self.pages if self.pages else 0.0
+
+
+@dataclass
+class Reading:
+    """One page's extraction: its set and site, what the cascade said and what the truth is."""
+
+    set: str
+    id: str
+    site: str
+    truth: frozenset[Decimal]
+    price: Decimal | None
+    method: str
+    raw: float
+    flags: tuple[str, ...]
+    held_out: float = 0.0  # calibrated confidence from a fold that never saw this site
+
+    @property
+    def right(self) -> bool:
+        return self.price is not None and self.price in self.truth
+
 
 def load_pages(folder: Path) -> list[tuple[dict, bytes]]:
-    """(truth record, raw HTML bytes) for every page of the set."""
+    """(truth record, raw HTML bytes) for every page of the real set."""
     pages = []
     for line in (folder / "truth.jsonl").read_text().splitlines():
         if line.strip():
@@ -63,45 +108,132 @@ def load_pages(folder: Path) -> list[tuple[dict, bytes]]:
     return pages
 
 
-def score(pages: list[tuple[dict, bytes]], *, structured: bool = False) -> Score:
-    """Score the cascade (or its structured-data step alone) on ``pages``."""
-    result = Score(misses=[])
+def load_written(folder: Path = WRITTEN) -> list[tuple[dict, bytes]]:
+    """(truth record, HTML bytes) for every page written for the project (``tests/extract_pages``)."""
+    pages = []
+    for line in (folder / "truth.jsonl").read_text().splitlines():
+        if line.strip():
+            truth = json.loads(line)
+            truth.setdefault("site", truth["url"].split("/")[2])
+            pages.append((truth, (folder / f"{truth['id']}.html").read_bytes()))
+    return pages
+
+
+def read(label: str, pages: Iterable[tuple[dict, bytes]]) -> list[Reading]:
+    """Run the cascade (raw, uncalibrated scores) over ``pages``."""
+    out = []
     for truth, html in pages:
-        expected = {Decimal(p) for p in truth["price"]}
-        if structured:
-            cand = structured_only(html, truth.get("url") or "")
-            got, how = (cand.price, cand.method) if cand else (None, "none")
-        else:
-            ext = extract(html, truth.get("url") or "")
-            got, how = ext.price, f"{ext.method} {','.join(ext.flags)}"
-        if got is not None and got in expected:
+        ext = extract(html, truth.get("url") or "", calibrate=False)
+        out.append(Reading(label, truth["id"], truth.get("site") or truth["id"],
+                           frozenset(Decimal(p) for p in truth["price"]), ext.price, ext.method, ext.confidence,
+                           tuple(ext.flags)))
+    return out
+
+
+def score(readings: Iterable[Reading], confidence: Callable[[Reading], float] | None = None,
+          threshold: float = 0.0) -> Score:
+    """Count hits, false positives, misses and undecided pages; below ``threshold`` a price is undecided."""
+    result = Score()
+    for r in readings:
+        result.pages += 1
+        got = r.price
+        if got is not None and confidence is not None and confidence(r) < threshold:
+            result.undecided += 1
+            got = None
+        if got is not None and got in r.truth:
             result.tp += 1
             continue
         if got is not None:
             result.fp += 1
-        if expected:
+        if r.truth:
             result.fn += 1
-        if got is not None or expected:
-            result.misses.append(f"{truth['id']}: got {got} ({how}) want {sorted(map(str, expected))}")
+        if got is not None or r.truth:
+            assert result.misses is not None
+            result.misses.append(f"{r.id}: got {r.price} ({r.method} {r.flags}) conf "
+                                 f"{confidence(r) if confidence else r.raw:.2f} want {sorted(map(str, r.truth))}")
     return result
+
+
+def cross_validate(readings: list[Reading], folds: int = 5) -> None:
+    """Fill ``held_out`` of each reading from a calibration fitted on the other sites' pages."""
+    from sklearn.model_selection import GroupKFold
+
+    decided = [r for r in readings if r.price is not None]
+    groups = [r.site for r in decided]
+    for train, test in GroupKFold(n_splits=folds).split(decided, groups=groups):
+        models: dict[str, Model] = fit((decided[i].method, decided[i].raw, decided[i].flags, decided[i].right)
+                                       for i in train)
+        for i in test:
+            decided[i].held_out = calibrated(decided[i].method, decided[i].raw, decided[i].flags, models)
+
+
+def reliability(readings: list[Reading], confidence: Callable[[Reading], float]) -> list[str]:
+    """Rows of a reliability table: pages per confidence bin, mean confidence, observed share right."""
+    rows = []
+    decided = [r for r in readings if r.price is not None]
+    for lo, hi in pairwise(BINS):
+        inside = [r for r in decided if lo <= confidence(r) < hi]
+        if not inside:
+            continue
+        mean = sum(confidence(r) for r in inside) / len(inside)
+        right = sum(r.right for r in inside) / len(inside)
+        rows.append(f"  [{lo:.2f}, {min(hi, 1.0):.2f})  pages {len(inside):3d}  predicted {mean:.3f}  "
+                    f"observed {right:.3f}  gap {right - mean:+.3f}")
+    return rows
+
+
+def _line(label: str, s: Score) -> str:
+    return (f"{label:34s} pages={s.pages:3d} tp={s.tp:3d} fp={s.fp} fn={s.fn:2d} undecided={s.undecided_share:.3f} "
+            f"precision={s.precision:.3f} recall={s.recall:.3f} F1={s.f1:.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--structured-only", action="store_true", help="score step 1 (schema.org data) alone")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--threshold", type=float, default=ExtractSettings().auto_confidence,
+                        help="extract.auto_confidence: below it a price is undecided")
+    parser.add_argument("--fit", action="store_true", help="fit the calibration on all pages and store it")
+    parser.add_argument("-v", "--verbose", action="store_true", help="every miss, and a line per site")
     args = parser.parse_args()
-    pages = load_pages(args.dir)
-    for label, only in (("structured data only", True), ("full cascade", False)):
-        if args.structured_only and not only:
-            continue
-        s = score(pages, structured=only)
-        print(f"{label:22s} pages={len(pages)} tp={s.tp} fp={s.fp} fn={s.fn} "
-              f"precision={s.precision:.3f} recall={s.recall:.3f} F1={s.f1:.3f}")
-        if args.verbose or not only:
+    real, written = load_pages(args.dir), load_written()
+    structured = Score()
+    for truth, html in real:
+        cand = structured_only(html, truth.get("url") or "")
+        structured.pages += 1
+        want = {Decimal(p) for p in truth["price"]}
+        structured.tp += bool(cand and cand.price in want)
+        structured.fp += bool(cand and cand.price not in want)
+        structured.fn += bool(want and not (cand and cand.price in want))
+    print(_line("real: structured data only", structured))
+    readings = read("real", real) + read("written", written)
+    cross_validate(readings)
+    stored = lambda r: calibrated(r.method, r.raw, r.flags)  # noqa: E731 (the package's table)
+    held = lambda r: r.held_out  # noqa: E731
+    print(f"\nextract.auto_confidence = {args.threshold}; 'decided' uses held-out confidences "
+          "(5-fold cross-validation split by site)")
+    for label in ("real", "written", "both"):
+        subset = [r for r in readings if label in {"both", r.set}]
+        print(_line(f"{label}: as is", score(subset)))
+        s = score(subset, held, args.threshold)
+        print(_line(f"{label}: decided (held-out)", s))
+        if args.verbose or label != "both":
             for miss in s.misses or []:
                 print("   miss", miss)
+    print(_line("both: decided (stored, training)", score(readings, stored, args.threshold)))
+    print("\nreliability, raw scores (all pages with a price)")
+    print("\n".join(reliability(readings, lambda r: r.raw)))
+    print("reliability, calibrated held-out by site")
+    print("\n".join(reliability(readings, held)))
+    if args.verbose:
+        print("\nper site (held-out): site, set, right/decided/undecided")
+        for r in sorted(readings, key=lambda r: r.site):
+            state = "none" if r.price is None else ("undecided" if r.held_out < args.threshold else
+                                                     ("right" if r.right else "WRONG"))
+            print(f"  {r.site:40s} {r.set:8s} {state:9s} {r.method:14s} raw {r.raw:.2f} held-out {r.held_out:.2f}")
+    if args.fit:
+        models = fit((r.method, r.raw, r.flags, r.right) for r in readings if r.price is not None)
+        save(models, note=f"{len(real)} real pages + {len(written)} written pages")
+        print("\nstored", {m: f"{c.pages} pages, {c.wrong} wrong" for m, c in models.items()})
 
 
 if __name__ == "__main__":

@@ -99,13 +99,16 @@ def _print_health(health: list[Any], *, as_json: bool, extra: dict[str, Any] | N
     if as_json:
         emit_json({**(extra or {}), "sites": [h.as_dict() for h in health]})
         return
+    # The undecided column only when a site has undecided pages (a narrow terminal keeps the site whole).
+    undecided = any(h.undecided for h in health)
     rows = [
-        (h.site, h.pages, h.ok, h.failed, f"{h.failure_rate:.0%}",
+        (h.site, h.pages, h.ok, h.failed, *((h.undecided,) if undecided else ()), f"{h.failure_rate:.0%}",
          "" if h.previous_rate is None else f"{h.previous_rate:.0%}",
          ", ".join(f"{k} {v}" for k, v in sorted(h.kinds.items())))
         for h in health
     ]
-    print_table("Crawl health", ["site", "pages", "ok", "failed", "failure rate", "before", "failures"], rows)
+    print_table("Crawl health", ["site", "pages", "ok", "failed", *(["undecided"] if undecided else []),
+                                 "failure rate", "before", "failures"], rows)
     for h in health:
         for note in h.warnings:
             err_console.print(f"warning: {h.site}: {note}", style="yellow", highlight=False, markup=False)

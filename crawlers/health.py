@@ -1,7 +1,9 @@
 """Crawl health per site: pages, failures by kind, the failure rate and how it moved.
 
 A *page* is one fetch of one URL in one crawl run; it succeeded when it produced at least one
-observation, and failed when it produced a ``CrawlFailure`` and no observation. A page whose
+observation with a decision (a price, or hidden pricing), was *undecided* when its only observation
+is an undecided one (prices, but nothing singled out one: it waits for a person in the review app;
+neither a success nor a failure), and failed when it produced a ``CrawlFailure`` and no observation. A page whose
 profile stopped matching is a ``profile_broken`` failure (never a price) and is warned about.
 """
 
@@ -30,6 +32,7 @@ class SiteHealth:
     pages: int = 0
     ok: int = 0
     failed: int = 0
+    undecided: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
     previous_rate: float | None = None
 
@@ -49,6 +52,9 @@ class SiteHealth:
         notes = []
         if self.profile_broken:
             notes.append(f"profile stopped matching on {self.profile_broken} page(s)")
+        if self.undecided:
+            notes.append(f"{self.undecided} page(s) undecided: a person picks their price in the review app "
+                         "(/undecided)")
         if self.kinds.get("render_skipped"):
             notes.append(f"renders keep failing: {self.kinds['render_skipped']} page(s) not rendered "
                          "(the site is rendered less often until a render gives a price)")
@@ -61,6 +67,8 @@ class SiteHealth:
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
         return {"site": self.site, "pages": self.pages, "ok": self.ok, "failed": self.failed,
+                "undecided": self.undecided,
+                "undecided_rate": round(self.undecided / self.pages, 4) if self.pages else 0.0,
                 "failure_rate": round(self.failure_rate, 4), "previous_rate":
                 None if self.previous_rate is None else round(self.previous_rate, 4),
                 "kinds": dict(self.kinds), "warnings": self.warnings}
@@ -69,14 +77,17 @@ class SiteHealth:
 def _window(session: Session, start: datetime, end: datetime) -> dict[str, SiteHealth]:
     sites: dict[str, SiteHealth] = {}
     ok_pages: dict[str, set[tuple[str | None, int | None]]] = defaultdict(set)
+    undecided_pages: dict[str, set[tuple[str | None, int | None]]] = defaultdict(set)
     obs = session.execute(
-        select(Observation.url, Observation.crawl_run_id)
+        select(Observation.url, Observation.crawl_run_id, Observation.undecided)
         .where(Observation.source == Source.CRAWL.value, Observation.observed_at >= start,
                Observation.observed_at < end)
         .distinct()
     )
-    for url, run_id in obs:
-        ok_pages[site_of(url or "")].add((url, run_id))
+    for url, run_id, undecided in obs:
+        (undecided_pages if undecided else ok_pages)[site_of(url or "")].add((url, run_id))
+    for site, pages in undecided_pages.items():
+        pages -= ok_pages.get(site, set())
     failed_pages: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
     rows = session.execute(
@@ -86,12 +97,14 @@ def _window(session: Session, start: datetime, end: datetime) -> dict[str, SiteH
     )
     for site, url, run_id, kind, count in rows:
         kinds[site][kind] += count
-        if (url, run_id) not in ok_pages.get(site, set()):
+        if (url, run_id) not in ok_pages.get(site, set()) and (url, run_id) not in undecided_pages.get(site, set()):
             failed_pages[site].add((url, run_id))
-    for site in set(ok_pages) | set(failed_pages) | set(kinds):
+    for site in set(ok_pages) | set(failed_pages) | set(kinds) | set(undecided_pages):
         ok = len(ok_pages.get(site, ()))
         failed = len(failed_pages.get(site, ()))
-        sites[site] = SiteHealth(site=site, pages=ok + failed, ok=ok, failed=failed, kinds=dict(kinds[site]))
+        waiting = len(undecided_pages.get(site, ()))
+        sites[site] = SiteHealth(site=site, pages=ok + failed + waiting, ok=ok, failed=failed, undecided=waiting,
+                                 kinds=dict(kinds[site]))
     return sites
 
 

@@ -1,7 +1,8 @@
 """Turn what the spider saw into rows, and write them in batches that a re-run cannot duplicate.
 
 Each page becomes evidence blobs (the HTML snapshot, a screenshot when rendered), and either
-observations (one per price: one per seller offer on a marketplace page) or a ``CrawlFailure``.
+observations (one per price: one per seller offer on a marketplace page; one with no price and
+``undecided`` set for a page whose price the cascade could not single out) or a ``CrawlFailure``.
 Rows carry natural keys (``obs_key``, ``failure_key``, the evidence SHA-256) and are written with
 ``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike, so a retried or repeated run
 stores nothing twice.
@@ -121,6 +122,9 @@ def observation_rows(item: dict[str, Any], ex: Any, seller_partners: dict[str, i
         "flags": list(ex.flags),
         "candidates": [c.as_dict() for c in ex.candidates[:10]],
     }
+    undecided = ex.undecided is not None
+    if undecided:
+        details["undecided"] = {"reason": ex.undecided, "candidates": [c.as_dict() for c in ex.competing]}
     if item.get("cart"):
         details["cart"] = item["cart"]
     # The effective advertised price (after a visible coupon or instant discount) is what a policy judges.
@@ -137,6 +141,7 @@ def observation_rows(item: dict[str, Any], ex: Any, seller_partners: dict[str, i
         "visibility": ex.price_visibility,
         "method": ex.method,
         "confidence": float(ex.confidence),
+        "undecided": undecided,
     }
     offers = [o for o in ex.sellers if o.price is not None or o.seller_id or o.seller_name]
     if not offers:

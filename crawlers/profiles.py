@@ -13,6 +13,14 @@ A profile file ``<workspace>/profiles/<name>.yaml`` (see README, "Site profiles"
     offers: {container: ".offer", price: ".offer-price", seller_name: ".seller",
              seller_id: {selector: ".seller", attr: "data-seller-id"}}
     cart: {url: "{origin}/cart?add={sku}", price: ".cart-total"}
+    price_rules:
+    - {selector: ".buybox span.now", amount: "49.99", url: "https://shop.example/p/1", by: alice,
+       at: "2026-12-02T16:00:00+00:00"}
+
+``price_rules`` are written by the review app when a person picks the right price of an undecided
+page (:func:`add_price_rule`): a selector derived from the chosen candidate's element, checked to
+select exactly that amount on the page. The cascade uses them only on a page it cannot decide, and
+only when one of them selects exactly one amount there.
 
 Selectors are CSS, or XPath with the prefix ``xpath:``. A bad file raises
 :class:`ProfileValidationError` listing every problem with file, line and field.
@@ -20,6 +28,8 @@ Selectors are CSS, or XPath with the prefix ``xpath:``. A bad file raises
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +42,15 @@ from pricewarden.errors import Problem
 from pricewarden.errors import ProfileValidationError as ProfileValidationError
 from pricewarden.money import ISO_CURRENCIES
 
-__all__ = ["Profile", "ProfileValidationError", "Selector", "find_profile", "load_profile", "load_profiles"]
+__all__ = ["PriceRule", "Profile", "ProfileValidationError", "Selector", "add_price_rule", "find_profile",
+           "load_profile", "load_profiles"]
 
 SELECTOR_FIELDS = ("price", "list_price", "title", "sku", "gtin", "mpn", "availability", "coupon", "shipping",
                    "seller_name", "seller_id", "hidden_price")
 OFFER_FIELDS = ("container", "price", "seller_name", "seller_id", "buy_box")
 _TOP = {"name", "domains", "locale", "currency", "decimal_separator", "render", "browser_steps", "selectors",
-        "offers", "cart"}
+        "offers", "cart", "price_rules"}
+_RULE_FIELDS = ("selector", "amount", "url", "by", "at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +64,21 @@ class Selector:
     def is_xpath(self) -> bool:
         """True for ``xpath:`` selectors."""
         return self.query.startswith("xpath:")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRule:
+    """A price selector a person chose on an undecided page of the site (see :func:`add_price_rule`)."""
+
+    selector: str
+    amount: str | None = None  # the amount it selected where it was chosen (dot-decimal)
+    url: str | None = None  # the page it was chosen on
+    by: str | None = None
+    at: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """Plain data, as written in the profile file (empty fields left out)."""
+        return {k: v for k in _RULE_FIELDS if (v := getattr(self, k))}
 
 
 @dataclass(frozen=True)
@@ -68,6 +95,7 @@ class Profile:
     selectors: dict[str, Selector] = field(default_factory=dict)
     offers: dict[str, Selector] = field(default_factory=dict)
     cart: dict[str, str] = field(default_factory=dict)
+    price_rules: tuple[PriceRule, ...] = ()
     source: str | None = None
 
     def matches(self, url: str) -> bool:
@@ -194,12 +222,33 @@ def parse_profile(data: Any, file: str = "<profile>") -> Profile:
     ):
         problems.append(Problem(file, lines.get("cart"), "cart", "must be {url: ..., price: ...} strings"))
         cart = {}
+    rules: list[PriceRule] = []
+    raw_rules = data.get("price_rules") or []
+    if not isinstance(raw_rules, list):
+        problems.append(Problem(file, lines.get("price_rules"), "price_rules", "must be a list of {selector: ...}"))
+        raw_rules = []
+    for index, raw in enumerate(raw_rules):
+        where = f"price_rules[{index}]"
+        line = (raw.get("__lines__", {}).get("selector") if isinstance(raw, dict) else None) or lines.get("price_rules")
+        rule = _strip(raw)
+        if not isinstance(rule, dict) or not isinstance(rule.get("selector"), str) or not rule["selector"].strip():
+            problems.append(Problem(file, line, where, "must be a mapping with a non-empty selector"))
+            continue
+        unknown = sorted(set(rule) - set(_RULE_FIELDS))
+        if unknown:
+            problems.append(Problem(file, line, f"{where}.{unknown[0]}",
+                                    f"unknown field (allowed: {', '.join(_RULE_FIELDS)})"))
+            continue
+        if not all(isinstance(v, str | int | float) for v in rule.values()):
+            problems.append(Problem(file, line, where, "fields must be strings"))
+            continue
+        rules.append(PriceRule(**{k: str(v).strip() for k, v in rule.items()}))
     if problems:
         raise ProfileValidationError(problems)
     return Profile(
         name=str(name).strip(), domains=tuple(domains), locale=locale, currency=currency,
         decimal_separator=sep, render=bool(render), browser_steps=tuple(_strip(s) for s in steps),
-        selectors=selectors, offers=offers, cart=dict(cart), source=file,
+        selectors=selectors, offers=offers, cart=dict(cart), price_rules=tuple(rules), source=file,
     )
 
 
@@ -262,3 +311,54 @@ def find_profile(profiles: Iterable[Profile], url: str, name: str | None = None)
         if profile.matches(url):
             return profile
     return None
+
+
+def _profile_name(site: str) -> str:
+    """A profile name for a site: its host and port, letters, digits and dashes only."""
+    return re.sub(r"[^a-z0-9]+", "-", site.lower()).strip("-") or "site"
+
+
+def add_price_rule(url: str, rule: PriceRule, folder: Path | str | None = None) -> Path:
+    """Add ``rule`` to the profile of ``url``'s site (a new profile file when the site has none); its path.
+
+    The rule is appended to the file's text (a new ``price_rules:`` block at the end when there is
+    none), so the person's own layout and comments stay; a file whose ``price_rules`` block is not
+    the last one is written again from its data. The result is checked by loading it again, and
+    written whole (a temporary file renamed over it), owner-only.
+    """
+    from pricewarden.files import FILE_MODE, make_private_dir
+
+    if folder is None:
+        from pricewarden.settings import get_settings
+
+        folder = get_settings().profiles_dir
+    folder = make_private_dir(folder)
+    profile = find_profile(load_profiles(folder), url)
+    item = yaml.safe_dump([rule.as_dict()], default_flow_style=None, allow_unicode=True, width=10_000, sort_keys=False)
+    if profile is None or profile.source is None:
+        site = urlsplit(url).netloc.lower()
+        name = _profile_name(site)
+        taken = {p.name for p in load_profiles(folder)}
+        while name in taken or (folder / f"{name}.yaml").exists():
+            name += "-1"
+        path = folder / f"{name}.yaml"
+        text = yaml.safe_dump({"name": name, "domains": [site]}, sort_keys=False) + "price_rules:\n" + item
+    else:
+        path = Path(profile.source)
+        text = path.read_text(encoding="utf-8")
+        top = [line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha() and ":" in line]
+        if "price_rules" not in top:
+            text = text.rstrip("\n") + "\nprice_rules:\n" + item
+        elif top[-1] == "price_rules":
+            text = text.rstrip("\n") + "\n" + item
+        else:
+            data = _strip(yaml.safe_load(text))
+            data["price_rules"] = [*(data.get("price_rules") or []), rule.as_dict()]
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    parse_profile(yaml.load(text, Loader=_LineLoader), str(path))  # noqa: S506 - SafeLoader subclass
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temporary, path)
+    return path

@@ -51,7 +51,8 @@ async def full_page_png(page: Any) -> bytes:
             await cdp.detach()
 
 
-async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> dict[Any, bytes]:
+async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float, *, html: bool = False) -> dict[Any, bytes]:
+    """Each page's full-page screenshot (``html``: its rendered HTML instead), rendered as a crawl renders."""
     from playwright.async_api import async_playwright
 
     from crawlers.network import FilteringProxy
@@ -76,8 +77,11 @@ async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> d
                     # As a crawl renders (crawlers.rendering): the DOM, then a price or a quiet network,
                     # all within the render budget; never every third-party resource's "load".
                     await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
-                    _html, shot, _how = await finish_render(page, [], started=started, budget=timeout_ms / 1000,
-                                                            url=url)
+                    rendered, shot, _how = await finish_render(page, [], started=started,
+                                                               budget=timeout_ms / 1000, url=url)
+                    if html:
+                        shots[key] = rendered
+                        return
                     if shot is None:
                         raise TimeoutError(f"the render budget of {timeout_ms / 1000:g} s ended before the screenshot")
                     shots[key] = shot
@@ -94,12 +98,13 @@ async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> d
     return shots
 
 
-def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float) -> dict[Any, bytes]:
+def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
+                   html: bool = False) -> dict[Any, bytes]:
     result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result["shots"] = asyncio.run(_shoot(urls, concurrency, timeout_ms))
+            result["shots"] = asyncio.run(_shoot(urls, concurrency, timeout_ms, html=html))
         except BaseException as exc:
             result["error"] = exc
 
@@ -110,6 +115,19 @@ def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float) ->
         raise CrawlError(f"screenshots failed: {result['error']}", kind="browser") from result["error"]
     shots: dict[Any, bytes] = result["shots"]
     return shots
+
+
+def render_pages(urls: dict[Any, str]) -> dict[Any, bytes]:
+    """The HTML of each page after Chromium rendered it (as a crawl renders, under the network policy).
+
+    One browser for all of them; a page that cannot be rendered is missing from the result (and logged).
+    """
+    from pricewarden.settings import get_settings
+
+    if not urls:
+        return {}
+    settings = get_settings()
+    return _run_in_thread(urls, settings.crawl.browser_concurrency, settings.crawl.render_budget * 1000, html=True)
 
 
 def capture_screenshots(

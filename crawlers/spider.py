@@ -116,6 +116,7 @@ class StorefrontSpider(scrapy.Spider):
         self.profile_worked: set[str] = set()
         crawl = get_settings().crawl
         self.render_budget = crawl.render_budget
+        self.undecided_below = crawl.undecided_below
         self.breaker = RenderBreaker(after=crawl.render_breaker_after, every=crawl.render_breaker_every)
         self.render_stats = RenderStats()
 
@@ -220,12 +221,14 @@ class StorefrontSpider(scrapy.Spider):
             return
         # A rendered page's HTML comes from the browser as UTF-8 whatever the site sent.
         encoding = "utf-8" if screenshot is not None else getattr(response, "encoding", None)
-        extraction = extract(body, response.url, profile=profile, encoding=encoding)
+        extraction = extract(body, response.url, profile=profile, encoding=encoding,
+                             undecided_below=self.undecided_below)
         has_price = extraction.price is not None or any(o.price is not None for o in extraction.sellers)
-        kind = _EXTRACTION_FAILURES.get(extraction.failure or "") or block_kind(body, has_price=has_price)
+        undecided = extraction.undecided is not None
+        kind = _EXTRACTION_FAILURES.get(extraction.failure or "") or block_kind(body, has_price=has_price or undecided)
         if rendered:
             self._render_done(target, response.meta, ok=kind is None and (
-                has_price or extraction.price_visibility != "visible"), over_budget=screenshot is None)
+                has_price or undecided or extraction.price_visibility != "visible"), over_budget=screenshot is None)
         if kind is not None:
             detail = f"{kind.value} page" + (f" ({extraction.failure})" if extraction.failure else "")
             yield self._item(response, target, **base,
@@ -235,7 +238,9 @@ class StorefrontSpider(scrapy.Spider):
             yield self._render_or_skip(target, response, base)
             return
         hidden = extraction.price_visibility != "visible"
-        if not has_price and not hidden:
+        # An undecided page has prices but nothing singles out one: it is stored as such (neither a
+        # price nor a failure) for a person to pick, not rendered again (the browser shows the same).
+        if not has_price and not hidden and not undecided:
             if extraction.looks_like_product and self.render_fallback and not rendered:
                 # Static HTML had no price but the page is a product page: the price may be drawn by JS.
                 yield self._render_or_skip(target, response, base)
@@ -244,13 +249,15 @@ class StorefrontSpider(scrapy.Spider):
                              failures=[_row(self._no_price(target, profile, extraction, response.status))])
             return
         moved = _moved_elsewhere(target.url, response)
-        if moved and extraction.method in _UNIDENTIFIED and not extraction.sellers:
+        if moved and (extraction.method in _UNIDENTIFIED or undecided) and not extraction.sellers:
             # The listing's address now leads to another page (a category, the home page, a
             # "similar products" page): a price read there from the visible page alone belongs to
-            # whatever that page shows first, not to this listing's product.
+            # whatever that page shows first, not to this listing's product (and prices that tie
+            # there are other products' prices, not a question for a person).
+            seen = extraction.raw_text if not undecided else f"undecided: {extraction.undecided}"
             yield self._item(response, target, **base, failures=[_row(Failure(
                 FailureKind.NOT_PRODUCT, response.status,
-                f"redirected to {response.url}, which shows no product data (read {extraction.raw_text!r} there, "
+                f"redirected to {response.url}, which shows no product data (read {seen!r} there, "
                 "not recorded as a price)"))])
             return
         if moved:

@@ -310,10 +310,13 @@ def detect(
     apply_findings(session, obs, records, judgement.judged | judgement.resolved["has_scope"],
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days)
+    from detection.confirm import classify
     from detection.misreport import detect_misreports
 
     step(3, "cross-checking partner reports")
     detect_misreports(session, frames, since=since, summary=summary, resolve_after=cfg.resolve_after)
+    # A violation read by heuristics waits for a second reading before anything reaches the partner.
+    classify(session)
     step(4, "anomaly models")
     if anomalies and len(obs):
         from detection.anomaly import detect_anomalies

@@ -49,16 +49,52 @@ class InboxSummary:
         return sum(int(i.get("rows_rejected", 0)) for i in self.imported + self.feeds)
 
 
-def pending_files(inbox: Path) -> list[tuple[str, Path]]:
-    """(partner code, file) for every report waiting in ``inbox``, in a stable order."""
+def _outside(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a link (or under one) that leads out of ``root``."""
+    try:
+        return not path.resolve(strict=False).is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return True
+
+
+def _entries(inbox: Path) -> list[tuple[Path, list[Path]]]:
+    """(partner folder, its report files) for every folder of the inbox, links included, in a stable order."""
     if not inbox.is_dir():
         return []
-    found: list[tuple[str, Path]] = []
+    found = []
     for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and p.name not in SKIP_DIRS):
-        for file in sorted(folder.iterdir()):
-            if file.is_file() and file.suffix.lower() in SUFFIXES and not file.name.startswith("."):
-                found.append((folder.name, file))
+        files = [] if _outside(folder, inbox) else sorted(
+            f for f in folder.iterdir()
+            if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith("."))
+        found.append((folder, files))
     return found
+
+
+def pending_files(inbox: Path) -> list[tuple[str, Path]]:
+    """(partner code, file) for every report waiting in ``inbox``, in a stable order.
+
+    A link (file or partner folder) that leads out of the inbox is never read: see :func:`refused_links`.
+    """
+    return [(folder.name, file) for folder, files in _entries(inbox) for file in files
+            if not _outside(file, inbox)]
+
+
+def refused_links(inbox: Path) -> dict[str, str]:
+    """Links out of the inbox, each with its one-line refusal (``P001/x.csv`` -> why it is not read).
+
+    Whoever can write in the inbox must not make the import read (and move, and show in a receipt)
+    a file elsewhere on the machine. A link that stays inside the inbox is harmless and followed.
+    """
+    refused: dict[str, str] = {}
+    for folder, files in _entries(inbox):
+        if _outside(folder, inbox):
+            refused[folder.name] = f"inbox/{folder.name}: a link to outside the inbox; not read"
+            continue
+        for file in files:
+            if _outside(file, inbox):
+                key = f"{folder.name}/{file.name}"
+                refused[key] = f"inbox/{key}: a link to outside the inbox; not read"
+    return refused
 
 
 def _move(file: Path, dest_dir: Path) -> Path:

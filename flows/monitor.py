@@ -44,8 +44,9 @@ def detect_task(at: datetime) -> steps.DetectSummary:
 
 @task(name="capture-evidence", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
 def evidence_task() -> dict[str, Any]:
-    """Re-capture screenshots for open violations without one."""
+    """Re-capture screenshots for open violations without one; read again in Chromium the prices to confirm."""
     result = steps.capture_evidence()
+    result["confirmation"] = steps.confirm_prices()
     steps.crash_point("evidence")
     return result
 

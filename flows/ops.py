@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flows import inbox
 from flows._prefect import NO_CACHE, create_markdown_artifact, create_table_artifact, flow, in_flow_run, task
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -53,6 +56,9 @@ def run_import(now: datetime | None = None, *, call: Any = None) -> inbox.InboxS
     call = call or (lambda t, *a, **k: t.fn(*a, **k))
     settings = get_settings()
     summary = inbox.InboxSummary()
+    for where, refusal in inbox.refused_links(settings.inbox_dir).items():
+        log.warning("%s", refusal)
+        summary.failed[where] = refusal
     for partner, file in inbox.pending_files(settings.inbox_dir):
         result = call(import_file_task, partner, file, settings.inbox_dir, now)
         if "error" in result:

@@ -218,6 +218,15 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def confirm_prices() -> dict[str, int]:
+    """The second reading (the page rendered in Chromium) of every violation whose price waits for one."""
+    from detection.confirm import confirm_pending
+    from store.db import session_scope
+
+    with session_scope() as session:
+        return confirm_pending(session)
+
+
 def capture_evidence(limit: int = 200) -> dict[str, Any]:
     """Screenshot the page of each open violation that has no screenshot yet, and file it as its evidence.
 

@@ -15,8 +15,21 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LiveConsole(Console):
+    """A Rich console whose size follows ``COLUMNS``/``LINES`` (or the terminal) at every print.
+
+    Rich reads ``COLUMNS`` once, when the console is made (at import); a command run later with another
+    width (a test's environment, a resized terminal) would print at the width of whoever imported first.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._width = self._height = None
+
+
+console = _LiveConsole()
+err_console = _LiveConsole(stderr=True)
 
 
 def _default(value: Any) -> Any:

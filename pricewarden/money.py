@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 
 # ISO 4217 codes PriceWarden accepts (active currencies; enough for every market we sell into).
 ISO_CURRENCIES = frozenset(
@@ -18,9 +22,54 @@ ISO_CURRENCIES = frozenset(
     """.split()  # noqa: SIM905 (a block of codes reads better than a list)
 )
 
-# Minor units per currency where they differ from 2.
-_MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0,
-                "XPF": 0, "BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3, "IQD": 3, "LYD": 3}
+# Codes that are no longer ISO 4217 (or never were) but that shops and feeds still send for a
+# current currency: the Russian rouble's pre-1998 code (Yandex Market feeds use it to this day) and
+# the common abbreviations of the yuan and the New Taiwan dollar.
+OBSOLETE_CODES = {"RUR": "RUB", "RMB": "CNY", "NTD": "TWD"}
+
+
+def canonical_currency(code: str | None) -> str | None:
+    """The ISO 4217 code a currency code as sent means (``rur`` → RUB, `` usd `` → USD), or None.
+
+    None when the code is no currency PriceWarden knows.
+    """
+    if not code:
+        return None
+    up = code.strip().upper()
+    up = OBSOLETE_CODES.get(up, up)
+    return up if up in ISO_CURRENCIES else None
+
+
+@lru_cache(maxsize=512)
+def _fractions(code: str) -> tuple[int, int]:
+    """(digits, cash digits) of a currency from CLDR's currency data."""
+    table = get_global("currency_fractions")
+    digits, _, cash_digits, _ = table.get(code, table["DEFAULT"])
+    return digits, cash_digits
+
+
+def minor_units(code: str) -> int:
+    """Decimal places a currency's amounts carry (CLDR): JPY 0, EUR 2, KWD 3."""
+    return _fractions(code)[0]
+
+
+def whole_units(code: str) -> bool:
+    """Whether prices in this currency come in whole units in practice.
+
+    True when CLDR gives it no minor unit, or none in cash (JPY, KRW, CLP, COP, IDR, HUF, TWD, SEK):
+    ``12.990`` or ``1,299`` in such a currency is a thousands group, never a fraction.
+    """
+    digits, cash = _fractions(code)
+    return digits == 0 or cash == 0
+
+
+@lru_cache(maxsize=512)
+def territory_currencies(country: str) -> tuple[str, ...]:
+    """The currencies legal tender today in an ISO 3166 country (CLDR), main one first: CL → (CLP,)."""
+    try:
+        return tuple(get_territory_currencies(country.upper(), tender=True))
+    except (KeyError, ValueError):
+        return ()
 
 
 def is_currency(code: str) -> bool:
@@ -66,7 +115,7 @@ class Money:
 
     def rounded(self) -> Money:
         """The amount rounded to the currency's minor unit (banker's rounding)."""
-        places = _MINOR_UNITS.get(self.currency, 2)
+        places = minor_units(self.currency)
         return Money(self.amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN), self.currency)
 
     def __str__(self) -> str:

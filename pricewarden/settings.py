@@ -86,6 +86,21 @@ class CrawlSettings(BaseModel):
         10, ge=1, description="While a site's renders keep failing, one of this many of its pages is rendered "
         "(the others are render_skipped failures) until one gives a price again."
     )
+    undecided_below: float = Field(
+        0.35, ge=0, le=1, description="Confidence (0 to 1) under which the extraction takes no price: the page "
+        "is undecided and waits in the review app's queue for a person to pick its price (0 = never for "
+        "confidence alone)."
+    )
+
+
+class ExtractSettings(BaseModel):
+    """How sure an extracted price must be before it is acted on without a person."""
+
+    auto_confidence: float = Field(
+        0.9, ge=0, le=1, description="Calibrated confidence (the share of development pages the method is right "
+        "on at that score) at or above which an extracted price is acted on automatically; below it the page is "
+        "undecided and waits for a person (docs/extraction-confidence.md)."
+    )
 
 
 class DetectionSettings(BaseModel):
@@ -191,6 +206,38 @@ class ReportSettings(BaseModel):
     )
     max_file_mb: int = Field(
         512, ge=1, description="Largest report file or feed (MB) accepted for import."
+    )
+    # Limits by what a file unpacks to: a small XLSX (a zip) or feed can hold far more than its size says.
+    max_unpacked_mb: int = Field(
+        1024, ge=1, description="Largest total size (MB) of an XLSX workbook's parts once unpacked."
+    )
+    max_part_mb: int = Field(
+        256, ge=1, description="Largest unpacked size (MB) of an XLSX part that is read whole (shared strings, "
+        "styles, workbook); sheets are streamed and limited by rows and cells instead.",
+    )
+    max_shared_strings: int = Field(
+        1_000_000, ge=1, description="Most entries an XLSX sharedStrings part may hold (it is read whole).",
+    )
+    max_parts: int = Field(
+        10_000, ge=1, description="Most parts (files inside the zip) an XLSX workbook may have.",
+    )
+    max_rows: int = Field(
+        1_048_576, ge=1, description="Most rows (blank ones included) read from a report file or feed: Excel's own "
+        "limit by default.",
+    )
+    max_columns: int = Field(
+        1024, ge=1, description="Most columns a row of a report file may have.",
+    )
+    max_cells: int = Field(
+        30_000_000, ge=1, description="Most cells read from a report file (rows times columns as stored).",
+    )
+    max_rejected_rows: int = Field(
+        10_000, ge=1, description="A file with more rejected rows than this is refused as a whole (nothing "
+        "stored): it is the wrong file or the wrong format, and its receipt would be all rejections.",
+    )
+    header_rows: int = Field(
+        20, ge=1, description="Rows at the top of a file (and of each sheet) searched for the header row, below "
+        "any title rows.",
     )
 
 
@@ -321,6 +368,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level for PriceWarden's own loggers.")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawler settings.")
+    extract: ExtractSettings = Field(default_factory=ExtractSettings, description="Price extraction settings.")
     detection: DetectionSettings = Field(default_factory=DetectionSettings, description="Detection settings.")
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert settings.")
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Flow schedules.")

@@ -283,7 +283,12 @@ class Observation(Base):
     """One price seen at one instant: crawled from a page, reported by a partner, or read from a feed."""
 
     __tablename__ = "observations"
-    __table_args__ = (Index("ix_observations_product_observed", "product_id", "observed_at"),)
+    __table_args__ = (
+        Index("ix_observations_product_observed", "product_id", "observed_at"),
+        # The review app's queue of undecided pages reads only these few rows.
+        Index("ix_observations_undecided", "listing_id", "observed_at",
+              sqlite_where=text("undecided"), postgresql_where=text("undecided")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Natural key (SHA-256 of source, listing/url, seller, instant) so that a re-run stores nothing twice.
@@ -306,6 +311,11 @@ class Observation(Base):
     method: Mapped[str | None] = mapped_column(String(50))
     confidence: Mapped[float | None] = mapped_column(Float)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # disagreements, coupons, etc.
+    # The page shows prices but nothing singles out one: no price (never judged), the competing
+    # candidates in details["undecided"]; it waits in the review app's queue for a person to pick.
+    undecided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # What a person did with an undecided page: "picked" (a price rule was made for the site) or "dismissed".
+    review: Mapped[str | None] = mapped_column(String(20))
     html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("report_batches.id", ondelete="CASCADE"), index=True)
@@ -430,6 +440,9 @@ class Violation(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # Until this instant the violation is out of the review queue and its alerts do not escalate.
     snoozed_until: Mapped[datetime | None] = mapped_column()
+    # Whether the price is confirmed before anything partner-facing is sent (detection.confirm):
+    # None (not looked at), not_needed, pending, agreed, disagreed, failed, confirmed.
+    confirmation: Mapped[str | None] = mapped_column(String(20))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -22,12 +22,19 @@ from store.db import engine_for
 DB_FIXTURES = {"db", "engine", "session", "db_url"}
 # What the network policy lets the tests fetch (crawlers.network): their own servers, nothing else.
 TEST_ALLOW = "127.0.0.1"
+# Modules that start Prefect's server or check what it leaves behind: run one after another on one
+# pytest-xdist worker (`--dist loadgroup`), so that two servers never start side by side.
+PREFECT_MODULES = {"test_demo_run", "test_flows_deploy", "test_flows_prefect", "test_flows_scaleout",
+                   "test_prefect_start",
+                   "test_secrets_everywhere"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+        if item.module is not None and item.module.__name__.rpartition(".")[2] in PREFECT_MODULES:
+            item.add_marker(pytest.mark.xdist_group("prefect"))
     if os.environ.get("PRICEWARDEN_TEST_ONLY_DB") == "1":
         selected = [i for i in items if i.get_closest_marker("db")]
         deselected = [i for i in items if not i.get_closest_marker("db")]

@@ -15,7 +15,10 @@ def test_prefect_yaml_deploys_every_flow_with_its_schedule(tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     # Each command starts Prefect's temporary server on the same home, so what one creates the next sees.
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PRICEWARDEN_CODE_DIR=str(REPO), COLUMNS="250")
+               PRICEWARDEN_CODE_DIR=str(REPO), COLUMNS="250",
+               # Prefect's own CLI gives its temporary server 20 s to start: too little on a busy machine
+               # (docs/scale-out.md says the same to users).
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
 
     def prefect(*args: str) -> str:
         done = subprocess.run([PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)

@@ -140,8 +140,10 @@ CASES = [
     ("P001", ["AC-100", "abc", "USD", TODAY, ""], "price", "not a number"),
     ("P001", ["AC-100", "1e3", "USD", TODAY, ""], "price", "not a number"),
     ("P001", ["AC-100", "NaN", "USD", TODAY, ""], "price", "not a number"),
-    ("P001", ["AC-100", "1.299,00", "USD", TODAY, ""], "price", "uses ',' as decimal separator"),
-    ("P002", ["AC-100", "1.29.9", "EUR", TODAY, ""], "price", "ambiguous"),
+    # The file's other amount is "10": nothing in it says whether "1,299" is 1299 or 1.299.
+    ("P001", ["AC-100", "1,299", "USD", TODAY, ""], "price", "ambiguous"),
+    ("P002", ["AC-100", "4.800", "EUR", TODAY, ""], "price", "ambiguous"),
+    ("P002", ["AC-100", "1.29.9", "EUR", TODAY, ""], "price", "malformed thousands separators"),
     ("P001", ["AC-100", "1.23456", "USD", TODAY, ""], "price", "decimal places"),
     ("P001", ["AC-100", "199", "usdollar", TODAY, ""], "currency", "not an ISO 4217"),
     ("P001", ["AC-100", "199", "", TODAY, ""], "currency", "currency is missing"),

@@ -174,3 +174,29 @@ def test_it_has_no_serious_accessibility_problems_on_the_main_pages(served: tupl
     page.goto(f"{base}/violations/999999")
     problems["not found"] = _axe(page, base)
     assert problems == {"login": [], "violations": [], "overview": [], "violation": [], "not found": []}
+
+
+def test_it_lets_a_channel_manager_pick_the_price_of_an_undecided_page_in_one_click(
+        served: tuple[str, Any, Engine], page: Page, tmp_path: Path) -> None:
+    from crawlers.profiles import load_profiles
+    from store import Observation
+
+    base, world, db = served
+    oid = world.undecided["P1"]
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    _sign_in(page, base, "carl", "/undecided")
+    card = page.locator(f"#page-{oid}")
+    expect(card).to_contain_text("equally prominently")
+    row = card.locator("tr", has=page.locator("q", has_text="$89.00"))
+    expect(row).to_contain_text("Black")
+    row.get_by_role("button", name="$89.00 is the price").click()
+    expect(page.locator(".flash-ok")).to_contain_text("reads 89.00. The next crawl uses it.")
+    expect(page.locator(f"#page-{oid}")).to_have_count(0)
+    with session_scope(db) as s:
+        assert s.get(Observation, oid).review == "picked"  # type: ignore[union-attr]
+    # The app's workspace is the test's (served: tmp_path / "ws"): the site's profile holds the rule.
+    [profile] = load_profiles(tmp_path / "ws" / "profiles")
+    assert [(r.selector, r.amount, r.by) for r in profile.price_rules] == [
+        ("div.variant.v-black span.price", "89.00", "carl")]
+    assert errors == []

@@ -32,7 +32,8 @@ MANAGER_POST: Expect = ("login", "view", "view", "view", "view", 403, "login")
 SCOPED_POST: Expect = ("login", "view", "view", "view", 404, 403, "login")
 PUBLIC: Expect = (200,) * 7
 
-# "METHOD path" -> (expected per role, form data or None). {violation_id}: P1's violation.
+# "METHOD path" -> (expected per role, form data or None). {violation_id}: P1's violation;
+# {observation_id}: an undecided page of P1's.
 TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "GET /login": ((200, 303, 303, 303, 303, 303, 200), None),
     "POST /login": ((400,) * 7, {"username": "", "password": ""}),
@@ -58,6 +59,11 @@ TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "POST /violations/{violation_id}/assign": (SCOPED_POST, {"assignee": ""}),
     "POST /violations/{violation_id}/snooze": (SCOPED_POST, {"days": "0"}),
     "POST /violations/{violation_id}/notice": (SCOPED_POST, {}),
+    "POST /violations/{violation_id}/confirm": (SCOPED_POST, {}),
+    "GET /undecided": (MANAGER_PAGE, None),
+    "GET /undecided/{observation_id}/screenshot": (IN_SCOPE, None),
+    "POST /undecided/{observation_id}/pick": (SCOPED_POST, {"candidate": "0"}),
+    "POST /undecided/{observation_id}/dismiss": (SCOPED_POST, {"reason": "table test"}),
 }
 PUBLIC_MOUNTS = {"/static"}
 
@@ -99,7 +105,7 @@ def _client(app: Any, db: Engine, role: str) -> tuple[TestClient, str]:
 
 def test_it_answers_every_route_for_every_role_as_the_table_says(app_world: tuple[Any, Any, Engine]) -> None:
     app, world, db = app_world
-    values = {"violation_id": world.violations["P1"]}
+    values = {"violation_id": world.violations["P1"], "observation_id": world.undecided["P1"]}
     wrong = []
     for role_index, role in enumerate(ROLES):
         for key, (expected, form) in TABLE.items():
@@ -123,7 +129,7 @@ def test_it_answers_every_route_for_every_role_as_the_table_says(app_world: tupl
 def test_it_answers_405_to_a_wrong_method_on_every_route(app_world: tuple[Any, Any, Engine]) -> None:
     app, world, db = app_world
     client, token = _client(app, db, "admin")
-    values = {"violation_id": world.violations["P1"]}
+    values = {"violation_id": world.violations["P1"], "observation_id": world.undecided["P1"]}
     by_path: dict[str, set[str]] = {}
     for key in TABLE:
         method, path = key.split(" ", 1)

@@ -201,3 +201,31 @@ def test_it_answers_405_to_a_wrong_method(setup: tuple[Any, ...]) -> None:
     assert client.get(f"/violations/{world.violations['P1']}/dismiss").status_code == 405
     assert client.post(f"/violations/{world.violations['P1']}",
                        headers={"x-csrf-token": "token-of-bianca"}).status_code == 405
+
+
+def test_it_shows_both_readings_holds_the_notice_and_lets_a_manager_confirm_the_price(setup: tuple[Any, ...]) -> None:
+    _app, world, db, _ws = setup
+    vid = world.violations["P1"]
+    with session_scope(db) as s:
+        v = s.get(Violation, vid)
+        assert v is not None
+        v.confirmation = "disagreed"
+        v.details = {**v.details, "confirmation": {
+            "status": "disagreed", "why": "the price was read by the heuristic step", "agreed": False,
+            "first": {"price": "179.00", "currency": "USD", "raw_text": "$179.00", "method": "heuristic"},
+            "second": {"price": "189.00", "currency": "USD", "raw_text": "$189.00", "method": "heuristic",
+                       "rendered": True}}}
+    carl = _as(setup, "carl")
+    text = carl.get(f"/violations/{vid}").text
+    assert 'id="confirmation"' in text and "readings disagree" in text
+    assert "<q>$179.00</q>" in text and "<q>$189.00</q>" in text and 'id="confirm-form"' in text
+    assert "No notice until the price is confirmed" in text and 'id="notice-form"' not in text
+    assert _post(_as(setup, "dana"), "dana", f"/violations/{vid}/confirm").status_code == 404
+    done = _post(carl, "carl", f"/violations/{vid}/confirm", reason="seen on the page myself")
+    assert done.status_code == 303
+    text = carl.get(f"/violations/{vid}").text
+    assert "confirmed by a person" in text and 'id="confirm-form"' not in text and 'id="notice-form"' in text
+    assert _post(carl, "carl", f"/violations/{vid}/confirm").status_code == 409
+    with session_scope(db) as s:
+        entry = s.scalars(select(AuditLog).where(AuditLog.action == "violation.confirm")).one()
+        assert (entry.actor, entry.reason) == ("carl", "seen on the page myself")

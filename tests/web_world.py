@@ -52,6 +52,13 @@ rules:
 T0 = datetime(2026, 5, 1, 14, tzinfo=UTC)
 # Cheap argon2 parameters: verification reads them from the hash, so the app checks these for real.
 _HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# A partner page that shows two prices with nothing to say which one it sells: the cascade leaves it undecided.
+UNDECIDED_HTML = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme AC-200</title></head><body><main>'
+    '<h1>Acme AC-200 Earbuds</h1><div class="variants">'
+    '<div class="variant v-white"><span class="name">White</span> <span class="price">$119.00</span></div>'
+    '<div class="variant v-black"><span class="name">Black</span> <span class="price">$89.00</span></div>'
+    '</div><button class="add-to-cart">Add to cart</button></main></body></html>')
 ROLES = {"admin": "admin", "bianca": "brand_manager", "carl": "channel_manager", "dana": "channel_manager",
          "wang": "channel_manager", "soundhub": "partner", "olga": "brand_manager"}
 
@@ -83,6 +90,7 @@ class WebWorld:
     users: dict[str, int] = field(default_factory=dict)
     partners: dict[str, int] = field(default_factory=dict)
     violations: dict[str, int] = field(default_factory=dict)  # "P1", "P2", "P3", "seller"
+    undecided: dict[str, int] = field(default_factory=dict)  # "P1": an undecided page of P1's
     screenshot_sha: str = ""
     html_sha: str = ""
 
@@ -127,6 +135,8 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
                           partner_id=partners["P4"].id, region="EU"),
             "seller": Listing(url="http://127.0.0.1:9/market/ac-100", site="127.0.0.1:9", product_id=products[0].id,
                               region="US", seller_id="zx-deals"),
+            "P1-undecided": Listing(url="http://127.0.0.1:9/p1/ac-200", site="127.0.0.1:9", product_id=products[1].id,
+                                    partner_id=partners["P1"].id, region="US"),
         }
         s.add_all(listings.values())
         publish_text(s, POLICY, file="policy.yaml")
@@ -153,7 +163,9 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
         observe("P3", 0, "1599.00", "CNY")
         observe("seller", 1, "120.00", seller="zx-deals")
         observe("P4", 2, "200.00", "EUR")
+        undecided = _undecided(s, evidence, listings["P1-undecided"], world.screenshot_sha)
         s.flush()
+        world.undecided = {"P1": undecided.id}
         detect(s, anomalies=False)
         world.users = {name: u.id for name, u in users.items()}
         world.partners = {code: p.id for code, p in partners.items()}
@@ -161,6 +173,23 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
             name = next(k for k, lst in listings.items() if lst.id == v.listing_id)
             world.violations.setdefault(name, v.id)
     return world
+
+
+def _undecided(s: Session, evidence: EvidenceStore, listing: Listing, screenshot: str) -> Observation:
+    """The observation the crawl stores for :data:`UNDECIDED_HTML`: no price, the competing candidates."""
+    from crawlers.extract import extract
+
+    result = extract(UNDECIDED_HTML, listing.url)
+    assert result.undecided is not None
+    html = evidence.put(s, UNDECIDED_HTML.encode(), kind="html", content_type="text/html")
+    obs = Observation(
+        obs_key=hashlib.sha256(f"{listing.url}|undecided".encode()).hexdigest(), source="crawl",
+        listing_id=listing.id, product_id=listing.product_id, partner_id=listing.partner_id, url=listing.url,
+        observed_at=T0 + timedelta(days=3), price=None, method=result.method, confidence=0.0, undecided=True,
+        details={"undecided": {"reason": result.undecided, "candidates": [c.as_dict() for c in result.competing]}},
+        html_sha256=html, screenshot_sha256=screenshot)
+    s.add(obs)
+    return obs
 
 
 def csrf_of(html: str) -> str:

@@ -27,6 +27,9 @@ LABELS: dict[str, str] = {
     # delivery statuses
     "sent": N_("sent"), "queued": N_("queued"), "sending": N_("sending"), "failed": N_("failed"),
     "refused": N_("refused"),
+    # price confirmation (failed: as delivery statuses)
+    "not_needed": N_("not needed"), "pending": N_("waiting for a second reading"), "agreed": N_("agreed"),
+    "disagreed": N_("readings disagree"), "confirmed": N_("confirmed by a person"),
     # evidence check
     "verified": N_("verified"), "mismatch": N_("MISMATCH"), "missing": N_("missing"),
 }

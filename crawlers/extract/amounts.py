@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
+from babel.core import get_global
 from price_parser import Price
 
-from pricewarden.money import ISO_CURRENCIES
+from pricewarden.locales import decimal_symbol, locale_for_territory, parse_locale, territory_of
+from pricewarden.money import canonical_currency, minor_units, territory_currencies, whole_units
 
 __all__ = [
     "MAX_AMOUNT",
@@ -26,7 +29,9 @@ __all__ = [
     "parse_amount",
 ]
 
-# Symbols and words → ISO 4217. Multi-character prefixes come first so "US$" wins over "$".
+# Symbols and words → ISO 4217 when the page's country does not say (CLDR decides first, see
+# currency_for_symbol): the explicit forms ("US$", "C$"), and the plain "$", "¥", "kr" of the market
+# that uses them most. Multi-character prefixes come first so "US$" wins over "$".
 _SYMBOLS: dict[str, str] = {
     "US$": "USD", "USD$": "USD", "U$S": "USD", "C$": "CAD", "CA$": "CAD", "CAD$": "CAD",
     "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "SG$": "SGD", "NT$": "TWD",
@@ -34,41 +39,24 @@ _SYMBOLS: dict[str, str] = {
     "€": "EUR", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR", "₩": "KRW", "원": "KRW",
     "₽": "RUB", "руб": "RUB", "₺": "TRY", "TL": "TRY", "₴": "UAH", "zł": "PLN", "Kč": "CZK", "Ft": "HUF",
     "฿": "THB", "₫": "VND", "₱": "PHP", "₪": "ILS", "₦": "NGN", "lei": "RON", "Fr.": "CHF", "CHF": "CHF",
-    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "R": "ZAR",
+    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD", "R": "ZAR", "$": "USD", "¥": "CNY", "￥": "CNY",
 }
-# Regional defaults for the bare "$", "¥", "kr" by locale country or language.
-_DOLLAR_BY_COUNTRY = {"CA": "CAD", "AU": "AUD", "NZ": "NZD", "HK": "HKD", "SG": "SGD", "TW": "TWD",
-                      "MX": "MXN", "AR": "ARS", "CL": "CLP", "CO": "COP"}
-_KRONE_BY_LANG = {"sv": "SEK", "nb": "NOK", "no": "NOK", "nn": "NOK", "da": "DKK", "is": "ISK"}
-# Languages writing 1.299,00 (comma decimals); de_CH / fr_CH / it_CH use a dot (1'299.00).
-_COMMA_LANGS = frozenset(
-    [
-        "de", "fr", "es", "it", "nl", "pt", "ru", "pl", "cs", "sk", "sl", "hr", "sr", "bg", "ro", "hu",
-        "tr", "uk", "be", "da", "sv", "nb", "nn", "no", "fi", "et", "lv", "lt", "el", "id", "vi", "is",
-        "ca", "eu", "gl",
-    ]
-)
-_DOT_COUNTRIES = frozenset({"CH", "LI"})
-
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
     [
         "USD", "EUR", "GBP", "JPY", "CNY", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "ISK",
         "PLN", "CZK", "HUF", "RON", "BGN", "INR", "KRW", "BRL", "MXN", "RUB", "TRY", "HKD", "SGD",
         "TWD", "THB", "MYR", "IDR", "PHP", "VND", "ILS", "AED", "SAR", "ZAR", "UAH", "ARS", "CLP",
-        "COP",
+        "COP", "PEN", "UYU", "KWD", "BHD", "OMR", "QAR", "JOD", "EGP", "PKR", "NGN", "KES", "KZT", "RUR",
     ]
 )
-# Currencies written without minor units: "1,299" / "1.299" in these is always thousands.
-_ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "IDR", "HUF", "TWD"})
-# Currencies whose home markets write 1,299.00: a page locale alone does not turn "$1,299" into 1.299.
-_DOT_HOME = frozenset({"USD", "GBP", "CNY", "INR", "AUD", "NZD", "HKD", "SGD", "MXN", "PHP", "THB", "MYR", "ILS"})
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|RM|Rp|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|"
+    r"|Rs\.?|RMB|RM|Rp|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
+_TOKEN_SYMBOL = re.compile(_CUR)
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
 _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f ]\d{2,3})+(?:[.,]\d{1,2})?(?:[.,][-–])?|\d+(?:[.,]\d{1,2})?(?:[.,][-–])?"
 _TOKEN = re.compile(
@@ -114,42 +102,78 @@ def _in_exponent(text: str, start: int, end: int) -> bool:
 
 
 def decimal_separator_for_locale(locale: str | None) -> str | None:
-    """``","`` for locales writing ``1.299,00``, ``"."`` for ``1,299.00``; None when unknown."""
+    """``","`` for locales writing ``1.299,00``, ``"."`` for ``1,299.00`` (CLDR); None when no locale is given."""
     if not locale:
         return None
-    lang, _, country = locale.replace("-", "_").partition("_")
-    lang, country = lang.lower(), country.upper()
-    if country in _DOT_COUNTRIES:
-        return "."
-    if lang in _COMMA_LANGS:
-        return ","
-    return "."
+    return decimal_symbol(locale) or "."
 
 
+def _norm_symbol(symbol: str) -> str:
+    return symbol.replace("￥", "¥").strip().rstrip(".").casefold()
+
+
+@lru_cache(maxsize=1)
+def _homes() -> dict[str, tuple[str, ...]]:
+    """Currency → the countries whose tender it is today (CLDR), from CLDR's territory table."""
+    homes: dict[str, list[str]] = {}
+    for country in get_global("territory_currencies"):
+        for code in territory_currencies(country):
+            homes.setdefault(code, []).append(country)
+    return {code: tuple(countries) for code, countries in homes.items()}
+
+
+@lru_cache(maxsize=2048)
+def _written(code: str) -> frozenset[str]:
+    """How a currency's symbol is written: in English and in the locale of each country it is tender in."""
+    forms = set()
+    for tag in ("en", *filter(None, (locale_for_territory(c) for c in _homes().get(code, ())[:8]))):
+        loc = parse_locale(tag)
+        if loc is not None and (symbol := loc.currency_symbols.get(code)):
+            forms.add(_norm_symbol(symbol))
+    return frozenset(forms)
+
+
+@lru_cache(maxsize=256)
+def local_symbols(locale: str | None) -> tuple[str, ...]:
+    """The symbols the currencies of the locale's country are written with, as shops write them.
+
+    CLDR's (``₺`` in TR) and the usual informal ones this module reads (``TL``), so that a
+    page scan looks for ``TL`` on a Turkish page without looking for it everywhere.
+    """
+    country = territory_of(locale)
+    if not country:
+        return ()
+    codes = territory_currencies(country)
+    found = [sym for sym, code in _SYMBOLS.items() if code in codes and len(sym) > 1]
+    for code in codes:
+        loc = parse_locale(locale_for_territory(country))
+        symbol = loc.currency_symbols.get(code) if loc is not None else None
+        if symbol and symbol not in found and _TOKEN_SYMBOL.fullmatch(symbol):
+            found.append(symbol)
+    return tuple(found)
+
+
+@lru_cache(maxsize=4096)
 def currency_for_symbol(symbol: str, *, locale: str | None = None, default: str | None = None) -> str | None:
     """The ISO 4217 code for a symbol as shown (``$``, ``€``, ``¥``, ``USD``), given the page locale.
 
-    ``default`` is the page's or profile's own currency: when the bare symbol fits it (a ``$`` on a
-    CAD page), it wins over the regional guess.
+    ``default`` is the page's or profile's own currency: when the symbol is how that currency is
+    written (a ``$`` on a CAD page), it wins. Else a currency of the locale's country written so
+    (CLDR: ``$`` in CL is CLP, ``kr`` in NO is NOK, ``¥`` in JP is JPY), else the symbol's usual one.
+    Obsolete codes read as today's (``RUR`` → RUB).
     """
     sym = symbol.strip()
     up = sym.upper()
-    if len(up) == 3 and up in ISO_CURRENCIES and up.isalpha():
-        return up
-    lang, _, country = (locale or "").replace("-", "_").partition("_")
-    lang, country = lang.lower(), country.upper()
-    if sym == "$":
-        if default in {"USD", "CAD", "AUD", "NZD", "HKD", "SGD", "TWD", "MXN", "ARS", "CLP", "COP"}:
-            return default
-        return _DOLLAR_BY_COUNTRY.get(country, "USD")
-    if sym in {"¥", "￥"}:
-        if default in {"JPY", "CNY"}:
-            return default
-        return "JPY" if lang == "ja" or country == "JP" else "CNY"
-    if sym in {"kr", "kr."}:
-        if default in {"SEK", "NOK", "DKK", "ISK"}:
-            return default
-        return _KRONE_BY_LANG.get(lang, "DKK" if sym == "kr." else "SEK")
+    if len(up) == 3 and up.isalpha() and (code := canonical_currency(up)) is not None:
+        return code
+    norm = _norm_symbol(sym)
+    if default and norm in _written(default):
+        return default
+    country = territory_of(locale)
+    if country:
+        for code in territory_currencies(country):
+            if norm in _written(code):
+                return code
     return _SYMBOLS.get(sym)
 
 
@@ -165,9 +189,16 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
     ambiguous = len(seps) == 1 and re.fullmatch(r"\d{1,3}[.,]\d{3}", text) is not None
     sep = None
     if ambiguous:
-        if currency in _ZERO_DECIMAL:
+        if currency is not None and whole_units(currency):
             whole = Decimal(re.sub(r"\D", "", text))
             return whole if _sane(whole) else None
+        if currency is not None and minor_units(currency) == 3 and text[-4] == (decimal_separator or "."):
+            # "KD 1.250": a dinar has 1000 fils, and three decimals are how Gulf shops write it
+            try:
+                amount = Price.fromstring(text, decimal_separator=text[-4]).amount
+            except (ArithmeticError, ValueError):
+                return None
+            return amount if _sane(amount) else None
         # A known currency with cents never shows three decimals in a shop: "1.299 €" on a page in
         # English, "1,299 €" on a German one, are 1299. Without a currency, or with a separator a
         # profile sets, the locale decides; "0.299" is decimal (a thousands group never starts with 0).

@@ -14,18 +14,25 @@ embedded JSON state, and visible-page heuristics. Every price each step finds is
    (``structured_contradicted``).
 5. Else embedded JSON state, checked against the visible page the same way.
 6. Else the best visible candidate (heuristics).
+7. Unless the evidence does not single out one price (:func:`_contention`): then the page is
+   *undecided* (``undecided`` says why, ``competing`` holds the candidates), with no price, and a
+   rule a person picked for the site (``price_rules`` in its profile) decides it when one of them
+   selects exactly one amount on the page. A profile's price selector is never second-guessed.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
 
 from crawlers.extract.amounts import find_amounts
+from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
 from crawlers.extract.heuristics import Visible, read_visible
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import Page
+from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
 from crawlers.profiles import Profile
@@ -57,11 +64,19 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 _CONTRADICTS = 0.6
 _STRUCK = ("del, s, strike, [style*=line-through], [class*=was i], [class*=old i], [class*=strike i], "
            "[class*=list i], [class*=compare i], [class*=original i], [class*=regular i], [class*=msrp i]")
-_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs")
+_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs|Rp|RM|KD")
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
+_LOW = "lowPrice"  # Candidate.note of an AggregateOffer's lowest price
+# Two visible candidates this close in confidence, showing different amounts, are a tie nothing breaks.
+_UNDECIDED_TIE = 0.05
+# A visible candidate this sure, showing another amount than structured data the page does not show,
+# leaves the page undecided (below it the structured price stands, flagged structured_not_visible).
+_DISAGREES = 0.45
+# Reasons that put a visible amount in another product's block or the page chrome: never in contention.
+_ELSEWHERE = ("noise:", "header", "footer", "nav")
 
 
 def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tuple[str, Decimal] | None:
@@ -148,8 +163,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     step on 430 KB pages); anything less certain goes through the full comparison.
     """
     current = [c for c in structured if c.role == "current"]
-    if not current or len({c.price for c in current}) != 1:
-        return None
+    if not current or len({c.price for c in current}) != 1 or any(c.note == _LOW for c in current):
+        return None  # (an AggregateOffer's lowPrice is the cheapest of several offers: the buy box decides)
     cand = current[0]
     if not _shows(_title_region(page), cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
@@ -215,12 +230,58 @@ def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: c.role == "current" and c.price in regular)
 
 
+_SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
+
+
+def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
+    """Structured offers of several variants at several prices: the one the page selects goes first.
+
+    A variant page's URL names its variant (``?variant=39002``, ``?sku=ML-PULL-M``) and the JSON-LD
+    offer of that variant carries the same id in its ``url`` or ``sku`` (kept in the candidate's
+    note); else the selected option or swatch may show its price ("Queen – $189.00"). Without
+    either, the first offer listed is only the first variant.
+    """
+    current = [c for c in candidates if c.role == "current"]
+    prices = {c.price for c in current}
+    if len(prices) < 2:
+        return candidates
+    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
+
+    def selects(c: Candidate) -> bool:
+        note = c.note or ""
+        if not wanted or not note.startswith("offer "):
+            return False
+        for ident in note[6:].split():
+            query = {v for _, v in parse_qsl(urlsplit(ident).query)} if "?" in ident else {ident}
+            if query & wanted:
+                return True
+        return False
+
+    chosen = {c.price for c in current if selects(c)}
+    if not chosen:
+        for node in page.tree.css(_SELECTED):
+            text = node.text(deep=True)
+            if len(text) < 80:
+                shown = {a.amount for a in find_amounts(text, locale=page.locale)} & prices
+                if len(shown) == 1:
+                    chosen = shown
+                    break
+    if len(chosen) != 1:
+        return candidates
+    return sorted(candidates, key=lambda c: not (c.role == "current" and c.price in chosen))
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal]) -> tuple[Candidate | None, list[str]]:
     """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
+    if current and current[0].note == _LOW and best_visible is not None and best_visible.price != current[0].price:
+        # The lowest of several offers (other sellers, other variants): a "from" price. The buy box
+        # shows what this page sells now.
+        flags.append("structured_contradicted")
+        return best_visible, flags
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.
@@ -246,13 +307,79 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     return first, flags
 
 
+def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible, flags: list[str],
+                confidence: float, undecided_below: float, page: Page) -> tuple[str, list[Candidate]] | None:
+    """Why the evidence does not single out ``chosen``, with the candidates in contention; ``None`` when it does.
+
+    - structured data gives several current prices and the visible page shows none of them;
+    - structured data the page does not show, while the visible page shows another amount with some
+      confidence (``_DISAGREES``): nothing says which of the two the shopper pays;
+    - the two best visible candidates show different amounts, equally strong (within
+      ``_UNDECIDED_TIE``), neither of them the list price beside the other;
+    - the final confidence is under ``undecided_below``.
+    """
+    if chosen.method in {"profile", "rule"}:
+        return None
+    declared_regular = {c.price for c in structured if c.role == "regular"}
+    current = [c for c in structured if c.role == "current"]
+    # A current price that another source names the list price (og:price:standard_amount) is not a rival.
+    current = [c for c in current if c.price not in declared_regular] or current
+    distinct = list({c.price: c for c in reversed(current)}.values())[::-1]
+    best = visible.best
+    if "structured_not_visible" in flags:
+        if len(distinct) > 1:
+            return (f"structured data gives {len(distinct)} different prices and the page shows none of them",
+                    distinct[:5])
+        # (an amount without a currency sign is often a fragment of a price: "$ 174 <sup>99</sup>")
+        if (best is not None and best.price != chosen.price and best.confidence >= _DISAGREES
+                and _SIGN.search(best.raw_text)):
+            return (f"structured data says {chosen.price}, which the page does not show; the page shows "
+                    f"{best.raw_text} instead", [chosen, best])
+    if chosen.method == "heuristic" and best is not None:
+        regular = visible.regular.price if visible.regular is not None else None
+        shown = [c.price for c in visible.candidates]
+        coupon = _coupon(_near(page.body_text, chosen), chosen.price, page, chosen.currency)
+        effective = coupon[1] if coupon is not None else None
+        # Not rivals: the list price beside the chosen one, its price after a coupon (or its price
+        # before one, when the chosen one is the price after it: "到手价"), an amount the
+        # markup calls the regular price, another block's price, an amount the page repeats less
+        # often than the chosen one, and one outside the buy box when the chosen one is in it.
+        rivals = [c for c in visible.candidates
+                  if c.price not in {chosen.price, regular, effective}
+                  and c.confidence >= chosen.confidence - _UNDECIDED_TIE
+                  and not any(r.startswith((*_ELSEWHERE, "weak-was")) for r in (c.note or "").split(","))
+                  and shown.count(c.price) >= shown.count(chosen.price)
+                  and (c.note or "").count("buy-box") >= (chosen.note or "").count("buy-box")
+                  and not _before_coupon(page, c, chosen)]
+        if rivals:
+            return (f"the page shows {chosen.raw_text} and {rivals[0].raw_text} equally prominently",
+                    [chosen, *rivals[:4]])
+    if confidence < undecided_below:
+        others = [c for c in visible.candidates if c.price != chosen.price][:3]
+        return f"confidence {confidence:.2f} is under the threshold {undecided_below:.2f}", [chosen, *others]
+    return None
+
+
+def _before_coupon(page: Page, rival: Candidate, chosen: Candidate) -> bool:
+    """Whether ``chosen`` is ``rival``'s price after a coupon or instant discount the page shows beside it."""
+    if rival.price <= chosen.price:
+        return False
+    coupon = _coupon(_near(page.body_text, rival), rival.price, page, rival.currency)
+    return coupon is not None and coupon[1] == chosen.price
+
+
 def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
-            encoding: str | None = None) -> Extraction:
+            encoding: str | None = None, calibrate: bool = True, undecided_below: float = 0.0) -> Extraction:
     """Read one product page: price, currency, list price, availability, ids, offers and how sure it is.
 
     ``html`` is the page as fetched (bytes are decoded by declared charset, else UTF-8, else a guess);
     ``profile`` adds site selectors, locale and decimal separator. Never raises for a strange page:
     a page without a price gives ``price=None`` and, when it is a block/login/404 page, ``failure``.
+    ``confidence`` is calibrated (the share of development pages its method is right on at that
+    score, :mod:`crawlers.extract.calibration`); ``calibrate=False`` leaves the raw score (for fitting).
+    A page whose evidence does not single out one price gives ``price=None`` and ``undecided``
+    (``undecided_below``: the confidence under which a price is not taken, 0 to 1, from the
+    ``crawl.undecided_below`` setting in the crawl; compared with the calibrated confidence).
     """
     page = Page.parse(html, url, encoding)
     result = Extraction(url=url)
@@ -306,7 +433,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is None and fast is not None:
         chosen = fast[0]
     if chosen is None:
-        structured = _demote_declared_regular([c for c in facts.candidates if c.method in _STRUCTURED])
+        structured = _selected_first(_demote_declared_regular([c for c in facts.candidates
+                                                               if c.method in _STRUCTURED]), page)
         chosen, flags = _pick(structured, visible, visible_current, visible_regular)
         result.flags.extend(flags)
     if chosen is None:
@@ -326,16 +454,31 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
             result.flags.append("price_withheld_on_page")
         chosen = None
     if chosen is not None:
+        confidence = _confidence(chosen, result.candidates, result.flags)
+        if calibrate:
+            confidence = calibrated(chosen.method, confidence, result.flags)
+        structured_seen = [c for c in facts.candidates if c.method in _STRUCTURED or c.method == "embedded-json"]
+        contention = _contention(chosen, structured_seen, visible, result.flags, confidence, undecided_below,
+                                 page)
+        if contention is not None:
+            ruled = apply_rules(page, profile)
+            if ruled is not None:
+                result.candidates.insert(0, ruled)
+                chosen = ruled
+            else:
+                result.undecided, competing = contention
+                text = page.body_text
+                result.competing = [Candidate(c.method, c.price, c.currency, c.raw_text, c.confidence, c.role,
+                                              c.note, _near(text, c, 80) or None) for c in competing]
+                chosen = None
+    if chosen is not None:
         result.price = chosen.price
         result.currency = chosen.currency or currency_hint
         result.raw_text = chosen.raw_text
         result.method = chosen.method
-        result.confidence = chosen.confidence
-        agree = {c.method for c in result.candidates if c.price == chosen.price and c.role == "current"}
-        if len(agree) > 1:
-            result.confidence = min(0.99, result.confidence + 0.05 * (len(agree) - 1))
-        if result.flags:
-            result.confidence = round(result.confidence * 0.7, 3)
+        result.confidence = _confidence(chosen, result.candidates, result.flags)
+        if calibrate:
+            result.confidence = calibrated(result.method, result.confidence, result.flags)
         regulars = [c for c in facts.candidates if c.role == "regular" and c.price > chosen.price]
         regular = site.regular if site and site.regular else (regulars[0] if regulars else visible.regular)
         if regular is not None and regular.price > chosen.price:
@@ -364,6 +507,18 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if result.currency is None and chosen is not None:
         result.currency = currency_hint or _shown_currency(page, chosen, result.candidates)
     return result
+
+
+def _confidence(chosen: Candidate, candidates: list[Candidate], flags: list[str]) -> float:
+    """How sure the cascade is of ``chosen``: its own confidence, a little more for each other step that
+    agrees, less when a step disagreed (``flags``)."""
+    confidence = chosen.confidence
+    agree = {c.method for c in candidates if c.price == chosen.price and c.role == "current"}
+    if len(agree) > 1:
+        confidence = min(0.99, confidence + 0.05 * (len(agree) - 1))
+    if flags:
+        confidence = round(confidence * 0.7, 3)
+    return confidence
 
 
 def _shown_currency(page: Page, chosen: Candidate, candidates: list[Candidate]) -> str | None:

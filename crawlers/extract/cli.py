@@ -9,7 +9,7 @@ import typer
 
 from pricewarden.errors import ExtractionError, FetchError, PriceWardenError
 
-__all__ = ["register"]
+__all__ = ["register", "render_url"]
 
 # The largest page read (as the crawl's DOWNLOAD_MAXSIZE).
 MAX_PAGE_BYTES = 32 * 1024 * 1024
@@ -49,7 +49,7 @@ def _fetch(url: str, timeout: float) -> tuple[bytes, str]:
     return body, HtmlResponse(url=fetched.url, body=body, headers=headers).encoding
 
 
-def _render(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
+def render_url(url: str, steps: tuple[dict[str, object], ...], timeout: float) -> bytes:
     """The page's HTML after Chromium ran its scripts (and the profile's browser steps).
 
     Chromium reaches the network only through the network policy's filtering proxy, as in the crawl.
@@ -127,13 +127,14 @@ def extract_command(
     if html is not None:
         data = _read_file(html)
     elif render or (chosen is not None and chosen.render):
-        data, encoding = _render(target, chosen.browser_steps if chosen else (), timeout), "utf-8"
+        data, encoding = render_url(target, chosen.browser_steps if chosen else (), timeout), "utf-8"
     else:
         if not target.startswith(("http://", "https://")):
             raise PriceWardenError(f"not an http(s) URL: {target}")
         data, encoding = _fetch(target, timeout)
     try:
-        result = extract(data, target, profile=chosen, encoding=encoding)
+        result = extract(data, target, profile=chosen, encoding=encoding,
+                         undecided_below=get_settings().crawl.undecided_below)
     except Exception as exc:  # the crawl records such a page as an `error` failure; here it is one line
         raise ExtractionError(f"reading the page failed: {type(exc).__name__}: {exc}", url=target,
                               kind="error") from exc
@@ -143,11 +144,17 @@ def extract_command(
     if as_json:
         emit_json(doc)
         return
-    rows = [(k, v) for k, v in doc.items() if k not in {"candidates", "sellers"} and v not in (None, [], "")]
+    rows = [(k, v) for k, v in doc.items()
+            if k not in {"candidates", "sellers", "undecided"} and v not in (None, [], "")]
     console.print(table(f"extract {target}", ["field", "value"], rows))
     if result.sellers:
         console.print(table("offers", ["seller", "id", "price", "currency", "buy box"],
                             [(o.seller_name, o.seller_id, o.price, o.currency, o.buy_box) for o in result.sellers]))
+    if result.undecided is not None:
+        console.print(table(f"undecided: {result.undecided}", ["price", "currency", "raw", "confidence", "reason",
+                                                               "text around"],
+                            [(c.price, c.currency, c.raw_text, c.confidence, c.note or c.method, c.context)
+                             for c in result.competing]))
     if result.candidates:
         console.print(table("candidates", ["method", "price", "currency", "raw", "confidence", "role", "note"],
                             [(c.method, c.price, c.currency, c.raw_text, c.confidence, c.role, c.note)

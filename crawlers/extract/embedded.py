@@ -19,6 +19,7 @@ from crawlers.extract.amounts import is_price, parse_amount
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from crawlers.extract.structured import Facts, availability_of
+from pricewarden.money import canonical_currency
 
 __all__ = ["read_embedded"]
 
@@ -64,7 +65,8 @@ def _blobs(page: Page) -> list[tuple[str, Any]]:
 
 def _money(value: Any, currency: str | None, page: Page, cents: bool) -> tuple[Decimal, str, str | None] | None:
     if isinstance(value, dict):
-        currency = value.get("currency") or value.get("currencyCode") or currency
+        code = value.get("currency") or value.get("currencyCode")
+        currency = (canonical_currency(code) if isinstance(code, str) else None) or currency
         for key in ("value", "amount", "raw", "price", "formatted", "formattedValue", "display"):
             if key in value:
                 return _money(value[key], currency if isinstance(currency, str) else None, page, cents)
@@ -108,7 +110,7 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
                 continue
             if _product_like(node):
                 cur = node.get("currency") or node.get("currencyCode") or node.get("priceCurrency") or currency
-                cur = cur if isinstance(cur, str) and len(cur) == 3 else currency
+                cur = (canonical_currency(cur) if isinstance(cur, str) else None) or currency
                 cents = shopify and origin in {"script", "meta"}
                 variants = node.get("variants")
                 source = node

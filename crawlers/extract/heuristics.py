@@ -17,15 +17,15 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts
+from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts, local_symbols
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
 __all__ = ["Visible", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
-_HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
-                           r"|\bkr\b|zł|Kč|\bRs\.?")
+_HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
+                           r"|\bkr\b|zł|Kč|\bRs\.?|\b(?:Rp|RM|KD|Ft)\b")
 _QUICK = re.compile(r"[0-9$€£¥￥₹₩₽₺₴฿₫₱₪円元원]")
 _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
 # The block that holds the add-to-cart button and the seller's price ("buy box"): on a marketplace page
@@ -105,6 +105,15 @@ _SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿
 
 
 @lru_cache(maxsize=256)
+def _signs(locale: str | None) -> tuple[str, ...]:
+    """The signs a page scan looks for: the common ones and those of the locale's country ("TL" in TR, "Rp" in ID).
+
+    (Each sign costs a pass over the page's text: a country's own are looked for only on its pages.)
+    """
+    return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
+
+
+@lru_cache(maxsize=256)
 def _sign_selector(signs: tuple[str, ...]) -> str:
     return ", ".join(f'*:lexbor-contains("{sign}")' for sign in signs)
 
@@ -121,6 +130,7 @@ _NEAR_TITLE = 300
 _NEAR_BUTTON = 200
 _NEAR_BEST = 80
 _MAX_TEXT = 60
+_MAX_RAW_TEXT = 1000
 _MAX_CLIMB = 3
 _ANCESTORS = 12
 
@@ -160,7 +170,9 @@ def _attrs(node: LexborNode) -> str:
 def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
               bare: bool) -> ParsedAmount | None:
     text = node.text(deep=True)
-    if len(text) > _MAX_TEXT * 2:
+    # (what counts is the text as shown: a price element may carry a page of indentation and an
+    # empty reviews widget, "Now $52.00" + 200 blanks; a long text is not collapsed at all)
+    if len(text) > _MAX_RAW_TEXT:
         return None
     text = " ".join(text.split())
     if not text or len(text) > _MAX_TEXT:
@@ -214,7 +226,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     seen: dict[int, _Seen] = {}
     text = page.body_text
     # One tree scan per sign in the selector: ask only for the signs this page's text contains.
-    signs = tuple(sign for sign in _SIGNS if sign in text)
+    signs = tuple(sign for sign in _signs(page.locale) if sign in text)
     for node in body.css(_sign_selector(signs)) if signs else ():
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):

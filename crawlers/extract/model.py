@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 __all__ = ["Candidate", "Extraction", "Offer"]
 
-Method = Literal["profile", "json-ld", "microdata", "rdfa", "opengraph", "embedded-json", "heuristic", "none"]
+Method = Literal["profile", "rule", "json-ld", "microdata", "rdfa", "opengraph", "embedded-json", "heuristic", "none"]
+Outcome = Literal["price", "undecided", "hidden", "failure", "none"]
 Visibility = Literal["visible", "cart_only", "login_only"]
 
 
@@ -23,11 +24,15 @@ class Candidate:
     confidence: float
     role: Literal["current", "regular"] = "current"
     note: str | None = None
+    context: str | None = None  # the visible text around the amount, kept for a person who must choose
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (prices as dot-decimal strings)."""
-        return {"method": self.method, "price": str(self.price), "currency": self.currency,
-                "rawText": self.raw_text, "confidence": round(self.confidence, 3), "role": self.role, "note": self.note}
+        doc = {"method": self.method, "price": str(self.price), "currency": self.currency,
+               "rawText": self.raw_text, "confidence": round(self.confidence, 3), "role": self.role, "note": self.note}
+        if self.context is not None:
+            doc["context"] = self.context
+        return doc
 
 
 @dataclass(slots=True)
@@ -62,6 +67,13 @@ class Extraction:
     ``failure`` names a page that is not a product page at all
     (``captcha``, ``blocked``, ``login_wall``, ``not_found``); such a page never carries a price.
     ``candidates`` keeps every price each step found, so a disagreement stays visible.
+
+    ``undecided`` says why the page has a price but the evidence does not single out one (two strong
+    visible prices that disagree, structured data that disagrees with itself or with the buy box and
+    nothing to break the tie, a confidence under the threshold); ``competing`` then holds the
+    candidates in contention, each with its reason (``note``) and the text around it (``context``),
+    and ``price`` stays ``None``. An undecided page is neither a price nor a crawl failure: a person
+    picks the right candidate in the review app (``/undecided``), which becomes a rule of the site.
     """
 
     url: str
@@ -87,6 +99,19 @@ class Extraction:
     flags: list[str] = field(default_factory=list)
     looks_like_product: bool = False
     failure: str | None = None
+    undecided: str | None = None
+    competing: list[Candidate] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> Outcome:
+        """``price``, ``undecided``, ``hidden`` (cart or login only), ``failure`` or ``none`` (no price seen)."""
+        if self.failure is not None:
+            return "failure"
+        if self.price_visibility != "visible":
+            return "hidden"
+        if self.price is not None:
+            return "price"
+        return "undecided" if self.undecided is not None else "none"
 
     def to_schema(self) -> dict[str, Any]:
         """Plain data with schema.org-style keys, prices as dot-decimal strings (``--json`` output)."""
@@ -96,6 +121,7 @@ class Extraction:
 
         return {
             "url": self.url,
+            "outcome": self.outcome,
             "price": dec(self.price),
             "currency": self.currency,
             "rawText": self.raw_text,
@@ -115,5 +141,7 @@ class Extraction:
             "flags": list(self.flags),
             "looksLikeProduct": self.looks_like_product,
             "failure": self.failure,
+            "undecided": None if self.undecided is None else {
+                "reason": self.undecided, "candidates": [c.as_dict() for c in self.competing]},
             "candidates": [c.as_dict() for c in self.candidates],
         }

@@ -13,10 +13,13 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
+from pricewarden.locales import country_of_host, locale_for_territory
+
 __all__ = ["Page", "decode_html"]
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
-_LANG = re.compile(r"""<html[^>]*\slang=["']?([A-Za-z]{2,3}(?:[-_][A-Za-z]{2})?)""", re.I)
+_LANG = re.compile(
+    r"""<html[^>]*\slang=["']?([A-Za-z]{2,3}(?:[-_][A-Za-z]{4})?(?:[-_](?:[A-Za-z]{2}|\d{3}))?)(?![\w-])""", re.I)
 _OG_LOCALE = re.compile(r"""<meta[^>]+property=["']og:locale["'][^>]+content=["']([A-Za-z_\-]+)""", re.I)
 
 
@@ -188,15 +191,20 @@ class Page:
 
     @cached_property
     def locale(self) -> str | None:
-        """``lang`` of ``<html>``, else ``og:locale``, else the URL's top-level domain when it is a country."""
+        """``lang`` of ``<html>``, else ``og:locale``, else the likely locale of the URL's country-code domain.
+
+        A language without a country (``lang="es"``) takes the country of a country-code domain
+        (``es`` on ``tienda.cl`` is ``es_CL``: ``$12.990`` there is Chilean pesos).
+        """
         head = self.head
         m = _LANG.search(head) or _OG_LOCALE.search(head)
+        country = country_of_host(self.host)
         if m:
-            return m.group(1).replace("-", "_")
-        tld = self.host.rsplit(".", 1)[-1].split(":")[0]
-        return {"jp": "ja_JP", "cn": "zh_CN", "de": "de_DE", "fr": "fr_FR", "it": "it_IT", "es": "es_ES",
-                "nl": "nl_NL", "kr": "ko_KR", "uk": "en_GB", "ca": "en_CA", "au": "en_AU", "ch": "de_CH",
-                "in": "en_IN", "br": "pt_BR", "pl": "pl_PL", "se": "sv_SE"}.get(tld)
+            tag = m.group(1).replace("-", "_")
+            if "_" not in tag and country is not None:
+                return locale_for_territory(country, tag) or f"{tag}_{country}"
+            return tag
+        return locale_for_territory(country) if country is not None else None
 
     @cached_property
     def title(self) -> str | None:

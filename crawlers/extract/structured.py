@@ -15,6 +15,7 @@ from typing import Any
 from crawlers.extract.amounts import currency_for_symbol, parse_amount
 from crawlers.extract.model import Candidate, Offer
 from crawlers.extract.page import Page
+from pricewarden.money import canonical_currency, whole_units
 
 __all__ = ["Facts", "read_structured"]
 
@@ -119,12 +120,22 @@ def _price(value: Any, currency: str | None, locale: str | None) -> tuple[Decima
     raw = str(value).strip()
     if raw.startswith(("-", "−")):
         return None  # a negative amount is no price (the sign must not be dropped)
-    # Structured prices are machine data: a dot is the decimal separator ("1299.00", "1.5").
-    parsed = parse_amount(raw, decimal_separator="." if re.fullmatch(r"\d+\.\d+", raw) else None,
-                          locale=locale, currency=currency)
+    # Structured prices are machine data: a dot is the decimal separator ("1299.00", "1.5"), except
+    # in a currency priced in whole units, where "12.990" is how a Chilean shop writes 12990 pesos.
+    dot = re.fullmatch(r"\d+\.\d+", raw) is not None
+    if dot and currency is not None and whole_units(currency) and re.fullmatch(r"\d{1,3}\.\d{3}", raw):
+        dot = False
+    parsed = parse_amount(raw, decimal_separator="." if dot else None, locale=locale, currency=currency)
     if parsed is None or parsed.amount <= 0:
         return None
     return parsed.amount, raw
+
+
+def _currency(code: str | None, page: Page) -> str | None:
+    """An ISO 4217 code from a ``priceCurrency`` as sent (``usd``, ``RUR``, ``$``), or None."""
+    if not code:
+        return None
+    return canonical_currency(code) or currency_for_symbol(code, locale=page.locale)
 
 
 def _offers(product: dict[str, Any]) -> list[dict[str, Any]]:
@@ -153,8 +164,7 @@ def _from_json_ld(page: Page) -> Facts:
             for key in _GTIN_KEYS:
                 facts.gtin = facts.gtin or _text(product.get(key))
             for offer in _offers(product):
-                currency = _text(offer.get("priceCurrency"))
-                currency = currency.upper() if currency and len(currency) == 3 else None
+                currency = _currency(_text(offer.get("priceCurrency")), page)
                 facts.currency = facts.currency or currency
                 facts.availability = facts.availability or availability_of(offer.get("availability"))
                 value = offer.get("price")
@@ -171,7 +181,7 @@ def _from_json_ld(page: Page) -> Facts:
                         facts.candidates.append(Candidate("json-ld", got[0], currency, got[1], 0.9, "regular"))
                     elif value is None:
                         value = item.get("price")
-                        currency = currency or _text(item.get("priceCurrency"))
+                        currency = currency or _currency(_text(item.get("priceCurrency")), page)
                 got = _price(value, currency, page.locale)
                 if got is None:
                     continue
@@ -181,6 +191,11 @@ def _from_json_ld(page: Page) -> Facts:
                     facts.sellers.append(Offer(seller_name, _text(seller.get("@id")) if isinstance(seller, dict)
                                                else None, got[0], currency, got[1]))
                 note = "lowPrice" if "price" not in offer and "lowPrice" in offer else None
+                if note is None:
+                    # which variant the offer sells: the cascade matches it with the variant the URL selects
+                    ids = [v for v in (_text(offer.get("url")), _text(offer.get("sku")), _text(product.get("sku")))
+                           if v]
+                    note = ("offer " + " ".join(ids)) if ids else None
                 facts.candidates.append(Candidate("json-ld", got[0], currency, got[1], 0.9, note=note))
     if len(facts.sellers) < 2:
         facts.sellers = []  # one seller is the shop itself, not a marketplace offer list
@@ -248,8 +263,7 @@ def _from_microdata(page: Page) -> Facts:
         if getattr(facts, name) is None and prop in first:
             setattr(facts, name, _attr(first[prop]))
     if "priceCurrency" in first:
-        code = (_attr(first["priceCurrency"]) or "").upper()
-        facts.currency = code if len(code) == 3 else currency_for_symbol(code, locale=page.locale)
+        facts.currency = _currency(_attr(first["priceCurrency"]), page)
     if "availability" in first:
         facts.availability = availability_of(_attr(first["availability"]))
     if facts.is_product and "name" in first:
@@ -282,8 +296,7 @@ def _from_meta(page: Page) -> Facts:
             meta[key] = value.strip()
     if meta.get("og:type", "").lower() in {"product", "og:product", "product.item"}:
         facts.is_product = True
-    currency = meta.get("product:price:currency") or meta.get("og:price:currency")
-    facts.currency = currency.upper() if currency and len(currency) == 3 else None
+    facts.currency = _currency(meta.get("product:price:currency") or meta.get("og:price:currency"), page)
     for key in ("product:price:amount", "og:price:amount", "product:sale_price:amount", "twitter:data1"):
         if key in meta:
             if key == "twitter:data1" and meta.get("twitter:label1", "").lower() != "price":

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from crawlers.reports._read import Source, file_sha256, open_report, read_payload
 from crawlers.reports._receipt import ReceiptWriter
 from crawlers.reports._validate import Accepted, Catalog, ExpectedCurrency, PartnerInfo, Rejected, RowValidator
-from crawlers.reports._values import cell_text
+from crawlers.reports._values import cell_text, decide_notation
 from pricewarden.errors import NotFoundError, ReportImportError
 from pricewarden.identifiers import check_partner_code
 
@@ -136,7 +136,7 @@ def import_file(
 
     limit = get_settings().reports.max_file_mb
     if file.stat().st_size > limit << 20:
-        raise ReportImportError(f"file is larger than {limit} MB (PRICEWARDEN_REPORTS__MAX_FILE_MB)", file=file.name)
+        raise ReportImportError(f"file is larger than {limit:,} MB (reports.max_file_mb)", file=file.name)
     sha = file_sha256(file)
     return run_import(lambda: open_report(file), partner=partner, file_name=file.name, sha=sha, engine=engine,
                       submitted_by=submitted_by, expected_currency=expected_currency, now=now,
@@ -155,7 +155,9 @@ def import_rows(
 ) -> ImportResult:
     """Import a JSON payload: a list of row objects keyed by column header (the partner API calls this)."""
     records = list(rows)
-    canonical = json.dumps(records, sort_keys=True, default=str, ensure_ascii=False).encode()
+    # surrogatepass: a payload with half a surrogate pair is hashed too; its row is rejected, not a crash
+    text = json.dumps(records, sort_keys=True, default=str, ensure_ascii=False)
+    canonical = text.encode("utf-8", "surrogatepass")
     sha = hashlib.sha256(canonical).hexdigest()
     return run_import(lambda: read_payload(records, name), partner=partner, file_name=name, sha=sha,
                       engine=engine, submitted_by=submitted_by, expected_currency=expected_currency, now=now)
@@ -204,7 +206,7 @@ def run_import(
                     max_age_days=settings.reports.max_age_days,
                     future_skew=timedelta(minutes=settings.reports.future_skew_minutes),
                     max_cell_chars=settings.reports.max_cell_chars, expected_currency=resolver,
-                    source=source_kind,
+                    source=source_kind, notation=lambda: _notation(open_source),
                 )
                 if session.get_bind().dialect.name == "sqlite":
                     # A bigger page cache keeps the random obs_key index in memory during bulk insert.
@@ -212,8 +214,11 @@ def run_import(
                 writer = ReceiptWriter(receipt_path(owner.code, batch.id, sha))
                 sink = _BatchSink(session, batch.id, owner.id, source_kind, writer, now)
                 chunk: list[Accepted | Rejected] = []
+                stop = _RejectionLimit(file_name, settings.reports.max_rejected_rows)
                 for row in source.rows:
-                    chunk.append(validator.check(row))
+                    judged = validator.check(row)
+                    chunk.append(judged)
+                    stop.count(judged)
                     if len(chunk) >= settings.reports.chunk_rows:
                         sink.flush(chunk)
                         validator.forget_seen()
@@ -248,6 +253,53 @@ def run_import(
         raise
 
 
+class _RejectionLimit:
+    """Refuse a file once more than ``limit`` of its rows are rejected and fewer are accepted.
+
+    Such a file is the wrong file or in the wrong format (a 68 KB workbook of a million junk rows
+    would otherwise store a million rejections and a 44 MB receipt); a big file with a few percent
+    of bad rows is imported as usual.
+    """
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.accepted = 0
+        self.rejected = 0
+        self.first: Rejected | None = None
+
+    def count(self, judged: Accepted | Rejected) -> None:
+        if isinstance(judged, Accepted):
+            self.accepted += 1
+            return
+        self.rejected += 1
+        self.first = self.first or judged
+        if self.rejected > self.limit and self.rejected > self.accepted:
+            first = self.first
+            raise ReportImportError(
+                f"more than {self.limit:,} rows rejected and fewer accepted, by row {judged.number:,}; nothing was "
+                f"imported (reports.max_rejected_rows). The first: row {first.number}, {first.column or 'row'}: "
+                f"{_printable(first.reason)[:200]}",
+                file=self.name,
+            )
+
+
+def _notation(open_source: Callable[[], Source]) -> str | None:
+    """The file's decimal notation from all its price texts, read again from the start (see ``decide_notation``)."""
+    source = open_source()
+    try:
+        return decide_notation(row.cells.get("price") for row in source.rows)
+    finally:
+        source.close()
+
+
+def _printable(text: str) -> str:
+    """Text any database and file takes: NUL and broken surrogates replaced by U+FFFD."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.replace("\x00", "\ufffd").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _store_receipt(session: Session, path: Path) -> str:
     from store.evidence import EvidenceStore
 
@@ -272,7 +324,7 @@ def _catalog(session: Session) -> Catalog:
 
 
 def _raw(cells: Mapping[str, Any]) -> dict[str, str]:
-    return {column: cell_text(value)[:200] for column, value in cells.items() if value is not None}
+    return {column: _printable(cell_text(value)[:200]) for column, value in cells.items() if value is not None}
 
 
 def _memoised(column_type: Any, processor: Any) -> Any:
@@ -386,6 +438,9 @@ class _BatchSink:
         if row.quantity is not None:
             details["quantity"] = row.quantity
         extra = row.extra
+        if "local_date" in extra:
+            details["local_date"] = extra["local_date"]
+            details["utc_offset"] = extra["utc_offset"]
         return {
             "obs_key": row.obs_key, "source": self.source, "product_id": row.product_id,
             "partner_id": self.partner_id, "url": channel if channel and "://" in channel else None,

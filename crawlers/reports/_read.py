@@ -8,16 +8,20 @@ loaded whole except JSON payloads, which are API-sized by nature.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from crawlers.reports._limits import Counter, Limits, check_workbook, refuse
 from crawlers.reports._values import COLUMNS, REQUIRED, column_for
 from pricewarden.errors import ReportImportError
 
@@ -65,7 +69,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def map_header(header: Iterable[object], name: str) -> tuple[dict[str, int], list[str]]:
+def map_header(header: Iterable[object], name: str, searched: int = 0) -> tuple[dict[str, int], list[str]]:
     """Canonical column -> position; refuses a file without the required columns or with a column twice."""
     columns: dict[str, int] = {}
     ignored: list[str] = []
@@ -83,6 +87,7 @@ def map_header(header: Iterable[object], name: str) -> tuple[dict[str, int], lis
     if missing:
         raise ReportImportError(
             "missing column(s) " + ", ".join(missing) + "; expected " + ", ".join(COLUMNS)
+            + (f"; no header found in the first {searched} rows" if searched > 1 else "")
             + " (see `pricewarden report template`)",
             file=name,
         )
@@ -108,25 +113,73 @@ def detect_encoding(sample: bytes) -> str:
     return str(best.encoding).replace("_", "-")
 
 
-def _delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff")
 
 
-def read_csv(path: Path, name: str) -> Source:
-    """Stream a CSV/TSV: encoding from BOM or detection, delimiter from the header line."""
+def is_blank(value: object) -> bool:
+    """An empty cell: nothing, or only spaces and invisible characters (zero-width space, BOM)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip() or not value.translate(_INVISIBLE).strip()
+    return False
+
+
+def is_header(cells: Iterable[object]) -> bool:
+    """Whether a row names every required column (a title row above the header does not)."""
+    found = {column_for(cell) for cell in cells}
+    return all(column in found for column in REQUIRED)
+
+
+def find_header(rows: list[list[Any]], name: str, limits: Limits) -> tuple[int, dict[str, int], list[str]]:
+    """(index of the header among ``rows``, columns, ignored): the first row naming the required columns.
+
+    Partners put title rows (often merged cells) above the header; the first ``limits.header_rows``
+    rows are searched. Without one, the refusal names the columns missing from the first non-blank row.
+    """
+    for index, row in enumerate(rows):
+        if is_header(row):
+            columns, ignored = map_header(row, name)
+            return index, columns, ignored
+    first = next((row for row in rows if not all(is_blank(c) for c in row)), [])
+    map_header(first, name, searched=len(rows))
+    raise ReportImportError("no header row", file=name)  # map_header raised already; for the type checker
+
+
+def _split(line: str) -> list[list[str]]:
+    """A line parsed with each delimiter, the most frequent first."""
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    order = sorted(counts, key=lambda d: -counts[d])
+    return [next(csv.reader([line], delimiter=d), []) for d in order if counts[d]] or [[line.strip()]]
+
+
+def read_csv(path: Path, name: str, limits: Limits | None = None) -> Source:
+    """Stream a CSV/TSV: encoding from BOM or detection; header (and its delimiter) among the first lines."""
+    limits = limits or Limits.from_settings()
     handle = path.open("rb")
     try:
         sample = handle.read(SAMPLE_BYTES)
-        if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        utf16 = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        # A NUL byte in a cell rejects that row; many of them (UTF-16 without a BOM, a binary file) are no CSV.
+        if not utf16 and sample.count(b"\x00") > max(8, len(sample) // 100):
             raise ReportImportError("binary data, not a CSV file", file=name)
         encoding = detect_encoding(sample)
         handle.seek(0)
         text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
-        first = text.readline(CSV_FIELD_LIMIT)
-        reader = csv.reader([first], delimiter=_delimiter(first))
-        header = next(reader, [])
-        columns, ignored = map_header(header, name)
+        lines: list[str] = []
+        header_at = -1
+        delimiter: str | None = None
+        while len(lines) < limits.header_rows and (line := text.readline(CSV_FIELD_LIMIT)):
+            lines.append(line)
+            delimiter = _header_delimiter(line)
+            if delimiter is not None:
+                header_at = len(lines) - 1
+                break
+        if delimiter is None:
+            find_header([_split(line)[0] for line in lines], name, limits)
+            raise ReportImportError("no header row", file=name)
+        separator: str = delimiter
+        columns, ignored = map_header(next(csv.reader([lines[header_at]], delimiter=separator), []), name)
     except UnicodeDecodeError as exc:
         handle.close()
         raise ReportImportError(f"not valid {exc.encoding} text", file=name) from None
@@ -135,14 +188,20 @@ def read_csv(path: Path, name: str) -> Source:
         raise
 
     def rows() -> Iterator[RawRow]:
-        reader = csv.reader(text, delimiter=_delimiter(first))
-        number = 1
+        reader = csv.reader(text, delimiter=separator)
+        counter = Counter(limits, name)
+        number = header_at + 1
+        for _ in range(number):
+            counter.row(1, 0)
         try:
             for record in reader:
                 number += 1
-                if not any(cell.strip() for cell in record):
-                    continue
-                yield RawRow(number, {c: record[i] if i < len(record) else None for c, i in columns.items()})
+                counter.row(len(record), number)
+                cells = {c: record[i] if i < len(record) else None for c, i in columns.items()}
+                filled = [value for value in cells.values() if value and not value.isspace()]
+                if not filled or all(is_blank(value) for value in filled):
+                    continue  # blank rows (ignored columns aside) are skipped silently
+                yield RawRow(number, cells)
         except UnicodeDecodeError as exc:
             raise ReportImportError(f"row {number + 1}: not valid {exc.encoding} text", file=name) from None
         except csv.Error as exc:
@@ -151,38 +210,86 @@ def read_csv(path: Path, name: str) -> Source:
     return Source("csv", encoding, columns, ignored, rows(), handle.close)
 
 
-def read_xlsx(path: Path, name: str) -> Source:
-    """Stream the first data sheet of a workbook in read-only mode; formula cells are refused, never run."""
+def _header_delimiter(line: str) -> str | None:
+    """The delimiter with which ``line`` reads as the header row, if it is one."""
+    for delimiter in sorted((",", ";", "\t"), key=lambda d: -line.count(d)):
+        if line.count(delimiter) and is_header(next(csv.reader([line], delimiter=delimiter), [])):
+            return delimiter
+    return None
+
+
+DATA_SHEET_SKIP = frozenset({"instructions", "说明"})
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?ref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\"")
+_HEAD_BYTES = 64 * 1024
+
+
+def _head_dimensions(self: Any) -> None:
+    """``ReadOnlyWorksheet._get_size`` that reads only the head of the sheet.
+
+    openpyxl's own parses the WHOLE sheet when it has no ``<dimension>`` (it waits for the end of
+    ``<sheetData>``), on opening the workbook: 38 s for a 100 KB file of a million rows. The
+    dimension, when there is one, comes before the data; the readers here reset it anyway.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    with self._get_source() as source:
+        head = source.read(_HEAD_BYTES)
+    found = _DIMENSION.search(head.split(b"sheetData", 1)[0])
+    if found:
+        with contextlib.suppress(ValueError, TypeError):
+            self._min_column, self._min_row, self._max_column, self._max_row = range_boundaries(
+                found.group(1).decode("ascii"))
+
+
+def _patch_openpyxl() -> None:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    if ReadOnlyWorksheet._get_size is not _head_dimensions:
+        ReadOnlyWorksheet._get_size = _head_dimensions
+
+
+def read_xlsx(path: Path, name: str, limits: Limits | None = None) -> Source:
+    """Stream the data sheet of a workbook in read-only mode; formula cells are refused, never run.
+
+    The workbook's parts are checked against the unpacked-size limits first. The data sheet is the
+    first (instructions aside) with a header row among its first rows, title rows above it allowed.
+    """
     import openpyxl
 
+    limits = limits or Limits.from_settings()
+    check_workbook(path, name, limits)
+    _patch_openpyxl()
     try:
         # openpyxl raises a zoo of errors for broken archives (BadZipFile, KeyError, XML errors...).
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        sheets = [s for s in book.worksheets if s.title.strip().lower() not in {"instructions", "说明"}]
-        if not sheets:
-            raise ReportImportError("the workbook has no data sheet", file=name)
-        sheet = sheets[0]
-        sheet.reset_dimensions()  # trust the rows, not a declared (possibly huge) dimension
-        iterator = sheet.iter_rows()
-        header = next(iterator, ())
-        columns, ignored = map_header([c.value for c in header], name)
-    except ReportImportError:
-        raise
     except Exception as exc:
         raise ReportImportError(f"not a readable XLSX workbook ({type(exc).__name__})", file=name) from None
+    try:
+        found = _data_sheet(book, name, limits)
+    except ReportImportError:
+        book.close()
+        raise
+    except Exception as exc:
+        book.close()
+        raise ReportImportError(f"not a readable XLSX workbook ({type(exc).__name__})", file=name) from None
+    iterator, head, header_at, columns, ignored = found
 
     def rows() -> Iterator[RawRow]:
-        number = 1
+        counter = Counter(limits, name)
+        number = 0
         try:
-            for record in iterator:
+            for record in itertools.chain(head, iterator):
                 number += 1
+                counter.row(len(record), number)
+                if number <= header_at + 1:
+                    continue
                 cells: dict[str, Any] = {}
                 refused: dict[str, str] = {}
                 blank = True
                 for column, index in columns.items():
                     cell = record[index] if index < len(record) else None
                     value = getattr(cell, "value", None)
-                    if value is None or (isinstance(value, str) and not value.strip()):
+                    if is_blank(value):
                         cells[column] = None
                         continue
                     blank = False
@@ -194,6 +301,8 @@ def read_xlsx(path: Path, name: str) -> Source:
                 if blank:
                     continue
                 yield RawRow(number, cells, refused)
+        except ReportImportError:
+            raise
         except Exception as exc:
             raise ReportImportError(
                 f"row {number}: the workbook is damaged ({type(exc).__name__})", file=name
@@ -202,9 +311,42 @@ def read_xlsx(path: Path, name: str) -> Source:
     return Source("xlsx", None, columns, ignored, rows(), book.close)
 
 
-def read_payload(records: Iterable[Mapping[str, Any]], name: str) -> Source:
+_Found = tuple[Iterator[Any], list[Any], int, dict[str, int], list[str]]
+
+
+def _data_sheet(book: Any, name: str, limits: Limits) -> _Found:
+    """(rows iterator, rows already read, header index, columns, ignored) of the first sheet with a header."""
+    sheets = [s for s in book.worksheets if s.title.strip().lower() not in DATA_SHEET_SKIP]
+    if not sheets:
+        raise ReportImportError("the workbook has no data sheet", file=name)
+    first: tuple[list[Any], list[list[Any]]] | None = None
+    for sheet in sheets:
+        sheet.reset_dimensions()  # trust the rows, not a declared (possibly huge) dimension
+        iterator = sheet.iter_rows()
+        head: list[Any] = []
+        values: list[list[Any]] = []
+        for record in itertools.islice(iterator, limits.header_rows):
+            if len(record) > limits.columns:
+                raise refuse(name, f"row {len(head) + 1} has more than {limits.columns:,} columns", "max_columns")
+            head.append(record)
+            values.append([getattr(c, "value", None) for c in record])
+            if is_header(values[-1]):
+                columns, ignored = map_header(values[-1], name)
+                return iterator, head, len(head) - 1, columns, ignored
+        if first is None:
+            first = (head, values)
+    assert first is not None
+    find_header(first[1], name, limits)
+    raise ReportImportError("no header row", file=name)
+
+
+def read_payload(records: Iterable[Mapping[str, Any]], name: str, limits: Limits | None = None) -> Source:
     """Rows from a JSON payload: a list of objects whose keys are column headers (any alias, per object)."""
+    limits = limits or Limits.from_settings()
     items = list(records)
+    counter = Counter(limits, name)
+    for number, item in enumerate(items, start=2):
+        counter.row(len(item) if isinstance(item, Mapping) else 1, number)
     seen: dict[str, None] = {}
     for item in items:
         if not isinstance(item, Mapping):
@@ -244,17 +386,20 @@ def load_json(handle: IO[bytes], name: str) -> list[Any]:
     return data
 
 
-def open_report(path: Path) -> Source:
+def open_report(path: Path, limits: Limits | None = None) -> Source:
     """Open a report file by its content and extension: XLSX (zip), JSON, else CSV/TSV."""
     name = path.name
+    limits = limits or Limits.from_settings()
     with path.open("rb") as handle:
         head = handle.read(8)
     suffix = path.suffix.lower()
     if head.startswith(b"PK\x03\x04") or suffix in {".xlsx", ".xlsm"}:
-        return read_xlsx(path, name)
+        return read_xlsx(path, name, limits)
     if suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReportImportError("old .xls workbooks are not read; save as .xlsx or CSV", file=name)
     if suffix == ".json":
+        if path.stat().st_size > limits.part_bytes:  # a JSON file is read whole
+            raise refuse(name, f"a JSON report larger than {limits.part_bytes >> 20:,} MB", "max_part_mb")
         with path.open("rb") as handle:
             return read_payload(load_json(handle, name), name)
-    return read_csv(path, name)
+    return read_csv(path, name, limits)

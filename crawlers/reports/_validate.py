@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,17 +20,22 @@ from zoneinfo import ZoneInfo
 
 from crawlers.reports._read import RawRow
 from crawlers.reports._values import (
+    AmbiguousAmount,
     CellError,
+    TooPrecise,
     cell_text,
     check_age,
     parse_instant,
     parse_price,
     parse_quantity,
 )
-from pricewarden.money import is_currency
+from pricewarden.money import is_currency, minor_units
 
 ExpectedCurrency = Callable[[str, str, datetime], "str | None"]
+NotationOf = Callable[[], "str | None"]
 EXAMPLE_SKU = "EXAMPLE"
+# A spreadsheet number this close to a whole minor unit is that amount (434.9999999999999 -> 435.00).
+FLOAT_NOISE = Decimal("1e-9")
 SMALL_CATALOG = 500  # up to this many SKUs, difflib compares an unknown SKU with all of them
 
 
@@ -104,6 +109,7 @@ class RowValidator:
         max_cell_chars: int,
         expected_currency: ExpectedCurrency | None = None,
         source: str = "partner_report",
+        notation: NotationOf | None = None,
     ) -> None:
         self.partner = partner
         self.catalog = catalog
@@ -116,10 +122,13 @@ class RowValidator:
         # Keys of the current chunk only: rows of earlier chunks are already in the database, where
         # the importer finds them by obs_key; this keeps memory flat on million-row files.
         self._seen: dict[bytes, int] = {}
-        self._instants: dict[str, datetime] = {}
+        self._instants: dict[str, tuple[datetime, tuple[str, str] | None]] = {}
         self._expected = lru_cache(maxsize=65536)(expected_currency) if expected_currency else None
         self._suggest = lru_cache(maxsize=4096)(self._close_match)
         self._deletions: dict[str, list[str]] = {}
+        # The file's decimal notation, decided from all its amounts the first time one needs it.
+        self._notation: str | None = None
+        self._decide_notation = notation
 
     def _close_match(self, sku: str) -> str | None:
         # difflib over a large catalog costs ~0.1 s per unknown SKU; a one-deletion index finds the
@@ -167,8 +176,12 @@ class RowValidator:
         for column, reason in row.refused.items():
             return Rejected(row.number, column, reason, cells)
         for column, value in cells.items():
-            if isinstance(value, str) and len(value) > self.max_cell_chars:
-                return Rejected(row.number, column, f"cell longer than {self.max_cell_chars} characters", cells)
+            if isinstance(value, str):
+                if len(value) > self.max_cell_chars:
+                    return Rejected(row.number, column, f"cell longer than {self.max_cell_chars} characters", cells)
+                problem = _bad_text(value)
+                if problem:
+                    return Rejected(row.number, column, f"{column} {problem}", cells)
         try:
             return self._check(row)
         except _Reject as problem:
@@ -190,18 +203,23 @@ class RowValidator:
         if allowed and sku not in allowed and self.catalog.categories.get(sku) not in allowed:
             raise _Reject("sku", f"partner {self.partner.code} is not authorised to sell {sku}")
         raw_price = cells.get("price")
+        noisy: TooPrecise | None = None
         try:
-            price = parse_price(raw_price, self.partner.locale)
+            price = self._price(raw_price)
+        except TooPrecise as exc:
+            noisy, price = exc, exc.amount
         except CellError as exc:
             raise _Reject("price", str(exc)) from None
         try:
-            observed_at = self._instant(cells.get("date"))
+            observed_at, local = self._instant(cells.get("date"))
             check_age(observed_at, self.now, self.max_age_days, self.future_skew)
         except CellError as exc:
             raise _Reject("date", str(exc)) from None
         value = cells.get("currency")
         currency = self._currency(sku, (value.strip() if type(value) is str else cell_text(value)).upper(),
                                   observed_at)
+        if noisy is not None:
+            price = _without_float_noise(noisy, currency)
         value = cells.get("channel")
         channel = (value.strip() if type(value) is str else cell_text(value)) or None
         channel_key = (channel or "").lower()
@@ -221,26 +239,39 @@ class RowValidator:
         if first is not None:
             raise _Reject("sku", f"duplicate of row {first} (same sku, date and channel)")
         self._seen[digest] = row.number
+        extra = {k: cells[k] for k in ("list_price", "availability") if cells.get(k) is not None}
+        if local is not None:
+            extra["local_date"], extra["utc_offset"] = local
         return Accepted(
             row.number, self.catalog.ids[sku], sku, price, currency, observed_at, channel, quantity,
-            cell_text(raw_price)[:500], digest.hex(), cells,
-            {k: cells[k] for k in ("list_price", "availability") if cells.get(k) is not None},
+            cell_text(raw_price)[:500], digest.hex(), cells, extra,
         )
+
+    def _price(self, raw: object) -> Decimal:
+        try:
+            return parse_price(raw, self._notation)
+        except AmbiguousAmount:
+            if self._decide_notation is None:
+                raise
+            self._notation = self._decide_notation()
+            self._decide_notation = None
+            return parse_price(raw, self._notation)
 
     def forget_seen(self) -> None:
         """Drop the duplicate keys of the chunk just written (the database has them now)."""
         self._seen.clear()
 
-    def _instant(self, value: object) -> datetime:
+    def _instant(self, value: object) -> tuple[datetime, tuple[str, str] | None]:
+        """The UTC instant of a date cell, and (local date, UTC offset) as written when it has an offset."""
         # A report has few distinct dates: parse each text once.
         if type(value) is not str:
-            return parse_instant(value, self.zone)
-        moment = self._instants.get(value)
-        if moment is None:
-            moment = parse_instant(value, self.zone)
+            return parse_instant(value, self.zone), _local(value)
+        found = self._instants.get(value)
+        if found is None:
+            found = parse_instant(value, self.zone), _local(value)
             if len(self._instants) < 100_000:
-                self._instants[value] = moment
-        return moment
+                self._instants[value] = found
+        return found
 
     def _currency(self, sku: str, given: str, at: datetime) -> str:
         expected = self._expected(sku, self.partner.code, at) if self._expected else None
@@ -254,6 +285,43 @@ class RowValidator:
             raise _Reject("currency", f"currency {given} does not match {expected}, the policy currency of {sku} "
                           f"for partner {self.partner.code}")
         return given
+
+
+def _bad_text(value: str) -> str | None:
+    """Why a text cell cannot be stored (PostgreSQL refuses NUL; no database stores half a surrogate pair)."""
+    if "\x00" in value:
+        return "contains a NUL byte (\\x00); remove it"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains text that is not valid Unicode"
+    return None
+
+
+def _local(value: object) -> tuple[str, str] | None:
+    """(date, offset) as written, for a timestamp carrying its own UTC offset: the partner's local date."""
+    moment: datetime | None = None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and ("+" in value or value.rstrip().endswith("Z") or value.count("-") > 2):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    offset = moment.strftime("%z")
+    return moment.date().isoformat(), f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+
+
+def _without_float_noise(noisy: TooPrecise, currency: str) -> Decimal:
+    """A spreadsheet number rounded to the currency's minor unit when only float noise separates them."""
+    amount = noisy.amount
+    rounded = amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
+    if rounded > 0 and abs(amount - rounded) <= rounded * FLOAT_NOISE:
+        return rounded
+    raise _Reject("price", str(noisy))
 
 
 def _deletions(text: str) -> Iterator[str]:

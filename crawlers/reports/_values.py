@@ -5,11 +5,15 @@ Each parser returns the parsed value or raises :class:`CellError` with a reason 
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from pricewarden.locales import decimal_symbol
 
 # Canonical column -> accepted header spellings (compared after normalise_header).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -24,14 +28,8 @@ REQUIRED = ("sku", "price", "date")
 COLUMNS = ("sku", "price", "currency", "date", "channel", "quantity")
 _HEADER_TO_COLUMN = {alias: column for column, aliases in ALIASES.items() for alias in aliases}
 
-# Languages whose decimal separator is a comma; the rest use a dot.
-_COMMA_DECIMAL = frozenset(
-    ["de", "fr", "es", "it", "nl", "pt", "ru", "pl", "tr", "sv", "da", "fi", "nb", "nn", "no", "cs", "sk",
-     "hu", "ro", "bg", "el", "uk", "id", "vi", "hr", "sl", "lt", "lv", "et", "sr"]
-)
-_DOT_DECIMAL_REGIONS = frozenset({"de_ch", "es_mx", "es_us", "fr_ch", "it_ch"})
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
-_PLAIN = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
 MAX_INTEGER_DIGITS = 14  # NUMERIC(18, 4): 14 digits before the point
 MAX_DECIMALS = 4
 _FOUR_PLACES = Decimal(1).scaleb(-MAX_DECIMALS)
@@ -54,11 +52,8 @@ def column_for(header: object) -> str | None:
 
 @lru_cache(maxsize=256)
 def decimal_separator(locale: str | None) -> str:
-    """The decimal separator of a partner locale (``de_DE`` -> ``,``, ``en``/``zh`` -> ``.``)."""
-    tag = (locale or "en").replace("-", "_").lower()
-    if tag in _DOT_DECIMAL_REGIONS:
-        return "."
-    return "," if tag.split("_", 1)[0] in _COMMA_DECIMAL else "."
+    """The decimal separator of a partner locale (CLDR: ``de_DE`` -> ``,``, ``es_MX``/``en``/``zh`` -> ``.``)."""
+    return decimal_symbol(locale or "en") or "."
 
 
 def _grouped(integer: str, group: str) -> str | None:
@@ -70,12 +65,63 @@ def _grouped(integer: str, group: str) -> str | None:
     return None
 
 
-def parse_price(value: object, locale: str | None) -> Decimal:
-    """A positive exact price from a cell; ``1,299.00`` / ``1.299,00`` only as the partner's locale writes them.
+class AmbiguousAmount(CellError):
+    """A price such as ``4.800`` that is 4.8 or 4800 depending on the file's decimal notation."""
 
-    Numbers from XLSX arrive as int/float (the file stores them as decimal text; ``str(float)`` gives
-    that text back exactly); text is parsed with the locale's decimal separator and rejected when
-    it could mean two different amounts.
+
+class TooPrecise(CellError):
+    """A spreadsheet number with more decimals than kept; ``amount`` is its exact decimal value."""
+
+    def __init__(self, message: str, amount: Decimal) -> None:
+        super().__init__(message)
+        self.amount = amount
+
+
+def notation_of(text: str) -> str | None:
+    """The decimal separator a price text shows by itself (``","`` or ``"."``), else ``None``.
+
+    ``12,50``, ``1.299,00``, ``1.299.000`` and ``0.500`` show theirs; ``4.800`` (one separator, three
+    digits after it, one to three before) and ``1299`` do not.
+    """
+    compact = text.strip().translate(_SPACES).lstrip("+-")
+    commas, dots = compact.count(","), compact.count(".")
+    if commas and dots:
+        return "," if compact.rfind(",") > compact.rfind(".") else "."
+    if commas + dots == 0:
+        return None
+    separator = "," if commas else "."
+    if commas + dots > 1:  # the same separator twice can only be grouping
+        return "." if separator == "," else ","
+    integer, fraction = compact.split(separator)
+    if len(fraction) != 3 or not integer or len(integer) > 3 or integer.startswith("0"):
+        return separator  # no thousands group looks like that
+    return None
+
+
+def decide_notation(values: Iterable[object]) -> str | None:
+    """A file's decimal separator from its own price texts: the one they all show, else ``None``.
+
+    ``None`` when no text shows one (only whole numbers and ``4.800``-like amounts) or when texts
+    show both; numbers (spreadsheet or JSON) carry no notation and are not counted.
+    """
+    seen: set[str] = set()
+    for value in values:
+        if type(value) is str and ("," in value or "." in value):
+            found = notation_of(value)
+            if found is not None:
+                seen.add(found)
+                if len(seen) > 1:
+                    return None
+    return seen.pop() if seen else None
+
+
+def parse_price(value: object, notation: str | None = None) -> Decimal:
+    """A positive exact price from a cell; the decimal separator is the text's own, else ``notation``.
+
+    ``notation`` is the file's decimal separator (:func:`decide_notation`), used only for texts that
+    do not show theirs (``4.800``); without it such a text raises :class:`AmbiguousAmount`, never a
+    guess. Numbers from XLSX arrive as int/float (the file stores them as decimal text; ``repr``
+    gives that text back exactly); one with more decimals than kept raises :class:`TooPrecise`.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise CellError("price is missing")
@@ -84,60 +130,54 @@ def parse_price(value: object, locale: str | None) -> Decimal:
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
-        amount = _checked(Decimal(repr(value)) if value == value else Decimal("NaN"), repr(value))
+        amount = Decimal(repr(value)) if math.isfinite(value) else Decimal("NaN")
+        if amount.is_finite() and amount.adjusted() < MAX_INTEGER_DIGITS and amount.quantize(_FOUR_PLACES) != amount:
+            raise TooPrecise(f"price {value!r} has more than {MAX_DECIMALS} decimal places", amount)
     elif isinstance(value, Decimal):
         amount = value
     else:
         text = str(value)
-        # the common case, a plain dot-decimal number, needs no locale rules
-        plain = _PLAIN.fullmatch(text) and ("." not in text or decimal_separator(locale) == ".")
-        amount = Decimal(text) if plain else _parse_text(text, locale)
+        amount = Decimal(text) if _INTEGER.fullmatch(text) else _parse_text(text, notation)
     return _checked(amount, str(value))
 
 
-def _parse_text(text: str, locale: str | None) -> Decimal:
+def _parse_text(text: str, notation: str | None) -> Decimal:
     raw = text.strip()
     compact = raw.translate(_SPACES)
-    decimal = decimal_separator(locale)
-    group = "." if decimal == "," else ","
-    if "," in compact and "." in compact:
-        last = max(compact.rfind(","), compact.rfind("."))
-        if compact[last] != decimal:
-            raise CellError(
-                f"price {raw[:60]!r} uses {compact[last]!r} as decimal separator, but locale {locale or 'en'} "
-                f"writes {decimal!r}; write it as {_example(decimal)}"
-            )
-        integer, fraction = compact[:last], compact[last + 1:]
-        joined = _grouped(integer, group)
-        if joined is None:
-            raise CellError(f"price {raw[:60]!r} has malformed thousands separators")
-        compact = f"{joined}.{fraction}"
-    elif group in compact:
-        joined = _grouped(compact, group)
-        if joined is None and compact.count(group) == 1 and 1 <= len(compact) - compact.index(group) - 1 <= 2:
-            # "569.00" in a de_DE file, "12,5" in an en_US one: a group of one or two digits cannot
-            # be a thousands group, so this separator can only be the decimal point.
-            joined = compact.replace(group, ".")
-        if joined is None:
-            raise CellError(
-                f"price {raw[:60]!r} is ambiguous: {group!r} is the thousands separator in locale "
-                f"{locale or 'en'}; write it as {_example(decimal)}"
-            )
-        compact = joined
-    elif decimal == ",":
-        if compact.count(",") > 1:
-            raise CellError(f"price {raw[:60]!r} is not a number")
-        compact = compact.replace(",", ".")
-    if not _PLAIN.fullmatch(compact):
+    sign = ""
+    if compact[:1] in "+-" and compact[:1]:
+        sign, compact = compact[0], compact[1:]
+    if not compact or compact.strip("0123456789,.") or not any(c.isdigit() for c in compact):
         raise CellError(f"price {raw[:60]!r} is not a number")
+    decimal = notation_of(compact)
+    if decimal is None and ("," in compact or "." in compact):
+        if notation is None:
+            separator = "," if "," in compact else "."
+            raise AmbiguousAmount(
+                f"price {raw[:60]!r} is ambiguous: the file's own amounts do not show whether {separator!r} is the "
+                f"decimal or the thousands separator; write it without thousands separators, e.g. "
+                f"{compact.replace(separator, '')} or {compact.replace(separator, '.').rstrip('0').rstrip('.')}"
+            )
+        decimal = notation
+    if decimal is not None and decimal in compact:
+        cut = compact.rfind(decimal)
+        integer, fraction = compact[:cut], compact[cut + 1:]
+    else:
+        integer, fraction = compact, ""
+    group = "." if decimal == "," else ","
+    if not fraction.isdigit() and fraction:
+        raise CellError(f"price {raw[:60]!r} is not a number")
+    if decimal is not None and decimal in compact and not fraction:
+        raise CellError(f"price {raw[:60]!r} is not a number")
+    if not integer.isdigit():
+        joined = _grouped(integer, group) if integer else "0"
+        if joined is None or not joined.isdigit():
+            raise CellError(f"price {raw[:60]!r} has malformed thousands separators")
+        integer = joined
     try:
-        return Decimal(compact)
+        return Decimal(f"{sign}{integer}.{fraction}" if fraction else f"{sign}{integer}")
     except InvalidOperation:
         raise CellError(f"price {raw[:60]!r} is not a number") from None
-
-
-def _example(decimal: str) -> str:
-    return f"e.g. {'1299.00' if decimal == '.' else '1299,00'}, without thousands separators"
 
 
 def _checked(amount: Decimal, shown: str) -> Decimal:

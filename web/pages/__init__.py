@@ -12,11 +12,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from web.auth import Viewer
-from web.pages import evidence, login, overview, violation, violations
+from web.pages import evidence, login, overview, undecided, violation, violations
 from web.render import NavItem
 
 # Order = navigation order.
-PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence)
+PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence, undecided)
 
 
 def nav_for(user: Viewer | None) -> list[NavItem]:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from detection import lifecycle
+from detection import confirm, lifecycle
 from detection.queries import violation_dict
 from pricewarden.errors import DeliveryError, InvalidTransition, NoticeRefused
 from store import Evidence, User, Violation, utcnow
@@ -50,9 +50,11 @@ def assignable(session: Session, v: Violation) -> list[User]:
 def notice_state(session: Session, v: Violation) -> str | None:
     """Why no partner notice can be sent for ``v``, or ``None`` when the control is offered."""
     from alerts import notice_refusal
+    from alerts.outbox import HELD
 
-    if notice_refusal(v) is not None:
-        return "mode"
+    refusal = notice_refusal(v)
+    if refusal is not None:
+        return "unconfirmed" if refusal.startswith(HELD) else "mode"
     if v.partner is None:
         return "no_partner"
     if not v.partner.notice_urls:
@@ -76,6 +78,7 @@ def _show(request: Request, session: Session, user: User, v: Violation, *, error
         "assignees": assignable(session, v), "notice": notice_state(session, v), "error": error,
         "screenshot": next((c for c in checks if c.kind == "screenshot"), None),
         "archive": next((c for c in checks if c.kind == "html"), None),
+        "confirmation": (v.details or {}).get("confirmation"), "waiting": v.confirmation in confirm.WAITING,
     }, status_code=status_code)
 
 
@@ -189,6 +192,19 @@ def snooze(request: Request, violation_id: int, user: Manager, session: Db,
     return _act(request, session, user, violation_id,
                 lambda v: lifecycle.snooze(session, v.id, user, until, max_days=limit, reason=reason.strip() or None),
                 done)
+
+
+@router.post("/violations/{violation_id}/confirm")
+def confirm_price(request: Request, violation_id: int, user: Manager, session: Db, reason: Reason = "") -> Response:
+    """A manager confirms the price read (after looking at the evidence): partner-facing messages may follow."""
+    _ = translator(request)
+    v = get_violation_for_user(session, user, violation_id)
+    if v.confirmation not in confirm.WAITING:
+        return _show(request, session, user, v, status_code=409, error=_(
+            "This price does not wait for a confirmation: nothing was changed."))
+    return _act(request, session, user, violation_id,
+                lambda v: confirm.confirm_by_person(session, v.id, user, reason.strip() or None),
+                _("Price confirmed. The partner may now be told."))
 
 
 @router.post("/violations/{violation_id}/notice")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 15:02:51.603312
+Create Date: 2026-12-02 17:01:25.955026
 """
 from __future__ import annotations
 
@@ -247,6 +247,8 @@ def upgrade() -> None:
     sa.Column('method', sa.String(length=50), nullable=True),
     sa.Column('confidence', sa.Float(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('undecided', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('review', sa.String(length=20), nullable=True),
     sa.Column('html_sha256', sa.String(length=64), nullable=True),
     sa.Column('screenshot_sha256', sa.String(length=64), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=True),
@@ -269,6 +271,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_observations_observed_at'), ['observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index('ix_observations_product_observed', ['product_id', 'observed_at'], unique=False)
+        batch_op.create_index('ix_observations_undecided', ['listing_id', 'observed_at'], unique=False, sqlite_where=sa.text('undecided'), postgresql_where=sa.text('undecided'))
 
     op.create_table('report_rejections',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -320,6 +323,7 @@ def upgrade() -> None:
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('snoozed_until', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmation', sa.String(length=20), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', store._types.UTCDateTime(timezone=True), nullable=False),
@@ -403,6 +407,7 @@ def downgrade() -> None:
 
     op.drop_table('report_rejections')
     with op.batch_alter_table('observations', schema=None) as batch_op:
+        batch_op.drop_index('ix_observations_undecided', sqlite_where=sa.text('undecided'), postgresql_where=sa.text('undecided'))
         batch_op.drop_index('ix_observations_product_observed')
         batch_op.drop_index(batch_op.f('ix_observations_partner_id'))
         batch_op.drop_index(batch_op.f('ix_observations_observed_at'))

@@ -1,0 +1,136 @@
+"""Calibrated confidence: the confidence an extraction reports is the share of pages its method is right on.
+
+Each step of the cascade scores its answer on its own scale (structured data a flat 0.9, the
+heuristics a sum of signals). A logistic model per family of methods (structured data, embedded
+state and heuristics; a site profile has its own when the development set has profile pages),
+fitted offline on the development pages (``python bench/score_realpages.py --fit``, cross-validated
+by site), maps that raw score, and whether the visible page shows the chosen amount, to the observed
+rate of right answers. The models are data, ``calibration.json`` beside this module: nothing is
+fitted at run time. A family with too few development pages uses the model fitted on all of them
+pooled (``"*"``); with no table at all the raw score stands.
+
+Logistic rather than isotonic: a development set holds a handful of wrong answers per method, on
+which an isotonic fit jumps between 0 and 1. A family never wrong on its pages gets the rule of
+succession, (n + 1) / (n + 2), whatever its score: never certainty.
+
+The threshold at or above which an answer is acted on without a person is the setting
+``extract.auto_confidence`` (:func:`decided`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["TABLE", "Model", "calibrated", "decided", "family", "features", "fit", "load", "save"]
+
+TABLE = Path(__file__).with_name("calibration.json")
+POOLED = "*"
+# Pages a family needs in the development set before it gets a model of its own.
+MIN_PAGES = 15
+_C = 10.0  # inverse L2 strength of the logistic fit (raw scores lie in [0, 1]: a steep curve needs room)
+# Flags saying the visible page does not show the chosen amount where a shopper reads the price.
+_UNSEEN = ("structured_not_visible", "structured_contradicted")
+_FAMILIES = {"json-ld": "structured", "microdata": "structured", "rdfa": "structured", "opengraph": "structured",
+             "embedded-json": "structured", "heuristic": "heuristic", "profile": "profile"}
+
+
+def family(method: str) -> str:
+    """The family a method is calibrated with (``json-ld`` → ``structured``)."""
+    return _FAMILIES.get(method, method)
+
+
+def features(raw: float, flags: Sequence[str] = ()) -> tuple[float, float]:
+    """What the models read: the raw score, and 1.0 when the page does not show the amount as the price."""
+    return raw, 1.0 if any(f in _UNSEEN for f in flags) else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A logistic model of P(right) over :func:`features`, capped at ``ceiling``."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    ceiling: float
+    pages: int  # development pages it was fitted on
+    wrong: int  # of which the answer was wrong
+
+    def __call__(self, x: Sequence[float]) -> float:
+        """P(right) for features ``x``."""
+        z = self.intercept + sum(c * v for c, v in zip(self.coef, x, strict=False))
+        return min(self.ceiling, 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the JSON table."""
+        return {"coef": [round(c, 5) for c in self.coef], "intercept": round(self.intercept, 5),
+                "ceiling": round(self.ceiling, 5), "pages": self.pages, "wrong": self.wrong}
+
+
+def load(path: Path = TABLE) -> dict[str, Model]:
+    """The models stored at ``path`` by family (empty when there is no table)."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {name: Model(tuple(m["coef"]), float(m["intercept"]), float(m["ceiling"]), int(m["pages"]),
+                        int(m["wrong"])) for name, m in data.get("models", {}).items()}
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Model]:
+    return load()
+
+
+def calibrated(method: str, raw: float, flags: Sequence[str] = (), models: dict[str, Model] | None = None) -> float:
+    """The probability that an answer of ``method`` with raw score ``raw`` (and ``flags``) is right."""
+    table = _table() if models is None else models
+    model = table.get(family(method)) or table.get(POOLED)
+    return raw if model is None else round(model(features(raw, flags)), 4)
+
+
+def decided(confidence: float, threshold: float) -> bool:
+    """Whether an answer this sure is acted on without a person (``extract.auto_confidence``)."""
+    return confidence >= threshold
+
+
+def _fit_one(xs: list[tuple[float, float]], right: list[bool]) -> Model:
+    n, hits = len(xs), sum(right)
+    # n pages never make anything surer than n right out of n would (the rule of succession)
+    ceiling = (n + 1) / (n + 2)
+    if hits in (0, n):
+        rate = (hits + 1) / (n + 2)
+        return Model((0.0, 0.0), math.log(rate / (1 - rate)), ceiling, n, n - hits)
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=_C)
+    model.fit([list(x) for x in xs], [1 if r else 0 for r in right])
+    return Model(tuple(float(c) for c in model.coef_[0]), float(model.intercept_[0]), ceiling, n, n - hits)
+
+
+def fit(records: Iterable[tuple[str, float, Sequence[str], bool]], *, min_pages: int = MIN_PAGES) -> dict[str, Model]:
+    """Models per family from ``(method, raw score, flags, right)`` of the development pages that got a price.
+
+    Families with fewer than ``min_pages`` pages get none (they use the pooled ``"*"`` model).
+    """
+    by_family: dict[str, tuple[list[tuple[float, float]], list[bool]]] = {}
+    pooled: tuple[list[tuple[float, float]], list[bool]] = ([], [])
+    for method, raw, flags, right in records:
+        x = features(raw, flags)
+        for xs, ys in (by_family.setdefault(family(method), ([], [])), pooled):
+            xs.append(x)
+            ys.append(right)
+    models = {name: _fit_one(xs, ys) for name, (xs, ys) in by_family.items() if len(xs) >= min_pages}
+    if pooled[0]:
+        models[POOLED] = _fit_one(*pooled)
+    return models
+
+
+def save(models: dict[str, Model], path: Path = TABLE, *, note: str = "") -> None:
+    """Write the models as the package's calibration table."""
+    data = {"fitted_by": "bench/score_realpages.py --fit", "note": note, "features": ["raw score", "unseen"],
+            "models": {name: m.as_dict() for name, m in sorted(models.items())}}
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

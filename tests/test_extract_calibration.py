@@ -1,0 +1,67 @@
+"""Calibrated confidence: a stored table per method family, applied without refitting, and the threshold setting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from crawlers.extract import extract
+from crawlers.extract.calibration import TABLE, Model, calibrated, decided, family, fit, load, save
+from pricewarden.settings import ExtractSettings, Settings
+
+PAGES = Path(__file__).parent / "extract_pages"
+
+
+def test_the_package_ships_a_fitted_table() -> None:
+    models = load()
+    assert {"structured", "heuristic", "*"} <= set(models)
+    for model in models.values():
+        assert model.pages >= 15 and 0 <= model.wrong < model.pages
+        assert 0.5 < model.ceiling < 1.0  # never certainty
+    assert json.loads(TABLE.read_text())["fitted_by"] == "bench/score_realpages.py --fit"
+
+
+def test_a_price_the_page_does_not_show_is_less_sure() -> None:
+    shown = calibrated("microdata", 0.85)
+    unseen = calibrated("microdata", 0.85 * 0.7, ["structured_not_visible"])
+    assert unseen < shown
+    assert family("json-ld") == family("opengraph") == "structured"
+
+
+def test_fit_learns_what_the_pages_say_and_round_trips(tmp_path: Path) -> None:
+    # structured answers right when shown, wrong half the time when not; heuristics right above 0.6
+    records = [("json-ld", 0.9, (), True)] * 40 + [("json-ld", 0.63, ("structured_not_visible",), r)
+                                                   for r in (True, False) * 10]
+    records += [("heuristic", 0.3 + i / 100, (), i > 30) for i in range(60)]
+    models = fit(records)
+    assert calibrated("json-ld", 0.9, (), models) > 0.9
+    assert calibrated("json-ld", 0.63, ("structured_not_visible",), models) < 0.7
+    assert calibrated("heuristic", 0.9, (), models) > calibrated("heuristic", 0.35, (), models)
+    path = tmp_path / "calibration.json"
+    save(models, path)
+    again = load(path)
+    assert again.keys() == models.keys()
+    assert calibrated("heuristic", 0.8, (), again) == pytest.approx(calibrated("heuristic", 0.8, (), models), abs=1e-3)
+
+
+def test_a_family_never_wrong_gets_the_rule_of_succession() -> None:
+    models = fit([("heuristic", 0.8, (), True)] * 18)
+    assert models["heuristic"] == Model((0.0, 0.0), models["heuristic"].intercept, 19 / 20, 18, 0)
+    assert calibrated("heuristic", 0.1, (), models) == pytest.approx(0.95)
+
+
+def test_extract_reports_the_calibrated_confidence() -> None:
+    html = (PAGES / "de-feinkost.html").read_bytes()
+    url = "https://www.feinkost-berger.de/bio-espresso-bohnen-500-g"
+    raw, cal = extract(html, url, calibrate=False), extract(html, url)
+    assert raw.price == cal.price
+    assert cal.confidence == calibrated(raw.method, raw.confidence, raw.flags)
+
+
+def test_auto_confidence_is_a_setting() -> None:
+    assert Settings().extract.auto_confidence == ExtractSettings().auto_confidence == 0.9
+    assert decided(0.93, 0.9) and not decided(0.66, 0.9)
+    with pytest.raises(ValueError):
+        ExtractSettings(auto_confidence=1.5)
