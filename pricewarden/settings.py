@@ -3,7 +3,7 @@
 Precedence, highest first: values passed in code, environment (``PRICEWARDEN_CRAWL__CONCURRENCY=8``
 for nested groups), ``<workspace>/pricewarden.toml``, defaults. Every field has a description;
 ``pricewarden config show`` prints the effective values with secrets redacted, and a test checks
-that every field is documented in the README.
+that every field is documented in docs/reference/settings.md.
 """
 
 from __future__ import annotations
@@ -388,7 +388,7 @@ class Settings(BaseSettings):
     region_modes: dict[str, Mode] = Field(
         default_factory=lambda: dict[str, Mode]({"US": "map", "EU": "recommended", "CN": "recommended"}),
         description="Default policy mode per region when a policy scope does not say (map, recommended, "
-        "maximum, observe). Your counsel sets these; see 'Legal use' in the README.",
+        "maximum, observe). Your counsel sets these; see 'Legal use' in docs/policies.md.",
     )
     log_level: str = Field("INFO", description="Log level for PriceWarden's own loggers.")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawler settings.")
