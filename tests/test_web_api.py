@@ -203,11 +203,13 @@ def test_it_answers_409_while_a_request_with_the_same_key_runs(api: Any) -> None
 
 def test_it_serves_the_prices_in_force_for_the_partner(api: Any) -> None:
     body = api.client.get("/api/v1/policy", headers=auth(api.tokens["p1"])).json()
-    assert body["partner"] == "P1" and body["version"] == 1 and len(body["sha256"]) == 64
+    # The web world's v2 (AC-200's MAP up) is in force from June 2026: today it is the one in force.
+    assert body["partner"] == "P1" and body["version"] == 2 and len(body["sha256"]) == 64
     items = {(i["sku"], i["region"]): i for i in body["items"]}
     assert set(items) == {("AC-100", "US"), ("AC-200", "US")}
     assert items["AC-100", "US"]["mode"] == "map"
     assert items["AC-100", "US"]["minimum_advertised_price"] == "199.00"
+    assert items["AC-200", "US"]["minimum_advertised_price"] == "109.00"
     assert "unilateral" in items["AC-100", "US"]["wording"]
     euro = api.client.get("/api/v1/policy", headers=auth(api.tokens["p4"])).json()
     assert [(i["sku"], i["mode"], i["recommended_price"]) for i in euro["items"]] == [

@@ -133,7 +133,8 @@ def test_it_records_a_dispute_alerts_the_manager_and_recrawls_the_listing(setup:
         assert observation is not None and observation.price == Decimal("199.00") and observation.source == "crawl"
         alert = s.scalars(select(AlertDelivery).where(AlertDelivery.kind == "response")).one()
         assert alert.recipient_label == "carl" and "disputes" in alert.subject and alert.status == "queued"
-        actions = [e.action for e in s.scalars(select(AuditLog).where(AuditLog.entity_id == str(vid)))]
+        actions = [e.action for e in s.scalars(select(AuditLog).where(AuditLog.entity_type == "violation",
+                                                                      AuditLog.entity_id == str(vid)))]
         assert actions == ["violation.partner_dispute", "violation.recrawled"]
     page = client.get(f"/portal/violations/{vid}").text
     assert "we sell at 199 since Monday" in page and 'data-recrawl="done"' in page and "199.00 USD" in page

@@ -53,7 +53,11 @@ class Forbidden(Exception):
 
 
 def db(request: Request) -> Iterator[Session]:
-    """A database session for one request: committed when the route returns, rolled back on error."""
+    """A database session for one request: committed when the route returns, rolled back on error.
+
+    Routes take it as ``Depends(db, scope="function")``: the commit happens before the response is
+    sent, so a browser that follows a redirect after a POST never reads the state from before it.
+    """
     with session_scope(request.app.state.engine) as session:
         yield session
 
@@ -98,7 +102,7 @@ def viewer_of(user: User | None) -> Viewer | None:
     return None if user is None else Viewer(user.id, user.username, user.display_name or "", user.role)
 
 
-def public(request: Request, session: Session = Depends(db)) -> User | None:
+def public(request: Request, session: Session = Depends(db, scope="function")) -> User | None:
     """Access rule: anyone may call the route (the user, if signed in, is still known for the layout)."""
     return session_user(request, session)
 
@@ -110,7 +114,7 @@ def require(*roles: str) -> Callable[..., User]:
     """Access rule: a signed-in active user, with one of ``roles`` when any are given."""
     allowed = tuple(str(r) for r in roles)
 
-    def dependency(request: Request, session: Session = Depends(db)) -> User:
+    def dependency(request: Request, session: Session = Depends(db, scope="function")) -> User:
         user = session_user(request, session)
         if user is None:
             raise LoginRequired

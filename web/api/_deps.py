@@ -94,7 +94,7 @@ def api_token(*scopes: str) -> Callable[..., Principal]:
     """Access rule of an API route: a valid token holding every scope of ``scopes``, within its rate limit."""
     needed = tuple(scopes)
 
-    def dependency(request: Request, session: Session = Depends(db)) -> Principal:
+    def dependency(request: Request, session: Session = Depends(db, scope="function")) -> Principal:
         raw = _bearer(request)
         principal = authenticate(session, raw) if raw else None
         if principal is None:

@@ -26,7 +26,7 @@ from web.api.tokens import Principal
 from web.auth import db
 
 router = APIRouter(prefix="/api/v1", tags=["policy"])
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 WORDING = {
     "map": "The brand's unilateral minimum advertised price policy: advertising below this price breaches it. "
            "Your resale price is yours to set.",

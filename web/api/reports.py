@@ -36,7 +36,7 @@ from web.api.tokens import Principal
 from web.auth import db
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 ABANDONED = timedelta(minutes=15)  # a claim older than this without an answer was left by a request that died

@@ -30,7 +30,7 @@ from web.auth import db
 from web.evidence import evidence_store, read_checked
 
 router = APIRouter(prefix="/api/v1", tags=["violations"])
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 ViolationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Reader = Annotated[Principal, Depends(api_token("violations:read"))]
 Writer = Annotated[Principal, Depends(api_token("violations:write"))]

@@ -21,7 +21,7 @@ from web.api.tokens import Principal
 from web.auth import db
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 Reader = Annotated[Principal, Depends(api_token("violations:read"))]
 MAX_PER_TOKEN = 10
 

@@ -37,7 +37,7 @@ NAV = [NavItem(N_("Complaints"), "/portal/complaints", PARTNER),
        NavItem(N_("Complaints"), "/complaints", MANAGERS)]
 PartnerUser = Annotated[User, Depends(require(*PARTNER))]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 
 
 def _list(request: Request, session: Session, user: User, *, error: str | None = None, url: str = "",

@@ -20,7 +20,7 @@ from web.render import page, translator
 
 router = APIRouter()
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 # The archived page: no script, no network, no forms, no plugins; framed only by the app itself.
 ARCHIVE_CSP = ("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
                "frame-ancestors 'self'")

@@ -22,7 +22,7 @@ router = APIRouter()
 OPERATORS = (Role.ADMIN, Role.BRAND_MANAGER)
 NAV = [NavItem(N_("Crawl health"), "/health", OPERATORS)]
 Operator = Annotated[User, Depends(require(*OPERATORS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 WINDOWS = (7, 30, 90)
 RECENT = 50  # latest failures listed
 

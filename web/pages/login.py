@@ -43,7 +43,7 @@ def login_form(request: Request, user: Annotated[User | None, Depends(public)], 
 
 @router.post("/login")
 def login(request: Request, user: Annotated[User | None, Depends(public)],
-          session: Annotated[Session, Depends(db)],
+          session: Annotated[Session, Depends(db, scope="function")],
           username: Annotated[str, Form(max_length=200)] = "", password: Annotated[str, Form(max_length=1000)] = "",
           next: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Check the credentials; on success a fresh session, else the form again with one clear message."""
@@ -107,7 +107,7 @@ def home(request: Request, user: Annotated[User | None, Depends(public)]) -> Res
 
 @router.get("/healthz")
 def health(request: Request, user: Annotated[User | None, Depends(public)],
-           session: Annotated[Session, Depends(db)]) -> Response:
+           session: Annotated[Session, Depends(db, scope="function")]) -> Response:
     """Liveness and database reachability for the proxy or the orchestrator (no data)."""
     session.execute(text("SELECT 1"))
     return JSONResponse({"status": "ok"})

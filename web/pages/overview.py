@@ -21,7 +21,7 @@ from web.render import NavItem, page, translator, zone_of
 router = APIRouter()
 NAV = [NavItem(N_("Overview"), "/overview", MANAGERS)]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 WINDOWS = (7, 30, 90)
 
 

@@ -24,7 +24,7 @@ from web.render import NavItem, page, translator, zone_of
 router = APIRouter()
 NAV = [NavItem(N_("Partners"), "/partners", MANAGERS)]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 WINDOW = timedelta(days=30)  # the scorecard's window, ending at the newest observation
 TREND = timedelta(days=90)
 ROWS = 50  # violations shown per table (the full list is a link to the filtered violations list)

@@ -24,7 +24,7 @@ from web.render import NavItem, page, translator
 router = APIRouter()
 NAV = [NavItem(N_("Policy"), "/policy", MANAGERS)]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 MAX_TEXT = 100
 
 

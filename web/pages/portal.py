@@ -42,7 +42,7 @@ router = APIRouter()
 PARTNER = (Role.PARTNER.value,)
 NAV = [NavItem(N_("My standing"), "/portal", PARTNER)]
 PartnerUser = Annotated[User, Depends(require(*PARTNER))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 
 
 async def read_upload(upload: UploadFile | None, limit: int) -> tuple[str, bytes] | None:

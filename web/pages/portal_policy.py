@@ -29,7 +29,7 @@ NAV = [NavItem(N_("Prices in force"), "/portal/policy", PARTNER),
        NavItem(N_("Policy receipts"), "/policy/receipts", MANAGERS)]
 PartnerUser = Annotated[User, Depends(require(*PARTNER))]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 
 
 def _partner(user: User) -> object:

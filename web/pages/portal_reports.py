@@ -26,7 +26,7 @@ from web.render import NavItem, flash, page, translator
 router = APIRouter()
 NAV = [NavItem(N_("Report prices"), "/portal/reports", PARTNER)]
 PartnerUser = Annotated[User, Depends(require(*PARTNER))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".json")
 SHOWN_REJECTIONS = 1000
 

@@ -28,7 +28,7 @@ from web.render import NavItem, page, translator
 router = APIRouter()
 NAV = [NavItem(N_("Products"), "/products", MANAGERS)]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 PER_PAGE = 100
 SELLERS = 300  # current prices shown on a product page
 

@@ -32,7 +32,7 @@ from web.render import NavItem, page, translator
 router = APIRouter()
 NAV = [NavItem(N_("Sellers"), "/sellers", MANAGERS)]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 MAX_SELLERS = 200
 LISTINGS_EACH = 20
 

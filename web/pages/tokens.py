@@ -30,7 +30,7 @@ router = APIRouter()
 NAV = [NavItem(N_("API tokens"), "/tokens", (Role.ADMIN.value,))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
 PartnerUser = Annotated[User, Depends(require(Role.PARTNER))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 NO_STORE = {"Cache-Control": "no-store"}
 

@@ -30,7 +30,7 @@ from web.render import NavItem, flash, page, translator
 router = APIRouter()
 NAV = [NavItem(N_("Undecided"), "/undecided", MANAGERS)]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 LIMIT = 200  # pages shown at once (the oldest wait for the next look)
 
 

@@ -26,7 +26,7 @@ from web.timeline import explain, timeline
 
 router = APIRouter()
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 Reason = Annotated[str, Form(max_length=2000)]
 
 

@@ -37,7 +37,7 @@ router = APIRouter()
 NAV = [NavItem(N_("Violations"), "/violations", MANAGERS)]
 EXPORT_LIMIT = 100_000
 Manager = Annotated[User, Depends(require(*MANAGERS))]
-Db = Annotated[Session, Depends(db)]
+Db = Annotated[Session, Depends(db, scope="function")]
 
 
 def _query(request: Request, session: Session, user: User) -> tuple[ViolationQuery, list[FilterProblem]]:
