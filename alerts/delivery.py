@@ -169,6 +169,11 @@ def _target_url(session: Session, row: AlertDelivery) -> str | None:
 
 def _gate(session: Session, row: AlertDelivery) -> str | None:
     """Why ``row`` must not be sent any more (refused), or ``None``."""
+    if row.kind == "webhook":
+        # An event says what happened: a resolved violation's "resolved" event is still sent.
+        from alerts.webhooks import webhook_refusal
+
+        return webhook_refusal(session, row)
     if row.violation_id is None:
         return None
     violation = session.get(Violation, row.violation_id)
@@ -257,6 +262,9 @@ def _claim(session: Session, row: AlertDelivery, now: datetime, lease: float) ->
 def deliver_due(session: Session, now: datetime | None = None, *, ids: list[int] | None = None) -> DeliveryReport:
     """Send every queued message that is due, and every message a crashed sender left past its lease.
 
+    A pass without ``ids`` first queues the webhook events that happened since the last one
+    (:func:`alerts.webhooks.queue_webhook_events`).
+
     Commits ``session`` around each message (the outbox must be durable before and after a send).
     """
     from pricewarden.settings import get_settings
@@ -271,6 +279,10 @@ def deliver_due(session: Session, now: datetime | None = None, *, ids: list[int]
     )).order_by(AlertDelivery.id)
     if ids is not None:
         query = query.where(AlertDelivery.id.in_(ids))
+    if ids is None:
+        from alerts.webhooks import queue_webhook_events
+
+        queue_webhook_events(session, now)
     session.commit()
     for row in list(session.scalars(query)):
         refusal = _gate(session, row)
@@ -288,9 +300,13 @@ def deliver_due(session: Session, now: datetime | None = None, *, ids: list[int]
         if recovered:
             report.recovered.append(row.id)
             log.warning("outbox %s: sender died during an earlier attempt; sending again with the same key", row.id)
-        url = _target_url(session, row)
+        url = _target_url(session, row) if row.kind != "webhook" else None
         error: str | None
-        if url is None:
+        if row.kind == "webhook":
+            from alerts.webhooks import send_webhook
+
+            ok, error = send_webhook(session, row)
+        elif url is None:
             ok, error = False, f"target {row.target_ref} is no longer configured for {row.recipient_label}"
             row.attempts = settings.max_attempts  # retrying cannot help: the URL is gone
         else:

@@ -125,18 +125,21 @@ def _spider_class() -> type:
 
         name = "discovery"
 
-        def __init__(self, urls: list[str], max_pages: int, profile: str | None = None, **kwargs: Any) -> None:
+        def __init__(self, urls: list[str], max_pages: int, profile: str | None = None, follow: bool = True,
+                     **kwargs: Any) -> None:
             from crawlers.profiles import load_profiles
 
             super().__init__(**kwargs)
             self.urls = urls
+            self.follow = follow
             self.max_pages = max_pages
             self.profiles = load_profiles()
             self.profile = profile
 
         async def start(self) -> AsyncIterator[Any]:
             for url in self.urls:
-                yield scrapy.Request(url, callback=self.on_listing_page, dont_filter=True)
+                yield scrapy.Request(url, callback=self.on_listing_page if self.follow else self.on_page,
+                                     dont_filter=True)
 
         def _cut_off(self, response: Any) -> bool:
             from crawlers.spider import cut_off
@@ -198,7 +201,7 @@ def _count(*, failed: bool) -> None:
 
 
 def _crawl_process(urls: list[str], max_pages: int, out: str, profile: str | None,
-                   counters: tuple[Any, Any] | None = None) -> None:
+                   counters: tuple[Any, Any] | None = None, follow: bool = True) -> None:
     global PROGRESS
     PROGRESS = counters
     from scrapy.crawler import CrawlerProcess
@@ -213,23 +216,24 @@ def _crawl_process(urls: list[str], max_pages: int, out: str, profile: str | Non
     settings["ITEM_PIPELINES"] = {}
     settings["FEEDS"] = {Path(out).as_uri(): {"format": "jsonlines", "encoding": "utf-8"}}
     process = CrawlerProcess(settings=settings)
-    process.crawl(_spider_class(), urls=urls, max_pages=max_pages, profile=profile)
+    process.crawl(_spider_class(), urls=urls, max_pages=max_pages, profile=profile, follow=follow)
     process.start()
 
 
 def crawl_pages(urls: list[str], *, max_pages: int = 50, profile: str | None = None,
-                on_progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+                on_progress: Callable[[int, int], None] | None = None, follow: bool = True) -> list[dict[str, Any]]:
     """Product pages reachable from ``urls`` (one link deep), read in a crawl process of their own.
 
     ``profile`` names the site profile of the product pages (marketplace offer selectors); by
     default a profile is matched by domain. ``on_progress`` is called with (pages read, pages
-    failed) about four times a second.
+    failed) about four times a second. ``follow=False`` reads ``urls`` themselves as product pages
+    (a page a partner complains about) instead of following their links.
     """
     context = multiprocessing.get_context("spawn")
     counters = (context.Value("q", 0), context.Value("q", 0)) if on_progress is not None else None
     with tempfile.TemporaryDirectory() as folder:
         out = str(Path(folder) / "found.jsonl")
-        proc = context.Process(target=_crawl_process, args=(urls, max_pages, out, profile, counters))
+        proc = context.Process(target=_crawl_process, args=(urls, max_pages, out, profile, counters, follow))
         proc.start()
         if on_progress is not None and counters is not None:
             while proc.is_alive():

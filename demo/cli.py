@@ -98,7 +98,7 @@ def _serve_review(ws: Path, sock: socket.socket, started: float) -> None:
                    "Ctrl-C stops it)")
         typer.echo("Sign in as (user / password / role / regions / language):")
         for name, role, regions, locale in users:
-            note = "  (partner account: refused here, pointed to the partner portal)" if role == "partner" else ""
+            note = f"  (partner account: the partner portal, {url}/portal)" if role == "partner" else ""
             typer.echo(f"  {name:<16} {demo_password(name):<22} {role:<16} {regions or '-':<10} {locale}{note}")
         typer.echo("Alert messages in the receiver link to these pages: " + url + "/violations/<id>")
         sys.stdout.flush()

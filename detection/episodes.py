@@ -197,7 +197,9 @@ def apply_findings(
         # the compliant observations): load those too, so that both runs write the same.
         wanted_subjects = set(subjects)
         newest = select(func.max(Violation.id)).where(Violation.rule.in_(rules)).group_by(Violation.key)
-        extra_ids = [row_id for row_id, key, details in session.execute(
+        # Plain columns on the connection: no ORM row loading for the whole table's latest episodes.
+        session.flush()
+        extra_ids = [row_id for row_id, key, details in session.connection().execute(
             select(Violation.id, Violation.key, Violation.details).where(Violation.id.in_(newest)))
             if key not in latest and (details or {}).get("subject") in wanted_subjects]
         for start in range(0, len(extra_ids), 500):

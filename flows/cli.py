@@ -28,6 +28,11 @@ def schedule(
     if show:
         show_rows(rows, ["deployment", "cron", "timezone"], as_json=as_json)
         return
+    from store.db import check_store
+
+    # The flows it serves read and write the store: one line now, not a failure at the first run (and
+    # before Prefect's set-up, which makes its home in the workspace).
+    check_store()
     from flows._prefect import ensure_started
     from flows.schedule import serve_schedules
 

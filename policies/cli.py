@@ -66,16 +66,19 @@ def publish(
     """Validate and publish a policy file as a new immutable version; print what it changes."""
     from policies._store import publish_policy
     from store import require_schema, session_scope
+    from web.portal.policy import distribute_policy
 
     require_schema()
     with session_scope() as session:
         result = publish_policy(session, file, published_by=by)
+        # Partners whose prices change are sent the version (worded by mode; observe scopes never).
+        sent = distribute_policy(session, result.version, actor=by)
     changes = [c.as_dict() for c in result.changes]
     if as_json:
         emit_json({"version": result.version, "name": result.policy.name,
                    "effective_from": result.policy.effective_from,
                    "replaces": result.previous.version if result.previous else None,
-                   "changes": changes, "warnings": result.warnings})
+                   "changes": changes, "warnings": result.warnings, "distribution": sent.as_dict()})
         return
     against = f"against v{result.previous.version}" if result.previous else "(first version)"
     console.print(f"published policy v{result.version} {result.policy.name!r}, effective from "
@@ -88,6 +91,12 @@ def publish(
         console.print("no rule changes")
     for warning in result.warnings:
         console.print(f"warning: {warning}", style="yellow", highlight=False, markup=False)
+    if sent.receipts:
+        console.print(f"sent to {len(sent.receipts)} partner(s) whose prices change ({sent.messages} message(s) "
+                      "queued; `pricewarden alerts send` delivers them)", highlight=False, markup=False)
+    for code in sent.no_address:
+        console.print(f"warning: partner {code} has no notice URL: it sees the version in its portal only",
+                      style="yellow", highlight=False, markup=False)
 
 
 @policy_app.command("diff")

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "flows.cli",
     "demo.cli",
     "web.cli",
+    "web.api.cli",
 )
 
 app = typer.Typer(
@@ -73,7 +74,8 @@ def _register_packages() -> None:
         importlib.import_module(name).register(app)
 
 
-# Commands that run without the workspace's database: they create it, or never open it.
+# Commands that run without the workspace's database: they create it, or never open it (`schedule
+# --show` does not; serving the schedule checks the store itself).
 WITHOUT_STORE = ("init", "config", "policy check", "extract", "demo", "schedule")
 # Commands that need the workspace but not its schema (they make or inspect it).
 WITHOUT_SCHEMA = ("db upgrade", "db current", "db downgrade")

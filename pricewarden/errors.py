@@ -23,6 +23,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     ├── ReportImportError        a partner report that cannot be read at all (file, reason)
     ├── DetectionError           detection could not run               (detection)
     ├── OrchestrationError       Prefect's server did not start, and why (flows)
+    ├── UploadRefused            a file uploaded in the web app: too large, empty, wrong type (name, limit)
     └── DeliveryError            notification delivery                 (alerts)
         └── NoticeRefused        a partner-facing message the scope's mode does not allow
 
@@ -163,6 +164,10 @@ class DetectionError(PriceWardenError):
 
 class OrchestrationError(PriceWardenError):
     """Prefect could not run flows here: its server did not start in time or exited (one line: why, what to set)."""
+
+
+class UploadRefused(PriceWardenError):
+    """An uploaded file refused as a whole: too large, empty or of a type not accepted (web.portal)."""
 
 
 class DeliveryError(PriceWardenError):

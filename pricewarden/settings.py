@@ -3,7 +3,7 @@
 Precedence, highest first: values passed in code, environment (``PRICEWARDEN_CRAWL__CONCURRENCY=8``
 for nested groups), ``<workspace>/pricewarden.toml``, defaults. Every field has a description;
 ``pricewarden config show`` prints the effective values with secrets redacted, and a test checks
-that every field is documented in the README.
+that every field is documented in docs/reference/settings.md.
 """
 
 from __future__ import annotations
@@ -266,6 +266,30 @@ class WebSettings(BaseModel):
     snooze_max_days: int = Field(30, ge=1, description="Longest a violation may be snoozed, in days.")
 
 
+class ApiSettings(BaseModel):
+    """The ``/api/v1`` JSON API: rate limits, idempotency keys and webhooks."""
+
+    rate_limit_per_minute: int = Field(
+        120, ge=1, description="Requests one API token may make per minute (a fixed window shared by every worker "
+        "through the database); beyond it the API answers 429 with Retry-After."
+    )
+    idempotency_hours: int = Field(
+        24, ge=1,
+        description="Hours an Idempotency-Key and its answer are kept; a retry within them gets the same answer."
+    )
+    max_upload_mb: int = Field(
+        32, ge=1, description="Largest report body (JSON or file) the API accepts, in MB; larger reports go through "
+        "the inbox or `pricewarden report import`."
+    )
+    max_rows: int = Field(
+        100_000, ge=1, description="Most rows one JSON report may carry (larger reports go as a CSV/XLSX file)."
+    )
+    webhook_timeout: float = Field(
+        10.0, gt=0,
+        description="Seconds a webhook receiver has to answer one delivery (a failure is retried by the outbox)."
+    )
+
+
 class NetworkSettings(BaseModel):
     """What everything that fetches (crawl, render, screenshots, discovery, feeds, ``extract URL``) may connect to.
 
@@ -364,7 +388,7 @@ class Settings(BaseSettings):
     region_modes: dict[str, Mode] = Field(
         default_factory=lambda: dict[str, Mode]({"US": "map", "EU": "recommended", "CN": "recommended"}),
         description="Default policy mode per region when a policy scope does not say (map, recommended, "
-        "maximum, observe). Your counsel sets these; see 'Legal use' in the README.",
+        "maximum, observe). Your counsel sets these; see 'Legal use' in docs/policies.md.",
     )
     log_level: str = Field("INFO", description="Log level for PriceWarden's own loggers.")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="Crawler settings.")
@@ -377,6 +401,7 @@ class Settings(BaseSettings):
         default_factory=ReportSettings, description="Partner report import settings."
     )
     web: WebSettings = Field(default_factory=WebSettings, description="Review app settings.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The /api/v1 JSON API.")
     network: NetworkSettings = Field(
         default_factory=NetworkSettings, description="Network policy of everything that fetches."
     )

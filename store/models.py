@@ -409,6 +409,8 @@ class Violation(Base):
         # index instead of the wide rows (status first: the usual filter).
         Index("ix_violations_queue", "status", "kind", "rule", "severity", "partner_id", "product_id", "region",
               "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct"),
+        # The API's cursor order (last change first to last): each page is a range read of this index.
+        Index("ix_violations_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -486,6 +488,8 @@ class AlertDelivery(Base):
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     attachments: Mapped[list[Any]] = mapped_column(default=list)  # evidence SHA-256s
+    # A webhook delivery (kind "webhook"): the subscription it goes to; body_text is the JSON signed at send time.
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
     # Violation ids a digest lists, so that a violation is never digested (or alerted) twice.
     covers: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.QUEUED.value, index=True)
@@ -495,6 +499,89 @@ class AlertDelivery(Base):
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class PartnerResponse(Base):
+    """A partner's answer to one of its violations in the portal: ``corrected`` or ``dispute``.
+
+    It lands on the violation's timeline, alerts the responsible channel manager, and re-crawls the
+    listing at once; ``recrawl_status`` (queued → running → done | failed) and ``observation_id`` tell
+    what the re-crawl found.
+    """
+
+    __tablename__ = "partner_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violations.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))  # corrected | dispute
+    comment: Mapped[str] = mapped_column(Text, default="")
+    screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    recrawl_status: Mapped[str] = mapped_column(String(20), default="queued")
+    recrawl_detail: Mapped[str] = mapped_column(Text, default="")
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()  # when a job took it (queued -> running)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class PolicyReceipt(Base):
+    """A policy version sent to one partner whose prices it changes, and the partner's acknowledgement.
+
+    ``ask_ack`` is true only when a ``map`` scope of the partner changed: the acknowledgement is of
+    *receipt* of the brand's unilateral policy, never an agreement. ``recommended`` scopes are
+    information only; ``observe`` scopes are never sent.
+    """
+
+    __tablename__ = "policy_receipts"
+    __table_args__ = (UniqueConstraint("partner_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    modes: Mapped[list[Any]] = mapped_column(default=list)  # the modes of the changed scopes
+    changes: Mapped[list[Any]] = mapped_column(default=list)  # [{sku, region, mode, before, after, currency}]
+    ask_ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    notified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    messages: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows queued to its notice URLs
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+
+    partner: Mapped[Partner] = relationship()
+
+
+class Complaint(Base):
+    """A partner's report of another seller's price (价格投诉): a URL crawled at once, and its outcome.
+
+    ``outcome``: ``violation`` (a violation was found, ``violation_id``), ``compliant``,
+    ``not_our_product`` or ``unreadable``; ``None`` while ``status`` is queued or running.
+    """
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2000))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | done
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id", ondelete="SET NULL"))
+    violation_id: Mapped[int | None] = mapped_column(ForeignKey("violations.id", ondelete="SET NULL"))
+    # What the complaining partner may see of the page: the price as shown on it, nothing of any partner.
+    public_price: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column()  # when a job took it (queued -> running)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    partner: Mapped[Partner] = relationship()
 
 
 class AnomalyModel(Base):
@@ -573,3 +660,88 @@ class Installation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     installation_id: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token of the ``/api/v1`` API: one partner's, or one integration's acting as a manager.
+
+    The token itself is shown once; only its SHA-256 is kept (it is 256 random bits, so a fast hash
+    cannot be reversed or guessed), found by its public ``prefix`` and compared in constant time.
+    ``scopes`` lists what it may do (``reports:write``, ``violations:read``, ``policy:read``,
+    ``violations:write``). Creation, first use and revocation are in the audit log.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # partner | integration
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    # integration: the manager whose scope the token has and who is named in the audit log
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="system")
+    first_used_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+    partner: Mapped[Partner | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class ApiIdempotency(Base):
+    """An ``Idempotency-Key`` a token used on a write: the request's SHA-256 and the answer it got.
+
+    The same key with the same body gets the same answer again; with another body, a problem. A
+    row without ``status_code`` is a request still running (a concurrent retry gets 409).
+    """
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ApiRateWindow(Base):
+    """Requests one token made in one fixed window (a minute): shared by every worker process."""
+
+    __tablename__ = "api_rate_windows"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # epoch seconds // window length
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Webhook(Base):
+    """A subscription to violation events, sent signed through the alert outbox.
+
+    It belongs to a token and sees what that token sees. ``secret`` signs every delivery
+    (HMAC-SHA256 over ``timestamp.body``); it is shown once, when the subscription is made. The
+    watermarks are the last audit entry, violation and outbox row already turned into events.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="system")
+    after_audit_id: Mapped[int] = mapped_column(Integer, default=0)
+    after_violation_id: Mapped[int] = mapped_column(Integer, default=0)
+    after_delivery_id: Mapped[int] = mapped_column(Integer, default=0)
+
+    token: Mapped[ApiToken] = relationship()

@@ -29,6 +29,7 @@ STORE_COMMANDS = [
     ["flow", "run", "monitor"],
     ["policy", "publish", "missing.yaml"],
     ["scorecard"],
+    ["schedule"],
 ]
 
 

@@ -59,3 +59,39 @@ def test_it_shows_a_crawl_progress_bar_on_a_terminal_only(db: Any, site: Site, w
     assert piped.exit_code == 0, piped.output
     assert "crawling 3 page(s)..." in piped.output
     assert "pages/s" not in piped.output and "\x1b[" not in piped.output
+
+
+def test_it_draws_done_failed_and_rate_on_a_terminal_and_nothing_elsewhere() -> None:
+    import io
+
+    from rich.console import Console
+
+    from pricewarden.progress import progress
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    with progress("import r.csv", None, unit="rows", out=terminal) as bar:
+        assert bar.showing
+        bar.update(10_000, 12)
+        bar.update(20_000, 31)
+    shown = ANSI.sub("", screen.getvalue())
+    assert "import r.csv" in shown and "20000/? rows, 31 failed" in shown and "rows/s" in shown
+    pipe = io.StringIO()
+    with progress("import r.csv", None, out=Console(file=pipe, force_terminal=False)) as bar:
+        assert not bar.showing
+        bar.update(5, 1)
+    assert pipe.getvalue() == ""
+
+
+def test_it_reports_each_step_of_detect(db: Any, tmp_path: Path) -> None:
+    import web_world
+
+    from detection.run import DETECT_STEPS, detect
+    from store import session_scope
+
+    web_world.build(db, str(tmp_path / "evidence"))
+    steps: list[tuple[int, str]] = []
+    with session_scope(db) as session:
+        detect(session, on_step=lambda number, text: steps.append((number, text)))
+    assert [n for n, _ in steps] == list(range(len(DETECT_STEPS) + 1))
+    assert re.fullmatch(r"judging \d+ observations", steps[1][1]) and steps[-1][1] == "done"

@@ -33,9 +33,15 @@ def test_the_demo_monitors_a_day_and_ends_with_alerts_a_report_and_its_time(tmp_
                                 "where v.kind = 'violation' and o.source = 'crawl' and v.screenshot_sha256 is null"
                                 ).fetchone()[0]
     assert {"below_map", "hidden_price", "unauthorised_seller"} <= set(rules)
+    # Like with like: per rule, truth episodes, the monitor's findings, matches, precision and recall.
+    assert "in violation episodes" in out
+    compared = re.search(r"below_map\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)%\s*│\s*(\d+)%", out)
+    assert compared is not None, out[-3000:]
+    truth, found, matched = (int(compared.group(n)) for n in (1, 2, 3))
+    assert truth >= 1 and found == rules["below_map"] and 0 < matched <= found
     assert "P003" in below_map
     assert {"server_error", "blocked", "login_wall"} <= set(kinds)  # planted faults are failures, not prices
-    assert unpictured == 0  # every violation seen on a page has its screenshot
+    assert unpictured == 0, out[-3000:]  # every violation seen on a page has its screenshot
     assert set(deliveries) == {"sent"}
 
     # The summary: alerts as delivered and received once each, the report and how to open it, the time.
@@ -48,9 +54,3 @@ def test_the_demo_monitors_a_day_and_ends_with_alerts_a_report_and_its_time(tmp_
     html = Path(report.group(1)).read_text(encoding="utf-8")
     assert "P003" in html and "below_map" in html and ".png" in html
     assert "Open it:" in out and re.search(r"Elapsed: \d+\.\d s", out)
-    # Like with like: per rule, truth episodes, the monitor's findings, matches, precision and recall.
-    assert "in violation episodes" in out
-    compared = re.search(r"below_map\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)%\s*│\s*(\d+)%", out)
-    assert compared is not None, out[-3000:]
-    truth, found, matched = (int(compared.group(n)) for n in (1, 2, 3))
-    assert truth >= 1 and found == rules["below_map"] and 0 < matched <= found

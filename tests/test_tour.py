@@ -80,6 +80,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     assert re.search(r"\d+ observations, \d+ judged", out)
     assert "below_map" in out
     received = (tmp_path / "pricewarden-tour" / "received.log").read_text(encoding="utf-8")
-    assert re.search(r"^/(carl|dana|bianca): .*\.png", received, re.MULTILINE), received
+    assert re.search(r"^/(carl|dana|bianca): \[\w+\] Price policy violation: .* at USD [\d.]+", received,
+                     re.MULTILINE), received
     assert "monitor" in out and "sign-in page: 200" in out
     assert all(f"tour block {n}:" in err for n in range(1, len(blocks()) + 1))

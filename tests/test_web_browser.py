@@ -261,3 +261,37 @@ def test_it_walks_a_brand_manager_through_partner_product_sellers_health_and_pol
     problems["diff"] = _axe(page, base)
     assert problems == {name: [] for name in problems}
     assert errors == []
+
+
+def test_it_lets_an_admin_make_a_token_see_it_once_use_it_and_revoke_it(served: tuple[str, Any, Engine],
+                                                                        page: Page) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    base, _world, _db = served
+
+    def policy_status(token: str) -> int:
+        request = urllib.request.Request(f"{base}/api/v1/policy", headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # the test's own server
+                assert json.load(answer)["partner"] == "P1"
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    _sign_in(page, base, "admin", "/tokens")
+    page.fill("#t-name", "Shop One price feed")
+    page.select_option("#t-owner", "partner:P1")
+    page.check("input[name=scope][value='policy:read']")
+    page.click("form.filters button[type=submit]")
+    token = page.locator("#new-token").inner_text()
+    assert re.fullmatch(r"pwt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", token)
+    assert _axe(page, base) == []
+    assert policy_status(token) == 200
+    page.goto(f"{base}/tokens")
+    expect(page.get_by_text("Shop One price feed")).to_be_visible()
+    assert token not in page.content()
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("The token was revoked.")).to_be_visible()
+    assert policy_status(token) == 401

@@ -41,8 +41,9 @@ def test_it_gives_the_failure_rate_per_site_and_day(setup: tuple[Any, Any, Engin
     data = _as(setup, "bianca").get("/health/rates.json?days=7").json()
     lines = {line["label"]: dict(zip(data["days"], line["values"], strict=True)) for line in data["lines"]}
     assert set(lines) == {"127.0.0.1:9", "Shop Two"}
-    # 4 May: P1's page gave a price, two pages of the broken profile did not; P2's shop was blocked.
-    assert lines["127.0.0.1:9"]["2026-05-04"] == pytest.approx(2 / 3, abs=1e-4)
+    # 4 May: P1's page gave a price, another was undecided (read, not failed), two pages of the broken
+    # profile did not; P2's shop was blocked.
+    assert lines["127.0.0.1:9"]["2026-05-04"] == pytest.approx(2 / 4, abs=1e-4)
     assert lines["127.0.0.1:9"]["2026-05-01"] == 0.0 and lines["Shop Two"]["2026-05-04"] == 1.0
     assert lines["Shop Two"]["2026-05-01"] is None  # not fetched that day
 

@@ -11,12 +11,14 @@ Errors: pages get an HTML page in the user's language; paths under ``/api/`` get
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,7 +28,14 @@ from pricewarden.errors import AccessDenied, NotFoundError
 from pricewarden.settings import Settings, get_settings
 from web.auth import Forbidden, LoginRequired
 from web.i18n import negotiate, normalise
-from web.security import SAFE_METHODS, SecurityHeadersMiddleware, SessionMiddleware, csrf_ok, secret_key
+from web.security import (
+    SAFE_METHODS,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+    csrf_ok,
+    secret_key,
+)
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
@@ -59,13 +68,13 @@ def is_api(request: Request) -> bool:
 async def check_csrf(request: Request) -> None:
     """App-wide dependency: a state-changing request must carry its session's CSRF token.
 
-    Requests to ``/api/`` that authenticate with a bearer token (and send no session cookie) are
-    not exposed to CSRF, since a browser never adds that header by itself.
+    Requests to ``/api/`` that send no session cookie are not exposed to CSRF: they carry no ambient
+    credential (a bearer token is never added by a browser by itself), and the API answers them 401
+    unless their token is valid.
     """
     if request.method in SAFE_METHODS:
         return
-    if is_api(request) and request.headers.get("authorization", "").lower().startswith("bearer ") \
-            and "pw_session" not in request.cookies:
+    if is_api(request) and "pw_session" not in request.cookies:
         return
     if not await csrf_ok(request):
         raise CsrfRefused
@@ -133,6 +142,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             response.headers[name] = value
         return response
 
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        if is_api(request):
+            return problem(500, "Internal server error", "the server could not answer; the error is logged")
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         _ = translator(request)
@@ -160,6 +175,16 @@ def all_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return found
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On start, resume the portal's crawls a stopped process left; on stop, let the running one finish."""
+    from web.portal.jobs import jobs_of, resume_pending
+
+    resume_pending(app.state.engine, jobs_of(app.state))
+    yield
+    jobs_of(app.state).shutdown()
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The review app over ``settings``' database (or ``engine``)."""
     from store import require_schema
@@ -170,17 +195,22 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or engine_for(settings.database)
     require_schema(engine)
     app = FastAPI(title="PriceWarden", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(check_csrf)])
+                  dependencies=[Depends(check_csrf)], lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     for module in PAGES:
         app.include_router(module.router)
+    from web.api import install as install_api
+
+    install_api(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
     # Added last = outermost: headers on every response, the session before the language.
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SessionMiddleware, key=secret_key(settings), max_age=int(settings.web.session_hours * 3600),
                        always_secure=settings.web.secure_cookies)
+    # Uploads (reports, screenshots) are bounded before they are parsed: the largest report plus the form.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=(max(settings.reports.max_file_mb, 5) + 1) << 20)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

@@ -14,8 +14,8 @@ Sign-in: argon2 verification against ``User.password_hash``; failed attempts are
 database (``login_attempts``) so that every worker process counts the same ones: after
 ``web.login_max_failures`` failures for one account (or ``web.login_max_failures_per_address``
 from one address) within ``web.login_window_minutes`` the sign-in is refused, whatever the
-password, until those failures age out. Inactive accounts are refused; partner accounts are sent
-to the partner portal.
+password, until those failures age out. Inactive accounts are refused; partner accounts go to the
+partner portal (``/portal``), and one tied to no partner in the catalog is refused.
 """
 
 from __future__ import annotations
@@ -193,8 +193,8 @@ def sign_in(session: Session, settings: Any, username: str, password: str, addre
         return SignIn(None, "bad")
     if not user.active:
         return SignIn(None, "inactive")
-    if user.role == Role.PARTNER:
-        return SignIn(None, "partner")
+    if user.role == Role.PARTNER and user.partner_id is None:
+        return SignIn(None, "partner")  # a partner account tied to no partner would see nothing
     return SignIn(user)
 
 

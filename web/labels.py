@@ -27,6 +27,15 @@ LABELS: dict[str, str] = {
     # delivery statuses
     "sent": N_("sent"), "queued": N_("queued"), "sending": N_("sending"), "failed": N_("failed"),
     "refused": N_("refused"),
+    # partner responses and their re-crawl (the same words serve a complaint's progress)
+    "corrected": N_("price corrected"), "dispute": N_("disputed"),
+    "recrawl_queued": N_("waiting"), "recrawl_running": N_("being checked"), "recrawl_done": N_("checked"),
+    "recrawl_failed": N_("the page could not be read"), "recrawl_none": N_("no page to check"),
+    # complaint outcomes
+    "outcome_violation": N_("violation found"), "outcome_compliant": N_("compliant"),
+    "outcome_not_our_product": N_("not the brand's product"), "outcome_unreadable": N_("the page could not be read"),
+    # policy windows
+    "promotion": N_("promotion"), "exemption": N_("exemption"),
     # price confirmation (failed: as delivery statuses)
     "not_needed": N_("not needed"), "pending": N_("waiting for a second reading"), "agreed": N_("agreed"),
     "disagreed": N_("readings disagree"), "confirmed": N_("confirmed by a person"),

@@ -151,6 +151,43 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+class BodyLimitMiddleware:
+    """Refuse a request body larger than ``max_bytes`` before anything parses it (uploads spool to disk).
+
+    A declared ``Content-Length`` over the limit is answered 413 at once; a body without one (chunked) is
+    cut off when it passes the limit, which the form parser reports as a disconnected client.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            body = f"request body larger than {self.max_bytes >> 20} MB".encode()
+            await send({"type": "http.response.start", "status": 413,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    return {"type": "http.disconnect"}
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def csrf_token(request: HTTPConnection) -> str:
     """The session's CSRF token, made on first use."""
     session: dict[str, Any] = request.scope["session"]
@@ -174,5 +211,5 @@ async def csrf_ok(request: Request) -> bool:
     return sent is not None and hmac.compare_digest(sent, expected)
 
 
-__all__ = ["COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "SAFE_METHODS", "SecurityHeadersMiddleware",
-           "SessionMiddleware", "csrf_ok", "csrf_token", "secret_key"]
+__all__ = ["COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "SAFE_METHODS", "BodyLimitMiddleware",
+           "SecurityHeadersMiddleware", "SessionMiddleware", "csrf_ok", "csrf_token", "secret_key"]

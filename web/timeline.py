@@ -29,6 +29,7 @@ class Event:
     who: str
     text: str
     detail: str = ""
+    link: str = ""  # an app path shown with the event (a partner's screenshot)
 
 
 def explain(session: Session, v: Violation) -> dict[str, Any] | None:
@@ -90,9 +91,24 @@ def timeline(session: Session, v: Violation, _: Translator, zone: ZoneInfo) -> l
             "snoozed": _("Snoozed until %(until)s", until=_until(entry.after.get("snoozed_until"), zone)),
             "unsnoozed": _("Snooze ended"), "notice_queued": _("Notice to the partner queued"),
             "notice_refused": _("Notice to the partner refused"),
+            "partner_corrected": _("The partner says the price is corrected"),
+            "partner_dispute": _("The partner disputes the violation"),
+            "recrawled": _("Page checked again after the partner's response: %(status)s",
+                           status=label(_, f"recrawl_{entry.after.get('status')}")),
         }.get(action, entry.action)
-        kind = "notice" if "notice" in action else "lifecycle"
-        events.append(Event(entry.at, kind, entry.actor, text, entry.reason or ""))
+        kind = "notice" if "notice" in action else "partner" if action.startswith(("partner_", "recrawled")) \
+            else "lifecycle"
+        link = ""
+        detail = entry.reason or ""
+        if action.startswith("partner_") and entry.after.get("screenshot"):
+            link = f"/violations/{v.id}/responses/{entry.after.get('response')}/screenshot"
+        if action == "recrawled" and entry.after.get("observation"):
+            # The re-crawl's price, whenever it was read (it may lie outside the observations' window).
+            seen = session.get(Observation, entry.after["observation"])
+            if seen is not None:
+                detail = _("Observed %(price)s", price=f"{seen.raw_text or seen.price} ({seen.price} {seen.currency})"
+                           if seen.price is not None else _("no price"))
+        events.append(Event(entry.at, kind, entry.actor, text, detail, link))
     users = {u.id: u.username for u in session.scalars(select(User))}
     for d in session.scalars(select(AlertDelivery).where(AlertDelivery.violation_id == v.id)
                              .order_by(AlertDelivery.id)):

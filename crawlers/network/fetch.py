@@ -180,8 +180,11 @@ def fetch_url(
     policy: NetworkPolicy | None = None,
     proxy: str | None = None,
     settings: Any = None,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> Fetched:
-    """GET ``url`` under the network policy, handing the body to ``sink`` block by block.
+    """GET ``url`` (or send ``body`` with ``method``: webhooks) under the network policy, handing the answer's
+    body to ``sink`` block by block.
 
     ``timeout`` is the total time in seconds and ``max_bytes`` the largest body. Raises
     :class:`~pricewarden.errors.RefusedError` for what the policy refuses and
@@ -205,7 +208,8 @@ def fetch_url(
             conn, target, extra = _connection(current, policy, proxy, deadline)
             conn.connect()
             deadline.guard(conn)
-            conn.request("GET", target, headers={"User-Agent": user_agent, **(headers or {}), **extra})
+            conn.request(method, target, body=body,
+                         headers={"User-Agent": user_agent, **(headers or {}), **extra})
             response = conn.getresponse()
             if response.status in REDIRECTS and response.getheader("Location"):
                 location = urljoin(current, response.getheader("Location", "").strip())

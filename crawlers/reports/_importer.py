@@ -409,14 +409,13 @@ class _BatchSink:
         """
         connection = self.session.connection()
         dialect = connection.dialect
-        names = list(rows[0])
-        # Columns with a Python-side default that the rows leave out: SQLAlchemy's insert carries them,
-        # so they are given here (a column added to the table later needs no change in this importer).
+        given = list(rows[0])
+        # Columns the rows do not give but that have a Python-side scalar default (a flag added to the
+        # model later, such as observations.undecided): SQLAlchemy puts them in the INSERT, so they
+        # get their default here, as its own executemany would give them.
         defaults = {c.name: c.default.arg for c in table.columns
-                    if c.name not in names and c.default is not None and c.default.is_scalar}
-        if defaults:
-            rows = [{**row, **defaults} for row in rows]
-            names += list(defaults)
+                    if c.name not in rows[0] and c.default is not None and getattr(c.default, "is_scalar", False)}
+        names = given + list(defaults)
         compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=dialect)
         key = (table.name, tuple(names), dialect.name)
         processors = self._processors.get(key)
@@ -430,7 +429,7 @@ class _BatchSink:
         active = [(position, processors[i]) for position, i in enumerate(order) if processors[i] is not None]
         tuples = []
         for row in rows:
-            values = [row[f] for f in fields]
+            values = [row[f] if f in row else defaults[f] for f in fields]
             for position, proc in active:
                 value = values[position]
                 if value is not None:

@@ -13,14 +13,19 @@ from types import ModuleType
 
 from web.auth import Viewer
 from web.pages import (
+    complaints,
     evidence,
     health,
     login,
     overview,
     partners,
     policy,
+    portal,
+    portal_policy,
+    portal_reports,
     products,
     sellers,
+    tokens,
     undecided,
     violation,
     violations,
@@ -29,7 +34,8 @@ from web.render import NavItem
 
 # Order = navigation order.
 PAGES: tuple[ModuleType, ...] = (login, overview, violations, violation, evidence, undecided, partners, products,
-                                  sellers, health, policy)
+                                  sellers, health, policy, complaints, portal, portal_reports, portal_policy,
+                                  tokens)
 
 
 def nav_for(user: Viewer | None) -> list[NavItem]:

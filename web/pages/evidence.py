@@ -65,4 +65,21 @@ def archive(request: Request, violation_id: int, user: Manager, session: Db) -> 
         "content-security-policy": ARCHIVE_CSP, "x-frame-options": "SAMEORIGIN", "cache-control": "private"})
 
 
+@router.get("/violations/{violation_id}/responses/{response_id}/screenshot")
+def response_screenshot(request: Request, violation_id: int, response_id: int, user: Manager, session: Db) -> Response:
+    """A screenshot the partner attached to its response on the violation's timeline."""
+    from store import PartnerResponse
+
+    v = get_violation_for_user(session, user, violation_id)
+    found = session.get(PartnerResponse, response_id)
+    sha = found.screenshot_sha256 if found is not None and found.violation_id == v.id else None
+    if not sha:
+        return _refused(request, "missing")
+    check, data = read_checked(evidence_store(request.app.state), session.get(Evidence, sha), sha, "screenshot")
+    if data is None:
+        return _refused(request, check.status)
+    media = check.content_type if check.content_type.startswith("image/") else "image/png"
+    return Response(data, media_type=media, headers={"cache-control": "private, max-age=3600"})
+
+
 __all__ = ["router"]

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out, the language switch, the home redirect, the partner pointer and the health check."""
+"""Sign-in and sign-out, the language switch, the home redirect and the health check."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from store import User
+from store import Role, User
 from web.auth import MANAGERS, client_address, db, end_session, public, sign_in, start_session
 from web.i18n import LOCALES
 from web.render import flash, page, translator
@@ -55,6 +55,9 @@ def login(request: Request, user: Annotated[User | None, Depends(public)],
     result = sign_in(session, request.app.state.settings, username, password, client_address(request))
     if result.user is not None:
         start_session(request, result.user)
+        root = request.scope.get("root_path", "")
+        if result.user.role == Role.PARTNER and not target.startswith(f"{root}/portal"):
+            target = f"{root}/portal"  # the review app's pages are not for partners
         return RedirectResponse(target, status_code=303)
     if result.problem == "partner":
         return page(request, "partner_refused.html", {}, status_code=403)
@@ -100,12 +103,6 @@ def home(request: Request, user: Annotated[User | None, Depends(public)]) -> Res
     if user.role not in MANAGERS:
         return RedirectResponse(f"{root}/portal", status_code=303)
     return RedirectResponse(f"{root}{HOME}", status_code=303)
-
-
-@router.get("/portal")
-def portal(request: Request, user: Annotated[User | None, Depends(public)]) -> Response:
-    """Where partner accounts go: the review app is for the brand's managers."""
-    return page(request, "partner_refused.html", {})
 
 
 @router.get("/healthz")

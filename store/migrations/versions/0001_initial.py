@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 17:55:38.353836
+Create Date: 2026-12-02 18:00:18.849434
 """
 from __future__ import annotations
 
@@ -175,6 +175,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_listings_product_id'), ['product_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_listings_site'), ['site'], unique=False)
 
+    op.create_table('policy_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('source_sha256', sa.String(length=64), nullable=False),
+    sa.Column('modes', sa.JSON(), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('ask_ack', sa.Boolean(), nullable=False),
+    sa.Column('notified_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('messages', sa.Integer(), nullable=False),
+    sa.Column('acknowledged_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_policy_receipts_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_receipts')),
+    sa.UniqueConstraint('partner_id', 'version', name=op.f('uq_policy_receipts_partner_id'))
+    )
+    with op.batch_alter_table('policy_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policy_receipts_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_policy_receipts_version'), ['version'], unique=False)
+
     op.create_table('report_batches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('partner_id', sa.Integer(), nullable=False),
@@ -214,6 +234,30 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('prefix', sa.String(length=32), nullable=False),
+    sa.Column('token_sha256', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('scopes', sa.JSON(), nullable=False),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('first_used_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_api_tokens_partner_id_partners'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('prefix', name=op.f('uq_api_tokens_prefix'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
     op.create_table('crawl_failures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('failure_key', sa.String(length=64), nullable=False),
@@ -297,6 +341,28 @@ def upgrade() -> None:
     with op.batch_alter_table('report_rejections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_rejections_batch_id'), ['batch_id'], unique=False)
 
+    op.create_table('api_idempotency',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_sha256', sa.String(length=64), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('response', sa.JSON(), nullable=False),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], name=op.f('fk_api_idempotency_token_id_api_tokens'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotency')),
+    sa.UniqueConstraint('token_id', 'key', name=op.f('uq_api_idempotency_token_id'))
+    )
+    with op.batch_alter_table('api_idempotency', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_idempotency_created_at'), ['created_at'], unique=False)
+
+    op.create_table('api_rate_windows',
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('window', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], name=op.f('fk_api_rate_windows_token_id_api_tokens'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_id', 'window', name=op.f('pk_api_rate_windows'))
+    )
     op.create_table('violations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -355,7 +421,26 @@ def upgrade() -> None:
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
         batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False)
+        batch_op.create_index('ix_violations_updated', ['updated_at', 'id'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
+
+    op.create_table('webhooks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('secret', sa.String(length=100), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('after_audit_id', sa.Integer(), nullable=False),
+    sa.Column('after_violation_id', sa.Integer(), nullable=False),
+    sa.Column('after_delivery_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], name=op.f('fk_webhooks_token_id_api_tokens'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhooks'))
+    )
+    with op.batch_alter_table('webhooks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhooks_token_id'), ['token_id'], unique=False)
 
     op.create_table('alert_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -372,6 +457,7 @@ def upgrade() -> None:
     sa.Column('body_text', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
     sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('webhook_id', sa.Integer(), nullable=True),
     sa.Column('covers', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -383,12 +469,70 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['recipient_partner_id'], ['partners.id'], name=op.f('fk_alert_deliveries_recipient_partner_id_partners'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['recipient_user_id'], ['users.id'], name=op.f('fk_alert_deliveries_recipient_user_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['violation_id'], ['violations.id'], name=op.f('fk_alert_deliveries_violation_id_violations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['webhook_id'], ['webhooks.id'], name=op.f('fk_alert_deliveries_webhook_id_webhooks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_deliveries')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_alert_deliveries_idempotency_key'))
     )
     with op.batch_alter_table('alert_deliveries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alert_deliveries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_deliveries_violation_id'), ['violation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alert_deliveries_webhook_id'), ['webhook_id'], unique=False)
+
+    op.create_table('complaints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('screenshot_sha256', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('outcome', sa.String(length=30), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('listing_id', sa.Integer(), nullable=True),
+    sa.Column('observation_id', sa.Integer(), nullable=True),
+    sa.Column('violation_id', sa.Integer(), nullable=True),
+    sa.Column('public_price', sa.String(length=500), nullable=True),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_complaints_listing_id_listings'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_complaints_observation_id_observations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_complaints_partner_id_partners'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['screenshot_sha256'], ['evidence.sha256'], name=op.f('fk_complaints_screenshot_sha256_evidence')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_complaints_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['violation_id'], ['violations.id'], name=op.f('fk_complaints_violation_id_violations'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints'))
+    )
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaints_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaints_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('partner_responses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('violation_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('screenshot_sha256', sa.String(length=64), nullable=True),
+    sa.Column('recrawl_status', sa.String(length=20), nullable=False),
+    sa.Column('recrawl_detail', sa.Text(), nullable=False),
+    sa.Column('observation_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_partner_responses_observation_id_observations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_responses_partner_id_partners'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['screenshot_sha256'], ['evidence.sha256'], name=op.f('fk_partner_responses_screenshot_sha256_evidence')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_partner_responses_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['violation_id'], ['violations.id'], name=op.f('fk_partner_responses_violation_id_violations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_responses'))
+    )
+    with op.batch_alter_table('partner_responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_responses_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_partner_responses_violation_id'), ['violation_id'], unique=False)
 
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.create_foreign_key(op.f('fk_partners_channel_manager_id_users'), 'users', ['channel_manager_id'], ['id'], ondelete='SET NULL')
@@ -400,13 +544,29 @@ def downgrade() -> None:
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('fk_partners_channel_manager_id_users'), type_='foreignkey')
 
+    with op.batch_alter_table('partner_responses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_responses_violation_id'))
+        batch_op.drop_index(batch_op.f('ix_partner_responses_partner_id'))
+
+    op.drop_table('partner_responses')
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaints_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_complaints_created_at'))
+
+    op.drop_table('complaints')
     with op.batch_alter_table('alert_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_deliveries_webhook_id'))
         batch_op.drop_index(batch_op.f('ix_alert_deliveries_violation_id'))
         batch_op.drop_index(batch_op.f('ix_alert_deliveries_status'))
 
     op.drop_table('alert_deliveries')
+    with op.batch_alter_table('webhooks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhooks_token_id'))
+
+    op.drop_table('webhooks')
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
+        batch_op.drop_index('ix_violations_updated')
         batch_op.drop_index('ix_violations_queue')
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
@@ -415,6 +575,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_violations_assignee_id'))
 
     op.drop_table('violations')
+    op.drop_table('api_rate_windows')
+    with op.batch_alter_table('api_idempotency', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_idempotency_created_at'))
+
+    op.drop_table('api_idempotency')
     with op.batch_alter_table('report_rejections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_rejections_batch_id'))
 
@@ -434,11 +599,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_crawl_failures_listing_id'))
 
     op.drop_table('crawl_failures')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+        batch_op.drop_index(batch_op.f('ix_api_tokens_partner_id'))
+
+    op.drop_table('api_tokens')
     op.drop_table('users')
     with op.batch_alter_table('report_batches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_batches_partner_id'))
 
     op.drop_table('report_batches')
+    with op.batch_alter_table('policy_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_policy_receipts_version'))
+        batch_op.drop_index(batch_op.f('ix_policy_receipts_partner_id'))
+
+    op.drop_table('policy_receipts')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_listings_site'))
         batch_op.drop_index(batch_op.f('ix_listings_product_id'))
