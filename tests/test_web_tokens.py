@@ -47,7 +47,7 @@ def test_it_makes_lists_and_revokes_tokens_from_the_cli(web: tuple[Any, Any, Eng
     rows = json.loads(listed.output)
     assert [(r["name"], r["kind"], r["user"], r["scopes"]) for r in rows] == [
         ("ERP sync", "integration", "bianca", ["violations:read", "violations:write"])]
-    assert token.group(0) not in listed.output and token.group(0).split("_")[2] not in listed.output
+    assert token.group(0) not in listed.output and token.group(0).split("_", 2)[2] not in listed.output
     with session_scope(db) as s:
         stored = s.scalars(select(ApiToken)).one()
         assert stored.token_sha256 == hashlib.sha256(token.group(0).encode()).hexdigest()
