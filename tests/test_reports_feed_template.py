@@ -154,3 +154,21 @@ def test_cli_import_receipts_and_cross_check(catalog: Engine, tmp_path: Path) ->
     assert missing.exit_code == 1
     checked = runner.invoke(app, ["report", "cross-check", "--json"])
     assert checked.exit_code == 0 and json.loads(checked.output) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_template_is_formula_safe_whatever_the_catalog_holds(catalog: Engine, tmp_path: Path, fmt: str) -> None:
+    with session_scope(catalog) as s:
+        s.scalar(select(Partner).where(Partner.code == "P001")).authorised_channels = [  # type: ignore[union-attr]
+            "=1+1;=2", "x"]
+    out = tmp_path / f"t.{fmt}"
+    result = CliRunner().invoke(app, ["report", "template", "--partner", "P001", "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    if fmt == "csv":
+        example = out.read_text(encoding="utf-8-sig").splitlines()[1]
+        assert example.endswith(",\"'=1+1;'=2\",1")  # quoted for a semicolon locale, neutralised after the ";"
+    else:
+        cells = [c for ws in openpyxl.load_workbook(out).worksheets for row in ws.iter_rows() for c in row]
+        assert "=1+1;=2" in [c.value for c in cells]
+        assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+        assert not any(c.data_type == "f" for c in cells)

@@ -5,7 +5,8 @@ formula (OWASP "CSV injection") in a comma locale or a semicolon one. A semicolo
 splits our comma-separated lines at every ``;`` and reads each piece as a cell, so: every cell that
 holds a ``,`` or a ``;`` (or a quote, tab or line break) is quoted, and a formula character is
 neutralised (``'`` before it) at the start of the cell AND after every ``,`` ``;`` tab or line break
-inside it, wherever a spreadsheet might start a cell.
+inside it, wherever a spreadsheet might start a cell. The guard is shared with the review app's
+exports: :mod:`pricewarden.cells`.
 """
 
 from __future__ import annotations
@@ -16,33 +17,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from crawlers.reports._values import COLUMNS, cell_text
+from pricewarden.cells import UNSAFE_ROW, csv_line, safe_text
 
 RECEIPT_HEADER = ("row", "status", "column", "reason", *COLUMNS)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# A formula character where a spreadsheet may start a cell: the start, or after a separator (spaces
-# and quotes between them are skipped by some spreadsheets, so they do not protect).
-_FORMULA = re.compile(r"""(^|[,;\t\r\n])([ "']*)(?=[=+\-@\t\r])""")
-_NEEDS_QUOTES = re.compile(r'[,;"\t\r\n]')
-_UNSAFE = re.compile(r"""[,;\t\r\n][ "']*[=+\-@\t\r]""")
-# Over a row joined with \x1f: a cell starting with a formula character, one inside a cell, or a NUL.
-_DANGER = re.compile(r"""(?:^|\x1f)[=+\-@\t\r]|[,;\t\r\n][ "']*[=+\-@\t\r]|\x00""")
 _SEMICOLON = re.compile(r"[;\t]")
 
 
 def safe_cell(value: object) -> str:
     """A cell as text that no spreadsheet will evaluate: ``=1+2`` -> ``'=1+2``, ``a;=1+2`` -> ``a;'=1+2``."""
-    text = value if isinstance(value, str) else cell_text(value)
-    if "\x00" in text:
-        text = text.replace("\x00", "\ufffd")
-    if text.startswith(_FORMULA_START) or _UNSAFE.search(text):
-        return _FORMULA.sub(r"\1\2'", text)
-    return text
-
-
-def csv_line(values: list[str]) -> str:
-    """One CSV line: a cell holding a comma, semicolon, quote, tab or line break is quoted."""
-    needs = _NEEDS_QUOTES.search
-    return ",".join('"' + text.replace('"', '""') + '"' if needs(text) else text for text in values) + "\r\n"
+    return safe_text(value if isinstance(value, str) else cell_text(value))
 
 
 class ReceiptWriter:
@@ -64,7 +47,7 @@ class ReceiptWriter:
             values.append(value if type(value) is str and len(value) <= 1000 else safe_cell(value)[:1000])
         # One search over the whole row finds the rare cell that needs neutralising or semicolon quoting.
         joined = "\x1f".join(values)
-        if _DANGER.search(joined):
+        if UNSAFE_ROW.search(joined):
             values = [*values[:4], *(safe_cell(v) for v in values[4:])]  # the reason is safe already
         if _SEMICOLON.search(joined):
             self._handle.write(csv_line(values))

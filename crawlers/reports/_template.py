@@ -9,12 +9,12 @@ row (UTF-8 with BOM, so Excel shows Chinese headers) and the instructions go to 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 from crawlers.reports._validate import EXAMPLE_SKU
 from crawlers.reports._values import COLUMNS, decimal_separator
+from pricewarden.cells import csv_line, safe_text
 from pricewarden.errors import ReportImportError
 
 HEADERS = {
@@ -116,7 +116,7 @@ def write_template(partner_code: str, fmt: str = "xlsx", output: Path | None = N
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            csv.writer(handle).writerows([header, example_row(partner)])
+            handle.write(csv_line(header) + csv_line(safe_text(v) for v in example_row(partner)))
         sidecar = path.with_suffix(".instructions.txt")
         sidecar.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return [path, sidecar]
@@ -127,11 +127,14 @@ def write_template(partner_code: str, fmt: str = "xlsx", output: Path | None = N
     sheet.title = "Prices" if lang == "en" else "价格"
     sheet.append(header)
     sheet.append(example_row(partner))
-    for column in "ABCDEF":
-        sheet.column_dimensions[column].width = 22
     notes = book.create_sheet("Instructions" if lang == "en" else "说明")
     for line in lines:
         notes.append([line])
+    for cell in (c for ws in (sheet, notes) for row in ws.iter_rows() for c in row):
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # typed text: a channel "=1+1" from the catalog stays the characters
+    for column in "ABCDEF":
+        sheet.column_dimensions[column].width = 22
     notes.column_dimensions["A"].width = 120
     book.save(path)
     return [path]
