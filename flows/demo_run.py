@@ -349,7 +349,7 @@ def _print_partner_loop(result: DemoResult) -> None:
     if sent:
         console.print(f"Policy sent: versions {', '.join(map(str, sent['versions']))} to the partners whose prices "
                       f"they change ({sent['receipts']} receipts, {sent['messages']} messages; {sent['asked']} "
-                      "partners in map scopes asked to acknowledge receipt).", highlight=False)
+                      "partners in map scopes asked to acknowledge receipt).", highlight=False, soft_wrap=True)
     api = result.api_report
     if api:
         reasons = "; ".join(f"row {r['row']} {r['column']}: {r['reason']}" for r in api["rejections"][:3])
