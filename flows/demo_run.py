@@ -64,6 +64,11 @@ class DemoResult:
     comparison: list[dict[str, Any]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     prefect_template: bool = False
+    # The partner loop (flows.demo_partners): policy sent, a report by API, a complaint, an acknowledgement.
+    policy_sent: dict[str, Any] = field(default_factory=dict)
+    api_report: dict[str, Any] = field(default_factory=dict)
+    complaint: dict[str, Any] = field(default_factory=dict)
+    acknowledgement: dict[str, Any] = field(default_factory=dict)
 
 
 class _Env:
@@ -222,9 +227,14 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
             result.prefect_template = warm.prepared in ("template", "ready")
         t = mark("prefect_start_wait", t)
 
+        from flows import demo_partners
         from flows.monitor import monitor
         from flows.ops import digest, import_partner_reports
 
+        # Both versions are sent to the partners whose prices they change, as `pricewarden policy publish` does,
+        # on the first day (v2 comes into force on day 5): the messages go out with that day's alerts.
+        clock.go_to_day(first_day)
+        result.policy_sent = demo_partners.distribute([1, 2])
         truth: Counter[str] = Counter()
         for day in result.days:
             running.set_day(day)
@@ -238,6 +248,8 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
             _drop_reports(world, day, get_settings().inbox_dir)
             result.imports.append({"day": day, **import_partner_reports(now=clock.now())})
             t = mark(f"day {day} import", t)
+        _partner_loop(result, world, running.origins, result.days[-1])
+        t = mark("partner loop", t)
         digest(now=clock.now())
         t = mark("digest", t)
         result.truth_violations = dict(sorted(truth.items()))
@@ -248,6 +260,22 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
     if show:
         print_summary(result)
     return result
+
+
+def _partner_loop(result: DemoResult, world: Any, origins: dict[str, str], day: int) -> None:
+    """After the monitoring days: a report by API, a complaint run at once, a policy acknowledgement."""
+    from flows import clock, demo_partners
+    from store.db import get_engine
+
+    with demo_partners.served_app() as base_url:
+        rows = demo_partners.report_rows(world, origins, day, clock.now())
+        result.api_report = demo_partners.api_report(base_url, rows)
+    target = demo_partners.complaint_target(world, origins, day)
+    if target is not None:
+        result.complaint = {**demo_partners.complaint(
+            get_engine(), target["url"], f"This seller advertises {target['sku']} below the minimum advertised "
+            "price."), "sku": target["sku"]}
+    result.acknowledgement = demo_partners.acknowledgement()
 
 
 def _finish(result: DemoResult, receiver: Any, first_day: int) -> None:
@@ -310,6 +338,41 @@ def _stamp(value: datetime | None) -> str:
     return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
 
 
+def _print_partner_loop(result: DemoResult) -> None:
+    """The partner loop's three lines (and the policy sent before the first day)."""
+    from zoneinfo import ZoneInfo
+
+    from demo.catalog import TIMEZONE
+    from pricewarden.console import console
+
+    sent = result.policy_sent
+    if sent:
+        console.print(f"Policy sent: versions {', '.join(map(str, sent['versions']))} to the partners whose prices "
+                      f"they change ({sent['receipts']} receipts, {sent['messages']} messages; {sent['asked']} "
+                      "partners in map scopes asked to acknowledge receipt).", highlight=False, soft_wrap=True)
+    api = result.api_report
+    if api:
+        reasons = "; ".join(f"row {r['row']} {r['column']}: {r['reason']}" for r in api["rejections"][:3])
+        console.print(f"API report: partner {api['partner']} POST {api['url']} -> {api['status']}, receipt "
+                      f"{api['id']}: {api['accepted']} accepted, {api['rejected']} rejected"
+                      + (f" ({reasons})" if reasons else "") + ".", highlight=False, soft_wrap=True)
+    found = result.complaint
+    if found:
+        console.print(f"Complaint: partner {found['by']} about {found['url']} ({found['sku']}, "
+                      f"shown {found['public_price'] or '-'}): {_OUTCOMES.get(found['outcome'], found['outcome'])}, "
+                      f"violation {found['violation_id'] or '-'}.", highlight=False, soft_wrap=True)
+    ack = result.acknowledgement
+    if ack:
+        at = ack["at"].astimezone(ZoneInfo(TIMEZONE))
+        console.print(f"Policy acknowledgement: {ack['by']} (partner {ack['partner']}) acknowledged receipt of "
+                      f"policy v{ack['version']} at {at:%Y-%m-%d %H:%M:%S %Z}, SHA-256 {ack['sha256']}.",
+                      highlight=False, soft_wrap=True)
+
+
+_OUTCOMES = {"violation": "violation found", "compliant": "compliant", "not_our_product": "not our product",
+             "unreadable": "could not be read"}
+
+
 def print_summary(result: DemoResult) -> None:
     """The demo's summary: findings by partner, rule and tier; alerts; crawl health; where the report is.
 
@@ -355,6 +418,7 @@ def print_summary(result: DemoResult) -> None:
     if any(c["truth_episodes"] is None for c in result.comparison):
         console.print("(-: the storefronts' truth does not hold this rule; misreports come from partner reports)",
                       highlight=False)
+    _print_partner_loop(result)
     for note in result.missing:
         console.print(f"[yellow]missing:[/] {note}")
     console.print(f"Workspace: {result.workspace}", highlight=False, soft_wrap=True)

@@ -1,4 +1,5 @@
-"""`pricewarden demo`, the README's main job, run for real: world, receiver, Prefect, crawl, alerts, report."""
+"""`pricewarden demo`, the README's main job, run for real: world, receiver, Prefect, crawl, alerts, report, and
+the partner loop (a report by API, a complaint that finds a violation, a policy acknowledgement)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,32 @@ def test_the_demo_monitors_a_day_and_ends_with_alerts_a_report_and_its_time(tmp_
     html = Path(report.group(1)).read_text(encoding="utf-8")
     assert "P003" in html and "below_map" in html and ".png" in html
     assert "Open it:" in out and re.search(r"Elapsed: \d+\.\d s", out)
+
+    # The partner loop (issue 20), each line checked against what the database recorded.
+    api = re.search(r"API report: partner P005 POST http://127\.0\.0\.1:\d+/api/v1/reports -> 201, receipt (\d+): "
+                    r"(\d+) accepted, (\d+) rejected \(row (\d+) sku: unknown SKU 'SH-HOUSE-01'", out)
+    complaint = re.search(r"Complaint: partner P001 about (\S+) \((AC-\d+), shown [^)]+\): violation found, "
+                          r"violation (\d+)\.", out)
+    ack = re.search(r"Policy acknowledgement: p001-pricing \(partner P001\) acknowledged receipt of policy v(\d) at "
+                    r"(2026-03-04 1\d:\d\d:\d\d E[SD]T), SHA-256 ([0-9a-f]{64})\.", out)
+    assert api is not None and complaint is not None and ack is not None, out[-4000:]
+    with sqlite3.connect(ws / "pricewarden.db") as db:
+        batch = db.execute("select p.code, b.rows_accepted, b.rows_rejected, b.file_name from report_batches b "
+                           "join partners p on p.id = b.partner_id where b.id = ?", (int(api.group(1)),)).fetchone()
+        filed = db.execute("select p.code, c.url, c.outcome, c.violation_id, c.status from complaints c "
+                           "join partners p on p.id = c.partner_id").fetchall()
+        accused = db.execute("select p.code, v.rule, v.kind, v.status, v.url from violations v "
+                             "join partners p on p.id = v.partner_id where v.id = ?",
+                             (int(complaint.group(3)),)).fetchone()
+        receipt = db.execute("select r.acknowledged_by, r.source_sha256, v.source_sha256 from policy_receipts r "
+                             "join partners p on p.id = r.partner_id join policy_versions v on v.version = r.version "
+                             "where p.code = 'P001' and r.version = ? and r.ask_ack", (int(ack.group(1)),)).fetchone()
+        acked = db.execute("select count(*) from audit_log where action = 'policy.acknowledged' "
+                           "and actor = 'p001-pricing'").fetchone()[0]
+    # Every page P005 lists that day, accepted; its house-brand row rejected by name.
+    assert batch == ("P005", int(api.group(2)), 1, "api") and int(api.group(2)) >= 15 and api.group(3) == "1"
+    url = complaint.group(1)
+    assert filed == [("P001", url, "violation", int(complaint.group(3)), "done")]
+    assert accused is not None and accused[0] != "P001" and accused[1:4] == ("below_map", "violation", "open")
+    assert accused[4] == url
+    assert receipt == ("p001-pricing", ack.group(3), ack.group(3)) and acked == 1

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +183,9 @@ def run_import(
     from store.models import ReportBatch
 
     settings = get_settings()
-    now = now or datetime.now(UTC)
+    from store._types import utcnow
+
+    now = now or utcnow()  # the one clock (the demo shifts it: a report by API is judged on the simulated day)
     resolver = expected_currency or default_expected_currency()
     writer: ReceiptWriter | None = None
     try:
