@@ -65,7 +65,7 @@ typecheck: $(VENV)/.installed
 
 # Three pytest-xdist workers on two cores (many tests wait on servers, browsers and subprocesses); the
 # tests that start Prefect's server run one after another on one worker (tests/conftest.py).
-PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup --durations=15
 
 test-sqlite: setup
 	$(PYTEST)
