@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -105,3 +106,12 @@ def session(db: Engine) -> Iterator[object]:
 
     with session_scope(db) as s:
         yield s
+
+
+@pytest.fixture
+def setup(db: Engine, tmp_path: Path) -> tuple[Any, Any, Engine]:
+    """The review app over the web world (tests/web_world.py): ``(app, world, engine)``."""
+    from web_world import make_app
+
+    app, world = make_app(db, tmp_path / "ws")
+    return app, world, db

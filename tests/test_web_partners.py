@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from web_world import cookie_for, make_app
-
-from web.security import COOKIE
-
-
-@pytest.fixture
-def setup(db: Engine, tmp_path: Path) -> tuple[Any, Any, Engine]:
-    app, world = make_app(db, tmp_path / "ws")
-    return app, world, db
-
-
-def _as(setup: tuple[Any, Any, Engine], name: str) -> TestClient:
-    app, _world, db = setup
-    client = TestClient(app, follow_redirects=False)
-    client.cookies.set(COOKIE, cookie_for(app, db, name))
-    return client
+from web_world import as_user as _as
 
 
 def test_it_shows_a_partners_scorecard_violations_listings_and_notices(setup: tuple[Any, Any, Engine]) -> None:

@@ -5,30 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
-from web_world import cookie_for, make_app
+from web_world import as_user as _as
 
 from store import AuditLog, Violation, session_scope
-from web.security import COOKIE
-
-
-@pytest.fixture
-def setup(db: Engine, tmp_path: Path) -> tuple[Any, Any, Engine]:
-    app, world = make_app(db, tmp_path / "ws")
-    return app, world, db
-
-
-def _as(setup: tuple[Any, Any, Engine], name: str) -> TestClient:
-    app, _world, db = setup
-    client = TestClient(app, follow_redirects=False)
-    client.cookies.set(COOKIE, cookie_for(app, db, name))
-    return client
 
 
 def _ids(html: str) -> list[int]:

@@ -249,3 +249,15 @@ def cookie_for(app: Any, engine: Engine, name: str) -> str:
         data = {"uid": user.id, "login_at": int(utcnow().timestamp()), "fp": fingerprint(user), "locale": "en",
                 "csrf": f"token-of-{name}"}
     return SessionMiddleware(app, key=secret_key(settings), max_age=3600).dump(data)
+
+
+def as_user(setup: tuple[Any, Any, Engine], name: str) -> Any:
+    """A test client of ``setup``'s app (``(app, world, engine)``, the ``setup`` fixture) signed in as ``name``."""
+    from fastapi.testclient import TestClient
+
+    from web.security import COOKIE
+
+    app, _world, engine = setup
+    client = TestClient(app, follow_redirects=False)
+    client.cookies.set(COOKIE, cookie_for(app, engine, name))
+    return client
