@@ -34,7 +34,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
-        if item.module is not None and item.module.__name__.rpartition(".")[2] in PREFECT_MODULES:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rpartition(".")[2] in PREFECT_MODULES:
             item.add_marker(pytest.mark.xdist_group("prefect"))
     if os.environ.get("PRICEWARDEN_TEST_ONLY_DB") == "1":
         selected = [i for i in items if i.get_closest_marker("db")]
