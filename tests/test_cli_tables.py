@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from pricewarden import console as console_module
 from pricewarden.cli import app
 
 
@@ -30,7 +29,7 @@ def violations(db: Engine, tmp_path: Path) -> list[dict[str, object]]:
 @pytest.mark.parametrize("width", [80, 120])
 def test_it_shows_every_price_whole_in_violations_list(width: int, violations: list[dict[str, object]],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(console_module.console, "width", width)
+    monkeypatch.setenv("COLUMNS", str(width))
     result = CliRunner().invoke(app, ["violations", "list"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -45,9 +44,9 @@ def test_it_shows_every_price_whole_in_violations_list(width: int, violations: l
 
 def test_it_switches_to_one_block_per_row_when_the_table_does_not_fit(violations: list[dict[str, object]],
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(console_module.console, "width", 80)
+    monkeypatch.setenv("COLUMNS", "80")
     narrow = CliRunner().invoke(app, ["violations", "list"]).output
-    monkeypatch.setattr(console_module.console, "width", 400)
+    monkeypatch.setenv("COLUMNS", "400")
     wide = CliRunner().invoke(app, ["violations", "list"]).output
     assert "┃ id" in wide and "┃ id" not in narrow
     # The narrow layout: one "column  value" line per field of each row.
@@ -59,7 +58,7 @@ def test_it_keeps_the_demo_day_table_readable(width: int, monkeypatch: pytest.Mo
                                               capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from flows.demo_run import DemoResult, print_summary
 
-    monkeypatch.setattr(console_module.console, "width", width)
+    monkeypatch.setenv("COLUMNS", str(width))
     result = DemoResult(workspace=tmp_path, days=[4, 5])
     for day, observations in ((4, 123456), (5, 1234567)):
         result.monitor_runs.append({
