@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+
+from pricewarden.money import minor_units
 
 OPEN = ("open", "acknowledged")
 
@@ -155,7 +158,7 @@ def render_html(data: ReportData) -> str:
 
     env = Environment(autoescape=True)
     env.filters["when"] = lambda v: "-" if v is None else f"{v:%Y-%m-%d %H:%M} UTC"
-    env.filters["money"] = lambda v, cur: "-" if v is None else f"{v} {cur or ''}".strip()
+    env.filters["money"] = lambda v, cur: "-" if v is None else f"{_amount(v, cur)} {cur or ''}".strip()
     return env.from_string(_TEMPLATE).render(d=data)
 
 
@@ -178,3 +181,12 @@ def write_report(data: ReportData, folder: Path, name: str, *, evidence: Any = N
     path = folder / f"{name}.html"
     path.write_text(render_html(data), encoding="utf-8")
     return path
+
+
+def _amount(value: Any, currency: str | None) -> Decimal:
+    """An amount with its currency's minor unit of places, and no fewer than it needs (PostgreSQL's
+    NUMERIC reads back ``180.0000``; a price of ``0.1234`` keeps its four places)."""
+    amount = Decimal(str(value))
+    needed = -int(amount.normalize().as_tuple().exponent)
+    places = max(minor_units(currency) if currency else 2, needed, 0)
+    return amount.quantize(Decimal(1).scaleb(-places))
