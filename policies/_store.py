@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from threading import Lock
 
@@ -23,7 +23,7 @@ from policies._model import Policy, PublishedPolicy
 from policies._resolve import local, version_in_force
 from pricewarden.errors import PolicyError, PolicyValidationError, Problem, StoreError
 from pricewarden.settings import get_settings
-from store import Partner, PolicyVersion, Product, audit
+from store import Partner, PolicyVersion, Product, audit, utcnow
 
 _PARSED_MAX = 32
 _parsed: dict[tuple[object, ...], Policy] = {}
@@ -117,7 +117,7 @@ def publish_text(session: Session, text: str, *, file: str, published_by: str = 
 
 def _warnings(session: Session, policy: Policy, versions: list[PublishedPolicy], now: datetime | None) -> list[str]:
     """Things worth a second look that are not errors: back-dating, unknown partners or SKUs."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     warnings: list[str] = []
     if policy.effective_from < now:
         warnings.append(f"effective_from {local(policy.effective_from, policy.timezone)} is in the past: "

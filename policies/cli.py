@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from pricewarden.console import console, emit_json, print_table, show
+from store._types import utcnow
 
 if TYPE_CHECKING:
     from policies._model import PublishedPolicy
@@ -157,7 +158,7 @@ def list_versions(as_json: JSON = False) -> None:
     require_schema()
     with session_scope() as session:
         rows = session.scalars(select(PolicyVersion).order_by(PolicyVersion.version)).all()
-        current = version_in_force(load_versions(session), datetime.now(UTC)) if rows else None
+        current = version_in_force(load_versions(session), utcnow()) if rows else None
     records = [{
         "version": r.version, "name": r.name,
         "effective_from": r.effective_from.astimezone(ZoneInfo(r.timezone)).isoformat(),
@@ -232,7 +233,7 @@ def explain(
     if not versions:
         raise PolicyError("no policy version is published: run `pricewarden policy publish FILE`")
     category = category or (product.category if product else None)
-    instant = parse_instant(at, versions) if at else datetime.now(UTC)
+    instant = parse_instant(at, versions) if at else utcnow()
     targets = [region] if region else regions
     if not targets:
         raise PolicyError(f"partner {partner} has no regions: give --region")

@@ -14,7 +14,7 @@ import hashlib
 import io
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from crawlers.reports._validate import ExpectedCurrency
 from crawlers.reports._values import CellError, parse_price
 from pricewarden.errors import PriceWardenError, ReportImportError
 from pricewarden.redaction import redact_text, redact_url, secrets_of_url
+from store._types import utcnow
 
 G = "{http://base.google.com/ns/1.0}"
 AVAILABILITY = {"in stock": "in_stock", "in_stock": "in_stock", "out of stock": "out_of_stock",
@@ -200,7 +201,7 @@ def import_feed(
     from store.models import Product
 
     settings = get_settings()
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now or utcnow()
     with session_scope(engine) as session:
         query = select(Product.gtin, Product.sku).where(Product.gtin.is_not(None))
         gtins: dict[str, str] = {str(gtin): sku for gtin, sku in session.execute(query)}

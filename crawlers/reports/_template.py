@@ -16,6 +16,7 @@ from crawlers.reports._validate import EXAMPLE_SKU
 from crawlers.reports._values import COLUMNS, decimal_separator
 from pricewarden.cells import csv_line, safe_text
 from pricewarden.errors import ReportImportError
+from store._types import utcnow
 
 HEADERS = {
     "en": {"sku": "sku", "price": "price", "currency": "currency", "date": "date", "channel": "channel",
@@ -81,12 +82,10 @@ def instructions(partner: Any, zone: str, max_age_days: int) -> list[str]:
 
 def example_row(partner: Any) -> list[str]:
     """The example row: SKU EXAMPLE, a price in the partner's notation, today's date."""
-    from datetime import UTC, datetime
-
     decimal = decimal_separator(partner.locale)
     channel = str((partner.authorised_channels or ["https://shop.example.com/product"])[0])
     currency = "CNY" if language(partner.locale) == "zh" else "USD"
-    return [EXAMPLE_SKU, "199.00".replace(".", decimal), currency, datetime.now(UTC).date().isoformat(), channel, "1"]
+    return [EXAMPLE_SKU, "199.00".replace(".", decimal), currency, utcnow().date().isoformat(), channel, "1"]
 
 
 def write_template(partner_code: str, fmt: str = "xlsx", output: Path | None = None) -> list[Path]:
