@@ -620,14 +620,19 @@ def test_screenshots_cannot_reach_the_internal_network(
     seen = colours(_shoot(db, shop.base + "/p/probe"))
     assert seen[CYAN] > 10_000  # the page itself is in the picture
     assert seen[MAGENTA] == 0 and internal.hits == Counter()
-    # The control: with the internal service allowed, its frame is in the picture and it was asked.
+    # The control: with the internal service allowed, the same picture asks for its frame and its data, and
+    # the frame is in the picture. Chromium's capture beyond the viewport sometimes leaves a cross-site frame
+    # (its own renderer process) not yet composited, loaded or not (about 1 shot in 12 in a script of its
+    # own, more on a busy machine): the picture is taken again, up to 5 times, before that half fails.
     monkeypatch.setenv("PRICEWARDEN_NETWORK__ALLOW", f"127.0.0.1,127.0.0.2:{internal.port}")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__RENDER_BUDGET", "60")  # a quiet network, not the budget, ends the wait
     get_settings.cache_clear()
-    for _attempt in range(4):  # on a busy machine a frame may be loaded but not yet painted: shoot again
+    for _attempt in range(5):
         seen = colours(_shoot(db, shop.base + "/p/probe"))
+        assert internal.hits["/frame"] >= 1 and internal.hits["/data"] >= 1, internal.hits
         if seen[MAGENTA]:
             break
-    assert seen[MAGENTA] > 10_000 and internal.hits["/frame"] >= 1 and internal.hits["/data"] >= 1
+    assert seen[MAGENTA] > 10_000
 
 
 @pytest.mark.browser
