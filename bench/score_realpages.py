@@ -92,6 +92,7 @@ class Reading:
     raw: float
     flags: tuple[str, ...]
     held_out: float = 0.0  # calibrated confidence from a fold that never saw this site
+    undecided: bool = False  # the cascade itself left the page undecided (competing candidates)
 
     @property
     def right(self) -> bool:
@@ -126,7 +127,7 @@ def read(label: str, pages: Iterable[tuple[dict, bytes]]) -> list[Reading]:
         ext = extract(html, truth.get("url") or "", calibrate=False)
         out.append(Reading(label, truth["id"], truth.get("site") or truth["id"],
                            frozenset(Decimal(p) for p in truth["price"]), ext.price, ext.method, ext.confidence,
-                           tuple(ext.flags)))
+                           tuple(ext.flags), undecided=ext.undecided is not None))
     return out
 
 
@@ -137,8 +138,8 @@ def score(readings: Iterable[Reading], confidence: Callable[[Reading], float] | 
     for r in readings:
         result.pages += 1
         got = r.price
-        if got is not None and confidence is not None and confidence(r) < threshold:
-            result.undecided += 1
+        if r.undecided or (got is not None and confidence is not None and confidence(r) < threshold):
+            result.undecided += 1  # (the cascade's own abstention, or a confidence under the threshold)
             got = None
         if got is not None and got in r.truth:
             result.tp += 1
@@ -227,8 +228,8 @@ def main() -> None:
     if args.verbose:
         print("\nper site (held-out): site, set, right/decided/undecided")
         for r in sorted(readings, key=lambda r: r.site):
-            state = "none" if r.price is None else ("undecided" if r.held_out < args.threshold else
-                                                     ("right" if r.right else "WRONG"))
+            state = ("undecided" if r.undecided or (r.price is not None and r.held_out < args.threshold) else
+                     "none" if r.price is None else "right" if r.right else "WRONG")
             print(f"  {r.site:40s} {r.set:8s} {state:9s} {r.method:14s} raw {r.raw:.2f} held-out {r.held_out:.2f}")
     if args.fit:
         models = fit((r.method, r.raw, r.flags, r.right) for r in readings if r.price is not None)
