@@ -33,7 +33,7 @@ _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re
 _BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo", re.I)
 _WAS_ATTR = re.compile(
-    r"(?:^|[\W_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin|orig|org|"
+    r"(?:^|[\W_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
     r"msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
 )
