@@ -3,7 +3,7 @@
 Usage: ``python bench/score_realpages.py [--dir /work/shared/realpages] [--threshold 0.9] [--fit] [-v]``
 
 Two sets: the 77 real pages (``--dir``, mostly US shops) and the pages written for this project in
-the style of shops from 37 countries (``tests/extract_pages``). For each it prints:
+the style of shops from 43 countries (``tests/extract_pages``). For each it prints:
 
 - **as is**: every price the cascade returns counts (the scoring of the set's README: a page is right
   when the price equals one truth value numerically; no price where the truth has one is a miss; a

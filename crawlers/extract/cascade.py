@@ -26,7 +26,7 @@ import re
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
-from crawlers.extract.amounts import find_amounts
+from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
 from crawlers.extract.heuristics import Visible, read_visible
@@ -62,8 +62,7 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # A visible candidate this sure (score >= 8: price-labelled, right after the title, by the buy button)
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
-_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs|Rp|RM|KD|TL|S/|"
-                   r"ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م")
+_SIGN = SIGN
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
