@@ -3,7 +3,7 @@
 Usage: ``python bench/score_realpages.py [--dir /work/shared/realpages] [--threshold 0.9] [--fit] [-v]``
 
 Two sets: the 77 real pages (``--dir``, mostly US shops) and the pages written for this project in
-the style of shops from 30 countries (``tests/extract_pages``). For each it prints:
+the style of shops from 43 countries (``tests/extract_pages``). For each it prints:
 
 - **as is**: every price the cascade returns counts (the scoring of the set's README: a page is right
   when the price equals one truth value numerically; no price where the truth has one is a miss; a
@@ -16,6 +16,10 @@ the style of shops from 30 countries (``tests/extract_pages``). For each it prin
   so the figures are not training figures;
 - the **reliability table** of those held-out confidences (predicted against observed rate right),
   beside the raw scores';
+- with ``--without-hand-rules``, the same figures with the cascade's two hand-set undecided rules off
+  (two visible candidates within ``_UNDECIDED_TIE``, a visible candidate over ``_DISAGREES`` against
+  structured data the page does not show), every decision left to the calibrated confidence: the
+  by-site cross-validation that says whether those constants can go;
 - with ``--fit``, the calibration fitted on all pages is written to ``crawlers/extract/calibration.json``
   (the table the package ships; nothing is fitted at run time).
 """
@@ -92,6 +96,7 @@ class Reading:
     raw: float
     flags: tuple[str, ...]
     held_out: float = 0.0  # calibrated confidence from a fold that never saw this site
+    undecided: bool = False  # the cascade itself left the page undecided (competing candidates)
 
     @property
     def right(self) -> bool:
@@ -126,7 +131,7 @@ def read(label: str, pages: Iterable[tuple[dict, bytes]]) -> list[Reading]:
         ext = extract(html, truth.get("url") or "", calibrate=False)
         out.append(Reading(label, truth["id"], truth.get("site") or truth["id"],
                            frozenset(Decimal(p) for p in truth["price"]), ext.price, ext.method, ext.confidence,
-                           tuple(ext.flags)))
+                           tuple(ext.flags), undecided=ext.undecided is not None))
     return out
 
 
@@ -137,8 +142,8 @@ def score(readings: Iterable[Reading], confidence: Callable[[Reading], float] | 
     for r in readings:
         result.pages += 1
         got = r.price
-        if got is not None and confidence is not None and confidence(r) < threshold:
-            result.undecided += 1
+        if r.undecided or (got is not None and confidence is not None and confidence(r) < threshold):
+            result.undecided += 1  # (the cascade's own abstention, or a confidence under the threshold)
             got = None
         if got is not None and got in r.truth:
             result.tp += 1
@@ -182,6 +187,30 @@ def reliability(readings: list[Reading], confidence: Callable[[Reading], float])
     return rows
 
 
+def compare_hand_rules(readings: list[Reading], real: list[tuple[dict, bytes]], written: list[tuple[dict, bytes]],
+                       threshold: float) -> None:
+    """Held-out decided figures with the cascade's hand-set tie/disagreement rules, and without them."""
+    from crawlers.extract import cascade
+
+    saved = cascade._UNDECIDED_TIE, cascade._DISAGREES
+    cascade._UNDECIDED_TIE, cascade._DISAGREES = float("-inf"), float("inf")  # never a tie, never a disagreement
+    try:
+        without = read("real", real) + read("written", written)
+    finally:
+        cascade._UNDECIDED_TIE, cascade._DISAGREES = saved
+    cross_validate(without)
+    changed = [f"{a.id}: {a.price if not a.undecided else 'undecided'} -> {b.price if not b.undecided else 'undecided'}"
+               for a, b in zip(readings, without, strict=True) if (a.price, a.undecided) != (b.price, b.undecided)]
+    print(f"\nhand rules (_UNDECIDED_TIE={saved[0]}, _DISAGREES={saved[1]}) against calibrated confidence alone "
+          f"(held-out by site); pages whose answer changes: {len(changed)}")
+    for line in changed:
+        print("   ", line)
+    for label in ("real", "written", "both"):
+        for name, subset in (("with hand rules", readings), ("calibrated only", without)):
+            pages = [r for r in subset if label in {"both", r.set}]
+            print(_line(f"{label}: {name}", score(pages, lambda r: r.held_out, threshold)))
+
+
 def _line(label: str, s: Score) -> str:
     return (f"{label:34s} pages={s.pages:3d} tp={s.tp:3d} fp={s.fp} fn={s.fn:2d} undecided={s.undecided_share:.3f} "
             f"precision={s.precision:.3f} recall={s.recall:.3f} F1={s.f1:.3f}")
@@ -193,6 +222,8 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=ExtractSettings().auto_confidence,
                         help="extract.auto_confidence: below it a price is undecided")
     parser.add_argument("--fit", action="store_true", help="fit the calibration on all pages and store it")
+    parser.add_argument("--without-hand-rules", action="store_true",
+                        help="also score with the tie/disagreement constants off (calibrated confidence decides)")
     parser.add_argument("-v", "--verbose", action="store_true", help="every miss, and a line per site")
     args = parser.parse_args()
     real, written = load_pages(args.dir), load_written()
@@ -227,9 +258,11 @@ def main() -> None:
     if args.verbose:
         print("\nper site (held-out): site, set, right/decided/undecided")
         for r in sorted(readings, key=lambda r: r.site):
-            state = "none" if r.price is None else ("undecided" if r.held_out < args.threshold else
-                                                     ("right" if r.right else "WRONG"))
+            state = ("undecided" if r.undecided or (r.price is not None and r.held_out < args.threshold) else
+                     "none" if r.price is None else "right" if r.right else "WRONG")
             print(f"  {r.site:40s} {r.set:8s} {state:9s} {r.method:14s} raw {r.raw:.2f} held-out {r.held_out:.2f}")
+    if args.without_hand_rules:
+        compare_hand_rules(readings, real, written, args.threshold)
     if args.fit:
         models = fit((r.method, r.raw, r.flags, r.right) for r in readings if r.price is not None)
         save(models, note=f"{len(real)} real pages + {len(written)} written pages")

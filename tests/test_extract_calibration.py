@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.extract import extract
-from crawlers.extract.calibration import TABLE, Model, calibrated, decided, family, fit, load, save
+from crawlers.extract.calibration import TABLE, calibrated, decided, family, fit, load, save
 from pricewarden.settings import ExtractSettings, Settings
 
 PAGES = Path(__file__).parent / "extract_pages"
@@ -46,10 +46,24 @@ def test_fit_learns_what_the_pages_say_and_round_trips(tmp_path: Path) -> None:
     assert calibrated("heuristic", 0.8, (), again) == pytest.approx(calibrated("heuristic", 0.8, (), models), abs=1e-3)
 
 
-def test_a_family_never_wrong_gets_the_rule_of_succession() -> None:
-    models = fit([("heuristic", 0.8, (), True)] * 18)
-    assert models["heuristic"] == Model((0.0, 0.0), models["heuristic"].intercept, 19 / 20, 18, 0)
-    assert calibrated("heuristic", 0.1, (), models) == pytest.approx(0.95)
+def test_a_family_never_wrong_is_as_sure_as_its_pages_of_each_kind() -> None:
+    # 18 shown answers all right, 4 unseen ones all right: half a page right and half wrong added to each
+    models = fit([("heuristic", 0.8, (), True)] * 18 + [("heuristic", 0.56, ("structured_contradicted",), True)] * 4)
+    model = models["heuristic"]
+    assert (model.coef[0], model.ceiling, model.pages, model.wrong) == (0.0, 23 / 24, 22, 0)
+    assert calibrated("heuristic", 0.1, (), models) == pytest.approx(23 / 24, abs=1e-4)  # (18.5 / 19, capped)
+    assert calibrated("heuristic", 0.9, ("structured_contradicted",), models) == pytest.approx(4.5 / 5, abs=1e-4)
+    # a kind the development pages never showed is a coin toss
+    assert calibrated("heuristic", 0.8, ("structured_not_visible",), fit([("heuristic", 0.8, (), True)] * 18)) \
+        == pytest.approx(0.5)
+
+
+def test_a_few_unseen_answers_never_borrow_the_shown_ones_certainty() -> None:
+    # the family has wrong answers (a logistic fit); its five unseen answers were all right
+    records = [("json-ld", 0.9, (), True)] * 60 + [("json-ld", 0.9, (), False)] + \
+              [("json-ld", 0.6, ("structured_not_visible",), True)] * 5
+    models = fit(records)
+    assert calibrated("json-ld", 0.6, ("structured_not_visible",), models) < calibrated("json-ld", 0.9, (), models)
 
 
 def test_extract_reports_the_calibrated_confidence() -> None:

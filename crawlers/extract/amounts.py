@@ -21,6 +21,7 @@ from pricewarden.money import canonical_currency, minor_units, territory_currenc
 
 __all__ = [
     "MAX_AMOUNT",
+    "SIGN",
     "ParsedAmount",
     "currency_for_symbol",
     "decimal_separator_for_locale",
@@ -39,7 +40,9 @@ _SYMBOLS: dict[str, str] = {
     "€": "EUR", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR", "₩": "KRW", "원": "KRW",
     "₽": "RUB", "руб": "RUB", "₺": "TRY", "TL": "TRY", "₴": "UAH", "zł": "PLN", "Kč": "CZK", "Ft": "HUF",
     "฿": "THB", "₫": "VND", "₱": "PHP", "₪": "ILS", "₦": "NGN", "lei": "RON", "Fr.": "CHF", "CHF": "CHF",
-    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD", "R": "ZAR", "$": "USD", "¥": "CNY", "￥": "CNY",
+    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD",
+    "S/.": "PEN", "S/": "PEN", "ر.س": "SAR", "د.إ": "AED", "ر.ق": "QAR", "د.ك": "KWD", "ج.م": "EGP",
+    "R": "ZAR", "$": "USD", "¥": "CNY", "￥": "CNY",
 }
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
@@ -52,11 +55,13 @@ _ISO_IN_TEXT = frozenset(
 )
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|RM|Rp|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|"
+    r"|Rs\.?|RMB|RM|Rp|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
 _TOKEN_SYMBOL = re.compile(_CUR)
+# A currency sign, symbol or code anywhere in a text (whether an amount has one beside it).
+SIGN = _TOKEN_SYMBOL
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
 _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f ]\d{2,3})+(?:[.,]\d{1,2})?(?:[.,][-–])?|\d+(?:[.,]\d{1,2})?(?:[.,][-–])?"
 _TOKEN = re.compile(
@@ -137,8 +142,9 @@ def _written(code: str) -> frozenset[str]:
 def local_symbols(locale: str | None) -> tuple[str, ...]:
     """The symbols the currencies of the locale's country are written with, as shops write them.
 
-    CLDR's (``₺`` in TR) and the usual informal ones this module reads (``TL``), so that a
-    page scan looks for ``TL`` on a Turkish page without looking for it everywhere.
+    CLDR's (``₺`` in TR), the usual informal ones this module reads (``TL``) and the ISO codes
+    (``AED 899.00``), so that a page scan looks for ``TL`` on a Turkish page without looking for it
+    everywhere.
     """
     country = territory_of(locale)
     if not country:
@@ -150,6 +156,7 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
         symbol = loc.currency_symbols.get(code) if loc is not None else None
         if symbol and symbol not in found and _TOKEN_SYMBOL.fullmatch(symbol):
             found.append(symbol)
+    found.extend(code for code in codes if code in _ISO_IN_TEXT and code not in found)
     return tuple(found)
 
 

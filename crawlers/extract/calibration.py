@@ -10,8 +10,10 @@ fitted at run time. A family with too few development pages uses the model fitte
 pooled (``"*"``); with no table at all the raw score stands.
 
 Logistic rather than isotonic: a development set holds a handful of wrong answers per method, on
-which an isotonic fit jumps between 0 and 1. A family never wrong on its pages gets the rule of
-succession, (n + 1) / (n + 2), whatever its score: never certainty.
+which an isotonic fit jumps between 0 and 1. Each kind of answer (shown on the page or not) carries
+a prior of half a page right and half wrong (``PRIOR``, Jeffreys'), so a kind with few development
+pages is never taken as certain; a family never wrong on its pages gets (n + 0.5) / (n + 1) per kind
+whatever its score, and never more than the rule of succession, (n + 1) / (n + 2), overall.
 
 The threshold at or above which an answer is acted on without a person is the setting
 ``extract.auto_confidence`` (:func:`decided`).
@@ -33,6 +35,8 @@ TABLE = Path(__file__).with_name("calibration.json")
 POOLED = "*"
 # Pages a family needs in the development set before it gets a model of its own.
 MIN_PAGES = 15
+# Pseudo-pages right and wrong that each kind of answer starts with (Jeffreys' prior, half a page each).
+PRIOR = 0.5
 _C = 10.0  # inverse L2 strength of the logistic fit (raw scores lie in [0, 1]: a steep curve needs room)
 # Flags saying the visible page does not show the chosen amount where a shopper reads the price.
 _UNSEEN = ("structured_not_visible", "structured_contradicted")
@@ -97,17 +101,31 @@ def decided(confidence: float, threshold: float) -> bool:
     return confidence >= threshold
 
 
+def _logit(rate: float) -> float:
+    return math.log(rate / (1 - rate))
+
+
 def _fit_one(xs: list[tuple[float, float]], right: list[bool]) -> Model:
     n, hits = len(xs), sum(right)
     # n pages never make anything surer than n right out of n would (the rule of succession)
     ceiling = (n + 1) / (n + 2)
+    # Pages the visible page confirms and pages it does not are two kinds of evidence: each is as sure
+    # as its own pages say with PRIOR pages right and wrong added. Four unseen answers, all right,
+    # make (4 + 0.5) / (4 + 1) = 0.9, not the 0.99 of the sixty shown ones beside them.
+    cells = {level: [r for x, r in zip(xs, right, strict=True) if x[1] == level] for level in (0.0, 1.0)}
     if hits in (0, n):
-        rate = (hits + 1) / (n + 2)
-        return Model((0.0, 0.0), math.log(rate / (1 - rate)), ceiling, n, n - hits)
+        shown, unseen = ((sum(c) + PRIOR) / (len(c) + 2 * PRIOR) for c in cells.values())
+        return Model((0.0, _logit(unseen) - _logit(shown)), _logit(shown), ceiling, n, n - hits)
     from sklearn.linear_model import LogisticRegression
 
+    # The same prior for the logistic fit: PRIOR right and PRIOR wrong pseudo-pages of each kind, at
+    # the kind's mean score (a kind never wrong on a handful of pages is not taken as certain).
+    prior = [(sum(x[0] for x in level_xs) / len(level_xs), level) for level in (0.0, 1.0)
+             if (level_xs := [x for x in xs if x[1] == level])]
     model = LogisticRegression(C=_C)
-    model.fit([list(x) for x in xs], [1 if r else 0 for r in right])
+    model.fit([list(x) for x in [*xs, *prior, *prior]],
+              [1 if r else 0 for r in right] + [1] * len(prior) + [0] * len(prior),
+              sample_weight=[1.0] * len(xs) + [PRIOR] * 2 * len(prior))
     return Model(tuple(float(c) for c in model.coef_[0]), float(model.intercept_[0]), ceiling, n, n - hits)
 
 

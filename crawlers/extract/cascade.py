@@ -26,12 +26,12 @@ import re
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
-from crawlers.extract.amounts import find_amounts
+from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
 from crawlers.extract.heuristics import Visible, read_visible
 from crawlers.extract.model import Candidate, Extraction
-from crawlers.extract.page import Page
+from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
@@ -62,9 +62,7 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # A visible candidate this sure (score >= 8: price-labelled, right after the title, by the buy button)
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
-_STRUCK = ("del, s, strike, [style*=line-through], [class*=was i], [class*=old i], [class*=strike i], "
-           "[class*=list i], [class*=compare i], [class*=original i], [class*=regular i], [class*=msrp i]")
-_SIGN = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|kr|zł|Kč|Ft|Rs|Rp|RM|KD")
+_SIGN = SIGN
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
@@ -176,7 +174,7 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
 
 def _struck_texts(page: Page) -> list[str]:
     """The short texts (under 80 characters) of struck-through or was/list-labelled elements, in page order."""
-    return [text for text in (node.text(deep=True) for node in page.tree.css(_STRUCK)) if len(text) < 80]
+    return [text for text in (node.text(deep=True) for node in page.tree.css(STRUCK)) if len(text) < 80]
 
 
 def _struck_regular(page: Page, current: Candidate, struck: list[str] | None = None) -> Candidate | None:
@@ -192,10 +190,12 @@ def _struck_regular(page: Page, current: Candidate, struck: list[str] | None = N
 
 
 def _variants(amount: Decimal) -> list[str]:
-    """How a page may print ``amount``: 1,299.00 / 1299.00 / 1.299,00 / 1 299,00 (and 1,299 when whole)."""
+    """How a page may print ``amount``: 1,299.00 / 1299.00 / 1.299,00 / 1 299,00 / 1299. 00 (and 1,299 when whole)."""
     cents = amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
     us = f"{cents:,f}"
     forms = {us, us.replace(",", ""), us.translate(str.maketrans(",.", ".,")), us.replace(",", " ").replace(".", ",")}
+    if "." in us:
+        forms.add(us.replace(",", "").replace(".", ". "))  # "$ 39. 99": units and cents in elements of their own
     if cents == cents.to_integral_value():
         whole = f"{int(cents):,}"
         forms |= {whole, whole.replace(",", ""), whole.replace(",", "."), whole.replace(",", " ")}

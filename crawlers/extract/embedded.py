@@ -33,6 +33,8 @@ _JSON_SCRIPTS = re.compile(
 _STATE_NAMES = ("__INITIAL_STATE__", "__PRELOADED_STATE__", "__APOLLO_STATE__", "__STATE__", "__INITIAL_DATA__",
                 "__PRODUCT__", "productData", "product_data", "var meta")
 _EQUALS_BRACE = re.compile(r"\s*=\s*\{")
+# Any other global of the same form (``window.__PRODUCT_STATE__ = {...}``): a shop's own name for its state.
+_WINDOW_GLOBAL = re.compile(r"window\.(__\w{2,40}__)\s*=\s*\{")
 _PRICE_KEYS = ("salePrice", "sale_price", "currentPrice", "current_price", "finalPrice", "final_price",
                "offerPrice", "price", "priceAmount", "price_amount", "amount")
 _REGULAR_KEYS = ("listPrice", "list_price", "regularPrice", "regular_price", "originalPrice", "original_price",
@@ -60,6 +62,13 @@ def _blobs(page: Page) -> list[tuple[str, Any]]:
                 with contextlib.suppress(ValueError, RecursionError):
                     found.append((name.removeprefix("var "), decoder.raw_decode(html, m.end() - 1)[0]))
             at = html.find(name, end)
+    at = html.find("window.__")
+    while at >= 0:
+        m = _WINDOW_GLOBAL.match(html, at)
+        if m is not None and m.group(1) not in _STATE_NAMES:
+            with contextlib.suppress(ValueError, RecursionError):
+                found.append((m.group(1), decoder.raw_decode(html, m.end() - 1)[0]))
+        at = html.find("window.__", at + 9)
     return found
 
 
@@ -67,7 +76,8 @@ def _money(value: Any, currency: str | None, page: Page, cents: bool) -> tuple[D
     if isinstance(value, dict):
         code = value.get("currency") or value.get("currencyCode")
         currency = (canonical_currency(code) if isinstance(code, str) else None) or currency
-        for key in ("value", "amount", "raw", "price", "formatted", "formattedValue", "display"):
+        for key in ("value", "amount", "raw", "price", "current", "sale", "final", "selling", "formatted",
+                    "formattedValue", "display"):
             if key in value:
                 return _money(value[key], currency if isinstance(currency, str) else None, page, cents)
         return None

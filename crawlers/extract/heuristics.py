@@ -33,7 +33,8 @@ _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re
 _BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo", re.I)
 _WAS_ATTR = re.compile(
-    r"(?:^|[\W_])(?:was|old|list|compare|strike|crossed|original|orig|org|msrp|rrp|retail|before)"
+    r"(?:^|[\W_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
+    r"msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
 )
 # "regular" is the list price next to a sale price, but the only price when there is no sale (Magento).
@@ -59,13 +60,14 @@ _UNIT_TAIL = re.compile(
 _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
                         r"单价|単価", re.I)
 _NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
-                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|(?-i:\bHT\b)|税抜|税別", re.I)
+                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
+                       r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsem IVA|\bsenza IVA|hors taxes|excl\.? BTW|без НДС", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
     r"(?P<unit>unit[-_]?price|price[-_]?unit|price[-_]?per[-_]?unit|basis[-_]?price|grundpreis)|"
     # (not "withoutTax": BigCommerce marks every price so in stores that show prices before tax)
-    r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|net[-_]?price|price[-_]?net\b)|"
+    r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|(?<![a-z])net[-_]?price|price[-_]?net\b)|"
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
     r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|loyalty|vip[-_]?price)",
     re.I)
@@ -76,12 +78,17 @@ _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:va
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 _LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
+# (members: 회원 in Korean, 会員 in Japanese; card holders: "con tarjeta", "com cartão", "avec la carte")
 _CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|club price|\bsubscri(?:be|ption)|"
-                          r"autoship|" + _WITH_CARD + r"|prime price|loyalty", re.I)
+                          r"autoship|" + _WITH_CARD + r"|prime price|loyalty|회원|멤버십|会員|"
+                          r"\bcon (?:la )?tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|\bmit (?:der )?\w*karte",
+                          re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
-    r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months", re.I
+    r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
+    # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
+    r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b", re.I
 )
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
@@ -89,7 +96,8 @@ _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
 _THRESHOLD = re.compile(
     r"(?:free|standard) (?:shipping|delivery)|shipping on|orders? (?:over|above|of|\$)|spend|"
-    r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite", re.I
+    r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite|env[ií]o gratis|frete gr[aá]tis|"
+    r"spedizione gratuita|darmowa dostawa|ücretsiz kargo|gratis ongkir|무료배송", re.I
 )
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
@@ -122,7 +130,7 @@ _PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=pr
 # A price slot a script has not filled yet: "Loading price…", a skeleton/spinner, "--", an empty data-price.
 _PLACEHOLDER_TEXT = re.compile(
     r"^(?:-{2,}|—+|…|\.{3}|(?:loading|fetching|updating|calculating)\b.{0,20}|.{0,12}\b(?:wird geladen|laden|"
-    r"chargement|cargando|caricamento)\b.{0,8}|加载中.{0,6}|読み込み中.{0,6})$", re.I)
+    r"chargement|cargando|caricamento|a carregar|carregando|ładowanie)\b.{0,8}|加载中.{0,6}|読み込み中.{0,6})$", re.I)
 _PLACEHOLDER_ATTR = re.compile(r"skeleton|placeholder|shimmer|spinner|loading|loader", re.I)
 _MIN_SCORE = 2.0
 # Distances in elements (document order): how near the title / buy button a price must sit to count.

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from crawlers.extract.amounts import currency_for_symbol, parse_amount
+from crawlers.extract.amounts import currency_for_symbol, find_amounts, parse_amount
 from crawlers.extract.model import Candidate, Offer
-from crawlers.extract.page import Page
+from crawlers.extract.page import STRUCK, Page
 from pricewarden.money import canonical_currency, whole_units
 
 __all__ = ["Facts", "read_structured"]
@@ -211,6 +211,36 @@ def _attr(node: Any) -> str | None:
     return " ".join(text.split()) or None
 
 
+def _unstruck(node: Any, page: Page) -> str | None:
+    """The text of a price element showing two amounts, the list price struck through and the current
+    one ("<s>$79.99</s> $39.99" marked up as one ``itemprop=price``): the amounts not struck through.
+
+    None when the element has a ``content`` value, or shows one amount (read as it is).
+    """
+    attrs = node.attributes
+    if any(attrs.get(key) for key in ("content", "value")):
+        return None
+    text = node.text(deep=True)
+    if len(text) > 400 or len(find_amounts(text, locale=page.locale)) < 2:
+        return None
+    struck = {part.mem_id for part in node.css(STRUCK) if part.mem_id != node.mem_id}
+    if not struck:
+        return None
+    kept = []
+    for child in node.traverse(include_text=True):
+        if child.tag != "-text":
+            continue
+        parent, inside = child.parent, False
+        while parent is not None and parent.mem_id != node.mem_id:
+            if parent.mem_id in struck:
+                inside = True
+                break
+            parent = parent.parent
+        if not inside:
+            kept.append(child.text_content or "")
+    return " ".join("".join(kept).split()) or None
+
+
 def _rdfa_name(value: str) -> str | None:
     """The schema.org property names in an RDFa ``property`` value (``schema:price``, full IRIs), else None."""
     names = []
@@ -272,7 +302,7 @@ def _from_microdata(page: Page) -> Facts:
     # (list and sale both marked up), later ones are related items. The cascade checks them
     # against the visible page.
     for rank, node in enumerate(prices[:3]):
-        value = _attr(node)
+        value = _unstruck(node, page) or _attr(node)
         got = _price(value, facts.currency, page.locale) if value else None
         if got is None and value:
             parsed = parse_amount(node.text(deep=True), locale=page.locale, currency=facts.currency)
