@@ -8,6 +8,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     ├── StoreError               database problems                     (store)
     │   ├── NotFoundError        an id or key that does not exist      (store)
     │   ├── AccessDenied         a user asked for data outside its scope (store access layer)
+    │   ├── PartnerInactive      a partner's account or token used while it is suspended or terminated
     │   └── InvalidTransition    a violation status change not allowed (detection lifecycle)
     ├── PolicyError              price policy problems                 (policies)
     │   ├── PolicyValidationError  a policy file with problems; .problems lists each (file, line, field)
@@ -76,6 +77,18 @@ class NotFoundError(StoreError):
 
 class AccessDenied(StoreError):
     """A user asked for data outside what its role and scope allow."""
+
+
+class PartnerInactive(StoreError):
+    """A partner's account or API token used while the partner is suspended or terminated (partner, status).
+
+    Unlike :class:`AccessDenied` (answered as "not found"), the partner is told why: 403 naming the status.
+    """
+
+    def __init__(self, partner: str, status: str) -> None:
+        self.partner, self.status = partner, status
+        super().__init__(f"partner {partner} is {status}: its portal accounts and API tokens are refused until the "
+                         "brand reinstates it")
 
 
 class InvalidTransition(StoreError):

@@ -70,6 +70,28 @@ ROWS = [
 ]
 
 
+@pytest.mark.parametrize("status", ["suspended", "terminated"])
+def test_it_refuses_the_token_of_a_suspended_or_terminated_partner_and_audits_it(api: Any, status: str) -> None:
+    from store import Partner
+
+    token = api.tokens["p1"]
+    assert api.client.get("/api/v1/policy", headers=auth(token)).status_code == 200
+    with session_scope(api.db) as s:
+        s.execute(update(Partner).where(Partner.code == "P1").values(status=status))
+    for method, path in (("GET", "/api/v1/policy"), ("GET", "/api/v1/violations"), ("POST", "/api/v1/reports")):
+        refused = _problem(api.client.request(method, path, headers=auth(token), json=ROWS[:1]), 403)
+        assert refused["partner"] == "P1" and refused["partner_status"] == status and status in refused["detail"]
+    assert api.client.get("/api/v1/policy", headers=auth(api.tokens["p2"])).status_code == 200  # others go on
+    with session_scope(api.db) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
+        entries = s.scalars(select(AuditLog).where(AuditLog.action == "api_token.refused")).all()
+        assert [(e.after["partner"], e.after["status"], e.after["path"]) for e in entries] == [
+            ("P1", status, "/api/v1/policy"), ("P1", status, "/api/v1/violations"), ("P1", status, "/api/v1/reports")]
+        assert entries[0].actor.startswith("api:") and entries[0].actor[4:] in token
+        s.execute(update(Partner).where(Partner.code == "P1").values(status="authorised"))
+    assert api.client.get("/api/v1/policy", headers=auth(token)).status_code == 200  # reinstated
+
+
 def test_it_stores_only_the_hash_of_a_token_and_audits_its_life(api: Any) -> None:
     token = api.tokens["p1"]
     with session_scope(api.db) as s:

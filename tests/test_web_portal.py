@@ -114,6 +114,32 @@ def test_it_refuses_a_partner_account_tied_to_no_partner_at_sign_in(setup: tuple
     assert ok.status_code == 303 and ok.headers["location"] == "/portal"
 
 
+@pytest.mark.parametrize(("status", "says"), [("suspended", "is suspended"), ("terminated", "has ended")])
+def test_it_refuses_the_session_and_sign_in_of_a_suspended_or_terminated_partner(setup: tuple[Any, ...],
+                                                                                 status: str, says: str) -> None:
+    from sqlalchemy import update
+    from web_world import sign_in
+
+    app, _world, db, _shop = setup
+    client = _client(app, db, "soundhub")
+    assert client.get("/portal").status_code == 200
+    with session_scope(db) as s:
+        s.execute(update(Partner).where(Partner.code == "P1").values(status=status))
+    for path in ("/portal", "/portal/policy", "/portal/tokens"):
+        refused = client.get(path)
+        assert refused.status_code == 403 and says in refused.text, path
+    assert _client(app, db, "twohub").get("/portal").status_code == 200  # another partner goes on
+    login = sign_in(TestClient(app, follow_redirects=False), "soundhub")
+    assert login.status_code == 403 and says in login.text and "set-cookie" not in login.headers
+    with session_scope(db) as s:
+        entries = s.scalars(select(AuditLog).where(AuditLog.action == "session.refused")).all()
+        assert [(e.actor, e.after["status"], e.after["path"]) for e in entries] == [
+            ("soundhub", status, "/portal"), ("soundhub", status, "/portal/policy"),
+            ("soundhub", status, "/portal/tokens")]
+        s.execute(update(Partner).where(Partner.code == "P1").values(status="authorised"))
+    assert client.get("/portal").status_code == 200
+
+
 # Responses --------------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pricewarden.errors import AccessDenied, NotFoundError
+from pricewarden.errors import AccessDenied, NotFoundError, PartnerInactive
 from pricewarden.settings import Settings, get_settings
 from web.auth import Forbidden, LoginRequired
 from web.i18n import negotiate, normalise
@@ -116,6 +116,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         else:
             detail = _("Your role does not give access to this page.")
         return _error_page(request, 403, _("Not allowed"), detail)
+
+    @app.exception_handler(PartnerInactive)
+    async def _partner_inactive(request: Request, exc: PartnerInactive) -> Response:
+        _ = translator(request)
+        if exc.status == "terminated":
+            detail = _("Your partner's access to the portal has ended: the brand terminated the partnership.")
+        else:
+            detail = _("Your partner's access to the portal is suspended. Ask the brand's channel manager.")
+        return _error_page(request, 403, _("Access suspended"), detail)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> Response:

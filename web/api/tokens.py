@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, NotFoundError, PriceWardenError
 from store import ApiToken, Partner, Role, User, audit, utcnow
-from store.access import is_manager
+from store.access import check_standing, is_manager
 
 SCOPES = ("reports:write", "violations:read", "policy:read", "violations:write")
 PARTNER_SCOPES = frozenset({"reports:write", "violations:read", "policy:read"})
@@ -158,7 +158,11 @@ class Principal:
 
 def authenticate(session: Session, raw: str, now: datetime | None = None) -> Principal | None:
     """The principal of bearer token ``raw``, or ``None`` when it is malformed, unknown, revoked or its owner
-    is gone; records its use (first use audited, ``last_used_at`` to the minute)."""
+    is gone; records its use (first use audited, ``last_used_at`` to the minute).
+
+    A valid partner token whose partner is suspended or terminated raises
+    :class:`~pricewarden.errors.PartnerInactive` (the caller answers 403 and audits it).
+    """
     match = _FORMAT.match(raw.strip())
     if match is None:
         return None
@@ -177,6 +181,7 @@ def authenticate(session: Session, raw: str, now: datetime | None = None) -> Pri
         partner = session.get(Partner, row.partner_id) if row.partner_id is not None else None
         if partner is None:
             return None
+        check_standing(partner)
         # Never added to the session: an account-shaped key for store.access, not a row.
         user = User(id=None, username=f"api:{row.prefix}", role=Role.PARTNER.value, partner_id=partner.id,
                     active=True, regions=[])
