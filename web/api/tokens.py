@@ -10,7 +10,8 @@ Two kinds:
 - ``partner``: acts for one partner and sees exactly what that partner's account sees
   (:mod:`store.access`: its own data, violations only in map and maximum scopes);
 - ``integration``: acts as one manager (``user``), with that manager's scope; its actions are
-  audited under the manager's name, the token named in the entry.
+  audited under the manager's name, the token named in the entry. With ``reports:write`` it sends the
+  reports of any partner that manager sees (a brand's ERP), naming the partner in each request.
 
 Creation, first use and revocation are audit entries (``api_token.created``, ``.first_used``,
 ``.revoked``); ``last_used_at`` is kept to the minute.
@@ -35,7 +36,7 @@ from store.access import check_standing, is_manager
 
 SCOPES = ("reports:write", "violations:read", "policy:read", "violations:write")
 PARTNER_SCOPES = frozenset({"reports:write", "violations:read", "policy:read"})
-INTEGRATION_SCOPES = frozenset({"violations:read", "violations:write"})
+INTEGRATION_SCOPES = frozenset({"violations:read", "violations:write", "reports:write"})
 KINDS = ("partner", "integration")
 _FORMAT = re.compile(r"^pwt_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
 _LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is kept to the minute: one write a minute, not per call
