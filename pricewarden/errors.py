@@ -25,6 +25,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     ├── DetectionError           detection could not run               (detection)
     ├── OrchestrationError       Prefect's server did not start, and why (flows)
     ├── UploadRefused            a file uploaded in the web app: too large, empty, wrong type (name, limit)
+    ├── ExportError              a download that could not be made: a PDF not printed in time (what, why)
     └── DeliveryError            notification delivery                 (alerts)
         └── NoticeRefused        a partner-facing message the scope's mode does not allow
 
@@ -177,6 +178,10 @@ class DetectionError(PriceWardenError):
 
 class OrchestrationError(PriceWardenError):
     """Prefect could not run flows here: its server did not start in time or exited (one line: why, what to set)."""
+
+
+class ExportError(PriceWardenError):
+    """A download that could not be made (a PDF that Chromium did not print in time, or at all)."""
 
 
 class UploadRefused(PriceWardenError):

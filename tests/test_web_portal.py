@@ -327,6 +327,56 @@ def test_it_shows_the_prices_in_force_and_downloads_them_as_xlsx(setup: tuple[An
     assert values[6][:6] == ["AC-100", "Acme AC-100 headphones", "US", "MAP", "USD", 199.0]
 
 
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    assert data.startswith(b"%PDF-")
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_it_prints_the_prices_in_force_to_pdf_for_the_partner_only_in_its_language(setup: tuple[Any, ...]) -> None:
+    from sqlalchemy import update
+
+    from store import Product
+
+    app, _world, db, _shop = setup
+    with session_scope(db) as s:  # a Chinese title, and a stray control character from a catalog import
+        s.execute(update(Product).where(Product.sku == "AC-100").values(title="Acme AC-100 降噪耳机\x07"))
+    client = _client(app, db, "soundhub")
+    assert 'href="/portal/policy.pdf" id="pdf-link"' in client.get("/portal/policy").text
+    response = client.get("/portal/policy.pdf")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="P1-prices-in-force.pdf"'
+    text = _pdf_text(response.content)
+    assert "Prices in force for Shop One" in text
+    assert "AC-100" in text and "199.00 USD" in text and "AC-200" in text and "99.00 USD" in text
+    assert "降噪耳机" in text  # the CJK font is there and embedded with its text
+    assert "EUR" not in text and "229.00" not in text and "Shop Two" not in text  # P4's and P2's are not
+    euro = _pdf_text(_client(app, db, "eurohub").get("/portal/policy.pdf").content)
+    assert "229.00 EUR" in euro and "USD" not in euro and "Shop One" not in euro
+    client.post("/locale", data=_form("soundhub", locale="zh_Hans", next="/portal/policy"))
+    chinese = _pdf_text(client.get("/portal/policy.pdf").content)
+    assert "Shop One 的现行价格" in chinese and "199.00 USD" in chinese
+    assert _client(app, db, "bianca").get("/portal/policy.pdf").status_code == 403  # the portal is for partners
+
+
+def test_it_clears_control_characters_from_the_xlsx(setup: tuple[Any, ...]) -> None:
+    import openpyxl
+    from sqlalchemy import update
+
+    from store import Product
+
+    app, _world, db, _shop = setup
+    with session_scope(db) as s:
+        s.execute(update(Product).where(Product.sku == "AC-100").values(title="Acme\x00 AC-100\x1b[31m\x0b phones"))
+    response = _client(app, db, "soundhub").get("/portal/policy.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    titles = {row[0].value: row[1].value for row in book.active.iter_rows(min_row=7)}
+    assert titles["AC-100"] == "Acme AC-100[31m phones"
+
+
 # Complaints -------------------------------------------------------------------------------------
 
 
