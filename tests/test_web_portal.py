@@ -459,33 +459,105 @@ def test_it_delivers_the_policy_to_the_partner_and_the_response_to_its_manager(s
     assert "Shop One says the price is corrected" in alert.title and "now 199" in alert.body
 
 
-def test_it_resumes_the_crawls_a_stopped_process_left_and_runs_each_once(setup: tuple[Any, ...]) -> None:
-    from datetime import timedelta
+def test_it_runs_in_a_new_process_the_crawls_a_stopped_one_left_queued(setup: tuple[Any, ...]) -> None:
+    import subprocess
+    import sys
 
-    from store import User, utcnow
-    from web.portal.jobs import Jobs, resume_pending
+    from store import PortalJob, User
+    from web.portal.complaints import file_complaint
+    from web.portal.responses import respond
 
-    _app, _world, db, shop = setup
+    _app, world, db, shop = setup
     shop.pages["/deals/left"] = product_page("Acme AC-100 headphones", "AC-100", "150.00")
+    vid = world.web.violations["P1"]
+    # What the portal's pages do, and then the process stops before its worker ran anything.
     with session_scope(db) as s:
         user = s.scalars(select(User).where(User.username == "soundhub")).one()
-        s.add_all([Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/gone"),
-                             status="running", claimed_at=utcnow() - timedelta(hours=2)),  # its process died
-                   Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub",
-                             url=shop.url("/deals/left"), status="queued"),
-                   Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/x"),
-                             status="running", claimed_at=utcnow())])  # running now, elsewhere: left alone
-    first, second = Jobs(), Jobs()
-    try:
-        assert resume_pending(db, first) == 2
-        assert resume_pending(db, second) in (0, 1, 2)  # another worker starting at the same time
-        first.join()
-        second.join()
-    finally:
-        first.shutdown()
-        second.shutdown()
+        response = respond(s, user, vid, "corrected", "199 again")
+        complaint = file_complaint(s, user, shop.url("/deals/left"), "far below MAP")
+        response_id, complaint_id = response.id, complaint.id
+    with session_scope(db) as s:
+        assert [(j.kind, j.target_id, j.status) for j in s.scalars(select(PortalJob).order_by(PortalJob.id))] == [
+            ("recrawl", response_id, "queued"), ("complaint", complaint_id, "queued")]
+    listed = subprocess.run([sys.executable, "-m", "pricewarden", "jobs"], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert "recrawl" in listed.stdout and "complaint" in listed.stdout and "queued" in listed.stdout
+    ran = subprocess.run([sys.executable, "-m", "pricewarden", "jobs", "--run"], capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "ran: 2 done" in ran.stdout and "no job waiting or failed" in ran.stdout
+    with session_scope(db) as s:
+        response_row = s.get(PartnerResponse, response_id)
+        complaint_row = s.get(Complaint, complaint_id)
+        assert response_row is not None and complaint_row is not None
+        assert (response_row.recrawl_status, complaint_row.status, complaint_row.outcome) == (
+            "done", "done", "violation")
+        recrawled = s.scalars(select(AuditLog).where(AuditLog.action == "violation.recrawled")).one()
+        assert recrawled.entity_id == str(vid) and recrawled.after["response"] == response_id
+        jobs = s.scalars(select(PortalJob)).all()
+        assert {(j.status, j.attempts) for j in jobs} == {("done", 1)}
+    # On the violation's timeline (the brand's page) and the complaint's page (the partner's).
+    brand = _client(_app, db, "carl").get(f"/violations/{vid}").text
+    assert "Page checked again after the partner&#39;s response" in brand.replace("&#x27;", "&#39;")
+    mine = _client(_app, db, "soundhub").get(f"/portal/complaints/{complaint_id}").text
+    assert 'data-outcome="violation"' in mine and "150.00" in mine
+
+
+def test_it_claims_each_job_once_retries_a_dead_one_and_gives_up_after_the_last_attempt(
+        setup: tuple[Any, ...]) -> None:
+    from datetime import timedelta
+
+    from store import PortalJob, User, utcnow
+    from web.portal.jobs import MAX_ATTEMPTS, STALE, claim, drain, enqueue
+    from web.portal.responses import respond
+
+    _app, world, db, shop = setup
+    shop.pages["/deals/left"] = product_page("Acme AC-100 headphones", "AC-100", "150.00")
+    now = utcnow()
+    with session_scope(db) as s:
+        user = s.scalars(select(User).where(User.username == "soundhub")).one()
+        response = respond(s, user, world.web.violations["P1"], "dispute", "our price is right")
+        gone = Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/gone"),
+                         status="running")
+        left = Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub",
+                         url=shop.url("/deals/left"), status="running")
+        busy = Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/x"),
+                         status="running")
+        s.add_all([gone, left, busy])
+        s.flush()
+        response_id = response.id
+        # The response's re-crawl: its process died during each attempt.
+        s.execute(update_job(PortalJob.target_id == response.id, status="running", attempts=MAX_ATTEMPTS,
+                             claimed_at=now - STALE - timedelta(minutes=1)))
+        for complaint, attempts, claimed in ((gone, 1, now - 2 * STALE), (left, 2, now - 2 * STALE),
+                                             (busy, 1, now)):  # busy: running now, elsewhere
+            job = enqueue(s, "complaint", complaint.id)
+            job.status, job.attempts, job.claimed_at = "running", attempts, claimed
+    # Two workers claim at once: each job goes to one of them.
+    first, second = claim(db, worker="a"), claim(db, worker="b")
+    assert first is not None and second is not None and first.id != second.id
+    assert {first.attempt, second.attempt} == {2, 3}
+    with session_scope(db) as s:
+        failed = s.scalars(select(PortalJob).where(PortalJob.kind == "recrawl")).one()
+        assert failed.status == "failed" and f"{MAX_ATTEMPTS} attempts" in failed.last_error
+        given_up = s.get(PartnerResponse, response_id)
+        assert given_up is not None and given_up.recrawl_status == "failed"
+        assert "given up after" in given_up.recrawl_detail
+        assert s.scalars(select(AuditLog).where(AuditLog.action == "violation.recrawled")).one().after[
+            "status"] == "failed"
+    assert claim(db) is None  # the one running elsewhere is left alone
+    from web.portal.jobs import run
+
+    assert {run(db, first), run(db, second)} == {"done"}
+    assert drain(db) == {}
     with session_scope(db) as s:
         found = {c.url.rsplit("/", 1)[-1]: (c.status, c.outcome) for c in s.scalars(select(Complaint))}
-        checked = s.scalars(select(AuditLog).where(AuditLog.action == "complaint.checked")).all()
     assert found == {"gone": ("done", "unreadable"), "left": ("done", "violation"), "x": ("running", None)}
-    assert len(checked) == 2  # each crawled once, however many workers resumed it
+
+
+def update_job(where: Any, **values: Any) -> Any:
+    from sqlalchemy import update
+
+    from store import PortalJob
+
+    return update(PortalJob).where(where, PortalJob.kind == "recrawl").values(**values)

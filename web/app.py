@@ -186,10 +186,10 @@ def all_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On start, resume the portal's crawls a stopped process left; on stop, let the running one finish."""
-    from web.portal.jobs import jobs_of, resume_pending
+    """On start, run the portal's crawls still queued (a stopped process left them); on stop, finish the running one."""
+    from web.portal.jobs import jobs_of
 
-    resume_pending(app.state.engine, jobs_of(app.state))
+    jobs_of(app.state).wake(app.state.engine)
     yield
     jobs_of(app.state).shutdown()
 
