@@ -369,7 +369,7 @@ def test_it_clears_control_characters_from_the_xlsx(setup: tuple[Any, ...]) -> N
 
     app, _world, db, _shop = setup
     with session_scope(db) as s:
-        s.execute(update(Product).where(Product.sku == "AC-100").values(title="Acme\x00 AC-100\x1b[31m\x0b phones"))
+        s.execute(update(Product).where(Product.sku == "AC-100").values(title="Acme\x01 AC-100\x1b[31m\x0b phones"))
     response = _client(app, db, "soundhub").get("/portal/policy.xlsx")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content))
