@@ -361,6 +361,30 @@ def test_it_prints_the_prices_in_force_to_pdf_for_the_partner_only_in_its_langua
     assert _client(app, db, "bianca").get("/portal/policy.pdf").status_code == 403  # the portal is for partners
 
 
+def test_it_bounds_the_print_and_kills_its_process_group() -> None:
+    import os
+
+    from pricewarden.errors import ExportError
+    from web.portal import pdf
+
+    started: list[int] = []
+    popen = pdf.subprocess.Popen
+
+    def remember(*args: Any, **kwargs: Any) -> Any:
+        child = popen(*args, **kwargs)
+        started.append(child.pid)
+        return child
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf.subprocess, "Popen", remember)
+        with pytest.raises(ExportError, match="did not print the PDF within"):
+            pdf.html_to_pdf("<p>x</p>", timeout=0.2)  # far below Python's and Chromium's start
+    [pid] = started
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)  # nothing of the group is left
+    assert pdf.html_to_pdf("<p>x</p>").startswith(b"%PDF-")  # and the next print is not blocked
+
+
 def test_it_clears_control_characters_from_the_xlsx(setup: tuple[Any, ...]) -> None:
     import openpyxl
     from sqlalchemy import update
