@@ -11,7 +11,7 @@ Each step calls the product's own code, as a partner's action would:
   house-brand item of the shop's own, which the brand does not sell: the receipt rejects it by name;
 - :func:`complaint`: a partner's account complains about another seller's page that breaks the floor
   on the sandbox storefronts (``web.portal.complaints.file_complaint``) and the page is crawled and
-  judged at once (``run_complaint``);
+  judged at once (its job drained from the portal's queue, ``web.portal.jobs.drain``);
 - :func:`acknowledgement`: a partner's account in a ``map`` scope acknowledges receipt of the newest
   version sent to it (``web.portal.policy.acknowledge``): who, when and the version's SHA-256.
 """
@@ -127,18 +127,19 @@ def complaint(engine: Any, url: str, comment: str) -> dict[str, Any]:
     """:data:`COMPLAINANT` complains about the price at ``url``; the page is crawled and judged now."""
     from store import Complaint, User
     from store.db import session_scope
-    from web.portal.complaints import file_complaint, run_complaint
+    from web.portal.complaints import file_complaint
+    from web.portal.jobs import drain
 
     with session_scope() as session:
         user = session.scalars(select(User).where(User.username == COMPLAINANT)).one()
         filed = file_complaint(session, user, url, comment)
         complaint_id, partner = filed.id, user.partner.code if user.partner else ""
-    done = run_complaint(engine, complaint_id)
+    drain(engine)  # the portal's job queue: this complaint's crawl (and any other a stopped app left)
     with session_scope() as session:
         row = session.get(Complaint, complaint_id)
         assert row is not None
         return {"id": complaint_id, "by": partner, "url": url, "outcome": row.outcome, "detail": row.detail,
-                "violation_id": row.violation_id, "public_price": row.public_price, "status": done.get("status")}
+                "violation_id": row.violation_id, "public_price": row.public_price, "status": row.status}
 
 
 def acknowledgement() -> dict[str, Any]:

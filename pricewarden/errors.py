@@ -8,6 +8,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     ├── StoreError               database problems                     (store)
     │   ├── NotFoundError        an id or key that does not exist      (store)
     │   ├── AccessDenied         a user asked for data outside its scope (store access layer)
+    │   ├── PartnerInactive      a partner's account or token used while it is suspended or terminated
     │   └── InvalidTransition    a violation status change not allowed (detection lifecycle)
     ├── PolicyError              price policy problems                 (policies)
     │   ├── PolicyValidationError  a policy file with problems; .problems lists each (file, line, field)
@@ -24,6 +25,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     ├── DetectionError           detection could not run               (detection)
     ├── OrchestrationError       Prefect's server did not start, and why (flows)
     ├── UploadRefused            a file uploaded in the web app: too large, empty, wrong type (name, limit)
+    ├── ExportError              a download that could not be made: a PDF not printed in time (what, why)
     └── DeliveryError            notification delivery                 (alerts)
         └── NoticeRefused        a partner-facing message the scope's mode does not allow
 
@@ -76,6 +78,18 @@ class NotFoundError(StoreError):
 
 class AccessDenied(StoreError):
     """A user asked for data outside what its role and scope allow."""
+
+
+class PartnerInactive(StoreError):
+    """A partner's account or API token used while the partner is suspended or terminated (partner, status).
+
+    Unlike :class:`AccessDenied` (answered as "not found"), the partner is told why: 403 naming the status.
+    """
+
+    def __init__(self, partner: str, status: str) -> None:
+        self.partner, self.status = partner, status
+        super().__init__(f"partner {partner} is {status}: its portal accounts and API tokens are refused until the "
+                         "brand reinstates it")
 
 
 class InvalidTransition(StoreError):
@@ -164,6 +178,10 @@ class DetectionError(PriceWardenError):
 
 class OrchestrationError(PriceWardenError):
     """Prefect could not run flows here: its server did not start in time or exited (one line: why, what to set)."""
+
+
+class ExportError(PriceWardenError):
+    """A download that could not be made (a PDF that Chromium did not print in time, or at all)."""
 
 
 class UploadRefused(PriceWardenError):

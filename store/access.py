@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, event, false, select, true
 from sqlalchemy.orm import Session
 
-from pricewarden.errors import AccessDenied, NotFoundError
-from store.models import Partner, Role, User, Violation
+from pricewarden.errors import AccessDenied, NotFoundError, PartnerInactive
+from store.models import Partner, PartnerStatus, Role, User, Violation
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -128,5 +128,15 @@ def is_manager(user: User) -> bool:
     return user.role in (Role.ADMIN, Role.BRAND_MANAGER, Role.CHANNEL_MANAGER) and user.active
 
 
-__all__ = ["check_partner", "get_partner_for_user", "get_violation_for_user", "is_manager", "partner_filter",
-           "read_cache", "scope", "sees_violation", "visible_partner_ids"]
+def check_standing(partner: Partner) -> Partner:
+    """``partner`` if it is authorised; :class:`PartnerInactive` (its status) when suspended or terminated.
+
+    Checked each time a partner's account or API token is used, so that a suspension takes effect at once.
+    """
+    if partner.status != PartnerStatus.AUTHORISED:
+        raise PartnerInactive(partner.code, str(partner.status))
+    return partner
+
+
+__all__ = ["check_partner", "check_standing", "get_partner_for_user", "get_violation_for_user", "is_manager",
+           "partner_filter", "read_cache", "scope", "sees_violation", "visible_partner_ids"]

@@ -584,6 +584,30 @@ class Complaint(Base):
     partner: Mapped[Partner] = relationship()
 
 
+class PortalJob(Base):
+    """A crawl the portal started and the request did not wait for: the durable queue of ``web.portal.jobs``.
+
+    ``kind`` is ``recrawl`` (``target_id``: a partner response) or ``complaint`` (a complaint).
+    ``status``: queued → running → done | failed. A worker claims a job atomically (queued → running,
+    ``attempts`` + 1, ``claimed_at``, ``claimed_by``); a job left ``running`` longer than the stale timeout
+    (its process died) is claimed again, up to the attempt limit, then ``failed`` with ``last_error``.
+    """
+
+    __tablename__ = "portal_jobs"
+    __table_args__ = (Index("ix_portal_jobs_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 class AnomalyModel(Base):
     """A trained, versioned anomaly model (parameters and the SHA-256 of its serialised artifact)."""
 

@@ -36,6 +36,8 @@ def api(db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             "brand": {"user": "bianca", "scopes": ["violations:read", "violations:write"]},
             "carl": {"user": "carl", "scopes": ["violations:read", "violations:write"]},
             "brand_read": {"user": "bianca", "scopes": ["violations:read"]},
+            "erp": {"user": "bianca", "scopes": ["reports:write"]},
+            "carl_erp": {"user": "carl", "scopes": ["reports:write"]},
         }
         for name, spec in specs.items():
             _row, tokens[name] = create_token(s, name=f"test {name}", created_by="admin", **spec)
@@ -68,6 +70,28 @@ ROWS = [
     {"sku": "NOPE-1", "price": "10.00", "currency": "USD", "date": f"{DAY}T10:00:00Z"},
     {"sku": "AC-200", "price": "abc", "currency": "USD", "date": f"{DAY}T10:00:00Z"},
 ]
+
+
+@pytest.mark.parametrize("status", ["suspended", "terminated"])
+def test_it_refuses_the_token_of_a_suspended_or_terminated_partner_and_audits_it(api: Any, status: str) -> None:
+    from store import Partner
+
+    token = api.tokens["p1"]
+    assert api.client.get("/api/v1/policy", headers=auth(token)).status_code == 200
+    with session_scope(api.db) as s:
+        s.execute(update(Partner).where(Partner.code == "P1").values(status=status))
+    for method, path in (("GET", "/api/v1/policy"), ("GET", "/api/v1/violations"), ("POST", "/api/v1/reports")):
+        refused = _problem(api.client.request(method, path, headers=auth(token), json=ROWS[:1]), 403)
+        assert refused["partner"] == "P1" and refused["partner_status"] == status and status in refused["detail"]
+    assert api.client.get("/api/v1/policy", headers=auth(api.tokens["p2"])).status_code == 200  # others go on
+    with session_scope(api.db) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
+        entries = s.scalars(select(AuditLog).where(AuditLog.action == "api_token.refused")).all()
+        assert [(e.after["partner"], e.after["status"], e.after["path"]) for e in entries] == [
+            ("P1", status, "/api/v1/policy"), ("P1", status, "/api/v1/violations"), ("P1", status, "/api/v1/reports")]
+        assert entries[0].actor.startswith("api:") and entries[0].actor[4:] in token
+        s.execute(update(Partner).where(Partner.code == "P1").values(status="authorised"))
+    assert api.client.get("/api/v1/policy", headers=auth(token)).status_code == 200  # reinstated
 
 
 def test_it_stores_only_the_hash_of_a_token_and_audits_its_life(api: Any) -> None:
@@ -135,6 +159,41 @@ def test_it_imports_a_json_report_and_answers_a_retry_with_the_same_receipt(api:
     _problem(api.client.get(f"/api/v1/reports/{receipt['id']}", headers=auth(api.tokens["p2"])), 404)
 
 
+def test_it_lets_a_brand_integration_send_a_named_partners_report_and_keeps_partner_tokens_to_their_own(
+        api: Any) -> None:
+    erp = auth(api.tokens["erp"], **{"Idempotency-Key": "erp-1"})
+    sent = api.client.post("/api/v1/reports?partner=P2", json=ROWS[:1], headers=erp)
+    assert sent.status_code == 201, sent.text
+    receipt = sent.json()
+    assert (receipt["partner"], receipt["rows_accepted"]) == ("P2", 1)
+    # The same key and body for another partner is another request, not a replay of P2's.
+    assert "another body" in _problem(api.client.post("/api/v1/reports?partner=P1", json=ROWS[:1], headers=erp),
+                                      422)["detail"]
+    assert "partner=CODE" in _problem(api.client.post("/api/v1/reports", json=ROWS[:1],
+                                                      headers=auth(api.tokens["erp"])), 422)["detail"]
+    _problem(api.client.post("/api/v1/reports?partner=NOPE", json=ROWS[:1], headers=auth(api.tokens["erp"])), 404)
+    _problem(api.client.post("/api/v1/reports?partner=bad%20code", json=ROWS[:1], headers=auth(api.tokens["erp"])),
+             422)
+    # carl manages P1 only: his ERP token cannot report for P2, nor read P2's receipt.
+    _problem(api.client.post("/api/v1/reports?partner=P2", json=ROWS[:1], headers=auth(api.tokens["carl_erp"])), 404)
+    _problem(api.client.get(f"/api/v1/reports/{receipt['id']}", headers=auth(api.tokens["carl_erp"])), 404)
+    read = api.client.get(f"/api/v1/reports/{receipt['id']}", headers=auth(api.tokens["erp"]))
+    assert read.status_code == 200 and read.json()["partner"] == "P2"
+    # A partner token names only its own partner.
+    other = _problem(api.client.post("/api/v1/reports?partner=P2", json=ROWS[:1], headers=auth(api.tokens["p1"])),
+                     403)
+    assert other["partner"] == "P2" and "own partner" in other["detail"]
+    own = api.client.post("/api/v1/reports?partner=P1", json=ROWS[:1], headers=auth(api.tokens["p1"]))
+    assert own.status_code == 201 and own.json()["partner"] == "P1"
+    with session_scope(api.db) as s:
+        batches = {b.partner.code: b.submitted_by for b in s.scalars(select(ReportBatch))}
+        imported = s.scalars(select(AuditLog).where(AuditLog.action == "report.import",
+                                                    AuditLog.entity_id == str(receipt["id"]))).one()
+    assert set(batches) == {"P1", "P2"}
+    prefix = api.tokens["erp"].split("_")[1]
+    assert batches["P2"] == imported.actor == f"bianca (API token {prefix})"
+
+
 def test_it_imports_an_uploaded_csv_and_refuses_bad_bodies(api: Any) -> None:
     csv = f"sku,price,currency,date\nAC-100,189.00,USD,{DAY}\nAC-200,,USD,{DAY}\n"
     response = api.client.post("/api/v1/reports", headers=auth(api.tokens["p2"]),
@@ -152,7 +211,7 @@ def test_it_imports_an_uploaded_csv_and_refuses_bad_bodies(api: Any) -> None:
     api.app.state.settings.api.max_upload_mb = 1
     _problem(api.client.post("/api/v1/reports", content=big, headers=auth(api.tokens["p2"], **{
         "Content-Type": "application/json"})), 413)
-    # A brand integration cannot send reports; a partner token lacking the scope neither.
+    # A brand integration without reports:write cannot send reports; a partner token lacking the scope neither.
     _problem(api.client.post("/api/v1/reports", json=ROWS, headers=auth(api.tokens["brand"])), 403)
     _problem(api.client.post("/api/v1/reports", json=ROWS, headers=auth(api.tokens["p4"])), 403)
 

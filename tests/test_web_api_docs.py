@@ -53,7 +53,7 @@ def test_it_runs_every_curl_example_of_the_api_page(served: tuple[str, Any, Engi
         _row, partner = create_token(s, name="docs partner", created_by="admin", partner="P1",
                                      scopes=["reports:write", "violations:read", "policy:read"])
         _row, brand = create_token(s, name="docs brand", created_by="admin", user="bianca",
-                                   scopes=["violations:read", "violations:write"])
+                                   scopes=["violations:read", "violations:write", "reports:write"])
     script = blocks("sh")
     assert len(script) >= 10
     folder = tmp_path / "run"

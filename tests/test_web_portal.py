@@ -114,6 +114,32 @@ def test_it_refuses_a_partner_account_tied_to_no_partner_at_sign_in(setup: tuple
     assert ok.status_code == 303 and ok.headers["location"] == "/portal"
 
 
+@pytest.mark.parametrize(("status", "says"), [("suspended", "is suspended"), ("terminated", "has ended")])
+def test_it_refuses_the_session_and_sign_in_of_a_suspended_or_terminated_partner(setup: tuple[Any, ...],
+                                                                                 status: str, says: str) -> None:
+    from sqlalchemy import update
+    from web_world import sign_in
+
+    app, _world, db, _shop = setup
+    client = _client(app, db, "soundhub")
+    assert client.get("/portal").status_code == 200
+    with session_scope(db) as s:
+        s.execute(update(Partner).where(Partner.code == "P1").values(status=status))
+    for path in ("/portal", "/portal/policy", "/portal/tokens"):
+        refused = client.get(path)
+        assert refused.status_code == 403 and says in refused.text, path
+    assert _client(app, db, "twohub").get("/portal").status_code == 200  # another partner goes on
+    login = sign_in(TestClient(app, follow_redirects=False), "soundhub")
+    assert login.status_code == 403 and says in login.text and "set-cookie" not in login.headers
+    with session_scope(db) as s:
+        entries = s.scalars(select(AuditLog).where(AuditLog.action == "session.refused")).all()
+        assert [(e.actor, e.after["status"], e.after["path"]) for e in entries] == [
+            ("soundhub", status, "/portal"), ("soundhub", status, "/portal/policy"),
+            ("soundhub", status, "/portal/tokens")]
+        s.execute(update(Partner).where(Partner.code == "P1").values(status="authorised"))
+    assert client.get("/portal").status_code == 200
+
+
 # Responses --------------------------------------------------------------------------------------
 
 
@@ -301,6 +327,80 @@ def test_it_shows_the_prices_in_force_and_downloads_them_as_xlsx(setup: tuple[An
     assert values[6][:6] == ["AC-100", "Acme AC-100 headphones", "US", "MAP", "USD", 199.0]
 
 
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    assert data.startswith(b"%PDF-")
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_it_prints_the_prices_in_force_to_pdf_for_the_partner_only_in_its_language(setup: tuple[Any, ...]) -> None:
+    from sqlalchemy import update
+
+    from store import Product
+
+    app, _world, db, _shop = setup
+    with session_scope(db) as s:  # a Chinese title, and a stray control character from a catalog import
+        s.execute(update(Product).where(Product.sku == "AC-100").values(title="Acme AC-100 降噪耳机\x07"))
+    client = _client(app, db, "soundhub")
+    assert 'href="/portal/policy.pdf" id="pdf-link"' in client.get("/portal/policy").text
+    response = client.get("/portal/policy.pdf")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="P1-prices-in-force.pdf"'
+    text = _pdf_text(response.content)
+    assert "Prices in force for Shop One" in text
+    assert "AC-100" in text and "199.00 USD" in text and "AC-200" in text and "99.00 USD" in text
+    assert "降噪耳机" in text  # the CJK font is there and embedded with its text
+    assert "EUR" not in text and "229.00" not in text and "Shop Two" not in text  # P4's and P2's are not
+    euro = _pdf_text(_client(app, db, "eurohub").get("/portal/policy.pdf").content)
+    assert "229.00 EUR" in euro and "USD" not in euro and "Shop One" not in euro
+    client.post("/locale", data=_form("soundhub", locale="zh_Hans", next="/portal/policy"))
+    chinese = _pdf_text(client.get("/portal/policy.pdf").content)
+    assert "Shop One 的现行价格" in chinese and "199.00 USD" in chinese
+    assert _client(app, db, "bianca").get("/portal/policy.pdf").status_code == 403  # the portal is for partners
+
+
+def test_it_bounds_the_print_and_kills_its_process_group() -> None:
+    import os
+
+    from pricewarden.errors import ExportError
+    from web.portal import pdf
+
+    started: list[int] = []
+    popen = pdf.subprocess.Popen
+
+    def remember(*args: Any, **kwargs: Any) -> Any:
+        child = popen(*args, **kwargs)
+        started.append(child.pid)
+        return child
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf.subprocess, "Popen", remember)
+        with pytest.raises(ExportError, match="did not print the PDF within"):
+            pdf.html_to_pdf("<p>x</p>", timeout=0.2)  # far below Python's and Chromium's start
+    [pid] = started
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)  # nothing of the group is left
+    assert pdf.html_to_pdf("<p>x</p>").startswith(b"%PDF-")  # and the next print is not blocked
+
+
+def test_it_clears_control_characters_from_the_xlsx(setup: tuple[Any, ...]) -> None:
+    import openpyxl
+    from sqlalchemy import update
+
+    from store import Product
+
+    app, _world, db, _shop = setup
+    with session_scope(db) as s:
+        s.execute(update(Product).where(Product.sku == "AC-100").values(title="Acme\x01 AC-100\x1b[31m\x0b phones"))
+    response = _client(app, db, "soundhub").get("/portal/policy.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    titles = {row[0].value: row[1].value for row in book.active.iter_rows(min_row=7)}
+    assert titles["AC-100"] == "Acme AC-100[31m phones"
+
+
 # Complaints -------------------------------------------------------------------------------------
 
 
@@ -383,33 +483,105 @@ def test_it_delivers_the_policy_to_the_partner_and_the_response_to_its_manager(s
     assert "Shop One says the price is corrected" in alert.title and "now 199" in alert.body
 
 
-def test_it_resumes_the_crawls_a_stopped_process_left_and_runs_each_once(setup: tuple[Any, ...]) -> None:
-    from datetime import timedelta
+def test_it_runs_in_a_new_process_the_crawls_a_stopped_one_left_queued(setup: tuple[Any, ...]) -> None:
+    import subprocess
+    import sys
 
-    from store import User, utcnow
-    from web.portal.jobs import Jobs, resume_pending
+    from store import PortalJob, User
+    from web.portal.complaints import file_complaint
+    from web.portal.responses import respond
 
-    _app, _world, db, shop = setup
+    _app, world, db, shop = setup
     shop.pages["/deals/left"] = product_page("Acme AC-100 headphones", "AC-100", "150.00")
+    vid = world.web.violations["P1"]
+    # What the portal's pages do, and then the process stops before its worker ran anything.
     with session_scope(db) as s:
         user = s.scalars(select(User).where(User.username == "soundhub")).one()
-        s.add_all([Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/gone"),
-                             status="running", claimed_at=utcnow() - timedelta(hours=2)),  # its process died
-                   Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub",
-                             url=shop.url("/deals/left"), status="queued"),
-                   Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/x"),
-                             status="running", claimed_at=utcnow())])  # running now, elsewhere: left alone
-    first, second = Jobs(), Jobs()
-    try:
-        assert resume_pending(db, first) == 2
-        assert resume_pending(db, second) in (0, 1, 2)  # another worker starting at the same time
-        first.join()
-        second.join()
-    finally:
-        first.shutdown()
-        second.shutdown()
+        response = respond(s, user, vid, "corrected", "199 again")
+        complaint = file_complaint(s, user, shop.url("/deals/left"), "far below MAP")
+        response_id, complaint_id = response.id, complaint.id
+    with session_scope(db) as s:
+        assert [(j.kind, j.target_id, j.status) for j in s.scalars(select(PortalJob).order_by(PortalJob.id))] == [
+            ("recrawl", response_id, "queued"), ("complaint", complaint_id, "queued")]
+    listed = subprocess.run([sys.executable, "-m", "pricewarden", "jobs"], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert "recrawl" in listed.stdout and "complaint" in listed.stdout and "queued" in listed.stdout
+    ran = subprocess.run([sys.executable, "-m", "pricewarden", "jobs", "--run"], capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "ran: 2 done" in ran.stdout and "no job waiting or failed" in ran.stdout
+    with session_scope(db) as s:
+        response_row = s.get(PartnerResponse, response_id)
+        complaint_row = s.get(Complaint, complaint_id)
+        assert response_row is not None and complaint_row is not None
+        assert (response_row.recrawl_status, complaint_row.status, complaint_row.outcome) == (
+            "done", "done", "violation")
+        recrawled = s.scalars(select(AuditLog).where(AuditLog.action == "violation.recrawled")).one()
+        assert recrawled.entity_id == str(vid) and recrawled.after["response"] == response_id
+        jobs = s.scalars(select(PortalJob)).all()
+        assert {(j.status, j.attempts) for j in jobs} == {("done", 1)}
+    # On the violation's timeline (the brand's page) and the complaint's page (the partner's).
+    brand = _client(_app, db, "carl").get(f"/violations/{vid}").text
+    assert "Page checked again after the partner&#39;s response" in brand.replace("&#x27;", "&#39;")
+    mine = _client(_app, db, "soundhub").get(f"/portal/complaints/{complaint_id}").text
+    assert 'data-outcome="violation"' in mine and "150.00" in mine
+
+
+def test_it_claims_each_job_once_retries_a_dead_one_and_gives_up_after_the_last_attempt(
+        setup: tuple[Any, ...]) -> None:
+    from datetime import timedelta
+
+    from store import PortalJob, User, utcnow
+    from web.portal.jobs import MAX_ATTEMPTS, STALE, claim, drain, enqueue
+    from web.portal.responses import respond
+
+    _app, world, db, shop = setup
+    shop.pages["/deals/left"] = product_page("Acme AC-100 headphones", "AC-100", "150.00")
+    now = utcnow()
+    with session_scope(db) as s:
+        user = s.scalars(select(User).where(User.username == "soundhub")).one()
+        response = respond(s, user, world.web.violations["P1"], "dispute", "our price is right")
+        gone = Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/gone"),
+                         status="running")
+        left = Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub",
+                         url=shop.url("/deals/left"), status="running")
+        busy = Complaint(partner_id=user.partner_id, user_id=user.id, username="soundhub", url=shop.url("/x"),
+                         status="running")
+        s.add_all([gone, left, busy])
+        s.flush()
+        response_id = response.id
+        # The response's re-crawl: its process died during each attempt.
+        s.execute(update_job(PortalJob.target_id == response.id, status="running", attempts=MAX_ATTEMPTS,
+                             claimed_at=now - STALE - timedelta(minutes=1)))
+        for complaint, attempts, claimed in ((gone, 1, now - 2 * STALE), (left, 2, now - 2 * STALE),
+                                             (busy, 1, now)):  # busy: running now, elsewhere
+            job = enqueue(s, "complaint", complaint.id)
+            job.status, job.attempts, job.claimed_at = "running", attempts, claimed
+    # Two workers claim at once: each job goes to one of them.
+    first, second = claim(db, worker="a"), claim(db, worker="b")
+    assert first is not None and second is not None and first.id != second.id
+    assert {first.attempt, second.attempt} == {2, 3}
+    with session_scope(db) as s:
+        failed = s.scalars(select(PortalJob).where(PortalJob.kind == "recrawl")).one()
+        assert failed.status == "failed" and f"{MAX_ATTEMPTS} attempts" in failed.last_error
+        given_up = s.get(PartnerResponse, response_id)
+        assert given_up is not None and given_up.recrawl_status == "failed"
+        assert "given up after" in given_up.recrawl_detail
+        assert s.scalars(select(AuditLog).where(AuditLog.action == "violation.recrawled")).one().after[
+            "status"] == "failed"
+    assert claim(db) is None  # the one running elsewhere is left alone
+    from web.portal.jobs import run
+
+    assert {run(db, first), run(db, second)} == {"done"}
+    assert drain(db) == {}
     with session_scope(db) as s:
         found = {c.url.rsplit("/", 1)[-1]: (c.status, c.outcome) for c in s.scalars(select(Complaint))}
-        checked = s.scalars(select(AuditLog).where(AuditLog.action == "complaint.checked")).all()
     assert found == {"gone": ("done", "unreadable"), "left": ("done", "violation"), "x": ("running", None)}
-    assert len(checked) == 2  # each crawled once, however many workers resumed it
+
+
+def update_job(where: Any, **values: Any) -> Any:
+    from sqlalchemy import update
+
+    from store import PortalJob
+
+    return update(PortalJob).where(where, PortalJob.kind == "recrawl").values(**values)

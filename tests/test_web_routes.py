@@ -65,6 +65,7 @@ TABLE: dict[str, tuple[Expect, dict[str, Any] | None]] = {
     "GET /portal/reports/{batch_id}/receipt.csv": (PARTNER_PAGE, None),
     "GET /portal/policy": (PARTNER_PAGE, None),
     "GET /portal/policy.xlsx": (PARTNER_PAGE, None),
+    "GET /portal/policy.pdf": (PARTNER_PAGE, None),
     "POST /portal/policy/acknowledge": (("login", 403, 403, 403, 403, 404, "login"), {"version": "1"}),
     "GET /portal/complaints": (PARTNER_PAGE, None),
     "POST /portal/complaints": (PARTNER_POST, {"url": "file:///etc/passwd"}),

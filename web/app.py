@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pricewarden.errors import AccessDenied, NotFoundError
+from pricewarden.errors import AccessDenied, NotFoundError, PartnerInactive
 from pricewarden.settings import Settings, get_settings
 from web.auth import Forbidden, LoginRequired
 from web.i18n import negotiate, normalise
@@ -117,6 +117,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             detail = _("Your role does not give access to this page.")
         return _error_page(request, 403, _("Not allowed"), detail)
 
+    @app.exception_handler(PartnerInactive)
+    async def _partner_inactive(request: Request, exc: PartnerInactive) -> Response:
+        _ = translator(request)
+        if exc.status == "terminated":
+            detail = _("Your partner's access to the portal has ended: the brand terminated the partnership.")
+        else:
+            detail = _("Your partner's access to the portal is suspended. Ask the brand's channel manager.")
+        return _error_page(request, 403, _("Access suspended"), detail)
+
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> Response:
         _ = translator(request)
@@ -177,10 +186,10 @@ def all_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On start, resume the portal's crawls a stopped process left; on stop, let the running one finish."""
-    from web.portal.jobs import jobs_of, resume_pending
+    """On start, run the portal's crawls still queued (a stopped process left them); on stop, finish the running one."""
+    from web.portal.jobs import jobs_of
 
-    resume_pending(app.state.engine, jobs_of(app.state))
+    jobs_of(app.state).wake(app.state.engine)
     yield
     jobs_of(app.state).shutdown()
 

@@ -32,7 +32,9 @@ from fastapi import Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store import LoginAttempt, Role, User, hash_secret, utcnow, verify_secret
+from pricewarden.errors import PartnerInactive
+from store import LoginAttempt, Partner, PartnerStatus, Role, User, audit, hash_secret, utcnow, verify_secret
+from store.access import check_standing
 from store.db import session_scope
 
 MANAGERS = (Role.ADMIN, Role.BRAND_MANAGER, Role.CHANNEL_MANAGER)
@@ -120,11 +122,30 @@ def require(*roles: str) -> Callable[..., User]:
             raise LoginRequired
         if allowed and user.role not in allowed:
             raise Forbidden(user, allowed)
+        if user.role == Role.PARTNER:
+            check_session_partner(request, session, user)
         return user
 
     dependency.__access__ = allowed or ("signed_in",)  # type: ignore[attr-defined]
     dependency.__name__ = f"require_{'_'.join(allowed) or 'signed_in'}"
     return dependency
+
+
+def check_session_partner(request: Request, session: Session, user: User) -> None:
+    """Refuse (:class:`PartnerInactive`, audited) a partner account's session while its partner is suspended or
+    terminated: a suspension ends the portal's use at once, not when the session expires."""
+    partner = session.get(Partner, user.partner_id) if user.partner_id is not None else None
+    if partner is None:
+        return
+    try:
+        check_standing(partner)
+    except PartnerInactive as exc:
+        session.rollback()
+        audit(session, actor=user.username, action="session.refused", entity_type="user", entity_id=user.id,
+              after={"partner": exc.partner, "status": exc.status, "method": request.method,
+                     "path": request.url.path[:200]}, reason=f"partner {exc.status}")
+        session.commit()
+        raise
 
 
 def access_rule(route: Any) -> tuple[str, ...] | None:
@@ -145,8 +166,8 @@ def access_rule(route: Any) -> tuple[str, ...] | None:
 
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of a sign-in attempt: ``user`` on success, else why (``bad``, ``locked``,
-    ``inactive``, ``partner``) and, when locked, the minutes until it lifts."""
+    """The outcome of a sign-in attempt: ``user`` on success, else why (``bad``, ``locked``, ``inactive``,
+    ``partner``, ``partner_suspended``, ``partner_terminated``) and, when locked, the minutes until it lifts."""
 
     user: User | None
     problem: str | None = None
@@ -199,6 +220,9 @@ def sign_in(session: Session, settings: Any, username: str, password: str, addre
         return SignIn(None, "inactive")
     if user.role == Role.PARTNER and user.partner_id is None:
         return SignIn(None, "partner")  # a partner account tied to no partner would see nothing
+    partner = session.get(Partner, user.partner_id) if user.role == Role.PARTNER else None
+    if partner is not None and partner.status != PartnerStatus.AUTHORISED:
+        return SignIn(None, f"partner_{partner.status}")
     return SignIn(user)
 
 

@@ -101,6 +101,11 @@ def instant(value: datetime | None, zone: ZoneInfo) -> str:
 def page(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
          headers: dict[str, str] | None = None) -> HTMLResponse:
     """Render template ``name`` inside the base layout for ``request``."""
+    return HTMLResponse(render_html(request, name, context), status_code=status_code, headers=headers)
+
+
+def render_html(request: Request, name: str, context: dict[str, Any] | None = None) -> str:
+    """Template ``name`` rendered for ``request`` (its user, locale, zone, CSRF token) as a string."""
     from web.pages import nav_for
     from web.security import csrf_token
 
@@ -117,8 +122,7 @@ def page(request: Request, name: str, context: dict[str, Any] | None = None, sta
         "instant": lambda value: instant(value, zone),
     }
     data.update(context or {})
-    html = ENV.get_template(name).render(data)
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    return ENV.get_template(name).render(data)
 
 
-__all__ = ["ENV", "NavItem", "flash", "instant", "page", "translator", "zone_of"]
+__all__ = ["ENV", "NavItem", "flash", "instant", "page", "render_html", "translator", "zone_of"]

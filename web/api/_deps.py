@@ -2,7 +2,8 @@
 
 ``Depends(api_token("violations:read"))`` is an API route's access rule (the route table test reads
 it like :func:`web.auth.require`): a valid, unrevoked bearer token with that scope, else 401
-(``WWW-Authenticate: Bearer``) or 403; then the token's fixed-window rate limit
+(``WWW-Authenticate: Bearer``) or 403 (a scope missing, or the token's partner suspended or terminated:
+audited as ``api_token.refused``); then the token's fixed-window rate limit
 (``api.rate_limit_per_minute``, counted in ``api_rate_windows`` so every worker process agrees),
 else 429 with ``Retry-After``. Every error is ``application/problem+json`` (RFC 9457).
 """
@@ -17,12 +18,13 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from store import ApiRateWindow
+from pricewarden.errors import PartnerInactive
+from store import ApiRateWindow, ApiToken, audit
 from web.api.tokens import Principal, authenticate
 from web.auth import db
 
@@ -62,7 +64,8 @@ def problem_response(exc: ApiProblem) -> JSONResponse:
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the problem documents a route may answer with."""
     texts = {400: "The request cannot be read", 401: "No valid API token (missing, unknown or revoked)",
-             403: "The token lacks the scope this route needs", 404: "Not found, or outside the token's scope",
+             403: "The token lacks the scope this route needs, or its partner is suspended or terminated",
+             404: "Not found, or outside the token's scope",
              409: "A request with this Idempotency-Key is still running, or the change is not allowed now",
              413: "The upload is too large", 415: "The body's media type is not accepted",
              422: "The request is not valid (each problem named), or an Idempotency-Key reused with another body",
@@ -90,13 +93,28 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def _refuse_inactive(session: Session, raw: str, exc: PartnerInactive, request: Request) -> None:
+    """Audit the use of a suspended or terminated partner's token and answer 403 saying why."""
+    session.rollback()
+    prefix = raw.strip().split("_")[1]  # authenticate matched the token's format before checking the partner
+    token_id = session.scalar(select(ApiToken.id).where(ApiToken.prefix == prefix))
+    audit(session, actor=f"api:{prefix}", action="api_token.refused", entity_type="api_token", entity_id=token_id,
+          after={"partner": exc.partner, "status": exc.status, "method": request.method,
+                 "path": request.url.path[:200]}, reason=f"partner {exc.status}")
+    session.commit()
+    raise ApiProblem(403, f"Partner {exc.status}", str(exc), partner=exc.partner, partner_status=exc.status)
+
+
 def api_token(*scopes: str) -> Callable[..., Principal]:
     """Access rule of an API route: a valid token holding every scope of ``scopes``, within its rate limit."""
     needed = tuple(scopes)
 
     def dependency(request: Request, session: Session = Depends(db, scope="function")) -> Principal:
         raw = _bearer(request)
-        principal = authenticate(session, raw) if raw else None
+        try:
+            principal = authenticate(session, raw) if raw else None
+        except PartnerInactive as exc:
+            _refuse_inactive(session, raw or "", exc, request)
         if principal is None:
             session.commit()  # nothing to keep, but end the read transaction before answering
             raise ApiProblem(401, "Authentication required", "send a valid API token: Authorization: Bearer pwt_...",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from policies import load_versions, resolve, version_in_force
 from pricewarden.errors import NoRuleError
-from store import Partner, PolicyVersion, Product
+from store import Partner, PolicyVersion, Product, utcnow
 from web.api._deps import ApiProblem, api_token, problems
 from web.api.schemas import PolicyOut
 from web.api.tokens import Principal
@@ -89,4 +89,4 @@ def get_policy(session: Db, principal: Annotated[Principal, Depends(api_token("p
     partner = session.get(Partner, principal.partner_id) if principal.partner_id is not None else None
     if partner is None:
         raise ApiProblem(403, "Partner tokens only", "the policy is served to a partner's token")
-    return prices_in_force(session, partner, (at or datetime.now(UTC)).astimezone(UTC))
+    return prices_in_force(session, partner, (at or utcnow()).astimezone(UTC))

@@ -6,6 +6,10 @@ The body is JSON (a list of row objects keyed by column, or ``{"rows": [...]}``)
 ``Idempotency-Key`` header makes a retry safe: the same key with the same body answers what the
 first request answered, and nothing is stored twice; the same key with another body is refused
 (422); a retry while the first request still runs gets 409.
+
+Whose report it is: a partner token's own partner, always (naming another partner answers 403); an
+integration token (a brand's ERP, acting as a manager) names the partner with ``?partner=CODE``, one the
+manager sees (else 404), and the import is audited under the manager and the token.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete, select
@@ -29,7 +33,8 @@ from starlette.concurrency import run_in_threadpool
 
 from crawlers.reports import import_file, import_rows
 from pricewarden.errors import InvalidIdentifier, NotFoundError, ReportImportError
-from store import ApiIdempotency, ReportBatch, ReportRejection, utcnow
+from store import ApiIdempotency, Partner, ReportBatch, ReportRejection, utcnow
+from store.access import get_partner_for_user
 from web.api._deps import ApiProblem, api_token, problems
 from web.api.schemas import Receipt
 from web.api.tokens import Principal
@@ -158,42 +163,69 @@ async def _parse(request: Request, body: bytes, max_rows: int) -> tuple[str, Any
     raise ApiProblem(415, "Unsupported media type", "send application/json rows or a multipart/form-data 'file'")
 
 
-def _run(kind: str, payload: Any, name: str, principal: Principal, request: Request) -> Any:
+def _partner_for(session: Session, principal: Principal, code: str | None) -> str:
+    """The code of the partner a report is for: the partner token's own, or the one an integration names."""
+    if principal.kind == "partner":
+        if code is not None and code != principal.partner_code:
+            raise ApiProblem(403, "Another partner", f"a partner token sends only its own partner's reports "
+                             f"({principal.partner_code}), not {code!r}'s", partner=code)
+        return principal.partner_code or ""
+    if code is None:
+        raise ApiProblem(422, "Partner needed", "an integration token names the partner the report is for: "
+                         "POST /api/v1/reports?partner=CODE")
+    try:
+        partner: Partner = get_partner_for_user(session, principal.user, code)
+    except NotFoundError:
+        raise ApiProblem(404, "Not found", f"no partner {code!r} this token may report for") from None
+    return partner.code
+
+
+def _run(kind: str, payload: Any, name: str, actor: str, request: Request, code: str) -> Any:
     engine = request.app.state.engine
-    code = principal.partner_code or ""
     if kind == "rows":
-        return import_rows(payload, code, name=name, engine=engine, submitted_by=principal.actor)
+        return import_rows(payload, code, name=name, engine=engine, submitted_by=actor)
     with tempfile.TemporaryDirectory(prefix="pw-api-") as folder:
         path = Path(folder) / name
         path.write_bytes(payload)
-        return import_file(path, code, engine=engine, submitted_by=principal.actor)
+        return import_file(path, code, engine=engine, submitted_by=actor)
 
 
 @router.post("/reports", status_code=201, response_model=Receipt, summary="Send a price report",
              responses={200: {"description": "This exact report was imported before: its receipt, nothing stored",
                               "model": Receipt},
-                        **problems(400, 401, 403, 409, 413, 415, 422, 429)},
+                        **problems(400, 401, 403, 404, 409, 413, 415, 422, 429)},
              openapi_extra={"requestBody": _REQUEST_BODY, "parameters": [{
                  "name": "Idempotency-Key", "in": "header", "required": False,
                  "schema": {"type": "string", "maxLength": 200, "pattern": "^[!-~]+$"},
                  "description": "Makes a retry safe: the same key and body answer the same; nothing is stored "
                                 "twice."}]})
 async def post_report(request: Request, session: Db,
-                      principal: Annotated[Principal, Depends(api_token("reports:write"))]) -> JSONResponse:
-    """Import a report for the token's partner; every row accepted or rejected with its reason."""
+                      principal: Annotated[Principal, Depends(api_token("reports:write"))],
+                      partner: Annotated[str | None, Query(
+                          min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                          description="The partner the report is for (its code): required with an integration token, "
+                                      "optional with a partner token, which reports only for its own partner.")
+                      ] = None) -> JSONResponse:
+    """Import a report for the token's partner (or, for an integration, the partner it names); every row
+    accepted or rejected with its reason."""
     settings = request.app.state.settings
+    code = _partner_for(session, principal, partner)
+    actor = principal.actor  # read here, not in the import's thread, which must not touch this session
+    session.commit()  # end the read before the body arrives
     body = await _read_body(request, settings.api.max_upload_mb)
     key = request.headers.get("idempotency-key")
     if key is not None and not _KEY.match(key):
         raise ApiProblem(400, "Invalid Idempotency-Key", "an Idempotency-Key is 1 to 200 printable ASCII characters")
-    request_sha = hashlib.sha256(request.headers.get("content-type", "").encode() + b"\n" + body).hexdigest()
+    # An integration's request names its partner: the same body for another partner is another request.
+    named = f"{code}\n".encode() if principal.kind == "integration" else b""
+    request_sha = hashlib.sha256(named + request.headers.get("content-type", "").encode() + b"\n" + body).hexdigest()
     if key is not None:
         replay = _claim(session, principal, key, request_sha, settings.api.idempotency_hours)
         if replay is not None:
             return replay
     try:
         kind, payload, name = await _parse(request, body, settings.api.max_rows)
-        result = await run_in_threadpool(_run, kind, payload, name, principal, request)
+        result = await run_in_threadpool(_run, kind, payload, name, actor, request, code)
     except ReportImportError as exc:
         if key is not None:
             _release(session, principal, key)
@@ -225,8 +257,16 @@ async def post_report(request: Request, session: Db,
             responses=problems(401, 403, 404, 422, 429))
 def get_report(report_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], session: Db,
                principal: Annotated[Principal, Depends(api_token("reports:write"))]) -> dict[str, Any]:
-    """The receipt of one of the token's partner's reports (another partner's answers 404)."""
+    """The receipt of one of the token's partner's reports, or for an integration of a partner its manager sees
+    (any other answers 404)."""
+    from store.access import visible_partner_ids
+
     batch = session.get(ReportBatch, report_id)
-    if batch is None or principal.partner_id is None or batch.partner_id != principal.partner_id:
+    if principal.kind == "partner":
+        allowed = batch is not None and principal.partner_id is not None and batch.partner_id == principal.partner_id
+    else:
+        seen = visible_partner_ids(session, principal.user)
+        allowed = batch is not None and (seen is None or batch.partner_id in seen)
+    if batch is None or not allowed:
         raise ApiProblem(404, "Not found", f"no report {report_id}")
-    return _receipt(batch, principal.partner_code or "", duplicate=False, rejections=_rejections(session, batch.id))
+    return _receipt(batch, batch.partner.code, duplicate=False, rejections=_rejections(session, batch.id))

@@ -10,7 +10,8 @@ Two kinds:
 - ``partner``: acts for one partner and sees exactly what that partner's account sees
   (:mod:`store.access`: its own data, violations only in map and maximum scopes);
 - ``integration``: acts as one manager (``user``), with that manager's scope; its actions are
-  audited under the manager's name, the token named in the entry.
+  audited under the manager's name, the token named in the entry. With ``reports:write`` it sends the
+  reports of any partner that manager sees (a brand's ERP), naming the partner in each request.
 
 Creation, first use and revocation are audit entries (``api_token.created``, ``.first_used``,
 ``.revoked``); ``last_used_at`` is kept to the minute.
@@ -31,11 +32,11 @@ from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, NotFoundError, PriceWardenError
 from store import ApiToken, Partner, Role, User, audit, utcnow
-from store.access import is_manager
+from store.access import check_standing, is_manager
 
 SCOPES = ("reports:write", "violations:read", "policy:read", "violations:write")
 PARTNER_SCOPES = frozenset({"reports:write", "violations:read", "policy:read"})
-INTEGRATION_SCOPES = frozenset({"violations:read", "violations:write"})
+INTEGRATION_SCOPES = frozenset({"violations:read", "violations:write", "reports:write"})
 KINDS = ("partner", "integration")
 _FORMAT = re.compile(r"^pwt_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
 _LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is kept to the minute: one write a minute, not per call
@@ -158,7 +159,11 @@ class Principal:
 
 def authenticate(session: Session, raw: str, now: datetime | None = None) -> Principal | None:
     """The principal of bearer token ``raw``, or ``None`` when it is malformed, unknown, revoked or its owner
-    is gone; records its use (first use audited, ``last_used_at`` to the minute)."""
+    is gone; records its use (first use audited, ``last_used_at`` to the minute).
+
+    A valid partner token whose partner is suspended or terminated raises
+    :class:`~pricewarden.errors.PartnerInactive` (the caller answers 403 and audits it).
+    """
     match = _FORMAT.match(raw.strip())
     if match is None:
         return None
@@ -177,6 +182,7 @@ def authenticate(session: Session, raw: str, now: datetime | None = None) -> Pri
         partner = session.get(Partner, row.partner_id) if row.partner_id is not None else None
         if partner is None:
             return None
+        check_standing(partner)
         # Never added to the session: an account-shaped key for store.access, not a row.
         user = User(id=None, username=f"api:{row.prefix}", role=Role.PARTNER.value, partner_id=partner.id,
                     active=True, regions=[])

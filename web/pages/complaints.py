@@ -27,7 +27,6 @@ from web.portal.complaints import (
     complaints_of,
     file_complaint,
     get_complaint_for_partner,
-    run_complaint,
 )
 from web.portal.uploads import MAX_SCREENSHOT_BYTES, check_screenshot
 from web.render import NavItem, flash, page, translator
@@ -72,8 +71,8 @@ async def file(request: Request, user: PartnerUser, session: Db,
     except RefusedError as exc:
         return _list(request, session, user, status_code=400, url=url, comment=comment, error=_(
             "This address cannot be checked: %(why)s. Nothing was sent.", why=str(exc)))
-    session.commit()  # the job reads the complaint from another session
-    jobs_of(request.app.state).submit(run_complaint, request.app.state.engine, complaint.id)
+    session.commit()  # the complaint and its job, before the worker looks for it
+    jobs_of(request.app.state).wake(request.app.state.engine)
     flash(request, "ok", _("Thank you. The page is being checked now; the outcome shows here."))
     root = request.scope.get("root_path", "")
     return RedirectResponse(f"{root}/portal/complaints/{complaint.id}", status_code=303)

@@ -62,6 +62,9 @@ def login(request: Request, user: Annotated[User | None, Depends(public)],
     if result.problem == "partner":
         return page(request, "partner_refused.html", {}, status_code=403)
     errors = {
+        "partner_suspended": _("Your partner's access to the portal is suspended. Ask the brand's channel manager."),
+        "partner_terminated": _("Your partner's access to the portal has ended: the brand terminated the "
+                                "partnership."),
         "bad": _("The user name or password is not right."),
         "inactive": _("This account is inactive. Ask an administrator to reactivate it."),
         "locked": translator(request).ngettext(

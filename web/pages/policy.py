@@ -5,7 +5,7 @@ by the same code as ``pricewarden policy explain``."""
 from __future__ import annotations
 
 import difflib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import NoRuleError, NotFoundError, PolicyError
-from store import Partner, PolicyVersion, Product, User
+from store import Partner, PolicyVersion, Product, User, utcnow
 from store.access import get_partner_for_user, visible_partner_ids
 from web.auth import MANAGERS, db, require
 from web.i18n import N_
@@ -36,7 +36,7 @@ def _in_force(session: Session) -> int | None:
     from policies import load_versions, version_in_force
 
     versions = load_versions(session)
-    current = version_in_force(versions, datetime.now(UTC)) if versions else None
+    current = version_in_force(versions, utcnow()) if versions else None
     return current.version if current is not None else None
 
 
@@ -135,7 +135,7 @@ def policy_explain(request: Request, user: Manager, session: Db, sku: str = "", 
         if not versions:
             problems.append(_("No policy version is published yet."))
         try:
-            instant = parse_instant(form["at"], versions) if form["at"] else datetime.now(UTC)
+            instant = parse_instant(form["at"], versions) if form["at"] else utcnow()
         except PolicyError:
             problems.append(_("“%(value)s” is not an instant: write it as 2026-11-27T00:00 (the policy's zone) or "
                               "with an offset, 2026-11-27T00:00-05:00.", value=form["at"]))

@@ -34,7 +34,7 @@ from web.portal.listings import (
     violation_observations,
 )
 from web.portal.policy import receipts_for
-from web.portal.responses import ACTIONS, recrawl_response, respond
+from web.portal.responses import ACTIONS, respond
 from web.portal.uploads import MAX_SCREENSHOT_BYTES, check_screenshot
 from web.render import NavItem, flash, page, translator
 
@@ -173,9 +173,9 @@ async def portal_respond(request: Request, violation_id: int, user: PartnerUser,
             error = _("This violation is no longer open: nothing was sent.")
         return _violation_page(request, session, user, v, status_code=400 if "is not" in text or "needs" in text
                                else 409, error=error)
-    session.commit()  # the job reads the response from another session
+    session.commit()  # the response and its job, before the worker looks for it
     if response.recrawl_status == "queued":
-        jobs_of(request.app.state).submit(recrawl_response, request.app.state.engine, response.id)
+        jobs_of(request.app.state).wake(request.app.state.engine)
     flash(request, "ok", _("Your response was sent to the brand. The page is being checked again now."))
     root = request.scope.get("root_path", "")
     return RedirectResponse(f"{root}/portal/violations/{v.id}", status_code=303)

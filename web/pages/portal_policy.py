@@ -1,4 +1,4 @@
-"""Policy distribution: the prices in force for the partner (page and XLSX), the versions sent to it and the
+"""Policy distribution: the prices in force for the partner (page, XLSX and PDF), the versions sent to it and the
 acknowledgement of receipt (map scopes only); for the brand, who acknowledged which version and when.
 
 Wording follows each scope's mode: in ``map`` the brand's unilateral advertised-price policy, whose
@@ -14,15 +14,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from pricewarden.errors import NotFoundError
+from pricewarden.errors import ExportError, NotFoundError
 from store import User
 from store.access import visible_partner_ids
 from web.auth import MANAGERS, db, require
 from web.i18n import N_
 from web.labels import label
 from web.pages.portal import PARTNER
+from web.portal.pdf import html_to_pdf
 from web.portal.policy import acknowledge, all_receipts, prices_in_force, receipts_for, sheet_xlsx
-from web.render import NavItem, flash, page, translator
+from web.render import NavItem, flash, page, render_html, translator
 
 router = APIRouter()
 NAV = [NavItem(N_("Prices in force"), "/portal/policy", PARTNER),
@@ -70,6 +71,24 @@ def policy_xlsx(request: Request, user: PartnerUser, session: Db) -> Response:
     data = sheet_xlsx(sheet, labels)
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"content-disposition": f'attachment; filename="{sheet.partner}-prices-in-force.xlsx"'})
+
+
+@router.get("/portal/policy.pdf")
+def policy_pdf(request: Request, user: PartnerUser, session: Db) -> Response:
+    """The same sheet printed to PDF by Chromium (the page's own table, in the partner's language)."""
+    partner = _partner(user)
+    sheet = prices_in_force(session, partner)  # type: ignore[arg-type]
+    _ = translator(request)
+    html = render_html(request, "portal/policy_print.html", {
+        "sheet": sheet, "partner_name": getattr(partner, "name", sheet.partner), "label": lambda code: label(_, code)})
+    session.commit()  # nothing more to read: end the transaction before Chromium starts
+    try:
+        data = html_to_pdf(html)
+    except ExportError as exc:
+        return page(request, "error.html", {"status": 503, "title": _("The PDF could not be made"),
+                                            "detail": str(exc)}, status_code=503, headers={"Retry-After": "30"})
+    return Response(data, media_type="application/pdf",
+                    headers={"content-disposition": f'attachment; filename="{sheet.partner}-prices-in-force.pdf"'})
 
 
 @router.post("/portal/policy/acknowledge")

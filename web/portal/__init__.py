@@ -11,7 +11,7 @@ Public API::
     distribute_policy(session, version, actor=) / acknowledge(session, user, version)
     file_complaint(session, user, url, comment, screenshot=) / run_complaint(engine, complaint_id)
     check_screenshot(name, data) -> Image                                   # UploadRefused when too big / not an image
-    Jobs / jobs_of(app.state)                                               # the background queue of the app
+    enqueue(session, kind, target_id) / drain(engine) / Jobs / jobs_of(app.state)   # the durable job queue
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _EXPORTS = {
     "file_complaint": "complaints", "run_complaint": "complaints", "check_url": "complaints",
     "complaints_of": "complaints", "complaints_for_brand": "complaints", "get_complaint_for_partner": "complaints",
     "check_screenshot": "uploads", "Image": "uploads",
-    "Jobs": "jobs", "jobs_of": "jobs",
+    "Jobs": "jobs", "jobs_of": "jobs", "enqueue": "jobs", "drain": "jobs",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,7 +1,8 @@
 """Complaints (价格投诉与反馈): a partner reports another seller's price; the page is crawled at once.
 
 :func:`file_complaint` checks the URL against the network policy (http(s), no private or metadata
-address unless allowed) and records the complaint; :func:`run_complaint` (a job) reads the page as a
+address unless allowed) and records the complaint with its job (:mod:`web.portal.jobs`);
+:func:`run_complaint` (the job) reads the page as a
 product page in a crawl process (:func:`crawlers.discovery.crawl_pages`), matches it to the catalog
 (:func:`crawlers.discovery.record`: GTIN, MPN, title; an unknown page becomes a discovered listing that
 later crawls watch), crawls that listing like any other (:func:`web.portal.recrawl.crawl_listing`,
@@ -21,7 +22,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import NotFoundError, RefusedError
@@ -36,6 +37,7 @@ from store import (
     session_scope,
     utcnow,
 )
+from web.portal.jobs import enqueue
 from web.portal.recrawl import crawl_listing
 from web.portal.uploads import Image
 
@@ -74,6 +76,7 @@ def file_complaint(session: Session, user: User, url: str, comment: str, *, scre
                           created_at=utcnow())
     session.add(complaint)
     session.flush()
+    enqueue(session, "complaint", complaint.id)  # committed with the complaint: a restart cannot lose it
     audit(session, actor=user.username, action="complaint.filed", entity_type="complaint", entity_id=complaint.id,
           after={"url": url, "screenshot": sha}, reason=complaint.comment or None)
     return complaint
@@ -113,19 +116,23 @@ def _finish(engine: Engine, complaint_id: int, outcome: str, detail: str = "", *
         return {"status": "done", "outcome": outcome, **found}
 
 
+def fail_complaint(engine: Engine, complaint_id: int, detail: str) -> dict[str, Any]:
+    """Record that complaint ``complaint_id``'s page could not be checked at all (``detail``: why)."""
+    return _finish(engine, complaint_id, "unreadable", detail)
+
+
 def run_complaint(engine: Engine, complaint_id: int) -> dict[str, Any]:
-    """Crawl the page of complaint ``complaint_id`` now, match it to the catalog, judge it, record the outcome."""
+    """Crawl the page of complaint ``complaint_id`` now, match it to the catalog, judge it, record the outcome
+    (run by a claimed job, :mod:`web.portal.jobs`)."""
     from crawlers.discovery import crawl_pages, record
 
     with session_scope(engine) as session:
         complaint = session.get(Complaint, complaint_id)
         if complaint is None:
             return {"status": "missing"}
-        # Claimed once: a complaint resubmitted by another worker (web.portal.jobs.resume_pending) runs once.
-        claimed = session.execute(update(Complaint).where(Complaint.id == complaint_id, Complaint.status == "queued")
-                                  .values(status="running", claimed_at=utcnow())).rowcount  # type: ignore[attr-defined]
-        if not claimed:
-            return {"status": complaint.status}
+        if complaint.status == "done":  # a job retried after its process stopped just after recording it
+            return {"status": "done", "outcome": complaint.outcome}
+        complaint.status, complaint.claimed_at = "running", utcnow()
         url = complaint.url
         region = next(iter(sorted(str(r) for r in complaint.partner.regions or ())), None)
         listing_id = session.scalar(select(Listing.id).where(Listing.url == url))
@@ -189,5 +196,5 @@ def complaints_for_brand(session: Session, visible: set[int] | None, limit: int 
     return list(session.scalars(query))
 
 
-__all__ = ["OUTCOMES", "check_url", "complaints_for_brand", "complaints_of", "file_complaint",
+__all__ = ["OUTCOMES", "check_url", "complaints_for_brand", "complaints_of", "fail_complaint", "file_complaint",
            "get_complaint_for_partner", "run_complaint"]

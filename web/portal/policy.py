@@ -192,7 +192,9 @@ def prices_in_force(session: Session, partner: Partner, at: datetime | None = No
 
 
 def sheet_xlsx(sheet: PolicySheet, labels: dict[str, str]) -> bytes:
-    """The sheet as an XLSX workbook (every text cell typed as text, so no cell is ever run as a formula).
+    """The sheet as an XLSX workbook (every text cell typed as text, so no cell is ever run as a formula, and
+    cleared of the control characters an XML file cannot hold: a product title with a stray ``\x07`` must not
+    break the download).
 
     ``labels`` holds the translated column titles and words (keys as in :data:`XLSX_KEYS`).
     """
@@ -200,24 +202,25 @@ def sheet_xlsx(sheet: PolicySheet, labels: dict[str, str]) -> bytes:
 
     book = openpyxl.Workbook()
     ws = book.active
-    ws.title = labels["sheet"][:31]
-    ws.append([labels["title"]])
-    ws.append([labels["version"], sheet.version, sheet.name, labels["sha256"], sheet.sha256])
-    ws.append([labels["effective_from"], sheet.effective_from.isoformat() if sheet.effective_from else "",
-               labels["tier"], sheet.tier, labels["regions"], ", ".join(sheet.regions)])
-    ws.append([labels["note"]])
+    ws.title = _cells([labels["sheet"]])[0][:31]
+    ws.append(_cells([labels["title"]]))
+    ws.append(_cells([labels["version"], sheet.version, sheet.name, labels["sha256"], sheet.sha256]))
+    ws.append(_cells([labels["effective_from"], sheet.effective_from.isoformat() if sheet.effective_from else "",
+                      labels["tier"], sheet.tier, labels["regions"], ", ".join(sheet.regions)]))
+    ws.append(_cells([labels["note"]]))
     ws.append([])
-    ws.append([labels[k] for k in ("sku", "product", "region", "mode", "currency", "price", "base_map", "msrp",
-                                   "max_discount_pct", "windows")])
+    ws.append(_cells([labels[k] for k in ("sku", "product", "region", "mode", "currency", "price", "base_map",
+                                          "msrp", "max_discount_pct", "windows")]))
     for r in sheet.rows:
-        ws.append([r.sku, r.title, r.region, labels.get(f"mode_{r.mode}", r.mode), r.currency, _num(r.main()),
-                   _num(r.base_map), _num(r.msrp), _num(r.max_discount_pct), ", ".join([*r.promotions, *r.exemptions])])
+        ws.append(_cells([r.sku, r.title, r.region, labels.get(f"mode_{r.mode}", r.mode), r.currency,
+                          _num(r.main()), _num(r.base_map), _num(r.msrp), _num(r.max_discount_pct),
+                          ", ".join([*r.promotions, *r.exemptions])]))
     if sheet.windows:
         ws.append([])
-        ws.append([labels["windows"]])
+        ws.append(_cells([labels["windows"]]))
         for w in sheet.windows:
-            ws.append([labels.get(w.kind, w.kind), w.name, w.scope or "", _num(w.price), w.start.isoformat(),
-                       w.end.isoformat(), w.targets])
+            ws.append(_cells([labels.get(w.kind, w.kind), w.name, w.scope or "", _num(w.price),
+                              w.start.isoformat(), w.end.isoformat(), w.targets]))
     for row in ws.iter_rows():
         for cell in row:
             if isinstance(cell.value, str):
@@ -227,6 +230,13 @@ def sheet_xlsx(sheet: PolicySheet, labels: dict[str, str]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _cells(values: list[Any]) -> list[Any]:
+    """``values`` with every text cleared of the control characters an XML file cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
 
 
 def _num(value: Decimal | None) -> float | str:

@@ -1,8 +1,9 @@
 """A partner's response to one of its violations: ``corrected`` or ``dispute``, a comment, a screenshot.
 
 :func:`respond` records it (``partner_responses``, the audit log, hence the violation's timeline),
-alerts the responsible channel manager through the alert outbox, and returns the response, whose
-listing the caller re-crawls at once with :func:`recrawl_response` (in a job: the crawl takes seconds).
+alerts the responsible channel manager through the alert outbox, and queues the re-crawl of its listing
+(:mod:`web.portal.jobs`, in the same transaction), which :func:`recrawl_response` runs: the crawl takes
+seconds, the caller wakes a worker rather than waiting.
 Only violations the partner may see (:func:`store.access.get_violation_for_user`: its own, in map or
 maximum scopes) can be answered.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from alerts.outbox import _insert, idempotency_key
@@ -31,6 +32,7 @@ from store import (
 )
 from store.access import get_violation_for_user
 from store.secrets import target_ref
+from web.portal.jobs import enqueue
 from web.portal.recrawl import crawl_listing
 from web.portal.uploads import Image
 
@@ -66,6 +68,8 @@ def respond(session: Session, user: User, violation_id: int, action: str, commen
                                recrawl_status="queued" if v.listing_id else "none")
     session.add(response)
     session.flush()
+    if response.recrawl_status == "queued":
+        enqueue(session, "recrawl", response.id)  # committed with the response: a restart cannot lose it
     audit(session, actor=user.username, action=f"violation.partner_{action}", entity_type="violation",
           entity_id=v.id, after={"response": response.id, "action": action, "screenshot": sha,
                                  "partner": v.partner.code if v.partner else None}, reason=comment or None)
@@ -122,38 +126,45 @@ def alert_manager(session: Session, v: Violation, response: PartnerResponse) -> 
 
 
 def recrawl_response(engine: Engine, response_id: int) -> dict[str, Any]:
-    """Re-crawl the listing of response ``response_id`` now and record the outcome on the response."""
+    """Re-crawl the listing of response ``response_id`` now and record the outcome on the response.
+
+    Run by a claimed job (:mod:`web.portal.jobs`); a response whose outcome is already recorded (a job
+    retried after its process stopped just after recording it) is left as it is.
+    """
     with session_scope(engine) as session:
         response = session.get(PartnerResponse, response_id)
         if response is None:
             return {"status": "missing"}
+        if response.recrawl_status in ("done", "failed", "none"):
+            return {"status": response.recrawl_status, "observation_id": response.observation_id}
         v = session.get(Violation, response.violation_id)
         listing_id = v.listing_id if v is not None else None
         if listing_id is None:
             response.recrawl_status = "none"
             return {"status": "none"}
-        # Claimed once: a response resubmitted by another worker (web.portal.jobs.resume_pending) runs once.
-        claimed = session.execute(update(PartnerResponse).where(
-            PartnerResponse.id == response_id, PartnerResponse.recrawl_status == "queued")
-            .values(recrawl_status="running", claimed_at=utcnow())).rowcount  # type: ignore[attr-defined]
-        if not claimed:
-            return {"status": response.recrawl_status}
+        response.recrawl_status, response.claimed_at = "running", utcnow()
     try:
         found = crawl_listing(engine, listing_id)
     except Exception as exc:
-        found = None
-        detail = f"the re-crawl failed: {exc}"[:500]
+        return _record(engine, response_id, None, f"the re-crawl failed: {exc}"[:500])
+    return _record(engine, response_id, found.observation_id, found.failure or "", ok=found.ok)
+
+
+def fail_recrawl(engine: Engine, response_id: int, detail: str) -> dict[str, Any]:
+    """Record that the re-crawl of response ``response_id`` failed for good (``detail``: why), on its timeline."""
+    return _record(engine, response_id, None, detail)
+
+
+def _record(engine: Engine, response_id: int, observation_id: int | None, detail: str, *,
+            ok: bool = False) -> dict[str, Any]:
     with session_scope(engine) as session:
         response = session.get(PartnerResponse, response_id)
         if response is None:
             return {"status": "missing"}
-        if found is not None:
-            response.observation_id = found.observation_id
-            response.recrawl_status = "done" if found.ok else "failed"
-            response.recrawl_detail = found.failure or ""
-        else:
-            response.recrawl_status = "failed"
-            response.recrawl_detail = detail
+        if observation_id is not None:
+            response.observation_id = observation_id
+        response.recrawl_status = "done" if ok else "failed"
+        response.recrawl_detail = detail
         response.finished_at = utcnow()
         audit(session, actor="pricewarden", action="violation.recrawled", entity_type="violation",
               entity_id=response.violation_id, after={"response": response.id, "status": response.recrawl_status,
@@ -162,4 +173,4 @@ def recrawl_response(engine: Engine, response_id: int) -> dict[str, Any]:
         return {"status": response.recrawl_status, "observation_id": response.observation_id}
 
 
-__all__ = ["ACTIONS", "alert_manager", "recrawl_response", "respond"]
+__all__ = ["ACTIONS", "alert_manager", "fail_recrawl", "recrawl_response", "respond"]

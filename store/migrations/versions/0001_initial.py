@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 18:00:18.849434
+Create Date: 2026-12-02 20:57:18.874071
 """
 from __future__ import annotations
 
@@ -120,6 +120,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('policy_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_policy_versions_source_sha256'), ['source_sha256'], unique=False)
+
+    op.create_table('portal_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('claimed_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=100), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_portal_jobs'))
+    )
+    with op.batch_alter_table('portal_jobs', schema=None) as batch_op:
+        batch_op.create_index('ix_portal_jobs_status_id', ['status', 'id'], unique=False)
 
     op.create_table('products',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -627,6 +643,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_products_category'))
 
     op.drop_table('products')
+    with op.batch_alter_table('portal_jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_portal_jobs_status_id')
+
+    op.drop_table('portal_jobs')
     with op.batch_alter_table('policy_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_policy_versions_source_sha256'))
 
