@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, event, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, event, false, select, true
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, NotFoundError
@@ -58,6 +58,7 @@ def visible_partner_ids(session: Session, user: User) -> set[int] | None:
                 for pid, manager_id, partner_regions in rows
                 if manager_id == user.id or (manager_id is None and regions & set(partner_regions or []))
             )
+            cache[("all_partner_ids",)] = frozenset(pid for pid, _manager, _regions in rows)
         return set(cache[key])
     return set()
 
@@ -73,8 +74,17 @@ def partner_filter(session: Session, user: User, column: Any) -> ColumnElement[b
         return true()
     if not ids:
         return false()
-    clause: ColumnElement[bool] = column.in_(sorted(ids))
-    return clause
+    every = read_cache(session).get(("all_partner_ids",))
+    if every is not None and len(ids) > len(every) // 2:
+        # A manager who sees most partners (the region fallback): name the few hidden ones, not a thousand
+        # visible ones (a long IN list costs the database more to plan than the query to run). Partners
+        # added since the scope was read have higher ids and stay hidden, as with the list of visible ids.
+        # ``+ 0``: an index on the partner would not narrow most of them, so SQLite must not choose it.
+        hidden = sorted(every - ids)
+        clause: ColumnElement[bool] = (column + 0).between(min(ids), max(ids))
+        return and_(clause, column.not_in(hidden)) if hidden else clause
+    visible: ColumnElement[bool] = column.in_(sorted(ids))
+    return visible
 
 
 def scope(session: Session, user: User, query: Select[T], column: Any) -> Select[T]:

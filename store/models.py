@@ -382,6 +382,12 @@ class ReportRejection(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+# The review queue's order by gap as an indexable expression (amounts are text on SQLite), written alike in the
+# index and the query: descending puts the violations with no gap last, as does ascending.
+GAP_DESC = "coalesce(CAST(gap_pct AS FLOAT), -1e300)"
+GAP_ASC = "coalesce(CAST(gap_pct AS FLOAT), 1e300)"
+
+
 class Violation(Base):
     """A finding with its lifecycle: a violation, a deviation (recommended mode) or an anomaly.
 
@@ -402,8 +408,9 @@ class Violation(Base):
         # narrow columns as ix_violations_queue, partner first.
         Index("ix_violations_partner_status", "partner_id", "status", "kind", "rule", "severity", "snoozed_until",
               "last_seen_at", "first_seen_at", "gap_pct"),
-        # The review queue's default order (newest first) reads the first page off this index.
-        Index("ix_violations_last_seen", "last_seen_at", "id"),
+        # The review queue's default order (newest first) reads the first page off this index; the date range
+        # and the snooze are read from it too (no row visited to reject it).
+        Index("ix_violations_last_seen", "last_seen_at", "id", "first_seen_at", "snoozed_until"),
         # The review queue's count and page of ids: every filter but the text search and every sort but by
         # partner or SKU read only these columns, so counting or sorting 100,000 violations scans this narrow
         # index instead of the wide rows (status first: the usual filter).
@@ -411,6 +418,13 @@ class Violation(Base):
               "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct"),
         # The API's cursor order (last change first to last): each page is a range read of this index.
         Index("ix_violations_updated", "updated_at", "id"),
+        # The queue's other orders and filters, each a range read: oldest first (and deep pages of it), by gap
+        # either way with the violations that have none last, and the seller filter (any case).
+        Index("ix_violations_first_seen", "first_seen_at", "id", "last_seen_at", "snoozed_until"),
+        Index("ix_violations_gap_desc", text(GAP_DESC), "id"),
+        Index("ix_violations_gap_asc", text(GAP_ASC), "id"),
+        Index("ix_violations_seller_name", text("lower(seller_name)")),
+        Index("ix_violations_seller_id", text("lower(seller_id)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

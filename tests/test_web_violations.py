@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from web_world import as_user as _as
 
-from store import AuditLog, Violation, session_scope
+from detection.review import ViolationQuery, search_violations
+from store import AuditLog, User, Violation, session_scope
 
 
 def _ids(html: str) -> list[int]:
@@ -68,6 +69,23 @@ def test_it_sorts_and_pages(setup: tuple[Any, Any, Engine]) -> None:
     gaps = [float(g) for g in re.findall(r'class="num">([\d.]+) %</td>', first.text)]
     assert gaps == sorted(gaps, reverse=True)
     assert "Page 1 of 1." in first.text
+
+
+def test_it_counts_matches_up_to_a_cap_and_pages_past_it(setup: tuple[Any, Any, Engine], monkeypatch: Any) -> None:
+    _app, world, db = setup
+    monkeypatch.setattr("detection.review.COUNT_CAP", 2)
+    every = sorted(world.violations.values())
+    assert len(every) > 2
+    with session_scope(db) as s:
+        bianca = s.scalars(select(User).where(User.username == "bianca")).one()
+        first = search_violations(s, bianca, ViolationQuery(sort="id", per_page=1))
+        assert ([v.id for v in first.rows], first.total, first.more) == ([every[0]], 2, True)
+        last = search_violations(s, bianca, ViolationQuery(sort="id", per_page=1, page=len(every)))
+        assert ([v.id for v in last.rows], last.total, last.more) == ([every[-1]], len(every), False)
+        past = search_violations(s, bianca, ViolationQuery(sort="id", per_page=1, page=len(every) + 5))
+        assert (past.query.page, [v.id for v in past.rows], past.total) == (len(every), [every[-1]], len(every))
+        none = search_violations(s, bianca, ViolationQuery(status=("resolved",), page=3))
+        assert (none.query.page, none.rows, none.total, none.more) == (1, [], 0, False)
 
 
 def test_it_acknowledges_in_bulk_and_audits_each(setup: tuple[Any, Any, Engine]) -> None:

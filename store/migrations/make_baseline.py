@@ -23,6 +23,7 @@ def main() -> None:
     generated = next((MIGRATIONS / "versions").glob("0001_*.py"))
     generated.rename(BASELINE)
     _add_cycle_foreign_key(BASELINE)
+    _add_expression_indexes(BASELINE)
     print(f"wrote {BASELINE}")
 
 
@@ -50,6 +51,25 @@ def _add_cycle_foreign_key(path: Path) -> None:
     down_body = text.index("\n", down_start) + 1
     text = text[:down_body] + _DROP + text[down_body:]
     path.write_text(text)
+
+
+def _add_expression_indexes(path: Path) -> None:
+    """Autogenerate leaves out indexes over expressions (it cannot compare them on SQLite): write them in."""
+    from sqlalchemy import Column
+
+    from store.models import Base
+
+    lines = []
+    for table in Base.metadata.sorted_tables:
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            if all(isinstance(e, Column) for e in index.expressions):
+                continue
+            parts = [repr(e.name) if isinstance(e, Column) else f"sa.text({str(e)!r})" for e in index.expressions]
+            lines.append(f"    op.create_index({index.name!r}, {table.name!r}, [{', '.join(parts)}], "
+                         f"unique={bool(index.unique)})\n")
+    text = path.read_text()
+    up_end = text.index("    # ### end Alembic commands ###", text.index("def upgrade"))
+    path.write_text(text[:up_end] + "".join(lines) + text[up_end:])
 
 
 if __name__ == "__main__":

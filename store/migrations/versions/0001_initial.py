@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 18:00:18.849434
+Create Date: 2026-12-02 20:49:56.573566
 """
 from __future__ import annotations
 
@@ -416,8 +416,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index('ix_violations_first_seen', ['first_seen_at', 'id', 'last_seen_at', 'snoozed_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
-        batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id'], unique=False)
+        batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id', 'first_seen_at', 'snoozed_until'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
         batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False)
@@ -536,6 +537,10 @@ def upgrade() -> None:
 
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.create_foreign_key(op.f('fk_partners_channel_manager_id_users'), 'users', ['channel_manager_id'], ['id'], ondelete='SET NULL')
+    op.create_index('ix_violations_gap_asc', 'violations', [sa.text('coalesce(CAST(gap_pct AS FLOAT), 1e300)'), 'id'], unique=False)
+    op.create_index('ix_violations_gap_desc', 'violations', [sa.text('coalesce(CAST(gap_pct AS FLOAT), -1e300)'), 'id'], unique=False)
+    op.create_index('ix_violations_seller_id', 'violations', [sa.text('lower(seller_id)')], unique=False)
+    op.create_index('ix_violations_seller_name', 'violations', [sa.text('lower(seller_name)')], unique=False)
     # ### end Alembic commands ###
 
 
@@ -572,6 +577,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_violations_partner_status')
         batch_op.drop_index('ix_violations_last_seen')
         batch_op.drop_index(batch_op.f('ix_violations_key'))
+        batch_op.drop_index('ix_violations_first_seen')
         batch_op.drop_index(batch_op.f('ix_violations_assignee_id'))
 
     op.drop_table('violations')
