@@ -13,13 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal_column, or_, select
+from sqlalchemy import Integer, Select, case, func, literal_column, or_, select, union
+from sqlalchemy import column as sql_column
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from detection.lifecycle import SEVERITIES
 from detection.queries import scoped
 from store import FindingKind, Partner, Product, Tier, User, Violation, ViolationStatus, utcnow
-from store.models import GAP_ASC, GAP_DESC
+from store.models import GAP_ASC, GAP_DESC, SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_TEXT
 
 STATUSES = tuple(s.value for s in ViolationStatus)
 KINDS = tuple(k.value for k in FindingKind)
@@ -303,6 +305,7 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
     elif query.snoozed == "only":
         stmt = stmt.where(Violation.snoozed_until > now)
     if query.q:
+        matched: list[str] = []
         for word in query.q.split()[:8]:
             term = word.lower().replace("\\", "").replace("%", "").replace("_", " ").strip()
             if not term:
@@ -313,12 +316,29 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
                                                     func.lower(Product.title).like(like)))
             partners = select(Partner.id).where(or_(func.lower(Partner.code).like(like),
                                                     func.lower(Partner.name).like(like)))
-            stmt = stmt.where(or_(
-                Violation.product_id.in_(products), Violation.partner_id.in_(partners),
-                func.lower(Violation.seller_id).like(like), func.lower(Violation.seller_name).like(like),
-                func.lower(Violation.url).like(like), func.lower(Violation.raw_text).like(like),
-                func.lower(Violation.rule).like(like)))
+            # One set of ids from three index reads (an OR of them would make PostgreSQL walk the queue's
+            # order row by row, testing each).
+            stmt = stmt.where(Violation.id.in_(union(
+                select(Violation.id).where(Violation.product_id.in_(products)),
+                select(Violation.id).where(Violation.partner_id.in_(partners)),
+                select(Violation.id).where(_own_words(session, term, len(matched))))))
+            matched.append(term)
     return stmt
+
+
+def _own_words(session: Session, term: str, n: int) -> Any:
+    """A violation whose own words (seller, URL, price as shown, rule) contain ``term`` (lower case), through
+    the trigram index where the term has three letters or more (SEARCH_DDL), else by reading them."""
+    dialect = session.get_bind().dialect.name
+    if len(term) >= 3 and dialect == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'
+        found = sql_text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :q{n}").bindparams(
+            **{f"q{n}": phrase}).columns(sql_column("rowid", Integer))
+        return Violation.id.in_(found)
+    if len(term) >= 3 and dialect == "postgresql":
+        return literal_column(SEARCH_TEXT).like(f"%{term}%")
+    like = f"%{term}%"
+    return or_(*(func.lower(getattr(Violation, name)).like(like) for name in SEARCH_COLUMNS))
 
 
 def _count(session: Session, narrow: Select[Any], limit: int) -> int:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Float,
     ForeignKey,
     Index,
@@ -386,6 +387,56 @@ class ReportRejection(Base):
 # index and the query: descending puts the violations with no gap last, as does ascending.
 GAP_DESC = "coalesce(CAST(gap_pct AS FLOAT), -1e300)"
 GAP_ASC = "coalesce(CAST(gap_pct AS FLOAT), 1e300)"
+
+
+# The review queue's text search over a violation's own words (products and partners are matched in their own
+# small tables), through a trigram index so that any part of a word of three letters or more is found without
+# reading every violation: on PostgreSQL pg_trgm over this expression, on SQLite an FTS5 table kept by triggers.
+# Neither is a model (autogenerate cannot write them): make_baseline writes SEARCH_DDL into the migration.
+SEARCH_COLUMNS = ("seller_id", "seller_name", "url", "raw_text", "rule")
+SEARCH_TABLE = "violations_search"
+_COLS = ", ".join(SEARCH_COLUMNS)
+
+
+def _joined(prefix: str) -> str:  # || and coalesce, as concat_ws is not immutable (no index over it)
+    return "lower(" + " || ' ' || ".join(f"coalesce({prefix}{c}, '')" for c in SEARCH_COLUMNS) + ")"
+
+
+SEARCH_TEXT = _joined("violations.")
+SEARCH_DDL = {
+    "postgresql": (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"CREATE INDEX ix_{SEARCH_TABLE} ON violations USING gin (({_joined('')}) gin_trgm_ops)",
+    ),
+    "sqlite": (
+        f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5({_COLS}, content='violations', content_rowid='id', "
+        "tokenize='trigram')",
+        f"CREATE TRIGGER {SEARCH_TABLE}_insert AFTER INSERT ON violations BEGIN INSERT INTO {SEARCH_TABLE}"
+        f"(rowid, {_COLS}) VALUES (new.id, {', '.join('new.' + c for c in SEARCH_COLUMNS)}); END",
+        f"CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON violations BEGIN INSERT INTO {SEARCH_TABLE}"
+        f"({SEARCH_TABLE}, rowid, {_COLS}) VALUES ('delete', old.id, {', '.join('old.' + c for c in SEARCH_COLUMNS)});"
+        " END",
+        f"CREATE TRIGGER {SEARCH_TABLE}_update AFTER UPDATE OF {_COLS} ON violations BEGIN INSERT INTO "
+        f"{SEARCH_TABLE}({SEARCH_TABLE}, rowid, {_COLS}) VALUES ('delete', old.id, "
+        f"{', '.join('old.' + c for c in SEARCH_COLUMNS)}); INSERT INTO {SEARCH_TABLE}(rowid, {_COLS}) VALUES "
+        f"(new.id, {', '.join('new.' + c for c in SEARCH_COLUMNS)}); END",
+    ),
+}
+SEARCH_DROP = {"postgresql": (), "sqlite": (*(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_{event}"
+                                                for event in ("insert", "delete", "update")),
+                                              f"DROP TABLE IF EXISTS {SEARCH_TABLE}")}
+
+
+def beyond_autogenerate(name: str | None) -> bool:
+    """Whether a table or index is written into the migration by make_baseline rather than compared by
+    autogenerate: the text search's (:data:`SEARCH_DDL`) and the indexes over expressions (PostgreSQL reflects
+    them in its own spelling, which never equals the model's)."""
+    if not name:
+        return False
+    if str(name).startswith((SEARCH_TABLE, f"ix_{SEARCH_TABLE}")):
+        return True
+    return any(index.name == name and not all(isinstance(e, Column) for e in index.expressions)
+               for table in Base.metadata.tables.values() for index in table.indexes)
 
 
 class Violation(Base):

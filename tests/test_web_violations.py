@@ -40,6 +40,7 @@ def test_it_filters_on_the_server_from_the_url(setup: tuple[Any, Any, Engine]) -
     assert _ids(client.get("/violations?seen_from=2026-05-04").text) == [world.violations["P1"]]
     assert _ids(client.get("/violations?seen_to=2026-04-30").text) == []
     assert _ids(client.get("/violations?q=shop+two").text) == [world.violations["P2"]]
+    assert _ids(client.get("/violations?q=ZX-dea").text) == [world.violations["seller"]]  # part of a seller name
     assert _ids(client.get("/violations?status=resolved").text) == []
 
 
