@@ -52,15 +52,16 @@ def visible_partner_ids(session: Session, user: User) -> set[int] | None:
         cache = read_cache(session)
         if key not in cache:
             rows = session.execute(select(Partner.id, Partner.channel_manager_id, Partner.regions)).all()
-            regions = set(user.regions or [])
-            cache[key] = frozenset(
-                pid
-                for pid, manager_id, partner_regions in rows
-                if manager_id == user.id or (manager_id is None and regions & set(partner_regions or []))
-            )
+            cache[key] = frozenset(pid for pid, manager_id, partner_regions in rows
+                                   if _manages(user, manager_id, partner_regions))
             cache[("all_partner_ids",)] = frozenset(pid for pid, _manager, _regions in rows)
         return set(cache[key])
     return set()
+
+
+def _manages(user: User, manager_id: int | None, partner_regions: list[Any] | None) -> bool:
+    """Whether channel manager ``user`` sees a partner: theirs, or one with no manager in their regions."""
+    return manager_id == user.id or (manager_id is None and bool(set(user.regions or []) & set(partner_regions or [])))
 
 
 def partner_filter(session: Session, user: User, column: Any) -> ColumnElement[bool]:
@@ -105,6 +106,11 @@ def sees_violation(session: Session, user: User, violation: Violation) -> bool:
     """Whether ``user`` may see ``violation``: its partner is in scope (a violation with no partner only
     for those who see every partner), and a partner account sees only ``kind=violation`` in the
     modes that allow telling a partner (map, maximum), never the brand's own analysis."""
+    if user.role == Role.CHANNEL_MANAGER and user.active:
+        # One partner to check: its row, not the scope of every partner (a violation page asks this for
+        # each manager who could take the violation).
+        partner = session.get(Partner, violation.partner_id) if violation.partner_id is not None else None
+        return partner is not None and _manages(user, partner.channel_manager_id, partner.regions)
     ids = visible_partner_ids(session, user)
     if ids is not None and (violation.partner_id is None or violation.partner_id not in ids):
         return False
