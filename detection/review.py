@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, case, func, literal_column, or_, select, union
+from sqlalchemy import Integer, Select, func, literal_column, or_, select, union
 from sqlalchemy import column as sql_column
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, contains_eager, joinedload
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from detection.lifecycle import SEVERITIES
 from detection.queries import scoped
 from store import FindingKind, Partner, Product, Tier, User, Violation, ViolationStatus, utcnow
-from store.models import GAP_ASC, GAP_DESC, SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_TEXT
+from store.models import GAP_ASC, GAP_DESC, SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_TEXT, SEVERITY_RANK
 
 STATUSES = tuple(s.value for s in ViolationStatus)
 KINDS = tuple(k.value for k in FindingKind)
@@ -237,7 +237,8 @@ def known_steps(session: Session) -> list[str]:
     return names
 
 
-_SEVERITY_RANK = case({name: rank for rank, name in enumerate(SEVERITIES)}, value=Violation.severity, else_=-1)
+# As ix_violations_severity_rank spells it (an index serves only the same expression, literals included).
+_SEVERITY_RANK = literal_column(SEVERITY_RANK)
 
 
 def _order(sort: str) -> list[Any]:

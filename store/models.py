@@ -387,6 +387,9 @@ class ReportRejection(Base):
 # index and the query: descending puts the violations with no gap last, as does ascending.
 GAP_DESC = "coalesce(CAST(gap_pct AS FLOAT), -1e300)"
 GAP_ASC = "coalesce(CAST(gap_pct AS FLOAT), 1e300)"
+# Its order by severity, least first (detection.lifecycle.SEVERITIES), likewise.
+SEVERITY_RANK = ("(CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 WHEN 'critical' THEN 3 "
+                 "ELSE -1 END)")  # in brackets: PostgreSQL indexes an expression only so
 
 
 # The review queue's text search over a violation's own words (products and partners are matched in their own
@@ -459,9 +462,9 @@ class Violation(Base):
         # narrow columns as ix_violations_queue, partner first.
         Index("ix_violations_partner_status", "partner_id", "status", "kind", "rule", "severity", "snoozed_until",
               "last_seen_at", "first_seen_at", "gap_pct"),
-        # The review queue's default order (newest first) reads the first page off this index; the date range
-        # and the snooze are read from it too (no row visited to reject it).
-        Index("ix_violations_last_seen", "last_seen_at", "id", "first_seen_at", "snoozed_until"),
+        # The review queue's default order (newest first) reads the first page off this index; the date range,
+        # the snooze and a manager's scope are read from it too (no row visited to reject it).
+        Index("ix_violations_last_seen", "last_seen_at", "id", "first_seen_at", "snoozed_until", "partner_id"),
         # The review queue's count and page of ids: every filter but the text search and every sort but by
         # partner or SKU read only these columns, so counting or sorting 100,000 violations scans this narrow
         # index instead of the wide rows (status first: the usual filter).
@@ -471,9 +474,10 @@ class Violation(Base):
         Index("ix_violations_updated", "updated_at", "id"),
         # The queue's other orders and filters, each a range read: oldest first (and deep pages of it), by gap
         # either way with the violations that have none last, and the seller filter (any case).
-        Index("ix_violations_first_seen", "first_seen_at", "id", "last_seen_at", "snoozed_until"),
+        Index("ix_violations_first_seen", "first_seen_at", "id", "last_seen_at", "snoozed_until", "partner_id"),
         Index("ix_violations_gap_desc", text(GAP_DESC), "id"),
         Index("ix_violations_gap_asc", text(GAP_ASC), "id"),
+        Index("ix_violations_severity_rank", text(SEVERITY_RANK), "id"),
         Index("ix_violations_seller_name", text("lower(seller_name)")),
         Index("ix_violations_seller_id", text("lower(seller_id)")),
     )

@@ -157,3 +157,11 @@ def test_it_exports_only_what_a_channel_manager_may_see(setup: tuple[Any, Any, E
     rows = list(csv.DictReader(io.StringIO(_as(setup, "carl").get("/violations/export.csv").content
                                            .decode("utf-8-sig"))))
     assert [int(r["id"]) for r in rows] == [world.violations["P1"]]
+
+
+def test_it_ranks_severities_in_the_order_detection_gives_them() -> None:
+    from detection.lifecycle import SEVERITIES
+    from store.models import SEVERITY_RANK
+
+    ranks = " ".join(f"WHEN '{name}' THEN {rank}" for rank, name in enumerate(SEVERITIES))
+    assert f"(CASE severity {ranks} ELSE -1 END)" == SEVERITY_RANK  # the index and the sort share this text

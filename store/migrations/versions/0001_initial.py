@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 21:06:05.657688
+Create Date: 2026-12-02 21:19:20.478291
 """
 from __future__ import annotations
 
@@ -416,9 +416,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
-        batch_op.create_index('ix_violations_first_seen', ['first_seen_at', 'id', 'last_seen_at', 'snoozed_until'], unique=False)
+        batch_op.create_index('ix_violations_first_seen', ['first_seen_at', 'id', 'last_seen_at', 'snoozed_until', 'partner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
-        batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id', 'first_seen_at', 'snoozed_until'], unique=False)
+        batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id', 'first_seen_at', 'snoozed_until', 'partner_id'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
         batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False)
@@ -541,6 +541,7 @@ def upgrade() -> None:
     op.create_index('ix_violations_gap_desc', 'violations', [sa.text('coalesce(CAST(gap_pct AS FLOAT), -1e300)'), 'id'], unique=False)
     op.create_index('ix_violations_seller_id', 'violations', [sa.text('lower(seller_id)')], unique=False)
     op.create_index('ix_violations_seller_name', 'violations', [sa.text('lower(seller_name)')], unique=False)
+    op.create_index('ix_violations_severity_rank', 'violations', [sa.text("(CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 WHEN 'critical' THEN 3 ELSE -1 END)"), 'id'], unique=False)
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
