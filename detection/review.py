@@ -237,8 +237,6 @@ def known_steps(session: Session) -> list[str]:
     return names
 
 
-# As ix_violations_severity_rank spells it (an index serves only the same expression, literals included).
-_SEVERITY_RANK = literal_column(SEVERITY_RANK)
 
 
 def _order(sort: str) -> list[Any]:
@@ -247,7 +245,8 @@ def _order(sort: str) -> list[Any]:
     column: Any = {
         "last_seen": Violation.last_seen_at, "first_seen": Violation.first_seen_at,
         "gap": literal_column(GAP_DESC if desc else GAP_ASC),  # as ix_violations_gap_* (no gap last)
-        "severity": _SEVERITY_RANK, "partner": Partner.code, "sku": Product.sku, "status": Violation.status,
+        "severity": literal_column(SEVERITY_RANK),  # as ix_violations_severity_rank spells it
+        "partner": Partner.code, "sku": Product.sku, "status": Violation.status,
         "id": Violation.id,
     }[key]
     first = column.desc() if desc else column.asc()
