@@ -245,9 +245,10 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) 
     times: dict[str, list[float]] = {}
 
     def timed(name: str, client: Any, path: str, check: str | None = None) -> None:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
         times.setdefault(name, []).append(time.perf_counter() - t)
+        CPU.setdefault(name, []).append(time.process_time() - cpu)
         assert response.status_code == 200, (path, response.status_code)
         assert check is None or check in response.text, (path, check)
 
@@ -258,6 +259,8 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) 
         for query in LIST_QUERIES:
             for name, client in clients.items():
                 timed(f"list ({name})", client, "/violations" + query)
+                times.setdefault(f"{FILTER}{query or '(no filter)'}", []).append(times[f"list ({name})"][-1])
+                CPU.setdefault(f"{FILTER}{query or '(no filter)'}", []).append(CPU[f"list ({name})"][-1])
             timed("violation page", clients["bianca"], f"/violations/{rng.choice(ids)}", "verified")
     print(f"list and violation pages timed ({len(times['violation page'])} rounds)", flush=True)
     for _round in range(n_other):
@@ -265,38 +268,86 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) 
         for label, who, path in OTHER_PAGES:
             timed(f"{label} ({who})", clients[who], path.format(n=n))
     if engine.dialect.name == "postgresql":
-        from sqlalchemy import func, select
-
-        from detection.review import filtered, parse_query
-        from store.models import Violation
-
-        with session_scope(engine) as s:
-            user = s.query(User).filter_by(username="bianca").one()
-            wanted, _problems = parse_query(s, user, {"status": ["open"], "rule": ["below_map"]})
-            # As search_violations runs them: the count, then the page of ids, over the violations alone.
-            narrow = filtered(s, user, wanted, eager=False).with_only_columns(Violation.id)
-            for title, stmt in (
-                    ("count", select(func.count()).select_from(narrow.order_by(None).subquery())),
-                    ("page of ids, newest first", narrow.order_by(Violation.last_seen_at.desc(),
-                                                                  Violation.id.desc()).limit(50)),
-                    ("page of ids, page 1,000 by first sighting", narrow.order_by(
-                        Violation.first_seen_at, Violation.id).limit(50).offset(49_950))):
-                compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
-                plan = s.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
-                print(f"EXPLAIN ANALYZE of the list's {title} (status=open, rule=below_map):")
-                print("\n".join("  " + line for line in plan))
+        PLANS.extend(explain(engine))
     engine.dispose()
     return times
 
 
-def report(times: dict[str, list[float]]) -> None:
-    """p50 and p95 per page, with the load average (the machine is shared)."""
+PLANS: list[str] = []
+FILTER = "filter "
+# CPU time of this process per request (on a busy machine it moves less than the wall clock): on SQLite the
+# whole of the server's work, on PostgreSQL the app's share (the database's own is in another process).
+CPU: dict[str, list[float]] = {}
+EXPLAINED = {"status": ["open"], "rule": ["below_map"]}
+
+
+def explain(engine: Any) -> list[str]:
+    """EXPLAIN ANALYZE of the list's queries for ``EXPLAINED`` as search_violations runs them: the page of ids
+    (one more than a page: is there a next?), the count up to its cap, and a deep page by first sighting."""
+    from sqlalchemy import func, select
+
+    from detection.review import COUNT_CAP, _order, filtered, parse_query
+    from store import session_scope
+    from store.models import User, Violation
+
+    lines: list[str] = []
+    with session_scope(engine) as s:
+        user = s.query(User).filter_by(username="bianca").one()
+        wanted, _problems = parse_query(s, user, EXPLAINED)
+        narrow = filtered(s, user, wanted, eager=False).with_only_columns(Violation.id)
+        for title, stmt in (
+                ("page of ids, newest first", narrow.order_by(*_order(wanted.sort)).limit(51)),
+                (f"count up to {COUNT_CAP:,}",
+                 select(func.count()).select_from(narrow.order_by(None).limit(COUNT_CAP + 1).subquery())),
+                ("page 1,000 by first sighting", narrow.order_by(*_order("first_seen")).limit(51).offset(49_950))):
+            compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+            plan = s.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
+            lines.append(f"EXPLAIN ANALYZE of the list's {title} (status=open, rule=below_map):")
+            lines.extend("  " + line for line in plan)
+    print("\n".join(lines))
+    return lines
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def report(times: dict[str, list[float]], url: str, n_obs: int, n_viol: int) -> None:
+    """p50 and p95 per page, then per list filter (both users), with the load average (the machine is shared);
+    recorded as bench/results/web_<database>.json with the list's plans (PostgreSQL) as its note."""
+    from bench.record import record
+
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'page':<34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
-    for page, values in times.items():
-        ordered = sorted(values)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        print(f"{page:<34} {len(values):>4} {statistics.median(values) * 1000:>8.1f} {p95 * 1000:>8.1f}")
+    print(f"{'page':<60} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'CPU p95':>8}")
+    pages = {k: v for k, v in times.items() if not k.startswith(FILTER)}
+    filters = {k[len(FILTER):]: v for k, v in times.items() if k.startswith(FILTER)}
+    for page, values in [*pages.items(), ("list, per filter (both users):", []), *filters.items()]:
+        if not values:
+            print(page)
+            continue
+        cpu = CPU.get(page, CPU.get(FILTER + page, []))
+        print(f"{page:<60} {len(values):>4} {statistics.median(values) * 1000:>8.1f} {_p95(values) * 1000:>8.1f}"
+              + (f" {statistics.median(cpu) * 1000:>8.1f} {_p95(cpu) * 1000:>8.1f}" if cpu else ""))
+    dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
+    figures: dict[str, dict[str, float]] = {
+        page: {"p50_ms": round(statistics.median(v) * 1000, 1), "p95_ms": round(_p95(v) * 1000, 1)}
+        for page, v in [*pages.items(), *((f"list {k}", v) for k, v in filters.items())]}
+    for page, cpu in CPU.items():
+        figures[f"list {page[len(FILTER):]}" if page.startswith(FILTER) else page]["cpu_p95_ms"] = round(
+            _p95(cpu) * 1000, 1)
+    worst = max(filters, key=lambda k: _p95(filters[k])) if filters else ""
+    measured = (f"list p95 {figures.get('list (bianca)', {}).get('p95_ms')} ms (brand manager), "
+                f"{figures.get('list (carl)', {}).get('p95_ms')} ms (channel manager); slowest filter "
+                f"{worst} p95 {_p95(filters[worst]) * 1000:.0f} ms; violation page p95 "
+                f"{figures.get('violation page', {}).get('p95_ms')} ms; CPU p95 of this process: list "
+                f"{figures.get('list (bianca)', {}).get('cpu_p95_ms')} ms, violation page "
+                f"{figures.get('violation page', {}).get('cpu_p95_ms')} ms") if filters else ""
+    if measured:
+        note = " | ".join(" ".join(line.split()) for line in PLANS)
+        record(f"web_{dialect}", f"review app on {dialect}: {n_viol:,} violations, {n_obs:,} observations, "
+               "violations list (15 filters, two users) and violation page, server side", "p95 <= 150 ms",
+               measured, note=note, **figures)
 
 
 def main() -> None:
@@ -319,7 +370,8 @@ def main() -> None:
         os.environ["PRICEWARDEN_WORKSPACE"] = folder
         os.environ["PRICEWARDEN_DATABASE_URL"] = url
         upgrade(make_engine(url))
-        report(measure(url, Path(folder), args.requests, args.other, args.partners))
+        report(measure(url, Path(folder), args.requests, args.other, args.partners), url, args.observations,
+               args.violations)
         return
     ws = Path(tempfile.mkdtemp(prefix="pw-bench-web-"))
     os.environ["PRICEWARDEN_WORKSPACE"] = str(ws)
@@ -335,7 +387,7 @@ def main() -> None:
     os.environ["PRICEWARDEN_DATABASE_URL"] = url
     try:
         build(url, ws, args.observations, args.violations, args.partners)
-        report(measure(url, ws, args.requests, args.other, args.partners))
+        report(measure(url, ws, args.requests, args.other, args.partners), url, args.observations, args.violations)
     finally:
         if not args.keep:
             shutil.rmtree(ws, ignore_errors=True)

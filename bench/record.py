@@ -18,9 +18,10 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def record(name: str, what: str, target: str, measured: str, **figures: Any) -> Path:
+def record(name: str, what: str, target: str, measured: str, *, note: str = "", **figures: Any) -> Path:
     """Write this run's result for ``name``: what was measured, against which target, the figure as a
-    sentence, the raw figures, and when, how (the command) and on how busy a machine."""
+    sentence, the raw figures, and when, how (the command) and on how busy a machine; ``note``, when given,
+    is shown under the figures table (a query plan, say)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     data = {
@@ -29,5 +30,7 @@ def record(name: str, what: str, target: str, measured: str, **figures: Any) -> 
         "command": "python " + " ".join(shlex.quote(a) for a in [f"bench/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
         "load_average": round(os.getloadavg()[0], 1), "cores": os.cpu_count(), "python": platform.python_version(),
     }
+    if note:
+        data["note"] = note
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

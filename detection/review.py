@@ -13,12 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Select, case, cast, func, or_, select
+from sqlalchemy import Integer, Select, func, literal_column, or_, select, union
+from sqlalchemy import column as sql_column
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from detection.lifecycle import SEVERITIES
 from detection.queries import scoped
 from store import FindingKind, Partner, Product, Tier, User, Violation, ViolationStatus, utcnow
+from store.models import GAP_ASC, GAP_DESC, SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_TEXT, SEVERITY_RANK
 
 STATUSES = tuple(s.value for s in ViolationStatus)
 KINDS = tuple(k.value for k in FindingKind)
@@ -27,6 +30,9 @@ SNOOZED = ("hide", "only", "all")
 # Sort keys: name -> column (a leading "-" in the query sorts descending).
 SORTS = ("last_seen", "first_seen", "gap", "severity", "partner", "sku", "status", "id")
 MAX_TEXT = 200
+# Matches are counted up to this many (or to the end of the page shown): an exact count of 100,000
+# violations costs a scan of them all on every request, and nobody pages through them one by one.
+COUNT_CAP = 1000
 
 
 def known_rules() -> tuple[str, ...]:
@@ -93,16 +99,18 @@ class FilterProblem:
 
 @dataclass
 class ViolationPage:
-    """One page of the queue: its rows, how many match in all, and the query that made it."""
+    """One page of the queue: its rows, how many match (``more``: at least ``total``, not counted further),
+    and the query that made it."""
 
     rows: list[Violation]
     total: int
     query: ViolationQuery
     problems: list[FilterProblem] = field(default_factory=list)
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        """Number of pages (at least 1)."""
+        """Number of pages counted (at least 1); with ``more``, further pages follow."""
         return max(1, -(-self.total // self.query.per_page))
 
 
@@ -229,21 +237,20 @@ def known_steps(session: Session) -> list[str]:
     return names
 
 
-_SEVERITY_RANK = case({name: rank for rank, name in enumerate(SEVERITIES)}, value=Violation.severity, else_=-1)
 
 
 def _order(sort: str) -> list[Any]:
     desc = sort.startswith("-")
     key = sort.lstrip("-")
     column: Any = {
-        # Amounts are text on SQLite (exact decimals): order them as numbers.
         "last_seen": Violation.last_seen_at, "first_seen": Violation.first_seen_at,
-        "gap": cast(Violation.gap_pct, Float),
-        "severity": _SEVERITY_RANK, "partner": Partner.code, "sku": Product.sku, "status": Violation.status,
+        "gap": literal_column(GAP_DESC if desc else GAP_ASC),  # as ix_violations_gap_* (no gap last)
+        "severity": literal_column(SEVERITY_RANK),  # as ix_violations_severity_rank spells it
+        "partner": Partner.code, "sku": Product.sku, "status": Violation.status,
         "id": Violation.id,
     }[key]
     first = column.desc() if desc else column.asc()
-    if key in ("gap", "partner"):
+    if key == "partner":
         first = first.nulls_last()
     tie = Violation.id.desc() if desc else Violation.id.asc()
     return [first, tie] if key != "id" else [first]
@@ -282,7 +289,10 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
         stmt = stmt.where(Violation.product_id.in_(select(Product.id).where(Product.sku.in_(query.sku))))
     if query.seller:
         seller = query.seller.lower()
-        stmt = stmt.where(or_(func.lower(Violation.seller_id) == seller, func.lower(Violation.seller_name) == seller))
+        # Two index reads made one set of ids (as an OR, SQLite walked the queue's order testing every row).
+        by_id = select(Violation.id).where(func.lower(Violation.seller_id) == seller)
+        by_name = select(Violation.id).where(func.lower(Violation.seller_name) == seller)
+        stmt = stmt.where(Violation.id.in_(union(by_id, by_name)))
     if query.seen_from is not None:
         stmt = stmt.where(Violation.last_seen_at >= _day_start(query.seen_from))
     if query.seen_to is not None:
@@ -298,6 +308,7 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
     elif query.snoozed == "only":
         stmt = stmt.where(Violation.snoozed_until > now)
     if query.q:
+        matched: list[str] = []
         for word in query.q.split()[:8]:
             term = word.lower().replace("\\", "").replace("%", "").replace("_", " ").strip()
             if not term:
@@ -308,36 +319,73 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
                                                     func.lower(Product.title).like(like)))
             partners = select(Partner.id).where(or_(func.lower(Partner.code).like(like),
                                                     func.lower(Partner.name).like(like)))
-            stmt = stmt.where(or_(
-                Violation.product_id.in_(products), Violation.partner_id.in_(partners),
-                func.lower(Violation.seller_id).like(like), func.lower(Violation.seller_name).like(like),
-                func.lower(Violation.url).like(like), func.lower(Violation.raw_text).like(like),
-                func.lower(Violation.rule).like(like)))
+            # One set of ids from three index reads (an OR of them would make PostgreSQL walk the queue's
+            # order row by row, testing each).
+            stmt = stmt.where(Violation.id.in_(union(
+                select(Violation.id).where(Violation.product_id.in_(products)),
+                select(Violation.id).where(Violation.partner_id.in_(partners)),
+                select(Violation.id).where(_own_words(session, term, len(matched))))))
+            matched.append(term)
     return stmt
+
+
+def _own_words(session: Session, term: str, n: int) -> Any:
+    """A violation whose own words (seller, URL, price as shown, rule) contain ``term`` (lower case), through
+    the trigram index where the term has three letters or more (SEARCH_DDL), else by reading them."""
+    dialect = session.get_bind().dialect.name
+    if len(term) >= 3 and dialect == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'
+        found = sql_text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :q{n}").bindparams(
+            **{f"q{n}": phrase}).columns(sql_column("rowid", Integer))
+        return Violation.id.in_(found)
+    if len(term) >= 3 and dialect == "postgresql":
+        return literal_column(SEARCH_TEXT).like(f"%{term}%")
+    like = f"%{term}%"
+    return or_(*(func.lower(getattr(Violation, name)).like(like) for name in SEARCH_COLUMNS))
+
+
+def _count(session: Session, narrow: Select[Any], limit: int) -> int:
+    """How many rows ``narrow`` matches, counting no further than ``limit``."""
+    capped = narrow.order_by(None).limit(limit).subquery()
+    return int(session.scalar(select(func.count()).select_from(capped)) or 0)
 
 
 def search_violations(session: Session, user: User, query: ViolationQuery,
                       problems: Sequence[FilterProblem] = (), now: datetime | None = None) -> ViolationPage:
-    """One page of the violations ``user`` may see that match ``query``, and how many match in all."""
+    """One page of the violations ``user`` may see that match ``query``, and how many match: exactly up to
+    :data:`COUNT_CAP` (or to the end of the page asked for, when further), else that many and ``more``."""
     now = now or utcnow()
     narrow = filtered(session, user, query, now, eager=False).with_only_columns(Violation.id)
-    total = int(session.scalar(select(func.count()).select_from(narrow.order_by(None).subquery())) or 0)
-    pages = max(1, -(-total // query.per_page))
-    if query.page > pages:
-        query = replace(query, page=pages)
     # The page's ids first, sorted and skipped over the narrow rows (a deep page sorts ids, not whole
     # violations), then those rows with their product and partner.
     key = query.sort.lstrip("-")
+    ordered = narrow
     if key == "partner":
-        narrow = narrow.outerjoin(Partner, Violation.partner_id == Partner.id)
+        ordered = ordered.outerjoin(Partner, Violation.partner_id == Partner.id)
     elif key == "sku":
-        narrow = narrow.outerjoin(Product, Violation.product_id == Product.id)
-    ids = list(session.scalars(narrow.order_by(*_order(query.sort)).limit(query.per_page)
-                               .offset((query.page - 1) * query.per_page)))
+        ordered = ordered.outerjoin(Product, Violation.product_id == Product.id)
+    ordered = ordered.order_by(*_order(query.sort))
+
+    def page_ids(page: int) -> list[int]:
+        return list(session.scalars(ordered.limit(query.per_page + 1).offset((page - 1) * query.per_page)))
+
+    ids = page_ids(query.page)
+    if not ids and query.page > 1:  # past the end: the last page instead
+        total = _count(session, narrow, (query.page - 1) * query.per_page)
+        query = replace(query, page=max(1, -(-total // query.per_page)))
+        ids = page_ids(query.page)
+    start = (query.page - 1) * query.per_page
+    if len(ids) <= query.per_page:  # the last page: the total is known without counting
+        total, more = start + len(ids), False
+    else:
+        cap = max(COUNT_CAP, start + query.per_page)
+        total = _count(session, narrow, cap + 1)
+        total, more = min(total, cap), total > cap
+    ids = ids[:query.per_page]
     loaded = {v.id: v for v in session.scalars(
         select(Violation).where(Violation.id.in_(ids))
         .options(joinedload(Violation.product), joinedload(Violation.partner))).unique()} if ids else {}
-    return ViolationPage([loaded[i] for i in ids if i in loaded], total, query, list(problems))
+    return ViolationPage([loaded[i] for i in ids if i in loaded], total, query, list(problems), more=more)
 
 
 def iter_violations(session: Session, user: User, query: ViolationQuery, limit: int) -> Sequence[Violation]:
@@ -346,5 +394,5 @@ def iter_violations(session: Session, user: User, query: ViolationQuery, limit: 
     return list(session.scalars(stmt).unique())
 
 
-__all__ = ["KINDS", "SORTS", "STATUSES", "FilterProblem", "ViolationPage", "ViolationQuery", "filtered",
+__all__ = ["COUNT_CAP", "KINDS", "SORTS", "STATUSES", "FilterProblem", "ViolationPage", "ViolationQuery", "filtered",
            "iter_violations", "known_regions", "known_rules", "known_steps", "parse_query", "search_violations"]

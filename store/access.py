@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, event, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, event, false, select, true
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, NotFoundError, PartnerInactive
@@ -52,14 +52,16 @@ def visible_partner_ids(session: Session, user: User) -> set[int] | None:
         cache = read_cache(session)
         if key not in cache:
             rows = session.execute(select(Partner.id, Partner.channel_manager_id, Partner.regions)).all()
-            regions = set(user.regions or [])
-            cache[key] = frozenset(
-                pid
-                for pid, manager_id, partner_regions in rows
-                if manager_id == user.id or (manager_id is None and regions & set(partner_regions or []))
-            )
+            cache[key] = frozenset(pid for pid, manager_id, partner_regions in rows
+                                   if _manages(user, manager_id, partner_regions))
+            cache[("all_partner_ids",)] = frozenset(pid for pid, _manager, _regions in rows)
         return set(cache[key])
     return set()
+
+
+def _manages(user: User, manager_id: int | None, partner_regions: list[Any] | None) -> bool:
+    """Whether channel manager ``user`` sees a partner: theirs, or one with no manager in their regions."""
+    return manager_id == user.id or (manager_id is None and bool(set(user.regions or []) & set(partner_regions or [])))
 
 
 def partner_filter(session: Session, user: User, column: Any) -> ColumnElement[bool]:
@@ -73,8 +75,17 @@ def partner_filter(session: Session, user: User, column: Any) -> ColumnElement[b
         return true()
     if not ids:
         return false()
-    clause: ColumnElement[bool] = column.in_(sorted(ids))
-    return clause
+    every = read_cache(session).get(("all_partner_ids",))
+    if every is not None and len(ids) > len(every) // 2:
+        # A manager who sees most partners (the region fallback): name the few hidden ones, not a thousand
+        # visible ones (a long IN list costs the database more to plan than the query to run). Partners
+        # added since the scope was read have higher ids and stay hidden, as with the list of visible ids.
+        # ``+ 0``: an index on the partner would not narrow most of them, so SQLite must not choose it.
+        hidden = sorted(every - ids)
+        clause: ColumnElement[bool] = (column + 0).between(min(ids), max(ids))
+        return and_(clause, column.not_in(hidden)) if hidden else clause
+    visible: ColumnElement[bool] = column.in_(sorted(ids))
+    return visible
 
 
 def scope(session: Session, user: User, query: Select[T], column: Any) -> Select[T]:
@@ -95,6 +106,11 @@ def sees_violation(session: Session, user: User, violation: Violation) -> bool:
     """Whether ``user`` may see ``violation``: its partner is in scope (a violation with no partner only
     for those who see every partner), and a partner account sees only ``kind=violation`` in the
     modes that allow telling a partner (map, maximum), never the brand's own analysis."""
+    if user.role == Role.CHANNEL_MANAGER and user.active:
+        # One partner to check: its row, not the scope of every partner (a violation page asks this for
+        # each manager who could take the violation).
+        partner = session.get(Partner, violation.partner_id) if violation.partner_id is not None else None
+        return partner is not None and _manages(user, partner.channel_manager_id, partner.regions)
     ids = visible_partner_ids(session, user)
     if ids is not None and (violation.partner_id is None or violation.partner_id not in ids):
         return False

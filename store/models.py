@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Float,
     ForeignKey,
     Index,
@@ -382,6 +383,65 @@ class ReportRejection(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+# The review queue's order by gap as an indexable expression (amounts are text on SQLite), written alike in the
+# index and the query: descending puts the violations with no gap last, as does ascending.
+GAP_DESC = "coalesce(CAST(gap_pct AS FLOAT), -1e300)"
+GAP_ASC = "coalesce(CAST(gap_pct AS FLOAT), 1e300)"
+# Its order by severity, least first (detection.lifecycle.SEVERITIES), likewise.
+SEVERITY_RANK = ("(CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 WHEN 'critical' THEN 3 "
+                 "ELSE -1 END)")  # in brackets: PostgreSQL indexes an expression only so
+
+
+# The review queue's text search over a violation's own words (products and partners are matched in their own
+# small tables), through a trigram index so that any part of a word of three letters or more is found without
+# reading every violation: on PostgreSQL pg_trgm over this expression, on SQLite an FTS5 table kept by triggers.
+# Neither is a model (autogenerate cannot write them): make_baseline writes SEARCH_DDL into the migration.
+SEARCH_COLUMNS = ("seller_id", "seller_name", "url", "raw_text", "rule")
+SEARCH_TABLE = "violations_search"
+_COLS = ", ".join(SEARCH_COLUMNS)
+
+
+def _joined(prefix: str) -> str:  # || and coalesce, as concat_ws is not immutable (no index over it)
+    return "lower(" + " || ' ' || ".join(f"coalesce({prefix}{c}, '')" for c in SEARCH_COLUMNS) + ")"
+
+
+SEARCH_TEXT = _joined("violations.")
+SEARCH_DDL = {
+    "postgresql": (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"CREATE INDEX ix_{SEARCH_TABLE} ON violations USING gin (({_joined('')}) gin_trgm_ops)",
+    ),
+    "sqlite": (
+        f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5({_COLS}, content='violations', content_rowid='id', "
+        "tokenize='trigram')",
+        f"CREATE TRIGGER {SEARCH_TABLE}_insert AFTER INSERT ON violations BEGIN INSERT INTO {SEARCH_TABLE}"
+        f"(rowid, {_COLS}) VALUES (new.id, {', '.join('new.' + c for c in SEARCH_COLUMNS)}); END",
+        f"CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON violations BEGIN INSERT INTO {SEARCH_TABLE}"
+        f"({SEARCH_TABLE}, rowid, {_COLS}) VALUES ('delete', old.id, {', '.join('old.' + c for c in SEARCH_COLUMNS)});"
+        " END",
+        f"CREATE TRIGGER {SEARCH_TABLE}_update AFTER UPDATE OF {_COLS} ON violations BEGIN INSERT INTO "
+        f"{SEARCH_TABLE}({SEARCH_TABLE}, rowid, {_COLS}) VALUES ('delete', old.id, "
+        f"{', '.join('old.' + c for c in SEARCH_COLUMNS)}); INSERT INTO {SEARCH_TABLE}(rowid, {_COLS}) VALUES "
+        f"(new.id, {', '.join('new.' + c for c in SEARCH_COLUMNS)}); END",
+    ),
+}
+SEARCH_DROP = {"postgresql": (), "sqlite": (*(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_{event}"
+                                                for event in ("insert", "delete", "update")),
+                                              f"DROP TABLE IF EXISTS {SEARCH_TABLE}")}
+
+
+def beyond_autogenerate(name: str | None) -> bool:
+    """Whether a table or index is written into the migration by make_baseline rather than compared by
+    autogenerate: the text search's (:data:`SEARCH_DDL`) and the indexes over expressions (PostgreSQL reflects
+    them in its own spelling, which never equals the model's)."""
+    if not name:
+        return False
+    if str(name).startswith((SEARCH_TABLE, f"ix_{SEARCH_TABLE}")):
+        return True
+    return any(index.name == name and not all(isinstance(e, Column) for e in index.expressions)
+               for table in Base.metadata.tables.values() for index in table.indexes)
+
+
 class Violation(Base):
     """A finding with its lifecycle: a violation, a deviation (recommended mode) or an anomaly.
 
@@ -402,8 +462,9 @@ class Violation(Base):
         # narrow columns as ix_violations_queue, partner first.
         Index("ix_violations_partner_status", "partner_id", "status", "kind", "rule", "severity", "snoozed_until",
               "last_seen_at", "first_seen_at", "gap_pct"),
-        # The review queue's default order (newest first) reads the first page off this index.
-        Index("ix_violations_last_seen", "last_seen_at", "id"),
+        # The review queue's default order (newest first) reads the first page off this index; the date range,
+        # the snooze and a manager's scope are read from it too (no row visited to reject it).
+        Index("ix_violations_last_seen", "last_seen_at", "id", "first_seen_at", "snoozed_until", "partner_id"),
         # The review queue's count and page of ids: every filter but the text search and every sort but by
         # partner or SKU read only these columns, so counting or sorting 100,000 violations scans this narrow
         # index instead of the wide rows (status first: the usual filter).
@@ -411,6 +472,14 @@ class Violation(Base):
               "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct"),
         # The API's cursor order (last change first to last): each page is a range read of this index.
         Index("ix_violations_updated", "updated_at", "id"),
+        # The queue's other orders and filters, each a range read: oldest first (and deep pages of it), by gap
+        # either way with the violations that have none last, and the seller filter (any case).
+        Index("ix_violations_first_seen", "first_seen_at", "id", "last_seen_at", "snoozed_until", "partner_id"),
+        Index("ix_violations_gap_desc", text(GAP_DESC), "id"),
+        Index("ix_violations_gap_asc", text(GAP_ASC), "id"),
+        Index("ix_violations_severity_rank", text(SEVERITY_RANK), "id"),
+        Index("ix_violations_seller_name", text("lower(seller_name)")),
+        Index("ix_violations_seller_id", text("lower(seller_id)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

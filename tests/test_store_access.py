@@ -69,3 +69,24 @@ def test_check_partner_refuses_other_partners(db: Engine, world: dict[str, int])
         bianca = s.scalar(select(User).where(User.username == "bianca"))
         assert bianca is not None
         assert visible_partner_ids(s, bianca) is None
+
+
+def test_a_manager_who_sees_most_partners_sees_exactly_them(db: Engine, world: dict[str, int]) -> None:
+    # Past half the partners the scope names the hidden ones (P1 and P5, one of them between visible ids).
+    with session_scope(db) as s:
+        carl = s.scalar(select(User).where(User.username == "carl"))
+        assert carl is not None
+        added = [Partner(code="P4", name="Four", regions=["EU"]),
+                 Partner(code="P5", name="Five", regions=["US"], channel_manager_id=carl.id),
+                 Partner(code="P6", name="Six", regions=["EU"])]
+        s.add_all(added)
+        s.flush()
+        for i, partner in enumerate(added):
+            s.add(Observation(obs_key=f"more{i}", source=Source.CRAWL, observed_at=datetime.now(UTC),
+                              partner_id=partner.id))
+    with session_scope(db) as s:
+        elena = s.scalar(select(User).where(User.username == "elena"))
+        assert elena is not None
+        codes = {p.id: p.code for p in s.scalars(select(Partner))}
+        seen = s.scalars(scope(s, elena, select(Observation.partner_id), Observation.partner_id)).all()
+        assert sorted(codes.get(pid or 0, "none") for pid in seen) == ["P2", "P3", "P4", "P6"]

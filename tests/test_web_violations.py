@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from web_world import as_user as _as
 
-from store import AuditLog, Violation, session_scope
+from detection.review import ViolationQuery, search_violations
+from store import AuditLog, User, Violation, session_scope
 
 
 def _ids(html: str) -> list[int]:
@@ -39,6 +40,7 @@ def test_it_filters_on_the_server_from_the_url(setup: tuple[Any, Any, Engine]) -
     assert _ids(client.get("/violations?seen_from=2026-05-04").text) == [world.violations["P1"]]
     assert _ids(client.get("/violations?seen_to=2026-04-30").text) == []
     assert _ids(client.get("/violations?q=shop+two").text) == [world.violations["P2"]]
+    assert _ids(client.get("/violations?q=ZX-dea").text) == [world.violations["seller"]]  # part of a seller name
     assert _ids(client.get("/violations?status=resolved").text) == []
 
 
@@ -68,6 +70,23 @@ def test_it_sorts_and_pages(setup: tuple[Any, Any, Engine]) -> None:
     gaps = [float(g) for g in re.findall(r'class="num">([\d.]+) %</td>', first.text)]
     assert gaps == sorted(gaps, reverse=True)
     assert "Page 1 of 1." in first.text
+
+
+def test_it_counts_matches_up_to_a_cap_and_pages_past_it(setup: tuple[Any, Any, Engine], monkeypatch: Any) -> None:
+    _app, world, db = setup
+    monkeypatch.setattr("detection.review.COUNT_CAP", 2)
+    every = sorted(world.violations.values())
+    assert len(every) > 2
+    with session_scope(db) as s:
+        bianca = s.scalars(select(User).where(User.username == "bianca")).one()
+        first = search_violations(s, bianca, ViolationQuery(sort="id", per_page=1))
+        assert ([v.id for v in first.rows], first.total, first.more) == ([every[0]], 2, True)
+        last = search_violations(s, bianca, ViolationQuery(sort="id", per_page=1, page=len(every)))
+        assert ([v.id for v in last.rows], last.total, last.more) == ([every[-1]], len(every), False)
+        past = search_violations(s, bianca, ViolationQuery(sort="id", per_page=1, page=len(every) + 5))
+        assert (past.query.page, [v.id for v in past.rows], past.total) == (len(every), [every[-1]], len(every))
+        none = search_violations(s, bianca, ViolationQuery(status=("resolved",), page=3))
+        assert (none.query.page, none.rows, none.total, none.more) == (1, [], 0, False)
 
 
 def test_it_acknowledges_in_bulk_and_audits_each(setup: tuple[Any, Any, Engine]) -> None:
@@ -138,3 +157,11 @@ def test_it_exports_only_what_a_channel_manager_may_see(setup: tuple[Any, Any, E
     rows = list(csv.DictReader(io.StringIO(_as(setup, "carl").get("/violations/export.csv").content
                                            .decode("utf-8-sig"))))
     assert [int(r["id"]) for r in rows] == [world.violations["P1"]]
+
+
+def test_it_ranks_severities_in_the_order_detection_gives_them() -> None:
+    from detection.lifecycle import SEVERITIES
+    from store.models import SEVERITY_RANK
+
+    ranks = " ".join(f"WHEN '{name}' THEN {rank}" for rank, name in enumerate(SEVERITIES))
+    assert f"(CASE severity {ranks} ELSE -1 END)" == SEVERITY_RANK  # the index and the sort share this text

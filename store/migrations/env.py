@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from store.models import Base
+from store.models import Base, beyond_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +22,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=lambda _obj, name, _type, _reflected, _other: not beyond_autogenerate(name),
         )
         context.run_migrations()
 

@@ -23,6 +23,8 @@ def main() -> None:
     generated = next((MIGRATIONS / "versions").glob("0001_*.py"))
     generated.rename(BASELINE)
     _add_cycle_foreign_key(BASELINE)
+    _add_expression_indexes(BASELINE)
+    _add_search(BASELINE)
     print(f"wrote {BASELINE}")
 
 
@@ -50,6 +52,45 @@ def _add_cycle_foreign_key(path: Path) -> None:
     down_body = text.index("\n", down_start) + 1
     text = text[:down_body] + _DROP + text[down_body:]
     path.write_text(text)
+
+
+def _add_expression_indexes(path: Path) -> None:
+    """Autogenerate leaves out indexes over expressions (it cannot compare them on SQLite): write them in."""
+    from sqlalchemy import Column
+
+    from store.models import Base
+
+    lines = []
+    for table in Base.metadata.sorted_tables:
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            if all(isinstance(e, Column) for e in index.expressions):
+                continue
+            parts = [repr(e.name) if isinstance(e, Column) else f"sa.text({str(e)!r})" for e in index.expressions]
+            lines.append(f"    op.create_index({index.name!r}, {table.name!r}, [{', '.join(parts)}], "
+                         f"unique={bool(index.unique)})\n")
+    text = path.read_text()
+    up_end = text.index("    # ### end Alembic commands ###", text.index("def upgrade"))
+    path.write_text(text[:up_end] + "".join(lines) + text[up_end:])
+
+
+def _add_search(path: Path) -> None:
+    """The text search's index, per database (store.models.SEARCH_DDL), written out as it is today."""
+    from store.models import SEARCH_DDL, SEARCH_DROP
+
+    def block(statements: dict[str, tuple[str, ...]]) -> str:
+        lines = ["    dialect = op.get_bind().dialect.name\n"]
+        for dialect, ddl in statements.items():
+            if ddl:
+                lines.append(f"    if dialect == {dialect!r}:\n")
+                lines.extend(f"        op.execute({statement!r})\n" for statement in ddl)
+        return "".join(lines)
+
+    text = path.read_text()
+    up_end = text.index("    # ### end Alembic commands ###", text.index("def upgrade"))
+    text = text[:up_end] + block(SEARCH_DDL) + text[up_end:]
+    down_start = text.index("    # ### commands auto generated", text.index("def downgrade"))
+    down_body = text.index("\n", down_start) + 1
+    path.write_text(text[:down_body] + block(SEARCH_DROP) + text[down_body:])
 
 
 if __name__ == "__main__":

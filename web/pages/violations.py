@@ -26,7 +26,7 @@ from detection.review import (
 )
 from pricewarden.errors import AccessDenied, InvalidTransition, NotFoundError
 from store import Partner, Tier, User
-from store.access import visible_partner_ids
+from store.access import partner_filter
 from web.auth import MANAGERS, db, require
 from web.exports import to_csv, to_xlsx
 from web.i18n import N_, Translator
@@ -61,10 +61,8 @@ def violations_list(request: Request, user: Manager, session: Db) -> Response:
     _ = translator(request)
     query, problems = _query(request, session, user)
     result = search_violations(session, user, query, problems)
-    visible = visible_partner_ids(session, user)
-    partner_stmt = select(Partner.code, Partner.name).order_by(Partner.code)
-    if visible is not None:
-        partner_stmt = partner_stmt.where(Partner.id.in_(sorted(visible)))
+    partner_stmt = select(Partner.code, Partner.name).where(partner_filter(session, user, Partner.id)).order_by(
+        Partner.code)
     options = {
         "status": STATUSES, "kind": KINDS, "rule": known_rules(), "severity": lifecycle.SEVERITIES,
         "tier": tuple(t.value for t in Tier), "region": known_regions(session), "step": known_steps(session),
