@@ -122,7 +122,7 @@ def detect(
     ``on_step`` is told each step as it starts (its number, 0 to ``len(DETECT_STEPS)``, and what it
     does), for a progress bar.
     """
-    from detection.incremental import current_inputs, last_run, reopened_from, stored_inputs
+    from detection.incremental import current_inputs, last_run, pending_ids, reopened_from, stored_inputs, stored_since
     from detection.policy_bridge import load_rule_frames
     from pricewarden.settings import get_settings
 
@@ -140,13 +140,14 @@ def detect(
     marker = session.scalar(select(func.max(Observation.id))) or 0
     inputs = current_inputs(session, cfg.model_dump(mode="json"), anomalies) if since is None else None
     previous = last_run(session) if inputs is not None else None
+    # Before the other reads: an id this sees is seen by them too.
+    pending = pending_ids(session, marker, previous, utcnow()) if inputs is not None else []
     window, mode, judge_from = since, "full" if since is None else "since", None
     if inputs is not None and previous is not None and not (full or retrain or explicit):
         keep, reopened = reopened_from(previous.inputs, inputs)
         if keep:
             mode = "incremental"
-            first_new = session.scalar(select(func.min(Observation.observed_at))
-                                       .where(Observation.id > previous.observation_id))
+            first_new = session.scalar(select(func.min(Observation.observed_at)).where(stored_since(previous)))
             starts = [t for t in (first_new, reopened) if t is not None]
             window = min(starts) if starts else None
     if mode == "incremental" and window is None:
@@ -211,7 +212,7 @@ def detect(
                      stale_after_days=cfg.stale_after_days)
     if inputs is not None:
         model = session.scalar(select(func.max(AnomalyModel.version))) if anomalies else None
-        session.add(DetectionRun(mode=mode, observation_id=marker, observed_until=latest,
+        session.add(DetectionRun(mode=mode, observation_id=marker, observed_until=latest, pending=pending,
                                  inputs=stored_inputs(inputs, model), finished_at=utcnow(),
                                  stats={k: v for k, v in summary.as_dict().items()
                                         if k not in ("changes", "by_rule", "by_partner")}))

@@ -600,7 +600,8 @@ class AnomalyModel(Base):
 class DetectionRun(Base):
     """One detection run over the store: what it had judged, so that the next run judges only what is new.
 
-    ``observation_id``: every observation up to this id had been judged. ``inputs``: what else the
+    ``observation_id``: every observation up to this id had been judged, but for the ``pending`` ids
+    (not committed yet when it ran: :mod:`detection.incremental`). ``inputs``: what else the
     judgement depends on (policy versions, catalog, settings, anomaly model), to tell whether the
     history must be judged again. ``observed_until``: the data clock (latest valid crawl) it used.
     """
@@ -615,6 +616,8 @@ class DetectionRun(Base):
     observed_until: Mapped[datetime | None] = mapped_column()
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Ids at or below observation_id the run could not see (committed later): [first, last, missing since].
+    pending: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class LoginAttempt(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 18:00:18.849434
+Create Date: 2026-12-02 20:51:29.830856
 """
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('observed_until', store._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('inputs', sa.JSON(), nullable=False),
     sa.Column('stats', sa.JSON(), nullable=False),
+    sa.Column('pending', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_detection_runs'))
     )
     op.create_table('evidence',
