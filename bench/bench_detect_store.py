@@ -219,6 +219,28 @@ def _keep(store: Path | None, key: str, workspace: Path, database: str | None) -
     (store / key / "built").write_text(template)
 
 
+def _catch_up_schema() -> None:
+    """A kept store brought to this code's schema: the tables, columns and indexes added since."""
+    from sqlalchemy import inspect, text
+
+    from store import Base, get_engine
+
+    engine = get_engine()
+    Base.metadata.create_all(engine)
+    found = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            indexes = {i["name"] for i in found.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn)
+
+
 def _db_name(url: str) -> str:
     return url.rsplit("/", 1)[1].split("?", 1)[0]
 
@@ -257,9 +279,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         if _reuse(args.store, key, workspace, args.database):
-            from store import Base, get_engine
-
-            Base.metadata.create_all(get_engine())  # tables added since the store was kept
+            _catch_up_schema()
             print(f"store reused: {args.store / key}", flush=True)
         else:
             if args.database:

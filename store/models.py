@@ -285,6 +285,8 @@ class Observation(Base):
     __tablename__ = "observations"
     __table_args__ = (
         Index("ix_observations_product_observed", "product_id", "observed_at"),
+        # A listing's latest observations (stale listings read each listing's latest valid crawl).
+        Index("ix_observations_listing_observed", "listing_id", "observed_at"),
         # The review app's queue of undecided pages reads only these few rows.
         Index("ix_observations_undecided", "listing_id", "observed_at",
               sqlite_where=text("undecided"), postgresql_where=text("undecided")),
@@ -294,7 +296,7 @@ class Observation(Base):
     # Natural key (SHA-256 of source, listing/url, seller, instant) so that a re-run stores nothing twice.
     obs_key: Mapped[str] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(20))
-    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"), index=True)
     seller_name: Mapped[str | None] = mapped_column(String(200))

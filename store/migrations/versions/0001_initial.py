@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 20:51:29.830856
+Create Date: 2026-12-02 21:01:32.324534
 """
 from __future__ import annotations
 
@@ -323,7 +323,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('observations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_observations_batch_id'), ['batch_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_observations_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index('ix_observations_listing_observed', ['listing_id', 'observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_observed_at'), ['observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index('ix_observations_product_observed', ['product_id', 'observed_at'], unique=False)
@@ -590,7 +590,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_observations_product_observed')
         batch_op.drop_index(batch_op.f('ix_observations_partner_id'))
         batch_op.drop_index(batch_op.f('ix_observations_observed_at'))
-        batch_op.drop_index(batch_op.f('ix_observations_listing_id'))
+        batch_op.drop_index('ix_observations_listing_observed')
         batch_op.drop_index(batch_op.f('ix_observations_batch_id'))
 
     op.drop_table('observations')
