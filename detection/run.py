@@ -171,8 +171,16 @@ def detect(
     def evidence(obs_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
         return evidence_of(session, obs_ids)
 
-    step(2, f"updating violations ({len(judgement.findings):,} findings)")
-    apply_findings(session, obs, judgement.findings, judgement.judged | judgement.resolved["has_scope"],
+    findings, judged = judgement.findings, np.asarray(judgement.judged | judgement.resolved["has_scope"], dtype=bool)
+    if mode == "incremental" and window is not None and len(obs):
+        # What was read before the window (the anomaly models' context) was judged by the earlier
+        # runs and every episode's watermark is past it: its findings would only load their rows.
+        first = int(np.searchsorted(obs["observed_at"].to_numpy(dtype="datetime64[ns]"),
+                                    pd.Timestamp(window).tz_convert("UTC").tz_localize(None).to_datetime64()))
+        findings = findings[findings["pos"].to_numpy(dtype=np.int64) >= first]
+        judged[:first] = False
+    step(2, f"updating violations ({len(findings):,} findings)")
+    apply_findings(session, obs, findings, judged,
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days, evidence=evidence, every_key=mode == "incremental")
     from detection.confirm import classify
