@@ -289,6 +289,7 @@ def main() -> None:
             print(f"store built: {args.observations} observations over {listings} listings in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
             _keep(args.store, key, workspace, args.database)
+        runs: dict[str, dict[str, Any]] = {}
         for run in ("cold", "day", "again"):
             if run == "day":
                 added = next_day(args.observations, args.products)
@@ -311,10 +312,21 @@ def main() -> None:
                   f"{data['extended_violations']} extended, {data['resolved_violations']} resolved violations, "
                   f"{data['new_deviations']} new deviations, {data['new_anomalies']} new anomalies; "
                   f"load {load[0]:.1f}", flush=True)
+            runs[run] = {"s": round(seconds, 1), **{k: round(v, 1) for k, v in phases.items()},
+                         "observations": data["observations"], "load_average": round(load[0], 1)}
             if args.dump:
                 dump(args.dump / run)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak:.0f} MB (store building included)")
+        print(f"peak RSS of this process: {peak:.0f} MB (store building included when it was built here)")
+        if args.profile is None:
+            from bench.record import record
+
+            dialect = get_settings().database.split("://")[0].split("+")[0]
+            record(f"detect_store_{dialect}",
+                   f"pricewarden detect over a {dialect} store of {args.observations:,} observations: the first "
+                   "run (cold), after one more day (day), with nothing new (again)",
+                   "<= 10 s", "; ".join(f"{run} {r['s']} s (CPU {r['cpu']} s)" for run, r in runs.items())
+                   + f"; peak RSS {peak:.0f} MB", runs=runs, peak_rss_mb=round(peak))
     finally:
         from store import get_engine
 

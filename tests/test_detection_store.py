@@ -183,6 +183,33 @@ def test_an_observation_committed_after_a_higher_id_is_judged_by_the_next_run(wo
         == [[1, 10_009]]
 
 
+def test_a_crawl_committing_after_a_run_on_postgresql_is_judged_by_the_next_run(world: World) -> None:
+    """Two real transactions: a crawl takes an id, the test's session stores a higher one and runs
+    detection, then the crawl commits."""
+    engine = world.s.get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: a lower id cannot commit after a higher one")
+    for n in (0, 2, 3):
+        world.observe(world.l1, day(n), "205.00")
+    world.s.commit()
+    crawl = engine.connect()
+    crawl.begin()
+    crawl.execute(Observation.__table__.insert().values(
+        obs_key="late", source="crawl", listing_id=world.l1.id, product_id=world.product.id, url=world.l1.url,
+        observed_at=day(1), price=Decimal("180.00"), currency="USD", visibility="visible",
+        partner_id=world.p1.id, details={}))
+    world.observe(world.l1, day(4), "205.00")  # a higher id, committed first
+    assert world.detect().observations == 4 and world.rows() == []
+    world.s.commit()
+    crawl.commit()
+    crawl.close()
+    late = world.detect()
+    assert (late.mode, late.observations) == ("incremental", 4)
+    (breach,) = world.rows("below_map")
+    assert (breach.first_seen_at, breach.status) == (day(1), "resolved")
+    full_run_changes_nothing(world)
+
+
 def test_a_policy_change_reopens_history_from_its_start_only(world: World) -> None:
     for n in range(5):
         world.observe(world.l1, day(n), "205.00")
