@@ -181,7 +181,7 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
             wrap(detection.run, "finding_records", "findings"), wrap(detection.run, "apply_findings", "lifecycle"),
             wrap(detection.misreport, "detect_misreports", "misreports"),
             wrap(detection.anomaly, "detect_anomalies", "anomalies"), wrap(detection.stale, "detect_stale", "stale")]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         with session_scope() as session:
             summary = detection.run.detect(session)
@@ -190,6 +190,7 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
     finally:
         for restore in undo:
             restore()
+    phases["cpu"] = time.process_time() - cpu  # this process's CPU seconds (the database server's aside)
     return time.perf_counter() - started, phases, summary
 
 
@@ -217,6 +218,28 @@ def _keep(store: Path | None, key: str, workspace: Path, database: str | None) -
         template = f"{_db_name(database)}_tpl_{key}"
         _pg(database, f'CREATE DATABASE "{template}" TEMPLATE "{_db_name(database)}"')
     (store / key / "built").write_text(template)
+
+
+def _catch_up_schema() -> None:
+    """A kept store brought to this code's schema: the tables, columns and indexes added since."""
+    from sqlalchemy import inspect, text
+
+    from store import Base, get_engine
+
+    engine = get_engine()
+    Base.metadata.create_all(engine)
+    found = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            indexes = {i["name"] for i in found.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn)
 
 
 def _db_name(url: str) -> str:
@@ -257,9 +280,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         if _reuse(args.store, key, workspace, args.database):
-            from store import Base, get_engine
-
-            Base.metadata.create_all(get_engine())  # tables added since the store was kept
+            _catch_up_schema()
             print(f"store reused: {args.store / key}", flush=True)
         else:
             if args.database:
@@ -268,6 +289,7 @@ def main() -> None:
             print(f"store built: {args.observations} observations over {listings} listings in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
             _keep(args.store, key, workspace, args.database)
+        runs: dict[str, dict[str, Any]] = {}
         for run in ("cold", "day", "again"):
             if run == "day":
                 added = next_day(args.observations, args.products)
@@ -290,10 +312,21 @@ def main() -> None:
                   f"{data['extended_violations']} extended, {data['resolved_violations']} resolved violations, "
                   f"{data['new_deviations']} new deviations, {data['new_anomalies']} new anomalies; "
                   f"load {load[0]:.1f}", flush=True)
+            runs[run] = {"s": round(seconds, 1), **{k: round(v, 1) for k, v in phases.items()},
+                         "observations": data["observations"], "load_average": round(load[0], 1)}
             if args.dump:
                 dump(args.dump / run)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak:.0f} MB (store building included)")
+        print(f"peak RSS of this process: {peak:.0f} MB (store building included when it was built here)")
+        if args.profile is None:
+            from bench.record import record
+
+            dialect = get_settings().database.split("://")[0].split("+")[0]
+            record(f"detect_store_{dialect}",
+                   f"pricewarden detect over a {dialect} store of {args.observations:,} observations: the first "
+                   "run (cold), after one more day (day), with nothing new (again)",
+                   "<= 10 s", "; ".join(f"{run} {r['s']} s (CPU {r['cpu']} s)" for run, r in runs.items())
+                   + f"; peak RSS {peak:.0f} MB", runs=runs, peak_rss_mb=round(peak))
     finally:
         from store import get_engine
 

@@ -104,7 +104,11 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     frame["day"] = frame["observed_at"].dt.floor("D")
     day = frame.groupby(["market", "day"])["price"]
     frame["market_median"] = day.transform("median")
-    frame["market_sellers"] = frame.groupby(["market", "day"])["party"].transform("nunique")
+    # Distinct sellers per market and day: the distinct (group, seller) pairs counted per group.
+    group = day.ngroup().to_numpy(dtype=np.int64)
+    party_codes, party_names = pd.factorize(frame["party"])
+    pairs = pd.unique(group * max(len(party_names), 1) + party_codes)
+    frame["market_sellers"] = np.bincount(pairs // max(len(party_names), 1), minlength=int(group.max()) + 1)[group]
     spread = day.transform("std").fillna(0.0)
     spread = np.maximum(spread, frame["market_median"] * 0.01)
     frame["market_gap_pct"] = np.where(frame["market_sellers"] >= 3,
@@ -117,21 +121,43 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
 
 
 def _sellers_dropping(frame: pd.DataFrame, params: AnomalyParams) -> np.ndarray:
-    """Distinct sellers of the market with a drop ≥ war_drop_pct within the window ending at each row."""
+    """Distinct sellers of the market with a drop ≥ war_drop_pct within the window ending at each row.
+
+    A drop at ``d`` counts for the instants ``t`` with ``d <= t < d + window``: each seller's drops
+    are merged into intervals that do not overlap, so the sellers dropping at ``t`` are the intervals
+    of its market holding ``t``, counted by binary search over the markets' sorted starts and ends
+    (no join of every row with every drop of its market).
+    """
     # A seller at a promotion or exemption floor is not fighting a price war.
-    dropping = (frame["drop_pct"] <= -params.war_drop_pct) & ~frame["in_window"].astype(bool)
-    drops = frame.loc[dropping, ["market", "party", "observed_at"]]
+    dropping = ((frame["drop_pct"] <= -params.war_drop_pct) & ~frame["in_window"].astype(bool)).to_numpy()
     out = np.zeros(len(frame), dtype=np.float64)
-    if drops.empty:
+    if not dropping.any():
         return out
-    rows = frame[["market", "observed_at"]].assign(row=np.arange(len(frame)))
-    rows = rows[rows["market"].isin(set(drops["market"]))]
-    merged = rows.merge(drops.rename(columns={"observed_at": "drop_at"}), on="market")
-    window = pd.Timedelta(days=params.price_war_days)
-    merged = merged[(merged["drop_at"] <= merged["observed_at"]) & (merged["drop_at"] > merged["observed_at"] - window)]
-    counts = merged.groupby("row")["party"].nunique()
-    out[counts.index.to_numpy(dtype=np.int64)] = counts.to_numpy(dtype=np.float64)
-    return out
+    window = pd.Timedelta(days=params.price_war_days).value
+    markets, names = pd.factorize(frame["market"])
+    parties = pd.factorize(frame["party"])[0]
+    ns = frame["observed_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    d_market, d_party, d_at = markets[dropping], parties[dropping], ns[dropping]
+    order = np.lexsort((d_at, d_party, d_market))
+    d_market, d_party, d_at = d_market[order], d_party[order], d_at[order]
+    # A drop opens a new interval unless the same seller's previous one still covers it.
+    same = np.r_[False, (d_market[1:] == d_market[:-1]) & (d_party[1:] == d_party[:-1])]
+    fresh = ~same | np.r_[True, d_at[:-1] + window < d_at[1:]]
+    group = np.cumsum(fresh) - 1
+    starts = d_at[fresh]
+    ends = np.zeros(len(starts), dtype=np.int64)
+    np.maximum.at(ends, group, d_at + window)
+    i_market = d_market[fresh]
+    # Instants as ranks, so that (market, instant) is one sortable int64.
+    ranks = np.unique(np.concatenate([ns, starts, ends]))
+    span = len(ranks) + 1
+    start_keys = np.sort(i_market * span + np.searchsorted(ranks, starts))
+    end_keys = np.sort(i_market * span + np.searchsorted(ranks, ends))
+    row_keys = markets * span + np.searchsorted(ranks, ns)
+    opened = np.searchsorted(start_keys, row_keys, side="right") - np.searchsorted(start_keys, markets * span)
+    closed = np.searchsorted(end_keys, row_keys, side="right") - np.searchsorted(end_keys, markets * span)
+    del names
+    return np.asarray(opened - closed, dtype=np.float64)
 
 
 def _report_gap(frame: pd.DataFrame, reports: pd.DataFrame | None) -> np.ndarray:
@@ -183,11 +209,25 @@ def explain(row: dict[str, Any], params: AnomalyParams) -> list[dict[str, Any]]:
 
 def fit(feats: pd.DataFrame, params: AnomalyParams, seed: int = 0) -> Any:
     """An IsolationForest fitted on the modelled rows of ``feats``."""
+    return _fitted(feats, params, seed)[0]
+
+
+def _fitted(feats: pd.DataFrame, params: AnomalyParams, seed: int = 0) -> tuple[Any, np.ndarray]:
+    """The forest and its decision values on the rows it was fitted on (negative: isolated).
+
+    The rows are scored once: the forest is grown as ``contamination="auto"`` (the trees do not depend
+    on it), then its offset set as scikit-learn's fit sets it for a contamination, the percentile of
+    the same scores; the model is the one ``IsolationForest(contamination=...).fit`` makes.
+    """
     from sklearn.ensemble import IsolationForest
 
-    model = IsolationForest(n_estimators=100, contamination=params.contamination, random_state=seed)
-    model.fit(_matrix(feats))
-    return model
+    model = IsolationForest(n_estimators=100, contamination="auto", random_state=seed)
+    matrix = _matrix(feats)
+    model.fit(matrix)
+    scores = model.score_samples(matrix)
+    model.contamination = params.contamination
+    model.offset_ = np.percentile(scores, 100.0 * params.contamination)
+    return model, scores - model.offset_
 
 
 def _matrix(feats: pd.DataFrame) -> np.ndarray:
@@ -237,7 +277,7 @@ def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple
     sample = modelled if len(modelled) else feats
     if len(sample) > FIT_SAMPLE:
         sample = sample.sample(n=FIT_SAMPLE, random_state=0).sort_index()
-    model = fit(sample, params)
+    model, decision = _fitted(sample, params)
     buffer = io.BytesIO()
     pickle.dump(model, buffer)
     sha = EvidenceStore.from_settings().put(session, buffer.getvalue(), kind="model",
@@ -251,7 +291,7 @@ def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple
                 "price_war_sellers": params.price_war_sellers, "n_estimators": 100, "random_state": 0,
                 "fit_sample": FIT_SAMPLE},
         metrics={"samples": len(modelled), "fitted_on": len(sample), "series": int(feats["series"].nunique()),
-                 "isolated_share": float((model.predict(_matrix(sample)) == -1).mean()) if len(modelled) else 0.0},
+                 "isolated_share": float((decision < 0).mean()) if len(modelled) else 0.0},
     )
     session.add(row)
     session.flush()

@@ -159,6 +159,8 @@ def apply_findings(
     """
     rules = tuple(rules)
     n = len(obs)
+    if not n:
+        return  # no observation, no subject: no episode can move
     subject_codes, subjects, _ = subjects_of(obs)
     subject_index = {s: i for i, s in enumerate(subjects)}
     findings = findings.reset_index(drop=True)

@@ -173,9 +173,15 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     parts: list[list[Any]] = [[] for _ in names]
     # Core on the session's connection (its transaction, its flushed rows), no ORM row loading.
     result = session.connection().execute(query)
-    while chunk := result.fetchmany(CHUNK):
+    # No column here has a result processor on either database: the driver's own rows are the values,
+    # read straight from its cursor rather than wrapped in a row object each.
+    processed = any(c.type.dialect_impl(result.dialect).result_processor(result.dialect, None) is not None
+                    for c in query.selected_columns)
+    fetch = result.fetchmany if processed else result.cursor.fetchmany
+    while chunk := fetch(CHUNK):
         for store, values in zip(parts, zip(*chunk, strict=True), strict=True):
             store.extend(values)
+    result.close()
     n = len(parts[0])
     data = dict(zip(names, parts, strict=True))
     out: dict[str, Any] = {}

@@ -7,6 +7,11 @@ from the earliest instant that can have changed:
 * the earliest observation stored since (a late report or crawl reaches back as far as it goes);
 * the ``effective_from`` of a policy version published, changed or removed since: a version
   decides only the instants from its start, so history before it stays as judged;
+* the observations with an id at or below the last run's that it could not see yet: on PostgreSQL an
+  id is taken when a row is inserted, not when it is committed, so a crawl's transaction can commit
+  a lower id after another one committed a higher id and a run read it. Each run records the ids
+  missing below its mark (``DetectionRun.pending``) and the next runs read them when they appear,
+  for :data:`LATE_COMMIT_WINDOW` (a rolled-back or deleted id never does);
 * everything again (a full run) when the catalog as the old observations see it (partners,
   products and listings that existed then), the detection settings, the anomaly model or the
   engine itself changed, since each of those can change the judgement of any old observation.
@@ -19,13 +24,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from store import AnomalyModel, DetectionRun, Listing, Partner, PolicyVersion, Product
+from store import AnomalyModel, DetectionRun, Listing, Observation, Partner, PolicyVersion, Product
+
+# How long an id missing below a run's mark is awaited: a crawl writes in short transactions and a
+# report import in one of seconds; an id still missing after this was rolled back or deleted.
+LATE_COMMIT_WINDOW = timedelta(days=1)
 
 # Bump when a change to detection changes its answers on observations it has judged before.
 ENGINE = 1
@@ -83,3 +93,39 @@ def reopened_from(previous: dict[str, Any], current: dict[str, Any]) -> tuple[bo
 def last_run(session: Session) -> DetectionRun | None:
     """The latest recorded whole-store run."""
     return session.scalars(select(DetectionRun).order_by(DetectionRun.id.desc()).limit(1)).first()
+
+
+def stored_since(previous: DetectionRun) -> ColumnElement[bool]:
+    """The observations a run after ``previous`` has not judged: above its mark, or pending below it."""
+    ranges = [Observation.id.between(int(first), int(last)) for first, last, _ in previous.pending or []]
+    return or_(Observation.id > previous.observation_id, *ranges)
+
+
+def pending_ids(session: Session, marker: int, previous: DetectionRun | None, now: datetime) -> list[list[Any]]:
+    """The ids at or below ``marker`` that this run cannot see, as ``[first, last, missing since]``.
+
+    Read before the run's other queries (on PostgreSQL each statement sees what is committed when it
+    starts: an id seen here is seen by the later reads too). Without a previous run, every id of the
+    store is checked; with one, those above its mark and its own pending ones still in the window.
+    """
+    stamp = now.isoformat()
+    bounds: list[tuple[int, int, str]] = []
+    if previous is None:
+        bounds.append((1, marker, stamp))
+    else:
+        for first, last, since in previous.pending or []:
+            if datetime.fromisoformat(since) > now - LATE_COMMIT_WINDOW:
+                bounds.append((int(first), int(last), since))
+        if marker > previous.observation_id:
+            bounds.append((previous.observation_id + 1, marker, stamp))
+    out: list[list[Any]] = []
+    for first, last, since in bounds:
+        inside = and_(Observation.id >= first, Observation.id <= last)
+        if session.scalar(select(func.count()).select_from(Observation).where(inside)) == last - first + 1:
+            continue  # all there: the usual case, one count
+        present = np.fromiter(session.scalars(select(Observation.id).where(inside).order_by(Observation.id)),
+                              dtype=np.int64)
+        edges = np.concatenate([[first - 1], present, [last + 1]])
+        for at in np.flatnonzero(np.diff(edges) > 1):
+            out.append([int(edges[at]) + 1, int(edges[at + 1]) - 1, since])
+    return out

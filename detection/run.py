@@ -122,7 +122,7 @@ def detect(
     ``on_step`` is told each step as it starts (its number, 0 to ``len(DETECT_STEPS)``, and what it
     does), for a progress bar.
     """
-    from detection.incremental import current_inputs, last_run, reopened_from, stored_inputs
+    from detection.incremental import current_inputs, last_run, pending_ids, reopened_from, stored_inputs, stored_since
     from detection.policy_bridge import load_rule_frames
     from pricewarden.settings import get_settings
 
@@ -140,13 +140,14 @@ def detect(
     marker = session.scalar(select(func.max(Observation.id))) or 0
     inputs = current_inputs(session, cfg.model_dump(mode="json"), anomalies) if since is None else None
     previous = last_run(session) if inputs is not None else None
+    # Before the other reads: an id this sees is seen by them too.
+    pending = pending_ids(session, marker, previous, utcnow()) if inputs is not None else []
     window, mode, judge_from = since, "full" if since is None else "since", None
     if inputs is not None and previous is not None and not (full or retrain or explicit):
         keep, reopened = reopened_from(previous.inputs, inputs)
         if keep:
             mode = "incremental"
-            first_new = session.scalar(select(func.min(Observation.observed_at))
-                                       .where(Observation.id > previous.observation_id))
+            first_new = session.scalar(select(func.min(Observation.observed_at)).where(stored_since(previous)))
             starts = [t for t in (first_new, reopened) if t is not None]
             window = min(starts) if starts else None
     if mode == "incremental" and window is None:
@@ -170,8 +171,16 @@ def detect(
     def evidence(obs_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
         return evidence_of(session, obs_ids)
 
-    step(2, f"updating violations ({len(judgement.findings):,} findings)")
-    apply_findings(session, obs, judgement.findings, judgement.judged | judgement.resolved["has_scope"],
+    findings, judged = judgement.findings, np.asarray(judgement.judged | judgement.resolved["has_scope"], dtype=bool)
+    if mode == "incremental" and window is not None and len(obs):
+        # What was read before the window (the anomaly models' context) was judged by the earlier
+        # runs and every episode's watermark is past it: its findings would only load their rows.
+        first = int(np.searchsorted(obs["observed_at"].to_numpy(dtype="datetime64[ns]"),
+                                    pd.Timestamp(window).tz_convert("UTC").tz_localize(None).to_datetime64()))
+        findings = findings[findings["pos"].to_numpy(dtype=np.int64) >= first]
+        judged[:first] = False
+    step(2, f"updating violations ({len(findings):,} findings)")
+    apply_findings(session, obs, findings, judged,
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days, evidence=evidence, every_key=mode == "incremental")
     from detection.confirm import classify
@@ -211,7 +220,7 @@ def detect(
                      stale_after_days=cfg.stale_after_days)
     if inputs is not None:
         model = session.scalar(select(func.max(AnomalyModel.version))) if anomalies else None
-        session.add(DetectionRun(mode=mode, observation_id=marker, observed_until=latest,
+        session.add(DetectionRun(mode=mode, observation_id=marker, observed_until=latest, pending=pending,
                                  inputs=stored_inputs(inputs, model), finished_at=utcnow(),
                                  stats={k: v for k, v in summary.as_dict().items()
                                         if k not in ("changes", "by_rule", "by_partner")}))

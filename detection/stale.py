@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from detection.lifecycle import ACTIVE, Event, advance, episode_of, violation_key
@@ -33,17 +33,18 @@ def detect_stale(session: Session, *, now: datetime, summary: DetectSummary, res
 
     del resolve_after  # one valid observation ends staleness
     valid = or_(Observation.price.is_not(None), Observation.visibility != "visible")
+    # Each listing's latest valid crawl: its newest observations walked back through the index on
+    # (listing, instant), not a scan of every observation of the store.
     last = (
-        select(Observation.listing_id, func.max(Observation.observed_at).label("last_valid_at"))
-        .where(valid, Observation.source == Source.CRAWL, Observation.listing_id.is_not(None))
-        .group_by(Observation.listing_id).subquery()
+        select(Observation.observed_at)
+        .where(Observation.listing_id == Listing.id, valid, Observation.source == Source.CRAWL)
+        .order_by(Observation.observed_at.desc()).limit(1).correlate(Listing).scalar_subquery()
     )
     rows = session.execute(
         select(Listing.id, Listing.first_seen_at, Listing.url, Listing.region, Listing.partner_id,
-               Product.sku, Product.id, Partner.code, last.c.last_valid_at)
+               Product.sku, Product.id, Partner.code, last.label("last_valid_at"))
         .join(Product, Listing.product_id == Product.id)
         .outerjoin(Partner, Listing.partner_id == Partner.id)
-        .outerjoin(last, last.c.listing_id == Listing.id)
         .where(Listing.active.is_(True))
     ).all()
     if not rows:

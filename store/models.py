@@ -286,6 +286,8 @@ class Observation(Base):
     __tablename__ = "observations"
     __table_args__ = (
         Index("ix_observations_product_observed", "product_id", "observed_at"),
+        # A listing's latest observations (stale listings read each listing's latest valid crawl).
+        Index("ix_observations_listing_observed", "listing_id", "observed_at"),
         # The review app's queue of undecided pages reads only these few rows.
         Index("ix_observations_undecided", "listing_id", "observed_at",
               sqlite_where=text("undecided"), postgresql_where=text("undecided")),
@@ -295,7 +297,7 @@ class Observation(Base):
     # Natural key (SHA-256 of source, listing/url, seller, instant) so that a re-run stores nothing twice.
     obs_key: Mapped[str] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(20))
-    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"), index=True)
     seller_name: Mapped[str | None] = mapped_column(String(200))
@@ -693,7 +695,8 @@ class AnomalyModel(Base):
 class DetectionRun(Base):
     """One detection run over the store: what it had judged, so that the next run judges only what is new.
 
-    ``observation_id``: every observation up to this id had been judged. ``inputs``: what else the
+    ``observation_id``: every observation up to this id had been judged, but for the ``pending`` ids
+    (not committed yet when it ran: :mod:`detection.incremental`). ``inputs``: what else the
     judgement depends on (policy versions, catalog, settings, anomaly model), to tell whether the
     history must be judged again. ``observed_until``: the data clock (latest valid crawl) it used.
     """
@@ -708,6 +711,8 @@ class DetectionRun(Base):
     observed_until: Mapped[datetime | None] = mapped_column()
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Ids at or below observation_id the run could not see (committed later): [first, last, missing since].
+    pending: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class LoginAttempt(Base):

@@ -156,6 +156,60 @@ def test_an_incremental_run_judges_only_what_is_new_and_misses_nothing(world: Wo
     assert world.detect().observations == 0  # nothing new
 
 
+def test_an_observation_committed_after_a_higher_id_is_judged_by_the_next_run(world: World) -> None:
+    """On PostgreSQL a crawl can commit id 11 after another committed id 12 and a run marked 12 as
+    judged: the ids stored here by hand are that order of commits."""
+    from store import DetectionRun
+
+    def observe(obs_id: int, at: datetime, price: str) -> None:
+        obs = world.observe(world.l1, at, price)
+        obs.id = obs_id
+        world.s.flush()
+
+    observe(10_010, day(0), "205.00")
+    observe(10_012, day(2), "205.00")
+    observe(10_013, day(3), "205.00")
+    assert world.detect().mode == "full" and world.rows() == []
+    run = world.s.scalars(select(DetectionRun)).one()
+    assert (run.observation_id, [r[:2] for r in run.pending]) == (10_013, [[1, 10_009], [10_011, 10_011]])
+    observe(10_011, day(1), "180.00")  # the late commit: a breach between the judged ones
+    late = world.detect()
+    assert (late.mode, late.observations) == ("incremental", 3)
+    (breach,) = world.rows("below_map")
+    assert (breach.first_seen_at, breach.status, breach.resolved_at) == (day(1), "resolved", day(3))
+    full_run_changes_nothing(world)
+    # Read once: what is still missing stays pending, the id that came does not.
+    assert [r[:2] for r in world.s.scalars(select(DetectionRun).order_by(DetectionRun.id.desc())).first().pending] \
+        == [[1, 10_009]]
+
+
+def test_a_crawl_committing_after_a_run_on_postgresql_is_judged_by_the_next_run(world: World) -> None:
+    """Two real transactions: a crawl takes an id, the test's session stores a higher one and runs
+    detection, then the crawl commits."""
+    engine = world.s.get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: a lower id cannot commit after a higher one")
+    for n in (0, 2, 3):
+        world.observe(world.l1, day(n), "205.00")
+    world.s.commit()
+    crawl = engine.connect()
+    crawl.begin()
+    crawl.execute(Observation.__table__.insert().values(
+        obs_key="late", source="crawl", listing_id=world.l1.id, product_id=world.product.id, url=world.l1.url,
+        observed_at=day(1), price=Decimal("180.00"), currency="USD", visibility="visible",
+        partner_id=world.p1.id, details={}))
+    world.observe(world.l1, day(4), "205.00")  # a higher id, committed first
+    assert world.detect().observations == 4 and world.rows() == []
+    world.s.commit()
+    crawl.commit()
+    crawl.close()
+    late = world.detect()
+    assert (late.mode, late.observations) == ("incremental", 4)
+    (breach,) = world.rows("below_map")
+    assert (breach.first_seen_at, breach.status) == (day(1), "resolved")
+    full_run_changes_nothing(world)
+
+
 def test_a_policy_change_reopens_history_from_its_start_only(world: World) -> None:
     for n in range(5):
         world.observe(world.l1, day(n), "205.00")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 21:35:39.947075
+Create Date: 2026-12-02 21:35:48.996842
 """
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('observed_until', store._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('inputs', sa.JSON(), nullable=False),
     sa.Column('stats', sa.JSON(), nullable=False),
+    sa.Column('pending', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_detection_runs'))
     )
     op.create_table('evidence',
@@ -338,7 +339,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('observations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_observations_batch_id'), ['batch_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_observations_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index('ix_observations_listing_observed', ['listing_id', 'observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_observed_at'), ['observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index('ix_observations_product_observed', ['product_id', 'observed_at'], unique=False)
@@ -627,7 +628,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_observations_product_observed')
         batch_op.drop_index(batch_op.f('ix_observations_partner_id'))
         batch_op.drop_index(batch_op.f('ix_observations_observed_at'))
-        batch_op.drop_index(batch_op.f('ix_observations_listing_id'))
+        batch_op.drop_index('ix_observations_listing_observed')
         batch_op.drop_index(batch_op.f('ix_observations_batch_id'))
 
     op.drop_table('observations')
