@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -382,8 +383,10 @@ def _processed(rows: list[dict[str, Any]], fields: list[str], defaults: dict[str
                active: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
     """Rows as tuples in ``fields`` order, each non-null value through its column's processor."""
     tuples = []
+    # every row gives the same columns (one validator made them): one C-level getter per row
+    get = itemgetter(*fields) if len(fields) > 1 and not any(f in defaults for f in fields) else None
     for row in rows:
-        values = [row[f] if f in row else defaults[f] for f in fields]
+        values = list(get(row)) if get is not None else [row[f] if f in row else defaults[f] for f in fields]
         for position, proc in active:
             value = values[position]
             if value is not None:
