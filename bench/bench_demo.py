@@ -20,6 +20,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,6 +39,30 @@ def one(days: int, first_day: int) -> None:
                       "template": result.prefect_template,
                       "stages": {r["day"]: r.get("seconds") for r in result.monitor_runs},
                       "stages_cpu": {r["day"]: r.get("cpu_seconds") for r in result.monitor_runs}}))
+
+
+def sample_cpu(child: subprocess.Popen[str]) -> tuple[dict[str, float], str]:
+    """CPU seconds of the demo's processes by kind (Chromium, its driver, crawl processes, Prefect, Python)
+    until ``child`` ends, and the child's output."""
+    from flows._cpu import kind_of, tree
+
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(child.stdout.read() if child.stdout else ""))
+    reader.start()
+    spent: dict[int, float] = {}
+    kinds: dict[int, str] = {}
+    while child.poll() is None:
+        for pid, seconds in tree(child.pid, own=True).items():
+            if pid not in kinds:
+                kinds[pid] = kind_of(pid)
+            spent[pid] = seconds
+        time.sleep(0.5)
+    reader.join()
+    totals: dict[str, float] = {}
+    for pid, seconds in spent.items():
+        totals[kinds[pid]] = totals.get(kinds[pid], 0.0) + seconds
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    return {kind: round(seconds, 1) for kind, seconds in ranked}, out[0] if out else ""
 
 
 def main() -> None:
@@ -57,10 +83,14 @@ def main() -> None:
     for n in range(1, args.runs + 1):
         # Each run in a new process, as `make demo` runs it (Prefect's server starts with it).
         load = os.getloadavg()[0]
-        done = subprocess.run([sys.executable, __file__, "--one", "--days", str(args.days), "--first-day",
-                               str(args.first_day)], capture_output=True, text=True, check=True)
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        child = subprocess.Popen([sys.executable, __file__, "--one", "--days", str(args.days), "--first-day",
+                                  str(args.first_day)], stdout=subprocess.PIPE, text=True)
+        by_kind, output = sample_cpu(child)
+        if child.returncode:
+            sys.exit(f"the demo failed (exit {child.returncode})")
+        result = json.loads(output.strip().splitlines()[-1])
         result["load"] = load
+        result["by_process"] = by_kind
         runs.append(result)
         print(f"run {n}: {result['elapsed']:.1f} s for {len(result['days'])} days, {result['pages']} pages, "
               f"{result['sent']} alerts delivered ({result['received']} received); "
@@ -72,6 +102,8 @@ def main() -> None:
             cpu = result["stages_cpu"].get(day) or {}
             print(f"  day {day} monitor: " + ", ".join(f"{k} {v:.1f} s ({cpu.get(k, float('nan')):.1f} CPU)"
                                                        for k, v in stages.items()))
+        print("  CPU s by process, whole demo (sampled every 0.5 s): "
+              + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in result["by_process"].items()))
     elapsed = [r["elapsed"] for r in runs]
     cycles = [wall for r in runs for phase, wall in r["timings"].items() if phase.endswith(" monitor")]
     cycles_cpu = [r["cpu"][phase] for r in runs for phase in r["timings"] if phase.endswith(" monitor")]
@@ -88,6 +120,7 @@ def main() -> None:
            f"s CPU; whole demo {min(elapsed):.1f}-{max(elapsed):.1f} s",
            cycle_wall_s=cycles, cycle_cpu_s=cycles_cpu, elapsed_s=elapsed,
            phases=[{"wall": r["timings"], "cpu": r["cpu"]} for r in runs],
+           cpu_by_process=[r["by_process"] for r in runs],
            monitor_stages=[{"wall": r["stages"], "cpu": r["stages_cpu"]} for r in runs])
 
 if __name__ == "__main__":
