@@ -53,12 +53,12 @@ def kind_of(pid: int) -> str:
         return "gone"
     if "chrom" in command or "headless_shell" in command:
         return "chromium"
-    if "playwright" in command or command.startswith("node") or "/node " in command:
+    if "multiprocessing" in command:  # before the driver: the fork server preloads scrapy_playwright
+        return "crawl processes"
+    if "run-driver" in command or "/node " in command or command.startswith("node "):
         return "playwright driver"
     if "flows._watchdog" in command or "uvicorn" in command or "prefect" in command:
         return "prefect server"
-    if "multiprocessing" in command:
-        return "crawl processes"
     return "python" if "python" in command else command.split(" ", 1)[0][-40:] or "other"
 
 
