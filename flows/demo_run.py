@@ -47,6 +47,8 @@ class DemoResult:
     report_path: Path | None = None
     elapsed: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    # CPU seconds of each phase, this process and its children (crawls, Chromium, Prefect's server) together.
+    cpu: dict[str, float] = field(default_factory=dict)
     monitor_runs: list[dict[str, Any]] = field(default_factory=list)
     imports: list[dict[str, Any]] = field(default_factory=list)
     findings_by_kind: dict[str, int] = field(default_factory=dict)
@@ -174,6 +176,7 @@ def run_demo(days: int = DEFAULT_DAYS, seed: int = 7, *, products: int = 20, fir
 def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day: int, email: bool, show: bool,
          started: float) -> DemoResult:
     from flows import clock
+    from flows._cpu import tree_cpu_seconds
     from flows._env import prepare
     from pricewarden.settings import get_settings
 
@@ -197,10 +200,16 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
     warm = warm_up(ws)
     result = DemoResult(workspace=ws, days=list(range(first_day, first_day + days)))
     marks: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    spent = [tree_cpu_seconds()]
 
     def mark(name: str, since: float) -> float:
         now = time.perf_counter()
         marks[name] = round(now - since, 2)
+        used = tree_cpu_seconds()
+        if used is not None and spent[0] is not None:
+            cpu[name] = round(used - spent[0], 2)
+        spent[0] = used
         return now
 
     from demo import World, serve
@@ -256,6 +265,7 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
         _finish(result, receiver, first_day)
         mark("report", t)
     result.timings = marks
+    result.cpu = cpu
     result.elapsed = round(time.perf_counter() - started, 2)
     if show:
         print_summary(result)
@@ -428,6 +438,8 @@ def print_summary(result: DemoResult) -> None:
                       f"pricewarden web, with PRICEWARDEN_WORKSPACE={result.workspace})", highlight=False,
                       soft_wrap=True)
     console.print(f"Timings (s): {result.timings}", highlight=False)
+    if result.cpu:
+        console.print(f"CPU (s, with child processes): {result.cpu}", highlight=False)
     console.print(f"Elapsed: {result.elapsed:.1f} s", style="bold", highlight=False)
     if not result.prefect_template:
         console.print("Prefect's database was migrated from scratch for this run (~7 s); `python -m flows._env "

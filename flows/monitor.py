@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flows import steps
+from flows._cpu import tree_cpu_seconds
 from flows._prefect import NO_CACHE, create_markdown_artifact, create_table_artifact, flow, in_flow_run, task
 
 
@@ -86,14 +87,18 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
     """
     slot = steps.slot(at)
     seconds: dict[str, float] = {}
+    cpu_seconds: dict[str, float] = {}
     clock = time.perf_counter()
+    spent = tree_cpu_seconds()
 
     def timed(stage: str, *args: Any) -> Any:
-        nonlocal clock
+        nonlocal clock, spent
         value = call(*args)
-        now = time.perf_counter()
+        now, used = time.perf_counter(), tree_cpu_seconds()
         seconds[stage] = round(now - clock, 2)
-        clock = now
+        if used is not None and spent is not None:
+            cpu_seconds[stage] = round(used - spent, 2)
+        clock, spent = now, used
         return value
 
     if fan_out > 1:
@@ -102,14 +107,15 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
         crawled = timed("crawl", crawl_task, slot, shard, shards, processes, split)
     part = f"{shard}/{shards}" if shard is not None else (f"fan-out {fan_out}" if fan_out > 1 else None)
     if crawl_only:
-        return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds}
+        return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds,
+                "cpu_seconds": cpu_seconds}
     found = timed("detect", detect_task, slot)
     captured = timed("evidence", evidence_task) if capture else {"skipped": True}
     queued = timed("enqueue", enqueue_task)
     delivered = timed("deliver", deliver_task, queued)
     return {"slot": slot.isoformat(), "shard": part,
             "crawl": crawled.as_dict(), "detect": found.as_dict(), "evidence": captured,
-            "alerts": delivered.as_dict(), "seconds": seconds}
+            "alerts": delivered.as_dict(), "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
 def summary_markdown(result: dict[str, Any]) -> str:

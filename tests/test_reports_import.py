@@ -171,6 +171,23 @@ def test_bad_row_rejected_with_column_and_reason_good_rows_kept(
     assert len(_observations(catalog)) == 1
 
 
+@pytest.mark.parametrize(("partner", "row", "column", "reason"), CASES)
+def test_a_bad_row_repeated_is_rejected_each_time_for_the_same_reason(
+    catalog: Engine, tmp_path: Path, partner: str, row: list[str], column: str, reason: str
+) -> None:
+    # Each cell text is judged once per import and its verdict remembered: the second and third
+    # copies (the last with another SKU, so the remembered verdicts of other columns meet) are refused alike.
+    good = ["AC-200", "10", "CNY" if partner == "P003" else "USD", TODAY, "tmall"]
+    other = ["AC-200" if row[0] == "AC-100" else row[0], *row[1:]]
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"], good, row, row, other])
+    result = import_file(path, partner, now=NOW)
+    rejected = _rejections(catalog)
+    assert (result.rows_accepted, result.rows_rejected) == (1, 3)
+    assert rejected[3] == rejected[4]
+    assert rejected[5][0] == column
+    assert reason.replace("AC-300", "") in rejected[5][1]
+
+
 @pytest.mark.parametrize(("partner", "text", "amount"), [
     ("P001", "1,299.00", "1299.00"), ("P001", "1299", "1299"), ("P001", " 199.5 ", "199.5"),
     ("P002", "1.299,00", "1299.00"), ("P002", "19,99", "19.99"), ("P002", "1 299,00", "1299.00"),

@@ -206,8 +206,12 @@ def read_csv(path: Path, name: str, limits: Limits | None = None) -> Source:
                     counter.row(width, number)  # raises with the limit passed
                 counter.cells += width
                 cells = {c: record[i] if i < width else None for c, i in columns.items()}
-                filled = [value for value in cells.values() if value and not value.isspace()]
-                if not filled or all(is_blank(value) for value in filled):
+                for value in cells.values():
+                    # an ASCII cell with a character other than a space is not blank (is_blank's
+                    # invisible characters are not ASCII)
+                    if value and not value.isspace() and (value.isascii() or not is_blank(value)):
+                        break
+                else:
                     continue  # blank rows (ignored columns aside) are skipped silently
                 yield RawRow(number, cells)
         except UnicodeDecodeError as exc:

@@ -21,6 +21,7 @@ from pricewarden.cells import UNSAFE_ROW, csv_line, safe_text
 
 RECEIPT_HEADER = ("row", "status", "column", "reason", *COLUMNS)
 _SEMICOLON = re.compile(r"[;\t]")
+_ATTENTION = re.compile(f"{UNSAFE_ROW.pattern}|{_SEMICOLON.pattern}")  # either of the two, in one search
 
 
 def safe_cell(value: object) -> str:
@@ -47,6 +48,9 @@ class ReceiptWriter:
             values.append(value if type(value) is str and len(value) <= 1000 else safe_cell(value)[:1000])
         # One search over the whole row finds the rare cell that needs neutralising or semicolon quoting.
         joined = "\x1f".join(values)
+        if not _ATTENTION.search(joined):
+            self._writer.writerow(values)  # the common row: nothing to neutralise, no semicolon
+            return
         if UNSAFE_ROW.search(joined):
             values = [*values[:4], *(safe_cell(v) for v in values[4:])]  # the reason is safe already
         if _SEMICOLON.search(joined):

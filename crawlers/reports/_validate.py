@@ -36,6 +36,7 @@ NotationOf = Callable[[], "str | None"]
 EXAMPLE_SKU = "EXAMPLE"
 # A spreadsheet number this close to a whole minor unit is that amount (434.9999999999999 -> 435.00).
 FLOAT_NOISE = Decimal("1e-9")
+MEMO_SIZE = 200_000  # distinct texts remembered per column (a million-row report has ~100,000 prices)
 SMALL_CATALOG = 500  # up to this many SKUs, difflib compares an unknown SKU with all of them
 
 
@@ -129,6 +130,14 @@ class RowValidator:
         # The file's decimal notation, decided from all its amounts the first time one needs it.
         self._notation: str | None = None
         self._decide_notation = notation
+        # Verdicts by cell text (see _check): a value, or the _Reject of that text.
+        self._skus: dict[object, Any] = {}
+        self._dates: dict[object, Any] = {}
+        self._currencies: dict[object, Any] = {}
+        self._channels: dict[object, Any] = {}
+        self._quantities: dict[object, Any] = {}
+        self._prices: dict[str, Decimal | str] = {}
+        self._key_head = f"{source}|{partner.id}|"
 
     def _close_match(self, sku: str) -> str | None:
         # difflib over a large catalog costs ~0.1 s per unknown SKU; a one-deletion index finds the
@@ -175,21 +184,63 @@ class RowValidator:
         cells = row.cells
         for column, reason in row.refused.items():
             return Rejected(row.number, column, reason, cells)
+        longest = self.max_cell_chars
         for column, value in cells.items():
             if isinstance(value, str):
-                if len(value) > self.max_cell_chars:
+                if len(value) > longest:
                     return Rejected(row.number, column, f"cell longer than {self.max_cell_chars} characters", cells)
-                problem = _bad_text(value)
-                if problem:
-                    return Rejected(row.number, column, f"{column} {problem}", cells)
+                if "\x00" in value or not value.isascii():
+                    problem = _bad_text(value)
+                    if problem:
+                        return Rejected(row.number, column, f"{column} {problem}", cells)
         try:
             return self._check(row)
         except _Reject as problem:
             return Rejected(row.number, problem.column, problem.reason, cells)
 
     def _check(self, row: RawRow) -> Accepted:
+        # Each column's verdict depends only on its cell (and on fixed facts of the batch): a report
+        # repeats its SKUs, dates, currencies, channels and quantities, so each text is judged once.
         cells = row.cells
-        value = cells.get("sku")
+        sku, product_id = _memo(self._skus, cells.get("sku"), self._sku)
+        raw_price = cells.get("price")
+        noisy: TooPrecise | None = None
+        ambiguous: AmbiguousAmount | None = None
+        try:
+            price = self._price(raw_price)
+        except TooPrecise as exc:
+            noisy, price = exc, exc.amount
+        except AmbiguousAmount as exc:
+            ambiguous, price = exc, Decimal(0)
+        except CellError as exc:
+            raise _Reject("price", str(exc)) from None
+        observed_at, local, stamp = _memo(self._dates, cells.get("date"), self._date)
+        value = cells.get("currency")
+        if self._expected is None:
+            currency = _memo(self._currencies, value, self._plain_currency)
+        else:
+            currency = self._currency(sku, (value.strip() if type(value) is str else cell_text(value)).upper(),
+                                      observed_at)
+        if noisy is not None:
+            price = _without_float_noise(noisy, currency)
+        if ambiguous is not None:
+            price = _whole_units(raw_price, currency, ambiguous)
+        channel, channel_key = _memo(self._channels, cells.get("channel"), self._channel)
+        quantity = _memo(self._quantities, cells.get("quantity"), _quantity)
+        digest = hashlib.sha256(f"{self._key_head}{sku}|{stamp}|{channel_key}".encode()).digest()
+        first = self._seen.get(digest)
+        if first is not None:
+            raise _Reject("sku", f"duplicate of row {first} (same sku, date and channel)")
+        self._seen[digest] = row.number
+        extra = {k: cells[k] for k in ("list_price", "availability") if cells.get(k) is not None}
+        if local is not None:
+            extra["local_date"], extra["utc_offset"] = local
+        return Accepted(
+            row.number, product_id, sku, price, currency, observed_at, channel, quantity,
+            _price_text(raw_price), digest.hex(), cells, extra,
+        )
+
+    def _sku(self, value: object) -> tuple[str, int]:
         sku_text = value.strip() if type(value) is str else cell_text(value)
         if not sku_text:
             raise _Reject("sku", "sku is missing")
@@ -202,30 +253,20 @@ class RowValidator:
         allowed = self.partner.authorised_skus
         if allowed and sku not in allowed and self.catalog.categories.get(sku) not in allowed:
             raise _Reject("sku", f"partner {self.partner.code} is not authorised to sell {sku}")
-        raw_price = cells.get("price")
-        noisy: TooPrecise | None = None
-        ambiguous: AmbiguousAmount | None = None
+        return sku, self.catalog.ids[sku]
+
+    def _date(self, value: object) -> tuple[datetime, tuple[str, str] | None, str]:
         try:
-            price = self._price(raw_price)
-        except TooPrecise as exc:
-            noisy, price = exc, exc.amount
-        except AmbiguousAmount as exc:
-            ambiguous, price = exc, Decimal(0)
-        except CellError as exc:
-            raise _Reject("price", str(exc)) from None
-        try:
-            observed_at, local = self._instant(cells.get("date"))
+            observed_at, local = self._instant(value)
             check_age(observed_at, self.now, self.max_age_days, self.future_skew)
         except CellError as exc:
             raise _Reject("date", str(exc)) from None
-        value = cells.get("currency")
-        currency = self._currency(sku, (value.strip() if type(value) is str else cell_text(value)).upper(),
-                                  observed_at)
-        if noisy is not None:
-            price = _without_float_noise(noisy, currency)
-        if ambiguous is not None:
-            price = _whole_units(raw_price, currency, ambiguous)
-        value = cells.get("channel")
+        return observed_at, local, observed_at.isoformat()
+
+    def _plain_currency(self, value: object) -> str:
+        return self._currency("", (value.strip() if type(value) is str else cell_text(value)).upper(), self.now)
+
+    def _channel(self, value: object) -> tuple[str | None, str]:
         channel = (value.strip() if type(value) is str else cell_text(value)) or None
         channel_key = (channel or "").lower()
         if self.partner.authorised_channels:
@@ -233,34 +274,32 @@ class RowValidator:
                 raise _Reject("channel", "channel is missing; this partner reports per authorised channel")
             if not self._channel_allowed(channel_key):
                 raise _Reject("channel", f"partner {self.partner.code} is not authorised for channel {channel[:80]!r}")
-        try:
-            quantity = parse_quantity(cells.get("quantity"))
-        except CellError as exc:
-            raise _Reject("quantity", str(exc)) from None
-        digest = hashlib.sha256(
-            f"{self.source}|{self.partner.id}|{sku}|{observed_at.isoformat()}|{channel_key}".encode()
-        ).digest()
-        first = self._seen.get(digest)
-        if first is not None:
-            raise _Reject("sku", f"duplicate of row {first} (same sku, date and channel)")
-        self._seen[digest] = row.number
-        extra = {k: cells[k] for k in ("list_price", "availability") if cells.get(k) is not None}
-        if local is not None:
-            extra["local_date"], extra["utc_offset"] = local
-        return Accepted(
-            row.number, self.catalog.ids[sku], sku, price, currency, observed_at, channel, quantity,
-            cell_text(raw_price)[:500], digest.hex(), cells, extra,
-        )
+        return channel, channel_key
 
     def _price(self, raw: object) -> Decimal:
+        if type(raw) is str:
+            known = self._prices.get(raw)
+            if known is not None:
+                if type(known) is str:
+                    raise CellError(known)
+                return known  # type: ignore[return-value]
         try:
-            return parse_price(raw, self._notation)
+            price = parse_price(raw, self._notation)
         except AmbiguousAmount:
             if self._decide_notation is None:
                 raise
             self._notation = self._decide_notation()
             self._decide_notation = None
-            return parse_price(raw, self._notation)
+            price = parse_price(raw, self._notation)
+        except CellError as exc:
+            # Only plain refusals are remembered: an ambiguous or too precise amount is judged with the
+            # file's notation and currency, which come later.
+            if type(exc) is CellError and type(raw) is str and len(self._prices) < MEMO_SIZE:
+                self._prices[raw] = str(exc)
+            raise
+        if type(raw) is str and len(self._prices) < MEMO_SIZE:
+            self._prices[raw] = price
+        return price
 
     def forget_seen(self) -> None:
         """Drop the duplicate keys of the chunk just written (the database has them now)."""
@@ -290,6 +329,36 @@ class RowValidator:
             raise _Reject("currency", f"currency {given} does not match {expected}, the policy currency of {sku} "
                           f"for partner {self.partner.code}")
         return given
+
+
+def _memo(memo: dict[object, Any], value: object, judge: Callable[[Any], Any]) -> Any:
+    """``judge(value)`` remembered for text cells: its result, or the refusal it raised (raised again)."""
+    if type(value) is not str:
+        return judge(value)
+    known = memo.get(value, memo)
+    if known is memo:
+        try:
+            known = judge(value)
+        except _Reject as problem:
+            known = _Refusal(problem.column, problem.reason)
+        if len(memo) < MEMO_SIZE:
+            memo[value] = known
+    if type(known) is _Refusal:
+        raise _Reject(known.column, known.reason)
+    return known
+
+
+def _quantity(value: object) -> int | None:
+    try:
+        return parse_quantity(value)
+    except CellError as exc:
+        raise _Reject("quantity", str(exc)) from None
+
+
+def _price_text(raw: object) -> str:
+    if type(raw) is str and len(raw) <= 500 and not raw[:1].isspace() and not raw[-1:].isspace():
+        return raw
+    return cell_text(raw)[:500]
 
 
 def _bad_text(value: str) -> str | None:
@@ -342,6 +411,12 @@ def _without_float_noise(noisy: TooPrecise, currency: str) -> Decimal:
 
 def _deletions(text: str) -> Iterator[str]:
     return (text[:i] + text[i + 1:] for i in range(len(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    column: str | None
+    reason: str
 
 
 class _Reject(Exception):
