@@ -94,6 +94,9 @@ _THRESHOLD = re.compile(
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
+_SAVING_TAIL = re.compile(r"\s*(?:off|discount)", re.I)
+_THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
+_FROM = re.compile(r"\bfrom|starting|as low", re.I)
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|versand|livraison", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
@@ -270,10 +273,14 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     positions: dict[int, int] = {}
     if seen:
         wanted |= set(seen)
+        left = len(wanted - {-1})
         for index, node in enumerate(body.traverse()):
             mem_id = node.mem_id
             if mem_id in wanted:
                 positions[mem_id] = index
+                left -= 1
+                if not left:
+                    break  # the rest of the page (reviews, footer) moves none of them
     for mem_id, item in seen.items():
         item.index = positions.get(mem_id, 0)
     h1_index = positions.get(h1.mem_id) if h1 is not None else None
@@ -407,24 +414,33 @@ def _aside_kind(attrs: str) -> str | None:
     return match.lastgroup if match else None
 
 
+@lru_cache(maxsize=4096)
+def _attr_flags(attrs: str) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """price, was, weak_was, current, noise, buy_box: what an element's attributes say (a page
+    repeats a few class names on hundreds of elements; each is read once)."""
+    price = _PRICE_ATTR.search(attrs) is not None
+    current = _CURRENT_ATTR.search(attrs) is not None
+    return (price, _WAS_ATTR.search(attrs) is not None and not current,
+            _WEAK_WAS_ATTR.search(attrs) is not None and not current, current and price,
+            _NOISE_ATTR.search(attrs) is not None and not price, _BUY_BOX_ATTR.search(attrs) is not None)
+
+
+_NO_FLAGS = (False, False, False, False, False, False)
+
+
 def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
     found = cache.get(node.mem_id)
     if found is None:
         a = node.attributes
         attrs = _attrs(node)
         tag = node.tag or ""
-        price = _PRICE_ATTR.search(attrs) is not None if attrs else False
-        current = _CURRENT_ATTR.search(attrs) is not None if attrs else False
+        price, was, weak_was, current, noise, buy_box = _attr_flags(attrs) if attrs else _NO_FLAGS
         found = _Box(
             tag=tag, attrs=attrs,
             struck=tag in {"del", "s", "strike"} or "line-through" in (a.get("style") or ""),
-            price=price,
-            was=bool(attrs) and _WAS_ATTR.search(attrs) is not None and not current,
-            weak_was=bool(attrs) and _WEAK_WAS_ATTR.search(attrs) is not None and not current,
-            current=current and price,
+            price=price, was=was, weak_was=weak_was, current=current,
             itemprop_price=a.get("itemprop") in {"price", "lowPrice"},
-            noise=bool(attrs) and _NOISE_ATTR.search(attrs) is not None and not price,
-            buy_box=bool(attrs) and _BUY_BOX_ATTR.search(attrs) is not None,
+            noise=noise, buy_box=buy_box,
         )
         cache[node.mem_id] = found
     return found
@@ -496,9 +512,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "conditional"
     elif _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own):
         item.role = "instalment"
-    elif _THRESHOLD.search(near) or re.match(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", after, re.I):
+    elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
-    elif _SAVING.search(before[-20:]) or re.match(r"\s*(?:off|discount)", after, re.I):
+    elif _SAVING.search(before[-20:]) or _SAVING_TAIL.match(after):
         item.role = "saving"
     elif _SHIPPING.search(before[-25:] + " " + after[:15]):
         item.role = "shipping"
@@ -525,7 +541,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         distance = abs(item.index - button)
         if distance < _NEAR_BUTTON:
             item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
-    if "+" in after[:2] or re.search(r"\bfrom|starting|as low", before[-20:], re.I):
+    if "+" in after[:2] or _FROM.search(before[-20:]):
         item.reasons.append("from-price")
 
 
@@ -548,7 +564,7 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
     other products.
     """
     body = page.tree.body
-    extra = body.css("[data-price]") if body is not None and "data-price" in page.html else []
+    extra = body.css("[data-price]") if body is not None and page.mentions("data-price") else []
     for node in [*slots, *extra]:
         text = " ".join(node.text(deep=True).split())
         if any(c.isdigit() for c in text) or len(text) > 40:
