@@ -116,6 +116,29 @@ def _signs(locale: str | None) -> tuple[str, ...]:
     return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
 
 
+@lru_cache(maxsize=1024)
+def _any_of(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))))
+
+
+def _signs_in(text: str, signs: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``signs`` that ``text`` contains, in their order.
+
+    A one-character sign is a quick ``in``; the longer ones ("USD", "kr", "Rs") are found by one
+    pattern of all of them, searched again without each one it finds: a search stops at the first
+    sign, and only the last (finding none) reads all of the text, where ``in`` read it once per sign.
+    """
+    found = {sign for sign in signs if len(sign) == 1 and sign in text}
+    left = frozenset(sign for sign in signs if len(sign) > 1)
+    while left:
+        match = _any_of(left).search(text)
+        if match is None:
+            break
+        found.add(match.group())
+        left = left - {match.group()}
+    return tuple(sign for sign in signs if sign in found)
+
+
 @lru_cache(maxsize=256)
 def _sign_selector(signs: tuple[str, ...]) -> str:
     return ", ".join(f'*:lexbor-contains("{sign}")' for sign in signs)
@@ -229,7 +252,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     seen: dict[int, _Seen] = {}
     text = page.body_text
     # One tree scan per sign in the selector: ask only for the signs this page's text contains.
-    signs = tuple(sign for sign in _signs(page.locale) if sign in text)
+    signs = _signs_in(text, _signs(page.locale))
     for node in body.css(_sign_selector(signs)) if signs else ():
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
