@@ -166,7 +166,6 @@ class _Seen:
     node: LexborNode
     index: int
     amount: ParsedAmount
-    context: str
     before: str = ""
     after: str = ""
     score: float = 0.0
@@ -194,8 +193,9 @@ def _attrs(node: LexborNode) -> str:
 
 
 def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
-              bare: bool) -> ParsedAmount | None:
-    text = node.text(deep=True)
+              bare: bool, text: str | None = None) -> ParsedAmount | None:
+    """The one amount ``node`` shows (``text``: its text when the caller has it), ``_MANY`` or ``None``."""
+    text = node.text(deep=True) if text is None else text
     # (what counts is the text as shown: a price element may carry a page of indentation and an
     # empty reviews widget, "Now $52.00" + 200 blanks; a long text is not collapsed at all)
     if len(text) > _MAX_RAW_TEXT:
@@ -231,11 +231,11 @@ def title_ancestors(page: Page) -> frozenset[int]:
 
 
 def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: ParsedAmount) -> None:
+    # (The text around it is read where it counts, by _around and _label_before: not the parent's
+    # whole text, which on a product grid is the grid's.)
     if element.mem_id not in seen:
-        parent = element.parent
-        context = " ".join((parent.text(deep=True, separator=" ") if parent is not None else "")[:400].split())
-        seen[element.mem_id] = _Seen(element, index, amount, context)
-        seen[element.mem_id].before, seen[element.mem_id].after = _around(element, amount)
+        item = seen[element.mem_id] = _Seen(element, index, amount)
+        item.before, item.after = _around(element, amount)
 
 
 def _collect(page: Page, currency: str | None, sep: str | None,
@@ -258,13 +258,14 @@ def _collect(page: Page, currency: str | None, sep: str | None,
         for _ in range(_MAX_CLIMB):
             if element is None:
                 break
-            amount = _money_in(element, page, currency, sep, False)
+            own = element.text(deep=True)
+            amount = _money_in(element, page, currency, sep, False, own)
             if amount is _MANY:
                 break
             if amount is not None:
                 _record(seen, element, 0, amount)
                 break
-            if len(element.text(deep=True)) > _MAX_TEXT:
+            if len(own) > _MAX_TEXT:
                 break
             element = element.parent
     for node in body.css(_PRICE_SELECTOR):
@@ -287,7 +288,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             parent = parent.parent
         if covered:
             continue
-        bare = _money_in(node, page, currency, sep, True)
+        bare = _money_in(node, page, currency, sep, True, own)
         if bare is not None and bare is not _MANY:
             _record(seen, node, 0, bare)
     h1 = page.heading
