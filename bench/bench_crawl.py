@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -260,6 +260,56 @@ def report(runs: list[Run]) -> None:
               f"{_spread([b.ms / a.ms for a, b in pairs])}")
 
 
+def _figures(runs: list[Run], load: tuple[float, float, float]) -> dict[str, Any]:
+    """The raw figures of one invocation: each side's medians and every pair's ratios."""
+    ours = [r for r in runs if r.side == "pricewarden"]
+    plain = [r for r in runs if r.side == "plain"]
+    pairs = list(zip(ours, plain, strict=False))
+
+    def side(group: list[Run]) -> dict[str, Any]:
+        return {"pages_per_s": [round(r.rate, 1) for r in group], "cpu_ms_per_page": [round(r.ms, 2) for r in group],
+                "peak_rss_mb": [round(r.rss) for r in group], "found": [r.found for r in group]}
+
+    return {"pages": ours[0].pages if ours else 0, "load_average_start": [round(x, 1) for x in load],
+            "pricewarden": side(ours), "plain": side(plain),
+            "ratio_pages_per_s": [round(a.rate / b.rate, 2) for a, b in pairs],
+            "ratio_cpu_per_page": [round(b.ms / a.ms, 2) for a, b in pairs]}
+
+
+def save(mode: str, what: str, runs: list[Run], load: tuple[float, float, float]) -> None:
+    """Record this run under ``mode`` in ``bench/results/crawl.json``, keeping the other modes' last figures.
+
+    One file holds the real-page, synthetic and sandbox runs (``real_pages``, ``synthetic``,
+    ``world``): each invocation measures one of them and replaces only its own.
+    """
+    from bench.record import RESULTS, record
+
+    path = RESULTS / "crawl.json"
+    old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    figures = dict(old.get("figures") or {})
+    if not figures and old.get("measured"):  # the hand-transcribed synthetic figures, kept until measured again
+        figures["synthetic"] = {"measured": old["measured"], "date": old.get("date"), "command": old.get("command")}
+    from store._types import utcnow
+
+    figures[mode] = {"what": what, "date": utcnow().strftime("%Y-%m-%d %H:%M UTC"), **_figures(runs, load)}
+    ours = [r for r in runs if r.side == "pricewarden"]
+    plain = [r for r in runs if r.side == "plain"]
+    pairs = list(zip(ours, plain, strict=False))
+    own = (f"{mode}: PriceWarden {_spread([r.rate for r in ours], '{:.0f}')} pages/s, "
+           f"{_spread([r.ms for r in ours])} ms CPU a page, peak RSS {_spread([r.rss for r in ours], '{:.0f}')} MB")
+    if pairs:
+        own += (f"; plain Scrapy + extruct + price-parser {_spread([r.rate for r in plain], '{:.0f}')} pages/s, "
+                f"{_spread([r.ms for r in plain])} ms CPU a page; ratio plain / PriceWarden CPU a page "
+                f"{_spread([b.ms / a.ms for a, b in pairs])}, PriceWarden / plain pages/s "
+                f"{_spread([a.rate / b.rate for a, b in pairs])} ({len(pairs)} interleaved pairs)")
+    figures[mode]["measured"] = own
+    measured = " | ".join([own, *(f"{data['measured']} (earlier run, {data.get('date')})"
+                                  for other, data in figures.items() if other != mode and data.get("measured"))])
+    record("crawl", "pages crawled, extracted and stored (evidence, database) against a plain Scrapy spider",
+           ">= 2x the plain spider's CPU per page on real pages (on the way to 4x); >= 250 pages/s synthetic",
+           measured, **figures)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=3000)
@@ -363,6 +413,7 @@ def main() -> None:
     if world_cm is not None:
         world_cm.__exit__(None, None, None)
     report(runs)
+    save("world" if args.world else "real_pages" if args.pages_from else "synthetic", what, runs, load)
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}. CPU per page moves less with the "
           "machine's load than pages/s; the plain spider's CPU includes its start-up (~1-2 s of imports), "

@@ -78,6 +78,9 @@ _MAX_DIGITS = 16  # digits a number may have before it is read at all (thousands
 # "1e309", "1.5E+3": a number in exponent notation is no price, nor any of its digits
 _EXP_AFTER = re.compile(r"[eE][+-]?\d")
 _EXP_BEFORE = re.compile(r"\d[eE][+-]?$")
+_GROUPED = re.compile(r"\d{1,3}[.,]\d{3}")  # "1,299" / "1.299": thousands or three decimals
+_NOT_DIGIT = re.compile(r"\D")
+_CENTS_END = re.compile(r"[.,]\d{1,2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +196,11 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
     seps = {c for c in text if c in ",."}
     # "1,299" / "1.299" (one separator, three digits after) is the only ambiguous shape; the
     # locale decides it. Anything else price-parser reads unambiguously on its own.
-    ambiguous = len(seps) == 1 and re.fullmatch(r"\d{1,3}[.,]\d{3}", text) is not None
+    ambiguous = len(seps) == 1 and _GROUPED.fullmatch(text) is not None
     sep = None
     if ambiguous:
         if currency is not None and whole_units(currency):
-            whole = Decimal(re.sub(r"\D", "", text))
+            whole = Decimal(_NOT_DIGIT.sub("", text))
             return whole if _sane(whole) else None
         if currency is not None and minor_units(currency) == 3 and text[-4] == (decimal_separator or "."):
             # "KD 1.250": a dinar has 1000 fils, and three decimals are how Gulf shops write it
@@ -211,7 +214,7 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
         # profile sets, the locale decides; "0.299" is decimal (a thousands group never starts with 0).
         local = decimal_separator if explicit or currency is None else None
         sep = next(iter(seps)) if text.startswith("0") else local
-    if not ambiguous and len(seps) == 1 and re.search(r"[.,]\d{1,2}$", text):
+    if not ambiguous and len(seps) == 1 and _CENTS_END.search(text):
         sep = seps.pop()  # "12,99" / "12.99": the only separator with 1-2 digits after is decimal
     try:
         amount = Price.fromstring(text, decimal_separator=sep).amount

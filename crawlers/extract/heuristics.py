@@ -102,6 +102,9 @@ _THRESHOLD = re.compile(
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
+_SAVING_TAIL = re.compile(r"\s*(?:off|discount)", re.I)
+_THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
+_FROM = re.compile(r"\bfrom|starting|as low", re.I)
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|versand|livraison", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
@@ -119,6 +122,29 @@ def _signs(locale: str | None) -> tuple[str, ...]:
     (Each sign costs a pass over the page's text: a country's own are looked for only on its pages.)
     """
     return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
+
+
+@lru_cache(maxsize=1024)
+def _any_of(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))))
+
+
+def _signs_in(text: str, signs: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``signs`` that ``text`` contains, in their order.
+
+    A one-character sign is a quick ``in``; the longer ones ("USD", "kr", "Rs") are found by one
+    pattern of all of them, searched again without each one it finds: a search stops at the first
+    sign, and only the last (finding none) reads all of the text, where ``in`` read it once per sign.
+    """
+    found = {sign for sign in signs if len(sign) == 1 and sign in text}
+    left = frozenset(sign for sign in signs if len(sign) > 1)
+    while left:
+        match = _any_of(left).search(text)
+        if match is None:
+            break
+        found.add(match.group())
+        left = left - {match.group()}
+    return tuple(sign for sign in signs if sign in found)
 
 
 @lru_cache(maxsize=256)
@@ -148,7 +174,6 @@ class _Seen:
     node: LexborNode
     index: int
     amount: ParsedAmount
-    context: str
     before: str = ""
     after: str = ""
     score: float = 0.0
@@ -176,8 +201,9 @@ def _attrs(node: LexborNode) -> str:
 
 
 def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
-              bare: bool) -> ParsedAmount | None:
-    text = node.text(deep=True)
+              bare: bool, text: str | None = None) -> ParsedAmount | None:
+    """The one amount ``node`` shows (``text``: its text when the caller has it), ``_MANY`` or ``None``."""
+    text = node.text(deep=True) if text is None else text
     # (what counts is the text as shown: a price element may carry a page of indentation and an
     # empty reviews widget, "Now $52.00" + 200 blanks; a long text is not collapsed at all)
     if len(text) > _MAX_RAW_TEXT:
@@ -213,11 +239,11 @@ def title_ancestors(page: Page) -> frozenset[int]:
 
 
 def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: ParsedAmount) -> None:
+    # (The text around it is read where it counts, by _around and _label_before: not the parent's
+    # whole text, which on a product grid is the grid's.)
     if element.mem_id not in seen:
-        parent = element.parent
-        context = " ".join((parent.text(deep=True, separator=" ") if parent is not None else "")[:400].split())
-        seen[element.mem_id] = _Seen(element, index, amount, context)
-        seen[element.mem_id].before, seen[element.mem_id].after = _around(element, amount)
+        item = seen[element.mem_id] = _Seen(element, index, amount)
+        item.before, item.after = _around(element, amount)
 
 
 def _collect(page: Page, currency: str | None, sep: str | None,
@@ -234,19 +260,20 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     seen: dict[int, _Seen] = {}
     text = page.body_text
     # One tree scan per sign in the selector: ask only for the signs this page's text contains.
-    signs = tuple(sign for sign in _signs(page.locale) if sign in text)
+    signs = _signs_in(text, _signs(page.locale))
     for node in body.css(_sign_selector(signs)) if signs else ():
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
             if element is None:
                 break
-            amount = _money_in(element, page, currency, sep, False)
+            own = element.text(deep=True)
+            amount = _money_in(element, page, currency, sep, False, own)
             if amount is _MANY:
                 break
             if amount is not None:
                 _record(seen, element, 0, amount)
                 break
-            if len(element.text(deep=True)) > _MAX_TEXT:
+            if len(own) > _MAX_TEXT:
                 break
             element = element.parent
     for node in body.css(_PRICE_SELECTOR):
@@ -269,7 +296,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             parent = parent.parent
         if covered:
             continue
-        bare = _money_in(node, page, currency, sep, True)
+        bare = _money_in(node, page, currency, sep, True, own)
         if bare is not None and bare is not _MANY:
             _record(seen, node, 0, bare)
     h1 = page.heading
@@ -278,10 +305,14 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     positions: dict[int, int] = {}
     if seen:
         wanted |= set(seen)
+        left = len(wanted - {-1})
         for index, node in enumerate(body.traverse()):
             mem_id = node.mem_id
             if mem_id in wanted:
                 positions[mem_id] = index
+                left -= 1
+                if not left:
+                    break  # the rest of the page (reviews, footer) moves none of them
     for mem_id, item in seen.items():
         item.index = positions.get(mem_id, 0)
     h1_index = positions.get(h1.mem_id) if h1 is not None else None
@@ -415,24 +446,33 @@ def _aside_kind(attrs: str) -> str | None:
     return match.lastgroup if match else None
 
 
+@lru_cache(maxsize=4096)
+def _attr_flags(attrs: str) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """price, was, weak_was, current, noise, buy_box: what an element's attributes say (a page
+    repeats a few class names on hundreds of elements; each is read once)."""
+    price = _PRICE_ATTR.search(attrs) is not None
+    current = _CURRENT_ATTR.search(attrs) is not None
+    return (price, _WAS_ATTR.search(attrs) is not None and not current,
+            _WEAK_WAS_ATTR.search(attrs) is not None and not current, current and price,
+            _NOISE_ATTR.search(attrs) is not None and not price, _BUY_BOX_ATTR.search(attrs) is not None)
+
+
+_NO_FLAGS = (False, False, False, False, False, False)
+
+
 def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
     found = cache.get(node.mem_id)
     if found is None:
         a = node.attributes
         attrs = _attrs(node)
         tag = node.tag or ""
-        price = _PRICE_ATTR.search(attrs) is not None if attrs else False
-        current = _CURRENT_ATTR.search(attrs) is not None if attrs else False
+        price, was, weak_was, current, noise, buy_box = _attr_flags(attrs) if attrs else _NO_FLAGS
         found = _Box(
             tag=tag, attrs=attrs,
             struck=tag in {"del", "s", "strike"} or "line-through" in (a.get("style") or ""),
-            price=price,
-            was=bool(attrs) and _WAS_ATTR.search(attrs) is not None and not current,
-            weak_was=bool(attrs) and _WEAK_WAS_ATTR.search(attrs) is not None and not current,
-            current=current and price,
+            price=price, was=was, weak_was=weak_was, current=current,
             itemprop_price=a.get("itemprop") in {"price", "lowPrice"},
-            noise=bool(attrs) and _NOISE_ATTR.search(attrs) is not None and not price,
-            buy_box=bool(attrs) and _BUY_BOX_ATTR.search(attrs) is not None,
+            noise=noise, buy_box=buy_box,
         )
         cache[node.mem_id] = found
     return found
@@ -504,9 +544,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "conditional"
     elif _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own):
         item.role = "instalment"
-    elif _THRESHOLD.search(near) or re.match(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", after, re.I):
+    elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
-    elif _SAVING.search(before[-20:]) or re.match(r"\s*(?:off|discount)", after, re.I):
+    elif _SAVING.search(before[-20:]) or _SAVING_TAIL.match(after):
         item.role = "saving"
     elif _SHIPPING.search(before[-25:] + " " + after[:15]):
         item.role = "shipping"
@@ -533,7 +573,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         distance = abs(item.index - button)
         if distance < _NEAR_BUTTON:
             item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
-    if "+" in after[:2] or re.search(r"\bfrom|starting|as low", before[-20:], re.I):
+    if "+" in after[:2] or _FROM.search(before[-20:]):
         item.reasons.append("from-price")
 
 
@@ -556,7 +596,7 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
     other products.
     """
     body = page.tree.body
-    extra = body.css("[data-price]") if body is not None and "data-price" in page.html else []
+    extra = body.css("[data-price]") if body is not None and page.mentions("data-price") else []
     for node in [*slots, *extra]:
         text = " ".join(node.text(deep=True).split())
         if any(c.isdigit() for c in text) or len(text) > 40:

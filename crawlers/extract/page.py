@@ -120,6 +120,8 @@ _BUY_BUTTON = re.compile(
     re.I,
 )
 
+_BUY_IDENT = re.compile(r"add[-_]?to[-_]?(?:cart|bag|basket)|buy[-_]?now|addtocart", re.I)  # in id, class or name
+
 
 # Every wording of _CART_ONLY / _LOGIN_PRICE contains one of these (lower case): the patterns are
 # tried only around them, not at each of the 100,000+ characters of a page's text.
@@ -179,6 +181,13 @@ class Page:
     def html(self) -> str:
         """The page as text (declared charset, else UTF-8, else a guess)."""
         return _decode(self.source, self.encoding)[0]
+
+    def mentions(self, word: str) -> bool:
+        """Whether the page's source holds the ASCII ``word`` (in tags, scripts or text), without decoding
+        all of it when it is not yet: an ASCII byte of UTF-8 is never part of another character."""
+        if "html" in self.__dict__ or not isinstance(self.source, bytes) or not word.isascii():
+            return word in self.html
+        return word.encode("ascii") in self.source
 
     @property
     def head(self) -> str:
@@ -253,7 +262,7 @@ class Page:
                 return node
             ident = " ".join(filter(None, (node.attributes.get("id"), node.attributes.get("class"),
                                            node.attributes.get("name"))))
-            if re.search(r"add[-_]?to[-_]?(?:cart|bag|basket)|buy[-_]?now|addtocart", ident, re.I):
+            if _BUY_IDENT.search(ident):
                 return node
         return None
 
