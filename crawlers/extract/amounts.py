@@ -40,7 +40,7 @@ _SYMBOLS: dict[str, str] = {
     "€": "EUR", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR", "₩": "KRW", "원": "KRW",
     "₽": "RUB", "руб": "RUB", "₺": "TRY", "TL": "TRY", "₴": "UAH", "zł": "PLN", "Kč": "CZK", "Ft": "HUF",
     "฿": "THB", "₫": "VND", "₱": "PHP", "₪": "ILS", "₦": "NGN", "lei": "RON", "Fr.": "CHF", "CHF": "CHF",
-    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD",
+    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD", "KSh": "KES", "Ksh": "KES",
     "S/.": "PEN", "S/": "PEN", "ر.س": "SAR", "د.إ": "AED", "ر.ق": "QAR", "د.ك": "KWD", "ج.م": "EGP",
     "R": "ZAR", "$": "USD", "¥": "CNY", "￥": "CNY",
 }
@@ -55,7 +55,7 @@ _ISO_IN_TEXT = frozenset(
 )
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|RM|Rp|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
+    r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
