@@ -86,3 +86,26 @@ def test_a_discount_badge_tells_the_list_price_from_the_price() -> None:
     # a badge the arithmetic does not bear out says nothing: the two amounts stay in contention
     wrong = extract(_BUY_BOX.format(lang="en-KE", head="", other="KSh 850", prices=prices.format(badge="-40%")), url)
     assert wrong.price is None and wrong.undecided
+
+
+def test_a_structured_price_shown_only_after_was_words_is_the_list_price() -> None:
+    """JSON-LD giving the price the buy box shows after "statt" (instead of): the price shown for it wins."""
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Tisch",'
+            '"offers":{"@type":"Offer","price":"399.00","priceCurrency":"EUR"}}</script>')
+    prices = '<span class="price-big">€ 299,–</span> <span class="price-info">{word} € 399,–</span>'
+    url = "https://www.moebel.at/esstisch"
+    statt = extract(_BUY_BOX.format(lang="de-AT", head=head, other="€ 89,–", prices=prices.format(word="statt")), url)
+    assert (statt.price, statt.regular_price) == (Decimal("299.00"), Decimal("399.00"))
+
+
+@pytest.mark.parametrize(("text", "locale", "amount", "currency"), [
+    ("٢٬٤٩٩ ر.س", "ar-SA", "2499", "SAR"),  # Arabic-Indic digits and thousands separator
+    ("۱۲٫۵۰ د.إ", "ar-AE", "12.50", "AED"),  # Persian digits, Arabic decimal separator
+    ("2 999,00 Dhs", "fr-MA", "2999.00", "MAD"),
+    ("KSh 64,999", "en-KE", "64999", "KES"),
+])
+def test_amounts_in_eastern_digits_and_african_signs(text: str, locale: str, amount: str, currency: str) -> None:
+    from crawlers.extract.amounts import find_amounts
+
+    found = find_amounts(text, locale=locale)
+    assert [(f.amount, f.currency) for f in found] == [(Decimal(amount), currency)]

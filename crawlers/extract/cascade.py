@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
-from crawlers.extract.heuristics import CONDITIONAL, Visible, read_visible
+from crawlers.extract.heuristics import CONDITIONAL, WAS_TEXT, Visible, read_visible
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules
@@ -63,6 +63,8 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
 _SIGN = SIGN
+# Words before a printed amount that make it not the price for everyone now (a members' price, a list price).
+_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}", re.I)
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
@@ -167,8 +169,10 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     region = _title_region(page)
     if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
-    if not _shows(region, cand.price, unless=CONDITIONAL) and _shows(region, cand.price):
-        return None  # (the buy box shows it only as a members' or card holders' price: the full comparison decides)
+    if not _shows(region, cand.price, unless=_NOT_CONFIRMING) and _shows(region, cand.price):
+        # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",
+        # "antes": a list price; the full comparison decides)
+        return None
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None

@@ -21,7 +21,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CONDITIONAL", "Visible", "read_visible"]
+__all__ = ["CONDITIONAL", "WAS_TEXT", "Visible", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
@@ -44,7 +44,7 @@ _NOISE_ATTR = re.compile(
     r"menu|mini-?cart|minibasket|flyout|bundle|review|rating|accessor|slick|swiper|slider|tile|"
     r"compare-products|suggest|trending|bestseller|banner|modal|popup|shipping", re.I
 )
-_WAS_TEXT = re.compile(
+WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
     r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
     r"原价|划线价|参考价|吊牌价|市场价|定价|通常価格|参考価格|メーカー希望小売価格|정가|"
@@ -491,7 +491,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.reasons.append("total")
     elif _PRICE_LABEL.search(before[-25:]):
         item.score += 2.0
-    if _WAS_TEXT.search(before[-30:]):
+    if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
     if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
