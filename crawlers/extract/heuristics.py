@@ -607,17 +607,20 @@ def _discount_pairs(items: list[_Seen]) -> None:
     A struck-through or was-labelled amount is found by its markup; this is for the list price a shop marks
     only with a utility class of its own. The arithmetic must hold to the badge's rounding (a point).
     """
-    current = [i for i in items if i.role == "current" and i.amount.amount > 0]
-    for low in current:
-        for high in current:
-            parents = high.node.parent, low.node.parent
-            if (high.amount.amount <= low.amount.amount or high.context != low.context
-                    or parents[0] is None or parents[1] is None or parents[0].mem_id != parents[1].mem_id):
-                continue
-            off = 100 * (1 - low.amount.amount / high.amount.amount)
-            if any(abs(off - int(m.group(1))) <= 1 for m in _PERCENT.finditer(low.context)):
-                high.role = "regular"
-                high.reasons.append("discount-pair")
+    boxes: dict[int, list[_Seen]] = {}
+    for item in items:
+        parent = item.node.parent
+        if item.role == "current" and item.amount.amount > 0 and parent is not None and "%" in item.context:
+            boxes.setdefault(parent.mem_id, []).append(item)
+    for box in boxes.values():
+        badges = [int(m.group(1)) for m in _PERCENT.finditer(box[0].context)] if len(box) > 1 else []
+        for low in box if badges else ():
+            for high in box:
+                if high.amount.amount > low.amount.amount:
+                    off = 100 * (1 - low.amount.amount / high.amount.amount)
+                    if any(abs(off - badge) <= 1 for badge in badges):
+                        high.role = "regular"
+                        high.reasons.append("discount-pair")
 
 
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
