@@ -3,7 +3,10 @@
 Usage: ``python bench/score_realpages.py [--dir /work/shared/realpages] [--threshold 0.9] [--fit] [-v]``
 
 Two sets: the 77 real pages (``--dir``, mostly US shops) and the pages written for this project in
-the style of shops from 43 countries (``tests/extract_pages``). For each it prints:
+the style of shops from 43 countries (``tests/extract_pages``); and the **held-out** batches
+(``tests/extract_pages/heldout*``): pages written blind, before the extractor was run on them, never in
+the cross-validation nor the fit, scored with the shipped calibration table (a batch the extractor was
+then fixed on gives training figures from then on). For each it prints:
 
 - **as is**: every price the cascade returns counts (the scoring of the set's README: a page is right
   when the price equals one truth value numerically; no price where the truth has one is a miss; a
@@ -45,6 +48,9 @@ from pricewarden.settings import ExtractSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITTEN = ROOT / "tests" / "extract_pages"
+# Pages written blind (before the extractor was run on them): never in the cross-validation nor the fit,
+# scored with the shipped calibration table, the estimate of how the extractor does on unseen shops.
+HELDOUT = sorted(p for p in WRITTEN.glob("heldout*") if (p / "truth.jsonl").is_file())
 # The shared development set: $PRICEWARDEN_REALPAGES, else ../shared/realpages beside the checkout,
 # else the machine's /work/shared/realpages (a clone made elsewhere still finds it).
 DEFAULT_DIR = next((p for p in (Path(os.environ.get("PRICEWARDEN_REALPAGES", "")),
@@ -239,6 +245,7 @@ def main() -> None:
     readings = read("real", real) + read("written", written)
     cross_validate(readings)
     stored = lambda r: calibrated(r.method, r.raw, r.flags)  # noqa: E731 (the package's table)
+    heldout = [r for folder in HELDOUT for r in read(folder.name, load_written(folder))]
     held = lambda r: r.held_out  # noqa: E731
     print(f"\nextract.auto_confidence = {args.threshold}; 'decided' uses held-out confidences "
           "(5-fold cross-validation split by site)")
@@ -251,13 +258,21 @@ def main() -> None:
             for miss in s.misses or []:
                 print("   miss", miss)
     print(_line("both: decided (stored, training)", score(readings, stored, args.threshold)))
+    for folder in HELDOUT:
+        batch = [r for r in heldout if r.set == folder.name]
+        print(_line(f"{folder.name}: as is", score(batch)))
+        s = score(batch, stored, args.threshold)
+        print(_line(f"{folder.name}: decided (stored table)", s))
+        for miss in s.misses or []:
+            print("   miss", miss)
     print("\nreliability, raw scores (all pages with a price)")
     print("\n".join(reliability(readings, lambda r: r.raw)))
     print("reliability, calibrated held-out by site")
     print("\n".join(reliability(readings, held)))
     if args.verbose:
         print("\nper site (held-out): site, set, right/decided/undecided")
-        for r in sorted(readings, key=lambda r: r.site):
+        for r in sorted(readings, key=lambda r: r.site) + heldout:
+            r.held_out = stored(r) if r.set.startswith("heldout") and r.price is not None else r.held_out
             state = ("undecided" if r.undecided or (r.price is not None and r.held_out < args.threshold) else
                      "none" if r.price is None else "right" if r.right else "WRONG")
             print(f"  {r.site:40s} {r.set:8s} {state:9s} {r.method:14s} raw {r.raw:.2f} held-out {r.held_out:.2f}")

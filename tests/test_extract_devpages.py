@@ -54,3 +54,58 @@ def test_an_abbreviated_original_price_class_is_the_regular_price() -> None:
     ext = extract((PAGES / "tr-market.html").read_bytes(), "https://www.pazaryeri.com.tr/kahve-makinesi-filtre-p-1")
     assert (ext.price, ext.regular_price) == (Decimal("1299.90"), Decimal("1599.90"))
     assert [c.price for c in ext.candidates if c.method == "heuristic"] == [Decimal("1299.90"), Decimal("899.90")]
+
+
+_BUY_BOX = """<html lang="{lang}"><head><title>Kettle</title>{head}</head><body>
+<h1>Cordless Kettle 1.7L</h1>
+<div class="pdp-price">{prices}</div>
+<button class="add-to-cart">Add to cart</button>
+<div class="related"><span class="price">{other}</span></div></body></html>"""
+
+
+def test_a_structured_price_shown_only_as_the_members_price_is_not_the_price() -> None:
+    """JSON-LD giving the members' price: the buy box's price for everyone wins; shown plainly, it confirms."""
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Kettle",'
+            '"offers":{"@type":"Offer","price":"1161.00","priceCurrency":"THB"}}</script>')
+    prices = '<span class="price-final">฿1,290</span> <span class="{cls}">{label} ฿1,161</span>'
+    url = "https://www.shop.co.th/kettle"
+    member = extract(_BUY_BOX.format(lang="th", head=head, other="฿590",
+                                     prices=prices.format(cls="price-member", label="ราคาสมาชิก")), url)
+    assert (member.price, member.currency) == (Decimal("1290"), "THB")
+    plain = extract(_BUY_BOX.format(lang="th", head=head, other="฿590",
+                                    prices=prices.format(cls="price-sale", label="โปรโมชั่น")), url)
+    assert plain.price == Decimal("1161.00")
+
+
+def test_a_discount_badge_tells_the_list_price_from_the_price() -> None:
+    """Two amounts in one element told apart by nothing but a badge whose percentage turns one into the other."""
+    prices = '<span class="-b -fs24">KSh 64,999</span> <span class="-tal -gy5">KSh 79,999</span> <span>{badge}</span>'
+    url = "https://www.duka.co.ke/laptop-15"
+    ext = extract(_BUY_BOX.format(lang="en-KE", head="", other="KSh 850", prices=prices.format(badge="-19%")), url)
+    assert (ext.price, ext.regular_price, ext.currency) == (Decimal("64999"), Decimal("79999"), "KES")
+    # a badge the arithmetic does not bear out says nothing: the two amounts stay in contention
+    wrong = extract(_BUY_BOX.format(lang="en-KE", head="", other="KSh 850", prices=prices.format(badge="-40%")), url)
+    assert wrong.price is None and wrong.undecided
+
+
+def test_a_structured_price_shown_only_after_was_words_is_the_list_price() -> None:
+    """JSON-LD giving the price the buy box shows after "statt" (instead of): the price shown for it wins."""
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Tisch",'
+            '"offers":{"@type":"Offer","price":"399.00","priceCurrency":"EUR"}}</script>')
+    prices = '<span class="price-big">€ 299,–</span> <span class="price-info">{word} € 399,–</span>'
+    url = "https://www.moebel.at/esstisch"
+    statt = extract(_BUY_BOX.format(lang="de-AT", head=head, other="€ 89,–", prices=prices.format(word="statt")), url)
+    assert (statt.price, statt.regular_price) == (Decimal("299.00"), Decimal("399.00"))
+
+
+@pytest.mark.parametrize(("text", "locale", "amount", "currency"), [
+    ("٢٬٤٩٩ ر.س", "ar-SA", "2499", "SAR"),  # Arabic-Indic digits and thousands separator
+    ("۱۲٫۵۰ د.إ", "ar-AE", "12.50", "AED"),  # Persian digits, Arabic decimal separator
+    ("2 999,00 Dhs", "fr-MA", "2999.00", "MAD"),
+    ("KSh 64,999", "en-KE", "64999", "KES"),
+])
+def test_amounts_in_eastern_digits_and_african_signs(text: str, locale: str, amount: str, currency: str) -> None:
+    from crawlers.extract.amounts import find_amounts
+
+    found = find_amounts(text, locale=locale)
+    assert [(f.amount, f.currency) for f in found] == [(Decimal(amount), currency)]

@@ -40,7 +40,8 @@ _SYMBOLS: dict[str, str] = {
     "€": "EUR", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR", "₩": "KRW", "원": "KRW",
     "₽": "RUB", "руб": "RUB", "₺": "TRY", "TL": "TRY", "₴": "UAH", "zł": "PLN", "Kč": "CZK", "Ft": "HUF",
     "฿": "THB", "₫": "VND", "₱": "PHP", "₪": "ILS", "₦": "NGN", "lei": "RON", "Fr.": "CHF", "CHF": "CHF",
-    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD",
+    "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD", "KSh": "KES", "Ksh": "KES", "Dhs": "MAD",
+    "DH": "MAD",
     "S/.": "PEN", "S/": "PEN", "ر.س": "SAR", "د.إ": "AED", "ر.ق": "QAR", "د.ك": "KWD", "ج.م": "EGP",
     "R": "ZAR", "$": "USD", "¥": "CNY", "￥": "CNY",
 }
@@ -55,7 +56,7 @@ _ISO_IN_TEXT = frozenset(
 )
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|RM|Rp|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
+    r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
@@ -223,6 +224,12 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
     return amount if _sane(amount) else None
 
 
+# Arabic-Indic and Persian digits with the Arabic thousands and decimal separators ("٢٬٤٩٩٫٥٠" is 2,499.50):
+# the regex's \d matches them one by one, but ٬ and ٫ are no separator it knows.
+_EASTERN_DIGITS = str.maketrans({**{chr(0x660 + i): str(i) for i in range(10)},
+                                 **{chr(0x6F0 + i): str(i) for i in range(10)}, "٬": ",", "٫": "."})
+
+
 def find_amounts(
     text: str,
     *,
@@ -240,6 +247,8 @@ def find_amounts(
     if decimal_separator is None:
         decimal_separator = decimal_separator_for_locale(locale)
     found: list[ParsedAmount] = []
+    if not text.isascii():
+        text = text.translate(_EASTERN_DIGITS)  # (one character for one: positions stay those of the text)
     for m in _TOKEN.finditer(text):
         if _in_exponent(text, m.start(), m.end()):
             continue

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
-from crawlers.extract.heuristics import Visible, read_visible
+from crawlers.extract.heuristics import CONDITIONAL, WAS_TEXT, Visible, read_visible
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules
@@ -63,6 +63,8 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
 _SIGN = SIGN
+# Words before a printed amount that make it not the price for everyone now (a members' price, a list price).
+_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}", re.I)
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
@@ -164,7 +166,12 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if not current or len({c.price for c in current}) != 1 or any(c.note == _LOW for c in current):
         return None  # (an AggregateOffer's lowPrice is the cheapest of several offers: the buy box decides)
     cand = current[0]
-    if not _shows(_title_region(page), cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
+    region = _title_region(page)
+    if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
+        return None
+    if not _shows(region, cand.price, unless=_NOT_CONFIRMING) and _shows(region, cand.price):
+        # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",
+        # "antes": a list price; the full comparison decides)
         return None
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
@@ -202,8 +209,11 @@ def _variants(amount: Decimal) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def _shows(text: str, amount: Decimal) -> bool:
-    """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile)."""
+def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None) -> bool:
+    """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
+
+    ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99").
+    """
     for form in _variants(amount):
         start = text.find(form)
         while start >= 0:
@@ -211,7 +221,8 @@ def _shows(text: str, amount: Decimal) -> bool:
             before, after = text[max(0, start - 4):start], text[end:end + 4]
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
-            if clean_left and clean_right and (_SIGN.search(before) or _SIGN.search(after)):
+            if (clean_left and clean_right and (_SIGN.search(before) or _SIGN.search(after))
+                    and not (unless is not None and unless.search(text[max(0, start - 30):start]))):
                 return True
             start = text.find(form, start + 1)
     return False

@@ -21,7 +21,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["Visible", "read_visible"]
+__all__ = ["CONDITIONAL", "WAS_TEXT", "Visible", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
@@ -44,7 +44,7 @@ _NOISE_ATTR = re.compile(
     r"menu|mini-?cart|minibasket|flyout|bundle|review|rating|accessor|slick|swiper|slider|tile|"
     r"compare-products|suggest|trending|bestseller|banner|modal|popup|shipping", re.I
 )
-_WAS_TEXT = re.compile(
+WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
     r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
     r"原价|划线价|参考价|吊牌价|市场价|定价|通常価格|参考価格|メーカー希望小売価格|정가|"
@@ -69,7 +69,8 @@ _ASIDE_ATTR = re.compile(
     # (not "withoutTax": BigCommerce marks every price so in stores that show prices before tax)
     r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|(?<![a-z])net[-_]?price|price[-_]?net\b)|"
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
-    r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|loyalty|vip[-_]?price)",
+    r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|loyalty|vip[-_]?price|"
+    r"price[-_]?(?:member|club|card)|card[-_]?price)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
 _CARD_TAIL = re.compile(r"\s*" + _WITH_CARD + r"\b", re.I)
@@ -78,10 +79,15 @@ _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:va
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 _LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
-# (members: 회원 in Korean, 会員 in Japanese; card holders: "con tarjeta", "com cartão", "avec la carte")
-_CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|club price|\bsubscri(?:be|ption)|"
-                          r"autoship|" + _WITH_CARD + r"|prime price|loyalty|회원|멤버십|会員|"
-                          r"\bcon (?:la )?tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|\bmit (?:der )?\w*karte",
+# (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
+# klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
+# tarjeta", "com cartão", "avec la carte")
+CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
+                          r"autoship|" + _WITH_CARD + r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
+                          r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
+                          r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
+                          r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
+                          r"\bprezzo soci",
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
@@ -525,7 +531,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.reasons.append("total")
     elif _PRICE_LABEL.search(before[-25:]):
         item.score += 2.0
-    if _WAS_TEXT.search(before[-30:]):
+    if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
     if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
@@ -540,7 +546,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "converted"
     elif _LOWEST_30.search(item.before) or (not noise and _LOWEST_30.search(_label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
-    elif _CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail):
+    elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail):
         item.role = "conditional"
     elif _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own):
         item.role = "instalment"
@@ -631,6 +637,32 @@ def _candidate(item: _Seen) -> Candidate:
     return Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw, confidence, note=note)
 
 
+_PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})(?:[.,]\d)?\s?%")
+
+
+def _discount_pairs(items: list[_Seen]) -> None:
+    """Two current amounts in one element with a discount badge that turns the higher into the lower: the higher
+    is the list price ("KSh 64,999 KSh 79,999 -19%": 64,999 is 79,999 less 19%), whatever its markup says.
+
+    A struck-through or was-labelled amount is found by its markup; this is for the list price a shop marks
+    only with a utility class of its own. The arithmetic must hold to the badge's rounding (a point).
+    """
+    boxes: dict[int, list[_Seen]] = {}
+    for item in items:
+        parent = item.node.parent
+        if item.role == "current" and item.amount.amount > 0 and parent is not None and "%" in item.context:
+            boxes.setdefault(parent.mem_id, []).append(item)
+    for box in boxes.values():
+        badges = [int(m.group(1)) for m in _PERCENT.finditer(box[0].context)] if len(box) > 1 else []
+        for low in box if badges else ():
+            for high in box:
+                if high.amount.amount > low.amount.amount:
+                    off = 100 * (1 - low.amount.amount / high.amount.amount)
+                    if any(abs(off - badge) <= 1 for badge in badges):
+                        high.role = "regular"
+                        high.reasons.append("discount-pair")
+
+
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
     """Scored price candidates from the visible page, best first, with the regular price beside the best."""
     slots: list[LexborNode] = []
@@ -640,6 +672,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     cache: dict[int, _Box] = {}
     for item in items:
         _score(item, h1, button, title_box, cache)
+    _discount_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
     # Only a page showing no price, or some other block's, needs the (extra tree pass) slot check.
