@@ -648,12 +648,17 @@ def _discount_pairs(items: list[_Seen]) -> None:
     only with a utility class of its own. The arithmetic must hold to the badge's rounding (a point).
     """
     boxes: dict[int, list[_Seen]] = {}
+    texts: dict[int, str] = {}  # each parent's text, read once (only where a current amount sits)
     for item in items:
         parent = item.node.parent
-        if item.role == "current" and item.amount.amount > 0 and parent is not None and "%" in item.context:
+        if item.role != "current" or item.amount.amount <= 0 or parent is None:
+            continue
+        if parent.mem_id not in texts:
+            texts[parent.mem_id] = parent.text() or ""
+        if "%" in texts[parent.mem_id]:
             boxes.setdefault(parent.mem_id, []).append(item)
-    for box in boxes.values():
-        badges = [int(m.group(1)) for m in _PERCENT.finditer(box[0].context)] if len(box) > 1 else []
+    for key, box in boxes.items():
+        badges = [int(m.group(1)) for m in _PERCENT.finditer(texts[key])] if len(box) > 1 else []
         for low in box if badges else ():
             for high in box:
                 if high.amount.amount > low.amount.amount:
