@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import PartnerInactive
-from store import LoginAttempt, Partner, PartnerStatus, Role, User, audit, hash_secret, utcnow, verify_secret
+from store import LoginAttempt, Partner, Role, User, audit, hash_secret, utcnow, verify_secret
 from store.access import check_standing
 from store.db import session_scope
 
@@ -140,12 +140,20 @@ def check_session_partner(request: Request, session: Session, user: User) -> Non
     try:
         check_standing(partner)
     except PartnerInactive as exc:
-        session.rollback()
-        audit(session, actor=user.username, action="session.refused", entity_type="user", entity_id=user.id,
-              after={"partner": exc.partner, "status": exc.status, "method": request.method,
-                     "path": request.url.path[:200]}, reason=f"partner {exc.status}")
-        session.commit()
+        audit_refusal(session, exc, request, actor=user.username, action="session.refused", entity_type="user",
+                      entity_id=user.id)
         raise
+
+
+def audit_refusal(session: Session, exc: PartnerInactive, request: Request, *, actor: str, action: str,
+                  entity_type: str, entity_id: int | None) -> None:
+    """Record (and commit, after rolling back the request's own work) that a suspended or terminated partner's
+    session or token was refused: which partner, its status, and the request refused."""
+    session.rollback()
+    audit(session, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+          after={"partner": exc.partner, "status": exc.status, "method": request.method,
+                 "path": request.url.path[:200]}, reason=f"partner {exc.status}")
+    session.commit()
 
 
 def access_rule(route: Any) -> tuple[str, ...] | None:
@@ -221,8 +229,11 @@ def sign_in(session: Session, settings: Any, username: str, password: str, addre
     if user.role == Role.PARTNER and user.partner_id is None:
         return SignIn(None, "partner")  # a partner account tied to no partner would see nothing
     partner = session.get(Partner, user.partner_id) if user.role == Role.PARTNER else None
-    if partner is not None and partner.status != PartnerStatus.AUTHORISED:
-        return SignIn(None, f"partner_{partner.status}")
+    try:
+        if partner is not None:
+            check_standing(partner)
+    except PartnerInactive as exc:
+        return SignIn(None, f"partner_{exc.status}")
     return SignIn(user)
 
 

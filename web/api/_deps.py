@@ -24,9 +24,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import PartnerInactive
-from store import ApiRateWindow, ApiToken, audit
+from store import ApiRateWindow, ApiToken
 from web.api.tokens import Principal, authenticate
-from web.auth import db
+from web.auth import audit_refusal, db
 
 WINDOW_SECONDS = 60
 PROBLEM = "application/problem+json"
@@ -95,13 +95,10 @@ def _bearer(request: Request) -> str | None:
 
 def _refuse_inactive(session: Session, raw: str, exc: PartnerInactive, request: Request) -> None:
     """Audit the use of a suspended or terminated partner's token and answer 403 saying why."""
-    session.rollback()
     prefix = raw.strip().split("_")[1]  # authenticate matched the token's format before checking the partner
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.prefix == prefix))
-    audit(session, actor=f"api:{prefix}", action="api_token.refused", entity_type="api_token", entity_id=token_id,
-          after={"partner": exc.partner, "status": exc.status, "method": request.method,
-                 "path": request.url.path[:200]}, reason=f"partner {exc.status}")
-    session.commit()
+    audit_refusal(session, exc, request, actor=f"api:{prefix}", action="api_token.refused", entity_type="api_token",
+                  entity_id=token_id)
     raise ApiProblem(403, f"Partner {exc.status}", str(exc), partner=exc.partner, partner_status=exc.status)
 
 
