@@ -237,8 +237,6 @@ def known_steps(session: Session) -> list[str]:
     return names
 
 
-
-
 def _order(sort: str) -> list[Any]:
     desc = sort.startswith("-")
     key = sort.lstrip("-")
@@ -308,8 +306,7 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
     elif query.snoozed == "only":
         stmt = stmt.where(Violation.snoozed_until > now)
     if query.q:
-        matched: list[str] = []
-        for word in query.q.split()[:8]:
+        for n, word in enumerate(query.q.split()[:8]):
             term = word.lower().replace("\\", "").replace("%", "").replace("_", " ").strip()
             if not term:
                 continue
@@ -324,14 +321,14 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
             stmt = stmt.where(Violation.id.in_(union(
                 select(Violation.id).where(Violation.product_id.in_(products)),
                 select(Violation.id).where(Violation.partner_id.in_(partners)),
-                select(Violation.id).where(_own_words(session, term, len(matched))))))
-            matched.append(term)
+                select(Violation.id).where(_own_words(session, term, n)))))
     return stmt
 
 
 def _own_words(session: Session, term: str, n: int) -> Any:
     """A violation whose own words (seller, URL, price as shown, rule) contain ``term`` (lower case), through
-    the trigram index where the term has three letters or more (SEARCH_DDL), else by reading them."""
+    the trigram index where the term has three letters or more (SEARCH_DDL), else by reading them; ``n`` is the
+    word's place in the search, which names its bound parameter."""
     dialect = session.get_bind().dialect.name
     if len(term) >= 3 and dialect == "sqlite":
         phrase = '"' + term.replace('"', '""') + '"'
