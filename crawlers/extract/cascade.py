@@ -62,7 +62,6 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # A visible candidate this sure (score >= 8: price-labelled, right after the title, by the buy button)
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
-_SIGN = SIGN
 # Words before a printed amount that make it not the price for everyone now (a members' price, a list price).
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}", re.I)
 _TIE = 0.05
@@ -151,7 +150,7 @@ def _first_price_after_title(page: Page, currency: str | None) -> Decimal | None
         return None
     after = " ".join(text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
     for found in find_amounts(after, locale=page.locale, currency=currency):
-        if _SIGN.search(found.raw):
+        if SIGN.search(found.raw):
             return found.amount
     return None
 
@@ -221,7 +220,7 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None) ->
             before, after = text[max(0, start - 4):start], text[end:end + 4]
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
-            if (clean_left and clean_right and (_SIGN.search(before) or _SIGN.search(after))
+            if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
                     and not (unless is not None and unless.search(text[max(0, start - 30):start]))):
                 return True
             start = text.find(form, start + 1)
@@ -343,7 +342,7 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
                     distinct[:5])
         # (an amount without a currency sign is often a fragment of a price: "$ 174 <sup>99</sup>")
         if (best is not None and best.price != chosen.price and best.confidence >= _DISAGREES
-                and _SIGN.search(best.raw_text)):
+                and SIGN.search(best.raw_text)):
             return (f"structured data says {chosen.price}, which the page does not show; the page shows "
                     f"{best.raw_text} instead", [chosen, best])
     if chosen.method == "heuristic" and best is not None:
