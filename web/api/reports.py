@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from crawlers.reports import import_file, import_rows
 from pricewarden.errors import InvalidIdentifier, NotFoundError, ReportImportError
 from store import ApiIdempotency, Partner, ReportBatch, ReportRejection, utcnow
-from store.access import get_partner_for_user
+from store.access import get_partner_for_user, visible_partner_ids
 from web.api._deps import ApiProblem, api_token, problems
 from web.api.schemas import Receipt
 from web.api.tokens import Principal
@@ -259,8 +259,6 @@ def get_report(report_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], session
                principal: Annotated[Principal, Depends(api_token("reports:write"))]) -> dict[str, Any]:
     """The receipt of one of the token's partner's reports, or for an integration of a partner its manager sees
     (any other answers 404)."""
-    from store.access import visible_partner_ids
-
     batch = session.get(ReportBatch, report_id)
     if principal.kind == "partner":
         allowed = batch is not None and principal.partner_id is not None and batch.partner_id == principal.partner_id
