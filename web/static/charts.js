@@ -82,8 +82,20 @@
       yOptions = {beginAtZero: true, ticks: {precision: 0}};
       labels = f.days;
     }
+    // A rate per day starts at the first day that has one (a week at least): 90 days of which three hold
+    // data draw as a line squeezed against the right edge otherwise.
+    if (type === "line") {
+      var first = labels.findIndex(function (_, i) {
+        return datasets.some(function (d) { return d.data[i] !== null && d.data[i] !== undefined; }); });
+      var start = first < 0 ? 0 : Math.max(0, Math.min(first, labels.length - 7));
+      if (start > 0) {
+        labels = labels.slice(start);
+        datasets.forEach(function (d) { d.data = d.data.slice(start); });
+      }
+    }
     new window.Chart(canvas, {type: type, data: {labels: labels, datasets: datasets},
                               options: {animation: false, maintainAspectRatio: false, scales: {y: yOptions}}});
+    canvas.dataset.days = String(labels.length);
     canvas.dataset.drawn = String(datasets.reduce(function (n, d) {
       return n + d.data.filter(function (v) { return v !== null; }).length; }, 0));
   }
