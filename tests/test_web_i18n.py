@@ -23,6 +23,13 @@ def _catalog(locale: str) -> Any:
         return read_po(handle, locale=locale)
 
 
+def test_it_keeps_every_catalog_well_formed() -> None:
+    # A merge that drops a msgstr line leaves a catalog Babel reads with a warning and a message lost.
+    for locale in LOCALES:
+        with po_path(locale).open("rb") as handle:
+            read_po(handle, locale=locale, abort_invalid=True)
+
+
 def test_it_has_every_message_of_the_code_and_templates_in_every_catalog() -> None:
     wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in extract() if m.id}
     assert len(wanted) > 100

@@ -10,7 +10,9 @@ partner page archived as evidence, crawl failures where the world plants faults,
 pass; no storefront server, no crawl and no Prefect. The violation shown gets a screenshot of its archived
 page, rendered by Chromium. Then it serves the app on an ephemeral port, signs in as the demo's brand
 manager and writes ``overview.png``, ``violations.png``, ``violation.png`` and ``partner.png`` to ``--out``
-(default ``docs/images``). Re-run after changing a page; ``tests/test_web_screenshots.py`` checks that the
+(default ``docs/images``), then signs in as the pricing desk of the partner with the most violations in
+``map`` and ``maximum`` scopes and writes ``portal.png``, the partner portal's home as that partner sees
+it. Re-run after changing a page; ``tests/test_web_screenshots.py`` checks that the
 script runs and that the committed images are there and are real screenshots.
 """
 
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-NAMES = ("overview", "violations", "violation", "partner")
+NAMES = ("overview", "violations", "violation", "partner", "portal")
 WIDTH = 1400
 DEMO_DAYS = (4, 5, 6)
 DEMO_USER = "bianca"
@@ -140,7 +142,8 @@ def capture(workspace: Path, out: Path, user: str, password: str, width: int = W
     from sqlalchemy import func, select
 
     from crawlers.settings import chromium_launch_options
-    from store import Partner, Violation, session_scope
+    from demo.workspace import demo_password
+    from store import Partner, User, Violation, session_scope
     from web.app import create_app
     from web.server import bind, url_of
 
@@ -153,6 +156,10 @@ def capture(workspace: Path, out: Path, user: str, password: str, width: int = W
                                  .order_by(Violation.occurrences.desc(), Violation.id)).first()
         busiest = session.execute(select(Partner.code).join(Violation, Violation.partner_id == Partner.id)
                                   .group_by(Partner.code).order_by(func.count().desc(), Partner.code)).scalars().first()
+        # The portal: the partner account whose partner has the most violations a partner is shown (map, maximum).
+        desk = session.execute(select(User.username).join(Violation, Violation.partner_id == User.partner_id)
+                               .where(User.role == "partner", Violation.mode.in_(("map", "maximum")))
+                               .group_by(User.username).order_by(func.count().desc(), User.username)).scalars().first()
     sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -191,6 +198,22 @@ def capture(workspace: Path, out: Path, user: str, password: str, width: int = W
                                                               "height": min(height, 2400)}
                 page.screenshot(path=str(target), full_page=clip is not None, clip=clip)
                 written.append(target)
+            if desk is not None:
+                # A partner's pricing desk, in a context of its own (no brand manager's cookie).
+                context = browser.new_context(viewport={"width": width, "height": 900},
+                                              timezone_id="America/New_York", locale="en-US")
+                portal = context.new_page()
+                portal.goto(f"{base}/login")
+                portal.fill("#username", desk)
+                portal.fill("#password", demo_password(desk))
+                portal.click("form.stack button[type=submit]")
+                portal.wait_for_url(f"{base}/portal")
+                height = portal.evaluate("document.documentElement.scrollHeight")
+                target = out / "portal.png"
+                portal.screenshot(path=str(target), full_page=True,
+                                  clip={"x": 0, "y": 0, "width": width, "height": min(max(height, 900), 2400)})
+                written.append(target)
+                context.close()
             browser.close()
     finally:
         server.should_exit = True
