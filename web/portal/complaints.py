@@ -132,7 +132,7 @@ def run_complaint(engine: Engine, complaint_id: int) -> dict[str, Any]:
             return {"status": "missing"}
         if complaint.status == "done":  # a job retried after its process stopped just after recording it
             return {"status": "done", "outcome": complaint.outcome}
-        complaint.status, complaint.claimed_at = "running", utcnow()
+        complaint.status = "running"
         url = complaint.url
         region = next(iter(sorted(str(r) for r in complaint.partner.regions or ())), None)
         listing_id = session.scalar(select(Listing.id).where(Listing.url == url))

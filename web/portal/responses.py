@@ -142,7 +142,7 @@ def recrawl_response(engine: Engine, response_id: int) -> dict[str, Any]:
         if listing_id is None:
             response.recrawl_status = "none"
             return {"status": "none"}
-        response.recrawl_status, response.claimed_at = "running", utcnow()
+        response.recrawl_status = "running"
     try:
         found = crawl_listing(engine, listing_id)
     except Exception as exc:
