@@ -264,6 +264,11 @@ class WebSettings(BaseModel):
     )
     page_size: int = Field(50, ge=5, le=500, description="Rows per page in the violations list.")
     snooze_max_days: int = Field(30, ge=1, description="Longest a violation may be snoozed, in days.")
+    monitor_jobs: int = Field(
+        50, ge=0, description="Portal jobs (the re-crawl after a partner's response, a complaint's crawl) a monitor "
+        "run drains at most, after detection; what is left waits for the next run, the app's worker or "
+        "`pricewarden jobs --run`. 0: the monitor leaves them to those."
+    )
 
 
 class ApiSettings(BaseModel):
