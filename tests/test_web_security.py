@@ -1,0 +1,277 @@
+"""The web app attacked as a hostile partner or user would: security headers on every page, open redirects
+through ``next=``, server-side requests through complaint and webhook URLs, tokens in logs.
+
+Real components: the portal world (tests/portal_world.py) on SQLite or PostgreSQL, servers on 127.0.0.1 (the
+test setting network.allow=127.0.0.1 lets them through, nothing else) and an "internal service" on 127.0.0.2
+that nothing may ever reach; crawls in processes of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from portal_world import Shop, add_portal_objects, make_portal_app, product_page, serve_shop
+from sqlalchemy import Engine, select
+from test_web_routes import ADMIN_PAGE, MANAGER_PAGE, OPERATOR_PAGE, PARTNER_PAGE, PUBLIC, TABLE, _values
+from web_world import cookie_for
+
+from store import Complaint, session_scope
+from web.security import COOKIE
+
+
+class Internal:
+    """An HTTP service on 127.0.0.2 (not allowed by the tests' network setting): counts what reached it."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                hits.append(f"{self.command} {self.path}")
+                body = b"internal secret"
+                self.send_response(200)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def internal() -> Iterator[Internal]:
+    try:
+        service = Internal()
+    except OSError:
+        pytest.skip("127.0.0.2 cannot be bound here")
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def shop() -> Iterator[Shop]:
+    yield from serve_shop()
+
+
+@pytest.fixture
+def world(db: Engine, shop: Shop, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, Engine, Shop]]:
+    monkeypatch.setenv("PRICEWARDEN_API__RATE_LIMIT_PER_MINUTE", "100000")
+    app, portal = make_portal_app(db, shop)
+    add_portal_objects(app, db, portal)
+    yield app, portal, db, shop
+    if getattr(app.state, "jobs", None) is not None:
+        app.state.jobs.shutdown()
+
+
+def _client(app: Any, db: Engine, name: str | None) -> TestClient:
+    client = TestClient(app, follow_redirects=False, raise_server_exceptions=False)
+    if name is not None:
+        client.cookies.set(COOKIE, cookie_for(app, db, name))
+    return client
+
+
+# Security headers ------------------------------------------------------------------------------------
+
+WHO = {id(PARTNER_PAGE): "soundhub", id(MANAGER_PAGE): "bianca", id(OPERATOR_PAGE): "bianca",
+       id(ADMIN_PAGE): "admin", id(PUBLIC): None}
+
+
+def _check_headers(response: Any, where: str, wrong: list[str]) -> None:
+    csp = response.headers.get("content-security-policy", "")
+    if "frame-ancestors" not in csp:
+        wrong.append(f"{where}: CSP without frame-ancestors: {csp!r}")
+    if response.headers.get("x-content-type-options") != "nosniff":
+        wrong.append(f"{where}: no nosniff")
+    if not response.headers.get("referrer-policy"):
+        wrong.append(f"{where}: no Referrer-Policy")
+
+
+def test_it_sends_the_security_headers_on_every_page_and_error(world: tuple[Any, ...]) -> None:
+    """Every GET route of the route table, as a role it serves, and the error answers (404, 405, 403, 413)."""
+    app, portal, db, _shop = world
+    values = _values(app, portal, db)
+    wrong: list[str] = []
+    seen = 0
+    for key, (expected, _form) in TABLE.items():
+        method, path = key.split(" ", 1)
+        if method != "GET" or id(expected) not in WHO or path.startswith("/api/"):
+            continue
+        response = _client(app, db, WHO[id(expected)]).get(path.format(**values))
+        assert response.status_code == 200, (key, response.status_code)
+        seen += 1
+        _check_headers(response, key, wrong)
+    assert seen >= 35
+    admin = _client(app, db, "admin")
+    for where, response in (("404", admin.get("/violations/999999")), ("405", admin.put("/overview")),
+                            ("403 csrf", admin.post("/violations/bulk", data={"action": "acknowledge"})),
+                            ("403 role", _client(app, db, "soundhub").get("/overview")),
+                            ("413", admin.post("/portal/reports", content=b"x",
+                                               headers={"content-length": str(1 << 40)})),
+                            ("login", _client(app, db, None).get("/login"))):
+        _check_headers(response, where, wrong)
+    assert wrong == []
+
+
+# Open redirects --------------------------------------------------------------------------------------
+
+HOSTILE_NEXT = ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
+                "/\n/evil.example", " //evil.example", "%2F%2Fevil.example", "/%2F/evil.example", "///evil.example",
+                "http:/evil.example", "javascript:alert(1)", "/\x00//evil.example", "/．/evil.example",
+                "\u3000//evil.example"]
+
+
+def _stays_here(location: str) -> bool:
+    from urllib.parse import urljoin, urlsplit
+
+    # As a browser resolves it (after dropping the tabs and line breaks it ignores in a URL).
+    cleaned = location.replace("\t", "").replace("\n", "").replace("\r", "").strip()
+    resolved = urlsplit(urljoin("http://app.example/login", cleaned))
+    return resolved.scheme == "http" and resolved.netloc == "app.example"
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_it_never_sends_a_signed_in_user_to_another_site(world: tuple[Any, ...], target: str) -> None:
+    from web_world import csrf_of, password
+
+    app, _portal, db, _shop = world
+    signed_in = _client(app, db, "bianca").get("/login", params={"next": target})
+    assert signed_in.status_code == 303 and _stays_here(signed_in.headers["location"]), signed_in.headers["location"]
+    fresh = _client(app, db, None)
+    token = csrf_of(fresh.get("/login", params={"next": target}).text)
+    answer = fresh.post("/login", data={"username": "bianca", "password": password("bianca"), "csrf_token": token,
+                                        "next": target})
+    assert answer.status_code == 303 and _stays_here(answer.headers["location"]), answer.headers["location"]
+    switched = _client(app, db, "bianca").post("/locale", data={"locale": "en", "next": target,
+                                                                 "csrf_token": "token-of-bianca"})
+    assert switched.status_code == 303 and _stays_here(switched.headers["location"]), switched.headers["location"]
+
+
+# Server-side requests ------------------------------------------------------------------------------------
+
+REFUSED_AT_FILING = ["http://127.0.0.2:{port}/", "http://[::ffff:127.0.0.2]:{port}/", "http://[::ffff:7f00:2]:{port}/",
+                     "http://[::1]:{port}/", "http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/",
+                     "http://10.0.0.1/", "http://0.0.0.0:{port}/", "http://[::]:{port}/", "http://100.64.0.1/",
+                     "http://[64:ff9b::7f00:2]:{port}/", "http://[2002:7f00:2::]:{port}/", "http://[::127.0.0.2]/",
+                     "file:///etc/passwd", "gopher://127.0.0.1:{port}/", "ftp://127.0.0.1/", "//127.0.0.2/",
+                     "http://user@127.0.0.2:{port}/"]
+
+
+def test_it_refuses_a_complaint_url_at_an_internal_address_in_every_spelling(
+        world: tuple[Any, ...], internal: Internal) -> None:
+    app, portal, db, _shop = world
+    client = _client(app, db, "soundhub")
+    for url in REFUSED_AT_FILING:
+        answer = client.post("/portal/complaints", data={"url": url.format(port=internal.port), "comment": "x",
+                                                         "csrf_token": "token-of-soundhub"})
+        assert answer.status_code == 400 and "refused" in answer.text, url
+    with session_scope(db) as s:
+        assert [c.url for c in s.scalars(select(Complaint)) if c.id != portal.ids["complaint_id"]] == []
+    assert internal.hits == []
+
+
+def test_it_never_reaches_an_internal_address_a_complaint_hides_behind_a_name_or_a_redirect(
+        world: tuple[Any, ...], internal: Internal) -> None:
+    app, _portal, db, shop = world
+    inside = f"http://127.0.0.2:{internal.port}/secret"
+    shop.pages["/deals/ok"] = product_page("Acme AC-100 headphones", "AC-100", "150.00")
+    redirect_page = f'<html><head><meta http-equiv="refresh" content="0; url={inside}"></head></html>'.encode()
+    shop.pages["/deals/refresh"] = redirect_page
+    client = _client(app, db, "soundhub")
+    # 2130706434 is 127.0.0.2 as one number: a host name to the URL check, an address once resolved.
+    for url in (f"http://2130706434:{internal.port}/secret", shop.url("/deals/refresh")):
+        answer = client.post("/portal/complaints", data={"url": url, "csrf_token": "token-of-soundhub"})
+        assert answer.status_code == 303, (url, answer.text[:300])
+    app.state.jobs.join()
+    with session_scope(db) as s:
+        outcomes = {c.url: (c.outcome, c.detail) for c in s.scalars(select(Complaint)).all()
+                    if "2130706434" in c.url or "refresh" in c.url}
+    assert internal.hits == []
+    number = outcomes[f"http://2130706434:{internal.port}/secret"]
+    assert number[0] == "unreadable" and "network policy" in number[1]
+    assert outcomes[shop.url("/deals/refresh")][0] in ("unreadable", "not_our_product")
+    mine = client.get("/portal/complaints").text
+    assert "internal secret" not in mine
+
+
+def test_it_never_delivers_a_webhook_to_an_internal_address(world: tuple[Any, ...], internal: Internal) -> None:
+    from alerts import deliver_due
+    from store import AlertDelivery, utcnow
+    from web.api.tokens import create_token
+
+    app, portal, db, _shop = world
+    with session_scope(db) as s:
+        _row, token = create_token(s, name="hook", created_by="admin", user="carl",
+                                   scopes=["violations:read", "violations:write"])
+    client = TestClient(app, raise_server_exceptions=False)
+    headers = {"Authorization": f"Bearer {token}"}
+    for url in (f"http://[::ffff:127.0.0.2]:{internal.port}/", f"http://[64:ff9b::7f00:2]:{internal.port}/",
+                f"http://127.0.0.2:{internal.port}/", "http://[fd00::1]/", "http://[::1]/"):
+        made = client.post("/api/v1/webhooks", json={"url": url}, headers=headers)
+        assert made.status_code == 422 and "network policy" in made.json()["detail"], (url, made.text)
+    # Names the URL check cannot judge (the resolver reads each as 127.0.0.2): judged where the delivery connects.
+    for name in ("2130706434", "0x7f000002", "127.2"):
+        made = client.post("/api/v1/webhooks", json={"url": f"http://{name}:{internal.port}/hook"}, headers=headers)
+        assert made.status_code == 201, made.text
+    acted = client.post(f"/api/v1/violations/{portal.web.violations['P1']}/acknowledge", headers=headers)
+    assert acted.status_code == 200, acted.text
+    with session_scope(db) as s:
+        report = deliver_due(s, utcnow())
+        rows = s.scalars(select(AlertDelivery).where(AlertDelivery.webhook_id.is_not(None))).all()
+        assert rows and all(r.status != "sent" for r in rows)
+        assert any("network policy" in (r.last_error or "") for r in rows), [r.last_error for r in rows]
+    assert report.sent == [] or all(i not in report.sent for i in (r.id for r in rows))
+    assert internal.hits == []
+
+
+# Tokens in logs ----------------------------------------------------------------------------------------
+
+
+def test_it_never_logs_a_token_or_a_webhook_secret(world: tuple[Any, ...], caplog: pytest.LogCaptureFixture,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from web.api.tokens import create_token
+
+    app, portal, db, _shop = world
+    caplog.set_level(logging.DEBUG)
+    with session_scope(db) as s:
+        _row, token = create_token(s, name="logged?", created_by="admin", user="carl",
+                                   scopes=["violations:read", "violations:write", "reports:write"])
+        _row2, partner_token = create_token(s, name="p1", created_by="admin", partner="P1",
+                                            scopes=["reports:write", "violations:read", "policy:read"])
+    client = TestClient(app, raise_server_exceptions=False)
+    secrets_seen = [token.split("_", 2)[2], partner_token.split("_", 2)[2]]
+    hook = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"},
+                       headers={"Authorization": f"Bearer {token}"})
+    secrets_seen.append(hook.json()["secret"])
+    for headers in ({"Authorization": f"Bearer {token}"}, {"Authorization": f"Bearer {partner_token}"},
+                    {"Authorization": f"Bearer {token}x"}, {"Authorization": f"Bearer {partner_token[:-2]}"}):
+        client.get("/api/v1/violations", headers=headers)
+        client.get(f"/api/v1/violations/{portal.web.violations['P1']}", headers=headers)
+        client.post("/api/v1/reports?partner=P2", headers=headers, json=[{"sku": "=1+1"}])
+    from alerts import deliver_due
+    from store import AuditLog, utcnow
+
+    client.post(f"/api/v1/violations/{portal.web.violations['P1']}/acknowledge",
+                headers={"Authorization": f"Bearer {token}"})
+    with session_scope(db) as s:
+        deliver_due(s, utcnow())
+        audit_text = " ".join(f"{a.actor} {a.before} {a.after} {a.reason}" for a in s.scalars(select(AuditLog)))
+    out = capsys.readouterr()
+    written = caplog.text + out.out + out.err + audit_text
+    assert [secret for secret in secrets_seen if secret in written] == []
