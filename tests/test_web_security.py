@@ -129,6 +129,23 @@ def test_it_sends_the_security_headers_on_every_page_and_error(world: tuple[Any,
     assert wrong == []
 
 
+def test_it_sends_the_security_headers_on_a_server_error(world: tuple[Any, ...]) -> None:
+    """A crash is answered by Starlette's outermost middleware, outside the one that adds the headers."""
+    app, _portal, db, _shop = world
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/test-crash", boom)
+    app.add_api_route("/api/v1/test-crash", boom)
+    wrong: list[str] = []
+    for path in ("/test-crash", "/api/v1/test-crash"):
+        response = _client(app, db, "admin").get(path)
+        assert response.status_code == 500 and "a bug" not in response.text
+        _check_headers(response, path, wrong)
+    assert wrong == []
+
+
 # Open redirects --------------------------------------------------------------------------------------
 
 HOSTILE_NEXT = ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",

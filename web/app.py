@@ -29,6 +29,7 @@ from pricewarden.settings import Settings, get_settings
 from web.auth import Forbidden, LoginRequired
 from web.i18n import negotiate, normalise
 from web.security import (
+    HEADERS,
     SAFE_METHODS,
     BodyLimitMiddleware,
     SecurityHeadersMiddleware,
@@ -153,9 +154,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        # Starlette answers this from its outermost middleware, outside SecurityHeadersMiddleware: set them here.
         if is_api(request):
-            return problem(500, "Internal server error", "the server could not answer; the error is logged")
-        return PlainTextResponse("Internal Server Error", status_code=500)
+            response: Response = problem(500, "Internal server error",
+                                         "the server could not answer; the error is logged")
+        else:
+            response = PlainTextResponse("Internal Server Error", status_code=500)
+        response.headers.update(HEADERS)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

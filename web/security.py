@@ -211,5 +211,5 @@ async def csrf_ok(request: Request) -> bool:
     return sent is not None and hmac.compare_digest(sent, expected)
 
 
-__all__ = ["COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "SAFE_METHODS", "BodyLimitMiddleware",
+__all__ = ["COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "HEADERS", "SAFE_METHODS", "BodyLimitMiddleware",
            "SecurityHeadersMiddleware", "SessionMiddleware", "csrf_ok", "csrf_token", "secret_key"]

@@ -37,7 +37,7 @@ from store import (
     session_scope,
     utcnow,
 )
-from web.portal.jobs import enqueue
+from web.portal.jobs import check_partner_share, enqueue
 from web.portal.recrawl import crawl_listing
 from web.portal.uploads import Image
 
@@ -61,11 +61,14 @@ def file_complaint(session: Session, user: User, url: str, comment: str, *, scre
                    evidence: EvidenceStore | None = None, settings: Any = None) -> Complaint:
     """Record a complaint by ``user`` (a partner account) about the price at ``url`` (audited).
 
-    Raises :class:`RefusedError` when the network policy refuses the URL (nothing is stored).
+    Raises :class:`RefusedError` when the network policy refuses the URL, and
+    :class:`~pricewarden.errors.PortalLimit` beyond the partner's share of the portal's crawls
+    (:func:`web.portal.jobs.check_partner_share`); nothing is stored then.
     """
     if user.partner_id is None:
         raise NotFoundError("this account belongs to no partner")
     url = check_url(url, settings)
+    check_partner_share(session, user.partner_id, settings)
     sha = None
     if screenshot is not None:
         store = evidence or EvidenceStore.from_settings()
