@@ -3,8 +3,9 @@
 Thin: each task calls one stage of :mod:`flows.steps`. I/O stages (crawl, evidence, delivery) are
 retried; detection and queueing run in one database transaction each and are retried once, for a
 lost connection. The portal's queued jobs (re-crawls after a partner's response, complaint crawls) are
-drained in a bounded stage of their own; a failed job is retried by the next drain, not by the task. The same flow, given ``shard``/``shards``, is the unit of scale-out: one deployment
-run per shard, on workers on different machines, all writing to one PostgreSQL.
+drained in a bounded stage of their own; a failed job is retried by the next drain, not by the task. The
+same flow, given ``shard``/``shards``, is the unit of scale-out: one deployment run per shard, on workers on
+different machines, all writing to one PostgreSQL.
 """
 
 from __future__ import annotations

@@ -248,9 +248,9 @@ def portal_jobs(limit: int | None = None) -> dict[str, Any]:
         result["error"] = f"{type(exc).__name__}: {exc}"[:500]
     try:
         with session_scope() as session:
-            counted: dict[str, int] = {status: n for status, n in session.execute(
+            counted: dict[str, int] = dict(session.execute(
                 select(PortalJob.status, func.count()).where(PortalJob.status.in_(("queued", "running", "failed")))
-                .group_by(PortalJob.status))}
+                .group_by(PortalJob.status)).all())
     except Exception as exc:  # the same outage
         result["error"] = result["error"] or f"{type(exc).__name__}: {exc}"[:500]
         return result

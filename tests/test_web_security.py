@@ -146,6 +146,27 @@ def test_it_sends_the_security_headers_on_a_server_error(world: tuple[Any, ...])
     assert wrong == []
 
 
+def test_it_bounds_each_form_by_what_it_may_carry(world: tuple[Any, ...]) -> None:
+    """A complaint or response carries at most a 5 MB screenshot: 7 MB is refused before it is spooled, while a
+    report upload of that size still reaches its route (which has a limit of its own)."""
+    app, portal, db, shop = world
+    client = _client(app, db, "soundhub")
+    big = b"x" * (7 << 20)
+    for path in ("/portal/complaints", f"/portal/violations/{portal.web.violations['P1']}/respond"):
+        form = {"url": shop.url("/x"), "action": "corrected", "csrf_token": "token-of-soundhub"}
+        answer = client.post(path, data=form, files={"screenshot": ("shot.png", big, "image/png")})
+        assert answer.status_code == 413 and "request body larger than 6 MB" in answer.text, path
+    report = client.post("/portal/reports", data={"csrf_token": "token-of-soundhub"},
+                         files={"report": ("r.csv", b"sku,price\n" + big, "text/csv")})
+    assert report.status_code != 413 or "request body larger" not in report.text
+    token_client = TestClient(app, raise_server_exceptions=False)
+    hook = token_client.post("/api/v1/webhooks", content=big, headers={"content-type": "application/json",
+                                                                         "Authorization": "Bearer pwt_x_y"})
+    assert hook.status_code == 413 and hook.headers["content-type"].startswith("application/problem+json")
+    with session_scope(db) as s:
+        assert [c.id for c in s.scalars(select(Complaint))] == [portal.ids["complaint_id"]]
+
+
 # Open redirects --------------------------------------------------------------------------------------
 
 HOSTILE_NEXT = ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",

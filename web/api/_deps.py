@@ -3,9 +3,9 @@
 ``Depends(api_token("violations:read"))`` is an API route's access rule (the route table test reads
 it like :func:`web.auth.require`): a valid, unrevoked bearer token with that scope, else 401
 (``WWW-Authenticate: Bearer``) or 403 (a scope missing, or the token's partner suspended or terminated:
-audited as ``api_token.refused``, as is an integration's report for such a partner, :func:`refuse_inactive`); then the token's fixed-window rate limit
-(``api.rate_limit_per_minute``, counted in ``api_rate_windows`` so every worker process agrees),
-else 429 with ``Retry-After``. Every error is ``application/problem+json`` (RFC 9457).
+audited as ``api_token.refused``, as is an integration's report for such a partner, :func:`refuse_inactive`);
+then the token's fixed-window rate limit (``api.rate_limit_per_minute``, counted in ``api_rate_windows`` so
+every worker process agrees), else 429 with ``Retry-After``. Every error is ``application/problem+json`` (RFC 9457).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Every route is for partner accounts only (``require(Role.PARTNER)``) and loads e
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +19,7 @@ from store import Evidence, Role, User, Violation
 from store.access import get_violation_for_user
 from web.auth import db, require
 from web.evidence import evidence_store, read_checked
-from web.i18n import N_
+from web.i18n import N_, Translator
 from web.labels import label
 from web.pages.evidence import ARCHIVE_CSP
 from web.portal import jobs_of
@@ -145,7 +145,7 @@ def response_screenshot(request: Request, response_id: int, user: PartnerUser, s
                       "screenshot")
 
 
-def limit_text(_: Any, exc: PortalLimit) -> str:
+def limit_text(_: Translator, exc: PortalLimit) -> str:
     """What a partner is told when its response or complaint is beyond its share (``exc.limit`` says which)."""
     if exc.limit == "violation":
         return _("This violation is still being checked after your last response: answer again when the check is "
