@@ -313,3 +313,43 @@ def test_it_never_logs_a_token_or_a_webhook_secret(world: tuple[Any, ...], caplo
     out = capsys.readouterr()
     written = caplog.text + out.out + out.err + audit_text
     assert [secret for secret in secrets_seen if secret in written] == []
+
+
+# Files ---------------------------------------------------------------------------------------------------
+
+
+def test_what_the_portal_stores_is_owner_only_under_a_shells_umask(db: Engine, shop: Shop) -> None:
+    """Uploaded reports and their receipts, screenshots of responses and complaints, the session key, the
+    evidence store: nothing the app writes may be read by the machine's other users."""
+    import os
+    import stat
+
+    from pricewarden.settings import get_settings
+    from web_world import png
+
+    old = os.umask(0o022)
+    try:
+        app, portal = make_portal_app(db, shop)
+        shop.pages["/deals/x"] = product_page("Acme AC-100 headphones", "AC-100", "150.00")
+        client = _client(app, db, "soundhub")
+        form = {"csrf_token": "token-of-soundhub"}
+        done = client.post("/portal/reports", data=form, files={"report": (
+            "r.csv", b"sku,price,currency,date\nAC-100,199.00,USD,2026-12-01\nNOPE,1,USD,2026-12-01\n", "text/csv")})
+        assert done.status_code in (200, 303), done.text[:300]
+        shot = ("shot.png", png(30, 20), "image/png")
+        assert client.post(f"/portal/violations/{portal.web.violations['P1']}/respond",
+                           data={**form, "action": "dispute", "comment": "no"},
+                           files={"screenshot": shot}).status_code == 303
+        assert client.post("/portal/complaints", data={**form, "url": shop.url("/deals/x")},
+                           files={"screenshot": shot}).status_code == 303
+        app.state.jobs.join()
+        app.state.jobs.shutdown()
+        workspace = get_settings().workspace
+        found = []
+        for path in [workspace, *workspace.rglob("*")]:
+            mode = path.lstat().st_mode
+            if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+                found.append(f"{path.relative_to(workspace)} {stat.filemode(mode)}")
+        assert found == [], found
+    finally:
+        os.umask(old)
