@@ -167,6 +167,40 @@ def test_it_bounds_each_form_by_what_it_may_carry(world: tuple[Any, ...]) -> Non
         assert [c.id for c in s.scalars(select(Complaint))] == [portal.ids["complaint_id"]]
 
 
+# CSRF ------------------------------------------------------------------------------------------------------
+
+
+def test_it_refuses_every_state_changing_form_without_its_csrf_token(world: tuple[Any, ...]) -> None:
+    """Every POST and DELETE of the route table outside the token API, as a role that may use it, sent without the
+    session's token and with a forged one: 403, and nothing done (no audit entry)."""
+    from sqlalchemy import func
+
+    from store import AuditLog
+    from test_web_routes import ADMIN_POST, MANAGER_POST, PARTNER_POST, SCOPED_POST
+
+    app, portal, db, _shop = world
+    values = _values(app, portal, db)
+    who = {id(ADMIN_POST): "admin", id(MANAGER_POST): "bianca", id(SCOPED_POST): "bianca",
+           id(PARTNER_POST): "soundhub"}
+    with session_scope(db) as s:
+        audited = s.scalar(select(func.count()).select_from(AuditLog))
+    wrong, tried = [], 0
+    for key, (expected, form) in TABLE.items():
+        method, path = key.split(" ", 1)
+        if method == "GET" or path.startswith("/api/"):
+            continue
+        name = who.get(id(expected))  # None: the sign-in and language forms, anonymous
+        for token in (None, "forged"):
+            data = {**(form or {}), **({"csrf_token": token} if token else {})}
+            response = _client(app, db, name).request(method, path.format(**values), data=data)
+            tried += 1
+            if response.status_code != 403 or "security token" not in response.text:
+                wrong.append(f"{key} as {name or 'anonymous'} with {token}: {response.status_code}")
+    assert tried >= 40 and wrong == []
+    with session_scope(db) as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog)) == audited
+
+
 # Open redirects --------------------------------------------------------------------------------------
 
 HOSTILE_NEXT = ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
