@@ -174,9 +174,9 @@ def test_it_refuses_every_state_changing_form_without_its_csrf_token(world: tupl
     """Every POST and DELETE of the route table outside the token API, as a role that may use it, sent without the
     session's token and with a forged one: 403, and nothing done (no audit entry)."""
     from sqlalchemy import func
+    from test_web_routes import ADMIN_POST, MANAGER_POST, PARTNER_POST, SCOPED_POST
 
     from store import AuditLog
-    from test_web_routes import ADMIN_POST, MANAGER_POST, PARTNER_POST, SCOPED_POST
 
     app, portal, db, _shop = world
     values = _values(app, portal, db)
@@ -358,8 +358,9 @@ def test_what_the_portal_stores_is_owner_only_under_a_shells_umask(db: Engine, s
     import os
     import stat
 
-    from pricewarden.settings import get_settings
     from web_world import png
+
+    from pricewarden.settings import get_settings
 
     old = os.umask(0o022)
     try:
