@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from portal_world import Shop, add_portal_objects, make_portal_app, product_page, serve_shop
 from sqlalchemy import Engine, select
-from test_web_routes import ADMIN_PAGE, MANAGER_PAGE, OPERATOR_PAGE, PARTNER_PAGE, PUBLIC, TABLE, _values
+from test_web_routes import ADMIN_PAGE, IN_SCOPE, MANAGER_PAGE, OPERATOR_PAGE, PARTNER_PAGE, PUBLIC, TABLE, _values
 from web_world import cookie_for
 
 from store import Complaint, session_scope
@@ -89,7 +89,7 @@ def _client(app: Any, db: Engine, name: str | None) -> TestClient:
 
 # Security headers ------------------------------------------------------------------------------------
 
-WHO = {id(PARTNER_PAGE): "soundhub", id(MANAGER_PAGE): "bianca", id(OPERATOR_PAGE): "bianca",
+WHO = {id(PARTNER_PAGE): "soundhub", id(MANAGER_PAGE): "bianca", id(OPERATOR_PAGE): "bianca", id(IN_SCOPE): "bianca",
        id(ADMIN_PAGE): "admin", id(PUBLIC): None}
 
 
@@ -117,7 +117,7 @@ def test_it_sends_the_security_headers_on_every_page_and_error(world: tuple[Any,
         assert response.status_code == 200, (key, response.status_code)
         seen += 1
         _check_headers(response, key, wrong)
-    assert seen >= 35
+    assert seen >= 49
     admin = _client(app, db, "admin")
     for where, response in (("404", admin.get("/violations/999999")), ("405", admin.put("/overview")),
                             ("403 csrf", admin.post("/violations/bulk", data={"action": "acknowledge"})),
