@@ -388,3 +388,30 @@ def test_what_the_portal_stores_is_owner_only_under_a_shells_umask(db: Engine, s
         assert found == [], found
     finally:
         os.umask(old)
+
+
+# Time bounds ---------------------------------------------------------------------------------------------
+
+
+def test_a_complaints_crawl_that_hangs_is_stopped_at_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that accepts the connection and never answers, with a download timeout far away: the crawl process
+    is killed at the time given, so the queue (and the monitor run draining it) goes on."""
+    import socket
+
+    from crawlers.discovery import crawl_pages
+    from pricewarden.errors import CrawlError
+    from pricewarden.settings import get_settings
+    from web.portal.complaints import crawl_budget
+
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__DOWNLOAD_TIMEOUT", "600")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__RETRIES", "0")
+    get_settings.cache_clear()
+    assert crawl_budget() == 600 + 300 + 60  # one attempt, one longest Retry-After, a minute around
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepted by the kernel, never read nor answered
+    try:
+        with pytest.raises(CrawlError, match="longer than 8 s"):
+            crawl_pages([f"http://127.0.0.1:{silent.getsockname()[1]}/deal"], max_pages=0, follow=False, timeout=8)
+    finally:
+        silent.close()

@@ -85,6 +85,18 @@ def file_complaint(session: Session, user: User, url: str, comment: str, *, scre
     return complaint
 
 
+def crawl_budget(settings: Any = None) -> float:
+    """Seconds a complaint's crawl process may take in all: each attempt's download timeout, the retries' waits,
+    and a minute to start the process and record what it read."""
+    if settings is None:
+        from pricewarden.settings import get_settings
+
+        settings = get_settings()
+    crawl = settings.crawl
+    attempts = crawl.retries + 1
+    return attempts * crawl.download_timeout + attempts * crawl.max_retry_after + 60.0
+
+
 def _refused_address(url: str) -> str | None:
     """Why the network policy refuses every address ``url``'s host resolves to, or ``None``."""
     from urllib.parse import urlsplit
@@ -144,7 +156,7 @@ def run_complaint(engine: Engine, complaint_id: int) -> dict[str, Any]:
         return _finish(engine, complaint_id, "unreadable", refused)
     if listing_id is None:
         try:
-            pages = crawl_pages([url], max_pages=0, follow=False)
+            pages = crawl_pages([url], max_pages=0, follow=False, timeout=crawl_budget())
         except Exception as exc:  # the crawl process died: the page could not be read
             return _finish(engine, complaint_id, "unreadable", f"the crawl failed: {exc}")
         if not pages:
@@ -199,5 +211,5 @@ def complaints_for_brand(session: Session, visible: set[int] | None, limit: int 
     return list(session.scalars(query))
 
 
-__all__ = ["OUTCOMES", "check_url", "complaints_for_brand", "complaints_of", "fail_complaint", "file_complaint",
-           "get_complaint_for_partner", "run_complaint"]
+__all__ = ["OUTCOMES", "check_url", "complaints_for_brand", "complaints_of", "crawl_budget", "fail_complaint",
+           "file_complaint", "get_complaint_for_partner", "run_complaint"]
