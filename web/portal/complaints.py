@@ -94,7 +94,7 @@ def crawl_budget(settings: Any = None) -> float:
         settings = get_settings()
     crawl = settings.crawl
     attempts = crawl.retries + 1
-    return attempts * crawl.download_timeout + attempts * crawl.max_retry_after + 60.0
+    return float(attempts * crawl.download_timeout + attempts * crawl.max_retry_after + 60.0)
 
 
 def _refused_address(url: str) -> str | None:
