@@ -415,3 +415,26 @@ def test_a_complaints_crawl_that_hangs_is_stopped_at_its_budget(monkeypatch: pyt
             crawl_pages([f"http://127.0.0.1:{silent.getsockname()[1]}/deal"], max_pages=0, follow=False, timeout=8)
     finally:
         silent.close()
+
+
+def test_a_recrawl_that_hangs_is_stopped_at_its_budget(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The re-crawl after a partner's response: the crawl process is killed at the time given and counted failed."""
+    import socket
+
+    from crawlers.run import run_crawl
+    from crawlers.targets import Target
+    from pricewarden.errors import CrawlError
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__DOWNLOAD_TIMEOUT", "600")
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__RETRIES", "0")
+    get_settings.cache_clear()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        with pytest.raises(CrawlError, match="every crawl process failed"):
+            run_crawl([Target(url=f"http://127.0.0.1:{silent.getsockname()[1]}/p1/ac-100")], shards=1, timeout=8,
+                      browser=False)
+    finally:
+        silent.close()

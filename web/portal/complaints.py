@@ -38,7 +38,7 @@ from store import (
     utcnow,
 )
 from web.portal.jobs import check_partner_share, enqueue
-from web.portal.recrawl import crawl_listing
+from web.portal.recrawl import crawl_budget, crawl_listing
 from web.portal.uploads import Image
 
 OUTCOMES = ("violation", "compliant", "not_our_product", "unreadable")
@@ -83,18 +83,6 @@ def file_complaint(session: Session, user: User, url: str, comment: str, *, scre
     audit(session, actor=user.username, action="complaint.filed", entity_type="complaint", entity_id=complaint.id,
           after={"url": url, "screenshot": sha}, reason=complaint.comment or None)
     return complaint
-
-
-def crawl_budget(settings: Any = None) -> float:
-    """Seconds a complaint's crawl process may take in all: each attempt's download timeout, the retries' waits,
-    and a minute to start the process and record what it read."""
-    if settings is None:
-        from pricewarden.settings import get_settings
-
-        settings = get_settings()
-    crawl = settings.crawl
-    attempts = crawl.retries + 1
-    return float(attempts * crawl.download_timeout + attempts * crawl.max_retry_after + 60.0)
 
 
 def _refused_address(url: str) -> str | None:
