@@ -221,25 +221,34 @@ def _crawl_process(urls: list[str], max_pages: int, out: str, profile: str | Non
 
 
 def crawl_pages(urls: list[str], *, max_pages: int = 50, profile: str | None = None,
-                on_progress: Callable[[int, int], None] | None = None, follow: bool = True) -> list[dict[str, Any]]:
+                on_progress: Callable[[int, int], None] | None = None, follow: bool = True,
+                timeout: float | None = None) -> list[dict[str, Any]]:
     """Product pages reachable from ``urls`` (one link deep), read in a crawl process of their own.
 
     ``profile`` names the site profile of the product pages (marketplace offer selectors); by
     default a profile is matched by domain. ``on_progress`` is called with (pages read, pages
     failed) about four times a second. ``follow=False`` reads ``urls`` themselves as product pages
-    (a page a partner complains about) instead of following their links.
+    (a page a partner complains about) instead of following their links. ``timeout``: seconds the crawl
+    process may take in all; past them it is killed and :class:`CrawlError` raised (a queue of partners'
+    complaints must not wait forever on one process that hangs).
     """
+    import time
     context = multiprocessing.get_context("spawn")
     counters = (context.Value("q", 0), context.Value("q", 0)) if on_progress is not None else None
     with tempfile.TemporaryDirectory() as folder:
         out = str(Path(folder) / "found.jsonl")
         proc = context.Process(target=_crawl_process, args=(urls, max_pages, out, profile, counters, follow))
         proc.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
         if on_progress is not None and counters is not None:
-            while proc.is_alive():
+            while proc.is_alive() and (deadline is None or time.monotonic() < deadline):
                 proc.join(timeout=0.25)
                 on_progress(counters[0].value, counters[1].value)
-        proc.join()
+        proc.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+            raise CrawlError(f"the crawl took longer than {timeout:g} s and was stopped")
         if proc.exitcode != 0:
             raise CrawlError(f"discovery crawl failed (exit code {proc.exitcode})")
         path = Path(out)

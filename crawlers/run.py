@@ -19,6 +19,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,6 +200,7 @@ def run_crawl(
     part: str | None = None,
     site_limits: dict[str, int] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    timeout: float | None = None,
 ) -> CrawlResult:
     """Crawl ``targets`` in ``shards`` parallel processes and store what they find; returns the run keys.
 
@@ -208,6 +210,8 @@ def run_crawl(
     each part of a slot gets crawl runs of its own. ``site_limits`` caps the connections of sites that
     other parts crawl too (their share of the site's ``per_domain_concurrency``). ``on_progress`` is
     called with (pages done, pages failed) about four times a second while the processes run.
+    ``timeout``: seconds the processes may take in all; one still running then is killed and counted as a
+    failed shard (a re-crawl a partner asked for must not hold its queue forever on a page that hangs).
     """
     from crawlers.targets import plan_shards
     from pricewarden.settings import get_settings
@@ -262,8 +266,13 @@ def run_crawl(
             alive = [proc for proc in alive if proc.is_alive()]
             on_progress(done.value, failed.value)
         on_progress(done.value, failed.value)
+    deadline = None if timeout is None else time.monotonic() + timeout
     for payload, proc in processes:
-        proc.join()
+        proc.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+            logger.error("crawl shard %s took longer than %g s and was stopped", payload["shard"], timeout)
         if proc.exitcode != 0:
             result.failed_shards.append(payload["shard"])
             logger.error("crawl shard %s exited with code %s", payload["shard"], proc.exitcode)

@@ -1,9 +1,11 @@
-"""The monitor flow: crawl → detect → capture evidence → queue alerts → deliver, for one run slot.
+"""The monitor flow: crawl → detect → portal jobs → capture evidence → queue alerts → deliver, for one run slot.
 
 Thin: each task calls one stage of :mod:`flows.steps`. I/O stages (crawl, evidence, delivery) are
 retried; detection and queueing run in one database transaction each and are retried once, for a
-lost connection. The same flow, given ``shard``/``shards``, is the unit of scale-out: one deployment
-run per shard, on workers on different machines, all writing to one PostgreSQL.
+lost connection. The portal's queued jobs (re-crawls after a partner's response, complaint crawls) are
+drained in a bounded stage of their own; a failed job is retried by the next drain, not by the task. The
+same flow, given ``shard``/``shards``, is the unit of scale-out: one deployment run per shard, on workers on
+different machines, all writing to one PostgreSQL.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def detect_task(at: datetime) -> steps.DetectSummary:
     summary = steps.detect(at)
     steps.crash_point("detect")
     return summary
+
+
+@task(name="portal-jobs", cache_policy=NO_CACHE)
+def portal_jobs_task() -> dict[str, Any]:
+    """Run the portal's queued re-crawls and complaint crawls (bounded; each job records its own failure)."""
+    return steps.portal_jobs()
 
 
 @task(name="capture-evidence", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
@@ -110,11 +118,13 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
         return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds,
                 "cpu_seconds": cpu_seconds}
     found = timed("detect", detect_task, slot)
+    # After the slot's detection, before evidence and alerts: what a re-crawl or complaint finds is alerted on now.
+    jobs = timed("portal_jobs", portal_jobs_task)
     captured = timed("evidence", evidence_task) if capture else {"skipped": True}
     queued = timed("enqueue", enqueue_task)
     delivered = timed("deliver", deliver_task, queued)
     return {"slot": slot.isoformat(), "shard": part,
-            "crawl": crawled.as_dict(), "detect": found.as_dict(), "evidence": captured,
+            "crawl": crawled.as_dict(), "detect": found.as_dict(), "portal_jobs": jobs, "evidence": captured,
             "alerts": delivered.as_dict(), "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
@@ -138,6 +148,14 @@ def summary_markdown(result: dict[str, Any]) -> str:
         f"| alerts retrying / failed | {a['retrying']} / {a['failed']} |",
         f"| partner messages refused by mode | {len(a['refused'])} |",
     ]
+    jobs = result.get("portal_jobs")
+    if jobs:
+        ran = jobs["ran"]
+        lines[-1:-1] = [f"| portal jobs run (done / retrying / failed) | {ran.get('done', 0)} / "
+                        f"{ran.get('queued', 0)} / {ran.get('failed', 0)} |",
+                        f"| portal jobs still waiting | {jobs['waiting']} |"]
+        if jobs["error"]:
+            lines += ["", f"Portal jobs could not run: {jobs['error']}"]
     if result.get("seconds"):
         lines += ["", "Seconds per stage: " + ", ".join(f"{k} {v}" for k, v in result["seconds"].items())]
     if c["failures_by_kind"]:

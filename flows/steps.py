@@ -1,4 +1,5 @@
-"""The monitor's stages as plain functions: crawl → detect → capture evidence → queue alerts → deliver.
+"""The monitor's stages as plain functions: crawl → detect → portal jobs → capture evidence → queue alerts →
+deliver.
 
 Each stage only wires package functions and reports what it did as plain data (so that Prefect can
 keep it as a task result and a test can call it directly). Every stage is safe to run again:
@@ -6,6 +7,7 @@ keep it as a task result and a test can call it directly). Every stage is safe t
 - crawl: observations and failures carry natural keys built from the run slot ``at`` (a re-run of the
   same slot stores nothing twice);
 - detect: judges what is not yet judged; one episode of a breach is open at a time;
+- portal jobs: each queued job is claimed once (a re-run finds what is left) and records its own outcome;
 - evidence: captures screenshots only for open violations that have none;
 - alerts: the outbox's idempotency keys make queueing twice impossible, and the stage looks at every
   open violation (not only this run's), so a run that died after detection still alerts on re-run;
@@ -216,6 +218,45 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple, set)):
         return [_plain(v) for v in value]
     return str(value)
+
+
+def portal_jobs(limit: int | None = None) -> dict[str, Any]:
+    """Run the portal's queued jobs (re-crawls after a partner's response, complaint crawls), at most ``limit``
+    (default ``web.monitor_jobs``) and for no longer than a job may hold its claim.
+
+    Each job is claimed atomically (:mod:`web.portal.jobs`), so this runs beside the web app's worker safely;
+    a job that fails is retried by a later drain and, after its last attempt, recorded as failed on the
+    response (the violation's timeline) or as the complaint's outcome. A drain that cannot run at all (the
+    database gone) is reported here, not raised: the monitor's alerts go on, the jobs stay queued.
+    """
+    import time
+
+    from pricewarden.settings import get_settings
+    from store.db import get_engine, session_scope
+    from store.models import PortalJob
+    from web.portal.jobs import STALE, drain
+
+    limit = get_settings().web.monitor_jobs if limit is None else limit
+    result: dict[str, Any] = {"ran": {}, "waiting": 0, "failed_total": 0, "error": None}
+    if limit <= 0:
+        return result
+    deadline = time.monotonic() + STALE.total_seconds()
+    try:
+        result["ran"] = drain(get_engine(), limit=limit, stop=lambda: time.monotonic() > deadline)
+    except Exception as exc:  # reported in the run's summary; the jobs stay queued
+        log.exception("draining the portal's jobs failed")
+        result["error"] = f"{type(exc).__name__}: {exc}"[:500]
+    try:
+        with session_scope() as session:
+            counted: dict[str, int] = dict(session.execute(
+                select(PortalJob.status, func.count()).where(PortalJob.status.in_(("queued", "running", "failed")))
+                .group_by(PortalJob.status)).all())
+    except Exception as exc:  # the same outage
+        result["error"] = result["error"] or f"{type(exc).__name__}: {exc}"[:500]
+        return result
+    result["waiting"] = counted.get("queued", 0) + counted.get("running", 0)
+    result["failed_total"] = counted.get("failed", 0)
+    return result
 
 
 def confirm_prices() -> dict[str, int]:

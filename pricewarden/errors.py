@@ -9,6 +9,7 @@ context a person needs to act on it (file and row, URL and status, recipient and
     │   ├── NotFoundError        an id or key that does not exist      (store)
     │   ├── AccessDenied         a user asked for data outside its scope (store access layer)
     │   ├── PartnerInactive      a partner's account or token used while it is suspended or terminated
+    │   ├── PortalLimit          a partner's response or complaint beyond its share of the portal's crawls
     │   └── InvalidTransition    a violation status change not allowed (detection lifecycle)
     ├── PolicyError              price policy problems                 (policies)
     │   ├── PolicyValidationError  a policy file with problems; .problems lists each (file, line, field)
@@ -90,6 +91,19 @@ class PartnerInactive(StoreError):
         self.partner, self.status = partner, status
         super().__init__(f"partner {partner} is {status}: its portal accounts and API tokens are refused until the "
                          "brand reinstates it")
+
+
+class PortalLimit(StoreError):
+    """A partner's response or complaint refused: the crawls it would queue are beyond the partner's share
+    (``web.partner_jobs_waiting`` waiting at once, ``web.partner_requests_per_day`` a day); ``limit`` says which.
+
+    Each response and complaint starts a crawl and messages a manager: without a bound one partner could fill the
+    queue every other partner and the monitor wait on, point the crawlers at any site, and flood its manager.
+    """
+
+    def __init__(self, partner: str, limit: str, detail: str) -> None:
+        self.partner, self.limit = partner, limit
+        super().__init__(detail)
 
 
 class InvalidTransition(StoreError):

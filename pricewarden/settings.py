@@ -264,6 +264,19 @@ class WebSettings(BaseModel):
     )
     page_size: int = Field(50, ge=5, le=500, description="Rows per page in the violations list.")
     snooze_max_days: int = Field(30, ge=1, description="Longest a violation may be snoozed, in days.")
+    partner_jobs_waiting: int = Field(
+        5, ge=1, description="Re-crawls and complaint crawls one partner may have waiting (queued or running) at "
+        "once; a response or complaint beyond it is refused until they have run."
+    )
+    partner_requests_per_day: int = Field(
+        100, ge=1, description="Responses and complaints one partner may send in 24 hours (each starts a crawl and "
+        "messages a manager); beyond it they are refused until the oldest is a day old."
+    )
+    monitor_jobs: int = Field(
+        50, ge=0, description="Portal jobs (the re-crawl after a partner's response, a complaint's crawl) a monitor "
+        "run drains at most, after detection; what is left waits for the next run, the app's worker or "
+        "`pricewarden jobs --run`. 0: the monitor leaves them to those."
+    )
 
 
 class ApiSettings(BaseModel):

@@ -594,7 +594,6 @@ class PartnerResponse(Base):
     recrawl_detail: Mapped[str] = mapped_column(Text, default="")
     observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column()  # when a job took it (queued -> running)
     finished_at: Mapped[datetime | None] = mapped_column()
 
 
@@ -649,7 +648,6 @@ class Complaint(Base):
     # What the complaining partner may see of the page: the price as shown on it, nothing of any partner.
     public_price: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    claimed_at: Mapped[datetime | None] = mapped_column()  # when a job took it (queued -> running)
     finished_at: Mapped[datetime | None] = mapped_column()
 
     partner: Mapped[Partner] = relationship()

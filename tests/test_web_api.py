@@ -94,6 +94,27 @@ def test_it_refuses_the_token_of_a_suspended_or_terminated_partner_and_audits_it
     assert api.client.get("/api/v1/policy", headers=auth(token)).status_code == 200  # reinstated
 
 
+@pytest.mark.parametrize("status", ["suspended", "terminated"])
+def test_it_refuses_an_integrations_report_for_a_suspended_or_terminated_partner_and_audits_it(
+        api: Any, status: str) -> None:
+    from store import Partner
+
+    token = api.tokens["erp"]
+    with session_scope(api.db) as s:
+        s.execute(update(Partner).where(Partner.code == "P1").values(status=status))
+        token_id = s.scalars(select(ApiToken.id).where(ApiToken.name == "test erp")).one()
+    refused = _problem(api.client.post("/api/v1/reports?partner=P1", headers=auth(token), json=ROWS[:1]), 403)
+    assert refused["partner"] == "P1" and refused["partner_status"] == status and status in refused["detail"]
+    assert api.client.post("/api/v1/reports?partner=P2", headers=auth(token), json=ROWS[:1]).status_code == 201
+    with session_scope(api.db) as s:
+        batches = s.scalars(select(ReportBatch)).all()
+        assert [b.partner.code for b in batches] == ["P2"]  # nothing stored for P1
+        entry = s.scalars(select(AuditLog).where(AuditLog.action == "api_token.refused")).one()
+        assert (entry.entity_id, entry.after["partner"], entry.after["status"], entry.after["path"]) == (
+            str(token_id), "P1", status, "/api/v1/reports")
+        assert entry.actor.startswith("api:") and entry.actor[4:] in token
+
+
 def test_it_stores_only_the_hash_of_a_token_and_audits_its_life(api: Any) -> None:
     token = api.tokens["p1"]
     with session_scope(api.db) as s:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from portal_world import Shop, add_portal_objects, make_portal_app, product_page, serve_shop
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from web_world import POLICY, cookie_for, png
 
 from store import (
@@ -187,6 +187,61 @@ def test_it_refuses_a_bad_screenshot_a_dispute_without_reason_and_an_unknown_ans
     assert odd.status_code == 400
     with session_scope(db) as s:
         assert s.scalars(select(PartnerResponse)).all() == []
+
+
+def _with_web(app: Any, **values: int) -> None:
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"web": settings.web.model_copy(update=values)})
+
+
+def test_it_bounds_the_crawls_one_partner_may_start_with_responses_and_complaints(setup: tuple[Any, ...]) -> None:
+    """A hostile partner answering one violation again and again, or filing complaint after complaint, would fill
+    the queue every partner and the monitor wait on, aim the crawlers at any site and flood its manager."""
+    from pricewarden.errors import PortalLimit
+    from store import PortalJob, User
+    from web.portal.complaints import file_complaint
+    from web.portal.responses import respond
+
+    app, world, db, shop = setup
+    _with_web(app, partner_jobs_waiting=3, partner_requests_per_day=5)
+    settings = app.state.settings
+    vid = world.web.violations["P1"]
+    with session_scope(db) as s:
+        user = s.scalars(select(User).where(User.username == "soundhub")).one()
+        respond(s, user, vid, "corrected", "fixed", settings=settings)
+    with session_scope(db) as s, pytest.raises(PortalLimit) as again:
+        respond(s, s.merge(user), vid, "dispute", "and again", settings=settings)
+    assert again.value.limit == "violation"
+    with session_scope(db) as s:
+        for n in range(2):
+            file_complaint(s, s.merge(user), shop.url(f"/deals/{n}"), "below MAP", settings=settings)
+    with session_scope(db) as s, pytest.raises(PortalLimit) as waiting:
+        file_complaint(s, s.merge(user), shop.url("/deals/9"), "below MAP", settings=settings)
+    assert waiting.value.limit == "waiting" and "3 checks waiting" in str(waiting.value)
+    # Once they have run, more may be sent, up to the day's share (3 sent so far, 5 a day).
+    with session_scope(db) as s:
+        s.execute(update(PartnerResponse).values(recrawl_status="done"))
+        s.execute(update(Complaint).values(status="done", outcome="compliant"))
+        s.execute(update(PortalJob).values(status="done"))
+        for n in range(2):
+            file_complaint(s, s.merge(user), shop.url(f"/deals/{n + 2}"), "below MAP", settings=settings)
+        s.execute(update(Complaint).values(status="done", outcome="compliant"))
+        s.execute(update(PortalJob).values(status="done"))
+    with session_scope(db) as s, pytest.raises(PortalLimit) as day:
+        file_complaint(s, s.merge(user), shop.url("/deals/9"), "below MAP", settings=settings)
+    assert day.value.limit == "day"
+    # The pages say so (429) and store nothing; another partner goes on.
+    client = _client(app, db, "soundhub")
+    refused = client.post("/portal/complaints", data=_form("soundhub", url=shop.url("/deals/9")))
+    assert refused.status_code == 429 and "send this again tomorrow" in refused.text
+    answer = client.post(f"/portal/violations/{vid}/respond", data=_form("soundhub", action="corrected"))
+    assert answer.status_code == 429 and "send this again tomorrow" in answer.text
+    with session_scope(db) as s:
+        assert len(s.scalars(select(Complaint)).all()) == 4
+        assert len(s.scalars(select(PartnerResponse)).all()) == 1
+        assert len(s.scalars(select(AuditLog).where(AuditLog.action == "complaint.filed")).all()) == 4
+        two = s.scalars(select(User).where(User.username == "twohub")).one()
+        file_complaint(s, two, shop.url("/deals/9"), "below MAP", settings=settings)
 
 
 # Reports ----------------------------------------------------------------------------------------

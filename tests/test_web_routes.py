@@ -212,6 +212,37 @@ def test_it_answers_every_route_for_every_role_as_the_table_says(app_world: tupl
     assert wrong == []
 
 
+def test_it_answers_404_to_another_partner_on_every_portal_route_that_names_an_object(
+        app_world: tuple[Any, Any, Engine]) -> None:
+    """Every partner route with an id in its path, taken from TABLE (a new one is covered without a change here),
+    as P2's account on P1's objects: 404, as if they did not exist, and nothing changed."""
+    from sqlalchemy import func, select
+
+    from store import ApiToken, AuditLog, PartnerResponse, session_scope
+
+    app, world, db = app_world
+    values = _values(app, world, db)
+    client, token = _client(app, db, "twohub")
+    with session_scope(db) as s:
+        audited = s.scalar(select(func.count()).select_from(AuditLog))
+    routes = [key for key, (expected, _form) in TABLE.items()
+              if expected in (PARTNER_PAGE, PARTNER_POST) and "{" in key]
+    assert len(routes) >= 12
+    wrong = []
+    for key in routes:
+        method, path = key.split(" ", 1)
+        form = {**(TABLE[key][1] or {}), "action": "corrected", "csrf_token": token}
+        response = (client.get(path.format(**values)) if method == "GET"
+                    else client.request(method, path.format(**values), data=form))
+        if response.status_code != 404:
+            wrong.append(f"{key}: {response.status_code}")
+    assert wrong == []
+    with session_scope(db) as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog)) == audited  # nothing done, nothing audited
+        assert s.scalars(select(ApiToken.revoked_at).where(ApiToken.id == values["token_id"])).one() is None
+        assert s.scalar(select(func.count()).select_from(PartnerResponse)) == 1  # the world's own
+
+
 def test_it_answers_405_to_a_wrong_method_on_every_route(app_world: tuple[Any, Any, Engine]) -> None:
     app, world, db = app_world
     client, token = _client(app, db, "admin")

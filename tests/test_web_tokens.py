@@ -110,3 +110,23 @@ def test_it_lets_a_partner_make_and_revoke_only_its_own_tokens(web: tuple[Any, A
         mine_id = mine.id
     assert partner.post(f"/portal/tokens/{mine_id}/revoke", data={"csrf_token": "token-of-soundhub"}).status_code == 303
     assert _as(app, db, "carl").get("/portal/tokens").status_code == 403
+
+
+def test_it_bounds_the_tokens_a_partner_may_hold(web: tuple[Any, Any, Engine]) -> None:
+    """Each token has its own rate window: a partner making tokens at will would multiply its rate limit."""
+    from web.api.tokens import MAX_PARTNER_TOKENS
+
+    app, _world, db = web
+    partner = _as(app, db, "soundhub")
+    form = {"scope": ["policy:read"], "csrf_token": "token-of-soundhub"}
+    for n in range(MAX_PARTNER_TOKENS):
+        assert partner.post("/portal/tokens", data={**form, "name": f"t{n}"}).status_code == 200
+    refused = partner.post("/portal/tokens", data={**form, "name": "one more"})
+    assert refused.status_code == 400 and "revoke one" in refused.text and not TOKEN.search(refused.text)
+    with session_scope(db) as s:
+        ids = list(s.scalars(select(ApiToken.id).where(ApiToken.name.like("t%")).order_by(ApiToken.id)))
+        assert len(ids) == MAX_PARTNER_TOKENS and s.scalar(select(ApiToken).where(ApiToken.name == "one more")) is None
+        # Another partner is not held up.
+        create_token(s, name="P2 feed", scopes=["reports:write"], created_by="admin", partner="P2")
+    assert partner.post(f"/portal/tokens/{ids[0]}/revoke", data={"csrf_token": "token-of-soundhub"}).status_code == 303
+    assert partner.post("/portal/tokens", data={**form, "name": "one more"}).status_code == 200

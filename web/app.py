@@ -29,6 +29,7 @@ from pricewarden.settings import Settings, get_settings
 from web.auth import Forbidden, LoginRequired
 from web.i18n import negotiate, normalise
 from web.security import (
+    HEADERS,
     SAFE_METHODS,
     BodyLimitMiddleware,
     SecurityHeadersMiddleware,
@@ -153,9 +154,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        # Starlette answers this from its outermost middleware, outside SecurityHeadersMiddleware: set them here.
         if is_api(request):
-            return problem(500, "Internal server error", "the server could not answer; the error is logged")
-        return PlainTextResponse("Internal Server Error", status_code=500)
+            response: Response = problem(500, "Internal server error",
+                                         "the server could not answer; the error is logged")
+        else:
+            response = PlainTextResponse("Internal Server Error", status_code=500)
+        response.headers.update(HEADERS)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -218,8 +224,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SessionMiddleware, key=secret_key(settings), max_age=int(settings.web.session_hours * 3600),
                        always_secure=settings.web.secure_cookies)
-    # Uploads (reports, screenshots) are bounded before they are parsed: the largest report plus the form.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=(max(settings.reports.max_file_mb, 5) + 1) << 20)
+    # Bodies are bounded before they are parsed: a report upload by the largest report plus the form, any other
+    # form by the largest screenshot plus the form.
+    from web.portal.uploads import MAX_SCREENSHOT_BYTES
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_SCREENSHOT_BYTES + (1 << 20), larger={
+        "/portal/reports": (max(settings.reports.max_file_mb, 5) + 1) << 20,
+        "/api/v1/reports": (settings.api.max_upload_mb + 1) << 20})  # the route refuses past max_upload_mb itself
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

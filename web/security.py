@@ -152,26 +152,42 @@ class SecurityHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuse a request body larger than ``max_bytes`` before anything parses it (uploads spool to disk).
+    """Refuse a request body larger than its path's limit before anything parses it (uploads spool to disk).
 
-    A declared ``Content-Length`` over the limit is answered 413 at once; a body without one (chunked) is
-    cut off when it passes the limit, which the form parser reports as a disconnected client.
+    ``max_bytes`` holds for every path but those of ``larger`` (path -> bytes): the report uploads, which may be
+    large; a form with at most a screenshot has no use for hundreds of MB of spooled disk. A declared
+    ``Content-Length`` over the limit is answered 413 at once; a body without one (chunked) is cut off when it
+    passes the limit, which the form parser reports as a disconnected client.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
+
+    def limit(self, scope: Scope) -> int:
+        """The largest body the request's path accepts (its path below the root path)."""
+        path: str = scope.get("path", "")
+        root: str = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        return self.larger.get(path.rstrip("/") or "/", self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
+        limit = self.limit(scope)
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            body = f"request body larger than {self.max_bytes >> 20} MB".encode()
+        if declared.isdigit() and int(declared) > limit:
+            text = f"request body larger than {limit >> 20} MB"
+            media = b"text/plain; charset=utf-8"
+            if scope.get("path", "").removeprefix(scope.get("root_path", "")).startswith("/api/"):
+                text = json.dumps({"type": "about:blank", "title": "Request too large", "status": 413, "detail": text})
+                media = b"application/problem+json"
+            body = text.encode()
             await send({"type": "http.response.start", "status": 413,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                    (b"content-length", str(len(body)).encode())]})
+                        "headers": [(b"content-type", media), (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
             return
         seen = 0
@@ -181,7 +197,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     return {"type": "http.disconnect"}
             return message
 
@@ -211,5 +227,5 @@ async def csrf_ok(request: Request) -> bool:
     return sent is not None and hmac.compare_digest(sent, expected)
 
 
-__all__ = ["COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "SAFE_METHODS", "BodyLimitMiddleware",
+__all__ = ["COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "HEADERS", "SAFE_METHODS", "BodyLimitMiddleware",
            "SecurityHeadersMiddleware", "SessionMiddleware", "csrf_ok", "csrf_token", "secret_key"]

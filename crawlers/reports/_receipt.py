@@ -12,12 +12,14 @@ exports: :mod:`pricewarden.cells`.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 from typing import IO, Any
 
 from crawlers.reports._values import COLUMNS, cell_text
 from pricewarden.cells import UNSAFE_ROW, csv_line, safe_text
+from pricewarden.files import FILE_MODE, make_private_dir
 
 RECEIPT_HEADER = ("row", "status", "column", "reason", *COLUMNS)
 _SEMICOLON = re.compile(r"[;\t]")
@@ -34,9 +36,12 @@ class ReceiptWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only whatever the process's umask (the web app's import runs outside the CLI): a partner's prices.
+        make_private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
         # errors="replace": a cell with half a surrogate pair (from a JSON payload) must not stop the receipt
-        self._handle: IO[str] = path.open("w", encoding="utf-8-sig", errors="replace", newline="")
+        self._handle: IO[str] = open(fd, "w", encoding="utf-8-sig", errors="replace", newline="")  # noqa: SIM115
         self._writer = csv.writer(self._handle, lineterminator="\r\n")
         self._handle.write(csv_line(list(RECEIPT_HEADER)))
 

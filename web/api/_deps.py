@@ -3,9 +3,9 @@
 ``Depends(api_token("violations:read"))`` is an API route's access rule (the route table test reads
 it like :func:`web.auth.require`): a valid, unrevoked bearer token with that scope, else 401
 (``WWW-Authenticate: Bearer``) or 403 (a scope missing, or the token's partner suspended or terminated:
-audited as ``api_token.refused``); then the token's fixed-window rate limit
-(``api.rate_limit_per_minute``, counted in ``api_rate_windows`` so every worker process agrees),
-else 429 with ``Retry-After``. Every error is ``application/problem+json`` (RFC 9457).
+audited as ``api_token.refused``, as is an integration's report for such a partner, :func:`refuse_inactive`);
+then the token's fixed-window rate limit (``api.rate_limit_per_minute``, counted in ``api_rate_windows`` so
+every worker process agrees), else 429 with ``Retry-After``. Every error is ``application/problem+json`` (RFC 9457).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
@@ -93,13 +93,19 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _refuse_inactive(session: Session, raw: str, exc: PartnerInactive, request: Request) -> None:
-    """Audit the use of a suspended or terminated partner's token and answer 403 saying why."""
-    prefix = raw.strip().split("_")[1]  # authenticate matched the token's format before checking the partner
-    token_id = session.scalar(select(ApiToken.id).where(ApiToken.prefix == prefix))
+def refuse_inactive(session: Session, exc: PartnerInactive, request: Request, *, prefix: str,
+                    token_id: int | None) -> NoReturn:
+    """Audit the use of a token for a suspended or terminated partner and answer 403 saying why: the partner's
+    own token, or an integration's naming that partner."""
     audit_refusal(session, exc, request, actor=f"api:{prefix}", action="api_token.refused", entity_type="api_token",
                   entity_id=token_id)
     raise ApiProblem(403, f"Partner {exc.status}", str(exc), partner=exc.partner, partner_status=exc.status)
+
+
+def _refuse_inactive(session: Session, raw: str, exc: PartnerInactive, request: Request) -> NoReturn:
+    prefix = raw.strip().split("_")[1]  # authenticate matched the token's format before checking the partner
+    token_id = session.scalar(select(ApiToken.id).where(ApiToken.prefix == prefix))
+    refuse_inactive(session, exc, request, prefix=prefix, token_id=token_id)
 
 
 def api_token(*scopes: str) -> Callable[..., Principal]:
@@ -137,4 +143,4 @@ def api_token(*scopes: str) -> Callable[..., Principal]:
     return dependency
 
 
-__all__ = ["PROBLEM", "ApiProblem", "Problem", "api_token", "problem_response", "problems"]
+__all__ = ["PROBLEM", "ApiProblem", "Problem", "api_token", "problem_response", "problems", "refuse_inactive"]

@@ -9,7 +9,9 @@ first request answered, and nothing is stored twice; the same key with another b
 
 Whose report it is: a partner token's own partner, always (naming another partner answers 403); an
 integration token (a brand's ERP, acting as a manager) names the partner with ``?partner=CODE``, one the
-manager sees (else 404), and the import is audited under the manager and the token.
+manager sees (else 404) and in good standing (a suspended or terminated partner answers 403 naming its status,
+audited as ``api_token.refused``, as the partner's own token would), and the import is audited under the manager
+and the token.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from crawlers.reports import import_file, import_rows
-from pricewarden.errors import InvalidIdentifier, NotFoundError, ReportImportError
+from pricewarden.errors import InvalidIdentifier, NotFoundError, PartnerInactive, ReportImportError
 from store import ApiIdempotency, Partner, ReportBatch, ReportRejection, utcnow
-from store.access import get_partner_for_user, visible_partner_ids
-from web.api._deps import ApiProblem, api_token, problems
+from store.access import check_standing, get_partner_for_user, visible_partner_ids
+from web.api._deps import ApiProblem, api_token, problems, refuse_inactive
 from web.api.schemas import Receipt
 from web.api.tokens import Principal
 from web.auth import db
@@ -163,8 +165,9 @@ async def _parse(request: Request, body: bytes, max_rows: int) -> tuple[str, Any
     raise ApiProblem(415, "Unsupported media type", "send application/json rows or a multipart/form-data 'file'")
 
 
-def _partner_for(session: Session, principal: Principal, code: str | None) -> str:
-    """The code of the partner a report is for: the partner token's own, or the one an integration names."""
+def _partner_for(session: Session, principal: Principal, code: str | None, request: Request) -> str:
+    """The code of the partner a report is for: the partner token's own, or the one an integration names (refused,
+    403 and audited, when that partner is suspended or terminated, as the partner's own token is)."""
     if principal.kind == "partner":
         if code is not None and code != principal.partner_code:
             raise ApiProblem(403, "Another partner", f"a partner token sends only its own partner's reports "
@@ -177,6 +180,10 @@ def _partner_for(session: Session, principal: Principal, code: str | None) -> st
         partner: Partner = get_partner_for_user(session, principal.user, code)
     except NotFoundError:
         raise ApiProblem(404, "Not found", f"no partner {code!r} this token may report for") from None
+    try:
+        check_standing(partner)
+    except PartnerInactive as exc:
+        refuse_inactive(session, exc, request, prefix=principal.prefix, token_id=principal.token_id)
     return partner.code
 
 
@@ -209,7 +216,7 @@ async def post_report(request: Request, session: Db,
     """Import a report for the token's partner (or, for an integration, the partner it names); every row
     accepted or rejected with its reason."""
     settings = request.app.state.settings
-    code = _partner_for(session, principal, partner)
+    code = _partner_for(session, principal, partner, request)
     actor = principal.actor  # read here, not in the import's thread, which must not touch this session
     session.commit()  # end the read before the body arrives
     body = await _read_body(request, settings.api.max_upload_mb)

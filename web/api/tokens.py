@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, NotFoundError, PriceWardenError
@@ -39,6 +39,9 @@ PARTNER_SCOPES = frozenset({"reports:write", "violations:read", "policy:read"})
 INTEGRATION_SCOPES = frozenset({"violations:read", "violations:write", "reports:write"})
 KINDS = ("partner", "integration")
 _FORMAT = re.compile(r"^pwt_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
+# Active tokens one partner may hold: each has its own rate window, so without a bound a partner making tokens for
+# itself on its portal page could multiply api.rate_limit_per_minute at will.
+MAX_PARTNER_TOKENS = 10
 _LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is kept to the minute: one write a minute, not per call
 
 
@@ -81,6 +84,11 @@ def create_token(session: Session, *, name: str, scopes: list[str] | tuple[str, 
         found = session.scalar(select(Partner).where(Partner.code == partner))
         if found is None:
             raise NotFoundError(f"no partner with code {partner!r}")
+        active = session.scalar(select(func.count()).select_from(ApiToken).where(
+            ApiToken.partner_id == found.id, ApiToken.revoked_at.is_(None))) or 0
+        if active >= MAX_PARTNER_TOKENS:
+            raise TokenError(f"partner {found.code} has {active} tokens, the most one partner may hold: revoke one "
+                             "it no longer uses first")
         row.kind, row.partner_id = "partner", found.id
     else:
         owner = session.scalar(select(User).where(User.username == user))
@@ -205,5 +213,6 @@ def require_manager_user(session: Session, username: str) -> User:
     return user
 
 
-__all__ = ["INTEGRATION_SCOPES", "KINDS", "PARTNER_SCOPES", "SCOPES", "Principal", "TokenError", "authenticate",
-           "create_token", "digest", "list_tokens", "require_manager_user", "revoke_token", "token_dict"]
+__all__ = ["INTEGRATION_SCOPES", "KINDS", "MAX_PARTNER_TOKENS", "PARTNER_SCOPES", "SCOPES", "Principal", "TokenError",
+           "authenticate", "create_token", "digest", "list_tokens", "require_manager_user", "revoke_token",
+           "token_dict"]

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from pricewarden.errors import NotFoundError, RefusedError, UploadRefused
+from pricewarden.errors import NotFoundError, PortalLimit, RefusedError, UploadRefused
 from store import Complaint, User
 from store.access import sees_violation, visible_partner_ids
 from web.auth import MANAGERS, db, require
 from web.evidence import evidence_store
 from web.i18n import N_
 from web.labels import label
-from web.pages.portal import PARTNER, read_upload, serve_blob
+from web.pages.portal import PARTNER, limit_text, read_upload, serve_blob
 from web.portal import jobs_of
 from web.portal.complaints import (
     complaints_for_brand,
@@ -65,6 +65,9 @@ async def file(request: Request, user: PartnerUser, session: Db,
         image = check_screenshot(*upload) if upload is not None else None
         complaint = file_complaint(session, user, url, comment, screenshot=image,
                                    evidence=evidence_store(request.app.state), settings=request.app.state.settings)
+    except PortalLimit as exc:
+        session.rollback()
+        return _list(request, session, user, status_code=429, url=url, comment=comment, error=limit_text(_, exc))
     except UploadRefused as exc:
         return _list(request, session, user, status_code=400, url=url, comment=comment, error=_(
             "The screenshot was not accepted: %(why)s. Nothing was sent.", why=str(exc)))

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from pricewarden.errors import InvalidTransition, UploadRefused
+from pricewarden.errors import InvalidTransition, PortalLimit, UploadRefused
 from store import Evidence, Role, User, Violation
 from store.access import get_violation_for_user
 from web.auth import db, require
 from web.evidence import evidence_store, read_checked
-from web.i18n import N_
+from web.i18n import N_, Translator
 from web.labels import label
 from web.pages.evidence import ARCHIVE_CSP
 from web.portal import jobs_of
@@ -145,6 +145,17 @@ def response_screenshot(request: Request, response_id: int, user: PartnerUser, s
                       "screenshot")
 
 
+def limit_text(_: Translator, exc: PortalLimit) -> str:
+    """What a partner is told when its response or complaint is beyond its share (``exc.limit`` says which)."""
+    if exc.limit == "violation":
+        return _("This violation is still being checked after your last response: answer again when the check is "
+                 "done. Nothing was sent.")
+    if exc.limit == "waiting":
+        return _("Several of your pages are still being checked: send this again when they are done. Nothing was "
+                 "sent.")
+    return _("You sent the most responses and complaints a day allows: send this again tomorrow. Nothing was sent.")
+
+
 @router.post("/portal/violations/{violation_id}/respond")
 async def portal_respond(request: Request, violation_id: int, user: PartnerUser, session: Db,
                          action: Annotated[str, Form(max_length=20)] = "",
@@ -159,7 +170,10 @@ async def portal_respond(request: Request, violation_id: int, user: PartnerUser,
         if upload is not None:
             image = check_screenshot(*upload)
         response = respond(session, user, v.id, action, comment, screenshot=image,
-                           evidence=evidence_store(request.app.state))
+                           evidence=evidence_store(request.app.state), settings=request.app.state.settings)
+    except PortalLimit as exc:
+        session.rollback()
+        return _violation_page(request, session, user, v, status_code=429, error=limit_text(_, exc))
     except UploadRefused as exc:
         return _violation_page(request, session, user, v, status_code=400, error=_(
             "The screenshot was not accepted: %(why)s. Nothing was sent.", why=str(exc)))
@@ -181,4 +195,4 @@ async def portal_respond(request: Request, violation_id: int, user: PartnerUser,
     return RedirectResponse(f"{root}/portal/violations/{v.id}", status_code=303)
 
 
-__all__ = ["PARTNER", "read_upload", "router", "serve_blob"]
+__all__ = ["PARTNER", "limit_text", "read_upload", "router", "serve_blob"]

@@ -37,8 +37,8 @@ from store import (
     session_scope,
     utcnow,
 )
-from web.portal.jobs import enqueue
-from web.portal.recrawl import crawl_listing
+from web.portal.jobs import check_partner_share, enqueue
+from web.portal.recrawl import crawl_budget, crawl_listing
 from web.portal.uploads import Image
 
 OUTCOMES = ("violation", "compliant", "not_our_product", "unreadable")
@@ -61,11 +61,14 @@ def file_complaint(session: Session, user: User, url: str, comment: str, *, scre
                    evidence: EvidenceStore | None = None, settings: Any = None) -> Complaint:
     """Record a complaint by ``user`` (a partner account) about the price at ``url`` (audited).
 
-    Raises :class:`RefusedError` when the network policy refuses the URL (nothing is stored).
+    Raises :class:`RefusedError` when the network policy refuses the URL, and
+    :class:`~pricewarden.errors.PortalLimit` beyond the partner's share of the portal's crawls
+    (:func:`web.portal.jobs.check_partner_share`); nothing is stored then.
     """
     if user.partner_id is None:
         raise NotFoundError("this account belongs to no partner")
     url = check_url(url, settings)
+    check_partner_share(session, user.partner_id, settings)
     sha = None
     if screenshot is not None:
         store = evidence or EvidenceStore.from_settings()
@@ -132,7 +135,7 @@ def run_complaint(engine: Engine, complaint_id: int) -> dict[str, Any]:
             return {"status": "missing"}
         if complaint.status == "done":  # a job retried after its process stopped just after recording it
             return {"status": "done", "outcome": complaint.outcome}
-        complaint.status, complaint.claimed_at = "running", utcnow()
+        complaint.status = "running"
         url = complaint.url
         region = next(iter(sorted(str(r) for r in complaint.partner.regions or ())), None)
         listing_id = session.scalar(select(Listing.id).where(Listing.url == url))
@@ -141,7 +144,7 @@ def run_complaint(engine: Engine, complaint_id: int) -> dict[str, Any]:
         return _finish(engine, complaint_id, "unreadable", refused)
     if listing_id is None:
         try:
-            pages = crawl_pages([url], max_pages=0, follow=False)
+            pages = crawl_pages([url], max_pages=0, follow=False, timeout=crawl_budget())
         except Exception as exc:  # the crawl process died: the page could not be read
             return _finish(engine, complaint_id, "unreadable", f"the crawl failed: {exc}")
         if not pages:
@@ -196,5 +199,5 @@ def complaints_for_brand(session: Session, visible: set[int] | None, limit: int 
     return list(session.scalars(query))
 
 
-__all__ = ["OUTCOMES", "check_url", "complaints_for_brand", "complaints_of", "fail_complaint", "file_complaint",
-           "get_complaint_for_partner", "run_complaint"]
+__all__ = ["OUTCOMES", "check_url", "complaints_for_brand", "complaints_of", "crawl_budget", "fail_complaint",
+           "file_complaint", "get_complaint_for_partner", "run_complaint"]

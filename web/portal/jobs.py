@@ -60,6 +60,48 @@ def enqueue(session: Session, kind: str, target_id: int) -> PortalJob:
     return job
 
 
+def check_partner_share(session: Session, partner_id: int, settings: Any = None, *,
+                        violation_id: int | None = None) -> None:
+    """Raise :class:`~pricewarden.errors.PortalLimit` when partner ``partner_id`` may not queue one more crawl now.
+
+    Refused: a response to ``violation_id`` while that violation's last re-crawl still waits (one more would only
+    message its manager again); more than ``web.partner_jobs_waiting`` of the partner's crawls waiting; more than
+    ``web.partner_requests_per_day`` responses and complaints in the last 24 hours.
+    """
+    from sqlalchemy import func
+
+    from pricewarden.errors import PortalLimit
+    from store import Complaint, Partner, PartnerResponse
+
+    if settings is None:
+        from pricewarden.settings import get_settings
+
+        settings = get_settings()
+    code = session.scalar(select(Partner.code).where(Partner.id == partner_id)) or str(partner_id)
+    waiting_responses = select(PartnerResponse.id).where(PartnerResponse.partner_id == partner_id,
+                                                         PartnerResponse.recrawl_status.in_(("queued", "running")))
+    if violation_id is not None and session.scalar(
+            waiting_responses.where(PartnerResponse.violation_id == violation_id).limit(1)) is not None:
+        raise PortalLimit(code, "violation", f"violation {violation_id} is being checked again after the partner's "
+                          "last response: answer again once that check is done")
+    waiting = (session.scalar(select(func.count()).select_from(waiting_responses.subquery())) or 0) + (
+        session.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.partner_id == partner_id, Complaint.status.in_(("queued", "running")))) or 0)
+    most = settings.web.partner_jobs_waiting
+    if waiting >= most:
+        raise PortalLimit(code, "waiting", f"partner {code} has {waiting} checks waiting (web.partner_jobs_waiting "
+                          f"is {most}): send more once they are done")
+    since = utcnow() - timedelta(days=1)
+    sent = (session.scalar(select(func.count()).select_from(PartnerResponse).where(
+        PartnerResponse.partner_id == partner_id, PartnerResponse.created_at >= since)) or 0) + (
+        session.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.partner_id == partner_id, Complaint.created_at >= since)) or 0)
+    per_day = settings.web.partner_requests_per_day
+    if sent >= per_day:
+        raise PortalLimit(code, "day", f"partner {code} sent {sent} responses and complaints in 24 hours "
+                          f"(web.partner_requests_per_day is {per_day}): send more tomorrow")
+
+
 def _worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
@@ -202,5 +244,5 @@ def jobs_of(app_state: Any) -> Jobs:
     return jobs
 
 
-__all__ = ["KINDS", "MAX_ATTEMPTS", "STALE", "Claimed", "Jobs", "claim", "drain", "enqueue", "give_up", "jobs_of",
-           "pending", "run"]
+__all__ = ["KINDS", "MAX_ATTEMPTS", "STALE", "Claimed", "Jobs", "check_partner_share", "claim", "drain", "enqueue",
+           "give_up", "jobs_of", "pending", "run"]

@@ -1,15 +1,16 @@
 """Crawl one listing now (a partner's response, a complaint) and judge what it found.
 
 The crawl runs in a process of its own through :func:`crawlers.run.run_crawl` (one target, one shard),
-with the network policy and every bound of a scheduled crawl; then detection judges the new
-observation (``detect(since=...)``), so the violation's record shows the outcome: a compliant price
-counts towards its resolution, a price still in breach is one more sighting.
+with the network policy and every bound of a scheduled crawl, and is killed past :func:`crawl_budget`;
+then detection judges the new observation (``detect(since=...)``), so the violation's record shows the
+outcome: a compliant price counts towards its resolution, a price still in breach is one more sighting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -30,6 +31,18 @@ class Recrawl:
         return self.observation_id is not None
 
 
+def crawl_budget(settings: Any = None) -> float:
+    """Seconds a complaint's crawl process may take in all: each attempt's download timeout, the retries' waits,
+    and a minute to start the process and record what it read."""
+    if settings is None:
+        from pricewarden.settings import get_settings
+
+        settings = get_settings()
+    crawl = settings.crawl
+    attempts = crawl.retries + 1
+    return float(attempts * crawl.download_timeout + attempts * crawl.max_retry_after + 60.0)
+
+
 def crawl_listing(engine: Engine, listing_id: int) -> Recrawl:
     """Crawl listing ``listing_id`` in a crawl process of its own, store what it shows, and run detection."""
     from crawlers.run import run_crawl
@@ -46,7 +59,7 @@ def crawl_listing(engine: Engine, listing_id: int) -> Recrawl:
             product_id=listing.product_id, partner_id=listing.partner_id)
     started = utcnow()
     try:
-        result = run_crawl([target], shards=1)
+        result = run_crawl([target], shards=1, timeout=crawl_budget() + 60)  # and a minute to start a browser
     except CrawlError as exc:
         return Recrawl(None, str(exc))
     with session_scope(engine) as session:
@@ -71,4 +84,4 @@ def crawl_listing(engine: Engine, listing_id: int) -> Recrawl:
     return Recrawl(observation_id)
 
 
-__all__ = ["Recrawl", "crawl_listing"]
+__all__ = ["Recrawl", "crawl_budget", "crawl_listing"]

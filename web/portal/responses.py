@@ -32,7 +32,7 @@ from store import (
 )
 from store.access import get_violation_for_user
 from store.secrets import target_ref
-from web.portal.jobs import enqueue
+from web.portal.jobs import check_partner_share, enqueue
 from web.portal.recrawl import crawl_listing
 from web.portal.uploads import Image
 
@@ -42,12 +42,14 @@ OPEN = ("open", "acknowledged")
 
 
 def respond(session: Session, user: User, violation_id: int, action: str, comment: str, *,
-            screenshot: Image | None = None, evidence: EvidenceStore | None = None) -> PartnerResponse:
+            screenshot: Image | None = None, evidence: EvidenceStore | None = None,
+            settings: Any = None) -> PartnerResponse:
     """Record ``user``'s (a partner account) response to violation ``violation_id``.
 
-    Raises :class:`~pricewarden.errors.NotFoundError` outside the partner's scope and
+    Raises :class:`~pricewarden.errors.NotFoundError` outside the partner's scope,
     :class:`~pricewarden.errors.InvalidTransition` for an unknown action, a dispute without a
-    comment, or a violation that is no longer open.
+    comment, or a violation that is no longer open, and :class:`~pricewarden.errors.PortalLimit` beyond the
+    partner's share of the portal's crawls (:func:`web.portal.jobs.check_partner_share`).
     """
     v = get_violation_for_user(session, user, violation_id)
     if action not in ACTIONS:
@@ -57,6 +59,7 @@ def respond(session: Session, user: User, violation_id: int, action: str, commen
         raise InvalidTransition("a dispute needs a comment saying why")
     if v.status not in OPEN:
         raise InvalidTransition(f"violation {v.id} is {v.status}: only an open or acknowledged one can be answered")
+    check_partner_share(session, v.partner_id if v.partner_id is not None else -1, settings, violation_id=v.id)
     sha = None
     if screenshot is not None:
         store = evidence or EvidenceStore.from_settings()
@@ -142,7 +145,7 @@ def recrawl_response(engine: Engine, response_id: int) -> dict[str, Any]:
         if listing_id is None:
             response.recrawl_status = "none"
             return {"status": "none"}
-        response.recrawl_status, response.claimed_at = "running", utcnow()
+        response.recrawl_status = "running"
     try:
         found = crawl_listing(engine, listing_id)
     except Exception as exc:

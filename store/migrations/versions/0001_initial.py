@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 21:35:48.996842
+Create Date: 2026-12-03 03:59:59.577676
 """
 from __future__ import annotations
 
@@ -512,7 +512,6 @@ def upgrade() -> None:
     sa.Column('violation_id', sa.Integer(), nullable=True),
     sa.Column('public_price', sa.String(length=500), nullable=True),
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_at', store._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_complaints_listing_id_listings'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_complaints_observation_id_observations'), ondelete='SET NULL'),
@@ -539,7 +538,6 @@ def upgrade() -> None:
     sa.Column('recrawl_detail', sa.Text(), nullable=False),
     sa.Column('observation_id', sa.Integer(), nullable=True),
     sa.Column('created_at', store._types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_at', store._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', store._types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['observation_id'], ['observations.id'], name=op.f('fk_partner_responses_observation_id_observations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_responses_partner_id_partners'), ondelete='CASCADE'),
