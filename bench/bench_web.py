@@ -227,6 +227,7 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) 
     from web.app import create_app
     from web.auth import fingerprint
     from web.security import COOKIE, SessionMiddleware, secret_key
+    from web.server import settle
 
     engine = make_engine(url)
     settings = Settings(workspace=ws, evidence_url=str(ws / "evidence"))
@@ -253,7 +254,8 @@ def measure(url: str, ws: Path, n_requests: int, n_other: int, n_partners: int) 
         assert check is None or check in response.text, (path, check)
 
     for client in clients.values():
-        client.get("/violations")  # warm: templates compiled, policy parsed
+        client.get("/violations")  # warm: policy parsed
+    settle(app)  # as a worker of `pricewarden web` starts: templates compiled, heap frozen, GC thresholds
     # Interleaved: each round runs every list query for both users, then violation pages.
     for _round in range(max(1, n_requests // len(LIST_QUERIES))):
         for query in LIST_QUERIES:
