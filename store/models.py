@@ -480,8 +480,12 @@ class Violation(Base):
         Index("ix_violations_gap_desc", text(GAP_DESC), "id"),
         Index("ix_violations_gap_asc", text(GAP_ASC), "id"),
         Index("ix_violations_severity_rank", text(SEVERITY_RANK), "id"),
-        Index("ix_violations_seller_name", text("lower(seller_name)")),
-        Index("ix_violations_seller_id", text("lower(seller_id)")),
+        # Partial: most violations have no seller id (a partner's own site), and a full index's statistics then say
+        # one value covers every row, so SQLite scanned the table rather than read the index.
+        Index("ix_violations_seller_name", text("lower(seller_name)"), sqlite_where=text("seller_name IS NOT NULL"),
+              postgresql_where=text("seller_name IS NOT NULL")),
+        Index("ix_violations_seller_id", text("lower(seller_id)"), sqlite_where=text("seller_id IS NOT NULL"),
+              postgresql_where=text("seller_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

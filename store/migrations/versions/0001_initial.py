@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 21:35:48.996842
+Create Date: 2026-12-03 04:13:34.761920
 """
 from __future__ import annotations
 
@@ -556,8 +556,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(op.f('fk_partners_channel_manager_id_users'), 'users', ['channel_manager_id'], ['id'], ondelete='SET NULL')
     op.create_index('ix_violations_gap_asc', 'violations', [sa.text('coalesce(CAST(gap_pct AS FLOAT), 1e300)'), 'id'], unique=False)
     op.create_index('ix_violations_gap_desc', 'violations', [sa.text('coalesce(CAST(gap_pct AS FLOAT), -1e300)'), 'id'], unique=False)
-    op.create_index('ix_violations_seller_id', 'violations', [sa.text('lower(seller_id)')], unique=False)
-    op.create_index('ix_violations_seller_name', 'violations', [sa.text('lower(seller_name)')], unique=False)
+    op.create_index('ix_violations_seller_id', 'violations', [sa.text('lower(seller_id)')], unique=False, sqlite_where=sa.text('seller_id IS NOT NULL'), postgresql_where=sa.text('seller_id IS NOT NULL'))
+    op.create_index('ix_violations_seller_name', 'violations', [sa.text('lower(seller_name)')], unique=False, sqlite_where=sa.text('seller_name IS NOT NULL'), postgresql_where=sa.text('seller_name IS NOT NULL'))
     op.create_index('ix_violations_severity_rank', 'violations', [sa.text("(CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 WHEN 'critical' THEN 3 ELSE -1 END)"), 'id'], unique=False)
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
