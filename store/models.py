@@ -470,8 +470,11 @@ class Violation(Base):
         # The review queue's count and page of ids: every filter but the text search and every sort but by
         # partner or SKU read only these columns, so counting or sorting 100,000 violations scans this narrow
         # index instead of the wide rows (status first: the usual filter).
+        # On PostgreSQL the id is included (SQLite's indexes hold the rowid anyway): a filtered page in another order
+        # (oldest first, deep) is then sorted from this index alone, where it read the table.
         Index("ix_violations_queue", "status", "kind", "rule", "severity", "partner_id", "product_id", "region",
-              "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct"),
+              "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct",
+              postgresql_include=["id"]),
         # The API's cursor order (last change first to last): each page is a range read of this index.
         Index("ix_violations_updated", "updated_at", "id"),
         # The queue's other orders and filters, each a range read: oldest first (and deep pages of it), by gap

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 04:13:34.761920
+Create Date: 2026-12-03 04:26:24.947674
 """
 from __future__ import annotations
 
@@ -438,7 +438,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id', 'first_seen_at', 'snoozed_until', 'partner_id'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
-        batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False)
+        batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False, postgresql_include=['id'])
         batch_op.create_index('ix_violations_updated', ['updated_at', 'id'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
 
@@ -605,7 +605,7 @@ def downgrade() -> None:
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
         batch_op.drop_index('ix_violations_updated')
-        batch_op.drop_index('ix_violations_queue')
+        batch_op.drop_index('ix_violations_queue', postgresql_include=['id'])
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
         batch_op.drop_index('ix_violations_last_seen')
