@@ -49,16 +49,13 @@ GC_THRESHOLDS = (50_000, 50, 100)
 
 
 def settle(app: Any) -> Any:
-    """``app`` warmed and its process's heap settled, at a worker's start: every template compiled and every
-    catalog built, then what is alive by then (modules, classes, the app, settings) frozen out of the cyclic
-    collector's passes, and the collector's thresholds raised to :data:`GC_THRESHOLDS`."""
-    from web.i18n import LOCALES, translations
+    """``app`` warmed and its process's heap settled, at a worker's start: every template compiled, then what is
+    alive by then (modules, classes, the app, settings) frozen out of the cyclic collector's passes, and the
+    collector's thresholds raised to :data:`GC_THRESHOLDS`."""
     from web.render import ENV
 
     for name in ENV.list_templates(extensions=["html"]):
         ENV.get_template(name)
-    for locale in LOCALES:
-        translations(locale)
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
