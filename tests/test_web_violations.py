@@ -89,6 +89,16 @@ def test_it_counts_matches_up_to_a_cap_and_pages_past_it(setup: tuple[Any, Any, 
         assert (none.query.page, none.rows, none.total, none.more) == (1, [], 0, False)
 
 
+def test_it_offers_the_partners_in_scope_with_the_chosen_one_selected(setup: tuple[Any, Any, Engine]) -> None:
+    _app, _world, _db = setup
+    offered = re.compile(r'<option value="(P\d)"( selected)?>')
+    assert offered.findall(_as(setup, "bianca").get("/violations?partner=P2").text) == [
+        ("P1", ""), ("P2", " selected"), ("P3", ""), ("P4", "")]
+    assert offered.findall(_as(setup, "bianca").get("/violations").text) == [
+        ("P1", ""), ("P2", ""), ("P3", ""), ("P4", "")]
+    assert offered.findall(_as(setup, "carl").get("/violations").text) == [("P1", "")]
+
+
 def test_it_sorts_by_partner_and_sku_page_by_page_with_those_without_last(setup: tuple[Any, Any, Engine]) -> None:
     _app, world, db = setup
     with session_scope(db) as s:
