@@ -8,6 +8,7 @@ everyone with the same scope. Scope is :func:`detection.queries.scoped` (``store
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, func, literal_column, or_, select, union
 from sqlalchemy import column as sql_column
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
 from detection.lifecycle import SEVERITIES
 from detection.queries import scoped
@@ -97,12 +98,22 @@ class FilterProblem:
     allowed: tuple[str, ...] = ()
 
 
+# What a row of the list shows, read as plain rows (no ORM objects, no JSON details decoded): the violation's
+# own columns, with its product's SKU and its partner's code and name.
+LIST_COLUMNS = (
+    Violation.id, Violation.status, Violation.kind, Violation.severity, Violation.rule, Violation.region,
+    Violation.observed_price, Violation.allowed_price, Violation.currency, Violation.gap_pct,
+    Violation.escalation_step, Violation.last_seen_at, Violation.seller_name, Violation.seller_id,
+    Product.sku.label("sku"), Partner.code.label("partner_code"), Partner.name.label("partner_name"),
+)
+
+
 @dataclass
 class ViolationPage:
-    """One page of the queue: its rows, how many match (``more``: at least ``total``, not counted further),
-    and the query that made it."""
+    """One page of the queue: its rows (:data:`LIST_COLUMNS`), how many match (``more``: at least ``total``, not
+    counted further), and the query that made it."""
 
-    rows: list[Violation]
+    rows: list[Any]  # Row of LIST_COLUMNS
     total: int
     query: ViolationQuery
     problems: list[FilterProblem] = field(default_factory=list)
@@ -214,9 +225,12 @@ def known_regions(session: Session) -> list[str]:
 
 
 def _known_regions(session: Session) -> list[str]:
+    from store.access import regions_text
+
     regions: set[str] = set()
-    for (value,) in session.execute(select(Partner.regions)):
-        regions.update(str(r) for r in value or [])
+    # The distinct lists, as text: a thousand partners share a handful (each row decoded cost ~1 ms a request).
+    for (value,) in session.execute(select(regions_text(Partner.regions)).distinct()):
+        regions.update(str(r) for r in (json.loads(value) if value else None) or [])
     from pricewarden.settings import get_settings
 
     regions.update(get_settings().region_modes)
@@ -248,7 +262,7 @@ def _order(sort: str) -> list[Any]:
         "id": Violation.id,
     }[key]
     first = column.desc() if desc else column.asc()
-    if key == "partner":
+    if key in ("partner", "sku"):  # violations with none last, either way (as _page_by_name reads them)
         first = first.nulls_last()
     tie = Violation.id.desc() if desc else Violation.id.asc()
     return [first, tie] if key != "id" else [first]
@@ -288,8 +302,9 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
     if query.seller:
         seller = query.seller.lower()
         # Two index reads made one set of ids (as an OR, SQLite walked the queue's order testing every row).
-        by_id = select(Violation.id).where(func.lower(Violation.seller_id) == seller)
-        by_name = select(Violation.id).where(func.lower(Violation.seller_name) == seller)
+        by_id = select(Violation.id).where(Violation.seller_id.is_not(None), func.lower(Violation.seller_id) == seller)
+        by_name = select(Violation.id).where(Violation.seller_name.is_not(None),
+                                             func.lower(Violation.seller_name) == seller)
         stmt = stmt.where(Violation.id.in_(union(by_id, by_name)))
     if query.seen_from is not None:
         stmt = stmt.where(Violation.last_seen_at >= _day_start(query.seen_from))
@@ -347,6 +362,29 @@ def _count(session: Session, narrow: Select[Any], limit: int) -> int:
     return int(session.scalar(select(func.count()).select_from(capped)) or 0)
 
 
+# Sorts by a name in another table: the table, the name (its unique index gives the order) and the violations'
+# column that points at it.
+BY_NAME: dict[str, tuple[Any, Any, Any]] = {"partner": (Partner, Partner.code, Violation.partner_id),
+                                            "sku": (Product, Product.sku, Violation.product_id)}
+
+
+def _page_by_name(session: Session, narrow: Select[Any], sort: str, offset: int, limit: int) -> list[int]:
+    """Ids of ``narrow`` sorted by partner code or SKU (``sort``), ``limit`` from ``offset``: the named ones walked
+    in the name's order, each name's violations read by their index on it (an inner join that stops at the end of
+    the page, where an outer join sorted every match), then those with none by id, as :func:`_order` sorts them."""
+    desc = sort.startswith("-")
+    table, name, column = BY_NAME[sort.lstrip("-")]
+    tie = Violation.id.desc() if desc else Violation.id.asc()
+    named = narrow.join(table, column == table.id).order_by(name.desc() if desc else name.asc(), tie)
+    ids = list(session.scalars(named.limit(limit).offset(offset)))
+    if len(ids) == limit:
+        return ids
+    # Past the named ones: how many there are (all of them were read when this page holds some), then the rest.
+    before = offset + len(ids) if ids or not offset else _count(session, narrow.where(column.is_not(None)), offset)
+    rest = narrow.where(column.is_(None)).order_by(tie).limit(limit - len(ids)).offset(max(0, offset - before))
+    return ids + list(session.scalars(rest))
+
+
 def search_violations(session: Session, user: User, query: ViolationQuery,
                       problems: Sequence[FilterProblem] = (), now: datetime | None = None) -> ViolationPage:
     """One page of the violations ``user`` may see that match ``query``, and how many match: exactly up to
@@ -355,16 +393,13 @@ def search_violations(session: Session, user: User, query: ViolationQuery,
     narrow = filtered(session, user, query, now, eager=False).with_only_columns(Violation.id)
     # The page's ids first, sorted and skipped over the narrow rows (a deep page sorts ids, not whole
     # violations), then those rows with their product and partner.
-    key = query.sort.lstrip("-")
-    ordered = narrow
-    if key == "partner":
-        ordered = ordered.outerjoin(Partner, Violation.partner_id == Partner.id)
-    elif key == "sku":
-        ordered = ordered.outerjoin(Product, Violation.product_id == Product.id)
-    ordered = ordered.order_by(*_order(query.sort))
+    ordered = narrow.order_by(*_order(query.sort))
 
     def page_ids(page: int) -> list[int]:
-        return list(session.scalars(ordered.limit(query.per_page + 1).offset((page - 1) * query.per_page)))
+        offset = (page - 1) * query.per_page
+        if query.sort.lstrip("-") in BY_NAME:
+            return _page_by_name(session, narrow, query.sort, offset, query.per_page + 1)
+        return list(session.scalars(ordered.limit(query.per_page + 1).offset(offset)))
 
     ids = page_ids(query.page)
     if not ids and query.page > 1:  # past the end: the last page instead
@@ -379,9 +414,9 @@ def search_violations(session: Session, user: User, query: ViolationQuery,
         total = _count(session, narrow, cap + 1)
         total, more = min(total, cap), total > cap
     ids = ids[:query.per_page]
-    loaded = {v.id: v for v in session.scalars(
-        select(Violation).where(Violation.id.in_(ids))
-        .options(joinedload(Violation.product), joinedload(Violation.partner))).unique()} if ids else {}
+    loaded = {row.id: row for row in session.execute(
+        select(*LIST_COLUMNS).outerjoin(Product, Violation.product_id == Product.id)
+        .outerjoin(Partner, Violation.partner_id == Partner.id).where(Violation.id.in_(ids)))} if ids else {}
     return ViolationPage([loaded[i] for i in ids if i in loaded], total, query, list(problems), more=more)
 
 
@@ -391,5 +426,6 @@ def iter_violations(session: Session, user: User, query: ViolationQuery, limit: 
     return list(session.scalars(stmt).unique())
 
 
-__all__ = ["COUNT_CAP", "KINDS", "SORTS", "STATUSES", "FilterProblem", "ViolationPage", "ViolationQuery", "filtered",
-           "iter_violations", "known_regions", "known_rules", "known_steps", "parse_query", "search_violations"]
+__all__ = ["COUNT_CAP", "KINDS", "LIST_COLUMNS", "SORTS", "STATUSES", "FilterProblem", "ViolationPage",
+           "ViolationQuery", "filtered", "iter_violations", "known_regions", "known_rules", "known_steps",
+           "parse_query", "search_violations"]

@@ -11,9 +11,10 @@ no view can forget the rule.
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, event, false, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, cast, event, false, select, true
 from sqlalchemy.orm import Session
 
 from pricewarden.errors import AccessDenied, NotFoundError, PartnerInactive
@@ -51,12 +52,28 @@ def visible_partner_ids(session: Session, user: User) -> set[int] | None:
         key = ("visible_partner_ids", user.id, tuple(sorted(str(r) for r in user.regions or [])))
         cache = read_cache(session)
         if key not in cache:
-            rows = session.execute(select(Partner.id, Partner.channel_manager_id, Partner.regions)).all()
+            rows = session.execute(select(Partner.id, Partner.channel_manager_id, regions_text(Partner.regions))).all()
+            decoded = _Decoded()
             cache[key] = frozenset(pid for pid, manager_id, partner_regions in rows
-                                   if _manages(user, manager_id, partner_regions))
+                                   if _manages(user, manager_id, decoded[partner_regions]))
             cache[("all_partner_ids",)] = frozenset(pid for pid, _manager, _regions in rows)
         return set(cache[key])
     return set()
+
+
+def regions_text(column: Any) -> Any:
+    """A JSON list column read as its text: a thousand partners mostly share a few lists of regions, so each
+    distinct text is decoded once (:class:`_Decoded`) rather than each row's value by the column type."""
+    return cast(column, String)
+
+
+class _Decoded(dict[str | None, list[Any]]):
+    """JSON texts → their values, each decoded on first use."""
+
+    def __missing__(self, raw: str | None) -> list[Any]:
+        value: list[Any] = json.loads(raw) if raw else []
+        self[raw] = value
+        return value
 
 
 def _manages(user: User, manager_id: int | None, partner_regions: list[Any] | None) -> bool:
@@ -155,4 +172,4 @@ def check_standing(partner: Partner) -> Partner:
 
 
 __all__ = ["check_partner", "check_standing", "get_partner_for_user", "get_violation_for_user", "is_manager",
-           "partner_filter", "read_cache", "scope", "sees_violation", "visible_partner_ids"]
+           "partner_filter", "read_cache", "regions_text", "scope", "sees_violation", "visible_partner_ids"]

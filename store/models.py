@@ -470,8 +470,11 @@ class Violation(Base):
         # The review queue's count and page of ids: every filter but the text search and every sort but by
         # partner or SKU read only these columns, so counting or sorting 100,000 violations scans this narrow
         # index instead of the wide rows (status first: the usual filter).
+        # On PostgreSQL the id is included (SQLite's indexes hold the rowid anyway): a filtered page in another order
+        # (oldest first, deep) is then sorted from this index alone, where it read the table.
         Index("ix_violations_queue", "status", "kind", "rule", "severity", "partner_id", "product_id", "region",
-              "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct"),
+              "escalation_step", "snoozed_until", "last_seen_at", "first_seen_at", "assignee_id", "gap_pct",
+              postgresql_include=["id"]),
         # The API's cursor order (last change first to last): each page is a range read of this index.
         Index("ix_violations_updated", "updated_at", "id"),
         # The queue's other orders and filters, each a range read: oldest first (and deep pages of it), by gap
@@ -480,8 +483,12 @@ class Violation(Base):
         Index("ix_violations_gap_desc", text(GAP_DESC), "id"),
         Index("ix_violations_gap_asc", text(GAP_ASC), "id"),
         Index("ix_violations_severity_rank", text(SEVERITY_RANK), "id"),
-        Index("ix_violations_seller_name", text("lower(seller_name)")),
-        Index("ix_violations_seller_id", text("lower(seller_id)")),
+        # Partial: most violations have no seller id (a partner's own site), and a full index's statistics then say
+        # one value covers every row, so SQLite scanned the table rather than read the index.
+        Index("ix_violations_seller_name", text("lower(seller_name)"), sqlite_where=text("seller_name IS NOT NULL"),
+              postgresql_where=text("seller_name IS NOT NULL")),
+        Index("ix_violations_seller_id", text("lower(seller_id)"), sqlite_where=text("seller_id IS NOT NULL"),
+              postgresql_where=text("seller_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

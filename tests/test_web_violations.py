@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from web_world import as_user as _as
 
-from detection.review import ViolationQuery, search_violations
+from detection.review import ViolationQuery, iter_violations, search_violations
 from store import AuditLog, User, Violation, session_scope
 
 
@@ -87,6 +87,29 @@ def test_it_counts_matches_up_to_a_cap_and_pages_past_it(setup: tuple[Any, Any, 
         assert (past.query.page, [v.id for v in past.rows], past.total) == (len(every), [every[-1]], len(every))
         none = search_violations(s, bianca, ViolationQuery(status=("resolved",), page=3))
         assert (none.query.page, none.rows, none.total, none.more) == (1, [], 0, False)
+
+
+def test_it_offers_the_partners_in_scope_with_the_chosen_one_selected(setup: tuple[Any, Any, Engine]) -> None:
+    _app, _world, _db = setup
+    offered = re.compile(r'<option value="(P\d)"( selected)?>')
+    assert offered.findall(_as(setup, "bianca").get("/violations?partner=P2").text) == [
+        ("P1", ""), ("P2", " selected"), ("P3", ""), ("P4", "")]
+    assert offered.findall(_as(setup, "bianca").get("/violations").text) == [
+        ("P1", ""), ("P2", ""), ("P3", ""), ("P4", "")]
+    assert offered.findall(_as(setup, "carl").get("/violations").text) == [("P1", "")]
+
+
+def test_it_sorts_by_partner_and_sku_page_by_page_with_those_without_last(setup: tuple[Any, Any, Engine]) -> None:
+    _app, world, db = setup
+    with session_scope(db) as s:
+        bianca = s.scalars(select(User).where(User.username == "bianca")).one()
+        for sort in ("partner", "-partner", "sku", "-sku"):
+            every = [v.id for v in iter_violations(s, bianca, ViolationQuery(sort=sort), 100)]  # one sorted query
+            paged = [row.id for page in range(1, len(every) + 1)
+                     for row in search_violations(s, bianca, ViolationQuery(sort=sort, per_page=1, page=page)).rows]
+            assert paged == every, sort
+            if sort.endswith("partner"):
+                assert every[-1] == world.violations["seller"]  # no partner: last, either way
 
 
 def test_it_acknowledges_in_bulk_and_audits_each(setup: tuple[Any, Any, Engine]) -> None:

@@ -66,8 +66,12 @@ def _add_expression_indexes(path: Path) -> None:
             if all(isinstance(e, Column) for e in index.expressions):
                 continue
             parts = [repr(e.name) if isinstance(e, Column) else f"sa.text({str(e)!r})" for e in index.expressions]
+            # A partial index keeps its condition on each database.
+            where = "".join(f", {dialect}_where=sa.text({str(index.dialect_options[dialect]['where'])!r})"
+                            for dialect in ("sqlite", "postgresql") if index.dialect_options[dialect].get("where")
+                            is not None)
             lines.append(f"    op.create_index({index.name!r}, {table.name!r}, [{', '.join(parts)}], "
-                         f"unique={bool(index.unique)})\n")
+                         f"unique={bool(index.unique)}{where})\n")
     text = path.read_text()
     up_end = text.index("    # ### end Alembic commands ###", text.index("def upgrade"))
     path.write_text(text[:up_end] + "".join(lines) + text[up_end:])

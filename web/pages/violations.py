@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,7 @@ from web.auth import MANAGERS, db, require
 from web.exports import to_csv, to_xlsx
 from web.i18n import N_, Translator
 from web.labels import label
-from web.render import NavItem, flash, page, translator
+from web.render import ENV, NavItem, flash, page, translator
 
 router = APIRouter()
 NAV = [NavItem(N_("Violations"), "/violations", MANAGERS)]
@@ -55,6 +57,15 @@ def problem_text(_: Translator, problem: FilterProblem) -> str:
     return _("Filter %(param)s: “%(value)s” is not known; it was ignored.", param=problem.param, value=problem.value)
 
 
+@lru_cache(maxsize=16)
+def partner_options(partners: tuple[tuple[str, str], ...], chosen: tuple[str, ...]) -> Markup:
+    """The partner filter's ``<option>``s: a thousand partners are most of the page's escaping, and they change
+    rarely, so each (partners, choice) is rendered once per process (the key is the rows themselves, read each
+    time: a renamed partner is a new key)."""
+    html = ENV.get_template("violations/_partner_options.html").render(partners=partners, chosen=chosen)
+    return Markup(html)  # noqa: S704 -- rendered by the autoescaping environment: every value in it is escaped
+
+
 @router.get("/violations")
 def violations_list(request: Request, user: Manager, session: Db) -> Response:
     """Violations the user may see, narrowed by the URL's filters."""
@@ -67,9 +78,10 @@ def violations_list(request: Request, user: Manager, session: Db) -> Response:
         "status": STATUSES, "kind": KINDS, "rule": known_rules(), "severity": lifecycle.SEVERITIES,
         "tier": tuple(t.value for t in Tier), "region": known_regions(session), "step": known_steps(session),
     }
+    partners = tuple((str(code), str(name)) for code, name in session.execute(partner_stmt))
     return page(request, "violations/list.html", {
         "result": result, "query": result.query, "problems": [problem_text(_, p) for p in problems],
-        "options": options, "partners": session.execute(partner_stmt).all(), "sorts": SORTS,
+        "options": options, "partner_options": partner_options(partners, result.query.partner), "sorts": SORTS,
         "label": lambda code: label(_, code), "qs": lambda **changes: urlencode(result.query.params(**changes)),
         "export_qs": urlencode(result.query.params(page=1)),
     })

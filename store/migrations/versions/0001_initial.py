@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 03:59:59.577676
+Create Date: 2026-12-03 05:31:28.788611
 """
 from __future__ import annotations
 
@@ -438,7 +438,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id', 'first_seen_at', 'snoozed_until', 'partner_id'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
-        batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False)
+        batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False, postgresql_include=['id'])
         batch_op.create_index('ix_violations_updated', ['updated_at', 'id'], unique=False)
         batch_op.create_index('uq_violations_open_key', ['key'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
 
@@ -554,8 +554,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(op.f('fk_partners_channel_manager_id_users'), 'users', ['channel_manager_id'], ['id'], ondelete='SET NULL')
     op.create_index('ix_violations_gap_asc', 'violations', [sa.text('coalesce(CAST(gap_pct AS FLOAT), 1e300)'), 'id'], unique=False)
     op.create_index('ix_violations_gap_desc', 'violations', [sa.text('coalesce(CAST(gap_pct AS FLOAT), -1e300)'), 'id'], unique=False)
-    op.create_index('ix_violations_seller_id', 'violations', [sa.text('lower(seller_id)')], unique=False)
-    op.create_index('ix_violations_seller_name', 'violations', [sa.text('lower(seller_name)')], unique=False)
+    op.create_index('ix_violations_seller_id', 'violations', [sa.text('lower(seller_id)')], unique=False, sqlite_where=sa.text('seller_id IS NOT NULL'), postgresql_where=sa.text('seller_id IS NOT NULL'))
+    op.create_index('ix_violations_seller_name', 'violations', [sa.text('lower(seller_name)')], unique=False, sqlite_where=sa.text('seller_name IS NOT NULL'), postgresql_where=sa.text('seller_name IS NOT NULL'))
     op.create_index('ix_violations_severity_rank', 'violations', [sa.text("(CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 WHEN 'critical' THEN 3 ELSE -1 END)"), 'id'], unique=False)
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
@@ -603,7 +603,7 @@ def downgrade() -> None:
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.drop_index('uq_violations_open_key', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
         batch_op.drop_index('ix_violations_updated')
-        batch_op.drop_index('ix_violations_queue')
+        batch_op.drop_index('ix_violations_queue', postgresql_include=['id'])
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
         batch_op.drop_index('ix_violations_last_seen')
