@@ -75,7 +75,7 @@ _UNDECIDED_TIE = 0.05
 # leaves the page undecided (below it the structured price stands, flagged structured_not_visible).
 _DISAGREES = 0.45
 # Reasons that put a visible amount in another product's block or the page chrome: never in contention.
-_ELSEWHERE = ("noise:", "header", "footer", "nav")
+_ELSEWHERE = ("noise:", "header", "footer", "nav", "outside")
 
 
 def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tuple[str, Decimal] | None:
@@ -436,7 +436,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
     visible_current = {c.price for c in visible.candidates}
-    visible_regular = {visible.regular.price} if visible.regular else set()
+    # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
+    visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price

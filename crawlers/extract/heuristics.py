@@ -47,8 +47,11 @@ _NOISE_ATTR = re.compile(
 WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
     r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
-    r"原价|划线价|参考价|吊牌价|市场价|定价|通常価格|参考価格|メーカー希望小売価格|정가|"
-    r"statt|uvp|prix barré|prix initial", re.I
+    r"原价|划线价|参考价|吊牌价|市场价|定价|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
+    r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
+    r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
+    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
+    r"αρχική τιμή", re.I
 )
 # Amounts beside the price that are not what this item costs a shopper now:
 # a unit price ("$1.99 / 100 g", "Grundpreis 12,48 € / 1 kg"), the price without tax next to the
@@ -73,7 +76,10 @@ _ASIDE_ATTR = re.compile(
     r"price[-_]?(?:member|club|card)|card[-_]?price)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
-_CARD_TAIL = re.compile(r"\s*" + _WITH_CARD + r"\b", re.I)
+# "with coupon", "con cupón", "クーポン利用で": a price after a code or coupon not everyone applies
+_WITH_COUPON = (r"\bwith (?:a |the )?(?:coupon|code|voucher)|\bcon (?:el )?cup[oó]n|\bcom cupom|"
+                r"\bavec (?:le )?(?:code|coupon)|\bmit (?:dem )?(?:gutschein|code)|クーポン(?:利用|適用)|쿠폰 ?적용")
+_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + r")\b", re.I)
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
@@ -87,7 +93,8 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
                           r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
-                          r"\bprezzo soci",
+                          r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|\bpreço (?:de )?s[óo]cio|"
+                          r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON,
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
@@ -198,6 +205,9 @@ class Visible:
     shipping: ParsedAmount | None = None
     rejected: list[Candidate] = field(default_factory=list)
     placeholder: bool = False  # the buy box's price slot still loads ("Loading price…", skeleton, "--")
+    # Amounts the product's block shows only as something else than its price: a list price, a members'
+    # or coupon price, a unit price, an instalment (a structured price among them is contradicted).
+    aside: frozenset[Decimal] = frozenset()
 
 
 def _attrs(node: LexborNode) -> str:
@@ -586,7 +596,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
 # Reasons that put an amount in another product's block or the page chrome; an <aside> may be
 # either that or the buy box itself.
 _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
-_ELSEWHERE = (*_OTHER_BLOCK, "aside")
+_ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
                             "conditional"})
@@ -629,6 +639,31 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
         if not noise:
             return True
     return False
+
+
+def _outside_product(page: Page, items: list[_Seen], title_box: frozenset[int]) -> None:
+    """Amounts outside the product's own block (the smallest element holding both the title and the buy
+    button, when that is not the whole page) belong to another product: a carousel, a ranking, a
+    "customers also bought" list whose class names say nothing."""
+    node = page.buy_button
+    while node is not None and node.mem_id not in title_box:
+        node = node.parent
+    if node is None or node.tag in {"body", "html", "-document"}:
+        return
+    inside = node.mem_id
+    for item in items:
+        parent = item.node.parent
+        while parent is not None and parent.mem_id not in title_box:
+            parent = parent.parent
+        if parent is None:
+            continue
+        # (the first ancestor on the title's line: the product block itself or one below it, else outside)
+        below = parent
+        while below is not None and below.mem_id != inside:
+            below = below.parent
+        if below is None:
+            item.score -= 3.0
+            item.reasons.append("outside")
 
 
 def _candidate(item: _Seen) -> Candidate:
@@ -677,6 +712,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     cache: dict[int, _Box] = {}
     for item in items:
         _score(item, h1, button, title_box, cache)
+    _outside_product(page, items, title_box)
     _discount_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
@@ -709,6 +745,10 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
         if result.best is None:
             result.best = _candidate(best)
             result.candidates.append(result.best)
+    shown_current = {i.amount.amount for i in items if i.role == "current"}
+    result.aside = frozenset(i.amount.amount for i in items
+                             if (i.role == "regular" or i.role in _NOT_THE_PRICE)
+                             and not any(r.startswith(_ELSEWHERE) for r in i.reasons)) - shown_current
     for item in items:
         if item.role in _NOT_THE_PRICE:
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
