@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
-from crawlers.extract.heuristics import CONDITIONAL, WAS_TEXT, Visible, read_visible
+from crawlers.extract.heuristics import CONDITIONAL, CONDITIONAL_TAIL, WAS_TEXT, Visible, read_visible
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules
@@ -168,9 +168,10 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     region = _title_region(page)
     if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
-    if not _shows(region, cand.price, unless=_NOT_CONFIRMING) and _shows(region, cand.price):
+    if not _shows(region, cand.price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL) and _shows(region, cand.price):
         # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",
-        # "antes": a list price; the full comparison decides)
+        # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
+        # comparison decides)
         return None
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
@@ -208,10 +209,12 @@ def _variants(amount: Decimal) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None) -> bool:
+def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
+           tail: re.Pattern[str] | None = None) -> bool:
     """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
 
-    ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99").
+    ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99");
+    ``tail``: nor one whose text after it (past a sign written after the amount) does ("$9.99 with coupon").
     """
     for form in _variants(amount):
         start = text.find(form)
@@ -221,10 +224,20 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None) ->
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
             if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
-                    and not (unless is not None and unless.search(text[max(0, start - 30):start]))):
+                    and not (unless is not None and unless.search(text[max(0, start - 30):start]))
+                    and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
                 return True
             start = text.find(form, start + 1)
     return False
+
+
+def _after_sign(text: str) -> str:
+    """``text`` past a currency sign or code written right after an amount ("円", " zł", "€")."""
+    m = _TRAILING_SIGN.match(text)
+    return text[m.end():] if m else text
+
+
+_TRAILING_SIGN = re.compile(r"\s?(?:[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|(?-i:[A-Z]{3})\b|zł|kr\b|Kč|Ft\b|Dhs?\b|TL\b|руб\.?)")
 
 
 def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:

@@ -21,7 +21,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CONDITIONAL", "WAS_TEXT", "Visible", "read_visible"]
+__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "WAS_TEXT", "Visible", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
@@ -47,7 +47,7 @@ _NOISE_ATTR = re.compile(
 WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
     r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
-    r"原价|划线价|参考价|吊牌价|市场价|定价|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
+    r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
     r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
@@ -64,7 +64,7 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         r"单价|単価", re.I)
 _NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
-                       r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsem IVA|\bsenza IVA|hors taxes|excl\.? BTW|без НДС", re.I)
+                       r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|hors taxes|excl\.? BTW|без НДС", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -79,7 +79,12 @@ _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Car
 # "with coupon", "con cupón", "クーポン利用で": a price after a code or coupon not everyone applies
 _WITH_COUPON = (r"\bwith (?:a |the )?(?:coupon|code|voucher)|\bcon (?:el )?cup[oó]n|\bcom cupom|"
                 r"\bavec (?:le )?(?:code|coupon)|\bmit (?:dem )?(?:gutschein|code)|クーポン(?:利用|適用)|쿠폰 ?적용")
-_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + r")\b", re.I)
+# a price for paying one way only: by bank transfer, Pix, boleto, cash ("pagando con transferencia")
+_PAYING = (r"(?:pagando |paying |if you pay )?(?:con|com|with|by|no|via|por|en|em) (?:una? |el |la |o )?"
+           r"(?:transferencia|transferência|bank transfer|pix|boleto|efectivo|dinero en efectivo|débito|cash)\b")
+_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + r")\b", re.I)
+# (the cascade reads it after an amount the structured data gives)
+CONDITIONAL_TAIL = _CARD_TAIL
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
@@ -94,7 +99,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
                           r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
                           r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|\bpreço (?:de )?s[óo]cio|"
-                          r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON,
+                          r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON + "|" + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
