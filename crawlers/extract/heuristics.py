@@ -197,6 +197,7 @@ class _Seen:
     score: float = 0.0
     role: str = "current"
     reasons: list[str] = field(default_factory=list)
+    junction: int = -1  # mem_id of the first of its ancestors that holds the title (-1: none within reach)
 
 
 @dataclass
@@ -538,6 +539,8 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             item.reasons.append(box.tag)
         node = node.parent
         depth += 1
+    if node is not None and node.mem_id in title_box:
+        item.junction = node.mem_id
     before, after = _segment(item.before + " " + item.amount.raw + " " + item.after, item.amount.raw)
     tail = item.after
     near = before + " " + own
@@ -649,24 +652,25 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
 def _outside_product(page: Page, items: list[_Seen], title_box: frozenset[int]) -> None:
     """Amounts outside the product's own block (the smallest element holding both the title and the buy
     button, when that is not the whole page) belong to another product: a carousel, a ranking, a
-    "customers also bought" list whose class names say nothing."""
+    "customers also bought" list whose class names say nothing.
+
+    An amount is inside when the first of its ancestors that holds the title (found by :func:`_score`)
+    is that block or below it.
+    """
     node = page.buy_button
     while node is not None and node.mem_id not in title_box:
         node = node.parent
     if node is None or node.tag in {"body", "html", "-document"}:
         return
-    inside = node.mem_id
+    inside: set[int] = set()
+    line = page.heading
+    while line is not None:
+        inside.add(line.mem_id)
+        if line.mem_id == node.mem_id:
+            break
+        line = line.parent
     for item in items:
-        parent = item.node.parent
-        while parent is not None and parent.mem_id not in title_box:
-            parent = parent.parent
-        if parent is None:
-            continue
-        # (the first ancestor on the title's line: the product block itself or one below it, else outside)
-        below = parent
-        while below is not None and below.mem_id != inside:
-            below = below.parent
-        if below is None:
+        if item.junction != -1 and item.junction not in inside:
             item.score -= 3.0
             item.reasons.append("outside")
 
