@@ -29,7 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
-from crawlers.extract.heuristics import CONDITIONAL, CONDITIONAL_TAIL, WAS_TEXT, Visible, read_visible
+from crawlers.extract.heuristics import (CONDITIONAL, CONDITIONAL_TAIL, LOWEST_30, WAS_TEXT, Visible, discount_of,
+                                        read_visible)
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules
@@ -63,7 +64,8 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
 # Words before a printed amount that make it not the price for everyone now (a members' price, a list price).
-_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}", re.I)
+# (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price)
+_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}", re.I)
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
@@ -176,7 +178,26 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None
+    if _badge_lowers(region, cand, page):
+        return None  # (a list price shown beside the price a discount badge takes it down to)
     return cand, _struck_regular(page, cand, struck)
+
+
+def _badge_lowers(region: str, cand: Candidate, page: Page) -> bool:
+    """Whether a discount badge beside ``cand``'s printing turns it into a lower amount shown there too
+    ("Rp1.299.000 Rp1.599.000 -19%": 1.599.000 is the list price, whatever its markup)."""
+    if "%" not in region:
+        return False
+    for form in _variants(cand.price):
+        at = region.find(form)
+        if at >= 0:
+            window = region[max(0, at - 120):at + 120]
+            if "%" not in window:
+                return False
+            lower = [a.amount for a in find_amounts(window, locale=page.locale, currency=cand.currency)
+                     if 0 < a.amount < cand.price and SIGN.search(a.raw)]
+            return any(discount_of(low, cand.price, window) for low in lower)
+    return False
 
 
 def _struck_texts(page: Page) -> list[str]:

@@ -21,7 +21,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "WAS_TEXT", "Visible", "read_visible"]
+__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "WAS_TEXT", "Visible", "discount_of", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
@@ -88,7 +88,7 @@ CONDITIONAL_TAIL = _CARD_TAIL
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
-_LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
+LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
@@ -108,7 +108,7 @@ _INSTALMENT = re.compile(
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
     r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b", re.I
 )
-_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
+_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
@@ -122,8 +122,11 @@ _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
 _SAVING_TAIL = re.compile(r"\s*(?:off|discount)", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
-_FROM = re.compile(r"\bfrom|starting|as low", re.I)
-_SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|versand|livraison", re.I)
+_FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
+                   r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
+_SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|levering|"
+                       r"frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
+                       r"배송|ongkir|pengiriman|運費", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
 _RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
@@ -292,7 +295,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             amount = _money_in(element, page, currency, sep, False, own)
             if amount is _MANY:
                 break
-            if amount is not None:
+            if amount is not None and not _continues(element):
                 _record(seen, element, 0, amount)
                 break
             if len(own) > _MAX_TEXT:
@@ -340,6 +343,21 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     h1_index = positions.get(h1.mem_id) if h1 is not None else None
     button_index = positions.get(button.mem_id) if button is not None else None
     return sorted(seen.values(), key=lambda i: i.index), h1_index, button_index
+
+
+def _continues(element: LexborNode) -> bool:
+    """Whether ``element`` shows only the cents of an amount begun by bare digits right before it:
+    "299<sup>€99</sup>" is 299,99 €, not 99 € (its parent, read whole, is the price)."""
+    prev = element.prev
+    if prev is None or element.parent is None or not _CENTS_ONLY.match(element.text(deep=True)):
+        return False
+    text = (prev.text_content or "") if prev.tag == "-text" else prev.text(deep=True)
+    return _BARE_UNITS.search(text) is not None
+
+
+# "€99", ",99", ".99": cents after the units; "299", " 1 299": units without a sign
+_CENTS_ONLY = re.compile(r"^(?:[€$£]|kr|zł|Kč)?\s?[.,]?\d{2}\s*$")
+_BARE_UNITS = re.compile(r"(?:^|\s)\d[\d\s.']*\d$|(?:^|\s)\d$")
 
 
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
@@ -442,7 +460,8 @@ def _segment(context: str, raw: str) -> tuple[str, str]:
     return before[-40:], after[:30]
 
 
-_AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?")
+# (a percentage is no amount: "Cicilan 0% mulai Rp108.250" keeps its label)
+_AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?(?![\d.,]*\d|\s?%)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,7 +581,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "net"
     elif _CONVERTED.search(before[-15:]):
         item.role = "converted"
-    elif _LOWEST_30.search(item.before) or (not noise and _LOWEST_30.search(_label_before(item.node))):
+    elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(_label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
     elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail):
         item.role = "conditional"
@@ -684,6 +703,17 @@ def _candidate(item: _Seen) -> Candidate:
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})(?:[.,]\d)?\s?%")
 
 
+def _badged(low: Decimal, high: Decimal, badges: list[int]) -> bool:
+    """Whether one of the discount ``badges`` (per cent) takes ``high`` down to ``low``, to a point."""
+    off = 100 * (1 - low / high)
+    return any(abs(off - badge) <= 1 for badge in badges)
+
+
+def discount_of(low: Decimal, high: Decimal, text: str) -> bool:
+    """Whether a discount badge in ``text`` ("-19%") takes ``high`` down to ``low``."""
+    return _badged(low, high, [int(m.group(1)) for m in _PERCENT.finditer(text)])
+
+
 def _discount_pairs(items: list[_Seen]) -> None:
     """Two current amounts in one element with a discount badge that turns the higher into the lower: the higher
     is the list price ("KSh 64,999 KSh 79,999 -19%": 64,999 is 79,999 less 19%), whatever its markup says.
@@ -706,8 +736,7 @@ def _discount_pairs(items: list[_Seen]) -> None:
         for low in box if badges else ():
             for high in box:
                 if high.amount.amount > low.amount.amount:
-                    off = 100 * (1 - low.amount.amount / high.amount.amount)
-                    if any(abs(off - badge) <= 1 for badge in badges):
+                    if _badged(low.amount.amount, high.amount.amount, badges):
                         high.role = "regular"
                         high.reasons.append("discount-pair")
 
