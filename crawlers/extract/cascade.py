@@ -29,8 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
-from crawlers.extract.heuristics import (CONDITIONAL, CONDITIONAL_TAIL, LOWEST_30, WAS_TEXT, Visible, discount_of,
-                                        read_visible)
+from crawlers.extract.heuristics import (CONDITIONAL, CONDITIONAL_TAIL, LOWEST_30, NET_TEXT, WAS_TEXT, Visible,
+                                        discount_of, read_visible)
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules
@@ -64,8 +64,9 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
 # Words before a printed amount that make it not the price for everyone now (a members' price, a list price).
-# (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price)
-_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}", re.I)
+# (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price, and the price
+# without VAT a business feed gives)
+_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}", re.I)
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
@@ -391,7 +392,7 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
         rivals = [c for c in visible.candidates
                   if c.price not in {chosen.price, regular, effective}
                   and c.confidence >= chosen.confidence - _UNDECIDED_TIE
-                  and not any(r.startswith((*_ELSEWHERE, "weak-was")) for r in (c.note or "").split(","))
+                  and not any(r.startswith((*_ELSEWHERE, "weak-was", "from-price")) for r in (c.note or "").split(","))
                   and shown.count(c.price) >= shown.count(chosen.price)
                   and (c.note or "").count("buy-box") >= (chosen.note or "").count("buy-box")
                   and not _before_coupon(page, c, chosen)]

@@ -21,7 +21,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "WAS_TEXT", "Visible", "discount_of", "read_visible"]
+__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
@@ -62,7 +62,7 @@ _UNIT_TAIL = re.compile(
     r"units?|kilogramm|gramm|liter|litre|stück|stk|sq\.?\s?ft|m²|m2|m)\b", re.I)
 _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
                         r"单价|単価", re.I)
-_NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
+NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|hors taxes|excl\.? BTW|без НДС", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
@@ -82,7 +82,11 @@ _WITH_COUPON = (r"\bwith (?:a |the )?(?:coupon|code|voucher)|\bcon (?:el )?cup[o
 # a price for paying one way only: by bank transfer, Pix, boleto, cash ("pagando con transferencia")
 _PAYING = (r"(?:pagando |paying |if you pay )?(?:con|com|with|by|no|via|por|en|em) (?:una? |el |la |o )?"
            r"(?:transferencia|transferência|bank transfer|pix|boleto|efectivo|dinero en efectivo|débito|cash)\b")
-_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + r")\b", re.I)
+# "4 490 ₽ с картой", "$ 9.990 con tarjeta": a card holders' price named after the amount
+_CARD_AFTER = (r"с картой|по карте|con (?:la |tu )?tarjeta|com (?:o )?cart[aã]o|avec (?:la |votre )?carte|"
+               r"mit (?:der )?\w*karte|med \w*kort|kartą|kartla|kart ile")
+_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
+                        re.I)
 # (the cascade reads it after an amount the structured data gives)
 CONDITIONAL_TAIL = _CARD_TAIL
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
@@ -106,7 +110,9 @@ _INSTALMENT = re.compile(
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
-    r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b", re.I
+    r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b|"
+    r"splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
+    r"ratenzahlung|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
@@ -577,7 +583,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "range-high"
     elif _UNIT_TAIL.match(tail) or _UNIT_TEXT.search(before[-30:]):
         item.role = "unit"
-    elif _NET_TEXT.search(before[-20:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
+    elif NET_TEXT.search(before[-20:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
         item.role = "net"
     elif _CONVERTED.search(before[-15:]):
         item.role = "converted"
