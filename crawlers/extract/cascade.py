@@ -29,8 +29,16 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
-from crawlers.extract.heuristics import (CONDITIONAL, CONDITIONAL_TAIL, LOWEST_30, NET_TEXT, WAS_TEXT, Visible,
-                                        discount_of, read_visible)
+from crawlers.extract.heuristics import (
+    CONDITIONAL,
+    CONDITIONAL_TAIL,
+    LOWEST_30,
+    NET_TEXT,
+    WAS_TEXT,
+    Visible,
+    discount_of,
+    read_visible,
+)
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules

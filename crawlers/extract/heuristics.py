@@ -21,7 +21,8 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of", "read_visible"]
+__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of",
+           "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
@@ -64,7 +65,8 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         r"单价|単価", re.I)
 NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
-                       r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|hors taxes|excl\.? BTW|без НДС", re.I)
+                       r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
+                       r"hors taxes|excl\.? BTW|без НДС", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -102,7 +104,8 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
                           r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
-                          r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|\bpreço (?:de )?s[óo]cio|"
+                          r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|"
+                          r"\bpreço (?:de )?s[óo]cio|"
                           r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON + "|" + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
@@ -114,7 +117,8 @@ _INSTALMENT = re.compile(
     r"splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
     r"ratenzahlung|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
-_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
+_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|"
+                              r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
@@ -130,8 +134,8 @@ _SAVING_TAIL = re.compile(r"\s*(?:off|discount)", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
-_SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|levering|"
-                       r"frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
+_SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
+                       r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
                        r"배송|ongkir|pengiriman|運費", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
@@ -741,10 +745,9 @@ def _discount_pairs(items: list[_Seen]) -> None:
         badges = [int(m.group(1)) for m in _PERCENT.finditer(texts[key])] if len(box) > 1 else []
         for low in box if badges else ():
             for high in box:
-                if high.amount.amount > low.amount.amount:
-                    if _badged(low.amount.amount, high.amount.amount, badges):
-                        high.role = "regular"
-                        high.reasons.append("discount-pair")
+                if high.amount.amount > low.amount.amount and _badged(low.amount.amount, high.amount.amount, badges):
+                    high.role = "regular"
+                    high.reasons.append("discount-pair")
 
 
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
