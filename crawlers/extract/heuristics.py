@@ -52,7 +52,9 @@ WAS_TEXT = re.compile(
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
     r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
-    r"αρχική τιμή", re.I
+    r"αρχική τιμή|"
+    # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
+    r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
 )
 # Amounts beside the price that are not what this item costs a shopper now:
 # a unit price ("$1.99 / 100 g", "Grundpreis 12,48 € / 1 kg"), the price without tax next to the
@@ -114,7 +116,7 @@ _INSTALMENT = re.compile(
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
     r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b|"
-    r"splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
+    r"\bEMI\b|splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
     r"ratenzahlung|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|"
@@ -130,7 +132,7 @@ _THRESHOLD = re.compile(
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
-_SAVING_TAIL = re.compile(r"\s*(?:off|discount)", re.I)
+_SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
