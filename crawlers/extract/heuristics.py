@@ -52,7 +52,7 @@ WAS_TEXT = re.compile(
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
     r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
-    r"αρχική τιμή|"
+    r"αρχική τιμή|\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
 )
@@ -131,7 +131,9 @@ _THRESHOLD = re.compile(
 )
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
-_SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
+_SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
+                     # (store credit given back: "Monedero: te regresamos", "Acumule ... em cartão")
+                     r"\bmonedero|regresamos|\bacumul[ea]|\bpoupe|\bahorra|\bspar\b|\bsparen", re.I)
 _SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
