@@ -481,13 +481,13 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     visible_current = {c.price for c in visible.candidates}
     # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
     visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
-    if fast is None and not by_profile:
+    unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
+    if unseen and fast is None and not by_profile and _title_at(page) >= 0:
         # (and a structured price the buy box's text prints only after "was", "van", "statt" or as a
         # members' price, where no element of its own holds it: "van € 49,99 voor € 39,99")
         region = _title_region(page)
-        visible_regular |= {c.price for c in facts.candidates
-                            if c.role == "current" and c.price not in visible_current and _shows(region, c.price)
-                            and not _shows(region, c.price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL)}
+        visible_regular |= {price for price in unseen if _shows(region, price)
+                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL)}
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price

@@ -309,7 +309,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             amount = _money_in(element, page, currency, sep, False, own)
             if amount is _MANY:
                 break
-            if amount is not None and not _continues(element):
+            if amount is not None and not _continues(element, own):
                 _record(seen, element, 0, amount)
                 break
             if len(own) > _MAX_TEXT:
@@ -359,11 +359,13 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     return sorted(seen.values(), key=lambda i: i.index), h1_index, button_index
 
 
-def _continues(element: LexborNode) -> bool:
-    """Whether ``element`` shows only the cents of an amount begun by bare digits right before it:
-    "299<sup>€99</sup>" is 299,99 €, not 99 € (its parent, read whole, is the price)."""
+def _continues(element: LexborNode, own: str) -> bool:
+    """Whether ``element`` (its text ``own``) shows only the cents of an amount begun by bare digits right
+    before it: "299<sup>€99</sup>" is 299,99 €, not 99 € (its parent, read whole, is the price)."""
+    if len(own) > 12 or not _CENTS_ONLY.match(own):
+        return False
     prev = element.prev
-    if prev is None or element.parent is None or not _CENTS_ONLY.match(element.text(deep=True)):
+    if prev is None or element.parent is None:
         return False
     text = (prev.text_content or "") if prev.tag == "-text" else prev.text(deep=True)
     return _BARE_UNITS.search(text) is not None
