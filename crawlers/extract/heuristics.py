@@ -536,7 +536,8 @@ def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
 
 
 def _score(item: _Seen, h1: int | None, button: int | None,
-           title_box: frozenset[int] = frozenset(), cache: dict[int, _Box] | None = None) -> None:
+           title_box: frozenset[int] = frozenset(), cache: dict[int, _Box] | None = None,
+           holders: dict[int, int] | None = None) -> None:
     cache = {} if cache is None else cache
     node: LexborNode | None = item.node
     own = _box(item.node, cache).attrs
@@ -552,7 +553,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
                 item.reasons.append("struck")
             if box.price:
                 item.score += 3.0 if depth < 2 else 1.5
-            if box.was:
+            if box.was and depth and holders is not None and holders.get(node.mem_id, 0) > 1:
+                pass  # (a container of several amounts: "product-price-list" lists prices, it is no list price)
+            elif box.was:
                 item.role = "regular"
                 item.reasons.append(f"was-attr:{box.attrs[:40]}")
             elif box.weak_was:
@@ -763,8 +766,16 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     result = Visible()
     title_box = title_ancestors(page)
     cache: dict[int, _Box] = {}
+    holders: dict[int, int] = {}  # how many amounts each near ancestor holds
     for item in items:
-        _score(item, h1, button, title_box, cache)
+        node = item.node.parent
+        for _ in range(3):
+            if node is None:
+                break
+            holders[node.mem_id] = holders.get(node.mem_id, 0) + 1
+            node = node.parent
+    for item in items:
+        _score(item, h1, button, title_box, cache, holders)
     _outside_product(page, items, title_box)
     _discount_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
