@@ -29,7 +29,16 @@ from urllib.parse import parse_qsl, urlsplit
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
-from crawlers.extract.heuristics import CONDITIONAL, WAS_TEXT, Visible, read_visible
+from crawlers.extract.heuristics import (
+    CONDITIONAL,
+    CONDITIONAL_TAIL,
+    LOWEST_30,
+    NET_TEXT,
+    WAS_TEXT,
+    Visible,
+    discount_of,
+    read_visible,
+)
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
 from crawlers.extract.rules import apply_rules
@@ -63,7 +72,9 @@ _OFF_CODE = re.compile(r"off\s*(?:with\s*)?(?:coupon|code|promo)", re.I)  # _COU
 # overrides structured data that the page does not show.
 _CONTRADICTS = 0.6
 # Words before a printed amount that make it not the price for everyone now (a members' price, a list price).
-_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}", re.I)
+# (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price, and the price
+# without VAT a business feed gives)
+_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}", re.I)
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
@@ -75,7 +86,7 @@ _UNDECIDED_TIE = 0.05
 # leaves the page undecided (below it the structured price stands, flagged structured_not_visible).
 _DISAGREES = 0.45
 # Reasons that put a visible amount in another product's block or the page chrome: never in contention.
-_ELSEWHERE = ("noise:", "header", "footer", "nav")
+_ELSEWHERE = ("noise:", "header", "footer", "nav", "outside")
 
 
 def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tuple[str, Decimal] | None:
@@ -168,14 +179,34 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     region = _title_region(page)
     if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
-    if not _shows(region, cand.price, unless=_NOT_CONFIRMING) and _shows(region, cand.price):
+    if not _shows(region, cand.price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL) and _shows(region, cand.price):
         # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",
-        # "antes": a list price; the full comparison decides)
+        # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
+        # comparison decides)
         return None
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None
+    if _badge_lowers(region, cand, page):
+        return None  # (a list price shown beside the price a discount badge takes it down to)
     return cand, _struck_regular(page, cand, struck)
+
+
+def _badge_lowers(region: str, cand: Candidate, page: Page) -> bool:
+    """Whether a discount badge beside ``cand``'s printing turns it into a lower amount shown there too
+    ("Rp1.299.000 Rp1.599.000 -19%": 1.599.000 is the list price, whatever its markup)."""
+    if "%" not in region:
+        return False
+    for form in _variants(cand.price):
+        at = region.find(form)
+        if at >= 0:
+            window = region[max(0, at - 120):at + 120]
+            if "%" not in window:
+                return False
+            lower = [a.amount for a in find_amounts(window, locale=page.locale, currency=cand.currency)
+                     if 0 < a.amount < cand.price and SIGN.search(a.raw)]
+            return any(discount_of(low, cand.price, window) for low in lower)
+    return False
 
 
 def _struck_texts(page: Page) -> list[str]:
@@ -208,10 +239,12 @@ def _variants(amount: Decimal) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None) -> bool:
+def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
+           tail: re.Pattern[str] | None = None) -> bool:
     """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
 
-    ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99").
+    ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99");
+    ``tail``: nor one whose text after it (past a sign written after the amount) does ("$9.99 with coupon").
     """
     for form in _variants(amount):
         start = text.find(form)
@@ -221,10 +254,20 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None) ->
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
             if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
-                    and not (unless is not None and unless.search(text[max(0, start - 30):start]))):
+                    and not (unless is not None and unless.search(text[max(0, start - 30):start]))
+                    and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
                 return True
             start = text.find(form, start + 1)
     return False
+
+
+def _after_sign(text: str) -> str:
+    """``text`` past a currency sign or code written right after an amount ("円", " zł", "€")."""
+    m = _TRAILING_SIGN.match(text)
+    return text[m.end():] if m else text
+
+
+_TRAILING_SIGN = re.compile(r"\s?(?:[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|(?-i:[A-Z]{3})\b|zł|kr\b|Kč|Ft\b|Dhs?\b|TL\b|руб\.?)")
 
 
 def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
@@ -357,7 +400,7 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
         rivals = [c for c in visible.candidates
                   if c.price not in {chosen.price, regular, effective}
                   and c.confidence >= chosen.confidence - _UNDECIDED_TIE
-                  and not any(r.startswith((*_ELSEWHERE, "weak-was")) for r in (c.note or "").split(","))
+                  and not any(r.startswith((*_ELSEWHERE, "weak-was", "from-price")) for r in (c.note or "").split(","))
                   and shown.count(c.price) >= shown.count(chosen.price)
                   and (c.note or "").count("buy-box") >= (chosen.note or "").count("buy-box")
                   and not _before_coupon(page, c, chosen)]
@@ -436,7 +479,15 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
     visible_current = {c.price for c in visible.candidates}
-    visible_regular = {visible.regular.price} if visible.regular else set()
+    # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
+    visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
+    unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
+    if unseen and fast is None and not by_profile and _title_at(page) >= 0:
+        # (and a structured price the buy box's text prints only after "was", "van", "statt" or as a
+        # members' price, where no element of its own holds it: "van € 49,99 voor € 39,99")
+        region = _title_region(page)
+        visible_regular |= {price for price in unseen if _shows(region, price)
+                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL)}
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price

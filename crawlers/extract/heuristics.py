@@ -21,7 +21,8 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CONDITIONAL", "WAS_TEXT", "Visible", "read_visible"]
+__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of",
+           "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
@@ -47,8 +48,13 @@ _NOISE_ATTR = re.compile(
 WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
     r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
-    r"原价|划线价|参考价|吊牌价|市场价|定价|通常価格|参考価格|メーカー希望小売価格|정가|"
-    r"statt|uvp|prix barré|prix initial", re.I
+    r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
+    r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
+    r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
+    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
+    r"αρχική τιμή|\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
+    # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
+    r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
 )
 # Amounts beside the price that are not what this item costs a shopper now:
 # a unit price ("$1.99 / 100 g", "Grundpreis 12,48 € / 1 kg"), the price without tax next to the
@@ -59,9 +65,10 @@ _UNIT_TAIL = re.compile(
     r"units?|kilogramm|gramm|liter|litre|stück|stk|sq\.?\s?ft|m²|m2|m)\b", re.I)
 _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
                         r"单价|単価", re.I)
-_NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
+NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
-                       r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsem IVA|\bsenza IVA|hors taxes|excl\.? BTW|без НДС", re.I)
+                       r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
+                       r"hors taxes|excl\.? BTW|без НДС", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -73,11 +80,23 @@ _ASIDE_ATTR = re.compile(
     r"price[-_]?(?:member|club|card)|card[-_]?price)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
-_CARD_TAIL = re.compile(r"\s*" + _WITH_CARD + r"\b", re.I)
+# "with coupon", "con cupón", "クーポン利用で": a price after a code or coupon not everyone applies
+_WITH_COUPON = (r"\bwith (?:a |the )?(?:coupon|code|voucher)|\bcon (?:el )?cup[oó]n|\bcom cupom|"
+                r"\bavec (?:le )?(?:code|coupon)|\bmit (?:dem )?(?:gutschein|code)|クーポン(?:利用|適用)|쿠폰 ?적용")
+# a price for paying one way only: by bank transfer, Pix, boleto, cash ("pagando con transferencia")
+_PAYING = (r"(?:pagando |paying |if you pay )?(?:con|com|with|by|no|via|por|en|em) (?:una? |el |la |o )?"
+           r"(?:transferencia|transferência|bank transfer|pix|boleto|efectivo|dinero en efectivo|débito|cash)\b")
+# "4 490 ₽ с картой", "$ 9.990 con tarjeta": a card holders' price named after the amount
+_CARD_AFTER = (r"с картой|по карте|con (?:la |tu )?tarjeta|com (?:o )?cart[aã]o|avec (?:la |votre )?carte|"
+               r"mit (?:der )?\w*karte|med \w*kort|kartą|kartla|kart ile")
+_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
+                        re.I)
+# (the cascade reads it after an amount the structured data gives)
+CONDITIONAL_TAIL = _CARD_TAIL
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
-_LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
+LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
@@ -87,16 +106,21 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
                           r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
-                          r"\bprezzo soci",
+                          r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|"
+                          r"\bpreço (?:de )?s[óo]cio|"
+                          r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON + "|" + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
-    r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b", re.I
+    r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b|"
+    r"\bEMI\b|splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
+    r"ratenzahlung|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
-_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*mo|/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
+_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|"
+                              r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
@@ -107,11 +131,16 @@ _THRESHOLD = re.compile(
 )
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
-_SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠", re.I)
-_SAVING_TAIL = re.compile(r"\s*(?:off|discount)", re.I)
+_SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
+                     # (store credit given back: "Monedero: te regresamos", "Acumule ... em cartão")
+                     r"\bmonedero|regresamos|\bacumul[ea]|\bpoupe|\bahorra|\bspar\b|\bsparen", re.I)
+_SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
-_FROM = re.compile(r"\bfrom|starting|as low", re.I)
-_SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|versand|livraison", re.I)
+_FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
+                   r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
+_SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
+                       r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
+                       r"배송|ongkir|pengiriman|運費", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
 _RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
@@ -185,6 +214,7 @@ class _Seen:
     score: float = 0.0
     role: str = "current"
     reasons: list[str] = field(default_factory=list)
+    junction: int = -1  # mem_id of the first of its ancestors that holds the title (-1: none within reach)
 
 
 @dataclass
@@ -198,6 +228,9 @@ class Visible:
     shipping: ParsedAmount | None = None
     rejected: list[Candidate] = field(default_factory=list)
     placeholder: bool = False  # the buy box's price slot still loads ("Loading price…", skeleton, "--")
+    # Amounts the product's block shows only as something else than its price: a list price, a members'
+    # or coupon price, a unit price, an instalment (a structured price among them is contradicted).
+    aside: frozenset[Decimal] = frozenset()
 
 
 def _attrs(node: LexborNode) -> str:
@@ -276,7 +309,7 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             amount = _money_in(element, page, currency, sep, False, own)
             if amount is _MANY:
                 break
-            if amount is not None:
+            if amount is not None and not _continues(element, own):
                 _record(seen, element, 0, amount)
                 break
             if len(own) > _MAX_TEXT:
@@ -324,6 +357,23 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     h1_index = positions.get(h1.mem_id) if h1 is not None else None
     button_index = positions.get(button.mem_id) if button is not None else None
     return sorted(seen.values(), key=lambda i: i.index), h1_index, button_index
+
+
+def _continues(element: LexborNode, own: str) -> bool:
+    """Whether ``element`` (its text ``own``) shows only the cents of an amount begun by bare digits right
+    before it: "299<sup>€99</sup>" is 299,99 €, not 99 € (its parent, read whole, is the price)."""
+    if len(own) > 12 or not _CENTS_ONLY.match(own):
+        return False
+    prev = element.prev
+    if prev is None or element.parent is None:
+        return False
+    text = (prev.text_content or "") if prev.tag == "-text" else prev.text(deep=True)
+    return _BARE_UNITS.search(text) is not None
+
+
+# "€99", ",99", ".99": cents after the units; "299", " 1 299": units without a sign
+_CENTS_ONLY = re.compile(r"^(?:[€$£]|kr|zł|Kč)?\s?[.,]?\d{2}\s*$")
+_BARE_UNITS = re.compile(r"(?:^|\s)\d[\d\s.']*\d$|(?:^|\s)\d$")
 
 
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
@@ -426,7 +476,8 @@ def _segment(context: str, raw: str) -> tuple[str, str]:
     return before[-40:], after[:30]
 
 
-_AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?")
+# (a percentage is no amount: "Cicilan 0% mulai Rp108.250" keeps its label)
+_AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?(?![\d.,]*\d|\s?%)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +536,8 @@ def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
 
 
 def _score(item: _Seen, h1: int | None, button: int | None,
-           title_box: frozenset[int] = frozenset(), cache: dict[int, _Box] | None = None) -> None:
+           title_box: frozenset[int] = frozenset(), cache: dict[int, _Box] | None = None,
+           holders: dict[int, int] | None = None) -> None:
     cache = {} if cache is None else cache
     node: LexborNode | None = item.node
     own = _box(item.node, cache).attrs
@@ -501,7 +553,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
                 item.reasons.append("struck")
             if box.price:
                 item.score += 3.0 if depth < 2 else 1.5
-            if box.was:
+            if box.was and depth and holders is not None and holders.get(node.mem_id, 0) > 1:
+                pass  # (a container of several amounts: "product-price-list" lists prices, it is no list price)
+            elif box.was:
                 item.role = "regular"
                 item.reasons.append(f"was-attr:{box.attrs[:40]}")
             elif box.weak_was:
@@ -523,6 +577,8 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             item.reasons.append(box.tag)
         node = node.parent
         depth += 1
+    if node is not None and node.mem_id in title_box:
+        item.junction = node.mem_id
     before, after = _segment(item.before + " " + item.amount.raw + " " + item.after, item.amount.raw)
     tail = item.after
     near = before + " " + own
@@ -540,11 +596,11 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "range-high"
     elif _UNIT_TAIL.match(tail) or _UNIT_TEXT.search(before[-30:]):
         item.role = "unit"
-    elif _NET_TEXT.search(before[-20:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
+    elif NET_TEXT.search(before[-20:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
         item.role = "net"
     elif _CONVERTED.search(before[-15:]):
         item.role = "converted"
-    elif _LOWEST_30.search(item.before) or (not noise and _LOWEST_30.search(_label_before(item.node))):
+    elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(_label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
     elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail):
         item.role = "conditional"
@@ -586,7 +642,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
 # Reasons that put an amount in another product's block or the page chrome; an <aside> may be
 # either that or the buy box itself.
 _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
-_ELSEWHERE = (*_OTHER_BLOCK, "aside")
+_ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
                             "conditional"})
@@ -631,6 +687,32 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
     return False
 
 
+def _outside_product(page: Page, items: list[_Seen], title_box: frozenset[int]) -> None:
+    """Amounts outside the product's own block (the smallest element holding both the title and the buy
+    button, when that is not the whole page) belong to another product: a carousel, a ranking, a
+    "customers also bought" list whose class names say nothing.
+
+    An amount is inside when the first of its ancestors that holds the title (found by :func:`_score`)
+    is that block or below it.
+    """
+    node = page.buy_button
+    while node is not None and node.mem_id not in title_box:
+        node = node.parent
+    if node is None or node.tag in {"body", "html", "-document"}:
+        return
+    inside: set[int] = set()
+    line = page.heading
+    while line is not None:
+        inside.add(line.mem_id)
+        if line.mem_id == node.mem_id:
+            break
+        line = line.parent
+    for item in items:
+        if item.junction != -1 and item.junction not in inside:
+            item.score -= 3.0
+            item.reasons.append("outside")
+
+
 def _candidate(item: _Seen) -> Candidate:
     confidence = max(0.05, min(0.95, 0.2 + item.score / 20))
     note = ",".join(item.reasons) or None
@@ -638,6 +720,17 @@ def _candidate(item: _Seen) -> Candidate:
 
 
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})(?:[.,]\d)?\s?%")
+
+
+def _badged(low: Decimal, high: Decimal, badges: list[int]) -> bool:
+    """Whether one of the discount ``badges`` (per cent) takes ``high`` down to ``low``, to a point."""
+    off = 100 * (1 - low / high)
+    return any(abs(off - badge) <= 1 for badge in badges)
+
+
+def discount_of(low: Decimal, high: Decimal, text: str) -> bool:
+    """Whether a discount badge in ``text`` ("-19%") takes ``high`` down to ``low``."""
+    return _badged(low, high, [int(m.group(1)) for m in _PERCENT.finditer(text)])
 
 
 def _discount_pairs(items: list[_Seen]) -> None:
@@ -661,11 +754,9 @@ def _discount_pairs(items: list[_Seen]) -> None:
         badges = [int(m.group(1)) for m in _PERCENT.finditer(texts[key])] if len(box) > 1 else []
         for low in box if badges else ():
             for high in box:
-                if high.amount.amount > low.amount.amount:
-                    off = 100 * (1 - low.amount.amount / high.amount.amount)
-                    if any(abs(off - badge) <= 1 for badge in badges):
-                        high.role = "regular"
-                        high.reasons.append("discount-pair")
+                if high.amount.amount > low.amount.amount and _badged(low.amount.amount, high.amount.amount, badges):
+                    high.role = "regular"
+                    high.reasons.append("discount-pair")
 
 
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
@@ -675,8 +766,17 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     result = Visible()
     title_box = title_ancestors(page)
     cache: dict[int, _Box] = {}
+    holders: dict[int, int] = {}  # how many amounts each near ancestor holds
     for item in items:
-        _score(item, h1, button, title_box, cache)
+        node = item.node.parent
+        for _ in range(3):
+            if node is None:
+                break
+            holders[node.mem_id] = holders.get(node.mem_id, 0) + 1
+            node = node.parent
+    for item in items:
+        _score(item, h1, button, title_box, cache, holders)
+    _outside_product(page, items, title_box)
     _discount_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
@@ -709,6 +809,10 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
         if result.best is None:
             result.best = _candidate(best)
             result.candidates.append(result.best)
+    shown_current = {i.amount.amount for i in items if i.role == "current"}
+    result.aside = frozenset(i.amount.amount for i in items
+                             if (i.role == "regular" or i.role in _NOT_THE_PRICE)
+                             and not any(r.startswith(_ELSEWHERE) for r in i.reasons)) - shown_current
     for item in items:
         if item.role in _NOT_THE_PRICE:
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,

@@ -116,7 +116,13 @@ _OUT_OF_STOCK = re.compile(
 _IN_STOCK = re.compile(r"in stock|add to (?:cart|bag|basket)|buy now|auf lager|en stock|有货|现货|在庫あり", re.I)
 _BUY_BUTTON = re.compile(
     r"add to (?:cart|bag|basket|trolley)|buy (?:it )?now|add to order|in den warenkorb|ajouter au panier|"
-    r"añadir al carrito|aggiungi al carrello|加入购物车|立即购买|カートに入れる|장바구니",
+    r"añadir al carrito|aggiungi al carrello|加入购物车|立即购买|カートに入れる|장바구니|"
+    # (the same in the other languages of the shops read: cart, basket, bag, trolley)
+    r"(?:agregar|añadir) a(?:l| la) (?:carrito|cesta|bolsa)|adicionar (?:ao|à) (?:carrinho|sacola)|"
+    r"in den (?:einkaufswagen|korb)|in (?:de )?winkel(?:wagen|mand)|aan winkelwagen|do koszyka|"
+    r"lägg i (?:varukorgen|kundvagnen)|legg i handlekurv|læg i kurv|lisää ostoskoriin|do košíku|kosárba|"
+    r"adaugă în coș|sepete ekle|в корзину|до кошика|στο καλάθι|vào giỏ|ke keranjang|ke troli|ลงตะกร้า|"
+    r"أضف إلى السلة|הוסף לסל|加入購物車|立即購買|カートに追加",
     re.I,
 )
 

@@ -327,7 +327,16 @@ def _from_meta(page: Page) -> Facts:
     if meta.get("og:type", "").lower() in {"product", "og:product", "product.item"}:
         facts.is_product = True
     facts.currency = _currency(meta.get("product:price:currency") or meta.get("og:price:currency"), page)
+    # A sale price beside the price (``product:sale_price:amount`` under ``product:price:amount``) is the
+    # current one, and the other the list price it is taken off.
+    sale = _price(meta.get("product:sale_price:amount"), facts.currency, page.locale)
+    listed = _price(meta.get("product:price:amount") or meta.get("og:price:amount"), facts.currency, page.locale)
+    if sale is not None and listed is not None and sale[0] < listed[0]:
+        facts.candidates.append(Candidate("opengraph", sale[0], facts.currency, sale[1], 0.75))
+        facts.candidates.append(Candidate("opengraph", listed[0], facts.currency, listed[1], 0.75, "regular"))
     for key in ("product:price:amount", "og:price:amount", "product:sale_price:amount", "twitter:data1"):
+        if facts.candidates:
+            break
         if key in meta:
             if key == "twitter:data1" and meta.get("twitter:label1", "").lower() != "price":
                 continue
