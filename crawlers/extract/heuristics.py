@@ -177,10 +177,13 @@ class Visible:
     placeholder: bool = False  # the buy box's price slot still loads ("Loading price…", skeleton, "--")
 
 
-def _attrs(node: LexborNode) -> str:
-    a = node.attributes
-    return " ".join(v for k in ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
-                    if (v := a.get(k)))
+_NAMING = ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
+
+
+def _attrs(node: LexborNode, a: dict[str, str | None] | None = None) -> str:
+    """The attributes that name what an element is, joined (``a``: its attributes when the caller has them)."""
+    a = node.attributes if a is None else a
+    return " ".join([v for k in _NAMING if (v := a.get(k))])
 
 
 def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
@@ -420,7 +423,7 @@ def _segment(context: str, raw: str) -> tuple[str, str]:
 _AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: a frozen dataclass sets each field through object.__setattr__)
 class _Box:
     """What one ancestor element says, computed once per page (ancestors are shared by candidates)."""
 
@@ -461,7 +464,7 @@ def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
     found = cache.get(node.mem_id)
     if found is None:
         a = node.attributes
-        attrs = _attrs(node)
+        attrs = _attrs(node, a)
         tag = node.tag or ""
         price, was, weak_was, current, noise, buy_box = _attr_flags(attrs) if attrs else _NO_FLAGS
         found = _Box(
