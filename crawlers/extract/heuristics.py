@@ -154,7 +154,7 @@ _SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿
 def _signs(locale: str | None) -> tuple[str, ...]:
     """The signs a page scan looks for: the common ones and those of the locale's country ("TL" in TR, "Rp" in ID).
 
-    (Each sign costs a pass over the page's text: a country's own are looked for only on its pages.)
+    (A country's own are looked for only on its pages: "kr" or "TL" is a word elsewhere.)
     """
     return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
 
@@ -162,29 +162,6 @@ def _signs(locale: str | None) -> tuple[str, ...]:
 @lru_cache(maxsize=1024)
 def _any_of(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))))
-
-
-def _signs_in(text: str, signs: tuple[str, ...]) -> tuple[str, ...]:
-    """The ``signs`` that ``text`` contains, in their order.
-
-    A one-character sign is a quick ``in``; the longer ones ("USD", "kr", "Rs") are found by one
-    pattern of all of them, searched again without each one it finds: a search stops at the first
-    sign, and only the last (finding none) reads all of the text, where ``in`` read it once per sign.
-    """
-    found = {sign for sign in signs if len(sign) == 1 and sign in text}
-    left = frozenset(sign for sign in signs if len(sign) > 1)
-    while left:
-        match = _any_of(left).search(text)
-        if match is None:
-            break
-        found.add(match.group())
-        left = left - {match.group()}
-    return tuple(sign for sign in signs if sign in found)
-
-
-@lru_cache(maxsize=256)
-def _sign_selector(signs: tuple[str, ...]) -> str:
-    return ", ".join(f'*:lexbor-contains("{sign}")' for sign in signs)
 
 
 _PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=preis i], [class*=prix i]"
@@ -233,10 +210,13 @@ class Visible:
     aside: frozenset[Decimal] = frozenset()
 
 
-def _attrs(node: LexborNode) -> str:
-    a = node.attributes
-    return " ".join(v for k in ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
-                    if (v := a.get(k)))
+_NAMING = ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
+
+
+def _attrs(node: LexborNode, a: dict[str, str | None] | None = None) -> str:
+    """The attributes that name what an element is, joined (``a``: its attributes when the caller has them)."""
+    a = node.attributes if a is None else a
+    return " ".join([v for k in _NAMING if (v := a.get(k))])
 
 
 def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
@@ -285,22 +265,46 @@ def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: Par
         item.before, item.after = _around(element, amount)
 
 
+def _walk(body: LexborNode, signs: tuple[str, ...]) -> tuple[list[LexborNode], dict[int, int]]:
+    """One walk over the body: the elements whose own text shows one of ``signs``, and every node's position.
+
+    The elements are those ``*:lexbor-contains(sign)`` finds for any of the signs (one of their own
+    text nodes holds the sign), in document order; positions count the nodes ``body.traverse()``
+    yields (elements and comments, not text). One walk in Python costs less than lexbor's search,
+    which reads every element's text once per sign, plus the walk that found positions.
+    """
+    pattern = _any_of(frozenset(signs))
+    positions: dict[int, int] = {}
+    starts: list[tuple[int, LexborNode]] = []
+    index = 0
+    # (A text node of blanks only never holds a sign: lexbor skips those in C.)
+    for node in body.traverse(include_text=True, skip_empty=True):
+        if node.is_text_node:
+            if pattern.search(node.text_content or ""):
+                parent = node.parent
+                if parent is not None:
+                    starts.append((positions[parent.mem_id], parent))
+        else:
+            positions[node.mem_id] = index
+            index += 1
+    starts.sort(key=lambda start: start[0])  # (stable: an element comes where lexbor finds it)
+    return [element for _, element in starts], positions
+
+
 def _collect(page: Page, currency: str | None, sep: str | None,
              slots: list[LexborNode] | None = None) -> tuple[list[_Seen], int | None, int | None]:
     """Every short element showing one amount, with its position in document order (elements only).
 
-    lexbor finds, in C, the elements whose own text holds a currency sign (``:lexbor-contains``
-    tests direct text only) and the elements labelled as prices; Python then looks at those few
-    dozen instead of every node of a 500 KB page.
+    One walk over the body finds the elements whose own text holds a currency sign, and lexbor
+    finds, in C, the elements labelled as prices; Python then looks at those few dozen instead of
+    every node of a 500 KB page.
     """
     body = page.tree.body
     if body is None:
         return [], None, None
     seen: dict[int, _Seen] = {}
-    text = page.body_text
-    # One tree scan per sign in the selector: ask only for the signs this page's text contains.
-    signs = _signs_in(text, _signs(page.locale))
-    for node in body.css(_sign_selector(signs)) if signs else ():
+    starts, positions = _walk(body, _signs(page.locale))
+    for node in starts:
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
             if element is None:
@@ -340,18 +344,8 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             _record(seen, node, 0, bare)
     h1 = page.heading
     button = page.buy_button
-    wanted = {h1.mem_id if h1 is not None else -1, button.mem_id if button is not None else -1}
-    positions: dict[int, int] = {}
-    if seen:
-        wanted |= set(seen)
-        left = len(wanted - {-1})
-        for index, node in enumerate(body.traverse()):
-            mem_id = node.mem_id
-            if mem_id in wanted:
-                positions[mem_id] = index
-                left -= 1
-                if not left:
-                    break  # the rest of the page (reviews, footer) moves none of them
+    if not seen:
+        return [], None, None
     for mem_id, item in seen.items():
         item.index = positions.get(mem_id, 0)
     h1_index = positions.get(h1.mem_id) if h1 is not None else None
@@ -480,7 +474,7 @@ def _segment(context: str, raw: str) -> tuple[str, str]:
 _AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?(?![\d.,]*\d|\s?%)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: a frozen dataclass sets each field through object.__setattr__)
 class _Box:
     """What one ancestor element says, computed once per page (ancestors are shared by candidates)."""
 
@@ -521,7 +515,7 @@ def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
     found = cache.get(node.mem_id)
     if found is None:
         a = node.attributes
-        attrs = _attrs(node)
+        attrs = _attrs(node, a)
         tag = node.tag or ""
         price, was, weak_was, current, noise, buy_box = _attr_flags(attrs) if attrs else _NO_FLAGS
         found = _Box(

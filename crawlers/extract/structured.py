@@ -255,10 +255,33 @@ def _rdfa_name(value: str) -> str | None:
     return " ".join(names) or None
 
 
-def _from_microdata(page: Page) -> Facts:
+# Microdata / RDFa nodes, and OpenGraph-style meta tags: one lexbor search finds both (each search
+# is a pass over the whole tree). It returns a node once for each selector it matches, in this
+# order; :func:`_marked_nodes` gives each reader the list its own search would have returned.
+_MARKED = "[itemprop], [itemtype], [property], [typeof], meta[name]"
+_MICRODATA_ATTRS = ("itemprop", "itemtype", "property", "typeof")
+
+
+def _marked_nodes(page: Page) -> tuple[list[Any], list[Any]]:
+    """What ``css("[itemprop], [itemtype], [property], [typeof]")`` and ``css("meta[property], meta[name]")``
+    return, from one search: each node as many times as it matches selectors of the list, in document order."""
+    microdata: list[Any] = []
+    meta: list[Any] = []
+    last = None
+    for node in page.tree.css(_MARKED):
+        if node.mem_id == last:
+            continue  # the same node again, for the next selector it matches: counted below
+        last = node.mem_id
+        attrs = node.attributes
+        microdata.extend([node] * sum(name in attrs for name in _MICRODATA_ATTRS))
+        if node.tag == "meta":
+            meta.extend([node] * (("property" in attrs) + ("name" in attrs)))
+    return microdata, meta
+
+
+def _from_microdata(page: Page, nodes: list[Any]) -> Facts:
+    """``nodes``: the page's microdata and RDFa nodes (:func:`_marked_nodes`)."""
     facts = Facts()
-    # One pass over the tree for every microdata / RDFa node (each css_first would be a pass of its own).
-    nodes = page.tree.css("[itemprop], [itemtype], [property], [typeof]")
     first: dict[str, Any] = {}
     prices: list[Any] = []
     rdfa: list[Any] = []
@@ -316,10 +339,11 @@ def _from_microdata(page: Page) -> Facts:
     return facts
 
 
-def _from_meta(page: Page) -> Facts:
+def _from_meta(page: Page, nodes: list[Any]) -> Facts:
+    """``nodes``: the page's ``meta`` tags with a ``property`` or ``name`` (:func:`_marked_nodes`)."""
     facts = Facts()
     meta: dict[str, str] = {}
-    for node in page.tree.css("meta[property], meta[name]"):
+    for node in nodes:
         key = (node.attributes.get("property") or node.attributes.get("name") or "").lower()
         value = node.attributes.get("content")
         if key and value and key not in meta:
@@ -357,6 +381,7 @@ def _from_meta(page: Page) -> Facts:
 def read_structured(page: Page) -> Facts:
     """Product facts and price candidates from JSON-LD, then microdata/RDFa, then OpenGraph meta tags."""
     facts = _from_json_ld(page)
-    facts.merge(_from_microdata(page))
-    facts.merge(_from_meta(page))
+    microdata, meta = _marked_nodes(page)
+    facts.merge(_from_microdata(page, microdata))
+    facts.merge(_from_meta(page, meta))
     return facts
