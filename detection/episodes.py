@@ -61,7 +61,9 @@ _STORED = (Violation.id, Violation.key, Violation.kind, Violation.rule, Violatio
            Violation.first_seen_at, Violation.last_seen_at, Violation.resolved_at, Violation.occurrences,
            Violation.compliant_streak, Violation.repeat_number, Violation.escalation_step,
            Violation.first_observation_id, Violation.last_observation_id, Violation.status_reason,
-           Violation.details)
+           Violation.observed_price, Violation.allowed_price, Violation.gap, Violation.gap_pct, Violation.url,
+           Violation.raw_text, Violation.html_sha256, Violation.screenshot_sha256, Violation.rule_ref,
+           Violation.policy_version, Violation.details)
 
 
 def _none(value: Any) -> Any:
@@ -388,7 +390,10 @@ def update_episodes(session: Session, updates: list[tuple[Any, Episode]], summar
     entries = []
     for row, episode in updates:
         values = _updated(row, episode)
-        groups[tuple(values)].append({"_id": row.id, **values})
+        # Only what changed, as the ORM would write it: fewer indexes to update, and SQLite's text
+        # search trigger fires only when a searched column is written.
+        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+        groups[tuple(changed)].append({"_id": row.id, **changed})
         entry = _resolved_entry(row, episode)
         if entry is not None:
             entries.append(entry)
