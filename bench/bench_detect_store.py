@@ -229,14 +229,17 @@ def _catch_up_schema() -> None:
     engine = get_engine()
     Base.metadata.create_all(engine)
     found = inspect(engine)
+    # Every index by name (the inspector leaves out the expression indexes on SQLite).
+    listed = "SELECT name FROM sqlite_master WHERE type = 'index'" if engine.dialect.name == "sqlite" \
+        else "SELECT indexname FROM pg_indexes"
     with engine.begin() as conn:
+        indexes = set(conn.execute(text(listed)).scalars())
         for table in Base.metadata.sorted_tables:
             have = {c["name"] for c in found.get_columns(table.name)}
             for column in table.columns:
                 if column.name not in have:
                     kind = column.type.compile(dialect=engine.dialect)
                     conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
-            indexes = {i["name"] for i in found.get_indexes(table.name)}
             for index in table.indexes:
                 if index.name not in indexes:
                     index.create(conn)

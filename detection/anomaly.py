@@ -83,19 +83,23 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     frame["sku"] = frame["sku"].astype(str)
     # One series per SKU, seller and listing: a partner's own shop and its marketplace offer are
     # two price histories, not one.
-    listing = (pd.to_numeric(priced["listing_id"]).fillna(-1).astype(np.int64).astype(str)
-               if "listing_id" in priced else "")
-    frame["series"] = frame["sku"] + "|" + frame["party"].astype(str) + "|" + listing
+    n = len(frame)
+    listing = (pd.to_numeric(priced["listing_id"]).fillna(-1).astype(np.int64)
+               if "listing_id" in priced else pd.Series([""] * n, index=frame.index))
+    # Sorted and grouped by the rank of their text (the same order and groups as by the text itself),
+    # the text made once per distinct series or market, not per row.
+    frame["series_key"], series = _text_keys([frame["sku"], frame["party"], listing])
+    frame["series"] = series
     # A market is one SKU in one currency: prices in CNY and USD are never compared.
-    currency = priced["currency"].astype(str) if "currency" in priced else ""
-    frame["market"] = frame["sku"] + "|" + currency
+    currency = priced["currency"] if "currency" in priced else pd.Series([""] * n, index=frame.index)
+    frame["market"], _ = _text_keys([frame["sku"], currency])
     frame["in_window"] = priced["in_window"].to_numpy(dtype=bool) if "in_window" in priced else False
     frame["party"] = frame["party"].astype(str)
     frame["price"] = frame["price_e4"].astype(np.float64) / 10_000  # model features only, never money
-    frame = frame.sort_values(["series", "observed_at"], kind="stable")
-    grouped = frame.groupby("series", sort=False)["price"]
+    frame = frame.sort_values(["series_key", "observed_at"], kind="stable")
+    grouped = frame.groupby("series_key", sort=False)["price"]
     previous = grouped.shift(1)
-    rolling = previous.groupby(frame["series"], sort=False).rolling(
+    rolling = previous.groupby(frame["series_key"], sort=False).rolling(
         max(BASELINE_WINDOW, params.min_history), min_periods=params.min_history).median()
     frame["baseline"] = rolling.reset_index(level=0, drop=True)
     frame["history"] = grouped.cumcount()
@@ -118,6 +122,41 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     frame["sellers_dropping"] = _sellers_dropping(frame, params)
     frame["report_gap_pct"] = _report_gap(frame, reports)
     return frame
+
+
+def _text_keys(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``|``-joined text of ``parts`` (each as ``astype(str)`` writes it) per row, as its rank among
+    the distinct texts (float, NaN where a part is missing) and as the text itself (object).
+
+    The text is made once per distinct combination; sorting or grouping by the rank is sorting or
+    grouping by the text, without comparing or hashing a string per row.
+    """
+    n = len(parts[0])
+    combined = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    columns: list[tuple[np.ndarray, np.ndarray]] = []
+    for part in parts:
+        codes, uniques = pd.factorize(part, use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+        absent = texts.isna().to_numpy()
+        missing |= (codes < 0) | (absent[codes] if len(absent) else False)
+        columns.append((codes, texts.to_numpy(dtype=object)))
+        combined = np.asarray(pd.factorize(combined * (len(uniques) + 1) + codes + 1)[0], dtype=np.int64)
+    rank = np.full(n, np.nan)
+    text = np.full(n, np.nan, dtype=object)
+    valid = np.flatnonzero(~missing)
+    if not len(valid):
+        return rank, text
+    _, first, inverse = np.unique(combined[valid], return_index=True, return_inverse=True)
+    distinct = np.array(["|".join(str(names[codes[i]]) for codes, names in columns) for i in valid[first]],
+                        dtype=object)
+    order = np.argsort(distinct, kind="stable")
+    ranks = np.empty(len(distinct), dtype=np.int64)
+    ranks[order] = np.arange(len(distinct))
+    rank[valid] = ranks[inverse.reshape(-1)]
+    text[valid] = distinct[inverse.reshape(-1)]
+    return rank, text
 
 
 def _sellers_dropping(frame: pd.DataFrame, params: AnomalyParams) -> np.ndarray:

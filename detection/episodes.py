@@ -22,11 +22,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from detection.lifecycle import (
@@ -44,11 +46,24 @@ from detection.lifecycle import (
 )
 from detection.tables import NA_E4, RuleFrames, from_e4
 from store import Violation, audit, audit_many
+from store.models import SEARCH_COLUMNS, SEARCH_DDL, SEARCH_TABLE
 
 if TYPE_CHECKING:
     from detection.run import DetectSummary
 
 Evidence = Callable[[Iterable[int]], dict[int, tuple[Any, ...]]]
+
+# New rows from which SQLite's text search is filled after the insert rather than by its trigger.
+BULK_SEARCH = 1000
+
+# The columns of a stored episode that the lifecycle reads (its state, and what a change reports).
+_STORED = (Violation.id, Violation.key, Violation.kind, Violation.rule, Violation.status, Violation.severity,
+           Violation.first_seen_at, Violation.last_seen_at, Violation.resolved_at, Violation.occurrences,
+           Violation.compliant_streak, Violation.repeat_number, Violation.escalation_step,
+           Violation.first_observation_id, Violation.last_observation_id, Violation.status_reason,
+           Violation.observed_price, Violation.allowed_price, Violation.gap, Violation.gap_pct, Violation.url,
+           Violation.raw_text, Violation.html_sha256, Violation.screenshot_sha256, Violation.rule_ref,
+           Violation.policy_version, Violation.details)
 
 
 def _none(value: Any) -> Any:
@@ -181,13 +196,17 @@ def apply_findings(
         pos = int(f_pos[row])
         key_text[int(code)] = violation_key(rule_names[int(code) // n_subjects], sku[pos], party[pos],
                                             _id(listing[pos]))
-    latest: dict[str, Violation] = {}
+    # Plain columns on the session's connection, no ORM objects: a daily run reads and writes back
+    # the latest episode of every key of the subjects it saw (tens of thousands of rows).
+    session.flush()
+    connection = session.connection()
+    latest: dict[str, Any] = {}
     keys = list(key_text.values())
     for start in range(0, len(keys), 500):
-        for found in session.scalars(select(Violation).where(Violation.key.in_(keys[start:start + 500]))):
+        for found in connection.execute(select(*_STORED).where(Violation.key.in_(keys[start:start + 500]))):
             if found.key not in latest or found.id > latest[found.key].id:
                 latest[found.key] = found
-    for open_row in session.scalars(select(Violation).where(
+    for open_row in connection.execute(select(*_STORED).where(
             Violation.rule.in_(rules), Violation.status.in_([*ACTIVE, DISMISSED]))):
         if open_row.status == DISMISSED and (open_row.details or {}).get("breach_over"):
             continue
@@ -199,13 +218,8 @@ def apply_findings(
         # the compliant observations): load those too, so that both runs write the same.
         wanted_subjects = set(subjects)
         newest = select(func.max(Violation.id)).where(Violation.rule.in_(rules)).group_by(Violation.key)
-        # Plain columns on the connection: no ORM row loading for the whole table's latest episodes.
-        session.flush()
-        extra_ids = [row_id for row_id, key, details in session.connection().execute(
-            select(Violation.id, Violation.key, Violation.details).where(Violation.id.in_(newest)))
-            if key not in latest and (details or {}).get("subject") in wanted_subjects]
-        for start in range(0, len(extra_ids), 500):
-            for found in session.scalars(select(Violation).where(Violation.id.in_(extra_ids[start:start + 500]))):
+        for found in connection.execute(select(*_STORED).where(Violation.id.in_(newest))):
+            if found.key not in latest and (found.details or {}).get("subject") in wanted_subjects:
                 latest[found.key] = found
     code_of_key = {text: code for code, text in key_text.items()}
     row_keys: dict[int, str] = dict(key_text)
@@ -282,6 +296,7 @@ def apply_findings(
     source = _Records(obs, findings)
     records = {r: source.record(r, found_evidence, subjects[int(subject_codes[f_pos[r]])]) for r in wanted_rows}
     new_episodes: list[tuple[Episode, dict[str, Any]]] = []
+    updates: list[tuple[Any, Episode]] = []
     for k, episode in touched:
         if episode.finding and "_row" in episode.finding:
             episode.finding = records[episode.finding["_row"]]
@@ -290,7 +305,8 @@ def apply_findings(
         if episode.row_id is None:
             new_episodes.append((episode, episode.finding))
         elif row is not None and episode.watermark != episode_of(row).watermark:
-            update_episode(session, row, episode, summary)
+            updates.append((row, episode))
+    update_episodes(session, updates, summary)
     insert_episodes(session, new_episodes, frames, summary, repeat_window_days)
 
 
@@ -301,41 +317,98 @@ def _change(summary: DetectSummary, row: Any, change: str, party: str) -> None:
                             "repeat_number": get("repeat_number"), "escalation_step": get("escalation_step")})
 
 
-def update_episode(session: Session, row: Violation, episode: Episode, summary: DetectSummary) -> None:
-    """Write a stored episode's new lifecycle state (and latest evidence) back to its row."""
-    before = row.status
-    row.status = episode.status
-    row.last_seen_at = episode.last_seen_at
-    row.occurrences = episode.occurrences
-    row.compliant_streak = episode.compliant_streak
-    row.last_observation_id = episode.last_observation_id or None
-    if episode.status == RESOLVED and before != RESOLVED:
-        row.resolved_at = episode.resolved_at
-        row.status_reason = episode.status_reason
-        audit(session, actor="detection", action="violation.auto_resolved", entity_type="violation",
-              entity_id=row.id, before={"status": before}, after={"status": row.status},
-              reason=episode.status_reason)
+def _updated(row: Any, episode: Episode) -> dict[str, Any]:
+    """The columns of a stored episode's row (a ``Violation`` or a row of :data:`_STORED`) that take its
+    new lifecycle state (and latest evidence)."""
+    values: dict[str, Any] = {
+        "status": episode.status, "last_seen_at": episode.last_seen_at, "occurrences": episode.occurrences,
+        "compliant_streak": episode.compliant_streak, "last_observation_id": episode.last_observation_id or None,
+    }
+    if episode.status == RESOLVED and row.status != RESOLVED:
+        values["resolved_at"] = episode.resolved_at
+        values["status_reason"] = episode.status_reason
     latest = episode.finding
     if latest.get("obs_id") == episode.last_observation_id and "observed_price" in latest:
         # Keep the latest evidence of a persisting breach; the first is in first_observation_id.
         for name in ("observed_price", "allowed_price", "gap", "gap_pct", "url", "raw_text", "html_sha256",
                      "screenshot_sha256", "rule_ref", "policy_version"):
             if name == "policy_version":
-                row.policy_version = latest.get("version")
+                values["policy_version"] = latest.get("version")
             elif name == "screenshot_sha256" and latest.get(name) is None:
                 continue  # a later page crawled without a browser keeps the episode's picture
             else:
-                setattr(row, name, latest.get(name))
+                values[name] = latest.get(name)
         # A breach that deepens raises the severity; it never drops while the episode lasts.
         deeper = severity(row.rule, row.kind, latest.get("gap_pct"), latest.get("tier"))
         if SEVERITIES.index(deeper) > SEVERITIES.index(row.severity):
-            row.severity = deeper
+            values["severity"] = deeper
     assert episode.watermark is not None
-    row.details = {**(row.details or {}), "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]],
-                   "breach_over": episode.breach_over}
-    party = (row.details or {}).get("subject", "||").split("|")[1]
-    if episode.change in ("extended", "resolved") and before != DISMISSED:
-        _change(summary, row, episode.change, party)
+    values["details"] = {**(row.details or {}), "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]],
+                         "breach_over": episode.breach_over}
+    return values
+
+
+def _resolved_entry(row: Any, episode: Episode) -> dict[str, Any] | None:
+    """The audit entry of a stored episode that this pass resolved (``None``: it did not)."""
+    if episode.status == RESOLVED and row.status != RESOLVED:
+        return {"action": "violation.auto_resolved", "entity_type": "violation", "entity_id": row.id,
+                "before": {"status": row.status}, "after": {"status": episode.status},
+                "reason": episode.status_reason}
+    return None
+
+
+def _updated_change(summary: DetectSummary, row: Any, episode: Episode, values: dict[str, Any]) -> None:
+    if episode.change in ("extended", "resolved") and row.status != DISMISSED:
+        party = (values["details"] or {}).get("subject", "||").split("|")[1]
+        get = values.get
+        summary.changes.append({"change": episode.change, "kind": row.kind, "rule": row.rule, "party": party,
+                                "key": row.key, "status": get("status"), "severity": get("severity", row.severity),
+                                "repeat_number": row.repeat_number, "escalation_step": row.escalation_step})
+
+
+def update_episode(session: Session, row: Violation, episode: Episode, summary: DetectSummary) -> None:
+    """Write a stored episode's new lifecycle state (and latest evidence) back to its row."""
+    values = _updated(row, episode)
+    entry = _resolved_entry(row, episode)
+    change_row = SimpleNamespace(kind=row.kind, rule=row.rule, key=row.key, status=row.status,
+                                 severity=row.severity, repeat_number=row.repeat_number,
+                                 escalation_step=row.escalation_step)
+    for name, value in values.items():
+        setattr(row, name, value)
+    if entry is not None:
+        audit(session, actor="detection", **entry)
+    _updated_change(summary, change_row, episode, values)
+
+
+def update_episodes(session: Session, updates: list[tuple[Any, Episode]], summary: DetectSummary) -> None:
+    """Write stored episodes' new states back: one executemany per set of changed columns (rows of
+    :data:`_STORED`, read on the connection: no ORM object is loaded, dirtied or flushed)."""
+    if not updates:
+        return
+    table = cast(Table, Violation.__table__)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    entries = []
+    for row, episode in updates:
+        values = _updated(row, episode)
+        # Only what changed, as the ORM would write it: fewer indexes to update, and SQLite's text
+        # search trigger fires only when a searched column is written.
+        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+        groups[tuple(changed)].append({"_id": row.id, **changed})
+        entry = _resolved_entry(row, episode)
+        if entry is not None:
+            entries.append(entry)
+        _updated_change(summary, row, episode, values)
+    session.flush()
+    connection = session.connection()
+    statement = update(table).where(table.c.id == bindparam("_id"))
+    for rows in groups.values():
+        connection.execute(statement, rows)
+    # Any of these rows already in the session (loaded by an earlier step) is read again when used.
+    updated = {row.id for row, _ in updates}
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Violation) and instance.id in updated:
+            session.expire(instance)
+    audit_many(session, actor="detection", entries=entries)
 
 
 def _row_values(episode: Episode, record: dict[str, Any]) -> dict[str, Any]:
@@ -436,7 +509,7 @@ def insert_episodes(
     # One executemany on the session's connection (no RETURNING: through insertmanyvalues it grows
     # quadratically with the batch); the ids the audit entries need are read back by (key, repeat
     # number), which names one episode.
-    session.connection().execute(insert(cast(Table, Violation.__table__)), rows)
+    _insert_violations(session.connection(), rows)
     resolved = [values for values, (episode, _) in zip(rows, new_episodes, strict=True) if episode.status == RESOLVED]
     ids: dict[tuple[str, int], int] = {}
     wanted = sorted({values["key"] for values in resolved})
@@ -453,6 +526,27 @@ def insert_episodes(
                             "after": {"status": values["status"]}, "reason": episode.status_reason})
             _change(summary, values, "resolved", record["party"])
     audit_many(session, actor="detection", entries=entries)
+
+
+def _insert_violations(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert violation rows in one executemany; on SQLite a large batch fills the text search after
+    the rows in one statement instead of through its trigger row by row (about ten times slower)."""
+    table = cast(Table, Violation.__table__)
+    trigger = f"{SEARCH_TABLE}_insert"
+    created = next((ddl for ddl in SEARCH_DDL.get(connection.dialect.name, ())
+                    if ddl.startswith(f"CREATE TRIGGER {trigger} ")), None)
+    listed = sql_text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name")
+    if created is None or len(rows) < BULK_SEARCH or connection.execute(listed, {"name": trigger}).first() is None:
+        connection.execute(insert(table), rows)
+        return
+    # In the run's transaction: the trigger is back before anyone else can write (or see it gone).
+    connection.execute(sql_text(f"DROP TRIGGER {trigger}"))
+    before = connection.execute(select(func.max(table.c.id))).scalar() or 0
+    connection.execute(insert(table), rows)
+    columns = ", ".join(SEARCH_COLUMNS)
+    connection.execute(sql_text(f"INSERT INTO {SEARCH_TABLE}(rowid, {columns}) SELECT id, {columns} FROM violations "
+                            "WHERE id > :before ORDER BY id"), {"before": before})
+    connection.execute(sql_text(created))
 
 
 def insert_episode(

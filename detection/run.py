@@ -246,13 +246,16 @@ def _with_series_history(session: Session, obs: pd.DataFrame, judge_from: dateti
     wanted = max(BASELINE_WINDOW, min_history)
     at = obs["observed_at"].to_numpy(dtype="datetime64[ns]")
     before = at < np.datetime64(pd.Timestamp(judge_from).tz_convert("UTC").tz_localize(None), "ns")
-    series = obs["sku"].astype(str) + "|" + obs["party"].astype(str) + "|" + obs["listing_id"].astype(str)
-    counts = series[before].value_counts()
-    judged = series[~before].unique()
-    short = [s for s in judged if counts.get(s, 0) < wanted]
-    if not short:
+    # One code per series (SKU, party, listing), counted by code rather than by a text per row.
+    from detection.episodes import subjects_of
+
+    series = subjects_of(obs)[0]
+    counts = np.bincount(series[before], minlength=int(series.max()) + 1)
+    judged = np.unique(series[~before])
+    short = judged[counts[judged] < wanted]
+    if not len(short):
         return obs
-    listings = obs.loc[series.isin(short).to_numpy() & ~before, "listing_id"]
+    listings = obs.loc[np.isin(series, short) & ~before, "listing_id"]
     if listings.isna().any():
         return observations_frame(session, evidence=False)  # a series without a listing: read it all
     ids = sorted({int(v) for v in listings})

@@ -545,3 +545,22 @@ def test_evidence_capture_files_a_rendered_pages_picture_without_a_browser(
     world.s.refresh(row)
     assert row.screenshot_sha256 == "e" * 64
     assert steps.capture_evidence() == {"wanted": 0, "captured": 0}
+
+
+def test_a_large_batch_of_new_episodes_is_found_by_the_text_search(world: World, monkeypatch: Any) -> None:
+    # A batch this size takes the bulk path (on SQLite: the search filled after the rows, not by its trigger).
+    monkeypatch.setattr("detection.episodes.BULK_SEARCH", 1)
+    from detection.review import ViolationQuery, search_violations
+
+    world.observe(world.l1, day(0), "180.00")
+    world.observe(world.l1, day(1), "199.00")
+    world.observe(world.l1, day(2), "170.00")
+    world.detect()
+    page = search_violations(world.s, world.bm, ViolationQuery(q="$170.00"))
+    assert [v.raw_text for v in page.rows] == ["$170.00"]
+    # The trigger is back: a row written later is found too.
+    world.observe(world.l1, day(3), "199.00")
+    world.observe(world.l1, day(4), "160.00")
+    monkeypatch.setattr("detection.episodes.BULK_SEARCH", 1000)
+    world.detect()
+    assert [v.raw_text for v in search_violations(world.s, world.bm, ViolationQuery(q="$160.00")).rows] == ["$160.00"]
