@@ -201,6 +201,10 @@ class ReportSettings(BaseModel):
     chunk_rows: int = Field(
         10_000, ge=100, description="Rows validated and inserted per chunk when importing a report."
     )
+    parallel_min_mb: int = Field(
+        16, ge=0, description="A report file at least this large (MB) is read and validated in a second process "
+        "while the first writes (0: every file; on a machine with one core, never).",
+    )
     max_cell_chars: int = Field(
         1000, ge=50, description="A report cell longer than this many characters rejects its row."
     )
