@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
 
-from crawlers.reports._receipt import ReceiptWriter
+from crawlers.reports._receipt import ReceiptWriter, receipt_line
 from crawlers.reports._validate import Accepted, Rejected
 from crawlers.reports._values import cell_text
 
@@ -28,8 +28,9 @@ KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are sto
 ROW_COLUMNS = ("obs_key", "product_id", "url", "observed_at", "price", "currency", "raw_text", "list_price",
                "availability", "details", "row_number")
 BATCH_COLUMNS = ("source", "partner_id", "visibility", "method", "batch_id", "created_at")
-Row = tuple[int, str, tuple[Any, ...], dict[str, Any]]
-"""An accepted row ready to store: (row number, obs_key, values in ``ROW_COLUMNS`` order, processed; cells)."""
+Row = tuple[int, str, tuple[Any, ...], dict[str, Any], str]
+"""An accepted row ready to store: (row number, obs_key, values in ``ROW_COLUMNS`` order processed, cells,
+its receipt line)."""
 
 
 def printable(text: str) -> str:
@@ -126,7 +127,8 @@ class RowShape:
             value = values[position]
             if value is not None:
                 values[position] = processor(value)
-        return row.number, row.obs_key, tuple(values), row.cells
+        line = receipt_line(row.number, "accepted", None, "", row.cells)  # rendered here: in the worker, if any
+        return row.number, row.obs_key, tuple(values), row.cells, line
 
 
 def _processed(rows: list[dict[str, Any]], fields: list[str], defaults: dict[str, Any],
@@ -195,14 +197,14 @@ class BatchSink:
         earlier = self._earlier([r[1] for r in chunk if type(r) is tuple])
         observations: list[tuple[Any, ...]] = []
         rejections: list[dict[str, Any]] = []
-        row = self.writer.row
+        lines: list[str] = []
         for result in chunk:
             if type(result) is tuple:
-                number, key, values, cells = result
+                number, key, values, cells, line = result
                 found = earlier.get(key) if earlier else None
                 if found is None:
                     observations.append(values)
-                    row(number, "accepted", None, "", cells)
+                    lines.append(line)
                     continue
                 batch, first = found
                 reason = (f"duplicate of row {first} (same sku, date and channel)" if batch == self.batch_id
@@ -211,9 +213,10 @@ class BatchSink:
             assert type(result) is Rejected
             rejections.append({"batch_id": self.batch_id, "row_number": result.number,
                                "column": result.column, "reason": result.reason, "raw": _raw(result.cells)})
-            row(result.number, "rejected", result.column, result.reason, result.cells)
+            lines.append(receipt_line(result.number, "rejected", result.column, result.reason, result.cells))
             if len(self.kept) < KEEP_REJECTIONS:
                 self.kept.append({"row": result.number, "column": result.column, "reason": result.reason})
+        self.writer.write("".join(lines))
         if observations:
             self._insert_observations(observations)
         if rejections:
