@@ -8,6 +8,7 @@ versions are reused while no version has been published since, so a new publicat
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from threading import Lock
 
@@ -18,6 +19,16 @@ from policies._resolve import version_in_force
 
 _parsed: dict[tuple[object, ...], list[PublishedPolicy]] = {}
 _lock = Lock()
+
+
+def _unlocked_in_child() -> None:
+    # A process forked while another thread held the lock (the report importer forks its reader, maybe
+    # from a web worker's thread) would wait for it forever: the child starts with a free one.
+    global _lock
+    _lock = Lock()
+
+
+os.register_at_fork(after_in_child=_unlocked_in_child)
 
 
 def expected_currency(sku: str, partner_code: str, at: datetime) -> str | None:

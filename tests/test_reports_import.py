@@ -8,12 +8,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
 
-from crawlers.reports import import_file, import_rows, safe_cell
+from crawlers.reports import ImportResult, import_file, import_rows, safe_cell
 from pricewarden.errors import NotFoundError, ReportImportError
 from store import session_scope
 from store.evidence import EvidenceStore
@@ -343,3 +344,82 @@ def test_file_over_the_size_limit_is_refused(catalog: Engine, tmp_path: Path, mo
     path.write_bytes(b"sku,price,currency,date\n" + b"AC-100,1,USD,2026-11-20\n" * 50_000)
     with pytest.raises(ReportImportError, match="larger than 1 MB"):
         import_file(path, "P001", now=NOW)
+
+
+def _outcome(engine: Engine, result: ImportResult) -> tuple[list[Any], list[Any], str]:
+    """A batch's stored rows and receipt, without what names the batch or the partner."""
+    with session_scope(engine) as s:
+        observations = [
+            (o.row_number, o.price, o.currency, o.observed_at, o.raw_text, o.url, o.details)
+            for o in s.scalars(select(Observation).where(Observation.batch_id == result.batch_id)
+                               .order_by(Observation.row_number))
+        ]
+        rejections = [
+            (r.row_number, r.column, r.reason.replace(result.partner, "P"), r.raw)
+            for r in s.scalars(select(ReportRejection).where(ReportRejection.batch_id == result.batch_id)
+                               .order_by(ReportRejection.row_number))
+        ]
+    receipt = Path(result.receipt_path).read_text(encoding="utf-8-sig").replace(result.partner, "P")
+    return observations, rejections, receipt
+
+
+def test_a_file_judged_in_a_second_process_is_stored_and_receipted_alike(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawlers.reports import _importer, _worker
+    from policies import publish_text
+    from pricewarden.settings import get_settings
+
+    with session_scope(catalog) as s:
+        publish_text(s, POLICY, file="policy.yaml")  # the child reads the policy's currency from the database
+        s.add(Partner(code="P010", name="EU shop", locale="en", regions=["EU"]))
+        s.add(Partner(code="P011", name="EU shop two", locale="en", regions=["EU"]))
+    days = [(NOW - timedelta(days=d)).date().isoformat() for d in range(25)]
+    body = [[sku, f"{10 + n % 7},5{n % 10}", "EUR" if n % 9 else "", day, ch]
+            for n, (sku, day, ch) in enumerate((s, d, c) for s in ("AC-100", "AC-200", "AC-300") for d in days
+                                               for c in ("a", "b", "=c;d"))]
+    body += [["AC-100", "11", "EUR", days[0], "a"], ["AC-999", "1", "EUR", TODAY, "x"],
+             ["AC-200", "-1", "EUR", TODAY, "x"], ["AC-300", "1", "USD", TODAY, "x"],
+             ["AC-300", "1", "EUR", "2020-01-01", "y"]]
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"], *body])
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__CHUNK_ROWS", "100")
+    started: list[int] = []
+
+    class Spy(_worker.Worker):
+        def __init__(self, *args: object) -> None:
+            started.append(1)
+            super().__init__(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_importer, "Worker", Spy)
+    outcomes = []
+    for partner, parallel_mb in (("P010", "1000"), ("P011", "0")):
+        monkeypatch.setenv("PRICEWARDEN_REPORTS__PARALLEL_MIN_MB", parallel_mb)
+        get_settings.cache_clear()
+        result = import_file(path, partner, now=NOW)
+        assert (result.rows_accepted, result.rows_rejected) == (225, 5)
+        outcomes.append(_outcome(catalog, result))
+    assert outcomes[0] == outcomes[1]
+    assert started == ([1] if _worker.can_fork() else [])  # the second import only was judged in the child
+    assert "duplicate of row 2 (same sku, date and channel)" in outcomes[1][2]
+
+
+def test_a_refusal_in_the_second_process_stores_nothing(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__PARALLEL_MIN_MB", "0")
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__MAX_ROWS", "50")
+    get_settings.cache_clear()
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date"], *[["AC-100", "1", "USD", TODAY]] * 60])
+    with pytest.raises(ReportImportError, match=r"^r\.csv: more than 50 rows \(reports\.max_rows\)$"):
+        import_file(path, "P001", now=NOW)
+    with pytest.raises(ReportImportError, match="no such file"):
+        import_file(tmp_path / "missing.csv", "P001", now=NOW)
+    _csv(tmp_path / "bad.csv", [["name", "cost"], ["x", "1"]])
+    with pytest.raises(ReportImportError, match=r"^bad\.csv: missing column"):
+        import_file(tmp_path / "bad.csv", "P001", now=NOW)
+    with session_scope(catalog) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
+        assert s.scalar(select(func.count()).select_from(Observation)) == 0
+    assert not list((tmp_path / "workspace").rglob("*.csv"))

@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,12 @@ from sqlalchemy.orm import Session
 
 from crawlers.reports._read import Source, file_sha256, open_report, read_payload
 from crawlers.reports._receipt import ReceiptWriter
-from crawlers.reports._validate import Accepted, Catalog, ExpectedCurrency, PartnerInfo, Rejected, RowValidator
-from crawlers.reports._values import cell_text, decide_notation
+from crawlers.reports._sink import BatchSink, Row, RowShape, printable
+from crawlers.reports._validate import Catalog, ExpectedCurrency, PartnerInfo, Rejected, RowValidator
+from crawlers.reports._values import decide_notation
+from crawlers.reports._worker import Worker, can_fork, judged_chunks
 from pricewarden.errors import NotFoundError, ReportImportError
 from pricewarden.identifiers import check_partner_code
-
-SQLITE_KEYS = 5000  # obs_keys per lookup on SQLite (under its limit of bound parameters)
-KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are stored and in the receipt)
 
 
 @dataclass(slots=True)
@@ -140,9 +138,10 @@ def import_file(
     if file.stat().st_size > limit << 20:
         raise ReportImportError(f"file is larger than {limit:,} MB (reports.max_file_mb)", file=file.name)
     sha = file_sha256(file)
+    parallel = can_fork() and file.stat().st_size >= get_settings().reports.parallel_min_mb << 20
     return run_import(lambda: open_report(file), partner=partner, file_name=file.name, sha=sha, engine=engine,
                       submitted_by=submitted_by, expected_currency=expected_currency, now=now,
-                      on_progress=on_progress)
+                      on_progress=on_progress, parallel=parallel)
 
 
 def import_rows(
@@ -178,8 +177,13 @@ def run_import(
     source_kind: str = "partner_report",
     batch_format: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    parallel: bool = False,
 ) -> ImportResult:
-    """Run one batch in one transaction; the reader is opened only when the file is new for the partner."""
+    """Run one batch in one transaction; the reader is opened only when the file is new for the partner.
+
+    ``parallel``: the rows are read and judged in a second process (:mod:`crawlers.reports._worker`)
+    while this one writes; the outcome is the same row for row.
+    """
     from pricewarden.settings import get_settings
     from store import session_scope
     from store.models import ReportBatch
@@ -198,40 +202,38 @@ def run_import(
             )
             if earlier is not None:
                 return _result_of(earlier, owner.code, duplicate=True)
-            source = open_source()
+            validator = RowValidator(
+                _partner_info(owner), _catalog(session), now=now, zone=settings.zone,
+                max_age_days=settings.reports.max_age_days,
+                future_skew=timedelta(minutes=settings.reports.future_skew_minutes),
+                max_cell_chars=settings.reports.max_cell_chars, expected_currency=resolver,
+                source=source_kind, notation=lambda: _notation(open_source),
+            )
+            dialect = session.get_bind().dialect
+            shape = RowShape(dialect, source_kind)
+            chunk_rows = settings.reports.chunk_rows
+            worker = Worker(open_source, validator, shape, chunk_rows, file_name) if parallel else None
+            source = worker.source if worker is not None else open_source()
             try:
                 batch = ReportBatch(partner_id=owner.id, file_name=file_name[:500], file_sha256=sha,
                                     format=batch_format or source.format, encoding=source.encoding,
                                     received_at=now, submitted_by=submitted_by[:100])
                 session.add(batch)
                 session.flush()
-                validator = RowValidator(
-                    _partner_info(owner), _catalog(session), now=now, zone=settings.zone,
-                    max_age_days=settings.reports.max_age_days,
-                    future_skew=timedelta(minutes=settings.reports.future_skew_minutes),
-                    max_cell_chars=settings.reports.max_cell_chars, expected_currency=resolver,
-                    source=source_kind, notation=lambda: _notation(open_source),
-                )
-                if session.get_bind().dialect.name == "sqlite":
+                if dialect.name == "sqlite":
                     # A bigger page cache keeps the random obs_key index in memory during bulk insert.
                     session.execute(text("PRAGMA cache_size=-65536"))
                 writer = ReceiptWriter(receipt_path(owner.code, batch.id, sha))
-                sink = _BatchSink(session, batch.id, owner.id, source_kind, writer, now)
-                chunk: list[Accepted | Rejected] = []
+                sink = BatchSink(session, batch.id, owner.id, source_kind, writer, now)
                 stop = _RejectionLimit(file_name, settings.reports.max_rejected_rows)
-                for row in source.rows:
-                    judged = validator.check(row)
-                    chunk.append(judged)
-                    stop.count(judged)
-                    if len(chunk) >= settings.reports.chunk_rows:
-                        sink.flush(chunk)
-                        validator.forget_seen()
-                        chunk = []
-                        if on_progress is not None:
-                            on_progress(sink.accepted + sink.rejected, sink.rejected)
-                sink.flush(chunk)
-                if on_progress is not None:
-                    on_progress(sink.accepted + sink.rejected, sink.rejected)
+                chunks = (worker.chunks() if worker is not None
+                          else judged_chunks(source.rows, validator, shape, chunk_rows))
+                for chunk in chunks:
+                    for judged in chunk:
+                        stop.count(judged)
+                    sink.flush(chunk)
+                    if on_progress is not None:
+                        on_progress(sink.accepted + sink.rejected, sink.rejected)
             finally:
                 source.close()
             writer.close()
@@ -272,8 +274,8 @@ class _RejectionLimit:
         self.rejected = 0
         self.first: Rejected | None = None
 
-    def count(self, judged: Accepted | Rejected) -> None:
-        if isinstance(judged, Accepted):
+    def count(self, judged: Row | Rejected) -> None:
+        if type(judged) is not Rejected:
             self.accepted += 1
             return
         self.rejected += 1
@@ -283,7 +285,7 @@ class _RejectionLimit:
             raise ReportImportError(
                 f"more than {self.limit:,} rows rejected and fewer accepted, by row {judged.number:,}; nothing was "
                 f"imported (reports.max_rejected_rows). The first: row {first.number}, {first.column or 'row'}: "
-                f"{_printable(first.reason)[:200]}",
+                f"{printable(first.reason)[:200]}",
                 file=self.name,
             )
 
@@ -295,13 +297,6 @@ def _notation(open_source: Callable[[], Source]) -> str | None:
         return decide_notation(row.cells.get("price") for row in source.rows)
     finally:
         source.close()
-
-
-def _printable(text: str) -> str:
-    """Text any database and file takes: NUL and broken surrogates replaced by U+FFFD."""
-    if text.isascii() and "\x00" not in text:
-        return text
-    return text.replace("\x00", "\ufffd").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _store_receipt(session: Session, path: Path) -> str:
@@ -325,224 +320,6 @@ def _catalog(session: Session) -> Catalog:
 
     rows = session.execute(select(Product.id, Product.sku, Product.category).where(Product.active.is_(True)))
     return Catalog.build([(pid, sku, category) for pid, sku, category in rows])
-
-
-def _raw(cells: Mapping[str, Any]) -> dict[str, str]:
-    return {column: _printable(cell_text(value)[:200]) for column, value in cells.items() if value is not None}
-
-
-def _memoised(column_type: Any, processor: Any) -> Any:
-    """Instants repeat across a report (one date, one import time): convert each distinct one once.
-
-    So do the ``details`` of observations (a channel and a quantity): serialised once per distinct content.
-    """
-    from sqlalchemy import JSON
-
-    from store._types import UTCDateTime
-
-    if processor is not None and isinstance(column_type, JSON):
-        return _json_memoised(processor)
-    if processor is None or not isinstance(column_type, UTCDateTime):
-        return processor
-    memo: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        result = memo.get(value)
-        if result is None:
-            result = processor(value)
-            if len(memo) < 100_000:
-                memo[value] = result
-        return result
-
-    return convert
-
-
-def _json_memoised(processor: Any) -> Any:
-    """A JSON column's bind processor remembered by the content of flat objects of scalars."""
-    memo: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        if type(value) is not dict:
-            return processor(value)
-        try:
-            # the types too: {"quantity": True} is not {"quantity": 1}, though both keys hash alike
-            key = (tuple(value.items()), tuple(map(type, value.values())))
-            result = memo.get(key)
-        except TypeError:  # a nested object: not hashable, serialised each time
-            return processor(value)
-        if result is None:
-            result = processor(value)
-            if len(memo) < 10_000:  # details repeat (channel x quantity); rejected rows' raw cells do not
-                memo[key] = result
-        return result
-
-    return convert
-
-
-def _processed(rows: list[dict[str, Any]], fields: list[str], defaults: dict[str, Any],
-               active: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
-    """Rows as tuples in ``fields`` order, each non-null value through its column's processor."""
-    tuples = []
-    # every row gives the same columns (one validator made them): one C-level getter per row
-    get = itemgetter(*fields) if len(fields) > 1 and not any(f in defaults for f in fields) else None
-    for row in rows:
-        values = list(get(row)) if get is not None else [row[f] if f in row else defaults[f] for f in fields]
-        for position, proc in active:
-            value = values[position]
-            if value is not None:
-                values[position] = proc(value)
-        tuples.append(tuple(values))
-    return tuples
-
-
-class _BatchSink:
-    """Writes validated chunks: rows already stored by an earlier batch are rejected, the rest inserted."""
-
-    def __init__(self, session: Session, batch_id: int, partner_id: int, source: str,
-                 writer: ReceiptWriter, now: datetime) -> None:
-        self.session = session
-        self.batch_id = batch_id
-        self.partner_id = partner_id
-        self.source = source
-        self.writer = writer
-        self.now = now
-        self.accepted = 0
-        self.rejected = 0
-        self.kept: list[dict[str, Any]] = []
-        self._processors: dict[tuple[Any, ...], list[Any]] = {}
-
-    def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
-        from store.models import Observation
-
-        if not keys:
-            return {}
-        connection = self.session.connection()
-        dialect = connection.dialect.name
-        if dialect == "postgresql":
-            # One array parameter instead of SQLAlchemy expanding ten thousand bound parameters.
-            rows: Iterable[Any] = connection.exec_driver_sql(
-                "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key = ANY(%s)", (keys,))
-        elif dialect == "sqlite":
-            found: list[Any] = []
-            for start in range(0, len(keys), SQLITE_KEYS):
-                part = keys[start:start + SQLITE_KEYS]
-                found.extend(connection.exec_driver_sql(
-                    "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key IN "
-                    f"({','.join('?' * len(part))})", tuple(part)))
-            rows = found
-        else:
-            rows = self.session.execute(
-                select(Observation.obs_key, Observation.batch_id, Observation.row_number)
-                .where(Observation.obs_key.in_(keys))
-            )
-        return {key: (batch, number) for key, batch, number in rows}
-
-    def flush(self, chunk: list[Accepted | Rejected]) -> None:
-        from store.models import Observation, ReportRejection
-
-        earlier = self._earlier([r.obs_key for r in chunk if isinstance(r, Accepted)])
-        observations: list[dict[str, Any]] = []
-        rejections: list[dict[str, Any]] = []
-        for result in chunk:
-            if isinstance(result, Accepted) and result.obs_key in earlier:
-                batch, number = earlier[result.obs_key]
-                reason = (f"duplicate of row {number} (same sku, date and channel)" if batch == self.batch_id
-                          else f"already reported in batch {batch} row {number}")
-                result = Rejected(result.number, "sku", reason, result.cells)
-            if isinstance(result, Accepted):
-                observations.append(self._observation(result))
-                self.writer.row(result.number, "accepted", None, "", result.cells)
-            else:
-                rejections.append({"batch_id": self.batch_id, "row_number": result.number,
-                                   "column": result.column, "reason": result.reason, "raw": _raw(result.cells)})
-                self.writer.row(result.number, "rejected", result.column, result.reason, result.cells)
-                if len(self.kept) < KEEP_REJECTIONS:
-                    self.kept.append({"row": result.number, "column": result.column, "reason": result.reason})
-        if observations:
-            self._insert(Observation.__table__, observations)
-        if rejections:
-            self._insert(ReportRejection.__table__, rejections)
-        self.accepted += len(observations)
-        self.rejected += len(rejections)
-
-    def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        """Bulk insert through the driver's executemany, with each column's bind processor applied once.
-
-        SQLAlchemy's own executemany spends more time building and processing parameters than
-        SQLite spends inserting; the processors used here are the same ones it would apply.
-        """
-        connection = self.session.connection()
-        dialect = connection.dialect
-        given = list(rows[0])
-        # Columns the rows do not give but that have a Python-side scalar default (a flag added to the
-        # model later, such as observations.undecided): SQLAlchemy puts them in the INSERT, so they
-        # get their default here, as its own executemany would give them.
-        defaults = {c.name: c.default.arg for c in table.columns
-                    if c.name not in rows[0] and c.default is not None and getattr(c.default, "is_scalar", False)}
-        names = given + list(defaults)
-        compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=dialect)
-        key = (table.name, tuple(names), dialect.name)
-        processors = self._processors.get(key)
-        if processors is None:
-            processors = [_memoised(table.c[name].type, table.c[name].type._cached_bind_processor(dialect))
-                          for name in names]
-            self._processors[key] = processors
-        if dialect.name == "postgresql":
-            self._copy(connection, table, names, processors, defaults, rows)
-            return
-        positional = compiled.positiontup
-        order = [names.index(name) for name in positional] if positional else list(range(len(names)))
-        fields = [names[i] for i in order]
-        active = [(position, processors[i]) for position, i in enumerate(order) if processors[i] is not None]
-        tuples = _processed(rows, fields, defaults, active)
-        params: list[Any] = tuples if positional else [dict(zip(fields, t, strict=True)) for t in tuples]
-        connection.exec_driver_sql(compiled.string, params)
-
-    def _copy(self, connection: Any, table: Any, names: list[str], processors: list[Any],
-              defaults: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-        """PostgreSQL: the rows through ``COPY ... FROM STDIN`` (psycopg), several times faster than INSERTs.
-
-        JSON values go as their text (``json.dumps``, SQLAlchemy's serialiser); the rest as the bind
-        processors give them, which psycopg writes as it would bind them.
-        """
-        from sqlalchemy import JSON
-
-        key = ("copy", table.name, tuple(names))
-        active = self._processors.get(key)
-        if active is None:
-            active = [(i, _json_memoised(json.dumps) if isinstance(table.c[name].type, JSON) else processors[i])
-                      for i, name in enumerate(names)
-                      if processors[i] is not None]
-            self._processors[key] = active
-        preparer = connection.dialect.identifier_preparer
-        statement = (f"COPY {preparer.format_table(table)} ("
-                     + ", ".join(preparer.quote(name) for name in names) + ") FROM STDIN")
-        cursor = connection.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(statement) as copy:
-                for values in _processed(rows, names, defaults, active):
-                    copy.write_row(values)
-        finally:
-            cursor.close()
-
-    def _observation(self, row: Accepted) -> dict[str, Any]:
-        channel = row.channel
-        details: dict[str, Any] = {"channel": channel} if channel else {}
-        if row.quantity is not None:
-            details["quantity"] = row.quantity
-        extra = row.extra
-        if "local_date" in extra:
-            details["local_date"] = extra["local_date"]
-            details["utc_offset"] = extra["utc_offset"]
-        return {
-            "obs_key": row.obs_key, "source": self.source, "product_id": row.product_id,
-            "partner_id": self.partner_id, "url": channel if channel and "://" in channel else None,
-            "observed_at": row.observed_at, "price": row.price, "currency": row.currency,
-            "raw_text": row.raw_price, "list_price": extra.get("list_price"),
-            "availability": extra.get("availability", "unknown"), "visibility": "visible",
-            "method": self.source, "details": details, "batch_id": self.batch_id,
-            "row_number": row.number, "created_at": self.now,
-        }
 
 
 def list_batches(*, partner: str | None = None, limit: int = 50, engine: Engine | None = None) -> list[dict[str, Any]]:

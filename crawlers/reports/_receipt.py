@@ -12,7 +12,11 @@ exports: :mod:`pricewarden.cells`.
 from __future__ import annotations
 
 import csv
+<<<<<<< HEAD
 import os
+=======
+import io
+>>>>>>> h-import2
 import re
 from pathlib import Path
 from typing import IO, Any
@@ -31,8 +35,30 @@ def safe_cell(value: object) -> str:
     return safe_text(value if isinstance(value, str) else cell_text(value))
 
 
+_PLAIN = re.compile(f"{_ATTENTION.pattern}|[,\"\r\n]")  # what neither needs guarding nor quoting lacks all of these
+
+
+def receipt_line(number: int, status: str, column: str | None, reason: str, cells: dict[str, Any]) -> str:
+    """One report row and what became of it, as its line of the receipt (CRLF-terminated)."""
+    values: list[str] = [str(number), status, column or "", safe_cell(reason) if reason else ""]
+    for name in COLUMNS:
+        value = cells.get(name)
+        values.append(value if type(value) is str and len(value) <= 1000 else safe_cell(value)[:1000])
+    # One search over the whole row finds the rare cell that needs neutralising, quoting or semicolon quoting.
+    joined = "\x1f".join(values)
+    if not _PLAIN.search(joined):
+        return ",".join(values) + "\r\n"  # the common row: what csv.writer would write
+    if UNSAFE_ROW.search(joined):
+        values = [*values[:4], *(safe_cell(v) for v in values[4:])]  # the reason is safe already
+    if _SEMICOLON.search(joined):
+        return csv_line(values)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)  # quotes what holds a comma, quote or line break
+    return buffer.getvalue()
+
+
 class ReceiptWriter:
-    """Write receipt rows one at a time to a CSV file."""
+    """Write receipt rows to a CSV file, one at a time or as lines rendered by :func:`receipt_line`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -41,27 +67,21 @@ class ReceiptWriter:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         os.fchmod(fd, FILE_MODE)
         # errors="replace": a cell with half a surrogate pair (from a JSON payload) must not stop the receipt
+<<<<<<< HEAD
         self._handle: IO[str] = open(fd, "w", encoding="utf-8-sig", errors="replace", newline="")  # noqa: SIM115
         self._writer = csv.writer(self._handle, lineterminator="\r\n")
+=======
+        self._handle: IO[str] = path.open("w", encoding="utf-8-sig", errors="replace", newline="")
+>>>>>>> h-import2
         self._handle.write(csv_line(list(RECEIPT_HEADER)))
 
     def row(self, number: int, status: str, column: str | None, reason: str, cells: dict[str, Any]) -> None:
         """One report row and what became of it."""
-        values: list[str] = [str(number), status, column or "", safe_cell(reason) if reason else ""]
-        for name in COLUMNS:
-            value = cells.get(name)
-            values.append(value if type(value) is str and len(value) <= 1000 else safe_cell(value)[:1000])
-        # One search over the whole row finds the rare cell that needs neutralising or semicolon quoting.
-        joined = "\x1f".join(values)
-        if not _ATTENTION.search(joined):
-            self._writer.writerow(values)  # the common row: nothing to neutralise, no semicolon
-            return
-        if UNSAFE_ROW.search(joined):
-            values = [*values[:4], *(safe_cell(v) for v in values[4:])]  # the reason is safe already
-        if _SEMICOLON.search(joined):
-            self._handle.write(csv_line(values))
-        else:
-            self._writer.writerow(values)  # quotes what holds a comma, quote or line break
+        self._handle.write(receipt_line(number, status, column, reason, cells))
+
+    def write(self, lines: str) -> None:
+        """Lines rendered by :func:`receipt_line`, in row order."""
+        self._handle.write(lines)
 
     def close(self) -> None:
         """Flush and close the file."""

@@ -1,0 +1,328 @@
+"""The write side of an import: accepted rows as the values they store, chunks written to the batch.
+
+:class:`RowShape` turns an :class:`~crawlers.reports._validate.Accepted` row into a :data:`Row`, a plain
+tuple of the observation's own values already through each column's bind processor (the batch's
+constant values are added once per insert), so that a second process can prepare rows and send them
+cheaply. :class:`BatchSink` rejects rows an earlier batch (or an earlier chunk) stored, writes the
+receipt, and inserts with the driver's executemany (SQLite) or ``COPY`` (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import JSON, select
+from sqlalchemy.orm import Session
+
+from crawlers.reports._receipt import ReceiptWriter, receipt_line
+from crawlers.reports._validate import Accepted, Rejected
+from crawlers.reports._values import cell_text
+
+SQLITE_KEYS = 5000  # obs_keys per lookup on SQLite (under its limit of bound parameters)
+KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are stored and in the receipt)
+# An accepted row's own values, in this order; the batch's constant values follow them in the INSERT.
+ROW_COLUMNS = ("obs_key", "product_id", "url", "observed_at", "price", "currency", "raw_text", "list_price",
+               "availability", "details", "row_number")
+BATCH_COLUMNS = ("source", "partner_id", "visibility", "method", "batch_id", "created_at")
+Row = tuple[int, str, tuple[Any, ...], dict[str, Any], str]
+"""An accepted row ready to store: (row number, obs_key, values in ``ROW_COLUMNS`` order processed, cells,
+its receipt line)."""
+
+
+def printable(text: str) -> str:
+    """Text any database and file takes: NUL and broken surrogates replaced by U+FFFD."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.replace("\x00", "\ufffd").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _raw(cells: Mapping[str, Any]) -> dict[str, str]:
+    return {column: printable(cell_text(value)[:200]) for column, value in cells.items() if value is not None}
+
+
+def _memoised(column_type: Any, processor: Any) -> Any:
+    """Instants repeat across a report (one date, one import time): convert each distinct one once.
+
+    So do the ``details`` of observations (a channel and a quantity): serialised once per distinct content.
+    """
+    from sqlalchemy import JSON
+
+    from store._types import UTCDateTime
+
+    if processor is not None and isinstance(column_type, JSON):
+        return _json_memoised(processor)
+    if processor is None or not isinstance(column_type, UTCDateTime):
+        return processor
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        result = memo.get(value)
+        if result is None:
+            result = processor(value)
+            if len(memo) < 100_000:
+                memo[value] = result
+        return result
+
+    return convert
+
+
+def _json_memoised(processor: Any) -> Any:
+    """A JSON column's bind processor remembered by the content of flat objects of scalars."""
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if type(value) is not dict:
+            return processor(value)
+        try:
+            # the types too: {"quantity": True} is not {"quantity": 1}, though both keys hash alike
+            key = (tuple(value.items()), tuple(map(type, value.values())))
+            result = memo.get(key)
+        except TypeError:  # a nested object: not hashable, serialised each time
+            return processor(value)
+        if result is None:
+            result = processor(value)
+            if len(memo) < 10_000:  # details repeat (channel x quantity); rejected rows' raw cells do not
+                memo[key] = result
+        return result
+
+    return convert
+
+
+class RowShape:
+    """Accepted rows as :data:`Row` tuples: each value through its column's bind processor (or COPY's text)."""
+
+    def __init__(self, dialect: Any, source: str) -> None:
+        from store.models import Observation
+
+        table = Observation.__table__
+        copy = dialect.name == "postgresql"
+        self.source = source
+        self.active: list[tuple[int, Any]] = []
+        for position, name in enumerate(ROW_COLUMNS):
+            column_type = table.c[name].type
+            if copy and isinstance(column_type, JSON):
+                processor = _json_memoised(json.dumps)  # COPY takes JSON as its text
+            else:
+                processor = _memoised(column_type, column_type._cached_bind_processor(dialect))
+            if processor is not None:
+                self.active.append((position, processor))
+
+    def __call__(self, row: Accepted) -> Row:
+        channel = row.channel
+        details: dict[str, Any] = {"channel": channel} if channel else {}
+        if row.quantity is not None:
+            details["quantity"] = row.quantity
+        extra = row.extra
+        if "local_date" in extra:
+            details["local_date"] = extra["local_date"]
+            details["utc_offset"] = extra["utc_offset"]
+        values = [row.obs_key, row.product_id, channel if channel and "://" in channel else None, row.observed_at,
+                  row.price, row.currency, row.raw_price, extra.get("list_price"),
+                  extra.get("availability", "unknown"), details, row.number]
+        for position, processor in self.active:
+            value = values[position]
+            if value is not None:
+                values[position] = processor(value)
+        line = receipt_line(row.number, "accepted", None, "", row.cells)  # rendered here: in the worker, if any
+        return row.number, row.obs_key, tuple(values), row.cells, line
+
+
+def _processed(rows: list[dict[str, Any]], fields: list[str], defaults: dict[str, Any],
+               active: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
+    """Rows as tuples in ``fields`` order, each non-null value through its column's processor."""
+    tuples = []
+    # every row gives the same columns (one validator made them): one C-level getter per row
+    get = itemgetter(*fields) if len(fields) > 1 and not any(f in defaults for f in fields) else None
+    for row in rows:
+        values = list(get(row)) if get is not None else [row[f] if f in row else defaults[f] for f in fields]
+        for position, proc in active:
+            value = values[position]
+            if value is not None:
+                values[position] = proc(value)
+        tuples.append(tuple(values))
+    return tuples
+
+
+class BatchSink:
+    """Writes validated chunks: rows already stored by an earlier batch are rejected, the rest inserted."""
+
+    def __init__(self, session: Session, batch_id: int, partner_id: int, source: str,
+                 writer: ReceiptWriter, now: datetime) -> None:
+        self.session = session
+        self.batch_id = batch_id
+        self.partner_id = partner_id
+        self.source = source
+        self.writer = writer
+        self.now = now
+        self.accepted = 0
+        self.rejected = 0
+        self.kept: list[dict[str, Any]] = []
+        self._processors: dict[tuple[Any, ...], list[Any]] = {}
+        self._observations: tuple[list[str], tuple[Any, ...], str, list[int] | None] | None = None
+
+    def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
+        from store.models import Observation
+
+        if not keys:
+            return {}
+        connection = self.session.connection()
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            # One array parameter instead of SQLAlchemy expanding ten thousand bound parameters.
+            rows: Iterable[Any] = connection.exec_driver_sql(
+                "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key = ANY(%s)", (keys,))
+        elif dialect == "sqlite":
+            found: list[Any] = []
+            for start in range(0, len(keys), SQLITE_KEYS):
+                part = keys[start:start + SQLITE_KEYS]
+                found.extend(connection.exec_driver_sql(
+                    "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key IN "
+                    f"({','.join('?' * len(part))})", tuple(part)))
+            rows = found
+        else:
+            rows = self.session.execute(
+                select(Observation.obs_key, Observation.batch_id, Observation.row_number)
+                .where(Observation.obs_key.in_(keys))
+            )
+        return {key: (batch, number) for key, batch, number in rows}
+
+    def flush(self, chunk: list[Row | Rejected]) -> None:
+        """Store one chunk in row order: its accepted rows (unless stored before), its rejections, its receipt lines."""
+        from store.models import ReportRejection
+
+        earlier = self._earlier([r[1] for r in chunk if type(r) is tuple])
+        observations: list[tuple[Any, ...]] = []
+        rejections: list[dict[str, Any]] = []
+        lines: list[str] = []
+        for result in chunk:
+            if type(result) is tuple:
+                number, key, values, cells, line = result
+                found = earlier.get(key) if earlier else None
+                if found is None:
+                    observations.append(values)
+                    lines.append(line)
+                    continue
+                batch, first = found
+                reason = (f"duplicate of row {first} (same sku, date and channel)" if batch == self.batch_id
+                          else f"already reported in batch {batch} row {first}")
+                result = Rejected(number, "sku", reason, cells)
+            assert type(result) is Rejected
+            rejections.append({"batch_id": self.batch_id, "row_number": result.number,
+                               "column": result.column, "reason": result.reason, "raw": _raw(result.cells)})
+            lines.append(receipt_line(result.number, "rejected", result.column, result.reason, result.cells))
+            if len(self.kept) < KEEP_REJECTIONS:
+                self.kept.append({"row": result.number, "column": result.column, "reason": result.reason})
+        self.writer.write("".join(lines))
+        if observations:
+            self._insert_observations(observations)
+        if rejections:
+            self._insert(ReportRejection.__table__, rejections)
+        self.accepted += len(observations)
+        self.rejected += len(rejections)
+
+    def _insert_observations(self, rows: list[tuple[Any, ...]]) -> None:
+        """Accepted rows (values processed already) with the batch's constant values, processed once."""
+        from store.models import Observation
+
+        table: Any = Observation.__table__
+        connection = self.session.connection()
+        dialect = connection.dialect
+        if self._observations is None:
+            names = [*ROW_COLUMNS, *BATCH_COLUMNS]
+            constants: list[Any] = [self.source, self.partner_id, "visible", self.source, self.batch_id, self.now]
+            # Columns with a Python-side scalar default (a flag added to the model later): SQLAlchemy's own
+            # executemany would put them in the INSERT with that default, so they are given it here.
+            for column in table.columns:
+                if column.name not in names and column.default is not None and getattr(column.default, "is_scalar",
+                                                                                         False):
+                    names.append(column.name)
+                    constants.append(column.default.arg)
+            for position, name in enumerate(names[len(ROW_COLUMNS):], start=len(ROW_COLUMNS)):
+                value = constants[position - len(ROW_COLUMNS)]
+                processor = table.c[name].type._cached_bind_processor(dialect)
+                if processor is not None and value is not None:
+                    constants[position - len(ROW_COLUMNS)] = processor(value)
+            compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=dialect)
+            positional = compiled.positiontup
+            order = [names.index(name) for name in positional] if positional else None
+            self._observations = (names, tuple(constants), compiled.string, order)
+        names, fixed, statement, order = self._observations
+        if dialect.name == "postgresql":
+            self._copy_rows(connection, table, names, (values + fixed for values in rows))
+            return
+        if order is None:  # a named paramstyle
+            connection.exec_driver_sql(statement, [dict(zip(names, values + fixed, strict=True)) for values in rows])
+        elif order == list(range(len(names))):
+            connection.exec_driver_sql(statement, [values + fixed for values in rows])
+        else:
+            get = itemgetter(*order)
+            connection.exec_driver_sql(statement, [get(values + fixed) for values in rows])
+
+    def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Bulk insert through the driver's executemany, with each column's bind processor applied once.
+
+        SQLAlchemy's own executemany spends more time building and processing parameters than
+        SQLite spends inserting; the processors used here are the same ones it would apply.
+        """
+        connection = self.session.connection()
+        dialect = connection.dialect
+        given = list(rows[0])
+        # Columns the rows do not give but that have a Python-side scalar default (a flag added to the
+        # model later, such as observations.undecided): SQLAlchemy puts them in the INSERT, so they
+        # get their default here, as its own executemany would give them.
+        defaults = {c.name: c.default.arg for c in table.columns
+                    if c.name not in rows[0] and c.default is not None and getattr(c.default, "is_scalar", False)}
+        names = given + list(defaults)
+        compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=dialect)
+        key = (table.name, tuple(names), dialect.name)
+        processors = self._processors.get(key)
+        if processors is None:
+            processors = [_memoised(table.c[name].type, table.c[name].type._cached_bind_processor(dialect))
+                          for name in names]
+            self._processors[key] = processors
+        if dialect.name == "postgresql":
+            self._copy(connection, table, names, processors, defaults, rows)
+            return
+        positional = compiled.positiontup
+        order = [names.index(name) for name in positional] if positional else list(range(len(names)))
+        fields = [names[i] for i in order]
+        active = [(position, processors[i]) for position, i in enumerate(order) if processors[i] is not None]
+        tuples = _processed(rows, fields, defaults, active)
+        params: list[Any] = tuples if positional else [dict(zip(fields, t, strict=True)) for t in tuples]
+        connection.exec_driver_sql(compiled.string, params)
+
+    def _copy(self, connection: Any, table: Any, names: list[str], processors: list[Any],
+              defaults: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: the rows through ``COPY ... FROM STDIN`` (psycopg), several times faster than INSERTs.
+
+        JSON values go as their text (``json.dumps``, SQLAlchemy's serialiser); the rest as the bind
+        processors give them, which psycopg writes as it would bind them.
+        """
+        from sqlalchemy import JSON
+
+        key = ("copy", table.name, tuple(names))
+        active = self._processors.get(key)
+        if active is None:
+            active = [(i, _json_memoised(json.dumps) if isinstance(table.c[name].type, JSON) else processors[i])
+                      for i, name in enumerate(names)
+                      if processors[i] is not None]
+            self._processors[key] = active
+        self._copy_rows(connection, table, names, _processed(rows, names, defaults, active))
+
+    def _copy_rows(self, connection: Any, table: Any, names: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Rows of processed values, in ``names`` order, through ``COPY ... FROM STDIN``."""
+        preparer = connection.dialect.identifier_preparer
+        statement = (f"COPY {preparer.format_table(table)} ("
+                     + ", ".join(preparer.quote(name) for name in names) + ") FROM STDIN")
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(statement) as copy:
+                write = copy.write_row
+                for values in rows:
+                    write(values)
+        finally:
+            cursor.close()
