@@ -236,6 +236,7 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
             result.prefect_template = warm.prepared in ("template", "ready")
         t = mark("prefect_start_wait", t)
 
+        from crawlers.shared_browser import shared_browser
         from flows import demo_partners
         from flows.monitor import monitor
         from flows.ops import digest, import_partner_reports
@@ -245,18 +246,20 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
         clock.go_to_day(first_day)
         result.policy_sent = demo_partners.distribute([1, 2])
         truth: Counter[str] = Counter()
-        for day in result.days:
-            running.set_day(day)
-            clock.go_to_day(day)
-            day_truth = world.truth(day, running.origins)
-            truth.update(v["rule"] for v in day_truth["violations"])
-            result.truth_rows.extend(day_truth["violations"])
-            run = monitor(at=clock.now())
-            result.monitor_runs.append({"day": day, **run})
-            t = mark(f"day {day} monitor", t)
-            _drop_reports(world, day, get_settings().inbox_dir)
-            result.imports.append({"day": day, **import_partner_reports(now=clock.now())})
-            t = mark(f"day {day} import", t)
+        # One Chromium for every day's crawl processes and evidence (launched by the first that needs it).
+        with shared_browser():
+            for day in result.days:
+                running.set_day(day)
+                clock.go_to_day(day)
+                day_truth = world.truth(day, running.origins)
+                truth.update(v["rule"] for v in day_truth["violations"])
+                result.truth_rows.extend(day_truth["violations"])
+                run = monitor(at=clock.now())
+                result.monitor_runs.append({"day": day, **run})
+                t = mark(f"day {day} monitor", t)
+                _drop_reports(world, day, get_settings().inbox_dir)
+                result.imports.append({"day": day, **import_partner_reports(now=clock.now())})
+                t = mark(f"day {day} import", t)
         _partner_loop(result, world, running.origins, result.days[-1])
         t = mark("partner loop", t)
         digest(now=clock.now())
