@@ -27,25 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def adopt_orphans() -> None:
-    """Make this process the reaper of its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
-
-    Chromium's renderers outlive their browser by a moment and are then nobody's child: their CPU left
-    the demo's process tree, and a stage whose browser closed inside it was charged none of it. Adopted,
-    they stay here as zombies until this process ends, and their CPU is counted in the stage that spent it.
-    """
-    import contextlib
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: the figures then miss what orphans spent
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
-
-
 def one(days: int, first_day: int) -> None:
     """One demo in this (fresh) process; prints its result as one JSON line."""
     from flows.demo_run import run_demo
-
-    adopt_orphans()
 
     ws = Path(tempfile.mkdtemp(prefix="pw-bench-demo-"))
     result = run_demo(days=days, first_day=first_day, workspace=ws, show=False)

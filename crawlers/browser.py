@@ -6,8 +6,7 @@ yet most crawls of static shops render nothing: here the driver starts with the 
 asks for the browser, and never otherwise.
 
 Chromium's traffic all goes through the network policy's filtering proxy
-(:class:`crawlers.network.FilteringProxy`), started with the browser and stopped with the handler;
-a browser shared by the cycle (``PLAYWRIGHT_CDP_URL``, :mod:`crawlers.shared_browser`) has its own.
+(:class:`crawlers.network.FilteringProxy`), started with the browser and stopped with the handler.
 """
 
 from __future__ import annotations
@@ -55,8 +54,6 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         from crawlers.network import FilteringProxy
         from crawlers.sandbox import chromium_sandbox
 
-        if self.config.cdp_url:
-            return  # a shared browser (crawlers.shared_browser): launched behind its own proxy
         if self._filtering_proxy is None:
             self._filtering_proxy = FilteringProxy.from_settings()
             self._filtering_proxy.start()

@@ -60,22 +60,6 @@ def needs_browser(targets: list[Any], profiles: list[Any]) -> bool:
     return any(getattr(find_profile(profiles, t.url, name=t.profile), "render", False) for t in targets)
 
 
-def _shared_browser(targets: list[Any], profiles: list[Any]) -> str | None:
-    """The CDP endpoint of the cycle's shared Chromium (:mod:`crawlers.shared_browser`) when there is
-    one and this crawl will surely render (a profile renders); else None: each process launches its
-    own if the render fallback needs one, as most crawls never do."""
-    from crawlers.shared_browser import current
-
-    shared = current()
-    if shared is None:
-        return None
-    if shared.endpoint is None:
-        cost = _page_cost(profiles)
-        if not any(cost(target) > 1 for target in targets):
-            return None
-    return shared.start()
-
-
 # A page rendered in Chromium with a full-page screenshot costs about as much as this many static pages.
 RENDER_COST = 25.0
 
@@ -163,7 +147,7 @@ def crawl_shard(payload: dict[str, Any], counters: tuple[Any, Any] | None = None
     # Modules, classes and settings imported by now live as long as this process: frozen, they are
     # no longer walked by each full pass of the cyclic collector (~180,000 objects, ~0.1 s a pass).
     gc.freeze()
-    settings = scrapy_settings(browser=payload["browser"], cdp_url=payload.get("cdp_url"))
+    settings = scrapy_settings(browser=payload["browser"])
     settings["LOG_LEVEL"] = payload.get("log_level", settings["LOG_LEVEL"])
     settings["DOWNLOAD_SLOTS"] = shared_site_slots(payload.get("site_concurrency") or {})
     process = CrawlerProcess(settings=settings)
@@ -244,7 +228,6 @@ def run_crawl(
     plans = plan_shards(targets, count, cost=_page_cost(profiles) if use_browser else None,
                         site_limit=get_settings().crawl.per_domain_concurrency, site_limits=site_limits)
     groups = [plan.targets for plan in plans]
-    cdp_url = _shared_browser(targets, profiles) if use_browser else None
     stamp = at.isoformat() if at is not None else f"{utcnow().isoformat()}-{uuid.uuid4().hex[:8]}"
     payloads: list[dict[str, Any]] = [
         {
@@ -255,7 +238,6 @@ def run_crawl(
             "run_at": at,
             "render_fallback": get_settings().crawl.render_fallback,
             "browser": use_browser,
-            "cdp_url": cdp_url,
             "log_level": log_level,
             "env": dict(os.environ),
             "cwd": os.getcwd(),

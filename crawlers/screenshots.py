@@ -115,8 +115,8 @@ def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
     from crawlers.shared_browser import current
 
     shared = current()
-    if shared is not None and shared.start() is not None:
-        # The cycle's one Chromium (crawlers.shared_browser): no launch of its own.
+    if shared is not None and shared.start():
+        # The cycle's one Chromium for its evidence (crawlers.shared_browser): no launch of its own.
         try:
             return shared.run(lambda browser: _shoot_in(browser, urls, concurrency, timeout_ms, html=html))
         except Exception as exc:

@@ -50,13 +50,11 @@ def chromium_launch_options(settings: Settings | None = None, *, proxy: Any = No
     return options
 
 
-def scrapy_settings(*, browser: bool = True, settings: Settings | None = None,
-                    cdp_url: str | None = None) -> dict[str, Any]:
+def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -> dict[str, Any]:
     """The Scrapy settings of one crawl process.
 
     ``browser`` installs scrapy-playwright's download handler; it only starts Chromium when a
-    request asks for rendering, so plain pages pay nothing for it. ``cdp_url``: it connects to that
-    Chromium (the cycle's shared one, :mod:`crawlers.shared_browser`) instead of launching one.
+    request asks for rendering, so plain pages pay nothing for it.
     """
     settings = settings or get_settings()
     crawl = settings.crawl
@@ -128,10 +126,7 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None,
     if browser:
         values["DOWNLOAD_HANDLERS"].update({"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER})
         # The filtering proxy and the sandbox are settled when the browser first starts (crawlers.browser).
-        if cdp_url:  # launched, with its filtering proxy and sandbox, by crawlers.shared_browser
-            values["PLAYWRIGHT_CDP_URL"] = cdp_url
-        else:
-            values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings, sandbox=False)
+        values["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(settings, sandbox=False)
         values["PLAYWRIGHT_CONTEXTS"] = {"default": dict(CHROMIUM_CONTEXT)}
         values["PLAYWRIGHT_BROWSER_TYPE"] = "chromium"
         values["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = crawl.browser_concurrency

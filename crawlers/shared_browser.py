@@ -1,16 +1,19 @@
-"""One Chromium for a monitor cycle, shared by its crawl processes and its evidence step.
+"""One Chromium for a monitor cycle's evidence step (and for every day of the demo).
 
-Each crawl process that renders used to launch a Chromium of its own, and the evidence step (the
-screenshots, then the second reading of prices to confirm) one more: three or four launches a
-cycle, each ~1 s of CPU on a small machine before a page is drawn. Inside ``with shared_browser():``
-the first one who needs Chromium launches it (under the network policy's filtering proxy, like any
-other launch) with a DevTools port on 127.0.0.1; crawl processes connect to it over CDP
-(scrapy-playwright's ``PLAYWRIGHT_CDP_URL``) and the screenshots run on it in this process, each in
-contexts of its own. It is closed, with its proxy, when the block ends.
+The evidence step took screenshots of new violations in a Chromium launched for them, then the second
+reading of the prices to confirm in another: two launches a cycle, each ~1 s of CPU on a small machine
+before a page is drawn. Inside ``with shared_browser():`` the first of them launches it (under the
+network policy's filtering proxy, like any other launch) and the others run on it, each in a browser
+context of its own; it is closed, with its proxy, when the block ends.
+
+Crawl processes keep a Chromium of their own. Connected to this one over CDP instead, they cost more
+CPU than the launches they saved (measured with ``bench/bench_demo.py``: +2-3 s of CPU a cycle in the
+crawl processes, their drivers and Chromium): every Playwright client attached to the browser is told
+of every page of the others.
 
 Chromium lives in a thread with its own event loop, so callers may be inside a running loop
 (Prefect) or in any thread. A browser that cannot be shared (the launch failed) is not retried in the
-cycle: each user then launches its own, as without the block.
+block: each user then launches its own, as without it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -33,14 +35,6 @@ _current: SharedBrowser | None = None
 _current_lock = threading.Lock()
 
 
-def _free_port() -> int:
-    """A TCP port free on 127.0.0.1 now (Chromium binds it right after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class SharedBrowser:
     """A Chromium launched on first use and kept until :meth:`close`; see the module's docstring."""
 
@@ -52,15 +46,14 @@ class SharedBrowser:
         self._proxy: Any = None
         self._playwright: Any = None
         self.browser: Any = None
-        self.endpoint: str | None = None
         self.failed = False
         self.launches = 0
 
-    def start(self) -> str | None:
-        """The browser's CDP endpoint (``http://127.0.0.1:PORT``), launching it if needed; None if it cannot."""
+    def start(self) -> bool:
+        """Launch the browser if it is not running yet; False if it cannot be."""
         with self._lock:
-            if self.endpoint is not None or self.failed:
-                return self.endpoint
+            if self.browser is not None or self.failed:
+                return self.browser is not None
             from crawlers.network import FilteringProxy
             from pricewarden.settings import get_settings
 
@@ -73,31 +66,26 @@ class SharedBrowser:
             try:
                 self._proxy = FilteringProxy.from_settings(settings)
                 self._proxy.start()
-                port = _free_port()
-                asyncio.run_coroutine_threadsafe(self._launch(settings, port), loop).result(_LAUNCH_TIMEOUT)
+                asyncio.run_coroutine_threadsafe(self._launch(settings), loop).result(_LAUNCH_TIMEOUT)
             except Exception as exc:  # each user launches its own instead
                 logger.warning("the shared Chromium did not start (%s); each step launches its own", exc)
                 self.failed = True
                 self._stop()
-                return None
-            self.endpoint = f"http://127.0.0.1:{port}"
+                return False
             self.launches += 1
-            return self.endpoint
+            return True
 
-    async def _launch(self, settings: Any, port: int) -> None:
+    async def _launch(self, settings: Any) -> None:
         from playwright.async_api import async_playwright
 
         from crawlers.settings import chromium_launch_options
 
         self._playwright = await async_playwright().start()
-        options = chromium_launch_options(settings, proxy=self._proxy)
-        options["args"] = [*options["args"], "--remote-debugging-address=127.0.0.1",
-                           f"--remote-debugging-port={port}"]
-        self.browser = await self._playwright.chromium.launch(**options)
+        self.browser = await self._playwright.chromium.launch(**chromium_launch_options(settings, proxy=self._proxy))
 
     def run(self, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
         """``work(browser)`` run to its end in the browser's loop (launching it first if needed)."""
-        if self.start() is None or self._loop is None:
+        if not self.start() or self._loop is None:
             raise RuntimeError("the shared Chromium is not running")
         return asyncio.run_coroutine_threadsafe(work(self.browser), self._loop).result()
 
@@ -105,7 +93,6 @@ class SharedBrowser:
         """Close Chromium, its driver and its proxy (a browser never launched: nothing to do)."""
         with self._lock:
             self._stop()
-            self.endpoint = None
 
     def _stop(self) -> None:
         loop = self._loop

@@ -176,9 +176,11 @@ def run_demo(days: int = DEFAULT_DAYS, seed: int = 7, *, products: int = 20, fir
 def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day: int, email: bool, show: bool,
          started: float) -> DemoResult:
     from flows import clock
-    from flows._cpu import tree_cpu_seconds
+    from flows._cpu import adopt_orphans, tree_cpu_seconds
     from flows._env import prepare
     from pricewarden.settings import get_settings
+
+    adopt_orphans()  # Chromium's renderers are charged to the phase that ran them
 
     # The demo's own database and evidence, whatever the caller's environment says.
     env.set("PRICEWARDEN_WORKSPACE", str(ws))
@@ -246,7 +248,7 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
         clock.go_to_day(first_day)
         result.policy_sent = demo_partners.distribute([1, 2])
         truth: Counter[str] = Counter()
-        # One Chromium for every day's crawl processes and evidence (launched by the first that needs it).
+        # One Chromium for every day's evidence step (launched by the first that needs it).
         with shared_browser():
             for day in result.days:
                 running.set_day(day)

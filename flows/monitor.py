@@ -101,20 +101,22 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
         clock, spent = now, used
         return value
 
-    from crawlers.shared_browser import shared_browser
-
+    if fan_out > 1:
+        crawled = timed("crawl", crawl_shards_task, slot, fan_out, processes)
+    else:
+        crawled = timed("crawl", crawl_task, slot, shard, shards, processes, split)
     part = f"{shard}/{shards}" if shard is not None else (f"fan-out {fan_out}" if fan_out > 1 else None)
-    # One Chromium for the cycle's crawl processes and its evidence step, launched when first needed.
-    with shared_browser():
-        if fan_out > 1:
-            crawled = timed("crawl", crawl_shards_task, slot, fan_out, processes)
-        else:
-            crawled = timed("crawl", crawl_task, slot, shard, shards, processes, split)
-        if crawl_only:
-            return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds,
-                    "cpu_seconds": cpu_seconds}
-        found = timed("detect", detect_task, slot)
-        captured = timed("evidence", evidence_task) if capture else {"skipped": True}
+    if crawl_only:
+        return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds,
+                "cpu_seconds": cpu_seconds}
+    found = timed("detect", detect_task, slot)
+    if capture:
+        from crawlers.shared_browser import shared_browser
+
+        with shared_browser():  # one Chromium for the screenshots and the second readings
+            captured = timed("evidence", evidence_task)
+    else:
+        captured = {"skipped": True}
     queued = timed("enqueue", enqueue_task)
     delivered = timed("deliver", deliver_task, queued)
     return {"slot": slot.isoformat(), "shard": part,

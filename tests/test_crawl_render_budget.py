@@ -4,8 +4,7 @@ A real server on 127.0.0.1 serves product pages whose price is drawn by a script
 asks for an image the server never answers (it holds the connection open), so the page's ``load``
 event never fires and its network never goes idle. Served under many URLs, every page is rendered
 within ``crawl.render_budget``, the site's breaker renders it less often once its renders keep
-failing, and the crawl finishes; crawl processes and screenshots can share one Chromium over CDP.
-Real Chromium, real crawl processes, real database.
+failing, and the crawl finishes. Real Chromium, real crawl processes, real database.
 """
 
 from __future__ import annotations
@@ -180,32 +179,3 @@ def test_the_breaker_renders_a_failing_site_one_page_in_n_until_a_render_succeed
     breaker.record("a", ok=True)
     assert not breaker.is_open("a") and breaker.allow("a")
 
-
-
-@pytest.mark.browser
-def test_the_crawl_processes_and_the_screenshots_render_in_one_shared_chromium(
-    db: Any, hanging: _Server, settings: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from crawlers.screenshots import capture_screenshots
-    from crawlers.shared_browser import shared_browser
-    from pricewarden.settings import get_settings
-
-    monkeypatch.setenv("PRICEWARDEN_CRAWL__RENDER_BUDGET", "10")
-    get_settings.cache_clear()
-    targets = [Target(url=f"{hanging.origin}/priced/{n}") for n in range(6)]
-    with shared_browser() as shared:
-        assert shared.start() is not None
-        # From here on, a Chromium launched by anyone else fails: every page below is drawn by the shared one.
-        monkeypatch.setenv("PRICEWARDEN_BROWSER_PATH", "/bin/false")
-        get_settings.cache_clear()
-        result = run_crawl(targets, shards=2, at=AT, browser=True)
-        shots = capture_screenshots([targets[0].url])
-        assert shared.browser.is_connected()  # the crawl processes disconnected from it, never closed it
-    assert result.shards == 2 and result.failed_shards == []
-    assert shared.launches == 1 and shared.browser is None and shared.endpoint is None
-    with session_scope(db) as session:
-        observations = session.scalars(select(Observation)).all()
-        assert session.scalars(select(CrawlFailure)).all() == []
-    assert len(observations) == 6
-    assert all(o.price == Decimal("329.00") and o.details["rendered"] and o.screenshot_sha256 for o in observations)
-    assert list(shots) == [targets[0].url]
