@@ -52,54 +52,75 @@ async def full_page_png(page: Any) -> bytes:
 
 
 async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float, *, html: bool = False) -> dict[Any, bytes]:
-    """Each page's full-page screenshot (``html``: its rendered HTML instead), rendered as a crawl renders."""
+    """Each page's full-page screenshot (``html``: its rendered HTML instead), in a Chromium launched for them."""
     from playwright.async_api import async_playwright
 
     from crawlers.network import FilteringProxy
+    from crawlers.settings import chromium_launch_options
+    from pricewarden.settings import get_settings
+
+    settings = get_settings()
+    # Every request of the pages goes through the network policy's filtering proxy.
+    async with FilteringProxy.from_settings(settings) as proxy, async_playwright() as pw:
+        browser = await pw.chromium.launch(**chromium_launch_options(settings, proxy=proxy))
+        try:
+            return await _shoot_in(browser, urls, concurrency, timeout_ms, html=html)
+        finally:
+            await browser.close()
+
+
+async def _shoot_in(browser: Any, urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
+                    html: bool = False) -> dict[Any, bytes]:
+    """Each page's full-page screenshot (or HTML), rendered as a crawl renders, in a new context of ``browser``."""
     from crawlers.rendering import finish_render
-    from crawlers.settings import CHROMIUM_CONTEXT, chromium_launch_options
+    from crawlers.settings import CHROMIUM_CONTEXT
     from pricewarden.settings import get_settings
 
     settings = get_settings()
     shots: dict[Any, bytes] = {}
     gate = asyncio.Semaphore(concurrency)
-    # Every request of the pages goes through the network policy's filtering proxy.
-    async with FilteringProxy.from_settings(settings) as proxy, async_playwright() as pw:
-        browser = await pw.chromium.launch(**chromium_launch_options(settings, proxy=proxy))
-        context = await browser.new_context(**CHROMIUM_CONTEXT, user_agent=settings.crawl.user_agent,
-                                            viewport={"width": 1280, "height": 900})
+    context = await browser.new_context(**CHROMIUM_CONTEXT, user_agent=settings.crawl.user_agent,
+                                        viewport={"width": 1280, "height": 900})
 
-        async def one(key: Any, url: str) -> None:
-            async with gate:
-                page = await context.new_page()
-                started = time.monotonic()
-                try:
-                    # As a crawl renders (crawlers.rendering): the DOM, then a price or a quiet network,
-                    # all within the render budget; never every third-party resource's "load".
-                    await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
-                    rendered, shot, _how = await finish_render(page, [], started=started,
-                                                               budget=timeout_ms / 1000, url=url)
-                    if html:
-                        shots[key] = rendered
-                        return
-                    if shot is None:
-                        raise TimeoutError(f"the render budget of {timeout_ms / 1000:g} s ended before the screenshot")
-                    shots[key] = shot
-                except Exception as exc:  # one page's failure must not lose the others' pictures
-                    logger.warning("screenshot of %s failed: %s", url, exc)
-                finally:
-                    await page.close()
+    async def one(key: Any, url: str) -> None:
+        async with gate:
+            page = await context.new_page()
+            started = time.monotonic()
+            try:
+                # As a crawl renders (crawlers.rendering): the DOM, then a price or a quiet network,
+                # all within the render budget; never every third-party resource's "load".
+                await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+                rendered, shot, _how = await finish_render(page, [], started=started,
+                                                           budget=timeout_ms / 1000, url=url)
+                if html:
+                    shots[key] = rendered
+                    return
+                if shot is None:
+                    raise TimeoutError(f"the render budget of {timeout_ms / 1000:g} s ended before the screenshot")
+                shots[key] = shot
+            except Exception as exc:  # one page's failure must not lose the others' pictures
+                logger.warning("screenshot of %s failed: %s", url, exc)
+            finally:
+                await page.close()
 
-        try:
-            await asyncio.gather(*(one(key, url) for key, url in urls.items()))
-        finally:
-            await context.close()
-            await browser.close()
+    try:
+        await asyncio.gather(*(one(key, url) for key, url in urls.items()))
+    finally:
+        await context.close()
     return shots
 
 
 def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
                    html: bool = False) -> dict[Any, bytes]:
+    from crawlers.shared_browser import current
+
+    shared = current()
+    if shared is not None and shared.start():
+        # The cycle's one Chromium for its evidence (crawlers.shared_browser): no launch of its own.
+        try:
+            return shared.run(lambda browser: _shoot_in(browser, urls, concurrency, timeout_ms, html=html))
+        except Exception as exc:
+            raise CrawlError(f"screenshots failed: {exc}", kind="browser") from exc
     result: dict[str, Any] = {}
 
     def target() -> None:

@@ -176,9 +176,11 @@ def run_demo(days: int = DEFAULT_DAYS, seed: int = 7, *, products: int = 20, fir
 def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day: int, email: bool, show: bool,
          started: float) -> DemoResult:
     from flows import clock
-    from flows._cpu import tree_cpu_seconds
+    from flows._cpu import adopt_orphans, tree_cpu_seconds
     from flows._env import prepare
     from pricewarden.settings import get_settings
+
+    adopt_orphans()  # Chromium's renderers are charged to the phase that ran them
 
     # The demo's own database and evidence, whatever the caller's environment says.
     env.set("PRICEWARDEN_WORKSPACE", str(ws))
@@ -236,6 +238,7 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
             result.prefect_template = warm.prepared in ("template", "ready")
         t = mark("prefect_start_wait", t)
 
+        from crawlers.shared_browser import shared_browser
         from flows import demo_partners
         from flows.monitor import monitor
         from flows.ops import digest, import_partner_reports
@@ -245,18 +248,20 @@ def _run(ws: Path, env: _Env, *, days: int, seed: int, products: int, first_day:
         clock.go_to_day(first_day)
         result.policy_sent = demo_partners.distribute([1, 2])
         truth: Counter[str] = Counter()
-        for day in result.days:
-            running.set_day(day)
-            clock.go_to_day(day)
-            day_truth = world.truth(day, running.origins)
-            truth.update(v["rule"] for v in day_truth["violations"])
-            result.truth_rows.extend(day_truth["violations"])
-            run = monitor(at=clock.now())
-            result.monitor_runs.append({"day": day, **run})
-            t = mark(f"day {day} monitor", t)
-            _drop_reports(world, day, get_settings().inbox_dir)
-            result.imports.append({"day": day, **import_partner_reports(now=clock.now())})
-            t = mark(f"day {day} import", t)
+        # One Chromium for every day's evidence step (launched by the first that needs it).
+        with shared_browser():
+            for day in result.days:
+                running.set_day(day)
+                clock.go_to_day(day)
+                day_truth = world.truth(day, running.origins)
+                truth.update(v["rule"] for v in day_truth["violations"])
+                result.truth_rows.extend(day_truth["violations"])
+                run = monitor(at=clock.now())
+                result.monitor_runs.append({"day": day, **run})
+                t = mark(f"day {day} monitor", t)
+                _drop_reports(world, day, get_settings().inbox_dir)
+                result.imports.append({"day": day, **import_partner_reports(now=clock.now())})
+                t = mark(f"day {day} import", t)
         _partner_loop(result, world, running.origins, result.days[-1])
         t = mark("partner loop", t)
         digest(now=clock.now())

@@ -198,6 +198,29 @@ def test_capture_screenshots_of_observations_and_urls(db: Any, site: Site, works
             assert session.get(Evidence, sha).kind == "screenshot"
 
 
+@pytest.mark.browser
+def test_screenshots_and_second_readings_of_one_block_share_one_chromium(
+    db: Any, site: Site, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawlers.screenshots import render_pages
+    from crawlers.shared_browser import shared_browser
+    from pricewarden.settings import get_settings
+
+    with shared_browser() as shared:
+        with session_scope(db) as session:
+            first = capture_screenshots([site.url("/p/market")], session=session)
+        # From here on, a Chromium launched by anyone else fails: what follows is drawn by the shared one.
+        monkeypatch.setenv("PRICEWARDEN_BROWSER_PATH", "/bin/false")
+        get_settings.cache_clear()
+        with session_scope(db) as session:
+            second = capture_screenshots([site.url("/p/jsonld")], session=session)
+        pages = render_pages({1: site.url("/p/jsonld")})
+        assert shared.launches == 1 and shared.browser.is_connected()
+    assert shared.browser is None  # closed with the block
+    assert set(first) == {site.url("/p/market")} and set(second) == {site.url("/p/jsonld")}
+    assert b"AC-100" in pages[1]  # the rendered HTML of the page
+
+
 def test_discovery_matches_catalog_and_records_unknown_listings(
     db: Any, site: Site, workspace: Path, tmp_path: Path
 ) -> None:

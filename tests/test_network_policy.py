@@ -636,6 +636,20 @@ def test_screenshots_cannot_reach_the_internal_network(
 
 
 @pytest.mark.browser
+def test_screenshots_in_the_cycles_shared_chromium_cannot_reach_the_internal_network(
+    db: Any, net: tuple[Server, Server]
+) -> None:
+    from crawlers.shared_browser import shared_browser
+
+    shop, internal = net
+    shop.routes["/p/probe"] = lambda h: send(h, 200, _page(internal.base))
+    with shared_browser() as shared:
+        seen = colours(_shoot(db, shop.base + "/p/probe"))
+        assert shared.launches == 1
+    assert seen[CYAN] > 10_000 and seen[MAGENTA] == 0 and internal.hits == Counter()
+
+
+@pytest.mark.browser
 def test_screenshots_through_a_proxy_cannot_reach_the_internal_network(
     db: Any, net: tuple[Server, Server], upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
