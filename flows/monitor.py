@@ -118,11 +118,8 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
         return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds,
                 "cpu_seconds": cpu_seconds}
     found = timed("detect", detect_task, slot)
-<<<<<<< HEAD
     # After the slot's detection, before evidence and alerts: what a re-crawl or complaint finds is alerted on now.
     jobs = timed("portal_jobs", portal_jobs_task)
-    captured = timed("evidence", evidence_task) if capture else {"skipped": True}
-=======
     if capture:
         from crawlers.shared_browser import shared_browser
 
@@ -130,7 +127,6 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
             captured = timed("evidence", evidence_task)
     else:
         captured = {"skipped": True}
->>>>>>> h-demo
     queued = timed("enqueue", enqueue_task)
     delivered = timed("deliver", deliver_task, queued)
     return {"slot": slot.isoformat(), "shard": part,

@@ -12,11 +12,8 @@ exports: :mod:`pricewarden.cells`.
 from __future__ import annotations
 
 import csv
-<<<<<<< HEAD
-import os
-=======
 import io
->>>>>>> h-import2
+import os
 import re
 from pathlib import Path
 from typing import IO, Any
@@ -67,12 +64,7 @@ class ReceiptWriter:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         os.fchmod(fd, FILE_MODE)
         # errors="replace": a cell with half a surrogate pair (from a JSON payload) must not stop the receipt
-<<<<<<< HEAD
         self._handle: IO[str] = open(fd, "w", encoding="utf-8-sig", errors="replace", newline="")  # noqa: SIM115
-        self._writer = csv.writer(self._handle, lineterminator="\r\n")
-=======
-        self._handle: IO[str] = path.open("w", encoding="utf-8-sig", errors="replace", newline="")
->>>>>>> h-import2
         self._handle.write(csv_line(list(RECEIPT_HEADER)))
 
     def row(self, number: int, status: str, column: str | None, reason: str, cells: dict[str, Any]) -> None:
