@@ -158,7 +158,8 @@ def capture_screenshots(
 
     An observation without a screenshot gets this one as its ``screenshot_sha256``; one that has a
     screenshot keeps it (evidence is never replaced) and the new picture is only returned. Pages that
-    cannot be captured are missing from the result (and logged).
+    cannot be captured, even on a second try one at a time with twice the budget, are missing from the
+    result (and logged).
     """
     from sqlalchemy import select
 
@@ -184,8 +185,14 @@ def capture_screenshots(
                 urls[item] = item
         if not urls:
             return {}
-        shots = _run_in_thread(urls, concurrency or settings.crawl.browser_concurrency,
-                               settings.crawl.render_budget * 1000)
+        budget = settings.crawl.render_budget * 1000
+        shots = _run_in_thread(urls, concurrency or settings.crawl.browser_concurrency, budget)
+        missed = {key: url for key, url in urls.items() if key not in shots}
+        if missed:
+            # Evidence for an accusation is worth a second try: on a busy machine the pages shot side by side
+            # miss their budget together. Once more, one page at a time, with twice the budget.
+            logger.info("screenshots: %d of %d missed; once more, one at a time", len(missed), len(urls))
+            shots.update(_run_in_thread(missed, 1, 2 * budget))
         store = EvidenceStore.from_settings()
         result: dict[int | str, str] = {}
         for key, png in shots.items():

@@ -93,7 +93,7 @@ def _run(slice_: dict[str, Any], db: Path, crash: str | None) -> subprocess.Comp
         env[steps.CRASH_ENV] = crash
     at = clock.day_instant(4).isoformat()
     return subprocess.run([sys.executable, "-m", "flows.monitor", "--direct", "--at", at], env=env,
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=600)  # a hang still fails; a busy machine took >180 s
 
 
 def _state(db: Path, receiver: Receiver) -> dict[str, Any]:
