@@ -557,10 +557,11 @@ def test_a_large_batch_of_new_episodes_is_found_by_the_text_search(world: World,
     world.observe(world.l1, day(2), "170.00")
     world.detect()
     page = search_violations(world.s, world.bm, ViolationQuery(q="$170.00"))
-    assert [v.raw_text for v in page.rows] == ["$170.00"]
+    assert [v.observed_price for v in page.rows] == [Decimal("170.00")]  # the list's rows: columns, not objects
     # The trigger is back: a row written later is found too.
     world.observe(world.l1, day(3), "199.00")
     world.observe(world.l1, day(4), "160.00")
     monkeypatch.setattr("detection.episodes.BULK_SEARCH", 1000)
     world.detect()
-    assert [v.raw_text for v in search_violations(world.s, world.bm, ViolationQuery(q="$160.00")).rows] == ["$160.00"]
+    found = search_violations(world.s, world.bm, ViolationQuery(q="$160.00")).rows
+    assert [v.observed_price for v in found] == [Decimal("160.00")]
