@@ -76,7 +76,7 @@ _ASIDE_ATTR = re.compile(
     # (not "withoutTax": BigCommerce marks every price so in stores that show prices before tax)
     r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|(?<![a-z])net[-_]?price|price[-_]?net\b)|"
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
-    r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|loyalty|vip[-_]?price|"
+    r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|teiki|autoship|subscription|loyalty|vip[-_]?price|"
     r"price[-_]?(?:member|club|card)|card[-_]?price)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
@@ -98,11 +98,15 @@ _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:va
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
+# a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"
+_SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
+                 r"\bi[mn] (?:spar-?)?abo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bassinatura|"
+                 r"\babbonamento|\bprenumeration|\babonament|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
 CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
-                          r"autoship|" + _WITH_CARD + r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
+                          r"autoship|" + _SUBSCRIPTION + "|" + _WITH_CARD + r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
                           r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
@@ -370,6 +374,9 @@ _CENTS_ONLY = re.compile(r"^(?:[€$£]|kr|zł|Kč)?\s?[.,]?\d{2}\s*$")
 _BARE_UNITS = re.compile(r"(?:^|\s)\d[\d\s.']*\d$|(?:^|\s)\d$")
 
 
+_PERCENT_LABEL = re.compile(r"\d+(?:[.,]\d+)?\s?%")
+
+
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
     """The nearest non-blank sibling's text, when it is a pure label (no digits: "Was:", "/mo", "原价")."""
     hops = 0
@@ -377,7 +384,8 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
         text = node.text(deep=True) if node.tag != "-text" else (node.text_content or "")
         text = " ".join(text.split())
         if text:
-            if len(text) > 40 or any(c.isdigit() for c in text):
+            # (a percentage is part of a label: "Subscribe & Save 15%")
+            if len(text) > 40 or any(c.isdigit() for c in _PERCENT_LABEL.sub("", text)):
                 return ""
             return text
         node = node.next if forward else node.prev
