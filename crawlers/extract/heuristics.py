@@ -52,7 +52,7 @@ WAS_TEXT = re.compile(
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
     r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
-    r"αρχική τιμή|\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
+    r"αρχική τιμή|המחיר המקורי|מחיר מקורי|מחיר קודם|السعر الأصلي|السعر القديم|\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
 )
@@ -109,7 +109,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"autoship|" + _SUBSCRIPTION + "|" + _WITH_CARD + r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
-                          r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
+                          r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|חברי מועדון|\bledenprijs|\bprix adhérent|"
                           r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|"
                           r"\bpreço (?:de )?s[óo]cio|"
                           r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON + "|" + _PAYING,
@@ -121,7 +121,7 @@ _INSTALMENT = re.compile(
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
     r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b|"
     r"\bEMI\b|splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
-    r"ratenzahlung|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
+    r"ratenzahlung|תשלומים|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
