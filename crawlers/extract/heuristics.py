@@ -131,7 +131,9 @@ _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
 _THRESHOLD = re.compile(
     r"(?:free|standard) (?:shipping|delivery)|shipping on|orders? (?:over|above|of|\$)|spend|"
     r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite|env[ií]o gratis|frete gr[aá]tis|"
-    r"spedizione gratuita|darmowa dostawa|ücretsiz kargo|gratis ongkir|무료배송", re.I
+    r"spedizione gratuita|darmowa dostawa|ücretsiz kargo|gratis ongkir|무료배송|"
+    r"fri (?:frakt|fragt|levering)|gratis (?:frakt|fragt|levering|verzending)|ilmainen toimitus|kostenloser versand|"
+    r"versandkostenfrei|doprava zdarma|ingyenes szállítás|бесплатная доставка|משלוח חינם|شحن مجاني", re.I
 )
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
