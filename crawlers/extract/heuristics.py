@@ -77,7 +77,9 @@ _ASIDE_ATTR = re.compile(
     r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|(?<![a-z])net[-_]?price|price[-_]?net\b)|"
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
     r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|teiki|autoship|subscription|loyalty|vip[-_]?price|"
-    r"price[-_]?(?:member|club|card)|card[-_]?price)",
+    r"price[-_]?(?:member|club|card)|card[-_]?price)|"
+    # (an add-on offered beside the product: a protection plan, an extended warranty, insurance)
+    r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
 # "with coupon", "con cupón", "クーポン利用で": a price after a code or coupon not everyone applies
@@ -502,7 +504,7 @@ class _Box:
 
 @lru_cache(maxsize=4096)
 def _aside_kind(attrs: str) -> str | None:
-    """unit, net, reference or conditional: what kind of amount the markup says it holds, if any."""
+    """unit, net, reference, conditional or addon: what kind of amount the markup says it holds, if any."""
     match = _ASIDE_ATTR.search(attrs) if attrs else None
     return match.lastgroup if match else None
 
@@ -649,7 +651,7 @@ _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
 _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
-                            "conditional"})
+                            "conditional", "addon"})
 
 
 def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],
