@@ -78,6 +78,38 @@ def test_a_structured_price_shown_only_as_the_members_price_is_not_the_price() -
     assert plain.price == Decimal("1161.00")
 
 
+@pytest.mark.parametrize(("lang", "label", "price", "sub", "sign"), [
+    ("en-US", "Subscribe &amp; Save 15%", "49.95", "42.46", "$"),
+    ("ja", "定期おトク便", "3278", "2950", "¥"),
+    ("de-DE", "Im Spar-Abo", "49.95", "44.95", "€"),
+    ("ko", "정기배송", "32900", "29610", "₩"),
+    ("es-ES", "Con suscripción", "49.95", "44.95", "€"),
+    ("pt-BR", "Na assinatura", "49.95", "44.95", "R$"),
+])
+def test_a_structured_price_shown_only_as_the_subscription_price_is_not_the_price(
+        lang: str, label: str, price: str, sub: str, sign: str) -> None:
+    """JSON-LD giving the subscribe-and-save price while the one-time purchase is selected: the latter wins.
+
+    (The label is a sibling element, with a percentage in it: still a label.)"""
+    currency = {"$": "USD", "¥": "JPY", "€": "EUR", "₩": "KRW", "R$": "BRL"}[sign]
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Kettle",'
+            f'"offers":{{"@type":"Offer","price":"{sub}","priceCurrency":"{currency}"}}}}</script>')
+    prices = (f'<span class="price-final">{sign}{price}</span> <label><span>{label}</span> '
+              f'<span class="opt">{sign}{sub}</span></label>')
+    ext = extract(_BUY_BOX.format(lang=lang, head=head, other=f"{sign}5", prices=prices), "https://www.shop.test/kettle")
+    assert ext.price == Decimal(price), ext.candidates
+
+
+@pytest.mark.parametrize("cls", ["buybox__protection", "buybox__info"])
+def test_an_add_on_beside_an_empty_price_slot_is_not_the_price(cls: str) -> None:
+    """A protection plan's price in the buy box (named by its class or its label), the product's own price
+    left to a script: no price, render it."""
+    prices = ('<span class="price-skeleton"></span><span class="price-now" data-role="price-now"></span>'
+              f'<div class="{cls}">Protection plan: 3-year – $24.97</div>')
+    ext = extract(_BUY_BOX.format(lang="en-US", head="", other="$5.00", prices=prices), "https://www.shop.test/drill")
+    assert ext.price is None and "price_placeholder" in ext.flags, ext.candidates
+
+
 def test_a_discount_badge_tells_the_list_price_from_the_price() -> None:
     """Two amounts in one element told apart by nothing but a badge whose percentage turns one into the other."""
     prices = '<span class="-b -fs24">KSh 64,999</span> <span class="-tal -gy5">KSh 79,999</span> <span>{badge}</span>'

@@ -52,7 +52,8 @@ WAS_TEXT = re.compile(
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
     r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
-    r"αρχική τιμή|\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
+    r"αρχική τιμή|המחיר המקורי|מחיר מקורי|מחיר קודם|السعر الأصلي|السعر القديم|"
+    r"\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
 )
@@ -76,8 +77,10 @@ _ASIDE_ATTR = re.compile(
     # (not "withoutTax": BigCommerce marks every price so in stores that show prices before tax)
     r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|(?<![a-z])net[-_]?price|price[-_]?net\b)|"
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
-    r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|loyalty|vip[-_]?price|"
-    r"price[-_]?(?:member|club|card)|card[-_]?price)",
+    r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|teiki|autoship|subscription|loyalty|vip[-_]?price|"
+    r"price[-_]?(?:member|club|card)|card[-_]?price)|"
+    # (an add-on offered beside the product: a protection plan, an extended warranty, insurance)
+    r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
 # "with coupon", "con cupón", "クーポン利用で": a price after a code or coupon not everyone applies
@@ -98,14 +101,20 @@ _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:va
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
+# a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"
+_SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
+                 r"\bi[mn] (?:spar-?)?abo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bassinatura|"
+                 r"\babbonamento|\bprenumeration|\babonament|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
 CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
-                          r"autoship|" + _WITH_CARD + r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
+                          r"autoship|" + _SUBSCRIPTION + "|" + _WITH_CARD +
+                          r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
-                          r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|\bledenprijs|\bprix adhérent|"
+                          r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|חברי מועדון|"
+                          r"\bledenprijs|\bprix adhérent|"
                           r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|"
                           r"\bpreço (?:de )?s[óo]cio|"
                           r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON + "|" + _PAYING,
@@ -117,7 +126,7 @@ _INSTALMENT = re.compile(
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
     r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b|"
     r"\bEMI\b|splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
-    r"ratenzahlung|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
+    r"ratenzahlung|תשלומים|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
@@ -127,8 +136,13 @@ _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
 _THRESHOLD = re.compile(
     r"(?:free|standard) (?:shipping|delivery)|shipping on|orders? (?:over|above|of|\$)|spend|"
     r"minimum|\bover \$|包邮|满\s?\d|送料無料|gratis versand|livraison gratuite|env[ií]o gratis|frete gr[aá]tis|"
-    r"spedizione gratuita|darmowa dostawa|ücretsiz kargo|gratis ongkir|무료배송", re.I
+    r"spedizione gratuita|darmowa dostawa|ücretsiz kargo|gratis ongkir|무료배송|"
+    r"fri (?:frakt|fragt|levering)|gratis (?:frakt|fragt|levering|verzending)|ilmainen toimitus|kostenloser versand|"
+    r"versandkostenfrei|doprava zdarma|ingyenes szállítás|бесплатная доставка|משלוח חינם|شحن مجاني", re.I
 )
+# an add-on offered beside the product, named before its price ("Protection plan: 3-year – $24.97")
+_ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
+                    r"garantía extendida|garanzia estesa|garantia estendida", re.I)
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
@@ -370,6 +384,9 @@ _CENTS_ONLY = re.compile(r"^(?:[€$£]|kr|zł|Kč)?\s?[.,]?\d{2}\s*$")
 _BARE_UNITS = re.compile(r"(?:^|\s)\d[\d\s.']*\d$|(?:^|\s)\d$")
 
 
+_PERCENT_LABEL = re.compile(r"\d+(?:[.,]\d+)?\s?%")
+
+
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
     """The nearest non-blank sibling's text, when it is a pure label (no digits: "Was:", "/mo", "原价")."""
     hops = 0
@@ -377,7 +394,8 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
         text = node.text(deep=True) if node.tag != "-text" else (node.text_content or "")
         text = " ".join(text.split())
         if text:
-            if len(text) > 40 or any(c.isdigit() for c in text):
+            # (a percentage is part of a label: "Subscribe & Save 15%")
+            if len(text) > 40 or any(c.isdigit() for c in _PERCENT_LABEL.sub("", text)):
                 return ""
             return text
         node = node.next if forward else node.prev
@@ -492,7 +510,7 @@ class _Box:
 
 @lru_cache(maxsize=4096)
 def _aside_kind(attrs: str) -> str | None:
-    """unit, net, reference or conditional: what kind of amount the markup says it holds, if any."""
+    """unit, net, reference, conditional or addon: what kind of amount the markup says it holds, if any."""
     match = _ASIDE_ATTR.search(attrs) if attrs else None
     return match.lastgroup if match else None
 
@@ -606,6 +624,8 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "saving"
     elif _SHIPPING.search(before[-25:] + " " + after[:15]):
         item.role = "shipping"
+    elif _ADDON.search(item.before):
+        item.role = "addon"
     elif item.role == "current":
         aside = next(filter(None, map(_aside_kind, attrs_near)), None)
         if aside is not None:
@@ -639,7 +659,7 @@ _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
 _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
-                            "conditional"})
+                            "conditional", "addon"})
 
 
 def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],

@@ -120,7 +120,8 @@ _BUY_BUTTON = re.compile(
     # (the same in the other languages of the shops read: cart, basket, bag, trolley)
     r"(?:agregar|añadir) a(?:l| la) (?:carrito|cesta|bolsa)|adicionar (?:ao|à) (?:carrinho|sacola)|"
     r"in den (?:einkaufswagen|korb)|in (?:de )?winkel(?:wagen|mand)|aan winkelwagen|do koszyka|"
-    r"lägg i (?:varukorgen|kundvagnen)|legg i handlekurv|læg i kurv|lisää ostoskoriin|do košíku|kosárba|"
+    r"lägg i (?:varukorg|kundvagn)(?:en)?|legg i handlekurv(?:en)?|læg i (?:indkøbs)?kurv(?:en)?|"
+    r"lisää ostoskoriin|do košíku|kosárba|"
     r"adaugă în coș|sepete ekle|в корзину|до кошика|στο καλάθι|vào giỏ|ke keranjang|ke troli|ลงตะกร้า|"
     r"أضف إلى السلة|הוסף לסל|加入購物車|立即購買|カートに追加",
     re.I,
