@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page
-from web_world import png
+from web_world import png, png_chunk
 
 from pricewarden.errors import UploadRefused
 from web.portal.uploads import MAX_PIXELS, MAX_SIDE, check_screenshot, dimensions
@@ -46,8 +46,7 @@ def _encoded(page: Page, width: int, height: int, kind: str) -> bytes:
 
 def _bomb_png(width: int, height: int) -> bytes:
     """A valid PNG of ``width`` x ``height`` one-bit pixels, all zero: a few kilobytes once compressed."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    chunk = png_chunk
     compressor = zlib.compressobj(9)
     row = b"\x00" * (1 + (width + 7) // 8)
     raw = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
