@@ -97,9 +97,11 @@ def partner_filter(session: Session, user: User, column: Any) -> ColumnElement[b
         # A manager who sees most partners (the region fallback): name the few hidden ones, not a thousand
         # visible ones (a long IN list costs the database more to plan than the query to run). Partners
         # added since the scope was read have higher ids and stay hidden, as with the list of visible ids.
-        # ``+ 0``: an index on the partner would not narrow most of them, so SQLite must not choose it.
+        # ``+ 0`` on SQLite: an index on the partner would not narrow most of them, so SQLite must not choose
+        # it. PostgreSQL weighs it rightly, and needs it to read a partner's violations when sorting by partner.
         hidden = sorted(every - ids)
-        clause: ColumnElement[bool] = (column + 0).between(min(ids), max(ids))
+        bounded = column + 0 if session.get_bind().dialect.name == "sqlite" else column
+        clause: ColumnElement[bool] = bounded.between(min(ids), max(ids))
         return and_(clause, column.not_in(hidden)) if hidden else clause
     visible: ColumnElement[bool] = column.in_(sorted(ids))
     return visible
