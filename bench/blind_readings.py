@@ -55,7 +55,9 @@ def blind_commit(batch: str) -> str:
     folder = f"tests/extract_pages/{batch}"
     added = _git("log", "--diff-filter=A", "--format=%H", "--", f"{folder}/truth.jsonl").split()[-1]
     chosen = added
-    for commit in _git("log", "--reverse", "--ancestry-path", "--format=%H", f"{added}..HEAD", "--", folder).split():
+    # commits that changed what the extractor reads (pages, truth), not a README or these readings
+    pages = (f"{folder}/truth.jsonl", f"{folder}/*.html")
+    for commit in _git("log", "--reverse", "--ancestry-path", "--format=%H", f"{added}..HEAD", "--", *pages).split():
         if _git("diff", "--name-only", added, commit, "--", EXTRACT).strip():
             break  # the extractor changed: from here on the batch is no longer blind
         chosen = commit
