@@ -43,7 +43,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawlers.extract import extract, structured_only
-from crawlers.extract.calibration import Model, calibrated, fit, save
+from crawlers.extract.calibration import BLIND_MIN, MIN_PAGES, Model, calibrated, family, fit, load, save
+from crawlers.extract.calibration import load_blind as load_blind_models
 from pricewarden.settings import ExtractSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,8 +166,56 @@ def score(readings: Iterable[Reading], confidence: Callable[[Reading], float] | 
     return result
 
 
-def cross_validate(readings: list[Reading], folds: int = 5) -> None:
-    """Fill ``held_out`` of each reading from a calibration fitted on the other sites' pages."""
+def load_blind(folders: Iterable[Path] = HELDOUT) -> list[Reading]:
+    """The blind readings of the held-out batches (``blind.jsonl``, written by ``bench/blind_readings.py``)."""
+    out = []
+    for folder in folders:
+        path = folder / "blind.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+            if line.strip():
+                r = json.loads(line)
+                out.append(Reading(folder.name, r["id"], r["id"], frozenset(Decimal(p) for p in r["truth"]),
+                                   None if r["price"] is None else Decimal(r["price"]), r["method"], r["raw"],
+                                   tuple(r["flags"]), undecided=r["outcome"] == "undecided"))
+    return out
+
+
+def fit_readings(readings: Iterable[Reading], min_pages: int = MIN_PAGES) -> dict[str, Model]:
+    """Calibration models fitted on the readings that got a price."""
+    return fit(((r.method, r.raw, r.flags, r.right) for r in readings if r.price is not None), min_pages=min_pages)
+
+
+def leave_one_batch_out(blind: list[Reading], dev: dict[str, Model]) -> None:
+    """Fill ``held_out`` of each blind reading: the development models with blind models fitted without its batch."""
+    for batch in sorted({r.set for r in blind}):
+        others = fit_readings((r for r in blind if r.set != batch), BLIND_MIN)
+        for r in blind:
+            if r.set == batch and r.price is not None:
+                r.held_out = calibrated(r.method, r.raw, r.flags, dev, others)
+
+
+def reliability_by_family(readings: list[Reading], confidence: Callable[[Reading], float],
+                          threshold: float) -> list[str]:
+    """Per family: mean confidence against the share right, the bins, and the answers at or above ``threshold``."""
+    rows = []
+    priced = [r for r in readings if r.price is not None]
+    for name in [*sorted({family(r.method) for r in priced}), "all"]:
+        subset = [r for r in priced if name in {"all", family(r.method)}]
+        above = [r for r in subset if confidence(r) >= threshold]
+        below = [r for r in subset if confidence(r) < threshold]
+        hits, waits = sum(r.right for r in above), sum(r.right for r in below)
+        predicted = sum(map(confidence, subset)) / len(subset)
+        rows.append(f" {name:10s} answers {len(subset):3d}  predicted {predicted:.3f}  "
+                    f"observed {sum(r.right for r in subset) / len(subset):.3f} | >= {threshold}: right {hits:2d} "
+                    f"wrong {len(above) - hits} precision {hits / len(above) if above else 1.0:.3f} | below: "
+                    f"right {waits:2d} wrong {len(below) - waits}")
+        if name != "all":
+            rows += reliability(subset, confidence)
+    return rows
+
+
+def cross_validate(readings: list[Reading], folds: int = 5, blind: dict[str, Model] | None = None) -> None:
+    """Fill ``held_out`` of each reading from a calibration fitted on the other sites' pages (and ``blind``)."""
     from sklearn.model_selection import GroupKFold
 
     decided = [r for r in readings if r.price is not None]
@@ -175,7 +224,7 @@ def cross_validate(readings: list[Reading], folds: int = 5) -> None:
         models: dict[str, Model] = fit((decided[i].method, decided[i].raw, decided[i].flags, decided[i].right)
                                        for i in train)
         for i in test:
-            decided[i].held_out = calibrated(decided[i].method, decided[i].raw, decided[i].flags, models)
+            decided[i].held_out = calibrated(decided[i].method, decided[i].raw, decided[i].flags, models, blind)
 
 
 def reliability(readings: list[Reading], confidence: Callable[[Reading], float]) -> list[str]:
@@ -243,7 +292,10 @@ def main() -> None:
         structured.fn += bool(want and not (cand and cand.price in want))
     print(_line("real: structured data only", structured))
     readings = read("real", real) + read("written", written)
-    cross_validate(readings)
+    blind = load_blind()
+    # the blind readings are of other pages than the development ones: their model is held out for these
+    blind_models = fit_readings(blind, BLIND_MIN) if args.fit else load_blind_models()
+    cross_validate(readings, blind=blind_models)
     stored = lambda r: calibrated(r.method, r.raw, r.flags)  # noqa: E731 (the package's table)
     heldout = [r for folder in HELDOUT for r in read(folder.name, load_written(folder))]
     held = lambda r: r.held_out  # noqa: E731
@@ -258,13 +310,33 @@ def main() -> None:
             for miss in s.misses or []:
                 print("   miss", miss)
     print(_line("both: decided (stored, training)", score(readings, stored, args.threshold)))
+    print("\nheld-out batches read by today's extractor, which was fixed on them and whose blind model saw them: "
+          "training figures")
     for folder in HELDOUT:
         batch = [r for r in heldout if r.set == folder.name]
         print(_line(f"{folder.name}: as is", score(batch)))
         s = score(batch, stored, args.threshold)
-        print(_line(f"{folder.name}: decided (stored table)", s))
+        print(_line(f"{folder.name}: decided (stored, training)", s))
         for miss in s.misses or []:
             print("   miss", miss)
+    dev_models = fit_readings(readings) if args.fit else load()
+    leave_one_batch_out(blind, dev_models)
+    print("\nblind readings (blind.jsonl: each batch read by its own commit's extractor, before it had seen the "
+          "batch); leave-one-batch-out: batch k is judged by blind models fitted without batch k, not training "
+          "figures")
+    for folder in HELDOUT:
+        batch = [r for r in blind if r.set == folder.name]
+        if batch:
+            print(_line(f"{folder.name}: blind as is", score(batch)))
+            print(_line(f"{folder.name}: blind decided", score(batch, held, args.threshold)))
+    print("reliability on the blind readings, development models only (the calibration before blind readings)")
+    print("\n".join(reliability_by_family(blind, lambda r: calibrated(r.method, r.raw, r.flags, dev_models),
+                                         args.threshold)))
+    print("reliability on the blind readings, lower of development and blind models, leave-one-batch-out")
+    print("\n".join(reliability_by_family(blind, held, args.threshold)))
+    print("the same with the blind models fitted on every batch (what ships; training figures)")
+    print("\n".join(reliability_by_family(
+        blind, lambda r: calibrated(r.method, r.raw, r.flags, dev_models, blind_models), args.threshold)))
     print("\nreliability, raw scores (all pages with a price)")
     print("\n".join(reliability(readings, lambda r: r.raw)))
     print("reliability, calibrated held-out by site")
@@ -279,9 +351,10 @@ def main() -> None:
     if args.without_hand_rules:
         compare_hand_rules(readings, real, written, args.threshold)
     if args.fit:
-        models = fit((r.method, r.raw, r.flags, r.right) for r in readings if r.price is not None)
-        save(models, note=f"{len(real)} real pages + {len(written)} written pages")
-        print("\nstored", {m: f"{c.pages} pages, {c.wrong} wrong" for m, c in models.items()})
+        save(dev_models, blind=blind_models, note=f"models: {len(real)} real pages + {len(written)} written pages; "
+             f"blind: {len(blind)} blind readings of {len({r.set for r in blind})} held-out batches")
+        print("\nstored", {m: f"{c.pages} pages, {c.wrong} wrong" for m, c in dev_models.items()},
+              "blind", {m: f"{c.pages} answers, {c.wrong} wrong" for m, c in blind_models.items()})
 
 
 if __name__ == "__main__":

@@ -97,9 +97,10 @@ class ExtractSettings(BaseModel):
     """How sure an extracted price must be before it is acted on without a person."""
 
     auto_confidence: float = Field(
-        0.9, ge=0, le=1, description="Calibrated confidence (the share of development pages the method is right "
-        "on at that score) at or above which an extracted price is acted on automatically; below it the page is "
-        "undecided and waits for a person (docs/extraction-confidence.md)."
+        0.9, ge=0, le=1, description="Calibrated confidence (the share of answers of that method and score that "
+        "were right, on the development pages and on pages read blind) at or above which an extracted price is "
+        "acted on automatically; below it the page is undecided and waits for a person "
+        "(docs/extraction-confidence.md)."
     )
 
 
