@@ -212,6 +212,10 @@ def _badge_lowers(region: str, cand: Candidate, page: Page) -> bool:
     return False
 
 
+_CARD_IMAGES = ", ".join(f'img[alt*="{word}" i]' for word in ("tarjeta", "card", "karte", "carte", "cartão", "kart",
+                                                                "карт"))
+
+
 def _beside_card_logo(page: Page, cand: Candidate) -> bool:
     """Whether the block around the title shows ``cand``'s amount beside an image named as a card (``alt``).
 
@@ -224,7 +228,7 @@ def _beside_card_logo(page: Page, cand: Candidate) -> bool:
         node = node.parent
     if node is None:
         return False
-    for img in node.css("img[alt]"):
+    for img in node.css(_CARD_IMAGES):  # (lexbor filters them: most buy boxes have none)
         holder = img.parent
         if holder is not None and CARD_ALT.search(img.attributes.get("alt") or ""):
             text = holder.text(deep=True)

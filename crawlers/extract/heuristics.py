@@ -136,9 +136,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
-    # (Vietnamese, Japanese, Korean, Thai, Arabic, Hungarian, Balkan, Bulgarian, Icelandic, Georgian, Gulf BNPL)
-    r"trả góp|分割|할부|ผ่อน|تقسيط|أقساط|\bقسط|részlet|\brata\b|\bmesečno|\bmjesečno|"
-    r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში|\btabby|\btamara|\bpostpay|"
+    r"\brata\b|\btabby|\btamara|\bpostpay|"  # (Balkan "na 12 rata", the Gulf's split-payment services)
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
@@ -146,6 +144,11 @@ _INSTALMENT = re.compile(
     r"\bEMI\b|splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
     r"ratenzahlung|תשלומים|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
+# (the same in Vietnamese, Japanese, Korean, Thai, Arabic, Hungarian, Balkan, Bulgarian, Icelandic, Georgian:
+# looked for only in text that is not ASCII)
+_INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسيط|أقساط|\bقسط|részlet|\bmesečno|\bmjesečno|"
+                               r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში",
+                               re.I)
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|"
                               r"tháng|мес|mán)\b|"
                               r"/\s*mo|"
@@ -167,13 +170,15 @@ _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlä
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
-                     # ("Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz", "Þú sparar", "Tiết kiệm", "Giảm")
-                     r"\bu[sš]teda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|\bsparar|\bsparer|"
-                     r"tiết kiệm|giảm (?:thêm|ngay)|\bhemat|tasarruf|\brisparmi|\béconomi|\bahorr|"
-                     # (points and bonuses credited back: "+1 900 ₸ бонусами", "Earn 500 points")
-                     r"\bbonus|бонус|\bpoints?\b|\bpunkte|\bpontos|\bpuntos|\bpunti|ポイント|포인트|积分|баллы|"
+                     # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
+                     r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|"
+                     r"\bbonus|\bpoints?\b|\bpunkte|\bpontos|\bpuntos|\bpunti|"
                      # (store credit given back: "Monedero: te regresamos", "Acumule ... em cartão")
                      r"\bmonedero|regresamos|\bacumul[ea]|\bpoupe|\bahorra|\bspar\b|\bsparen", re.I)
+# (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
+# "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
+_SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
+                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|баллы", re.I)
 _SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
 # Points or a bonus credited back, named right after the amount in its own element ("+1 900 ₸ бонусами";
 # not a label of the next row, "<dd>17,600円</dd><dt>ポイント</dt>")
@@ -648,13 +653,16 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "converted"
     elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(_label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
-    elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or _card_logo(item.node):
+    elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node)):
         item.role = "conditional"
-    elif _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own):
+    elif (_INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own)
+          or (not (before + after).isascii() and _INSTALMENT_LOCAL.search(before + " " + after))):
         item.role = "instalment"
     elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
-    elif _SAVING.search(before[-20:]) or _SAVING_TAIL.match(after) or _points_after(item):
+    elif (_SAVING.search(before[-20:]) or _SAVING_TAIL.match(after)
+          or (not before[-20:].isascii() and _SAVING_LOCAL.search(before[-20:]))
+          or (_POINTS_TAIL.match(after) is not None and _points_after(item))):
         item.role = "saving"
     elif _SHIPPING.search(before[-25:] + " " + after[:15]):
         item.role = "shipping"
