@@ -219,11 +219,11 @@ _CARD_IMAGES = ", ".join(f'img[alt*="{word}" i]' for word in ("tarjeta", "card",
 def _beside_card_logo(page: Page, cand: Candidate) -> bool:
     """Whether the block around the title shows ``cand``'s amount beside an image named as a card (``alt``).
 
-    Only the title's nearest ancestors are searched (the buy box), not the whole page.
+    Only the title's third ancestor is searched (the buy box; the body at most).
     """
     node = page.heading
     for _ in range(3):
-        if node is None or node.parent is None or node.parent.tag in {"body", "html"}:
+        if node is None or node.parent is None or node.tag == "body":
             break
         node = node.parent
     if node is None:
@@ -452,9 +452,9 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str]) -> st
     """``on_request`` / ``unavailable`` when the page says, below its title, that it shows no price for the
     product and the cascade's price is not one it shows as this product's; else None.
 
-    A price on request overrides any visible reading (an accessory's, a related product's); a product no
-    longer sold only one from structured data the page does not show (such a page may still print its
-    last price). A price the profile, a rule or shown structured data gives is never overridden.
+    Either overrides any visible reading (an accessory's, a related product's: a product no longer sold
+    has no price on offer, whatever it prints) and a structured price the page does not show. A price the
+    profile, a rule or shown structured data gives is never overridden.
     """
     if chosen is not None and chosen.method in {"profile", "rule"}:
         return None
@@ -462,10 +462,7 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str]) -> st
         {"structured_not_visible", "structured_contradicted"} & set(flags))
     if not unseen:
         return None
-    said = page.no_price_said()
-    if said == "unavailable" and chosen is not None and chosen.method == "heuristic":
-        return None
-    return said
+    return page.no_price_said()
 
 
 def _before_coupon(page: Page, rival: Candidate, chosen: Candidate) -> bool:
