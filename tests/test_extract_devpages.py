@@ -227,3 +227,21 @@ def test_a_store_card_s_logo_names_its_holders_price() -> None:
     ext = extract(_BUY_BOX.format(lang="es-PE", head=head, other="S/ 39.90", prices=prices),
                   "https://www.tienda.pe/casaca")
     assert ext.price == Decimal("159.90"), ext.candidates
+
+
+@pytest.mark.parametrize(("lang", "host", "prices", "other", "price"), [
+    # a unit price; the price for the pack named "Cena za opakowanie" is no unit price
+    ("pl-PL", "sklep.pl", "<span>12,99 zł/szt.</span> <span>Cena za opakowanie: 155,88 zł</span>", "9,99 zł", "155.88"),
+    ("es-EC", "farmacia.com.ec", "<span>Precio por tableta: $0.42</span> <span>$12.50</span>", "$3.80", "12.50"),
+    # instalments whose months count cuts the label off at the number
+    ("th-TH", "shop.co.th", "<span>ผ่อน 0% 10 เดือน ฿499</span> <span>฿4,990</span>", "฿590", "4990"),
+    ("ar-EG", "shop.com.eg", "<span>12,999 ج.م</span> <span>تقسيط على 12 شهر 1,083 ج.م</span>", "899 ج.م", "12999"),
+    ("es-AR", "shop.com.ar", "<span>12 meses de $ 38.333</span> <span>$ 459.999</span>", "$ 9.999", "459999"),
+    # a bonus credited back, a saving and a club price, in the shop's language
+    ("ru-KZ", "shop.kz", "<span>189 990 ₸</span> <span>+1 900 ₸ бонусами</span>", "9 990 ₸", "189990"),
+    ("sr-RS", "shop.rs", "<span>Ušteda: 7.000 RSD</span> <span>32.999 RSD</span>", "999 RSD", "32999"),
+    ("bg-BG", "shop.bg", "<span>Клубна цена: 92,28 €</span> <span>97,14 €</span>", "5,00 €", "97.14"),
+])
+def test_role_words_in_the_shop_s_language(lang: str, host: str, prices: str, other: str, price: str) -> None:
+    ext = extract(_BUY_BOX.format(lang=lang, head="", other=other, prices=prices), f"https://www.{host}/p/1")
+    assert ext.price == Decimal(price), (ext.undecided, ext.candidates)

@@ -72,9 +72,12 @@ _UNIT_TAIL = re.compile(
     r"szt|ks|kpl|st|un|und|ud|pz|шт|кг|г|л|м|м²|бр|adet|kom)(?![^\W\d_])", re.I)
 _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
                         # ("Precio por tableta", "prix à l'unité", "cena za kus", "jämförpris", "цена за кг")
-                        r"\bprecio (?:por|x) |\bpreço por |\bprix (?:par|à l'unité|unitaire)|\bprezzo (?:per|al) |"
-                        r"\bcena za |\bcijena za |\bцена за |jämförpris|\bkilopris|\bliterpris|\bstykpris|"
-                        r"\bprijs per |\beinzelpreis|\bbirim fiyat|单价|単価", re.I)
+                        # (by the unit named: "Cena za opakowanie", the price for the pack, is the price)
+                        r"\b(?:precio (?:por|x)|preço por|prix par|prezzo (?:per|al)|cena za|cijena za|цена за|"
+                        r"prijs per) (?:1 |100 )?(?:kg|g|l|ml|m|m²|m2|unidad|unidade|unité|unità|pezzo|tableta|"
+                        r"c[aá]psula|dosis|litro|metro|szt|sztukę|ks|kus|kom|komad|шт|кг|л|stuk|kilo|liter)\b|"
+                        r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
+                        r"\beinzelpreis|\bbirim fiyat|单价|単価", re.I)
 NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
@@ -137,6 +140,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
     r"\brata\b|\btabby|\btamara|\bpostpay|"  # (Balkan "na 12 rata", the Gulf's split-payment services)
+    r"\bmeses (?:de|x)\b|"  # ("12 meses de $ 99": the months count cuts the label off at the number)
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
@@ -147,7 +151,9 @@ _INSTALMENT = re.compile(
 # (the same in Vietnamese, Japanese, Korean, Thai, Arabic, Hungarian, Balkan, Bulgarian, Icelandic, Georgian:
 # looked for only in text that is not ASCII)
 _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسيط|أقساط|\bقسط|részlet|\bmesečno|\bmjesečno|"
-                               r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში",
+                               r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში|"
+                               # (the word for months after their count: "ผ่อน 0% 10 เดือน ฿499", "12 شهر")
+                               r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
                                re.I)
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|"
                               r"tháng|мес|mán)\b|"
