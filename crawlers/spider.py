@@ -237,11 +237,12 @@ class StorefrontSpider(scrapy.Spider):
         if not rendered and self.browser and profile is not None and profile.render:
             yield self._render_or_skip(target, response, base)
             return
-        hidden = extraction.price_visibility != "visible"
+        hidden = extraction.price_visibility in {"cart_only", "login_only"}
         # An undecided page has prices but nothing singles out one: it is stored as such (neither a
         # price nor a failure) for a person to pick, not rendered again (the browser shows the same).
         if not has_price and not hidden and not undecided:
-            if extraction.looks_like_product and self.render_fallback and not rendered:
+            if (extraction.looks_like_product and self.render_fallback and not rendered
+                    and extraction.price_visibility != "not_shown"):
                 # Static HTML had no price but the page is a product page: the price may be drawn by JS.
                 yield self._render_or_skip(target, response, base)
                 return
@@ -320,6 +321,10 @@ class StorefrontSpider(scrapy.Spider):
             return Failure(FailureKind.PROFILE_BROKEN, status,
                            f"profile {getattr(profile, 'name', '?')} selectors matched nothing on a page "
                            "they used to read")
+        if extraction.price_visibility == "not_shown":
+            said = next((f.split(":", 1)[1] for f in extraction.flags if f.startswith("no_price_shown:")), "")
+            return Failure(FailureKind.NO_PRICE, status, "the page shows no price for the product ("
+                           + ("price on request" if said == "on_request" else "no longer sold or sold out") + ")")
         if extraction.looks_like_product:
             return Failure(FailureKind.NO_PRICE, status, "product page without a price")
         return Failure(FailureKind.NOT_PRODUCT, status, "not a product page" if status != 204 else

@@ -35,6 +35,11 @@ def test_page_price_and_currency(truth: dict) -> None:
         assert ext.price is None and ext.undecided, (truth["hard"], ext.price)
         assert {c.price for c in ext.competing} & {Decimal(p) for p in truth["price"]}
         return
+    if not truth["price"]:
+        # the page shows no price for the product (on request, no longer sold, after login): none is read,
+        # and no accessory's or related product's price is put up for a person to pick either
+        assert ext.price is None and ext.undecided is None, (truth["hard"], ext.price, ext.undecided)
+        return
     assert ext.price in {Decimal(p) for p in truth["price"]}, (truth["hard"], ext.candidates)
     assert ext.currency == truth["currency"]
 
@@ -142,3 +147,101 @@ def test_amounts_in_eastern_digits_and_african_signs(text: str, locale: str, amo
 
     found = find_amounts(text, locale=locale)
     assert [(f.amount, f.currency) for f in found] == [(Decimal(amount), currency)]
+
+
+@pytest.mark.parametrize(("lang", "host", "said", "button"), [
+    ("de-DE", "www.maschinen.de", "Preis auf Anfrage", "Angebot anfordern"),
+    ("hr", "www.oprema.hr", "Cijena na upit", "Pošalji upit"),
+    ("es-MX", "www.industrial.com.mx", "Precio a consultar", "Cotizar"),
+    ("en-GB", "www.plant.co.uk", "Price on application", "Enquire"),
+    ("ja", "www.kikai.jp", "価格はお問い合わせください", "お問い合わせ"),
+    ("lt", "www.technika.lt", "Prekė nebeparduodama", "Pranešti, kai atsiras"),
+])
+def test_a_page_that_says_it_shows_no_price_gives_none(lang: str, host: str, said: str, button: str) -> None:
+    """Price on request, or a product no longer sold: the accessories' prices in its buy box are not its price,
+    nor is a structured price it does not show; the page's outcome is no price (``not_shown``), never undecided."""
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"X",'
+            '"offers":{"@type":"Offer","price":"549.99","priceCurrency":"EUR"}}</script>')
+    prices = (f'<span class="price-slot">{said}</span><button class="btn">{button}</button>'
+              '<ul class="extras"><li>Adapter <span class="price">49,00 €</span></li>'
+              '<li>Set <span class="price">89,00 €</span></li></ul>')
+    ext = extract(_BUY_BOX.format(lang=lang, head=head, other="129,00 €", prices=prices), f"https://{host}/p/1")
+    assert (ext.price, ext.undecided, ext.price_visibility, ext.outcome) == (None, None, "not_shown", "none"), (
+        ext.price, ext.undecided, ext.candidates)
+
+
+def test_a_price_shown_beside_no_price_wording_elsewhere_stands() -> None:
+    """A structured price the buy box shows stands, whatever an option beside it says ("Montage: Preis auf Anfrage")."""
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"X",'
+            '"offers":{"@type":"Offer","price":"549.99","priceCurrency":"EUR"}}</script>')
+    prices = '<span class="price">549,99 €</span> <small>Montage: Preis auf Anfrage</small>'
+    shown = extract(_BUY_BOX.format(lang="de-DE", head=head, other="129,00 €", prices=prices),
+                    "https://www.maschinen.de/p/1")
+    assert shown.price == Decimal("549.99") and shown.price_visibility == "visible"
+
+
+@pytest.mark.parametrize(("text", "locale", "amount", "currency"), [
+    ("1.290.000đ", "vi-VN", "1290000", "VND"),
+    ("189 990 ₸", "ru-KZ", "189990", "KZT"),
+    ("42,500৳", "en-BD", "42500", "BDT"),
+    ("₡429.900", "es-CR", "429900", "CRC"),
+    ("Gs. 4.450.000", "es-PY", "4450000", "PYG"),
+    ("RD$ 1,222.56", "es-DO", "1222.56", "DOP"),
+    ("GH₵ 1,850.00", "en-GH", "1850.00", "GHS"),
+    ("1 299 ₾", "ka-GE", "1299", "GEL"),
+    ("32.999 RSD", "sr-RS", "32999", "RSD"),
+    ("189,99 лв.", "bg-BG", "189.99", "BGN"),
+])
+def test_amounts_in_the_signs_of_smaller_currencies(text: str, locale: str, amount: str, currency: str) -> None:
+    from crawlers.extract.amounts import find_amounts
+
+    found = find_amounts(text, locale=locale)
+    assert [(f.amount, f.currency) for f in found] == [(Decimal(amount), currency)]
+
+
+def test_a_vietnamese_letter_is_no_currency_sign() -> None:
+    """"đ" is a sign after a number only: "3 điểm" (points) and "Giá đã gồm VAT" hold no amount."""
+    from crawlers.extract.amounts import find_amounts
+
+    assert find_amounts("Tích 3 điểm · Giá đã gồm VAT", locale="vi-VN") == []
+
+
+def test_an_amount_in_another_currency_than_the_page_s_is_a_conversion() -> None:
+    """"Ref.: US$ 563" beside "Gs. 4.450.000" on a page whose structured data is in guaraníes: not the price."""
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"X",'
+            '"offers":{"@type":"Offer","price":"4450000","priceCurrency":"PYG"}}</script>')
+    prices = '<p class="precio">Gs. 4.450.000</p><p class="ref">Ref.: <b>US$ 563</b></p>'
+    ext = extract(_BUY_BOX.format(lang="es-PY", head=head, other="Gs. 95.000", prices=prices),
+                  "https://www.tienda.com.py/notebook")
+    assert (ext.price, ext.currency) == (Decimal("4450000"), "PYG")
+    assert Decimal("563") not in {c.price for c in ext.candidates if c.method == "heuristic"}
+
+
+def test_a_store_card_s_logo_names_its_holders_price() -> None:
+    """"<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90" beside "Internet S/ 159.90": the card price is not the price,
+    also when the structured data gives it."""
+    head = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"X",'
+            '"offers":{"@type":"Offer","price":"139.90","priceCurrency":"PEN"}}</script>')
+    prices = ('<div class="p1"><img src="/oh.svg" alt="Tarjeta Oh!"> Precio Oh! S/ 139.90</div>'
+              '<div class="p2">Internet S/ 159.90</div>')
+    ext = extract(_BUY_BOX.format(lang="es-PE", head=head, other="S/ 39.90", prices=prices),
+                  "https://www.tienda.pe/casaca")
+    assert ext.price == Decimal("159.90"), ext.candidates
+
+
+@pytest.mark.parametrize(("lang", "host", "prices", "other", "price"), [
+    # a unit price; the price for the pack named "Cena za opakowanie" is no unit price
+    ("pl-PL", "sklep.pl", "<span>12,99 zł/szt.</span> <span>Cena za opakowanie: 155,88 zł</span>", "9,99 zł", "155.88"),
+    ("es-EC", "farmacia.com.ec", "<span>Precio por tableta: $0.42</span> <span>$12.50</span>", "$3.80", "12.50"),
+    # instalments whose months count cuts the label off at the number
+    ("th-TH", "shop.co.th", "<span>ผ่อน 0% 10 เดือน ฿499</span> <span>฿4,990</span>", "฿590", "4990"),
+    ("ar-EG", "shop.com.eg", "<span>12,999 ج.م</span> <span>تقسيط على 12 شهر 1,083 ج.م</span>", "899 ج.م", "12999"),
+    ("es-AR", "shop.com.ar", "<span>12 meses de $ 38.333</span> <span>$ 459.999</span>", "$ 9.999", "459999"),
+    # a bonus credited back, a saving and a club price, in the shop's language
+    ("ru-KZ", "shop.kz", "<span>189 990 ₸</span> <span>+1 900 ₸ бонусами</span>", "9 990 ₸", "189990"),
+    ("sr-RS", "shop.rs", "<span>Ušteda: 7.000 RSD</span> <span>32.999 RSD</span>", "999 RSD", "32999"),
+    ("bg-BG", "shop.bg", "<span>Клубна цена: 92,28 €</span> <span>97,14 €</span>", "5,00 €", "97.14"),
+])
+def test_role_words_in_the_shop_s_language(lang: str, host: str, prices: str, other: str, price: str) -> None:
+    ext = extract(_BUY_BOX.format(lang=lang, head="", other=other, prices=prices), f"https://www.{host}/p/1")
+    assert ext.price == Decimal(price), (ext.undecided, ext.candidates)

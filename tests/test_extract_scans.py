@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_extract_realpages import REALPAGES
 
-from crawlers.extract.heuristics import _signs, _walk
+from crawlers.extract.heuristics import _LETTER_SIGNS, _signs, _walk
 from crawlers.extract.page import Page
 from crawlers.extract.structured import _marked_nodes
 
@@ -51,12 +51,22 @@ def test_one_walk_finds_the_elements_lexbor_contains_finds_and_every_position(pa
     for page in parsed:
         body = page.tree.body
         assert body is not None
-        signs = _signs(page.locale)
+        # (a sign that is also a letter counts only after a number, which lexbor cannot say: see below)
+        signs = tuple(s for s in _signs(page.locale) if s not in _LETTER_SIGNS)
         found = body.css(", ".join(f'*:lexbor-contains("{sign}")' for sign in signs))
         starts, positions = _walk(body, signs)
         # (lexbor returns an element once per sign it shows; looking at it again changes nothing)
         assert list(dict.fromkeys(n.mem_id for n in starts)) == list(dict.fromkeys(n.mem_id for n in found))
         assert positions == {node.mem_id: i for i, node in enumerate(body.traverse())}
+
+
+def test_a_sign_that_is_a_letter_counts_only_after_a_number() -> None:
+    """"đ" on a Vietnamese page: "1.290.000đ" is a price's element, "Giá đã bao gồm VAT" is not."""
+    page = Page.parse('<html lang="vi"><body><p class="a">1.290.000đ</p><p class="b">Giá đã bao gồm VAT</p>'
+                      '<p class="c">107.500 đ/tháng</p></body></html>', "https://shop.example.vn/p/1")
+    assert page.tree.body is not None
+    starts, _positions = _walk(page.tree.body, _signs(page.locale))
+    assert [n.attributes["class"] for n in starts] == ["a", "c"]
 
 
 def test_one_search_gives_each_structured_reader_its_own_search_s_nodes(parsed: list[Page]) -> None:

@@ -44,6 +44,11 @@ _SYMBOLS: dict[str, str] = {
     "DH": "MAD",
     "S/.": "PEN", "S/": "PEN", "ر.س": "SAR", "د.إ": "AED", "ر.ق": "QAR", "د.ك": "KWD", "ج.م": "EGP",
     "R": "ZAR", "$": "USD", "¥": "CNY", "￥": "CNY",
+    # (signs of the currencies the lists above missed, each its own: a page of that country was read
+    # without a price, or took the one amount in another currency it showed)
+    "₸": "KZT", "৳": "BDT", "₡": "CRC", "₾": "GEL", "֏": "AMD", "₼": "AZN", "₲": "PYG", "₮": "MNT", "₭": "LAK",
+    "៛": "KHR", "GH₵": "GHS", "₵": "GHS", "RD$": "DOP", "Gs.": "PYG", "Bs.": "BOB", "лв.": "BGN", "лв": "BGN",
+    "đ": "VND", "VNĐ": "VND", "din.": "RSD", "дин.": "RSD", "TSh": "TZS", "USh": "UGX", "E£": "EGP", "QR": "QAR",
 }
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
@@ -52,11 +57,16 @@ _ISO_IN_TEXT = frozenset(
         "PLN", "CZK", "HUF", "RON", "BGN", "INR", "KRW", "BRL", "MXN", "RUB", "TRY", "HKD", "SGD",
         "TWD", "THB", "MYR", "IDR", "PHP", "VND", "ILS", "AED", "SAR", "ZAR", "UAH", "ARS", "CLP",
         "COP", "PEN", "UYU", "KWD", "BHD", "OMR", "QAR", "JOD", "EGP", "PKR", "NGN", "KES", "KZT", "RUR",
+        "BDT", "LKR", "NPR", "GEL", "AMD", "AZN", "BGN", "RSD", "MKD", "BAM", "MDL", "BYN", "UZS", "GHS", "TZS",
+        "UGX", "MAD", "TND", "DZD", "IQD", "LBP", "CRC", "GTQ", "DOP", "PYG", "BOB", "HNL", "NIO", "PAB", "VES",
+        "JMD", "TTD", "XOF", "XAF", "ETB", "RWF", "ZMW", "MZN", "MUR", "KHR", "MMK", "MNT", "LAK",
     ]
 )
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
     r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
+    # ("đ" is also a Vietnamese letter: a sign only where no letter follows; "RD$" before "$")
+    r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
@@ -154,7 +164,8 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
     if not country:
         return ()
     codes = territory_currencies(country)
-    found = [sym for sym, code in _SYMBOLS.items() if code in codes and len(sym) > 1]
+    # (a one-letter sign only when it is no ASCII letter: "₸", "đ", not "R")
+    found = [sym for sym, code in _SYMBOLS.items() if code in codes and (len(sym) > 1 or not sym.isascii())]
     for code in codes:
         loc = parse_locale(locale_for_territory(country))
         symbol = loc.currency_symbols.get(code) if loc is not None else None

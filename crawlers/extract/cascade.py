@@ -30,6 +30,7 @@ from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded
 from crawlers.extract.heuristics import (
+    CARD_ALT,
     CONDITIONAL,
     CONDITIONAL_TAIL,
     LOWEST_30,
@@ -189,6 +190,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None
     if _badge_lowers(region, cand, page):
         return None  # (a list price shown beside the price a discount badge takes it down to)
+    if _beside_card_logo(page, cand):
+        return None  # (a store card's price, named by the card's logo: "<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90")
     return cand, _struck_regular(page, cand, struck)
 
 
@@ -206,6 +209,31 @@ def _badge_lowers(region: str, cand: Candidate, page: Page) -> bool:
             lower = [a.amount for a in find_amounts(window, locale=page.locale, currency=cand.currency)
                      if 0 < a.amount < cand.price and SIGN.search(a.raw)]
             return any(discount_of(low, cand.price, window) for low in lower)
+    return False
+
+
+_CARD_IMAGES = ", ".join(f'img[alt*="{word}" i]' for word in ("tarjeta", "card", "karte", "carte", "cartão", "kart",
+                                                                "карт"))
+
+
+def _beside_card_logo(page: Page, cand: Candidate) -> bool:
+    """Whether the block around the title shows ``cand``'s amount beside an image named as a card (``alt``).
+
+    Only the title's third ancestor is searched (the buy box; the body at most).
+    """
+    node = page.heading
+    for _ in range(3):
+        if node is None or node.parent is None or node.tag == "body":
+            break
+        node = node.parent
+    if node is None:
+        return False
+    for img in node.css(_CARD_IMAGES):  # (lexbor filters them: most buy boxes have none)
+        holder = img.parent
+        if holder is not None and CARD_ALT.search(img.attributes.get("alt") or ""):
+            text = holder.text(deep=True)
+            if len(text) < 120 and _shows(text, cand.price):
+                return True
     return False
 
 
@@ -254,11 +282,17 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
             if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
-                    and not (unless is not None and unless.search(text[max(0, start - 30):start]))
+                    and not (unless is not None and unless.search(_words_before(text, start)))
                     and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
                 return True
             start = text.find(form, start + 1)
     return False
+
+
+def _words_before(text: str, at: int) -> str:
+    """The 30 characters of text before ``at`` as shown, blanks collapsed (the page text keeps the source's
+    indentation, which pushed "Precio afiliado" out of a raw 30-character window)."""
+    return " ".join(text[max(0, at - 200):at].split())[-30:]
 
 
 def _after_sign(text: str) -> str:
@@ -267,7 +301,8 @@ def _after_sign(text: str) -> str:
     return text[m.end():] if m else text
 
 
-_TRAILING_SIGN = re.compile(r"\s?(?:[$€£¥￥₹₩₽₺₴฿₫₱₪円元원]|(?-i:[A-Z]{3})\b|zł|kr\b|Kč|Ft\b|Dhs?\b|TL\b|руб\.?)")
+_TRAILING_SIGN = re.compile(r"\s?(?:[$€£¥￥₹₩₽₺₴฿₫₱₪円元원₸৳₡₾֏₼₲₵]|đ|лв\.?|"
+                            r"(?-i:[A-Z]{3})\b|zł|kr\b|Kč|Ft\b|Dhs?\b|TL\b|руб\.?)")
 
 
 def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
@@ -413,6 +448,23 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     return None
 
 
+def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str]) -> str | None:
+    """``on_request`` / ``unavailable`` when the page says, below its title, that it shows no price for the
+    product and the cascade's price is not one it shows as this product's; else None.
+
+    Either overrides any visible reading (an accessory's, a related product's: a product no longer sold
+    has no price on offer, whatever it prints) and a structured price the page does not show. A price the
+    profile, a rule or shown structured data gives is never overridden.
+    """
+    if chosen is not None and chosen.method in {"profile", "rule"}:
+        return None
+    unseen = chosen is None or chosen.method == "heuristic" or bool(
+        {"structured_not_visible", "structured_contradicted"} & set(flags))
+    if not unseen:
+        return None
+    return page.no_price_said()
+
+
 def _before_coupon(page: Page, rival: Candidate, chosen: Candidate) -> bool:
     """Whether ``chosen`` is ``rival``'s price after a coupon or instant discount the page shows beside it."""
     if rival.price <= chosen.price:
@@ -509,6 +561,14 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         # renders such a page in a browser rather than take another product's price.
         result.flags.append("price_placeholder")
 
+    said = _no_price_said(page, chosen, result.flags) if result.price_visibility == "visible" else None
+    if said is not None:
+        # The page says it shows no price for the product (on request, no longer sold): what else it
+        # shows is an accessory's or another product's price, and a structured price it does not
+        # show is not advertised. No price, and no render: the browser shows the same.
+        result.price_visibility = "not_shown"
+        result.flags.append(f"no_price_shown:{said}")
+        chosen = None
     if result.price_visibility != "visible" and (chosen is None or chosen.method not in {"profile"}):
         # Hidden pricing is its own case: never report the withheld price as the advertised one.
         if chosen is not None:

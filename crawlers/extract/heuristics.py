@@ -21,11 +21,12 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of",
+__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of",
            "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
-_HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
+_HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
+                           r"\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
                            r"|\bkr\b|zł|Kč|\bRs\.?|\b(?:Rp|RM|KD|Ft)\b")
 _QUICK = re.compile(r"[0-9$€£¥￥₹₩₽₺₴฿₫₱₪円元원]")
 _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
@@ -53,6 +54,9 @@ WAS_TEXT = re.compile(
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
     r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
     r"αρχική τιμή|המחיר המקורי|מחיר מקורי|מחיר קודם|السعر الأصلي|السعر القديم|"
+    # (the same in more languages: "Стара цена", "Redovna cena", "Stará cena", "Verð áður", "Sena kaina", "Giá gốc")
+    r"стара цена|stara cijena|stara cena|stará cena|redovna cij?ena|regularna cij?ena|prejšnja cena|sena kaina|"
+    r"vana hind|iepriekšējā cena|verð áður|\báður\b|giá gốc|giá cũ|giá niêm yết|ราคาปกติ|eski fiyat|"
     r"\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
@@ -62,14 +66,25 @@ WAS_TEXT = re.compile(
 # price with it, a conversion into another currency ("approx. $131.50"), the EU's "lowest price in
 # the last 30 days" notice, and a price for members, subscribers or card holders only.
 _UNIT_TAIL = re.compile(
-    r"\s*\*?\s*\)?\s*(?:/|per|pro|je)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:k?g|mg|oz|lbs?|m?l|cl|dl|l|ct|count|pcs?|pieces?|"
-    r"units?|kilogramm|gramm|liter|litre|stück|stk|sq\.?\s?ft|m²|m2|m)\b", re.I)
+    r"\s*\*?\s*\)?\s*(?:/|per|pro|je|за)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:k?g|mg|oz|lbs?|m?l|cl|dl|l|ct|count|pcs?|pieces?|"
+    r"units?|kilogramm|gramm|liter|litre|stück|stk|sq\.?\s?ft|m²|m2|m|"
+    # (the piece, box and kilo in other languages: "/szt.", "/ks", "/kpl", "/шт", "/кг", "/бр", "/adet")
+    r"szt|ks|kpl|st|un|und|ud|pz|шт|кг|г|л|м|м²|бр|adet|kom)(?![^\W\d_])", re.I)
 _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
-                        r"单价|単価", re.I)
+                        # ("Precio por tableta", "prix à l'unité", "cena za kus", "jämförpris", "цена за кг")
+                        # (by the unit named: "Cena za opakowanie", the price for the pack, is the price)
+                        r"\b(?:precio (?:por|x)|preço por|prix par|prezzo (?:per|al)|cena za|cijena za|цена за|"
+                        r"prijs per) (?:1 |100 )?(?:kg|g|l|ml|m|m²|m2|unidad|unidade|unité|unità|pezzo|tableta|"
+                        r"c[aá]psula|dosis|litro|metro|szt|sztukę|ks|kus|kom|komad|шт|кг|л|stuk|kilo|liter)\b|"
+                        r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
+                        r"\beinzelpreis|\bbirim fiyat|单价|単価", re.I)
 NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
-                       r"hors taxes|excl\.? BTW|без НДС", re.I)
+                       r"hors taxes|excl\.? BTW|без НДС|"
+                       # (Balkan, Nordic, Turkish, Greek, Romanian, Ukrainian wordings)
+                       r"\bbez PDV|\bbrez DDV|\bohne MwSt|\bex(?:kl)?\.? moms|\beks(?:kl)?\.? (?:moms|mva)|\bilman ALV|"
+                       r"ÁFA nélkül|\bKDV hariç|χωρίς ΦΠΑ|\bfără TVA|без ПДВ|без ДДВ|\bsans TVA", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -117,10 +132,15 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bledenprijs|\bprix adhérent|"
                           r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|"
                           r"\bpreço (?:de )?s[óo]cio|"
-                          r"\bprix (?:membre|fidélité)|\bprix carte\b|" + _WITH_COUPON + "|" + _PAYING,
+                          r"\bprix (?:membre|fidélité)|\bprix carte\b|"
+                          # ("Клубна цена", "Precio afiliado Club", "cena klubowa", "s kartou", "ფასი ბარათით")
+                          r"\bclub\b|клубн|клубна|\bklubow|\bklubsk|\bklubov|\bs kartou|\bz kartą|\bs karticom|"
+                          r"\bс карта|ბარათით|بالبطاقة|kartlı|\bcu cardul|" + _WITH_COUPON + "|" + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
+    r"\brata\b|\btabby|\btamara|\bpostpay|"  # (Balkan "na 12 rata", the Gulf's split-payment services)
+    r"\bmeses (?:de|x)\b|"  # ("12 meses de $ 99": the months count cuts the label off at the number)
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
@@ -128,7 +148,17 @@ _INSTALMENT = re.compile(
     r"\bEMI\b|splát|měsíčně|mesačne|havonta|kuukaudessa|/\s*kk\b|i månaden|per måned|per maand|\brate da\b|monatlich|"
     r"ratenzahlung|תשלומים|par mois|al mes\b|por mes\b|ao mês|al mese|miesięcznie|в месяц|/\s*мес|ayda", re.I
 )
-_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월)\b|/\s*mo|"
+# (the same in Vietnamese, Japanese, Korean, Thai, Arabic, Hungarian, Balkan, Bulgarian, Icelandic, Georgian:
+# looked for only in text that is not ASCII)
+_INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسيط|أقساط|\bقسط|részlet|\bmesečno|\bmjesečno|"
+                               r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში|"
+                               # (the word for months after their count: "ผ่อน 0% 10 เดือน ฿499", "12 شهر")
+                               r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
+                               re.I)
+_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|"
+                              r"tháng|мес|mán)\b|"
+                              r"/\s*mo|"
+                              r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
@@ -146,9 +176,19 @@ _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlä
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
+                     # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
+                     r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|"
+                     r"\bbonus|\bpoints?\b|\bpunkte|\bpontos|\bpuntos|\bpunti|"
                      # (store credit given back: "Monedero: te regresamos", "Acumule ... em cartão")
                      r"\bmonedero|regresamos|\bacumul[ea]|\bpoupe|\bahorra|\bspar\b|\bsparen", re.I)
+# (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
+# "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
+_SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
+                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|баллы", re.I)
 _SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
+# Points or a bonus credited back, named right after the amount in its own element ("+1 900 ₸ бонусами";
+# not a label of the next row, "<dd>17,600円</dd><dt>ポイント</dt>")
+_POINTS_TAIL = re.compile(r"\s*(?:bonus\w*|бонус\w*|балл\w*|points?\b|pts\b|ポイント|포인트|điểm|积分)", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
@@ -175,7 +215,12 @@ def _signs(locale: str | None) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)
 def _any_of(words: frozenset[str]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))))
+    return re.compile("|".join(_LETTER_SIGNS.get(w, re.escape(w)) for w in sorted(words, key=lambda w: (-len(w), w))))
+
+
+# A sign that is also a letter of its language counts only right after a number ("1.290.000đ"): "đ" is in
+# most Vietnamese words, and a label holding one is no reason to read its parent's glued-together text.
+_LETTER_SIGNS = {"đ": r"\d\s?đ(?![^\W\d_])"}
 
 
 _PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=preis i], [class*=prix i]"
@@ -614,13 +659,16 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "converted"
     elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(_label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
-    elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail):
+    elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node)):
         item.role = "conditional"
-    elif _INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own):
+    elif (_INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own)
+          or (not (before + after).isascii() and _INSTALMENT_LOCAL.search(before + " " + after))):
         item.role = "instalment"
     elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
-    elif _SAVING.search(before[-20:]) or _SAVING_TAIL.match(after):
+    elif (_SAVING.search(before[-20:]) or _SAVING_TAIL.match(after)
+          or (not before[-20:].isascii() and _SAVING_LOCAL.search(before[-20:]))
+          or (_POINTS_TAIL.match(after) is not None and _points_after(item))):
         item.role = "saving"
     elif _SHIPPING.search(before[-25:] + " " + after[:15]):
         item.role = "shipping"
@@ -651,6 +699,45 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
     if "+" in after[:2] or _FROM.search(before[-20:]):
         item.reasons.append("from-price")
+
+
+# A store card's logo as the amount's label ("<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90"): its holders' price.
+CARD_ALT = re.compile(r"tarjeta|\bcard\b|karte\b|\bcarte\b|cart[aã]o|\bkart[aeyı]?\b|карт", re.I)
+
+
+def _points_after(item: _Seen) -> bool:
+    """Whether the amount's own element names it points or a bonus right after it (:data:`_POINTS_TAIL`)."""
+    own = item.node.text(deep=True, separator=" ")
+    at = own.find(item.amount.raw)
+    return at >= 0 and _POINTS_TAIL.match(own, at + len(item.amount.raw)) is not None
+
+
+def _card_logo(node: LexborNode) -> bool:
+    """Whether an image inside the amount's element, or in a label element just before it, is named as a card
+    (its ``alt``)."""
+    prev = node.prev
+    while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
+        prev = prev.prev
+    for holder in (node, prev):
+        if holder is None or holder.tag == "-text":
+            continue
+        if holder is prev and any(c.isdigit() for c in holder.text(deep=True)):
+            continue  # (a previous element showing an amount of its own is another price's, logo and all)
+        images = [holder] if holder.tag == "img" else holder.css("img[alt]")
+        if any(CARD_ALT.search(img.attributes.get("alt") or "") for img in images):
+            return True
+    return False
+
+
+def _other_currency(items: list[_Seen], currency: str | None) -> None:
+    """Amounts in another currency than the page's own (its structured data's or profile's), where the page
+    shows amounts in its own: a conversion or a reference ("Ref.: US$ 563" beside "Gs. 4.450.000"), not the price."""
+    if currency is None or not any(i.amount.currency == currency for i in items if i.role == "current"):
+        return
+    for item in items:
+        if item.role == "current" and item.amount.currency not in {None, currency}:
+            item.role = "converted"
+            item.reasons.append("other-currency")
 
 
 # Reasons that put an amount in another product's block or the page chrome; an <aside> may be
@@ -791,6 +878,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     for item in items:
         _score(item, h1, button, title_box, cache, holders)
     _outside_product(page, items, title_box)
+    _other_currency(items, currency)
     _discount_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]

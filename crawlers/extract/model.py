@@ -10,7 +10,7 @@ __all__ = ["Candidate", "Extraction", "Offer"]
 
 Method = Literal["profile", "rule", "json-ld", "microdata", "rdfa", "opengraph", "embedded-json", "heuristic", "none"]
 Outcome = Literal["price", "undecided", "hidden", "failure", "none"]
-Visibility = Literal["visible", "cart_only", "login_only"]
+Visibility = Literal["visible", "cart_only", "login_only", "not_shown"]
 
 
 @dataclass(slots=True)
@@ -104,10 +104,11 @@ class Extraction:
 
     @property
     def outcome(self) -> Outcome:
-        """``price``, ``undecided``, ``hidden`` (cart or login only), ``failure`` or ``none`` (no price seen)."""
+        """``price``, ``undecided``, ``hidden`` (cart or login only), ``failure`` or ``none`` (no price seen, or
+        the page says it shows none: ``price_visibility`` = ``not_shown``)."""
         if self.failure is not None:
             return "failure"
-        if self.price_visibility != "visible":
+        if self.price_visibility in {"cart_only", "login_only"}:
             return "hidden"
         if self.price is not None:
             return "price"

@@ -127,6 +127,38 @@ _BUY_BUTTON = re.compile(
     re.I,
 )
 
+# Said just below the title of a product page that shows no price for it: the price is given on request
+# (a quote, a call), or the product is no longer sold (not "sold out": a script may draw the price of an
+# item out of stock for now). Kept as data: a language is a line.
+_ON_REQUEST = re.compile(
+    r"price (?:up)?on (?:request|application)|call (?:us )?for (?:a )?pric(?:e|ing)|"
+    r"contact us for (?:a )?(?:price|pricing|quote)|pricing on request|"
+    r"preis auf anfrage|preis nach vereinbarung|prix sur (?:demande|devis)|prix\s?: nous consulter|"
+    r"precio a consultar|consultar (?:el )?precio|precio (?:bajo|sobre|a) (?:consulta|pedido|convenir)|"
+    r"prezzo su (?:richiesta|preventivo)|pre[çc]o sob consulta|consulte o pre[çc]o|prijs op aanvraag|"
+    r"pris på (?:förfrågan|forespørsel|forespørgsel|begäran)|hinta pyynnöstä|kysy hintaa|"
+    r"cena na (?:zapytanie|vyžádání|dotaz|vyžiadanie|požiadanie|upit|zahtev)|zapytaj o cenę|cijena na upit|"
+    r"cena po dogovoru|ár kérésre|preț la cerere|kaina pagal užklausą|cena pēc pieprasījuma|hind päringul|"
+    r"цена по (?:запросу|запитване)|ціна за запитом|уточняйте цену|цена договорная|τιμή κατόπιν|"
+    r"fiyat (?:sorunuz|için (?:arayınız|arayın|iletişime geçin))|価格はお問い合わせ|価格応相談|要見積|要問合せ|"
+    r"询价|價格面議|价格面议|電話詢價|가격\s?문의|가격\s?협의|السعر عند الطلب|اتصل للسعر|מחיר לפי בקשה|"
+    r"harga (?:hubungi|atas permintaan)|hubungi kami untuk harga|giá\s?:?\s?liên hệ|liên hệ (?:để biết giá|báo giá)|"
+    r"สอบถามราคา")
+_NO_LONGER_SOLD = re.compile(
+    r"discontinued|no longer (?:available|sold|stocked|carried|in production)|"
+    r"nicht mehr (?:erhältlich|lieferbar|verfügbar|im sortiment)|ausgelaufen|"
+    r"n'est plus (?:disponible|commercialisé)|plus commercialisé|ya no (?:está disponible|se vende)|"
+    r"descatalogado|discontinuado|fuori produzione|non più disponibile|fora de linha|descontinuado|"
+    r"niet meer leverbaar|uit assortiment|\butgått|\budgået|ei enää myynnissä|"
+    r"wycofany z (?:oferty|produkcji|sprzedaży)|již se neprodává|už sa nepredáva|ukončen[ýá]? prodej|"
+    r"nebeparduodama|nebegaminama|vairs netiek pārdots|enam ei müüda|više (?:nije dostupn|se ne prodaje)|"
+    r"már nem (?:kapható|forgalmazott)|nu mai este disponibil|снят с производства|"
+    r"больше не (?:продаётся|продается|доступен)|знят з виробництва|більше не продається|вече не се предлага|"
+    r"δεν διατίθεται πλέον|üretimi durdu|artık satılmıyor|販売終了|生産終了|取り扱い終了|停产|停產|停售|停止销售|"
+    r"판매\s?종료|단종|لم يعد متوفر|tidak dijual lagi|sudah tidak diproduksi|ngừng (?:kinh doanh|bán|sản xuất)|"
+    r"เลิกผลิต|หยุดจำหน่าย")
+_BELOW_TITLE = 1200  # visible characters after the title read for those
+
 _BUY_IDENT = re.compile(r"add[-_]?to[-_]?(?:cart|bag|basket)|buy[-_]?now|addtocart", re.I)  # in id, class or name
 
 
@@ -297,6 +329,20 @@ class Page:
             below = self.body_text[at:at + len(said) + 600] if at >= 0 else said
             if _NOT_FOUND_HEADING.search(" ".join(below.split())[:len(said) + 300]):
                 return "not_found"
+        return None
+
+    def no_price_said(self) -> str | None:
+        """``on_request`` / ``unavailable`` when the text just below the title says the price is given on
+        request, or that the product is no longer sold; else None (also without an ``h1``)."""
+        said, at = self.heading_text
+        if at < 0:
+            return None
+        # (lower case, and patterns without re.I: a case-blind alternation of this size costs ten times more)
+        below = " ".join(self.body_text[at:at + 8 * _BELOW_TITLE].split())[:len(said) + _BELOW_TITLE].lower()
+        if _ON_REQUEST.search(below):
+            return "on_request"
+        if _NO_LONGER_SOLD.search(below):
+            return "unavailable"
         return None
 
     def price_visibility(self, *, shows_price: bool = False) -> str:
