@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from detection.lifecycle import ACTIVE
 from detection.queries import scoped
+from detection.rollups import Days, compliance_rows, sums_by
 from store import Observation, Partner, User, Violation, utcnow
 
 
@@ -69,65 +70,42 @@ def flow_by_day(session: Session, user: User, since: datetime, until: datetime,
             "closed": [closed[d] for d in days]}
 
 
-def compliance_by_day(session: Session, user: User, since: datetime, until: datetime,
-                      zone: ZoneInfo) -> dict[str, Any]:
-    """The compliance rate per day, overall and per partner the user may see (``None`` on a day with
-    no judged observation)."""
-    from detection.frames import observations_frame
-    from detection.policy_bridge import load_rule_frames
-    from detection.rules import judge
-    from store.access import visible_partner_ids
-
-    days = _days(since.astimezone(zone).date(), until.astimezone(zone).date())
-    result: dict[str, Any] = {"days": [d.isoformat() for d in days], "overall": [], "partners": {}}
-    obs = observations_frame(session, since=since).reset_index(drop=True)
-    if len(obs):
-        judgement = judge(obs, load_rule_frames(session))
-        obs = obs.assign(judged=judgement.judged, compliant=judgement.compliant)
-        obs = obs[obs["observed_at"] <= until]
-        visible = visible_partner_ids(session, user)
-        if visible is not None:
-            obs = obs[obs["partner_id"].isin(list(visible))]
+def compliance_by_day(session: Session, user: User, days: Days) -> dict[str, Any]:
+    """The compliance rate per day of ``days``, overall and per partner the user may see (``None`` on a day
+    with no judged observation)."""
+    rows = compliance_rows(session, days, user=user)
+    codes = _codes(session, {r[1] for r in rows if r[1] is not None})
     sums: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
-    if len(obs):
-        local = obs["observed_at"].dt.tz_convert(zone).dt.date
-        grouped = obs.assign(day=local).groupby(["partner", "day"], dropna=False)[["judged", "compliant"]].sum()
-        for (partner, day), row in grouped.iterrows():
-            for key in ("*", str(partner) if isinstance(partner, str) else "–"):
-                sums[(key, day)][0] += int(row["judged"])
-                sums[(key, day)][1] += int(row["compliant"])
+    for day, pid, _region, judged, compliant in rows:
+        for key in ("*", codes.get(pid, "–") if pid is not None else "–"):
+            sums[(key, day)][0] += judged
+            sums[(key, day)][1] += compliant
+    dates = days.dates()
 
     def rates(key: str) -> list[float | None]:
         return [round(sums[(key, d)][1] / sums[(key, d)][0], 4) if sums.get((key, d), [0])[0] else None
-                for d in days]
+                for d in dates]
 
-    result["overall"] = rates("*")
     partners = sorted({key for key, _day in sums if key not in ("*", "–")})
-    result["partners"] = {code: rates(code) for code in partners}
-    return result
+    return {"days": [d.isoformat() for d in dates], "overall": rates("*"),
+            "partners": {code: rates(code) for code in partners}}
 
 
-def partner_compliance_by_day(session: Session, partner: Partner, since: datetime, until: datetime,
-                              zone: ZoneInfo) -> dict[str, Any]:
-    """One partner's compliance per day in ``[since, until]``: judged and compliant observations and the rate
-    (``None`` on a day with nothing judged). The caller has checked that the user may see ``partner``."""
-    from detection.frames import observations_frame
-    from detection.policy_bridge import load_rule_frames
-    from detection.rules import judge
+def _codes(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {pid: code for pid, code in session.execute(select(Partner.id, Partner.code))
+            if pid in ids}
 
-    days = _days(since.astimezone(zone).date(), until.astimezone(zone).date())
-    obs = observations_frame(session, since=since, partner=partner).reset_index(drop=True)
-    sums: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    if len(obs):
-        judgement = judge(obs, load_rule_frames(session))
-        obs = obs.assign(judged=judgement.judged, compliant=judgement.compliant)
-        obs = obs[obs["observed_at"] <= until]
-        local = obs["observed_at"].dt.tz_convert(zone).dt.date
-        for day, row in obs.assign(day=local).groupby("day")[["judged", "compliant"]].sum().iterrows():
-            sums[day] = [int(row["judged"]), int(row["compliant"])]
-    judged = [sums[d][0] if d in sums else 0 for d in days]
-    compliant = [sums[d][1] if d in sums else 0 for d in days]
-    return {"days": [d.isoformat() for d in days], "judged": judged, "compliant": compliant,
+
+def partner_compliance_by_day(session: Session, partner: Partner, days: Days) -> dict[str, Any]:
+    """One partner's compliance per day of ``days``: judged and compliant observations and the rate (``None``
+    on a day with nothing judged). The caller has checked that the user may see ``partner``."""
+    sums = sums_by(compliance_rows(session, days, partner=partner), 0)
+    dates = days.dates()
+    judged = [sums[d][0] if d in sums else 0 for d in dates]
+    compliant = [sums[d][1] if d in sums else 0 for d in dates]
+    return {"days": [d.isoformat() for d in dates], "judged": judged, "compliant": compliant,
             "rate": [round(c / j, 4) if j else None for j, c in zip(judged, compliant, strict=True)],
             "total_judged": sum(judged), "total_compliant": sum(compliant)}
 
