@@ -65,14 +65,13 @@ class UnknownSeller:
 def unknown_sellers(session: Session) -> list[UnknownSeller]:
     """Sellers of observations attributed to no partner (marketplace offers, discovered shops), most recent
     first, each with its listings and latest price on each. Callers must see every partner."""
-    partner_of = func.coalesce(Observation.partner_id, Listing.partner_id)
     who = func.coalesce(Observation.seller_id, Observation.seller_name, Listing.site)
     rows = session.execute(
         select(who, func.max(Observation.seller_name), Observation.listing_id, Listing.url, Listing.site,
                Product.sku, func.count(), func.max(Observation.observed_at))
         .join(Listing, Listing.id == Observation.listing_id)
         .outerjoin(Product, Product.id == Observation.product_id)
-        .where(partner_of.is_(None))
+        .where(Observation.partner_id.is_(None), Listing.partner_id.is_(None))  # (an index finds these few)
         .group_by(who, Observation.listing_id, Listing.url, Listing.site, Product.sku)
         .order_by(func.max(Observation.observed_at).desc()).limit(MAX_SELLERS * LISTINGS_EACH)).all()
     sellers: dict[str, UnknownSeller] = {}
