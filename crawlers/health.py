@@ -255,14 +255,20 @@ def site_names(session: Session, sites: list[str], profiles: list[Any] | None = 
     from store.models import Partner
 
     names: dict[str, str] = {}
-    partners = [(p.name, [str(d).lower() for d in p.domains or []]) for p in session.scalars(select(Partner))]
+    # Each domain -> the first partner (in the partners' order) that declares it: a site is named by the first
+    # partner holding its host, its host without the port, or a parent domain of it.
+    owner: dict[str, tuple[int, str]] = {}
+    for order, (name, domains) in enumerate(session.execute(select(Partner.name, Partner.domains))):
+        for d in domains or []:
+            owner.setdefault(str(d).lower(), (order, name))
     for site in sites:
         host = site.lower()
         bare = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
-        for name, domains in partners:
-            if any(host == d or bare == d or bare.endswith("." + d) for d in domains):
-                names[site] = name
-                break
+        labels = bare.split(".")
+        candidates = {host, bare, *(".".join(labels[i:]) for i in range(1, len(labels)))}
+        found = min((owner[d] for d in candidates if d in owner), default=None)
+        if found is not None:
+            names[site] = found[1]
         else:
             profile = next((p for p in profiles or () if p.matches(f"http://{site}/")), None)
             names[site] = profile.name if profile is not None else site

@@ -102,7 +102,7 @@ def scorecard_days(session: Session, user: User, days: Any) -> dict[str, list[di
     from detection.rollups import compliance_rows, sums_by
 
     visible = _visible_partners(session, user)
-    rows = [r for r in compliance_rows(session, days, user=user) if r[1] in visible]
+    rows = [r for r in compliance_rows(session, days, user=user, by_day=False) if r[1] in visible]
     by_partner = {int(pid): sums for pid, sums in sums_by(rows, 1).items()}
     by_region = {str(region) if region is not None else "?": [0, 0] for region in {r[2] for r in rows}}
     for row in rows:
@@ -112,7 +112,7 @@ def scorecard_days(session: Session, user: User, days: Any) -> dict[str, list[di
     return _card(session, user, visible, by_partner, by_region)
 
 
-def _card(session: Session, user: User, visible: dict[int, Partner], sums: dict[int, list[int]],
+def _card(session: Session, user: User, visible: dict[int, Any], sums: dict[int, list[int]],
           by_region: dict[str, list[int]]) -> dict[str, list[dict[str, Any]]]:
     """The scorecard from compliance sums per partner and region: open violations and each partner's highest
     escalation step (that of its open violation with the most offences in the window) counted in SQL."""
@@ -158,12 +158,13 @@ def _card(session: Session, user: User, visible: dict[int, Partner], sums: dict[
     }
 
 
-def _visible_partners(session: Session, user: User) -> dict[int, Partner]:
+def _visible_partners(session: Session, user: User) -> dict[int, Any]:
+    """The partners ``user`` may see by id: their code, name, tier and regions (rows, not loaded objects)."""
     from store.access import visible_partner_ids
 
     ids = visible_partner_ids(session, user)
-    query = select(Partner) if ids is None else select(Partner).where(Partner.id.in_(sorted(ids)))
-    return {p.id: p for p in session.scalars(query)}
+    query = select(Partner.id, Partner.code, Partner.name, Partner.tier, Partner.regions)
+    return {p.id: p for p in session.execute(query) if ids is None or p.id in ids}
 
 
 def _money(amount: Decimal | None) -> Decimal | None:

@@ -11,7 +11,6 @@ code, so the figures never depend on which way they were read.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -92,21 +91,30 @@ def _sum_rows(obs: Any, judged: Any, compliant: Any, zone: ZoneInfo) -> list[Row
             for (day, pid, region), (j, c) in zip(grouped.index, grouped.to_numpy(), strict=True)]
 
 
-def compliance_rows(session: Session, days: Days, partner_ids: Sequence[int] | None = None,
-                    user: Any = None, partner: Partner | None = None) -> list[Row]:
+def compliance_rows(session: Session, days: Days, user: Any = None, partner: Partner | None = None,
+                    by_day: bool = True) -> list[Row]:
     """The compliance rows of ``days``: from the rollup when it holds the whole store, else judged live.
 
-    Narrowed to what ``user`` may see (:func:`store.access.partner_filter`) and/or to ``partner``."""
+    Narrowed to what ``user`` may see (:func:`store.access.partner_filter`) and/or to ``partner``. Not
+    ``by_day``: the rollup's rows summed over the days by the database (their day is then the first)."""
+    from sqlalchemy import func
+
     from store.access import partner_filter, visible_partner_ids
 
     if rollups_fresh(session, days.zone.key):
-        stmt = select(ComplianceDay.day, ComplianceDay.partner_id, ComplianceDay.region, ComplianceDay.judged,
-                      ComplianceDay.compliant).where(ComplianceDay.day >= days.first, ComplianceDay.day <= days.last)
+        if by_day:
+            stmt = select(ComplianceDay.day, ComplianceDay.partner_id, ComplianceDay.region, ComplianceDay.judged,
+                          ComplianceDay.compliant)
+        else:
+            stmt = select(func.min(ComplianceDay.day), ComplianceDay.partner_id, ComplianceDay.region,
+                          func.sum(ComplianceDay.judged), func.sum(ComplianceDay.compliant)) \
+                .group_by(ComplianceDay.partner_id, ComplianceDay.region)
+        stmt = stmt.where(ComplianceDay.day >= days.first, ComplianceDay.day <= days.last)
         if user is not None:
             stmt = stmt.where(partner_filter(session, user, ComplianceDay.partner_id))
         if partner is not None:
             stmt = stmt.where(ComplianceDay.partner_id == partner.id)
-        return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in session.execute(stmt)]
     rows = _judged_rows(session, days.start, days.end, days.zone, partner=partner)
     if user is not None:
         visible = visible_partner_ids(session, user)

@@ -33,19 +33,22 @@ def data_clock(session: Session, user: User) -> datetime:
 
 
 def open_by(session: Session, user: User) -> dict[str, list[tuple[str, int]]]:
-    """Open and acknowledged violations (``kind=violation``) counted by rule, partner, tier and region."""
-    base = scoped(session, select(Violation.id), user).where(Violation.status.in_(ACTIVE),
-                                                             Violation.kind == "violation").subquery()
-    counts: dict[str, list[tuple[str, int]]] = {}
-    for name, column, join in (("rule", Violation.rule, False), ("region", Violation.region, False),
-                               ("partner", Partner.code, True), ("tier", Partner.tier, True)):
-        stmt = select(column, func.count()).select_from(Violation).join(base, base.c.id == Violation.id)
-        if join:
-            stmt = stmt.outerjoin(Partner, Partner.id == Violation.partner_id)
-        rows = session.execute(stmt.group_by(column)).all()
-        counts[name] = sorted(((str(k) if k is not None else "–", int(n)) for k, n in rows),
-                              key=lambda kv: (-kv[1], kv[0]))
-    return counts
+    """Open and acknowledged violations (``kind=violation``) counted by rule, partner, tier and region: one
+    count per (rule, region, partner) in the database, summed up here."""
+    stmt: Any = select(Violation.rule, Violation.region, Violation.partner_id, func.count())
+    stmt = scoped(session, stmt, user).where(Violation.status.in_(ACTIVE), Violation.kind == "violation") \
+        .group_by(Violation.rule, Violation.region, Violation.partner_id)
+    rows = session.execute(stmt).all()
+    ids = {pid for _rule, _region, pid, _n in rows if pid is not None}
+    partners = {pid: (code, tier) for pid, code, tier in session.execute(
+        select(Partner.id, Partner.code, Partner.tier)) if pid in ids} if ids else {}
+    tallies: dict[str, Counter[Any]] = {name: Counter() for name in ("rule", "partner", "tier", "region")}
+    for rule, region, pid, n in rows:
+        code, tier = partners.get(pid, (None, None)) if pid is not None else (None, None)
+        for name, key in (("rule", rule), ("region", region), ("partner", code), ("tier", tier)):
+            tallies[name][key] += int(n)
+    return {name: sorted(((str(k) if k is not None else "–", n) for k, n in counts.items()),
+                         key=lambda kv: (-kv[1], kv[0])) for name, counts in tallies.items()}
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -76,11 +79,15 @@ def flow_by_day(session: Session, user: User, since: datetime, until: datetime,
     ended: Any = case((Violation.status == "resolved", Violation.resolved_at),
                       (Violation.status == "dismissed", Violation.updated_at), else_=None)
     if _whole_hours(zone, since, until):
-        for counter, column in ((opened, Violation.first_seen_at), (closed, ended)):
+        for counter, column, status in ((opened, Violation.first_seen_at, None),
+                                        (closed, Violation.resolved_at, "resolved"),
+                                        (closed, Violation.updated_at, "dismissed")):
             hour = _hour(session, column)
             stmt: Any = select(hour, func.count())
             stmt = scoped(session, stmt, user).where(Violation.kind == "violation", Violation.last_seen_at >= since,
                                                      column >= since, column <= until).group_by(hour)
+            if status is not None:
+                stmt = stmt.where(Violation.status == status)
             for bucket, n in session.execute(stmt):
                 at = bucket if isinstance(bucket, datetime) else datetime.fromisoformat(f"{bucket}:00")
                 counter[at.replace(tzinfo=UTC).astimezone(zone).date()] += int(n)

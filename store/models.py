@@ -478,6 +478,10 @@ class Violation(Base):
               postgresql_include=["id"]),
         # The API's cursor order (last change first to last): each page is a range read of this index.
         Index("ix_violations_updated", "updated_at", "id"),
+        # The overview's violations closed per day: resolved ones by resolved_at, dismissed ones read whole.
+        Index("ix_violations_closed", "status", "kind", "resolved_at", "updated_at", "last_seen_at", "partner_id"),
+        # The partners list: each partner's highest repeat offence, one seek a partner.
+        Index("ix_violations_partner_repeat", "partner_id", "kind", "repeat_number"),
         # The queue's other orders and filters, each a range read: oldest first (and deep pages of it), by gap
         # either way with the violations that have none last, and the seller filter (any case).
         Index("ix_violations_first_seen", "first_seen_at", "id", "last_seen_at", "snoozed_until", "partner_id"),

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from detection.lifecycle import ACTIVE
 from detection.queries import scoped
@@ -115,7 +115,8 @@ def sellers_page(request: Request, user: Manager, session: Db) -> Response:
     sees_all = visible_partner_ids(session, user) is None
     unauthorised = list(session.scalars(
         scoped(session, select(Violation), user).where(Violation.rule == "unauthorised_seller")
-        .order_by(Violation.status.in_(ACTIVE).desc(), Violation.last_seen_at.desc()).limit(MAX_SELLERS)))
+        .order_by(Violation.status.in_(ACTIVE).desc(), Violation.last_seen_at.desc()).limit(MAX_SELLERS)
+        .options(selectinload(Violation.product), selectinload(Violation.partner))))
     discovered = list(session.execute(
         select(Listing, Product.sku).outerjoin(Product, Product.id == Listing.product_id)
         .where(Listing.discovered.is_(True), partner_filter(session, user, Listing.partner_id))

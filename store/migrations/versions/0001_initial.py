@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 07:10:37.846458
+Create Date: 2026-12-03 07:36:41.291171
 """
 from __future__ import annotations
 
@@ -470,9 +470,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index('ix_violations_closed', ['status', 'kind', 'resolved_at', 'updated_at', 'last_seen_at', 'partner_id'], unique=False)
         batch_op.create_index('ix_violations_first_seen', ['first_seen_at', 'id', 'last_seen_at', 'snoozed_until', 'partner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
         batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id', 'first_seen_at', 'snoozed_until', 'partner_id'], unique=False)
+        batch_op.create_index('ix_violations_partner_repeat', ['partner_id', 'kind', 'repeat_number'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
         batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False, postgresql_include=['id'])
@@ -643,9 +645,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_violations_queue', postgresql_include=['id'])
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
+        batch_op.drop_index('ix_violations_partner_repeat')
         batch_op.drop_index('ix_violations_last_seen')
         batch_op.drop_index(batch_op.f('ix_violations_key'))
         batch_op.drop_index('ix_violations_first_seen')
+        batch_op.drop_index('ix_violations_closed')
         batch_op.drop_index(batch_op.f('ix_violations_assignee_id'))
 
     op.drop_table('violations')
