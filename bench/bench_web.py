@@ -194,6 +194,12 @@ def build(url: str, ws: Path, n_obs: int, n_viol: int, n_partners: int) -> None:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     print(f"violations: {n_viol} ({time.perf_counter() - started:.1f} s)", flush=True)
+    from detection.rollups import refresh
+
+    rolled = time.perf_counter()
+    with session_scope(engine) as s:  # the tables were loaded around detection: build its rollups, as
+        refresh(s, full=True)         # `pricewarden db rollups` does for such a store
+    print(f"rollups: {time.perf_counter() - rolled:.1f} s", flush=True)
     engine.dispose()
 
 
@@ -206,12 +212,14 @@ LIST_QUERIES = [
 # The other pages, each timed fewer times (they are not under the 150 ms target; their figures say where
 # they stand at this size).
 OTHER_PAGES = [
-    ("overview", "bianca", "/overview"), ("partners list", "bianca", "/partners"),
+    ("overview", "bianca", "/overview"), ("overview trends.json", "bianca", "/overview/trends.json"),
+    ("overview", "carl", "/overview"), ("partners list", "bianca", "/partners"),
     ("partners list", "carl", "/partners"), ("partner page", "bianca", "/partners/P0{n:03d}"),
     ("partner trend.json", "bianca", "/partners/P0{n:03d}/trend.json"), ("products list", "bianca", "/products"),
     ("product page", "bianca", "/products/SKU-0{n:03d}"), ("product history.json", "bianca",
                                                            "/products/SKU-0{n:03d}/history.json"),
     ("sellers", "bianca", "/sellers"), ("sellers", "carl", "/sellers"), ("health", "bianca", "/health"),
+    ("health 90 days", "bianca", "/health?days=90"),
     ("health rates.json", "bianca", "/health/rates.json"), ("policy", "bianca", "/policy"),
     ("policy diff", "bianca", "/policy/diff"),
     ("policy explain", "bianca", "/policy/explain?sku=SKU-0{n:03d}&partner=P0{n:03d}&at=2026-01-05T00:00"),

@@ -151,20 +151,124 @@ def failure_rate_by_day(session: Session, since: datetime, until: datetime, zone
     return {"days": [d.isoformat() for d in days], "sites": rates}
 
 
+def crawl_day_rows(session: Session, start: datetime | None, end: datetime | None, zone: Any) -> list[dict[str, Any]]:
+    """Pages per site and calendar day (in ``zone``) in ``[start, end)``: with a price, undecided, failed, and
+    failures by kind, counted as :func:`site_health` counts a window but within each day (a page is one URL
+    in one crawl run on one day). The rows of ``crawl_days``, and what readers work out when it is stale."""
+    ok: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
+    waiting: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
+    stmt = select(Observation.url, Observation.crawl_run_id, Observation.undecided, Observation.observed_at) \
+        .where(Observation.source == Source.CRAWL.value)
+    if start is not None:
+        stmt = stmt.where(Observation.observed_at >= start)
+    if end is not None:
+        stmt = stmt.where(Observation.observed_at < end)
+    sites: dict[str | None, str] = {}
+    for url, run_id, undecided, at in session.execute(stmt):
+        site = sites.get(url)
+        if site is None:
+            site = sites[url] = site_of(url or "")
+        (waiting if undecided else ok)[(site, at.astimezone(zone).date())].add((url, run_id))
+    for key, pages in waiting.items():
+        pages -= ok.get(key, set())
+    failed: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
+    kinds: dict[tuple[str, Any], Counter[str]] = defaultdict(Counter)
+    fails = select(CrawlFailure.site, CrawlFailure.url, CrawlFailure.crawl_run_id, CrawlFailure.kind,
+                   CrawlFailure.occurred_at)
+    if start is not None:
+        fails = fails.where(CrawlFailure.occurred_at >= start)
+    if end is not None:
+        fails = fails.where(CrawlFailure.occurred_at < end)
+    for site, url, run_id, kind, at in session.execute(fails):
+        key = (site, at.astimezone(zone).date())
+        kinds[key][kind] += 1
+        if (url, run_id) not in ok.get(key, set()) and (url, run_id) not in waiting.get(key, set()):
+            failed[key].add((url, run_id))
+    return [{"site": site, "day": day, "ok": len(ok.get((site, day), ())),
+             "undecided": len(waiting.get((site, day), ())),
+             "failed": len(failed.get((site, day), ())), "kinds": dict(kinds.get((site, day), {}))}
+            for site, day in sorted(set(ok) | set(waiting) | set(failed) | set(kinds))]
+
+
+def _day_rows(session: Session, days: Any) -> list[dict[str, Any]]:
+    """``crawl_days`` rows of ``days`` (a :class:`detection.rollups.Days`): stored, or worked out live."""
+    from store.models import CrawlDay
+    from store.rollups import rollups_fresh
+
+    if rollups_fresh(session, days.zone.key):
+        return [{"site": r.site, "day": r.day, "ok": r.ok, "undecided": r.undecided, "failed": r.failed,
+                 "kinds": r.kinds or {}} for r in session.execute(
+                    select(CrawlDay.site, CrawlDay.day, CrawlDay.ok, CrawlDay.undecided, CrawlDay.failed,
+                           CrawlDay.kinds)
+                    .where(CrawlDay.day >= days.first, CrawlDay.day <= days.last))]
+    return crawl_day_rows(session, days.start, days.end, days.zone)
+
+
+def _summed(rows: list[dict[str, Any]]) -> dict[str, SiteHealth]:
+    sites: dict[str, SiteHealth] = {}
+    for row in rows:
+        h = sites.get(row["site"])
+        if h is None:
+            h = sites[row["site"]] = SiteHealth(site=row["site"])
+        h.ok += row["ok"]
+        h.undecided += row["undecided"]
+        h.failed += row["failed"]
+        h.pages += row["ok"] + row["undecided"] + row["failed"]
+        for kind, n in (row["kinds"] or {}).items():
+            h.kinds[kind] = h.kinds.get(kind, 0) + int(n)
+    return sites
+
+
+def site_health_days(session: Session, days: Any) -> list[SiteHealth]:
+    """Crawl health of every site fetched on ``days`` (a :class:`detection.rollups.Days`), compared with as
+    many days before: :func:`site_health` by whole days, read from the ``crawl_days`` rollup."""
+    earlier = days.before()
+    rows = _day_rows(session, type(days)(earlier.first, days.last, days.zone))
+    current = _summed([r for r in rows if r["day"] >= days.first])
+    previous = _summed([r for r in rows if r["day"] < days.first])
+    for site, health in current.items():
+        before = previous.get(site)
+        if before is not None and before.pages:
+            health.previous_rate = before.failure_rate
+    return sorted(current.values(), key=lambda h: (-h.failure_rate, h.site))
+
+
+def failure_rate_days(session: Session, days: Any) -> dict[str, Any]:
+    """Each site's failure rate per day of ``days`` (``None`` on a day the site was not fetched), from the
+    ``crawl_days`` rollup: failed pages / pages that gave a price, were undecided or failed."""
+    cells = {(r["site"], r["day"]): r for r in _day_rows(session, days)}
+    dates = days.dates()
+    rates: dict[str, list[float | None]] = {}
+    for site in sorted({site for site, _day in cells}):
+        line: list[float | None] = []
+        for day in dates:
+            row = cells.get((site, day))
+            total = row["ok"] + row["undecided"] + row["failed"] if row else 0
+            line.append(round(row["failed"] / total, 4) if row and total else None)
+        rates[site] = line
+    return {"days": [d.isoformat() for d in dates], "sites": rates}
+
+
 def site_names(session: Session, sites: list[str], profiles: list[Any] | None = None) -> dict[str, str]:
     """A name people know for each site (host or host:port): the partner whose ``domains`` hold it, else
     the site profile that matches it, else the host itself."""
     from store.models import Partner
 
     names: dict[str, str] = {}
-    partners = [(p.name, [str(d).lower() for d in p.domains or []]) for p in session.scalars(select(Partner))]
+    # Each domain -> the first partner (in the partners' order) that declares it: a site is named by the first
+    # partner holding its host, its host without the port, or a parent domain of it.
+    owner: dict[str, tuple[int, str]] = {}
+    for order, (name, domains) in enumerate(session.execute(select(Partner.name, Partner.domains))):
+        for d in domains or []:
+            owner.setdefault(str(d).lower(), (order, name))
     for site in sites:
         host = site.lower()
         bare = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
-        for name, domains in partners:
-            if any(host == d or bare == d or bare.endswith("." + d) for d in domains):
-                names[site] = name
-                break
+        labels = bare.split(".")
+        candidates = {host, bare, *(".".join(labels[i:]) for i in range(1, len(labels)))}
+        found = min((owner[d] for d in candidates if d in owner), default=None)
+        if found is not None:
+            names[site] = found[1]
         else:
             profile = next((p for p in profiles or () if p.matches(f"http://{site}/")), None)
             names[site] = profile.name if profile is not None else site

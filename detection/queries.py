@@ -87,38 +87,62 @@ def scorecard(session: Session, user: User, since: datetime | None = None) -> di
     judgement = judge(obs, load_rule_frames(session))
     obs = obs.assign(judged=judgement.judged, compliant=judgement.compliant)
     obs = obs[obs["partner_id"].isin(list(visible))]
-    open_query = scoped(session, select(Violation), user).where(
-        Violation.status.in_(ACTIVE), Violation.kind == "violation")
-    open_rows = list(session.scalars(open_query))
+    by_partner: dict[int, list[int]] = {}
+    by_region: dict[str, list[int]] = {}
+    if len(obs):
+        for pid, row in obs.groupby("partner_id")[["judged", "compliant"]].sum().iterrows():
+            by_partner[int(pid)] = [int(row["judged"]), int(row["compliant"])]
+        for region, group in obs.groupby(obs["region"].fillna("?")):
+            by_region[str(region)] = [int(group["judged"].sum()), int(group["compliant"].sum())]
+    return _card(session, user, visible, by_partner, by_region)
+
+
+def scorecard_days(session: Session, user: User, days: Any) -> dict[str, list[dict[str, Any]]]:
+    """:func:`scorecard` over whole days (a :class:`detection.rollups.Days`), read from the compliance rollup."""
+    from detection.rollups import compliance_rows, sums_by
+
+    visible = _visible_partners(session, user)
+    rows = [r for r in compliance_rows(session, days, user=user, by_day=False) if r[1] in visible]
+    by_partner = {int(pid): sums for pid, sums in sums_by(rows, 1).items()}
+    by_region = {str(region) if region is not None else "?": [0, 0] for region in {r[2] for r in rows}}
+    for row in rows:
+        entry = by_region[str(row[2]) if row[2] is not None else "?"]
+        entry[0] += row[3]
+        entry[1] += row[4]
+    return _card(session, user, visible, by_partner, by_region)
+
+
+def _card(session: Session, user: User, visible: dict[int, Any], sums: dict[int, list[int]],
+          by_region: dict[str, list[int]]) -> dict[str, list[dict[str, Any]]]:
+    """The scorecard from compliance sums per partner and region: open violations and each partner's highest
+    escalation step (that of its open violation with the most offences in the window) counted in SQL."""
+    from sqlalchemy import func
 
     partners: dict[int, dict[str, Any]] = {}
     for pid, partner in visible.items():
+        judged, compliant = sums.get(pid, (0, 0))
         partners[pid] = {"partner": partner.code, "name": partner.name, "tier": partner.tier,
-                         "regions": list(partner.regions or []), "judged": 0, "compliant": 0,
-                         "open_violations": 0, "escalation_step": None, "_step_rank": -1}
-    if len(obs):
-        sums = obs.groupby("partner_id")[["judged", "compliant"]].sum()
-        for pid, row in sums.iterrows():
-            if int(pid) in partners:
-                partners[int(pid)]["judged"] = int(row["judged"])
-                partners[int(pid)]["compliant"] = int(row["compliant"])
-    for v in open_rows:
-        if v.partner_id in partners:
-            entry = partners[v.partner_id]
-            entry["open_violations"] += 1
-            rank = int((v.details or {}).get("offences_in_window", 0))
-            if v.escalation_step and rank > entry["_step_rank"]:
-                entry["escalation_step"], entry["_step_rank"] = v.escalation_step, rank
+                         "regions": list(partner.regions or []), "judged": judged, "compliant": compliant,
+                         "open_violations": 0, "escalation_step": None}
+    counted: Any = select(Violation.partner_id, func.count())
+    open_query = scoped(session, counted, user).where(
+        Violation.status.in_(ACTIVE), Violation.kind == "violation").group_by(Violation.partner_id)
+    for pid, n in session.execute(open_query):
+        if pid in partners:
+            partners[pid]["open_violations"] = int(n)
+    rank = func.coalesce(Violation.details["offences_in_window"].as_integer(), 0)
+    ranked = scoped(session, select(
+        Violation.partner_id, Violation.escalation_step,
+        func.row_number().over(partition_by=Violation.partner_id, order_by=(rank.desc(), Violation.id)).label("n")),
+        user).where(Violation.status.in_(ACTIVE), Violation.kind == "violation",
+                    Violation.escalation_step.is_not(None), Violation.escalation_step != "").subquery()
+    for pid, step in session.execute(select(ranked.c.partner_id, ranked.c.escalation_step).where(ranked.c.n == 1)):
+        if pid in partners:
+            partners[pid]["escalation_step"] = step
     by_partner = []
     for entry in sorted(partners.values(), key=lambda e: e["partner"]):
-        entry.pop("_step_rank")
         entry["compliance_rate"] = _rate(entry["compliant"], entry["judged"])
         by_partner.append(entry)
-
-    by_region: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    if len(obs):
-        for region, group in obs.groupby(obs["region"].fillna("?")):
-            by_region[str(region)] = [int(group["judged"].sum()), int(group["compliant"].sum())]
     by_tier: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for entry in by_partner:
         tier = by_tier[entry["tier"]]
@@ -134,12 +158,13 @@ def scorecard(session: Session, user: User, since: datetime | None = None) -> di
     }
 
 
-def _visible_partners(session: Session, user: User) -> dict[int, Partner]:
+def _visible_partners(session: Session, user: User) -> dict[int, Any]:
+    """The partners ``user`` may see by id: their code, name, tier and regions (rows, not loaded objects)."""
     from store.access import visible_partner_ids
 
     ids = visible_partner_ids(session, user)
-    query = select(Partner) if ids is None else select(Partner).where(Partner.id.in_(sorted(ids)))
-    return {p.id: p for p in session.scalars(query)}
+    query = select(Partner.id, Partner.code, Partner.name, Partner.tier, Partner.regions)
+    return {p.id: p for p in session.execute(query) if ids is None or p.id in ids}
 
 
 def _money(amount: Decimal | None) -> Decimal | None:
@@ -166,4 +191,4 @@ def violation_dict(v: Violation) -> dict[str, Any]:
     }
 
 
-__all__: Sequence[str] = ["list_violations", "scoped", "scorecard", "violation_dict"]
+__all__: Sequence[str] = ["list_violations", "scoped", "scorecard", "scorecard_days", "violation_dict"]

@@ -150,14 +150,17 @@ def detect(
             first_new = session.scalar(select(func.min(Observation.observed_at)).where(stored_since(previous)))
             starts = [t for t in (first_new, reopened) if t is not None]
             window = min(starts) if starts else None
+    read_from = since  # what the frame holds: every observation from this instant on (None: all)
     if mode == "incremental" and window is None:
-        obs = observations_frame(session, since=utcnow() + timedelta(days=1), evidence=False)
+        read_from = utcnow() + timedelta(days=1)
+        obs = observations_frame(session, since=read_from, evidence=False)
     elif mode == "incremental":
         assert window is not None
         # The anomaly features of a day read the day's market and the series' recent points.
         judge_from = pd.Timestamp(window).tz_convert("UTC").floor("D").to_pydatetime()
         context = judge_from - timedelta(days=cfg.anomaly_price_war_days) if anomalies else window
-        obs = observations_frame(session, since=min(context, window), evidence=False)
+        read_from = min(context, window)
+        obs = observations_frame(session, since=read_from, evidence=False)
         if anomalies:
             obs = _with_series_history(session, obs, judge_from, cfg.anomaly_min_history)
     else:
@@ -165,6 +168,7 @@ def detect(
     obs = obs.reset_index(drop=True)
     step(1, f"judging {len(obs):,} observations")
     judgement: Judgement = judge(obs, frames)
+    judged_obs = obs
     summary = DetectSummary(observations=len(obs), judged=int(judgement.judged.sum()),
                             compliant=int(judgement.compliant.sum()), mode=mode)
 
@@ -225,6 +229,13 @@ def detect(
                                  stats={k: v for k, v in summary.as_dict().items()
                                         if k not in ("changes", "by_rule", "by_partner")}))
     session.flush()
+    if not explicit:
+        from detection.rollups import refresh
+
+        # The review app's per-day sums, from the first instant this run judged again (new observations and
+        # failures since the last refresh are found by refresh itself).
+        refresh(session, since=window if mode == "incremental" else since, full=mode == "full",
+                judged=(judged_obs, judgement.judged, judgement.compliant, read_from))
     step(len(DETECT_STEPS), "done")
     return summary
 

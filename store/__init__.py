@@ -1,5 +1,6 @@
 """The store: SQLAlchemy 2 models, sessions and Alembic migrations (SQLite by default, PostgreSQL at scale)."""
 
+from store import rollups as _rollups  # noqa: F401  (its flush listener marks the rollups stale)
 from store._types import Amount, UTCDateTime, utcnow
 from store.audit import audit, audit_many
 from store.db import (
@@ -25,6 +26,8 @@ from store.models import (
     Availability,
     Base,
     Complaint,
+    ComplianceDay,
+    CrawlDay,
     CrawlFailure,
     CrawlRun,
     DeliveryStatus,
@@ -45,6 +48,7 @@ from store.models import (
     ReportBatch,
     ReportRejection,
     Role,
+    RollupState,
     Source,
     Tier,
     User,
@@ -57,11 +61,11 @@ from store.secrets import hash_secret, redact_apprise_url, verify_secret
 
 __all__ = [
     "AlertDelivery", "Amount", "AnomalyModel", "ApiIdempotency", "ApiRateWindow", "ApiToken",
-    "AuditLog", "Availability", "Base", "Complaint", "CrawlFailure",
+    "AuditLog", "Availability", "Base", "Complaint", "ComplianceDay", "CrawlDay", "CrawlFailure",
     "CrawlRun", "DeliveryStatus", "DetectionRun", "Evidence", "EvidenceStore", "FindingKind", "Installation",
     "Listing", "LoginAttempt", "Observation", "Partner", "PartnerResponse", "PartnerStatus", "PolicyReceipt",
     "PolicyVersion", "PortalJob", "Product", "ReportBatch",
-    "ReportRejection", "Role", "Source",
+    "ReportRejection", "Role", "RollupState", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "Webhook", "audit", "audit_many",
     "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id",
     "make_engine",

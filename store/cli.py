@@ -38,6 +38,27 @@ def db_upgrade(
     console.print(f"database {redact_url(get_settings().database)} at revision {current_revision()}")
 
 
+@db_app.command("rollups")
+def db_rollups(as_json: JSON = False) -> None:
+    """Build the review app's per-day rollups (compliance, crawl health) from the whole store.
+
+    Detection keeps them up to date; run this once for a store loaded some other way (an import into the
+    tables, a restored dump) or after changing the time zone. Until then the pages work them out live."""
+    from sqlalchemy import func, select
+
+    from detection.rollups import refresh
+    from store import ComplianceDay, CrawlDay, session_scope
+
+    with session_scope() as session:
+        refresh(session, full=True)
+        counts = {"compliance_days": session.scalar(select(func.count()).select_from(ComplianceDay)) or 0,
+                  "crawl_days": session.scalar(select(func.count()).select_from(CrawlDay)) or 0}
+    if as_json:
+        emit_json(counts)
+        return
+    console.print(f"rollups built: {counts['compliance_days']} compliance rows, {counts['crawl_days']} crawl rows")
+
+
 @db_app.command("current")
 def db_current(as_json: JSON = False) -> None:
     """Print the schema revision of the database."""

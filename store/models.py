@@ -9,7 +9,7 @@ schema reads the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -477,6 +478,10 @@ class Violation(Base):
               postgresql_include=["id"]),
         # The API's cursor order (last change first to last): each page is a range read of this index.
         Index("ix_violations_updated", "updated_at", "id"),
+        # The overview's violations closed per day: resolved ones by resolved_at, dismissed ones read whole.
+        Index("ix_violations_closed", "status", "kind", "resolved_at", "updated_at", "last_seen_at", "partner_id"),
+        # The partners list: each partner's highest repeat offence, one seek a partner.
+        Index("ix_violations_partner_repeat", "partner_id", "kind", "repeat_number"),
         # The queue's other orders and filters, each a range read: oldest first (and deep pages of it), by gap
         # either way with the violations that have none last, and the seller filter (any case).
         Index("ix_violations_first_seen", "first_seen_at", "id", "last_seen_at", "snoozed_until", "partner_id"),
@@ -718,6 +723,56 @@ class DetectionRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Ids at or below observation_id the run could not see (committed later): [first, last, missing since].
     pending: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class ComplianceDay(Base):
+    """Crawled observations judged and compliant on one local day (the workspace's time zone), per partner (the
+    seller as detection resolves it; none for a seller that is no partner) and region: the rollup the overview,
+    the partners list and a partner's trend read instead of judging the history again. Rebuilt from a day on
+    by each detection run (:mod:`detection.rollups`)."""
+
+    __tablename__ = "compliance_days"
+    __table_args__ = (Index("ix_compliance_days_day_partner", "day", "partner_id", "region", "judged", "compliant"),
+                      Index("ix_compliance_days_partner_day", "partner_id", "day", "judged", "compliant"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    region: Mapped[str | None] = mapped_column(String(20))
+    judged: Mapped[int] = mapped_column(Integer)
+    compliant: Mapped[int] = mapped_column(Integer)
+
+
+class CrawlDay(Base):
+    """Crawled pages of one site on one local day: with a price, undecided, failed, and failures by kind (the
+    rollup crawl health reads; pages counted as in :mod:`crawlers.health`, within the day)."""
+
+    __tablename__ = "crawl_days"
+    __table_args__ = (Index("ix_crawl_days_day_site", "day", "site"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    site: Mapped[str] = mapped_column(String(255))
+    ok: Mapped[int] = mapped_column(Integer)
+    undecided: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    kinds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RollupState(Base):
+    """What the rollups (``compliance_days``, ``crawl_days``) were built from: one row. They answer only while
+    the store holds no observation, crawl failure or policy version past these ids, nothing marked them
+    stale, and the workspace's time zone is the one their days are in; otherwise readers judge live."""
+
+    __tablename__ = "rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    observation_id: Mapped[int] = mapped_column(Integer, default=0)
+    failure_id: Mapped[int] = mapped_column(Integer, default=0)
+    policy_id: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LoginAttempt(Base):

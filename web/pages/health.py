@@ -5,7 +5,7 @@ spans every partner's sites."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from detection.rollups import days_to
 from store import CrawlFailure, Observation, Role, User, utcnow
 from web.auth import db, require
 from web.i18n import N_
@@ -55,13 +56,14 @@ def site_labels(request: Request, session: Session, sites: list[str]) -> dict[st
 @router.get("/health")
 def health_page(request: Request, user: Operator, session: Db, days: str | None = None) -> Response:
     """Every site's pages, failure rate (and how it moved), failures by kind, warnings; the latest failures."""
-    from crawlers.health import site_health
+    from crawlers.health import site_health_days
 
     _ = translator(request)
     window = _days(days)
-    until = _clock(session) + timedelta(seconds=1)
-    since = until - timedelta(days=window)
-    health = site_health(session, since, until)
+    until = _clock(session)
+    span = days_to(until, window, zone_of(request))
+    since = span.start
+    health = site_health_days(session, span)
     kinds: Counter[str] = Counter()
     for h in health:
         kinds.update(h.kinds)
@@ -77,12 +79,11 @@ def health_page(request: Request, user: Operator, session: Db, days: str | None 
 @router.get("/health/rates.json")
 def health_rates(request: Request, user: Operator, session: Db, days: str | None = None) -> Response:
     """The failure rate per site per day (sites by name), for the chart."""
-    from crawlers.health import failure_rate_by_day
+    from crawlers.health import failure_rate_days
 
     window = _days(days)
-    until = _clock(session) + timedelta(seconds=1)
     zone = zone_of(request)
-    data = failure_rate_by_day(session, until - timedelta(days=window), until, zone)
+    data = failure_rate_days(session, days_to(_clock(session), window, zone))
     names = site_labels(request, session, list(data["sites"]))
     lines = [{"label": names.get(site, site), "site": site, "values": values}
              for site, values in data["sites"].items()]

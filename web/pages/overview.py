@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detection.queries import scoped
+from detection.rollups import days_to
 from detection.trends import compliance_by_day, data_clock, flow_by_day, open_by
 from store import AlertDelivery, Role, User, Violation
 from web.auth import MANAGERS, db, require
@@ -31,9 +31,8 @@ def _days(value: str | None) -> int:
 
 def _alerts(session: Session, user: User, since: object) -> dict[str, int]:
     """Messages of the window by delivery status, for the violations the user may see."""
-    ids = scoped(session, select(Violation.id), user).subquery()
-    rows = session.execute(select(AlertDelivery.status, func.count())
-                           .where(AlertDelivery.violation_id.in_(select(ids.c.id)), AlertDelivery.created_at >= since)
+    stmt: Any = select(AlertDelivery.status, func.count()).join(Violation, Violation.id == AlertDelivery.violation_id)
+    rows = session.execute(scoped(session, stmt, user).where(AlertDelivery.created_at >= since)
                            .group_by(AlertDelivery.status)).all()
     return {str(status): int(n) for status, n in rows}
 
@@ -41,15 +40,16 @@ def _alerts(session: Session, user: User, since: object) -> dict[str, int]:
 @router.get("/overview")
 def overview(request: Request, user: Manager, session: Db, days: str | None = None) -> Response:
     """Open violations by rule, partner, tier and region; trends; crawl health; alerts."""
-    from crawlers.health import site_health
+    from crawlers.health import site_health_days
     from web.pages.health import site_labels
 
     _ = translator(request)
     window = _days(days)
     until = data_clock(session, user)
-    since = until - timedelta(days=window)
+    span = days_to(until, window, zone_of(request))
+    since = span.start
     sees_all = user.role in (Role.ADMIN, Role.BRAND_MANAGER)
-    health = [h.as_dict() for h in site_health(session, since, until + timedelta(seconds=1))] if sees_all else []
+    health = [h.as_dict() for h in site_health_days(session, span)] if sees_all else []
     names = site_labels(request, session, [h["site"] for h in health]) if health else {}
     return page(request, "overview.html", {
         "open": open_by(session, user), "window": window, "windows": WINDOWS, "since": since, "until": until,
@@ -62,11 +62,12 @@ def overview(request: Request, user: Manager, session: Db, days: str | None = No
 def trends(request: Request, user: Manager, session: Db, days: str | None = None) -> Response:
     """The overview charts' series: compliance rate per day (overall, per partner), opened and closed per day."""
     window = _days(days)
-    until = data_clock(session, user)
-    since = until - timedelta(days=window)
     zone = zone_of(request)
-    return JSONResponse({"compliance": compliance_by_day(session, user, since, until, zone),
-                         "flow": flow_by_day(session, user, since, until, zone), "timezone": zone.key})
+    until = data_clock(session, user)
+    span = days_to(until, window, zone)
+    return JSONResponse({"compliance": compliance_by_day(session, user, span),
+                         "flow": flow_by_day(session, user, span.start, until, zone),
+                         "timezone": zone.key})
 
 
 __all__ = ["NAV", "router"]

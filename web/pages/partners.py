@@ -3,7 +3,6 @@ violations, escalation and repeat offences, listings with their latest prices, n
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detection.lifecycle import ACTIVE
-from detection.queries import scoped, scorecard
+from detection.queries import scoped, scorecard_days
+from detection.rollups import days_to
 from detection.trends import data_clock, partner_compliance_by_day
 from store import AlertDelivery, Listing, Observation, Partner, Product, User, Violation
 from store.access import get_partner_for_user
@@ -25,8 +25,8 @@ router = APIRouter()
 NAV = [NavItem(N_("Partners"), "/partners", MANAGERS)]
 Manager = Annotated[User, Depends(require(*MANAGERS))]
 Db = Annotated[Session, Depends(db, scope="function")]
-WINDOW = timedelta(days=30)  # the scorecard's window, ending at the newest observation
-TREND = timedelta(days=90)
+WINDOW = 30  # the scorecard's window in days: the day of the newest observation and the 30 before
+TREND = 90
 ROWS = 50  # violations shown per table (the full list is a link to the filtered violations list)
 LISTINGS = 200
 
@@ -47,14 +47,16 @@ def partners_list(request: Request, user: Manager, session: Db) -> Response:
     """The partners the user may see, each with compliance, open violations and escalation step."""
     _ = translator(request)
     until = data_clock(session, user)
-    card = scorecard(session, user, since=until - WINDOW)
-    worst: Any = select(Partner.code, func.max(Violation.repeat_number))
+    span = days_to(until, WINDOW, zone_of(request))
+    card = scorecard_days(session, user, span)
+    # Each partner's worst repeat, one index seek a partner (ix_violations_partner_repeat).
+    worst: Any = select(func.max(Violation.repeat_number))
+    worst = scoped(session, worst, user).where(Violation.partner_id == Partner.id, Violation.kind == "violation")
     repeats: dict[str, int] = {str(code): int(n) for code, n in session.execute(
-        scoped(session, worst, user).join(Partner, Partner.id == Violation.partner_id)
-        .where(Violation.kind == "violation").group_by(Partner.code))}
+        select(Partner.code, worst.scalar_subquery())) if n is not None}
     return page(request, "partners/list.html", {
         "rows": card["by_partner"], "tiers": card["by_tier"], "regions": card["by_region"], "repeats": repeats,
-        "since": until - WINDOW, "until": until, "label": lambda code: label(_, code),
+        "since": span.start, "until": until, "label": lambda code: label(_, code),
     })
 
 
@@ -73,7 +75,8 @@ def partner_page(request: Request, code: str, user: Manager, session: Db) -> Res
     _ = translator(request)
     partner = get_partner_for_user(session, user, code)
     until = data_clock(session, user)
-    trend = partner_compliance_by_day(session, partner, until - WINDOW, until, zone_of(request))
+    span = days_to(until, WINDOW, zone_of(request))
+    trend = partner_compliance_by_day(session, partner, span)
     open_rows, open_total = _violations(session, user, partner, active=True)
     past_rows, past_total = _violations(session, user, partner, active=False)
     ours = scoped(session, select(Violation), user).where(Violation.partner_id == partner.id,
@@ -93,7 +96,7 @@ def partner_page(request: Request, code: str, user: Manager, session: Db) -> Res
     judged, compliant = trend["total_judged"], trend["total_compliant"]
     return page(request, "partners/page.html", {
         "p": partner, "rate": compliant / judged if judged else None, "judged": judged, "compliant": compliant,
-        "since": until - WINDOW, "until": until, "open_rows": open_rows, "open_total": open_total,
+        "since": span.start, "until": until, "open_rows": open_rows, "open_total": open_total,
         "past_rows": past_rows, "past_total": past_total, "repeat_count": int(repeats[0] or 0),
         "repeat_max": int(repeats[1] or 0), "step": step, "listings": listings, "latest": latest,
         "notices": notices, "label": lambda c: label(_, c),
@@ -105,7 +108,7 @@ def partner_trend(request: Request, code: str, user: Manager, session: Db) -> Re
     """The partner's compliance rate per day over the last 90 days of data."""
     partner = get_partner_for_user(session, user, code)
     until = data_clock(session, user)
-    data: dict[str, Any] = partner_compliance_by_day(session, partner, until - TREND, until, zone_of(request))
+    data: dict[str, Any] = partner_compliance_by_day(session, partner, days_to(until, TREND, zone_of(request)))
     return JSONResponse({"partner": partner.code, "timezone": zone_of(request).key, **data})
 
 

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from detection.lifecycle import ACTIVE
 from detection.queries import scoped
@@ -65,14 +65,13 @@ class UnknownSeller:
 def unknown_sellers(session: Session) -> list[UnknownSeller]:
     """Sellers of observations attributed to no partner (marketplace offers, discovered shops), most recent
     first, each with its listings and latest price on each. Callers must see every partner."""
-    partner_of = func.coalesce(Observation.partner_id, Listing.partner_id)
     who = func.coalesce(Observation.seller_id, Observation.seller_name, Listing.site)
     rows = session.execute(
         select(who, func.max(Observation.seller_name), Observation.listing_id, Listing.url, Listing.site,
                Product.sku, func.count(), func.max(Observation.observed_at))
         .join(Listing, Listing.id == Observation.listing_id)
         .outerjoin(Product, Product.id == Observation.product_id)
-        .where(partner_of.is_(None))
+        .where(Observation.partner_id.is_(None), Listing.partner_id.is_(None))  # (an index finds these few)
         .group_by(who, Observation.listing_id, Listing.url, Listing.site, Product.sku)
         .order_by(func.max(Observation.observed_at).desc()).limit(MAX_SELLERS * LISTINGS_EACH)).all()
     sellers: dict[str, UnknownSeller] = {}
@@ -116,7 +115,8 @@ def sellers_page(request: Request, user: Manager, session: Db) -> Response:
     sees_all = visible_partner_ids(session, user) is None
     unauthorised = list(session.scalars(
         scoped(session, select(Violation), user).where(Violation.rule == "unauthorised_seller")
-        .order_by(Violation.status.in_(ACTIVE).desc(), Violation.last_seen_at.desc()).limit(MAX_SELLERS)))
+        .order_by(Violation.status.in_(ACTIVE).desc(), Violation.last_seen_at.desc()).limit(MAX_SELLERS)
+        .options(selectinload(Violation.product), selectinload(Violation.partner))))
     discovered = list(session.execute(
         select(Listing, Product.sku).outerjoin(Product, Product.id == Listing.product_id)
         .where(Listing.discovered.is_(True), partner_filter(session, user, Listing.partner_id))

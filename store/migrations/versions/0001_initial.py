@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 05:31:28.788611
+Create Date: 2026-12-03 07:36:41.291171
 """
 from __future__ import annotations
 
@@ -33,6 +33,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+
+    op.create_table('crawl_days',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('site', sa.String(length=255), nullable=False),
+    sa.Column('ok', sa.Integer(), nullable=False),
+    sa.Column('undecided', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.Column('kinds', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_crawl_days'))
+    )
+    with op.batch_alter_table('crawl_days', schema=None) as batch_op:
+        batch_op.create_index('ix_crawl_days_day_site', ['day', 'site'], unique=False)
 
     op.create_table('crawl_runs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -156,6 +169,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_products_gtin'), ['gtin'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_mpn'), ['mpn'], unique=False)
 
+    op.create_table('rollup_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('observation_id', sa.Integer(), nullable=False),
+    sa.Column('failure_id', sa.Integer(), nullable=False),
+    sa.Column('policy_id', sa.Integer(), nullable=False),
+    sa.Column('stale', sa.Boolean(), nullable=False),
+    sa.Column('built_at', store._types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rollup_state'))
+    )
     op.create_table('anomaly_models',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -167,6 +190,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_anomaly_models')),
     sa.UniqueConstraint('version', name=op.f('uq_anomaly_models_version'))
     )
+    op.create_table('compliance_days',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
+    sa.Column('region', sa.String(length=20), nullable=True),
+    sa.Column('judged', sa.Integer(), nullable=False),
+    sa.Column('compliant', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_compliance_days_partner_id_partners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_compliance_days'))
+    )
+    with op.batch_alter_table('compliance_days', schema=None) as batch_op:
+        batch_op.create_index('ix_compliance_days_day_partner', ['day', 'partner_id', 'region', 'judged', 'compliant'], unique=False)
+        batch_op.create_index('ix_compliance_days_partner_day', ['partner_id', 'day', 'judged', 'compliant'], unique=False)
+
     op.create_table('listings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=2000), nullable=False),
@@ -433,9 +470,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('violations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_violations_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index('ix_violations_closed', ['status', 'kind', 'resolved_at', 'updated_at', 'last_seen_at', 'partner_id'], unique=False)
         batch_op.create_index('ix_violations_first_seen', ['first_seen_at', 'id', 'last_seen_at', 'snoozed_until', 'partner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_key'), ['key'], unique=False)
         batch_op.create_index('ix_violations_last_seen', ['last_seen_at', 'id', 'first_seen_at', 'snoozed_until', 'partner_id'], unique=False)
+        batch_op.create_index('ix_violations_partner_repeat', ['partner_id', 'kind', 'repeat_number'], unique=False)
         batch_op.create_index('ix_violations_partner_status', ['partner_id', 'status', 'kind', 'rule', 'severity', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'gap_pct'], unique=False)
         batch_op.create_index(batch_op.f('ix_violations_product_id'), ['product_id'], unique=False)
         batch_op.create_index('ix_violations_queue', ['status', 'kind', 'rule', 'severity', 'partner_id', 'product_id', 'region', 'escalation_step', 'snoozed_until', 'last_seen_at', 'first_seen_at', 'assignee_id', 'gap_pct'], unique=False, postgresql_include=['id'])
@@ -606,9 +645,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_violations_queue', postgresql_include=['id'])
         batch_op.drop_index(batch_op.f('ix_violations_product_id'))
         batch_op.drop_index('ix_violations_partner_status')
+        batch_op.drop_index('ix_violations_partner_repeat')
         batch_op.drop_index('ix_violations_last_seen')
         batch_op.drop_index(batch_op.f('ix_violations_key'))
         batch_op.drop_index('ix_violations_first_seen')
+        batch_op.drop_index('ix_violations_closed')
         batch_op.drop_index(batch_op.f('ix_violations_assignee_id'))
 
     op.drop_table('violations')
@@ -657,7 +698,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_listings_partner_id'))
 
     op.drop_table('listings')
+    with op.batch_alter_table('compliance_days', schema=None) as batch_op:
+        batch_op.drop_index('ix_compliance_days_partner_day')
+        batch_op.drop_index('ix_compliance_days_day_partner')
+
+    op.drop_table('compliance_days')
     op.drop_table('anomaly_models')
+    op.drop_table('rollup_state')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_mpn'))
         batch_op.drop_index(batch_op.f('ix_products_gtin'))
@@ -682,6 +729,10 @@ def downgrade() -> None:
     op.drop_table('evidence')
     op.drop_table('detection_runs')
     op.drop_table('crawl_runs')
+    with op.batch_alter_table('crawl_days', schema=None) as batch_op:
+        batch_op.drop_index('ix_crawl_days_day_site')
+
+    op.drop_table('crawl_days')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
 
