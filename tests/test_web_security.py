@@ -8,9 +8,11 @@ that nothing may ever reach; crawls in processes of their own.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -438,3 +440,95 @@ def test_a_recrawl_that_hangs_is_stopped_at_its_budget(db: Engine, monkeypatch: 
                       browser=False)
     finally:
         silent.close()
+
+
+def _trickle(base: str, head: str, bound: float) -> tuple[bytes, float]:
+    """Send ``head`` (request line and headers) to the server at ``base``, then its body one byte at a time, a byte
+    each time the server has not answered within a quarter of ``bound`` (slower than the bound allows), for ten
+    bounds at most; the answer (all the server sent until it closed) and the seconds from the headers to its first
+    byte (0: no answer)."""
+    import contextlib
+    import select
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    where = urlsplit(base)
+    answer = b""
+    with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
+        conn.sendall(head.encode())
+        began = time.monotonic()
+        # A byte is sent only while nothing waits to be read: one sent after the answer, to a closed socket, would
+        # bring back a reset that drops the answer unread.
+        while not answer and time.monotonic() - began < 10 * bound:
+            if select.select([conn], [], [], bound / 4)[0]:
+                answer = conn.recv(65536)
+                break
+            with contextlib.suppress(OSError):
+                conn.sendall(b"x")
+        took = time.monotonic() - began if answer else 0.0
+        # The rest, until the server closes (a reset if the last byte sent came after its answer: closed all the same).
+        with contextlib.suppress(ConnectionResetError):
+            while answer and (chunk := conn.recv(65536)):
+                answer += chunk
+    return answer, took
+
+
+def test_a_body_that_trickles_in_is_answered_408_and_nothing_is_stored(db: Engine, tmp_path: Any) -> None:
+    """``pricewarden web`` (a real uvicorn process) with web.body_timeout at 2 s: a client that sends its headers and
+    then a byte at a time is answered 408 within the bound and a margin, and the connection closed; the same
+    requests sent at once work; nothing of the slow ones is stored."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+    from sqlalchemy import func
+    from web_world import build
+
+    from store import LoginAttempt, ReportBatch, utcnow
+    from web.api.tokens import create_token
+
+    bound = 2.0
+    ws = tmp_path / "ws"
+    build(db, str(ws / "evidence"))
+    with session_scope(db) as s:
+        _row, token = create_token(s, name="slow", scopes=["reports:write"], created_by="admin", partner="P1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICEWARDEN_")}
+    env.update(PRICEWARDEN_WORKSPACE=str(ws), PRICEWARDEN_DATABASE_URL=db.url.render_as_string(False),
+               PRICEWARDEN_WEB__BODY_TIMEOUT=str(bound))
+    process = subprocess.Popen([str(Path(sys.executable).parent / "pricewarden"), "web", "--port", "0"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base = process.stdout.readline().split()[3].rstrip("/")
+        day = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%d")
+        api_head = (f"POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n"
+                    "Content-Type: application/json\r\nContent-Length: 10000\r\n\r\n")
+        answer, took = _trickle(base, api_head, bound)
+        head, _, detail = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 "), answer[:300]
+        assert b"content-type: application/problem+json" in head.lower() and b"connection: close" in head.lower()
+        assert json.loads(detail)["status"] == 408 and "did not arrive within 2 s" in json.loads(detail)["detail"]
+        assert bound <= took <= bound + 15, took  # the margin: two shared cores under load
+        form_head = ("POST /login HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     "Content-Length: 500\r\n\r\n")
+        answer, took = _trickle(base, form_head, bound)
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"Nothing was changed" in answer, answer[:300]
+        assert bound <= took <= bound + 15, took
+        # Sent at once, the same requests are served, a report of 1 MB too (JSON with trailing blanks).
+        for sku, padding in (("AC-100", 0), ("AC-200", 1 << 20)):
+            body = json.dumps([{"sku": sku, "price": "199.00", "currency": "USD", "date": day}]) + " " * padding
+            sent = httpx.post(base + "/api/v1/reports", content=body, timeout=60, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            assert sent.status_code == 201 and sent.json()["rows_accepted"] == 1, sent.text[:300]
+        login = httpx.post(base + "/login", data={"username": "carl", "password": "wrong"}, timeout=60)
+        assert login.status_code == 403  # read in full, then refused for its missing CSRF token
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    with session_scope(db) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 2  # the two sent at once
+        assert s.scalar(select(func.count()).select_from(LoginAttempt)) == 0
