@@ -81,7 +81,8 @@ def state_changing_routes(app: Any) -> list[str]:
 
 @dataclass
 class Entry:
-    """An audit entry the walk expects: ``before`` and ``after`` name keys the row must hold with these values."""
+    """An audit entry the walk expects: ``before`` and ``after`` name keys the row must hold with these values (an
+    empty ``before``: the row's is empty, as for what is made; ``None``: not checked)."""
 
     actor: str
     action: str
@@ -135,7 +136,7 @@ class Walk:
             actor, _action, kind, _id, before, after = match[0]
             if (actor, kind) != (e.actor, e.entity_type):
                 self.wrong.append(f"{key} {e.action}: by {actor} on {kind}, expected {e.actor} on {e.entity_type}")
-            if e.before is not None and {k: before.get(k) for k in e.before} != e.before:
+            if e.before is not None and (before if not e.before else {k: before.get(k) for k in e.before}) != e.before:
                 self.wrong.append(f"{key} {e.action}: before {before}, expected {e.before}")
             if {k: after.get(k) for k in e.after} != e.after:
                 self.wrong.append(f"{key} {e.action}: after {after}, expected {e.after}")
