@@ -195,7 +195,7 @@ def _snapshot(v: Violation) -> dict[str, Any]:
 
 
 def _transition(session: Session, violation_id: int, actor: User, target: str, reason: str | None,
-                at: datetime | None) -> Violation:
+                at: datetime | None, token: str | None = None) -> Violation:
     violation = session.get(Violation, violation_id)
     if violation is None:
         raise NotFoundError(f"violation {violation_id} does not exist")
@@ -214,26 +214,30 @@ def _transition(session: Session, violation_id: int, actor: User, target: str, r
         from store import utcnow
 
         violation.resolved_at = at or utcnow()
+    after = {**_snapshot(violation), **({"api_token": token} if token else {})}
     audit(session, actor=actor.username, action=f"violation.{target}", entity_type="violation",
-          entity_id=violation.id, before=before, after=_snapshot(violation), reason=reason)
+          entity_id=violation.id, before=before, after=after, reason=reason)
     session.flush()
     return violation
 
 
-def acknowledge(session: Session, violation_id: int, actor: User, reason: str | None = None) -> Violation:
-    """Mark an open violation as acknowledged by ``actor`` (audited)."""
-    return _transition(session, violation_id, actor, ACK, reason, None)
+def acknowledge(session: Session, violation_id: int, actor: User, reason: str | None = None, *,
+                token: str | None = None) -> Violation:
+    """Mark an open violation as acknowledged by ``actor`` (audited; ``token``: the prefix of the API token that
+    acted for ``actor``, named in the entry)."""
+    return _transition(session, violation_id, actor, ACK, reason, None, token)
 
 
-def dismiss(session: Session, violation_id: int, actor: User, reason: str | None = None) -> Violation:
+def dismiss(session: Session, violation_id: int, actor: User, reason: str | None = None, *,
+            token: str | None = None) -> Violation:
     """Dismiss an open or acknowledged violation as a false positive; ``reason`` is required."""
-    return _transition(session, violation_id, actor, DISMISSED, reason, None)
+    return _transition(session, violation_id, actor, DISMISSED, reason, None, token)
 
 
 def resolve(session: Session, violation_id: int, actor: User, reason: str | None = None,
-            at: datetime | None = None) -> Violation:
+            at: datetime | None = None, *, token: str | None = None) -> Violation:
     """Resolve an open or acknowledged violation by hand (audited)."""
-    return _transition(session, violation_id, actor, RESOLVED, reason, at)
+    return _transition(session, violation_id, actor, RESOLVED, reason, at, token)
 
 
 def _for_manager(session: Session, violation_id: int, actor: User) -> Violation:

@@ -269,6 +269,11 @@ class WebSettings(BaseModel):
     login_window_minutes: int = Field(
         15, ge=1, description="Minutes over which failed sign-ins are counted; a lock lifts as they age out."
     )
+    body_timeout: float = Field(
+        30.0, gt=0, description="Seconds the app waits in all for a request's body, plus one second for every 32 KB "
+        "received (a large upload on a slow link still arrives; a client that trickles it does not hold the server): "
+        "past it the app answers 408 and does nothing with the request."
+    )
     page_size: int = Field(50, ge=5, le=500, description="Rows per page in the violations list.")
     snooze_max_days: int = Field(30, ge=1, description="Longest a violation may be snoozed, in days.")
     partner_jobs_waiting: int = Field(

@@ -8,9 +8,11 @@ that nothing may ever reach; crawls in processes of their own.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -438,3 +440,145 @@ def test_a_recrawl_that_hangs_is_stopped_at_its_budget(db: Engine, monkeypatch: 
                       browser=False)
     finally:
         silent.close()
+
+
+def _trickle(base: str, head: str, bound: float) -> tuple[bytes, float | None]:
+    """Send ``head`` (request line and headers) to the server at ``base``, then one byte at a time, a byte each time
+    the server has not answered within a quarter of ``bound`` (slower than the bound allows), for ten bounds at
+    most; the answer (all the server sent until it closed: nothing if it closed without a word) and the seconds
+    from ``head`` to the answer or the close (``None``: neither came)."""
+    import contextlib
+    import select
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    where = urlsplit(base)
+    answer = b""
+    took = None
+    with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
+        conn.sendall(head.encode())
+        began = time.monotonic()
+        # A byte is sent only while nothing waits to be read: one sent after the answer, to a closed socket, would
+        # bring back a reset that drops the answer unread.
+        while time.monotonic() - began < 10 * bound:
+            if select.select([conn], [], [], bound / 4)[0]:
+                with contextlib.suppress(ConnectionResetError):
+                    answer = conn.recv(65536)
+                took = time.monotonic() - began
+                break
+            with contextlib.suppress(OSError):
+                conn.sendall(b"x")
+        # The rest, until the server closes (a reset if the last byte sent came after its answer: closed all the same).
+        with contextlib.suppress(ConnectionResetError):
+            while answer and (chunk := conn.recv(65536)):
+                answer += chunk
+    return answer, took
+
+
+def test_a_body_that_trickles_in_is_answered_408_and_nothing_is_stored(db: Engine, tmp_path: Any) -> None:
+    """``pricewarden web`` (a real uvicorn process) with web.body_timeout at 2 s: a client that sends its headers and
+    then a byte at a time is answered 408 within the bound and a margin, and the connection closed; the same
+    requests sent at once work; nothing of the slow ones is stored."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+    from sqlalchemy import func
+    from web_world import build
+
+    from store import LoginAttempt, ReportBatch, utcnow
+    from web.api.tokens import create_token
+
+    bound = 2.0
+    ws = tmp_path / "ws"
+    build(db, str(ws / "evidence"))
+    with session_scope(db) as s:
+        _row, token = create_token(s, name="slow", scopes=["reports:write"], created_by="admin", partner="P1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICEWARDEN_")}
+    env.update(PRICEWARDEN_WORKSPACE=str(ws), PRICEWARDEN_DATABASE_URL=db.url.render_as_string(False),
+               PRICEWARDEN_WEB__BODY_TIMEOUT=str(bound))
+    process = subprocess.Popen([str(Path(sys.executable).parent / "pricewarden"), "web", "--port", "0"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base = process.stdout.readline().split()[3].rstrip("/")
+        day = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%d")
+        api_head = (f"POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n"
+                    "Content-Type: application/json\r\nContent-Length: 10000\r\n\r\n")
+        answer, took = _trickle(base, api_head, bound)
+        head, _, detail = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 "), answer[:300]
+        assert b"content-type: application/problem+json" in head.lower() and b"connection: close" in head.lower()
+        assert json.loads(detail)["status"] == 408 and "did not arrive within 2 s" in json.loads(detail)["detail"]
+        assert took is not None and bound <= took <= bound + 15, took  # the margin: two shared cores under load
+        form_head = ("POST /login HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     "Content-Length: 500\r\n\r\n")
+        answer, took = _trickle(base, form_head, bound)
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"Nothing was changed" in answer, answer[:300]
+        assert took is not None and bound <= took <= bound + 15, took
+        # Sent at once, the same requests are served, a report of 1 MB too (JSON with trailing blanks).
+        for sku, padding in (("AC-100", 0), ("AC-200", 1 << 20)):
+            body = json.dumps([{"sku": sku, "price": "199.00", "currency": "USD", "date": day}]) + " " * padding
+            sent = httpx.post(base + "/api/v1/reports", content=body, timeout=60, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            assert sent.status_code == 201 and sent.json()["rows_accepted"] == 1, sent.text[:300]
+        login = httpx.post(base + "/login", data={"username": "carl", "password": "wrong"}, timeout=60)
+        assert login.status_code == 403  # read in full, then refused for its missing CSRF token
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    with session_scope(db) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 2  # the two sent at once
+        assert s.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
+def test_headers_that_trickle_in_or_never_come_are_cut_off(db: Engine, tmp_path: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn bounds the size of a request's headers, not their time: served as ``pricewarden web`` serves it (its
+    options), a connection that sends nothing, or a request line a byte at a time, is closed at the bound (1 s
+    here); a request sent at once is answered."""
+    import select
+    import socket
+    import time
+
+    import httpx
+    import uvicorn
+
+    from pricewarden.settings import Settings
+    from web.app import create_app
+    from web.server import HeadersBoundH11Protocol, bind, server_options, url_of
+
+    bound = 1.0
+    monkeypatch.setattr(HeadersBoundH11Protocol, "headers_timeout", bound)
+    app = create_app(Settings(workspace=tmp_path / "ws"), engine=db)
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, **server_options()))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        base = url_of(sock)
+        assert httpx.get(base + "/healthz", timeout=30).status_code == 200
+        # The server counts from the connection's start, a little before the client's clock here: half a bound.
+        answer, took = _trickle(base, "GET /healthz", bound)
+        assert answer == b"" and took is not None and bound / 2 <= took <= bound + 15, (answer, took)
+        with socket.create_connection(("127.0.0.1", sock.getsockname()[1]), timeout=30) as silent:
+            began = time.monotonic()
+            assert select.select([silent], [], [], 10 * bound)[0] and silent.recv(10) == b""
+            assert bound / 2 <= time.monotonic() - began <= bound + 15
+        with socket.create_connection(("127.0.0.1", sock.getsockname()[1]), timeout=30) as kept:
+            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b'{"status":"ok"}'):
+                answer += kept.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200 ")
+            began = time.monotonic()  # kept alive, then closed: uvicorn's keep-alive timeout or the bound
+            assert select.select([kept], [], [], 10 * bound)[0] and kept.recv(10) == b""
+            assert time.monotonic() - began <= bound + 15
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

@@ -225,12 +225,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(SessionMiddleware, key=secret_key(settings), max_age=int(settings.web.session_hours * 3600),
                        always_secure=settings.web.secure_cookies)
     # Bodies are bounded before they are parsed: a report upload by the largest report plus the form, any other
-    # form by the largest screenshot plus the form.
+    # form by the largest screenshot plus the form; every body in time by web.body_timeout.
     from web.portal.uploads import MAX_SCREENSHOT_BYTES
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_SCREENSHOT_BYTES + (1 << 20), larger={
         "/portal/reports": (max(settings.reports.max_file_mb, 5) + 1) << 20,
-        "/api/v1/reports": (settings.api.max_upload_mb + 1) << 20})  # the route refuses past max_upload_mb itself
+        "/api/v1/reports": (settings.api.max_upload_mb + 1) << 20},  # the route refuses past max_upload_mb itself
+        timeout=settings.web.body_timeout)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

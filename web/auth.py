@@ -15,7 +15,8 @@ database (``login_attempts``) so that every worker process counts the same ones:
 ``web.login_max_failures`` failures for one account (or ``web.login_max_failures_per_address``
 from one address) within ``web.login_window_minutes`` the sign-in is refused, whatever the
 password, until those failures age out. Inactive accounts are refused; partner accounts go to the
-partner portal (``/portal``), and one tied to no partner in the catalog is refused.
+partner portal (``/portal``), and one tied to no partner in the catalog is refused, as is one whose partner is
+suspended or terminated (audited as ``login.refused``).
 """
 
 from __future__ import annotations
@@ -233,6 +234,8 @@ def sign_in(session: Session, settings: Any, username: str, password: str, addre
         if partner is not None:
             check_standing(partner)
     except PartnerInactive as exc:
+        audit(session, actor=user.username, action="login.refused", entity_type="user", entity_id=user.id,
+              after={"partner": exc.partner, "status": exc.status, "address": address}, reason=f"partner {exc.status}")
         return SignIn(None, f"partner_{exc.status}")
     return SignIn(user)
 

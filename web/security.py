@@ -18,9 +18,11 @@ import hmac
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
@@ -151,19 +153,45 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+# A body may take timeout seconds plus one second per BODY_MIN_RATE bytes received: a 512 MB report arrives over a
+# slow link (0.25 Mbit/s), a client that trickles bytes to hold a connection is answered 408 (as Apache's
+# mod_reqtimeout does with its MinRate).
+BODY_MIN_RATE = 32 << 10
+
+
+def _answer(api: bool, status: int, title: str, text: str, extra: list[tuple[bytes, bytes]] | None = None
+            ) -> tuple[Message, Message]:
+    """The two messages of a short error answer: problem+json under ``/api/``, else plain text."""
+    media = b"text/plain; charset=utf-8"
+    if api:
+        text = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": text})
+        media = b"application/problem+json"
+    body = text.encode()
+    return ({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", media), (b"content-length", str(len(body)).encode()), *(extra or [])]},
+        {"type": "http.response.body", "body": body})
+
+
 class BodyLimitMiddleware:
-    """Refuse a request body larger than its path's limit before anything parses it (uploads spool to disk).
+    """Refuse a request body larger than its path's limit before anything parses it (uploads spool to disk), or
+    slower to arrive than ``timeout`` allows.
 
     ``max_bytes`` holds for every path but those of ``larger`` (path -> bytes): the report uploads, which may be
     large; a form with at most a screenshot has no use for hundreds of MB of spooled disk. A declared
     ``Content-Length`` over the limit is answered 413 at once; a body without one (chunked) is cut off when it
     passes the limit, which the form parser reports as a disconnected client.
+
+    Time: the app waits for the body ``timeout`` seconds in all, plus one per :data:`BODY_MIN_RATE` bytes
+    received; past that the app is told the client left (so nothing parses half a body, nothing is stored), and
+    whatever it answers is replaced by 408 and the connection closed.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None,
+                 timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger = dict(larger or {})
+        self.timeout = timeout
 
     def limit(self, scope: Scope) -> int:
         """The largest body the request's path accepts (its path below the root path)."""
@@ -178,30 +206,54 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit(scope)
+        api = scope.get("path", "").removeprefix(scope.get("root_path", "")).startswith("/api/")
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            text = f"request body larger than {limit >> 20} MB"
-            media = b"text/plain; charset=utf-8"
-            if scope.get("path", "").removeprefix(scope.get("root_path", "")).startswith("/api/"):
-                text = json.dumps({"type": "about:blank", "title": "Request too large", "status": 413, "detail": text})
-                media = b"application/problem+json"
-            body = text.encode()
-            await send({"type": "http.response.start", "status": 413,
-                        "headers": [(b"content-type", media), (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            for message in _answer(api, 413, "Request too large", f"request body larger than {limit >> 20} MB"):
+                await send(message)
             return
         seen = 0
+        waited = 0.0
+        late = started = complete = False
 
         async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, waited, late, complete
+            if late:
+                return {"type": "http.disconnect"}
+            if self.timeout is None or complete:  # once the body is in, a wait is for the client leaving
+                message = await receive()
+            else:
+                began = time.monotonic()
+                with anyio.move_on_after(self.timeout + seen / BODY_MIN_RATE - waited) as clock:
+                    message = await receive()
+                waited += time.monotonic() - began
+                if clock.cancelled_caught:
+                    late = True
+                    return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if seen > limit:
                     return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if late and not started:
+                return  # the 408 below answers instead
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not late or started:
+                raise
+        if late and not started:
+            text = (f"The request's body did not arrive within {self.timeout:g} s (a slow or stalled upload). "
+                    "Nothing was changed: send it again.")
+            for message in _answer(api, 408, "Request timeout", text, [(b"connection", b"close")]):
+                await send(message)
 
 
 def csrf_token(request: HTTPConnection) -> str:
@@ -227,5 +279,6 @@ async def csrf_ok(request: Request) -> bool:
     return sent is not None and hmac.compare_digest(sent, expected)
 
 
-__all__ = ["COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "HEADERS", "SAFE_METHODS", "BodyLimitMiddleware",
-           "SecurityHeadersMiddleware", "SessionMiddleware", "csrf_ok", "csrf_token", "secret_key"]
+__all__ = ["BODY_MIN_RATE", "COOKIE", "CSP", "CSRF_FIELD", "CSRF_HEADER", "HEADERS", "SAFE_METHODS",
+           "BodyLimitMiddleware", "SecurityHeadersMiddleware", "SessionMiddleware", "csrf_ok", "csrf_token",
+           "secret_key"]

@@ -1,5 +1,8 @@
 """Serving the app with uvicorn: one process, or several workers sharing one listening socket.
 
+uvicorn runs with h11 and a bound on the time a request's headers take (:class:`HeadersBoundH11Protocol`); the
+app bounds the body's (``web.body_timeout``).
+
 The socket is bound here, before uvicorn starts, so that a port in use is one clear line
 (:class:`~pricewarden.errors.ConfigError`) instead of a traceback, and so that the demo can know
 its URL (for the links in its alerts) before the monitoring cycle runs.
@@ -7,11 +10,15 @@ its URL (for the links in its alerts) before the monitoring cycle runs.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import gc
 import socket
 from collections.abc import Callable
 from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from pricewarden.errors import ConfigError
 
@@ -69,6 +76,62 @@ def app_from_env() -> Any:
     return settle(create_app())
 
 
+class HeadersBoundH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request headers take longer than ``headers_timeout``
+    seconds to arrive, counted from when it opens or from the end of its previous answer.
+
+    uvicorn bounds their size (16 KB), not their time: a client that sends them a byte at a time, or sends
+    nothing, would keep its socket for good, and enough of them exhaust the process's file descriptors
+    (slowloris). The body is bounded by the app (``web.body_timeout``).
+    """
+
+    headers_timeout = 30.0
+    _headers_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        if self._headers_timer is not None:
+            self._headers_timer.cancel()
+        self._headers_timer = self.loop.call_later(self.headers_timeout, self._headers_late)
+
+    def _headers_late(self) -> None:
+        self._headers_timer = None
+        between = self.cycle is None or self.cycle.response_complete
+        if between and self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._headers_timer is not None and self.conn.their_state is not h11.IDLE:  # the headers are in
+            self._headers_timer.cancel()
+            self._headers_timer = None
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request's headers
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._headers_timer is not None:
+            self._headers_timer.cancel()
+            self._headers_timer = None
+        super().connection_lost(exc)
+
+
+def server_options(root_path: str = "", forwarded_allow_ips: str | None = None,
+                   log_level: str = "warning") -> dict[str, Any]:
+    """uvicorn's options for the app (the tests serve it with the same)."""
+    options: dict[str, Any] = {"root_path": root_path, "proxy_headers": True, "log_level": log_level,
+                               "server_header": False, "access_log": False,
+                               "http": "web.server:HeadersBoundH11Protocol"}
+    if forwarded_allow_ips:
+        options["forwarded_allow_ips"] = forwarded_allow_ips
+    return options
+
+
 def serve(sock: socket.socket, *, workers: int = 1, root_path: str = "", forwarded_allow_ips: str | None = None,
           log_level: str = "warning", on_ready: Callable[[], None] | None = None) -> None:
     """Serve the app on ``sock`` until interrupted (Ctrl-C): in this process, or in ``workers`` processes.
@@ -79,10 +142,7 @@ def serve(sock: socket.socket, *, workers: int = 1, root_path: str = "", forward
     """
     import uvicorn
 
-    options: dict[str, Any] = {"root_path": root_path, "proxy_headers": True, "log_level": log_level,
-                               "server_header": False, "access_log": False}
-    if forwarded_allow_ips:
-        options["forwarded_allow_ips"] = forwarded_allow_ips
+    options = server_options(root_path, forwarded_allow_ips, log_level)
     if workers > 1:
         from uvicorn.supervisors import Multiprocess
 
@@ -98,4 +158,5 @@ def serve(sock: socket.socket, *, workers: int = 1, root_path: str = "", forward
     server.run(sockets=[sock])
 
 
-__all__ = ["GC_THRESHOLDS", "app_from_env", "bind", "serve", "settle", "url_of"]
+__all__ = ["GC_THRESHOLDS", "HeadersBoundH11Protocol", "app_from_env", "bind", "serve", "server_options", "settle",
+           "url_of"]

@@ -161,7 +161,7 @@ def _act(action: str, violation_id: int, body: ActionIn | None, session: Session
         raise ApiProblem(422, "Reason required", "dismissing a violation needs a reason")
     try:
         v = getattr(lifecycle, action)(session, violation_id, principal.user, reason or f"via API token "
-                                       f"{principal.prefix}")
+                                       f"{principal.prefix}", token=principal.prefix)
     except InvalidTransition as exc:
         raise ApiProblem(409, "Not allowed now", str(exc)) from None
     except (AccessDenied, NotFoundError):

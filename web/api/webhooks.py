@@ -71,6 +71,7 @@ def delete_webhook(webhook_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session
     if hook is None or hook.token_id != principal.token_id or not hook.active:
         raise ApiProblem(404, "Not found", f"no webhook {webhook_id}")
     hook.active = False
-    audit(session, actor=principal.actor, action="webhook.deleted", entity_type="webhook", entity_id=hook.id)
+    audit(session, actor=principal.actor, action="webhook.deleted", entity_type="webhook", entity_id=hook.id,
+          before={"active": True}, after={"active": False})
     session.commit()
     return Response(status_code=204)

@@ -65,6 +65,8 @@ def file_complaint(session: Session, user: User, url: str, comment: str, *, scre
     :class:`~pricewarden.errors.PortalLimit` beyond the partner's share of the portal's crawls
     (:func:`web.portal.jobs.check_partner_share`); nothing is stored then.
     """
+    from crawlers.network import display_url
+
     if user.partner_id is None:
         raise NotFoundError("this account belongs to no partner")
     url = check_url(url, settings)
@@ -80,8 +82,9 @@ def file_complaint(session: Session, user: User, url: str, comment: str, *, scre
     session.add(complaint)
     session.flush()
     enqueue(session, "complaint", complaint.id)  # committed with the complaint: a restart cannot lose it
+    # The URL as display_url shows it: a password or a token in it stays in the complaint, out of the log.
     audit(session, actor=user.username, action="complaint.filed", entity_type="complaint", entity_id=complaint.id,
-          after={"url": url, "screenshot": sha}, reason=complaint.comment or None)
+          after={"status": "queued", "url": display_url(url), "screenshot": sha}, reason=complaint.comment or None)
     return complaint
 
 
@@ -110,12 +113,14 @@ def _finish(engine: Engine, complaint_id: int, outcome: str, detail: str = "", *
         complaint = session.get(Complaint, complaint_id)
         if complaint is None:
             return {"status": "missing"}
+        before = {"status": complaint.status}
         complaint.status, complaint.outcome, complaint.detail = "done", outcome, detail[:1000]
         for name, value in found.items():
             setattr(complaint, name, value)
         complaint.finished_at = utcnow()
         audit(session, actor="pricewarden", action="complaint.checked", entity_type="complaint",
-              entity_id=complaint.id, after={"outcome": outcome, **found}, reason=detail[:500] or None)
+              entity_id=complaint.id, before=before, after={"status": "done", "outcome": outcome, **found},
+              reason=detail[:500] or None)
         return {"status": "done", "outcome": outcome, **found}
 
 

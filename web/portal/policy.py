@@ -414,8 +414,9 @@ def acknowledge(session: Session, user: User, version: int, now: datetime | None
     receipt.acknowledged_at = now or utcnow()
     receipt.acknowledged_by = user.username
     audit(session, actor=user.username, action="policy.acknowledged", entity_type="policy_version",
-          entity_id=version, after={"partner": receipt.partner.code, "sha256": receipt.source_sha256,
-                                    "at": receipt.acknowledged_at.isoformat()},
+          entity_id=version, before={"acknowledged": False},
+          after={"acknowledged": True, "partner": receipt.partner.code, "sha256": receipt.source_sha256,
+                 "at": receipt.acknowledged_at.isoformat()},
           reason="acknowledgement of receipt of the brand's unilateral advertised-price policy")
     session.flush()
     return receipt

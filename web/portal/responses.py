@@ -166,12 +166,14 @@ def _record(engine: Engine, response_id: int, observation_id: int | None, detail
             return {"status": "missing"}
         if observation_id is not None:
             response.observation_id = observation_id
+        before = {"status": response.recrawl_status}
         response.recrawl_status = "done" if ok else "failed"
         response.recrawl_detail = detail
         response.finished_at = utcnow()
         audit(session, actor="pricewarden", action="violation.recrawled", entity_type="violation",
-              entity_id=response.violation_id, after={"response": response.id, "status": response.recrawl_status,
-                                                      "observation": response.observation_id},
+              entity_id=response.violation_id, before=before,
+              after={"response": response.id, "status": response.recrawl_status,
+                     "observation": response.observation_id},
               reason=response.recrawl_detail or None)
         return {"status": response.recrawl_status, "observation_id": response.observation_id}
 
