@@ -97,12 +97,8 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     frame["party"] = frame["party"].astype(str)
     frame["price"] = frame["price_e4"].astype(np.float64) / 10_000  # model features only, never money
     frame = frame.sort_values(["series_key", "observed_at"], kind="stable")
-    grouped = frame.groupby("series_key", sort=False)["price"]
-    previous = grouped.shift(1)
-    rolling = previous.groupby(frame["series_key"], sort=False).rolling(
-        max(BASELINE_WINDOW, params.min_history), min_periods=params.min_history).median()
-    frame["baseline"] = rolling.reset_index(level=0, drop=True)
-    frame["history"] = grouped.cumcount()
+    frame["baseline"], frame["history"] = _baselines(frame, max(BASELINE_WINDOW, params.min_history),
+                                                     params.min_history)
     frame["drop_pct"] = (frame["price"] - frame["baseline"]) / frame["baseline"] * 100
 
     frame["day"] = frame["observed_at"].dt.floor("D")
@@ -122,6 +118,32 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
     frame["sellers_dropping"] = _sellers_dropping(frame, params)
     frame["report_gap_pct"] = _report_gap(frame, reports)
     return frame
+
+
+def _baselines(frame: pd.DataFrame, window: int, min_periods: int) -> tuple[Any, Any]:
+    """Each point's baseline (the median of up to ``window`` previous prices of its series, at least
+    ``min_periods`` of them) and how many points of its series precede it; ``frame`` sorted by series.
+
+    A full window (``min_periods == window``, the default) is the median of ``window`` shifted columns,
+    by numpy for every row at once; otherwise pandas' rolling median per series.
+    """
+    keys = frame["series_key"].to_numpy(dtype=np.float64)
+    n = len(frame)
+    if window == min_periods and n and not np.isnan(keys).any():
+        prices = frame["price"].to_numpy(dtype=np.float64)
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        history = np.arange(n, dtype=np.int64) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        baseline = np.full(n, np.nan)
+        rows = np.flatnonzero(history >= window)
+        if len(rows):
+            # An odd window's median is one of the prices; an even one's the mean of the middle two, as
+            # pandas computes it.
+            baseline[rows] = np.median(np.stack([prices[rows - k] for k in range(1, window + 1)]), axis=0)
+        return baseline, history
+    grouped = frame.groupby("series_key", sort=False)["price"]
+    rolling = grouped.shift(1).groupby(frame["series_key"], sort=False).rolling(
+        window, min_periods=min_periods).median()
+    return rolling.reset_index(level=0, drop=True), grouped.cumcount()
 
 
 def _text_keys(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
@@ -387,5 +409,12 @@ def detect_anomalies(
     })
     judged = np.zeros(len(obs), dtype=bool)
     judged[feats.index[feats["history"] >= params.min_history].to_numpy(dtype=np.int64)] = True
+    if judge_from is not None:
+        # The context before judge_from has no event: the lifecycle sees the judged rows only.
+        first = int(np.searchsorted(obs["observed_at"].to_numpy(dtype="datetime64[ns]"),
+                                    pd.Timestamp(judge_from).tz_convert("UTC").tz_localize(None).to_datetime64()))
+        if first:
+            findings = findings.assign(pos=pos - first)
+            judged, obs = judged[first:], obs.iloc[first:].reset_index(drop=True)
     apply_findings(session, obs, findings, judged, ANOMALY_RULES, resolve_after=resolve_after, frames=None,
                    summary=summary, repeat_window_days=0, evidence=evidence, every_key=every_key)

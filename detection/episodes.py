@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,7 @@ from detection.lifecycle import (
     violation_key,
 )
 from detection.tables import NA_E4, RuleFrames, from_e4
-from store import Violation, audit, audit_many
+from store import Violation, audit, audit_many, bulk_insert
 from store.models import SEARCH_COLUMNS, SEARCH_DDL, SEARCH_TABLE
 
 if TYPE_CHECKING:
@@ -537,12 +537,12 @@ def _insert_violations(connection: Connection, rows: list[dict[str, Any]]) -> No
                     if ddl.startswith(f"CREATE TRIGGER {trigger} ")), None)
     listed = sql_text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name")
     if created is None or len(rows) < BULK_SEARCH or connection.execute(listed, {"name": trigger}).first() is None:
-        connection.execute(insert(table), rows)
+        bulk_insert(connection, table, rows)
         return
     # In the run's transaction: the trigger is back before anyone else can write (or see it gone).
     connection.execute(sql_text(f"DROP TRIGGER {trigger}"))
     before = connection.execute(select(func.max(table.c.id))).scalar() or 0
-    connection.execute(insert(table), rows)
+    bulk_insert(connection, table, rows)
     columns = ", ".join(SEARCH_COLUMNS)
     connection.execute(sql_text(f"INSERT INTO {SEARCH_TABLE}(rowid, {columns}) SELECT id, {columns} FROM violations "
                             "WHERE id > :before ORDER BY id"), {"before": before})

@@ -176,15 +176,18 @@ def detect(
         return evidence_of(session, obs_ids)
 
     findings, judged = judgement.findings, np.asarray(judgement.judged | judgement.resolved["has_scope"], dtype=bool)
+    judged_obs = obs
     if mode == "incremental" and window is not None and len(obs):
         # What was read before the window (the anomaly models' context) was judged by the earlier
-        # runs and every episode's watermark is past it: its findings would only load their rows.
+        # runs and every episode's watermark is past it: the lifecycle sees the window only (a
+        # subject seen only before it has no event, so its episodes stay as they are).
         first = int(np.searchsorted(obs["observed_at"].to_numpy(dtype="datetime64[ns]"),
                                     pd.Timestamp(window).tz_convert("UTC").tz_localize(None).to_datetime64()))
-        findings = findings[findings["pos"].to_numpy(dtype=np.int64) >= first]
-        judged[:first] = False
+        pos = findings["pos"].to_numpy(dtype=np.int64)
+        findings = findings[pos >= first].assign(pos=pos[pos >= first] - first)
+        judged, judged_obs = judged[first:], obs.iloc[first:].reset_index(drop=True)
     step(2, f"updating violations ({len(findings):,} findings)")
-    apply_findings(session, obs, findings, judged,
+    apply_findings(session, judged_obs, findings, judged,
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days, evidence=evidence, every_key=mode == "incremental")
     from detection.confirm import classify

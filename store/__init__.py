@@ -4,6 +4,7 @@ from store import rollups as _rollups  # noqa: F401  (its flush listener marks t
 from store._types import Amount, UTCDateTime, utcnow
 from store.audit import audit, audit_many
 from store.db import (
+    bulk_insert,
     check_store,
     current_revision,
     downgrade,
@@ -67,6 +68,7 @@ __all__ = [
     "PolicyVersion", "PortalJob", "Product", "ReportBatch",
     "ReportRejection", "Role", "RollupState", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "Webhook", "audit", "audit_many",
+    "bulk_insert",
     "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id",
     "make_engine",
     "redact_apprise_url", "require_schema", "session_scope", "sha256_of", "upgrade", "utcnow", "verify_secret",

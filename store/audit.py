@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from pricewarden.identifiers import check_actor
@@ -50,4 +50,6 @@ def audit_many(session: Session, *, actor: str, entries: list[dict[str, Any]]) -
              "before": e.get("before") or {}, "after": e.get("after") or {}, "reason": e.get("reason")}
             for e in entries]
     session.flush()
-    session.connection().execute(insert(cast(Table, AuditLog.__table__)), rows)
+    from store.db import bulk_insert
+
+    bulk_insert(session.connection(), cast(Table, AuditLog.__table__), rows)

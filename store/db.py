@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import ColumnDefault, Connection, Engine, Table, create_engine, event, insert, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from pricewarden.errors import StoreError
@@ -184,3 +184,51 @@ def check_store(*, schema: bool = True) -> None:
                              "(made by a newer version?): upgrade PriceWarden") from None
         raise StoreError(f"the database schema is at revision {current}, this PriceWarden needs {head}: "
                          "run `pricewarden db upgrade`")
+
+
+def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) in one batch on ``connection``, as ``insert(table)`` would.
+
+    For a batch of thousands (a first detection run's violations and audit entries): SQLAlchemy's
+    executemany builds every row's parameters through the statement compiler, most of the time of
+    such a batch. Here each column's bind processor is applied to its values directly, a column left
+    out takes its Python default once for the batch (a timestamp: one instant for the batch), and the
+    rows go to the driver as plain tuples: ``COPY`` on PostgreSQL, one ``executemany`` elsewhere.
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in rows[0] or default is None:
+            continue
+        if not isinstance(default, ColumnDefault) or not (default.is_scalar or default.is_callable):
+            connection.execute(insert(table), rows)  # a SQL expression default: as SQLAlchemy does it
+            return
+        # A callable default is wrapped by SQLAlchemy to take the execution context (unused by ours).
+        values[column.key] = default.arg(None) if default.is_callable else default.arg
+    keys = list(rows[0])
+    names = keys + list(values)
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    fixed = [values[name] for name in values]
+
+    def converted(row: dict[str, Any]) -> tuple[Any, ...]:
+        out = [row[name] for name in keys] + fixed
+        return tuple(value if process is None or value is None else process(value)
+                     for value, process in zip(out, processors, strict=True))
+
+    columns = ", ".join(dialect.identifier_preparer.quote(table.c[name].name) for name in names)
+    if dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(
+                f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(converted(row))
+        return
+    compiled = insert(table).compile(dialect=dialect, column_keys=names)
+    if compiled.positional and compiled.positiontup == names:
+        connection.exec_driver_sql(str(compiled), [converted(row) for row in rows])
+    else:
+        connection.execute(insert(table), [{**row, **values} for row in rows])
