@@ -11,6 +11,7 @@ too long or to be neutralised in the receipt, a duplicate) goes through ``RowVal
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -38,6 +39,9 @@ _BAD = object()  # the verdict of a text the row-by-row path must judge
 # Positions in ROW_COLUMNS whose value is taken as it is: the lane is used only when their columns process nothing.
 _AS_IS = (0, 1, 2, 5, 6, 10)
 _RECEIPT_CELL = 1000  # longer cells are cut in the receipt (receipt_line)
+_CELL_STARTS = frozenset("=+-@ \"'\t\r")
+_GUARDED = (",", ";", '"', "\t", "\r", "\n", "\x00")
+_STARTS = tuple(f"\x1f{c}" for c in "=+-@ \"'")
 
 
 def can_judge_records(source: Source, validator: RowValidator, shape: RowShape) -> bool:
@@ -100,10 +104,7 @@ class _Columns:
             except (_Reject, CellError):
                 refused.add(value)
         judged = list(map(accepted.get, column, repeat(_BAD)))
-        if _BAD in judged:
-            for i, verdict in enumerate(judged):
-                if verdict is _BAD:
-                    slow[i] = 1
+        _mark(judged, _BAD, slow)
         return judged
 
     def __call__(self, first: int, records: list[list[str]]) -> list[Row | Rejected]:
@@ -221,6 +222,9 @@ def _mark_cells(column: tuple[str, ...], longest: int, slow: bytearray, special:
         for i, value in enumerate(column):
             if "\x00" in value or (not value.isascii() and _bad_text(value)):
                 slow[i] = 1
+    # _PLAIN needs one of these characters, or a formula character (past blanks and quotes) where a cell starts.
+    if not (joined[:1] in _CELL_STARTS or any(c in joined for c in _GUARDED) or any(s in joined for s in _STARTS)):
+        return
     found = _PLAIN.finditer(joined)
     first = next(found, None)
     if first is None:
@@ -229,6 +233,15 @@ def _mark_cells(column: tuple[str, ...], longest: int, slow: bytearray, special:
     starts = list(map(add, accumulate(map(len, column), initial=0), range(len(column))))
     for match in (first, *found):
         special[bisect_right(starts, match.end() - 1) - 1] = 1
+
+
+def _mark(verdicts: list[Any], bad: object, slow: bytearray) -> None:
+    """Mark the rows whose verdict is ``bad`` (a few per chunk: found by C-level scans)."""
+    i = -1
+    with contextlib.suppress(ValueError):
+        while True:
+            i = verdicts.index(bad, i + 1)
+            slow[i] = 1
 
 
 def _given(value: object) -> str:
