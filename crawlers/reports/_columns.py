@@ -145,7 +145,7 @@ class _Columns:
         if per_sku:  # a resolver that may answer per SKU: looked up per row below
             currencies = verdicts("currency", currency_texts, _given, slow)
         elif validator._expected is not None:  # the policy's currency: by the text and the instant
-            pairs = list(zip(currency_texts, date_texts, strict=True))
+            pairs = tuple(zip(currency_texts, date_texts, strict=True))
             currencies = verdicts("currency+date", pairs, lambda v: validator._currency(
                 "", _given(v[0]), _memo(validator._dates, v[1], validator._date)[0]), slow)
         else:
@@ -183,7 +183,7 @@ class _Columns:
                 if is_blank_row(row):
                     continue  # skipped silently, as the reader does
                 judged = validator.check(RawRow(number, row))
-                out.append(shape(judged) if type(judged) is Accepted else judged)
+                out.append(shape(judged) if isinstance(judged, Accepted) else judged)
                 continue
             channel, channel_key, url = channel_v
             digest = sha256(f"{head}{sku}|{stamp}|{channel_key}".encode()).digest()
