@@ -423,3 +423,57 @@ def test_a_refusal_in_the_second_process_stores_nothing(
         assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
         assert s.scalar(select(func.count()).select_from(Observation)) == 0
     assert not list((tmp_path / "workspace").rglob("*.csv"))
+
+
+HOSTILE = ["AC-100", "ac-200", " AC-300 ", "AC-10O", "", "  ", "\u200b", "EXAMPLE", "12.50", "1,299.00", "1.299,00",
+           "4.800", "-1", "0", "abc", "USD", "EUR", "usd", "", "2026-11-20", "2026-11-19T08:00:00+08:00",
+           "2026-11-19T23:30:00Z", "2099-01-01", "1999-01-01", "=1+2", "@SUM(A1)", "+cmd", "a;b", 'q"uote', "x,y",
+           "tmall", "https://shop.example.cn/p/1", "/p/2", "天猫", "3", "2.5", "x\x00y", "y" * 1200, "z" * 3000]
+
+
+@pytest.mark.parametrize("partner", ["P001", "P003", "P010"])
+def test_a_csv_judged_column_by_column_is_stored_and_receipted_as_row_by_row(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partner: str
+) -> None:
+    """The column lane (reports._columns) and the row-by-row path give the same rows, rejections and receipt."""
+    import random
+
+    from crawlers.reports import _columns
+    from policies import publish_text
+    from pricewarden.settings import get_settings
+
+    with session_scope(catalog) as s:
+        publish_text(s, POLICY, file="policy.yaml")
+        s.add(Partner(code="P010", name="EU shop", locale="en", regions=["EU"]))
+    rng = random.Random(5)
+    days = [(NOW - timedelta(days=d)).date().isoformat() for d in range(5)]
+    body: list[list[str]] = []
+    for n in range(1500):
+        row = [("AC-100", "AC-200", "AC-300")[n % 3], f"{10 + n % 50}.{n % 100:02d}", ("USD", "EUR")[n % 2],
+               days[n // 300], ("tmall", f"https://shop.example.cn/p/{n % 97}")[n % 2], str(n % 4)]
+        for _ in range(rng.choice((0, 0, 0, 1, 2))):
+            row[rng.randrange(6)] = rng.choice(HOSTILE)
+        if rng.random() < 0.03:
+            row = row[:rng.randrange(6)]  # a short row, or an empty line
+        body.append(row)
+    body += body[100:160]  # duplicates of rows in earlier chunks
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel", "quantity", "note"], *body])
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__CHUNK_ROWS", "100")
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__MAX_CELL_CHARS", "2000")
+    get_settings.cache_clear()
+    outcomes = []
+    lanes: list[bool] = []
+    judged = _columns.can_judge_records
+    for lane in (True, False):
+        monkeypatch.setattr(_columns, "can_judge_records", lambda *a, lane=lane: lanes.append(lane) or (
+            lane and judged(*a)))
+        result = import_file(path, partner, now=NOW)
+        outcomes.append(_outcome(catalog, result))
+        with session_scope(catalog) as s:  # the second import of the same rows must not see the first's
+            for table in (Observation, ReportRejection, ReportBatch):
+                s.execute(table.__table__.delete())
+    assert lanes == [True, False]
+    observations, rejections, receipt = outcomes[0]
+    assert receipt.count("\n") == len(observations) + len(rejections) + 1
+    assert len(observations) > 300 and len(rejections) > 100
+    assert outcomes[0] == outcomes[1]

@@ -23,7 +23,7 @@ from crawlers.reports._receipt import ReceiptWriter
 from crawlers.reports._sink import BatchSink, Row, RowShape, printable
 from crawlers.reports._validate import Catalog, ExpectedCurrency, PartnerInfo, Rejected, RowValidator
 from crawlers.reports._values import decide_notation
-from crawlers.reports._worker import Worker, can_fork, judged_chunks
+from crawlers.reports._worker import Worker, can_fork, judge_source
 from pricewarden.errors import NotFoundError, ReportImportError
 from pricewarden.identifiers import check_partner_code
 
@@ -208,6 +208,7 @@ def run_import(
                 future_skew=timedelta(minutes=settings.reports.future_skew_minutes),
                 max_cell_chars=settings.reports.max_cell_chars, expected_currency=resolver,
                 source=source_kind, notation=lambda: _notation(open_source),
+                currency_per_sku=expected_currency is not None,  # the policy's answers per scope, not per SKU
             )
             dialect = session.get_bind().dialect
             shape = RowShape(dialect, source_kind)
@@ -227,10 +228,9 @@ def run_import(
                 sink = BatchSink(session, batch.id, owner.id, source_kind, writer, now)
                 stop = _RejectionLimit(file_name, settings.reports.max_rejected_rows)
                 chunks = (worker.chunks() if worker is not None
-                          else judged_chunks(source.rows, validator, shape, chunk_rows))
+                          else judge_source(source, validator, shape, chunk_rows))
                 for chunk in chunks:
-                    for judged in chunk:
-                        stop.count(judged)
+                    stop.count_chunk(chunk)
                     sink.flush(chunk)
                     if on_progress is not None:
                         on_progress(sink.accepted + sink.rejected, sink.rejected)
@@ -273,6 +273,17 @@ class _RejectionLimit:
         self.accepted = 0
         self.rejected = 0
         self.first: Rejected | None = None
+
+    def count_chunk(self, chunk: list[Row | Rejected]) -> None:
+        """Count a chunk's rows; row by row only when its rejections could pass the limit."""
+        rejected = sum(1 for judged in chunk if type(judged) is Rejected)
+        if self.rejected + rejected <= self.limit:
+            self.first = self.first or next((judged for judged in chunk if type(judged) is Rejected), None)
+            self.rejected += rejected
+            self.accepted += len(chunk) - rejected
+            return
+        for judged in chunk:
+            self.count(judged)
 
     def count(self, judged: Row | Rejected) -> None:
         if type(judged) is not Rejected:

@@ -15,7 +15,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -53,11 +53,30 @@ class Source:
     ignored: list[str]
     rows: Iterator[RawRow]
     closer: Any = None
+    # A CSV's records as read (lists of cell texts), ``records(n)`` -> (number of the first, up to n records);
+    # no records at the end. Either this or ``rows`` is read, never both.
+    records: Callable[[int], tuple[int, list[list[str]]]] | None = None
 
     def close(self) -> None:
         """Release the underlying file or workbook."""
         if self.closer is not None:
             self.closer()
+
+
+def cells_of(record: list[str], columns: dict[str, int]) -> dict[str, Any]:
+    """A CSV record's cells by canonical column (``None`` past the end of a short row)."""
+    width = len(record)
+    return {c: record[i] if i < width else None for c, i in columns.items()}
+
+
+def is_blank_row(cells: dict[str, Any]) -> bool:
+    """Whether every cell of a row (ignored columns aside) is blank: such rows are skipped silently."""
+    for value in cells.values():
+        # an ASCII cell with a character other than a space is not blank (is_blank's
+        # invisible characters are not ASCII)
+        if value and not value.isspace() and (value.isascii() or not is_blank(value)):
+            return False
+    return True
 
 
 def file_sha256(path: Path) -> str:
@@ -206,12 +225,7 @@ def read_csv(path: Path, name: str, limits: Limits | None = None) -> Source:
                     counter.row(width, number)  # raises with the limit passed
                 counter.cells += width
                 cells = {c: record[i] if i < width else None for c, i in columns.items()}
-                for value in cells.values():
-                    # an ASCII cell with a character other than a space is not blank (is_blank's
-                    # invisible characters are not ASCII)
-                    if value and not value.isspace() and (value.isascii() or not is_blank(value)):
-                        break
-                else:
+                if is_blank_row(cells):
                     continue  # blank rows (ignored columns aside) are skipped silently
                 yield RawRow(number, cells)
         except UnicodeDecodeError as exc:
@@ -219,7 +233,55 @@ def read_csv(path: Path, name: str, limits: Limits | None = None) -> Source:
         except csv.Error as exc:
             raise ReportImportError(f"row {number + 1}: {exc}", file=name) from None
 
-    return Source("csv", encoding, columns, ignored, rows(), handle.close)
+    reader = csv.reader(text, delimiter=separator)
+    counter = Counter(limits, name)
+    read = -1  # rows read so far (the header and the lines above it included), once the first chunk is asked for
+
+    def records(size: int) -> tuple[int, list[list[str]]]:
+        # The records as they are, blank rows included, checked against the limits a chunk at a time: the
+        # same refusals, naming the same row, as ``rows`` gives (a limit passed before a bad line first).
+        nonlocal read
+        if read < 0:
+            read = header_at + 1
+            for _ in range(read):
+                counter.row(1, 0)
+        chunk: list[list[str]] = []
+        append = chunk.append
+        try:
+            for record in reader:
+                append(record)
+                if len(chunk) >= size:
+                    break
+        except UnicodeDecodeError as exc:
+            _count(counter, read, chunk)
+            raise ReportImportError(f"row {read + len(chunk) + 1}: not valid {exc.encoding} text",
+                                    file=name) from None
+        except csv.Error as exc:
+            _count(counter, read, chunk)
+            raise ReportImportError(f"row {read + len(chunk) + 1}: {exc}", file=name) from None
+        _count(counter, read, chunk)
+        first = read + 1
+        read += len(chunk)
+        return first, chunk
+
+    return Source("csv", encoding, columns, ignored, rows(), handle.close, records)
+
+
+def _count(counter: Counter, read: int, chunk: list[list[str]]) -> None:
+    """Count a chunk of records read after ``read`` rows; refuses the file at the first row past a limit."""
+    if not chunk:
+        return
+    limits = counter.limits
+    widths = list(map(len, chunk))
+    if read + len(chunk) > limits.rows or max(widths) > limits.columns or counter.cells + sum(widths) > limits.cells:
+        number, cells = read, counter.cells
+        for width in widths:
+            number += 1
+            cells += width
+            if number > limits.rows or width > limits.columns or cells > limits.cells:
+                counter.rows, counter.cells = number - 1, cells - width
+                counter.row(width, number)  # raises with the limit passed
+    counter.cells += sum(widths)
 
 
 def _header_delimiter(line: str) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
 
+from crawlers.reports._read import cells_of
 from crawlers.reports._receipt import ReceiptWriter, receipt_line
 from crawlers.reports._validate import Accepted, Rejected
 from crawlers.reports._values import cell_text
@@ -28,9 +29,10 @@ KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are sto
 ROW_COLUMNS = ("obs_key", "product_id", "url", "observed_at", "price", "currency", "raw_text", "list_price",
                "availability", "details", "row_number")
 BATCH_COLUMNS = ("source", "partner_id", "visibility", "method", "batch_id", "created_at")
-Row = tuple[int, str, tuple[Any, ...], dict[str, Any], str]
-"""An accepted row ready to store: (row number, obs_key, values in ``ROW_COLUMNS`` order processed, cells,
-its receipt line)."""
+Row = tuple[int, str, tuple[Any, ...], "dict[str, Any] | tuple[list[str], dict[str, int]]", str]
+"""An accepted row ready to store: (row number, obs_key, values in ``ROW_COLUMNS`` order processed, cells
+(or a CSV record and its columns, made cells by ``cells_of`` only if the row is rejected after all), its
+receipt line)."""
 
 
 def printable(text: str) -> str:
@@ -102,14 +104,26 @@ class RowShape:
         copy = dialect.name == "postgresql"
         self.source = source
         self.active: list[tuple[int, Any]] = []
+        self.processors: list[Any] = []  # by position in ROW_COLUMNS: the processor, or None
         for position, name in enumerate(ROW_COLUMNS):
             column_type = table.c[name].type
             if copy and isinstance(column_type, JSON):
                 processor = _json_memoised(json.dumps)  # COPY takes JSON as its text
             else:
                 processor = _memoised(column_type, column_type._cached_bind_processor(dialect))
+            self.processors.append(processor)
             if processor is not None:
                 self.active.append((position, processor))
+
+    def details(self, channel: str | None, quantity: int | None, local: tuple[str, str] | None) -> Any:
+        """An accepted row's ``details`` (its channel, quantity and local date) as stored, processed."""
+        details: dict[str, Any] = {"channel": channel} if channel else {}
+        if quantity is not None:
+            details["quantity"] = quantity
+        if local is not None:
+            details["local_date"], details["utc_offset"] = local
+        processor = self.processors[9]
+        return processor(details) if processor is not None else details
 
     def __call__(self, row: Accepted) -> Row:
         channel = row.channel
@@ -194,7 +208,16 @@ class BatchSink:
         """Store one chunk in row order: its accepted rows (unless stored before), its rejections, its receipt lines."""
         from store.models import ReportRejection
 
-        earlier = self._earlier([r[1] for r in chunk if type(r) is tuple])
+        keys = [r[1] for r in chunk if type(r) is tuple]
+        stored = False
+        if keys and self.session.connection().dialect.name == "sqlite":
+            # Inserted first, a key stored before skipped (ON CONFLICT DO NOTHING): a chunk without such keys,
+            # the usual one, needs no lookup; otherwise the stored rows that are not this chunk's tell which.
+            inserted = self._insert_observations([r[2] for r in chunk if type(r) is tuple], skip_stored=True)
+            earlier = {} if inserted == len(keys) else self._stored_before(keys, chunk)
+            stored = True
+        else:
+            earlier = self._earlier(keys)
         observations: list[tuple[Any, ...]] = []
         rejections: list[dict[str, Any]] = []
         lines: list[str] = []
@@ -209,7 +232,7 @@ class BatchSink:
                 batch, first = found
                 reason = (f"duplicate of row {first} (same sku, date and channel)" if batch == self.batch_id
                           else f"already reported in batch {batch} row {first}")
-                result = Rejected(number, "sku", reason, cells)
+                result = Rejected(number, "sku", reason, cells if type(cells) is dict else cells_of(*cells))
             assert type(result) is Rejected
             rejections.append({"batch_id": self.batch_id, "row_number": result.number,
                                "column": result.column, "reason": result.reason, "raw": _raw(result.cells)})
@@ -217,15 +240,25 @@ class BatchSink:
             if len(self.kept) < KEEP_REJECTIONS:
                 self.kept.append({"row": result.number, "column": result.column, "reason": result.reason})
         self.writer.write("".join(lines))
-        if observations:
+        if observations and not stored:
             self._insert_observations(observations)
         if rejections:
             self._insert(ReportRejection.__table__, rejections)
         self.accepted += len(observations)
         self.rejected += len(rejections)
 
-    def _insert_observations(self, rows: list[tuple[Any, ...]]) -> None:
-        """Accepted rows (values processed already) with the batch's constant values, processed once."""
+    def _stored_before(self, keys: list[str], chunk: list[Row | Rejected]) -> dict[str, tuple[int | None, int | None]]:
+        """The chunk's keys stored before it (by an earlier batch or chunk), once the chunk is inserted."""
+        own = {r[1]: r[0] for r in chunk if type(r) is tuple}
+        return {key: (batch, number) for key, (batch, number) in self._earlier(keys).items()
+                if batch != self.batch_id or number != own[key]}
+
+    def _insert_observations(self, rows: list[tuple[Any, ...]], *, skip_stored: bool = False) -> int:
+        """Accepted rows (values processed already) with the batch's constant values, processed once.
+
+        ``skip_stored`` (SQLite only): a row whose obs_key is stored already is skipped. Returns the rows inserted
+        (-1 when the driver does not say).
+        """
         from store.models import Observation
 
         table: Any = Observation.__table__
@@ -250,17 +283,32 @@ class BatchSink:
             positional = compiled.positiontup
             order = [names.index(name) for name in positional] if positional else None
             self._observations = (names, tuple(constants), compiled.string, order)
+            if dialect.name == "sqlite" and all(type(v) in (int, str) or v is None for v in constants):
+                # The batch's constants written into the statement: executemany binds only the rows' own values.
+                preparer = dialect.identifier_preparer
+                literals = ["NULL" if v is None else str(v) if type(v) is int else "'" + v.replace("'", "''") + "'"
+                            for v in constants]
+                statement = (f"INSERT INTO {preparer.format_table(table)} ("
+                             + ", ".join(preparer.quote(name) for name in names) + ") VALUES ("
+                             + ", ".join(["?"] * len(ROW_COLUMNS) + literals) + ")")
+                self._observations = (names, (), statement, None)
         names, fixed, statement, order = self._observations
         if dialect.name == "postgresql":
             self._copy_rows(connection, table, names, (values + fixed for values in rows))
-            return
-        if order is None:  # a named paramstyle
-            connection.exec_driver_sql(statement, [dict(zip(names, values + fixed, strict=True)) for values in rows])
+            return len(rows)
+        if skip_stored:
+            statement += " ON CONFLICT (obs_key) DO NOTHING"
+        if not fixed:
+            done = connection.exec_driver_sql(statement, rows)
+        elif order is None:  # a named paramstyle
+            done = connection.exec_driver_sql(
+                statement, [dict(zip(names, values + fixed, strict=True)) for values in rows])
         elif order == list(range(len(names))):
-            connection.exec_driver_sql(statement, [values + fixed for values in rows])
+            done = connection.exec_driver_sql(statement, [values + fixed for values in rows])
         else:
             get = itemgetter(*order)
-            connection.exec_driver_sql(statement, [get(values + fixed) for values in rows])
+            done = connection.exec_driver_sql(statement, [get(values + fixed) for values in rows])
+        return int(done.rowcount)
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """Bulk insert through the driver's executemany, with each column's bind processor applied once.

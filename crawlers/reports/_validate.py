@@ -111,6 +111,7 @@ class RowValidator:
         expected_currency: ExpectedCurrency | None = None,
         source: str = "partner_report",
         notation: NotationOf | None = None,
+        currency_per_sku: bool = True,
     ) -> None:
         self.partner = partner
         self.catalog = catalog
@@ -125,6 +126,8 @@ class RowValidator:
         self._seen: dict[bytes, int] = {}
         self._instants: dict[str, tuple[datetime, tuple[str, str] | None]] = {}
         self._expected = lru_cache(maxsize=65536)(expected_currency) if expected_currency else None
+        # False when ``expected_currency`` answers the same for every SKU (policies.expected_currency does)
+        self.currency_per_sku = currency_per_sku
         self._suggest = lru_cache(maxsize=4096)(self._close_match)
         self._deletions: dict[str, list[str]] = {}
         # The file's decimal notation, decided from all its amounts the first time one needs it.

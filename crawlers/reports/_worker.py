@@ -31,6 +31,16 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
 
 
+def judge_source(source: Source, validator: RowValidator, shape: RowShape,
+                 chunk_rows: int) -> Iterator[list[Row | Rejected]]:
+    """``source``'s rows judged in chunks: a CSV's column by column (:mod:`._columns`), else row by row."""
+    from crawlers.reports._columns import can_judge_records, judged_records
+
+    if can_judge_records(source, validator, shape):
+        return judged_records(source, validator, shape, chunk_rows)
+    return judged_chunks(source.rows, validator, shape, chunk_rows)
+
+
 def judged_chunks(rows: Iterable[RawRow], validator: RowValidator, shape: RowShape,
                   chunk_rows: int) -> Iterator[list[Row | Rejected]]:
     """Rows judged in order, in chunks of ``chunk_rows`` (the last one possibly empty), accepted ones as ``Row``.
@@ -109,7 +119,7 @@ def _judge(pipe: Any, open_source: Callable[[], Source], validator: RowValidator
         _own_connections()
         source = open_source()
         pipe.send(("source", source.format, source.encoding, source.columns, source.ignored))
-        for chunk in judged_chunks(source.rows, validator, shape, chunk_rows):
+        for chunk in judge_source(source, validator, shape, chunk_rows):
             pipe.send(("rows", chunk))
         pipe.send(("end",))
     except ReportImportError as exc:
