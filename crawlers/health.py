@@ -120,37 +120,6 @@ def site_health(session: Session, since: datetime, until: datetime | None = None
     return sorted(current.values(), key=lambda h: (-h.failure_rate, h.site))
 
 
-def failure_rate_by_day(session: Session, since: datetime, until: datetime, zone: Any) -> dict[str, Any]:
-    """Each site's failure rate per calendar day (in ``zone``) in ``[since, until)``, pages counted as in
-    :func:`site_health` (a page is one URL in one crawl run); ``None`` on a day the site was not fetched."""
-    from datetime import timedelta
-
-    ok: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
-    for url, run_id, at in session.execute(
-            select(Observation.url, Observation.crawl_run_id, Observation.observed_at)
-            .where(Observation.source == Source.CRAWL.value, Observation.observed_at >= since,
-                   Observation.observed_at < until)):
-        ok[(site_of(url or ""), at.astimezone(zone).date())].add((url, run_id))
-    failed: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
-    for site, url, run_id, at in session.execute(
-            select(CrawlFailure.site, CrawlFailure.url, CrawlFailure.crawl_run_id, CrawlFailure.occurred_at)
-            .where(CrawlFailure.occurred_at >= since, CrawlFailure.occurred_at < until)):
-        key = (site, at.astimezone(zone).date())
-        if (url, run_id) not in ok.get(key, set()):
-            failed[key].add((url, run_id))
-    first, last = since.astimezone(zone).date(), (until - timedelta(microseconds=1)).astimezone(zone).date()
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    sites = sorted({site for site, _day in (*ok, *failed)})
-    rates: dict[str, list[float | None]] = {}
-    for site in sites:
-        row: list[float | None] = []
-        for day in days:
-            good, bad = len(ok.get((site, day), ())), len(failed.get((site, day), ()))
-            row.append(round(bad / (good + bad), 4) if good + bad else None)
-        rates[site] = row
-    return {"days": [d.isoformat() for d in days], "sites": rates}
-
-
 def crawl_day_rows(session: Session, start: datetime | None, end: datetime | None, zone: Any) -> list[dict[str, Any]]:
     """Pages per site and calendar day (in ``zone``) in ``[start, end)``: with a price, undecided, failed, and
     failures by kind, counted as :func:`site_health` counts a window but within each day (a page is one URL

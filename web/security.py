@@ -193,20 +193,17 @@ class BodyLimitMiddleware:
         self.larger = dict(larger or {})
         self.timeout = timeout
 
-    def limit(self, scope: Scope) -> int:
-        """The largest body the request's path accepts (its path below the root path)."""
-        path: str = scope.get("path", "")
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root):]
+    def limit(self, path: str) -> int:
+        """The largest body ``path`` (the request's path below the root path) accepts."""
         return self.larger.get(path.rstrip("/") or "/", self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        limit = self.limit(scope)
-        api = scope.get("path", "").removeprefix(scope.get("root_path", "")).startswith("/api/")
+        path = str(scope.get("path", "")).removeprefix(scope.get("root_path", ""))
+        limit = self.limit(path)
+        api = path.startswith("/api/")
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             for message in _answer(api, 413, "Request too large", f"request body larger than {limit >> 20} MB"):
