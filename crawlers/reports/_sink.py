@@ -115,25 +115,27 @@ class RowShape:
             if processor is not None:
                 self.active.append((position, processor))
 
-    def details(self, channel: str | None, quantity: int | None, local: tuple[str, str] | None) -> Any:
-        """An accepted row's ``details`` (its channel, quantity and local date) as stored, processed."""
+    @staticmethod
+    def raw_details(channel: str | None, quantity: int | None, local: tuple[str, str] | None) -> dict[str, Any]:
+        """An accepted row's ``details``: its channel, quantity and local date (with its UTC offset)."""
         details: dict[str, Any] = {"channel": channel} if channel else {}
         if quantity is not None:
             details["quantity"] = quantity
         if local is not None:
             details["local_date"], details["utc_offset"] = local
+        return details
+
+    def details(self, channel: str | None, quantity: int | None, local: tuple[str, str] | None) -> Any:
+        """An accepted row's ``details`` (:meth:`raw_details`) as stored, processed."""
+        details = self.raw_details(channel, quantity, local)
         processor = self.processors[9]
         return processor(details) if processor is not None else details
 
     def __call__(self, row: Accepted) -> Row:
         channel = row.channel
-        details: dict[str, Any] = {"channel": channel} if channel else {}
-        if row.quantity is not None:
-            details["quantity"] = row.quantity
         extra = row.extra
-        if "local_date" in extra:
-            details["local_date"] = extra["local_date"]
-            details["utc_offset"] = extra["utc_offset"]
+        details = self.raw_details(channel, row.quantity,
+                                   (extra["local_date"], extra["utc_offset"]) if "local_date" in extra else None)
         values = [row.obs_key, row.product_id, channel if channel and "://" in channel else None, row.observed_at,
                   row.price, row.currency, row.raw_price, extra.get("list_price"),
                   extra.get("availability", "unknown"), details, row.number]
