@@ -516,7 +516,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     result.availability = facts.availability  # type: ignore[assignment]
     result.sellers = list(facts.sellers)
     result.candidates = [*([site.price] if site and site.price else []), *facts.candidates, *visible.candidates]
-    result.looks_like_product = facts.is_product or bool(visible.candidates and page.buy_button is not None)
+    # (a buy button beside a price slot a script has yet to fill is a product page too: the crawl renders it)
+    result.looks_like_product = facts.is_product or bool((visible.candidates or visible.placeholder)
+                                                         and page.buy_button is not None)
 
     failure = page.failure()
     # Product data outweighs a page that reads like a failure only when it gives this page a price:
