@@ -831,10 +831,17 @@ def _script_fills(node: LexborNode, page: Page) -> bool:
     """Whether a script of the page writes into the empty element ``node``, found by its ``id``
     (``document.getElementById("pdp-price").innerHTML = ...``): its content comes from the script's state."""
     ident = (node.attributes.get("id") or "").strip()
-    if not ident or ident not in page.html:
+    if not ident:
         return False
-    return any(form in page.html for form in (f'getElementById("{ident}")', f"getElementById('{ident}')",
-                                               f'querySelector("#{ident}")', f"querySelector('#{ident}')"))
+    filled = page.__dict__.get("_script_ids")
+    if filled is None:  # (one scan of the page for every id its scripts look up)
+        html = page.html
+        filled = page.__dict__["_script_ids"] = frozenset(
+            _SCRIPT_ID.findall(html) if "getElementById" in html or "querySelector" in html else ())
+    return ident in filled
+
+
+_SCRIPT_ID = re.compile(r"""(?:getElementById\(\s*|querySelector\(\s*)["']#?([\w-]+)["']""")
 
 
 # Blocks that list what other sellers ask for the product ("Otras opciones de compra", "Also available from
@@ -998,7 +1005,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     _outside_product(page, items, title_box)
     _other_currency(items, currency)
     _discount_pairs(items)
-    if page.mentions("折"):
+    if "折" in page.body_text:  # (the text the cascade reads anyway; no decoding of the whole source)
         _rate_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
