@@ -181,7 +181,19 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
         if symbol and symbol not in found and _TOKEN_SYMBOL.fullmatch(symbol):
             found.append(symbol)
     found.extend(code for code in codes if code in _ISO_IN_TEXT and code not in found)
+    if country in _LETTER_SIGNS:
+        found.append(_LETTER_SIGNS[country])
     return tuple(found)
+
+
+# One-letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
+# in HN (a "Q3" or "L 1" elsewhere is a quarter or a size).
+_LETTER_SIGNS = {"GT": "Q", "HN": "L"}
+
+
+@lru_cache(maxsize=8)
+def _letter_token(sign: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.,])(?P<pre>{sign})\s?(?P<n1>{_NUM})(?!\d|[.,]\d)")
 
 
 @lru_cache(maxsize=4096)
@@ -313,6 +325,14 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
         if amount is None:
             continue
         found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
+    letter = _LETTER_SIGNS.get(territory_of(locale) or "") if locale else None
+    if letter is not None and letter in text:
+        for m in _letter_token(letter).finditer(text):
+            iso = currency_for_symbol(letter, locale=locale, default=currency)
+            amount = _amount(m.group("n1"), decimal_separator, iso, explicit=explicit)
+            if amount is not None:
+                found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
+        found.sort(key=lambda a: a.start)
     if not found and allow_bare:
         for m in _BARE.finditer(text):
             if _in_exponent(text, m.start(), m.end()):

@@ -58,6 +58,8 @@ WAS_TEXT = re.compile(
     # (the same in more languages: "Стара цена", "Redovna cena", "Stará cena", "Verð áður", "Sena kaina", "Giá gốc")
     r"стара цена|stara cijena|stara cena|stará cena|redovna cij?ena|regularna cij?ena|prejšnja cena|sena kaina|"
     r"vana hind|iepriekšējā cena|verð áður|\báður\b|giá gốc|giá cũ|giá niêm yết|ราคาปกติ|eski fiyat|"
+    # ("Vecā cena", "Tavahind", "Ancien prix", "Precio normal", "Bei ya zamani", "Хуучин үнэ")
+    r"vecā cena|\btavahind|ancien prix|precio normal|preço normal|bei ya zamani|хуучин үнэ|"
     r"\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
@@ -147,7 +149,9 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           # (Slovenian, Estonian, Finnish, Hungarian card prices; a price on credit, paid over
                           # time: "Precio a crédito", "preço a prazo")
                           r"\bs kartic\w*|kaardiga|kortilla|kártyával|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
-                          r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|" + _WITH_COUPON + "|" + _PAYING,
+                          r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|"
+                          # (Latvian "ar lojalitātes karti", Lithuanian "su lojalumo kortele")
+                          r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|" + _WITH_COUPON + "|" + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
@@ -168,7 +172,7 @@ _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسي�
                                r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
                                re.I)
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|"
-                              r"tháng|мес|mán)\b|"
+                              r"tháng|мес|mán|mēn|mėn|kuu|сар)\b|"
                               r"/\s*mo|"
                               r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
@@ -195,7 +199,7 @@ _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|�
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
-                     r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|"
+                     r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|\bokoa\b|"
                      r"\bbonus|\bpoints?\b|\bpunkte|\bpontos|\bpuntos|\bpunti|"
                      # (store credit given back: "Monedero: te regresamos", "Acumule ... em cartão")
                      r"\bmonedero|regresamos|\bacumul[ea]|\bpoupe|\bahorra|\bspar\b|\bsparen", re.I)
