@@ -1,4 +1,4 @@
-"""The development pages written for this project in the style of shops from 43 countries.
+"""The development pages written for this project in the style of shops from 77 countries.
 
 ``tests/extract_pages/<cc>-<name>.html`` with their true prices in ``truth.jsonl`` (written by the
 team, not copied from any benchmark). Each page holds a hard case (variants in structured data,
