@@ -51,10 +51,13 @@ _SYMBOLS: dict[str, str] = {
     "đ": "VND", "VNĐ": "VND", "din.": "RSD", "дин.": "RSD", "TSh": "TZS", "USh": "UGX", "E£": "EGP", "QR": "QAR",
     # (the Maghreb's dinars as their shops write them: "1 299,000 DT", "1 500 DA")
     "DT": "TND", "DA": "DZD",
+    "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF",
 }
 # Signs several currencies are written with where CLDR gives each country's own symbol differently.
 _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR", "MUR", "SCR"}),
-                                       "元": frozenset({"CNY", "TWD", "HKD", "MOP"})}
+                                       "元": frozenset({"CNY", "TWD", "HKD", "MOP"}),
+                                       "fcfa": frozenset({"XOF", "XAF"}), "f cfa": frozenset({"XOF", "XAF"}),
+                                       "cfa": frozenset({"XOF", "XAF"})}
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
     [
@@ -71,7 +74,7 @@ _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
     r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     # ("đ" is also a Vietnamese letter: a sign only where no letter follows; "RD$" before "$")
-    r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|"
+    r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|F\s?CFA|CFA|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )

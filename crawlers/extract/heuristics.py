@@ -22,8 +22,8 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of",
-           "read_visible"]
+__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "UNIT_TAIL", "WAS_TEXT", "Visible",
+           "discount_of", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -121,6 +121,7 @@ _CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAY
                         re.I)
 # (the cascade reads it after an amount the structured data gives)
 CONDITIONAL_TAIL = _CARD_TAIL
+UNIT_TAIL = _UNIT_TAIL
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
@@ -151,7 +152,8 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bs kartic\w*|kaardiga|kortilla|kártyával|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
                           r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|"
                           # (Latvian "ar lojalitātes karti", Lithuanian "su lojalumo kortele")
-                          r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|" + _WITH_COUPON + "|" + _PAYING,
+                          r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|τιμή μελών|για μέλη|" + _WITH_COUPON + "|"
+                          + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
@@ -464,7 +466,8 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
         text = " ".join(text.split())
         if text:
             # (a percentage is part of a label: "Subscribe & Save 15%")
-            if len(text) > 40 or any(c.isdigit() for c in _PERCENT_LABEL.sub("", text)):
+            # (a number is a decimal digit: "m²" and "m³" are labels)
+            if len(text) > 40 or any(c.isdecimal() for c in _PERCENT_LABEL.sub("", text)):
                 return ""
             return text
         node = node.next if forward else node.prev
