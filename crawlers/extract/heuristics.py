@@ -853,8 +853,10 @@ _SCRIPT_ID = re.compile(r"""(?:getElementById\(\s*|querySelector\(\s*)["']#?([\w
 
 # Blocks that list what other sellers ask for the product ("Otras opciones de compra", "Also available from
 # partners"): beside a buy box whose own price a script has yet to draw, none of them is this page's offer.
-_OTHER_SELLERS_ATTR = re.compile(r"seller|partner|vendor|merchant|other-?offers?|more-?offers?|marketplace|"
-                                 r"offer-?list|offers-?list", re.I)
+# (named as other sellers' or offers' lists: not "best-seller", not a product's "vendor" line)
+_OTHER_SELLERS_ATTR = re.compile(r"(?:other|more|all|alt)[-_]?(?:sellers?|offers?|vendors?|merchants?)|"
+                                 r"sellers?[-_]?(?:list|offers?|others?)|partners?\b|partners?[-_]|"
+                                 r"marketplace[-_]?offers?|offers?[-_]?list", re.I)
 
 
 def _other_seller(item: _Seen, title_box: frozenset[int], cache: dict[int, _Box]) -> bool:
@@ -1016,13 +1018,14 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
         _rate_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
-    # Only a page showing no price, or some other block's, needs the (extra tree pass) slot check.
-    result.placeholder = bool(noisy or not current) and _placeholder_slot(page, title_box, cache, slots)
+    # Only a page showing no price, or some other block's or other sellers', needs the (extra tree pass) slot check.
+    sellers = [i for i in current if _other_seller(i, title_box, cache)] if slots else []
+    result.placeholder = bool(noisy or sellers or not current) and _placeholder_slot(page, title_box, cache, slots)
     if result.placeholder:
         # The buy box is still loading: a price in a related block or the page chrome is another
         # product's, and one in the other sellers' offers is theirs, so only prices outside those blocks
         # may stand (usually none: price=None).
-        current = [i for i in current if all(i is not n for n in noisy) and not _other_seller(i, title_box, cache)]
+        current = [i for i in current if all(i is not n for n in noisy) and all(i is not n for n in sellers)]
     # Repeats of one amount near the buy box (sticky bar, mobile copy) add a little weight.
     counts: dict[Decimal, int] = {}
     for item in current:
