@@ -3,7 +3,7 @@
 Usage: ``python bench/score_realpages.py [--dir /work/shared/realpages] [--threshold 0.9] [--fit] [-v]``
 
 Two sets: the 77 real pages (``--dir``, mostly US shops) and the pages written for this project in
-the style of shops from 43 countries (``tests/extract_pages``); and the **held-out** batches
+the style of shops from 77 countries (``tests/extract_pages``); and the **held-out** batches
 (``tests/extract_pages/heldout*``): pages written blind, before the extractor was run on them, never in
 the cross-validation nor the fit, scored with the shipped calibration table (a batch the extractor was
 then fixed on gives training figures from then on). For each it prints:

@@ -49,7 +49,15 @@ _SYMBOLS: dict[str, str] = {
     "₸": "KZT", "৳": "BDT", "₡": "CRC", "₾": "GEL", "֏": "AMD", "₼": "AZN", "₲": "PYG", "₮": "MNT", "₭": "LAK",
     "៛": "KHR", "GH₵": "GHS", "₵": "GHS", "RD$": "DOP", "Gs.": "PYG", "Bs.": "BOB", "лв.": "BGN", "лв": "BGN",
     "đ": "VND", "VNĐ": "VND", "din.": "RSD", "дин.": "RSD", "TSh": "TZS", "USh": "UGX", "E£": "EGP", "QR": "QAR",
+    # (the Maghreb's dinars as their shops write them: "1 299,000 DT", "1 500 DA")
+    "DT": "TND", "DA": "DZD",
+    "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF",
 }
+# Signs several currencies are written with where CLDR gives each country's own symbol differently.
+_SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR", "MUR", "SCR"}),
+                                       "元": frozenset({"CNY", "TWD", "HKD", "MOP"}),
+                                       "fcfa": frozenset({"XOF", "XAF"}), "f cfa": frozenset({"XOF", "XAF"}),
+                                       "cfa": frozenset({"XOF", "XAF"})}
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
     [
@@ -66,11 +74,12 @@ _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
     r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     # ("đ" is also a Vietnamese letter: a sign only where no letter follows; "RD$" before "$")
-    r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|"
+    r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|F\s?CFA|CFA|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
 _TOKEN_SYMBOL = re.compile(_CUR)
+_CJK = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"  # kana, CJK ideographs, hangul
 # A currency sign, symbol or code anywhere in a text (whether an amount has one beside it).
 SIGN = _TOKEN_SYMBOL
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
@@ -78,7 +87,9 @@ _NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f ]\d{2,3})+(?:[.,]\d{1,2})?(?:[.,][-–])?
 _TOKEN = re.compile(
     # "29€99": the French way of writing 29,99 € (symbol in the decimal separator's place)
     r"(?<![\w.,])(?P<n3>\d{1,6})(?P<mid>[€£])(?P<c3>\d{2})(?!\d)|"
-    rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?<![\w.,\-])(?P<n2>{_NUM})\s?(?P<post>{_CUR})(?![A-Za-z]|\s?\d)"
+    # (a number after a CJK character is no part of a word: "79折379元", "售价379元")
+    rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?:(?<![\w.,\-])|(?<={_CJK}))(?P<n2>{_NUM})\s?(?P<post>{_CUR})"
+    r"(?![A-Za-z]|\s?\d)"
 )
 # A bare number right after a minus sign is negative (JSON-LD "-199.00"): never a price.
 _BARE = re.compile(rf"(?<![\w.,\-−])(?P<n>{_NUM})(?![\w])")
@@ -92,6 +103,7 @@ _EXP_BEFORE = re.compile(r"\d[eE][+-]?$")
 _GROUPED = re.compile(r"\d{1,3}[.,]\d{3}")  # "1,299" / "1.299": thousands or three decimals
 _NOT_DIGIT = re.compile(r"\D")
 _CENTS_END = re.compile(r"[.,]\d{1,2}$")
+_MILLS_END = re.compile(r"\d[ '\u00a0\u202f.,]\d{3}[.,]\d{3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +184,19 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
         if symbol and symbol not in found and _TOKEN_SYMBOL.fullmatch(symbol):
             found.append(symbol)
     found.extend(code for code in codes if code in _ISO_IN_TEXT and code not in found)
+    if country in _LETTER_SIGNS:
+        found.append(_LETTER_SIGNS[country])
     return tuple(found)
+
+
+# One-letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
+# in HN (a "Q3" or "L 1" elsewhere is a quarter or a size).
+_LETTER_SIGNS = {"GT": "Q", "HN": "L"}
+
+
+@lru_cache(maxsize=8)
+def _letter_token(sign: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.,])(?P<pre>{sign})\s?(?P<n1>{_NUM})(?!\d|[.,]\d)")
 
 
 @lru_cache(maxsize=4096)
@@ -196,6 +220,14 @@ def currency_for_symbol(symbol: str, *, locale: str | None = None, default: str 
         for code in territory_currencies(country):
             if norm in _written(code):
                 return code
+        family = _SHARED.get(norm)
+        if family is not None:
+            # ("Rs." is the rupee of India, Pakistan, Sri Lanka, Nepal, Mauritius: the page's country says which)
+            for code in territory_currencies(country):
+                if code in family:
+                    return code
+    if default and _SHARED.get(norm, frozenset()) >= {default, _SYMBOLS.get(sym)}:
+        return default
     return _SYMBOLS.get(sym)
 
 
@@ -228,6 +260,9 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
         sep = next(iter(seps)) if text.startswith("0") else local
     if not ambiguous and len(seps) == 1 and _CENTS_END.search(text):
         sep = seps.pop()  # "12,99" / "12.99": the only separator with 1-2 digits after is decimal
+    elif (not ambiguous and currency is not None and minor_units(currency) == 3 and _MILLS_END.search(text)
+          and text.count(text[-4]) == 1):
+        sep = text[-4]  # "1 299,000 DT": a dinar's three decimals after thousands grouped otherwise
     try:
         amount = Price.fromstring(text, decimal_separator=sep).amount
     except (ArithmeticError, ValueError):
@@ -293,6 +328,14 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
         if amount is None:
             continue
         found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
+    letter = _LETTER_SIGNS.get(territory_of(locale) or "") if locale else None
+    if letter is not None and letter in text:
+        for m in _letter_token(letter).finditer(text):
+            iso = currency_for_symbol(letter, locale=locale, default=currency)
+            amount = _amount(m.group("n1"), decimal_separator, iso, explicit=explicit)
+            if amount is not None:
+                found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
+        found.sort(key=lambda a: a.start)
     if not found and allow_bare:
         for m in _BARE.finditer(text):
             if _in_exponent(text, m.start(), m.end()):

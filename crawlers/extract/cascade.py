@@ -35,6 +35,7 @@ from crawlers.extract.heuristics import (
     CONDITIONAL_TAIL,
     LOWEST_30,
     NET_TEXT,
+    UNIT_TAIL,
     WAS_TEXT,
     Visible,
     discount_of,
@@ -76,6 +77,9 @@ _CONTRADICTS = 0.6
 # (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price, and the price
 # without VAT a business feed gives)
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}", re.I)
+# Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
+# ("€22.56 / m²": the price of a square metre of tiles sold by the box).
+_NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}", re.I)
 _TIE = 0.05
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
@@ -180,7 +184,7 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     region = _title_region(page)
     if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
-    if not _shows(region, cand.price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL) and _shows(region, cand.price):
+    if not _shows(region, cand.price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL) and _shows(region, cand.price):
         # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",
         # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
         # comparison decides)
@@ -516,7 +520,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     result.availability = facts.availability  # type: ignore[assignment]
     result.sellers = list(facts.sellers)
     result.candidates = [*([site.price] if site and site.price else []), *facts.candidates, *visible.candidates]
-    result.looks_like_product = facts.is_product or bool(visible.candidates and page.buy_button is not None)
+    # (a buy button beside a price slot a script has yet to fill is a product page too: the crawl renders it)
+    result.looks_like_product = facts.is_product or bool((visible.candidates or visible.placeholder)
+                                                         and page.buy_button is not None)
 
     failure = page.failure()
     # Product data outweighs a page that reads like a failure only when it gives this page a price:
@@ -539,7 +545,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         # members' price, where no element of its own holds it: "van € 49,99 voor € 39,99")
         region = _title_region(page)
         visible_regular |= {price for price in unseen if _shows(region, price)
-                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL)}
+                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL)}
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price

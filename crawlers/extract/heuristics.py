@@ -22,8 +22,8 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amo
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
-__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of",
-           "read_visible"]
+__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "UNIT_TAIL", "WAS_TEXT", "Visible",
+           "discount_of", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -50,7 +50,7 @@ _NOISE_ATTR = re.compile(
 WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
     r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
-    r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
+    r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定價|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
     r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
@@ -58,6 +58,8 @@ WAS_TEXT = re.compile(
     # (the same in more languages: "Стара цена", "Redovna cena", "Stará cena", "Verð áður", "Sena kaina", "Giá gốc")
     r"стара цена|stara cijena|stara cena|stará cena|redovna cij?ena|regularna cij?ena|prejšnja cena|sena kaina|"
     r"vana hind|iepriekšējā cena|verð áður|\báður\b|giá gốc|giá cũ|giá niêm yết|ราคาปกติ|eski fiyat|"
+    # ("Vecā cena", "Tavahind", "Ancien prix", "Precio normal", "Bei ya zamani", "Хуучин үнэ")
+    r"vecā cena|\btavahind|ancien prix|precio normal|preço normal|bei ya zamani|хуучин үнэ|"
     r"\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
@@ -98,7 +100,7 @@ _ASIDE_ATTR = re.compile(
     # (an add-on offered beside the product: a protection plan, an extended warranty, insurance)
     r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)",
     re.I)
-_WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}card"  # "with the Acme Card": a card holders' price
+_WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}cards?"  # "with the Acme Card": a card holders' price
 # "with coupon", "con cupón", "クーポン利用で": a price after a code or coupon not everyone applies
 _WITH_COUPON = (r"\bwith (?:a |the )?(?:coupon|code|voucher)|\bcon (?:el )?cup[oó]n|\bcom cupom|"
                 r"\bavec (?:le )?(?:code|coupon)|\bmit (?:dem )?(?:gutschein|code)|クーポン(?:利用|適用)|쿠폰 ?적용")
@@ -106,12 +108,20 @@ _WITH_COUPON = (r"\bwith (?:a |the )?(?:coupon|code|voucher)|\bcon (?:el )?cup[o
 _PAYING = (r"(?:pagando |paying |if you pay )?(?:con|com|with|by|no|via|por|en|em) (?:una? |el |la |o )?"
            r"(?:transferencia|transferência|bank transfer|pix|boleto|efectivo|dinero en efectivo|débito|cash)\b")
 # "4 490 ₽ с картой", "$ 9.990 con tarjeta": a card holders' price named after the amount
-_CARD_AFTER = (r"с картой|по карте|con (?:la |tu )?tarjeta|com (?:o )?cart[aã]o|avec (?:la |votre )?carte|"
-               r"mit (?:der )?\w*karte|med \w*kort|kartą|kartla|kart ile")
+_CARD_AFTER = (r"с картой|по карте|con (?:la |tu |tus |las )?tarjetas?|com (?:o |os )?cart(?:[aã]o|ões|oes)|"
+               r"avec (?:la |votre )?carte|mit (?:der )?\w*karte|med \w*kort|kartą|kartla|kart ile|"
+               # (a price for paying one way, whatever the way: "$ 22.491 pagando con tarjetas OCA"; and the
+               # card in more languages: "s kartico zvestobe", "kliendikaardiga", "kanta-asiakaskortilla",
+               # "törzsvásárlói kártyával", "με την κάρτα", "met de klantenkaart", "dengan kartu", "với thẻ")
+               r"(?:pagando|paying|al pagar|pagar|payant|pagamento) (?:con|com|with|by|avec)\b|"
+               r"s kartic\w*|sa karticom|\w*kaardiga|\w*kortilla|\w*kártyával|με (?:την )?κάρτα|"
+               r"met (?:de |uw |je )?\w*kaart|dengan (?:kartu|kad)|(?:với|bằng) thẻ|カード(?:払い|決済|利用)|"
+               r"카드 ?(?:결제|할인|청구)|(?:刷|用)卡")
 _CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
                         re.I)
 # (the cascade reads it after an amount the structured data gives)
 CONDITIONAL_TAIL = _CARD_TAIL
+UNIT_TAIL = _UNIT_TAIL
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
@@ -136,7 +146,14 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bprix (?:membre|fidélité)|\bprix carte\b|"
                           # ("Клубна цена", "Precio afiliado Club", "cena klubowa", "s kartou", "ფასი ბარათით")
                           r"\bclub\b|клубн|клубна|\bklubow|\bklubsk|\bklubov|\bs kartou|\bz kartą|\bs karticom|"
-                          r"\bс карта|ბარათით|بالبطاقة|kartlı|\bcu cardul|" + _WITH_COUPON + "|" + _PAYING,
+                          r"\bс карта|ბარათით|بالبطاقة|kartlı|\bcu cardul|"
+                          # (Slovenian, Estonian, Finnish, Hungarian card prices; a price on credit, paid over
+                          # time: "Precio a crédito", "preço a prazo")
+                          r"\bs kartic\w*|kaardiga|kortilla|kártyával|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
+                          r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|"
+                          # (Latvian "ar lojalitātes karti", Lithuanian "su lojalumo kortele")
+                          r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|τιμή μελών|για μέλη|" + _WITH_COUPON + "|"
+                          + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
@@ -157,7 +174,7 @@ _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسي�
                                r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
                                re.I)
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|"
-                              r"tháng|мес|mán)\b|"
+                              r"tháng|мес|mán|mēn|mėn|kuu|сар)\b|"
                               r"/\s*mo|"
                               r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
@@ -171,6 +188,12 @@ _THRESHOLD = re.compile(
     r"fri (?:frakt|fragt|levering)|gratis (?:frakt|fragt|levering|verzending)|ilmainen toimitus|kostenloser versand|"
     r"versandkostenfrei|doprava zdarma|ingyenes szállítás|бесплатная доставка|משלוח חינם|شحن مجاني", re.I
 )
+# a price for buying several at once: "buy 3 for", "ab 3 Stück", "llevando 2", "單次購買10本85折 408元", "2개 이상"
+_MULTI_BUY = re.compile(
+    r"\bbuy \d+\b|\b\d+ for\b|\bwhen you buy \d+|\bab \d+ (?:stück|stk)|\bllevando \d+|\bleve \d+|"
+    r"\bcomprando \d+|\ba partir de \d+ (?:unidades|uds|un\.)|\bdès \d+ (?:articles|achetés|pièces)|"
+    r"(?:購買|购买|買|买)\s?\d+\s?(?:本|件|個|个|盒|瓶|組|组|入)|\d+\s?(?:件|個|个|点)以上|"
+    r"\d+\s?개\s?(?:이상|구매)", re.I)
 # an add-on offered beside the product, named before its price ("Protection plan: 3-year – $24.97")
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
                     r"garantía extendida|garanzia estesa|garantia estendida", re.I)
@@ -178,7 +201,7 @@ _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|�
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
-                     r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|"
+                     r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|\bokoa\b|"
                      r"\bbonus|\bpoints?\b|\bpunkte|\bpontos|\bpuntos|\bpunti|"
                      # (store credit given back: "Monedero: te regresamos", "Acumule ... em cartão")
                      r"\bmonedero|regresamos|\bacumul[ea]|\bpoupe|\bahorra|\bspar\b|\bsparen", re.I)
@@ -443,7 +466,8 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
         text = " ".join(text.split())
         if text:
             # (a percentage is part of a label: "Subscribe & Save 15%")
-            if len(text) > 40 or any(c.isdigit() for c in _PERCENT_LABEL.sub("", text)):
+            # (a number is a decimal digit: "m²" and "m³" are labels)
+            if len(text) > 40 or any(c.isdecimal() for c in _PERCENT_LABEL.sub("", text)):
                 return ""
             return text
         node = node.next if forward else node.prev
@@ -469,6 +493,14 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     own = " ".join(element.text(deep=True, separator=" ").split())
     raw = amount.raw
     at = own.find(raw)
+    if at < 0 and "<" not in raw:
+        # (the amount was read across elements the separator now splits: "85折<b>408</b>元" is "408元")
+        plain = " ".join(element.text(deep=True).split())
+        at = plain.find(raw)
+        if at > 0:
+            own = plain
+        else:
+            at = -1
     before_own, after_own = (own[:at], own[at + len(raw):]) if at >= 0 else ("", "")
     if at < 0:
         # split cents ("$ 31 57"): the element is the price itself
@@ -479,6 +511,14 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
         before = _sibling_text(parent.prev, forward=False) + " " + before
     after = after_own + " " + _sibling_text(element.next, forward=True)
     return before.strip()[-40:], after.strip()[:30]
+
+
+def _lead_after(node: LexborNode) -> str:
+    """The first words of the text right after ``node`` when that text is too long to be a label of its own
+    ("$ 1.709.910 pagando con tarjeta de crédito Banco Cafetero Visa."): what the amount is, is said first."""
+    text = _raw_sibling(node, forward=True)[:60]
+    digit = next((at for at, c in enumerate(text) if c.isdigit()), len(text))
+    return " ".join(text[:digit].split())  # (up to a number: "con transferencia bancaria (10% de descuento)")
 
 
 def _after_an_amount(node: LexborNode) -> bool:
@@ -662,7 +702,10 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "converted"
     elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(_label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
-    elif CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node)):
+    elif _MULTI_BUY.search(item.before[-30:]):
+        item.role = "multibuy"  # (also not the segment: it stops at the count, "10本")
+    elif (CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node))
+          or (not tail.strip() and _CARD_TAIL.match(_lead_after(item.node)))):
         item.role = "conditional"
     elif (_INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own)
           or (not (before + after).isascii() and _INSTALMENT_LOCAL.search(before + " " + after))):
@@ -749,7 +792,7 @@ _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
 _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
-                            "conditional", "addon"})
+                            "conditional", "addon", "multibuy"})
 
 
 def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],
@@ -775,7 +818,7 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
             inner = " ".join(_attrs(child) for _, child in zip(range(8), node.traverse(include_text=False),
                                                                   strict=False))
             waiting = _PLACEHOLDER_ATTR.search(inner) is not None or (
-                "data-price" in attrs and not (attrs.get("data-price") or "").strip())
+                "data-price" in attrs and not (attrs.get("data-price") or "").strip()) or _script_fills(node, page)
         if not waiting or node.tag in {"script", "style", "template", "meta", "input"}:
             continue
         parent: LexborNode | None = node
@@ -788,6 +831,47 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
             parent, depth = parent.parent, depth + 1
         if not noise:
             return True
+    return False
+
+
+def _script_fills(node: LexborNode, page: Page) -> bool:
+    """Whether a script of the page writes into the empty element ``node``, found by its ``id``
+    (``document.getElementById("pdp-price").innerHTML = ...``): its content comes from the script's state."""
+    ident = (node.attributes.get("id") or "").strip()
+    if not ident:
+        return False
+    filled = page.__dict__.get("_script_ids")
+    if filled is None:  # (the ids the page's scripts look up, found once: str.find, far cheaper than a regex scan)
+        html, ids = page.html, set()
+        for call in ("getElementById(", "querySelector("):
+            at = html.find(call)
+            while at >= 0:
+                m = _QUOTED_ID.match(html, at + len(call))
+                if m is not None:
+                    ids.add(m.group(1))
+                at = html.find(call, at + len(call))
+        filled = page.__dict__["_script_ids"] = frozenset(ids)
+    return ident in filled
+
+
+_QUOTED_ID = re.compile(r"""\s*["']#?([\w-]+)["']""")
+
+
+# Blocks that list what other sellers ask for the product ("Otras opciones de compra", "Also available from
+# partners"): beside a buy box whose own price a script has yet to draw, none of them is this page's offer.
+# (named as other sellers' or offers' lists: not "best-seller", not a product's "vendor" line)
+_OTHER_SELLERS_ATTR = re.compile(r"(?:other|more|all|alt)[-_]?(?:sellers?|offers?|vendors?|merchants?)|"
+                                 r"sellers?[-_]?(?:list|offers?|others?)|partners?\b|partners?[-_]|"
+                                 r"marketplace[-_]?offers?|offers?[-_]?list", re.I)
+
+
+def _other_seller(item: _Seen, title_box: frozenset[int], cache: dict[int, _Box]) -> bool:
+    node: LexborNode | None = item.node
+    depth = 0
+    while node is not None and depth < _ANCESTORS and node.mem_id not in title_box:
+        if _OTHER_SELLERS_ATTR.search(_box(node, cache).attrs):
+            return True
+        node, depth = node.parent, depth + 1
     return False
 
 
@@ -863,6 +947,59 @@ def _discount_pairs(items: list[_Seen]) -> None:
                     high.reasons.append("discount-pair")
 
 
+# A rate that says what share of the list price is paid: "79折" (79 %), "8折" (80 %), "7.5折" (75 %).
+_ZHE = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s?折")
+
+
+def _pay_shares(text: str) -> list[Decimal]:
+    """The shares of a list price that the 折 rates in ``text`` leave to pay: "79折" 0.79, "8折" 0.8.
+
+    (A per-cent badge beside a second amount is as often a discount for paying one way, "R$ 2.199,00 à vista
+    no Pix (8% de desconto)", as the sale: :func:`_discount_pairs` reads it only within one element.)
+    """
+    shares = []
+    for m in _ZHE.finditer(text):
+        rate = Decimal(m.group(1))
+        shares.append(rate / 10 if rate < 10 else rate / 100)
+    return [share for share in shares if 0 < share < 1]
+
+
+def _rate_pairs(items: list[_Seen]) -> None:
+    """A higher amount shown just before a lower one that a 折 rate beside the lower one yields from it is the
+    list price: "480元 / 優惠價：79折 379元" (480 × 0.79 ≈ 379), "HK$168 … 8折 HK$134.4", whatever the labels.
+
+    The rate is read in the lower amount's element or its parent (short texts only); the arithmetic must hold
+    to the shop's rounding (a unit of the amount, and half a point of the rate).
+    """
+    current = [i for i in items if i.role == "current" and i.amount.amount > 0]
+    if len(current) < 2:
+        return
+    for low in current:
+        node: LexborNode | None = low.node
+        texts = []
+        for _ in range(2):
+            if node is None:
+                break
+            text = node.text(deep=True)
+            if len(text) > 120:
+                break
+            texts.append(text)
+            node = node.parent
+        joined = " ".join(texts)
+        shares = _pay_shares(joined) if "折" in joined else []
+        if not shares:
+            continue
+        for high in current:
+            if high is low or high.role != "current" or not 0 < low.index - high.index < _NEAR_BEST:
+                continue
+            full = high.amount.amount
+            if full <= low.amount.amount:
+                continue
+            if any(abs(full * share - low.amount.amount) <= 1 + full / 200 for share in shares):
+                high.role = "regular"
+                high.reasons.append("rate-pair")
+
+
 def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
     """Scored price candidates from the visible page, best first, with the regular price beside the best."""
     slots: list[LexborNode] = []
@@ -883,14 +1020,21 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     _outside_product(page, items, title_box)
     _other_currency(items, currency)
     _discount_pairs(items)
+    if "折" in page.body_text:  # (the text the cascade reads anyway; no decoding of the whole source)
+        _rate_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
-    # Only a page showing no price, or some other block's, needs the (extra tree pass) slot check.
-    result.placeholder = bool(noisy or not current) and _placeholder_slot(page, title_box, cache, slots)
+    # Only a page showing no price, or some other block's, or an empty price slot a script fills (beside what may
+    # be other sellers' offers), needs the (extra tree pass) slot check.
+    scripted = bool(current and not noisy and any(_script_fills(slot, page) for slot in slots
+                                                  if slot.attributes.get("id") and not slot.text(deep=True).strip()))
+    result.placeholder = bool(noisy or scripted or not current) and _placeholder_slot(page, title_box, cache, slots)
     if result.placeholder:
+        sellers = [i for i in current if _other_seller(i, title_box, cache)]
         # The buy box is still loading: a price in a related block or the page chrome is another
-        # product's, so only prices outside those blocks may stand (usually none: price=None).
-        current = [i for i in current if all(i is not n for n in noisy)]
+        # product's, and one in the other sellers' offers is theirs, so only prices outside those blocks
+        # may stand (usually none: price=None).
+        current = [i for i in current if all(i is not n for n in noisy) and all(i is not n for n in sellers)]
     # Repeats of one amount near the buy box (sticky bar, mobile copy) add a little weight.
     counts: dict[Decimal, int] = {}
     for item in current:
