@@ -38,6 +38,7 @@ from crawlers.extract.heuristics import (
     WAS_TEXT,
     Visible,
     discount_of,
+    other_options,
     read_visible,
 )
 from crawlers.extract.model import Candidate, Extraction
@@ -188,6 +189,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None
+    if any(_shows(node.text(deep=True, separator=" "), cand.price) for node in other_options(page)):
+        return None  # (another variant's price, shown in its option: the full comparison decides)
     if _badge_lowers(region, cand, page):
         return None  # (a list price shown beside the price a discount badge takes it down to)
     if _beside_card_logo(page, cand):
@@ -316,6 +319,33 @@ def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
     if not regular or all(c.price in regular for c in current):
         return candidates
     return sorted(candidates, key=lambda c: c.role == "current" and c.price in regular)
+
+
+def _main_offer(candidates: list[Candidate], page: Page, offered_by: list[tuple[Decimal, str]]) -> list[Candidate]:
+    """Structured data with several offers: the page's own offer goes first, the lowest of them never does.
+
+    An AggregateOffer's ``lowPrice`` is the cheapest of several sellers' or variants' offers: a "from"
+    price, behind any single offer listed beside it. Among offers that name their sellers, those of the
+    seller the page names by its title ("Vendido por Mercatodo", "Sold by RetailNet") go first; the
+    visible buy box then confirms one of them, or none.
+    """
+    current = [c for c in candidates if c.role == "current"]
+    if len(current) < 2 or len({c.price for c in current}) < 2:
+        return candidates
+    mine: set[Decimal] = set()
+    if offered_by and _title_at(page) >= 0:
+        region = " ".join(_title_region(page).split()).lower()
+        names = {name for _, name in offered_by if len(name) >= 3 and name.lower() in region}
+        mine = {price for price, name in offered_by if name in names}
+        if len(mine) > 1:
+            mine = set()  # (the seller sells it at several prices: the buy box decides)
+
+    def rank(c: Candidate) -> int:
+        if c.role != "current":
+            return 1
+        return 2 if c.note == _LOW else 0 if c.price in mine else 1
+
+    return sorted(candidates, key=rank)
 
 
 _SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
@@ -546,8 +576,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is None and fast is not None:
         chosen = fast[0]
     if chosen is None:
-        structured = _selected_first(_demote_declared_regular([c for c in facts.candidates
-                                                               if c.method in _STRUCTURED]), page)
+        structured = _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
+                                                                           if c.method in _STRUCTURED]), page,
+                                                 facts.offered_by), page)
         chosen, flags = _pick(structured, visible, visible_current, visible_regular)
         result.flags.extend(flags)
     if chosen is None:

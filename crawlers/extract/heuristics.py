@@ -21,9 +21,10 @@ from selectolax.lexbor import LexborNode
 from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts, local_symbols
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
+from pricewarden.money import minor_units
 
 __all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "WAS_TEXT", "Visible", "discount_of",
-           "read_visible"]
+           "other_options", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -186,6 +187,9 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
                            r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|баллы", re.I)
+# A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
+_PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
+                            r"sconto|desconto)?\W*$", re.I)
 _SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
 # Points or a bonus credited back, named right after the amount in its own element ("+1 900 ₸ бонусами";
 # not a label of the next row, "<dd>17,600円</dd><dt>ポイント</dt>")
@@ -290,6 +294,10 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
     text = " ".join(text.split())
     if not text or len(text) > _MAX_TEXT:
         return None
+    if text[-2:].isdigit() and node.last_child is not None:
+        split = _minor_apart(node, page, currency, sep, bare)
+        if split is not None:
+            return split
     found = find_amounts(text, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
     if not found:
         return None
@@ -305,6 +313,57 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
             amount = Decimal(f"{split.group(2).replace(',', '')}.{split.group(3)}")
             return ParsedAmount(amount, iso, text, 0, len(text))
     return first
+
+
+# The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",
+# "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
+_MINOR_ONLY = re.compile(r"\s*[.,]?\s*(\d{2,3})\s*")
+_SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|lei|лв\.?|руб\.?|[A-Z]{3})\s*")
+
+
+def _text_of(node: LexborNode) -> str:
+    return (node.text_content or "") if node.is_text_node else node.text(deep=True)
+
+
+def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | None,
+                 bare: bool) -> ParsedAmount | None:
+    """The amount ``node`` shows with its minor units in an element of their own, the last one it holds
+    (after them at most a currency sign): whole units, then as many digits as the currency has minor units
+    ("$14<sup>99</sup>" is 14.99, "R$ <b>1.899</b><sup>90</sup>" 1,899.90, "129€<sup>90</sup>" 129.90); else None.
+
+    Read as one text, the digits run together ("$8,99900") or the cents are lost ("$21"). A currency
+    without minor units (JPY, CLP) never splits so.
+    """
+    parts = [child for child in node.iter(include_text=True) if _text_of(child).strip()]
+    tail = ""
+    if len(parts) > 2 and _SIGN_ONLY.fullmatch(_text_of(parts[-1])):
+        tail = _text_of(parts[-1]).strip()
+        parts = parts[:-1]
+    if len(parts) < 2 or parts[-1].is_text_node:
+        return None
+    minor = _MINOR_ONLY.fullmatch(_text_of(parts[-1]))
+    if minor is None:
+        return None
+    units = " ".join("".join(_text_of(child) for child in parts[:-1]).split())
+    found = find_amounts(units, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
+    if not found:
+        return None
+    whole = found[-1]
+    code = whole.currency or currency or (find_amounts(tail, locale=page.locale)[:1] or [whole])[0].currency
+    digits = minor.group(1)
+    if (whole.amount != whole.amount.to_integral_value() or units[whole.end:].strip() or code is None
+            or minor_units(code) != len(digits)):
+        return None  # (the whole units end the text before them: "$21", "R$ 1.899", "129€")
+    raw = " ".join(f"{whole.raw} {digits} {tail}".split())
+    return ParsedAmount(whole.amount + Decimal(digits).scaleb(-len(digits)), code, raw, 0, len(raw))
+
+
+def _minor_after(element: LexborNode) -> bool:
+    """Whether the next element beside ``element`` (blanks between) shows only minor units ("$21" ".99")."""
+    sib = element.next
+    while sib is not None and sib.is_text_node and not (sib.text_content or "").strip():
+        sib = sib.next
+    return sib is not None and not sib.is_text_node and _MINOR_ONLY.fullmatch(sib.text(deep=True)) is not None
 
 
 def title_ancestors(page: Page) -> frozenset[int]:
@@ -375,6 +434,12 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             amount = _money_in(element, page, currency, sep, False, own)
             if amount is _MANY:
                 break
+            if (amount is not None and amount.amount == amount.amount.to_integral_value()
+                    and element.parent is not None and _minor_after(element)):
+                # "<span>$21</span><span>.99</span>": the two are one amount, read from their parent
+                whole = _minor_apart(element.parent, page, currency, sep, False)
+                if whole is not None:
+                    element, amount = element.parent, whole
             if amount is not None and not _continues(element, own):
                 _record(seen, element, 0, amount)
                 break
@@ -669,7 +734,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "instalment"
     elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
-    elif (_SAVING.search(before[-20:]) or _SAVING_TAIL.match(after)
+    elif (_SAVING.search(_PERCENT_BADGE.sub("", before[-20:])) or _SAVING_TAIL.match(after)
           or (not before[-20:].isascii() and _SAVING_LOCAL.search(before[-20:]))
           or (_POINTS_TAIL.match(after) is not None and _points_after(item))):
         item.role = "saving"
@@ -749,7 +814,66 @@ _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
 _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
-                            "conditional", "addon"})
+                            "conditional", "addon", "variant"})
+
+# A chosen option (a variant's swatch, button, size in a select, a radio): by ARIA, ``selected`` or ``checked``,
+# or a class saying so ("is-selected", "active", "swatch--checked").
+_CHOSEN = ("option[selected], [aria-checked=true], [aria-selected=true], [aria-pressed=true], input[checked], "
+           "[class*=selected i], [class*=active i], [class*=checked i]")
+_CHOSEN_CLASS = re.compile(r"(?:^|[\s_-])(?:is-?)?(?:selected|active|checked)(?:$|[\s_-])", re.I)
+_OPTION_TEXT = 120  # characters an option shows at most (a name and a price)
+
+
+def _chosen(node: LexborNode) -> bool:
+    a = node.attributes
+    return ("selected" in a and node.tag == "option") or "checked" in a or any(
+        (a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected", "aria-pressed")) or (
+        _CHOSEN_CLASS.search(a.get("class") or "") is not None)
+
+
+def other_options(page: Page) -> list[LexborNode]:
+    """The options not chosen beside a chosen one: the other variants (sizes, capacities, colours) a shopper
+    could pick, each with its own price ("41 mm – 799 ر.س" beside the selected "45 mm"), found once per page.
+
+    Options are the chosen element's siblings of its tag (a radio's label), each of them short.
+    """
+    found = page.__dict__.get("_other_options")
+    if found is not None:
+        return cast("list[LexborNode]", found)
+    found, done = [], set()
+    body = page.tree.body
+    for node in body.css(_CHOSEN) if body is not None else ():
+        if not _chosen(node):
+            continue
+        if node.tag == "input":
+            if node.parent is None or node.parent.tag != "label":
+                continue
+            node = node.parent
+        parent = node.parent
+        if parent is None or parent.mem_id in done or len(node.text(deep=True)) > _OPTION_TEXT:
+            continue
+        done.add(parent.mem_id)
+        siblings = [child for child in parent.iter() if child.tag == node.tag]
+        if len(siblings) < 2 or any(len(child.text(deep=True)) > _OPTION_TEXT for child in siblings):
+            continue
+        found.extend(child for child in siblings if child.mem_id != node.mem_id and not _chosen(child)
+                     and not (child.tag == "label" and child.css_first("input[checked]") is not None))
+    page.__dict__["_other_options"] = found
+    return found
+
+
+def _other_variants(page: Page, items: list[_Seen]) -> None:
+    """Amounts inside an option not chosen are another variant's price, not this page's (nor its structured data's)."""
+    options = {node.mem_id for node in other_options(page)}
+    if not options:
+        return
+    for item in items:
+        node, depth = item.node, 0
+        while node is not None and depth < 4 and item.role == "current":
+            if node.mem_id in options:
+                item.role = "variant"
+                item.reasons.append("other-variant")
+            node, depth = node.parent, depth + 1
 
 
 def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],
@@ -882,6 +1006,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
         _score(item, h1, button, title_box, cache, holders)
     _outside_product(page, items, title_box)
     _other_currency(items, currency)
+    _other_variants(page, items)
     _discount_pairs(items)
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
