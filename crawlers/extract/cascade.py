@@ -189,7 +189,9 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None
-    if any(_shows(node.text(deep=True, separator=" "), cand.price) for node in other_options(page)):
+    others, chosen = other_options(page)
+    if any(_shows(node.text(deep=True, separator=" "), cand.price) for node in others) and not any(
+            _shows(node.text(deep=True, separator=" "), cand.price) for node in chosen):
         return None  # (another variant's price, shown in its option: the full comparison decides)
     if _badge_lowers(region, cand, page):
         return None  # (a list price shown beside the price a discount badge takes it down to)

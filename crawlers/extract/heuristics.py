@@ -176,6 +176,10 @@ _THRESHOLD = re.compile(
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
                     r"garantía extendida|garanzia estesa|garantia estendida", re.I)
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
+# "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
+# list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
+_POR = re.compile(r"\bpor\s*$", re.I)
+_COUNT_POR = re.compile(r"(?<![\d.,])\d{1,2}\s*por\s*$", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
@@ -294,10 +298,18 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
     text = " ".join(text.split())
     if not text or len(text) > _MAX_TEXT:
         return None
+    got = _money_in_text(node, page, currency, sep, bare, text)
     if text[-2:].isdigit() and node.last_child is not None:
-        split = _minor_apart(node, page, currency, sep, bare)
-        if split is not None:
-            return split
+        # (the text read whole may lose the minor units in their own element, or run them into the whole ones)
+        apart = _minor_apart(node, page, currency, sep, bare)
+        if apart is not None and (got is None or got is _MANY or apart.amount != got.amount):
+            return apart
+    return got
+
+
+def _money_in_text(node: LexborNode, page: Page, currency: str | None, sep: str | None, bare: bool,
+                   text: str) -> ParsedAmount | None:
+    """The one amount ``text`` (``node``'s, collapsed) shows, ``_MANY`` or ``None``."""
     found = find_amounts(text, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
     if not found:
         return None
@@ -710,7 +722,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if _TOTAL_LABEL.search(before[-25:]):
         item.score -= 3.0  # "Total price" of a bundle or the cart, not this item
         item.reasons.append("total")
-    elif _PRICE_LABEL.search(before[-25:]):
+    elif _PRICE_LABEL.search(before[-25:]) or (_POR.search(item.before) and not _COUNT_POR.search(item.before)):
         item.score += 2.0
     if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
@@ -824,23 +836,34 @@ _CHOSEN_CLASS = re.compile(r"(?:^|[\s_-])(?:is-?)?(?:selected|active|checked)(?:
 _OPTION_TEXT = 120  # characters an option shows at most (a name and a price)
 
 
+_NOT_CHOSEN_CLASS = re.compile(r"(?:not|non|un|in)[-_]?(?:selected|active|checked)", re.I)
+
+
 def _chosen(node: LexborNode) -> bool:
+    """Whether ``node`` is marked chosen (not a select's placeholder, "Select a size", whose value is empty)."""
     a = node.attributes
-    return ("selected" in a and node.tag == "option") or "checked" in a or any(
-        (a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected", "aria-pressed")) or (
-        _CHOSEN_CLASS.search(a.get("class") or "") is not None)
+    if node.tag == "option":
+        return "selected" in a and (a.get("value") is None or bool((a.get("value") or "").strip()))
+    classes = a.get("class") or ""
+    return "checked" in a or any((a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected",
+                                                                        "aria-pressed")) or (
+        _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
 
 
-def other_options(page: Page) -> list[LexborNode]:
-    """The options not chosen beside a chosen one: the other variants (sizes, capacities, colours) a shopper
-    could pick, each with its own price ("41 mm – 799 ر.س" beside the selected "45 mm"), found once per page.
+def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
+    """The options not chosen beside a chosen one, and the chosen ones, found once per page: the other variants
+    (sizes, capacities, colours) a shopper could pick, each with its own price ("41 mm – 799 ر.س" beside the
+    selected "45 mm").
 
-    Options are the chosen element's siblings of its tag (a radio's label), each of them short.
+    Options are the chosen element's siblings of its tag (a radio's label), each of them short; only those
+    showing a digit are kept.
     """
     found = page.__dict__.get("_other_options")
     if found is not None:
-        return cast("list[LexborNode]", found)
-    found, done = [], set()
+        return cast("tuple[list[LexborNode], list[LexborNode]]", found)
+    others: list[LexborNode] = []
+    chosen: list[LexborNode] = []
+    done = set()
     body = page.tree.body
     for node in body.css(_CHOSEN) if body is not None else ():
         if not _chosen(node):
@@ -856,20 +879,27 @@ def other_options(page: Page) -> list[LexborNode]:
         siblings = [child for child in parent.iter() if child.tag == node.tag]
         if len(siblings) < 2 or any(len(child.text(deep=True)) > _OPTION_TEXT for child in siblings):
             continue
-        found.extend(child for child in siblings if child.mem_id != node.mem_id and not _chosen(child)
-                     and not (child.tag == "label" and child.css_first("input[checked]") is not None))
-    page.__dict__["_other_options"] = found
+        priced = [child for child in siblings if any(c.isdigit() for c in child.text(deep=True))]
+        mine = [child for child in priced if child.mem_id == node.mem_id or _chosen(child)
+                or (child.tag == "label" and child.css_first("input[checked]") is not None)]
+        others.extend(child for child in priced if all(child.mem_id != m.mem_id for m in mine))
+        chosen.extend(mine)
+    page.__dict__["_other_options"] = found = (others, chosen)
     return found
 
 
 def _other_variants(page: Page, items: list[_Seen]) -> None:
-    """Amounts inside an option not chosen are another variant's price, not this page's (nor its structured data's)."""
-    options = {node.mem_id for node in other_options(page)}
-    if not options:
+    """Amounts inside an option not chosen are another variant's price, not this page's (nor its structured
+    data's), unless a chosen option shows the same amount."""
+    others, chosen = other_options(page)
+    if not others:
         return
+    options = {node.mem_id for node in others}
+    mine = {a.amount for node in chosen for a in find_amounts(node.text(deep=True, separator=" "), locale=page.locale)}
     for item in items:
-        node, depth = item.node, 0
-        while node is not None and depth < 4 and item.role == "current":
+        node: LexborNode | None = item.node
+        depth = 0
+        while node is not None and depth < 4 and item.role == "current" and item.amount.amount not in mine:
             if node.mem_id in options:
                 item.role = "variant"
                 item.reasons.append("other-variant")
