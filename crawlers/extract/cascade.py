@@ -353,6 +353,26 @@ def _main_offer(candidates: list[Candidate], page: Page, offered_by: list[tuple[
 _SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
 
 
+def _url_selected(current: list[Candidate], page: Page) -> set[Decimal]:
+    """The prices of the structured offers whose ``url`` or ``sku`` (kept in the note) names a variant the page's
+    URL selects (``?variant=39002``, ``?sku=ML-PULL-M``)."""
+    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
+    if not wanted:
+        return set()
+
+    def selects(c: Candidate) -> bool:
+        note = c.note or ""
+        if not note.startswith("offer "):
+            return False
+        for ident in note[6:].split():
+            query = {v for _, v in parse_qsl(urlsplit(ident).query)} if "?" in ident else {ident}
+            if query & wanted:
+                return True
+        return False
+
+    return {c.price for c in current if selects(c)}
+
+
 def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     """Structured offers of several variants at several prices: the one the page selects goes first.
 
@@ -365,19 +385,7 @@ def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     prices = {c.price for c in current}
     if len(prices) < 2:
         return candidates
-    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
-
-    def selects(c: Candidate) -> bool:
-        note = c.note or ""
-        if not wanted or not note.startswith("offer "):
-            return False
-        for ident in note[6:].split():
-            query = {v for _, v in parse_qsl(urlsplit(ident).query)} if "?" in ident else {ident}
-            if query & wanted:
-                return True
-        return False
-
-    chosen = {c.price for c in current if selects(c)}
+    chosen = _url_selected(current, page)
     if not chosen:
         for node in page.tree.css(_SELECTED):
             text = node.text(deep=True)
@@ -572,6 +580,11 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         region = _title_region(page)
         visible_regular |= {price for price in unseen if _shows(region, price)
                             and not _shows(region, price, unless=_NOT_CONFIRMING, tail=CONDITIONAL_TAIL)}
+    shown_as_variant = {c.price for c in visible.rejected if c.note == "variant"}
+    by_url = _url_selected([c for c in facts.candidates if c.role == "current"], page) if shown_as_variant else set()
+    # The URL selects the variant whose option shows this price: the page's own "selected" mark is the default
+    # a script replaces, and the option confirms that variant's structured offer.
+    by_url = by_url if len(by_url) == 1 and by_url <= shown_as_variant else set()
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price
@@ -581,8 +594,10 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         structured = _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
                                                                            if c.method in _STRUCTURED]), page,
                                                  facts.offered_by), page)
-        chosen, flags = _pick(structured, visible, visible_current, visible_regular)
-        result.flags.extend(flags)
+        chosen = next((c for c in structured if c.role == "current" and c.price in by_url), None)
+        if chosen is None:
+            chosen, flags = _pick(structured, visible, visible_current, visible_regular)
+            result.flags.extend(flags)
     if chosen is None:
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]
         chosen, flags = _pick(embedded, visible, visible_current, visible_regular)
