@@ -856,7 +856,8 @@ def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
     selected "45 mm").
 
     Options are the chosen element's siblings of its tag (a radio's label), each of them short; only those
-    showing a digit are kept.
+    showing a digit are kept. They are looked for in the block around the title (its third ancestor below
+    ``body``), where a product page lets a shopper choose (one search of that block, not of the page).
     """
     found = page.__dict__.get("_other_options")
     if found is not None:
@@ -864,8 +865,12 @@ def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
     others: list[LexborNode] = []
     chosen: list[LexborNode] = []
     done = set()
-    body = page.tree.body
-    for node in body.css(_CHOSEN) if body is not None else ():
+    block = page.heading
+    for _ in range(3):
+        if block is None or block.parent is None or block.parent.tag in {"body", "html"}:
+            break
+        block = block.parent
+    for node in block.css(_CHOSEN) if block is not None and block is not page.heading else ():
         if not _chosen(node):
             continue
         if node.tag == "input":
@@ -876,10 +881,10 @@ def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
         if parent is None or parent.mem_id in done or len(node.text(deep=True)) > _OPTION_TEXT:
             continue
         done.add(parent.mem_id)
-        siblings = [child for child in parent.iter() if child.tag == node.tag]
-        if len(siblings) < 2 or any(len(child.text(deep=True)) > _OPTION_TEXT for child in siblings):
+        texts = [(child, child.text(deep=True)) for child in parent.iter() if child.tag == node.tag]
+        if len(texts) < 2 or any(len(text) > _OPTION_TEXT for _, text in texts):
             continue
-        priced = [child for child in siblings if any(c.isdigit() for c in child.text(deep=True))]
+        priced = [child for child, text in texts if any(c.isdigit() for c in text)]
         mine = [child for child in priced if child.mem_id == node.mem_id or _chosen(child)
                 or (child.tag == "label" and child.css_first("input[checked]") is not None)]
         others.extend(child for child in priced if all(child.mem_id != m.mem_id for m in mine))
