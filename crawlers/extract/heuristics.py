@@ -299,7 +299,8 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
     if not text or len(text) > _MAX_TEXT:
         return None
     got = _money_in_text(node, page, currency, sep, bare, text)
-    if text[-2:].isdigit() and node.last_child is not None:
+    last = node.last_child
+    if text[-2:].isdigit() and last is not None and (not last.is_text_node or last.prev is not None):
         # (the text read whole may lose the minor units in their own element, or run them into the whole ones)
         apart = _minor_apart(node, page, currency, sep, bare)
         if apart is not None and (got is None or got is _MANY or apart.amount != got.amount):
@@ -829,9 +830,9 @@ _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", 
                             "conditional", "addon", "variant"})
 
 # A chosen option (a variant's swatch, button, size in a select, a radio): by ARIA, ``selected`` or ``checked``,
-# or a class saying so ("is-selected", "active", "swatch--checked").
-_CHOSEN = ("option[selected], [aria-checked=true], [aria-selected=true], [aria-pressed=true], input[checked], "
-           "[class*=selected i], [class*=active i], [class*=checked i]")
+# or a class saying so ("is-selected", "active"; each selector more costs a little on every page).
+_CHOSEN = ("option[selected], [aria-checked=true], [aria-selected=true], input[checked], [class*=selected i], "
+           "[class*=active i]")
 _CHOSEN_CLASS = re.compile(r"(?:^|[\s_-])(?:is-?)?(?:selected|active|checked)(?:$|[\s_-])", re.I)
 _OPTION_TEXT = 120  # characters an option shows at most (a name and a price)
 
@@ -845,8 +846,7 @@ def _chosen(node: LexborNode) -> bool:
     if node.tag == "option":
         return "selected" in a and (a.get("value") is None or bool((a.get("value") or "").strip()))
     classes = a.get("class") or ""
-    return "checked" in a or any((a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected",
-                                                                        "aria-pressed")) or (
+    return "checked" in a or any((a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected")) or (
         _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
 
 
