@@ -39,6 +39,7 @@ from crawlers.extract.heuristics import (
     WAS_TEXT,
     Visible,
     discount_of,
+    other_options,
     read_visible,
 )
 from crawlers.extract.model import Candidate, Extraction
@@ -192,6 +193,10 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None
+    others, chosen = other_options(page)
+    if any(_shows(node.text(deep=True, separator=" "), cand.price) for node in others) and not any(
+            _shows(node.text(deep=True, separator=" "), cand.price) for node in chosen):
+        return None  # (another variant's price, shown in its option: the full comparison decides)
     if _badge_lowers(region, cand, page):
         return None  # (a list price shown beside the price a discount badge takes it down to)
     if _beside_card_logo(page, cand):
@@ -322,7 +327,54 @@ def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: c.role == "current" and c.price in regular)
 
 
+def _main_offer(candidates: list[Candidate], page: Page, offered_by: list[tuple[Decimal, str]]) -> list[Candidate]:
+    """Structured data with several offers: the page's own offer goes first, the lowest of them never does.
+
+    An AggregateOffer's ``lowPrice`` is the cheapest of several sellers' or variants' offers: a "from"
+    price, behind any single offer listed beside it. Among offers that name their sellers, those of the
+    seller the page names by its title ("Vendido por Mercatodo", "Sold by RetailNet") go first; the
+    visible buy box then confirms one of them, or none.
+    """
+    current = [c for c in candidates if c.role == "current"]
+    if len(current) < 2 or len({c.price for c in current}) < 2:
+        return candidates
+    mine: set[Decimal] = set()
+    if offered_by and _title_at(page) >= 0:
+        region = " ".join(_title_region(page).split()).lower()
+        names = {name for _, name in offered_by if len(name) >= 3 and name.lower() in region}
+        mine = {price for price, name in offered_by if name in names}
+        if len(mine) > 1:
+            mine = set()  # (the seller sells it at several prices: the buy box decides)
+
+    def rank(c: Candidate) -> int:
+        if c.role != "current":
+            return 1
+        return 2 if c.note == _LOW else 0 if c.price in mine else 1
+
+    return sorted(candidates, key=rank)
+
+
 _SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
+
+
+def _url_selected(current: list[Candidate], page: Page) -> set[Decimal]:
+    """The prices of the structured offers whose ``url`` or ``sku`` (kept in the note) names a variant the page's
+    URL selects (``?variant=39002``, ``?sku=ML-PULL-M``)."""
+    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
+    if not wanted:
+        return set()
+
+    def selects(c: Candidate) -> bool:
+        note = c.note or ""
+        if not note.startswith("offer "):
+            return False
+        for ident in note[6:].split():
+            query = {v for _, v in parse_qsl(urlsplit(ident).query)} if "?" in ident else {ident}
+            if query & wanted:
+                return True
+        return False
+
+    return {c.price for c in current if selects(c)}
 
 
 def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
@@ -337,19 +389,7 @@ def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     prices = {c.price for c in current}
     if len(prices) < 2:
         return candidates
-    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
-
-    def selects(c: Candidate) -> bool:
-        note = c.note or ""
-        if not wanted or not note.startswith("offer "):
-            return False
-        for ident in note[6:].split():
-            query = {v for _, v in parse_qsl(urlsplit(ident).query)} if "?" in ident else {ident}
-            if query & wanted:
-                return True
-        return False
-
-    chosen = {c.price for c in current if selects(c)}
+    chosen = _url_selected(current, page)
     if not chosen:
         for node in page.tree.css(_SELECTED):
             text = node.text(deep=True)
@@ -546,16 +586,24 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         region = _title_region(page)
         visible_regular |= {price for price in unseen if _shows(region, price)
                             and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL)}
+    shown_as_variant = {c.price for c in visible.rejected if c.note == "variant"}
+    by_url = _url_selected([c for c in facts.candidates if c.role == "current"], page) if shown_as_variant else set()
+    # The URL selects the variant whose option shows this price: the page's own "selected" mark is the default
+    # a script replaces, and the option confirms that variant's structured offer.
+    by_url = by_url if len(by_url) == 1 and by_url <= shown_as_variant else set()
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price
     if chosen is None and fast is not None:
         chosen = fast[0]
     if chosen is None:
-        structured = _selected_first(_demote_declared_regular([c for c in facts.candidates
-                                                               if c.method in _STRUCTURED]), page)
-        chosen, flags = _pick(structured, visible, visible_current, visible_regular)
-        result.flags.extend(flags)
+        structured = _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
+                                                                           if c.method in _STRUCTURED]), page,
+                                                 facts.offered_by), page)
+        chosen = next((c for c in structured if c.role == "current" and c.price in by_url), None)
+        if chosen is None:
+            chosen, flags = _pick(structured, visible, visible_current, visible_regular)
+            result.flags.extend(flags)
     if chosen is None:
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]
         chosen, flags = _pick(embedded, visible, visible_current, visible_regular)

@@ -21,9 +21,10 @@ from selectolax.lexbor import LexborNode
 from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts, local_symbols
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
+from pricewarden.money import minor_units
 
 __all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "UNIT_TAIL", "WAS_TEXT", "Visible",
-           "discount_of", "read_visible"]
+           "discount_of", "other_options", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -198,6 +199,10 @@ _MULTI_BUY = re.compile(
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
                     r"garantía extendida|garanzia estesa|garantia estendida", re.I)
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
+# "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
+# list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
+_POR = re.compile(r"\bpor\s*$", re.I)
+_COUNT_POR = re.compile(r"(?<![\d.,])\d{1,2}\s*por\s*$", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
@@ -209,6 +214,9 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
                            r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|баллы", re.I)
+# A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
+_PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
+                            r"sconto|desconto)?\W*$", re.I)
 _SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
 # Points or a bonus credited back, named right after the amount in its own element ("+1 900 ₸ бонусами";
 # not a label of the next row, "<dd>17,600円</dd><dt>ポイント</dt>")
@@ -313,6 +321,19 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
     text = " ".join(text.split())
     if not text or len(text) > _MAX_TEXT:
         return None
+    got = _money_in_text(node, page, currency, sep, bare, text)
+    last = node.last_child
+    if text[-2:].isdigit() and last is not None and (not last.is_text_node or last.prev is not None):
+        # (the text read whole may lose the minor units in their own element, or run them into the whole ones)
+        apart = _minor_apart(node, page, currency, sep, bare)
+        if apart is not None and (got is None or got is _MANY or apart.amount != got.amount):
+            return apart
+    return got
+
+
+def _money_in_text(node: LexborNode, page: Page, currency: str | None, sep: str | None, bare: bool,
+                   text: str) -> ParsedAmount | None:
+    """The one amount ``text`` (``node``'s, collapsed) shows, ``_MANY`` or ``None``."""
     found = find_amounts(text, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
     if not found:
         return None
@@ -328,6 +349,57 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
             amount = Decimal(f"{split.group(2).replace(',', '')}.{split.group(3)}")
             return ParsedAmount(amount, iso, text, 0, len(text))
     return first
+
+
+# The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",
+# "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
+_MINOR_ONLY = re.compile(r"\s*[.,]?\s*(\d{2,3})\s*")
+_SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|lei|лв\.?|руб\.?|[A-Z]{3})\s*")
+
+
+def _text_of(node: LexborNode) -> str:
+    return (node.text_content or "") if node.is_text_node else node.text(deep=True)
+
+
+def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | None,
+                 bare: bool) -> ParsedAmount | None:
+    """The amount ``node`` shows with its minor units in an element of their own, the last one it holds
+    (after them at most a currency sign): whole units, then as many digits as the currency has minor units
+    ("$14<sup>99</sup>" is 14.99, "R$ <b>1.899</b><sup>90</sup>" 1,899.90, "129€<sup>90</sup>" 129.90); else None.
+
+    Read as one text, the digits run together ("$8,99900") or the cents are lost ("$21"). A currency
+    without minor units (JPY, CLP) never splits so.
+    """
+    parts = [child for child in node.iter(include_text=True) if _text_of(child).strip()]
+    tail = ""
+    if len(parts) > 2 and _SIGN_ONLY.fullmatch(_text_of(parts[-1])):
+        tail = _text_of(parts[-1]).strip()
+        parts = parts[:-1]
+    if len(parts) < 2 or parts[-1].is_text_node:
+        return None
+    minor = _MINOR_ONLY.fullmatch(_text_of(parts[-1]))
+    if minor is None:
+        return None
+    units = " ".join("".join(_text_of(child) for child in parts[:-1]).split())
+    found = find_amounts(units, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
+    if not found:
+        return None
+    whole = found[-1]
+    code = whole.currency or currency or (find_amounts(tail, locale=page.locale)[:1] or [whole])[0].currency
+    digits = minor.group(1)
+    if (whole.amount != whole.amount.to_integral_value() or units[whole.end:].strip() or code is None
+            or minor_units(code) != len(digits)):
+        return None  # (the whole units end the text before them: "$21", "R$ 1.899", "129€")
+    raw = " ".join(f"{whole.raw} {digits} {tail}".split())
+    return ParsedAmount(whole.amount + Decimal(digits).scaleb(-len(digits)), code, raw, 0, len(raw))
+
+
+def _minor_after(element: LexborNode) -> bool:
+    """Whether the next element beside ``element`` (blanks between) shows only minor units ("$21" ".99")."""
+    sib = element.next
+    while sib is not None and sib.is_text_node and not (sib.text_content or "").strip():
+        sib = sib.next
+    return sib is not None and not sib.is_text_node and _MINOR_ONLY.fullmatch(sib.text(deep=True)) is not None
 
 
 def title_ancestors(page: Page) -> frozenset[int]:
@@ -398,6 +470,12 @@ def _collect(page: Page, currency: str | None, sep: str | None,
             amount = _money_in(element, page, currency, sep, False, own)
             if amount is _MANY:
                 break
+            if (amount is not None and amount.amount == amount.amount.to_integral_value()
+                    and element.parent is not None and _minor_after(element)):
+                # "<span>$21</span><span>.99</span>": the two are one amount, read from their parent
+                whole = _minor_apart(element.parent, page, currency, sep, False)
+                if whole is not None:
+                    element, amount = element.parent, whole
             if amount is not None and not _continues(element, own):
                 _record(seen, element, 0, amount)
                 break
@@ -685,7 +763,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if _TOTAL_LABEL.search(before[-25:]):
         item.score -= 3.0  # "Total price" of a bundle or the cart, not this item
         item.reasons.append("total")
-    elif _PRICE_LABEL.search(before[-25:]):
+    elif _PRICE_LABEL.search(before[-25:]) or (_POR.search(item.before) and not _COUNT_POR.search(item.before)):
         item.score += 2.0
     if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
@@ -712,7 +790,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "instalment"
     elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
-    elif (_SAVING.search(before[-20:]) or _SAVING_TAIL.match(after)
+    elif (_SAVING.search(_PERCENT_BADGE.sub("", before[-20:])) or _SAVING_TAIL.match(after)
           or (not before[-20:].isascii() and _SAVING_LOCAL.search(before[-20:]))
           or (_POINTS_TAIL.match(after) is not None and _points_after(item))):
         item.role = "saving"
@@ -792,7 +870,88 @@ _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
 _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
-                            "conditional", "addon", "multibuy"})
+                            "conditional", "addon", "multibuy", "variant"})
+
+# A chosen option (a variant's swatch, button, size in a select, a radio): by ARIA, ``selected`` or ``checked``,
+# or a class saying so ("is-selected", "active"; each selector more costs a little on every page).
+_CHOSEN = ("option[selected], [aria-checked=true], [aria-selected=true], input[checked], [class*=selected i], "
+           "[class*=active i]")
+_CHOSEN_CLASS = re.compile(r"(?:^|[\s_-])(?:is-?)?(?:selected|active|checked)(?:$|[\s_-])", re.I)
+_OPTION_TEXT = 120  # characters an option shows at most (a name and a price)
+
+
+_NOT_CHOSEN_CLASS = re.compile(r"(?:not|non|un|in)[-_]?(?:selected|active|checked)", re.I)
+
+
+def _chosen(node: LexborNode) -> bool:
+    """Whether ``node`` is marked chosen (not a select's placeholder, "Select a size", whose value is empty)."""
+    a = node.attributes
+    if node.tag == "option":
+        return "selected" in a and (a.get("value") is None or bool((a.get("value") or "").strip()))
+    classes = a.get("class") or ""
+    return "checked" in a or any((a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected")) or (
+        _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
+
+
+def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
+    """The options not chosen beside a chosen one, and the chosen ones, found once per page: the other variants
+    (sizes, capacities, colours) a shopper could pick, each with its own price ("41 mm – 799 ر.س" beside the
+    selected "45 mm").
+
+    Options are the chosen element's siblings of its tag (a radio's label), each of them short; only those
+    showing a digit are kept. They are looked for in the block around the title (its third ancestor below
+    ``body``), where a product page lets a shopper choose (one search of that block, not of the page).
+    """
+    found = page.__dict__.get("_other_options")
+    if found is not None:
+        return cast("tuple[list[LexborNode], list[LexborNode]]", found)
+    others: list[LexborNode] = []
+    chosen: list[LexborNode] = []
+    done = set()
+    block = page.heading
+    for _ in range(3):
+        if block is None or block.parent is None or block.parent.tag in {"body", "html"}:
+            break
+        block = block.parent
+    for node in block.css(_CHOSEN) if block is not None and block is not page.heading else ():
+        if not _chosen(node):
+            continue
+        if node.tag == "input":
+            if node.parent is None or node.parent.tag != "label":
+                continue
+            node = node.parent
+        parent = node.parent
+        if parent is None or parent.mem_id in done or len(node.text(deep=True)) > _OPTION_TEXT:
+            continue
+        done.add(parent.mem_id)
+        texts = [(child, child.text(deep=True)) for child in parent.iter() if child.tag == node.tag]
+        if len(texts) < 2 or any(len(text) > _OPTION_TEXT for _, text in texts):
+            continue
+        priced = [child for child, text in texts if any(c.isdigit() for c in text)]
+        mine = [child for child in priced if child.mem_id == node.mem_id or _chosen(child)
+                or (child.tag == "label" and child.css_first("input[checked]") is not None)]
+        others.extend(child for child in priced if all(child.mem_id != m.mem_id for m in mine))
+        chosen.extend(mine)
+    page.__dict__["_other_options"] = found = (others, chosen)
+    return found
+
+
+def _other_variants(page: Page, items: list[_Seen]) -> None:
+    """Amounts inside an option not chosen are another variant's price, not this page's (nor its structured
+    data's), unless a chosen option shows the same amount."""
+    others, chosen = other_options(page)
+    if not others:
+        return
+    options = {node.mem_id for node in others}
+    mine = {a.amount for node in chosen for a in find_amounts(node.text(deep=True, separator=" "), locale=page.locale)}
+    for item in items:
+        node: LexborNode | None = item.node
+        depth = 0
+        while node is not None and depth < 4 and item.role == "current" and item.amount.amount not in mine:
+            if node.mem_id in options:
+                item.role = "variant"
+                item.reasons.append("other-variant")
+            node, depth = node.parent, depth + 1
 
 
 def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],
@@ -1019,6 +1178,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
         _score(item, h1, button, title_box, cache, holders)
     _outside_product(page, items, title_box)
     _other_currency(items, currency)
+    _other_variants(page, items)
     _discount_pairs(items)
     if "折" in page.body_text:  # (the text the cascade reads anyway; no decoding of the whole source)
         _rate_pairs(items)

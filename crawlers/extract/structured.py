@@ -35,6 +35,8 @@ class Facts:
     title: str | None = None
     sellers: list[Offer] = field(default_factory=list)
     is_product: bool = False
+    # (price, seller's name) of each structured offer that names its seller, one seller or several
+    offered_by: list[tuple[Decimal, str]] = field(default_factory=list)
 
     def merge(self, other: Facts) -> None:
         """Fill what is still unknown from ``other`` and add its candidates."""
@@ -187,6 +189,8 @@ def _from_json_ld(page: Page) -> Facts:
                     continue
                 seller = offer.get("seller")
                 seller_name = _text(seller)
+                if seller_name:
+                    facts.offered_by.append((got[0], seller_name))
                 if seller_name and _text(product.get("name")) != seller_name:
                     facts.sellers.append(Offer(seller_name, _text(seller.get("@id")) if isinstance(seller, dict)
                                                else None, got[0], currency, got[1]))
