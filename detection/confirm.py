@@ -62,7 +62,7 @@ def needs_second(observation: Observation | None, auto_confidence: float | None 
 
     ``auto_confidence``: the calibrated confidence under which a crawled price is not acted on alone
     (default: the ``extract.auto_confidence`` setting). Prices from partners' reports and feeds carry
-    no confidence and stand alone.
+    no confidence and stand alone, as does a page that shows no price (hidden pricing).
     """
     if observation is None:
         return None
@@ -73,7 +73,8 @@ def needs_second(observation: Observation | None, auto_confidence: float | None 
     if flags:
         reasons.append(f"structured data disagrees with what the page shows ({', '.join(flags)})")
     confidence = getattr(observation, "confidence", None)
-    if confidence is not None and getattr(observation, "source", "crawl") == "crawl":
+    # (a page that hides its price has no amount to doubt: its finding is the hiding, seen as such)
+    if confidence is not None and observation.price is not None and getattr(observation, "source", "crawl") == "crawl":
         threshold = _auto_confidence() if auto_confidence is None else auto_confidence
         if confidence < threshold:
             reasons.append(f"its confidence {confidence:.2f} is under extract.auto_confidence {threshold:.2f}")

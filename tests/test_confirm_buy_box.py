@@ -191,13 +191,15 @@ def test_the_threshold_is_the_setting_that_decides_who_needs_a_second_reading(
     ("profile", 0.99, "crawl", [], None),
     ("rule", 0.98, "crawl", [], None),
     (None, None, "report", [], None),  # a partner's report row: no reading of a page to doubt
+    ("none", 0.0, "crawl", [], None),  # hidden pricing: the page shows no amount to doubt
     ("json-ld", 0.5, "report", [], None),
 ])
 def test_which_readings_need_a_second_one(method: str | None, confidence: float | None, source: str,
                                           flags: list[str], why: str | None) -> None:
     from detection.confirm import needs_second
 
-    observation = SimpleNamespace(method=method, confidence=confidence, source=source, details={"flags": flags})
+    observation = SimpleNamespace(method=method, confidence=confidence, source=source, details={"flags": flags},
+                                  price=None if method == "none" else Decimal("89.00"))
     reason = needs_second(observation, 0.98)  # type: ignore[arg-type]
     assert (reason is None) == (why is None) and (why is None or (reason is not None and reason.startswith(why)))
     # The default threshold is the setting's.
