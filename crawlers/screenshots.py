@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import nullcontext
 from typing import Any
 
@@ -22,6 +22,8 @@ from pricewarden.errors import CrawlError
 
 logger = logging.getLogger(__name__)
 
+# Measures a rendered page: (page, render clock start, budget in seconds, url) -> its answer (crawlers.buybox).
+Probe = Callable[[Any, float, float, str], Awaitable[Any]]
 # A page taller than this (an endless feed) is photographed down to here: the buy box is at the top.
 MAX_SHOT_HEIGHT = 30_000
 
@@ -51,8 +53,9 @@ async def full_page_png(page: Any) -> bytes:
             await cdp.detach()
 
 
-async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float, *, html: bool = False) -> dict[Any, bytes]:
-    """Each page's full-page screenshot (``html``: its rendered HTML instead), in a Chromium launched for them."""
+async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float, *, html: bool = False,
+                 probe: Probe | None = None) -> dict[Any, Any]:
+    """Each page's full-page screenshot (``html``: its rendered HTML; ``probe``: its answer), in a new Chromium."""
     from playwright.async_api import async_playwright
 
     from crawlers.network import FilteringProxy
@@ -64,20 +67,21 @@ async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float, *, h
     async with FilteringProxy.from_settings(settings) as proxy, async_playwright() as pw:
         browser = await pw.chromium.launch(**chromium_launch_options(settings, proxy=proxy))
         try:
-            return await _shoot_in(browser, urls, concurrency, timeout_ms, html=html)
+            return await _shoot_in(browser, urls, concurrency, timeout_ms, html=html, probe=probe)
         finally:
             await browser.close()
 
 
 async def _shoot_in(browser: Any, urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
-                    html: bool = False) -> dict[Any, bytes]:
-    """Each page's full-page screenshot (or HTML), rendered as a crawl renders, in a new context of ``browser``."""
+                    html: bool = False, probe: Probe | None = None) -> dict[Any, Any]:
+    """Each page's full-page screenshot (or HTML, or ``probe``'s answer), rendered as a crawl renders, in a new
+    context of ``browser``."""
     from crawlers.rendering import finish_render
     from crawlers.settings import CHROMIUM_CONTEXT
     from pricewarden.settings import get_settings
 
     settings = get_settings()
-    shots: dict[Any, bytes] = {}
+    shots: dict[Any, Any] = {}
     gate = asyncio.Semaphore(concurrency)
     context = await browser.new_context(**CHROMIUM_CONTEXT, user_agent=settings.crawl.user_agent,
                                         viewport={"width": 1280, "height": 900})
@@ -90,6 +94,10 @@ async def _shoot_in(browser: Any, urls: dict[Any, str], concurrency: int, timeou
                 # As a crawl renders (crawlers.rendering): the DOM, then a price or a quiet network,
                 # all within the render budget; never every third-party resource's "load".
                 await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+                if probe is not None:  # a measurement of the page instead of its picture (crawlers.buybox)
+                    shots[key] = await asyncio.wait_for(probe(page, started, timeout_ms / 1000, url),
+                                                        max(0.1, started + timeout_ms / 1000 - time.monotonic()))
+                    return
                 rendered, shot, _how = await finish_render(page, [], started=started,
                                                            budget=timeout_ms / 1000, url=url)
                 if html:
@@ -111,21 +119,22 @@ async def _shoot_in(browser: Any, urls: dict[Any, str], concurrency: int, timeou
 
 
 def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
-                   html: bool = False) -> dict[Any, bytes]:
+                   html: bool = False, probe: Probe | None = None) -> dict[Any, Any]:
     from crawlers.shared_browser import current
 
     shared = current()
     if shared is not None and shared.start():
         # The cycle's one Chromium for its evidence (crawlers.shared_browser): no launch of its own.
         try:
-            return shared.run(lambda browser: _shoot_in(browser, urls, concurrency, timeout_ms, html=html))
+            return shared.run(lambda browser: _shoot_in(browser, urls, concurrency, timeout_ms, html=html,
+                                                                probe=probe))
         except Exception as exc:
             raise CrawlError(f"screenshots failed: {exc}", kind="browser") from exc
     result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result["shots"] = asyncio.run(_shoot(urls, concurrency, timeout_ms, html=html))
+            result["shots"] = asyncio.run(_shoot(urls, concurrency, timeout_ms, html=html, probe=probe))
         except BaseException as exc:
             result["error"] = exc
 
@@ -134,7 +143,7 @@ def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
     thread.join()
     if "error" in result:
         raise CrawlError(f"screenshots failed: {result['error']}", kind="browser") from result["error"]
-    shots: dict[Any, bytes] = result["shots"]
+    shots: dict[Any, Any] = result["shots"]
     return shots
 
 

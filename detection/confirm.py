@@ -1,32 +1,37 @@
-"""Confirmation before accusation: a violation read by heuristics is confirmed by a second reading first.
+"""Confirmation before accusation: a price that may be misread is confirmed by a second reading first.
 
-A violation whose price came from the cascade's heuristic step, or from structured data that the
-page does not show near its buy button (``structured_contradicted`` / ``structured_not_visible``),
-may be a misread. Nothing partner-facing is sent about it (a notice, a ladder step that notifies the
-partner) until a second, independent reading confirms it: the page rendered in Chromium and read
-again (:func:`confirm_pending`), or a manager who looked at the evidence (:func:`confirm_by_person`).
-Internal alerts to managers go out as before.
+A violation whose price came from the cascade's heuristic step, from structured data that the page
+does not show near its buy button (``structured_contradicted`` / ``structured_not_visible``), or
+with a calibrated confidence under ``extract.auto_confidence`` (the share of such answers that were
+right on pages read blind) may be a misread. Nothing partner-facing is sent about it (a notice, a
+ladder step that notifies the partner) until a second, independent reading confirms it: the page
+rendered in Chromium and the amount it shows at its buy box measured (:func:`confirm_pending`,
+:mod:`crawlers.buybox`: layout and fonts, never structured data, meta tags or script state), or a
+manager who looked at the evidence (:func:`confirm_by_person`). Internal alerts to managers go out
+as before.
 
 ``Violation.confirmation``:
 
 - ``None``: not looked at yet (:func:`classify` runs at the end of every detection pass);
-- ``not_needed``: the price came from a profile, a person's rule, or structured data the page shows;
-- ``pending``: a second reading is due;
-- ``agreed``: the second reading shows the same price (partner-facing messages allowed);
-- ``disagreed`` / ``failed``: it shows another price, or none could be made: waits for a person;
+- ``not_needed``: the price came from a profile or a person's rule, sure enough to act on;
+- ``pending``: a second reading is due (oldest first, ``detection.confirm_per_run`` a run);
+- ``agreed``: the buy box shows the same amount in the same currency (partner-facing messages allowed);
+- ``disagreed`` / ``failed``: it shows another amount, or none could be read: waits for a person;
 - ``confirmed``: a manager confirmed the price (audited).
 
-Both readings are kept in ``details["confirmation"]`` as part of the violation's evidence.
+Both readings (method, raw text, where on the page) are kept in ``details["confirmation"]`` as part
+of the violation's evidence.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, object_session
 
 from pricewarden.errors import InvalidTransition
@@ -35,24 +40,45 @@ from store.audit import audit
 
 __all__ = ["CLEARED", "WAITING", "classify", "confirm_by_person", "confirm_pending", "hold_reason", "needs_second"]
 
+logger = logging.getLogger(__name__)
+
 CLEARED = frozenset({"not_needed", "agreed", "confirmed"})
 WAITING = frozenset({"pending", "disagreed", "failed"})
 # Flags of a structured price the page does not show near its buy button (crawlers.extract.cascade).
 _DISAGREEING = ("structured_contradicted", "structured_not_visible")
 _OPEN = ("open", "acknowledged")
-Renderer = Callable[[dict[int, str]], dict[int, bytes]]  # {violation id: url} -> {violation id: rendered HTML}
+# {violation id: url}, currencies=, locales= -> {violation id: the buy box's reading}; a page not read is missing.
+Reader = Callable[..., dict[int, Any]]
 
 
-def needs_second(observation: Observation | None) -> str | None:
-    """Why a reading needs a second one before it may accuse anyone, or ``None`` when it stands alone."""
+def _auto_confidence() -> float:
+    from pricewarden.settings import get_settings
+
+    return get_settings().extract.auto_confidence
+
+
+def needs_second(observation: Observation | None, auto_confidence: float | None = None) -> str | None:
+    """Why a reading needs a second one before it may accuse anyone, or ``None`` when it stands alone.
+
+    ``auto_confidence``: the calibrated confidence under which a crawled price is not acted on alone
+    (default: the ``extract.auto_confidence`` setting). Prices from partners' reports and feeds carry
+    no confidence and stand alone, as does a page that shows no price (hidden pricing).
+    """
     if observation is None:
         return None
+    reasons = []
     if observation.method == "heuristic":
-        return "the price was read by the heuristic step"
+        reasons.append("the price was read by the heuristic step")
     flags = [f for f in (observation.details or {}).get("flags") or [] if f in _DISAGREEING]
     if flags:
-        return f"structured data disagrees with what the page shows ({', '.join(flags)})"
-    return None
+        reasons.append(f"structured data disagrees with what the page shows ({', '.join(flags)})")
+    confidence = getattr(observation, "confidence", None)
+    # (a page that hides its price has no amount to doubt: its finding is the hiding, seen as such)
+    if confidence is not None and observation.price is not None and getattr(observation, "source", "crawl") == "crawl":
+        threshold = _auto_confidence() if auto_confidence is None else auto_confidence
+        if confidence < threshold:
+            reasons.append(f"its confidence {confidence:.2f} is under extract.auto_confidence {threshold:.2f}")
+    return "; ".join(reasons) or None
 
 
 def _amount(value: Decimal | None) -> str | None:
@@ -64,9 +90,13 @@ def _amount(value: Decimal | None) -> str | None:
 
 
 def _first(observation: Observation) -> dict[str, Any]:
-    return {"price": _amount(observation.price), "currency": observation.currency,
-            "raw_text": observation.raw_text, "method": observation.method, "observation_id": observation.id,
-            "flags": list((observation.details or {}).get("flags") or [])}
+    details = observation.details or {}
+    first = {"price": _amount(observation.price), "currency": observation.currency,
+             "raw_text": observation.raw_text, "method": observation.method, "observation_id": observation.id,
+             "flags": list(details.get("flags") or []), "confidence": getattr(observation, "confidence", None)}
+    if details.get("advertised_price") and details.get("advertised_price") != first["price"]:
+        first["advertised_price"] = details["advertised_price"]  # before a coupon: what the buy box may show
+    return first
 
 
 def classify(session: Session) -> int:
@@ -79,16 +109,19 @@ def classify(session: Session) -> int:
     session.flush()
     connection = session.connection()
     rows = connection.execute(
-        select(Violation.id, Violation.details, o.id, o.method, o.details, o.price, o.currency, o.raw_text)
+        select(Violation.id, Violation.details, o.id, o.method, o.details, o.price, o.currency, o.raw_text,
+               o.source, o.confidence)
         .select_from(Violation).outerjoin(o, o.id == Violation.last_observation_id)
         .where(Violation.confirmation.is_(None), Violation.kind == "violation", Violation.status.in_(_OPEN))).all()
     table = cast(Table, Violation.__table__)
     not_needed: list[int] = []
     pending: list[dict[str, Any]] = []
-    for violation_id, details, obs_id, method, obs_details, price, currency, raw_text in rows:
+    threshold = _auto_confidence()
+    for violation_id, details, obs_id, method, obs_details, price, currency, raw_text, source, confidence in rows:
         observation = None if obs_id is None else SimpleNamespace(
-            id=obs_id, method=method, details=obs_details, price=price, currency=currency, raw_text=raw_text)
-        why = needs_second(observation)  # type: ignore[arg-type]
+            id=obs_id, method=method, details=obs_details, price=price, currency=currency, raw_text=raw_text,
+            source=source, confidence=confidence)
+        why = needs_second(observation, threshold)  # type: ignore[arg-type]
         if why is None:
             not_needed.append(violation_id)
             continue
@@ -129,64 +162,75 @@ def hold_reason(violation: Violation) -> str | None:
             "or a manager on the violation page, must confirm it before the partner is told")
 
 
-def _render(urls: dict[int, str]) -> dict[int, bytes]:
-    from crawlers.screenshots import render_pages
+def _read(urls: dict[int, str], **kwargs: Any) -> dict[int, Any]:
+    from crawlers.buybox import read_buy_boxes
 
-    return render_pages(urls)
+    return read_buy_boxes(urls, **kwargs)
 
 
-def confirm_pending(session: Session, *, render: Renderer | None = None, limit: int = 100) -> dict[str, int]:
-    """Make the second reading of up to ``limit`` pending violations; counts by outcome.
+def confirm_pending(session: Session, *, read: Reader | None = None, limit: int | None = None) -> dict[str, int]:
+    """Make the second reading of the ``limit`` oldest pending violations; counts by outcome, and ``waiting``.
 
-    The pages are rendered in Chromium (``render``; default: one browser, as a crawl renders, under
-    the network policy) and read again by the cascade with the site's profile. Agreement is the same
-    effective price in the same currency; another price, an undecided page or a failed render leave
-    the violation to a person.
+    Each page is rendered in Chromium (``read``; default :func:`crawlers.buybox.read_buy_boxes`: one
+    browser, as a crawl renders, under the network policy) and the amount it shows at its buy box is
+    measured. Agreement is the same amount (the price judged, or the advertised one before a coupon)
+    in the same currency; another amount, none, or a failed render leave the violation to a person.
+    ``limit`` defaults to ``detection.confirm_per_run``; the oldest go first, so each run works down
+    the queue, and ``waiting`` says how many are still pending after this run (logged when any are).
     """
-    from crawlers.extract import extract
     from crawlers.profiles import find_profile, load_profiles
     from pricewarden.settings import get_settings
 
-    counts = {"agreed": 0, "disagreed": 0, "failed": 0}
-    rows = list(session.scalars(select(Violation).where(Violation.confirmation == "pending",
-                                                        Violation.status.in_(_OPEN)).order_by(Violation.id)
-                                .limit(limit)))
-    if not rows:
-        return counts
-    urls = {v.id: v.url for v in rows if v.url}
-    try:
-        pages = (render or _render)(urls)
-    except Exception as exc:  # the browser did not start: every reading is left to a person
-        pages, failure = {}, f"{type(exc).__name__}: {exc}"[:500]
-    else:
-        failure = "the page could not be rendered"
-    profiles = load_profiles()
-    below = get_settings().crawl.undecided_below
-    for violation in rows:
-        record = dict((violation.details or {}).get("confirmation") or {})
-        first_price = Decimal(str(record.get("first", {}).get("price") or violation.observed_price))
-        second: dict[str, Any]
-        html = pages.get(violation.id)
-        if html is None:
-            second = {"error": failure if violation.url else "the violation has no page address"}
-            state = "failed"
+    if limit is None:
+        limit = get_settings().detection.confirm_per_run
+    counts = {"agreed": 0, "disagreed": 0, "failed": 0, "waiting": 0}
+    pending = (Violation.confirmation == "pending", Violation.status.in_(_OPEN))
+    rows = list(session.scalars(select(Violation).where(*pending).order_by(Violation.id).limit(limit)))
+    if rows:
+        urls = {v.id: v.url for v in rows if v.url}
+        profiles = load_profiles()
+        locales = {key: getattr(find_profile(profiles, url), "locale", None) for key, url in urls.items()}
+        currencies = {v.id: v.currency for v in rows}
+        try:
+            readings = (read or _read)(urls, currencies=currencies, locales=locales)
+        except Exception as exc:  # the browser did not start: every reading is left to a person
+            readings, failure = {}, f"{type(exc).__name__}: {exc}"[:500]
         else:
-            url = violation.url or ""
-            result = extract(html, url, profile=find_profile(profiles, url), encoding="utf-8", undecided_below=below)
-            shown = result.effective_price if result.effective_price is not None else result.price
-            second = {"price": _amount(shown), "currency": result.currency,
-                      "raw_text": result.raw_text, "method": result.method, "rendered": True,
-                      "undecided": result.undecided}
-            same = shown is not None and shown == first_price and result.currency in {None, violation.currency}
-            state = "agreed" if same else "disagreed"
-        counts[state] += 1
-        record.update(status=state, second=second, agreed=state == "agreed", at=utcnow().isoformat(timespec="seconds"))
-        violation.confirmation = state
-        violation.details = {**(violation.details or {}), "confirmation": record}
-        audit(session, actor="pricewarden", action="violation.confirmation", entity_type="violation",
-              entity_id=violation.id, before={"confirmation": "pending"}, after={"confirmation": state, **second})
-    session.flush()
+            failure = "the page could not be rendered"
+        for violation in rows:
+            _settle(session, violation, readings.get(violation.id), failure, counts)
+        session.flush()
+    counts["waiting"] = session.scalar(select(func.count()).select_from(Violation).where(*pending)) or 0
+    if counts["waiting"]:
+        logger.warning("%d violations still wait for the second reading of their price (%d a run): "
+                       "the violations list shows them (confirmation: waiting)", counts["waiting"], limit)
     return counts
+
+
+def _settle(session: Session, violation: Violation, reading: Any, failure: str, counts: dict[str, int]) -> None:
+    """Record the second reading of ``violation`` (``None``: none could be made) and its outcome."""
+    record = dict((violation.details or {}).get("confirmation") or {})
+    first = record.get("first") or {}
+    accepted = {Decimal(str(p)) for p in (first.get("price") or violation.observed_price,
+                                           first.get("advertised_price")) if p is not None}
+    second: dict[str, Any]
+    if reading is None:
+        second = {"error": failure if violation.url else "the violation has no page address"}
+        state = "failed"
+    else:
+        second = {**reading.as_dict(), "rendered": True}
+        same = (reading.price is not None and reading.price in accepted
+                and reading.currency == (first.get("currency") or violation.currency))
+        state = "agreed" if same else "disagreed"
+        second["price"] = _amount(reading.price)
+    counts[state] += 1
+    record.update(status=state, second=second, agreed=state == "agreed", at=utcnow().isoformat(timespec="seconds"))
+    violation.confirmation = state
+    violation.details = {**(violation.details or {}), "confirmation": record}
+    audit(session, actor="pricewarden", action="violation.confirmation", entity_type="violation",
+          entity_id=violation.id, before={"confirmation": "pending"},
+          after={"confirmation": state, **{k: v for k, v in second.items() if k in ("price", "currency", "raw_text",
+                                                                                      "method", "problem", "error")}})
 
 
 def confirm_by_person(session: Session, violation_id: int, user: User, reason: str | None = None) -> Violation:

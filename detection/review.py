@@ -26,6 +26,8 @@ from store.models import GAP_ASC, GAP_DESC, SEARCH_COLUMNS, SEARCH_TABLE, SEARCH
 
 STATUSES = tuple(s.value for s in ViolationStatus)
 KINDS = tuple(k.value for k in FindingKind)
+# Where the second reading of a violation's price stands (detection.confirm); the last three wait for a person.
+CONFIRMATIONS = ("not_needed", "agreed", "confirmed", "pending", "disagreed", "failed")
 TIERS = tuple(t.value for t in Tier)
 SNOOZED = ("hide", "only", "all")
 # Sort keys: name -> column (a leading "-" in the query sorts descending).
@@ -49,6 +51,7 @@ class ViolationQuery:
 
     status: tuple[str, ...] = ()
     kind: tuple[str, ...] = ()
+    confirmation: tuple[str, ...] = ()
     rule: tuple[str, ...] = ()
     partner: tuple[str, ...] = ()  # partner codes
     tier: tuple[str, ...] = ()
@@ -71,7 +74,8 @@ class ViolationQuery:
         query = replace(self, **changes) if changes else self
         default = ViolationQuery(per_page=self.per_page)
         out: list[tuple[str, str]] = []
-        for name in ("status", "kind", "rule", "partner", "tier", "region", "sku", "severity", "step"):
+        for name in ("status", "kind", "confirmation", "rule", "partner", "tier", "region", "sku", "severity",
+                     "step"):
             out.extend((name, v) for v in getattr(query, name))
         for name in ("seller", "assignee", "q"):
             if getattr(query, name):
@@ -156,6 +160,7 @@ def parse_query(session: Session, user: User, params: Mapping[str, Sequence[str]
 
     values["status"] = choose("status", STATUSES)
     values["kind"] = choose("kind", KINDS)
+    values["confirmation"] = choose("confirmation", CONFIRMATIONS)
     values["rule"] = choose("rule", known_rules())
     values["tier"] = choose("tier", TIERS)
     values["severity"] = choose("severity", SEVERITIES)
@@ -286,7 +291,8 @@ def filtered(session: Session, user: User, query: ViolationQuery, now: datetime 
                 .outerjoin(Partner, Violation.partner_id == Partner.id)
                 .options(contains_eager(Violation.product), contains_eager(Violation.partner)))
     stmt = scoped(session, stmt, user)
-    for name, column in (("status", Violation.status), ("kind", Violation.kind), ("rule", Violation.rule),
+    for name, column in (("status", Violation.status), ("kind", Violation.kind),
+                         ("confirmation", Violation.confirmation), ("rule", Violation.rule),
                          ("severity", Violation.severity), ("region", Violation.region),
                          ("step", Violation.escalation_step)):
         chosen = getattr(query, name)
@@ -426,6 +432,6 @@ def iter_violations(session: Session, user: User, query: ViolationQuery, limit: 
     return list(session.scalars(stmt).unique())
 
 
-__all__ = ["COUNT_CAP", "KINDS", "LIST_COLUMNS", "SORTS", "STATUSES", "FilterProblem", "ViolationPage",
+__all__ = ["CONFIRMATIONS", "COUNT_CAP", "KINDS", "LIST_COLUMNS", "SORTS", "STATUSES", "FilterProblem", "ViolationPage",
            "ViolationQuery", "filtered", "iter_violations", "known_regions", "known_rules", "known_steps",
            "parse_query", "search_violations"]

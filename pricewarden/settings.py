@@ -97,9 +97,10 @@ class ExtractSettings(BaseModel):
     """How sure an extracted price must be before it is acted on without a person."""
 
     auto_confidence: float = Field(
-        0.9, ge=0, le=1, description="Calibrated confidence (the share of answers of that method and score that "
-        "were right, on the development pages and on pages read blind) at or above which an extracted price is "
-        "acted on automatically; below it the page is undecided and waits for a person "
+        0.98, ge=0, le=1, description="Calibrated confidence (the share of answers of that method and score that "
+        "were right, on the development pages and on pages read blind) at or above which a crawled price may "
+        "accuse a partner on its own; a violation on a price below it is confirmed first by a second reading "
+        "(the amount the rendered page shows at its buy box) or by a person "
         "(docs/extraction-confidence.md)."
     )
 
@@ -132,6 +133,10 @@ class DetectionSettings(BaseModel):
     )
     anomaly_price_war_sellers: int = Field(
         3, ge=2, description="Distinct sellers of one SKU dropping within the window that make a price war."
+    )
+    confirm_per_run: int = Field(
+        100, ge=1, description="Violations whose price waits for a second reading (the page rendered in Chromium) "
+        "read per monitoring run, oldest first; the rest wait for the next run, counted in the run's result."
     )
 
 

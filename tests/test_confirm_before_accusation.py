@@ -1,5 +1,7 @@
 """Confirmation before accusation: a violation read by heuristics is read again in real Chromium first.
 
+(With ``extract.auto_confidence`` lowered to 0.5, so that a structured price the page shows stands alone.)
+
 A shop on 127.0.0.1 serves three pages of one partner, each below MAP when read statically: one whose
 price is in its schema.org data and on the page (no second reading needed), one read by the heuristic
 step whose rendered page shows the same price (the readings agree: the partner notice goes out), and
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from pricewarden.settings import get_settings
 from store import AlertDelivery, AuditLog, Listing, Partner, Product, User, Violation, session_scope
 
 POLICY = """\
@@ -83,7 +86,12 @@ def _by_sku(s: Any) -> dict[str, Violation]:
     return {v.product.sku: v for v in s.scalars(select(Violation).where(Violation.kind == "violation"))}
 
 
-def test_a_heuristic_reading_is_confirmed_in_chromium_before_the_partner_hears_of_it(db: Engine, shop: str) -> None:
+def test_a_heuristic_reading_is_confirmed_in_chromium_before_the_partner_hears_of_it(
+        db: Engine, shop: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A threshold low enough for the structured reading to stand alone (the default sends every reading
+    # of a site without a profile to a second reading: tests/test_confirm_buy_box.py).
+    monkeypatch.setenv("PRICEWARDEN_EXTRACT__AUTO_CONFIDENCE", "0.5")
+    get_settings.cache_clear()
     from alerts import approve_notice, enqueue_for_violations
     from alerts.routing import RoutingTable
     from crawlers.run import run_crawl
@@ -133,12 +141,13 @@ def test_a_heuristic_reading_is_confirmed_in_chromium_before_the_partner_hears_o
 
     with session_scope(db) as s:
         counts = confirm_pending(s)  # real Chromium, through the network policy
-        assert counts == {"agreed": 1, "disagreed": 1, "failed": 0}
+        assert counts == {"agreed": 1, "disagreed": 1, "failed": 0, "waiting": 0}
         found = _by_sku(s)
         agreed, disagreed = found["AC-200"], found["AC-300"]
         assert agreed.confirmation == "agreed"
         assert agreed.details["confirmation"]["second"]["price"] == "89.00"
         assert agreed.details["confirmation"]["second"]["rendered"] is True
+        assert agreed.details["confirmation"]["second"]["method"] == "visible-buy-box"
         assert disagreed.confirmation == "disagreed"
         record = disagreed.details["confirmation"]
         assert (record["first"]["price"], record["second"]["price"], record["agreed"]) == ("89.00", "109.00", False)

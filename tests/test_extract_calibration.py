@@ -76,7 +76,7 @@ def test_extract_reports_the_calibrated_confidence() -> None:
 
 
 def test_auto_confidence_is_a_setting() -> None:
-    assert Settings().extract.auto_confidence == ExtractSettings().auto_confidence == 0.9
+    assert Settings().extract.auto_confidence == ExtractSettings().auto_confidence == 0.98
     assert decided(0.93, 0.9) and not decided(0.66, 0.9)
     with pytest.raises(ValueError):
         ExtractSettings(auto_confidence=1.5)

@@ -86,7 +86,8 @@ def market(db, webhook: WebhookReceiver):
             s.add(Observation(obs_key=f"obs-{index}", source="crawl", listing_id=listing.id, product_id=product.id,
                               partner_id=partner.id, seller_name=partner.name, url=listing.url, observed_at=SEEN,
                               price=Decimal(price), currency=currency, raw_text=price, availability="in_stock",
-                              visibility="visible", method="jsonld", confidence=0.95))
+                              # a site profile's reading, sure enough to accuse alone (extract.auto_confidence)
+                              visibility="visible", method="profile", confidence=0.99))
         publish_text(s, POLICY, file="modes.yaml", published_by="bm", now=SEEN - timedelta(days=2))
     return webhook
 

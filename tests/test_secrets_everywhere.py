@@ -139,7 +139,9 @@ def test_planted_secrets_appear_nowhere_but_where_they_belong(tmp_path: Path, sh
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRICEWARDEN_", "PREFECT_"))}
     env.update(PRICEWARDEN_WORKSPACE=str(ws), PREFECT_SERVER_ANALYTICS_ENABLED="false", COLUMNS="200",
                PRICEWARDEN_CRAWL__RENDER_FALLBACK="false", PRICEWARDEN_CRAWL__RETRIES="0",
-               PRICEWARDEN_ALERTS__MAX_ATTEMPTS="1", PRICEWARDEN_NETWORK__ALLOW="127.0.0.1")
+               PRICEWARDEN_ALERTS__MAX_ATTEMPTS="1", PRICEWARDEN_NETWORK__ALLOW="127.0.0.1",
+               # the notice below goes out on the crawl's reading alone (the second reading is not this test's)
+               PRICEWARDEN_EXTRACT__AUTO_CONFIDENCE="0.5")
     outputs: dict[str, str] = {}
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:

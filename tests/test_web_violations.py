@@ -44,6 +44,22 @@ def test_it_filters_on_the_server_from_the_url(setup: tuple[Any, Any, Engine]) -
     assert _ids(client.get("/violations?status=resolved").text) == []
 
 
+def test_it_lists_the_violations_whose_price_waits_and_the_overview_counts_them(setup: tuple[Any, Any, Engine]) -> None:
+    _app, world, db = setup
+    with session_scope(db) as s:
+        for key, state in (("P1", "pending"), ("P2", "disagreed"), ("P3", "agreed")):
+            s.get(Violation, world.violations[key]).confirmation = state
+    client = _as(setup, "bianca")
+    waiting = "confirmation=pending&confirmation=disagreed&confirmation=failed"
+    assert sorted(_ids(client.get(f"/violations?{waiting}").text)) == sorted(
+        [world.violations["P1"], world.violations["P2"]])
+    assert _ids(client.get("/violations?confirmation=agreed").text) == [world.violations["P3"]]
+    assert re.search(r'<dd id="unconfirmed"><a href="[^"]*confirmation=pending[^"]*">2</a>',
+                     client.get("/overview").text)
+    # A channel manager counts only the violations of their partners.
+    assert re.search(r'<dd id="unconfirmed"><a [^>]*>1</a>', _as(setup, "carl").get("/overview").text)
+
+
 def test_it_says_which_filter_value_it_did_not_understand_and_ignores_it(setup: tuple[Any, Any, Engine]) -> None:
     _app, world, _db = setup
     page = _as(setup, "bianca").get("/violations?status=opne&partner=P9&seen_from=yesterday")

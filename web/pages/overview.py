@@ -37,6 +37,15 @@ def _alerts(session: Session, user: User, since: object) -> dict[str, int]:
     return {str(status): int(n) for status, n in rows}
 
 
+def _unconfirmed(session: Session, user: User) -> int:
+    """Open violations the user may see whose price waits for a second reading or a person (detection.confirm)."""
+    from detection.confirm import WAITING
+
+    stmt: Any = select(func.count()).select_from(Violation)
+    return int(session.scalar(scoped(session, stmt, user).where(
+        Violation.status.in_(("open", "acknowledged")), Violation.confirmation.in_(WAITING))) or 0)
+
+
 @router.get("/overview")
 def overview(request: Request, user: Manager, session: Db, days: str | None = None) -> Response:
     """Open violations by rule, partner, tier and region; trends; crawl health; alerts."""
@@ -54,6 +63,7 @@ def overview(request: Request, user: Manager, session: Db, days: str | None = No
     return page(request, "overview.html", {
         "open": open_by(session, user), "window": window, "windows": WINDOWS, "since": since, "until": until,
         "health": health, "site_names": names, "alerts": _alerts(session, user, since), "sees_all": sees_all,
+        "unconfirmed": _unconfirmed(session, user),
         "label": lambda code: label(_, code),
     })
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from detection import lifecycle
 from detection.review import (
+    CONFIRMATIONS,
     KINDS,
     SORTS,
     STATUSES,
@@ -75,7 +76,8 @@ def violations_list(request: Request, user: Manager, session: Db) -> Response:
     partner_stmt = select(Partner.code, Partner.name).where(partner_filter(session, user, Partner.id)).order_by(
         Partner.code)
     options = {
-        "status": STATUSES, "kind": KINDS, "rule": known_rules(), "severity": lifecycle.SEVERITIES,
+        "status": STATUSES, "kind": KINDS, "confirmation": CONFIRMATIONS, "rule": known_rules(),
+        "severity": lifecycle.SEVERITIES,
         "tier": tuple(t.value for t in Tier), "region": known_regions(session), "step": known_steps(session),
     }
     partners = tuple((str(code), str(name)) for code, name in session.execute(partner_stmt))
