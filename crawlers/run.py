@@ -148,6 +148,10 @@ def crawl_shard(payload: dict[str, Any], counters: tuple[Any, Any] | None = None
     # Modules, classes and settings imported by now live as long as this process: frozen, they are
     # no longer walked by each full pass of the cyclic collector (~180,000 objects, ~0.1 s a pass).
     gc.freeze()
+    # What pages leave alive for a while (requests, items, extractions waiting for their batch) fills
+    # the young generation: at the default threshold (700) the collector made ~100 passes per 200 real
+    # pages (~0.25 ms of CPU a page), at 10,000 about 3; the garbage is freed by reference counting.
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
     settings = scrapy_settings(browser=payload["browser"])
     settings["LOG_LEVEL"] = payload.get("log_level", settings["LOG_LEVEL"])
     settings["DOWNLOAD_SLOTS"] = shared_site_slots(payload.get("site_concurrency") or {})
