@@ -436,11 +436,11 @@ def _copy_value(value: Any) -> str:
     if value is None:
         return _COPY_NULL
     if kind is str:
-        return value.translate(_COPY_ESCAPES)
+        return str.translate(value, _COPY_ESCAPES)
     if kind is bool:
         return "t" if value else "f"
     if kind is datetime:
-        return value.isoformat()
+        return datetime.isoformat(value)
     if kind is float:
         return repr(value)
     return str(value)  # int, Decimal
