@@ -429,3 +429,20 @@ def test_backslashes_tabs_and_line_breaks_are_stored_as_written(catalog: Engine,
         assert (rejection.row_number, rejection.column) == (3, "sku")
         assert rejection.raw["sku"] == f"AC-{odd}"
         assert rejection.reason == f"unknown SKU {'AC-' + odd!r}"
+
+
+def test_the_garbage_collector_is_back_after_an_import_kept_or_refused(catalog: Engine, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # An import holds the cyclic collector back while it writes; it must not leave the process without one.
+    import gc
+
+    _set(monkeypatch, max_rejected_rows=2, chunk_rows=100)
+    good = _csv(tmp_path / "good.csv", [["sku", "price", "currency", "date"],
+                                        *([sku, "10", "USD", TODAY] for sku in ("AC-100", "AC-200", "AC-300"))])
+    assert import_file(good, "P001", now=NOW).rows_accepted == 3
+    assert gc.isenabled()
+    bad = _csv(tmp_path / "bad.csv", [["sku", "price", "currency", "date"],
+                                      *([f"NO-{i}", "10", "USD", TODAY] for i in range(5))])
+    assert "nothing was imported" in _refusal(bad)
+    assert gc.isenabled()
+    assert _stored(catalog) == (1, 3, 0)
