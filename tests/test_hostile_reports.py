@@ -412,3 +412,37 @@ def test_random_cells_only_ever_reject_their_row_and_a_good_row_is_kept(catalog:
     assert [o.price for o in stored if o.details.get("channel") == channel] == [Decimal("123.45")]
     assert result.rows_accepted + result.rows_rejected == result.rows_total
     assert all(r["reason"] for r in result.rejections)
+
+
+def test_backslashes_tabs_and_line_breaks_are_stored_as_written(catalog: Engine, tmp_path: Path) -> None:
+    # PostgreSQL's COPY text escapes these four characters: what comes back must be what the file said.
+    odd = "a\\b\tc\r\nd\\N"
+    path = _csv(tmp_path / "odd.csv", [["sku", "price", "currency", "date", "channel"],
+                                       ["AC-100", "10", "USD", TODAY, f"Shop {odd}"],
+                                       [f"AC-{odd}", "10", "USD", TODAY, "Shop"]])
+    result = import_file(path, "P001", now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (1, 1)
+    (observation,) = _observations(catalog)
+    assert observation.details["channel"] == f"Shop {odd}"
+    with session_scope(catalog) as s:
+        (rejection,) = s.scalars(select(ReportRejection))
+        assert (rejection.row_number, rejection.column) == (3, "sku")
+        assert rejection.raw["sku"] == f"AC-{odd}"
+        assert rejection.reason == f"unknown SKU {'AC-' + odd!r}"
+
+
+def test_the_garbage_collector_is_back_after_an_import_kept_or_refused(catalog: Engine, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # An import holds the cyclic collector back while it writes; it must not leave the process without one.
+    import gc
+
+    _set(monkeypatch, max_rejected_rows=2, chunk_rows=100)
+    good = _csv(tmp_path / "good.csv", [["sku", "price", "currency", "date"],
+                                        *([sku, "10", "USD", TODAY] for sku in ("AC-100", "AC-200", "AC-300"))])
+    assert import_file(good, "P001", now=NOW).rows_accepted == 3
+    assert gc.isenabled()
+    bad = _csv(tmp_path / "bad.csv", [["sku", "price", "currency", "date"],
+                                      *([f"NO-{i}", "10", "USD", TODAY] for i in range(5))])
+    assert "nothing was imported" in _refusal(bad)
+    assert gc.isenabled()
+    assert _stored(catalog) == (1, 3, 0)

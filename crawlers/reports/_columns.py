@@ -92,19 +92,23 @@ class _Columns:
         if len(accepted) + len(refused) > MEMO_SIZE:
             accepted.clear()
             refused.clear()
-        new = set(column)
-        new.difference_update(accepted)
-        new.difference_update(refused)
+        judged = list(map(accepted.get, column, repeat(_BAD)))
+        missing = _where(judged, _BAD)  # texts not accepted before: new ones, refused ones, cells refused as cells
+        if not missing:
+            return judged
         longest = self.validator.max_cell_chars
-        for value in new:
+        for value in {column[i] for i in missing}.difference(refused):
             if value is not None and (len(value) > longest or "\x00" in value):
                 continue  # its row is refused for the cell itself
             try:
                 accepted[value] = judge(value)
             except (_Reject, CellError):
                 refused.add(value)
-        judged = list(map(accepted.get, column, repeat(_BAD)))
-        _mark(judged, _BAD, slow)
+        get = accepted.get
+        for i in missing:
+            verdict = judged[i] = get(column[i], _BAD)
+            if verdict is _BAD:
+                slow[i] = 1
         return judged
 
     def __call__(self, first: int, records: list[list[str]]) -> list[Row | Rejected]:
@@ -235,13 +239,15 @@ def _mark_cells(column: tuple[str, ...], longest: int, slow: bytearray, special:
         special[bisect_right(starts, match.end() - 1) - 1] = 1
 
 
-def _mark(verdicts: list[Any], bad: object, slow: bytearray) -> None:
-    """Mark the rows whose verdict is ``bad`` (a few per chunk: found by C-level scans)."""
+def _where(verdicts: list[Any], bad: object) -> list[int]:
+    """The positions whose verdict is ``bad`` (a few per chunk once a file's texts are known: C-level scans)."""
+    found = []
     i = -1
     with contextlib.suppress(ValueError):
         while True:
             i = verdicts.index(bad, i + 1)
-            slow[i] = 1
+            found.append(i)
+    return found
 
 
 def _given(value: object) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from crawlers.reports._read import Source, file_sha256, open_report, read_payload
@@ -23,9 +23,11 @@ from crawlers.reports._receipt import ReceiptWriter
 from crawlers.reports._sink import BatchSink, Row, RowShape, printable
 from crawlers.reports._validate import Catalog, ExpectedCurrency, PartnerInfo, Rejected, RowValidator
 from crawlers.reports._values import decide_notation
-from crawlers.reports._worker import Worker, can_fork, judge_source
+from crawlers.reports._worker import Worker, can_fork, held_collector, judge_source
 from pricewarden.errors import NotFoundError, ReportImportError
 from pricewarden.identifiers import check_partner_code
+
+SQLITE_IMPORT_CACHE_KB = 131_072  # SQLite's page cache during an import (its memory: see run_import)
 
 
 @dataclass(slots=True)
@@ -215,6 +217,8 @@ def run_import(
             chunk_rows = settings.reports.chunk_rows
             worker = Worker(open_source, validator, shape, chunk_rows, file_name) if parallel else None
             source = worker.source if worker is not None else open_source()
+            sqlite: Any = None  # SQLite's own connection, and its page cache size before the import
+            cache_size = None
             try:
                 batch = ReportBatch(partner_id=owner.id, file_name=file_name[:500], file_sha256=sha,
                                     format=batch_format or source.format, encoding=source.encoding,
@@ -222,20 +226,29 @@ def run_import(
                 session.add(batch)
                 session.flush()
                 if dialect.name == "sqlite":
-                    # A bigger page cache keeps the random obs_key index in memory during bulk insert.
-                    session.execute(text("PRAGMA cache_size=-65536"))
+                    # The obs_key and (product, instant) indexes take the batch's rows at random places: with a
+                    # page cache smaller than them (~150 MB at a million rows) SQLite writes pages out and reads
+                    # them back over and over. Set back once the rows are in (clean pages freed).
+                    sqlite = session.connection().connection.driver_connection
+                    cache_size = sqlite.execute("PRAGMA cache_size").fetchone()[0]
+                    sqlite.execute(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KB}")
                 writer = ReceiptWriter(receipt_path(owner.code, batch.id, sha))
                 sink = BatchSink(session, batch.id, owner.id, source_kind, writer, now)
                 stop = _RejectionLimit(file_name, settings.reports.max_rejected_rows)
                 chunks = (worker.chunks() if worker is not None
                           else judge_source(source, validator, shape, chunk_rows))
-                for chunk in chunks:
-                    stop.count_chunk(chunk)
-                    sink.flush(chunk)
-                    if on_progress is not None:
-                        on_progress(sink.accepted + sink.rejected, sink.rejected)
+                with held_collector() as after_chunk:
+                    for chunk in chunks:
+                        stop.count_chunk(chunk)
+                        sink.flush(chunk)
+                        after_chunk(len(chunk))
+                        del chunk
+                        if on_progress is not None:
+                            on_progress(sink.accepted + sink.rejected, sink.rejected)
             finally:
                 source.close()
+                if cache_size is not None:
+                    sqlite.execute(f"PRAGMA cache_size={int(cache_size)}")
             writer.close()
             del validator  # the duplicate-key memory is no longer needed before the receipt is read
             batch.rows_total = sink.accepted + sink.rejected

@@ -10,8 +10,9 @@ receipt, and inserts with the driver's executemany (SQLite) or ``COPY`` (Postgre
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -371,8 +372,78 @@ class BatchSink:
         cursor = connection.connection.driver_connection.cursor()
         try:
             with cursor.copy(statement) as copy:
-                write = copy.write_row
-                for values in rows:
-                    write(values)
+                rows = list(rows)
+                text = copy_text(rows)
+                if text is not None:
+                    copy.write(text)
+                else:  # a value of a kind copy_text does not write: psycopg writes each row
+                    write = copy.write_row
+                    for values in rows:
+                        write(values)
         finally:
             cursor.close()
+
+
+_COPY_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def copy_text(rows: list[tuple[Any, ...]]) -> str | None:
+    """Rows in ``COPY ... FROM STDIN``'s text format, a column at a time; ``None`` if a value is of another kind.
+
+    Values are text, whole numbers, instants, decimals, floats, booleans or ``None`` (the bind processors'
+    answers, JSON already its text): each written as PostgreSQL reads it back to the value psycopg's
+    ``write_row`` would give, text escaped as COPY wants (backslash, tab, newline, carriage return).
+    """
+    if not rows:
+        return ""
+    columns = []
+    for column in zip(*rows, strict=True):
+        texts = _copy_column(column)
+        if texts is None:
+            return None
+        columns.append(texts)
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
+def _copy_column(values: tuple[Any, ...]) -> Sequence[str] | None:
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        joined = "".join(values)
+        if not any(special in joined for special in _COPY_SPECIAL):
+            return values
+        return [value.translate(_COPY_ESCAPES) for value in values]
+    if kinds == {int}:
+        return list(map(str, values))
+    if not kinds <= _COPY_KINDS:
+        return None
+    instants: dict[datetime, str] = {}  # a report's instants repeat: each written once
+    out = []
+    for value in values:
+        if type(value) is datetime:
+            text = instants.get(value)
+            if text is None:
+                text = instants[value] = value.isoformat()
+            out.append(text)
+        else:
+            out.append(_copy_value(value))
+    return out
+
+
+def _copy_value(value: Any) -> str:
+    kind = type(value)
+    if value is None:
+        return _COPY_NULL
+    if kind is str:
+        return str.translate(value, _COPY_ESCAPES)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is datetime:
+        return datetime.isoformat(value)
+    if kind is float:
+        return repr(value)
+    return str(value)  # int, Decimal
+
+
+_COPY_KINDS = frozenset({str, int, bool, float, Decimal, datetime, type(None)})

@@ -13,6 +13,7 @@ catalog and currency resolver; it opens database connections of its own (SQLAlch
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +25,40 @@ from crawlers.reports._validate import Accepted, Rejected, RowValidator
 from pricewarden.errors import ReportImportError
 
 _INHERITED: list[Any] = []  # in the child: the importer's connection pools, kept so that none is closed
+YOUNG_COLLECTION_ROWS = 100_000  # with the collector held back: the young generations collected after this many rows
+FULL_COLLECTION_ROWS = 500_000  # and everything after this many
+
+
+@contextlib.contextmanager
+def held_collector() -> Iterator[Callable[[int], None]]:
+    """The cyclic garbage collector held back while chunks are judged and written; the answer is told each chunk's rows.
+
+    A chunk makes a few hundred thousand objects and the memos keep many: the collector's automatic passes
+    over them cost as much CPU as judging the rows (11 of 27 s of CPU in a million-row report, 59 full
+    passes). Reference counting frees the chunks; the answer collects the young generations every
+    ``YOUNG_COLLECTION_ROWS`` rows and everything every ``FULL_COLLECTION_ROWS``, so cyclic garbage stays
+    bounded. The collector is as it was afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    young = full = 0
+
+    def after_chunk(rows: int) -> None:
+        nonlocal young, full
+        young += rows
+        full += rows
+        if full >= FULL_COLLECTION_ROWS:
+            gc.collect()
+            young = full = 0
+        elif young >= YOUNG_COLLECTION_ROWS:
+            gc.collect(1)
+            young = 0
+
+    try:
+        yield after_chunk
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def can_fork() -> bool:
@@ -119,8 +154,11 @@ def _judge(pipe: Any, open_source: Callable[[], Source], validator: RowValidator
         _own_connections()
         source = open_source()
         pipe.send(("source", source.format, source.encoding, source.columns, source.ignored))
-        for chunk in judge_source(source, validator, shape, chunk_rows):
-            pipe.send(("rows", chunk))
+        with held_collector() as after_chunk:
+            for chunk in judge_source(source, validator, shape, chunk_rows):
+                pipe.send(("rows", chunk))
+                after_chunk(len(chunk))
+                del chunk
         pipe.send(("end",))
     except ReportImportError as exc:
         message = str(exc)
