@@ -165,7 +165,7 @@ def detect(
             obs = _with_series_history(session, obs, judge_from, cfg.anomaly_min_history)
     else:
         obs = observations_frame(session, since=since, evidence=False)
-    obs = obs.reset_index(drop=True)
+    obs = read_obs = obs.reset_index(drop=True)  # read_obs: every row judged (the lifecycle's window aside)
     step(1, f"judging {len(obs):,} observations")
     judgement: Judgement = judge(obs, frames)
     judged_obs = obs
@@ -238,7 +238,7 @@ def detect(
         # The review app's per-day sums, from the first instant this run judged again (new observations and
         # failures since the last refresh are found by refresh itself).
         refresh(session, since=window if mode == "incremental" else since, full=mode == "full",
-                judged=(judged_obs, judgement.judged, judgement.compliant, read_from))
+                judged=(read_obs, judgement.judged, judgement.compliant, read_from))
     step(len(DETECT_STEPS), "done")
     return summary
 
