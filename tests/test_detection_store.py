@@ -587,3 +587,17 @@ def test_an_incremental_run_reading_the_anomaly_context_rolls_up_its_days_as_a_f
     assert sum(r[3] for r in rolled) == 11
     refresh(world.s, full=True)
     assert rollups() == rolled
+
+
+def test_a_run_on_sqlite_gives_its_connection_back_with_the_page_cache_it_had(world: World) -> None:
+    """Detection widens SQLite's page cache for its own writes only: the pooled connection keeps its setting."""
+    from detection.run import SQLITE_CACHE_KIB
+
+    connection = world.s.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("a SQLite pragma")
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    assert before != -SQLITE_CACHE_KIB
+    world.observe(world.l1, day(0), "180.00")
+    assert world.detect().as_dict()["new_violations"] == 1
+    assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
