@@ -158,21 +158,24 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
     """One ``detect`` over the whole store as the CLI runs it, with the seconds of each phase."""
     import detection.anomaly
     import detection.misreport
+    import detection.rollups
     import detection.run
     import detection.stale
     from store import session_scope
 
     phases: dict[str, float] = {}
+    cpu_phases: dict[str, float] = {}  # this process's CPU seconds in each phase
 
     def wrap(module: Any, name: str, label: str) -> Callable[[], None]:
         original = getattr(module, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
                 phases[label] = phases.get(label, 0.0) + time.perf_counter() - started
+                cpu_phases[label] = cpu_phases.get(label, 0.0) + time.process_time() - cpu
 
         setattr(module, name, timed)
         return lambda: setattr(module, name, original)
@@ -180,10 +183,18 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
     undo = [wrap(detection.run, "observations_frame", "load"), wrap(detection.run, "judge", "judge"),
             wrap(detection.run, "finding_records", "findings"), wrap(detection.run, "apply_findings", "lifecycle"),
             wrap(detection.misreport, "detect_misreports", "misreports"),
-            wrap(detection.anomaly, "detect_anomalies", "anomalies"), wrap(detection.stale, "detect_stale", "stale")]
+            wrap(detection.anomaly, "detect_anomalies", "anomalies"), wrap(detection.stale, "detect_stale", "stale"),
+            wrap(detection.rollups, "refresh", "rollups")]
     started, cpu = time.perf_counter(), time.process_time()
+    mine = _scheduled(os.getpid())
+    server: tuple[int, tuple[float, float]] | None = None
     try:
         with session_scope() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                from sqlalchemy import text
+
+                backend = int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+                server = backend, _scheduled(backend)
             summary = detection.run.detect(session)
             commit_from = time.perf_counter()
         phases["commit"] = time.perf_counter() - commit_from
@@ -191,7 +202,29 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
         for restore in undo:
             restore()
     phases["cpu"] = time.process_time() - cpu  # this process's CPU seconds (the database server's aside)
-    return time.perf_counter() - started, phases, summary
+    # Where the wall went: on a core, waiting for one (the run queue), or neither (disk, the server, locks).
+    on_cpu, queued = (b - a for a, b in zip(mine, _scheduled(os.getpid()), strict=True))
+    phases["queued"] = queued
+    if server is not None:
+        backend_cpu, backend_queued = (b - a for a, b in zip(server[1], _scheduled(server[0]), strict=True))
+        phases["server_cpu"], phases["server_queued"] = backend_cpu, backend_queued
+    seconds = time.perf_counter() - started
+    phases["off_cpu"] = max(0.0, seconds - on_cpu - queued)
+    print("  CPU by phase: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu_phases.items()), flush=True)
+    return seconds, phases, summary
+
+
+def _scheduled(pid: int) -> tuple[float, float]:
+    """Seconds that process ``pid`` (all its threads) spent on a core and waiting in the run queue
+    (``/proc/PID/task/*/schedstat``; zeros where the kernel does not give them)."""
+    on_cpu = queued = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            ran, waited, _ = task.read_text().split()
+        except (OSError, ValueError):
+            continue
+        on_cpu, queued = on_cpu + int(ran), queued + int(waited)
+    return on_cpu / 1e9, queued / 1e9
 
 
 def _reuse(store: Path | None, key: str, workspace: Path, database: str | None) -> bool:

@@ -208,13 +208,12 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
             return
         # A callable default is wrapped by SQLAlchemy to take the execution context (unused by ours).
         values[column.key] = default.arg(None) if default.is_callable else default.arg
-    keys = list(rows[0])
-    names = keys + list(values)
+    # In the table's order, the order of an INSERT's compiled parameters (the rows' keys may come in any order).
+    names = [column.key for column in table.columns if column.key in rows[0] or column.key in values]
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    fixed = [values[name] for name in values]
 
     def converted(row: dict[str, Any]) -> tuple[Any, ...]:
-        out = [row[name] for name in keys] + fixed
+        out = [values[name] if name in values else row[name] for name in names]
         return tuple(value if process is None or value is None else process(value)
                      for value, process in zip(out, processors, strict=True))
 

@@ -565,3 +565,39 @@ def test_a_large_batch_of_new_episodes_is_found_by_the_text_search(world: World,
     world.detect()
     found = search_violations(world.s, world.bm, ViolationQuery(q="$160.00")).rows
     assert [v.observed_price for v in found] == [Decimal("160.00")]
+
+
+def test_an_incremental_run_reading_the_anomaly_context_rolls_up_its_days_as_a_full_refresh(world: World) -> None:
+    """With the anomaly models on, an incremental run reads the week before its new observations as context
+    and judges that frame; the per-day rollups come from it all the same, equal to a rebuild from scratch."""
+    from detection.rollups import refresh
+    from store import ComplianceDay
+
+    def rollups() -> list[tuple[Any, ...]]:
+        return sorted(world.s.execute(select(ComplianceDay.day, ComplianceDay.partner_id, ComplianceDay.region,
+                                             ComplianceDay.judged, ComplianceDay.compliant)).all(), key=str)
+
+    for n in range(10):
+        world.observe(world.l1, day(n), "180.00" if n % 4 == 0 else "205.00")
+    assert detect(world.s).mode == "full"
+    world.observe(world.l1, day(10), "170.00")
+    later = detect(world.s)
+    assert later.mode == "incremental" and later.observations > 1  # the context before the new day was read
+    rolled = rollups()
+    assert sum(r[3] for r in rolled) == 11
+    refresh(world.s, full=True)
+    assert rollups() == rolled
+
+
+def test_a_run_on_sqlite_gives_its_connection_back_with_the_page_cache_it_had(world: World) -> None:
+    """Detection widens SQLite's page cache for its own writes only: the pooled connection keeps its setting."""
+    from detection.run import SQLITE_CACHE_KIB
+
+    connection = world.s.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("a SQLite pragma")
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    assert before != -SQLITE_CACHE_KIB
+    world.observe(world.l1, day(0), "180.00")
+    assert world.detect().as_dict()["new_violations"] == 1
+    assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before

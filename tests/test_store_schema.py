@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -69,3 +70,35 @@ def test_unique_sku(db: Engine) -> None:
         s.add(Product(sku="AC-1"))
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"), session_scope(db) as s:
         s.add(Product(sku="AC-1"))
+
+
+def test_bulk_insert_writes_what_insert_writes_without_compiling_each_row(db: Engine) -> None:
+    """Rows whose keys come in another order than the table's columns, a default left out: the same rows as
+    ``insert(table)`` makes, sent as plain tuples (SQLite: one executemany of the table-ordered INSERT;
+    PostgreSQL: COPY), never through SQLAlchemy's per-row parameter building."""
+    from sqlalchemy import event, insert
+
+    from store import AuditLog, bulk_insert
+
+    table = AuditLog.__table__
+    at = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    rows = [{"reason": f"r{i}", "after": {"n": i, "when": [at.isoformat()]}, "entity_id": str(i),
+             "entity_type": "violation", "action": "violation.auto_resolved", "actor": "detection", "at": at}
+            for i in range(3)]
+    compiled_batches: list[int] = []
+
+    def seen(conn: Any, clauseelement: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
+        compiled_batches.append(len(multiparams))
+
+    with db.begin() as conn:
+        event.listen(conn, "before_execute", seen)
+        bulk_insert(conn, table, rows)
+        event.remove(conn, "before_execute", seen)
+        conn.execute(insert(table), [{**r, "reason": "x" + r["reason"]} for r in rows])
+    assert compiled_batches == []
+    with session_scope(db) as s:
+        found = s.execute(select(AuditLog.reason, AuditLog.after, AuditLog.before, AuditLog.entity_id,
+                                 AuditLog.actor, AuditLog.at).order_by(AuditLog.id)).all()
+    assert [tuple(r) for r in found[:3]] == [(f"r{i}", {"n": i, "when": [at.isoformat()]}, {}, str(i), "detection",
+                                              at) for i in range(3)]
+    assert [tuple(r)[1:] for r in found[3:]] == [tuple(r)[1:] for r in found[:3]]
