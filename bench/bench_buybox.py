@@ -22,7 +22,10 @@ settings and render budget, ``detection.confirm_per_run`` pages a browser). The 
 a local server that stands as the network policy's upstream proxy (``crawl.proxy``): Chromium asks for
 the truth URL itself (``http://`` for ``https://``, so no TLS) and gets the saved page, so that the
 reader sees the shop's host (its locale); everything else a page asks for (stylesheets, scripts,
-images, any other host) is answered 404: saved pages render without their external resources, offline.
+images, any other host) is answered 404: saved pages render without their external resources, offline
+(no host name is resolved either: :func:`_offline_names`). A host on Chromium's HSTS preload list
+(amazon.com, etsy.com, target.com ...) is asked for over https whatever the URL says: such a page
+cannot be rendered here and counts as a failed second reading.
 The readings agree as ``confirm_pending`` settles them: the same amount (the judged price, or the
 advertised one before a coupon) in the same currency. Prints per folder and in total the first and
 second readings against the truth, and what confirmation would do: of the agreed first readings
