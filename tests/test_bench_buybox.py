@@ -1,0 +1,40 @@
+"""The tally of ``bench/bench_buybox.py --pages-from``: what confirmation lets through to a partner, page by page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bench.bench_buybox import Row, tally
+from crawlers.buybox import BuyBoxReading
+
+
+def _row(first: str, price: str | None, shown: str | None, *, currency: str = "EUR", advertised: str | None = None,
+         needs: bool = True, rendered: bool = True) -> Row:
+    reading = BuyBoxReading(None if shown is None else Decimal(shown), currency if shown else None, shown, {})
+    return Row("set", "id", "https://shop.example/p", frozenset({Decimal("10.00")}), "EUR", first,
+               None if price is None else Decimal(price), None if advertised is None else Decimal(advertised),
+               "EUR", "json-ld", 0.86, needs, reading if rendered else None)
+
+
+def test_agreement_is_the_judged_or_advertised_amount_in_the_first_readings_currency() -> None:
+    assert _row("right", "10.00", "10").agreed  # (the same amount, however written)
+    assert _row("wrong", "8.00", "10.00", advertised="10.00").agreed  # the price before a coupon
+    assert not _row("right", "10.00", "10.00", currency="USD").agreed
+    assert not _row("right", "10.00", None).agreed
+    assert not _row("right", "10.00", "10.00", rendered=False).agreed
+
+
+def test_the_tally_counts_what_reaches_a_partner_what_is_held_and_what_is_caught() -> None:
+    t = tally([
+        _row("right", "10.00", "10.00"),  # agreed, right
+        _row("wrong", "12.00", "12.00"),  # agreed, wrong: reaches a partner
+        _row("right", "10.00", "9.00"),  # held: the cost
+        _row("wrong", "12.00", None),  # caught
+        _row("wrong", "11.00", "10.00", needs=False),  # stands alone: reaches a partner unread
+        _row("none", None, "10.00", rendered=True),
+        _row("undecided", None, None, rendered=False),
+    ])
+    assert (t["pages"], t["truth_priced"], t["first_right"], t["first_wrong"]) == (7, 7, 2, 3)
+    assert (t["second_right"], t["second_wrong"], t["second_none"], t["second_failed"]) == (3, 2, 1, 1)
+    assert (t["agreed_right"], t["agreed_wrong"], t["held_right"], t["held_wrong"]) == (1, 1, 1, 2)
+    assert (t["partner_right"], t["partner_wrong"], t["alone_wrong"]) == (1, 2, 1)
