@@ -163,6 +163,8 @@ def test_it_refuses_a_post_without_the_csrf_token(served: tuple[str, Any, Engine
 
 def _axe(page: Page, base: str) -> list[str]:
     # Served by the app itself (vendored), so the page's CSP (script-src 'self') lets it in.
+    # (after a click the next document may still be loading: a script tag needs its <head>)
+    page.wait_for_load_state("load")
     page.add_script_tag(url=f"{base}/static/vendor/axe-core/axe.min.js")
     found = page.evaluate("async () => (await axe.run(document)).violations"
                           ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")

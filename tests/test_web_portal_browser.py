@@ -70,6 +70,8 @@ def _sign_in(page: Page, base: str, name: str, landing: str) -> None:
 
 
 def _axe(page: Page, base: str) -> list[str]:
+    # (after a click the next document may still be loading: a script tag needs its <head>)
+    page.wait_for_load_state("load")
     page.add_script_tag(url=f"{base}/static/vendor/axe-core/axe.min.js")
     found = page.evaluate("async () => (await axe.run(document)).violations"
                           ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")
@@ -132,6 +134,7 @@ def test_it_lets_a_partner_dispute_and_the_channel_manager_sees_it_on_the_timeli
     page = browser.new_page()
     _sign_in(page, base, "soundhub", "/portal")
     page.click(f"a[href='/portal/violations/{vid}']")
+    page.wait_for_url(f"{base}/portal/violations/{vid}")
     assert _axe(page, base) == []
     page.check("#action-dispute")
     page.fill("#respond-comment", "the 179 was a bundle with a case")
