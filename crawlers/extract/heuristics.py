@@ -652,12 +652,6 @@ _MONEYISH = re.compile(r"\d[\d.,'\s]*[.,]\d{2}(?!\d)|[$€£¥₹]\s?\d+")
 _LABEL_CUT = re.compile(r"\d{3,}|" + _MONEYISH.pattern)
 
 
-def _since_money(before: str) -> str:
-    """``before`` back to the previous money amount only (a label's own counts stay: "na rate (do 24 rate):")."""
-    ends = [m.end() for m in _MONEYISH.finditer(before)]
-    return before[ends[-1]:] if ends else before
-
-
 def _segment(context: str, raw: str) -> tuple[str, str]:
     """The text just before ``raw`` back to the previous amount, and just after it up to the next one."""
     at = context.find(raw)
@@ -787,6 +781,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
+    label = ""  # (the label before the amount's element, read once for the "lowest price" and instalment tests)
     if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
         # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
         # between them): the "from" price is the low end
@@ -797,18 +792,18 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "net"
     elif _CONVERTED.search(before[-15:]):
         item.role = "converted"
-    elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(_label_before(item.node))):
+    elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(label := _label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
-    elif _MULTI_BUY.search(item.before[-30:]) or _MULTI_BUY.search(before[-60:]):
+    elif _MULTI_BUY.search(item.before[-30:]) or _MULTI_BUY.search(before):
         item.role = "multibuy"  # (also not the segment: it stops at the count, "10本")
     elif (CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node))
           or (not tail.strip() and _CARD_TAIL.match(_lead_after(item.node)))):
         item.role = "conditional"
     elif (_INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own)
-          or (not noise and INSTALMENT_LABEL.search(_LABEL_CUT.split(_label_before(item.node))[-1]) is not None)
+          or (not noise and INSTALMENT_LABEL.search(_LABEL_CUT.split(label)[-1]) is not None)
           or (not (before + after).isascii() and _INSTALMENT_LOCAL.search(before + " " + after))):
         item.role = "instalment"
-    elif _TIMES_COUNT.search(_since_money(item.before[-40:])[-8:]):
+    elif _TIMES_COUNT.search(item.before[-8:]):
         item.role = "multibuy"
     elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
@@ -1021,11 +1016,12 @@ def _waiting(slot: LexborNode) -> bool:
     number beside it (a spinner next to the price it replaces while a variant loads is no empty box)."""
     text = " ".join(slot.text(deep=True).split())
     parent = slot.parent
-    if parent is not None and any(c.isdigit() for c in parent.text(deep=True)):
-        return False
     if text:
-        return _PLACEHOLDER_TEXT.match(text) is not None
-    return _PLACEHOLDER_ATTR.search(_attrs(slot) + " " + (_attrs(parent) if parent is not None else "")) is not None
+        looks = _PLACEHOLDER_TEXT.match(text) is not None
+    else:
+        near = _attrs(slot) + " " + (_attrs(parent) if parent is not None else "")
+        looks = _PLACEHOLDER_ATTR.search(near) is not None
+    return looks and not (parent is not None and any(c.isdigit() for c in parent.text(deep=True)))
 
 
 def _script_fills(node: LexborNode, page: Page) -> bool:
