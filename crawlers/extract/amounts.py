@@ -51,6 +51,8 @@ _SYMBOLS: dict[str, str] = {
     "đ": "VND", "VNĐ": "VND", "din.": "RSD", "дин.": "RSD", "TSh": "TZS", "USh": "UGX", "E£": "EGP", "QR": "QAR",
     # (the Maghreb's dinars as their shops write them: "1 299,000 DT", "1 500 DA")
     "DT": "TND", "DA": "DZD",
+    # (the convertible mark as Bosnian shops write it: "1.299,00 KM")
+    "KM": "BAM",
     "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF",
 }
 # Signs several currencies are written with where CLDR gives each country's own symbol differently.
@@ -74,7 +76,7 @@ _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
     r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     # ("đ" is also a Vietnamese letter: a sign only where no letter follows; "RD$" before "$")
-    r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|F\s?CFA|CFA|"
+    r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|KM|F\s?CFA|CFA|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )

@@ -33,6 +33,7 @@ from crawlers.extract.heuristics import (
     CARD_ALT,
     CONDITIONAL,
     CONDITIONAL_TAIL,
+    INSTALMENT_LABEL,
     LOWEST_30,
     NET_TEXT,
     UNIT_TAIL,
@@ -77,7 +78,9 @@ _CONTRADICTS = 0.6
 # Words before a printed amount that make it not the price for everyone now (a members' price, a list price).
 # (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price, and the price
 # without VAT a business feed gives)
-_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}", re.I)
+# (and an instalment price the label names so: a stale feed gives the financed price, the buy box another one)
+_NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}|"
+                             f"{INSTALMENT_LABEL.pattern}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}", re.I)
@@ -608,6 +611,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]
         chosen, flags = _pick(embedded, visible, visible_current, visible_regular)
         result.flags.extend(flags)
+    if chosen is not None and chosen.method == "embedded-json" and visible.placeholder:
+        # (the buy box's price slot waits for the script whose state gave this price: a render confirms it)
+        result.flags.append("price_placeholder")
     if chosen is None and visible.best is not None:
         chosen = visible.best
     if chosen is None and visible.placeholder:

@@ -159,6 +159,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
 _INSTALMENT = re.compile(
     r"/\s*mo\b|/\s*month|per month|a month|monthly|/\s*月|payments? of|instal?lments?|interest[- ]free|"
     r"\brata\b|\btabby|\btamara|\bpostpay|"  # (Balkan "na 12 rata", the Gulf's split-payment services)
+    r"\bna rate\b|\b\d+\s?rat[ae]?\b|"  # (Bosnian/Croatian "na rate (do 24 rate)", Polish "10 rat")
     r"\bmeses (?:de|x)\b|"  # ("12 meses de $ 99": the months count cuts the label off at the number)
     r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
@@ -169,6 +170,9 @@ _INSTALMENT = re.compile(
 )
 # (the same in Vietnamese, Japanese, Korean, Thai, Arabic, Hungarian, Balkan, Bulgarian, Icelandic, Georgian:
 # looked for only in text that is not ASCII)
+# Labels that name an amount an instalment price outright ("Cijena na rate", "en cuotas", "installment price").
+INSTALMENT_LABEL = re.compile(r"instal?lments?|\bna rate\b|\b\d+\s?rat[ae]?\b|\brata\b|\bcuotas?\b|\bparcelas?\b|"
+                              r"\braty\b|\btaksit|\bcicilan", re.I)
 _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسيط|أقساط|\bقسط|részlet|\bmesečno|\bmjesečno|"
                                r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში|"
                                # (the word for months after their count: "ผ่อน 0% 10 เดือน ฿499", "12 شهر")
@@ -194,7 +198,14 @@ _MULTI_BUY = re.compile(
     r"\bbuy \d+\b|\b\d+ for\b|\bwhen you buy \d+|\bab \d+ (?:stück|stk)|\bllevando \d+|\bleve \d+|"
     r"\bcomprando \d+|\ba partir de \d+ (?:unidades|uds|un\.)|\bdès \d+ (?:articles|achetés|pièces)|"
     r"(?:購買|购买|買|买)\s?\d+\s?(?:本|件|個|个|盒|瓶|組|组|入)|\d+\s?(?:件|個|个|点)以上|"
-    r"\d+\s?개\s?(?:이상|구매)", re.I)
+    r"\d+\s?개\s?(?:이상|구매)|"
+    # (a count the offer needs, however worded: "mix & match", "any 3", "lleve 2", "2 por", "2er-Pack", "2点で",
+    # "第2件", "2개에", "2 für", "3 za", "2 Ħelwa Farms pestos for")
+    r"mix\s?(?:&|and|'?n'?|\+)\s?match|\bany \d+\b|\blleve \d+|\bprendi \d+|"
+    r"(?<![\d.,])(?:[2-9]|\d{2})\s?(?:er\b|点で|개에)|第\s?\d+\s?件|"
+    r"(?<![\d.,/])(?:[2-9]|\d{2})\s+(?:[^\W\d]+\s+){0,4}(?:for|für|pour|voor|för|por|za|за)\s*$", re.I)
+# "2 x €1.99", "3 × 0,99 €": the price of a count (an instalment's "12 x 116,58" is read as one first)
+_TIMES_COUNT = re.compile(r"(?<![\d.,])(?:[2-9]|\d{2})\s?[x×]\s*$", re.I)
 # an add-on offered beside the product, named before its price ("Protection plan: 3-year – $24.97")
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
                     r"garantía extendida|garanzia estesa|garantia estendida", re.I)
@@ -637,6 +648,8 @@ def _label_before(node: LexborNode) -> str:
 
 
 _MONEYISH = re.compile(r"\d[\d.,'\s]*[.,]\d{2}(?!\d)|[$€£¥₹]\s?\d+")
+# (and back to any number of three digits or more: "Cicilan 0% mulai Rp104.083/bln" is the label of that amount)
+_LABEL_CUT = re.compile(r"\d{3,}|" + _MONEYISH.pattern)
 
 
 def _segment(context: str, raw: str) -> tuple[str, str]:
@@ -768,6 +781,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
+    label = ""  # (the label before the amount's element, read once for the "lowest price" and instalment tests)
     if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
         # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
         # between them): the "from" price is the low end
@@ -778,16 +792,19 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "net"
     elif _CONVERTED.search(before[-15:]):
         item.role = "converted"
-    elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(_label_before(item.node))):
+    elif LOWEST_30.search(item.before) or (not noise and LOWEST_30.search(label := _label_before(item.node))):
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
-    elif _MULTI_BUY.search(item.before[-30:]):
+    elif _MULTI_BUY.search(item.before[-30:]) or _MULTI_BUY.search(before):
         item.role = "multibuy"  # (also not the segment: it stops at the count, "10本")
     elif (CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node))
           or (not tail.strip() and _CARD_TAIL.match(_lead_after(item.node)))):
         item.role = "conditional"
     elif (_INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own)
+          or (not noise and INSTALMENT_LABEL.search(_LABEL_CUT.split(label)[-1]) is not None)
           or (not (before + after).isascii() and _INSTALMENT_LOCAL.search(before + " " + after))):
         item.role = "instalment"
+    elif _TIMES_COUNT.search(item.before[-8:]):
+        item.role = "multibuy"
     elif _THRESHOLD.search(near) or _THRESHOLD_TAIL.match(after):
         item.role = "threshold"
     elif (_SAVING.search(_PERCENT_BADGE.sub("", before[-20:])) or _SAVING_TAIL.match(after)
@@ -993,6 +1010,20 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
     return False
 
 
+def _waiting(slot: LexborNode) -> bool:
+    """Whether the price element ``slot`` (showing no digits) is marked as waiting for a script: placeholder text
+    ("—", "…", "Loading price…") or a skeleton/placeholder class on it or its parent, in a price box that shows no
+    number beside it (a spinner next to the price it replaces while a variant loads is no empty box)."""
+    text = " ".join(slot.text(deep=True).split())
+    parent = slot.parent
+    if text:
+        looks = _PLACEHOLDER_TEXT.match(text) is not None
+    else:
+        near = _attrs(slot) + " " + (_attrs(parent) if parent is not None else "")
+        looks = _PLACEHOLDER_ATTR.search(near) is not None
+    return looks and not (parent is not None and any(c.isdigit() for c in parent.text(deep=True)))
+
+
 def _script_fills(node: LexborNode, page: Page) -> bool:
     """Whether a script of the page writes into the empty element ``node``, found by its ``id``
     (``document.getElementById("pdp-price").innerHTML = ...``): its content comes from the script's state."""
@@ -1188,7 +1219,13 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     # be other sellers' offers), needs the (extra tree pass) slot check.
     scripted = bool(current and not noisy and any(_script_fills(slot, page) for slot in slots
                                                   if slot.attributes.get("id") and not slot.text(deep=True).strip()))
-    result.placeholder = bool(noisy or scripted or not current) and _placeholder_slot(page, title_box, cache, slots)
+    # A price slot that itself says it waits ("—", "…", "Loading…", a skeleton around it) while amounts show
+    # elsewhere: the buy box's own price is the script's, and none of those amounts may stand in for it.
+    waiting = bool(current and not noisy and not scripted and any(_waiting(slot) for slot in slots))
+    result.placeholder = (bool(noisy or scripted or not current) or waiting) and _placeholder_slot(
+        page, title_box, cache, slots)
+    if result.placeholder and waiting:
+        current = []
     if result.placeholder:
         sellers = [i for i in current if _other_seller(i, title_box, cache)]
         # The buy box is still loading: a price in a related block or the page chrome is another
