@@ -19,7 +19,20 @@ from decimal import Decimal
 from typing import Any
 
 from crawlers.extract.amounts import find_amounts
-from crawlers.extract.heuristics import CONDITIONAL, NET_TEXT, WAS_TEXT
+from crawlers.extract.heuristics import (
+    CONDITIONAL,
+    FROM,
+    INSTALMENT,
+    INSTALMENT_LOCAL,
+    MULTI_BUY,
+    NET_TEXT,
+    PRICE_LABEL,
+    SAVING,
+    SAVING_LOCAL,
+    SHIPPING,
+    THRESHOLD,
+    WAS_TEXT,
+)
 from crawlers.extract.page import _BUY_BUTTON, STRUCK, Page  # (the cascade's wording of a buy button, every language)
 
 __all__ = ["BuyBoxReading", "choose", "read_buy_boxes"]
@@ -32,16 +45,33 @@ FIRST_SCREEN = 900.0
 _SAME_SIZE = 0.5
 _SAME_DISTANCE = 12.0
 # Wording around an amount that says it is not what the item costs now (beside the cascade's own
-# "was", net-of-tax and members-only wordings): a saving, a unit or monthly price, an instalment...
+# "was", net-of-tax, members-only, instalment and saving wordings, in every language it knows): a unit
+# or monthly price, a fee, a deposit...
 _NOT_THE_PRICE = re.compile(
-    r"\bsave\b|\byou save\b|\boff\b|\bper\b|/\s*(?:kg|g|100\s?g|l|ml|100\s?ml|oz|lb|unit|ea|mo|month|m)\b|"
+    r"\bsave\b|\bsavings\b|\byou save\b|\boff\b|\bper\b|"
+    r"/\s*(?:kg|g|100\s?g|l|ml|100\s?ml|oz|lb|unit|ea|mo|month|m|mnd)\b|"
     r"\bmonthly\b|\ba month\b|\binstal?ments?\b|\bpayments? of\b|\bcuotas?\b|\bparcelas?\b|\bx\s?\d+\b|\d+\s?x\b|"
-    r"\bpoints?\b",
+    r"\bpoints?\b|\bfee\b|monatsrate|\braten\b|\brater\b|\bpfand\b",
     re.I,
 )
-# ... and, in the amount's own text only, a threshold or a starting price ("Free shipping over $50", "from $9").
-_NOT_THE_PRICE_OWN = re.compile(r"\bfrom\b|\bab\b|\bà partir de\b|\bdesde\b|\bover\b|\bshipping\b|\bdelivery\b|"
-                                r"\bversand\b", re.I)
+# ... and, in the amount's own text only, a threshold, a starting price or a price for several ("Free shipping
+# over $50", "from $9", "nuo 50 €", "virs 30 €", "3 for €20", "Lleva 2 por S/ 45.00"; beside the cascade's wordings).
+_NOT_THE_PRICE_OWN = re.compile(r"\bover\b|\bnuo\b|\bvirs\b|\blleva\s\d+\s?por\b", re.I)
+# An amount written with a sign is a difference, not a price: "Savings: -$80.00", an add-on's "+$35.99".
+_SIGNED = re.compile(r"(?:^|[\s(:])[-−–+]\s?(?:[^\d\s]{1,4}\s?)?\d")
+
+
+def _not_the_price(text: str, context: str) -> bool:
+    """Whether the wording of an amount's own text or its neighbours' says it is not the price."""
+    words = f"{text} {context}"
+    return bool(WAS_TEXT.search(words) or NET_TEXT.search(words) or CONDITIONAL.search(words)
+                or _NOT_THE_PRICE.search(words) or INSTALMENT.search(words)
+                or (not words.isascii() and INSTALMENT_LOCAL.search(words))
+                or ((SAVING.search(words) or (not words.isascii() and SAVING_LOCAL.search(words)))
+                    and not PRICE_LABEL.search(words))
+                or _NOT_THE_PRICE_OWN.search(text) or FROM.search(text) or SHIPPING.search(text)
+                or THRESHOLD.search(text) or MULTI_BUY.search(text) or _SIGNED.search(text))
+
 
 # Run in the rendered page: the buy buttons and every short text that holds a digit, measured.
 _PROBE = r"""
@@ -190,14 +220,14 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
     for shown in probe.get("amounts") or []:
         if shown.get("struck") or shown.get("other"):
             continue
-        words = f"{shown.get('text', '')} {shown.get('context', '')}"
-        if WAS_TEXT.search(words) or NET_TEXT.search(words) or CONDITIONAL.search(words) \
-                or _NOT_THE_PRICE.search(words) or _NOT_THE_PRICE_OWN.search(shown.get("text", "")):
+        if _not_the_price(shown.get("text", ""), shown.get("context", "")):
             continue
         found = [a for a in find_amounts(shown["text"], locale=locale, currency=currency) if a.currency]
         if len({(a.amount, a.currency) for a in found}) != 1:
             continue
         amount = found[0].amount
+        if amount <= 0:
+            continue
         if shown.get("cents") and amount == amount.to_integral_value():
             amount += Decimal(shown["cents"]) / 100
         if button is not None:

@@ -43,7 +43,8 @@ rules:
 """
 
 _STYLE = ("<style>.now{font-size:28px;font-weight:700}.small{font-size:12px}.card{margin-top:300px}"
-          ".card .now{font-size:36px}.buybox button{display:block;width:100%}</style>")
+          ".card .now{font-size:36px}.big{font-size:32px;font-weight:700}"
+          ".buybox button{display:block;width:100%}</style>")
 
 
 def _ld(price: str, currency: str = "USD") -> str:
@@ -73,6 +74,16 @@ PAGES = {
     "/b/euro": _page("Acme B6", '<span class="now">1.299,00 €</span> <span class="small">inkl. MwSt.</span>',
                      lang="de-DE"),
     "/b/json-only": _page("Acme B7", '<span class="small">See the price in your cart</span>', head=_ld("49.00")),
+    # Larger than the price, and said in another language to be something else (the cascade's wordings):
+    # an instalment, a monthly price, a price for several; a saving and an add-on written with a sign.
+    "/b/mx-instalment": _page("Acme B8", '<span class="now">$1,299.00</span> '
+                              '<span class="big">18 meses sin intereses de $72.17</span>', lang="es-MX"),
+    "/b/bg-monthly": _page("Acme B9", '<span class="now">299,00 €</span> '
+                           '<span class="big">25,00 €/месец (12 вноски)</span>', lang="bg-BG"),
+    "/b/ie-multi-buy": _page("Acme B10", '<span class="now">€9.99</span> <span class="big">3 for €20</span>',
+                             lang="en-IE"),
+    "/b/signed": _page("Acme B11", '<span class="now">$319.99</span> <span class="big">Savings: -$80.00</span> '
+                       '<span class="big">+$35.99</span>'),
 }
 
 
@@ -227,6 +238,10 @@ def test_the_buy_box_reading_takes_only_what_the_rendered_page_shows(shop: str) 
         "/b/euro": (Decimal("1299.00"), "EUR"),
         "/b/json-only": (None, None),  # its JSON-LD price is never read
         "/p/stale": (Decimal("109.00"), "USD"),  # neither the JSON-LD nor the hidden $89.00
+        "/b/mx-instalment": (Decimal("1299.00"), "MXN"),
+        "/b/bg-monthly": (Decimal("299.00"), "EUR"),
+        "/b/ie-multi-buy": (Decimal("9.99"), "EUR"),
+        "/b/signed": (Decimal("319.99"), "USD"),
     }
     assert readings["/b/tie"].problem == "2 different amounts as prominent and as near the buy button"
     assert readings["/b/json-only"].problem == "no amount shown near the buy button"

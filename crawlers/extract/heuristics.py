@@ -23,8 +23,9 @@ from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from pricewarden.money import minor_units
 
-__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "LOWEST_30", "NET_TEXT", "UNIT_TAIL", "WAS_TEXT", "Visible",
-           "discount_of", "other_options", "read_visible"]
+__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "FROM", "INSTALMENT", "INSTALMENT_LOCAL", "LOWEST_30",
+           "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING", "SAVING_LOCAL", "SHIPPING", "THRESHOLD", "UNIT_TAIL",
+           "WAS_TEXT", "Visible", "discount_of", "other_options", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -1307,3 +1308,6 @@ def _remembered(pattern: re.Pattern[str]) -> re.Pattern[str]:
     _TOTAL_LABEL, _PRICE_LABEL, WAS_TEXT, _RANGE_HIGH, _RANGE_SIGN, _UNIT_TAIL, _UNIT_TEXT, NET_TEXT, _GROSS_TEXT,
     _CONVERTED, LOWEST_30, CONDITIONAL, _CARD_TAIL, _INSTALMENT, _INSTALMENT_TAIL, _INSTALMENT_ATTR, _THRESHOLD,
     _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM))
+# (the same wordings, for the buy box reading's exclusions: crawlers.buybox)
+FROM, INSTALMENT, INSTALMENT_LOCAL, MULTI_BUY, PRICE_LABEL, SAVING, SAVING_LOCAL, SHIPPING, THRESHOLD = (
+    _FROM, _INSTALMENT, _INSTALMENT_LOCAL, _MULTI_BUY, _PRICE_LABEL, _SAVING, _SAVING_LOCAL, _SHIPPING, _THRESHOLD)
