@@ -313,7 +313,7 @@ def test_duplicates_found_across_chunks(catalog: Engine, tmp_path: Path, monkeyp
 def test_a_chunk_the_database_refuses_fails_the_import_and_stores_nothing(
     catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A later chunk's rows refused by the database (on PostgreSQL its COPY runs beside the next chunk's reading)."""
+    """A later chunk's rows refused by the database: the error is the import's, nothing of the batch is kept."""
     from crawlers.reports import _sink
     from pricewarden.settings import get_settings
 

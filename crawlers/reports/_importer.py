@@ -238,18 +238,13 @@ def run_import(
                 chunks = (worker.chunks() if worker is not None
                           else judge_source(source, validator, shape, chunk_rows))
                 with held_collector() as after_chunk:
-                    try:
-                        for chunk in chunks:
-                            stop.count_chunk(chunk)
-                            sink.flush(chunk)
-                            after_chunk(len(chunk))
-                            del chunk
-                            if on_progress is not None:
-                                on_progress(sink.accepted + sink.rejected, sink.rejected)
-                    except BaseException:
-                        sink.finish(failed=True)  # nothing more runs on the connection until the rollback
-                        raise
-                    sink.finish()
+                    for chunk in chunks:
+                        stop.count_chunk(chunk)
+                        sink.flush(chunk)
+                        after_chunk(len(chunk))
+                        del chunk
+                        if on_progress is not None:
+                            on_progress(sink.accepted + sink.rejected, sink.rejected)
             finally:
                 source.close()
                 if cache_size is not None:

@@ -4,17 +4,13 @@
 tuple of the observation's own values already through each column's bind processor (the batch's
 constant values are added once per insert), so that a second process can prepare rows and send them
 cheaply. :class:`BatchSink` rejects rows an earlier batch (or an earlier chunk) stored, writes the
-receipt, and inserts with the driver's executemany (SQLite) or ``COPY`` (PostgreSQL). On PostgreSQL a chunk's
-``COPY`` runs in a thread of the sink while the importer reads and judges the next chunk: the server spends more
-on a chunk (its eight indexes and the foreign-key checks of every row) than this process does, and waiting for
-it in turn added the two. The next chunk's lookup (and the end of the import) waits for the chunk before it.
+receipt, and inserts with the driver's executemany (SQLite) or ``COPY`` (PostgreSQL).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -184,35 +180,6 @@ class BatchSink:
         self.kept: list[dict[str, Any]] = []
         self._processors: dict[tuple[Any, ...], list[Any]] = {}
         self._observations: tuple[list[str], tuple[Any, ...], str, list[int] | None] | None = None
-        self._sender: ThreadPoolExecutor | None = None  # PostgreSQL: the thread the COPYs run in, in order
-        self._sent: list[Future[None]] = []
-
-    def _send(self, task: Callable[[], None]) -> None:
-        """Run ``task`` (a COPY on the transaction's connection) in the sink's thread, after those sent before."""
-        if self._sender is None:
-            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-copy")
-        self._sent.append(self._sender.submit(task))
-
-    def wait(self) -> None:
-        """Wait for the COPYs sent so far; the first one's error, if any, is raised here."""
-        sent, self._sent = self._sent, []
-        for future in sent:
-            future.result()
-
-    def finish(self, *, failed: bool = False) -> None:
-        """Wait for the COPYs sent and end the sink's thread; ``failed``: the import failed already (their errors
-        are not raised over its own, the transaction is rolled back either way)."""
-        try:
-            if failed:
-                for future in self._sent:
-                    future.exception()
-                self._sent = []
-            else:
-                self.wait()
-        finally:
-            if self._sender is not None:
-                self._sender.shutdown(wait=True)
-                self._sender = None
 
     def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
         from store.models import Observation
@@ -244,7 +211,6 @@ class BatchSink:
         """Store one chunk in row order: its accepted rows (unless stored before), its rejections, its receipt lines."""
         from store.models import ReportRejection
 
-        self.wait()  # the chunk before is stored: its keys are seen by this one's lookup
         keys = [r[1] for r in chunk if type(r) is tuple]
         stored = False
         if keys and self.session.connection().dialect.name == "sqlite":
@@ -403,20 +369,19 @@ class BatchSink:
         preparer = connection.dialect.identifier_preparer
         statement = (f"COPY {preparer.format_table(table)} ("
                      + ", ".join(preparer.quote(name) for name in names) + ") FROM STDIN")
-        driver = connection.connection.driver_connection
-        rows = list(rows)
-        text = copy_text(rows)
-
-        def copy_rows() -> None:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(statement) as copy:
+                rows = list(rows)
+                text = copy_text(rows)
                 if text is not None:
                     copy.write(text)
                 else:  # a value of a kind copy_text does not write: psycopg writes each row
                     write = copy.write_row
                     for values in rows:
                         write(values)
-
-        self._send(copy_rows)
+        finally:
+            cursor.close()
 
 
 _COPY_NULL = "\\N"
