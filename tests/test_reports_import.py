@@ -309,6 +309,38 @@ def test_duplicates_found_across_chunks(catalog: Engine, tmp_path: Path, monkeyp
     assert _rejections(catalog)[152] == ("sku", "duplicate of row 2 (same sku, date and channel)")
 
 
+
+def test_a_chunk_the_database_refuses_fails_the_import_and_stores_nothing(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later chunk's rows refused by the database: the error is the import's, nothing of the batch is kept."""
+    from crawlers.reports import _sink
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__CHUNK_ROWS", "100")
+    get_settings.cache_clear()
+    days = [(NOW - timedelta(days=d)).date().isoformat() for d in range(25)]
+    body = [[sku, "10", "USD", day, ch] for sku in ("AC-100", "AC-200") for day in days for ch in ("a", "b", "c")]
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"], *body])
+    flush = _sink.BatchSink.flush
+
+    def undated(sink: _sink.BatchSink, chunk: list[Any]) -> None:  # row 150 (the second chunk) stored without a date
+        flush(sink, [(r[0], r[1], (*r[2][:3], None, *r[2][4:]), *r[3:]) if type(r) is tuple and r[0] == 150 else r
+                     for r in chunk])
+
+    monkeypatch.setattr(_sink.BatchSink, "flush", undated)
+    with pytest.raises(Exception, match=r"(?i)not.null"):
+        import_file(path, "P001", now=NOW)
+    with session_scope(catalog) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
+        assert s.scalar(select(func.count()).select_from(Observation)) == 0
+        assert s.scalar(select(func.count()).select_from(ReportRejection)) == 0
+    assert not list((tmp_path / "workspace").rglob("*.csv"))
+    monkeypatch.setattr(_sink.BatchSink, "flush", flush)
+    result = import_file(path, "P001", now=NOW)  # the same file again, on the same pool: all of it stored
+    assert (result.rows_accepted, result.rows_rejected) == (150, 0)
+    assert [o.row_number for o in _observations(catalog)] == list(range(2, 152))
+
 POLICY = """policy: Test policy
 effective_from: 2026-01-01T00:00
 timezone: UTC
