@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
+from pathlib import Path
 
-from bench.bench_buybox import Row, tally
 from crawlers.buybox import BuyBoxReading
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (bench/ is scripts, not an installed package)
+from bench.bench_buybox import Row, tally
 
 
 def _row(first: str, price: str | None, shown: str | None, *, currency: str = "EUR", advertised: str | None = None,
