@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawlers.buybox import BuyBoxReading, read_buy_boxes
 from demo import World, serve
+from detection.confirm import agrees
 
 
 def _cpu() -> float:
@@ -95,8 +96,7 @@ class Row:
         """Whether ``confirm_pending`` would settle the two readings ``agreed`` (``detection.confirm._settle``:
         the buy box's amount is the judged price or the advertised one, in the first reading's currency)."""
         accepted = {p for p in (self.price, self.advertised) if p is not None}
-        return (self.reading is not None and self.reading.price is not None and self.reading.price in accepted
-                and self.reading.currency == self.currency)
+        return self.reading is not None and agrees(self.reading, accepted, self.currency)
 
 
 def _right(amount: Decimal | None, currency: str | None, row: Row) -> bool:

@@ -38,7 +38,8 @@ from pricewarden.errors import InvalidTransition
 from store import Observation, User, Violation, utcnow
 from store.audit import audit
 
-__all__ = ["CLEARED", "WAITING", "classify", "confirm_by_person", "confirm_pending", "hold_reason", "needs_second"]
+__all__ = ["CLEARED", "WAITING", "agrees", "classify", "confirm_by_person", "confirm_pending", "hold_reason",
+           "needs_second"]
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,12 @@ def confirm_pending(session: Session, *, read: Reader | None = None, limit: int 
     return counts
 
 
+def agrees(reading: Any, accepted: set[Decimal], currency: str | None) -> bool:
+    """Whether a buy-box reading confirms the first: its amount is one of ``accepted`` (the judged price, the
+    advertised one) in the first reading's ``currency``."""
+    return reading.price is not None and reading.price in accepted and reading.currency == currency
+
+
 def _settle(session: Session, violation: Violation, reading: Any, failure: str, counts: dict[str, int]) -> None:
     """Record the second reading of ``violation`` (``None``: none could be made) and its outcome."""
     record = dict((violation.details or {}).get("confirmation") or {})
@@ -219,8 +226,7 @@ def _settle(session: Session, violation: Violation, reading: Any, failure: str, 
         state = "failed"
     else:
         second = {**reading.as_dict(), "rendered": True}
-        same = (reading.price is not None and reading.price in accepted
-                and reading.currency == (first.get("currency") or violation.currency))
+        same = agrees(reading, accepted, first.get("currency") or violation.currency)
         state = "agreed" if same else "disagreed"
         second["price"] = _amount(reading.price)
     counts[state] += 1
