@@ -74,10 +74,39 @@ def split_sites(targets: Iterable[Target], shards: int, site_limit: int) -> dict
     return {site: parts for site, parts in split.items() if parts > 1}
 
 
-def shard_for(target: Target, shards: int, split: dict[str, int] | None = None) -> int:
-    """The shard that crawls ``target``: its site's (:func:`shard_of`), or, for a site shared by
-    ``split[site]`` shards, one of the shards after it, by listing id (stable across runs)."""
-    base = shard_of(target.site, shards)
+def place_sites(targets: Iterable[Target], shards: int, split: dict[str, int] | None = None) -> dict[str, int]:
+    """The shard each site starts at, balancing listings over the shards.
+
+    The biggest site first, each to the shard(s) with the fewest listings so far; a site shared by
+    ``split[site]`` shards counts its share on each of them. A hash alone (:func:`shard_of`) can put
+    most sites in one shard when there are few sites, leaving the other shards idle; ties go to the
+    hash's shard, so the placement is stable while the listings are.
+    """
+    counts: dict[str, int] = {}
+    for target in targets:
+        counts[target.site] = counts.get(target.site, 0) + 1
+    shards = max(shards, 1)
+    load = [0.0] * shards
+    placement: dict[str, int] = {}
+    for site, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        parts = min(max((split or {}).get(site, 1), 1), shards)
+        home = shard_of(site, shards)
+
+        def cost(base: int, parts: int = parts) -> float:
+            return max(load[(base + k) % shards] for k in range(parts))
+
+        base = min(range(shards), key=lambda b: (cost(b), b != home, b))
+        for k in range(parts):
+            load[(base + k) % shards] += n / parts
+        placement[site] = base
+    return placement
+
+
+def shard_for(target: Target, shards: int, split: dict[str, int] | None = None,
+              placement: dict[str, int] | None = None) -> int:
+    """The shard that crawls ``target``: its site's (``placement[site]``, else :func:`shard_of`), or, for a
+    site shared by ``split[site]`` shards, one of the shards from there on, by listing id (stable across runs)."""
+    base = (placement or {}).get(target.site, shard_of(target.site, shards)) % max(shards, 1)
     parts = (split or {}).get(target.site, 1)
     if parts <= 1:
         return base

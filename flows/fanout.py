@@ -2,7 +2,8 @@
 
 A ``monitor`` run that a worker of a work pool picked up (the scheduled deployment) splits the active
 listings into shards (``scale.shards``, or one per online worker of the pool): each site belongs to
-one shard (:func:`crawlers.targets.shard_of`), and a site holding more than a shard's share is
+one shard, placed so that the shards hold about as many listings each
+(:func:`crawlers.targets.place_sites`), and a site holding more than a shard's share is
 shared by listing between several (:func:`crawlers.targets.split_sites`), each taking its part of
 the site's connection limit. Shard 0 is crawled by the monitor run itself (its worker is busy with
 it anyway); every other shard is a run of the ``monitor-shard`` deployment (``scale.shard_deployment``,
@@ -132,17 +133,18 @@ def _wait(shards: list[_Shard], parameters: dict[str, list[Any] | Any], at: date
 
 def crawl_sharded(at: datetime, shards: int, processes: int | None = None) -> steps.CrawlSummary:
     """Crawl every active listing for slot ``at`` in ``shards`` shards over the pool's workers; joined counts."""
-    from crawlers.targets import split_sites
+    from crawlers.targets import place_sites, split_sites
     from pricewarden.settings import get_settings
 
     targets = steps.select_targets()
     split = split_sites(targets, shards, get_settings().crawl.per_domain_concurrency)
-    parameters: dict[str, Any] = {"at": at.isoformat(), "shards": shards, "split": split, "crawl_only": True,
-                                  "capture": False, "processes": processes}
+    placement = place_sites(targets, shards, split)
+    parameters: dict[str, Any] = {"at": at.isoformat(), "shards": shards, "split": split, "placement": placement,
+                                  "crawl_only": True, "capture": False, "processes": processes}
     others = [_Shard(i) for i in range(1, shards)]
     for shard in others:
         _submit(shard, {**parameters, "shard": shard.index}, at)
-    own = steps.crawl(at, shard=0, shards=shards, split=split, processes=processes)
+    own = steps.crawl(at, shard=0, shards=shards, split=split, placement=placement, processes=processes)
     _wait(others, parameters, at)
     summary = steps.CrawlSummary(at=at.isoformat(), listings=len(targets), shards=shards,
                                  failed_shards=list(own.failed_shards))

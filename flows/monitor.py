@@ -22,9 +22,10 @@ from flows._prefect import NO_CACHE, create_markdown_artifact, create_table_arti
 
 @task(name="crawl", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
 def crawl_task(at: datetime, shard: int | None = None, shards: int | None = None,
-               processes: int | None = None, split: dict[str, int] | None = None) -> steps.CrawlSummary:
+               processes: int | None = None, split: dict[str, int] | None = None,
+               placement: dict[str, int] | None = None) -> steps.CrawlSummary:
     """Crawl the active listings of the shard for slot ``at``."""
-    summary = steps.crawl(at, shard=shard, shards=shards, processes=processes, split=split)
+    summary = steps.crawl(at, shard=shard, shards=shards, processes=processes, split=split, placement=placement)
     steps.crash_point("crawl")
     return summary
 
@@ -87,7 +88,8 @@ def _direct_call(task_obj: Any, *args: Any, **kwargs: Any) -> Any:
 
 def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards: int | None = None,
                 processes: int | None = None, capture: bool = True, call: Call = _direct_call,
-                fan_out: int = 1, crawl_only: bool = False, split: dict[str, int] | None = None) -> dict[str, Any]:
+                fan_out: int = 1, crawl_only: bool = False, split: dict[str, int] | None = None,
+                placement: dict[str, int] | None = None) -> dict[str, Any]:
     """The monitor's wiring, shared by the flow (``call`` runs Prefect tasks) and direct runs (task functions).
 
     ``fan_out`` > 1 crawls through that many shard runs on the pool's workers (:mod:`flows.fanout`);
@@ -112,7 +114,7 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
     if fan_out > 1:
         crawled = timed("crawl", crawl_shards_task, slot, fan_out, processes)
     else:
-        crawled = timed("crawl", crawl_task, slot, shard, shards, processes, split)
+        crawled = timed("crawl", crawl_task, slot, shard, shards, processes, split, placement)
     part = f"{shard}/{shards}" if shard is not None else (f"fan-out {fan_out}" if fan_out > 1 else None)
     if crawl_only:
         return {"slot": slot.isoformat(), "shard": part, "crawl": crawled.as_dict(), "seconds": seconds,
@@ -204,7 +206,7 @@ def publish_artifacts(result: dict[str, Any]) -> None:
 @flow(name="monitor", log_prints=False)
 def monitor(at: datetime | None = None, shard: int | None = None, shards: int | None = None,
             processes: int | None = None, capture: bool = True, crawl_only: bool = False,
-            split: dict[str, int] | None = None) -> dict[str, Any]:
+            split: dict[str, int] | None = None, placement: dict[str, int] | None = None) -> dict[str, Any]:
     """Crawl, detect, capture evidence, queue and deliver alerts for one run slot (optionally one shard).
 
     Run by a work pool's worker with no ``shard``, it fans the crawl out over the pool's workers
@@ -214,7 +216,7 @@ def monitor(at: datetime | None = None, shard: int | None = None, shards: int | 
 
     fan_out = shards_for_run() if shard is None and not crawl_only else 1
     result = run_monitor(at, shard=shard, shards=shards, processes=processes, capture=capture, call=_prefect_call,
-                         fan_out=fan_out, crawl_only=crawl_only, split=split)
+                         fan_out=fan_out, crawl_only=crawl_only, split=split, placement=placement)
     if crawl_only:
         return result
     publish_artifacts(result)

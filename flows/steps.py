@@ -120,26 +120,28 @@ class AlertSummary:
 
 
 def select_targets(shard: int | None = None, shards: int | None = None, site: str | None = None,
-                   split: dict[str, int] | None = None) -> list[Any]:
-    """The active listings to crawl; with ``shard``/``shards`` only that shard's: the sites that hash to
-    it, and its share (by listing) of the sites ``split`` over several shards."""
+                   split: dict[str, int] | None = None, placement: dict[str, int] | None = None) -> list[Any]:
+    """The active listings to crawl; with ``shard``/``shards`` only that shard's: the sites placed in it
+    (``placement``, else the sites that hash to it), and its share (by listing) of the sites ``split``
+    over several shards."""
     from crawlers.targets import active_listings, shard_for
     from store.db import session_scope
 
     with session_scope() as session:
         targets = active_listings(session, site=site)
     if shard is not None and shards:
-        targets = [t for t in targets if shard_for(t, shards, split) == shard]
+        targets = [t for t in targets if shard_for(t, shards, split, placement) == shard]
     return targets
 
 
 def crawl(at: datetime, *, shard: int | None = None, shards: int | None = None, site: str | None = None,
-          processes: int | None = None, split: dict[str, int] | None = None) -> CrawlSummary:
+          processes: int | None = None, split: dict[str, int] | None = None,
+          placement: dict[str, int] | None = None) -> CrawlSummary:
     """Crawl the active listings (of one shard) for the run slot ``at``; counts what that slot stored."""
     from crawlers.run import run_crawl
     from pricewarden.settings import get_settings
 
-    targets = select_targets(shard, shards, site, split)
+    targets = select_targets(shard, shards, site, split, placement)
     part = f"{shard}of{shards}" if shard is not None and shards else None
     # A site several shards share gets its connection limit divided among them.
     limit = get_settings().crawl.per_domain_concurrency

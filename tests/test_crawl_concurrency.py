@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crawlers.run import run_crawl, shared_site_slots
-from crawlers.targets import Target, plan_shards
+from crawlers.targets import Target, place_sites, plan_shards, shard_for, shard_of, split_sites
 from store import CrawlRun, Observation, session_scope
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -106,6 +106,31 @@ def test_a_site_bigger_than_one_process_share_is_split_within_its_connection_lim
     assert [p.site_concurrency for p in plan_shards(big, 3, site_limit=4)] == [{"big.example": 1}] * 3
     assert shared_site_slots({"127.0.0.1:8080": 2, "big.example": 1}) == {
         "127.0.0.1": {"concurrency": 2}, "big.example": {"concurrency": 1}}
+
+
+def test_the_monitor_places_sites_so_that_every_machine_gets_about_as_many_listings() -> None:
+    # Six sites whose hashes all name shard 0 of 2: a hash alone would leave the second machine idle.
+    sites = [s for s in (f"shop{i}.example" for i in range(200)) if shard_of(s, 2) == 0][:6]
+    sizes = [40, 30, 20, 10, 10, 10]
+    targets = [Target(url=f"http://{site}/p/{i}", listing_id=1000 * n + i)
+               for n, (site, size) in enumerate(zip(sites, sizes, strict=True)) for i in range(size)]
+    placement = place_sites(targets, 2)
+    per_shard = [sum(1 for t in targets if shard_for(t, 2, None, placement) == k) for k in range(2)]
+    assert sorted(per_shard) == [60, 60], placement
+    # Every site stays whole on one machine, and the same listings give the same placement.
+    for site in sites:
+        assert len({shard_for(t, 2, None, placement) for t in targets if t.site == site}) == 1
+    assert place_sites(list(reversed(targets)), 2) == placement
+    # A site holding most listings is shared by listing, and the small sites fill the other shards.
+    big = [Target(url=f"http://big.example/p/{i}", listing_id=i) for i in range(120)]
+    everything = big + targets
+    split = split_sites(everything, 3, site_limit=4)
+    assert split == {"big.example": 2}
+    placement = place_sites(everything, 3, split)
+    loads = [sum(1 for t in everything if shard_for(t, 3, split, placement) == k) for k in range(3)]
+    assert max(loads) - min(loads) <= 20, loads
+    # A site nobody placed (a shard started by hand) falls back to its hash.
+    assert shard_for(Target(url="http://new.example/p/1"), 2, None, placement) == shard_of("new.example", 2)
 
 
 @pytest.mark.parametrize("shop", [{"hold": 0.05}], indirect=True)
