@@ -9,15 +9,14 @@ second reach the partner.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pages_server import serve_pages
 from sqlalchemy import Engine, select
 
 from pricewarden.settings import get_settings
@@ -89,23 +88,8 @@ PAGES = {
 
 @pytest.fixture
 def shop() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            body = PAGES.get(self.path.split("?")[0], b"User-agent: *\n" if self.path == "/robots.txt" else b"")
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_pages(PAGES) as base:
+        yield base
 
 
 def _crawl_and_detect(db: Engine, shop: str) -> None:

@@ -22,15 +22,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 import zstandard
+from pages_server import serve_pages
 from test_alerts_support import WebhookReceiver
 from test_file_modes import exposed
 
@@ -60,25 +58,8 @@ FEED = b"id,title,price,link,availability\nAC-100,Acme AC-100,179.00 USD,https:/
 
 @pytest.fixture
 def shop() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path = self.path.split("?")[0]
-            body, kind = {"/p/ac-100": (PAGE, "text/html; charset=utf-8"), "/feed.csv": (FEED, "text/csv"),
-                          "/robots.txt": (b"User-agent: *\n", "text/plain")}.get(path, (None, ""))
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", kind or "text/plain")
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_pages({"/p/ac-100": PAGE, "/feed.csv": (FEED, "text/csv")}) as base:
+        yield base
 
 
 def _closed_port() -> int:
