@@ -156,3 +156,31 @@ def test_a_capital_r_elsewhere_is_no_rand() -> None:
             '<p>Model R2 500 series</p><button class="add-to-cart">Add to cart</button>')
     got = extract(page(body, lang="en-US"), "https://shop.example.com/p/cable-r2")
     assert got.price == D("12.00"), (got.price, got.candidates)
+
+
+# --- a buy box whose price only a script draws --------------------------------------------------------------
+
+@pytest.mark.parametrize("box", [
+    '<span class="p-price"><span>￥</span><span class="price J-p-8812"></span></span>',
+    '<div class="product-price">R$ <span class="price-value"></span></div>',
+    '<p class="price"><span class="currency">€</span><span class="price__amount"></span></p>',
+], ids=["yuan-sign-then-empty", "real-sign-then-empty", "euro-sign-then-empty"])
+def test_a_currency_sign_beside_an_empty_price_slot_waits_for_the_script(box: str) -> None:
+    # The price is only in a script's state (not JSON the cascade reads); related products show theirs.
+    body = (f'<div class="sku-name">Laptop 16 Pro 32G 1T</div><div class="summary-price">{box}</div>'
+            '<a class="btn-buy" href="/cart/add?pid=8812">Add to cart</a>'
+            '<section class="recommend"><h2>Recommended</h2><ul>'
+            '<li class="gl-item"><a href="/p/1">Mouse</a><div class="p-price"><i>￥129.00</i></div></li>'
+            '<li class="gl-item"><a href="/p/2">Dock</a><div class="p-price"><i>￥459.00</i></div></li></ul></section>')
+    tail = '<script>var pageConfig={product:{skuid:8812,price:{p:"3299.00",op:"3699.00"}}};</script>'
+    got = extract(page(body, tail=tail), "https://item.example.cn/8812.html")
+    assert got.price is None and got.undecided is None, (got.price, got.candidates)
+    assert "price_placeholder" in got.flags and got.looks_like_product  # (the crawl renders it)
+
+
+def test_a_sign_beside_a_filled_price_is_read() -> None:
+    body = ('<h1>Laptop 16 Pro</h1><div class="summary-price"><span class="p-price"><span>￥</span>'
+            '<span class="price">3299.00</span></span></div>'
+            '<a class="btn-buy" href="/cart/add?pid=8812">Add to cart</a>')
+    got = extract(page(body, lang="zh-CN"), "https://item.example.cn/8812.html")
+    assert got.price == D("3299.00") and "price_placeholder" not in got.flags, (got.price, got.candidates)

@@ -1007,7 +1007,8 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
             inner = " ".join(_attrs(child) for _, child in zip(range(8), node.traverse(include_text=False),
                                                                   strict=False))
             waiting = _PLACEHOLDER_ATTR.search(inner) is not None or (
-                "data-price" in attrs and not (attrs.get("data-price") or "").strip()) or _script_fills(node, page)
+                "data-price" in attrs and not (attrs.get("data-price") or "").strip()) or _script_fills(node, page) or (
+                _sign_only(node.parent))
         if not waiting or node.tag in {"script", "style", "template", "meta", "input"}:
             continue
         parent: LexborNode | None = node
@@ -1033,8 +1034,18 @@ def _waiting(slot: LexborNode) -> bool:
         looks = _PLACEHOLDER_TEXT.match(text) is not None
     else:
         near = _attrs(slot) + " " + (_attrs(parent) if parent is not None else "")
-        looks = _PLACEHOLDER_ATTR.search(near) is not None
+        looks = _PLACEHOLDER_ATTR.search(near) is not None or _sign_only(parent)
     return looks and not (parent is not None and any(c.isdigit() for c in parent.text(deep=True)))
+
+
+def _sign_only(box: LexborNode | None) -> bool:
+    """Whether the price box holding an empty slot shows a currency sign and nothing else ("<span>￥</span><span
+    class="price"></span>", "$<span class="amount"></span>"): the amount is the script's to write."""
+    if box is None:
+        return False
+    text = "".join(box.text(deep=True).split())
+    return 0 < len(text) <= 4 and not any(c.isdigit() for c in text) and (
+        _HAS_CURRENCY.search(text) is not None or _SIGN_ONLY.fullmatch(text) is not None)
 
 
 def _script_fills(node: LexborNode, page: Page) -> bool:
