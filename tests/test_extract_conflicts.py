@@ -95,6 +95,35 @@ def test_an_offer_of_the_selected_variant_is_read_as_before() -> None:
     assert got.price == D("18.00") and got.method == "json-ld" and not got.flags, (got.price, got.flags)
 
 
+
+@pytest.mark.parametrize(("url", "lang", "line", "buy_box", "structured", "currency", "want"), [
+    pytest.param("https://shop.example.ie/p/throw", "en-IE", "From €79.00", "€94.00", "79.00", "EUR", "94.00",
+                 id="from"),
+    pytest.param("https://shop.example.de/p/decke", "de-DE", "ab 79,00 €", "94,00 €", "79.00", "EUR", "94.00",
+                 id="ab"),
+    pytest.param("https://tienda.example.cl/p/manta", "es-CL", "Desde $ 79.990", "$ 94.990", "79990", "CLP", "94990",
+                 id="desde"),
+    pytest.param("https://shop.example.com/p/throw", "en-US", "Starting at $79.00", "$94.00", "79.00", "USD", "94.00",
+                 id="starting-at"),
+])
+def test_a_from_price_confirms_no_structured_price_while_the_buy_box_shows_another(
+        url: str, lang: str, line: str, buy_box: str, structured: str, currency: str, want: str) -> None:
+    # No variant in the address: the structured offer is the cheapest variant's, the buy box the chosen one's.
+    body = (f'<h1>Wool throw</h1><p class="from">{line}</p><div class="price">'
+            f'<span class="price-item price-item--sale">{buy_box}</span></div>'
+            '<div class="opts"><button aria-pressed="false">Grey</button>'
+            '<button aria-pressed="true">Ochre</button></div><button class="add-to-cart">Add to cart</button>')
+    got = extract(page(body, offer_ld(structured, currency), lang), url)
+    assert got.price == D(want), (got.price, got.method, got.flags, got.candidates)
+
+
+def test_a_from_price_that_is_the_only_price_shown_still_confirms_the_structured_one() -> None:
+    body = ('<h1>Wool throw</h1><div class="price"><span class="price-item">From €79.00</span></div>'
+            '<button class="add-to-cart">Add to cart</button>')
+    got = extract(page(body, offer_ld("79.00", "EUR"), "en-IE"), "https://shop.example.ie/p/throw")
+    assert got.price == D("79.00") and got.method == "json-ld", (got.price, got.method, got.flags)
+
+
 # --- a structured price the buy box shows only as a card, rewards, club or app price ------------------------
 
 def ld(price: str, currency: str) -> str:

@@ -79,8 +79,11 @@ _CONTRADICTS = 0.6
 # (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price, and the price
 # without VAT a business feed gives)
 # (and an instalment price the label names so: a stale feed gives the financed price, the buy box another one)
+# (and a "From" price right before the amount: the lowest of the variants, not the one the buy box sells)
+_FROM_BEFORE = (r"(?:\bfrom|\bstarting (?:at|from)|\bas low as|à partir de|\ba partir de|\bdesde|\bab|\bvanaf|\bfrån|"
+                r"\bod|\bот|\bmulai)\s*:?\s*\S{0,4}\s*$")
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}|"
-                             f"{INSTALMENT_LABEL.pattern}", re.I)
+                             f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}", re.I)
@@ -659,7 +662,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     strong = by_profile or fast is not None or (visible.best is not None and visible.best.confidence >= 0.5)
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
-    visible_current = {c.price for c in visible.candidates}
+    # (an amount the page shows only as a "From" price confirms no structured price while the buy box shows another)
+    visible_current = {c.price for c in visible.candidates
+                       if c is visible.best or "from-price" not in (c.note or "").split(",")}
     # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
     visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
     unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
