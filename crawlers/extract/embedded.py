@@ -196,7 +196,9 @@ def variant_amounts(page: Page, wanted: set[str]) -> set[Decimal]:
                     elif isinstance(value, Decimal) and is_price(value):
                         found.add(value)
                     elif isinstance(value, str):
-                        parsed = parse_amount(value, decimal_separator=".", locale=page.locale)
+                        # ("1149.00" is machine data; "1.149,00 €" is as the page writes it)
+                        machine = re.fullmatch(r"\d+(?:\.\d+)?", value.strip()) is not None
+                        parsed = parse_amount(value, decimal_separator="." if machine else None, locale=page.locale)
                         if parsed is not None and is_price(parsed.amount):
                             found.add(parsed.amount)
             queue.extend(v for k, v in node.items() if isinstance(v, (dict, list)) and k != "variants")
