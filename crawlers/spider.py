@@ -251,11 +251,13 @@ class StorefrontSpider(scrapy.Spider):
                              failures=[_row(self._no_price(target, profile, extraction, response.status))])
             return
         if (has_price and not undecided and "price_placeholder" in extraction.flags and self.render_fallback
-                and not rendered and extraction.price_visibility != "not_shown"):
+                and not rendered and extraction.price_visibility != "not_shown"
+                and not self.breaker.is_open(target.site)):
             # The buy box's price slot is empty and the price came from the script state that fills it: the
             # rendered page says what a shopper is shown (the state may hold another variant's, a member's or
-            # a stale price), and its reading replaces this one.
-            yield self._render_or_skip(target, response, base)
+            # a stale price), and its reading replaces this one. (While the site's renders keep failing, the
+            # state's reading is kept, flagged: it is confirmed before any partner hears of it.)
+            yield self.request_for(target, render=True)
             return
         moved = _moved_elsewhere(target.url, response)
         if moved and (extraction.method in _UNIDENTIFIED or undecided) and not extraction.sellers:
