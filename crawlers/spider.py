@@ -7,7 +7,8 @@ login wall, broken profile...) is a failure item with no extraction: failures ar
 
 Rendering: a profile with ``render: true`` always goes through Chromium (its ``browser_steps`` become
 scrapy-playwright ``PageMethod`` calls); with ``crawl.render_fallback`` a page that looks like a
-product page but yields no price statically is fetched once more through the browser. Every render
+product page but yields no price statically is fetched once more through the browser, and so is one
+whose price came only from the script state that fills its empty price slot (``price_placeholder``). Every render
 waits for the DOM and then for a price, within ``crawl.render_budget`` (:mod:`crawlers.rendering`);
 a site whose renders keep failing is rendered less often (``render_skipped`` failures).
 """
@@ -248,6 +249,15 @@ class StorefrontSpider(scrapy.Spider):
                 return
             yield self._item(response, target, **base,
                              failures=[_row(self._no_price(target, profile, extraction, response.status))])
+            return
+        if (has_price and not undecided and "price_placeholder" in extraction.flags and self.render_fallback
+                and not rendered and extraction.price_visibility != "not_shown"
+                and not self.breaker.is_open(target.site)):
+            # The buy box's price slot is empty and the price came from the script state that fills it: the
+            # rendered page says what a shopper is shown (the state may hold another variant's, a member's or
+            # a stale price), and its reading replaces this one. (While the site's renders keep failing, the
+            # state's reading is kept, flagged: it is confirmed before any partner hears of it.)
+            yield self.request_for(target, render=True)
             return
         moved = _moved_elsewhere(target.url, response)
         if moved and (extraction.method in _UNIDENTIFIED or undecided) and not extraction.sellers:

@@ -234,6 +234,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(200, (PAGES / "jsonld.html").read_bytes(), {"Content-Encoding": "gzip"})
             elif path == "/p/js":
                 self._page("js.html")
+            elif path == "/p/js-state":
+                self._page("js-state.html")
             elif path.startswith("/private/"):
                 self._page("jsonld.html")
             else:
@@ -560,3 +562,18 @@ def test_render_fallback_reads_a_js_price_the_static_html_lacks(
         (obs,) = session.scalars(select(Observation)).all()
         assert obs.price == Decimal("329.00")
         assert obs.details["rendered"] is True
+
+
+@pytest.mark.browser
+def test_a_price_only_in_the_script_state_of_an_empty_slot_is_read_from_the_rendered_page(
+    db: Any, site: Site, workspace: Path, tmp_path: Path
+) -> None:
+    # Statically the cascade reads the state's 249.00 (flagged price_placeholder: the buy box's slot is empty);
+    # the crawl renders the page and stores what the browser shows.
+    rows = [(site.url("/p/js-state"), "AC-500", "", "", "", "US")]
+    run_crawl(_targets(db, _listing_file(tmp_path, rows)), shards=1, at=AT, browser=True)
+    with session_scope(db) as session:
+        (obs,) = session.scalars(select(Observation)).all()
+        assert obs.price == Decimal("249.00")
+        assert obs.details["rendered"] is True
+        assert "price_placeholder" not in obs.details.get("flags", [])

@@ -193,7 +193,7 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
 
 # One-letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
 # in HN (a "Q3" or "L 1" elsewhere is a quarter or a size).
-_LETTER_SIGNS = {"GT": "Q", "HN": "L"}
+_LETTER_SIGNS = {"GT": "Q", "HN": "L", "ZA": "R"}
 
 
 @lru_cache(maxsize=8)

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
-from crawlers.extract.embedded import read_embedded
+from crawlers.extract.embedded import read_embedded, variant_amounts
 from crawlers.extract.heuristics import (
     CARD_ALT,
     CONDITIONAL,
@@ -79,8 +79,11 @@ _CONTRADICTS = 0.6
 # (and the EU's "lowest price in the last 30 days", which a stale feed gives as the price, and the price
 # without VAT a business feed gives)
 # (and an instalment price the label names so: a stale feed gives the financed price, the buy box another one)
+# (and a "From" price right before the amount: the lowest of the variants, not the one the buy box sells)
+_FROM_BEFORE = (r"(?:\bfrom|\bstarting (?:at|from)|\bas low as|à partir de|\ba partir de|\bdesde|\bab|\bvanaf|\bfrån|"
+                r"\bod|\bот|\bmulai)\s*:?\s*\S{0,4}\s*$")
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}|"
-                             f"{INSTALMENT_LABEL.pattern}", re.I)
+                             f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}", re.I)
@@ -380,6 +383,53 @@ def _url_selected(current: list[Candidate], page: Page) -> set[Decimal]:
     return {c.price for c in current if selects(c)}
 
 
+def _url_values(page: Page) -> dict[str, str]:
+    """The page URL's query, key to value (``?variant=39002`` -> {"variant": "39002"}), values of 2+ characters."""
+    return {k: v for k, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
+
+
+def _for_other_variant(cand: Candidate, query: dict[str, str]) -> bool:
+    """Whether a structured offer names another variant than the page URL selects: its ``url`` carries the same
+    query key with another value (offer ``?variant=518073`` on a page at ``?variant=551841``) and none of its
+    ids (url, sku) is a value of the page's query."""
+    note = cand.note or ""
+    if not query or not note.startswith("offer "):
+        return False
+    wanted = set(query.values())
+    other = False
+    for ident in note[6:].split():
+        if ident in wanted:
+            return False
+        if "?" in ident:
+            theirs = dict(parse_qsl(urlsplit(ident).query))
+            if set(theirs.values()) & wanted:
+                return False
+            other = other or any(key in theirs and theirs[key] != value for key, value in query.items())
+    return other
+
+
+def _variant_conflict(page: Page, structured: list[Candidate]) -> tuple[set[Decimal], set[Decimal]] | None:
+    """The structured prices that are another variant's, and the amounts the page's product state gives for the
+    variant its URL selects, when the structured data describes another variant than the one the page sells;
+    else None.
+
+    Structured data describes another variant when each of its current offers names another variant in its
+    ``url`` (:func:`_for_other_variant`), or when the product state's entry for the URL's variant
+    (``ProductJson`` ``variants``, :func:`variant_amounts`) gives none of its prices. Themes render the first
+    variant's offer whatever the URL selects; the buy box shows the selected one's.
+    """
+    query = _url_values(page)
+    current = [c for c in structured if c.role == "current"]
+    if not query or not current:
+        return None
+    state = variant_amounts(page, set(query.values()))
+    if all(_for_other_variant(c, query) for c in current):
+        return {c.price for c in current}, state
+    if state and not state & {c.price for c in current}:
+        return {c.price for c in current}, state
+    return None
+
+
 def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     """Structured offers of several variants at several prices: the one the page selects goes first.
 
@@ -404,6 +454,30 @@ def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     if len(chosen) != 1:
         return candidates
     return sorted(candidates, key=lambda c: not (c.role == "current" and c.price in chosen))
+
+
+def _selected_variant(conflict: tuple[set[Decimal], set[Decimal]], visible: Visible, currency: str | None,
+                      flags: list[str], structured: list[Candidate]) -> Candidate:
+    """The price of the variant the page's URL selects, when structured data describes another one
+    (:func:`_variant_conflict`).
+
+    The product state's amount for the URL's variant, when the buy box shows it (``embedded-json``, note
+    ``selected variant``); else a visible price clearly the buy box's (over ``_CONTRADICTS``) that is none of
+    the other variants' structured prices, flagged ``structured_contradicted``; else the structured price,
+    flagged ``structured_other_variant``, which leaves the page undecided (:func:`_contention`).
+    """
+    others, state = conflict
+    shown = [c for c in visible.candidates if c.price in state]
+    if len({c.price for c in shown}) == 1:
+        seen = shown[0]
+        return Candidate("embedded-json", seen.price, seen.currency or currency, seen.raw_text, 0.7,
+                         note="selected variant")
+    best = visible.best
+    if not state and best is not None and best.confidence >= _CONTRADICTS and best.price not in others:
+        flags.append("structured_contradicted")
+        return best
+    flags.append("structured_other_variant")
+    return structured[0]
 
 
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
@@ -455,6 +529,11 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     """
     if chosen.method in {"profile", "rule"}:
         return None
+    best = visible.best
+    if "structured_other_variant" in flags:
+        return (f"structured data gives {chosen.price} for another variant than the page's address selects, and "
+                "the page does not single out the selected one's price",
+                [chosen, *([best] if best is not None and best.price != chosen.price else [])])
     declared_regular = {c.price for c in structured if c.role == "regular"}
     current = [c for c in structured if c.role == "current"]
     # A current price that another source names the list price (og:price:standard_amount) is not a rival.
@@ -547,7 +626,11 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if not by_profile and not [c for c in facts.candidates if c.role == "current"]:
         facts.merge(read_embedded(page, currency_hint))
         currency_hint = currency_hint or facts.currency
-    fast = None if by_profile else _confirmed_fast(page, [c for c in facts.candidates if c.method in _STRUCTURED])
+    # (structured data of another variant than the URL selects is never confirmed by the page's "From $999")
+    conflict = None if by_profile else _variant_conflict(page, [c for c in facts.candidates
+                                                                if c.method in _STRUCTURED])
+    fast = None if by_profile or conflict is not None else _confirmed_fast(
+        page, [c for c in facts.candidates if c.method in _STRUCTURED])
     if fast is not None:
         visible = Visible(candidates=[], regular=fast[1])
     elif by_profile:
@@ -579,7 +662,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     strong = by_profile or fast is not None or (visible.best is not None and visible.best.confidence >= 0.5)
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
-    visible_current = {c.price for c in visible.candidates}
+    # (an amount the page shows only as a "From" price confirms no structured price while the buy box shows another)
+    visible_current = {c.price for c in visible.candidates
+                       if c is visible.best or "from-price" not in (c.note or "").split(",")}
     # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
     visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
     unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
@@ -599,6 +684,11 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         chosen = site.price
     if chosen is None and fast is not None:
         chosen = fast[0]
+    if chosen is None and conflict is not None:
+        chosen = _selected_variant(conflict, visible, currency_hint, result.flags,
+                                   [c for c in facts.candidates if c.method in _STRUCTURED and c.role == "current"])
+        if chosen.note == "selected variant":
+            result.candidates.append(chosen)
     if chosen is None:
         structured = _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
                                                                            if c.method in _STRUCTURED]), page,

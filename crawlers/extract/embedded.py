@@ -21,7 +21,7 @@ from crawlers.extract.page import Page
 from crawlers.extract.structured import Facts, availability_of
 from pricewarden.money import canonical_currency
 
-__all__ = ["read_embedded"]
+__all__ = ["read_embedded", "variant_amounts"]
 
 _JSON_SCRIPTS = re.compile(
     r"""<script[^>]*(?:id=["'](?:__NEXT_DATA__|ProductJson[^"']*|product-json[^"']*)["']|data-product-json"""
@@ -153,3 +153,53 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
                     return facts
             queue.extend(v for v in node.values() if isinstance(v, (dict, list)))
     return facts
+
+
+_VARIANT_IDS = ("id", "sku", "variantId", "variant_id", "skuId", "sku_id", "code")
+
+
+def variant_amounts(page: Page, wanted: set[str]) -> set[Decimal]:
+    """What the page's embedded product JSON says the variant ``wanted`` names costs: every reading of it.
+
+    ``wanted``: the values of the page URL's query (``?variant=44187220551841``). A variant is an object
+    of a ``variants`` list whose ``id`` or ``sku`` is one of them; its ``price`` may be in minor units
+    (Shopify's 114900), so an integer gives both readings (114900 and 1149.00) and the caller keeps the
+    one the page shows. Empty when no state names the variant.
+    """
+    if not wanted or '"variants"' not in page.html:
+        return set()
+    found: set[Decimal] = set()
+    for _, data in _blobs(page):
+        queue: deque[Any] = deque([data])
+        seen = 0
+        while queue and seen < _MAX_NODES:
+            node = queue.popleft()
+            seen += 1
+            if isinstance(node, list):
+                queue.extend(node[:200])
+                continue
+            if not isinstance(node, dict):
+                continue
+            variants = node.get("variants")
+            if isinstance(variants, list):
+                for variant in variants[:200]:
+                    if not isinstance(variant, dict):
+                        continue
+                    ids = {str(variant[k]) for k in _VARIANT_IDS if isinstance(variant.get(k), (str, int))}
+                    if not ids & wanted:
+                        continue
+                    value = next((variant[k] for k in _PRICE_KEYS if k in variant), None)
+                    if isinstance(value, bool) or value is None:
+                        continue
+                    if isinstance(value, int):
+                        found |= {a for a in (Decimal(value), Decimal(value) / 100) if is_price(a)}
+                    elif isinstance(value, Decimal) and is_price(value):
+                        found.add(value)
+                    elif isinstance(value, str):
+                        # ("1149.00" is machine data; "1.149,00 €" is as the page writes it)
+                        machine = re.fullmatch(r"\d+(?:\.\d+)?", value.strip()) is not None
+                        parsed = parse_amount(value, decimal_separator="." if machine else None, locale=page.locale)
+                        if parsed is not None and is_price(parsed.amount):
+                            found.add(parsed.amount)
+            queue.extend(v for k, v in node.items() if isinstance(v, (dict, list)) and k != "variants")
+    return found

@@ -118,7 +118,9 @@ _CARD_AFTER = (r"с картой|по карте|con (?:la |tu |tus |las )?tarje
                r"(?:pagando|paying|al pagar|pagar|payant|pagamento) (?:con|com|with|by|avec)\b|"
                r"s kartic\w*|sa karticom|\w*kaardiga|\w*kortilla|\w*kártyával|με (?:την )?κάρτα|"
                r"met (?:de |uw |je )?\w*kaart|dengan (?:kartu|kad)|(?:với|bằng) thẻ|カード(?:払い|決済|利用)|"
-               r"카드 ?(?:결제|할인|청구)|(?:刷|用)卡")
+               r"카드 ?(?:결제|할인|청구)|(?:刷|用)卡|"
+               # (a price in the shop's app only: "$21.99 in the app", "no app", "in der App", "dans l'appli")
+               r"(?:in|on|via) (?:the |our )?app\b|no app\b|en (?:la )?app\b|in der app\b|dans l['’]appli?\b")
 _CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
                         re.I)
 # (the cascade reads it after an amount the structured data gives)
@@ -154,7 +156,17 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bs kartic\w*|kaardiga|kortilla|kártyával|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
                           r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|"
                           # (Latvian "ar lojalitātes karti", Lithuanian "su lojalumo kortele")
-                          r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|τιμή μελών|για μέλη|" + _WITH_COUPON + "|"
+                          r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|τιμή μελών|για μέλη|"
+                          # (card holders', rewards and app-only prices, said so in many words: "Card price",
+                          # "Rewards price", "App-only price", "Preço exclusivo no app", "App-Preis", "Prezzo Carta
+                          # Fedeltà", "Cena w aplikacji", "アプリ価格", "APP专享价", "앱 전용가")
+                          r"\bcard ?(?:holders?['’]? )?price|\bcardholders?\b|\brewards? (?:price|members?)|"
+                          r"\bclub ?card|\binsider (?:price|deal)|\bapp[- ]?(?:only|exclusive|price|deal)s?\b|"
+                          r"\bin[- ](?:the )?app\b|\bexclusiv[oa]s? (?:(?:no|en|na|del?|para) )?(?:la |o |a )?app\b|"
+                          r"\bpre(?:ço|cio) (?:(?:no|en|na) )?(?:la )?app\b|\bapp-?preis|\bw aplikacji|"
+                          r"\bkundenkart\w*|kartenpreis|\bcarta fedelt[aà]|\bprezzo carta|\bprix (?:carte|appli)|"
+                          r"アプリ(?:価格|限定|会員|専用)|"
+                          r"app\s?(?:专享|專享|价|價)|앱\s?(?:전용|할인)|" + _WITH_COUPON + "|"
                           + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
@@ -995,7 +1007,8 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
             inner = " ".join(_attrs(child) for _, child in zip(range(8), node.traverse(include_text=False),
                                                                   strict=False))
             waiting = _PLACEHOLDER_ATTR.search(inner) is not None or (
-                "data-price" in attrs and not (attrs.get("data-price") or "").strip()) or _script_fills(node, page)
+                "data-price" in attrs and not (attrs.get("data-price") or "").strip()) or _script_fills(node, page) or (
+                _sign_only(node.parent))
         if not waiting or node.tag in {"script", "style", "template", "meta", "input"}:
             continue
         parent: LexborNode | None = node
@@ -1021,8 +1034,18 @@ def _waiting(slot: LexborNode) -> bool:
         looks = _PLACEHOLDER_TEXT.match(text) is not None
     else:
         near = _attrs(slot) + " " + (_attrs(parent) if parent is not None else "")
-        looks = _PLACEHOLDER_ATTR.search(near) is not None
+        looks = _PLACEHOLDER_ATTR.search(near) is not None or _sign_only(parent)
     return looks and not (parent is not None and any(c.isdigit() for c in parent.text(deep=True)))
+
+
+def _sign_only(box: LexborNode | None) -> bool:
+    """Whether the price box holding an empty slot shows a currency sign and nothing else ("<span>￥</span><span
+    class="price"></span>", "$<span class="amount"></span>"): the amount is the script's to write."""
+    if box is None:
+        return False
+    text = "".join(box.text(deep=True).split())
+    return 0 < len(text) <= 4 and not any(c.isdigit() for c in text) and (
+        _HAS_CURRENCY.search(text) is not None or _SIGN_ONLY.fullmatch(text) is not None)
 
 
 def _script_fills(node: LexborNode, page: Page) -> bool:
