@@ -48,6 +48,8 @@ FIRST_SCREEN = 900.0
 # Two font sizes this close (CSS pixels) are the same size; two distances this close, as near.
 _SAME_SIZE = 0.5
 _SAME_DISTANCE = 12.0
+# (the weight of a horizontal distance against a vertical one)
+_ACROSS = 0.25
 # Wording around an amount that says it is not what the item costs now (beside the cascade's own
 # "was", net-of-tax, members-only, instalment and saving wordings, in every language it knows): a unit
 # or monthly price, a fee, a deposit...
@@ -92,7 +94,8 @@ _ROLE_WORDS = re.compile(
     r"najnižš|alhaisin|madalaim|zemākā|mažiausia|найниска|最低|최저|"
     # a price with a code, or for members
     r"\bkodem\b|\bz kodem|\bwith code|\bcode\b|\bcoupon|\bkupon|\bcupom|\bcup[oó]n|gutschein|クーポン|쿠폰|优惠券|"
-    r"thành viên|الأعضاء|للأعضاء|عضوية|\bmembres?\b|\bmiembros?\b|clubcard|card price|\bvip\b|"
+    r"thành viên|الأعضاء|للأعضاء|عضوية|\bmembres?\b|\bmiembros?\b|clubcard|card price|\bvip\b|\bklub\b|"
+    r"\bmedlem|\bjäsen|\bleden\b|\bčlen|\bczłon|会員|회원|"
     # other sellers' offers, used copies
     r"\bsellers?\b|\bvendedores\b|\bverkäufer\b|\bvendeurs\b|\bvenditori\b|\boffers\b|\boffres\b|\bofferte\b|"
     r"\bofertas\b|\bangebote\b|προσφορές|中古|\bused\b|\busad[oa]s?\b|marketplace|マーケットプレイス|"
@@ -116,6 +119,8 @@ _ROLE_AFTER = re.compile(
 )
 # An amount written with a sign is a difference, not a price: "Savings: -$80.00", an add-on's "+$35.99".
 _SIGNED = re.compile(r"(?:^|[\s(:])[-−–+]\s?(?:[^\d\s]{1,4}\s?)?\d")
+# A whole amount written as a price without a sign: "2 499,-", "1.499,-", "79.–".
+_NO_CENTS = re.compile(r"^\s*\d{1,3}(?:[ .'\u00a0\u202f]?\d{3})*[.,]\s?[-–—]\s*$")
 # The words before an amount on its line, after any amount before it ("20 rate da", not "Was $1,799.99 Now").
 _LAST_AMOUNT = re.compile(r"^.*\d[\d.,'\u00a0\u202f ]*\d(?!\s?%)|^.*\d(?=\s?[^\s\d%])", re.S)
 
@@ -168,12 +173,12 @@ _PROBE = r"""
     const r = seen(el);
     if (r) buttons.push({label, ...box(r)});
   }
+  // Struck through as shown (del, s, strike, a style's line-through) ...
   const struck = (el) => {
     for (let e = el; e && e !== document.body; e = e.parentElement) {
       if (getComputedStyle(e).textDecorationLine.includes('line-through')) return true;
     }
-    // (struck through or marked as the old price by the page's markup: del, s, class "was", "old" ...)
-    return !!el.closest(oldPrice);
+    return false;
   };
   const units = new Set();
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -197,6 +202,8 @@ _PROBE = r"""
     const r = seen(el);
     if (!r) continue;
     let text = '', cents = '', size = 0, weight = 0, cross = false, lastHost = null, lastValue = '';
+    // ... or marked as an old price by the page's markup only (class "was", "old", "regular"...)
+    const marked = !!el.closest(oldPrice) || !!el.querySelector(oldPrice);
     const inner = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     for (let t = inner.nextNode(); t; t = inner.nextNode()) {
       const host = t.parentElement;
@@ -243,7 +250,7 @@ _PROBE = r"""
     const item = el.closest('li, article, [class*=card], [class*=tile]');
     const other = !!el.closest('aside, footer, nav') ||
       !!(item && [...item.querySelectorAll('a[href]')].some((a) => !a.getAttribute('href').startsWith('#')));
-    amounts.push({text: text.slice(0, 80), cents, size, weight, struck: cross, other, context, before, after,
+    amounts.push({text: text.slice(0, 80), cents, size, weight, struck: cross, marked, other, context, before, after,
                   ...box(r)});
   }
   const meta = document.querySelector('meta[property="og:locale"]');
@@ -276,8 +283,9 @@ class BuyBoxReading:
 
 
 def _gap(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """Edge-to-edge distance between two boxes (0 when they overlap)."""
-    dx = max(0.0, b["x"] - (a["x"] + a["w"]), a["x"] - (b["x"] + b["w"]))
+    """Edge-to-edge distance between two boxes (0 when they overlap), a quarter of it counted across: a buy box is
+    laid out as a column or as a row (the price at the left of the line, the button at its right)."""
+    dx = max(0.0, b["x"] - (a["x"] + a["w"]), a["x"] - (b["x"] + b["w"])) * _ACROSS
     dy = max(0.0, b["y"] - (a["y"] + a["h"]), a["y"] - (b["y"] + b["h"]))
     return float((dx * dx + dy * dy) ** 0.5)
 
@@ -309,8 +317,8 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
            locale: str | None = None) -> BuyBoxReading:
     """The buy box's price from a page's measurements (:data:`_PROBE`'s answer); pure, for tests and reuse.
 
-    The amounts near the main buy button (the largest one shown; without one, below the product's
-    title), not struck through, not another product's (in an aside, or a card linking elsewhere), and
+    The amounts near the main buy button (the first below the product's title, else the largest; without
+    one, below the title), not struck through, not another product's (in an aside, or a card linking elsewhere), and
     not said to be something else (a saving, a unit or monthly price, a members' price, a gift's worth,
     a converted amount... by their own words, their neighbours' or those before them on their line).
     Where some sit between the product's title and the button, as a buy box lays them out, only
@@ -320,8 +328,12 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
     """
     locale = locale or _locale(probe, url)
     buttons = probe.get("buttons") or []
-    button = max(buttons, key=lambda b: (b["w"] * b["h"], -b["y"])) if buttons else None
     title = probe.get("title")
+    # The product's own buy button is the first below its title (a recommendation's may be larger); without
+    # a title, or none below it, the largest.
+    below = [b for b in buttons if title is not None and b["y"] >= title["y"]]
+    button = (min(below, key=lambda b: (b["y"], -b["w"] * b["h"])) if below
+              else max(buttons, key=lambda b: (b["w"] * b["h"], -b["y"])) if buttons else None)
     anchor = button or title
     readings = []
     for shown in probe.get("amounts") or []:
@@ -331,6 +343,8 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
                           shown.get("after", "")):
             continue
         found = [a for a in find_amounts(shown["text"], locale=locale, currency=currency) if a.currency]
+        if not found and currency and _NO_CENTS.match(shown["text"]):  # ("2 499,-", "1.499,-", "79.–": the sign aside)
+            found = find_amounts(shown["text"], locale=locale, currency=currency, allow_bare=True)
         if len({(a.amount, a.currency) for a in found}) != 1:
             continue
         amount = found[0].amount
@@ -361,6 +375,9 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
     # Past the buy button come other offers, accessories and recommendations: not where the buy box shows its own.
     if any(r[4] for r in readings):
         readings = [r for r in readings if r[4]]
+    # An amount the markup alone calls an old price ("price-item--regular") is one only beside a price it does not.
+    if any(not r[0].get("marked") for r in readings):
+        readings = [r for r in readings if not r[0].get("marked")]
     # A list price the shop marks only by a discount badge beside it ("Rs. 12,499 Rs. 15,999 -22%"): the higher of two
     # amounts as prominent, on the same line or the next, that the badge turns into the lower.
     listed = {id(hi[0]) for lo in readings for hi in readings
