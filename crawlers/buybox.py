@@ -58,6 +58,7 @@ _NOT_THE_PRICE = re.compile(
     r"/\s*(?:kg|g|100\s?g|l|ml|100\s?ml|oz|lb|unit|ea|mo|month|m|mnd)\b|"
     r"\bmonthly\b|\ba month\b|\binstal?ments?\b|\bpayments? of\b|\bcuotas?\b|\bparcelas?\b|\bx\s?\d+\b|\d+\s?x\b|"
     r"\bpoints?\b|\bfee\b|monatsrate|\braten\b|\brater\b|\bpfand\b|"
+    r"/\s*\d*\s*(?:milli|centi)?lit(?:er|re)s?\b|/\s*\d*\s*(?:kilo)?gramm?s?\b|/\s*\d*\s*(?:stück|meter)\b|"
     # (a month, a day or a square metre in other languages: "209 kr./md.", "/mes", "/ mois", "€/kuu", "/jour")
     r"/\s*(?:md|mdr|mån|kuu|mois|mes|mês|monat|mese|mies|měs|hó|ay|ամիս|міс|мес|月|jour|day|dag|tag|día|giorno)\b|"
     r"/\s*(?:ամիս|міс|мес|月)|m²|\bm2\b|/\s*m\b|"
@@ -69,7 +70,11 @@ _NOT_THE_PRICE = re.compile(
 )
 # ... and, in the amount's own text only, a threshold, a starting price or a price for several ("Free shipping
 # over $50", "from $9", "nuo 50 €", "virs 30 €", "3 for €20", "Lleva 2 por S/ 45.00"; beside the cascade's wordings).
-_NOT_THE_PRICE_OWN = re.compile(r"\bover\b|\bnuo\b|\bvirs\b|\blleva\s\d+\s?por\b", re.I)
+_NOT_THE_PRICE_OWN = re.compile(
+    r"\bover\b|\bnuo\b|\bvirs\b|\blleva\s\d+\s?por\b|"
+    # (the tax in a price, in parentheses after its name: "Inclusive of VAT (AED 204.71)", "inkl. MwSt. (CHF 0.50)")
+    r"(?:\bvat|\btax|mwst|\biva\b|\btva\b|\bgst\b|\bmoms\b|\bbtw\b|\bdph\b|\bkdv\b|ндс|ضريبة|vRG)[^()\d]{0,30}\(",
+    re.I)
 # ... and what else a buy box shows as an amount, in the words of many languages (issue #22): a gift's or
 # a bundle's worth ("價值 $1,280", "d'une valeur de"), points and a subsidy or trade-in credit, a converted
 # amount ("Aprox.", "≈", "Ref.: US$ 563"), a deposit ("Pfand", "pant", "statiegeld", "kaucja"), a fee
@@ -99,7 +104,9 @@ _ROLE_WORDS = re.compile(
     # other sellers' offers, used copies
     r"\bsellers?\b|\bvendedores\b|\bverkäufer\b|\bvendeurs\b|\bvenditori\b|\boffers\b|\boffres\b|\bofferte\b|"
     r"\bofertas\b|\bangebote\b|προσφορές|中古|\bused\b|\busad[oa]s?\b|marketplace|マーケットプレイス|"
-    r"\bgebraucht|d'occasion|\brefurb",
+    r"\bgebraucht|d'occasion|\brefurb|\bmais \d+ ofertas?|\b\d+ ofertas?\b|"
+    # a bundle with other things ("Paket Hemat: HP + Casing", "套餐")
+    r"\bbundle\b|\bpaket\b|\bcombo\b|套餐|套装|套裝",
     re.I,
 )
 # ... in the amount's own text or the words just before it only: a threshold ("免運", "ส่งฟรี", "ve
@@ -119,6 +126,9 @@ _ROLE_AFTER = re.compile(
 )
 # An amount written with a sign is a difference, not a price: "Savings: -$80.00", an add-on's "+$35.99".
 _SIGNED = re.compile(r"(?:^|[\s(:])[-−–+]\s?(?:[^\d\s]{1,4}\s?)?\d")
+# A label that names an old price beside a sale price, but the only price when there is no sale ("Regular price
+# €2.49" on a shop that shows no sale): the amount is taken only when nothing else is.
+_WEAK_WAS = re.compile(r"\bregular(?: price)?\b|\breg\.|\bprecio normal\b|\bpreço normal\b|\bnormal\b|\bnorm\.", re.I)
 # A whole amount written as a price without a sign: "2 499,-", "1.499,-", "79.–".
 _NO_CENTS = re.compile(r"^\s*\d{1,3}(?:[ .'\u00a0\u202f]?\d{3})*[.,]\s?[-–—]\s*$")
 # The words before an amount on its line, after any amount before it ("20 rate da", not "Was $1,799.99 Now").
@@ -137,7 +147,7 @@ def _not_the_price(text: str, context: str, before: str = "", after: str = "") -
     right after it (read only for a unit, a month, points, a card: the next amount's label follows).
     """
     words = f"{text} {context} {before}"
-    return bool(WAS_TEXT.search(words) or NET_TEXT.search(words) or CONDITIONAL.search(words)
+    return bool(WAS_TEXT.search(_WEAK_WAS.sub(" ", words)) or NET_TEXT.search(words) or CONDITIONAL.search(words)
                 or _NOT_THE_PRICE.search(words) or INSTALMENT.search(words) or _ROLE_WORDS.search(words)
                 or LOWEST_30.search(words)
                 or (not words.isascii() and INSTALMENT_LOCAL.search(words))
@@ -246,10 +256,18 @@ _PROBE = r"""
     const at = lineText.indexOf(own);
     const before = at > 0 ? lineText.slice(Math.max(0, at - 120), at) : '';
     const after = at >= 0 && lineText ? lineText.slice(at + own.length, at + own.length + 40) : '';
-    // Another product's price: in an aside, or in a list item or card that links to another page.
+    // Another product's price: in an aside, or in a list item or card that links to another page ...
     const item = el.closest('li, article, [class*=card], [class*=tile]');
-    const other = !!el.closest('aside, footer, nav') ||
-      !!(item && [...item.querySelectorAll('a[href]')].some((a) => !a.getAttribute('href').startsWith('#')));
+    const away = (a) => !/^(?:#|javascript:)/i.test(a.getAttribute('href'));
+    // ... or another variant's: a link to another page ("500 ml · $109.00"), an option not chosen.
+    const link = el.closest('a[href]');
+    const option = el.closest('label, [role=radio], [role=option], [aria-checked], [aria-selected]');
+    const unchosen = !!option && (option.getAttribute('aria-checked') === 'false' ||
+      option.getAttribute('aria-selected') === 'false' ||
+      !!option.querySelector('input[type=radio]:not(:checked)') ||
+      (option.tagName === 'LABEL' && !!option.control && option.control.type === 'radio' && !option.control.checked));
+    const other = !!el.closest('aside, footer, nav') || (!!link && away(link)) || unchosen ||
+      !!(item && [...item.querySelectorAll('a[href]')].some(away));
     amounts.push({text: text.slice(0, 80), cents, size, weight, struck: cross, marked, other, context, before, after,
                   ...box(r)});
   }
@@ -350,6 +368,9 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
         amount = found[0].amount
         if amount <= 0:
             continue
+        said = f"{shown.get('text', '')} {shown.get('context', '')} {_words_before(shown.get('before', ''))}"
+        if _WEAK_WAS.search(said):
+            shown = {**shown, "marked": True}
         if shown.get("cents") and amount == amount.to_integral_value():
             amount += Decimal(shown["cents"]) / 100
         band = True
