@@ -106,14 +106,19 @@ _ROLE_WORDS = re.compile(
     r"\bofertas\b|\bangebote\b|προσφορές|中古|\bused\b|\busad[oa]s?\b|marketplace|マーケットプレイス|"
     r"\bgebraucht|d'occasion|\brefurb|\bmais \d+ ofertas?|\b\d+ ofertas?\b|"
     # a bundle with other things ("Paket Hemat: HP + Casing", "套餐")
-    r"\bbundle\b|\bpaket\b|\bcombo\b|套餐|套装|套裝",
+    r"\bbundle\b|\bpaket\b|\bcombo\b|套餐|套装|套裝|"
+    # a card's price in more languages ("GB քարտ՝", "BirKart"), a monthly payment ("Aylıq ödəniş"), a trade-in
+    # subsidy ("Thu cũ đổi mới: trợ giá"), an after-coupon price ("券后价"), home delivery ("Heimsending")
+    r"քարտ|ბარათ|بطاقة|\w*kart\b|aylıq|ödəniş|thu cũ|trợ giá|đổi mới|券后|券後|"
+    r"heimsending|\bsending\b|kuljetus|pristatym|piegād|\btarne",
     re.I,
 )
 # ... in the amount's own text or the words just before it only: a threshold ("免運", "ส่งฟรี", "ve
 # üzeri", "للطلبات فوق"), a price for several ("任選 2 件", "まとめ買い", "2個セット").
 _ROLE_WORDS_BEFORE = re.compile(
     r"免運|免运|包邮|ส่งฟรี|ครบ|miễn phí|ve üzeri|\büzeri|مجاني|مجانا|فوق|أكثر من|\bsobre\b|acima de|"
-    r"\bspend\b|满|滿|任選|任选|まとめ買い|\d+\s?個セット|\bset of \d|\d+\s?-?pack\b",
+    r"\bspend\b|满|滿|任選|任选|まとめ買い|\d+\s?個セット|\bset of \d|\d+\s?-?pack\b|"
+    r"(?<![\d.,])[2-9]\s?(?:voor|for|für|pour|för|por|za|за|per)\b",
     re.I,
 )
 # ... and said right after the amount: a unit ("/ count", "per capsule"), a month, points, a card or a wallet.
@@ -121,7 +126,7 @@ _ROLE_AFTER = re.compile(
     r"\s*\*?\s*(?:/\s*(?:count|ct|capsule|tab|dose|serving|wash|sheet|roll|piece|item|pc|pcs|m²|m2|m³|sq\.?\s?ft|"
     r"mois|mes|mês|monat|mese|month|mo|kuu|hó|mnd|md)\b|per (?:count|capsule|tablet|piece|unit|wash|serving|item|"
     r"month|kg|l)\b|with (?:\w+ )?(?:wallet|card|code|coupon)|clubcard|card price|member|"
-    r"ポイント|포인트|积分|points?\b|pts\b|bonus)",
+    r"ポイント|포인트|积分|points?\b|pts\b|bonus|together\b|zusammen\b|ensemble\b|juntos\b|insieme\b)",
     re.I,
 )
 # An amount written with a sign is a difference, not a price: "Savings: -$80.00", an add-on's "+$35.99".
@@ -132,7 +137,7 @@ _WEAK_WAS = re.compile(r"\bregular(?: price)?\b|\breg\.|\bprecio normal\b|\bpre�
 # A whole amount written as a price without a sign: "2 499,-", "1.499,-", "79.–".
 _NO_CENTS = re.compile(r"^\s*\d{1,3}(?:[ .'\u00a0\u202f]?\d{3})*[.,]\s?[-–—]\s*$")
 # The words before an amount on its line, after any amount before it ("20 rate da", not "Was $1,799.99 Now").
-_LAST_AMOUNT = re.compile(r"^.*\d[\d.,'\u00a0\u202f ]*\d(?!\s?%)|^.*\d(?=\s?[^\s\d%])", re.S)
+_LAST_AMOUNT = re.compile(r"^.*(?<![^\W_])\d[\d.,'\u00a0\u202f ]*\d(?![\d.,'\u00a0\u202f ]*\d|\s?[%x×])", re.S)
 
 
 def _words_before(before: str) -> str:
@@ -198,10 +203,13 @@ _PROBE = r"""
     if (!el || /^(SCRIPT|STYLE|NOSCRIPT|TEMPLATE|OPTION|TEXTAREA)$/.test(el.tagName) || !seen(el)) continue;
     // The amount's unit: the highest element around it still as short as one amount ("$", "89", ".00"),
     // without a button or link of its own.
+    // (cents raised as a superscript are not another number: "129€<sup>90</sup>")
+    const raisedCents = (e) => [...e.querySelectorAll('sup')].filter((s) => /^\d{2}$/.test(s.innerText.trim())).length;
     const numbers = (t) => (t.match(/\d[\d.,'’\u00a0\u202f ]*/g) || []).length;
     for (let up = 0; up < 4 && el.parentElement && el.parentElement !== document.body; up++) {
       const parent = el.parentElement, t = (parent.innerText || '').trim();
-      if (t.length > 32 || /\n/.test(t) || numbers(t) > numbers(el.innerText || '')) break;
+      if (t.length > 32 || /\n/.test(t) ||
+          numbers(t) - raisedCents(parent) > numbers(el.innerText || '') - raisedCents(el)) break;
       if ([...parent.querySelectorAll('button, input, select, a, [role=button]')].some((b) => !el.contains(b))) break;
       el = parent;
     }
@@ -393,6 +401,9 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
     if not readings:
         return BuyBoxReading(None, None, None, {"anchor": where_anchor, "near": near},
                              problem=f"no amount shown near {near}")
+    # An amount in another currency than the one the page's prices are in is a conversion ("≈ $1,203 USD").
+    if currency and any(r[2] == currency for r in readings):
+        readings = [r for r in readings if r[2] == currency]
     # Past the buy button come other offers, accessories and recommendations: not where the buy box shows its own.
     if any(r[4] for r in readings):
         readings = [r for r in readings if r[4]]
