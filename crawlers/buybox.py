@@ -136,8 +136,10 @@ _SIGNED = re.compile(r"(?:^|[\s(:])[-−–+]\s?(?:[^\d\s]{1,4}\s?)?\d")
 _WEAK_WAS = re.compile(r"\bregular(?: price)?\b|\breg\.|\bprecio normal\b|\bpreço normal\b|\bnormal\b|\bnorm\.", re.I)
 # A whole amount written as a price without a sign: "2 499,-", "1.499,-", "79.–".
 _NO_CENTS = re.compile(r"^\s*\d{1,3}(?:[ .'\u00a0\u202f]?\d{3})*[.,]\s?[-–—]\s*$")
-# The words before an amount on its line, after any amount before it ("20 rate da", not "Was $1,799.99 Now").
-_LAST_AMOUNT = re.compile(r"^.*(?<![^\W_])\d[\d.,'\u00a0\u202f ]*\d(?![\d.,'\u00a0\u202f ]*\d|\s?[%x×])", re.S)
+# The words before an amount on its line, after any amount before it ("Was $1,799.99 Now": " Now"; a count or a
+# code is not one: "20 rate da", "Z kodem AGD100 zapłacisz", "des 30 derniers jours :").
+_LAST_AMOUNT = re.compile(r"^.*(?<![^\W_])(?:[$€£¥₹₩₽₺₴฿₫₱₪]\s?\d+|\d{1,3}(?:[.,'\u00a0\u202f ]\d{2,3})+|\d{3,})"
+                          r"(?![\d.,'\u00a0\u202f ]*\d|\s?[%x×])", re.S)
 
 
 def _words_before(before: str) -> str:

@@ -91,7 +91,7 @@ PAGES: dict[str, tuple[bytes, tuple[Decimal | None, str | None]]] = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shop() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -112,19 +112,18 @@ def shop() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def readings(shop: str) -> dict[str, Any]:
+def test_it_reads_the_price_a_shopper_pays_now_on_every_page(shop: str) -> None:
     from crawlers.buybox import read_buy_boxes
 
-    return read_buy_boxes({path: shop + path for path in PAGES}, currencies=dict.fromkeys(PAGES))
+    readings = read_buy_boxes({path: shop + path for path in PAGES}, currencies=dict.fromkeys(PAGES))
+    got = {path: (r.price, r.currency) for path, r in readings.items()}
+    wrong = {path: (got.get(path), readings[path].raw_text if path in readings else None)
+             for path, (_html, want) in PAGES.items() if got.get(path) != want}
+    assert wrong == {}
 
 
-@pytest.mark.parametrize("path", list(PAGES))
-def test_it_reads_the_price_a_shopper_pays_now(readings: dict[str, Any], path: str) -> None:
-    reading = readings[path]
-    assert (reading.price, reading.currency) == PAGES[path][1], (reading.raw_text, reading.problem, reading.others)
+def test_it_measures_prominence_with_the_pages_own_style(shop: str) -> None:
+    from crawlers.buybox import read_buy_boxes
 
-
-def test_it_measures_prominence_with_the_pages_own_style(readings: dict[str, Any]) -> None:
-    assert readings["/prominent"].where["font_size"] == 30
-    assert readings["/prominent"].where["font_weight"] == 700
+    reading = read_buy_boxes({1: shop + "/prominent"})[1]
+    assert (reading.price, reading.where["font_size"], reading.where["font_weight"]) == (Decimal("129.00"), 30, 700)
