@@ -100,7 +100,7 @@ _ROLE_WORDS = re.compile(
     # a price with a code, or for members
     r"\bkodem\b|\bz kodem|\bwith code|\bcode\b|\bcoupon|\bkupon|\bcupom|\bcup[oó]n|gutschein|クーポン|쿠폰|优惠券|"
     r"thành viên|الأعضاء|للأعضاء|عضوية|\bmembres?\b|\bmiembros?\b|clubcard|card price|\bvip\b|\bklub\b|"
-    r"\bmedlem|\bjäsen|\bleden\b|\bčlen|\bczłon|会員|회원|"
+    r"\bmedlem|\bjäsen|\bleden\b|\bčlen|\bczłon|会員|회원|\btarjetas?\b|\bcart[ãa]o\b|"
     # other sellers' offers, used copies
     r"\bsellers?\b|\bvendedores\b|\bverkäufer\b|\bvendeurs\b|\bvenditori\b|\boffers\b|\boffres\b|\bofferte\b|"
     r"\bofertas\b|\bangebote\b|προσφορές|中古|\bused\b|\busad[oa]s?\b|marketplace|マーケットプレイス|"
@@ -266,6 +266,11 @@ _PROBE = r"""
     const at = lineText.indexOf(own);
     const before = at > 0 ? lineText.slice(Math.max(0, at - 120), at) : '';
     const after = at >= 0 && lineText ? lineText.slice(at + own.length, at + own.length + 40) : '';
+    // A badge or logo shown before it on its line says what it is as words do: its alternative text ("Tarjeta Oh!").
+    const badges = [...(line === el ? el.parentElement : line).querySelectorAll('img[alt]')]
+      .filter((i) => i.getBoundingClientRect().height <= 40 &&
+                     (el.contains(i) || (i.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)))
+      .map((i) => i.alt.trim()).join(' ').slice(0, 60);
     // Another product's price: in an aside, or in a list item or card that links to another page ...
     const item = el.closest('li, article, [class*=card], [class*=tile]');
     const away = (a) => !/^(?:#|javascript:)/i.test(a.getAttribute('href'));
@@ -278,7 +283,8 @@ _PROBE = r"""
       (option.tagName === 'LABEL' && !!option.control && option.control.type === 'radio' && !option.control.checked));
     const other = !!el.closest('aside, footer, nav') || (!!link && away(link)) || unchosen ||
       !!(item && [...item.querySelectorAll('a[href]')].some(away));
-    amounts.push({text: text.slice(0, 80), cents, size, weight, struck: cross, marked, other, context, before, after,
+    amounts.push({text: text.slice(0, 80), cents, size, weight, struck: cross, marked, other, before, after,
+                  context: [context, badges].join(' ').trim(),
                   ...box(r)});
   }
   const meta = document.querySelector('meta[property="og:locale"]');

@@ -72,6 +72,10 @@ PAGES: dict[str, tuple[bytes, tuple[Decimal | None, str | None]]] = {
                       lang="vi-VN"), (Decimal("345000"), "VND")),
     "/code": (_page("Acme Washer", '<p class="now">1 899,00 zł</p>' + _line("Z kodem AGD100 zapłacisz ", "1 799,00 zł"),
                     lang="pl-PL"), (Decimal("1899.00"), "PLN")),
+    # ... a card's logo before it (its alternative text is what it says)
+    "/card-badge": (_page("Acme Jacket", '<p class="now">S/ 159.90</p><p><img alt="Tarjeta Oh!" width="20" '
+                          'height="20" src="data:,"> Precio Oh! <b class="big">S/ 139.90</b></p>', lang="es-PE"),
+                    (Decimal("159.90"), "PEN")),
     # Words after the amount: a unit price.
     "/per-count": (_page("Acme Vitamins", '<p class="now">$14.99</p>' + _line("", "$0.08", " / count")),
                    (Decimal("14.99"), "USD")),
