@@ -3,9 +3,11 @@
 The extraction cascade reads a page's markup: its structured data first, then the visible text by
 hand-ordered rules. A second reading that uses the same cascade agrees with the first by
 construction (a stale JSON-LD price agrees with itself). This one reads only what Chromium lays out
-and a shopper sees: it finds the add-to-cart button, measures every amount shown on the page
-(where it is, its font size and weight, whether it is struck through) and takes the most prominent
-amount near the button. Structured data, microdata, meta tags and script state are never read.
+and a shopper sees: it finds the product's add-to-cart button, measures every amount shown on the page
+(where it is, its font size and weight, whether it is struck through, the words around it on its line)
+and takes the most prominent amount between the product's title and the button that no word calls
+something else (docs/extraction.md lists the principles; none is a site's rule). Structured data,
+microdata, meta tags and script state are never read.
 
 The page is rendered as a crawl renders it (under the network policy, in the cycle's shared
 Chromium when there is one: :mod:`crawlers.screenshots`), with no screenshot.
