@@ -23,7 +23,12 @@ a local server that stands as the network policy's upstream proxy (``crawl.proxy
 the truth URL itself (``http://`` for ``https://``, so no TLS) and gets the saved page, so that the
 reader sees the shop's host (its locale); everything else a page asks for (stylesheets, scripts,
 images, any other host) is answered 404: saved pages render without their external resources, offline
-(no host name is resolved either: :func:`_offline_names`). A host on Chromium's HSTS preload list
+(no host name is resolved either: :func:`_offline_names`). A page's own CSS (``<style>`` blocks and
+``style`` attributes) is in its HTML and applies as in the shop, so the reader measures its font sizes and
+weights; a linked stylesheet is not saved with the page and is not applied (the page falls back to
+Chromium's defaults: ``<h1>``, ``<b>``, ``<del>``... keep their own size, weight and line-through). The
+first lines say, per folder, how many pages carry CSS of their own and how many lost a stylesheet
+(:func:`styles`). A host on Chromium's HSTS preload list
 (amazon.com, etsy.com, target.com ...) is asked for over https whatever the URL says: such a page
 cannot be rendered here and counts as a failed second reading.
 The readings agree as ``confirm_pending`` settles them: the same amount (the judged price, or the
@@ -39,6 +44,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -189,6 +195,16 @@ def _offline_names() -> None:
     socket.getaddrinfo = getaddrinfo
 
 
+_STYLE_BLOCK = re.compile(rb"<style[\s>]|\sstyle\s*=", re.I)
+_STYLESHEET = re.compile(rb"<link\b[^>]*\brel\s*=\s*[\"']?stylesheet", re.I)
+
+
+def styles(html: bytes) -> tuple[bool, bool]:
+    """Whether a saved page carries CSS of its own (a ``<style>`` block or ``style`` attribute: applied when it is
+    rendered here) and whether it links a stylesheet (not saved with it, answered 404: not applied)."""
+    return bool(_STYLE_BLOCK.search(html)), bool(_STYLESHEET.search(html))
+
+
 def _load(folder: Path) -> list[tuple[dict[str, Any], bytes]]:
     """(truth record, HTML) of every page of a page-set folder, by the scoring's own loaders."""
     from bench.score_realpages import load_pages, load_written
@@ -278,6 +294,11 @@ def pages_from(folders: list[Path], verbose: bool) -> None:
     print(f"{sum(map(len, rows.values()))} pages; {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} "
           f"{load[2]:.1f} at the start; browser concurrency {settings.crawl.browser_concurrency}, render budget "
           f"{settings.crawl.render_budget:g} s, extract.auto_confidence {settings.extract.auto_confidence}")
+    for folder, pages in sets.items():
+        shown = [styles(html) for _truth, html in pages]
+        print(f"{folder.name:10s} {len(pages)} pages: {sum(own for own, _ in shown)} with CSS of their own (applied), "
+              f"{sum(linked for _, linked in shown)} linking a stylesheet (not saved: not applied), "
+              f"{sum(not own for own, _ in shown)} with no CSS applied")
     print(f"{'':10s} {'':5s} {'truth':>6s} | {'first reading':^29s} | {'second':^16s} | "
           f"{'first readings agreed (may reach a partner)':^34s} | {'held: right':>14s} {'wrong caught':>11s}")
     print(f"{'folder':10s} {'pages':>5s} {'priced':>6s} | {'right':>5s} {'wrong':>5s} {'undec':>5s} {'none':>4s} "

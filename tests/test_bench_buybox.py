@@ -6,6 +6,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from crawlers.buybox import BuyBoxReading
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (bench/ is scripts, not an installed package)
@@ -42,3 +44,41 @@ def test_the_tally_counts_what_reaches_a_partner_what_is_held_and_what_is_caught
     assert (t["second_right"], t["second_wrong"], t["second_none"], t["second_failed"]) == (3, 2, 1, 1)
     assert (t["agreed_right"], t["agreed_wrong"], t["held_right"], t["held_wrong"]) == (1, 1, 1, 2)
     assert (t["partner_right"], t["partner_wrong"], t["alone_wrong"]) == (1, 2, 1)
+
+
+def test_styles_says_which_saved_pages_carry_css_and_which_lost_a_stylesheet() -> None:
+    from bench.bench_buybox import styles
+
+    assert styles(b"<html><head><style>.p{font-size:30px}</style></head></html>") == (True, False)
+    assert styles(b'<p style="font-weight:700">$1</p><link rel="stylesheet" href="/a.css">') == (True, True)
+    assert styles(b"<link rel=stylesheet href=/a.css><p>$1</p>") == (False, True)
+    assert styles(b"<p>$1</p>") == (False, False)
+
+
+def test_the_bench_renders_a_saved_page_with_its_own_css_and_not_its_linked_stylesheet(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the bench's own server as the network policy's upstream proxy, in real Chromium: the page's
+    ``<style>`` and ``style`` attribute apply, its linked stylesheet (not saved) is answered 404 and does not."""
+    import queue
+    import threading
+
+    from bench.bench_buybox import _offline_names, _page_key, _serve_pages
+    from crawlers.buybox import read_buy_boxes
+    from pricewarden.settings import get_settings
+
+    html = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><style>.now{font-size:34px}</style>'
+            b'<link rel="stylesheet" href="/static/app.css"></head><body><main><h1>Acme</h1>'
+            b'<p><span class="now" style="font-weight:800">$49.00</span> <span>$9.99</span></p>'
+            b'<button>Add to cart</button></main></body></html>')
+    pages = {_page_key("https://shop.example/p/1"): html}  # (and no /static/app.css: answered 404)
+    ports: queue.Queue[int] = queue.Queue()
+    threading.Thread(target=_serve_pages, args=(pages, ports), daemon=True).start()
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__PROXY", f"http://127.0.0.1:{ports.get(timeout=30)}")
+    get_settings.cache_clear()
+    import socket
+
+    monkeypatch.setattr(socket, "getaddrinfo", socket.getaddrinfo)  # (restored after: _offline_names replaces it)
+    _offline_names()
+    reading = read_buy_boxes({1: "http://shop.example/p/1"}, currencies={1: "USD"})[1]
+    assert (reading.price, reading.currency) == (Decimal("49.00"), "USD")
+    assert (reading.where["font_size"], reading.where["font_weight"]) == (34, 800)
