@@ -210,6 +210,14 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     return cand, _struck_regular(page, cand, struck)
 
 
+def _structured_order(facts: Facts, page: Page) -> list[Candidate]:
+    """The structured candidates in the order the cascade reads them: a price another source names the list
+    price last, the page's own offer first, the variant the page selects first."""
+    return _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
+                                                                 if c.method in _STRUCTURED]), page,
+                                       facts.offered_by), page)
+
+
 def _product_block(page: Page) -> LexborNode | None:
     """The smallest element holding both the title (``h1``) and the buy button, when that is not the whole page."""
     heading, button = page.heading, page.buy_button
@@ -226,9 +234,11 @@ def _product_block(page: Page) -> LexborNode | None:
 
 def _confirmed_in_block(page: Page, structured: list[Candidate], currency: str | None,
                         sep: str | None) -> Visible | None:
-    """The visible scan of the product's block alone, when its best amount is the one structured price; else None."""
+    """The visible scan of the product's block alone, when its best amount is the structured price the cascade
+    reads first (``structured`` in the cascade's order); else None."""
     current = [c for c in structured if c.role == "current"]
-    if not current or len({c.price for c in current}) != 1 or any(c.note == _LOW for c in current):
+    if not current or any(c.note == _LOW for c in current) or (len({c.price for c in current}) > 1
+                                                                 and _url_selected(current, page)):
         return None
     block = _product_block(page)
     if block is None:
@@ -582,6 +592,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         currency_hint = currency_hint or facts.currency
     fast = None if by_profile else _confirmed_fast(page, [c for c in facts.candidates if c.method in _STRUCTURED])
     in_block = None
+    ordered: list[Candidate] | None = None
     if fast is not None:
         visible = Visible(candidates=[], regular=fast[1])
     elif by_profile:
@@ -590,8 +601,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         visible = Visible(regular=regular)
     else:
         sep = profile.decimal_separator if profile else None
-        in_block = _confirmed_in_block(page, [c for c in facts.candidates if c.method in _STRUCTURED], currency_hint,
-                                       sep)
+        ordered = _structured_order(facts, page)
+        in_block = _confirmed_in_block(page, ordered, currency_hint, sep)
         visible = in_block or read_visible(page, currency=currency_hint, decimal_separator=sep)
 
     result.title = facts.title or page.title
@@ -641,9 +652,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is None and fast is not None:
         chosen = fast[0]
     if chosen is None:
-        structured = _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
-                                                                           if c.method in _STRUCTURED]), page,
-                                                 facts.offered_by), page)
+        structured = _structured_order(facts, page) if ordered is None else ordered
         chosen = next((c for c in structured if c.role == "current" and c.price in by_url), None)
         if chosen is None:
             chosen, flags = _pick(structured, visible, visible_current, visible_regular)
