@@ -224,7 +224,7 @@ def _product_block(page: Page) -> LexborNode | None:
     if heading is None or button is None:
         return None
     line = title_ancestors(page)
-    node = button
+    node: LexborNode | None = button
     while node is not None and node.mem_id not in line:
         node = node.parent
     if node is None or node.tag in {"body", "html", "-document"}:

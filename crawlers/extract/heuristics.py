@@ -1320,6 +1320,7 @@ def _no_amount_beside(page: Page, part: LexborNode, before: int, after: int) -> 
             child = child.prev
         yield node
 
+    node: LexborNode | None
     if before:
         left, node = before, part
         while left > 0 and node is not None and node.tag not in {"body", "html"}:
