@@ -46,7 +46,7 @@ def rows_of(html: bytes, url: str) -> list[tuple[list[float], Decimal, float, bo
     """(features, amount, hand score, eligible for the hand rule) of each current-role candidate on a page."""
     page = Page.parse(html, url)
     structured = {c.price for c in read_structured(page).candidates if c.role == "current"}
-    items, h1, button = _collect(page, None, None)
+    items, h1, button, _ = _collect(page, None, None)
     box = title_ancestors(page)
     cache: dict = {}
     for item in items:

@@ -325,3 +325,30 @@ def test_a_microdata_price_holding_the_struck_list_price_reads_the_current_one()
             '</div><button class="add-to-cart">Add to bag</button></div>')
     result = extract(page(body), URL)
     assert (result.price, result.method, result.flags) == (D("39.99"), "microdata", [])
+
+
+def _with_related(gap_rows: int) -> str:
+    """A product page whose buy box shows its JSON-LD price, a spec table of ``gap_rows`` rows, then a carousel
+    of other products, one of them struck through at the same amount (so the text check of the fast path
+    does not settle it)."""
+    specs = "".join(f"<tr><th>Spec {i}</th><td>Value {i}</td></tr>" for i in range(gap_rows))
+    related = ('<div class="carousel"><div class="card"><a>Acme AC-90</a><del>$199.00</del> <span>$149.00</span>'
+               '</div><div class="card"><a>Acme AC-200</a><span>$299.00</span></div></div>')
+    body = (f'<div class="product">{BUY_BOX.format(price="$199.00")}</div><table class="specs">{specs}</table>'
+            f"{related}")
+    return page(body, head=ld(PRODUCT))
+
+
+def test_a_structured_price_the_buy_box_shows_is_read_from_the_products_block_alone() -> None:
+    # Far from the buy box, the related products cannot be its list price or shipping: the visible scan reads the
+    # product's block (title and buy button) alone and records none of the page's other amounts.
+    far = extract(_with_related(60), URL)
+    near = extract(_with_related(0), URL)  # (an amount within reach of the price: the whole page is read)
+    for result in (far, near):
+        assert (result.price, result.currency, result.method, result.flags) == (D("199.00"), "USD", "json-ld", [])
+        assert result.regular_price is None and result.outcome == "price"
+    # (the block's best amount agrees with the structured price as the whole page's does: not the fast path's
+    # confidence, which counts no visible agreement)
+    assert far.confidence == near.confidence
+    assert [c.method for c in far.candidates] == ["json-ld"]
+    assert [(c.method, c.price) for c in near.candidates] == [("json-ld", D("199.00")), ("heuristic", D("199.00"))]

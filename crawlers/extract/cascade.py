@@ -26,6 +26,8 @@ import re
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
+from selectolax.lexbor import LexborNode
+
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.embedded import read_embedded, variant_amounts
@@ -42,6 +44,7 @@ from crawlers.extract.heuristics import (
     discount_of,
     other_options,
     read_visible,
+    title_ancestors,
 )
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
@@ -208,6 +211,46 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if _beside_card_logo(page, cand):
         return None  # (a store card's price, named by the card's logo: "<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90")
     return cand, _struck_regular(page, cand, struck)
+
+
+def _structured_order(facts: Facts, page: Page) -> list[Candidate]:
+    """The structured candidates in the order the cascade reads them: a price another source names the list
+    price last, the page's own offer first, the variant the page selects first."""
+    return _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
+                                                                 if c.method in _STRUCTURED]), page,
+                                       facts.offered_by), page)
+
+
+def _product_block(page: Page) -> LexborNode | None:
+    """The smallest element holding both the title (``h1``) and the buy button, when that is not the whole page."""
+    heading, button = page.heading, page.buy_button
+    if heading is None or button is None:
+        return None
+    line = title_ancestors(page)
+    node: LexborNode | None = button
+    while node is not None and node.mem_id not in line:
+        node = node.parent
+    if node is None or node.tag in {"body", "html", "-document"}:
+        return None
+    return node
+
+
+def _confirmed_in_block(page: Page, structured: list[Candidate], currency: str | None,
+                        sep: str | None) -> Visible | None:
+    """The visible scan of the product's block alone, when its best amount is the structured price the cascade
+    reads first (``structured`` in the cascade's order); else None."""
+    current = [c for c in structured if c.role == "current"]
+    if not current or any(c.note == _LOW for c in current) or (len({c.price for c in current}) > 1
+                                                                 and _url_selected(current, page)):
+        return None
+    block = _product_block(page)
+    if block is None:
+        return None
+    visible = read_visible(page, currency=currency, decimal_separator=sep, within=block)
+    best = visible.best
+    if best is None or best.price != current[0].price or best.confidence < 0.5 or not visible.reach_inside:
+        return None
+    return visible
 
 
 def _badge_lowers(region: str, cand: Candidate, page: Page) -> bool:
@@ -631,6 +674,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
                                                                 if c.method in _STRUCTURED])
     fast = None if by_profile or conflict is not None else _confirmed_fast(
         page, [c for c in facts.candidates if c.method in _STRUCTURED])
+    in_block = None
+    ordered: list[Candidate] | None = None
     if fast is not None:
         visible = Visible(candidates=[], regular=fast[1])
     elif by_profile:
@@ -638,14 +683,21 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         regular = site.regular or _struck_regular(page, site.price)
         visible = Visible(regular=regular)
     else:
-        visible = read_visible(page, currency=currency_hint,
-                               decimal_separator=profile.decimal_separator if profile else None)
+        sep = profile.decimal_separator if profile else None
+        ordered = _structured_order(facts, page)
+        in_block = None if conflict is not None else _confirmed_in_block(page, ordered, currency_hint, sep)
+        visible = in_block or read_visible(page, currency=currency_hint, decimal_separator=sep)
 
     result.title = facts.title or page.title
     result.sku, result.gtin, result.mpn = facts.sku, facts.gtin, facts.mpn
     result.availability = facts.availability  # type: ignore[assignment]
     result.sellers = list(facts.sellers)
-    result.candidates = [*([site.price] if site and site.price else []), *facts.candidates, *visible.candidates]
+    # (a page read in the product's block alone records no visible candidate: the block's scores leave out the
+    # rest of the page, so they are not the page's; its best amount still agrees with the structured price)
+    result.candidates = [*([site.price] if site and site.price else []), *facts.candidates,
+                         *(visible.candidates if in_block is None else [])]
+    agreeing = result.candidates if in_block is None or in_block.best is None else [*result.candidates,
+                                                                                     in_block.best]
     # (a buy button beside a price slot a script has yet to fill is a product page too: the crawl renders it)
     result.looks_like_product = facts.is_product or bool((visible.candidates or visible.placeholder)
                                                          and page.buy_button is not None)
@@ -690,9 +742,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         if chosen.note == "selected variant":
             result.candidates.append(chosen)
     if chosen is None:
-        structured = _selected_first(_main_offer(_demote_declared_regular([c for c in facts.candidates
-                                                                           if c.method in _STRUCTURED]), page,
-                                                 facts.offered_by), page)
+        structured = _structured_order(facts, page) if ordered is None else ordered
         chosen = next((c for c in structured if c.role == "current" and c.price in by_url), None)
         if chosen is None:
             chosen, flags = _pick(structured, visible, visible_current, visible_regular)
@@ -725,7 +775,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
             result.flags.append("price_withheld_on_page")
         chosen = None
     if chosen is not None:
-        confidence = _confidence(chosen, result.candidates, result.flags)
+        confidence = _confidence(chosen, agreeing, result.flags)
         if calibrate:
             confidence = calibrated(chosen.method, confidence, result.flags)
         structured_seen = [c for c in facts.candidates if c.method in _STRUCTURED or c.method == "embedded-json"]
@@ -747,7 +797,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         result.currency = chosen.currency or currency_hint
         result.raw_text = chosen.raw_text
         result.method = chosen.method
-        result.confidence = _confidence(chosen, result.candidates, result.flags)
+        result.confidence = _confidence(chosen, agreeing, result.flags)
         if calibrate:
             result.confidence = calibrated(result.method, result.confidence, result.flags)
         regulars = [c for c in facts.candidates if c.role == "regular" and c.price > chosen.price]

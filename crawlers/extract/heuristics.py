@@ -11,6 +11,7 @@ bought"). The best score is the price; struck-through prices near it give the re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -323,6 +324,9 @@ class Visible:
     # Amounts the product's block shows only as something else than its price: a list price, a members'
     # or coupon price, a unit price, an instalment (a structured price among them is contradicted).
     aside: frozenset[Decimal] = frozenset()
+    # Read from a part of the page (``read_visible``'s ``within``): whether every element within reach of the
+    # best amount (where its list price and shipping are looked for) lies in that part.
+    reach_inside: bool = True
 
 
 _NAMING = ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
@@ -472,17 +476,20 @@ def _walk(body: LexborNode, signs: tuple[str, ...]) -> tuple[list[LexborNode], d
     return [element for _, element in starts], positions
 
 
-def _collect(page: Page, currency: str | None, sep: str | None,
-             slots: list[LexborNode] | None = None) -> tuple[list[_Seen], int | None, int | None]:
-    """Every short element showing one amount, with its position in document order (elements only).
+def _collect(page: Page, currency: str | None, sep: str | None, slots: list[LexborNode] | None = None,
+             within: LexborNode | None = None) -> tuple[list[_Seen], int | None, int | None, int]:
+    """Every short element showing one amount, with its position in document order (elements only), the
+    positions of the title and the buy button, and how many positions there are.
+
+    ``within``: an element whose subtree alone is read (the product's block), positions counted from it.
 
     One walk over the body finds the elements whose own text holds a currency sign, and lexbor
     finds, in C, the elements labelled as prices; Python then looks at those few dozen instead of
     every node of a 500 KB page.
     """
-    body = page.tree.body
+    body = page.tree.body if within is None else within
     if body is None:
-        return [], None, None
+        return [], None, None, 0
     seen: dict[int, _Seen] = {}
     starts, positions = _walk(body, _signs(page.locale))
     for node in starts:
@@ -532,12 +539,12 @@ def _collect(page: Page, currency: str | None, sep: str | None,
     h1 = page.heading
     button = page.buy_button
     if not seen:
-        return [], None, None
+        return [], None, None, len(positions)
     for mem_id, item in seen.items():
         item.index = positions.get(mem_id, 0)
     h1_index = positions.get(h1.mem_id) if h1 is not None else None
     button_index = positions.get(button.mem_id) if button is not None else None
-    return sorted(seen.values(), key=lambda i: i.index), h1_index, button_index
+    return sorted(seen.values(), key=lambda i: i.index), h1_index, button_index, len(positions)
 
 
 def _continues(element: LexborNode, own: str) -> bool:
@@ -985,7 +992,7 @@ def _other_variants(page: Page, items: list[_Seen]) -> None:
 
 
 def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _Box],
-                      slots: list[LexborNode]) -> bool:
+                      slots: list[LexborNode], within: LexborNode | None = None) -> bool:
     """True when the product's own price slot is a placeholder a script has yet to fill.
 
     The slot is a price-labelled element (or one with ``data-price``) outside related/header/footer
@@ -993,7 +1000,7 @@ def _placeholder_slot(page: Page, title_box: frozenset[int], cache: dict[int, _B
     empty ``data-price``. Such a page's real price is not in the HTML; other prices on it belong to
     other products.
     """
-    body = page.tree.body
+    body = page.tree.body if within is None else within
     extra = body.css("[data-price]") if body is not None and page.mentions("data-price") else []
     for node in [*slots, *extra]:
         text = " ".join(node.text(deep=True).split())
@@ -1214,10 +1221,11 @@ def _rate_pairs(items: list[_Seen]) -> None:
                 high.reasons.append("rate-pair")
 
 
-def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None) -> Visible:
+def read_visible(page: Page, *, currency: str | None = None, decimal_separator: str | None = None,
+                 within: LexborNode | None = None) -> Visible:
     """Scored price candidates from the visible page, best first, with the regular price beside the best."""
     slots: list[LexborNode] = []
-    items, h1, button = _collect(page, currency, decimal_separator, slots)
+    items, h1, button, count = _collect(page, currency, decimal_separator, slots, within)
     result = Visible()
     title_box = title_ancestors(page)
     cache: dict[int, _Box] = {}
@@ -1247,7 +1255,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     # elsewhere: the buy box's own price is the script's, and none of those amounts may stand in for it.
     waiting = bool(current and not noisy and not scripted and any(_waiting(slot) for slot in slots))
     result.placeholder = (bool(noisy or scripted or not current) or waiting) and _placeholder_slot(
-        page, title_box, cache, slots)
+        page, title_box, cache, slots, within)
     if result.placeholder and waiting:
         current = []
     if result.placeholder:
@@ -1297,7 +1305,73 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
         shipping = [i for i in items if i.role == "shipping" and abs(i.index - best.index) < _NEAR_BEST]
         if shipping:
             result.shipping = shipping[0].amount
+        if within is not None:
+            # (the element before the part is 1 + best.index away, the one after it count - best.index)
+            before = max(0, _NEAR_BEST - 1 - best.index)
+            after = max(0, _NEAR_BEST - (count - best.index))
+            result.reach_inside = not (before or after) or _no_amount_beside(page, within, before, after)
     return result
+
+
+def _label_says_price(node: LexborNode) -> bool:
+    """Whether ``node`` matches :data:`_PRICE_SELECTOR` (itemprop price, "price", "preis", "prix" in class or id)."""
+    a = node.attributes
+    if not a:
+        return False
+    named = f"{a.get('class') or ''} {a.get('id') or ''}".lower()
+    return a.get("itemprop") == "price" or "price" in named or "preis" in named or "prix" in named
+
+
+def _no_amount_beside(page: Page, part: LexborNode, before: int, after: int) -> bool:
+    """Whether no element among the ``before`` elements before ``part`` and the ``after`` elements after it (in
+    document order) can show an amount: no text holding a currency sign, no price-labelled element with a digit.
+
+    The elements after ``part`` are looked at further (half again): an element there may show an amount held by
+    a child a little further on.
+    """
+    search = _any_of(frozenset(_signs(page.locale))).search
+
+    def shows(node: LexborNode) -> bool:
+        if node.is_text_node:
+            return search(node.text_content or "") is not None
+        return _label_says_price(node) and any(c.isdigit() for c in node.text(deep=True))
+
+    def backward(node: LexborNode) -> Iterator[LexborNode]:  # node's subtree, last node first
+        child = node.last_child
+        while child is not None:
+            yield from backward(child)
+            child = child.prev
+        yield node
+
+    node: LexborNode | None
+    if before:
+        left, node = before, part
+        while left > 0 and node is not None and node.tag not in {"body", "html"}:
+            sib = node.prev
+            while left > 0 and sib is not None:
+                for near in backward(sib):
+                    if shows(near):
+                        return False
+                    left -= not near.is_text_node
+                    if left <= 0:
+                        break
+                sib = sib.prev
+            node = node.parent
+            left -= 1  # (the parent comes before its children: an element too, its own text read through them)
+    if after:
+        left, node = after + after // 2 + 1, part
+        while left > 0 and node is not None and node.tag not in {"body", "html"}:
+            sib = node.next
+            while left > 0 and sib is not None:
+                for near in sib.traverse(include_text=True):
+                    if shows(near):
+                        return False
+                    left -= not near.is_text_node
+                    if left <= 0:
+                        break
+                sib = sib.next
+            node = node.parent
+    return True
 
 
 class _Remembered:
