@@ -39,7 +39,8 @@ SKUS = [f"SKU-{i:05d}" for i in range(10_000)]
 # The line every version of this bench prints after an import (older ones print only this).
 RESULT = re.compile(r"imported on (\w+): ([\d,]+) accepted, ([\d,]+) rejected in ([\d.]+) s wall, ([\d.]+) s CPU"
                     r".*peak RSS (\d+) MB")
-SERVER = re.compile(r"server: ([\d.]+) s backend CPU, ([\d.]+) MB WAL")
+SERVER = re.compile(r"server: ([\d.]+) s backend CPU, ([\d.]+) MB WAL \(the import's backend ([\d.]+) s, its parallel "
+                    r"workers ([\d.]+) s.*; (-?\d+) scans of observations read (-?\d+) rows")
 
 
 def make_csv(path: Path, rows: int, skus: list[str], now: datetime) -> None:
@@ -64,8 +65,9 @@ def make_csv(path: Path, rows: int, skus: list[str], now: datetime) -> None:
             handle.write(f"{sku},{price},USD,{day},{channel},{rng.randint(1, 50)}\n")
 
 
-def backend_cpu(engine: object) -> tuple[dict[int, float], int] | None:
-    """PostgreSQL: CPU seconds so far of each client backend of this database, and the WAL position (bytes).
+def backend_cpu(engine: object) -> tuple[dict[int, float], int, tuple[int, int]] | None:
+    """PostgreSQL: CPU seconds so far of each client backend of this database, the WAL position (bytes), and
+    the sequential scans of observations and the rows they read.
 
     ``None`` on SQLite, or when the server's processes are not readable here (another machine).
     """
@@ -77,13 +79,16 @@ def backend_cpu(engine: object) -> tuple[dict[int, float], int] | None:
         pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                                  "AND backend_type = 'client backend'")).scalars().all()
         wal = conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'")).scalar_one()
+        # sequential scans of observations so far (the statistics collector's, flushed at each commit)
+        scans = conn.execute(text("SELECT seq_scan, seq_tup_read FROM pg_stat_user_tables "
+                                  "WHERE relname = 'observations'")).one()
     seconds = {}
     for pid in pids:
         spent = _cpu_seconds(pid)
         if spent is None:
             return None
         seconds[pid] = spent
-    return seconds, int(wal)
+    return seconds, int(wal), (int(scans[0]), int(scans[1]))
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -162,6 +167,8 @@ def import_once(path: Path, now: datetime, work: Path, database: str | None) -> 
         started, cpu = time.perf_counter(), time.process_time()
         result = import_file(path, "BENCH", now=now)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if server_before is not None:
+        time.sleep(1.5)  # a backend reports its table statistics at most once a second
     server_after = backend_cpu(get_engine())  # the pool keeps the import's connection open
     # The process that reads and judges rows beside the importer (reports.parallel_min_mb) counts too:
     # its CPU, and its peak added to the importer's (pages they share are counted twice).
@@ -173,12 +180,13 @@ def import_once(path: Path, now: datetime, work: Path, database: str | None) -> 
           f"({rows / seconds:,.0f} rows/s); peak RSS {own_mb + worker_mb:.0f} MB "
           f"(importer {own_mb:.0f} MB, worker {worker_mb:.0f} MB)", flush=True)
     if server_before is not None and server_after is not None:
-        (before, wal_before), (after, wal_after) = server_before, server_after
+        (before, wal_before, scans_before), (after, wal_after, scans_after) = server_before, server_after
         backend = sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
         assert isinstance(workers, ParallelWorkers)
         print(f"server: {backend + workers.seconds:.1f} s backend CPU, {(wal_after - wal_before) / 1e6:.0f} MB WAL "
               f"(the import's backend {backend:.1f} s, its parallel workers {workers.seconds:.1f} s; the WAL is the "
-              "whole server's)", flush=True)
+              f"whole server's); {scans_after[0] - scans_before[0]} scans of observations read "
+              f"{scans_after[1] - scans_before[1]} rows", flush=True)
 
 
 class Databases:
@@ -244,12 +252,16 @@ def run(tree: Path, rows: int, database: str | None, work: Path, report: Path, n
     server = SERVER.search(done.stdout)
     return {"dialect": dialect, "accepted": int(accepted.replace(",", "")),  # type: ignore[dict-item]
             "rejected": int(rejected.replace(",", "")), "wall": float(wall), "cpu": float(cpu), "rss": float(rss),
-            **({"backend_cpu": float(server.group(1)), "wal_mb": float(server.group(2))} if server else {})}
+            **({"backend_cpu": float(server.group(1)), "wal_mb": float(server.group(2)),
+                "import_backend_cpu": float(server.group(3)), "parallel_workers_cpu": float(server.group(4)),
+                "observation_scans": int(server.group(5)), "rows_scanned": int(server.group(6))}
+               if server else {})}
 
 
 def line(label: str, rows: int, figures: dict[str, float]) -> str:
-    server = (f", server {figures['backend_cpu']:5.1f} s backend CPU, {figures['wal_mb']:4.0f} MB WAL"
-              if "backend_cpu" in figures else "")
+    server = (f", server {figures['backend_cpu']:5.1f} s backend CPU ({figures['parallel_workers_cpu']:.1f} s of it "
+              f"parallel workers; {figures['observation_scans']} scans of observations, "
+              f"{figures['rows_scanned']:,} rows), {figures['wal_mb']:4.0f} MB WAL" if "backend_cpu" in figures else "")
     return (f"{label:>8}: {figures['wall']:6.1f} s wall, {figures['cpu']:6.1f} s CPU{server}, "
             f"{rows / figures['wall']:8,.0f} rows/s ({rows / figures['cpu']:8,.0f} per CPU s), "
             f"peak RSS {figures['rss']:4.0f} MB; {figures['accepted']:,} accepted, {figures['rejected']:,} rejected")
