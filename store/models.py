@@ -301,7 +301,7 @@ class Observation(Base):
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     # No foreign key, unlike the other references: PostgreSQL checks a key row by row (a trigger and a lookup per
-    # row, a sixth of a million-row report import's server time) and the value is never unchecked: a report's
+    # row, about a sixth of a million-row report import's server time) and the value is never unchecked: a report's
     # rows take the partner that the import resolved and holds locked (FOR KEY SHARE) until it commits, a
     # crawl's the partner of its listing or seller read from partners. The application deletes no partner; a
     # partner deleted by hand leaves its observations' partner_id pointing nowhere (the queries join partners
