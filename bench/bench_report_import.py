@@ -4,7 +4,9 @@ Target (issue 23, this 2-core machine): <= 30 s and <= 500 MB peak RSS.
 Usage: .venv/bin/python bench/bench_report_import.py [ROWS] [--database URL] [--against REV --pairs N]
 
 Each import runs in its own process (peak RSS is the import's own: its process's and, for a file read in a
-second process, that one's added; CPU seconds are both processes') with a throw-away workspace and a
+second process, that one's added; CPU seconds are both processes'; on PostgreSQL the server's backend CPU
+seconds for the import's connections too, read from /proc when the server runs on this machine, and the
+WAL it wrote) with a throw-away workspace and a
 SQLite database, or with ``--database postgresql+psycopg://.../any``: a fresh database on that server
 per run, dropped afterwards. ``--against REV`` runs the importer of git revision REV (e.g. ``main``)
 on the same file, interleaved (this tree, REV, this tree, ...), and prints the ratio of each pair.
@@ -14,6 +16,7 @@ About 1.5% of rows are bad on purpose (unknown SKU, bad price, negative price).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -36,6 +39,8 @@ SKUS = [f"SKU-{i:05d}" for i in range(10_000)]
 # The line every version of this bench prints after an import (older ones print only this).
 RESULT = re.compile(r"imported on (\w+): ([\d,]+) accepted, ([\d,]+) rejected in ([\d.]+) s wall, ([\d.]+) s CPU"
                     r".*peak RSS (\d+) MB")
+SERVER = re.compile(r"server: ([\d.]+) s backend CPU, ([\d.]+) MB WAL \(the import's backend ([\d.]+) s, its parallel "
+                    r"workers ([\d.]+) s.*; (-?\d+) scans of observations read (-?\d+) rows")
 
 
 def make_csv(path: Path, rows: int, skus: list[str], now: datetime) -> None:
@@ -60,6 +65,86 @@ def make_csv(path: Path, rows: int, skus: list[str], now: datetime) -> None:
             handle.write(f"{sku},{price},USD,{day},{channel},{rng.randint(1, 50)}\n")
 
 
+def backend_cpu(engine: object) -> tuple[dict[int, float], int, tuple[int, int]] | None:
+    """PostgreSQL: CPU seconds so far of each client backend of this database, the WAL position (bytes), and
+    the sequential scans of observations and the rows they read.
+
+    ``None`` on SQLite, or when the server's processes are not readable here (another machine).
+    """
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        return None
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND backend_type = 'client backend'")).scalars().all()
+        wal = conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'")).scalar_one()
+        # sequential scans of observations so far (the statistics collector's, flushed at each commit)
+        scans = conn.execute(text("SELECT seq_scan, seq_tup_read FROM pg_stat_user_tables "
+                                  "WHERE relname = 'observations'")).one()
+    seconds = {}
+    for pid in pids:
+        spent = _cpu_seconds(pid)
+        if spent is None:
+            return None
+        seconds[pid] = spent
+    return seconds, int(wal), (int(scans[0]), int(scans[1]))
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+class ParallelWorkers:
+    """PostgreSQL: CPU of the parallel workers that the import's queries start, read every 0.1 s while they live.
+
+    A worker lives for one query and its time is not its leader's: without this a plan that scans the table
+    in parallel would look cheap. A worker's last tenth of a second can be missed.
+    """
+
+    def __init__(self, engine: object) -> None:
+        import threading
+
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        # its own connection, closed when done: not one of the import's (whose CPU is counted after)
+        self.engine = create_engine(engine.url.render_as_string(hide_password=False),  # type: ignore[attr-defined]
+                                    poolclass=NullPool)
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> ParallelWorkers:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _poll(self) -> None:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:  # type: ignore[attr-defined]
+            query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND backend_type = 'parallel worker'")
+            while not self.stop.wait(0.1):
+                for pid in conn.execute(query).scalars():
+                    spent = _cpu_seconds(pid)
+                    if spent is not None:
+                        self.seen[pid] = max(spent, self.seen.get(pid, 0.0))
+                conn.rollback()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+
 def import_once(path: Path, now: datetime, work: Path, database: str | None) -> None:
     """The child: seed the catalog and the partner, import ``path``, print the result line."""
     os.environ["PRICEWARDEN_WORKSPACE"] = str(work / "workspace")
@@ -75,10 +160,16 @@ def import_once(path: Path, now: datetime, work: Path, database: str | None) -> 
         session.add_all(Product(sku=sku, category="bench") for sku in SKUS)
         session.add(Partner(code="BENCH", name="Bench partner", locale="en"))
     rows = sum(1 for _ in path.open("rb")) - 1
+    server_before = backend_cpu(get_engine())
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started, cpu = time.perf_counter(), time.process_time()
-    result = import_file(path, "BENCH", now=now)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    workers = ParallelWorkers(get_engine()) if server_before is not None else contextlib.nullcontext()
+    with workers:
+        started, cpu = time.perf_counter(), time.process_time()
+        result = import_file(path, "BENCH", now=now)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if server_before is not None:
+        time.sleep(1.5)  # a backend reports its table statistics at most once a second
+    server_after = backend_cpu(get_engine())  # the pool keeps the import's connection open
     # The process that reads and judges rows beside the importer (reports.parallel_min_mb) counts too:
     # its CPU, and its peak added to the importer's (pages they share are counted twice).
     worker = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -88,6 +179,14 @@ def import_once(path: Path, now: datetime, work: Path, database: str | None) -> 
           f"{result.rows_rejected:,} rejected in {seconds:.1f} s wall, {cpu:.1f} s CPU "
           f"({rows / seconds:,.0f} rows/s); peak RSS {own_mb + worker_mb:.0f} MB "
           f"(importer {own_mb:.0f} MB, worker {worker_mb:.0f} MB)", flush=True)
+    if server_before is not None and server_after is not None:
+        (before, wal_before, scans_before), (after, wal_after, scans_after) = server_before, server_after
+        backend = sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
+        assert isinstance(workers, ParallelWorkers)
+        print(f"server: {backend + workers.seconds:.1f} s backend CPU, {(wal_after - wal_before) / 1e6:.0f} MB WAL "
+              f"(the import's backend {backend:.1f} s, its parallel workers {workers.seconds:.1f} s; the WAL is the "
+              f"whole server's); {scans_after[0] - scans_before[0]} scans of observations read "
+              f"{scans_after[1] - scans_before[1]} rows", flush=True)
 
 
 class Databases:
@@ -136,8 +235,9 @@ def run(tree: Path, rows: int, database: str | None, work: Path, report: Path, n
     """One import in a child process of ``tree``'s code; its figures."""
     work.mkdir(parents=True)
     if tree == ROOT or "--child" in (tree / "bench" / "bench_report_import.py").read_text(encoding="utf-8"):
-        command = [sys.executable, str(tree / "bench" / "bench_report_import.py"), "--child", str(report),
-                   "--now", now.isoformat(), "--work", str(work)]
+        # this bench's child (its server figures), importing with ``tree``'s code
+        command = [sys.executable, str(ROOT / "bench" / "bench_report_import.py"), "--child", str(report),
+                   "--now", now.isoformat(), "--work", str(work), "--tree", str(tree)]
     else:  # an older bench generates its own file (the same rows: same seed) and imports it
         command = [sys.executable, str(tree / "bench" / "bench_report_import.py"), str(rows)]
     if database:
@@ -149,12 +249,20 @@ def run(tree: Path, rows: int, database: str | None, work: Path, report: Path, n
     if done.returncode or not found:
         sys.exit(f"import failed in {tree}:\n{done.stdout}\n{done.stderr[-3000:]}")
     dialect, accepted, rejected, wall, cpu, rss = found.groups()
+    server = SERVER.search(done.stdout)
     return {"dialect": dialect, "accepted": int(accepted.replace(",", "")),  # type: ignore[dict-item]
-            "rejected": int(rejected.replace(",", "")), "wall": float(wall), "cpu": float(cpu), "rss": float(rss)}
+            "rejected": int(rejected.replace(",", "")), "wall": float(wall), "cpu": float(cpu), "rss": float(rss),
+            **({"backend_cpu": float(server.group(1)), "wal_mb": float(server.group(2)),
+                "import_backend_cpu": float(server.group(3)), "parallel_workers_cpu": float(server.group(4)),
+                "observation_scans": int(server.group(5)), "rows_scanned": int(server.group(6))}
+               if server else {})}
 
 
 def line(label: str, rows: int, figures: dict[str, float]) -> str:
-    return (f"{label:>8}: {figures['wall']:6.1f} s wall, {figures['cpu']:6.1f} s CPU, "
+    server = (f", server {figures['backend_cpu']:5.1f} s backend CPU ({figures['parallel_workers_cpu']:.1f} s of it "
+              f"parallel workers; {figures['observation_scans']} scans of observations, "
+              f"{figures['rows_scanned']:,} rows), {figures['wal_mb']:4.0f} MB WAL" if "backend_cpu" in figures else "")
+    return (f"{label:>8}: {figures['wall']:6.1f} s wall, {figures['cpu']:6.1f} s CPU{server}, "
             f"{rows / figures['wall']:8,.0f} rows/s ({rows / figures['cpu']:8,.0f} per CPU s), "
             f"peak RSS {figures['rss']:4.0f} MB; {figures['accepted']:,} accepted, {figures['rejected']:,} rejected")
 
@@ -168,8 +276,11 @@ def main() -> None:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if args.tree:
+            sys.path.insert(0, str(args.tree))  # that tree's importer and store, ahead of this one
         import_once(args.child, datetime.fromisoformat(args.now), args.work, args.database)
         return
 
@@ -209,8 +320,14 @@ def main() -> None:
         print(f"speed-up vs {args.against} per pair: CPU " + ", ".join(f"{r:.2f}x" for r in cpu_ratios)
               + "; wall " + ", ".join(f"{r:.2f}x" for r in wall_ratios))
         extra = {"against": args.against, "cpu_ratio": round(statistics.median(cpu_ratios), 2),
-                 "wall_ratio": round(statistics.median(wall_ratios), 2),
+                 "wall_ratio": round(statistics.median(wall_ratios), 2), "against_wall_s": [o["wall"] for o in old],
                  "against_cpu_s": [o["cpu"] for o in old], "against_peak_rss_mb": max(o["rss"] for o in old)}
+        if all("backend_cpu" in f for f in (*mine, *old)):
+            backend_ratios = [o["backend_cpu"] / m["backend_cpu"] for m, o in zip(mine, old, strict=True)]
+            print(f"server backend CPU vs {args.against} per pair: " + ", ".join(f"{r:.2f}x" for r in backend_ratios))
+            extra.update(backend_cpu_ratio=round(statistics.median(backend_ratios), 2),
+                         against_backend_cpu_s=[o["backend_cpu"] for o in old],
+                         against_wal_mb=[o["wal_mb"] for o in old])
     from bench.record import record
 
     vs = f"; {extra['cpu_ratio']}x less CPU than {args.against}" if extra else ""
@@ -219,7 +336,9 @@ def main() -> None:
            f"{best['wall']:.1f} s wall ({best['cpu']:.1f} s CPU, {args.rows / best['wall']:,.0f} rows/s), "
            f"peak RSS {best['rss']:.0f} MB{vs}",
            rows=args.rows, wall_s=[m["wall"] for m in mine], cpu_s=[m["cpu"] for m in mine],
-           peak_rss_mb=max(m["rss"] for m in mine), **extra)
+           peak_rss_mb=max(m["rss"] for m in mine),
+           **({"backend_cpu_s": [m["backend_cpu"] for m in mine], "wal_mb": [m["wal_mb"] for m in mine]}
+              if all("backend_cpu" in m for m in mine) else {}), **extra)
     print(json.dumps({"this": mine, **({args.against: results[args.against]} if args.against else {})}))
 
 

@@ -300,7 +300,13 @@ class Observation(Base):
     source: Mapped[str] = mapped_column(String(20))
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
-    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"), index=True)
+    # No foreign key, unlike the other references: PostgreSQL checks a key row by row (a trigger and a lookup per
+    # row, about a sixth of a million-row report import's server time) and the value is never unchecked: a report's
+    # rows take the partner that the import resolved and holds locked (FOR KEY SHARE) until it commits, a
+    # crawl's the partner of its listing or seller read from partners. The application deletes no partner; a
+    # partner deleted by hand leaves its observations' partner_id pointing nowhere (the queries join partners
+    # with outer joins, or by id), where the key would have set it to NULL.
+    partner_id: Mapped[int | None] = mapped_column(index=True)
     seller_name: Mapped[str | None] = mapped_column(String(200))
     seller_id: Mapped[str | None] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(2000))
@@ -323,14 +329,16 @@ class Observation(Base):
     review: Mapped[str | None] = mapped_column(String(20))
     html_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("report_batches.id", ondelete="CASCADE"), index=True)
+    # Not indexed: no query selects observations by batch (a batch's rows are found by obs_key on re-import), and
+    # the application deletes no batch; a batch deleted by hand has its rows deleted by a scan of observations.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("report_batches.id", ondelete="CASCADE"))
     row_number: Mapped[int | None] = mapped_column(Integer)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     listing: Mapped[Listing | None] = relationship()
     product: Mapped[Product | None] = relationship()
-    partner: Mapped[Partner | None] = relationship()
+    partner: Mapped[Partner | None] = relationship(primaryjoin="foreign(Observation.partner_id) == Partner.id")
 
 
 class CrawlFailure(Base):

@@ -72,10 +72,17 @@ def receipt_path(partner_code: str, batch_id: int, sha: str) -> Path:
 
 
 def _partner(session: Session, code: str) -> Any:
+    """The partner with ``code``, locked against deletion until the batch commits.
+
+    ``observations.partner_id`` has no foreign key (a check per row): this one lock (FOR KEY SHARE, which
+    the key's check would take on every row; edits to the partner's other columns go on) keeps the batch's
+    rows from naming a partner that a concurrent transaction deletes (the batch's own key to the partner
+    takes it too; this one does not rely on that). SQLite locks no rows: its one writer at a time does the same.
+    """
     from store.models import Partner
 
     check_partner_code(code)
-    partner = session.scalar(select(Partner).where(Partner.code == code))
+    partner = session.scalar(select(Partner).where(Partner.code == code).with_for_update(key_share=True))
     if partner is None:
         raise NotFoundError(f"no partner with code {code!r}")
     return partner

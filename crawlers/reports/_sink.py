@@ -25,6 +25,8 @@ from crawlers.reports._validate import Accepted, Rejected
 from crawlers.reports._values import cell_text
 
 SQLITE_KEYS = 5000  # obs_keys per lookup on SQLite (under its limit of bound parameters)
+STAGING = "pw_report_rows"  # PostgreSQL: a chunk's accepted rows on their way into observations (temporary)
+POSTGRES_KEYS = 500  # obs_keys per lookup on PostgreSQL: few enough that it plans index lookups, not a table scan
 KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are stored and in the receipt)
 # An accepted row's own values, in this order; the batch's constant values follow them in the INSERT.
 ROW_COLUMNS = ("obs_key", "product_id", "url", "observed_at", "price", "currency", "raw_text", "list_price",
@@ -180,6 +182,7 @@ class BatchSink:
         self.kept: list[dict[str, Any]] = []
         self._processors: dict[tuple[Any, ...], list[Any]] = {}
         self._observations: tuple[list[str], tuple[Any, ...], str, list[int] | None] | None = None
+        self._staging = False  # PostgreSQL: the temporary table of a chunk's rows exists
 
     def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
         from store.models import Observation
@@ -189,9 +192,13 @@ class BatchSink:
         connection = self.session.connection()
         dialect = connection.dialect.name
         if dialect == "postgresql":
-            # One array parameter instead of SQLAlchemy expanding ten thousand bound parameters.
-            rows: Iterable[Any] = connection.exec_driver_sql(
-                "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key = ANY(%s)", (keys,))
+            # One array parameter instead of SQLAlchemy expanding ten thousand bound parameters, a few hundred
+            # keys at a time: with ten thousand the planner prefers a scan of the whole table to as many lookups.
+            rows: Iterable[Any] = [
+                row for start in range(0, len(keys), POSTGRES_KEYS)
+                for row in connection.exec_driver_sql(
+                    "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key = ANY(%s)",
+                    (keys[start:start + POSTGRES_KEYS],))]
         elif dialect == "sqlite":
             found: list[Any] = []
             for start in range(0, len(keys), SQLITE_KEYS):
@@ -213,9 +220,11 @@ class BatchSink:
 
         keys = [r[1] for r in chunk if type(r) is tuple]
         stored = False
-        if keys and self.session.connection().dialect.name == "sqlite":
+        if keys and self.session.connection().dialect.name in ("sqlite", "postgresql"):
             # Inserted first, a key stored before skipped (ON CONFLICT DO NOTHING): a chunk without such keys,
             # the usual one, needs no lookup; otherwise the stored rows that are not this chunk's tell which.
+            # (PostgreSQL planned the lookup of ten thousand keys as a scan of every stored observation once the
+            # table is large: a million-row import scanned the rows stored so far once per chunk.)
             inserted = self._insert_observations([r[2] for r in chunk if type(r) is tuple], skip_stored=True)
             earlier = {} if inserted == len(keys) else self._stored_before(keys, chunk)
             stored = True
@@ -297,8 +306,10 @@ class BatchSink:
                 self._observations = (names, (), statement, None)
         names, fixed, statement, order = self._observations
         if dialect.name == "postgresql":
-            self._copy_rows(connection, table, names, (values + fixed for values in rows))
-            return len(rows)
+            if not skip_stored:
+                self._copy_rows(connection, table, names, (values + fixed for values in rows))
+                return len(rows)
+            return self._copy_skipping_stored(connection, table, names, (values + fixed for values in rows))
         if skip_stored:
             statement += " ON CONFLICT (obs_key) DO NOTHING"
         if not fixed:
@@ -311,6 +322,28 @@ class BatchSink:
         else:
             get = itemgetter(*order)
             done = connection.exec_driver_sql(statement, [get(values + fixed) for values in rows])
+        return int(done.rowcount)
+
+    def _copy_skipping_stored(self, connection: Any, table: Any, names: list[str],
+                              rows: Iterable[tuple[Any, ...]]) -> int:
+        """PostgreSQL: rows through ``COPY`` into a temporary table, then into ``table`` with ON CONFLICT DO NOTHING.
+
+        COPY cannot skip a conflicting row; this way a chunk needs no lookup of its keys beforehand. The
+        temporary table (no indexes, no WAL) lives for the transaction and is emptied after each chunk.
+        Returns the rows inserted.
+        """
+        preparer = connection.dialect.identifier_preparer
+        columns = ", ".join(preparer.quote(name) for name in names)
+        if not self._staging:
+            connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS "
+                                       f"SELECT {columns} FROM {preparer.format_table(table)} WITH NO DATA")
+            self._staging = True
+        self._copy_rows(connection, STAGING, names, rows)
+        # In row order, as COPY would store them (a chunk never holds one key twice: the validator rejects it).
+        done = connection.exec_driver_sql(
+            f"INSERT INTO {preparer.format_table(table)} ({columns}) SELECT {columns} FROM {STAGING} "
+            "ORDER BY row_number ON CONFLICT (obs_key) DO NOTHING")
+        connection.exec_driver_sql(f"TRUNCATE {STAGING}")
         return int(done.rowcount)
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -365,9 +398,9 @@ class BatchSink:
         self._copy_rows(connection, table, names, _processed(rows, names, defaults, active))
 
     def _copy_rows(self, connection: Any, table: Any, names: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-        """Rows of processed values, in ``names`` order, through ``COPY ... FROM STDIN``."""
+        """Rows of processed values, in ``names`` order, through ``COPY ... FROM STDIN`` into a table (or its name)."""
         preparer = connection.dialect.identifier_preparer
-        statement = (f"COPY {preparer.format_table(table)} ("
+        statement = (f"COPY {table if type(table) is str else preparer.format_table(table)} ("
                      + ", ".join(preparer.quote(name) for name in names) + ") FROM STDIN")
         cursor = connection.connection.driver_connection.cursor()
         try:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 07:36:41.291171
+Create Date: 2026-12-03 13:24:19.009783
 """
 from __future__ import annotations
 
@@ -368,14 +368,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['crawl_run_id'], ['crawl_runs.id'], name=op.f('fk_observations_crawl_run_id_crawl_runs'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['html_sha256'], ['evidence.sha256'], name=op.f('fk_observations_html_sha256_evidence')),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_observations_listing_id_listings'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_observations_partner_id_partners'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_observations_product_id_products'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['screenshot_sha256'], ['evidence.sha256'], name=op.f('fk_observations_screenshot_sha256_evidence')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_observations')),
     sa.UniqueConstraint('obs_key', name=op.f('uq_observations_obs_key'))
     )
     with op.batch_alter_table('observations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_observations_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_observations_listing_observed', ['listing_id', 'observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_observed_at'), ['observed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_partner_id'), ['partner_id'], unique=False)
@@ -668,7 +666,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_observations_partner_id'))
         batch_op.drop_index(batch_op.f('ix_observations_observed_at'))
         batch_op.drop_index('ix_observations_listing_observed')
-        batch_op.drop_index(batch_op.f('ix_observations_batch_id'))
 
     op.drop_table('observations')
     with op.batch_alter_table('crawl_failures', schema=None) as batch_op:
