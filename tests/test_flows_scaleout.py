@@ -18,7 +18,6 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,24 +53,6 @@ def pg_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-@contextmanager
-def _serve_over_both_shards(world: Any) -> Iterator[Any]:
-    """The sandbox world on ports whose sites fall into both shards.
-
-    A site's shard is a hash of its host:port, and the families are served on free ports: about one
-    try in 32 puts all six sites in one shard, and the other shard would have nothing to crawl.
-    """
-    from crawlers.targets import shard_of, site_of
-    from demo import serve
-
-    for _ in range(20):
-        with serve(world) as running:
-            if len({shard_of(site_of(running.origins[f]), SHARDS) for f in FAMILIES}) == SHARDS:
-                yield running
-                return
-    raise AssertionError("twenty sets of free ports all put the sandbox's sites in one shard")
 
 
 def _stop(proc: subprocess.Popen[Any]) -> None:
@@ -145,8 +126,7 @@ sys.exit(1)
 def test_the_monitor_fans_out_over_two_workers_retries_a_killed_shard_and_stores_nothing_twice(
     pg_url: str, tmp_path: Path,
 ) -> None:
-    from crawlers.targets import shard_of, site_of
-    from demo import World, write_workspace
+    from demo import World, serve, write_workspace
     from policies import publish_policy
     from store import upgrade
     from store.catalog import import_catalog
@@ -157,7 +137,7 @@ def test_the_monitor_fans_out_over_two_workers_retries_a_killed_shard_and_stores
     marker = tmp_path / "killed-once"
     world = World(seed=7, products=20, day=4)
     processes: list[subprocess.Popen[Any]] = []
-    with _serve_over_both_shards(world) as running, Receiver() as receiver:
+    with serve(world) as running, Receiver() as receiver:
         running.set_day(4)
         write_workspace(ws, world, running.origins)
         engine = make_engine(pg_url)
@@ -178,7 +158,9 @@ def test_the_monitor_fans_out_over_two_workers_retries_a_killed_shard_and_stores
                     kept.append(listing.id)
             for user in session.scalars(select(User).where(User.role != "partner")):
                 user.notification_urls = [receiver.json_url(f"user/{user.username}")]
-        assert {shard_of(site_of(origin), SHARDS) for origin in per_site} == set(range(SHARDS)), per_site
+        # (the sites are on free ports, so their hashes may put all six in one shard: the monitor's placement
+        # still gives both shards work, crawlers.targets.place_sites)
+        assert len(per_site) == len(FAMILIES), per_site
 
         port = _free_port()
         api = f"http://127.0.0.1:{port}/api"
