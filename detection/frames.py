@@ -144,8 +144,10 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
         price = type_coerce(o.price, String)
     # The URL names an unknown seller's party; with evidence it is read for every row.
     url = o.url if evidence else case((o.partner_id.is_(None), o.url), else_=None)
+    # One source asked for: its value, not a text read per row.
+    one_source = str(sources[0]) if len(sources) == 1 else None
     plain = [o.id, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name, o.listing_id,
-             o.product_id, url, o.source]
+             o.product_id, url, *([] if one_source is not None else [o.source])]
     extra = [o.raw_text, o.html_sha256, o.screenshot_sha256] if evidence else []
     query = select(instant, price, *plain, *extra).where(o.source.in_([str(s) for s in sources]))
     if since is not None:
@@ -168,8 +170,8 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
             ways.append(select(o.id).where(o.seller_id.in_([str(x) for x in partner.seller_ids])))
         query = query.where(o.id.in_(union(*ways)))
     names = ["instant", "price", "obs_id", "currency", "visibility", "partner_id", "seller_id", "seller_name",
-             "listing_id", "product_id", "url", "source"] + (["raw_text", "html_sha256", "screenshot_sha256"]
-                                                              if evidence else [])
+             "listing_id", "product_id", "url"] + ([] if one_source is not None else ["source"]) \
+        + (["raw_text", "html_sha256", "screenshot_sha256"] if evidence else [])
     parts: list[list[Any]] = [[] for _ in names]
     # Core on the session's connection (its transaction, its flushed rows), no ORM row loading.
     result = session.connection().execute(query)
@@ -196,6 +198,8 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     if not evidence:
         for name in ("raw_text", "html_sha256", "screenshot_sha256"):
             out[name] = np.full(n, None, dtype=object)
+    if one_source is not None:
+        out["source"] = np.full(n, one_source, dtype=object)
     out["obs_id"] = out["obs_id"].astype(np.int64)
     return out
 
