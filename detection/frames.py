@@ -215,19 +215,20 @@ def _sqlite_instants(texts: list[str]) -> np.ndarray:
 def _sqlite_prices(texts: list[str | None]) -> np.ndarray:
     """SQLite's stored amounts (exact decimal text) as ten-thousandths, rounded half-even beyond four
     decimals as on PostgreSQL: plain amounts by column, anything else through ``Decimal``."""
-    out = np.full(len(texts), NA_E4, dtype=np.int64)
     if not texts:
-        return out
-    series = pd.Series(texts, dtype=object)
-    present = series.notna().to_numpy()
-    simple = present & series.str.fullmatch(r"\d{1,11}(\.\d{0,4})?", na=False).to_numpy(dtype=bool)
+        return np.full(0, NA_E4, dtype=np.int64)
+    # Each distinct amount once (a listing's price repeats from crawl to crawl); missing ones take code -1.
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
+    series = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    out = np.full(len(series) + 1, NA_E4, dtype=np.int64)  # the last entry: missing
+    simple = series.str.fullmatch(r"\d{1,11}(\.\d{0,4})?", na=False).to_numpy(dtype=bool)
     if simple.any():
         # At most 15 significant digits: the float is near enough to round to the exact integer.
         values = pd.to_numeric(series[simple]).to_numpy(dtype=np.float64)
-        out[simple] = np.rint(values * SCALE).astype(np.int64)
-    for i in np.flatnonzero(present & ~simple):
-        out[i] = to_e4(Decimal(str(texts[i])), ROUND_HALF_EVEN)
-    return out
+        out[:-1][simple] = np.rint(values * SCALE).astype(np.int64)
+    for i in np.flatnonzero(~simple):
+        out[i] = to_e4(Decimal(str(series[i])), ROUND_HALF_EVEN)
+    return np.asarray(out[codes], dtype=np.int64)
 
 
 def _nullable_int(values: np.ndarray) -> np.ndarray:
