@@ -15,8 +15,8 @@ observations added, what a daily monitor run judges) and ``again`` (nothing new)
 
 ``--store DIR`` keeps the built store (SQLite: the database file and workspace; PostgreSQL: a template
 database named in DIR) and reuses it on the next call with the same sizes, so that two versions of
-the code run over the same observations; ``--dump DIR`` writes the violations and the detection's
-audit entries after each run (ids aside) for ``diff -r``.
+the code run over the same observations; ``--dump DIR`` writes the violations, the detection's
+audit entries and the per-day rollups after each run (ids aside) for ``diff -r``.
 
 Target (DESIGN.md, this 2-core machine): <= 10 s. The machine is shared: figures are noisy.
 """
@@ -132,12 +132,13 @@ def next_day(observations: int, products: int) -> int:
 
 
 def dump(folder: Path) -> None:
-    """The violations and detection's audit entries as sorted text, database ids replaced by keys."""
+    """The violations, detection's audit entries and the per-day rollups as sorted text, database ids replaced
+    by keys."""
     import json
 
     from sqlalchemy import select
 
-    from store import AuditLog, Violation, session_scope
+    from store import AuditLog, ComplianceDay, CrawlDay, Violation, session_scope
 
     folder.mkdir(parents=True, exist_ok=True)
     skip = {"id", "created_at", "updated_at"}
@@ -152,6 +153,12 @@ def dump(folder: Path) -> None:
                                    "after": a.after, "reason": a.reason}, sort_keys=True, default=str)
                        for a in entries)
         (folder / "audit.txt").write_text("\n".join(lines) + "\n")
+        # The review app's per-day rollups that the run rebuilt.
+        for model in (ComplianceDay, CrawlDay):
+            lines = sorted(json.dumps({c.name: getattr(r, c.key) for c in model.__table__.columns
+                                       if c.name not in skip}, sort_keys=True, default=str)
+                           for r in session.scalars(select(model)))
+            (folder / f"{model.__tablename__}.txt").write_text("\n".join(lines) + "\n")
 
 
 def timed_detect() -> tuple[float, dict[str, float], Any]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+import numpy as np
+import pandas as pd
+from sqlalchemy import BigInteger, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crawlers.targets import site_of
@@ -123,23 +125,26 @@ def site_health(session: Session, since: datetime, until: datetime | None = None
 def crawl_day_rows(session: Session, start: datetime | None, end: datetime | None, zone: Any) -> list[dict[str, Any]]:
     """Pages per site and calendar day (in ``zone``) in ``[start, end)``: with a price, undecided, failed, and
     failures by kind, counted as :func:`site_health` counts a window but within each day (a page is one URL
-    in one crawl run on one day). The rows of ``crawl_days``, and what readers work out when it is stale."""
-    ok: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
-    waiting: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
-    stmt = select(Observation.url, Observation.crawl_run_id, Observation.undecided, Observation.observed_at) \
-        .where(Observation.source == Source.CRAWL.value)
-    if start is not None:
-        stmt = stmt.where(Observation.observed_at >= start)
-    if end is not None:
-        stmt = stmt.where(Observation.observed_at < end)
-    sites: dict[str | None, str] = {}
-    for url, run_id, undecided, at in session.execute(stmt):
-        site = sites.get(url)
-        if site is None:
-            site = sites[url] = site_of(url or "")
-        (waiting if undecided else ok)[(site, at.astimezone(zone).date())].add((url, run_id))
-    for key, pages in waiting.items():
-        pages -= ok.get(key, set())
+    in one crawl run on one day). The rows of ``crawl_days``, and what readers work out when it is stale.
+
+    The observations (a first detection run's rollup reads the whole store) are read as plain columns and
+    counted by column: the site worked out once per URL, the day once per instant by pandas, the distinct
+    pages found by code, not a set entry per row."""
+    day, url, run, undecided, urls = _crawled_pages(session, start, end, zone)
+    sites = np.array([site_of(u or "") for u in urls] + [site_of("")], dtype=object)  # URL code -1: none
+    site_codes, names = pd.factorize(sites)
+    site = site_codes[url]  # one code per site (the URLs of a site share it)
+    # Distinct pages (URL, run) per day, the first kept of each (undecided, day, URL, run): a page counts as
+    # undecided only when it has no decided observation that day.
+    pages = pd.DataFrame({"day": day, "url": url, "run": run, "undecided": undecided, "site": site})
+    pages = pages.drop_duplicates(["undecided", "day", "url", "run"])
+    decided = pages[~pages["undecided"]]
+    waiting = pages[pages["undecided"]]
+    waiting = waiting[~_pairs(waiting).isin(_pairs(decided))]
+    ok_count = {(names[int(s)], _date(int(d))): int(n) for (s, d), n in decided.groupby(["site", "day"]).size().items()}
+    waiting_count = {(names[int(s)], _date(int(d))): int(n)
+                     for (s, d), n in waiting.groupby(["site", "day"]).size().items()}
+    seen = {(names[int(s)], _date(int(d))) for s, d in pages[["site", "day"]].drop_duplicates().itertuples(index=False)}
     failed: dict[tuple[str, Any], set[tuple[str | None, int | None]]] = defaultdict(set)
     kinds: dict[tuple[str, Any], Counter[str]] = defaultdict(Counter)
     fails = select(CrawlFailure.site, CrawlFailure.url, CrawlFailure.crawl_run_id, CrawlFailure.kind,
@@ -148,15 +153,72 @@ def crawl_day_rows(session: Session, start: datetime | None, end: datetime | Non
         fails = fails.where(CrawlFailure.occurred_at >= start)
     if end is not None:
         fails = fails.where(CrawlFailure.occurred_at < end)
-    for site, url, run_id, kind, at in session.execute(fails):
-        key = (site, at.astimezone(zone).date())
+    failures = session.execute(fails).all()
+    # The observed pages of the failures' URLs, as the (site, day, URL, run) a failure is matched against.
+    wanted = {u for _, u, _, _, _ in failures}
+    url_code = {u: i for i, u in enumerate(urls)}
+    codes = [url_code[u] for u in wanted if u in url_code] + ([-1] if None in wanted else [])
+    observed = pages[pages["url"].isin(codes)] if failures else pages.iloc[:0]
+    crawled = {(str(sites[int(u)]), _date(int(d)), None if int(u) < 0 else urls[int(u)], None if int(r) < 0 else int(r))
+               for d, u, r in observed[["day", "url", "run"]].itertuples(index=False)}
+    for fail_site, fail_url, run_id, kind, at in failures:
+        key = (fail_site, at.astimezone(zone).date())
         kinds[key][kind] += 1
-        if (url, run_id) not in ok.get(key, set()) and (url, run_id) not in waiting.get(key, set()):
-            failed[key].add((url, run_id))
-    return [{"site": site, "day": day, "ok": len(ok.get((site, day), ())),
-             "undecided": len(waiting.get((site, day), ())),
-             "failed": len(failed.get((site, day), ())), "kinds": dict(kinds.get((site, day), {}))}
-            for site, day in sorted(set(ok) | set(waiting) | set(failed) | set(kinds))]
+        if (*key, fail_url, run_id) not in crawled:
+            failed[key].add((fail_url, run_id))
+    return [{"site": s, "day": d, "ok": ok_count.get((s, d), 0), "undecided": waiting_count.get((s, d), 0),
+             "failed": len(failed.get((s, d), ())), "kinds": dict(kinds.get((s, d), {}))}
+            for s, d in sorted(seen | set(failed) | set(kinds))]
+
+
+def _pairs(pages: pd.DataFrame) -> pd.MultiIndex:
+    """Each page's (day, URL, run)."""
+    return pd.MultiIndex.from_frame(pages[["day", "url", "run"]])
+
+
+def _date(day: int) -> date:
+    return EPOCH_DAY + timedelta(days=day)
+
+
+EPOCH_DAY = date(1970, 1, 1)
+
+
+def _crawled_pages(session: Session, start: datetime | None, end: datetime | None,
+                   zone: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str | None]]:
+    """Crawled observations in ``[start, end)`` as columns: the local day (days since 1970-01-01 in ``zone``),
+    a code per URL (-1: none), the crawl run (-1: none), undecided; and the URL of each code.
+
+    Read from the driver's cursor without type processing: instants as integer microseconds computed by
+    PostgreSQL, or SQLite's UTC text parsed by column."""
+    o = Observation
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    instant: Any = func.floor(func.extract("epoch", o.observed_at) * 1_000_000).cast(BigInteger) if postgresql \
+        else type_coerce(o.observed_at, String)
+    stmt = select(instant, o.url, o.crawl_run_id, o.undecided).where(o.source == Source.CRAWL.value)
+    if start is not None:
+        stmt = stmt.where(o.observed_at >= start)
+    if end is not None:
+        stmt = stmt.where(o.observed_at < end)
+    parts: list[list[Any]] = [[], [], [], []]
+    result = session.connection().execute(stmt)
+    while chunk := result.cursor.fetchmany(100_000):
+        for store, values in zip(parts, zip(*chunk, strict=True), strict=True):
+            store.extend(values)
+    result.close()
+    instants, url_values, runs, undecided = parts
+    if not instants:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0, dtype=bool), []
+    if postgresql:
+        at = pd.to_datetime(np.asarray(instants, dtype=np.int64) * 1000, utc=True)
+    else:
+        at = pd.DatetimeIndex(pd.to_datetime(pd.Series(instants, dtype=object), format="ISO8601", utc=True))
+    local = at.tz_convert(zone).tz_localize(None).as_unit("ns").asi8
+    day = np.floor_divide(local, 86_400 * 10**9)
+    codes, uniques = pd.factorize(pd.Series(url_values, dtype=object), use_na_sentinel=True)
+    run = pd.Series(runs, dtype=object).fillna(-1).to_numpy(dtype=np.int64)
+    return (np.asarray(day, dtype=np.int64), np.asarray(codes, dtype=np.int64), run,
+            np.asarray(undecided, dtype=bool), [str(u) for u in uniques])
 
 
 def _day_rows(session: Session, days: Any) -> list[dict[str, Any]]:

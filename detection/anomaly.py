@@ -316,8 +316,11 @@ def score(model: Any, feats: pd.DataFrame, params: AnomalyParams) -> pd.DataFram
     if modelled.empty:
         return pd.DataFrame(columns=["index", "rule", "score", "drivers"])
     matrix = _matrix(modelled)
-    isolated = model.predict(matrix) == -1
-    scores = model.score_samples(matrix)[isolated]
+    # The forest's scores once: ``predict`` is -1 where the score minus the model's offset is negative
+    # (scikit-learn's own test), so it would score every point a second time.
+    every = model.score_samples(matrix)
+    isolated = every - model.offset_ < 0
+    scores = every[isolated]
     out = []
     for (index, row), value in zip(modelled[isolated].to_dict("index").items(), scores, strict=True):
         drivers = explain(row, params)

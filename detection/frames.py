@@ -144,8 +144,10 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
         price = type_coerce(o.price, String)
     # The URL names an unknown seller's party; with evidence it is read for every row.
     url = o.url if evidence else case((o.partner_id.is_(None), o.url), else_=None)
+    # One source asked for: its value, not a text read per row.
+    one_source = str(sources[0]) if len(sources) == 1 else None
     plain = [o.id, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name, o.listing_id,
-             o.product_id, url, o.source]
+             o.product_id, url, *([] if one_source is not None else [o.source])]
     extra = [o.raw_text, o.html_sha256, o.screenshot_sha256] if evidence else []
     query = select(instant, price, *plain, *extra).where(o.source.in_([str(s) for s in sources]))
     if since is not None:
@@ -168,8 +170,8 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
             ways.append(select(o.id).where(o.seller_id.in_([str(x) for x in partner.seller_ids])))
         query = query.where(o.id.in_(union(*ways)))
     names = ["instant", "price", "obs_id", "currency", "visibility", "partner_id", "seller_id", "seller_name",
-             "listing_id", "product_id", "url", "source"] + (["raw_text", "html_sha256", "screenshot_sha256"]
-                                                              if evidence else [])
+             "listing_id", "product_id", "url"] + ([] if one_source is not None else ["source"]) \
+        + (["raw_text", "html_sha256", "screenshot_sha256"] if evidence else [])
     parts: list[list[Any]] = [[] for _ in names]
     # Core on the session's connection (its transaction, its flushed rows), no ORM row loading.
     result = session.connection().execute(query)
@@ -196,6 +198,8 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     if not evidence:
         for name in ("raw_text", "html_sha256", "screenshot_sha256"):
             out[name] = np.full(n, None, dtype=object)
+    if one_source is not None:
+        out["source"] = np.full(n, one_source, dtype=object)
     out["obs_id"] = out["obs_id"].astype(np.int64)
     return out
 
@@ -211,19 +215,20 @@ def _sqlite_instants(texts: list[str]) -> np.ndarray:
 def _sqlite_prices(texts: list[str | None]) -> np.ndarray:
     """SQLite's stored amounts (exact decimal text) as ten-thousandths, rounded half-even beyond four
     decimals as on PostgreSQL: plain amounts by column, anything else through ``Decimal``."""
-    out = np.full(len(texts), NA_E4, dtype=np.int64)
     if not texts:
-        return out
-    series = pd.Series(texts, dtype=object)
-    present = series.notna().to_numpy()
-    simple = present & series.str.fullmatch(r"\d{1,11}(\.\d{0,4})?", na=False).to_numpy(dtype=bool)
+        return np.full(0, NA_E4, dtype=np.int64)
+    # Each distinct amount once (a listing's price repeats from crawl to crawl); missing ones take code -1.
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
+    series = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    out = np.full(len(series) + 1, NA_E4, dtype=np.int64)  # the last entry: missing
+    simple = series.str.fullmatch(r"\d{1,11}(\.\d{0,4})?", na=False).to_numpy(dtype=bool)
     if simple.any():
         # At most 15 significant digits: the float is near enough to round to the exact integer.
         values = pd.to_numeric(series[simple]).to_numpy(dtype=np.float64)
-        out[simple] = np.rint(values * SCALE).astype(np.int64)
-    for i in np.flatnonzero(present & ~simple):
-        out[i] = to_e4(Decimal(str(texts[i])), ROUND_HALF_EVEN)
-    return out
+        out[:-1][simple] = np.rint(values * SCALE).astype(np.int64)
+    for i in np.flatnonzero(~simple):
+        out[i] = to_e4(Decimal(str(series[i])), ROUND_HALF_EVEN)
+    return np.asarray(out[codes], dtype=np.int64)
 
 
 def _nullable_int(values: np.ndarray) -> np.ndarray:

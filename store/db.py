@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -211,11 +212,16 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
     # In the table's order, the order of an INSERT's compiled parameters (the rows' keys may come in any order).
     names = [column.key for column in table.columns if column.key in rows[0] or column.key in values]
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-
-    def converted(row: dict[str, Any]) -> tuple[Any, ...]:
-        out = [values[name] if name in values else row[name] for name in names]
-        return tuple(value if process is None or value is None else process(value)
-                     for value, process in zip(out, processors, strict=True))
+    # Converted by column (one comprehension per column rather than a generator per row), then zipped into
+    # the rows' tuples; a default is converted once.
+    converted: list[Any] = []
+    for name, process in zip(names, processors, strict=True):
+        if name in values:
+            value = values[name]
+            converted.append(repeat(value if process is None or value is None else process(value), len(rows)))
+            continue
+        cells = [row[name] for row in rows]
+        converted.append(cells if process is None else [None if v is None else process(v) for v in cells])
 
     columns = ", ".join(dialect.identifier_preparer.quote(table.c[name].name) for name in names)
     if dialect.name == "postgresql":
@@ -223,11 +229,11 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(
                 f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(converted(row))
+            for row in zip(*converted, strict=True):
+                copy.write_row(row)
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=names)
     if compiled.positional and compiled.positiontup == names:
-        connection.exec_driver_sql(str(compiled), [converted(row) for row in rows])
+        connection.exec_driver_sql(str(compiled), list(zip(*converted, strict=True)))
     else:
         connection.execute(insert(table), [{**row, **values} for row in rows])

@@ -567,6 +567,44 @@ def test_a_large_batch_of_new_episodes_is_found_by_the_text_search(world: World,
     assert [v.observed_price for v in found] == [Decimal("160.00")]
 
 
+def test_a_batch_as_large_as_the_table_leaves_its_indexes_and_statistics_as_they_were(world: World,
+                                                                                      monkeypatch: Any) -> None:
+    """On SQLite a batch of new episodes at least as large as the table builds the plain indexes after the rows
+    (dropped and made again in the run's transaction): the same indexes, DDL and ANALYZE statistics after."""
+    connection = world.s.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("SQLite's indexes")
+    monkeypatch.setattr("detection.episodes.BULK_SEARCH", 1)
+    listed = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'violations' ORDER BY name"
+    connection.exec_driver_sql("ANALYZE")
+    stats = "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'violations' ORDER BY idx"
+    indexes, analysed = connection.exec_driver_sql(listed).all(), connection.exec_driver_sql(stats).all()
+    world.observe(world.l1, day(0), "180.00")
+    assert world.detect().count("new", "violation") == 1
+    connection = world.s.connection()
+    assert connection.exec_driver_sql(listed).all() == indexes
+    assert connection.exec_driver_sql(stats).all() == analysed
+    plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN SELECT id FROM violations WHERE key = 'x'").all()
+    assert "ix_violations_key" in str(plan)
+
+
+def test_a_run_gives_the_garbage_collector_back_as_it_found_it(world: World) -> None:
+    """Detection pauses the cyclic garbage collector for its run only."""
+    import gc
+
+    world.observe(world.l1, day(0), "180.00")
+    assert gc.isenabled()
+    world.detect()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        world.observe(world.l1, day(1), "170.00")
+        world.detect()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_an_incremental_run_reading_the_anomaly_context_rolls_up_its_days_as_a_full_refresh(world: World) -> None:
     """With the anomaly models on, an incremental run reads the week before its new observations as context
     and judges that frame; the per-day rollups come from it all the same, equal to a rebuild from scratch."""
