@@ -403,6 +403,8 @@ def _main_offer(candidates: list[Candidate], page: Page, offered_by: list[tuple[
     return sorted(candidates, key=rank)
 
 
+# Elements drawn struck through, whatever their classes say (STRUCK also holds "regular", "list" classes)
+_LINE_THROUGH = "del, s, strike, [style*=line-through], [class*=line-through i]"
 _SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
 
 
@@ -473,6 +475,16 @@ def _variant_conflict(page: Page, structured: list[Candidate]) -> tuple[set[Deci
     return None
 
 
+def _selected_amounts(page: Page) -> set[Decimal]:
+    """The amounts the options or swatches the page marks selected show ("Rata Red - $299.00 NZD")."""
+    shown: set[Decimal] = set()
+    for node in page.tree.css(_SELECTED):
+        text = node.text(deep=True)
+        if len(text) < 80:
+            shown |= {a.amount for a in find_amounts(text, locale=page.locale)}
+    return shown
+
+
 def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     """Structured offers of several variants at several prices: the one the page selects goes first.
 
@@ -524,8 +536,12 @@ def _selected_variant(conflict: tuple[set[Decimal], set[Decimal]], visible: Visi
 
 
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
-          visible_regular: set[Decimal]) -> tuple[Candidate | None, list[str]]:
-    """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
+          visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset()
+          ) -> tuple[Candidate | None, list[str]]:
+    """The structured/embedded candidate the visible page confirms, or the visible one, with flags.
+
+    ``shown_struck``: structured prices the page prints only struck through; with no visible current amount
+    beside them, such a price is taken to be the old one and leaves the page undecided."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
@@ -552,6 +568,10 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     if first.price in visible_regular and best_visible is not None:
         flags.append("structured_contradicted")
         return best_visible, flags
+    if first.price in shown_struck:
+        # (the page shows the structured price only as its list price, and no current amount it can read)
+        flags.append("structured_shown_as_regular")
+        return first, flags
     if best_visible is not None and best_visible.confidence >= _CONTRADICTS:
         flags.append("structured_contradicted")
         return best_visible, flags
@@ -577,6 +597,9 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
         return (f"structured data gives {chosen.price} for another variant than the page's address selects, and "
                 "the page does not single out the selected one's price",
                 [chosen, *([best] if best is not None and best.price != chosen.price else [])])
+    if "structured_shown_as_regular" in flags:
+        return (f"structured data says {chosen.price}, which the page shows only as the list price, and no current "
+                "price can be read beside it", [chosen])
     declared_regular = {c.price for c in structured if c.role == "regular"}
     current = [c for c in structured if c.role == "current"]
     # A current price that another source names the list price (og:price:standard_amount) is not a rival.
@@ -715,8 +738,10 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
     # (an amount the page shows only as a "From" price confirms no structured price while the buy box shows another)
+    # (nor one it shows only in an element its markup calls the regular price, "price-regular" beside "price-sale",
+    # while the buy box's best amount is another: the list price)
     visible_current = {c.price for c in visible.candidates
-                       if c is visible.best or "from-price" not in (c.note or "").split(",")}
+                       if c is visible.best or not {"from-price", "weak-was"} & set((c.note or "").split(","))}
     # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
     visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
     unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
@@ -727,10 +752,19 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         visible_regular |= {price for price in unseen if _shows(region, price)
                             and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL)}
     shown_as_variant = {c.price for c in visible.rejected if c.note == "variant"}
-    by_url = _url_selected([c for c in facts.candidates if c.role == "current"], page) if shown_as_variant else set()
+    offers = [c for c in facts.candidates if c.role == "current"]
+    by_url = _url_selected(offers, page) if len({c.price for c in offers}) > 1 else set()
     # The URL selects the variant whose option shows this price: the page's own "selected" mark is the default
-    # a script replaces, and the option confirms that variant's structured offer.
-    by_url = by_url if len(by_url) == 1 and by_url <= shown_as_variant else set()
+    # a script replaces, and the option confirms that variant's structured offer; so does the option the page
+    # marks selected when it is the URL's variant and shows that price ("Rata Red - $299.00 NZD").
+    by_url = by_url if len(by_url) == 1 and (by_url <= shown_as_variant or by_url <= _selected_amounts(page)) else set()
+    shown_struck: set[Decimal] = set()
+    if unseen and fast is None and not by_profile:
+        # (a structured price the page prints only struck through, "<span class=line-through>299 ر.س</span>":
+        # the old price, whatever the buy box's current amount reads as)
+        struck = [text for text in (node.text(deep=True) for node in page.tree.css(_LINE_THROUGH)) if len(text) < 80]
+        shown_struck = {price for price in unseen if any(_shows(text, price) for text in struck)}
+        visible_regular |= shown_struck
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price
@@ -745,7 +779,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         structured = _structured_order(facts, page) if ordered is None else ordered
         chosen = next((c for c in structured if c.role == "current" and c.price in by_url), None)
         if chosen is None:
-            chosen, flags = _pick(structured, visible, visible_current, visible_regular)
+            chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck)
             result.flags.extend(flags)
     if chosen is None:
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]

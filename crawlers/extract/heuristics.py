@@ -39,7 +39,8 @@ _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re
 _BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo", re.I)
 _WAS_ATTR = re.compile(
-    r"(?:^|[\W_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
+    # (not "with-list-price", "has-list-price": Shopware marks so the current price that a list price accompanies)
+    r"(?:^|[\W_])(?<!with[-_])(?<!has[-_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
     r"msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
 )
@@ -99,7 +100,7 @@ _ASIDE_ATTR = re.compile(
     r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|(?<![a-z])net[-_]?price|price[-_]?net\b)|"
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
     r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|teiki|autoship|subscription|loyalty|vip[-_]?price|"
-    r"price[-_]?(?:member|club|card)|card[-_]?price)|"
+    r"price[-_]?(?:member|club|card)|(?<!product)(?<!product[-_])card[-_]?price)|"  # (not "productCardPrice")
     # (an add-on offered beside the product: a protection plan, an extended warranty, insurance)
     r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)",
     re.I)
@@ -175,7 +176,8 @@ _INSTALMENT = re.compile(
     r"\brata\b|\btabby|\btamara|\bpostpay|"  # (Balkan "na 12 rata", the Gulf's split-payment services)
     r"\bna rate\b|\b\d+\s?rat[ae]?\b|"  # (Bosnian/Croatian "na rate (do 24 rate)", Polish "10 rat")
     r"\bmeses (?:de|x)\b|"  # ("12 meses de $ 99": the months count cuts the label off at the number)
-    r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
+    r"afterpay|klarna|affirm|sezzle|zip pay|laybuy|\bhumm\b|openpay|payments? from|(?:weekly|fortnightly) payments?|"
+    r"\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
     r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b|"
@@ -197,7 +199,7 @@ _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|
                               r"/\s*mo|"
                               r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
-_INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
+_INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|laybuy|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
 _THRESHOLD = re.compile(
