@@ -224,7 +224,10 @@ _MULTI_BUY = re.compile(
 _TIMES_COUNT = re.compile(r"(?<![\d.,])(?:[2-9]|\d{2})\s?[x×]\s*$", re.I)
 # an add-on offered beside the product, named before its price ("Protection plan: 3-year – $24.97")
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
-                    r"garantía extendida|garanzia estesa|garantia estendida", re.I)
+                    r"garantía extendida|garanzia estesa|garantia estendida|"
+                    # (an option's or extra's surcharge, "Red (+Rs. 1,000.00)", "Paper liners (+4,90€)")
+                    r"\(\s*\+\s*$", re.I)
+_PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 # "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
 # list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
@@ -778,6 +781,11 @@ def _score(item: _Seen, h1: int | None, button: int | None,
                 item.score += 1.5
             if box.itemprop_price:
                 item.score += 2.0
+            if (depth < 2 and box.tag in _PRICE_HEADINGS and "heading" not in item.reasons
+                    and len(node.text(deep=True).strip()) <= len(item.amount.raw) + 3):
+                # (a heading that holds the amount alone, OpenCart's "<h2>119,90€</h2>": the price shown largest)
+                item.score += 1.5
+                item.reasons.append("heading")
             if box.buy_box and "buy-box" not in item.reasons:
                 item.score += 1.5
                 item.reasons.append("buy-box")
