@@ -91,6 +91,8 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}", re.I)
 _TIE = 0.05
+# A label right after an amount naming it the list price (a screen-reader label trailing the amounts)
+_WAS_LABEL_TAIL = re.compile(r"\s*(?:regular|original|list|was|compare at|retail) price\b", re.I)
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
@@ -199,6 +201,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
         # comparison decides)
         return None
+    if _shows(region, cand.price) and not _shows(region, cand.price, tail=_WAS_LABEL_TAIL):
+        return None  # (shown only before a label naming it the list price: "$1,499.00 Regular Price")
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None

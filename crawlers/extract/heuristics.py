@@ -235,6 +235,7 @@ _POR = re.compile(r"\bpor\s*$", re.I)
 _COUNT_POR = re.compile(r"(?<![\d.,])\d{1,2}\s*por\s*$", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
+                     r"store credit|\btrade[- ]?in\b|"  # (what a trade-in earns: "for store credit (est. $150")
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
                      r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|\bokoa\b|"
                      r"\bbonus|\bpoints?\b|\bpunkte|\bpontos|\bpuntos|\bpunti|"
@@ -635,6 +636,29 @@ def _lead_after(node: LexborNode) -> str:
     return " ".join(text[:digit].split())  # (up to a number: "con transferencia bancaria (10% de descuento)")
 
 
+_HIDDEN_LABEL = re.compile(r"(?:^|[\W_])(?:sr-only|visually-hidden|screen-reader-text|a11y-hidden)(?:$|[\W_])", re.I)
+
+
+def _labelled_after_as_was(node: LexborNode) -> bool:
+    """Whether the element right after the amount's element is a screen-reader label naming it the list price
+    ("<span>$1,499.00</span><span class=sr-only>Regular Price</span>") and no amount follows among its siblings:
+    a label that trails the amounts names the one it follows (a label before the next amount names that one)."""
+    sib = node.next
+    while sib is not None and sib.tag == "-text" and not (sib.text_content or "").strip():
+        sib = sib.next
+    if sib is None or sib.tag == "-text" or not _HIDDEN_LABEL.search(sib.attributes.get("class") or ""):
+        return False
+    text = sib.text(deep=True).strip()
+    if len(text) > 40 or not WAS_TEXT.match(text):
+        return False
+    rest = sib.next
+    while rest is not None:
+        if any(c.isdigit() for c in ((rest.text_content or "") if rest.tag == "-text" else rest.text(deep=True))):
+            return False
+        rest = rest.next
+    return True
+
+
 def _after_an_amount(node: LexborNode) -> bool:
     """Whether the text before the separator that precedes ``node`` ends with a number ("$89.00 – ")."""
     for _ in range(3):  # the amount's element, or the one or two around it (<span><bdi>$129.00</bdi></span>)
@@ -811,6 +835,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
+    elif item.role == "current" and _labelled_after_as_was(item.node):
+        item.role = "regular"
+        item.reasons.append("was-label-after")
     label = ""  # (the label before the amount's element, read once for the "lowest price" and instalment tests)
     if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
         # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
