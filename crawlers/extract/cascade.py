@@ -30,7 +30,7 @@ from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
-from crawlers.extract.embedded import read_embedded, variant_amounts
+from crawlers.extract.embedded import read_embedded, selected_variation, variant_amounts
 from crawlers.extract.heuristics import (
     CARD_ALT,
     CONDITIONAL,
@@ -539,6 +539,19 @@ def _selected_variant(conflict: tuple[set[Decimal], set[Decimal]], visible: Visi
     return structured[0]
 
 
+def _in_shown_range(page: Page, visible: Visible, currency: str | None, offered: set[Decimal]) -> Candidate | None:
+    """The price of the variation the page URL selects (:func:`selected_variation`), when the page shows only a
+    price range ("7.499,00 kr. – 8.999,00 kr.") that holds it and neither the structured data nor the buy box's
+    best amount is it: the buy box's script shows that variation's price once it has read the URL."""
+    amount = selected_variation(page)
+    if amount is None or amount in offered or (visible.best is not None and visible.best.price == amount):
+        return None
+    lows = [c.price for c in visible.candidates if c.price <= amount]
+    if not any(high >= amount for high in visible.range_high) or not lows:
+        return None
+    return Candidate("embedded-json", amount, currency, str(amount), 0.6, note="selected variation")
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset()
           ) -> tuple[Candidate | None, list[str]]:
@@ -778,6 +791,11 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         chosen = _selected_variant(conflict, visible, currency_hint, result.flags,
                                    [c for c in facts.candidates if c.method in _STRUCTURED and c.role == "current"])
         if chosen.note == "selected variant":
+            result.candidates.append(chosen)
+    if chosen is None and not by_profile and conflict is None:
+        chosen = _in_shown_range(page, visible, currency_hint,
+                                 {c.price for c in facts.candidates if c.role == "current"})
+        if chosen is not None:
             result.candidates.append(chosen)
     if chosen is None:
         structured = _structured_order(facts, page) if ordered is None else ordered

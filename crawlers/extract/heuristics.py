@@ -330,6 +330,8 @@ class Visible:
     # Amounts the product's block shows only as something else than its price: a list price, a members'
     # or coupon price, a unit price, an instalment (a structured price among them is contradicted).
     aside: frozenset[Decimal] = frozenset()
+    # The upper ends of price ranges the product's block shows ("7.499,00 kr. – 8.999,00 kr.")
+    range_high: frozenset[Decimal] = frozenset()
     # Read from a part of the page (``read_visible``'s ``within``): whether every element within reach of the
     # best amount (where its list price and shipping are looked for) lies in that part.
     reach_inside: bool = True
@@ -659,6 +661,9 @@ def _labelled_after_as_was(node: LexborNode) -> bool:
     return True
 
 
+_ENDS_IN_AMOUNT = re.compile(r"\d[\s\xa0]?(?:kr\.?|[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원৳]|[A-Z]{3}|Kč|zł|Ft|lei|Lei)$")
+
+
 def _after_an_amount(node: LexborNode) -> bool:
     """Whether the text before the separator that precedes ``node`` ends with a number ("$89.00 – ")."""
     for _ in range(3):  # the amount's element, or the one or two around it (<span><bdi>$129.00</bdi></span>)
@@ -670,7 +675,9 @@ def _after_an_amount(node: LexborNode) -> bool:
                 texts.append(text)
             sib = sib.prev
         if texts:
-            return len(texts) == 2 and _RANGE_SIGN.fullmatch(texts[0]) is not None and texts[1][-1:].isdigit()
+            # (the low end may end with its currency: "7.499,00 kr. – 8.999,00 kr.", "129 € – 149 €")
+            return (len(texts) == 2 and _RANGE_SIGN.fullmatch(texts[0]) is not None
+                    and (texts[1][-1:].isdigit() or _ENDS_IN_AMOUNT.search(texts[1]) is not None))
         if node.parent is None:
             return False
         node = node.parent
@@ -1328,6 +1335,8 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     result.aside = frozenset(i.amount.amount for i in items
                              if (i.role == "regular" or i.role in _NOT_THE_PRICE)
                              and not any(r.startswith(_ELSEWHERE) for r in i.reasons)) - shown_current
+    result.range_high = frozenset(i.amount.amount for i in items if i.role == "range-high"
+                                  and not any(r.startswith(_ELSEWHERE) for r in i.reasons))
     for item in items:
         if item.role in _NOT_THE_PRICE:
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
