@@ -567,6 +567,11 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
         # shows what this page sells now.
         flags.append("structured_contradicted")
         return best_visible, flags
+    if current and current[0].note == _LOW and any(high > current[0].price for high in visible.range_high):
+        # (the page shows the offers' range, "7.499,00 kr. – 8.999,00 kr.", and its lower end confirms only that
+        # some offer costs that: nothing says which one this page sells)
+        flags.append("price_range")
+        return current[0], flags
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.
@@ -613,6 +618,9 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     if "structured_other_variant" in flags:
         return (f"structured data gives {chosen.price} for another variant than the page's address selects, and "
                 "the page does not single out the selected one's price",
+                [chosen, *([best] if best is not None and best.price != chosen.price else [])])
+    if "price_range" in flags:
+        return (f"the page shows a price range from {chosen.price} and nothing selects one offer's price",
                 [chosen, *([best] if best is not None and best.price != chosen.price else [])])
     if "structured_shown_as_regular" in flags:
         return (f"structured data says {chosen.price}, which the page shows only as the list price, and no current "
