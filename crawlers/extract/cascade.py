@@ -784,11 +784,12 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     # marks selected when it is the URL's variant and shows that price ("Rata Red - $299.00 NZD").
     by_url = by_url if len(by_url) == 1 and (by_url <= shown_as_variant or by_url <= _selected_amounts(page)) else set()
     shown_struck: set[Decimal] = set()
-    if unseen and fast is None and not by_profile:
-        # (a structured price the page prints only struck through, "<span class=line-through>299 ر.س</span>":
-        # the old price, whatever the buy box's current amount reads as)
+    not_current = {c.price for c in facts.candidates if c.role == "current"} - visible_current
+    if not_current and fast is None and not by_profile and visible.best is None:
+        # (a structured price the page prints only struck through, "<span class=line-through>299 ر.س</span>",
+        # beside no current amount the scan can read: the old price)
         struck = [text for text in (node.text(deep=True) for node in page.tree.css(_LINE_THROUGH)) if len(text) < 80]
-        shown_struck = {price for price in unseen if any(_shows(text, price) for text in struck)}
+        shown_struck = {price for price in not_current if any(_shows(text, price) for text in struck)}
         visible_regular |= shown_struck
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
