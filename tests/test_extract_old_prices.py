@@ -158,3 +158,12 @@ def test_the_woocommerce_variation_the_address_selects_gives_the_price_inside_th
 def test_a_range_with_no_variation_selected_names_no_price() -> None:
     got = extract(_woo_page(aggregate_ld("999.00", "1199.00", "EUR")), "https://rad.example.de/produkt/fjord/")
     assert got.price is None and got.undecided, (got.price, got.method, got.flags)
+
+
+def test_the_signs_of_the_pages_own_currency_are_read_whatever_its_language_names() -> None:
+    # lang="ar" names no country; the structured data says AED, and the buy box writes "د.إ" after an icon.
+    body = ('<h1>ساعة ذكية فيتا 2</h1><div class="price-wrap"><h4 class="total-price">349 <i class="icon-aed"></i>'
+            ' د.إ</h4><span class="before-price line-through">399 د.إ</span></div>'
+            '<button class="add-to-cart">أضف إلى السلة</button>')
+    got = extract(page(body, offer_ld(("399", "AED", None)), lang="ar"), "https://saatna.example.com/p/vita-2")
+    assert got.price == D("349"), (got.price, got.method, got.flags, got.candidates)

@@ -19,7 +19,7 @@ from typing import cast
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts, local_symbols
+from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency_symbols, find_amounts, local_symbols
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from pricewarden.money import minor_units
@@ -268,12 +268,14 @@ _SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿
 
 
 @lru_cache(maxsize=256)
-def _signs(locale: str | None) -> tuple[str, ...]:
-    """The signs a page scan looks for: the common ones and those of the locale's country ("TL" in TR, "Rp" in ID).
+def _signs(locale: str | None, currency: str | None = None) -> tuple[str, ...]:
+    """The signs a page scan looks for: the common ones, those of the locale's country ("TL" in TR, "Rp" in ID)
+    and those of the page's own currency (``currency``, from its structured data or profile).
 
     (A country's own are looked for only on its pages: "kr" or "TL" is a word elsewhere.)
     """
-    return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
+    extra = (*local_symbols(locale), *currency_symbols(currency))
+    return (*_SIGNS, *dict.fromkeys(s for s in extra if not any(sign in s for sign in _SIGNS)))
 
 
 @lru_cache(maxsize=1024)
@@ -499,7 +501,9 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
     if body is None:
         return [], None, None, 0
     seen: dict[int, _Seen] = {}
-    starts, positions = _walk(body, _signs(page.locale))
+    # (and the signs of the page's own currency, as its structured data names it: "219 ر.س" on a page whose
+    # language says no country, "ar")
+    starts, positions = _walk(body, _signs(page.locale, currency))
     for node in starts:
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
