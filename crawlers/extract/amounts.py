@@ -191,6 +191,15 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=64)
+def currency_symbols(code: str | None) -> tuple[str, ...]:
+    """The signs this module reads for the currency ``code`` (``SAR``: ``ر.س`` and ``SAR``), no one-letter ASCII
+    sign among them: what a page whose structured data names that currency writes its prices with."""
+    if not code:
+        return ()
+    return (*(sym for sym, c in _SYMBOLS.items() if c == code and (len(sym) > 1 or not sym.isascii())), code)
+
+
 # One-letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
 # in HN (a "Q3" or "L 1" elsewhere is a quarter or a size).
 _LETTER_SIGNS = {"GT": "Q", "HN": "L", "ZA": "R"}

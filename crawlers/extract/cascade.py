@@ -30,7 +30,7 @@ from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
-from crawlers.extract.embedded import read_embedded, variant_amounts
+from crawlers.extract.embedded import read_embedded, selected_variation, variant_amounts
 from crawlers.extract.heuristics import (
     CARD_ALT,
     CONDITIONAL,
@@ -91,6 +91,8 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}", re.I)
 _TIE = 0.05
+# A label right after an amount naming it the list price (a screen-reader label trailing the amounts)
+_WAS_LABEL_TAIL = re.compile(r"\s*(?:regular|original|list|was|compare at|retail) price\b", re.I)
 _REGION_BEFORE = 600
 _REGION_AFTER = 2500
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph")
@@ -199,6 +201,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
         # comparison decides)
         return None
+    if _shows(region, cand.price) and not _shows(region, cand.price, tail=_WAS_LABEL_TAIL):
+        return None  # (shown only before a label naming it the list price: "$1,499.00 Regular Price")
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None
@@ -403,6 +407,8 @@ def _main_offer(candidates: list[Candidate], page: Page, offered_by: list[tuple[
     return sorted(candidates, key=rank)
 
 
+# Elements drawn struck through, whatever their classes say (STRUCK also holds "regular", "list" classes)
+_LINE_THROUGH = "del, s, strike, [style*=line-through], [class*=line-through i]"
 _SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
 
 
@@ -473,6 +479,16 @@ def _variant_conflict(page: Page, structured: list[Candidate]) -> tuple[set[Deci
     return None
 
 
+def _selected_amounts(page: Page) -> set[Decimal]:
+    """The amounts the options or swatches the page marks selected show ("Rata Red - $299.00 NZD")."""
+    shown: set[Decimal] = set()
+    for node in page.tree.css(_SELECTED):
+        text = node.text(deep=True)
+        if len(text) < 80:
+            shown |= {a.amount for a in find_amounts(text, locale=page.locale)}
+    return shown
+
+
 def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     """Structured offers of several variants at several prices: the one the page selects goes first.
 
@@ -523,9 +539,26 @@ def _selected_variant(conflict: tuple[set[Decimal], set[Decimal]], visible: Visi
     return structured[0]
 
 
+def _in_shown_range(page: Page, visible: Visible, currency: str | None, offered: set[Decimal]) -> Candidate | None:
+    """The price of the variation the page URL selects (:func:`selected_variation`), when the page shows only a
+    price range ("7.499,00 kr. – 8.999,00 kr.") that holds it and neither the structured data nor the buy box's
+    best amount is it: the buy box's script shows that variation's price once it has read the URL."""
+    amount = selected_variation(page)
+    if amount is None or amount in offered or (visible.best is not None and visible.best.price == amount):
+        return None
+    lows = [c.price for c in visible.candidates if c.price <= amount]
+    if not any(high >= amount for high in visible.range_high) or not lows:
+        return None
+    return Candidate("embedded-json", amount, currency, str(amount), 0.6, note="selected variation")
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
-          visible_regular: set[Decimal]) -> tuple[Candidate | None, list[str]]:
-    """The structured/embedded candidate the visible page confirms, or the visible one, with flags."""
+          visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset()
+          ) -> tuple[Candidate | None, list[str]]:
+    """The structured/embedded candidate the visible page confirms, or the visible one, with flags.
+
+    ``shown_struck``: structured prices the page prints only struck through; with no visible current amount
+    beside them, such a price is taken to be the old one and leaves the page undecided."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
@@ -534,6 +567,11 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
         # shows what this page sells now.
         flags.append("structured_contradicted")
         return best_visible, flags
+    if current and current[0].note == _LOW and any(high > current[0].price for high in visible.range_high):
+        # (the page shows the offers' range, "7.499,00 kr. – 8.999,00 kr.", and its lower end confirms only that
+        # some offer costs that: nothing says which one this page sells)
+        flags.append("price_range")
+        return current[0], flags
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.
@@ -552,6 +590,10 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     if first.price in visible_regular and best_visible is not None:
         flags.append("structured_contradicted")
         return best_visible, flags
+    if first.price in shown_struck:
+        # (the page shows the structured price only as its list price, and no current amount it can read)
+        flags.append("structured_shown_as_regular")
+        return first, flags
     if best_visible is not None and best_visible.confidence >= _CONTRADICTS:
         flags.append("structured_contradicted")
         return best_visible, flags
@@ -577,6 +619,12 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
         return (f"structured data gives {chosen.price} for another variant than the page's address selects, and "
                 "the page does not single out the selected one's price",
                 [chosen, *([best] if best is not None and best.price != chosen.price else [])])
+    if "price_range" in flags:
+        return (f"the page shows a price range from {chosen.price} and nothing selects one offer's price",
+                [chosen, *([best] if best is not None and best.price != chosen.price else [])])
+    if "structured_shown_as_regular" in flags:
+        return (f"structured data says {chosen.price}, which the page shows only as the list price, and no current "
+                "price can be read beside it", [chosen])
     declared_regular = {c.price for c in structured if c.role == "regular"}
     current = [c for c in structured if c.role == "current"]
     # A current price that another source names the list price (og:price:standard_amount) is not a rival.
@@ -715,8 +763,10 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
 
     # (an amount the page shows only as a "From" price confirms no structured price while the buy box shows another)
+    # (nor one it shows only in an element its markup calls the regular price, "price-regular" beside "price-sale",
+    # while the buy box's best amount is another: the list price)
     visible_current = {c.price for c in visible.candidates
-                       if c is visible.best or "from-price" not in (c.note or "").split(",")}
+                       if c is visible.best or not {"from-price", "weak-was"} & set((c.note or "").split(","))}
     # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
     visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
     unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
@@ -727,10 +777,20 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         visible_regular |= {price for price in unseen if _shows(region, price)
                             and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL)}
     shown_as_variant = {c.price for c in visible.rejected if c.note == "variant"}
-    by_url = _url_selected([c for c in facts.candidates if c.role == "current"], page) if shown_as_variant else set()
+    offers = [c for c in facts.candidates if c.role == "current"]
+    by_url = _url_selected(offers, page) if len({c.price for c in offers}) > 1 else set()
     # The URL selects the variant whose option shows this price: the page's own "selected" mark is the default
-    # a script replaces, and the option confirms that variant's structured offer.
-    by_url = by_url if len(by_url) == 1 and by_url <= shown_as_variant else set()
+    # a script replaces, and the option confirms that variant's structured offer; so does the option the page
+    # marks selected when it is the URL's variant and shows that price ("Rata Red - $299.00 NZD").
+    by_url = by_url if len(by_url) == 1 and (by_url <= shown_as_variant or by_url <= _selected_amounts(page)) else set()
+    shown_struck: set[Decimal] = set()
+    not_current = {c.price for c in facts.candidates if c.role == "current"} - visible_current
+    if not_current and fast is None and not by_profile and visible.best is None:
+        # (a structured price the page prints only struck through, "<span class=line-through>299 ر.س</span>",
+        # beside no current amount the scan can read: the old price)
+        struck = [text for text in (node.text(deep=True) for node in page.tree.css(_LINE_THROUGH)) if len(text) < 80]
+        shown_struck = {price for price in not_current if any(_shows(text, price) for text in struck)}
+        visible_regular |= shown_struck
     chosen: Candidate | None = None
     if site is not None and site.price is not None:
         chosen = site.price
@@ -741,11 +801,16 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
                                    [c for c in facts.candidates if c.method in _STRUCTURED and c.role == "current"])
         if chosen.note == "selected variant":
             result.candidates.append(chosen)
+    if chosen is None and not by_profile and conflict is None:
+        chosen = _in_shown_range(page, visible, currency_hint,
+                                 {c.price for c in facts.candidates if c.role == "current"})
+        if chosen is not None:
+            result.candidates.append(chosen)
     if chosen is None:
         structured = _structured_order(facts, page) if ordered is None else ordered
         chosen = next((c for c in structured if c.role == "current" and c.price in by_url), None)
         if chosen is None:
-            chosen, flags = _pick(structured, visible, visible_current, visible_regular)
+            chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck)
             result.flags.extend(flags)
     if chosen is None:
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]

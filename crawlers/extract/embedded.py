@@ -14,6 +14,7 @@ import re
 from collections import deque
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from crawlers.extract.amounts import is_price, parse_amount
 from crawlers.extract.model import Candidate
@@ -203,3 +204,32 @@ def variant_amounts(page: Page, wanted: set[str]) -> set[Decimal]:
                             found.add(parsed.amount)
             queue.extend(v for k, v in node.items() if isinstance(v, (dict, list)) and k != "variants")
     return found
+
+
+def selected_variation(page: Page) -> Decimal | None:
+    """The price of the one variation a WooCommerce variable product's ``data-product_variations`` holds for the
+    attributes the page URL's query selects (``?attribute_pa_size=l``); else None.
+
+    A variation matches when every attribute it names (an empty value means any) has that value in the query;
+    its ``display_price`` is the price the buy box shows once the page's script has read the URL.
+    """
+    if "data-product_variations" not in page.html:
+        return None
+    query = {k.lower(): v.lower() for k, v in parse_qsl(urlsplit(page.url).query) if k.lower().startswith("attribute_")}
+    if not query:
+        return None
+    found: set[Decimal] = set()
+    for form in page.tree.css("[data-product_variations]"):
+        with contextlib.suppress(ValueError):
+            data = json.loads(form.attributes.get("data-product_variations") or "", parse_float=Decimal)
+            for variation in data[:200] if isinstance(data, list) else []:
+                attrs = variation.get("attributes") if isinstance(variation, dict) else None
+                if not isinstance(attrs, dict):
+                    continue
+                named = {str(k).lower(): str(v).lower() for k, v in attrs.items() if v not in ("", None)}
+                if not named or any(query.get(k) != v for k, v in named.items()):
+                    continue
+                price = variation.get("display_price")
+                if isinstance(price, (int, Decimal)) and not isinstance(price, bool) and is_price(Decimal(price)):
+                    found.add(Decimal(price))
+    return found.pop() if len(found) == 1 else None

@@ -19,7 +19,7 @@ from typing import cast
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, find_amounts, local_symbols
+from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency_symbols, find_amounts, local_symbols
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from pricewarden.money import minor_units
@@ -39,7 +39,8 @@ _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re
 _BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo", re.I)
 _WAS_ATTR = re.compile(
-    r"(?:^|[\W_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
+    # (not "with-list-price", "has-list-price": Shopware marks so the current price that a list price accompanies)
+    r"(?:^|[\W_])(?<!with[-_])(?<!has[-_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
     r"msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
 )
@@ -99,7 +100,7 @@ _ASIDE_ATTR = re.compile(
     r"(?P<net>excl(?:uding)?[-_]?(?:tax|vat)|(?:tax|vat)[-_]?excl|(?<![a-z])net[-_]?price|price[-_]?net\b)|"
     r"(?P<reference>omnibus|lowest[-_]?price|price[-_]?history|prior[-_]?price)|"
     r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|teiki|autoship|subscription|loyalty|vip[-_]?price|"
-    r"price[-_]?(?:member|club|card)|card[-_]?price)|"
+    r"price[-_]?(?:member|club|card)|(?<!product)(?<!product[-_])card[-_]?price)|"  # (not "productCardPrice")
     # (an add-on offered beside the product: a protection plan, an extended warranty, insurance)
     r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)",
     re.I)
@@ -175,7 +176,8 @@ _INSTALMENT = re.compile(
     r"\brata\b|\btabby|\btamara|\bpostpay|"  # (Balkan "na 12 rata", the Gulf's split-payment services)
     r"\bna rate\b|\b\d+\s?rat[ae]?\b|"  # (Bosnian/Croatian "na rate (do 24 rate)", Polish "10 rat")
     r"\bmeses (?:de|x)\b|"  # ("12 meses de $ 99": the months count cuts the label off at the number)
-    r"afterpay|klarna|affirm|sezzle|zip pay|\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
+    r"afterpay|klarna|affirm|sezzle|zip pay|laybuy|\bhumm\b|openpay|payments? from|(?:weekly|fortnightly) payments?|"
+    r"\bx\s?\d+\b|\d+\s?x\b|分期|月供|每期|as low as|due at signing|"
     r"down ?payment|deposit|lease|per year|/\s*(?:yr|year|wk|week)\b|for \d+ months|"
     # (the same in other languages: cuotas, parcelas, meses sin intereses, raty, taksit, cicilan, /hó)
     r"\bcuotas?\b|\bparcelas?\b|sin intereses|sem juros|\braty\b|\btaksit|\bcicilan|/\s*hó\b|"
@@ -197,7 +199,7 @@ _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|
                               r"/\s*mo|"
                               r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
-_INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|per-?month|lease", re.I)
+_INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|laybuy|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)
 _THRESHOLD = re.compile(
@@ -222,7 +224,10 @@ _MULTI_BUY = re.compile(
 _TIMES_COUNT = re.compile(r"(?<![\d.,])(?:[2-9]|\d{2})\s?[x×]\s*$", re.I)
 # an add-on offered beside the product, named before its price ("Protection plan: 3-year – $24.97")
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
-                    r"garantía extendida|garanzia estesa|garantia estendida", re.I)
+                    r"garantía extendida|garanzia estesa|garantia estendida|"
+                    # (an option's or extra's surcharge, "Red (+Rs. 1,000.00)", "Paper liners (+4,90€)")
+                    r"\(\s*\+\s*$", re.I)
+_PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 # "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
 # list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
@@ -230,6 +235,7 @@ _POR = re.compile(r"\bpor\s*$", re.I)
 _COUNT_POR = re.compile(r"(?<![\d.,])\d{1,2}\s*por\s*$", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
+                     r"store credit|\btrade[- ]?in\b|"  # (what a trade-in earns: "for store credit (est. $150")
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
                      r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|\bokoa\b|"
                      r"\bbonus|\bpoints?\b|\bpunkte|\bpontos|\bpuntos|\bpunti|"
@@ -262,12 +268,14 @@ _SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿
 
 
 @lru_cache(maxsize=256)
-def _signs(locale: str | None) -> tuple[str, ...]:
-    """The signs a page scan looks for: the common ones and those of the locale's country ("TL" in TR, "Rp" in ID).
+def _signs(locale: str | None, currency: str | None = None) -> tuple[str, ...]:
+    """The signs a page scan looks for: the common ones, those of the locale's country ("TL" in TR, "Rp" in ID)
+    and those of the page's own currency (``currency``, from its structured data or profile).
 
     (A country's own are looked for only on its pages: "kr" or "TL" is a word elsewhere.)
     """
-    return (*_SIGNS, *(s for s in local_symbols(locale) if not any(sign in s for sign in _SIGNS)))
+    extra = (*local_symbols(locale), *currency_symbols(currency))
+    return (*_SIGNS, *dict.fromkeys(s for s in extra if not any(sign in s for sign in _SIGNS)))
 
 
 @lru_cache(maxsize=1024)
@@ -324,6 +332,8 @@ class Visible:
     # Amounts the product's block shows only as something else than its price: a list price, a members'
     # or coupon price, a unit price, an instalment (a structured price among them is contradicted).
     aside: frozenset[Decimal] = frozenset()
+    # The upper ends of price ranges the product's block shows ("7.499,00 kr. – 8.999,00 kr.")
+    range_high: frozenset[Decimal] = frozenset()
     # Read from a part of the page (``read_visible``'s ``within``): whether every element within reach of the
     # best amount (where its list price and shipping are looked for) lies in that part.
     reach_inside: bool = True
@@ -491,7 +501,9 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
     if body is None:
         return [], None, None, 0
     seen: dict[int, _Seen] = {}
-    starts, positions = _walk(body, _signs(page.locale))
+    # (and the signs of the page's own currency, as its structured data names it: "219 ر.س" on a page whose
+    # language says no country, "ar")
+    starts, positions = _walk(body, _signs(page.locale, currency))
     for node in starts:
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
@@ -630,6 +642,32 @@ def _lead_after(node: LexborNode) -> str:
     return " ".join(text[:digit].split())  # (up to a number: "con transferencia bancaria (10% de descuento)")
 
 
+_HIDDEN_LABEL = re.compile(r"(?:^|[\W_])(?:sr-only|visually-hidden|screen-reader-text|a11y-hidden)(?:$|[\W_])", re.I)
+
+
+def _labelled_after_as_was(node: LexborNode) -> bool:
+    """Whether the element right after the amount's element is a screen-reader label naming it the list price
+    ("<span>$1,499.00</span><span class=sr-only>Regular Price</span>") and no amount follows among its siblings:
+    a label that trails the amounts names the one it follows (a label before the next amount names that one)."""
+    sib = node.next
+    while sib is not None and sib.tag == "-text" and not (sib.text_content or "").strip():
+        sib = sib.next
+    if sib is None or sib.tag == "-text" or not _HIDDEN_LABEL.search(sib.attributes.get("class") or ""):
+        return False
+    text = sib.text(deep=True).strip()
+    if len(text) > 40 or not WAS_TEXT.match(text):
+        return False
+    rest = sib.next
+    while rest is not None:
+        if any(c.isdigit() for c in ((rest.text_content or "") if rest.tag == "-text" else rest.text(deep=True))):
+            return False
+        rest = rest.next
+    return True
+
+
+_ENDS_IN_AMOUNT = re.compile(r"\d[\s\xa0]?(?:kr\.?|[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원৳]|[A-Z]{3}|Kč|zł|Ft|lei|Lei)$")
+
+
 def _after_an_amount(node: LexborNode) -> bool:
     """Whether the text before the separator that precedes ``node`` ends with a number ("$89.00 – ")."""
     for _ in range(3):  # the amount's element, or the one or two around it (<span><bdi>$129.00</bdi></span>)
@@ -641,7 +679,9 @@ def _after_an_amount(node: LexborNode) -> bool:
                 texts.append(text)
             sib = sib.prev
         if texts:
-            return len(texts) == 2 and _RANGE_SIGN.fullmatch(texts[0]) is not None and texts[1][-1:].isdigit()
+            # (the low end may end with its currency: "7.499,00 kr. – 8.999,00 kr.", "129 € – 149 €")
+            return (len(texts) == 2 and _RANGE_SIGN.fullmatch(texts[0]) is not None
+                    and (texts[1][-1:].isdigit() or _ENDS_IN_AMOUNT.search(texts[1]) is not None))
         if node.parent is None:
             return False
         node = node.parent
@@ -776,6 +816,11 @@ def _score(item: _Seen, h1: int | None, button: int | None,
                 item.score += 1.5
             if box.itemprop_price:
                 item.score += 2.0
+            if (depth < 2 and box.tag in _PRICE_HEADINGS and "heading" not in item.reasons
+                    and len(node.text(deep=True).strip()) <= len(item.amount.raw) + 3):
+                # (a heading that holds the amount alone, OpenCart's "<h2>119,90€</h2>": the price shown largest)
+                item.score += 1.5
+                item.reasons.append("heading")
             if box.buy_box and "buy-box" not in item.reasons:
                 item.score += 1.5
                 item.reasons.append("buy-box")
@@ -801,6 +846,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     if WAS_TEXT.search(before[-30:]):
         item.role = "regular"
         item.reasons.append("was-text")
+    elif item.role == "current" and _labelled_after_as_was(item.node):
+        item.role = "regular"
+        item.reasons.append("was-label-after")
     label = ""  # (the label before the amount's element, read once for the "lowest price" and instalment tests)
     if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
         # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
@@ -1291,6 +1339,8 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     result.aside = frozenset(i.amount.amount for i in items
                              if (i.role == "regular" or i.role in _NOT_THE_PRICE)
                              and not any(r.startswith(_ELSEWHERE) for r in i.reasons)) - shown_current
+    result.range_high = frozenset(i.amount.amount for i in items if i.role == "range-high"
+                                  and not any(r.startswith(_ELSEWHERE) for r in i.reasons))
     for item in items:
         if item.role in _NOT_THE_PRICE:
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,

@@ -18,8 +18,9 @@ from pricewarden.locales import country_of_host, locale_for_territory
 __all__ = ["STRUCK", "Page", "decode_html"]
 
 # Elements showing a struck-through or was/list-labelled amount (the list price beside the current one).
-STRUCK = ("del, s, strike, [style*=line-through], [class*=was i], [class*=old i], [class*=strike i], "
-          "[class*=list i], [class*=compare i], [class*=original i], [class*=regular i], [class*=msrp i]")
+STRUCK = ("del, s, strike, [style*=line-through], [class*=line-through i], [class*=was i], [class*=old i], "
+          "[class*=strike i], [class*=list i], [class*=compare i], [class*=original i], [class*=regular i], "
+          "[class*=msrp i]")
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
 _LANG = re.compile(
