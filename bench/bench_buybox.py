@@ -31,12 +31,12 @@ first lines say, per folder, how many pages carry CSS of their own and how many 
 (:func:`styles`). A host on Chromium's HSTS preload list
 (amazon.com, etsy.com, target.com ...) is asked for over https whatever the URL says: such a page
 cannot be rendered here and counts as a failed second reading.
-The readings agree as ``confirm_pending`` settles them: the same amount (the judged price, or the
-advertised one before a coupon) in the same currency. Prints per folder and in total the first and
-second readings against the truth, and what confirmation would do: of the agreed first readings
-(those that may reach a partner) how many are right, how many right ones are held for a person, how
-many wrong ones are caught; and the time and CPU (with Chromium) a page. Recorded as
-``bench/results/buybox_pages.json``.
+The readings agree as ``confirm_pending`` settles them (``detection.confirm.agrees``): the same amount
+(the judged price, or the advertised one before a coupon while the rendered page still shows that
+coupon around it) in the same currency. Prints per folder and in total the first and second readings
+against the truth, and what confirmation would do: of the agreed first readings (those that may reach
+a partner) how many are right, how many right ones are held for a person, how many wrong ones are caught;
+and the time and CPU (with Chromium) a page. Recorded as ``bench/results/buybox_pages.json``.
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ class Row:
     @property
     def agreed(self) -> bool:
         """Whether ``confirm_pending`` would settle the two readings ``agreed`` (``detection.confirm._settle``:
-        the buy box's amount is the judged price or the advertised one, in the first reading's currency)."""
-        accepted = {p for p in (self.price, self.advertised) if p is not None}
-        return self.reading is not None and agrees(self.reading, accepted, self.currency)
+        the buy box's amount is the judged price, or the advertised one with the coupon shown again around it, in
+        the first reading's currency)."""
+        return agrees(self.reading, self.price, self.currency, advertised=self.advertised)
 
 
 def _right(amount: Decimal | None, currency: str | None, row: Row) -> bool:

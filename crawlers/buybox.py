@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from crawlers.extract.amounts import find_amounts
+from crawlers.extract.cascade import _coupon  # (the cascade's reading of a coupon's wording, for the second reading)
 from crawlers.extract.heuristics import (
     CONDITIONAL,
     CONDITIONAL_TAIL,
@@ -41,7 +43,7 @@ from crawlers.extract.heuristics import (
 )
 from crawlers.extract.page import _BUY_BUTTON, STRUCK, Page  # (the cascade's wording of a buy button, every language)
 
-__all__ = ["BuyBoxReading", "choose", "read_buy_boxes"]
+__all__ = ["BuyBoxReading", "choose", "read_buy_boxes", "shows_reduction"]
 
 # An amount farther than this from the buy button (CSS pixels, edge to edge) is not in the buy box.
 NEAR_BUTTON = 450.0
@@ -292,7 +294,7 @@ _PROBE = r"""
   const meta = document.querySelector('meta[property="og:locale"]');
   const h1 = [...document.querySelectorAll('h1')].map((h) => [h, seen(h)]).find(([, r]) => r);
   return {buttons, amounts, title: h1 ? {label: h1[0].innerText.trim().slice(0, 80), ...box(h1[1])} : null,
-          lang: document.documentElement.lang || '',
+          text: (document.body.innerText || '').slice(0, 60000), lang: document.documentElement.lang || '',
           og_locale: meta ? meta.getAttribute('content') || '' : ''};
 }
 """
@@ -310,6 +312,9 @@ class BuyBoxReading:
     # Another amount as prominent at the buy box, or nothing to read: why no price was taken.
     problem: str | None = None
     others: list[str] = field(default_factory=list)  # the other amounts read near the button (raw text)
+    # The rendered page's text around the amount taken (where a coupon or instant discount is shown), and its locale.
+    around: str | None = None
+    locale: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for a violation's evidence (amount as text)."""
@@ -440,7 +445,27 @@ def choose(probe: dict[str, Any], url: str, *, currency: str | None = None,
     if len(rivals) > 1:
         return BuyBoxReading(None, None, raw, where, others=others,
                              problem=f"{len(rivals)} different amounts as prominent and as near {near}")
-    return BuyBoxReading(amount, iso, raw, where, others=others)
+    return BuyBoxReading(amount, iso, raw, where, others=others, around=_around(probe.get("text") or "", top_shown),
+                         locale=locale)
+
+
+def _around(text: str, shown: dict[str, Any], window: int = 400) -> str:
+    """The rendered page's text within ``window`` characters of the amount ``shown`` (as the cascade looks for a
+    coupon around the price it chose), or ``""`` when the page's text does not hold its text."""
+    at = text.find(shown["text"])
+    if at < 0:
+        return ""
+    return " ".join(text[max(0, at - window):at + len(shown["text"]) + window].split())
+
+
+def shows_reduction(reading: BuyBoxReading, before: Decimal, after: Decimal, currency: str | None) -> bool:
+    """Whether the rendered page shows, around the amount ``reading`` took (``before``: a price before a coupon),
+    a coupon or instant discount that brings it to ``after``: the wordings the cascade reads a coupon by
+    (:func:`crawlers.extract.cascade._coupon`: not one the page says does not apply, nor one with a condition)."""
+    if not reading.around:
+        return False
+    coupon = _coupon(reading.around, before, SimpleNamespace(locale=reading.locale), currency)  # type: ignore[arg-type]
+    return coupon is not None and coupon[1] == after
 
 
 async def _measure(page: Any, started: float, budget: float, url: str) -> dict[str, Any]:

@@ -15,7 +15,8 @@ as before.
 - ``None``: not looked at yet (:func:`classify` runs at the end of every detection pass);
 - ``not_needed``: the price came from a profile or a person's rule, sure enough to act on;
 - ``pending``: a second reading is due (oldest first, ``detection.confirm_per_run`` a run);
-- ``agreed``: the buy box shows the same amount in the same currency (partner-facing messages allowed);
+- ``agreed``: the buy box shows the same amount in the same currency, or the price before a coupon with
+  that coupon still shown around it (partner-facing messages allowed);
 - ``disagreed`` / ``failed``: it shows another amount, or none could be read: waits for a person;
 - ``confirmed``: a manager confirmed the price (audited).
 
@@ -97,6 +98,7 @@ def _first(observation: Observation) -> dict[str, Any]:
              "flags": list(details.get("flags") or []), "confidence": getattr(observation, "confidence", None)}
     if details.get("advertised_price") and details.get("advertised_price") != first["price"]:
         first["advertised_price"] = details["advertised_price"]  # before a coupon: what the buy box may show
+        first["coupon"] = details.get("coupon")  # (the coupon's wording as the first reading saw it)
     return first
 
 
@@ -174,8 +176,9 @@ def confirm_pending(session: Session, *, read: Reader | None = None, limit: int 
 
     Each page is rendered in Chromium (``read``; default :func:`crawlers.buybox.read_buy_boxes`: one
     browser, as a crawl renders, under the network policy) and the amount it shows at its buy box is
-    measured. Agreement is the same amount (the price judged, or the advertised one before a coupon)
-    in the same currency; another amount, none, or a failed render leave the violation to a person.
+    measured. Agreement is :func:`agrees`: the same amount in the same currency (the price judged, or the
+    advertised one before a coupon when the coupon is shown again around it); another amount, none, or a
+    failed render leave the violation to a person.
     ``limit`` defaults to ``detection.confirm_per_run``; the oldest go first, so each run works down
     the queue, and ``waiting`` says how many are still pending after this run (logged when any are).
     """
@@ -208,27 +211,39 @@ def confirm_pending(session: Session, *, read: Reader | None = None, limit: int 
     return counts
 
 
-def agrees(reading: Any, accepted: set[Decimal], currency: str | None) -> bool:
-    """Whether a buy-box reading confirms the first: its amount is one of ``accepted`` (the judged price, the
-    advertised one) in the first reading's ``currency``."""
-    return reading.price is not None and reading.price in accepted and reading.currency == currency
+def agrees(reading: Any, judged: Decimal | None, currency: str | None, *, advertised: Decimal | None = None) -> bool:
+    """Whether a buy-box reading confirms the first: its amount is the ``judged`` price in the first reading's
+    ``currency``, or the ``advertised`` one before a coupon while the rendered page still shows, around it, the
+    coupon or discount that brings it to the judged price (:func:`crawlers.buybox.shows_reduction`): the
+    accusation rests on the reduced price, and the advertised amount alone confirms only the page's list price."""
+    from crawlers.buybox import shows_reduction
+
+    if reading is None or reading.price is None or reading.currency != currency:
+        return False
+    if judged is not None and reading.price == judged:
+        return True
+    return (advertised is not None and judged is not None and judged < advertised and reading.price == advertised
+            and shows_reduction(reading, advertised, judged, currency))
 
 
 def _settle(session: Session, violation: Violation, reading: Any, failure: str, counts: dict[str, int]) -> None:
     """Record the second reading of ``violation`` (``None``: none could be made) and its outcome."""
     record = dict((violation.details or {}).get("confirmation") or {})
     first = record.get("first") or {}
-    accepted = {Decimal(str(p)) for p in (first.get("price") or violation.observed_price,
-                                           first.get("advertised_price")) if p is not None}
+    judged, advertised = (None if p is None else Decimal(str(p)) for p in (
+        first.get("price") or violation.observed_price, first.get("advertised_price")))
     second: dict[str, Any]
     if reading is None:
         second = {"error": failure if violation.url else "the violation has no page address"}
         state = "failed"
     else:
         second = {**reading.as_dict(), "rendered": True}
-        same = agrees(reading, accepted, first.get("currency") or violation.currency)
+        same = agrees(reading, judged, first.get("currency") or violation.currency, advertised=advertised)
         state = "agreed" if same else "disagreed"
         second["price"] = _amount(reading.price)
+        if not same and advertised is not None and reading.price == advertised:
+            second["problem"] = (f"the buy box shows the price before the coupon ({_amount(advertised)}), and no "
+                                 f"coupon or discount to {_amount(judged)} around it")
     counts[state] += 1
     record.update(status=state, second=second, agreed=state == "agreed", at=utcnow().isoformat(timespec="seconds"))
     violation.confirmation = state

@@ -15,8 +15,9 @@ from bench.bench_buybox import Row, tally
 
 
 def _row(first: str, price: str | None, shown: str | None, *, currency: str = "EUR", advertised: str | None = None,
-         needs: bool = True, rendered: bool = True) -> Row:
-    reading = BuyBoxReading(None if shown is None else Decimal(shown), currency if shown else None, shown, {})
+         needs: bool = True, rendered: bool = True, around: str | None = None) -> Row:
+    reading = BuyBoxReading(None if shown is None else Decimal(shown), currency if shown else None, shown, {},
+                            around=around)
     return Row("set", "id", "https://shop.example/p", frozenset({Decimal("10.00")}), "EUR", first,
                None if price is None else Decimal(price), None if advertised is None else Decimal(advertised),
                "EUR", "json-ld", 0.86, needs, reading if rendered else None)
@@ -24,7 +25,10 @@ def _row(first: str, price: str | None, shown: str | None, *, currency: str = "E
 
 def test_agreement_is_the_judged_or_advertised_amount_in_the_first_readings_currency() -> None:
     assert _row("right", "10.00", "10").agreed  # (the same amount, however written)
-    assert _row("wrong", "8.00", "10.00", advertised="10.00").agreed  # the price before a coupon
+    # The price before a coupon, while the rendered page still shows the coupon around it; not without it.
+    assert _row("right", "8.00", "10.00", advertised="10.00", around="€10.00 Coupon: save €2.00 at checkout").agreed
+    assert not _row("wrong", "8.00", "10.00", advertised="10.00", around="€10.00 Add to cart").agreed
+    assert not _row("wrong", "8.00", "10.00", advertised="10.00").agreed
     assert not _row("right", "10.00", "10.00", currency="USD").agreed
     assert not _row("right", "10.00", None).agreed
     assert not _row("right", "10.00", "10.00", rendered=False).agreed

@@ -39,6 +39,8 @@ scopes:
 rules:
   - {sku: AC-400, scope: us, map: "99.00"}
   - {sku: AC-500, scope: us, map: "99.00"}
+  - {sku: AC-600, scope: us, map: "99.00"}
+  - {sku: AC-700, scope: us, map: "99.00"}
 """
 
 _STYLE = ("<style>.now{font-size:28px;font-weight:700}.small{font-size:12px}.card{margin-top:300px}"
@@ -57,11 +59,18 @@ def _page(title: str, buy_box: str, head: str = "", after: str = "", lang: str =
             f'<button class="add-to-cart">Add to cart</button></div>{after}</main></body></html>').encode()
 
 
+_COUPON = '<div class="coupon">Clip coupon: extra $15.00 off at checkout</div>'
+
 PAGES = {
     # Last week's price in the JSON-LD and in a hidden element; the buy box shows today's.
     "/p/stale": _page("Acme AC-400", '<del>$129.00</del> <span class="now">$109.00</span>'
                       '<span class="price" hidden>$89.00</span>', head=_ld("89.00")),
     "/p/shown": _page("Acme AC-500", '<span class="now">$89.00</span>', head=_ld("89.00")),
+    # $109.00 with a $15.00 coupon: $94.00, below MAP. On the first the rendered page still shows the coupon; on the
+    # second a script takes it away (an expired coupon, say): the buy box shows $109.00 and no reduction.
+    "/p/coupon": _page("Acme AC-600", f'<span class="now">$109.00</span>{_COUPON}', head=_ld("109.00")),
+    "/p/coupon-gone": _page("Acme AC-700", f'<span class="now">$109.00</span>{_COUPON}'
+                            '<script>document.querySelector(".coupon").remove()</script>', head=_ld("109.00")),
     # Pages for the buy box reading alone.
     "/b/class-struck": _page("Acme B1", '<span class="price-was">$120.00</span> <span class="now">$99.00</span>'),
     "/b/sup-cents": _page("Acme B2", '<span class="now">$99<sup>95</sup></span>'),
@@ -92,7 +101,8 @@ def shop() -> Iterator[str]:
         yield base
 
 
-def _crawl_and_detect(db: Engine, shop: str) -> None:
+def _crawl_and_detect(db: Engine, shop: str,
+                      pages: tuple[tuple[str, str], ...] = (("/p/stale", "AC-400"), ("/p/shown", "AC-500"))) -> None:
     from crawlers.run import run_crawl
     from crawlers.targets import active_listings
     from detection.run import detect
@@ -104,10 +114,10 @@ def _crawl_and_detect(db: Engine, shop: str) -> None:
         s.flush()
         partner = Partner(code="P1", name="Shop One", regions=["US"], channel_manager_id=bm.id,
                           notice_urls=["json://127.0.0.1:9/partner"])
-        products = {sku: Product(sku=sku, title=sku) for sku in ("AC-400", "AC-500")}
+        products = {sku: Product(sku=sku, title=sku) for sku in ("AC-400", "AC-500", "AC-600", "AC-700")}
         s.add_all([partner, *products.values()])
         s.flush()
-        for path, sku in (("/p/stale", "AC-400"), ("/p/shown", "AC-500")):
+        for path, sku in pages:
             s.add(Listing(url=shop + path, site=shop.split("/")[2], product_id=products[sku].id,
                           partner_id=partner.id, region="US"))
         publish_text(s, POLICY, file="policy.yaml")
@@ -167,6 +177,31 @@ def test_a_stale_structured_price_is_held_and_a_shown_one_reaches_the_partner(db
         report = enqueue_for_violations(s, list(found.values()), table=table)
         assert report.held == [stale.id]
         assert _notified(s) == {shown.id}
+
+
+def test_the_price_before_a_coupon_confirms_only_while_the_rendered_page_still_shows_the_coupon(
+        db: Engine, shop: str) -> None:
+    """Both pages are judged at $94.00 (after the coupon); the buy box shows $109.00 on both. Where the coupon is
+    shown again around it, the readings agree; where it is gone, they do not (held for a person, both kept)."""
+    from detection.confirm import confirm_pending
+
+    _crawl_and_detect(db, shop, (("/p/coupon", "AC-600"), ("/p/coupon-gone", "AC-700")))
+    with session_scope(db) as s:
+        found = _by_sku(s)
+        first = found["AC-700"].details["confirmation"]["first"]
+        assert (first["price"], first["advertised_price"], first["coupon"]) == ("94.00", "109.00",
+                                                                              "coupon: extra $15.00")
+        assert confirm_pending(s) == {"agreed": 1, "disagreed": 1, "failed": 0, "waiting": 0}
+        found = _by_sku(s)
+        shown, gone = found["AC-600"], found["AC-700"]
+        assert (shown.confirmation, gone.confirmation) == ("agreed", "disagreed")
+        assert shown.details["confirmation"]["second"]["price"] == "109.00"
+        assert "Clip coupon: extra $15.00 off at checkout" in shown.details["confirmation"]["second"]["around"]
+        record = gone.details["confirmation"]
+        assert (record["first"]["price"], record["second"]["price"], record["agreed"]) == ("94.00", "109.00", False)
+        assert "coupon" not in record["second"]["around"].lower()
+        assert record["second"]["problem"] == ("the buy box shows the price before the coupon (109.00), and no "
+                                               "coupon or discount to 94.00 around it")
 
 
 def test_the_threshold_is_the_setting_that_decides_who_needs_a_second_reading(
