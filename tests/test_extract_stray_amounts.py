@@ -89,3 +89,12 @@ def test_an_accessory_microdata_price_outside_the_product_item_is_not_the_page_p
     got = extract(page(body, lang="nl"), "https://winkel.example.nl/p/qb-5/")
     assert got.price == D("449.00")
     assert all(c.price != D("19.95") for c in got.candidates if c.method == "microdata")
+
+
+def test_a_structured_price_shown_after_avant_beside_the_sale_price_is_the_list_price() -> None:
+    body = ('<h1>Bouilloire inox 1,7 L</h1><div class="buy"><p class="prix">29,90 €</p>'
+            '<p class="ancien">avant 39,90 €</p><button class="add-to-cart">Ajouter au panier</button></div>'
+            '<section class="related"><h2>Vous aimerez aussi</h2><div class="tile"><h3>Grille-pain</h3>'
+            '<p class="tile-price">39,90 €</p></div></section>')
+    got = extract(page(body, offer_ld("39.90", "EUR"), lang="fr"), "https://maison.example.fr/p/bouilloire")
+    assert got.price == D("29.90")
