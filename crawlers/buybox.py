@@ -89,7 +89,7 @@ _ROLE_WORDS = re.compile(
     r"價值|价值|\bworth\b|valued at|\bwert\b|d'une valeur|valeur de|valorad[oa]|del valor|no valor|\bvalore\b|"
     r"贈品|赠品|\bgift\b|\bregalo\b|\bcadeau\b|\bgeschenk|\bomaggio|\bbrinde\b|quà tặng|هدية|"
     # points, subsidies, trade-in credit, wallets
-    r"ポイント|포인트|积分|積分|\bpunkte\b|\bpuntos\b|\bpunti\b|\bpontos\b|\bpoäng|\bpoint\b|"
+    r"ポイント|포인트|积分|積分|點數|点数|\bpunkte\b|\bpuntos\b|\bpunti\b|\bpontos\b|\bpoäng|\bpoint\b|"
     r"补贴|補貼|补助|補助|国补|\bsubsid|\bzuschuss|\bförderung|\brebate|\bcash ?back|trade[- ]?in|"
     r"supervalutazione|\breprise\b|eintausch|\binruil|\bwallet\b|\bmonedero|\bbilletera|"
     # converted into another currency
@@ -130,7 +130,7 @@ _ROLE_AFTER = re.compile(
     r"\s*\*?\s*(?:/\s*(?:count|ct|capsule|tab|dose|serving|wash|sheet|roll|piece|item|pc|pcs|m²|m2|m³|sq\.?\s?ft|"
     r"mois|mes|mês|monat|mese|month|mo|kuu|hó|mnd|md)\b|per (?:count|capsule|tablet|piece|unit|wash|serving|item|"
     r"month|kg|l)\b|with (?:\w+ )?(?:wallet|card|code|coupon)|clubcard|card price|member|"
-    r"ポイント|포인트|积分|points?\b|pts\b|bonus|together\b|zusammen\b|ensemble\b|juntos\b|insieme\b)",
+    r"ポイント|포인트|积分|積分|點數|点数|punkte\b|points?\b|pts\b|bonus|together\b|zusammen\b|ensemble\b|juntos\b|insieme\b)",
     re.I,
 )
 # An amount written with a sign is a difference, not a price: "Savings: -$80.00", an add-on's "+$35.99".

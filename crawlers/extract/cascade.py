@@ -203,6 +203,11 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None
     if _shows(region, cand.price) and not _shows(region, cand.price, tail=_WAS_LABEL_TAIL):
         return None  # (shown only before a label naming it the list price: "$1,499.00 Regular Price")
+    if _shows(region, cand.price, only=WAS_TEXT) and _first_price_after_title(page, cand.currency) != cand.price:
+        # (the buy box shows it after "was", "reg.", "statt", "avant", "antes" beside another first amount, the sale
+        # price: a stale feed's list price, whatever a related item's tile prints at the same amount; the full
+        # comparison decides)
+        return None
     struck = _struck_texts(page)
     if any(_shows(text, cand.price) for text in struck):
         return None
@@ -330,11 +335,12 @@ def _variants(amount: Decimal) -> list[str]:
 
 
 def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
-           tail: re.Pattern[str] | None = None) -> bool:
+           tail: re.Pattern[str] | None = None, only: re.Pattern[str] | None = None) -> bool:
     """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
 
     ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99");
-    ``tail``: nor one whose text after it (past a sign written after the amount) does ("$9.99 with coupon").
+    ``tail``: nor one whose text after it (past a sign written after the amount) does ("$9.99 with coupon");
+    ``only``: only a printing whose 30 characters before match it counts ("was $5.49").
     """
     for form in _variants(amount):
         start = text.find(form)
@@ -345,6 +351,7 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
             if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
                     and not (unless is not None and unless.search(_words_before(text, start)))
+                    and not (only is not None and not only.search(_words_before(text, start)))
                     and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
                 return True
             start = text.find(form, start + 1)
@@ -769,6 +776,12 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
                        if c is visible.best or not {"from-price", "weak-was"} & set((c.note or "").split(","))}
     # (what the page shows only as a list, members', unit or instalment price contradicts structured data)
     visible_regular = ({visible.regular.price} if visible.regular else set()) | visible.aside
+    # (an amount the buy box shows as the list price beside its best one, and elsewhere only in another block, a
+    # related item's tile at the same amount, is shown current by nothing of this product)
+    visible_current -= {price for price in visible_current & visible_regular
+                        if visible.best is not None and visible.best.price != price
+                        and all(any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))
+                                for c in visible.candidates if c.price == price)}
     unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
     if unseen and fast is None and not by_profile and _title_at(page) >= 0:
         # (and a structured price the buy box's text prints only after "was", "van", "statt" or as a

@@ -53,7 +53,7 @@ _NOISE_ATTR = re.compile(
 )
 WAS_TEXT = re.compile(
     r"\b(?:was|list(?: price)?|reg\.?|regular(?: price)?|original(?:ly)?|msrp|rrp|compare at|retail(?: price)?|"
-    r"before|value|typical price|m\.?r\.?p\.?|au lieu de|prima|antes|vorher|cena regularna)\b|"
+    r"before|value|typical price|m\.?r\.?p\.?|au lieu de|avant|prima|antes|vorher|voorheen|cena regularna)\b|"
     r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定價|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
@@ -228,6 +228,10 @@ _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlä
                     # (an option's or extra's surcharge, "Red (+Rs. 1,000.00)", "Paper liners (+4,90€)")
                     r"\(\s*\+\s*$", re.I)
 _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
+# A measure a unit price is per: "/ kg", "per 100 ml", "pro Liter", "je Stück", "por unidad", "1 kg ="
+_PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
+                          r"\b\d*\s?(?:kg|g|mg|l|ml|cl|m|m²|m2|oz|lb|stk|st)\b|"
+                          r"grundpreis|unit|unidad|unité|stück", re.I)
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 # "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
 # list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
@@ -244,14 +248,19 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
-                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|баллы", re.I)
+                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы", re.I)
 # A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
 _PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
                             r"sconto|desconto)?\W*$", re.I)
 _SAVING_TAIL = re.compile(r"\s*(?:(?:instant|extra|additional|bank)\s)?(?:off|discount|cash ?back)", re.I)
 # Points or a bonus credited back, named right after the amount in its own element ("+1 900 ₸ бонусами";
 # not a label of the next row, "<dd>17,600円</dd><dt>ポイント</dt>")
-_POINTS_TAIL = re.compile(r"\s*(?:bonus\w*|бонус\w*|балл\w*|points?\b|pts\b|ポイント|포인트|điểm|积分)", re.I)
+_POINTS_TAIL = re.compile(r"\s*(?:bonus\w*|бонус\w*|балл\w*|points?\b|pts\b|punkte\b|ポイント|포인트|điểm|"
+                          r"积分|積分|點數|点数)", re.I)
+# A table row or description term that names points ("<th>ポイント</th><td>3,980ポイント (￥3,980相当)</td>",
+# "<dt>Punkte</dt><dd>…</dd>"): every amount in it is the points earned or their worth, never the price.
+_POINTS_ROW = re.compile(r"^\W*(?:bonus\w*|бонус\w*|балл\w*|points?|punkte|pontos|puntos|punti|poäng|ポイント\w*|"
+                         r"포인트|积分|積分|點數|点数)\W*$", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
@@ -262,7 +271,8 @@ _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
 _RANGE = re.compile(r"\s*(?:[-–—~]|to|bis|à|a)\s*", re.I)
 _MANY = ParsedAmount(Decimal(0), None, "")
-_BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*\s*")
+# (whole units may end with a dash for no minor units: "449,-", "449 <sup>-</sup>", "25.–")
+_BARE_NUMBER = re.compile(r"\s*\d[\d.,'\s]*(?:[-–]\s*)?")
 _SIGNS = ("$", "€", "£", "¥", "￥", "₹", "₩", "₽", "₺", "₴", "฿", "₫", "₱", "₪", "円", "元", "원", "USD", "EUR", "GBP",
           "CHF", "CAD", "AUD", "JPY", "CNY", "RMB", "SEK", "NOK", "DKK", "PLN", "INR", "kr", "zł", "Kč", "Rs")
 
@@ -877,7 +887,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "threshold"
     elif (_SAVING.search(_PERCENT_BADGE.sub("", before[-20:])) or _SAVING_TAIL.match(after)
           or (not before[-20:].isascii() and _SAVING_LOCAL.search(before[-20:]))
-          or (_POINTS_TAIL.match(after) is not None and _points_after(item))):
+          or (_POINTS_TAIL.match(after) is not None and _points_after(item)) or _points_row(item.node)):
         item.role = "saving"
     elif _SHIPPING.search(before[-25:] + " " + after[:15]):
         item.role = "shipping"
@@ -885,6 +895,11 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "addon"
     elif item.role == "current":
         aside = next(filter(None, map(_aside_kind, attrs_near)), None)
+        if (aside == "unit" and _PRICE_LABEL.search(before[-25:])
+                and not _PER_MEASURE.search(before[-25:] + " " + after[:20])):
+            # (markup named "unitPrice" around an amount the text labels the price, with no measure it is per:
+            # the price of one unit bought, "販売価格 ￥39,800（税込）", not a price per kilo or litre)
+            aside = None
         if aside is not None:
             item.role = aside
     if item.amount.currency is not None:
@@ -919,6 +934,22 @@ def _points_after(item: _Seen) -> bool:
     own = item.node.text(deep=True, separator=" ")
     at = own.find(item.amount.raw)
     return at >= 0 and _POINTS_TAIL.match(own, at + len(item.amount.raw)) is not None
+
+
+def _points_row(node: LexborNode) -> bool:
+    """Whether the amount's table cell (``td``/``dd``, the element or one of its two parents) is in a row whose
+    header names points (:data:`_POINTS_ROW`)."""
+    cell: LexborNode | None = node
+    for _ in range(3):
+        if cell is None or cell.tag in {"td", "dd"}:
+            break
+        cell = cell.parent
+    if cell is None or cell.tag not in {"td", "dd"}:
+        return False
+    header = cell.prev
+    while header is not None and header.is_text_node:
+        header = header.prev
+    return header is not None and header.tag in {"th", "dt"} and _POINTS_ROW.match(header.text(deep=True)) is not None
 
 
 def _card_logo(node: LexborNode) -> bool:

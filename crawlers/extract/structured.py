@@ -328,7 +328,7 @@ def _from_microdata(page: Page, nodes: list[Any]) -> Facts:
     # The first itemprop=price is usually the product's own; the next two may be its sale price
     # (list and sale both marked up), later ones are related items. The cascade checks them
     # against the visible page.
-    for rank, node in enumerate(prices[:3]):
+    for rank, node in enumerate(_own_item(prices)[:3]):
         value = _unstruck(node, page) or _attr(node)
         got = _price(value, facts.currency, page.locale) if value else None
         if got is None and value:
@@ -341,6 +341,29 @@ def _from_microdata(page: Page, nodes: list[Any]) -> Facts:
         if got is not None:
             facts.candidates.append(Candidate("rdfa", got[0], facts.currency, got[1], 0.8))
     return facts
+
+
+def _top_scope(node: Any) -> int | None:
+    """The outermost ``itemscope`` element holding ``node`` (its item, or the item that item belongs to), if any."""
+    top = None
+    node = node.parent
+    while node is not None:
+        if "itemscope" in node.attributes:
+            top = node.mem_id
+        node = node.parent
+    return top
+
+
+def _own_item(prices: list[Any]) -> list[Any]:
+    """The ``itemprop=price`` nodes of the page's own item: those in the top-level item of the first price
+    that has one. A price in another item (a related product's, an accessory's in a carousel) or in no
+    item at all (an ``itemprop`` no ``itemscope`` holds) belongs to something else; a page with no item
+    at all keeps its prices as they come."""
+    scopes = [_top_scope(node) for node in prices]
+    own = next((scope for scope in scopes if scope is not None), None)
+    if own is None:
+        return prices
+    return [node for node, scope in zip(prices, scopes, strict=True) if scope == own]
 
 
 def _from_meta(page: Page, nodes: list[Any]) -> Facts:
