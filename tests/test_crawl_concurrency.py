@@ -169,15 +169,17 @@ def test_a_429_with_retry_after_pauses_the_whole_site_not_only_that_page(
     with session_scope(db) as session:
         assert session.scalar(select(func.count()).select_from(Observation)) == pages  # /p/0 after its retry
     assert shop.throttled_at is not None
-    # After the 429 the site goes quiet for its Retry-After (2 s): the longest silence between requests
-    # that follow it. Only what was already on its way arrives before that silence (the request on the
-    # other connection, and those sent as connections freed before the crawler read the 429: more on a
-    # busy machine, which reads it later). Before, the site's other 19 pages went on at full speed and
-    # only /p/0's retry came after a pause. (Counted by order, not by a clock window: a loaded machine
-    # stretches the time the crawler takes to read the 429, not the order of what it sends.)
+    # After the 429 the site goes quiet for its Retry-After (2 s, counted from when the crawler read the
+    # 429): the longest silence between the requests that follow it. Only what was already on its way
+    # arrives before that silence (the request on the other connection, and those sent as connections
+    # freed before the crawler read the 429: more on a busy machine, which reads it later), and most of
+    # the site's pages after it. Before, the site's other 19 pages went on at full speed and only /p/0's
+    # retry came after a pause. (Counted by order, not by a clock window: a loaded machine stretches the
+    # time the crawler takes to read the 429, and so where the silence starts and how much of it the
+    # server sees, not the order of what the crawler sends.)
     after = sorted(at for at, _ in shop.arrivals if at > shop.throttled_at)
     gaps = [later - earlier for earlier, later in zip([shop.throttled_at, *after], after, strict=False)]
     pause = max(range(len(gaps)), key=gaps.__getitem__)
-    assert gaps[pause] >= 1.5, gaps
+    assert gaps[pause] >= 1.0, [round(g, 2) for g in gaps]
     assert pause <= pages // 2, (pause, [round(g, 2) for g in gaps])
     assert len(shop.arrivals) == pages + 2  # robots.txt, every page, and /p/0 once more
