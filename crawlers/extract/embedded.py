@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 from collections import deque
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -98,6 +99,21 @@ def _money(value: Any, currency: str | None, page: Page, cents: bool) -> tuple[D
     return None
 
 
+def _nodes(data: Any, skip: str | None = None) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON blob, breadth first: at most ``_MAX_NODES`` visited, a list's first 200 items;
+    ``skip`` names a key whose value is not walked into."""
+    queue: deque[Any] = deque([data])
+    seen = 0
+    while queue and seen < _MAX_NODES:
+        node = queue.popleft()
+        seen += 1
+        if isinstance(node, list):
+            queue.extend(node[:200])
+        elif isinstance(node, dict):
+            yield node
+            queue.extend(v for k, v in node.items() if isinstance(v, (dict, list)) and k != skip)
+
+
 def _product_like(node: dict[str, Any]) -> bool:
     return any(k in node for k in _NAME_KEYS) and any(k in node for k in _PRICE_KEYS) and (
         any(k in node for k in ("sku", "id", "productId", "product_id", "handle", "variants", "offers"))
@@ -109,16 +125,7 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
     facts = Facts()
     shopify = "cdn.shopify.com" in page.html or "Shopify.shop" in page.html
     for origin, data in _blobs(page):
-        queue: deque[Any] = deque([data])
-        seen = 0
-        while queue and seen < _MAX_NODES:
-            node = queue.popleft()
-            seen += 1
-            if isinstance(node, list):
-                queue.extend(node[:200])
-                continue
-            if not isinstance(node, dict):
-                continue
+        for node in _nodes(data):
             if _product_like(node):
                 cur = node.get("currency") or node.get("currencyCode") or node.get("priceCurrency") or currency
                 cur = (canonical_currency(cur) if isinstance(cur, str) else None) or currency
@@ -152,7 +159,6 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
                         facts.availability = availability_of(avail)
                     facts.currency = cur
                     return facts
-            queue.extend(v for v in node.values() if isinstance(v, (dict, list)))
     return facts
 
 
@@ -171,16 +177,7 @@ def variant_amounts(page: Page, wanted: set[str]) -> set[Decimal]:
         return set()
     found: set[Decimal] = set()
     for _, data in _blobs(page):
-        queue: deque[Any] = deque([data])
-        seen = 0
-        while queue and seen < _MAX_NODES:
-            node = queue.popleft()
-            seen += 1
-            if isinstance(node, list):
-                queue.extend(node[:200])
-                continue
-            if not isinstance(node, dict):
-                continue
+        for node in _nodes(data, skip="variants"):
             variants = node.get("variants")
             if isinstance(variants, list):
                 for variant in variants[:200]:
@@ -202,7 +199,6 @@ def variant_amounts(page: Page, wanted: set[str]) -> set[Decimal]:
                         parsed = parse_amount(value, decimal_separator="." if machine else None, locale=page.locale)
                         if parsed is not None and is_price(parsed.amount):
                             found.add(parsed.amount)
-            queue.extend(v for k, v in node.items() if isinstance(v, (dict, list)) and k != "variants")
     return found
 
 
