@@ -304,9 +304,10 @@ def _beside_card_logo(page: Page, cand: Candidate) -> bool:
     return False
 
 
-def _struck_texts(page: Page) -> list[str]:
-    """The short texts (under 80 characters) of struck-through or was/list-labelled elements, in page order."""
-    return [text for text in (node.text(deep=True) for node in page.tree.css(STRUCK)) if len(text) < 80]
+def _struck_texts(page: Page, selector: str = STRUCK) -> list[str]:
+    """The short texts (under 80 characters) of struck-through or was/list-labelled elements, in page order
+    (``selector``: other elements, e.g. only those drawn struck through)."""
+    return [text for text in (node.text(deep=True) for node in page.tree.css(selector)) if len(text) < 80]
 
 
 def _struck_regular(page: Page, current: Candidate, struck: list[str] | None = None) -> Candidate | None:
@@ -422,7 +423,7 @@ _SELECTED = "option[selected], [aria-checked=true], [aria-selected=true]"
 def _url_selected(current: list[Candidate], page: Page) -> set[Decimal]:
     """The prices of the structured offers whose ``url`` or ``sku`` (kept in the note) names a variant the page's
     URL selects (``?variant=39002``, ``?sku=ML-PULL-M``)."""
-    wanted = {v for _, v in parse_qsl(urlsplit(page.url).query) if len(v) >= 2}
+    wanted = set(_url_values(page).values())
     if not wanted:
         return set()
 
@@ -725,10 +726,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         facts.merge(read_embedded(page, currency_hint))
         currency_hint = currency_hint or facts.currency
     # (structured data of another variant than the URL selects is never confirmed by the page's "From $999")
-    conflict = None if by_profile else _variant_conflict(page, [c for c in facts.candidates
-                                                                if c.method in _STRUCTURED])
-    fast = None if by_profile or conflict is not None else _confirmed_fast(
-        page, [c for c in facts.candidates if c.method in _STRUCTURED])
+    structured_facts = [c for c in facts.candidates if c.method in _STRUCTURED]
+    conflict = None if by_profile else _variant_conflict(page, structured_facts)
+    fast = None if by_profile or conflict is not None else _confirmed_fast(page, structured_facts)
     in_block = None
     ordered: list[Candidate] | None = None
     if fast is not None:
@@ -801,7 +801,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if not_current and fast is None and not by_profile and visible.best is None:
         # (a structured price the page prints only struck through, "<span class=line-through>299 ر.س</span>",
         # beside no current amount the scan can read: the old price)
-        struck = [text for text in (node.text(deep=True) for node in page.tree.css(_LINE_THROUGH)) if len(text) < 80]
+        struck = _struck_texts(page, _LINE_THROUGH)
         shown_struck = {price for price in not_current if any(_shows(text, price) for text in struck)}
         visible_regular |= shown_struck
     chosen: Candidate | None = None
@@ -811,7 +811,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         chosen = fast[0]
     if chosen is None and conflict is not None:
         chosen = _selected_variant(conflict, visible, currency_hint, result.flags,
-                                   [c for c in facts.candidates if c.method in _STRUCTURED and c.role == "current"])
+                                   [c for c in structured_facts if c.role == "current"])
         if chosen.note == "selected variant":
             result.candidates.append(chosen)
     if chosen is None and not by_profile and conflict is None:
