@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, String, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawlers.targets import site_of
@@ -190,11 +190,12 @@ def _crawled_pages(session: Session, start: datetime | None, end: datetime | Non
 
     Read from the driver's cursor without type processing: instants as integer microseconds computed by
     PostgreSQL, or SQLite's UTC text parsed by column."""
+    from detection.frames import instant_column, instants_ns
+
     o = Observation
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    instant: Any = func.floor(func.extract("epoch", o.observed_at) * 1_000_000).cast(BigInteger) if postgresql \
-        else type_coerce(o.observed_at, String)
-    stmt = select(instant, o.url, o.crawl_run_id, o.undecided).where(o.source == Source.CRAWL.value)
+    dialect = session.get_bind().dialect.name
+    stmt = select(instant_column(o.observed_at, dialect), o.url, o.crawl_run_id, o.undecided) \
+        .where(o.source == Source.CRAWL.value)
     if start is not None:
         stmt = stmt.where(o.observed_at >= start)
     if end is not None:
@@ -209,10 +210,7 @@ def _crawled_pages(session: Session, start: datetime | None, end: datetime | Non
     if not instants:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, np.zeros(0, dtype=bool), []
-    if postgresql:
-        at = pd.to_datetime(np.asarray(instants, dtype=np.int64) * 1000, utc=True)
-    else:
-        at = pd.DatetimeIndex(pd.to_datetime(pd.Series(instants, dtype=object), format="ISO8601", utc=True))
+    at = pd.DatetimeIndex(pd.to_datetime(instants_ns(instants, dialect), utc=True))
     local = at.tz_convert(zone).tz_localize(None).as_unit("ns").asi8
     day = np.floor_divide(local, 86_400 * 10**9)
     codes, uniques = pd.factorize(pd.Series(url_values, dtype=object), use_na_sentinel=True)

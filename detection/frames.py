@@ -136,11 +136,10 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     """
     o = Observation
     dialect = session.get_bind().dialect.name
+    instant = instant_column(o.observed_at, dialect)
     if dialect == "postgresql":
-        instant: Any = func.floor(func.extract("epoch", o.observed_at) * 1_000_000).cast(BigInteger)
         price: Any = (o.price * SCALE).cast(BigInteger)
     else:
-        instant = type_coerce(o.observed_at, String)
         price = type_coerce(o.price, String)
     # The URL names an unknown seller's party; with evidence it is read for every row.
     url = o.url if evidence else case((o.partner_id.is_(None), o.url), else_=None)
@@ -187,11 +186,10 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     n = len(parts[0])
     data = dict(zip(names, parts, strict=True))
     out: dict[str, Any] = {}
+    out["observed_ns"] = instants_ns(data["instant"], dialect)
     if dialect == "postgresql":
-        out["observed_ns"] = np.asarray(data["instant"], dtype=np.int64) * 1000
         out["price_e4"] = np.array([NA_E4 if v is None else v for v in data["price"]], dtype=np.int64)
     else:
-        out["observed_ns"] = _sqlite_instants(data["instant"])
         out["price_e4"] = _sqlite_prices(data["price"])
     for name in names[2:]:
         out[name] = np.array(data[name], dtype=object) if n else np.zeros(0, dtype=object)
@@ -202,6 +200,21 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
         out["source"] = np.full(n, one_source, dtype=object)
     out["obs_id"] = out["obs_id"].astype(np.int64)
     return out
+
+
+def instant_column(observed_at: Any, dialect: str) -> Any:
+    """An instant column to read without type processing: integer microseconds computed by PostgreSQL, or
+    SQLite's stored UTC text (:func:`instants_ns` turns either into nanoseconds)."""
+    if dialect == "postgresql":
+        return func.floor(func.extract("epoch", observed_at) * 1_000_000).cast(BigInteger)
+    return type_coerce(observed_at, String)
+
+
+def instants_ns(values: list[Any], dialect: str) -> np.ndarray:
+    """The values read through :func:`instant_column` as integer nanoseconds since 1970 (UTC)."""
+    if dialect == "postgresql":
+        return np.asarray(values, dtype=np.int64) * 1000
+    return _sqlite_instants(values)
 
 
 def _sqlite_instants(texts: list[str]) -> np.ndarray:
