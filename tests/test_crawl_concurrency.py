@@ -169,17 +169,13 @@ def test_a_429_with_retry_after_pauses_the_whole_site_not_only_that_page(
     with session_scope(db) as session:
         assert session.scalar(select(func.count()).select_from(Observation)) == pages  # /p/0 after its retry
     assert shop.throttled_at is not None
-    # After the 429 the site goes quiet for its Retry-After (2 s, counted from when the crawler read the
-    # 429): the longest silence between the requests that follow it. Only what was already on its way
-    # arrives before that silence (the request on the other connection, and those sent as connections
-    # freed before the crawler read the 429: more on a busy machine, which reads it later), and most of
-    # the site's pages after it. Before, the site's other 19 pages went on at full speed and only /p/0's
-    # retry came after a pause. (Counted by order, not by a clock window: a loaded machine stretches the
-    # time the crawler takes to read the 429, and so where the silence starts and how much of it the
-    # server sees, not the order of what the crawler sends.)
+    # After the 429 the site waits its Retry-After (2 s, counted from when the crawler read the 429). Only
+    # what was already on its way comes sooner (the request on the other connection, and those sent as
+    # connections freed before the crawler read the 429: more on a busy machine, which reads it later), and
+    # a loaded crawler may resume slowly, so the silence can come in pieces. Asserted: half of the site's
+    # pages come at least half the Retry-After after the 429. Before, the site's other 19 pages went on at
+    # full speed (two connections, 0.05 s a page: all within about half a second) and only /p/0 waited.
     after = sorted(at for at, _ in shop.arrivals if at > shop.throttled_at)
-    gaps = [later - earlier for earlier, later in zip([shop.throttled_at, *after], after, strict=False)]
-    pause = max(range(len(gaps)), key=gaps.__getitem__)
-    assert gaps[pause] >= 1.0, [round(g, 2) for g in gaps]
-    assert pause <= pages // 2, (pause, [round(g, 2) for g in gaps])
+    gaps = [round(later - earlier, 2) for earlier, later in zip([shop.throttled_at, *after], after, strict=False)]
+    assert after[pages // 2 - 1] - shop.throttled_at >= 1.0, gaps
     assert len(shop.arrivals) == pages + 2  # robots.txt, every page, and /p/0 once more
