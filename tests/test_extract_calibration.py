@@ -87,6 +87,16 @@ def _blind_readings() -> list[dict]:
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def test_every_true_price_is_written_as_a_decimal_string() -> None:
+    # A JSON number (139.95) is a binary fraction: Decimal(139.95) is not Decimal("139.95"), and a right
+    # reading would be scored wrong. The truth files write every accepted price as the page's digits.
+    for truth in sorted(PAGES.glob("**/truth.jsonl")):
+        for n, line in enumerate(truth.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                for price in json.loads(line)["price"]:
+                    assert isinstance(price, str) and Decimal(price) >= 0, f"{truth}:{n}: price {price!r}"
+
+
 def test_every_held_out_batch_has_its_blind_readings() -> None:
     readings = _blind_readings()
     for truth in sorted(PAGES.glob("heldout*/truth.jsonl")):
