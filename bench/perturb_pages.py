@@ -119,7 +119,8 @@ def _obfuscate(tree: LexborHTMLParser) -> bool:
 
 
 _SELECTOR = re.compile(r"([.#])(-?[A-Za-z_][\w-]*)")
-_LOOKUP = re.compile(r"""\b(getElementById|getElementsByClassName|querySelector|querySelectorAll)\(\s*(["'])([^"'\n]*)""")
+_LOOKUP = re.compile(
+    r"""\b(getElementById|getElementsByClassName|querySelector|querySelectorAll)\(\s*(["'])([^"'\n]*)""")
 
 # --- structured data removed -------------------------------------------------------------------------
 
@@ -211,7 +212,8 @@ def _related_first(tree: LexborHTMLParser) -> bool:
     h1 = tree.css_first("h1")
     if h1 is None:
         return False
-    return any([_move_before(b, h1) for b in _outermost(tree, _RELATED, h1)])
+    moved = [_move_before(b, h1) for b in _outermost(tree, _RELATED, h1)]  # (every block moves)
+    return True in moved
 
 
 def _reviews_first(tree: LexborHTMLParser) -> bool:
@@ -224,7 +226,8 @@ def _reviews_first(tree: LexborHTMLParser) -> bool:
                     and not any(d.mem_id in {a.mem_id for a in _ancestors(r)} for r in reviews)]
     if not reviews or not descriptions:
         return False
-    return any([_move_before(r, descriptions[0]) for r in reviews])
+    moved = [_move_before(r, descriptions[0]) for r in reviews]  # (every block moves)
+    return True in moved
 
 
 # --- whitespace --------------------------------------------------------------------------------------
@@ -283,6 +286,9 @@ def _split(tree: LexborHTMLParser) -> bool:
         groups = re.split(r"[.,\u00a0\u202f ']", m.group("int")) if m.group("g") else [m.group("int")]
         if len(groups) == 1 and not m.group("dec"):
             continue
+        holder = next((a for a in _ancestors(node)[:3] if "itemprop" in a.attributes), None)
+        if holder is not None and "content" not in holder.attributes:
+            holder.attrs["content"] = holder.text(deep=True).strip()  # (microdata keeps its value, as sites do)
         parts = [f"<span>{m.group('pre').strip()}</span>"] if m.group("pre") else []
         parts += [f"<span>{g}</span>" for g in groups]
         parts += [f"<sup>{m.group('dec')}</sup>"] if m.group("dec") else []
@@ -328,7 +334,7 @@ def _read_one(job: tuple[str, dict, bytes, list[str]]) -> list[tuple[str, Readin
     for name in names:
         try:
             new = perturb(html, name)
-        except Exception as exc:  # noqa: BLE001 (a transformation that cannot handle a page skips it)
+        except Exception as exc:  # (a transformation that cannot handle a page skips it)
             print(f"{label}:{truth['id']} {name}: {exc!r}", file=sys.stderr)
             continue
         if new is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import partial
 from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborNode
@@ -194,26 +195,28 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None  # (an AggregateOffer's lowPrice is the cheapest of several offers: the buy box decides)
     cand = current[0]
     region = _title_region(page)
+    # (past the entry test, a printing counts as shown: blanks collapsed, a sign past an indent is beside its amount)
+    shown = partial(_shows, amount=cand.price, loose=True)
     if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
-    if not _shows(region, cand.price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL) and _shows(region, cand.price):
+    if not shown(region, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL) and shown(region):
         # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",
         # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
         # comparison decides)
         return None
-    if _shows(region, cand.price) and not _shows(region, cand.price, tail=_WAS_LABEL_TAIL):
+    if shown(region) and not shown(region, tail=_WAS_LABEL_TAIL):
         return None  # (shown only before a label naming it the list price: "$1,499.00 Regular Price")
-    if _shows(region, cand.price, only=WAS_TEXT) and _first_price_after_title(page, cand.currency) != cand.price:
+    if shown(region, only=WAS_TEXT) and _first_price_after_title(page, cand.currency) != cand.price:
         # (the buy box shows it after "was", "reg.", "statt", "avant", "antes" beside another first amount, the sale
         # price: a stale feed's list price, whatever a related item's tile prints at the same amount; the full
         # comparison decides)
         return None
     struck = _struck_texts(page)
-    if any(_shows(text, cand.price) for text in struck):
+    if any(shown(text) for text in struck):
         return None
     others, chosen = other_options(page)
-    if any(_shows(node.text(deep=True, separator=" "), cand.price) for node in others) and not any(
-            _shows(node.text(deep=True, separator=" "), cand.price) for node in chosen):
+    if any(shown(node.text(deep=True, separator=" ")) for node in others) and not any(
+            shown(node.text(deep=True, separator=" ")) for node in chosen):
         return None  # (another variant's price, shown in its option: the full comparison decides)
     if _badge_lowers(region, cand, page):
         return None  # (a list price shown beside the price a discount badge takes it down to)
@@ -336,12 +339,14 @@ def _variants(amount: Decimal) -> list[str]:
 
 
 def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
-           tail: re.Pattern[str] | None = None, only: re.Pattern[str] | None = None) -> bool:
+           tail: re.Pattern[str] | None = None, only: re.Pattern[str] | None = None, *, loose: bool = False) -> bool:
     """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
 
     ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99");
     ``tail``: nor one whose text after it (past a sign written after the amount) does ("$9.99 with coupon");
     ``only``: only a printing whose 30 characters before match it counts ("was $5.49").
+    ``loose``: read the text as shown, blanks collapsed: a sign past a newline and an indent is beside the
+    amount, and ``tail`` sees the words after it however the markup is indented (pretty-printed pages).
     """
     for form in _variants(amount):
         start = text.find(form)
@@ -350,13 +355,31 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
             before, after = text[max(0, start - 4):start], text[end:end + 4]
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
-            if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
+            if (clean_left and clean_right
+                    and (SIGN.search(before) or SIGN.search(after) or (loose and _sign_past_blanks(text, start, end)))
                     and not (unless is not None and unless.search(_words_before(text, start)))
                     and not (only is not None and not only.search(_words_before(text, start)))
-                    and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
+                    and not (tail is not None and tail.match(_after_sign(_words_after(text, end) if loose
+                                                                         else text[end:end + 60])))):
                 return True
             start = text.find(form, start + 1)
     return False
+
+
+def _sign_past_blanks(text: str, start: int, end: int) -> bool:
+    """Whether a currency sign stands next to ``text[start:end]`` past a run of blanks, as the page shows it (one
+    space): pretty-printed markup puts a newline and an indent between "€" and "49,99"."""
+    before = text[max(0, start - 200):start] if text[start - 1:start].isspace() else ""
+    after = text[end:end + 200] if text[end:end + 1].isspace() else ""
+    return bool((before and SIGN.search(before.rstrip()[-4:])) or (after and SIGN.search(after.lstrip()[:4])))
+
+
+def _words_after(text: str, at: int) -> str:
+    """The 60 characters of text after ``at`` as shown, blanks collapsed (a leading blank kept as one space)."""
+    return _BLANKS.sub(" ", text[at:at + 400])[:60]
+
+
+_BLANKS = re.compile(r"\s+")
 
 
 def _words_before(text: str, at: int) -> str:

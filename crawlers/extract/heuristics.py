@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import cast
@@ -371,7 +371,8 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
         return None
     got = _money_in_text(node, page, currency, sep, bare, text)
     last = node.last_child
-    if text[-2:].isdigit() and last is not None and (not last.is_text_node or last.prev is not None):
+    if ((text[-2:].isdigit() or (text[-1:] not in _DIGIT_CHARS and _MINOR_THEN_SIGN.search(text)))
+            and last is not None and (not last.is_text_node or last.prev is not None)):
         # (the text read whole may lose the minor units in their own element, or run them into the whole ones)
         apart = _minor_apart(node, page, currency, sep, bare)
         if apart is not None and (got is None or got is _MANY or apart.amount != got.amount):
@@ -403,6 +404,9 @@ def _money_in_text(node: LexborNode, page: Page, currency: str | None, sep: str 
 # "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
 _MINOR_ONLY = re.compile(r"\s*[.,]?\s*(\d{2,3})\s*")
 _SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|lei|лв\.?|руб\.?|[A-Z]{3})\s*")
+# The text of such an amount with its sign after the minor units: "1995€" read from "19<sup>95</sup>€".
+_MINOR_THEN_SIGN = re.compile(r"\d\d" + _SIGN_ONLY.pattern + "$")
+_DIGIT_CHARS = frozenset("0123456789")
 
 
 def _text_of(node: LexborNode) -> str:
@@ -430,6 +434,11 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
         return None
     units = " ".join("".join(_text_of(child) for child in parts[:-1]).split())
     found = find_amounts(units, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
+    if not found and tail and not bare:
+        # (the sign after the minor units is the whole amount's: "<span>19</span><sup>95</sup><span>€</span>")
+        found = [f for f in find_amounts(f"{units} {tail}", decimal_separator=sep, locale=page.locale,
+                                          currency=currency) if f.end > len(units)]
+        found = [replace(f, end=min(f.end, len(units)), raw=units[f.start:]) for f in found]
     if not found:
         return None
     whole = found[-1]
