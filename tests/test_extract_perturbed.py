@@ -30,7 +30,7 @@ def offer_ld(price: str, currency: str) -> str:
 # --- pretty-printed markup: the text is read as shown, a run of blanks is one space ---------------------------
 
 def test_a_structured_list_price_after_was_on_its_own_indented_lines_is_not_the_price() -> None:
-    # A formatter put every word of the buy box on its own line; the shopper reads "was $64.00 now $49.00".
+    # A formatter put every word of the buy box on its own line; a shopper reads "was $64.00 now $49.00".
     body = ('<h1>\n      Trail Backpack 30 L\n    </h1>\n    <div class="buy">\n      <p>\n        was\n        $\n'
             '        64.00\n        now\n        <strong>\n          $\n          49.00\n        </strong>\n      </p>\n'
             '      <button class="add-to-cart">\n        Add to cart\n      </button>\n    </div>')
@@ -79,3 +79,50 @@ def test_a_trailing_sign_after_two_whole_amounts_is_not_read_as_cents() -> None:
             '<span><span>Save</span> <span>20</span><span>€</span></span><button>Ajouter</button></div>')
     got = extract(page(body, lang="fr-FR"), "https://boutique.example.fr/p/mixer")
     assert got.price == D("49.90")
+
+
+# --- hashed class names: the page's own stylesheet says what is struck through ---------------------------------
+
+_HASHED_STYLE = ("<style>.css-1x8f2k{color:#767676;text-decoration:line-through}.css-9qk2d0{font-weight:700}"
+                 "@media (min-width:768px){._3kF9a .css-0pl3xz{text-decoration-line:line-through}}"
+                 ".css-7hd0a1:hover{text-decoration:line-through}</style>")
+
+
+def test_an_amount_a_style_rule_strikes_through_is_the_list_price_whatever_its_class_is_called() -> None:
+    body = ('<h1>Wireless Headphones</h1><div class="css-4mf1ab"><span class="css-1x8f2k">$64.00</span> '
+            '<span class="css-9qk2d0">$49.00</span><button class="css-2bb0c9">Add to cart</button></div>')
+    got = extract(page(body, _HASHED_STYLE), "https://audio.example.com/p/wh-2")
+    assert got.price == D("49.00")
+    assert got.regular_price == D("64.00")
+
+
+def test_a_structured_list_price_a_style_rule_strikes_through_is_not_confirmed_by_the_page() -> None:
+    # A stale feed gives the old price; the buy box shows it only under a hashed class a rule strikes through.
+    body = ('<h1>Wireless Headphones</h1><div class="_3kF9a"><span class="css-0pl3xz">$64.00</span> '
+            '<span class="css-9qk2d0">$49.00</span><button class="css-2bb0c9">Add to cart</button></div>')
+    got = extract(page(body, _HASHED_STYLE + offer_ld("64.00", "USD")), "https://audio.example.com/p/wh-2")
+    assert got.price != D("64.00")
+
+
+def test_a_strike_on_hover_only_strikes_nothing_a_shopper_sees() -> None:
+    body = ('<h1>Wireless Headphones</h1><div class="css-4mf1ab"><span class="css-7hd0a1">$49.00</span>'
+            '<button class="css-2bb0c9">Add to cart</button></div>')
+    got = extract(page(body, _HASHED_STYLE + offer_ld("49.00", "USD")), "https://audio.example.com/p/wh-2")
+    assert got.price == D("49.00")
+
+
+# --- an AggregateOffer's lowPrice confirmed by an amount that does not stand out --------------------------------
+
+def test_the_lowest_offer_is_not_the_price_when_the_buy_box_amount_is_as_prominent() -> None:
+    # A marketplace: the feed gives the cheapest seller's offer; the hashed classes no longer say which amount is the
+    # buy box's and which the other sellers'. Undecided is fair; the cheapest offer is not what this page sells.
+    ld = ('<script type="application/ld+json">' + json.dumps({
+        "@context": "https://schema.org", "@type": "Product", "name": "Espresso Machine",
+        "offers": {"@type": "AggregateOffer", "lowPrice": "118.50", "highPrice": "149.00", "priceCurrency": "USD",
+                   "offerCount": 3}}) + "</script>")
+    body = ('<h1>Espresso Machine</h1><div class="css-a81k2f"><div class="css-0x1b9c"><span class="css-q2w3e4">'
+            '$129.99</span><button class="css-77hh1k">Add to cart</button></div><div class="css-m4n5b6">'
+            '<p>Sold by Brewline</p></div><div class="css-z9y8x7"><p>2 other sellers</p>'
+            '<span class="css-q2w3e4">$118.50</span></div></div>')
+    got = extract(page(body, ld), "https://market.example.com/p/espresso")
+    assert got.price != D("118.50")

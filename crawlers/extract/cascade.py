@@ -301,7 +301,7 @@ def _beside_card_logo(page: Page, cand: Candidate) -> bool:
     for img in node.css(_CARD_IMAGES):  # (lexbor filters them: most buy boxes have none)
         holder = img.parent
         if holder is not None and CARD_ALT.search(img.attributes.get("alt") or ""):
-            text = holder.text(deep=True)
+            text = " ".join(holder.text(deep=True).split())  # (as shown: an indented holder is no longer)
             if len(text) < 120 and _shows(text, cand.price):
                 return True
     return False
@@ -310,6 +310,8 @@ def _beside_card_logo(page: Page, cand: Candidate) -> bool:
 def _struck_texts(page: Page, selector: str = STRUCK) -> list[str]:
     """The short texts (under 80 characters) of struck-through or was/list-labelled elements, in page order
     (``selector``: other elements, e.g. only those drawn struck through)."""
+    if page.struck_css:  # (and what the page's own stylesheets strike through, whatever the elements' names)
+        selector = f"{selector}, {page.struck_css}"
     return [text for text in (node.text(deep=True) for node in page.tree.css(selector)) if len(text) < 80]
 
 
@@ -671,6 +673,15 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
                 and SIGN.search(best.raw_text)):
             return (f"structured data says {chosen.price}, which the page does not show; the page shows "
                     f"{best.raw_text} instead", [chosen, best])
+    if chosen.note == _LOW and best is not None and best.price == chosen.price:
+        # An AggregateOffer's lowPrice is the cheapest of several offers: the page confirms that this page sells at
+        # it only when its amount stands out. Another current amount as strong may as well be the buy box's.
+        rivals = [c for c in visible.candidates
+                  if c.price != chosen.price and c.confidence >= best.confidence - _UNDECIDED_TIE
+                  and not any(r.startswith((*_ELSEWHERE, "weak-was", "from-price")) for r in (c.note or "").split(","))]
+        if rivals:
+            return (f"structured data gives the lowest of several offers, {chosen.price}, and the page shows "
+                    f"{rivals[0].raw_text} as prominently", [chosen, *rivals[:4]])
     if chosen.method == "heuristic" and best is not None:
         regular = visible.regular.price if visible.regular is not None else None
         shown = [c.price for c in visible.candidates]
@@ -810,8 +821,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         # (and a structured price the buy box's text prints only after "was", "van", "statt" or as a
         # members' price, where no element of its own holds it: "van € 49,99 voor € 39,99")
         region = _title_region(page)
-        visible_regular |= {price for price in unseen if _shows(region, price)
-                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL)}
+        visible_regular |= {price for price in unseen if _shows(region, price, loose=True)
+                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL,
+                                           loose=True)}
     shown_as_variant = {c.price for c in visible.rejected if c.note == "variant"}
     offers = [c for c in facts.candidates if c.role == "current"]
     by_url = _url_selected(offers, page) if len({c.price for c in offers}) > 1 else set()
@@ -825,7 +837,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         # (a structured price the page prints only struck through, "<span class=line-through>299 ر.س</span>",
         # beside no current amount the scan can read: the old price)
         struck = _struck_texts(page, _LINE_THROUGH)
-        shown_struck = {price for price in not_current if any(_shows(text, price) for text in struck)}
+        shown_struck = {price for price in not_current if any(_shows(text, price, loose=True) for text in struck)}
         visible_regular |= shown_struck
     chosen: Candidate | None = None
     if site is not None and site.price is not None:

@@ -1018,6 +1018,11 @@ def _chosen(node: LexborNode) -> bool:
         _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
 
 
+def _shown(text: str) -> str:
+    """``text`` as a browser shows it: every run of blanks one space, none at the ends."""
+    return " ".join(text.split())
+
+
 def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
     """The options not chosen beside a chosen one, and the chosen ones, found once per page: the other variants
     (sizes, capacities, colours) a shopper could pick, each with its own price ("41 mm – 799 ر.س" beside the
@@ -1046,10 +1051,11 @@ def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
                 continue
             node = node.parent
         parent = node.parent
-        if parent is None or parent.mem_id in done or len(node.text(deep=True)) > _OPTION_TEXT:
+        if parent is None or parent.mem_id in done or len(_shown(node.text(deep=True))) > _OPTION_TEXT:
             continue
         done.add(parent.mem_id)
-        texts = [(child, child.text(deep=True)) for child in parent.iter() if child.tag == node.tag]
+        # (lengths as shown, blanks collapsed: a pretty-printed option is no longer to a shopper)
+        texts = [(child, _shown(child.text(deep=True))) for child in parent.iter() if child.tag == node.tag]
         if len(texts) < 2 or any(len(text) > _OPTION_TEXT for _, text in texts):
             continue
         priced = [child for child, text in texts if any(c.isdigit() for c in text)]
@@ -1317,6 +1323,11 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     result = Visible()
     title_box = title_ancestors(page)
     cache: dict[int, _Box] = {}
+    for struck in page.tree.css(page.struck_css) if page.struck_css else ():
+        # (an element the page's own stylesheet strikes through is struck, when its names do not say so already:
+        # "css-1x8f2k" of CSS-in-JS, "_3kF9a" of CSS modules)
+        box = _box(struck, cache)
+        box.struck = box.struck or not (box.was or box.weak_was)
     holders: dict[int, int] = {}  # how many amounts each near ancestor holds
     for item in items:
         node = item.node.parent
