@@ -31,9 +31,10 @@ def offer_ld(price: str, currency: str) -> str:
 
 def test_a_structured_list_price_after_was_on_its_own_indented_lines_is_not_the_price() -> None:
     # A formatter put every word of the buy box on its own line; a shopper reads "was $64.00 now $49.00".
-    body = ('<h1>\n      Trail Backpack 30 L\n    </h1>\n    <div class="buy">\n      <p>\n        was\n        $\n'
-            '        64.00\n        now\n        <strong>\n          $\n          49.00\n        </strong>\n      </p>\n'
-            '      <button class="add-to-cart">\n        Add to cart\n      </button>\n    </div>')
+    body = ('<h1>\n      Trail Backpack 30 L\n    </h1>\n    <div class="buy">\n      <p>\n        was\n'
+            '        $\n        64.00\n        now\n        <strong>\n          $\n          49.00\n'
+            '        </strong>\n      </p>\n      <button class="add-to-cart">\n        Add to cart\n      </button>\n'
+            '    </div>')
     got = extract(page(body, offer_ld("64.00", "USD")), "https://outdoor.example.com/p/trail-30")
     # (the buy box's amount is not labelled a price: undecided between it and the feed is fair, the list price never)
     assert got.price != D("64.00")
