@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import partial
 from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborNode
@@ -194,26 +195,28 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None  # (an AggregateOffer's lowPrice is the cheapest of several offers: the buy box decides)
     cand = current[0]
     region = _title_region(page)
+    # (past the entry test, a printing counts as shown: blanks collapsed, a sign past an indent is beside its amount)
+    shown = partial(_shows, amount=cand.price, loose=True)
     if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
         return None
-    if not _shows(region, cand.price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL) and _shows(region, cand.price):
+    if not shown(region, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL) and shown(region):
         # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",
         # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
         # comparison decides)
         return None
-    if _shows(region, cand.price) and not _shows(region, cand.price, tail=_WAS_LABEL_TAIL):
+    if shown(region) and not shown(region, tail=_WAS_LABEL_TAIL):
         return None  # (shown only before a label naming it the list price: "$1,499.00 Regular Price")
-    if _shows(region, cand.price, only=WAS_TEXT) and _first_price_after_title(page, cand.currency) != cand.price:
+    if shown(region, only=WAS_TEXT) and _first_price_after_title(page, cand.currency) != cand.price:
         # (the buy box shows it after "was", "reg.", "statt", "avant", "antes" beside another first amount, the sale
         # price: a stale feed's list price, whatever a related item's tile prints at the same amount; the full
         # comparison decides)
         return None
     struck = _struck_texts(page)
-    if any(_shows(text, cand.price) for text in struck):
+    if any(shown(text) for text in struck):
         return None
     others, chosen = other_options(page)
-    if any(_shows(node.text(deep=True, separator=" "), cand.price) for node in others) and not any(
-            _shows(node.text(deep=True, separator=" "), cand.price) for node in chosen):
+    if any(shown(node.text(deep=True, separator=" ")) for node in others) and not any(
+            shown(node.text(deep=True, separator=" ")) for node in chosen):
         return None  # (another variant's price, shown in its option: the full comparison decides)
     if _badge_lowers(region, cand, page):
         return None  # (a list price shown beside the price a discount badge takes it down to)
@@ -298,7 +301,7 @@ def _beside_card_logo(page: Page, cand: Candidate) -> bool:
     for img in node.css(_CARD_IMAGES):  # (lexbor filters them: most buy boxes have none)
         holder = img.parent
         if holder is not None and CARD_ALT.search(img.attributes.get("alt") or ""):
-            text = holder.text(deep=True)
+            text = " ".join(holder.text(deep=True).split())  # (as shown: an indented holder is no longer)
             if len(text) < 120 and _shows(text, cand.price):
                 return True
     return False
@@ -307,6 +310,8 @@ def _beside_card_logo(page: Page, cand: Candidate) -> bool:
 def _struck_texts(page: Page, selector: str = STRUCK) -> list[str]:
     """The short texts (under 80 characters) of struck-through or was/list-labelled elements, in page order
     (``selector``: other elements, e.g. only those drawn struck through)."""
+    if page.struck_css:  # (and what the page's own stylesheets strike through, whatever the elements' names)
+        selector = f"{selector}, {page.struck_css}"
     return [text for text in (node.text(deep=True) for node in page.tree.css(selector)) if len(text) < 80]
 
 
@@ -336,12 +341,14 @@ def _variants(amount: Decimal) -> list[str]:
 
 
 def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
-           tail: re.Pattern[str] | None = None, only: re.Pattern[str] | None = None) -> bool:
+           tail: re.Pattern[str] | None = None, only: re.Pattern[str] | None = None, *, loose: bool = False) -> bool:
     """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
 
     ``unless``: a printing whose 30 characters before match it does not count ("Member price $9.99");
     ``tail``: nor one whose text after it (past a sign written after the amount) does ("$9.99 with coupon");
     ``only``: only a printing whose 30 characters before match it counts ("was $5.49").
+    ``loose``: read the text as shown, blanks collapsed: a sign past a newline and an indent is beside the
+    amount, and ``tail`` sees the words after it however the markup is indented (pretty-printed pages).
     """
     for form in _variants(amount):
         start = text.find(form)
@@ -350,13 +357,31 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
             before, after = text[max(0, start - 4):start], text[end:end + 4]
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
-            if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
+            if (clean_left and clean_right
+                    and (SIGN.search(before) or SIGN.search(after) or (loose and _sign_past_blanks(text, start, end)))
                     and not (unless is not None and unless.search(_words_before(text, start)))
                     and not (only is not None and not only.search(_words_before(text, start)))
-                    and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
+                    and not (tail is not None and tail.match(_after_sign(_words_after(text, end) if loose
+                                                                         else text[end:end + 60])))):
                 return True
             start = text.find(form, start + 1)
     return False
+
+
+def _sign_past_blanks(text: str, start: int, end: int) -> bool:
+    """Whether a currency sign stands next to ``text[start:end]`` past a run of blanks, as the page shows it (one
+    space): pretty-printed markup puts a newline and an indent between "€" and "49,99"."""
+    before = text[max(0, start - 200):start] if text[start - 1:start].isspace() else ""
+    after = text[end:end + 200] if text[end:end + 1].isspace() else ""
+    return bool((before and SIGN.search(before.rstrip()[-4:])) or (after and SIGN.search(after.lstrip()[:4])))
+
+
+def _words_after(text: str, at: int) -> str:
+    """The 60 characters of text after ``at`` as shown, blanks collapsed (a leading blank kept as one space)."""
+    return _BLANKS.sub(" ", text[at:at + 400])[:60]
+
+
+_BLANKS = re.compile(r"\s+")
 
 
 def _words_before(text: str, at: int) -> str:
@@ -648,6 +673,15 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
                 and SIGN.search(best.raw_text)):
             return (f"structured data says {chosen.price}, which the page does not show; the page shows "
                     f"{best.raw_text} instead", [chosen, best])
+    if chosen.note == _LOW and best is not None and best.price == chosen.price:
+        # An AggregateOffer's lowPrice is the cheapest of several offers: the page confirms that this page sells at
+        # it only when its amount stands out. Another current amount as strong may as well be the buy box's.
+        rivals = [c for c in visible.candidates
+                  if c.price != chosen.price and c.confidence >= best.confidence - _UNDECIDED_TIE
+                  and not any(r.startswith((*_ELSEWHERE, "weak-was", "from-price")) for r in (c.note or "").split(","))]
+        if rivals:
+            return (f"structured data gives the lowest of several offers, {chosen.price}, and the page shows "
+                    f"{rivals[0].raw_text} as prominently", [chosen, *rivals[:4]])
     if chosen.method == "heuristic" and best is not None:
         regular = visible.regular.price if visible.regular is not None else None
         shown = [c.price for c in visible.candidates]
@@ -787,8 +821,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         # (and a structured price the buy box's text prints only after "was", "van", "statt" or as a
         # members' price, where no element of its own holds it: "van € 49,99 voor € 39,99")
         region = _title_region(page)
-        visible_regular |= {price for price in unseen if _shows(region, price)
-                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL)}
+        visible_regular |= {price for price in unseen if _shows(region, price, loose=True)
+                            and not _shows(region, price, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL,
+                                           loose=True)}
     shown_as_variant = {c.price for c in visible.rejected if c.note == "variant"}
     offers = [c for c in facts.candidates if c.role == "current"]
     by_url = _url_selected(offers, page) if len({c.price for c in offers}) > 1 else set()
@@ -802,7 +837,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         # (a structured price the page prints only struck through, "<span class=line-through>299 ر.س</span>",
         # beside no current amount the scan can read: the old price)
         struck = _struck_texts(page, _LINE_THROUGH)
-        shown_struck = {price for price in not_current if any(_shows(text, price) for text in struck)}
+        shown_struck = {price for price in not_current if any(_shows(text, price, loose=True) for text in struck)}
         visible_regular |= shown_struck
     chosen: Candidate | None = None
     if site is not None and site.price is not None:

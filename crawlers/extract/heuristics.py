@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import cast
@@ -371,7 +371,8 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
         return None
     got = _money_in_text(node, page, currency, sep, bare, text)
     last = node.last_child
-    if text[-2:].isdigit() and last is not None and (not last.is_text_node or last.prev is not None):
+    if ((text[-2:].isdigit() or (text[-1:] not in _DIGIT_CHARS and _MINOR_THEN_SIGN.search(text)))
+            and last is not None and (not last.is_text_node or last.prev is not None)):
         # (the text read whole may lose the minor units in their own element, or run them into the whole ones)
         apart = _minor_apart(node, page, currency, sep, bare)
         if apart is not None and (got is None or got is _MANY or apart.amount != got.amount):
@@ -403,6 +404,9 @@ def _money_in_text(node: LexborNode, page: Page, currency: str | None, sep: str 
 # "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
 _MINOR_ONLY = re.compile(r"\s*[.,]?\s*(\d{2,3})\s*")
 _SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|lei|лв\.?|руб\.?|[A-Z]{3})\s*")
+# The text of such an amount with its sign after the minor units: "1995€" read from "19<sup>95</sup>€".
+_MINOR_THEN_SIGN = re.compile(r"\d\d" + _SIGN_ONLY.pattern + "$")
+_DIGIT_CHARS = frozenset("0123456789")
 
 
 def _text_of(node: LexborNode) -> str:
@@ -430,6 +434,11 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
         return None
     units = " ".join("".join(_text_of(child) for child in parts[:-1]).split())
     found = find_amounts(units, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
+    if not found and tail and not bare:
+        # (the sign after the minor units is the whole amount's: "<span>19</span><sup>95</sup><span>€</span>")
+        found = [f for f in find_amounts(f"{units} {tail}", decimal_separator=sep, locale=page.locale,
+                                          currency=currency) if f.end > len(units)]
+        found = [replace(f, end=min(f.end, len(units)), raw=units[f.start:]) for f in found]
     if not found:
         return None
     whole = found[-1]
@@ -1009,6 +1018,11 @@ def _chosen(node: LexborNode) -> bool:
         _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
 
 
+def _shown(text: str) -> str:
+    """``text`` as a browser shows it: every run of blanks one space, none at the ends."""
+    return " ".join(text.split())
+
+
 def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
     """The options not chosen beside a chosen one, and the chosen ones, found once per page: the other variants
     (sizes, capacities, colours) a shopper could pick, each with its own price ("41 mm – 799 ر.س" beside the
@@ -1037,10 +1051,11 @@ def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
                 continue
             node = node.parent
         parent = node.parent
-        if parent is None or parent.mem_id in done or len(node.text(deep=True)) > _OPTION_TEXT:
+        if parent is None or parent.mem_id in done or len(_shown(node.text(deep=True))) > _OPTION_TEXT:
             continue
         done.add(parent.mem_id)
-        texts = [(child, child.text(deep=True)) for child in parent.iter() if child.tag == node.tag]
+        # (lengths as shown, blanks collapsed: a pretty-printed option is no longer to a shopper)
+        texts = [(child, _shown(child.text(deep=True))) for child in parent.iter() if child.tag == node.tag]
         if len(texts) < 2 or any(len(text) > _OPTION_TEXT for _, text in texts):
             continue
         priced = [child for child, text in texts if any(c.isdigit() for c in text)]
@@ -1308,6 +1323,11 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     result = Visible()
     title_box = title_ancestors(page)
     cache: dict[int, _Box] = {}
+    for struck in page.tree.css(page.struck_css) if page.struck_css else ():
+        # (an element the page's own stylesheet strikes through is struck, when its names do not say so already:
+        # "css-1x8f2k" of CSS-in-JS, "_3kF9a" of CSS modules)
+        box = _box(struck, cache)
+        box.struck = box.struck or not (box.was or box.weak_was)
     holders: dict[int, int] = {}  # how many amounts each near ancestor holds
     for item in items:
         node = item.node.parent

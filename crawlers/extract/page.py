@@ -183,6 +183,31 @@ def _search_near(pattern: re.Pattern[str], text: str, lowered: str, words: tuple
     return False
 
 
+# A selector a stylesheet rule names, simple enough to hand to lexbor: tags, classes, ids, descendants, children;
+# never a pseudo-class (":hover" strikes nothing a shopper sees at first), at least one class or id.
+_PLAIN_SELECTOR = re.compile(r"[A-Za-z0-9_\-.#>\s]*[.#][A-Za-z_\-][\w\-]*[\w\-.#>\s]*")
+
+
+def _line_through_selectors(css: str) -> list[str]:
+    """The selectors of the rules of ``css`` that draw their elements struck through (``line-through``).
+
+    CSS-in-JS and CSS modules name classes by a hash (``css-1x8f2k``): the stylesheet, not the name, says
+    which element is the struck-through list price.
+    """
+    found: list[str] = []
+    at = css.find("line-through")
+    while at >= 0:
+        start = css.rfind("{", 0, at)
+        if start > css.rfind("}", 0, at):  # (inside a rule's declarations, not a comment between rules)
+            comment = css.rfind("*/", 0, start)
+            head = css[max(css.rfind("}", 0, start), css.rfind("{", 0, start), comment + 1 if comment >= 0 else -1)
+                       + 1:start]
+            found += [sel for sel in (" ".join(part.split()) for part in head.split(","))
+                      if _PLAIN_SELECTOR.fullmatch(sel)]
+        at = css.find("line-through", at + 12)
+    return found
+
+
 @dataclass
 class Page:
     """A parsed page, its text when a step asks for it, and what the cascade needs to know about it."""
@@ -192,6 +217,8 @@ class Page:
     url: str
     tree: LexborHTMLParser = field(repr=False)
     ld_json: list[str] = field(default_factory=list, repr=False)  # the text of each JSON-LD script
+    # The selectors the page's own stylesheets draw struck through (``text-decoration: line-through``)
+    line_through: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
     def parse(cls, data: bytes | str, url: str, encoding: str | None = None) -> Page:
@@ -208,14 +235,23 @@ class Page:
         # other script state is read from ``html`` by regex. One pass over the tree does both
         # (``strip_tags`` would walk it once per tag name), removing the same nodes as it.
         ld_json = []
+        line_through: list[str] = []
+        styled = (b"line-through" if isinstance(data, bytes) else "line-through") in data  # type: ignore[operator]
         for node in tree.css(_INVISIBLE):
             if node.tag == "script" and "ld+json" in (node.attributes.get("type") or "").lower():
                 ld_json.append(node.text())
+            elif styled and node.tag == "style":
+                line_through += _line_through_selectors(node.text())
             node.decompose(recursive=False)
-        page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json)
+        page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through)
         if html is not None:
             page.__dict__["html"] = html
         return page
+
+    @cached_property
+    def struck_css(self) -> str:
+        """The page's own line-through selectors joined for lexbor (``""`` when its stylesheets strike nothing)."""
+        return ", ".join(dict.fromkeys(self.line_through))
 
     @cached_property
     def html(self) -> str:
