@@ -299,7 +299,12 @@ class Observation(Base):
     obs_key: Mapped[str] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(20))
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
-    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    # No foreign key (PostgreSQL's check is a trigger, a lookup and a row lock per inserted row: a fifth of a
+    # million-row report import's server time); OBSERVATION_CASCADES deletes a product's observations with it, as
+    # ON DELETE CASCADE did. A report's rows name only products that the import checked and, on PostgreSQL, holds
+    # locked (FOR KEY SHARE) until it commits, a batch's distinct products at once (crawlers.reports._sink); a
+    # crawl's, its listing's product (the application deletes no product).
+    product_id: Mapped[int | None] = mapped_column(Integer)
     # No foreign key, unlike the other references: PostgreSQL checks a key row by row (a trigger and a lookup per
     # row, about a sixth of a million-row report import's server time) and the value is never unchecked: a report's
     # rows take the partner that the import resolved and holds locked (FOR KEY SHARE) until it commits, a
@@ -331,14 +336,39 @@ class Observation(Base):
     screenshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence.sha256"))
     # Not indexed: no query selects observations by batch (a batch's rows are found by obs_key on re-import), and
     # the application deletes no batch; a batch deleted by hand has its rows deleted by a scan of observations.
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("report_batches.id", ondelete="CASCADE"))
+    # No foreign key, as product_id: the batch is the import's own, uncommitted until its rows are in, so no other
+    # transaction can delete it meanwhile; OBSERVATION_CASCADES deletes a batch's observations with it.
+    batch_id: Mapped[int | None] = mapped_column(Integer)
     row_number: Mapped[int | None] = mapped_column(Integer)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     listing: Mapped[Listing | None] = relationship()
-    product: Mapped[Product | None] = relationship()
+    product: Mapped[Product | None] = relationship(primaryjoin="foreign(Observation.product_id) == Product.id")
     partner: Mapped[Partner | None] = relationship(primaryjoin="foreign(Observation.partner_id) == Partner.id")
+
+
+# observations.product_id and .batch_id have no foreign keys (see Observation): deleting a product or a batch deletes
+# its observations through these triggers, as ON DELETE CASCADE did (a partner's batches go with the partner by
+# their own key, and their observations with them). make_baseline writes them into the migration.
+_CASCADED = (("products", "product_id"), ("report_batches", "batch_id"))
+OBSERVATION_CASCADES = {
+    "postgresql": tuple(statement for parent, column in _CASCADED for statement in (
+        f"CREATE FUNCTION {parent}_delete_observations() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"DELETE FROM observations WHERE {column} IN (SELECT id FROM gone); RETURN NULL; END $$",
+        f"CREATE TRIGGER {parent}_delete_observations AFTER DELETE ON {parent} REFERENCING OLD TABLE AS gone "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {parent}_delete_observations()",
+    )),
+    "sqlite": tuple(f"CREATE TRIGGER {parent}_delete_observations AFTER DELETE ON {parent} BEGIN "
+                    f"DELETE FROM observations WHERE {column} = old.id; END" for parent, column in _CASCADED),
+}
+OBSERVATION_CASCADES_DROP = {
+    "postgresql": tuple(statement for parent, _ in _CASCADED for statement in (
+        f"DROP TRIGGER IF EXISTS {parent}_delete_observations ON {parent}",
+        f"DROP FUNCTION IF EXISTS {parent}_delete_observations()",
+    )),
+    "sqlite": tuple(f"DROP TRIGGER IF EXISTS {parent}_delete_observations" for parent, _ in _CASCADED),
+}
 
 
 class CrawlFailure(Base):

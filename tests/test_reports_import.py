@@ -509,3 +509,93 @@ def test_a_csv_judged_column_by_column_is_stored_and_receipted_as_row_by_row(
     assert receipt.count("\n") == len(observations) + len(rejections) + 1
     assert len(observations) > 300 and len(rejections) > 100
     assert outcomes[0] == outcomes[1]
+
+
+def test_deleting_a_product_a_batch_or_a_partner_deletes_their_observations(catalog: Engine, tmp_path: Path) -> None:
+    """observations.product_id and .batch_id have no foreign keys: triggers delete their rows, leaving no orphans."""
+    from sqlalchemy import delete
+
+    header = ["sku", "price", "currency", "date", "channel"]
+    first = import_file(_csv(tmp_path / "a.csv", [header, ["AC-100", "10", "USD", TODAY, "a"],
+                                                  ["AC-200", "20", "USD", TODAY, "a"]]), "P001", now=NOW)
+    second = import_file(_csv(tmp_path / "b.csv", [header, ["AC-100", "11", "USD", TODAY, "b"],
+                                                   ["AC-300", "30", "USD", TODAY, "b"]]), "P001", now=NOW)
+    import_file(_csv(tmp_path / "c.csv", [header, ["AC-300", "31", "USD", TODAY, "c"]]), "P002", now=NOW)
+
+    def left() -> set[tuple[str, str]]:
+        with session_scope(catalog) as s:
+            return {(sku, price) for sku, price in s.execute(
+                select(Product.sku, Observation.raw_text).outerjoin(Product, Product.id == Observation.product_id))}
+
+    with session_scope(catalog) as s:
+        s.execute(delete(Product).where(Product.sku == "AC-100"))
+    assert left() == {("AC-200", "20"), ("AC-300", "30"), ("AC-300", "31")}
+    with session_scope(catalog) as s:
+        s.execute(delete(ReportBatch).where(ReportBatch.id == second.batch_id))
+    assert left() == {("AC-200", "20"), ("AC-300", "31")}
+    with catalog.connect() as conn:
+        if catalog.dialect.name == "sqlite":  # the db fixture's pooled connections may have left them off
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.execute(delete(Partner).where(Partner.code == "P001"))  # its batches by their key, their rows by trigger
+        assert conn.scalar(select(func.count()).select_from(ReportBatch).where(ReportBatch.id == first.batch_id)) == 0
+        conn.commit()
+    assert left() == {("AC-300", "31")}
+
+
+def test_a_product_deleted_during_the_import_refuses_the_file(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's products are checked at once before its rows are stored: one gone since the catalog was read
+    refuses the file, and nothing of the batch is kept."""
+    from sqlalchemy import delete
+
+    from crawlers.reports import _sink
+
+    flush = _sink.BatchSink.flush
+
+    def deleting(sink: _sink.BatchSink, chunk: list[Any]) -> None:
+        sink.session.execute(delete(Product).where(Product.sku == "AC-200"))
+        flush(sink, chunk)
+
+    monkeypatch.setattr(_sink.BatchSink, "flush", deleting)
+    path = _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date"], ["AC-100", "10", "USD", TODAY],
+                                     ["AC-200", "20", "USD", TODAY]])
+    with pytest.raises(ReportImportError, match=r"1 product\(s\) of the report were deleted during the import"):
+        import_file(path, "P001", now=NOW)
+    with session_scope(catalog) as s:
+        assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
+        assert s.scalar(select(func.count()).select_from(Observation)) == 0
+        assert s.scalar(select(func.count()).select_from(Product)) == 3  # the deletion was the import's: undone
+
+
+def test_a_reports_products_cannot_be_deleted_until_it_commits(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the batch holds its products FOR KEY SHARE (the lock a foreign key's check took per row)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from crawlers.reports import _sink
+
+    if catalog.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the import's transaction holds the whole database")
+    flush = _sink.BatchSink.flush
+    refused: list[str] = []
+
+    def contested(sink: _sink.BatchSink, chunk: list[Any]) -> None:
+        flush(sink, chunk)
+        with catalog.connect() as other:
+            for sku in ("AC-100", "AC-300"):  # AC-100 is in the report, AC-300 is not
+                try:
+                    other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                    other.execute(text("DELETE FROM products WHERE sku = :sku"), {"sku": sku})
+                except OperationalError as exc:
+                    refused.append(f"{sku}: {'lock timeout' if 'lock timeout' in str(exc) else exc}")
+                finally:
+                    other.rollback()
+
+    monkeypatch.setattr(_sink.BatchSink, "flush", contested)
+    result = import_file(_csv(tmp_path / "r.csv", [["sku", "price", "currency", "date"],
+                                                   ["AC-100", "10", "USD", TODAY]]), "P001", now=NOW)
+    assert result.rows_accepted == 1
+    assert refused == ["AC-100: lock timeout"]

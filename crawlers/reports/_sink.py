@@ -23,6 +23,7 @@ from crawlers.reports._read import cells_of
 from crawlers.reports._receipt import ReceiptWriter, receipt_line
 from crawlers.reports._validate import Accepted, Rejected
 from crawlers.reports._values import cell_text
+from pricewarden.errors import ReportImportError
 
 SQLITE_KEYS = 5000  # obs_keys per lookup on SQLite (under its limit of bound parameters)
 STAGING = "pw_report_rows"  # PostgreSQL: a chunk's accepted rows on their way into observations (temporary)
@@ -183,6 +184,7 @@ class BatchSink:
         self._processors: dict[tuple[Any, ...], list[Any]] = {}
         self._observations: tuple[list[str], tuple[Any, ...], str, list[int] | None] | None = None
         self._staging = False  # PostgreSQL: the temporary table of a chunk's rows exists
+        self._products: set[int] = set()  # products the batch's rows name, checked (and on PostgreSQL locked)
 
     def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
         from store.models import Observation
@@ -219,6 +221,8 @@ class BatchSink:
         from store.models import ReportRejection
 
         keys = [r[1] for r in chunk if type(r) is tuple]
+        if keys:
+            self._hold_products({r[2][1] for r in chunk if type(r) is tuple})
         stored = False
         if keys and self.session.connection().dialect.name in ("sqlite", "postgresql"):
             # Inserted first, a key stored before skipped (ON CONFLICT DO NOTHING): a chunk without such keys,
@@ -258,6 +262,36 @@ class BatchSink:
             self._insert(ReportRejection.__table__, rejections)
         self.accepted += len(observations)
         self.rejected += len(rejections)
+
+    def _hold_products(self, product_ids: set[int]) -> None:
+        """Check the chunk's products that the batch has not named before, all at once, and keep them.
+
+        observations.product_id has no foreign key (store.models.Observation): this is its check, once per
+        product and batch rather than once per row. On PostgreSQL the products are locked FOR KEY SHARE (the
+        lock the key's check took per row) until the batch commits, so none can be deleted meanwhile; on SQLite
+        the batch's transaction is the one writer. A product deleted since the catalog was read refuses the file.
+        """
+        from store.models import Product
+
+        new = product_ids - self._products
+        if not new:
+            return
+        connection = self.session.connection()
+        dialect = connection.dialect.name
+        wanted = sorted(new)
+        if dialect == "postgresql":
+            found = set(connection.exec_driver_sql(
+                "SELECT id FROM products WHERE id = ANY(%s) FOR KEY SHARE", (wanted,)).scalars())
+        else:
+            found = set()
+            for start in range(0, len(wanted), SQLITE_KEYS):
+                found.update(self.session.execute(select(Product.id).where(
+                    Product.id.in_(wanted[start:start + SQLITE_KEYS]))).scalars())
+        if found != new:
+            gone = sorted(new - found)
+            raise ReportImportError(f"{len(gone):,} product(s) of the report were deleted during the import "
+                                    f"(ids {', '.join(map(str, gone[:5]))}); nothing was imported: import it again")
+        self._products |= new
 
     def _stored_before(self, keys: list[str], chunk: list[Row | Rejected]) -> dict[str, tuple[int | None, int | None]]:
         """The chunk's keys stored before it (by an earlier batch or chunk), once the chunk is inserted."""

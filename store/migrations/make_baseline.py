@@ -25,6 +25,7 @@ def main() -> None:
     _add_cycle_foreign_key(BASELINE)
     _add_expression_indexes(BASELINE)
     _add_search(BASELINE)
+    _add_cascades(BASELINE)
     print(f"wrote {BASELINE}")
 
 
@@ -81,6 +82,19 @@ def _add_search(path: Path) -> None:
     """The text search's index, per database (store.models.SEARCH_DDL), written out as it is today."""
     from store.models import SEARCH_DDL, SEARCH_DROP
 
+    _add_per_dialect(path, SEARCH_DDL, SEARCH_DROP)
+
+
+def _add_cascades(path: Path) -> None:
+    """The triggers that delete a product's or a batch's observations (store.models.OBSERVATION_CASCADES)."""
+    from store.models import OBSERVATION_CASCADES, OBSERVATION_CASCADES_DROP
+
+    _add_per_dialect(path, OBSERVATION_CASCADES, OBSERVATION_CASCADES_DROP)
+
+
+def _add_per_dialect(path: Path, up: dict[str, tuple[str, ...]], down: dict[str, tuple[str, ...]]) -> None:
+    """Statements per database written at the end of upgrade() and at the start of downgrade()."""
+
     def block(statements: dict[str, tuple[str, ...]]) -> str:
         lines = ["    dialect = op.get_bind().dialect.name\n"]
         for dialect, ddl in statements.items():
@@ -91,10 +105,10 @@ def _add_search(path: Path) -> None:
 
     text = path.read_text()
     up_end = text.index("    # ### end Alembic commands ###", text.index("def upgrade"))
-    text = text[:up_end] + block(SEARCH_DDL) + text[up_end:]
+    text = text[:up_end] + block(up) + text[up_end:]
     down_start = text.index("    # ### commands auto generated", text.index("def downgrade"))
     down_body = text.index("\n", down_start) + 1
-    path.write_text(text[:down_body] + block(SEARCH_DROP) + text[down_body:])
+    path.write_text(text[:down_body] + block(down) + text[down_body:])
 
 
 if __name__ == "__main__":
