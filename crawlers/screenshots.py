@@ -34,6 +34,11 @@ async def full_page_png(page: Any) -> bytes:
     Chromium's own ``Page.captureScreenshot`` beyond the viewport with ``optimizeForSpeed`` costs
     about a third less than Playwright's full-page screenshot (which resizes the viewport and
     encodes for size). Browsers without CDP get Playwright's screenshot.
+
+    A page that fits in the viewport is captured as shown, not beyond it: capturing beyond the
+    viewport resizes the view, and a cross-site frame (drawn by a renderer process of its own) that
+    has not drawn itself again at the new size by then is left blank (7 shots in 12 on a busy
+    machine, none within the viewport).
     """
     try:
         cdp = await page.context.new_cdp_session(page)
@@ -43,10 +48,12 @@ async def full_page_png(page: Any) -> bytes:
     try:
         metrics = await cdp.send("Page.getLayoutMetrics")
         size = metrics.get("cssContentSize") or metrics["contentSize"]
+        view = metrics.get("cssLayoutViewport") or metrics["layoutViewport"]
         clip = {"x": 0, "y": 0, "width": max(1, math.ceil(size["width"])),
                 "height": max(1, min(MAX_SHOT_HEIGHT, math.ceil(size["height"]))), "scale": 1}
+        beyond = clip["width"] > view["clientWidth"] or clip["height"] > view["clientHeight"]
         result = await cdp.send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True, "optimizeForSpeed": True, "clip": clip})
+            "format": "png", "captureBeyondViewport": beyond, "optimizeForSpeed": True, "clip": clip})
         return base64.b64decode(result["data"])
     finally:
         with contextlib.suppress(Exception):
