@@ -2,8 +2,9 @@
 
 The page's price is the amount it shows before the coupon; the amount after it is the effective price (what
 detection judges) with the coupon's wording, when the coupon is shown and brings the price to it: a label that
-says after a coupon or a code shows it by itself; "到手价" (the price in hand) only with a stated reduction that
-matches. Without a shown price before it, the after-coupon amount is still not the price.
+says after a coupon or a code shows it by itself, and so does "到手价" (the price in hand), except where the page
+states reductions none of which brings the price to it. Without a shown price before it, the after-coupon amount
+is still not the price.
 
 Each page is written for the principle, in the manner of shops of several countries (not copies of any
 held-out page); every test reads the whole cascade, and the buy-box reader's choice on measured amounts.

@@ -9,8 +9,8 @@ the coupon is shown and its reduction consistent:
 
 - a label that says after a coupon, a voucher or a code (:data:`heuristics.AFTER_COUPON`, in many languages)
   shows the coupon by itself;
-- "到手价" (the price in hand, after whatever the shop deducts: a coupon, a subsidy, a members' rate) counts only
-  when the page states a reduction ("满4000减200", "立减200", "店铺券 满300减50") that takes the price to it.
+- "到手价" (the price in hand, after whatever the shop deducts: a coupon, a subsidy, a members' rate), where the
+  page states reductions ("满4000减200", "立减200", "店铺券 满300减50"), only when one of them takes the price to it.
 
 Not when the page says the coupon does not apply, or names a condition the item's own price does not meet (a
 first order, new customers, members, the app, "满5000" for a ￥4,788 item).
@@ -65,9 +65,9 @@ def after_coupon(text: str, price: Decimal, *, locale: str | None, currency: str
         end = m.end() + amount.end
         if _REDUCTION_AFTER.match(text, end):
             continue
-        if m.group("hand") and not any(price - Decimal(s.group("r")) == amount.amount
-                                       for s in _STATED.finditer(text)):
-            continue  # (the price in hand, with no stated coupon bringing the price to it)
+        stated = [Decimal(s.group("r")) for s in _STATED.finditer(text)] if m.group("hand") else []
+        if stated and not any(price - r == amount.amount for r in stated):
+            continue  # (the price in hand is more than the stated coupon: a members' rate, a subsidy, not everyone's)
         if _holds(text, m.start(), end, amount.amount, price, not_applicable, condition):
             return text[m.start():end].strip(), amount.amount
     for m in _TAIL.finditer(text):
