@@ -24,9 +24,10 @@ from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from pricewarden.money import minor_units
 
-__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FROM", "IN_HAND", "INSTALMENT", "INSTALMENT_LOCAL", "LOWEST_30",
-           "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING", "SAVING_LOCAL", "SHIPPING", "THRESHOLD", "UNIT_TAIL",
-           "WAS_TEXT", "Visible", "discount_of", "other_options", "read_visible"]
+__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FROM", "INSTALMENT",
+           "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
+           "SAVING_LOCAL", "SHIPPING", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible", "discount_of",
+           "other_options", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -108,7 +109,8 @@ _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}cards?"  # "with the Acme C
 # An amount labelled as the price after a coupon, a voucher or a code ("券后价", "领券后", "クーポン利用で",
 # "쿠폰적용가", "with code SAVE10", "Precio con cupón", "Z kodem AGD100 zapłacisz"): the coupon's result, never the
 # price (the cascade reads it as the effective price when the coupon is shown: cascade._coupon).
-AFTER_COUPON = (r"券后价?|券後價?|[领領用]券后|[领領用]券後|クーポン(?:利用|適用|使用)(?:後|時)?で?|쿠폰\s?적용가?|쿠폰\s?할인가|"
+AFTER_COUPON = (r"券后价?|券後價?|[领領用]券后|[领領用]券後|クーポン(?:利用|適用|使用)(?:後|時)?で?|"
+                r"쿠폰\s?적용가?|쿠폰\s?할인가|"
                 r"\bwith (?:a |the |this )?(?:coupon|(?:promo |discount )?code|voucher)|"
                 r"\bafter (?:the )?(?:coupon|voucher)|\bcoupon price|"
                 r"\bmit (?:dem |diesem )?(?:gutschein(?:code)?|rabattcode|code)|\bnach (?:dem )?gutschein|"
