@@ -31,6 +31,7 @@ from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
+from crawlers.extract.coupons import after_coupon
 from crawlers.extract.embedded import read_embedded, selected_variation, variant_amounts
 from crawlers.extract.heuristics import (
     CARD_ALT,
@@ -62,13 +63,12 @@ _COUPON = re.compile(
     r"(?:save\s*)?(?P<b>[$€£¥￥]\s?\d+(?:[.,]\d{1,2})?|\d{1,2}\s?%)|(?:立减|优惠券?减?|券)\s*(?P<c>[¥￥]?\s?\d+(?:\.\d{1,2})?)\s*元?",
     re.I,
 )
-_EFFECTIVE = re.compile(
-    r"(?:到手价|券后价?|after coupon|price after (?:coupon|discount))\s*[:：]?\s*(?P<p>[^\s]{1,3}?\s?\d[\d,.]*)", re.I
-)
+# (an amount labelled as the price after a coupon is read by coupons.after_coupon)
+_EFFECTIVE = re.compile(r"price after discount\s*[:：]?\s*(?P<p>[^\s]{1,3}?\s?\d[\d,.]*)", re.I)
 # Every wording _COUPON or _EFFECTIVE matches contains one of these (lower case) or _OFF_CODE's
 # phrase; text with none of them skips both patterns, which are slow to fail on ordinary text
 # (~0.1 ms each). "off" alone would let in every "offer" and "office".
-_COUPON_WORDS = ("coupon", "instant", "promo", "price after", "立减", "优惠", "券", "到手价")
+_COUPON_WORDS = ("coupon", "instant", "promo", "price after", "立减", "优惠", "券")
 _NOT_APPLICABLE = re.compile(
     r"\bnot\b|\b(?:isn|aren|doesn|don|can|won|wasn)[’']?t\b|\bexclud|\bineligible|\bexpired|\bno longer\b|"
     r"\bcannot\b|nicht|ausgeschlossen|不可|不适用|已过期", re.I)
@@ -108,6 +108,12 @@ _ELSEWHERE = ("noise:", "header", "footer", "nav", "outside")
 
 
 def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tuple[str, Decimal] | None:
+    """The wording of a coupon or instant discount ``text`` (the page's text around ``price``) shows, and the price
+    after it: an amount labelled as the price after a coupon (:func:`coupons.after_coupon`), or a reduction."""
+    labelled = after_coupon(text, price, locale=page.locale, currency=currency, not_applicable=_NOT_APPLICABLE,
+                            condition=_CONDITION)
+    if labelled is not None:
+        return labelled
     lowered = text.lower()
     if not any(word in lowered for word in _COUPON_WORDS) and not ("off" in lowered and _OFF_CODE.search(text)):
         return None

@@ -24,9 +24,10 @@ from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from pricewarden.money import minor_units
 
-__all__ = ["CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "FROM", "INSTALMENT", "INSTALMENT_LOCAL", "LOWEST_30",
-           "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING", "SAVING_LOCAL", "SHIPPING", "THRESHOLD", "UNIT_TAIL",
-           "WAS_TEXT", "Visible", "discount_of", "other_options", "read_visible"]
+__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FROM", "INSTALMENT",
+           "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
+           "SAVING_LOCAL", "SHIPPING", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible", "discount_of",
+           "other_options", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -105,7 +106,29 @@ _ASIDE_ATTR = re.compile(
     r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}cards?"  # "with the Acme Card": a card holders' price
-# "with coupon", "con cupón", "クーポン利用で": a price after a code or coupon not everyone applies
+# An amount labelled as the price after a coupon, a voucher or a code ("券后价", "领券后", "クーポン利用で",
+# "쿠폰적용가", "with code SAVE10", "Precio con cupón", "Z kodem AGD100 zapłacisz"): the coupon's result, never the
+# price (the cascade reads it as the effective price when the coupon is shown: cascade._coupon).
+AFTER_COUPON = (r"券后价?|券後價?|[领領用]券后|[领領用]券後|クーポン(?:利用|適用|使用)(?:後|時)?で?|"
+                r"쿠폰\s?적용가?|쿠폰\s?할인가|"
+                r"\bwith (?:a |the |this )?(?:coupon|(?:promo |discount )?code|voucher)|"
+                r"\bafter (?:the )?(?:coupon|voucher)|\bcoupon price|"
+                r"\bmit (?:dem |diesem )?(?:gutschein(?:code)?|rabattcode|code)|\bnach (?:dem )?gutschein|"
+                r"\bavec (?:le )?(?:code|coupon)|\baprès (?:le )?(?:coupon|code)|"
+                r"\bcon (?:el |il )?(?:cup[oó]n|c[oó]digo|codice|coupon)|\bcom (?:o )?(?:cupom|cupão|código)|"
+                r"\bz (?:kodem|kuponem)|\bmet (?:de )?(?:kortings)?code|\bkuponla|\bkupon ile|"
+                r"\bdengan (?:kode )?voucher|\bsetelah voucher")
+# "到手价": the price "in hand" after whatever the shop deducts (a coupon to claim, a promotion), never the price
+# shown before it; the coupon's result only when the page states a coupon that brings the price to it.
+IN_HAND = r"到手价|到手價"
+# A verb between such a label and its amount ("— pay AED 126.65", "zapłacisz 1 799,00 zł")
+_PAY_VERB = r"pay|paga|pagas|pague|zapłacisz|zahlst du|zahlen sie|payez|betaal je|betaalt u|bayar"
+# The label, a code in capitals after it ("with code SAVE10", "con cupón BIENVENIDA:"), words up to a verb: all that
+# stands between the label and the amount it names (a code's digits cut the text before the amount short).
+COUPON_LABEL = (rf"(?:(?P<hand>{IN_HAND})|{AFTER_COUPON})\s*[:：]?\s*(?:(?-i:[A-Z][A-Z0-9_-]{{2,19}})\b)?"
+                rf"\s*[:：—–-]?\s*(?:\D{{0,25}}?\b(?:{_PAY_VERB})\b)?\s*[:：]?\s*")
+_COUPON_LABEL_END = re.compile(f"(?:{COUPON_LABEL})$", re.I)
+# "with coupon", "con cupón", "クーポン利用で": said right after an amount, a price after a code or coupon
 _WITH_COUPON = (r"\bwith (?:a |the )?(?:coupon|code|voucher)|\bcon (?:el )?cup[oó]n|\bcom cupom|"
                 r"\bavec (?:le )?(?:code|coupon)|\bmit (?:dem )?(?:gutschein|code)|クーポン(?:利用|適用)|쿠폰 ?적용")
 # a price for paying one way only: by bank transfer, Pix, boleto, cash ("pagando con transferencia")
@@ -168,7 +191,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bpre(?:ço|cio) (?:(?:no|en|na) )?(?:la )?app\b|\bapp-?preis|\bw aplikacji|"
                           r"\bkundenkart\w*|kartenpreis|\bcarta fedelt[aà]|\bprezzo carta|\bprix (?:carte|appli)|"
                           r"アプリ(?:価格|限定|会員|専用)|"
-                          r"app\s?(?:专享|專享|价|價)|앱\s?(?:전용|할인)|" + _WITH_COUPON + "|"
+                          r"app\s?(?:专享|專享|价|價)|앱\s?(?:전용|할인)|" + AFTER_COUPON + "|" + IN_HAND + "|"
                           + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
@@ -884,6 +907,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     elif _MULTI_BUY.search(item.before[-30:]) or _MULTI_BUY.search(before):
         item.role = "multibuy"  # (also not the segment: it stops at the count, "10本")
     elif (CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node))
+          or (not noise and _COUPON_LABEL_END.search(label) is not None)
           or (not tail.strip() and _CARD_TAIL.match(_lead_after(item.node)))):
         item.role = "conditional"
     elif (_INSTALMENT.search(before + " " + after) or _INSTALMENT_TAIL.match(tail) or _INSTALMENT_ATTR.search(own)
