@@ -635,12 +635,15 @@ def _stale_structured(structured: list[Candidate], page: Page,
     old_texts = _old_texts(page, region)
     regular = visible.regular.price if visible.regular is not None else None
     amounts = {c.price for c in current} | {c.price for c in listed}
+    # (the words before and after each printing of an amount in the buy box)
+    printed = {a: [(_label_before(region, start), _after_sign(region[end:end + 60]))
+                   for start, end in _printings(region, a)] for a in amounts}
     marked = {a for a in amounts if a == regular or any(_shows(text, a) for text in old_texts)}
-    now = {a for a in amounts - marked if any(
-        not _NOT_CONFIRMING.search(_label_before(region, start))
-        and not _NOT_CONFIRMING_TAIL.match(_after_sign(region[end:end + 60])) for start, end in _printings(region, a))}
-    said = {a for a in amounts if any(WAS_TEXT.search(_label_before(region, start)) for start, _ in _printings(region, a))}
-    stale = {a for a in (marked | said) - now if _shows(region, a)}
+    now = {a for a in amounts - marked
+           if any(not _NOT_CONFIRMING.search(before) and not _NOT_CONFIRMING_TAIL.match(after)
+                  for before, after in printed[a])}
+    said = {a for a in amounts if any(WAS_TEXT.search(before) for before, _ in printed[a])}
+    stale = {a for a in (marked | said) - now if printed[a]}
     shown = {c.price for c in current} & now
     if stale and len(shown) == 1 and all(price < amount for price in shown for amount in stale):
         winner = next(c for c in current if c.price in shown)
