@@ -344,16 +344,25 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
     ``tail``: nor one whose text after it (past a sign written after the amount) does ("$9.99 with coupon");
     ``only``: only a printing whose 30 characters before match it counts ("was $5.49").
     """
-    for start, end in _printings(text, amount):
-        if (not (unless is not None and unless.search(_words_before(text, start)))
-                and not (only is not None and not only.search(_words_before(text, start)))
-                and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
-            return True
+    for form in _variants(amount):
+        start = text.find(form)
+        while start >= 0:
+            end = start + len(form)
+            before, after = text[max(0, start - 4):start], text[end:end + 4]
+            clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
+            clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
+            if (clean_left and clean_right and (SIGN.search(before) or SIGN.search(after))
+                    and not (unless is not None and unless.search(_words_before(text, start)))
+                    and not (only is not None and not only.search(_words_before(text, start)))
+                    and not (tail is not None and tail.match(_after_sign(text[end:end + 60])))):
+                return True
+            start = text.find(form, start + 1)
     return False
 
 
 def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
-    """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing."""
+    """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
+    :func:`_shows` finds them)."""
     for form in _variants(amount):
         start = text.find(form)
         while start >= 0:
