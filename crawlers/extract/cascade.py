@@ -360,21 +360,6 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
     return False
 
 
-def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
-    """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
-    :func:`_shows` finds them)."""
-    for form in _variants(amount):
-        start = text.find(form)
-        while start >= 0:
-            end = start + len(form)
-            before, after = text[max(0, start - 4):start], text[end:end + 4]
-            clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
-            clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
-            if clean_left and clean_right and (SIGN.search(before) or SIGN.search(after)):
-                yield start, end
-            start = text.find(form, start + 1)
-
-
 def _words_before(text: str, at: int) -> str:
     """The 30 characters of text before ``at`` as shown, blanks collapsed (the page text keeps the source's
     indentation, which pushed "Precio afiliado" out of a raw 30-character window)."""
@@ -601,6 +586,21 @@ def _old_texts(page: Page, region: str) -> list[str]:
             if text and len(text) < 80 and text in " ".join(region.split()):
                 texts.append(text)
     return texts
+
+
+def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
+    """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
+    :func:`_shows` finds them)."""
+    for form in _variants(amount):
+        start = text.find(form)
+        while start >= 0:
+            end = start + len(form)
+            before, after = text[max(0, start - 4):start], text[end:end + 4]
+            clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
+            clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
+            if clean_left and clean_right and (SIGN.search(before) or SIGN.search(after)):
+                yield start, end
+            start = text.find(form, start + 1)
 
 
 def _label_before(text: str, at: int) -> str:
