@@ -23,6 +23,7 @@ embedded JSON state, and visible-page heuristics. Every price each step finds is
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
 from urllib.parse import parse_qsl, urlsplit
@@ -591,6 +592,114 @@ def _in_shown_range(page: Page, visible: Visible, currency: str | None, offered:
     return Candidate("embedded-json", amount, currency, str(amount), 0.6, note="selected variation")
 
 
+# Markup naming an element the list, previous or suggested price ("productOldPrice", "salepage-suggestprice",
+# "price--was", "rrp"): stricter than STRUCK's substrings, which also find "bold" and "holder". Not
+# "with-list-price" (Shopware's current price beside a list price), nor "regular" (Magento's only price).
+_LIST_MARKUP = re.compile(
+    r"(?<!with[-_])(?<!has[-_])(?:old|was|list|before|orig(?:inal)?|compare(?:[-_]?at)?|strike|crossed|prev(?:ious)?|"
+    r"suggest(?:ed)?|recommended|retail|msrp|rrp|uvp|srp)[-_]?(?:price|preis|prix|precio|prezzo|amount)|"
+    r"(?:^|[\W_])(?:old|was|before|strike|strikethrough|crossed|suggest(?:ed)?|msrp|rrp|uvp|srp)(?:$|[\W_])", re.I)
+_LIST_ELEMENTS = (f"{_LINE_THROUGH}, [class*=old i], [class*=was i], [class*=list i], [class*=before i], "
+                  "[class*=orig i], [class*=compare i], [class*=strike i], [class*=crossed i], [class*=prev i], "
+                  "[class*=suggest i], [class*=recommend i], [class*=retail i], [class*=msrp i], [class*=rrp i], "
+                  "[class*=uvp i], [class*=srp i]")
+
+
+def _old_texts(page: Page, region: str) -> list[str]:
+    """The short texts (under 80 characters) in the buy box (``region``) of elements drawn struck through or
+    named the list, previous or suggested price (:data:`_LIST_MARKUP`)."""
+    texts = []
+    for node in page.tree.css(_LIST_ELEMENTS):
+        attrs = node.attributes
+        drawn = node.tag in {"del", "s", "strike"} or "line-through" in f"{attrs.get('style')} {attrs.get('class')}"
+        if drawn or _LIST_MARKUP.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+            text = " ".join(node.text(deep=True, separator=" ").split())
+            if text and len(text) < 80 and text in " ".join(region.split()):
+                texts.append(text)
+    return texts
+
+
+def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
+    """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
+    :func:`_shows` finds them)."""
+    for form in _variants(amount):
+        start = text.find(form)
+        while start >= 0:
+            end = start + len(form)
+            before, after = text[max(0, start - 4):start], text[end:end + 4]
+            clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
+            clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
+            if clean_left and clean_right and (SIGN.search(before) or SIGN.search(after)):
+                yield start, end
+            start = text.find(form, start + 1)
+
+
+def _label_before(text: str, at: int) -> str:
+    """The words right before ``at`` as shown, after the last digit before it: "UVP 1.049,00 € 899,00 €" labels
+    899,00 with nothing, "Unser bisheriger Preis 109,90" labels 109,90 with "Unser bisheriger Preis"."""
+    words = _words_before(text, at)
+    digits = [i for i, ch in enumerate(words) if ch.isdigit()]
+    return words[digits[-1] + 1:] if digits else words
+
+
+def _disagree(current: list[Candidate], listed: list[Candidate]) -> bool:
+    """Whether structured sources disagree: two of them (JSON-LD, microdata, Open Graph) give no amount in common,
+    or one names as the list price an amount that none gives as current (``product:sale_price:amount`` under
+    ``product:price:amount``). One source's several offers are other variants' or sellers'."""
+    by_source: dict[str, set[Decimal]] = {}
+    for cand in current:
+        by_source.setdefault(cand.method, set()).add(cand.price)
+    amounts = list(by_source.values())
+    if any(not mine & theirs for i, mine in enumerate(amounts) for theirs in amounts[i + 1:]):
+        return True
+    return bool({c.price for c in listed} - {c.price for c in current})
+
+
+def _stale_structured(structured: list[Candidate], page: Page,
+                      visible: Visible) -> tuple[Candidate, Candidate] | tuple[str, list[Candidate]] | None:
+    """Structured sources that disagree (:func:`_disagree`), settled by the buy box: (the current price, the old
+    one); or (why the page is undecided, the candidates) when they stay in conflict; or None (the cascade decides).
+
+    An amount the buy box shows only beside a list, previous or suggested-price word ("Unser bisheriger Preis
+    109,90 EUR", "建議售價", "정가", "UVP"), struck through, or in an element its markup names so
+    ("productOldPrice", "salepage-suggestprice") is the old price, whatever source gives it; the one other amount
+    the buy box shows as a current price (with its sign, after no such word, in no such element) and lower than
+    each old one is the price. Two amounts shown as current prices that the visible scan does not tell apart
+    leave the page undecided.
+    """
+    current = [c for c in structured if c.role == "current"]
+    listed = [c for c in structured if c.role == "regular"]
+    if not current or any(c.note == _LOW for c in current) or not _disagree(current, listed):
+        return None
+    region = _title_region(page)
+    old_texts = _old_texts(page, region)
+    regular = visible.regular.price if visible.regular is not None else None
+    amounts = {c.price for c in current} | {c.price for c in listed}
+    # (the words before and after each printing of an amount in the buy box)
+    printed = {a: [(_label_before(region, start), _after_sign(region[end:end + 60]))
+                   for start, end in _printings(region, a)] for a in amounts}
+    marked = {a for a in amounts if a == regular or any(_shows(text, a) for text in old_texts)}
+    now = {a for a in amounts - marked
+           if any(not _NOT_CONFIRMING.search(before) and not _NOT_CONFIRMING_TAIL.match(after)
+                  for before, after in printed[a])}
+    said = {a for a in amounts if any(WAS_TEXT.search(before) for before, _ in printed[a])}
+    stale = {a for a in (marked | said) - now if printed[a]}
+    shown = {c.price for c in current} & now
+    if stale and len(shown) == 1 and all(price < amount for price in shown for amount in stale):
+        winner = next(c for c in current if c.price in shown)
+        was = next(c for c in structured if c.price == max(stale))
+        return winner, Candidate(was.method, was.price, was.currency or winner.currency, was.raw_text, was.confidence,
+                                 "regular", was.note)
+    if len(shown) > 1:
+        seen = {c.price: c.confidence for c in reversed(visible.candidates)}
+        strengths = sorted((seen.get(price, 0.0) for price in shown), reverse=True)
+        if strengths[0] - strengths[1] <= _UNDECIDED_TIE:
+            rivals = [next(c for c in current if c.price == price) for price in sorted(shown)]
+            return (f"structured sources disagree ({', '.join(f'{c.method} {c.price}' for c in rivals)}) and the page "
+                    "shows each as a current price", rivals)
+    return None
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset()
           ) -> tuple[Candidate | None, list[str]]:
@@ -846,6 +955,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         shown_struck = {price for price in not_current if any(_shows(text, price, loose=True) for text in struck)}
         visible_regular |= shown_struck
     chosen: Candidate | None = None
+    stale_regular: Candidate | None = None
+    disagreement: tuple[str, list[Candidate]] | None = None
     if site is not None and site.price is not None:
         chosen = site.price
     if chosen is None and fast is not None:
@@ -863,6 +974,13 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is None:
         structured = _structured_order(facts, page) if ordered is None else ordered
         chosen = next((c for c in structured if c.role == "current" and c.price in by_url), None)
+        # (structured sources that disagree: the one the buy box shows as the current price, beside another it
+        # shows as the old one, wins; two it shows as current prices leave the page undecided)
+        settled = None if chosen is not None or by_profile else _stale_structured(structured, page, visible)
+        if settled is not None and isinstance(settled[0], Candidate):
+            chosen, stale_regular = settled
+        elif settled is not None:
+            disagreement = settled
         if chosen is None:
             chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck)
             result.flags.extend(flags)
@@ -898,8 +1016,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         if calibrate:
             confidence = calibrated(chosen.method, confidence, result.flags)
         structured_seen = [c for c in facts.candidates if c.method in _STRUCTURED or c.method == "embedded-json"]
-        contention = _contention(chosen, structured_seen, visible, result.flags, confidence, undecided_below,
-                                 page)
+        contention = disagreement or _contention(chosen, structured_seen, visible, result.flags, confidence,
+                                                 undecided_below, page)
         if contention is not None:
             ruled = apply_rules(page, profile)
             if ruled is not None:
@@ -920,7 +1038,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         if calibrate:
             result.confidence = calibrated(result.method, result.confidence, result.flags)
         regulars = [c for c in facts.candidates if c.role == "regular" and c.price > chosen.price]
-        regular = site.regular if site and site.regular else (regulars[0] if regulars else visible.regular)
+        regular = site.regular if site and site.regular else (regulars[0] if regulars else
+                                                              visible.regular or stale_regular)
         if regular is not None and regular.price > chosen.price:
             result.regular_price, result.regular_raw_text = regular.price, regular.raw_text
         coupon = _coupon(_near(page.body_text, chosen), chosen.price, page, result.currency)

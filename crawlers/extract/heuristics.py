@@ -66,6 +66,13 @@ WAS_TEXT = re.compile(
     # ("Vecā cena", "Tavahind", "Ancien prix", "Precio normal", "Bei ya zamani", "Хуучин үнэ")
     r"vecā cena|\btavahind|ancien prix|precio normal|preço normal|bei ya zamani|хуучин үнэ|"
     r"\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
+    # previous and suggested prices ("Unser bisheriger Preis", "建议售价", "정상가", "メーカー希望小売価格" is
+    # above, "Suggested price", "SRP", "Precio sugerido"): a stale feed gives them as the price
+    r"bisheriger preis|\balter preis|früherer preis|ursprünglicher preis|listenpreis|normalpreis|preisempfehlung|"
+    r"建议售价|建議價|建议价|市場價|參考價|專櫃價|专柜价|通常販売価格|参考小売価格|"
+    r"suggested (?:retail )?price|\bsrp\b|prix de référence|precio sugerido|precio anterior|prezzo precedente|"
+    r"pre[çc]o sugerido|pre[çc]o anterior|oude prijs|poprzednia cena|cena sugerowana|рекомендуемая цена|"
+    r"liste fiyatı|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
 )

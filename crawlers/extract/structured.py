@@ -377,7 +377,8 @@ def _from_meta(page: Page, nodes: list[Any]) -> Facts:
             meta[key] = value.strip()
     if meta.get("og:type", "").lower() in {"product", "og:product", "product.item"}:
         facts.is_product = True
-    facts.currency = _currency(meta.get("product:price:currency") or meta.get("og:price:currency"), page)
+    facts.currency = _currency(meta.get("product:price:currency") or meta.get("og:price:currency")
+                               or meta.get("product:sale_price:currency"), page)
     # A sale price beside the price (``product:sale_price:amount`` under ``product:price:amount``) is the
     # current one, and the other the list price it is taken off.
     sale = _price(meta.get("product:sale_price:amount"), facts.currency, page.locale)
