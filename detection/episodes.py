@@ -325,18 +325,18 @@ def apply_findings(
         run_end = np.r_[run_start[1:], len(e_key)] - 1
         keep = breach | (index_in_run < resolve_after) | (np.arange(len(e_key)) == run_end[run_id])
         e_key, e_pos, breach, frow = e_key[keep], e_pos[keep], breach[keep], frow[keep]
-    instants = pd.to_datetime(ns[e_pos], utc=True).to_pydatetime() if len(e_pos) else []
-    e_ids = ids[e_pos]
-    bounds = np.searchsorted(e_key, np.arange(len(key_codes) + 1))
+    # Plain Python lists: the events are made one by one, and a numpy scalar read per cell costs more.
+    instants = pd.to_datetime(ns[e_pos], utc=True).to_pydatetime().tolist() if len(e_pos) else []
+    e_ids, e_breach, e_row = ids[e_pos].tolist(), breach.tolist(), frow.tolist()
+    bounds = np.searchsorted(e_key, np.arange(len(key_codes) + 1)).tolist()
 
     touched: list[tuple[int, Episode]] = []
     for k in range(len(key_codes)):
-        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        lo, hi = bounds[k], bounds[k + 1]
         episode = episodes[k]
         if lo == hi:
             continue
-        events = [Event(int(e_ids[j]), instants[j], {"_row": int(frow[j])} if breach[j] else None)
-                  for j in range(lo, hi)]
+        events = [Event(e_ids[j], instants[j], {"_row": e_row[j]} if e_breach[j] else None) for j in range(lo, hi)]
         for result in advance(episode, events, resolve_after):
             touched.append((k, result))
 
