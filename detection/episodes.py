@@ -573,12 +573,14 @@ def insert_episodes(
                                                    .where(Violation.key.in_(wanted[start:start + 500]))):
             ids[(key, repeat)] = max(row_id, ids.get((key, repeat), 0))
     entries = []
+    # One before and one after for the batch's entries (all alike): the insert serialises each object once.
+    opened, resolved_status = {"status": "open"}, {"status": RESOLVED}
     for values, (episode, record) in zip(rows, new_episodes, strict=True):
         _change(summary, values, "new", record["party"])
         if episode.status == RESOLVED:  # opened and resolved within this one run
             entries.append({"action": "violation.auto_resolved", "entity_type": "violation",
-                            "entity_id": ids[(values["key"], values["repeat_number"])], "before": {"status": "open"},
-                            "after": {"status": values["status"]}, "reason": episode.status_reason})
+                            "entity_id": ids[(values["key"], values["repeat_number"])], "before": opened,
+                            "after": resolved_status, "reason": episode.status_reason})
             _change(summary, values, "resolved", record["party"])
     audit_many(session, actor="detection", entries=entries)
 
