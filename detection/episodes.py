@@ -185,7 +185,7 @@ class _Records:
 
 def _plain_cells(values: np.ndarray, *, ids: bool = False) -> list[Any]:
     """Cells of an object column as :func:`_none` (or, ``ids``, :func:`_id`) makes each one, by column."""
-    cells = values.tolist()
+    cells: list[Any] = values.tolist()
     if not cells:
         return cells
     missing = pd.isna(values) if values.dtype == object else np.zeros(len(cells), dtype=bool)
