@@ -18,6 +18,7 @@ pass instead of one per violation.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -102,48 +103,97 @@ def subjects_of(obs: pd.DataFrame) -> tuple[np.ndarray, list[str], np.ndarray]:
 
 
 class _Records:
-    """Findings joined with their observation's evidence, money back to ``Decimal``, by findings row."""
+    """Findings joined with their observation's evidence, money back to ``Decimal``, by findings row.
+
+    Built for many rows at once (:meth:`records`), column by column: each column of the wanted rows is
+    taken from the frame once, its missing cells made ``None`` once, and each distinct amount made a
+    ``Decimal`` once (a listing's price repeats from crawl to crawl); a first run makes ~90,000 records.
+    """
 
     OBS = ("obs_id", "observed_at", "sku", "party", "tier", "partner_id", "product_id", "listing_id", "seller_id",
            "seller_name", "region", "url", "raw_text", "html_sha256", "screenshot_sha256")
     FINDINGS = ("pos", "rule", "kind", "mode", "scope", "version", "rule_ref", "observed_e4", "allowed_e4", "gap_e4",
                 "currency", "explanation")
+    IDS = ("partner_id", "product_id", "listing_id")
 
     def __init__(self, obs: pd.DataFrame, findings: pd.DataFrame) -> None:
-        self.o = {c: obs[c].to_numpy(dtype=object) if c != "observed_at" else obs[c] for c in self.OBS}
-        self.f = {c: findings[c].to_numpy(dtype=object) if c in findings else np.full(len(findings), None)
-                  for c in self.FINDINGS}
+        self.obs, self.findings = obs, findings
 
-    def record(self, row: int, evidence: dict[int, tuple[Any, ...]] | None, subject: str) -> dict[str, Any]:
-        """The record of findings row ``row`` (``evidence``: by observation id, else the frame's columns)."""
-        f, o = self.f, self.o
-        pos = int(f["pos"][row])
-        observed_e4, allowed_e4, gap_e4 = int(f["observed_e4"][row]), int(f["allowed_e4"][row]), int(f["gap_e4"][row])
-        observed = from_e4(observed_e4) if observed_e4 != NA_E4 else None
-        allowed = from_e4(allowed_e4) if allowed_e4 != NA_E4 else None
-        gap = from_e4(gap_e4) if gap_e4 != NA_E4 else None
-        gap_pct = (gap * 100 / allowed).quantize(Decimal("0.01")) if gap is not None and allowed else None
-        obs_id = int(o["obs_id"][pos])
+    def _obs(self, column: str, pos: np.ndarray) -> list[Any]:
+        return _plain_cells(self.obs[column].to_numpy(dtype=object)[pos], ids=column in self.IDS)
+
+    def _findings(self, column: str, rows: np.ndarray) -> np.ndarray:
+        if column not in self.findings:
+            return np.full(len(rows), None, dtype=object)
+        return np.asarray(self.findings[column].to_numpy(dtype=object)[rows], dtype=object)
+
+    def records(self, rows: Iterable[int], evidence: dict[int, tuple[Any, ...]] | None,
+                subjects: Callable[[int], str]) -> dict[int, dict[str, Any]]:
+        """The records of findings rows ``rows`` by row (``evidence``: by observation id, else the frame's
+        columns; ``subjects``: the subject of an observation position)."""
+        wanted = np.array(sorted(rows), dtype=np.int64)
+        if not len(wanted):
+            return {}
+        pos = self.findings["pos"].to_numpy(dtype=np.int64)[wanted]
+        obs_ids = self.obs["obs_id"].to_numpy(dtype=np.int64)[pos].tolist()
+        ns = self.obs["observed_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[pos]
+        at = pd.to_datetime(ns, utc=True).to_pydatetime()
+        money: dict[int, Decimal | None] = {NA_E4: None}
+        e4 = {c: self._findings(c, wanted).astype(np.int64) for c in ("observed_e4", "allowed_e4", "gap_e4")}
+        for value in np.unique(np.concatenate(list(e4.values()))).tolist():
+            if value not in money:
+                money[value] = from_e4(value)
+        observed, allowed, gap = ([money[v] for v in e4[c].tolist()] for c in ("observed_e4", "allowed_e4", "gap_e4"))
+        pct: dict[tuple[int, int], Decimal | None] = {}
+        gap_pct = []
+        for g, a in zip(e4["gap_e4"].tolist(), e4["allowed_e4"].tolist(), strict=True):
+            if (g, a) not in pct:
+                amount, base = money[g], money[a]
+                pct[(g, a)] = (amount * 100 / base).quantize(Decimal("0.01")) if amount is not None and base else None
+            gap_pct.append(pct[(g, a)])
         if evidence is not None:
-            url, raw_text, html, screenshot = evidence.get(obs_id, (None, None, None, None))
+            found = [evidence.get(i, (None, None, None, None)) for i in obs_ids]
+            pages = [_plain_cells(np.array([e[k] for e in found] if found else [], dtype=object))
+                     for k in range(4)]
         else:
-            url, raw_text, html, screenshot = (o[c][pos] for c in ("url", "raw_text", "html_sha256",
-                                                                    "screenshot_sha256"))
-        mode, version = _none(f["mode"][row]), int(f["version"][row])
-        return {
-            "pos": pos, "obs_id": obs_id, "at": o["observed_at"].iat[pos].to_pydatetime(),
-            "rule": str(f["rule"][row]), "kind": str(f["kind"][row]), "mode": None if mode is None else str(mode),
-            "scope": _none(f["scope"][row]), "version": version if version != -1 else None,
-            "rule_ref": _none(f["rule_ref"][row]),
-            "observed_price": observed, "allowed_price": allowed, "gap": gap, "gap_pct": gap_pct,
-            "currency": _none(f["currency"][row]), "sku": o["sku"][pos], "party": o["party"][pos],
-            "tier": _none(o["tier"][pos]), "partner_id": _id(o["partner_id"][pos]),
-            "product_id": _id(o["product_id"][pos]), "listing_id": _id(o["listing_id"][pos]),
-            "seller_id": _none(o["seller_id"][pos]), "seller_name": _none(o["seller_name"][pos]),
-            "region": _none(o["region"][pos]), "url": _none(url), "raw_text": _none(raw_text),
-            "html_sha256": _none(html), "screenshot_sha256": _none(screenshot),
-            "explanation": f["explanation"][row], "subject": subject,
-        }
+            pages = [self._obs(c, pos) for c in ("url", "raw_text", "html_sha256", "screenshot_sha256")]
+        f = {c: self._findings(c, wanted) for c in ("rule", "kind", "version", "explanation")}
+        mode, scope, rule_ref, currency = (_plain_cells(self._findings(c, wanted))
+                                           for c in ("mode", "scope", "rule_ref", "currency"))
+        o = {c: self._obs(c, pos) for c in ("tier", "partner_id", "product_id", "listing_id", "seller_id",
+                                           "seller_name", "region")}
+        sku, party = (self.obs[c].to_numpy(dtype=object)[pos].tolist() for c in ("sku", "party"))
+        out = {}
+        for i, row in enumerate(wanted.tolist()):
+            version = int(f["version"][i])
+            out[row] = {
+                "pos": int(pos[i]), "obs_id": obs_ids[i], "at": at[i],
+                "rule": str(f["rule"][i]), "kind": str(f["kind"][i]),
+                "mode": None if mode[i] is None else str(mode[i]),
+                "scope": scope[i], "version": version if version != -1 else None, "rule_ref": rule_ref[i],
+                "observed_price": observed[i], "allowed_price": allowed[i], "gap": gap[i], "gap_pct": gap_pct[i],
+                "currency": currency[i], "sku": sku[i], "party": party[i],
+                "tier": o["tier"][i], "partner_id": o["partner_id"][i],
+                "product_id": o["product_id"][i], "listing_id": o["listing_id"][i],
+                "seller_id": o["seller_id"][i], "seller_name": o["seller_name"][i],
+                "region": o["region"][i], "url": pages[0][i], "raw_text": pages[1][i],
+                "html_sha256": pages[2][i], "screenshot_sha256": pages[3][i],
+                "explanation": f["explanation"][i], "subject": subjects(int(pos[i])),
+            }
+        return out
+
+
+def _plain_cells(values: np.ndarray, *, ids: bool = False) -> list[Any]:
+    """Cells of an object column as :func:`_none` (or, ``ids``, :func:`_id`) makes each one, by column."""
+    cells: list[Any] = values.tolist()
+    if not cells:
+        return cells
+    missing = pd.isna(values) if values.dtype == object else np.zeros(len(cells), dtype=bool)
+    for i in np.flatnonzero(missing).tolist():
+        cells[i] = None
+    if ids:
+        return [None if v is None else int(v) for v in cells]
+    return [int(v) if isinstance(v, np.integer) else v for v in cells]
 
 
 def _watermark_positions(ns: np.ndarray, ids: np.ndarray, marks: list[tuple[datetime, int] | None]) -> np.ndarray:
@@ -275,26 +325,26 @@ def apply_findings(
         run_end = np.r_[run_start[1:], len(e_key)] - 1
         keep = breach | (index_in_run < resolve_after) | (np.arange(len(e_key)) == run_end[run_id])
         e_key, e_pos, breach, frow = e_key[keep], e_pos[keep], breach[keep], frow[keep]
-    instants = pd.to_datetime(ns[e_pos], utc=True).to_pydatetime() if len(e_pos) else []
-    e_ids = ids[e_pos]
-    bounds = np.searchsorted(e_key, np.arange(len(key_codes) + 1))
+    # Plain Python lists: the events are made one by one, and a numpy scalar read per cell costs more.
+    instants = pd.to_datetime(ns[e_pos], utc=True).to_pydatetime().tolist() if len(e_pos) else []
+    e_ids, e_breach, e_row = ids[e_pos].tolist(), breach.tolist(), frow.tolist()
+    bounds = np.searchsorted(e_key, np.arange(len(key_codes) + 1)).tolist()
 
     touched: list[tuple[int, Episode]] = []
     for k in range(len(key_codes)):
-        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        lo, hi = bounds[k], bounds[k + 1]
         episode = episodes[k]
         if lo == hi:
             continue
-        events = [Event(int(e_ids[j]), instants[j], {"_row": int(frow[j])} if breach[j] else None)
-                  for j in range(lo, hi)]
+        events = [Event(e_ids[j], instants[j], {"_row": e_row[j]} if e_breach[j] else None) for j in range(lo, hi)]
         for result in advance(episode, events, resolve_after):
             touched.append((k, result))
 
     # Full records for the findings episodes end on, with the evidence of those observations only.
     wanted_rows = {e.finding["_row"] for _, e in touched if e.finding and "_row" in e.finding}
     found_evidence = evidence([int(ids[f_pos[r]]) for r in wanted_rows]) if evidence is not None else None
-    source = _Records(obs, findings)
-    records = {r: source.record(r, found_evidence, subjects[int(subject_codes[f_pos[r]])]) for r in wanted_rows}
+    records = _Records(obs, findings).records(wanted_rows, found_evidence,
+                                              lambda pos: subjects[int(subject_codes[pos])])
     new_episodes: list[tuple[Episode, dict[str, Any]]] = []
     updates: list[tuple[Any, Episode]] = []
     for k, episode in touched:
@@ -411,12 +461,17 @@ def update_episodes(session: Session, updates: list[tuple[Any, Episode]], summar
     audit_many(session, actor="detection", entries=entries)
 
 
+# A key's hash and a severity once per distinct argument: a first run stores ~90,000 episodes of ~25,000 keys.
+_key_of = functools.lru_cache(maxsize=1 << 16)(violation_key)
+_severity_of = functools.lru_cache(maxsize=1 << 12)(severity)
+
+
 def _row_values(episode: Episode, record: dict[str, Any]) -> dict[str, Any]:
     """The column values of a new episode's row (escalation aside)."""
     return {
-        "key": violation_key(record["rule"], record["sku"], record["party"], record["listing_id"]),
+        "key": _key_of(record["rule"], record["sku"], record["party"], record["listing_id"]),
         "kind": record["kind"], "rule": record["rule"], "mode": record["mode"] or "observe", "status": episode.status,
-        "severity": severity(record["rule"], record["kind"], record["gap_pct"], record["tier"]),
+        "severity": _severity_of(record["rule"], record["kind"], record["gap_pct"], record["tier"]),
         "product_id": record["product_id"], "partner_id": record["partner_id"], "listing_id": record["listing_id"],
         "seller_id": record["seller_id"], "seller_name": record["seller_name"], "region": record["region"],
         "observed_price": record["observed_price"], "allowed_price": record["allowed_price"],
@@ -518,12 +573,14 @@ def insert_episodes(
                                                    .where(Violation.key.in_(wanted[start:start + 500]))):
             ids[(key, repeat)] = max(row_id, ids.get((key, repeat), 0))
     entries = []
+    # One before and one after for the batch's entries (all alike): the insert serialises each object once.
+    opened, resolved_status = {"status": "open"}, {"status": RESOLVED}
     for values, (episode, record) in zip(rows, new_episodes, strict=True):
         _change(summary, values, "new", record["party"])
         if episode.status == RESOLVED:  # opened and resolved within this one run
             entries.append({"action": "violation.auto_resolved", "entity_type": "violation",
-                            "entity_id": ids[(values["key"], values["repeat_number"])], "before": {"status": "open"},
-                            "after": {"status": values["status"]}, "reason": episode.status_reason})
+                            "entity_id": ids[(values["key"], values["repeat_number"])], "before": opened,
+                            "after": resolved_status, "reason": episode.status_reason})
             _change(summary, values, "resolved", record["party"])
     audit_many(session, actor="detection", entries=entries)
 

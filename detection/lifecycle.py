@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -89,6 +90,9 @@ def _open(event: Event, repeat_number: int) -> Episode:
     )
 
 
+_ORDER = attrgetter("at", "obs_id")  # Event.order, as a sort key
+
+
 def advance(latest: Episode | None, events: Iterable[Event], resolve_after: int) -> list[Episode]:
     """Apply ``events`` (any order; those at or before the watermark are skipped) to a key.
 
@@ -97,8 +101,9 @@ def advance(latest: Episode | None, events: Iterable[Event], resolve_after: int)
     """
     touched: list[Episode] = [] if latest is None else [latest]
     current = latest
-    for event in sorted(events, key=lambda e: e.order):
-        if current is not None and current.watermark is not None and event.order <= current.watermark:
+    for event in sorted(events, key=_ORDER):
+        order = (event.at, event.obs_id)  # event.order, made once
+        if current is not None and current.watermark is not None and order <= current.watermark:
             continue
         if event.finding is not None:
             if current is None or current.status == RESOLVED or current.breach_over:
@@ -126,7 +131,7 @@ def advance(latest: Episode | None, events: Iterable[Event], resolve_after: int)
             elif current.change == "unchanged":
                 current.change = "extended"
         if current is not None:
-            current.watermark = event.order
+            current.watermark = order
     return touched
 
 

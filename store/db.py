@@ -221,6 +221,13 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
             converted.append(repeat(value if process is None or value is None else process(value), len(rows)))
             continue
         cells = [row[name] for row in rows]
+        if process is not None and isinstance(next((v for v in cells if v is not None), None), (dict, list)):
+            # A document (JSON) serialised once per object: a batch's rows may share one (alive in ``rows``
+            # meanwhile, so an id names one object).
+            done: dict[int, Any] = {}
+            converted.append([None if v is None else done[id(v)] if id(v) in done
+                              else done.setdefault(id(v), process(v)) for v in cells])
+            continue
         converted.append(cells if process is None else [None if v is None else process(v) for v in cells])
 
     columns = ", ".join(dialect.identifier_preparer.quote(table.c[name].name) for name in names)
