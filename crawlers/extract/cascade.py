@@ -357,6 +357,19 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
     ``loose``: read the text as shown, blanks collapsed: a sign past a newline and an indent is beside the
     amount, and ``tail`` sees the words after it however the markup is indented (pretty-printed pages).
     """
+    for start, end, signed in _whole_printings(text, amount):
+        if ((signed or (loose and _sign_past_blanks(text, start, end)))
+                and not (unless is not None and unless.search(_words_before(text, start)))
+                and not (only is not None and not only.search(_words_before(text, start)))
+                and not (tail is not None and tail.match(_after_sign(_words_after(text, end) if loose
+                                                                     else text[end:end + 60])))):
+            return True
+    return False
+
+
+def _whole_printings(text: str, amount: Decimal) -> Iterator[tuple[int, int, bool]]:
+    """Each place ``text`` prints ``amount`` as a whole number (no digit or decimal part glued to either
+    side): (start, end, whether a currency sign stands within 4 characters of it)."""
     for form in _variants(amount):
         start = text.find(form)
         while start >= 0:
@@ -364,15 +377,9 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
             before, after = text[max(0, start - 4):start], text[end:end + 4]
             clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
             clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
-            if (clean_left and clean_right
-                    and (SIGN.search(before) or SIGN.search(after) or (loose and _sign_past_blanks(text, start, end)))
-                    and not (unless is not None and unless.search(_words_before(text, start)))
-                    and not (only is not None and not only.search(_words_before(text, start)))
-                    and not (tail is not None and tail.match(_after_sign(_words_after(text, end) if loose
-                                                                         else text[end:end + 60])))):
-                return True
+            if clean_left and clean_right:
+                yield start, end, bool(SIGN.search(before) or SIGN.search(after))
             start = text.find(form, start + 1)
-    return False
 
 
 def _sign_past_blanks(text: str, start: int, end: int) -> bool:
@@ -622,16 +629,7 @@ def _old_texts(page: Page, region: str) -> list[str]:
 def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
     """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
     :func:`_shows` finds them)."""
-    for form in _variants(amount):
-        start = text.find(form)
-        while start >= 0:
-            end = start + len(form)
-            before, after = text[max(0, start - 4):start], text[end:end + 4]
-            clean_left = not before or not (before[-1].isdigit() or before[-1] in ".,")
-            clean_right = not after or not (after[0].isdigit() or (after[:1] in {".", ","} and after[1:2].isdigit()))
-            if clean_left and clean_right and (SIGN.search(before) or SIGN.search(after)):
-                yield start, end
-            start = text.find(form, start + 1)
+    return ((start, end) for start, end, signed in _whole_printings(text, amount) if signed)
 
 
 def _label_before(text: str, at: int) -> str:
