@@ -420,3 +420,21 @@ def test_a_page_without_a_price_is_none_not_zero() -> None:
                      .replace("over $50", "over fifty dollars"), "https://shop.example/p")
     assert result.price is None
     assert result.effective_price is None
+
+
+# Currencies written as words or abbreviations in the page's own script; a word several countries share
+# ("درهم": the UAE's and Morocco's dirham) is the page country's, else the page's own currency's.
+@pytest.mark.parametrize(("text", "locale", "currency", "amount", "code"), [
+    ("4 299,00 درهم", "ar-MA", None, "4299.00", "MAD"),
+    ("4 299,00 درهم", "ar", "MAD", "4299.00", "MAD"),
+    ("1,299.00 درهم", "ar-AE", None, "1299.00", "AED"),
+    ("28.500.000 ກີບ", "lo-LA", None, "28500000", "LAK"),
+    ("2,499 ريال", "ar-SA", None, "2499", "SAR"),
+    ("2,499 ريال", "ar-OM", None, "2499", "OMR"),
+    ("45,990 ₨", "ur-PK", None, "45990", "PKR"),
+    ("12 999 грн", "uk-UA", None, "12999", "UAH"),
+])
+def test_currency_words_in_the_pages_own_script(text: str, locale: str, currency: str | None, amount: str,
+                                                code: str) -> None:
+    (found,) = find_amounts(text, locale=locale, currency=currency)
+    assert (found.amount, found.currency) == (D(amount), code)

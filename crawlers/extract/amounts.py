@@ -54,12 +54,22 @@ _SYMBOLS: dict[str, str] = {
     # (the convertible mark as Bosnian shops write it: "1.299,00 KM")
     "KM": "BAM",
     "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF",
+    # (currencies written as words or abbreviations in the page's own script: "4 299,00 درهم", "28.500.000 ກີບ")
+    "درهم": "AED", "د.م.": "MAD", "ريال": "SAR", "دينار": "IQD", "جنيه": "EGP", "د.ع": "IQD", "د.أ": "JOD",
+    "د.ب": "BHD", "ر.ع": "OMR", "د.ج": "DZD", "د.ت": "TND", "ل.ل": "LBP", "ກີບ": "LAK", "ကျပ်": "MMK",
+    "টাকা": "BDT", "บาท": "THB", "ლარი": "GEL", "грн": "UAH", "ден.": "MKD", "ден": "MKD", "₨": "PKR",
+    "रु.": "NPR", "रू.": "NPR", "रु": "NPR", "रू": "NPR", "ரூ": "LKR", "රු": "LKR", "դրամ": "AMD", "դր.": "AMD",
 }
 # Signs several currencies are written with where CLDR gives each country's own symbol differently.
 _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR", "MUR", "SCR"}),
                                        "元": frozenset({"CNY", "TWD", "HKD", "MOP"}),
                                        "fcfa": frozenset({"XOF", "XAF"}), "f cfa": frozenset({"XOF", "XAF"}),
-                                       "cfa": frozenset({"XOF", "XAF"})}
+                                       "cfa": frozenset({"XOF", "XAF"}),
+                                       "₨": frozenset({"PKR", "INR", "LKR", "NPR", "MUR", "SCR"}),
+                                       "درهم": frozenset({"AED", "MAD"}),
+                                       "ريال": frozenset({"SAR", "QAR", "OMR", "YER"}),
+                                       "دينار": frozenset({"IQD", "JOD", "KWD", "BHD", "TND", "DZD", "LYD"}),
+                                       "جنيه": frozenset({"EGP", "SDG"})}
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
     [
@@ -77,6 +87,8 @@ _CUR = (
     r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     # ("đ" is also a Vietnamese letter: a sign only where no letter follows; "RD$" before "$")
     r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|KM|F\s?CFA|CFA|"
+    # (currencies in the page's own script, as words or abbreviations)
+    r"درهم|د\.م\.|ريال|دينار|جنيه|د\.ع|د\.أ|د\.ب|ر\.ع|د\.ج|د\.ت|ل\.ل|ກີບ|ကျပ်|টাকা|บาท|ლარი|грн|ден\.?|₨|र[ुू]\.?|ரூ|රු|դրամ|դր\.|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
