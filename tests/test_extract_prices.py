@@ -438,3 +438,11 @@ def test_currency_words_in_the_pages_own_script(text: str, locale: str, currency
                                                 code: str) -> None:
     (found,) = find_amounts(text, locale=locale, currency=currency)
     assert (found.amount, found.currency) == (D(amount), code)
+
+
+def test_a_page_scan_looks_for_the_shared_words_of_its_own_currency() -> None:
+    from crawlers.extract.amounts import currency_symbols, local_symbols
+
+    assert "درهم" in currency_symbols("MAD") and "درهم" in local_symbols("ar-MA")  # (its default is AED's)
+    assert "ريال" in local_symbols("ar-OM") and "₨" in currency_symbols("NPR")
+    assert "rs" not in currency_symbols("PKR")  # (an ASCII shared sign is inside too many words: "offers")

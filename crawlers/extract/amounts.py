@@ -192,6 +192,7 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
     codes = territory_currencies(country)
     # (a one-letter sign only when it is no ASCII letter: "₸", "đ", not "R")
     found = [sym for sym, code in _SYMBOLS.items() if code in codes and (len(sym) > 1 or not sym.isascii())]
+    found.extend(s for s in _shared_words(codes) if s not in found)
     for code in codes:
         loc = parse_locale(locale_for_territory(country))
         symbol = loc.currency_symbols.get(code) if loc is not None else None
@@ -209,7 +210,14 @@ def currency_symbols(code: str | None) -> tuple[str, ...]:
     sign among them: what a page whose structured data names that currency writes its prices with."""
     if not code:
         return ()
-    return (*(sym for sym, c in _SYMBOLS.items() if c == code and (len(sym) > 1 or not sym.isascii())), code)
+    own = [sym for sym, c in _SYMBOLS.items() if c == code and (len(sym) > 1 or not sym.isascii())]
+    return (*own, *(s for s in _shared_words((code,)) if s not in own), code)
+
+
+def _shared_words(codes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The signs in a script of their own that several currencies share and these ``codes`` are among ("درهم" for
+    MAD as for AED, "₨"): the ASCII ones ("rs") are left out, being inside too many words."""
+    return tuple(s for s, family in _SHARED.items() if not s.isascii() and family & set(codes))
 
 
 # One-letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
