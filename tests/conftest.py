@@ -87,14 +87,21 @@ def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """The test database, emptied, and configured as PRICEWARDEN_DATABASE_URL for code under test."""
     engine = engine_for(db_url)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
+    else:
+        with engine.connect() as conn:
+            # SQLite ignores PRAGMA foreign_keys inside a transaction: switch it off before the
+            # deletes begin one and back on after their commit, on the same pooled connection,
+            # so no test runs on a connection left without foreign-key checks.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             for name in tables:
                 conn.execute(text(f'DELETE FROM "{name}"'))
-            conn.execute(text("PRAGMA foreign_keys=ON"))
+            conn.commit()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     monkeypatch.setenv("PRICEWARDEN_DATABASE_URL", db_url)
     get_settings.cache_clear()
     return engine
