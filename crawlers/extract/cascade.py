@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborNode
@@ -180,15 +180,19 @@ def _first_price_after_title(page: Page, currency: str | None) -> Decimal | None
     Page text keeps the source's indentation, which can put ten thousand blanks between a title
     and the buy-box price right under it; the raw-character region then misses it.
     """
+    # (asked up to twice a page: read once)
+    known: dict[str | None, Decimal | None] = page.__dict__.setdefault("_first_price_after_title", {})
+    if currency in known:
+        return known[currency]
     text = page.body_text
     at = _title_at(page)
-    if at < 0:
-        return None
-    after = " ".join(text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
-    for found in find_amounts(after, locale=page.locale, currency=currency):
-        if SIGN.search(found.raw):
-            return found.amount
-    return None
+    first = None
+    if at >= 0:
+        after = " ".join(text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
+        first = next((found.amount for found in find_amounts(after, locale=page.locale, currency=currency)
+                      if SIGN.search(found.raw)), None)
+    known[currency] = first
+    return first
 
 
 def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate, Candidate | None] | None:
@@ -335,7 +339,16 @@ def _struck_regular(page: Page, current: Candidate, struck: list[str] | None = N
 
 
 def _variants(amount: Decimal) -> list[str]:
-    """How a page may print ``amount``: 1,299.00 / 1299.00 / 1.299,00 / 1 299,00 / 1299. 00 (and 1,299 when whole)."""
+    """How a page may print ``amount``: 1,299.00 / 1299.00 / 1.299,00 / 1 299,00 / 1299. 00 (and 1,299 when whole).
+
+    (Worked out once per amount as written: a page asks about the same few amounts again and again.)
+    """
+    return _printed_forms(str(amount))
+
+
+@lru_cache(maxsize=4096)
+def _printed_forms(written: str) -> list[str]:
+    amount = Decimal(written)  # (exactly the amount: str and Decimal keep its digits and exponent)
     cents = amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
     us = f"{cents:,f}"
     forms = {us, us.replace(",", ""), us.translate(str.maketrans(",.", ".,")), us.replace(",", " ").replace(".", ",")}

@@ -209,7 +209,7 @@ def selected_variation(page: Page) -> Decimal | None:
     A variation matches when every attribute it names (an empty value means any) has that value in the query;
     its ``display_price`` is the price the buy box shows once the page's script has read the URL.
     """
-    if "data-product_variations" not in page.html:
+    if not page.mentions("data-product_variations"):  # (the source's bytes: no decoding of the whole page)
         return None
     query = {k.lower(): v.lower() for k, v in parse_qsl(urlsplit(page.url).query) if k.lower().startswith("attribute_")}
     if not query:

@@ -992,6 +992,16 @@ def _points_row(node: LexborNode) -> bool:
     return header is not None and header.tag in {"th", "dt"} and _POINTS_ROW.match(header.text(deep=True)) is not None
 
 
+def _has_element_child(node: LexborNode) -> bool:
+    """Whether ``node`` holds anything but text (an amount's element mostly holds its text alone: no search then)."""
+    child = node.first_child
+    while child is not None:
+        if not child.is_text_node:
+            return True
+        child = child.next
+    return False
+
+
 def _card_logo(node: LexborNode) -> bool:
     """Whether an image inside the amount's element, or in a label element just before it, is named as a card
     (its ``alt``)."""
@@ -1003,7 +1013,7 @@ def _card_logo(node: LexborNode) -> bool:
             continue
         if holder is prev and any(c.isdigit() for c in holder.text(deep=True)):
             continue  # (a previous element showing an amount of its own is another price's, logo and all)
-        images = [holder] if holder.tag == "img" else holder.css("img[alt]")
+        images = [holder] if holder.tag == "img" else holder.css("img[alt]") if _has_element_child(holder) else ()
         if any(CARD_ALT.search(img.attributes.get("alt") or "") for img in images):
             return True
     return False
@@ -1353,12 +1363,16 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     items, h1, button, count = _collect(page, currency, decimal_separator, slots, within)
     result = Visible()
     title_box = title_ancestors(page)
-    cache: dict[int, _Box] = {}
-    for struck in page.tree.css(page.struck_css) if page.struck_css else ():
-        # (an element the page's own stylesheet strikes through is struck, when its names do not say so already:
-        # "css-1x8f2k" of CSS-in-JS, "_3kF9a" of CSS modules)
-        box = _box(struck, cache)
-        box.struck = box.struck or not (box.was or box.weak_was)
+    # (what an element's markup says is the same for every scan of the page: the product's block, then the whole
+    # page, share what the first one read, and the page's own struck-through elements are marked once)
+    cache: dict[int, _Box] | None = page.__dict__.get("_boxes")
+    if cache is None:
+        cache = page.__dict__["_boxes"] = {}
+        for struck in page.tree.css(page.struck_css) if page.struck_css else ():
+            # (an element the page's own stylesheet strikes through is struck, when its names do not say so
+            # already: "css-1x8f2k" of CSS-in-JS, "_3kF9a" of CSS modules)
+            box = _box(struck, cache)
+            box.struck = box.struck or not (box.was or box.weak_was)
     holders: dict[int, int] = {}  # how many amounts each near ancestor holds
     for item in items:
         node = item.node.parent
