@@ -1289,9 +1289,10 @@ def _discount_pairs(items: list[_Seen]) -> None:
     boxes: dict[tuple[int, bool], tuple[LexborNode, list[_Seen]]] = {}
     for item in items:
         parent = item.node.parent
-        if item.role != "current" or item.amount.amount <= 0 or parent is None:
+        if item.role not in {"current", "regular"} or item.amount.amount <= 0 or parent is None:
             continue
-        boxes.setdefault((parent.mem_id, False), (parent, []))[1].append(item)
+        if item.role == "current":
+            boxes.setdefault((parent.mem_id, False), (parent, []))[1].append(item)
         # (and the element above: "<div><b>59,99 €</b><s>79,99 €</s></div><span>-25%</span>", where the badge must
         # follow both amounts: a rate between them, "¥39,800 10%還元 実質 ¥35,820", makes the lower a conditional price)
         above: LexborNode | None = parent
@@ -1300,18 +1301,27 @@ def _discount_pairs(items: list[_Seen]) -> None:
                 break
             boxes.setdefault((above.mem_id, True), (above, []))[1].append(item)
             above = above.parent
+    pairs: list[tuple[bool, _Seen, _Seen]] = []
     for (_, apart), (node, box) in boxes.items():
-        text = (node.text() or "") if len(box) > 1 else ""  # (read only where two current amounts sit)
+        text = (node.text() or "") if len(box) > 1 else ""  # (read only where two amounts sit)
         badges = list(_PERCENT.finditer(text)) if "%" in text else []
         for low in box if badges else ():
             for high in box:
-                if high.role != "current" or high.amount.amount <= low.amount.amount:
+                if low.role != "current" or high.amount.amount <= low.amount.amount:
                     continue
-                last = max(text.find(low.amount.raw), text.find(high.amount.raw)) if apart else 0
-                rates = [int(m.group(1)) for m in badges if m.start() > last >= 0]
+                at, till = (text.find(low.amount.raw), text.find(high.amount.raw)) if apart else (0, 0)
+                last = max(at, till) if min(at, till) >= 0 else -1  # (a level up: the badge follows both amounts)
+                rates = [int(m.group(1)) for m in badges if not apart or m.start() > last >= 0]
                 if _badged(low.amount.amount, high.amount.amount, rates):
-                    high.role = "regular"
-                    high.reasons.append("discount-pair")
+                    pairs.append((apart, low, high))
+    lows = {id(low) for _, low, _ in pairs}
+    for apart, _, high in pairs:
+        # (a level up, an amount that is itself the lower of a pair, with a struck amount too, is no list price:
+        # "Rp149.000 Rp189.000 Rp239.000 21%", where 189.000 is 239.000 less 21 % and 149.000, another size, happens
+        # to be 189.000 less 21 % too)
+        if high.role == "current" and not (apart and id(high) in lows):
+            high.role = "regular"
+            high.reasons.append("discount-pair")
 
 
 # A rate that says what share of the list price is paid: "79折" (79 %), "8折" (80 %), "7.5折" (75 %).
