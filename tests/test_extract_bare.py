@@ -95,3 +95,35 @@ def test_a_rate_between_two_amounts_does_not_make_the_first_the_list_price() -> 
     visible = read_visible(Page.parse(page(body, lang="ja-JP"), "https://kaden.example.jp/item/rc55"))
     assert all("discount-pair" not in (c.note or "") for c in visible.candidates)
     assert D("39800") in {c.price for c in visible.candidates}
+
+
+# --- amounts added to the price, worth of a gift, effective and members-only prices ----------------------------
+
+def test_an_amount_added_to_the_price_is_not_the_price() -> None:
+    body = ('<h1>Lichtmaschine 140A</h1><div class="css-h1"><p class="css-h2">219,90 €</p>'
+            '<p class="css-h3">inkl. MwSt. zzgl. <b>75,00 €</b> Altteilpfand</p>'
+            '<p class="css-h4">Ersatzfilter <span>+12,90 €</span></p><button>In den Warenkorb</button></div>')
+    got = extract(page(body, lang="de-DE"), "https://teile.example.de/p/lima-140")
+    assert got.price == D("219.90")
+
+
+def test_the_worth_of_a_free_gift_is_not_the_price() -> None:
+    body = ('<h1>4K Projector P-900</h1><div class="css-g1"><p class="css-g2">HK$4,280</p>'
+            '<p class="css-g3">Free projection screen (worth <span>HK$699</span>)</p><button>Add to cart</button></div>')
+    got = extract(page(body, lang="en-HK"), "https://electric.example.com.hk/p/p-900")
+    assert got.price == D("4280")
+
+
+def test_a_price_less_the_points_it_earns_is_not_the_price() -> None:
+    body = ('<h1>電気ケトル 1.2L</h1><div class="css-j1"><p class="css-j2">¥6,980（税込）</p>'
+            '<p class="css-j3">698ポイント還元</p><p class="css-j4">実質価格 <span>¥6,282</span></p>'
+            '<button>カートに入れる</button></div>')
+    got = extract(page(body, lang="ja-JP"), "https://kaden.example.jp/item/kettle")
+    assert got.price != D("6282")
+
+
+def test_a_members_only_price_named_after_the_amount_is_not_the_price() -> None:
+    body = ('<h1>그릭요거트 450g</h1><div class="css-k1"><p class="css-k2">18,900원</p>'
+            '<p class="css-k3"><span>16,900원</span> 골드회원 전용</p><button>장바구니 담기</button></div>')
+    got = extract(page(body, lang="ko-KR"), "https://mall.example.co.kr/p/yogurt")
+    assert got.price != D("16900")

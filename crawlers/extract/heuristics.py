@@ -155,7 +155,9 @@ _CARD_AFTER = (r"с картой|по карте|con (?:la |tu |tus |las )?tarje
                r"(?:in|on|via) (?:the |our )?app\b|no app\b|en (?:la )?app\b|in der app\b|dans l['’]appli?\b|"
                # (a price for one group of buyers: "$899.10 for eligible students, faculty or staff")
                r"for (?:eligible |verified |qualifying )?(?:students?|teachers?|educators?|military|veterans?|seniors?|"
-               r"employees|members)\b")
+               r"employees|members)\b|"
+               # (a members-only price, the membership named first: "와우회원 전용", "プレミアム会員限定")
+               r"\w{0,10}(?:회원\s?전용|会員限定|会員価格)|members?[- ]only\b|member[- ]exclusive\b")
 _CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
                         re.I)
 # (the cascade reads it after an amount the structured data gives)
@@ -176,6 +178,7 @@ _SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
 CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
+                          r"実質|"  # (the price less the points it earns: "実質価格 ¥35,820")
                           r"autoship|" + _SUBSCRIPTION + "|" + _WITH_CARD +
                           r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
@@ -262,7 +265,9 @@ _TIMES_COUNT = re.compile(r"(?<![\d.,])(?:[2-9]|\d{2})\s?[x×]\s*$", re.I)
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
                     r"garantía extendida|garanzia estesa|garantia estendida|"
                     # (an option's or extra's surcharge, "Red (+Rs. 1,000.00)", "Paper liners (+4,90€)")
-                    r"\(\s*\+\s*$", re.I)
+                    r"\(\s*\+\s*$|"
+                    # (an amount added to the price: an option's "+1,980円", a deposit's "zzgl. 60,00 € Pfand")
+                    r"(?:^|\s)\+\s*$|\bzzgl\.\s*$", re.I)
 _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 # A measure a unit price is per: "/ kg", "per 100 ml", "pro Liter", "je Stück", "por unidad", "1 kg ="
 _PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
@@ -275,6 +280,7 @@ _POR = re.compile(r"\bpor\s*$", re.I)
 _COUNT_POR = re.compile(r"(?<![\d.,])\d{1,2}\s*por\s*$", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
+                     r"\bworth\b|價值|价值|"  # (a free gift's worth: "free screen (worth HK$599)")
                      r"store credit|\btrade[- ]?in\b|"  # (what a trade-in earns: "for store credit (est. $150")
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
                      r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|\bokoa\b|"
