@@ -109,7 +109,8 @@ def test_an_amount_added_to_the_price_is_not_the_price() -> None:
 
 def test_the_worth_of_a_free_gift_is_not_the_price() -> None:
     body = ('<h1>4K Projector P-900</h1><div class="css-g1"><p class="css-g2">HK$4,280</p>'
-            '<p class="css-g3">Free projection screen (worth <span>HK$699</span>)</p><button>Add to cart</button></div>')
+            '<p class="css-g3">Free projection screen (worth <span>HK$699</span>)</p>'
+            '<button>Add to cart</button></div>')
     got = extract(page(body, lang="en-HK"), "https://electric.example.com.hk/p/p-900")
     assert got.price == D("4280")
 
