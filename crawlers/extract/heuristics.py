@@ -641,11 +641,12 @@ _BARE_UNITS = re.compile(r"(?:^|\s)\d[\d\s.']*\d$|(?:^|\s)\d$")
 _PERCENT_LABEL = re.compile(r"\d+(?:[.,]\d+)?\s?%")
 
 
+# Digits a label does not show: an amount's (three in a row, a separator between two, a currency sign beside them)
 _NOT_LABEL = re.compile(r"\d{3}|\d[\s.,'\u00a0\u202f]\d|" + _HAS_CURRENCY.pattern)
 
 
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
-    """The nearest non-blank sibling's text, when it is a pure label (no digits: "Was:", "/mo", "原价")."""
+    """The nearest non-blank sibling's text, when it is a pure label (no amount: "Was:", "/mo", "ab 3 Stück")."""
     hops = 0
     while node is not None and hops < 3:
         text = node.text(deep=True) if node.tag != "-text" else (node.text_content or "")
@@ -654,7 +655,10 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
             # (a percentage is part of a label: "Subscribe & Save 15%")
             # (a number is a decimal digit: "m²" and "m³" are labels)
             # (a count is part of a label too: "From 5 pieces:", "More sellers (2) from"; never an amount's digits)
-            if len(text) > 40 or _NOT_LABEL.search(_PERCENT_LABEL.sub("", text)):
+            if len(text) > 40:
+                return ""
+            label = _PERCENT_LABEL.sub("", text)
+            if any(c.isdecimal() for c in label) and _NOT_LABEL.search(label):
                 return ""
             return text
         node = node.next if forward else node.prev
