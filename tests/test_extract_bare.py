@@ -128,3 +128,16 @@ def test_a_members_only_price_named_after_the_amount_is_not_the_price() -> None:
             '<p class="css-k3"><span>16,900원</span> 골드회원 전용</p><button>장바구니 담기</button></div>')
     got = extract(page(body, lang="ko-KR"), "https://mall.example.co.kr/p/yogurt")
     assert got.price != D("16900")
+
+
+# --- another product's amount, outside the product's block -----------------------------------------------------
+
+def test_an_amount_outside_the_block_of_the_title_and_the_buy_button_is_never_the_price_alone() -> None:
+    # the buy box's amount is filled by a script; the amounts the page shows are other products' tiles
+    body = ('<div class="css-b1"><section class="css-b2"><h1>Table Saw 10"</h1><div class="css-b3" id="_4Qz1"></div>'
+            '<button class="css-b4">Add to cart</button></section>'
+            '<section class="css-b5"><h2>Customers also viewed</h2><ul class="css-b6">'
+            '<li><a href="/p/1">Saw Blade 40T</a><span>$29.97</span></li>'
+            '<li><a href="/p/2">Miter Saw 12"</a><span>$169.00</span></li></ul></section></div>')
+    got = extract(page(body), "https://tools.example.com/p/table-saw")
+    assert got.price is None

@@ -1450,7 +1450,9 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     # when the buy box shows none that can be read ("Call for price", a format not understood).
     # (An <aside> may hold the buy box itself: it is not excluded here.)
     own = [i for i in current if not any(r.startswith(_OTHER_BLOCK) for r in i.reasons)]
-    own = _not_from(own)
+    # (nor one outside the block holding the title and the buy button: another product's tile or offer, whose names
+    # say nothing)
+    own = _not_from([i for i in own if "outside" not in i.reasons])
     best = own[0] if own else None
     shown = current[:5]
     result.candidates = [_candidate(i) for i in shown]
