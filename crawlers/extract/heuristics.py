@@ -152,7 +152,12 @@ _CARD_AFTER = (r"с картой|по карте|con (?:la |tu |tus |las )?tarje
                r"met (?:de |uw |je )?\w*kaart|dengan (?:kartu|kad)|(?:với|bằng) thẻ|カード(?:払い|決済|利用)|"
                r"카드 ?(?:결제|할인|청구)|(?:刷|用)卡|"
                # (a price in the shop's app only: "$21.99 in the app", "no app", "in der App", "dans l'appli")
-               r"(?:in|on|via) (?:the |our )?app\b|no app\b|en (?:la )?app\b|in der app\b|dans l['’]appli?\b")
+               r"(?:in|on|via) (?:the |our )?app\b|no app\b|en (?:la )?app\b|in der app\b|dans l['’]appli?\b|"
+               # (a price for one group of buyers: "$899.10 for eligible students, faculty or staff")
+               r"for (?:eligible |verified |qualifying )?(?:students?|teachers?|educators?|military|veterans?|seniors?|"
+               r"employees|members)\b|"
+               # (a members-only price, the membership named first: "와우회원 전용", "プレミアム会員限定")
+               r"\w{0,10}(?:회원\s?전용|会員限定|会員価格)|members?[- ]only\b|member[- ]exclusive\b")
 _CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
                         re.I)
 # (the cascade reads it after an amount the structured data gives)
@@ -161,7 +166,9 @@ UNIT_TAIL = _UNIT_TAIL
 _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
-LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
+LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
+                       # ("des 30 derniers jours", "the 30 past days")
+                       r"(?:derniers\s|letzten\s|past\s|last\s)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
 # a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"
 _SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
@@ -171,6 +178,7 @@ _SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
 CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
+                          r"実質|"  # (the price less the points it earns: "実質価格 ¥35,820")
                           r"autoship|" + _SUBSCRIPTION + "|" + _WITH_CARD +
                           r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
@@ -225,7 +233,7 @@ _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسي�
                                r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
                                re.I)
 _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|"
-                              r"tháng|мес|mán|mēn|mėn|kuu|сар)\b|"
+                              r"tháng|мес|mán|mån|md|mnd|mdr|mēn|mėn|kuu|сар)\b|"
                               r"/\s*mo|"
                               r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
                               r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
@@ -242,7 +250,8 @@ _THRESHOLD = re.compile(
 # a price for buying several at once: "buy 3 for", "ab 3 Stück", "llevando 2", "單次購買10本85折 408元", "2개 이상"
 _MULTI_BUY = re.compile(
     r"\bbuy \d+\b|\b\d+ for\b|\bwhen you buy \d+|\bab \d+ (?:stück|stk)|\bllevando \d+|\bleve \d+|"
-    r"\bcomprando \d+|\ba partir de \d+ (?:unidades|uds|un\.)|\bdès \d+ (?:articles|achetés|pièces)|"
+    r"\bcomprando \d+|\ba partir de \d+ (?:unidades|uds|un\.|piezas|pzas|pz|art[ií]culos|productos)|"
+    r"\bdès \d+ (?:articles|achetés|pièces)|"
     r"(?:購買|购买|買|买)\s?\d+\s?(?:本|件|個|个|盒|瓶|組|组|入)|\d+\s?(?:件|個|个|点)以上|"
     r"\d+\s?개\s?(?:이상|구매)|"
     # (a count the offer needs, however worded: "mix & match", "any 3", "lleve 2", "2 por", "2er-Pack", "2点で",
@@ -256,7 +265,9 @@ _TIMES_COUNT = re.compile(r"(?<![\d.,])(?:[2-9]|\d{2})\s?[x×]\s*$", re.I)
 _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlängerung|extension de garantie|"
                     r"garantía extendida|garanzia estesa|garantia estendida|"
                     # (an option's or extra's surcharge, "Red (+Rs. 1,000.00)", "Paper liners (+4,90€)")
-                    r"\(\s*\+\s*$", re.I)
+                    r"\(\s*\+\s*$|"
+                    # (an amount added to the price: an option's "+1,980円", a deposit's "zzgl. 60,00 € Pfand")
+                    r"(?:^|\s)\+\s*$|\bzzgl\.\s*$", re.I)
 _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 # A measure a unit price is per: "/ kg", "per 100 ml", "pro Liter", "je Stück", "por unidad", "1 kg ="
 _PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
@@ -269,6 +280,7 @@ _POR = re.compile(r"\bpor\s*$", re.I)
 _COUNT_POR = re.compile(r"(?<![\d.,])\d{1,2}\s*por\s*$", re.I)
 _TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
+                     r"\bworth\b|價值|价值|"  # (a free gift's worth: "free screen (worth HK$599)")
                      r"store credit|\btrade[- ]?in\b|"  # (what a trade-in earns: "for store credit (est. $150")
                      # ("Ušteda", "Sparar", "Hemat", "Tasarruf"; points and bonuses credited back, "Earn 500 points")
                      r"\busteda|\bsparar|\bsparer|\bhemat|tasarruf|\brisparmi|\bahorr|\bokoa\b|"
@@ -339,6 +351,7 @@ _MIN_SCORE = 2.0
 _NEAR_TITLE = 300
 _NEAR_BUTTON = 200
 _NEAR_BEST = 80
+_FROM_MARGIN = 2.0  # (score points: 0.1 of a candidate's confidence)
 _MAX_TEXT = 60
 _MAX_RAW_TEXT = 1000
 _MAX_CLIMB = 3
@@ -628,8 +641,12 @@ _BARE_UNITS = re.compile(r"(?:^|\s)\d[\d\s.']*\d$|(?:^|\s)\d$")
 _PERCENT_LABEL = re.compile(r"\d+(?:[.,]\d+)?\s?%")
 
 
+# Digits a label does not show: an amount's (three in a row, a separator between two, a currency sign beside them)
+_NOT_LABEL = re.compile(r"\d{3}|\d[\s.,'\u00a0\u202f]\d|" + _HAS_CURRENCY.pattern)
+
+
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
-    """The nearest non-blank sibling's text, when it is a pure label (no digits: "Was:", "/mo", "原价")."""
+    """The nearest non-blank sibling's text, when it is a pure label (no amount: "Was:", "/mo", "ab 3 Stück")."""
     hops = 0
     while node is not None and hops < 3:
         text = node.text(deep=True) if node.tag != "-text" else (node.text_content or "")
@@ -637,7 +654,11 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
         if text:
             # (a percentage is part of a label: "Subscribe & Save 15%")
             # (a number is a decimal digit: "m²" and "m³" are labels)
-            if len(text) > 40 or any(c.isdecimal() for c in _PERCENT_LABEL.sub("", text)):
+            # (a count is part of a label too: "From 5 pieces:", "More sellers (2) from"; never an amount's digits)
+            if len(text) > 40:
+                return ""
+            label = _PERCENT_LABEL.sub("", text)
+            if any(c.isdecimal() for c in label) and _NOT_LABEL.search(label):
                 return ""
             return text
         node = node.next if forward else node.prev
@@ -1278,29 +1299,49 @@ def discount_of(low: Decimal, high: Decimal, text: str) -> bool:
 
 
 def _discount_pairs(items: list[_Seen]) -> None:
-    """Two current amounts in one element with a discount badge that turns the higher into the lower: the higher
-    is the list price ("KSh 64,999 KSh 79,999 -19%": 64,999 is 79,999 less 19%), whatever its markup says.
+    """Two current amounts in one element (or the one above it) with a discount badge that turns the higher into the
+    lower: the higher is the list price ("KSh 64,999 KSh 79,999 -19%": 64,999 is 79,999 less 19%),
+    whatever its markup says.
 
     A struck-through or was-labelled amount is found by its markup; this is for the list price a shop marks
     only with a utility class of its own. The arithmetic must hold to the badge's rounding (a point).
     """
-    boxes: dict[int, list[_Seen]] = {}
-    texts: dict[int, str] = {}  # each parent's text, read once (only where a current amount sits)
+    boxes: dict[tuple[int, bool], tuple[LexborNode, list[_Seen]]] = {}
     for item in items:
         parent = item.node.parent
-        if item.role != "current" or item.amount.amount <= 0 or parent is None:
+        if item.role not in {"current", "regular"} or item.amount.amount <= 0 or parent is None:
             continue
-        if parent.mem_id not in texts:
-            texts[parent.mem_id] = parent.text() or ""
-        if "%" in texts[parent.mem_id]:
-            boxes.setdefault(parent.mem_id, []).append(item)
-    for key, box in boxes.items():
-        badges = [int(m.group(1)) for m in _PERCENT.finditer(texts[key])] if len(box) > 1 else []
+        if item.role == "current":
+            boxes.setdefault((parent.mem_id, False), (parent, []))[1].append(item)
+        # (and the element above: "<div><b>59,99 €</b><s>79,99 €</s></div><span>-25%</span>", where the badge must
+        # follow both amounts: a rate between them, "¥39,800 10%還元 実質 ¥35,820", makes the lower a conditional price)
+        above: LexborNode | None = parent
+        for _ in range(2):
+            if above is None:
+                break
+            boxes.setdefault((above.mem_id, True), (above, []))[1].append(item)
+            above = above.parent
+    pairs: list[tuple[bool, _Seen, _Seen]] = []
+    for (_, apart), (node, box) in boxes.items():
+        text = (node.text() or "") if len(box) > 1 else ""  # (read only where two amounts sit)
+        badges = list(_PERCENT.finditer(text)) if "%" in text else []
         for low in box if badges else ():
             for high in box:
-                if high.amount.amount > low.amount.amount and _badged(low.amount.amount, high.amount.amount, badges):
-                    high.role = "regular"
-                    high.reasons.append("discount-pair")
+                if low.role != "current" or high.amount.amount <= low.amount.amount:
+                    continue
+                at, till = (text.find(low.amount.raw), text.find(high.amount.raw)) if apart else (0, 0)
+                last = max(at, till) if min(at, till) >= 0 else -1  # (a level up: the badge follows both amounts)
+                rates = [int(m.group(1)) for m in badges if not apart or m.start() > last >= 0]
+                if _badged(low.amount.amount, high.amount.amount, rates):
+                    pairs.append((apart, low, high))
+    lows = {id(low) for _, low, _ in pairs}
+    for apart, _, high in pairs:
+        # (a level up, an amount that is itself the lower of a pair, with a struck amount too, is no list price:
+        # "Rp149.000 Rp189.000 Rp239.000 21%", where 189.000 is 239.000 less 21 % and 149.000, another size, happens
+        # to be 189.000 less 21 % too)
+        if high.role == "current" and not (apart and id(high) in lows):
+            high.role = "regular"
+            high.reasons.append("discount-pair")
 
 
 # A rate that says what share of the list price is paid: "79折" (79 %), "8折" (80 %), "7.5折" (75 %).
@@ -1423,6 +1464,9 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     # when the buy box shows none that can be read ("Call for price", a format not understood).
     # (An <aside> may hold the buy box itself: it is not excluded here.)
     own = [i for i in current if not any(r.startswith(_OTHER_BLOCK) for r in i.reasons)]
+    # (nor one outside the block holding the title and the buy button: another product's tile or offer, whose names
+    # say nothing)
+    own = _not_from([i for i in own if "outside" not in i.reasons])
     best = own[0] if own else None
     shown = current[:5]
     result.candidates = [_candidate(i) for i in shown]
@@ -1457,6 +1501,21 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
             after = max(0, _NEAR_BEST - (count - best.index))
             result.reach_inside = not (before or after) or _no_amount_beside(page, within, before, after)
     return result
+
+
+def _not_from(own: list[_Seen]) -> list[_Seen]:
+    """``own`` (best first) without the amounts the page introduces with "from" ("3 more offers from 27,50 €",
+    "Outlet: from $84.14", "other sellers starting from"), nor their repeats, when it shows another amount: a
+    "from" amount is the lowest of several offers (other sellers, variants, used items, services), not what the
+    shopper pays for this one, unless no other amount is nearly as strong (a page showing only "From $19.99": a
+    range's low end)."""
+    if not own or "from-price" not in own[0].reasons:
+        return own
+    lowest = {i.amount.amount for i in own if "from-price" in i.reasons}
+    rest = [i for i in own if i.amount.amount not in lowest]
+    # (an amount far stronger than every other, "$28.50+" repeated in the buy box over a variant's $30.50, is the
+    # selected offer's: it stays)
+    return rest if rest and rest[0].score >= own[0].score - _FROM_MARGIN else own
 
 
 def _label_says_price(node: LexborNode) -> bool:
