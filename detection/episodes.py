@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from detection.lifecycle import (
     ACTIVE,
     DISMISSED,
+    OPEN,
     RESOLVED,
     SEVERITIES,
     Episode,
@@ -251,26 +252,30 @@ def apply_findings(
     session.flush()
     connection = session.connection()
     latest: dict[str, Any] = {}
-    keys = list(key_text.values())
-    for start in range(0, len(keys), 500):
-        for found in connection.execute(select(*_STORED).where(Violation.key.in_(keys[start:start + 500]))):
-            if found.key not in latest or found.id > latest[found.key].id:
-                latest[found.key] = found
-    for open_row in connection.execute(select(*_STORED).where(
-            Violation.rule.in_(rules), Violation.status.in_([*ACTIVE, DISMISSED]))):
-        if open_row.status == DISMISSED and (open_row.details or {}).get("breach_over"):
-            continue
-        if open_row.key not in latest or open_row.id > latest[open_row.key].id:
-            latest[open_row.key] = open_row
-    if every_key:
-        # An incremental run reads only recent findings, but a full run would also advance the
-        # latest episode of every other key of these subjects (a resolved one's watermark follows
-        # the compliant observations): load those too, so that both runs write the same.
-        wanted_subjects = set(subjects)
-        newest = select(func.max(Violation.id)).where(Violation.rule.in_(rules)).group_by(Violation.key)
-        for found in connection.execute(select(*_STORED).where(Violation.id.in_(newest))):
-            if found.key not in latest and (found.details or {}).get("subject") in wanted_subjects:
-                latest[found.key] = found
+    # A key names its rule (lifecycle.violation_key): with no stored row of these rules (a first run's anomaly
+    # pass) no key can match, and one probe replaces a query per 500 keys, which PostgreSQL plans as a scan of
+    # the whole table while the run's own new rows have no statistics (~0.6 s each at 1M observations).
+    if connection.execute(select(Violation.id).where(Violation.rule.in_(rule_names)).limit(1)).first() is not None:
+        keys = list(key_text.values())
+        for start in range(0, len(keys), 500):
+            for found in connection.execute(select(*_STORED).where(Violation.key.in_(keys[start:start + 500]))):
+                if found.key not in latest or found.id > latest[found.key].id:
+                    latest[found.key] = found
+        for open_row in connection.execute(select(*_STORED).where(
+                Violation.rule.in_(rules), Violation.status.in_([*ACTIVE, DISMISSED]))):
+            if open_row.status == DISMISSED and (open_row.details or {}).get("breach_over"):
+                continue
+            if open_row.key not in latest or open_row.id > latest[open_row.key].id:
+                latest[open_row.key] = open_row
+        if every_key:
+            # An incremental run reads only recent findings, but a full run would also advance the
+            # latest episode of every other key of these subjects (a resolved one's watermark follows
+            # the compliant observations): load those too, so that both runs write the same.
+            wanted_subjects = set(subjects)
+            newest = select(func.max(Violation.id)).where(Violation.rule.in_(rules)).group_by(Violation.key)
+            for found in connection.execute(select(*_STORED).where(Violation.id.in_(newest))):
+                if found.key not in latest and (found.details or {}).get("subject") in wanted_subjects:
+                    latest[found.key] = found
     code_of_key = {text: code for code, text in key_text.items()}
     row_keys: dict[int, str] = dict(key_text)
     for text, row in latest.items():
@@ -325,10 +330,37 @@ def apply_findings(
         run_end = np.r_[run_start[1:], len(e_key)] - 1
         keep = breach | (index_in_run < resolve_after) | (np.arange(len(e_key)) == run_end[run_id])
         e_key, e_pos, breach, frow = e_key[keep], e_pos[keep], breach[keep], frow[keep]
-    # Plain Python lists: the events are made one by one, and a numpy scalar read per cell costs more.
-    instants = pd.to_datetime(ns[e_pos], utc=True).to_pydatetime().tolist() if len(e_pos) else []
-    e_ids, e_breach, e_row = ids[e_pos].tolist(), breach.tolist(), frow.tolist()
     bounds = np.searchsorted(e_key, np.arange(len(key_codes) + 1)).tolist()
+    # A key with no stored episode starts from nothing: its episodes are worked out by column for all such
+    # keys at once (:func:`_first_episodes`, what :func:`advance` makes of the same events); the keys with a
+    # stored episode (or an event twice, or resolve_after below 1) go through ``advance`` event by event.
+    by_columns = np.array([e is None for e in episodes], dtype=bool) & (resolve_after >= 1)
+    twice = np.flatnonzero((e_key[1:] == e_key[:-1]) & (e_pos[1:] == e_pos[:-1]))
+    by_columns[e_key[twice]] = False
+    fresh = by_columns[e_key]
+    fresh_at = np.flatnonzero(fresh)
+    firsts = _first_episodes(e_key[fresh], breach[fresh], resolve_after)
+    for column in ("first", "last", "mark", "resolve"):
+        firsts[column] = np.where(firsts[column] >= 0, fresh_at[np.maximum(firsts[column], 0)], -1)
+    # Instants as datetimes only for the events an episode takes one from.
+    needed = np.unique(np.concatenate([np.flatnonzero(~fresh), firsts["first"], firsts["last"], firsts["mark"],
+                                       firsts["resolve"][firsts["resolve"] >= 0]]))
+    at_of = dict(zip(needed.tolist(), pd.to_datetime(ns[e_pos[needed]], utc=True).to_pydatetime().tolist(),
+                     strict=True)) if len(needed) else {}
+    # Plain Python lists: the events are made one by one, and a numpy scalar read per cell costs more.
+    e_ids, e_breach, e_row = ids[e_pos].tolist(), breach.tolist(), frow.tolist()
+    by_key: dict[int, list[Episode]] = defaultdict(list)
+    reason = f"auto: {resolve_after} compliant observations"
+    for k, first, last, count, mark, resolve, repeat in zip(
+            *(firsts[c].tolist() for c in ("key", "first", "last", "count", "mark", "resolve", "repeat")),
+            strict=True):
+        resolved = resolve >= 0
+        by_key[k].append(Episode(
+            status=RESOLVED if resolved else OPEN, first_seen_at=at_of[first], last_seen_at=at_of[last],
+            occurrences=count, compliant_streak=resolve_after if resolved else mark - last,
+            repeat_number=repeat, resolved_at=at_of[resolve] if resolved else None,
+            first_observation_id=e_ids[first], last_observation_id=e_ids[last], watermark=(at_of[mark], e_ids[mark]),
+            finding={"_row": e_row[last]}, status_reason=reason if resolved else None, change="new"))
 
     touched: list[tuple[int, Episode]] = []
     for k in range(len(key_codes)):
@@ -336,7 +368,10 @@ def apply_findings(
         episode = episodes[k]
         if lo == hi:
             continue
-        events = [Event(e_ids[j], instants[j], {"_row": e_row[j]} if e_breach[j] else None) for j in range(lo, hi)]
+        if by_columns[k]:
+            touched.extend((k, result) for result in by_key.get(k, ()))
+            continue
+        events = [Event(e_ids[j], at_of[j], {"_row": e_row[j]} if e_breach[j] else None) for j in range(lo, hi)]
         for result in advance(episode, events, resolve_after):
             touched.append((k, result))
 
@@ -358,6 +393,44 @@ def apply_findings(
             updates.append((row, episode))
     update_episodes(session, updates, summary)
     insert_episodes(session, new_episodes, frames, summary, repeat_window_days)
+
+
+def _first_episodes(key: np.ndarray, breach: np.ndarray, resolve_after: int) -> dict[str, np.ndarray]:
+    """The episodes :func:`advance` opens for keys with no stored episode, from their events by column.
+
+    ``key`` and ``breach`` are the events (sorted by key, then by (instant, id)), ``resolve_after`` at least
+    1. From nothing, compliant events before a key's first breach change nothing; a breach opens an
+    episode when it is the key's first or when at least ``resolve_after`` compliant events came since the
+    key's previous breach (they resolved the episode); an episode goes on until the next one opens or the
+    key's events end, and its watermark is the last event of that span (a resolved episode's watermark
+    follows the compliant events). Returned per episode, as event indices: its first and last breach,
+    its watermark and the event that resolved it (-1: still open); its key, breaches and repeat number.
+    """
+    n = len(key)
+    b_idx = np.flatnonzero(breach)
+    if not len(b_idx):
+        return {c: np.zeros(0, dtype=np.int64) for c in ("key", "first", "last", "count", "mark", "resolve", "repeat")}
+    key_start = np.r_[True, key[1:] != key[:-1]]
+    b_key = key[b_idx]
+    first_of_key = np.r_[True, b_key[1:] != b_key[:-1]]
+    # Compliant events between a breach and the key's previous one.
+    gap = np.r_[0, b_idx[1:] - b_idx[:-1] - 1]
+    opens = first_of_key | (gap >= resolve_after)
+    starts = np.flatnonzero(opens)
+    last_b = np.r_[starts[1:], len(b_idx)] - 1  # each episode's last breach, among the breaches
+    # A key's last event: where its span ends for its last episode.
+    key_end = np.r_[np.flatnonzero(key_start)[1:], n] - 1
+    key_last = key_end[np.cumsum(key_start) - 1]
+    next_open = np.r_[b_idx[starts][1:], n]
+    same_key = np.r_[b_key[starts][1:] == b_key[starts][:-1], False]
+    mark = np.where(same_key, next_open - 1, key_last[b_idx[starts]])
+    last = b_idx[last_b]
+    resolve = np.where(mark - last >= resolve_after, last + resolve_after, -1)
+    # The repeat number: the episode's place among its key's.
+    order = np.arange(len(starts), dtype=np.int64)
+    repeat = order - np.maximum.accumulate(np.where(first_of_key[starts], order, 0)) + 1
+    return {"key": b_key[starts], "first": b_idx[starts], "last": last, "count": last_b - starts + 1,
+            "mark": mark, "resolve": resolve, "repeat": repeat}
 
 
 def _change(summary: DetectSummary, row: Any, change: str, party: str) -> None:

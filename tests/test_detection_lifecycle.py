@@ -96,3 +96,36 @@ def test_escalation_step(count: int, step: str | None) -> None:
 def test_episode_defaults() -> None:
     episode = Episode(status="open", first_seen_at=T0, last_seen_at=T0)
     assert (episode.occurrences, episode.repeat_number, episode.change) == (1, 1, "unchanged")
+
+
+def test_first_episodes_by_column_are_what_advance_makes_from_nothing() -> None:
+    """The columns a first run works episodes out with (``episodes._first_episodes``) against ``advance``
+    from no stored episode, over random keys and event patterns (compliant runs before, between and after
+    the breaches) and several ``resolve_after``."""
+    import random
+
+    import numpy as np
+
+    from detection.episodes import _first_episodes
+
+    rng = random.Random(7)
+    for _ in range(500):
+        resolve_after = rng.randint(1, 4)
+        patterns = ["".join("B" if rng.random() < p else "C" for _ in range(rng.randint(0, 20)))
+                    for p in (rng.random() for _ in range(rng.randint(1, 5)))]
+        flat = [(k, e) for k, pattern in enumerate(patterns) for e in events(pattern)] if patterns else []
+        f = _first_episodes(np.array([k for k, _ in flat], dtype=np.int64),
+                            np.array([e.finding is not None for _, e in flat], dtype=bool), resolve_after)
+        got: dict[int, list[tuple[object, ...]]] = {}
+        for key, first, last, count, mark, resolve, repeat in zip(
+                *(f[c].tolist() for c in ("key", "first", "last", "count", "mark", "resolve", "repeat")), strict=True):
+            got.setdefault(key, []).append((
+                "resolved" if resolve >= 0 else "open", flat[first][1].at, flat[last][1].at, count,
+                resolve_after if resolve >= 0 else mark - last, repeat,
+                flat[resolve][1].at if resolve >= 0 else None, flat[first][1].obs_id, flat[last][1].obs_id,
+                flat[mark][1].order))
+        for key, pattern in enumerate(patterns):
+            expected = [(e.status, e.first_seen_at, e.last_seen_at, e.occurrences, e.compliant_streak,
+                         e.repeat_number, e.resolved_at, e.first_observation_id, e.last_observation_id, e.watermark)
+                        for e in advance(None, events(pattern), resolve_after)]
+            assert got.get(key, []) == expected, (pattern, resolve_after)
