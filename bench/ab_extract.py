@@ -26,6 +26,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
+from bench.dump_extractions import _served_encoding  # noqa: E402
 from bench.score_realpages import DEFAULT_DIR  # noqa: E402
 
 
@@ -40,14 +41,6 @@ def _extract_of(root: Path) -> Callable[..., Any]:
         return crawlers.extract.extract
     finally:
         sys.path.remove(str(root))
-
-
-def _served_encoding(body: bytes) -> str | None:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "utf-8"
 
 
 def main() -> None:
