@@ -163,3 +163,29 @@ def test_structured_sources_the_page_shows_alike_as_current_prices_leave_it_unde
     got = extract(html, "https://www.example.com.tw/SalePage/Index/661002")
     assert got.price is None and got.undecided, (got.price, got.method, got.candidates)
     assert {c.price for c in got.competing} == {D("1190"), D("1480")}
+
+
+# --- the net half of a net/gross pair --------------------------------------------------------------------------
+
+def test_structured_data_giving_the_net_price_the_page_prints_only_as_netto_is_not_the_price() -> None:
+    # A trade shop's feed gives the net price; consumers see the gross one, the net only in the small print.
+    body = ('<h1>Installationsrohr M20 grau, 3 m</h1><div class="buybox"><div class="price-main">12,49 €*</div>'
+            '<div class="price-sub">inkl. 19 % MwSt., zzgl. Versand · <span>10,50 € netto</span></div>'
+            '<button class="cart">In den Warenkorb</button></div>')
+    got = extract(page(body, offer_ld("10.50", "EUR"), lang="de-DE"), "https://www.example.de/rohr-m20")
+    assert got.price == D("12.49"), (got.price, got.method, got.candidates)
+
+
+def test_the_same_in_a_nordic_shop_ekskl_moms() -> None:
+    body = ('<h1>Termostat for gulvvarme</h1><div class="pdp"><p class="price">1.249,00 kr.</p>'
+            '<p class="small">999,20 kr. ekskl. moms</p><button>Læg i kurv</button></div>')
+    got = extract(page(body, offer_ld("999.20", "DKK"), lang="da-DK"), "https://www.example.dk/termostat")
+    assert got.price == D("1249.00"), (got.price, got.method, got.candidates)
+
+
+def test_a_price_plus_sales_tax_is_still_the_price() -> None:
+    # US prices are quoted before sales tax: "plus tax" after the one amount does not make it a net half.
+    body = ('<h1>Shop Vac 6 gal</h1><div class="buy"><span class="price">$89.99</span> plus tax'
+            '<button>Add to cart</button></div>')
+    got = extract(page(body, offer_ld("89.99", "USD"), lang="en-US"), "https://www.example.com/shop-vac")
+    assert got.price == D("89.99"), (got.price, got.method, got.candidates)

@@ -91,7 +91,10 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
                              f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
-_NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}", re.I)
+# (and the price without VAT written after it, "46,13 € netto", "€ 289,00 excl. btw": the net half of a net/gross
+# pair, where the page's buy box sells at the other)
+_NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|[\\s*.]*(?:{NET_TEXT.pattern})",
+                                  re.I)
 _TIE = 0.05
 # A label right after an amount naming it the list price (a screen-reader label trailing the amounts)
 _WAS_LABEL_TAIL = re.compile(r"\s*(?:regular|original|list|was|compare at|retail) price\b", re.I)
