@@ -155,6 +155,39 @@ def test_shopify_product_json_is_in_cents() -> None:
     assert (result.price, result.regular_price) == (D("129.99"), D("159.99"))
 
 
+def _next_data(product: dict) -> str:
+    data = {"props": {"pageProps": {"product": product, "navigation": [{"title": "New in", "handle": "new"}]}}}
+    return f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
+
+
+SKELETON = ('<h1>Acme AC-100</h1><div class="css-1x2"><span class="css-3y4 shimmer"></span>'
+            '<button class="css-5z6" disabled>Add to cart</button></div>')
+
+
+def test_a_skeleton_pages_state_keeps_the_price_in_its_offer_object() -> None:
+    # The buy box fills by script; the state gives the product's offer as a child object (a buy box's own data).
+    state = _next_data({"plid": "AC100", "title": "Acme AC-100",
+                        "buybox": {"price": 129.0, "listPrice": 159.0, "currency": "USD", "stock": "in_stock"}})
+    result = extract(page(SKELETON + state), URL)
+    assert (result.price, result.regular_price, result.method) == (D("129.0"), D("159.0"), "embedded-json")
+
+
+def test_every_colour_at_one_price_is_the_price_and_the_printed_text_says_the_minor_units() -> None:
+    offer = {"current": {"value": 12900, "formatted": "$129.00"}, "original": None}
+    state = _next_data({"id": "p1", "name": "Acme AC-100", "selectedColour": "black",
+                        "colours": [{"code": "black", "price": offer}, {"code": "white", "price": offer}]})
+    result = extract(page(SKELETON + state), URL)
+    assert (result.price, result.method) == (D("129.00"), "embedded-json")
+
+
+def test_colours_at_different_prices_decide_nothing_by_themselves() -> None:
+    state = _next_data({"id": "p1", "name": "Acme AC-100", "colours": [
+        {"code": "black", "price": {"current": {"value": 12900, "formatted": "$129.00"}}},
+        {"code": "gold", "price": {"current": {"value": 14900, "formatted": "$149.00"}}}]})
+    result = extract(page(SKELETON + state), URL)
+    assert result.price is None
+
+
 def test_gbk_page_in_yuan() -> None:
     body = '<h1>爱科 AC-100 耳机</h1><div class="price-box"><span class="price">￥1,299.00</span>' \
            '<del class="price">原价￥1,599.00</del><button>加入购物车</button></div>'

@@ -78,6 +78,15 @@ def _money(value: Any, currency: str | None, page: Page, cents: bool) -> tuple[D
     if isinstance(value, dict):
         code = value.get("currency") or value.get("currencyCode")
         currency = (canonical_currency(code) if isinstance(code, str) else None) or currency
+        shown = next((value[k] for k in ("formatted", "formattedValue", "display") if isinstance(value.get(k), str)),
+                     None)
+        number = next((value[k] for k in ("value", "amount") if k in value), None)
+        if shown is not None and isinstance(number, int) and not isinstance(number, bool):
+            # {"value": 5995, "formatted": "59,95 €"}: the integer is in minor units when the text the page
+            # prints says so; the printed text decides
+            printed = _money(shown, currency, page, cents)
+            if printed is not None and printed[0] * 100 == number:
+                return printed
         for key in ("value", "amount", "raw", "price", "current", "sale", "final", "selling", "formatted",
                     "formattedValue", "display"):
             if key in value:
@@ -114,10 +123,32 @@ def _nodes(data: Any, skip: str | None = None) -> Iterator[dict[str, Any]]:
             queue.extend(v for k, v in node.items() if isinstance(v, (dict, list)) and k != skip)
 
 
+_OFFER_KEYS = ("buybox", "buyBox", "buy_box", "offer", "pricing", "priceInfo", "price_info")
+
+
 def _product_like(node: dict[str, Any]) -> bool:
     return any(k in node for k in _NAME_KEYS) and any(k in node for k in _PRICE_KEYS) and (
         any(k in node for k in ("sku", "id", "productId", "product_id", "handle", "variants", "offers"))
     )
+
+
+def _priced_part(node: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a named product object without a price of its own keeps it: its offer object (``buybox``,
+    ``pricing``), or each of its variants alike (every colour at the same price); None when neither says one price.
+    """
+    if not any(k in node for k in _NAME_KEYS) or any(k in node for k in _PRICE_KEYS):
+        return None
+    for key in _OFFER_KEYS:
+        part = node.get(key)
+        if isinstance(part, dict) and any(k in part for k in _PRICE_KEYS[:-3]):
+            return part
+    for value in node.values():
+        if isinstance(value, list) and value and all(isinstance(v, dict) and "price" in v for v in value[:200]):
+            prices = [json.dumps(v["price"], sort_keys=True, default=str) for v in value[:200]]
+            if len(set(prices)) == 1:
+                first: dict[str, Any] = value[0]
+                return first  # (the variants' one price; variants at different prices decide nothing here)
+    return None
 
 
 def read_embedded(page: Page, currency: str | None = None) -> Facts:
@@ -126,13 +157,17 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
     shopify = "cdn.shopify.com" in page.html or "Shopify.shop" in page.html
     for origin, data in _blobs(page):
         for node in _nodes(data):
-            if _product_like(node):
+            part = None if _product_like(node) else _priced_part(node)
+            if part is not None or _product_like(node):
                 cur = node.get("currency") or node.get("currencyCode") or node.get("priceCurrency") or currency
+                if part is not None and not isinstance(cur, str):
+                    cur = part.get("currency") or part.get("currencyCode") or part.get("priceCurrency") or currency
                 cur = (canonical_currency(cur) if isinstance(cur, str) else None) or currency
                 cents = shopify and origin in {"script", "meta"}
                 variants = node.get("variants")
-                source = node
-                if not any(k in node for k in _PRICE_KEYS[:-3]) and isinstance(variants, list) and variants:
+                source = part if part is not None else node
+                if part is None and not any(k in node for k in _PRICE_KEYS[:-3]) and isinstance(variants, list) \
+                        and variants:
                     source = variants[0] if isinstance(variants[0], dict) else node
                 for key in _PRICE_KEYS:
                     got = _money(source.get(key), cur, page, cents)
