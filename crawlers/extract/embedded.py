@@ -157,8 +157,9 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
     shopify = "cdn.shopify.com" in page.html or "Shopify.shop" in page.html
     for origin, data in _blobs(page):
         for node in _nodes(data):
-            part = None if _product_like(node) else _priced_part(node)
-            if part is not None or _product_like(node):
+            like = _product_like(node)
+            part = None if like else _priced_part(node)
+            if like or part is not None:
                 cur = node.get("currency") or node.get("currencyCode") or node.get("priceCurrency") or currency
                 if part is not None and not isinstance(cur, str):
                     cur = part.get("currency") or part.get("currencyCode") or part.get("priceCurrency") or currency
