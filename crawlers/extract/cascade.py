@@ -836,13 +836,15 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     return None
 
 
-def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str]) -> str | None:
+def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
+                   best: Candidate | None = None) -> str | None:
     """``on_request`` / ``unavailable`` when the page says, below its title, that it shows no price for the
     product and the cascade's price is not one it shows as this product's; else None.
 
     Either overrides any visible reading (an accessory's, a related product's: a product no longer sold
     has no price on offer, whatever it prints) and a structured price the page does not show. A price the
-    profile, a rule or shown structured data gives is never overridden.
+    profile, a rule or shown structured data gives is never overridden; nor is the visible scan's price
+    (``best``) when the page prints it before the phrase: that phrase is a related item's.
     """
     if chosen is not None and chosen.method in {"profile", "rule"}:
         return None
@@ -850,7 +852,8 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str]) -> st
         {"structured_not_visible", "structured_contradicted"} & set(flags))
     if not unseen:
         return None
-    return page.no_price_said()
+    shown = best.raw_text if best is not None and best.role == "current" else None
+    return page.no_price_said(shown)
 
 
 def _before_coupon(page: Page, rival: Candidate, chosen: Candidate) -> bool:
@@ -1012,7 +1015,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         # renders such a page in a browser rather than take another product's price.
         result.flags.append("price_placeholder")
 
-    said = _no_price_said(page, chosen, result.flags) if result.price_visibility == "visible" else None
+    said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
+            else None)
     if said is not None:
         # The page says it shows no price for the product (on request, no longer sold): what else it
         # shows is an accessory's or another product's price, and a structured price it does not

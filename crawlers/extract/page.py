@@ -368,16 +368,25 @@ class Page:
                 return "not_found"
         return None
 
-    def no_price_said(self) -> str | None:
+    def no_price_said(self, shown: str | None = None) -> str | None:
         """``on_request`` / ``unavailable`` when the text just below the title says the price is given on
-        request, or that the product is no longer sold; else None (also without an ``h1``)."""
+        request, or that the product is no longer sold; else None (also without an ``h1``).
+
+        ``shown``: the amount the buy box shows as the current price, as printed. A "price on request"
+        that comes after it, between the title and that amount nothing saying so, is another product's
+        (a related item's "call for price", a sidebar's): short pages reach their related items within
+        the window.
+        """
         said, at = self.heading_text
         if at < 0:
             return None
         # (lower case, and patterns without re.I: a case-blind alternation of this size costs ten times more)
         below = " ".join(self.body_text[at:at + 8 * _BELOW_TITLE].split())[:len(said) + _BELOW_TITLE].lower()
-        if _ON_REQUEST.search(below):
-            return "on_request"
+        request = _ON_REQUEST.search(below)
+        if request is not None:
+            printed = " ".join(shown.split()).lower() if shown else ""
+            if not printed or not 0 <= below.find(printed) < request.start():
+                return "on_request"
         if _NO_LONGER_SOLD.search(below):
             return "unavailable"
         return None
