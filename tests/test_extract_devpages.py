@@ -214,6 +214,20 @@ def test_a_related_items_price_on_request_after_the_products_price_is_not_the_pr
     assert ext.price in (None, Decimal(price))
 
 
+@pytest.mark.parametrize(("host", "lang", "buy", "price"), [
+    ("www.horgaszbolt.hu", "hu", '<font size="4"><b>Bruttó ár: 129 990 Ft</b></font> (kb. 329 EUR)', "129990"),
+    ("www.instrument.com.ua", "uk", '<font size="4"><b>Ціна: 4 326 грн.</b></font> <b>($105.00)</b>', "4326"),
+])
+def test_a_reference_in_another_currency_is_not_the_price_without_structured_data(
+        host: str, lang: str, buy: str, price: str) -> None:
+    """No structured data, no profile: the country of the shop's domain names its currency, and an amount in
+    another one beside the price ("kb. 329 EUR", "($105.00)") is a reference, not a rival (heldout19)."""
+    ext = extract(_SHORT_SHOP.format(lang=lang, buy=buy + ' <input type="submit" value="Kosárba">',
+                                     related="", teapot="", said=""), f"https://{host}/p/1")
+    assert ext.price == Decimal(price), (ext.undecided, ext.candidates)
+    assert all(c.currency == ext.currency for c in ext.candidates)
+
+
 def test_price_on_request_before_the_accessories_prices_still_means_no_price() -> None:
     """The same short page with the phrase in the buy box, before any amount: no price, as before."""
     ext = extract(_SHORT_SHOP.format(lang="en-GB", buy='<font size="4">Call for price</font>',

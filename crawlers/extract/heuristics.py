@@ -22,7 +22,8 @@ from selectolax.lexbor import LexborNode
 from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency_symbols, find_amounts, local_symbols
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
-from pricewarden.money import minor_units
+from pricewarden.locales import country_of_host
+from pricewarden.money import minor_units, territory_currencies
 
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FROM", "INSTALMENT",
            "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
@@ -1040,6 +1041,17 @@ def _card_logo(node: LexborNode) -> bool:
     return False
 
 
+def _home_currency(page: Page) -> str | None:
+    """The main currency of the page's country (its country-code domain's, else its ``lang``'s territory), when
+    the cascade knows none from structured data or a profile: a shop on ``.ua`` charges in hryvnias, whatever
+    dollar reference it prints beside them."""
+    country = country_of_host(page.host)
+    if country is None and page.locale and "_" in page.locale:
+        country = page.locale.rsplit("_", 1)[1]
+    codes = territory_currencies(country) if country and len(country) == 2 else ()
+    return codes[0] if len(codes) == 1 else None
+
+
 def _other_currency(items: list[_Seen], currency: str | None) -> None:
     """Amounts in another currency than the page's own (its structured data's or profile's), where the page
     shows amounts in its own: a conversion or a reference ("Ref.: US$ 563" beside "Gs. 4.450.000"), not the price."""
@@ -1425,7 +1437,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     for item in items:
         _score(item, h1, button, title_box, cache, holders)
     _outside_product(page, items, title_box)
-    _other_currency(items, currency)
+    _other_currency(items, currency or _home_currency(page))
     _other_variants(page, items)
     _discount_pairs(items)
     if "折" in page.body_text:  # (the text the cascade reads anyway; no decoding of the whole source)
