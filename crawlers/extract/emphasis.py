@@ -115,7 +115,8 @@ def _add_rule(css: str, at: int, value: str, rules: dict[str, list[tuple[int, in
     start = css.rfind("{", 0, at)
     if start < 0 or start < css.rfind("}", 0, at):
         return  # (not inside a rule's declarations)
-    head = css[max(css.rfind("}", 0, start), css.rfind("{", 0, start), css.rfind("*/", 0, start) + 1) + 1:start]
+    comment = css.rfind("*/", 0, start)
+    head = css[max(css.rfind("}", 0, start), css.rfind("{", 0, start), comment + 1 if comment >= 0 else -1) + 1:start]
     if "@" in head:
         return
     for selector in head.split(","):
