@@ -52,6 +52,9 @@ _LENGTH = re.compile(r"^\s*([\d.]+)\s*(px|rem|em|pt|%)?\s*$", re.I)
 _COMPOUND = re.compile(r"^([a-z][a-z0-9]*)?((?:[.#][A-Za-z_\-\\][\w\-\\:]*)+)$", re.I)
 _TOKEN = re.compile(r"([.#])((?:[\w\-]|\\.)+)")
 _ELSEWHERE = ("noise:", "header", "footer", "nav", "aside", "outside")
+# A unit of measure right after an amount: the price of a square metre, a kilo, a litre
+_MEASURE_AFTER = re.compile(r"\s*(?:/|per\b|por\b|pro\b|je\b|(?:m|cm|ft|sq\.? ?ft)[²³23]?\b|m[²³]|kg\b|g\b|l\b|ml\b|"
+                            r"lb\b|oz\b|100 ?(?:g|ml)\b)", re.I)
 
 # Labels of an amount before or after it: without VAT (net) and with it (gross).
 _NET = re.compile(r"\bex(?:cl|kl)?\.?\s*(?:vat|tax|mwst|gst|btw|moms|iva)|excluding (?:vat|tax)|without (?:vat|tax)|"
@@ -240,7 +243,8 @@ def weigh(page: Page, items: Sequence[Any], h1: int | None, button: int | None) 
         sizes = [(font_size(i.node, page), i) for i in current]
         top, lead = max(sizes, key=lambda pair: (pair[0], -pair[1].index))
         others = [size for size, i in sizes if i.amount.amount != lead.amount.amount]
-        if others and top >= EMPHASIS * max(others):
+        if others and top >= EMPHASIS * max(others) and not _MEASURE_AFTER.match(lead.after):
+            # (not a price per square metre or kilo drawn largest above the box's price: "$12.493 m²")
             for size, item in sizes:
                 if item.amount.amount == lead.amount.amount and size >= top:
                     item.score += _BOOST
@@ -290,17 +294,22 @@ def login_gate(page: Page) -> bool:
 
 def unconfirmed_state(chosen: Candidate, visible: Sequence[Candidate], best: Candidate | None,
                       flags: Iterable[str]) -> tuple[str, list[Candidate]] | None:
-    """Why the page is undecided when the price comes from script state alone (``embedded-json``) and the page's best
-    visible amount (``best``, with a currency sign) is another one, while the page shows the script's amount nowhere
-    or only more weakly (``visible``: the scored visible candidates): the state may be another variant's, or stale
-    (synced before a sale). A buy box that waits for the script (``price_placeholder``: the render decides) and the
-    variant the URL selects (note ``selected ...``, which the buy box confirms) are taken."""
+    """Why the page is undecided when the price comes from script state alone (``embedded-json``) and the page's
+    best visible amount (``best``, with a currency sign, ahead of every other amount of its own block) is another
+    one, while the page shows the script's amount nowhere or only more weakly (``visible``: the scored visible
+    candidates): the state may be another variant's, or stale (synced before a sale). A buy box that waits for
+    the script (``price_placeholder``: the render decides) and the variant the URL selects (note ``selected ...``,
+    which the buy box confirms) are taken."""
     if chosen.method != "embedded-json" or best is None or best.price == chosen.price:
         return None
     if "price_placeholder" in flags or (chosen.note or "").startswith("selected"):
         return None
     if "bare" in (best.note or "").split(",") or not SIGN.search(best.raw_text or ""):
         return None  # (a number without a sign is often a fragment of the price: "45" of "45.500")
+    if any(c.confidence >= best.confidence - _TIE for c in visible
+           if c is not best and c.price not in {best.price, chosen.price}
+           and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))):
+        return None  # (the page's best amount does not stand out: nothing says the page shows another price)
     seen = max((c.confidence for c in visible if c.price == chosen.price), default=None)
     if seen is not None and seen >= best.confidence - _TIE:
         return None  # (shown as strongly as the best amount: the state settles the tie)
