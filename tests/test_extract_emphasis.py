@@ -85,6 +85,15 @@ def test_an_inline_style_and_a_heading_tag_draw_larger_too() -> None:
     assert got.price == D("84990")
 
 
+def test_a_utility_class_of_a_standard_scale_draws_larger_when_the_stylesheet_is_elsewhere() -> None:
+    # (Tailwind's "text-3xl", Jumia's "-fs24": the stylesheet is loaded from a CDN, the class names the size)
+    for big in ("text-3xl", "-fs24"):
+        got = extract(page(_TWO_AMOUNTS.format(big=big), lang="en-IN"), "https://www.laptops.example.in/p/a")
+        assert got.price == D("84990"), big
+    got = extract(page(_TWO_AMOUNTS.format(big="md:text-3xl"), lang="en-IN"), "https://www.laptops.example.in/p/a")
+    assert "emphasis" not in " ".join(c.note or "" for c in got.candidates)  # (a breakpoint's size: not read)
+
+
 def test_a_large_instalment_amount_is_never_the_price() -> None:
     body = ('<h1>Sofa Nova</h1><div class="box"><p class="plan">Pay <span class="huge">$49</span>/month '
             'for 24 months</p><p class="small">or <span>$1,099.00</span> today</p>'

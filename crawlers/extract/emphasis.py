@@ -43,6 +43,10 @@ _DEFAULT_PX = 16.0
 _TAG_PX = {"h1": 32.0, "h2": 24.0, "h3": 18.72, "small": 13.33, "big": 19.2}
 _KEYWORDS = {"xx-small": 9.0, "x-small": 10.0, "small": 13.0, "medium": 16.0, "large": 18.0, "x-large": 24.0,
              "xx-large": 32.0, "xxx-large": 48.0}
+# Utility classes that name a size on a standard scale: Tailwind's text-xs ... text-9xl, and "fs24", "fs-24"
+_TAILWIND = {"xs": "12px", "sm": "14px", "base": "16px", "lg": "18px", "xl": "20px", "2xl": "24px", "3xl": "30px",
+             "4xl": "36px", "5xl": "48px", "6xl": "60px", "7xl": "72px", "8xl": "96px", "9xl": "128px"}
+_UTILITY_SIZE = re.compile(r"text-(xs|sm|base|lg|xl|[2-9]xl)|-?(?:fs|font-size)-?([1-9]\d)")
 _UP = 6  # ancestors climbed for a size before the default
 _BUY_BOX = 80  # elements after the title read as the buy box when no buy button is found
 _FONT_SIZE = re.compile(r"font-size\s*:\s*([^;}!]+)", re.I)
@@ -206,6 +210,14 @@ def _own_size(node: LexborNode, rules: dict[str, list[tuple[int, int, str]]]) ->
                     best = rule
         if best is not None:
             return best[2].split("|", 2)[2]
+    classes_text = attrs.get("class") or ""
+    if "text-" in classes_text or "fs" in classes_text:
+        # (a utility class of a standard scale, whose stylesheet the page loads from elsewhere: Tailwind's "text-3xl",
+        # "fs24"; the unprefixed one, what a phone and a desktop both draw)
+        for name in classes_text.split():
+            m = _UTILITY_SIZE.fullmatch(name)
+            if m is not None:
+                return m.group(2) + "px" if m.group(2) else _TAILWIND[m.group(1)]
     return None
 
 
