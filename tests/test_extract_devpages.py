@@ -127,8 +127,10 @@ def test_a_discount_badge_tells_the_list_price_from_the_price() -> None:
     url = "https://www.duka.co.ke/laptop-15"
     ext = extract(_BUY_BOX.format(lang="en-KE", head="", other="KSh 850", prices=prices.format(badge="-19%")), url)
     assert (ext.price, ext.regular_price, ext.currency) == (Decimal("64999"), Decimal("79999"), "KES")
-    # a badge the arithmetic does not bear out says nothing: the two amounts stay in contention
-    wrong = extract(_BUY_BOX.format(lang="en-KE", head="", other="KSh 850", prices=prices.format(badge="-40%")), url)
+    # a badge the arithmetic does not bear out says nothing: the two amounts stay in contention (drawn alike: a size
+    # class, "-fs24" on one of them, would settle it, tests/test_extract_emphasis.py)
+    alike = prices.replace(" -fs24", "")
+    wrong = extract(_BUY_BOX.format(lang="en-KE", head="", other="KSh 850", prices=alike.format(badge="-40%")), url)
     assert wrong.price is None and wrong.undecided
 
 

@@ -34,6 +34,7 @@ from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.coupons import after_coupon
 from crawlers.extract.embedded import read_embedded, selected_variation, variant_amounts
+from crawlers.extract.emphasis import login_gate, net_lead_contention, unconfirmed_state
 from crawlers.extract.heuristics import (
     CARD_ALT,
     CONDITIONAL,
@@ -934,6 +935,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         return result
     strong = by_profile or fast is not None or (visible.best is not None and visible.best.confidence >= 0.5)
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
+    if result.price_visibility == "visible" and not by_profile and login_gate(page):
+        result.price_visibility = "login_only"  # (a disabled buy button under "log in to see prices")
 
     # (an amount the page shows only as a "From" price confirms no structured price while the buy box shows another)
     # (nor one it shows only in an element its markup calls the regular price, "price-regular" beside "price-sale",
@@ -1034,8 +1037,10 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         if calibrate:
             confidence = calibrated(chosen.method, confidence, result.flags)
         structured_seen = [c for c in facts.candidates if c.method in _STRUCTURED or c.method == "embedded-json"]
-        contention = disagreement or _contention(chosen, structured_seen, visible, result.flags, confidence,
-                                                 undecided_below, page)
+        contention = (disagreement or _contention(chosen, structured_seen, visible, result.flags, confidence,
+                                                  undecided_below, page)
+                      or net_lead_contention(chosen, visible.net_lead)
+                      or unconfirmed_state(chosen, visible.candidates, visible.best, result.flags))
         if contention is not None:
             ruled = apply_rules(page, profile)
             if ruled is not None:

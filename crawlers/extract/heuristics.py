@@ -20,6 +20,7 @@ from typing import cast
 from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency_symbols, find_amounts, local_symbols
+from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from pricewarden.locales import country_of_host
@@ -391,6 +392,9 @@ class Visible:
     # Read from a part of the page (``read_visible``'s ``within``): whether every element within reach of the
     # best amount (where its list price and shipping are looked for) lies in that part.
     reach_inside: bool = True
+    # The net amount the buy box leads with, drawn larger than the gross one after it: (net, gross)
+    # (:func:`crawlers.extract.emphasis.weigh`)
+    net_lead: tuple[Candidate, Candidate] | None = None
 
 
 _NAMING = ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
@@ -1442,6 +1446,9 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     _discount_pairs(items)
     if "折" in page.body_text:  # (the text the cascade reads anyway; no decoding of the whole source)
         _rate_pairs(items)
+    lead = weigh(page, items, h1, button)  # (size/emphasis, net/gross)
+    if lead is not None:
+        result.net_lead = (_candidate(lead[0]), _candidate(lead[1]))
     current = [i for i in items if i.role == "current" and i.amount.amount > 0]
     noisy = [i for i in current if any(r.startswith(_ELSEWHERE) for r in i.reasons)]
     # Only a page showing no price, or some other block's, or an empty price slot a script fills (beside what may

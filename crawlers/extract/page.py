@@ -219,6 +219,8 @@ class Page:
     ld_json: list[str] = field(default_factory=list, repr=False)  # the text of each JSON-LD script
     # The selectors the page's own stylesheets draw struck through (``text-decoration: line-through``)
     line_through: list[str] = field(default_factory=list, repr=False)
+    # The text of the page's own ``<style>`` elements (font sizes: :mod:`crawlers.extract.emphasis`)
+    styles: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
     def parse(cls, data: bytes | str, url: str, encoding: str | None = None) -> Page:
@@ -236,14 +238,18 @@ class Page:
         # (``strip_tags`` would walk it once per tag name), removing the same nodes as it.
         ld_json = []
         line_through: list[str] = []
+        styles: list[str] = []
         styled = (b"line-through" if isinstance(data, bytes) else "line-through") in data  # type: ignore[operator]
         for node in tree.css(_INVISIBLE):
             if node.tag == "script" and "ld+json" in (node.attributes.get("type") or "").lower():
                 ld_json.append(node.text())
-            elif styled and node.tag == "style":
-                line_through += _line_through_selectors(node.text())
+            elif node.tag == "style":
+                styles.append(node.text())
+                if styled:
+                    line_through += _line_through_selectors(styles[-1])
             node.decompose(recursive=False)
-        page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through)
+        page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through,
+                   styles=styles)
         if html is not None:
             page.__dict__["html"] = html
         return page
