@@ -68,6 +68,15 @@ _TOTAL = re.compile(r"\bi alt\b|\btotalt?\b|\binsgesamt|\bgesamt|\btotaal|\byhte
 _BUTTON = re.compile(r"add to (?:cart|bag|basket)|buy now|in den warenkorb|ajouter au panier|añadir al carrito|"
                      r"aggiungi al carrello|加入购物车|立即购买|カートに入れる|장바구니|sepete ekle|do koszyka|"
                      r"i varukorgen|læg i kurv|in winkelwagen", re.I)
+# Substrings (lower case) one of which every wording of each pattern above contains.
+_DEPOSIT_KEYS = ("pant", "pfand", "statiegeld", "consigne", "vuot", "deposit", "záloh", "zaloh", "kauc", "depozit",
+                 "emballage", "envase", "casco", "押金", "デポジット", "보증금")
+_SUBSCRIPTION_KEYS = ("subscri", "auto", "repeat", "abo", "abbonament", "suscr", "assin", "prenumer", "abonament",
+                      "定期", "정기", "订阅", "訂閱")
+_COUPON_KEYS = ("coupon", "code", "voucher", "gutschein", "cup", "código", "codigo", "codice", "kod", "kupon",
+                "クーポン", "쿠폰", "券", "到手", "到 手")
+_BASKET_KEYS = ("sepet", "warenkorb", "cart", "basket", "bag", "panier", "carrito", "cesta", "carrinho", "carrello",
+                "koszyk", "winkelwagen", "varukorg", "kurv", "košík", "ostoskori", "购物车", "カート", "장바구니")
 _CJK_GAP = re.compile(r"(?<=[\u3040-\u9fff\uac00-\ud7af])\s+(?=[\u3040-\u9fff\uac00-\ud7af])")
 _BLANKS = re.compile(r"\s+")
 _JOINED = re.compile(r"\W{0,3}(?:with|mit|avec|con|com|met|z)\b", re.I)
@@ -159,16 +168,21 @@ def settle(page: Page, chosen: Candidate, structured: list[Candidate], visible: 
     if expired is not None:
         return expired if best_visible is None or best_visible.price == chosen.price else Settled(
             "structured_expired", best_visible)
-    lowered = region.lower()
-    words = (DEPOSIT.search(region) is not None, _BASKET.search(lowered) is not None,
-             SUBSCRIPTION.search(region) is not None or COUPON.search(_clean(region)) is not None)
+    # (the buy box: from the title to its buy button, which repeats the selected option's price; carousels after it
+    # print other products' prices; without a title the page's first 3,100 characters, as long as a title's region)
+    start = min(page.heading_text[1], 600) if page.heading_text[1] >= 0 else 0  # (cascade._REGION_BEFORE)
+    region = region if page.heading_text[1] >= 0 else region[:3100]
+    button = page.buy_button
+    said = (button.attributes.get("value") or button.text(deep=True) or "").strip() if button is not None else ""
+    at = region.find(said, start) if said else -1
+    box = region[:at + len(said) + 120] if at >= 0 else region
+    # (words first, by substring, and each pattern only around them: a pattern costs milliseconds on a long text)
+    low = box.lower()
+    words = (_around(low, box, _DEPOSIT_KEYS, DEPOSIT), "%" in box and _around(low, low, _BASKET_KEYS, _BASKET),
+             _around(low, box, _SUBSCRIPTION_KEYS, SUBSCRIPTION) or _around(low, box, _COUPON_KEYS, COUPON, clean=True))
     if not any(words):
         return None
-    # (the buy box: from the title to its buy button, which repeats the selected option's price; carousels after it
-    # print other products' prices)
-    start = min(page.heading_text[1], 600) if page.heading_text[1] >= 0 else 0  # (cascade._REGION_BEFORE)
-    button = _BUTTON.search(region, start)
-    printed = _printings(region[:button.end() + 120] if button is not None else region, page, currency)
+    printed = _printings(box, page, currency)
     mine = [p for p in printed if p.amount == chosen.price]
     if not mine:
         return None
@@ -181,8 +195,20 @@ def settle(page: Page, chosen: Candidate, structured: list[Candidate], visible: 
         if settled is not None:
             return settled
     if words[1]:
-        return _basket(chosen, region, page, currency)
+        return _basket(chosen, box, page, currency)
     return None
+
+
+def _around(low: str, text: str, keys: tuple[str, ...], pattern: re.Pattern[str], clean: bool = False) -> bool:
+    """Whether ``pattern`` matches ``text`` around one of the places its lower-case copy ``low`` has a key."""
+    for key in keys:
+        at, seen = low.find(key), 0
+        while at >= 0 and seen < 40:
+            window = text[max(0, at - 30):at + len(key) + 40]
+            if pattern.search(_clean(window) if clean else window):
+                return True
+            at, seen = low.find(key, at + 1), seen + 1
+    return False
 
 
 def _deposit_total(chosen: Candidate, mine: list[_Printing], printed: list[_Printing],
