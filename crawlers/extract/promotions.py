@@ -124,8 +124,11 @@ def _printings(region: str, page: Page, currency: str | None) -> list[_Printing]
         tail = region[a.end:min(next_start, a.end + _AFTER)]
         claimed = a.end
         joined = _JOINED.match(tail) and (SUBSCRIPTION.search(tail) or COUPON.search(tail))
-        if joined and next_start <= a.end + _AFTER and _INTRODUCES.fullmatch(tail[joined.end():]):
-            joined = None  # ("139,99 € Mit Code HERBST10: 116,99 €": the label, a code and a colon introduce the next)
+        if joined and next_start <= a.end + _AFTER and (_INTRODUCES.fullmatch(tail[joined.end():])
+                                                         or tail.lstrip(" \t\n-–—·|:")[:1].isupper()):
+            # ("139,99 € mit Code HERBST10: 116,99 €", "1 899,00 zł Z kodem AGD100 zapłacisz 1 799,00 zł": the label,
+            # a code and a colon, or a label opening a sentence, introduce the next amount)
+            joined = None
         if joined:
             tail = tail[:joined.end()]
             claimed = a.end + len(tail)
