@@ -175,16 +175,19 @@ def settle(page: Page, chosen: Candidate, structured: list[Candidate], visible: 
     # print other products' prices; without a title the page's first 3,100 characters, as long as a title's region)
     start = min(page.heading_text[1], 600) if page.heading_text[1] >= 0 else 0  # (cascade._REGION_BEFORE)
     region = region if page.heading_text[1] >= 0 else region[:3100]
+    # (words first, by substring, and each pattern only around them: a pattern costs milliseconds on a long text;
+    # the buy button is looked for only then)
+    low = region.lower()
+    words = (_around(low, region, _DEPOSIT_KEYS, DEPOSIT),
+             "%" in region and _around(low, low, _BASKET_KEYS, _BASKET),
+             _around(low, region, _SUBSCRIPTION_KEYS, SUBSCRIPTION)
+             or _around(low, region, _COUPON_KEYS, COUPON, clean=True))
+    if not any(words):
+        return None
     button = page.buy_button
     said = (button.attributes.get("value") or button.text(deep=True) or "").strip() if button is not None else ""
     at = region.find(said, start) if said else -1
     box = region[:at + len(said) + 120] if at >= 0 else region
-    # (words first, by substring, and each pattern only around them: a pattern costs milliseconds on a long text)
-    low = box.lower()
-    words = (_around(low, box, _DEPOSIT_KEYS, DEPOSIT), "%" in box and _around(low, low, _BASKET_KEYS, _BASKET),
-             _around(low, box, _SUBSCRIPTION_KEYS, SUBSCRIPTION) or _around(low, box, _COUPON_KEYS, COUPON, clean=True))
-    if not any(words):
-        return None
     printed = _printings(box, page, currency)
     mine = [p for p in printed if p.amount == chosen.price]
     if not mine:
