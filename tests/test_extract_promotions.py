@@ -209,3 +209,33 @@ def test_the_expiry_date_is_compared_with_the_given_day() -> None:
     assert later is not None and later.chosen is None and later.flag == "structured_expired"
     # (an expired offer the page shows is left to the cascade: it is not "not visible")
     assert settle(pg, offer, [offer], [], None, pg.body_text, "NZD", [], today=date(2026, 12, 1)) is None
+
+
+# -- 5. sale pairs with a percent badge -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("url", "lang", "pair", "expected", "old"), [
+    pytest.param("https://shop.example.sg/blender-i.1.2", "en-SG", '<span class="a9x">$69.90</span> '
+                 '<span class="b7q">$39.90</span> <span class="c2">43% OFF</span>', "39.90", "69.90", id="sg-old-first"),
+    pytest.param("https://shop.example.com.ng/tv-1.html", "en-NG", '<span class="p">₦ 45,500</span> '
+                 '<span class="o">₦ 68,000</span> <span class="d">-33%</span>', "45500", "68000", id="ng-new-first"),
+])
+def test_a_percent_badge_says_which_of_two_amounts_is_the_old_one(url: str, lang: str, pair: str, expected: str,
+                                                                   old: str) -> None:
+    html = page(f'<h1>Blender</h1><div class="flash">FLASH SALE</div><div class="x1">{pair}</div>'
+                '<div>Shop Vouchers</div><button>Add to cart</button>', lang=lang)
+    result = extract(html, url)
+    assert (result.price, result.regular_price) == (D(expected), D(old))
+
+
+def test_a_badge_that_does_not_relate_the_two_amounts_settles_nothing() -> None:
+    # (20% is not what 39.90 saves on 69.90: nothing says which is the old price)
+    html = page('<h1>Blender</h1><div class="x1"><span class="a9x">$69.90</span> <span class="b7q">$39.90</span> '
+                '<span class="c2">20% OFF</span></div><button>Add to cart</button>', lang="en-SG")
+    result = extract(html, "https://shop.example.sg/blender-i.1.2")
+    assert "sale_pair" not in result.flags and result.regular_price != D("69.90")
+
+
+def test_a_percent_after_an_amount_is_not_its_digits() -> None:
+    from crawlers.extract.amounts import find_amounts
+    assert [a.amount for a in find_amounts("$69.90 $39.90 43% OFF", locale="en_SG")] == [D("69.90"), D("39.90")]
+    assert [a.amount for a in find_amounts("KSh 2,599.00 17% off", locale="en_KE")] == [D("2599.00")]

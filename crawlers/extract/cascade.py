@@ -1031,8 +1031,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         promo = settle_promotion(page, chosen, [c for c in facts.candidates if c.method != "heuristic"],
                                  visible.candidates, visible.best, _title_region(page), currency_hint, result.flags)
         if promo is not None:
-            result.flags.append(promo.flag)
+            result.flags.extend([promo.flag] if promo.flag else [])
             chosen = promo.chosen or chosen
+            visible.regular = visible.regular or promo.regular
             disagreement = None if promo.chosen else (promo.reason, list(promo.competing))
     if chosen is not None:
         confidence = _confidence(chosen, agreeing, result.flags)

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from crawlers.extract.amounts import find_amounts
@@ -81,6 +82,9 @@ _CJK_GAP = re.compile(r"(?<=[\u3040-\u9fff\uac00-\ud7af])\s+(?=[\u3040-\u9fff\ua
 _BLANKS = re.compile(r"\s+")
 _JOINED = re.compile(r"\W{0,3}(?:with|mit|avec|con|com|met|z)\b", re.I)
 _INTRODUCES = re.compile(r"[\s:：\-–—]*(?-i:[A-Z0-9_]{3,20})?[\s:：\-–—]*\W{0,2}")
+# A percent-off badge right after a pair of amounts ("43% OFF", "-33%", "%20") or right before it.
+_BADGE_AFTER = re.compile(r"\s{0,4}[-−–]?\s?(?:(?P<a>\d{1,2})\s?%|%\s?(?P<b>\d{1,2})\b)")
+_BADGE_BEFORE = re.compile(r"[-−–]?\s?(?:(?P<a>\d{1,2})\s?%|%\s?(?P<b>\d{1,2}))\s{0,4}$")
 _STOP = re.compile(r"[，,、;；·|()（）]")
 _PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s?%|%\s?(\d{1,2}(?:[.,]\d+)?)")
 _BEFORE = 40
@@ -91,13 +95,14 @@ _ELSEWHERE = ("noise:", "header", "footer", "nav", "outside")
 
 @dataclass
 class Settled:
-    """The check's outcome: ``chosen`` replaces the cascade's choice (``flag`` says why), or, with ``chosen``
-    None, the page is undecided (``reason``, ``competing``)."""
+    """The check's outcome: ``chosen`` replaces the cascade's choice (``flag`` says why; no flag when it is the
+    same), or, with ``chosen`` None, the page is undecided (``reason``, ``competing``)."""
 
     flag: str
     chosen: Candidate | None = None
     reason: str = ""
     competing: tuple[Candidate, ...] = ()
+    regular: Candidate | None = None  # the old price beside ``chosen`` (a sale pair's higher amount)
 
 
 @dataclass
@@ -107,6 +112,8 @@ class _Printing:
     after: str  # the words after it, up to the next amount
     wide: str  # the text before it, past earlier amounts
     raw: str  # as printed
+    start: int = 0
+    end: int = 0
 
 
 def _clean(text: str) -> str:
@@ -139,7 +146,8 @@ def _printings(region: str, page: Page, currency: str | None) -> list[_Printing]
             stop = _STOP.search(tail)
             tail = tail[:stop.start()] if stop is not None else ""
             claimed = a.end + len(tail)
-        out.append(_Printing(a.amount, before, _clean(tail), _clean(region[max(0, a.start - 80):a.start]), a.raw))
+        out.append(_Printing(a.amount, before, _clean(tail), _clean(region[max(0, a.start - 80):a.start]), a.raw,
+                             a.start, a.end))
     return out
 
 
@@ -182,13 +190,18 @@ def settle(page: Page, chosen: Candidate, structured: list[Candidate], visible: 
              "%" in region and _around(low, low, _BASKET_KEYS, _BASKET),
              _around(low, region, _SUBSCRIPTION_KEYS, SUBSCRIPTION)
              or _around(low, region, _COUPON_KEYS, COUPON, clean=True))
-    if not any(words):
+    pair = "%" in region and chosen.method == "heuristic"
+    if not any(words) and not pair:
         return None
     button = page.buy_button
     said = (button.attributes.get("value") or button.text(deep=True) or "").strip() if button is not None else ""
     at = region.find(said, start) if said else -1
     box = region[:at + len(said) + 120] if at >= 0 else region
     printed = _printings(box, page, currency)
+    if pair:
+        settled = _sale_pair(chosen, box, printed, visible)
+        if settled is not None:
+            return settled
     mine = [p for p in printed if p.amount == chosen.price]
     if not mine:
         return None
@@ -215,6 +228,30 @@ def _around(low: str, text: str, keys: tuple[str, ...], pattern: re.Pattern[str]
                 return True
             at, seen = low.find(key, at + 1), seen + 1
     return False
+
+
+def _sale_pair(chosen: Candidate, box: str, printed: list[_Printing], visible: list[Candidate]) -> Settled | None:
+    """Principle 5: two amounts side by side with a percent-off badge that takes the higher to the lower ("$69.90
+    $39.90 43% OFF", "₦ 45,500 ₦ 68,000 -33%"): the lower is the price, the higher the old one, in either order."""
+    for p, q in pairwise(printed):
+        if chosen.price not in {p.amount, q.amount} or p.amount == q.amount or box[p.end:q.start].strip():
+            continue
+        badge = _BADGE_AFTER.match(box, q.end) or _BADGE_BEFORE.search(box[max(0, p.start - 12):p.start])
+        if badge is None or _conditional(p) is not None or CONDITIONAL.search(p.before) or WAS_TEXT.search(p.before):
+            continue
+        high, low = max(p.amount, q.amount), min(p.amount, q.amount)
+        rate = Decimal(badge.group("a") or badge.group("b"))
+        if abs(100 * (high - low) / high - rate) >= 1:
+            continue  # (the badge's share, rounded, is what the lower amount saves on the higher)
+        current = next((c for c in visible if c.price == low and not any(
+            r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))), None)
+        if current is None:
+            return None
+        old = next((c for c in visible if c.price == high), None)
+        old = Candidate("heuristic", high, current.currency, old.raw_text if old else str(high), 0.5, "regular")
+        # (the scan took the lower one already: only its old price is said, no flag)
+        return Settled("sale_pair" if chosen.price != low else "", current, regular=old)
+    return None
 
 
 def _deposit_total(chosen: Candidate, mine: list[_Printing], printed: list[_Printing],
