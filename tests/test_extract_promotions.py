@@ -215,7 +215,8 @@ def test_the_expiry_date_is_compared_with_the_given_day() -> None:
 
 @pytest.mark.parametrize(("url", "lang", "pair", "expected", "old"), [
     pytest.param("https://shop.example.sg/blender-i.1.2", "en-SG", '<span class="a9x">$69.90</span> '
-                 '<span class="b7q">$39.90</span> <span class="c2">43% OFF</span>', "39.90", "69.90", id="sg-old-first"),
+                 '<span class="b7q">$39.90</span> <span class="c2">43% OFF</span>', "39.90", "69.90",
+                 id="sg-old-first"),
     pytest.param("https://shop.example.com.ng/tv-1.html", "en-NG", '<span class="p">₦ 45,500</span> '
                  '<span class="o">₦ 68,000</span> <span class="d">-33%</span>', "45500", "68000", id="ng-new-first"),
 ])
