@@ -116,6 +116,8 @@ _EXP_AFTER = re.compile(r"[eE][+-]?\d")
 _EXP_BEFORE = re.compile(r"\d[eE][+-]?$")
 _GROUPED = re.compile(r"\d{1,3}[.,]\d{3}")  # "1,299" / "1.299": thousands or three decimals
 _NOT_DIGIT = re.compile(r"\D")
+_PERCENT_AFTER = re.compile(r"\s?%")
+_LAST_GROUP = re.compile(r"(?<=[.,]\d\d)[ \u00a0\u202f]\d{1,2}$")  # (cents, then a blank and a percentage)
 _CENTS_END = re.compile(r"[.,]\d{1,2}$")
 _MILLS_END = re.compile(r"\d[ '\u00a0\u202f.,]\d{3}[.,]\d{3}$")
 
@@ -354,11 +356,17 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
             continue
         number = m.group("n1") or m.group("n2")
         symbol = m.group("pre") or m.group("post")
+        end = m.end()
+        if m.group("n1") and number[-1:].isdigit() and _PERCENT_AFTER.match(text, end):
+            # ("$39.90 43% OFF": the last blank-separated group is the badge's percentage, not digits of the amount)
+            cut = _LAST_GROUP.search(number)
+            if cut is not None:
+                number, end = number[:cut.start()], end - (len(number) - cut.start())
         iso = currency_for_symbol(symbol, locale=locale, default=currency)
         amount = _amount(number, decimal_separator, iso, explicit=explicit)
         if amount is None:
             continue
-        found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
+        found.append(ParsedAmount(amount, iso, text[m.start():end].strip(), m.start(), end))
     letter = _LETTER_SIGNS.get(territory_of(locale) or "") if locale else None
     if letter is not None and letter in text:
         for m in _letter_token(letter).finditer(text):

@@ -52,6 +52,7 @@ from crawlers.extract.heuristics import (
 )
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
+from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
@@ -1032,6 +1033,15 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         if chosen is not None:
             result.flags.append("price_withheld_on_page")
         chosen = None
+    if chosen is not None and chosen.method != "profile" and disagreement is None:
+        # (a deposit total, a subscription's or a coupon's price, an automatic basket discount, an expired offer)
+        promo = settle_promotion(page, chosen, [c for c in facts.candidates if c.method != "heuristic"],
+                                 visible.candidates, visible.best, _title_region(page), currency_hint, result.flags)
+        if promo is not None:
+            result.flags.extend([promo.flag] if promo.flag else [])
+            chosen = promo.chosen or chosen
+            visible.regular = visible.regular or promo.regular
+            disagreement = None if promo.chosen else (promo.reason, list(promo.competing))
     if chosen is not None:
         confidence = _confidence(chosen, agreeing, result.flags)
         if calibrate:

@@ -170,7 +170,7 @@ _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:va
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
                        # ("des 30 derniers jours", "the 30 past days")
-                       r"(?:derniers\s|letzten\s|past\s|last\s)?(?:days?|tage[n]?|dni|jours|días|dias|giorni|"
+                       r"(?:derniers\s|letzten\s|past\s|last\s)?(?:days?|tage[n]?|dni|dní|dnů|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän)", re.I)
 # a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"
 _SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
