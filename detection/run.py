@@ -184,6 +184,8 @@ def _detect(
             starts = [t for t in (first_new, reopened) if t is not None]
             window = min(starts) if starts else None
     read_from = since  # what the frame holds: every observation from this instant on (None: all)
+    # Every crawled row's URL, run and day as read with the frame, for the crawl-day rollup (one read, not two).
+    pages: dict[str, Any] | None = None if explicit else {}
     if mode == "incremental" and window is None:
         read_from = utcnow() + timedelta(days=1)
         obs = observations_frame(session, since=read_from, evidence=False)
@@ -193,11 +195,11 @@ def _detect(
         judge_from = pd.Timestamp(window).tz_convert("UTC").floor("D").to_pydatetime()
         context = judge_from - timedelta(days=cfg.anomaly_price_war_days) if anomalies else window
         read_from = min(context, window)
-        obs = observations_frame(session, since=read_from, evidence=False)
+        obs = observations_frame(session, since=read_from, evidence=False, pages=pages)
         if anomalies:
             obs = _with_series_history(session, obs, judge_from, cfg.anomaly_min_history)
     else:
-        obs = observations_frame(session, since=since, evidence=False)
+        obs = observations_frame(session, since=since, evidence=False, pages=pages)
     obs = read_obs = obs.reset_index(drop=True)  # read_obs: every row judged (the lifecycle's window aside)
     step(1, f"judging {len(obs):,} observations")
     judgement: Judgement = judge(obs, frames)
@@ -220,7 +222,7 @@ def _detect(
     try:
         return _after_judging(session, obs, read_obs, judgement, summary, cfg, mode, window, since, judge_from,
                               read_from, anomalies, retrain, explicit, frames, marker, inputs, previous, pending,
-                              models_obs, models, now, step)
+                              models_obs, models, now, step, pages or None)
     finally:
         if models is not None:
             models.cancel()  # a no-op once its result was taken
@@ -231,7 +233,7 @@ def _after_judging(
     cfg: Any, mode: str, window: datetime | None, since: datetime | None, judge_from: datetime | None,
     read_from: datetime | None, anomalies: bool, retrain: bool, explicit: bool, frames: RuleFrames, marker: int,
     inputs: Any, previous: Any, pending: Any, models_obs: pd.DataFrame, models: Any, now: datetime | None,
-    step: Callable[[int, str], None],
+    step: Callable[[int, str], None], pages: dict[str, Any] | None,
 ) -> DetectSummary:
     """:func:`detect` once the frame is judged: the episodes, reports, models, stale listings and rollups."""
     from detection.incremental import stored_inputs
@@ -300,7 +302,7 @@ def _after_judging(
         # The review app's per-day sums, from the first instant this run judged again (new observations and
         # failures since the last refresh are found by refresh itself).
         refresh(session, since=window if mode == "incremental" else since, full=mode == "full",
-                judged=(read_obs, judgement.judged, judgement.compliant, read_from))
+                judged=(read_obs, judgement.judged, judgement.compliant, read_from), pages=pages)
     step(len(DETECT_STEPS), "done")
     return summary
 
