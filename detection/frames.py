@@ -315,10 +315,18 @@ def evidence_of(session: Session, obs_ids: Any) -> dict[int, tuple[Any, ...]]:
     o = Observation
     ids = sorted({int(i) for i in obs_ids})
     found: dict[int, tuple[Any, ...]] = {}
+    session.flush()  # what the session's own execute would flush first
     for start in range(0, len(ids), 10_000):
-        for row in session.execute(select(o.id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256)
-                                   .where(o.id.in_(ids[start:start + 10_000]))):
-            found[row[0]] = tuple(row[1:])
+        # Core on the session's connection, the driver's own rows (no column here has a result processor):
+        # no ORM row loading for the ~100,000 findings of a first run.
+        query = select(o.id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256) \
+            .where(o.id.in_(ids[start:start + 10_000]))
+        result = session.connection().execute(query)
+        processed = any(c.type.dialect_impl(result.dialect).result_processor(result.dialect, None) is not None
+                        for c in query.selected_columns)
+        for row in (result.fetchall() if processed else result.cursor.fetchall()):
+            found[int(row[0])] = tuple(row[1:])
+        result.close()
     return found
 
 
