@@ -30,6 +30,14 @@ class Amount(TypeDecorator[Decimal]):
         amount = Decimal(value)
         return str(amount) if dialect.name == "sqlite" else amount
 
+    def bind_many(self, values: list[Any], dialect: Dialect) -> list[Any] | None:
+        """What the bind processor makes of each of ``values`` (a batch's column) on SQLite, in one pass: the
+        text of each ``Decimal`` (``None`` stays ``None``). ``None`` when the batch holds anything else (another
+        dialect, a float, an int): the caller converts value by value."""
+        if dialect.name != "sqlite" or any(type(v) is not Decimal and v is not None for v in values):
+            return None
+        return [None if v is None else str(v) for v in values]
+
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None

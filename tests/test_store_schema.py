@@ -129,3 +129,19 @@ def test_instants_of_a_batch_are_converted_at_once_as_one_by_one() -> None:
                 [at, datetime(9999, 12, 31, tzinfo=UTC)], [None], []):
         assert kind.bind_many(odd, dialect) is None
     assert kind.bind_many(batch, postgresql.dialect()) is None
+
+
+def test_amounts_of_a_batch_are_converted_at_once_as_one_by_one() -> None:
+    """``Amount.bind_many`` (a bulk insert's column on SQLite) writes what the bind processor writes for each
+    ``Decimal``; a batch with anything else is left to it (which refuses a float)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from store._types import Amount
+
+    dialect, kind = sqlite.dialect(), Amount()
+    one = kind.dialect_impl(dialect).bind_processor(dialect)
+    assert one is not None
+    batch = [Decimal("199.00"), None, Decimal("-0.0100"), Decimal("1E+2"), Decimal("12345678901234.5678")]
+    assert kind.bind_many(batch, dialect) == [None if v is None else one(v) for v in batch]
+    assert kind.bind_many([Decimal("1"), 2.5], dialect) is None and kind.bind_many([3], dialect) is None
+    assert kind.bind_many(batch, postgresql.dialect()) is None
