@@ -35,7 +35,7 @@ import pandas as pd
 
 from detection.anomaly import AnomalyParams, Scored, score_frame
 
-FORK_FROM = 200_000  # rows of the frame from which the models run in a child process
+FORK_FROM = 500_000  # rows of the frame from which the models run in a child process (a first run, not a day)
 
 log = logging.getLogger(__name__)
 
