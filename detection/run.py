@@ -184,7 +184,8 @@ def _detect(
             starts = [t for t in (first_new, reopened) if t is not None]
             window = min(starts) if starts else None
     read_from = since  # what the frame holds: every observation from this instant on (None: all)
-    # Every crawled row's URL, run and day as read with the frame, for the crawl-day rollup (one read, not two).
+    # Every crawled row's URL, run and day as read with the frame, for the crawl-day rollup (one read, not two):
+    # a whole-store run's (an incremental run reads a week of context, its rollup only the new days: less).
     pages: dict[str, Any] | None = None if explicit else {}
     if mode == "incremental" and window is None:
         read_from = utcnow() + timedelta(days=1)
@@ -195,7 +196,7 @@ def _detect(
         judge_from = pd.Timestamp(window).tz_convert("UTC").floor("D").to_pydatetime()
         context = judge_from - timedelta(days=cfg.anomaly_price_war_days) if anomalies else window
         read_from = min(context, window)
-        obs = observations_frame(session, since=read_from, evidence=False, pages=pages)
+        obs = observations_frame(session, since=read_from, evidence=False)
         if anomalies:
             obs = _with_series_history(session, obs, judge_from, cfg.anomaly_min_history)
     else:
