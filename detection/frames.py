@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, String, case, func, select, type_coerce, union
+from sqlalchemy import BigInteger, Integer, String, case, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, SCALE, to_e4
@@ -161,7 +161,9 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     plain = [o.id, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name, o.listing_id,
              o.product_id, url, *([] if one_source is not None else [o.source])]
     extra: list[Any] = [o.raw_text, o.html_sha256, o.screenshot_sha256] if evidence else []
-    extra += [o.crawl_run_id, o.undecided] if pages else []
+    # The flag as the driver gives it (0/1 on SQLite): a Boolean's result processor would send every row through
+    # SQLAlchemy's row processing.
+    extra += [o.crawl_run_id, type_coerce(o.undecided, Integer)] if pages else []
     query = select(instant, price, *plain, *extra).where(o.source.in_([str(s) for s in sources]))
     if since is not None:
         query = query.where(o.observed_at >= since)
