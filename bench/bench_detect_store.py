@@ -193,6 +193,7 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
             wrap(detection.anomaly, "detect_anomalies", "anomalies"), wrap(detection.stale, "detect_stale", "stale"),
             wrap(detection.rollups, "refresh", "rollups")]
     started, cpu = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the anomaly models' forked child, once reaped
     mine = _scheduled(os.getpid())
     server: tuple[int, tuple[float, float]] | None = None
     try:
@@ -209,6 +210,8 @@ def timed_detect() -> tuple[float, dict[str, float], Any]:
         for restore in undo:
             restore()
     phases["cpu"] = time.process_time() - cpu  # this process's CPU seconds (the database server's aside)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    phases["child_cpu"] = (reaped.ru_utime - children.ru_utime) + (reaped.ru_stime - children.ru_stime)
     # Where the wall went: on a core, waiting for one (the run queue), or neither (disk, the server, locks).
     on_cpu, queued = (b - a for a, b in zip(mine, _scheduled(os.getpid()), strict=True))
     phases["queued"] = queued

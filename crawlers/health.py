@@ -122,15 +122,22 @@ def site_health(session: Session, since: datetime, until: datetime | None = None
     return sorted(current.values(), key=lambda h: (-h.failure_rate, h.site))
 
 
-def crawl_day_rows(session: Session, start: datetime | None, end: datetime | None, zone: Any) -> list[dict[str, Any]]:
+def crawl_day_rows(session: Session, start: datetime | None, end: datetime | None, zone: Any,
+                   read_pages: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Pages per site and calendar day (in ``zone``) in ``[start, end)``: with a price, undecided, failed, and
     failures by kind, counted as :func:`site_health` counts a window but within each day (a page is one URL
     in one crawl run on one day). The rows of ``crawl_days``, and what readers work out when it is stale.
 
     The observations (a first detection run's rollup reads the whole store) are read as plain columns and
     counted by column: the site worked out once per URL, the day once per instant by pandas, the distinct
-    pages found by code, not a set entry per row."""
-    day, url, run, undecided, urls = _crawled_pages(session, start, end, zone)
+    pages found by code, not a set entry per row. ``read_pages``: the crawled rows a detection run read with its
+    frame (:func:`detection.frames.observations_frame`) from an instant at or before ``start``, instead of
+    reading them again."""
+    read = read_pages
+    if read is not None and read["from"] is not None and (start is None or read["from"] > start):
+        raise ValueError("read_pages: read from a later instant than the days asked for")
+    day, url, run, undecided, urls = _crawled_pages(session, start, end, zone) if read is None \
+        else _page_columns(read["observed_ns"], read["url"], read["run"], read["undecided"], zone, start, end)
     sites = np.array([site_of(u or "") for u in urls] + [site_of("")], dtype=object)  # URL code -1: none
     site_codes, names = pd.factorize(sites)
     site = site_codes[url]  # one code per site (the URLs of a site share it)
@@ -210,7 +217,29 @@ def _crawled_pages(session: Session, start: datetime | None, end: datetime | Non
     if not instants:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, np.zeros(0, dtype=bool), []
-    at = pd.DatetimeIndex(pd.to_datetime(instants_ns(instants, dialect), utc=True))
+    return _page_columns(instants_ns(instants, dialect), url_values, runs, undecided, zone)
+
+
+def _page_columns(
+    ns: Any, url_values: Any, runs: Any, undecided: Any, zone: Any, start: datetime | None = None,
+    end: datetime | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str | None]]:
+    """:func:`_crawled_pages`'s columns from the rows' instants (integer nanoseconds, UTC), URLs, runs and
+    undecided flags, narrowed to ``[start, end)``."""
+    ns = np.asarray(ns, dtype=np.int64)
+    if start is not None or end is not None:
+        keep = np.ones(len(ns), dtype=bool)
+        if start is not None:
+            keep &= ns >= pd.Timestamp(start).value
+        if end is not None:
+            keep &= ns < pd.Timestamp(end).value
+        if not keep.all():
+            ns, url_values = ns[keep], np.asarray(url_values, dtype=object)[keep]
+            runs, undecided = np.asarray(runs, dtype=object)[keep], np.asarray(undecided, dtype=object)[keep]
+    if not len(ns):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0, dtype=bool), []
+    at = pd.DatetimeIndex(pd.to_datetime(ns, utc=True))
     local = at.tz_convert(zone).tz_localize(None).as_unit("ns").asi8
     day = np.floor_divide(local, 86_400 * 10**9)
     codes, uniques = pd.factorize(pd.Series(url_values, dtype=object), use_na_sentinel=True)

@@ -330,10 +330,27 @@ def score(model: Any, feats: pd.DataFrame, params: AnomalyParams) -> pd.DataFram
     return pd.DataFrame(out, columns=["index", "rule", "score", "drivers"])
 
 
-def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple[AnomalyModel, Any]:
-    """Fit a model on ``feats`` and store it as the next ``AnomalyModel`` version (artifact as evidence)."""
-    from store.evidence import EvidenceStore
+@dataclass
+class Trained:
+    """A model fitted in this run, not stored yet: its pickled artifact and the metrics of its row."""
 
+    artifact: bytes
+    metrics: dict[str, Any]
+
+
+@dataclass
+class Scored:
+    """What the models made of a frame, without a session: the anomalies found (``found``: index, rule,
+    score, drivers; ``None`` when no row is left to judge), the rows judged (``judged``: their index in
+    the frame) and the model fitted for it (``trained``, ``None`` when a stored one scored)."""
+
+    found: pd.DataFrame | None
+    judged: np.ndarray
+    trained: Trained | None
+
+
+def fit_model(feats: pd.DataFrame, params: AnomalyParams) -> tuple[Any, Trained]:
+    """Fit a model on ``feats`` (a bounded, seeded sample of its modelled rows); the model and its artifact."""
     modelled = feats[feats["history"] >= params.min_history]
     # Fitted on a bounded, seeded sample: the forest looks at 256 points per tree anyway, and the
     # contamination threshold is a quantile that a sample estimates well; fitting on every point of
@@ -344,7 +361,16 @@ def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple
     model, decision = _fitted(sample, params)
     buffer = io.BytesIO()
     pickle.dump(model, buffer)
-    sha = EvidenceStore.from_settings().put(session, buffer.getvalue(), kind="model",
+    metrics = {"samples": len(modelled), "fitted_on": len(sample), "series": int(feats["series"].nunique()),
+               "isolated_share": float((decision < 0).mean()) if len(modelled) else 0.0}
+    return model, Trained(buffer.getvalue(), metrics)
+
+
+def store_model(session: Session, trained: Trained, params: AnomalyParams) -> AnomalyModel:
+    """Store a fitted model as the next ``AnomalyModel`` version (artifact as evidence)."""
+    from store.evidence import EvidenceStore
+
+    sha = EvidenceStore.from_settings().put(session, trained.artifact, kind="model",
                                             content_type="application/octet-stream")
     version = (session.scalar(select(func.max(AnomalyModel.version))) or 0) + 1
     row = AnomalyModel(
@@ -354,12 +380,27 @@ def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple
                 "report_drift_pct": params.report_drift_pct, "price_war_days": params.price_war_days,
                 "price_war_sellers": params.price_war_sellers, "n_estimators": 100, "random_state": 0,
                 "fit_sample": FIT_SAMPLE},
-        metrics={"samples": len(modelled), "fitted_on": len(sample), "series": int(feats["series"].nunique()),
-                 "isolated_share": float((decision < 0).mean()) if len(modelled) else 0.0},
+        metrics=dict(trained.metrics),
     )
     session.add(row)
     session.flush()
-    return row, model
+    return row
+
+
+def train(session: Session, feats: pd.DataFrame, params: AnomalyParams) -> tuple[AnomalyModel, Any]:
+    """Fit a model on ``feats`` and store it as the next ``AnomalyModel`` version (artifact as evidence)."""
+    model, trained = fit_model(feats, params)
+    return store_model(session, trained, params), model
+
+
+def latest_artifact(session: Session) -> bytes | None:
+    """The newest stored model's pickled estimator (verified by its SHA-256), not unpickled."""
+    from store.evidence import EvidenceStore
+
+    row = session.scalars(select(AnomalyModel).order_by(AnomalyModel.version.desc())).first()
+    if row is None or row.artifact_sha256 is None:
+        return None
+    return EvidenceStore.from_settings().get(row.artifact_sha256)
 
 
 def load_latest(session: Session) -> tuple[AnomalyModel, Any] | None:
@@ -374,33 +415,63 @@ def load_latest(session: Session) -> tuple[AnomalyModel, Any] | None:
     return row, pickle.loads(data)  # noqa: S301
 
 
+def reports_frame(session: Session, judge_from: datetime | None) -> pd.DataFrame:
+    """The partner-reported prices the features compare with (a report matches a web price within two days)."""
+    from detection.frames import observations_frame
+
+    return observations_frame(session, sources=("partner_report",),
+                              since=judge_from - timedelta(days=2) if judge_from is not None else None)
+
+
+def score_frame(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | None, stored: bytes | None,
+                judge_from: datetime | None = None) -> Scored | None:
+    """The models' work on ``obs`` without a session (``detection.forked`` runs it in a child process):
+    features, a model fitted when none is ``stored`` (a pickled artifact), the judged rows scored.
+    ``None``: no feature row at all (nothing fitted, nothing judged)."""
+    feats = features(obs, params, reports)
+    if feats.empty:
+        return None
+    trained = None
+    if stored is not None:
+        # Our own artifact, content-addressed and verified against its SHA-256 by the evidence store.
+        model = pickle.loads(stored)  # noqa: S301
+    else:
+        model, trained = fit_model(feats, params)
+    if judge_from is not None:
+        feats = feats[feats["observed_at"] >= pd.Timestamp(judge_from)]
+        if feats.empty:
+            return Scored(None, np.zeros(0, dtype=np.int64), trained)
+    found = score(model, feats, params)
+    judged = feats.index[feats["history"] >= params.min_history].to_numpy(dtype=np.int64)
+    return Scored(found, judged, trained)
+
+
 def detect_anomalies(
     session: Session, obs: pd.DataFrame, *, summary: DetectSummary, resolve_after: int, retrain: bool = False,
     params: AnomalyParams | None = None, evidence: Any = None, judge_from: datetime | None = None,
-    every_key: bool = False,
+    every_key: bool = False, scored: Any = None,
 ) -> None:
     """Score the observations with the latest model (training one first if none) and record anomalies.
 
     With ``judge_from`` the observations before it are context only (the baselines and markets of
-    the later ones): they are neither judged nor scored.
+    the later ones): they are neither judged nor scored. ``scored``: a ``detection.forked.Pending``
+    whose child process has done :func:`score_frame` over the same frame, inputs and model (its result,
+    or the work done here if the child failed).
     """
     from detection.episodes import apply_findings
-    from detection.frames import observations_frame
 
     params = params or AnomalyParams.from_settings()
-    # A report matches a web price within two days (``_report_gap``).
-    reports = observations_frame(session, sources=("partner_report",),
-                                 since=judge_from - timedelta(days=2) if judge_from is not None else None)
-    feats = features(obs, params, reports)
-    if feats.empty:
+    if scored is not None:
+        result = scored.result(lambda: _scored_here(session, obs, params, retrain, judge_from))
+    else:
+        result = _scored_here(session, obs, params, retrain, judge_from)
+    if result is None:
         return
-    loaded = None if retrain else load_latest(session)
-    model = loaded[1] if loaded is not None else train(session, feats, params)[1]
-    if judge_from is not None:
-        feats = feats[feats["observed_at"] >= pd.Timestamp(judge_from)]
-        if feats.empty:
-            return
-    found = score(model, feats, params)
+    if result.trained is not None:
+        store_model(session, result.trained, params)
+    if result.found is None:
+        return
+    found = result.found
     pos = found["index"].to_numpy(dtype=np.int64)
     findings = pd.DataFrame({
         "pos": pos, "rule": found["rule"].to_numpy(dtype=object), "kind": "anomaly", "mode": "observe",
@@ -411,7 +482,7 @@ def detect_anomalies(
         "explanation": [{"score": s, "drivers": d} for s, d in zip(found["score"], found["drivers"], strict=True)],
     })
     judged = np.zeros(len(obs), dtype=bool)
-    judged[feats.index[feats["history"] >= params.min_history].to_numpy(dtype=np.int64)] = True
+    judged[result.judged] = True
     if judge_from is not None:
         # The context before judge_from has no event: the lifecycle sees the judged rows only.
         first = int(np.searchsorted(obs["observed_at"].to_numpy(dtype="datetime64[ns]"),
@@ -421,3 +492,10 @@ def detect_anomalies(
             judged, obs = judged[first:], obs.iloc[first:].reset_index(drop=True)
     apply_findings(session, obs, findings, judged, ANOMALY_RULES, resolve_after=resolve_after, frames=None,
                    summary=summary, repeat_window_days=0, evidence=evidence, every_key=every_key)
+
+
+def _scored_here(session: Session, obs: pd.DataFrame, params: AnomalyParams, retrain: bool,
+                 judge_from: datetime | None) -> Scored | None:
+    """:func:`score_frame` in this process, its inputs read from ``session``."""
+    reports = reports_frame(session, judge_from)
+    return score_frame(obs, params, reports, None if retrain else latest_artifact(session), judge_from)

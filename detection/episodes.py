@@ -665,6 +665,15 @@ def _insert_violations(connection: Connection, rows: list[dict[str, Any]]) -> No
     trigger = f"{SEARCH_TABLE}_insert"
     created = next((ddl for ddl in SEARCH_DDL.get(connection.dialect.name, ())
                     if ddl.startswith(f"CREATE TRIGGER {trigger} ")), None)
+    if connection.dialect.name == "postgresql" and len(rows) >= BULK_SEARCH and _locked_empty(connection, table):
+        # The table's first batch (a first run's): COPY into the bare table, then each plain index built once
+        # over the rows instead of updated row by row (the trigram index most of all). In the run's
+        # transaction, under a lock that no one else's read or write passes until it commits.
+        made_again = _dropped_pg_indexes(connection, table)
+        bulk_insert(connection, table, rows)
+        for ddl in made_again:
+            connection.exec_driver_sql(ddl)
+        return
     listed = sql_text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name")
     if created is None or len(rows) < BULK_SEARCH or connection.execute(listed, {"name": trigger}).first() is None:
         bulk_insert(connection, table, rows)
@@ -685,6 +694,34 @@ def _insert_violations(connection: Connection, rows: list[dict[str, Any]]) -> No
     connection.execute(sql_text(f"INSERT INTO {SEARCH_TABLE}(rowid, {columns}) SELECT id, {columns} FROM violations "
                             "WHERE id > :before ORDER BY id"), {"before": before})
     connection.execute(sql_text(created))
+
+
+def _locked_empty(connection: Connection, table: Table) -> bool:
+    """Whether ``table`` is empty, and if so locked against everyone else until this transaction ends
+    (PostgreSQL: ``ACCESS EXCLUSIVE``, which dropping its indexes takes anyway); looked at again once locked,
+    as another transaction may have written it meanwhile."""
+    def empty() -> bool:
+        return connection.execute(select(table.c.id).limit(1)).first() is None
+
+    if not empty():
+        return False
+    name = connection.dialect.identifier_preparer.format_table(table)
+    connection.exec_driver_sql(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE")
+    return empty()
+
+
+def _dropped_pg_indexes(connection: Connection, table: Table) -> list[str]:
+    """Drop ``table``'s plain indexes on PostgreSQL (not the primary key, the unique ones, which check the rows
+    as they come, or one a constraint owns) and return the DDL that makes each one again."""
+    found = connection.execute(sql_text(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = CAST(:table AS regclass) AND NOT x.indisunique AND NOT x.indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname"),
+        {"table": connection.dialect.identifier_preparer.format_table(table)}).all()
+    schema = connection.dialect.identifier_preparer.quote_schema(table.schema) + "." if table.schema else ""
+    for name, _ in found:
+        connection.exec_driver_sql(f"DROP INDEX {schema}{connection.dialect.identifier_preparer.quote(name)}")
+    return [ddl for _, ddl in found]
 
 
 def _dropped_indexes(connection: Connection, table: str) -> list[tuple[str, str, str | None]]:

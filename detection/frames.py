@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, String, case, func, select, type_coerce, union
+from sqlalchemy import BigInteger, Integer, String, case, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, SCALE, to_e4
@@ -38,7 +38,7 @@ def is_authorised(partner: Partner | None, sku: str, category: str | None) -> bo
 def observations_frame(
     session: Session, *, since: datetime | None = None, sources: tuple[str, ...] = (Source.CRAWL,),
     evidence: bool = True, listing_ids: list[int] | None = None, before: datetime | None = None,
-    partner: Partner | None = None, product_id: int | None = None,
+    partner: Partner | None = None, product_id: int | None = None, pages: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Valid observations (with a price, or hidden) of known products as an engine frame.
 
@@ -52,6 +52,11 @@ def observations_frame(
     converted by column), in chunks; the seller, region, tier and authorisation are worked out once
     per distinct combination, not per row. ``partner``: only what is attributed to that partner (a
     page, a scorecard); ``product_id``: only that product.
+
+    ``pages`` (a dict, crawled observations only, no other filter but ``since``): filled from the same read
+    with every crawled row's instant (``observed_ns``), URL, crawl run and undecided flag, valid or not, and
+    the ``since`` they start at (``from``), which the crawl-day rollup counts
+    (:func:`crawlers.health.crawl_day_rows`): one read of the store, not two.
     """
     partners = {p.id: p for p in session.scalars(select(Partner))}
     by_seller: dict[str, Partner] = {}
@@ -63,9 +68,15 @@ def observations_frame(
         select(Product.id, Product.sku, Product.category))}
     listings = {lid: (region, partner_id) for lid, region, partner_id in session.execute(
         select(Listing.id, Listing.region, Listing.partner_id))}
+    if pages is not None and (listing_ids is not None or before is not None or partner is not None
+                              or product_id is not None or tuple(sources) != (Source.CRAWL,)):
+        raise ValueError("pages: crawled observations from an instant on, nothing else narrowed")
     if listing_ids is None:
         columns = _read(session, since=since, sources=sources, evidence=evidence, before=before,
-                        partner=partner, product_id=product_id)
+                        partner=partner, product_id=product_id, pages=pages is not None)
+        if pages is not None:
+            pages.update({"from": since, "observed_ns": columns["observed_ns"], "url": columns.pop("page_url"),
+                          "run": columns.pop("crawl_run_id"), "undecided": columns.pop("undecided")})
     else:
         chunks = [_read(session, since=since, sources=sources, evidence=evidence, before=before,
                         listing_ids=listing_ids[start:start + 500], partner=partner, product_id=product_id)
@@ -128,8 +139,10 @@ CHUNK = 100_000
 
 def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...], evidence: bool,
           before: datetime | None = None, listing_ids: list[int] | None = None, partner: Partner | None = None,
-          product_id: int | None = None) -> dict[str, Any]:
-    """The observation columns the frame needs, as numpy arrays, read in chunks without type processing.
+          product_id: int | None = None, pages: bool = False) -> dict[str, Any]:
+    """The observation columns the frame needs, as numpy arrays, read in chunks without type processing;
+    with ``pages`` also every row's URL (``page_url``), ``crawl_run_id`` and ``undecided`` (see
+    :func:`observations_frame`).
 
     Instants come as integer nanoseconds and prices as exact ten-thousandths: on PostgreSQL both are
     computed by the database, on SQLite (text columns) they are parsed by column.
@@ -142,12 +155,15 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     else:
         price = type_coerce(o.price, String)
     # The URL names an unknown seller's party; with evidence it is read for every row.
-    url = o.url if evidence else case((o.partner_id.is_(None), o.url), else_=None)
+    url = o.url if evidence or pages else case((o.partner_id.is_(None), o.url), else_=None)
     # One source asked for: its value, not a text read per row.
     one_source = str(sources[0]) if len(sources) == 1 else None
     plain = [o.id, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name, o.listing_id,
              o.product_id, url, *([] if one_source is not None else [o.source])]
-    extra = [o.raw_text, o.html_sha256, o.screenshot_sha256] if evidence else []
+    extra: list[Any] = [o.raw_text, o.html_sha256, o.screenshot_sha256] if evidence else []
+    # The flag as the driver gives it (0/1 on SQLite): a Boolean's result processor would send every row through
+    # SQLAlchemy's row processing.
+    extra += [o.crawl_run_id, type_coerce(o.undecided, Integer)] if pages else []
     query = select(instant, price, *plain, *extra).where(o.source.in_([str(s) for s in sources]))
     if since is not None:
         query = query.where(o.observed_at >= since)
@@ -170,7 +186,8 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
         query = query.where(o.id.in_(union(*ways)))
     names = ["instant", "price", "obs_id", "currency", "visibility", "partner_id", "seller_id", "seller_name",
              "listing_id", "product_id", "url"] + ([] if one_source is not None else ["source"]) \
-        + (["raw_text", "html_sha256", "screenshot_sha256"] if evidence else [])
+        + (["raw_text", "html_sha256", "screenshot_sha256"] if evidence else []) \
+        + (["crawl_run_id", "undecided"] if pages else [])
     parts: list[list[Any]] = [[] for _ in names]
     # Core on the session's connection (its transaction, its flushed rows), no ORM row loading.
     result = session.connection().execute(query)
@@ -199,6 +216,10 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     if one_source is not None:
         out["source"] = np.full(n, one_source, dtype=object)
     out["obs_id"] = out["obs_id"].astype(np.int64)
+    if pages:
+        out["page_url"] = out["url"]
+        if not evidence:  # the frame's URL as without pages: an unknown seller's only (it names the party)
+            out["url"] = np.where(out["partner_id"] == None, out["url"], None)  # noqa: E711 - by element
     return out
 
 
@@ -296,10 +317,18 @@ def evidence_of(session: Session, obs_ids: Any) -> dict[int, tuple[Any, ...]]:
     o = Observation
     ids = sorted({int(i) for i in obs_ids})
     found: dict[int, tuple[Any, ...]] = {}
+    session.flush()  # what the session's own execute would flush first
     for start in range(0, len(ids), 10_000):
-        for row in session.execute(select(o.id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256)
-                                   .where(o.id.in_(ids[start:start + 10_000]))):
-            found[row[0]] = tuple(row[1:])
+        # Core on the session's connection, the driver's own rows (no column here has a result processor):
+        # no ORM row loading for the ~100,000 findings of a first run.
+        query = select(o.id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256) \
+            .where(o.id.in_(ids[start:start + 10_000]))
+        result = session.connection().execute(query)
+        processed = any(c.type.dialect_impl(result.dialect).result_processor(result.dialect, None) is not None
+                        for c in query.selected_columns)
+        for row in (result.fetchall() if processed else result.cursor.fetchall()):
+            found[int(row[0])] = tuple(row[1:])
+        result.close()
     return found
 
 

@@ -126,13 +126,15 @@ def compliance_rows(session: Session, days: Days, user: Any = None, partner: Par
 # -- refresh ----------------------------------------------------------------------------------------------
 
 def refresh(session: Session, since: datetime | None = None, *, full: bool = False, zone: ZoneInfo | None = None,
-            judged: tuple[Any, Any, Any, datetime | None] | None = None) -> None:
+            judged: tuple[Any, Any, Any, datetime | None] | None = None, pages: dict[str, Any] | None = None) -> None:
     """Bring the rollups up to date: rebuild the compliance days from the local day of ``since`` on, and both
     rollups from the first day of any observation or crawl failure stored since the last refresh; all of them
     when ``full``, when they were never built, were built in another time zone or were marked stale.
 
     ``judged``: what a detection run judged (its frame, ``judged`` and ``compliant`` arrays, and the instant
-    the frame starts at, ``None`` for all), used instead of judging again when it covers the days."""
+    the frame starts at, ``None`` for all), used instead of judging again when it covers the days; ``pages``:
+    the crawled rows read with that frame (:func:`detection.frames.observations_frame`), used instead of
+    reading them again when they cover the crawl days."""
     from sqlalchemy import func
 
     from crawlers.health import crawl_day_rows
@@ -174,7 +176,10 @@ def refresh(session: Session, since: datetime | None = None, *, full: bool = Fal
             session.execute(insert(ComplianceDay), [
                 {"day": d, "partner_id": p, "region": r, "judged": j, "compliant": c} for d, p, r, j, c in rows])
     if crawl_from != date.max:
-        crawl = crawl_day_rows(session, day_start(crawl_from, zone) if crawl_from is not None else None, None, zone)
+        crawl_start = day_start(crawl_from, zone) if crawl_from is not None else None
+        covered = pages is not None and (pages["from"] is None or (crawl_start is not None
+                                                                   and pages["from"] <= crawl_start))
+        crawl = crawl_day_rows(session, crawl_start, None, zone, read_pages=pages if covered else None)
         session.execute(delete(CrawlDay) if crawl_from is None
                         else delete(CrawlDay).where(CrawlDay.day >= crawl_from))
         if crawl:

@@ -155,7 +155,7 @@ def _detect(
     session: Session, *, since: datetime | None, frames: RuleFrames | None, anomalies: bool, now: datetime | None,
     retrain: bool, full: bool, on_step: Callable[[int, str], None] | None,
 ) -> DetectSummary:
-    from detection.incremental import current_inputs, last_run, pending_ids, reopened_from, stored_inputs, stored_since
+    from detection.incremental import current_inputs, last_run, pending_ids, reopened_from, stored_since
     from detection.policy_bridge import load_rule_frames
     from pricewarden.settings import get_settings
 
@@ -184,6 +184,9 @@ def _detect(
             starts = [t for t in (first_new, reopened) if t is not None]
             window = min(starts) if starts else None
     read_from = since  # what the frame holds: every observation from this instant on (None: all)
+    # Every crawled row's URL, run and day as read with the frame, for the crawl-day rollup (one read, not two):
+    # a whole-store run's (an incremental run reads a week of context, its rollup only the new days: less).
+    pages: dict[str, Any] | None = None if explicit else {}
     if mode == "incremental" and window is None:
         read_from = utcnow() + timedelta(days=1)
         obs = observations_frame(session, since=read_from, evidence=False)
@@ -197,13 +200,44 @@ def _detect(
         if anomalies:
             obs = _with_series_history(session, obs, judge_from, cfg.anomaly_min_history)
     else:
-        obs = observations_frame(session, since=since, evidence=False)
+        obs = observations_frame(session, since=since, evidence=False, pages=pages)
     obs = read_obs = obs.reset_index(drop=True)  # read_obs: every row judged (the lifecycle's window aside)
     step(1, f"judging {len(obs):,} observations")
     judgement: Judgement = judge(obs, frames)
-    judged_obs = obs
     summary = DetectSummary(observations=len(obs), judged=int(judgement.judged.sum()),
                             compliant=int(judgement.compliant.sum()), mode=mode)
+
+    models_obs, models = obs, None
+    if anomalies and len(obs):
+        res = judgement.resolved
+        # Inside a promotion or exemption window the lower price is brand-approved, not an anomaly.
+        models_obs = obs.assign(in_window=(res["floor_e4"] != NA_E4) & (res["floor_e4"] < res["base_floor_e4"]))
+        from detection import forked
+
+        if forked.can_fork(len(obs)):
+            # The models' features, fit and scores in a child process while this one writes the rules' episodes.
+            from detection.anomaly import AnomalyParams, latest_artifact, reports_frame
+
+            models = forked.start(models_obs, AnomalyParams.from_settings(), reports_frame(session, judge_from),
+                                  None if retrain else latest_artifact(session), judge_from)
+    try:
+        return _after_judging(session, obs, read_obs, judgement, summary, cfg, mode, window, since, judge_from,
+                              read_from, anomalies, retrain, explicit, frames, marker, inputs, previous, pending,
+                              models_obs, models, now, step, pages or None)
+    finally:
+        if models is not None:
+            models.cancel()  # a no-op once its result was taken
+
+
+def _after_judging(
+    session: Session, obs: pd.DataFrame, read_obs: pd.DataFrame, judgement: Judgement, summary: DetectSummary,
+    cfg: Any, mode: str, window: datetime | None, since: datetime | None, judge_from: datetime | None,
+    read_from: datetime | None, anomalies: bool, retrain: bool, explicit: bool, frames: RuleFrames, marker: int,
+    inputs: Any, previous: Any, pending: Any, models_obs: pd.DataFrame, models: Any, now: datetime | None,
+    step: Callable[[int, str], None], pages: dict[str, Any] | None,
+) -> DetectSummary:
+    """:func:`detect` once the frame is judged: the episodes, reports, models, stale listings and rollups."""
+    from detection.incremental import stored_inputs
 
     def evidence(obs_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
         return evidence_of(session, obs_ids)
@@ -239,11 +273,9 @@ def _detect(
     if anomalies and len(obs):
         from detection.anomaly import detect_anomalies
 
-        res = judgement.resolved
-        # Inside a promotion or exemption window the lower price is brand-approved, not an anomaly.
-        obs = obs.assign(in_window=(res["floor_e4"] != NA_E4) & (res["floor_e4"] < res["base_floor_e4"]))
+        obs = models_obs
         detect_anomalies(session, obs, summary=summary, resolve_after=cfg.resolve_after, retrain=retrain,
-                         evidence=evidence, judge_from=judge_from, every_key=mode == "incremental")
+                         evidence=evidence, judge_from=judge_from, every_key=mode == "incremental", scored=models)
     from detection.stale import detect_stale
 
     step(5, "stale listings")
@@ -271,7 +303,7 @@ def _detect(
         # The review app's per-day sums, from the first instant this run judged again (new observations and
         # failures since the last refresh are found by refresh itself).
         refresh(session, since=window if mode == "incremental" else since, full=mode == "full",
-                judged=(read_obs, judgement.judged, judgement.compliant, read_from))
+                judged=(read_obs, judgement.judged, judgement.compliant, read_from), pages=pages)
     step(len(DETECT_STEPS), "done")
     return summary
 

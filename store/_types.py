@@ -30,6 +30,14 @@ class Amount(TypeDecorator[Decimal]):
         amount = Decimal(value)
         return str(amount) if dialect.name == "sqlite" else amount
 
+    def bind_many(self, values: list[Any], dialect: Dialect) -> list[Any] | None:
+        """What the bind processor makes of each of ``values`` (a batch's column) on SQLite, in one pass: the
+        text of each ``Decimal`` (``None`` stays ``None``). ``None`` when the batch holds anything else (another
+        dialect, a float, an int): the caller converts value by value."""
+        if dialect.name != "sqlite" or any(type(v) is not Decimal and v is not None for v in values):
+            return None
+        return [None if v is None else str(v) for v in values]
+
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
@@ -51,6 +59,42 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime: PriceWarden stores only timezone-aware instants")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_many(self, values: list[Any], dialect: Dialect) -> list[Any] | None:
+        """What the bind processor makes of each of ``values`` (a batch's column), in one pass, on SQLite:
+        the ``YYYY-MM-DD HH:MM:SS.ffffff`` text in UTC of each timezone-aware ``datetime`` or pandas
+        ``Timestamp`` (``None`` stays ``None``). ``None`` when the batch is not that (another dialect, a
+        naive or foreign value, an instant before 1970 or
+        past 2262): the caller converts value by value, which says
+        what is wrong with a bad one."""
+        if dialect.name != "sqlite" or not values:
+            return None
+        import numpy as np
+        import pandas as pd
+        from pandas.api.types import infer_dtype
+
+        if infer_dtype(values, skipna=True) != "datetime":
+            return None  # strings, dates, numbers, numpy datetime64 (naive): value by value
+        try:
+            index = pd.DatetimeIndex(values)
+        except (TypeError, ValueError):  # naive and aware mixed, several zones, past 2262: value by value
+            return None
+        if index.tz is None:
+            return None
+        utc = index.tz_convert("UTC").tz_localize(None)
+        missing = np.asarray(utc.isna())
+        micros = utc.to_numpy(dtype="datetime64[ns]").astype("datetime64[us]")
+        if (micros[~missing] < np.datetime64(0, "us")).any():
+            return None  # numpy rounds sub-microseconds before 1970 otherwise than datetime's truncation
+        texts = np.datetime_as_string(micros, unit="us")  # 2026-03-01T15:00:00.000000, fixed width
+        if texts.dtype.itemsize == 26 * 4:  # four-digit years: the "T" (the eleventh character) made a space
+            texts.view(np.uint32).reshape(-1, 26)[:, 10] = ord(" ")
+        else:
+            texts = np.char.replace(texts, "T", " ")
+        texts = texts.tolist()
+        if missing.any():
+            return [None if gone else text for text, gone in zip(texts, missing.tolist(), strict=True)]
+        return texts  # type: ignore[no-any-return]
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -221,6 +221,11 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
             converted.append(repeat(value if process is None or value is None else process(value), len(rows)))
             continue
         cells = [row[name] for row in rows]
+        many = getattr(table.c[name].type, "bind_many", None)
+        batch = many(cells, dialect) if many is not None and process is not None else None
+        if batch is not None:  # the column's type converts the batch at once (instants on SQLite)
+            converted.append(batch)
+            continue
         if process is not None and isinstance(next((v for v in cells if v is not None), None), (dict, list)):
             # A document (JSON) serialised once per object: a batch's rows may share one (alive in ``rows``
             # meanwhile, so an id names one object).

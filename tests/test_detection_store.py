@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from detection import lifecycle
@@ -639,3 +639,41 @@ def test_a_run_on_sqlite_gives_its_connection_back_with_the_page_cache_it_had(wo
     world.observe(world.l1, day(0), "180.00")
     assert world.detect().as_dict()["new_violations"] == 1
     assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+
+
+def test_a_first_batch_on_postgresql_builds_the_indexes_after_the_rows(world: World, monkeypatch: Any) -> None:
+    """On PostgreSQL a batch of new episodes into an empty violations table is copied before its plain indexes
+    (dropped and made again in the run's transaction, under a lock): the same indexes after, and the rows found
+    through them; a batch into a table that holds rows leaves the indexes alone."""
+    connection = world.s.connection()
+    if connection.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's indexes")
+    monkeypatch.setattr("detection.episodes.BULK_SEARCH", 1)
+    listed = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'violations' ORDER BY indexname"
+    indexes = connection.exec_driver_sql(listed).all()
+    made: list[str] = []
+    monkeypatch.setattr(Connection, "exec_driver_sql", _recording(Connection.exec_driver_sql, made))
+    world.observe(world.l1, day(0), "180.00")
+    world.observe(world.l1, day(1), "199.00")
+    world.observe(world.l1, day(2), "170.00")
+    assert world.detect().count("new", "violation") == 1
+    assert any(s.startswith("LOCK TABLE") for s in made) and any(s.startswith("DROP INDEX") for s in made)
+    connection = world.s.connection()
+    assert connection.exec_driver_sql(listed).all() == indexes
+    from detection.review import ViolationQuery, search_violations
+
+    assert [v.observed_price for v in search_violations(world.s, world.bm, ViolationQuery(q="$170.00")).rows] == [
+        Decimal("170.00")]
+    made.clear()
+    world.observe(world.l1, day(3), "199.00")
+    world.observe(world.l1, day(4), "160.00")
+    world.detect()
+    assert not any(s.startswith(("LOCK TABLE", "DROP INDEX")) for s in made)
+
+
+def _recording(method: Any, made: list[str]) -> Any:
+    def recorded(self: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(str(statement))
+        return method(self, statement, *args, **kwargs)
+
+    return recorded

@@ -102,3 +102,46 @@ def test_bulk_insert_writes_what_insert_writes_without_compiling_each_row(db: En
     assert [tuple(r) for r in found[:3]] == [(f"r{i}", {"n": i, "when": [at.isoformat()]}, {}, str(i), "detection",
                                               at) for i in range(3)]
     assert [tuple(r)[1:] for r in found[3:]] == [tuple(r)[1:] for r in found[:3]]
+
+
+def test_instants_of_a_batch_are_converted_at_once_as_one_by_one() -> None:
+    """``UTCDateTime.bind_many`` (a bulk insert's column on SQLite) writes what the bind processor writes for
+    each value; a batch it cannot take whole (naive, foreign, several zones, before 1970, past 2262) is left
+    to it."""
+    from datetime import timedelta, timezone
+
+    import pandas as pd
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from store._types import UTCDateTime
+
+    dialect, kind = sqlite.dialect(), UTCDateTime()
+    one = kind.dialect_impl(dialect).bind_processor(dialect)
+    assert one is not None
+    at = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    batch = [at + timedelta(microseconds=7_919 * i * i) for i in range(2_000)]
+    batch += [None, pd.Timestamp("2026-05-01 12:00:00.123456789+00:00")]
+    assert kind.bind_many(batch, dialect) == [None if v is None else one(v) for v in batch]
+    west = timezone(timedelta(hours=-3))
+    shifted = [datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=west), None]
+    assert kind.bind_many(shifted, dialect) == [one(shifted[0]), None] == ["2026-03-02 02:59:59.999999", None]
+    for odd in ([datetime(2026, 1, 1)], ["2026-01-01"], [at, at.astimezone(west)], [datetime(1969, 1, 1, tzinfo=UTC)],
+                [at, datetime(9999, 12, 31, tzinfo=UTC)], [None], []):
+        assert kind.bind_many(odd, dialect) is None
+    assert kind.bind_many(batch, postgresql.dialect()) is None
+
+
+def test_amounts_of_a_batch_are_converted_at_once_as_one_by_one() -> None:
+    """``Amount.bind_many`` (a bulk insert's column on SQLite) writes what the bind processor writes for each
+    ``Decimal``; a batch with anything else is left to it (which refuses a float)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from store._types import Amount
+
+    dialect, kind = sqlite.dialect(), Amount()
+    one = kind.dialect_impl(dialect).bind_processor(dialect)
+    assert one is not None
+    batch = [Decimal("199.00"), None, Decimal("-0.0100"), Decimal("1E+2"), Decimal("12345678901234.5678")]
+    assert kind.bind_many(batch, dialect) == [None if v is None else one(v) for v in batch]
+    assert kind.bind_many([Decimal("1"), 2.5], dialect) is None and kind.bind_many([3], dialect) is None
+    assert kind.bind_many(batch, postgresql.dialect()) is None

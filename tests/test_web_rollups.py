@@ -94,3 +94,35 @@ def test_it_judges_live_what_the_rollups_do_not_hold_yet(setup: tuple[Any, Any, 
     with session_scope(db) as s:  # a catalog change is no new row: it marks them stale
         s.scalars(select(Partner).where(Partner.code == "P2")).one().tier = "A"
     assert not _fresh(db)
+
+
+def test_a_detection_runs_read_counts_the_crawl_days_as_reading_them_again(setup: tuple[Any, Any, Engine]) -> None:
+    """The crawled rows a detection run reads with its frame (``observations_frame(pages=...)``) give the crawl
+    days that reading them again gives, from any day they cover; the frame is the same with or without."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from crawlers.health import crawl_day_rows
+    from detection.frames import observations_frame
+
+    _app, _world, db = setup
+    zone = ZoneInfo(ZONE)
+    with session_scope(db) as s:
+        pages: dict[str, Any] = {}
+        frame = observations_frame(s, evidence=False, pages=pages)
+        pd.testing.assert_frame_equal(frame, observations_frame(s, evidence=False))
+        assert len(pages["observed_ns"]) >= len(frame) and pages["from"] is None
+        first = pd.Timestamp(int(pages["observed_ns"].min()), tz=UTC).to_pydatetime()
+        whole = crawl_day_rows(s, None, None, zone)
+        assert whole and crawl_day_rows(s, None, None, zone, read_pages=pages) == whole
+        since = first + timedelta(days=1)
+        later: dict[str, Any] = {}
+        observations_frame(s, since=since, evidence=False, pages=later)
+        for start in (since, since + timedelta(hours=7)):
+            expected = crawl_day_rows(s, start, None, zone)
+            assert crawl_day_rows(s, start, None, zone, read_pages=pages) == expected
+            assert crawl_day_rows(s, start, None, zone, read_pages=later) == expected
+        with pytest.raises(ValueError, match="later instant"):
+            crawl_day_rows(s, None, None, zone, read_pages=later)
