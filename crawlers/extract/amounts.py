@@ -103,7 +103,8 @@ _TOKEN = re.compile(
     r"(?<![\w.,])(?P<n3>\d{1,6})(?P<mid>[€£])(?P<c3>\d{2})(?!\d)|"
     # (a number after a CJK character is no part of a word: "79折379元", "售价379元")
     rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?:(?<![\w.,\-])|(?<={_CJK}))(?P<n2>{_NUM})\s?(?P<post>{_CUR})"
-    r"(?![A-Za-z]|\s?\d)"
+    # (a number right after the sign is another amount's, "1,299 € 99": unless it is a percentage, "1,290,000원 13%")
+    r"(?![A-Za-z]|\s?\d(?![\d.,]*\s?%))"
 )
 # A bare number right after a minus sign is negative (JSON-LD "-199.00"): never a price.
 _BARE = re.compile(rf"(?<![\w.,\-−])(?P<n>{_NUM})(?![\w])")
@@ -362,6 +363,8 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
             cut = _LAST_GROUP.search(number)
             if cut is not None:
                 number, end = number[:cut.start()], end - (len(number) - cut.start())
+            elif m.group("pre"):
+                continue  # ("원 13%": a percentage after another amount's sign is no amount)
         iso = currency_for_symbol(symbol, locale=locale, default=currency)
         amount = _amount(number, decimal_separator, iso, explicit=explicit)
         if amount is None:

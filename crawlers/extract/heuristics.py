@@ -23,6 +23,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
+from crawlers.extract.tables import PRICE_WORDS, other_products, row_label, struck_digits
 from pricewarden.locales import country_of_host
 from pricewarden.money import minor_units, territory_currencies
 
@@ -94,7 +95,7 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         r"prijs per) (?:1 |100 )?(?:kg|g|l|ml|m|m²|m2|unidad|unidade|unité|unità|pezzo|tableta|"
                         r"c[aá]psula|dosis|litro|metro|szt|sztukę|ks|kus|kom|komad|шт|кг|л|stuk|kilo|liter)\b|"
                         r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
-                        r"\beinzelpreis|\bbirim fiyat|单价|単価", re.I)
+                        r"\beinzelpreis|\bbirim fiyat|单价|単価|\d\s?(?:ml|g|kg|l|m|매|개|정|장)\s?당", re.I)
 NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
@@ -175,7 +176,7 @@ LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
 # a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"
 _SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
                  r"\bi[mn] (?:spar-?)?abo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bassinatura|"
-                 r"\babbonamento|\bprenumeration|\babonament|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
+                 r"\babbonamento|\bprenumeration|\babonament|\bherhaal\s?(?:bestelling|levering)|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
@@ -195,8 +196,8 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bс карта|ბარათით|بالبطاقة|kartlı|\bcu cardul|"
                           # (Slovenian, Estonian, Finnish, Hungarian card prices; a price on credit, paid over
                           # time: "Precio a crédito", "preço a prazo")
-                          r"\bs kartic\w*|kaardiga|kortilla|kártyával|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
-                          r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|"
+                          r"\bs kartic\w*|kaardiga|kortilla|kártyával|törzsvásárló|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
+                          r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|혜택가|\bhavale\b|\beft ile\b|"
                           # (Latvian "ar lojalitātes karti", Lithuanian "su lojalumo kortele")
                           r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|τιμή μελών|για μέλη|"
                           # (card holders', rewards and app-only prices, said so in many words: "Card price",
@@ -269,13 +270,14 @@ _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlä
                     # (an option's or extra's surcharge, "Red (+Rs. 1,000.00)", "Paper liners (+4,90€)")
                     r"\(\s*\+\s*$|"
                     # (an amount added to the price: an option's "+1,980円", a deposit's "zzgl. 60,00 € Pfand")
-                    r"(?:^|\s)\+\s*$|\bzzgl\.\s*$", re.I)
+                    r"(?:^|\s)\+\s*$|\bzzgl\.\s*$|\bzzgl\.\s*\w{1,12}\.?\s*$|\bvRG\b|recyclinggebühr", re.I)
 _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 # A measure a unit price is per: "/ kg", "per 100 ml", "pro Liter", "je Stück", "por unidad", "1 kg ="
 _PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
                           r"\b\d*\s?(?:kg|g|mg|l|ml|cl|m|m²|m2|oz|lb|stk|st)\b|"
                           r"grundpreis|unit|unidad|unité|stück", re.I)
-_PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
+# (and the same in more languages, :data:`crawlers.extract.tables.PRICE_WORDS`: "Cena", "Ціна", "Fiyatı", "السعر", "판매가")
+_PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격|" + PRICE_WORDS, re.I)
 # "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
 # list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
 _POR = re.compile(r"\bpor\s*$", re.I)
@@ -292,7 +294,7 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
-                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы", re.I)
+                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|وفر|توفير", re.I)
 # A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
 _PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
                             r"sconto|desconto)?\W*$", re.I)
@@ -309,7 +311,7 @@ _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|fre
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
-                       r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
+                       r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostaw|doprava|kargo|toimitus|szállítás|доставка|"
                        r"배송|ongkir|pengiriman|運費", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
@@ -706,6 +708,8 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     if not before_own.strip() and parent is not None and len(parent.text(deep=True)) < 80:
         before = _sibling_text(parent.prev, forward=False) + " " + before
     after = after_own + " " + _sibling_text(element.next, forward=True)
+    if not before.strip():
+        before = row_label(element, raw)  # (a table row's label cell: "<td>Cena brutto:</td><td><b>275,00 zł")
     return before.strip()[-40:], after.strip()[:30]
 
 
@@ -1440,7 +1444,9 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
             node = node.parent
     for item in items:
         _score(item, h1, button, title_box, cache, holders)
+    struck_digits(items)
     _outside_product(page, items, title_box)
+    other_products(items, page.url, title_box)
     _other_currency(items, currency or _home_currency(page))
     _other_variants(page, items)
     _discount_pairs(items)
