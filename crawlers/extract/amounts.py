@@ -118,6 +118,7 @@ _EXP_BEFORE = re.compile(r"\d[eE][+-]?$")
 _GROUPED = re.compile(r"\d{1,3}[.,]\d{3}")  # "1,299" / "1.299": thousands or three decimals
 _NOT_DIGIT = re.compile(r"\D")
 _PERCENT_AFTER = re.compile(r"\s?%")
+_PERCENT_OWN = re.compile(r"\s?%(?!\s?\d)")  # (a "%" that no number follows: the percentage of the number before it)
 _LAST_GROUP = re.compile(r"(?<=[.,]\d\d)[ \u00a0\u202f]\d{1,2}$")  # (cents, then a blank and a percentage)
 _CENTS_END = re.compile(r"[.,]\d{1,2}$")
 _MILLS_END = re.compile(r"\d[ '\u00a0\u202f.,]\d{3}[.,]\d{3}$")
@@ -363,8 +364,8 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
             cut = _LAST_GROUP.search(number)
             if cut is not None:
                 number, end = number[:cut.start()], end - (len(number) - cut.start())
-            elif m.group("pre"):
-                continue  # ("원 13%": a percentage after another amount's sign is no amount)
+            elif m.group("pre") and _PERCENT_OWN.match(text, end):
+                continue  # ("원 13%": a percentage after another amount's sign is no amount; not "₺1.249,90 %31")
         iso = currency_for_symbol(symbol, locale=locale, default=currency)
         amount = _amount(number, decimal_separator, iso, explicit=explicit)
         if amount is None:

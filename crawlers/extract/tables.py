@@ -52,6 +52,7 @@ _TILE_TEXT = 160  # characters a side box's cell shows at most (a name, a struck
 # Digits a label does not show: an amount's (three in a row, or a separator between two)
 _AMOUNTISH = re.compile(r"\d{3}|\d[\s.,'\u00a0\u202f]\d")
 _STRUCK_TAGS = "del, s, strike"
+_WORDS = re.compile(r"[^\W\d_]{2}")  # (a name: two letters in a row, "Cylindre Verrou C45 30x30")
 _DIGITS = re.compile(r"\d")
 
 
@@ -129,7 +130,7 @@ def other_products(items: Iterable[_Item], url: str, title_box: frozenset[int]) 
 
     The cell is the amount's nearest ``td``, ``li`` or ``dd`` (within three ancestors) showing a short text, not
     holding the title, with a link to another page of this page's kind (:func:`_other_page`) whose text is a
-    name (not an amount). On the product's own page such a cell is a side column's special, a best-seller list's
+    name (letters, not an amount alone). On the product's own page such a cell is a side column's special, a best-seller list's
     line or an accessory's tile; the title's own cell never is.
     """
     own = _kind(url)
@@ -152,7 +153,7 @@ def other_products(items: Iterable[_Item], url: str, title_box: frozenset[int]) 
             if len(_text(cell)) <= _TILE_TEXT:
                 for link in cell.css("a[href]"):
                     name = _text(link)
-                    if name and not _AMOUNTISH.search(name) and _other_page(link.attributes.get("href") or "", own):
+                    if _WORDS.search(name) and _other_page(link.attributes.get("href") or "", own):
                         other = True
                         break
             seen[cell.mem_id] = other
