@@ -23,7 +23,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
-from crawlers.extract.tables import PRICE_WORDS, other_products, row_label, struck_digits
+from crawlers.extract.tables import PRICE_WORDS, WITH_DELIVERY, other_products, row_label, struck_digits
 from pricewarden.locales import country_of_host
 from pricewarden.money import minor_units, territory_currencies
 
@@ -311,7 +311,7 @@ _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|fre
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
-                       r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostaw|doprava|kargo|toimitus|szállítás|доставка|"
+                       r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
                        r"배송|ongkir|pengiriman|運費", re.I)
 _EFFECTIVE = re.compile(r"到手价|券后价?|after (?:coupon|discount|savings)|with coupon|final price|sale price", re.I)
 _SPLIT_CENTS = re.compile(r"^\s*(\D{0,4}?)\s*(\d{1,3}(?:,\d{3})*|\d+)\s*[.,]?\s+(\d{2})\s*$")
@@ -959,7 +959,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
           or (not before[-20:].isascii() and _SAVING_LOCAL.search(before[-20:]))
           or (_POINTS_TAIL.match(after) is not None and _points_after(item)) or _points_row(item.node)):
         item.role = "saving"
-    elif _SHIPPING.search(before[-25:] + " " + after[:15]):
+    elif _SHIPPING.search(before[-25:] + " " + after[:15]) or WITH_DELIVERY.search(before[-25:]):
         item.role = "shipping"
     elif _ADDON.search(item.before):
         item.role = "addon"

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
 
-__all__ = ["PRICE_WORDS", "other_products", "row_label", "struck_digits"]
+__all__ = ["PRICE_WORDS", "WITH_DELIVERY", "other_products", "row_label", "struck_digits"]
 
 # Words that name the price a shopper pays, in the shops' languages (case-blind; the scan looks for them in the
 # 25 characters before an amount, with the English, German, French, Spanish, Italian, Chinese, Japanese and
@@ -42,6 +42,14 @@ PRICE_WORDS = (r"(?:(?<![\w\s])|(?<=[^\w\s]\s)|(?<=\d\s))(?:"
                r"\bcena\b|\bcij?ena\b|\bцена\b|\bціна\b|\bцэна\b|\bfiyat|السعر|\bسعر|\bprijs\b|\bpris\b|"
                r"\bhinta\b|\bár\b|\bτιμή\b|מחיר|\bpreço\b|\bpre[tț]\b|\bkaina\b|\bhind\b|\bgiá\b|\bharga\b|ราคา|"
                r"판매가|할인가|售價|販売価格|\bverð\b|\bbaha\b|\bqiym[əe]t|\bүнэ\b|\bbei\b)")
+
+# Words before an amount that make it the price with delivery ("z dostawą 1 258,99 zł", "inkl. Versand 52,89 €"):
+# the price and the shipping together, never the price. (Only before the amount: "1 249,00 zł z dostawą" may as
+# well say that the amount before the words includes it; that amount keeps its reading.)
+WITH_DELIVERY = re.compile(r"\bz dostawą|\bwith delivery\b|\binkl(?:\.|usive)? versand|\bavec (?:la )?livraison|"
+                           r"\blivraison (?:comprise|incluse)|\bcon env[ií]o\b|\bcom (?:o )?frete\b|"
+                           r"\b(?:incl\.?|inclusief) verzend|\bmet verzending|\bs doručením|\bs dopravou|"
+                           r"\bvčetně dopravy|с доставкой|з доставкою|\bkargo dahil", re.I)
 
 # A cell that may hold an amount and its row's label before it; a label cell; a cell of a side box or list.
 _VALUE_CELLS = frozenset({"td", "dd"})
