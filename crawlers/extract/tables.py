@@ -36,12 +36,16 @@ __all__ = ["PRICE_WORDS", "WITH_DELIVERY", "other_products", "row_label", "struc
 # 25 characters before an amount, with the English, German, French, Spanish, Italian, Chinese, Japanese and
 # Korean ones it had). A word that names another price ("Cena netto", "Cena katalogowa", "Цена за кг") is read
 # by the scan's own lists first: the label only adds weight to an amount that stays current.
-# A word counts where it starts the label ("Cena brutto:", "Ціна:", "Kod: KP-2690 Ціна:"), not after another word that
-# makes it another price ("Törzsvásárlói ár", the loyal customers' price; "와우할인가", the members' discount price).
+# The word must be the whole label ("Cena:", "Ціна:", "Fiyatı:", "판매가"), or followed only by a word saying the price
+# is the gross one or the current one ("Cena brutto:", "Cena s DPH:", "السعر الآن:"): a label that goes on names
+# another price in words the scan may not know ("Цена без скидки", the price before the discount; "Cena
+# katalogowa"). Nor after another word that makes it another price ("Törzsvásárlói ár", the loyal customers'
+# price; "와우할인가", the members' discount price).
 PRICE_WORDS = (r"(?:(?<![\w\s])|(?<=[^\w\s]\s)|(?<=\d\s))(?:"
-               r"\bcena\b|\bcij?ena\b|\bцена\b|\bціна\b|\bцэна\b|\bfiyat|السعر|\bسعر|\bprijs\b|\bpris\b|"
-               r"\bhinta\b|\bár\b|\bτιμή\b|מחיר|\bpreço\b|\bpre[tț]\b|\bkaina\b|\bhind\b|\bgiá\b|\bharga\b|ราคา|"
-               r"판매가|할인가|售價|販売価格|\bverð\b|\bbaha\b|\bqiym[əe]t|\bүнэ\b|\bbei\b)")
+               r"cena|cij?ena|цена|ціна|цэна|fiyat[ıi]?|السعر|سعر|prijs|pris|hinta|ár|τιμή|מחיר|preço|pre[tț]|"
+               r"kaina|hind|giá|harga|ราคา|판매가|할인가|售價|販売価格|verð|baha|qiym[əe]t|үнэ|bei)"
+               r"(?:\s+(?:brutto|bruto|s DPH|s DDV|sa PDV|s PDV|z VAT|с НДС|з ПДВ|с ДДС|TTC|الآن|now|actual|aktualna))?"
+               r"\s*[:：]?\s*$")
 
 # Words before an amount that make it the price with delivery ("z dostawą 1 258,99 zł", "inkl. Versand 52,89 €"):
 # the price and the shipping together, never the price. (Only before the amount: "1 249,00 zł z dostawą" may as
