@@ -23,7 +23,7 @@ from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
-from crawlers.extract.tables import PRICE_WORDS, WITH_DELIVERY, other_products, row_label, struck_digits
+from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
 from pricewarden.locales import country_of_host
 from pricewarden.money import minor_units, territory_currencies
 
@@ -61,11 +61,11 @@ WAS_TEXT = re.compile(
     r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定價|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
-    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
+    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|rek(?:ommenderat|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
     r"αρχική τιμή|המחיר המקורי|מחיר מקורי|מחיר קודם|السعر الأصلي|السعر القديم|"
     # (the same in more languages: "Стара цена", "Redovna cena", "Stará cena", "Verð áður", "Sena kaina", "Giá gốc")
     r"стара цена|stara cijena|stara cena|stará cena|redovna cij?ena|regularna cij?ena|prejšnja cena|sena kaina|"
-    r"vana hind|iepriekšējā cena|verð áður|\báður\b|giá gốc|giá cũ|giá niêm yết|ราคาปกติ|eski fiyat|"
+    r"vana hind|iepriekšējā cena|verð áður|\bharga (?:awal|normal|asli|coret)\b|\báður\b|giá gốc|giá cũ|giá niêm yết|ราคาปกติ|eski fiyat|"
     # ("Vecā cena", "Tavahind", "Ancien prix", "Precio normal", "Bei ya zamani", "Хуучин үнэ")
     r"vecā cena|\btavahind|ancien prix|precio normal|preço normal|bei ya zamani|хуучин үнэ|"
     r"\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
@@ -193,7 +193,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bprix (?:membre|fidélité)|\bprix carte\b|"
                           # ("Клубна цена", "Precio afiliado Club", "cena klubowa", "s kartou", "ფასი ბარათით")
                           r"\bclub\b|клубн|клубна|\bklubow|\bklubsk|\bklubov|\bs kartou|\bz kartą|\bs karticom|"
-                          r"\bс карта|ბარათით|بالبطاقة|kartlı|\bcu cardul|"
+                          r"\bс карта|ბარათით|بالبطاقة|kartlı|\bcu cardul|الأعضاء|للأعضاء|"
                           # (Slovenian, Estonian, Finnish, Hungarian card prices; a price on credit, paid over
                           # time: "Precio a crédito", "preço a prazo")
                           r"\bs kartic\w*|kaardiga|kortilla|kártyával|törzsvásárló|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
@@ -270,14 +270,14 @@ _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlä
                     # (an option's or extra's surcharge, "Red (+Rs. 1,000.00)", "Paper liners (+4,90€)")
                     r"\(\s*\+\s*$|"
                     # (an amount added to the price: an option's "+1,980円", a deposit's "zzgl. 60,00 € Pfand")
-                    r"(?:^|\s)\+\s*$|\bzzgl\.\s*$|\bzzgl\.\s*\w{1,12}\.?\s*$|\bvRG\b|recyclinggebühr", re.I)
+                    r"(?:^|\s)\+\s*$|\bzzgl\.\s*$|\bzzgl\.\s*\w{1,12}\.?\s*$", re.I)
 _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 # A measure a unit price is per: "/ kg", "per 100 ml", "pro Liter", "je Stück", "por unidad", "1 kg ="
 _PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
                           r"\b\d*\s?(?:kg|g|mg|l|ml|cl|m|m²|m2|oz|lb|stk|st)\b|"
                           r"grundpreis|unit|unidad|unité|stück", re.I)
-# (and the same in more languages, :data:`crawlers.extract.tables.PRICE_WORDS`: "Cena", "Ціна", "Fiyatı", "السعر", "판매가")
-_PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격|" + PRICE_WORDS, re.I)
+# (and the same in more languages, read by :func:`crawlers.extract.tables.price_labels`: "Cena", "Ціна", "السعر", "판매가")
+_PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 # "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
 # list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
 _POR = re.compile(r"\bpor\s*$", re.I)
@@ -1445,6 +1445,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     for item in items:
         _score(item, h1, button, title_box, cache, holders)
     struck_digits(items)
+    price_labels(items)
     _outside_product(page, items, title_box)
     other_products(items, page.url, title_box)
     _other_currency(items, currency or _home_currency(page))

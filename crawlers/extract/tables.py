@@ -10,9 +10,11 @@ the visible scan (:mod:`crawlers.extract.heuristics`) calls at one place:
   whose row starts with a label cell (``th``, ``td``, ``dt`` showing words and no amount) is named by that label,
   as "Price: $5" names the amount after it. So "Cena brutto:", "Ціна:", "판매가", "KDV Dahil:" name the price,
   and "Havale/EFT ile:", "وفر:", "Koszty dostawy" name what is not (the scan's own word lists read them).
-- **A label naming the price, in the shop's language** (:data:`PRICE_WORDS`): "Cena", "Ціна", "Цена", "Fiyatı",
-  "السعر", "판매가", "Prijs", "Pris", "Hinta", "Ár"... (the scan's ``_PRICE_LABEL`` reads them as it reads
-  "Price" and "Preis": an amount so labelled outranks unlabelled ones).
+- **A label naming the price, in the shop's language** (:func:`price_labels`, :data:`PRICE_WORDS`): "Cena:",
+  "Ціна:", "Цена:", "Fiyatı:", "السعر:", "판매가", "Prijs:", "Pris:", "Hinta:", "Ár:"... gives the amount right after
+  it the weight "Price:" and "Preis:" give (an amount so labelled outranks unlabelled ones), unless a second
+  amount follows it with no label of its own ("Τιμή: 84,00€ 72,00€": the label names the pair, an old price and
+  the new one, and says nothing of which is which).
 - **Another product's cell** (:func:`other_products`): an amount in a small cell (a side column's box, a list
   item) that also holds a link to another page of the same kind as this one (``product_info.php?products_id=1120``
   on ``product_info.php?products_id=1184``; ``/p/other-item`` on ``/p/this-item``) is that product's price, not
@@ -30,7 +32,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
 
-__all__ = ["PRICE_WORDS", "WITH_DELIVERY", "other_products", "row_label", "struck_digits"]
+__all__ = ["PRICE_WORDS", "WITH_DELIVERY", "other_products", "price_labels", "row_label", "struck_digits"]
 
 # Words that name the price a shopper pays, in the shops' languages (case-blind; the scan looks for them in the
 # 25 characters before an amount, with the English, German, French, Spanish, Italian, Chinese, Japanese and
@@ -41,7 +43,9 @@ __all__ = ["PRICE_WORDS", "WITH_DELIVERY", "other_products", "row_label", "struc
 # another price in words the scan may not know ("Цена без скидки", the price before the discount; "Cena
 # katalogowa"). Nor after another word that makes it another price ("Törzsvásárlói ár", the loyal customers'
 # price; "와우할인가", the members' discount price).
-PRICE_WORDS = (r"(?:(?<![\w\s])|(?<=[^\w\s]\s)|(?<=\d\s))(?:"
+# (The word starts the label: at the window's start, after a colon, bar or bracket, or after a number; not after
+# an abbreviation's dot, "Rek. pris", the recommended price.)
+PRICE_WORDS = (r"(?:^|(?<=[:|)\]•·])|(?<=[:|)\]•·]\s)|(?<=\d\s))(?:"
                r"cena|cij?ena|цена|ціна|цэна|fiyat[ıi]?|السعر|سعر|prijs|pris|hinta|ár|τιμή|מחיר|preço|pre[tț]|"
                r"kaina|hind|giá|harga|ราคา|판매가|할인가|售價|販売価格|verð|baha|qiym[əe]t|үнэ|bei)"
                r"(?:\s+(?:brutto|bruto|s DPH|s DDV|sa PDV|s PDV|z VAT|с НДС|з ПДВ|с ДДС|TTC|الآن|now|actual|aktualna))?"
@@ -187,3 +191,29 @@ def struck_digits(items: Iterable[_Item]) -> None:
                 item.role = "regular"
                 item.reasons.append("struck")
                 break
+
+
+_PRICE_WORDS = re.compile(PRICE_WORDS, re.I)
+_LABEL_BONUS = 2.0  # (the weight the scan gives "Price:" before an amount)
+_PAIR_REACH = 3  # (elements: a second amount this near after the labelled one, beside it)
+
+
+class _Scored(_Item, Protocol):
+    index: int
+    before: str
+
+
+def price_labels(items: list[_Scored]) -> None:
+    """Give a current amount labelled by a price word of the shop's language (:data:`PRICE_WORDS`, the text just
+    before it or its row's label) the weight the scan gives "Price:", unless the next amount, a few elements on,
+    is a current one with no label of its own: the label then names a pair (an old price and the new one) and
+    singles out neither."""
+    for at, item in enumerate(items):
+        if item.role != "current" or not item.before or _PRICE_WORDS.search(item.before[-25:]) is None:
+            continue
+        nxt = items[at + 1] if at + 1 < len(items) else None
+        if (nxt is not None and nxt.index - item.index <= _PAIR_REACH and nxt.role == "current"
+                and not nxt.before.strip()):
+            continue
+        item.score += _LABEL_BONUS
+        item.reasons.append("label")
