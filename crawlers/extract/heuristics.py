@@ -95,7 +95,7 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         r"prijs per) (?:1 |100 )?(?:kg|g|l|ml|m|m²|m2|unidad|unidade|unité|unità|pezzo|tableta|"
                         r"c[aá]psula|dosis|litro|metro|szt|sztukę|ks|kus|kom|komad|шт|кг|л|stuk|kilo|liter)\b|"
                         r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
-                        r"\beinzelpreis|\bbirim fiyat|单价|単価|\d\s?(?:ml|g|kg|l|m|매|개|정|장)\s?당", re.I)
+                        r"\beinzelpreis|\bbirim fiyat|单价|単価|(?:\d\s?|\b)(?:ml|g|kg|l|m|매|개|정|장)\s?당", re.I)
 NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
                        r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
