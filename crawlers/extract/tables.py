@@ -47,7 +47,7 @@ __all__ = ["PRICE_WORDS", "WITH_DELIVERY", "other_products", "price_labels", "ro
 # an abbreviation's dot, "Rek. pris", the recommended price.)
 PRICE_WORDS = (r"(?:^|(?<=[:|)\]•·])|(?<=[:|)\]•·]\s)|(?<=\d\s))(?:"
                r"cena|cij?ena|цена|ціна|цэна|fiyat[ıi]?|السعر|سعر|prijs|pris|hinta|ár|τιμή|מחיר|preço|pre[tț]|"
-               r"kaina|hind|giá|harga|ราคา|판매가|할인가|售價|販売価格|verð|baha|qiym[əe]t|үнэ|bei)"
+               r"kaina|hind|giá|harga|ราคา|판매가|할인가|售價|verð|baha|qiym[əe]t|үнэ|bei)"
                r"(?:\s+(?:brutto|bruto|s DPH|s DDV|sa PDV|s PDV|z VAT|с НДС|з ПДВ|с ДДС|TTC|الآن|now|actual|aktualna))?"
                r"\s*[:：]?\s*$")
 
@@ -68,6 +68,7 @@ _TILE_TEXT = 160  # characters a side box's cell shows at most (a name, a struck
 # Digits a label does not show: an amount's (three in a row, or a separator between two)
 _AMOUNTISH = re.compile(r"\d{3}|\d[\s.,'\u00a0\u202f]\d")
 _STRUCK_TAGS = "del, s, strike"
+_ELSEWHERE = ("outside", "noise:", "aside", "header", "footer", "nav")  # (reasons of the scan: another block's)
 _WORDS = re.compile(r"[^\W\d_]{2}")  # (a name: two letters in a row, "Cylindre Verrou C45 30x30")
 _DIGITS = re.compile(r"\d")
 
@@ -154,8 +155,8 @@ def other_products(items: Iterable[_Item], url: str, title_box: frozenset[int]) 
         return
     seen: dict[int, bool] = {}
     for item in items:
-        if "outside" in item.reasons:
-            continue
+        if any(r.startswith(_ELSEWHERE) for r in item.reasons):
+            continue  # (already another block's: a related tile, the page chrome)
         cell: LexborNode | None = item.node
         for _ in range(4):
             if cell is None or cell.tag in _TILE_CELLS or cell.mem_id in title_box:
