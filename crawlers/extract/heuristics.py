@@ -61,11 +61,13 @@ WAS_TEXT = re.compile(
     r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定價|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
-    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|rek(?:ommenderat|\.) ?pris|běžná cena|původní cena|piyasa fiyatı|старая цена|"
+    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|rek(?:ommenderat|\.) ?pris|"
+    r"běžná cena|původní cena|piyasa fiyatı|старая цена|"
     r"αρχική τιμή|המחיר המקורי|מחיר מקורי|מחיר קודם|السعر الأصلي|السعر القديم|"
     # (the same in more languages: "Стара цена", "Redovna cena", "Stará cena", "Verð áður", "Sena kaina", "Giá gốc")
     r"стара цена|stara cijena|stara cena|stará cena|redovna cij?ena|regularna cij?ena|prejšnja cena|sena kaina|"
-    r"vana hind|iepriekšējā cena|verð áður|\bharga (?:awal|normal|asli|coret)\b|\báður\b|giá gốc|giá cũ|giá niêm yết|ราคาปกติ|eski fiyat|"
+    r"vana hind|iepriekšējā cena|verð áður|\bharga (?:awal|normal|asli|coret)\b|"
+    r"\báður\b|giá gốc|giá cũ|giá niêm yết|ราคาปกติ|eski fiyat|"
     # ("Vecā cena", "Tavahind", "Ancien prix", "Precio normal", "Bei ya zamani", "Хуучин үнэ")
     r"vecā cena|\btavahind|ancien prix|precio normal|preço normal|bei ya zamani|хуучин үнэ|"
     r"\bpvpr\b|p\.v\.p\.r\.|pvp recomendado|pre[çc][oi]o? recomendado|"
@@ -196,7 +198,8 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bс карта|ბარათით|بالبطاقة|kartlı|\bcu cardul|الأعضاء|للأعضاء|"
                           # (Slovenian, Estonian, Finnish, Hungarian card prices; a price on credit, paid over
                           # time: "Precio a crédito", "preço a prazo")
-                          r"\bs kartic\w*|kaardiga|kortilla|kártyával|törzsvásárló|\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
+                          r"\bs kartic\w*|kaardiga|kortilla|kártyával|törzsvásárló|"
+                          r"\bprecio a cr[eé]dito|\ba cr[eé]dito\b|"
                           r"\bpreço a prazo|\ba prazo\b|카드\s?할인|카드\s?결제가|혜택가|\bhavale\b|\beft ile\b|"
                           # (Latvian "ar lojalitātes karti", Lithuanian "su lojalumo kortele")
                           r"\bar (?:\w+ )?karti\b|\bsu (?:\w+ )?kortele\b|τιμή μελών|για μέλη|"
@@ -276,7 +279,7 @@ _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 _PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
                           r"\b\d*\s?(?:kg|g|mg|l|ml|cl|m|m²|m2|oz|lb|stk|st)\b|"
                           r"grundpreis|unit|unidad|unité|stück", re.I)
-# (and the same in more languages, read by :func:`crawlers.extract.tables.price_labels`: "Cena", "Ціна", "السعر", "판매가")
+# (and the same in more languages, read by :func:`crawlers.extract.tables.price_labels`: "Cena", "Ціна", "판매가")
 _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|售价|价|価格|가격", re.I)
 # "de R$ 2.199,90 por R$ 1.899,90": "por" right before the amount names the current price, as "de" names the
 # list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
@@ -294,7 +297,8 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
-                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|وفر|توفير", re.I)
+                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|"
+                           r"وفر|توفير", re.I)
 # A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
 _PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
                             r"sconto|desconto)?\W*$", re.I)

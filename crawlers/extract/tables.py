@@ -26,7 +26,7 @@ the visible scan (:mod:`crawlers.extract.heuristics`) calls at one place:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -147,8 +147,9 @@ def other_products(items: Iterable[_Item], url: str, title_box: frozenset[int]) 
 
     The cell is the amount's nearest ``td``, ``li`` or ``dd`` (within three ancestors) showing a short text, not
     holding the title, with a link to another page of this page's kind (:func:`_other_page`) whose text is a
-    name (letters, not an amount alone). On the product's own page such a cell is a side column's special, a best-seller list's
-    line or an accessory's tile; the title's own cell never is.
+    name (letters, not an amount alone). On the product's own page such a cell is a side column's special, a
+    best-seller list's line or an accessory's tile; the title's own cell never is. An amount another block holds
+    already (a related tile, the page chrome) is left as it is.
     """
     own = _kind(url)
     if own is None:
@@ -204,7 +205,7 @@ class _Scored(_Item, Protocol):
     before: str
 
 
-def price_labels(items: list[_Scored]) -> None:
+def price_labels(items: Sequence[_Scored]) -> None:
     """Give a current amount labelled by a price word of the shop's language (:data:`PRICE_WORDS`, the text just
     before it or its row's label) the weight the scan gives "Price:", unless the next amount, a few elements on,
     is a current one with no label of its own: the label then names a pair (an old price and the new one) and
