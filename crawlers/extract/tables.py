@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -118,6 +119,7 @@ def row_label(element: LexborNode, raw: str) -> str:
     return said
 
 
+@lru_cache(maxsize=1024)
 def _kind(url: str) -> tuple[str, str, str] | None:
     """(path, query, first path segment) of a page address, for comparing pages of one kind."""
     parts = urlsplit(url)
