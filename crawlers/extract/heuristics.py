@@ -543,15 +543,16 @@ def _walk(body: LexborNode, signs: tuple[str, ...]) -> tuple[list[LexborNode], d
     ids: list[int] = []  # every element's mem_id, in document order: its position is its index
     add = ids.append
     parents: list[LexborNode] = []
-    # (A text node of blanks only never holds a sign: lexbor skips those in C.)
+    # (A text node of blanks only never holds a sign: lexbor skips those in C. Only a text node has text content:
+    # an element's and a comment's is None.)
     for node in body.traverse(include_text=True, skip_empty=True):
-        if node.is_text_node:
-            if search(node.text_content or ""):
-                parent = node.parent
-                if parent is not None:
-                    parents.append(parent)
-        else:
+        text = node.text_content
+        if text is None:
             add(node.mem_id)
+        elif search(text):
+            parent = node.parent
+            if parent is not None:
+                parents.append(parent)
     # (built in one C call rather than one store per node; a parent comes before its text, so it is there)
     positions = dict(zip(ids, range(len(ids)), strict=True))
     starts = [(positions[parent.mem_id], parent) for parent in parents]
