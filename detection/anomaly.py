@@ -449,14 +449,15 @@ def score_frame(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame 
 def detect_anomalies(
     session: Session, obs: pd.DataFrame, *, summary: DetectSummary, resolve_after: int, retrain: bool = False,
     params: AnomalyParams | None = None, evidence: Any = None, judge_from: datetime | None = None,
-    every_key: bool = False, scored: Any = None,
+    every_key: bool = False, scored: Any = None, subjects: Any = None,
 ) -> None:
     """Score the observations with the latest model (training one first if none) and record anomalies.
 
     With ``judge_from`` the observations before it are context only (the baselines and markets of
     the later ones): they are neither judged nor scored. ``scored``: a ``detection.forked.Pending``
     whose child process has done :func:`score_frame` over the same frame, inputs and model (its result,
-    or the work done here if the child failed).
+    or the work done here if the child failed). ``subjects``: ``detection.episodes.subjects_of(obs)`` when the
+    caller has it.
     """
     from detection.episodes import apply_findings
 
@@ -490,8 +491,9 @@ def detect_anomalies(
         if first:
             findings = findings.assign(pos=pos - first)
             judged, obs = judged[first:], obs.iloc[first:].reset_index(drop=True)
+            subjects = None  # of the whole frame
     apply_findings(session, obs, findings, judged, ANOMALY_RULES, resolve_after=resolve_after, frames=None,
-                   summary=summary, repeat_window_days=0, evidence=evidence, every_key=every_key)
+                   summary=summary, repeat_window_days=0, evidence=evidence, every_key=every_key, subjects=subjects)
 
 
 def _scored_here(session: Session, obs: pd.DataFrame, params: AnomalyParams, retrain: bool,
