@@ -271,7 +271,7 @@ def _after_judging(
     apply_findings(session, judged_obs, findings, judged,
                    RULE_FINDINGS, resolve_after=cfg.resolve_after, frames=frames, summary=summary,
                    repeat_window_days=cfg.repeat_window_days, evidence=evidence, every_key=mode == "incremental",
-                   subjects=subjects if judged_obs is obs else None)
+                   subject_rows=subjects if judged_obs is obs else None)
     from detection.confirm import classify
     from detection.misreport import detect_misreports
 
