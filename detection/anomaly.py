@@ -115,7 +115,7 @@ def features(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame | N
                                        (frame["price"] - frame["market_median"]) / frame["market_median"] * 100, 0.0)
     frame["market_z"] = np.where(frame["market_sellers"] >= 3, (frame["price"] - frame["market_median"]) / spread, 0.0)
 
-    frame["sellers_dropping"] = _sellers_dropping(frame, params)
+    frame["sellers_dropping"] = _sellers_dropping(frame, params, party_codes)
     frame["report_gap_pct"] = _report_gap(frame, reports)
     return frame
 
@@ -181,13 +181,14 @@ def _text_keys(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     return rank, text
 
 
-def _sellers_dropping(frame: pd.DataFrame, params: AnomalyParams) -> np.ndarray:
+def _sellers_dropping(frame: pd.DataFrame, params: AnomalyParams, parties: Any = None) -> np.ndarray:
     """Distinct sellers of the market with a drop ≥ war_drop_pct within the window ending at each row.
 
     A drop at ``d`` counts for the instants ``t`` with ``d <= t < d + window``: each seller's drops
     are merged into intervals that do not overlap, so the sellers dropping at ``t`` are the intervals
     of its market holding ``t``, counted by binary search over the markets' sorted starts and ends
-    (no join of every row with every drop of its market).
+    (no join of every row with every drop of its market). ``parties``: ``pd.factorize(frame["party"])[0]``
+    when the caller has it.
     """
     # A seller at a promotion or exemption floor is not fighting a price war.
     dropping = ((frame["drop_pct"] <= -params.war_drop_pct) & ~frame["in_window"].astype(bool)).to_numpy()
@@ -196,7 +197,7 @@ def _sellers_dropping(frame: pd.DataFrame, params: AnomalyParams) -> np.ndarray:
         return out
     window = pd.Timedelta(days=params.price_war_days).value
     markets, names = pd.factorize(frame["market"])
-    parties = pd.factorize(frame["party"])[0]
+    parties = pd.factorize(frame["party"])[0] if parties is None else parties
     ns = frame["observed_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     d_market, d_party, d_at = markets[dropping], parties[dropping], ns[dropping]
     order = np.lexsort((d_at, d_party, d_market))
@@ -449,14 +450,15 @@ def score_frame(obs: pd.DataFrame, params: AnomalyParams, reports: pd.DataFrame 
 def detect_anomalies(
     session: Session, obs: pd.DataFrame, *, summary: DetectSummary, resolve_after: int, retrain: bool = False,
     params: AnomalyParams | None = None, evidence: Any = None, judge_from: datetime | None = None,
-    every_key: bool = False, scored: Any = None,
+    every_key: bool = False, scored: Any = None, subjects: Any = None,
 ) -> None:
     """Score the observations with the latest model (training one first if none) and record anomalies.
 
     With ``judge_from`` the observations before it are context only (the baselines and markets of
     the later ones): they are neither judged nor scored. ``scored``: a ``detection.forked.Pending``
     whose child process has done :func:`score_frame` over the same frame, inputs and model (its result,
-    or the work done here if the child failed).
+    or the work done here if the child failed). ``subjects``: ``detection.episodes.subjects_of(obs)`` when the
+    caller has it.
     """
     from detection.episodes import apply_findings
 
@@ -490,8 +492,10 @@ def detect_anomalies(
         if first:
             findings = findings.assign(pos=pos - first)
             judged, obs = judged[first:], obs.iloc[first:].reset_index(drop=True)
+            subjects = None  # of the whole frame
     apply_findings(session, obs, findings, judged, ANOMALY_RULES, resolve_after=resolve_after, frames=None,
-                   summary=summary, repeat_window_days=0, evidence=evidence, every_key=every_key)
+                   summary=summary, repeat_window_days=0, evidence=evidence, every_key=every_key,
+                   subject_rows=subjects)
 
 
 def _scored_here(session: Session, obs: pd.DataFrame, params: AnomalyParams, retrain: bool,

@@ -214,6 +214,7 @@ def apply_findings(
     session: Session, obs: pd.DataFrame, findings: pd.DataFrame, judged: np.ndarray, rules: Iterable[str], *,
     resolve_after: int, frames: RuleFrames | None, summary: DetectSummary, repeat_window_days: int,
     evidence: Evidence | None = None, every_key: bool = False,
+    subject_rows: tuple[np.ndarray, list[str], np.ndarray] | None = None,
 ) -> None:
     """Advance the lifecycle of every key of ``rules`` touched by ``findings`` or still open (with
     ``every_key``: every stored key of the subjects in ``obs``).
@@ -221,13 +222,14 @@ def apply_findings(
     ``findings`` is the engine's findings frame (``pos`` into ``obs``). ``judged`` marks the
     observations that count as compliant for a key of their subject when they carry no finding of
     the key's rule. ``evidence`` reads (url, raw text, HTML and screenshot hashes) by observation
-    id when ``obs`` was loaded without them.
+    id when ``obs`` was loaded without them. ``subject_rows``: :func:`subjects_of` ``obs``, when the caller has it
+    (the rules' and the models' passes over one frame).
     """
     rules = tuple(rules)
     n = len(obs)
     if not n:
         return  # no observation, no subject: no episode can move
-    subject_codes, subjects, _ = subjects_of(obs)
+    subject_codes, subjects, _ = subject_rows if subject_rows is not None else subjects_of(obs)
     subject_index = {s: i for i, s in enumerate(subjects)}
     findings = findings.reset_index(drop=True)
     f_pos = findings["pos"].to_numpy(dtype=np.int64) if len(findings) else np.zeros(0, dtype=np.int64)
@@ -434,7 +436,15 @@ def _first_episodes(key: np.ndarray, breach: np.ndarray, resolve_after: int) -> 
 
 
 def _change(summary: DetectSummary, row: Any, change: str, party: str) -> None:
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    if isinstance(row, dict):  # a new row's values (a first run: ~180,000 changes)
+        summary.changes.append({"change": change, "kind": row["kind"], "rule": row["rule"], "party": party,
+                                "key": row["key"], "status": row["status"], "severity": row["severity"],
+                                "repeat_number": row["repeat_number"], "escalation_step": row["escalation_step"]})
+        return
+
+    def get(name: str) -> Any:
+        return getattr(row, name)
+
     summary.changes.append({"change": change, "kind": get("kind"), "rule": get("rule"), "party": party,
                             "key": get("key"), "status": get("status"), "severity": get("severity"),
                             "repeat_number": get("repeat_number"), "escalation_step": get("escalation_step")})
@@ -586,13 +596,21 @@ def insert_episodes(
     new_episodes = sorted(new_episodes, key=lambda pair: (pair[0].first_seen_at, pair[1]["rule"],
                                                           pair[0].first_observation_id or 0))
     rows = [_row_values(episode, record) for episode, record in new_episodes]
+    # A ladder's window, and the step (with what it allows) of each number of offences, once per ladder.
+    window_of: dict[tuple[int, Any], timedelta | None] = {}
+    step_of: dict[tuple[int, Any, int], tuple[str | None, dict[str, Any] | None]] = {}
     windows: list[timedelta | None] = []
+    laddering = bool(frames)
     for values, (_, record) in zip(rows, new_episodes, strict=True):
         window = None
-        if _escalates(values) and frames and record["version"] is not None:
-            ladder = frames.ladder(record["version"], record["scope"])
-            if ladder is not None:
-                window = timedelta(days=int(ladder.get("window_days") or repeat_window_days))
+        if laddering and record["version"] is not None and _escalates(values):
+            which = (record["version"], record["scope"])
+            if which not in window_of:
+                assert frames is not None
+                ladder = frames.ladder(*which)
+                window_of[which] = None if ladder is None else \
+                    timedelta(days=int(ladder.get("window_days") or repeat_window_days))
+            window = window_of[which]
         windows.append(window)
     laddered = [i for i, w in enumerate(windows) if w is not None]
     if laddered:
@@ -619,12 +637,15 @@ def insert_episodes(
                 earlier = (bisect.bisect_right(old, seen) - bisect.bisect_right(old, seen - window)
                            + len(new) - bisect.bisect_right(new, seen - window))
                 record = new_episodes[i][1]
-                assert frames is not None
-                ladder = frames.ladder(record["version"], record["scope"])
-                assert ladder is not None
-                values["escalation_step"] = escalation_step(dict(ladder), earlier + 1)
+                reached = (record["version"], record["scope"], earlier + 1)
+                if reached not in step_of:
+                    assert frames is not None
+                    ladder = frames.ladder(record["version"], record["scope"])
+                    assert ladder is not None
+                    name = escalation_step(dict(ladder), earlier + 1)
+                    step_of[reached] = name, next((st for st in ladder["steps"] if st["name"] == name), None)
+                values["escalation_step"], step = step_of[reached]
                 values["details"]["offences_in_window"] = earlier + 1
-                step = next((st for st in ladder["steps"] if st["name"] == values["escalation_step"]), None)
                 # What the step allows, for alerts: a notice to the partner, a penalty.
                 values["details"]["escalation"] = {
                     "step": values["escalation_step"], "offences_in_window": earlier + 1,

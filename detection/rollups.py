@@ -83,12 +83,14 @@ def _judged_rows(session: Session, start: datetime | None, end: datetime | None,
 
 def _sum_rows(obs: Any, judged: Any, compliant: Any, zone: ZoneInfo) -> list[Row]:
     frame = obs[["observed_at", "partner_id", "region"]].assign(judged=judged, compliant=compliant)
-    frame = frame.assign(day=frame["observed_at"].dt.tz_convert(zone).dt.date,
+    # The local day as its midnight (a datetime64 column: grouped as numbers, not as a million dates), made a
+    # date once per group.
+    frame = frame.assign(day=frame["observed_at"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize(),
                          partner_id=frame["partner_id"].astype("Int64").fillna(-1),
                          region=frame["region"].fillna("\0"))
     grouped = frame.groupby(["day", "partner_id", "region"])[["judged", "compliant"]].sum()
-    return [(day, None if int(pid) == -1 else int(pid), None if region == "\0" else str(region), int(j), int(c))
-            for (day, pid, region), (j, c) in zip(grouped.index, grouped.to_numpy(), strict=True)]
+    return [(day.date(), None if int(pid) == -1 else int(pid), None if region == "\0" else str(region), int(j),
+             int(c)) for (day, pid, region), (j, c) in zip(grouped.index, grouped.to_numpy(), strict=True)]
 
 
 def compliance_rows(session: Session, days: Days, user: Any = None, partner: Partner | None = None,
