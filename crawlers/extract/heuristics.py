@@ -96,9 +96,9 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
                         r"\beinzelpreis|\bbirim fiyat|单价|単価", re.I)
 NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
-                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
+                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|本体価格|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
-                       r"hors taxes|excl\.? BTW|без НДС|"
+                       r"hors taxes?|excl\.? BTW|без НДС|"
                        # (Balkan, Nordic, Turkish, Greek, Romanian, Ukrainian wordings)
                        r"\bbez PDV|\bbrez DDV|\bohne MwSt|\bex(?:kl)?\.? moms|\beks(?:kl)?\.? (?:moms|mva)|\bilman ALV|"
                        r"ÁFA nélkül|\bKDV hariç|χωρίς ΦΠΑ|\bfără TVA|без ПДВ|без ДДВ|\bsans TVA", re.I)
@@ -171,7 +171,7 @@ _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
                        # ("des 30 derniers jours", "the 30 past days")
                        r"(?:derniers\s|letzten\s|past\s|last\s)?(?:days?|tage[n]?|dni|dní|dnů|jours|días|dias|giorni|"
-                        r"dagen|dagar|päivän)", re.I)
+                        r"dagen|dagar|päivän|nap\b)", re.I)
 # a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"; one list, also
 # for the promotions step (crawlers.extract.promotions.SUBSCRIPTION): a label before the amount and one anywhere
 # around it name the same thing

@@ -1,0 +1,262 @@
+"""Structured data that is another figure than the price the buy box charges.
+
+A shop's JSON-LD, microdata or data layer may carry a real amount of the product that is not the price a
+visitor pays now: the price before tax ("本体価格 5,436円" beside "5,980円（税込）"), the list or suggested
+price, a stale price, a card holders' or subscription price, another variant's price. The page then still
+shows that amount somewhere, but only in a role that disqualifies it, while its buy box shows another amount
+as the current price. The principle (never a site's rule):
+
+    When every printing of the structured amount in the buy box carries a disqualifying role (a label before
+    it: ex-tax, net, list, RRP, was, members', card, subscription, unit, instalment, "from"; a label after it:
+    "netto", "Regular Price", "/ kg"; struck through or named the old price by its markup; the higher of a
+    pair that a discount badge beside it turns into the lower; in an option of another variant), and the
+    buy box's first amount shown as a current price (with its sign, in none of those roles) is another, the
+    buy box wins: its amount is taken when the visible page ranks it first once the disqualified amount is
+    set aside, and the page is undecided otherwise. The disqualified amount is never taken.
+
+:func:`demoted` finds such a page (called before the cascade's shortcuts, so that the page is read whole), and
+:func:`overrule` settles it once the cascade has chosen the disqualified amount.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from crawlers.extract.amounts import SIGN, find_amounts
+from crawlers.extract.heuristics import NET_TEXT, discount_of, other_options
+from crawlers.extract.model import Candidate
+
+if TYPE_CHECKING:
+    from crawlers.extract.heuristics import Visible
+    from crawlers.extract.page import Page
+
+__all__ = ["Demotion", "demoted", "overrule"]
+
+# Words before an amount that say it is the price before tax, beyond the heuristics' NET_TEXT: the Japanese
+# "本体価格" / "本体" (the goods' price, tax extra), "hors taxe" in the singular, "excl. VAT" in its shorter
+# spellings, "Nettopreis", "net price", "prix HT", "precio sin impuestos", "bez daně".
+EX_TAX = re.compile(f"{NET_TEXT.pattern}|本体価格|本体|税抜き?|税別|hors[- ]taxe|\\bexcl\\.?(?:\\s|$)|\\bexkl\\.?(?:\\s|$)|"
+                    r"\bnettopreis|\bnet price|\bprix HT|\bsin impuestos|\bbez daně|\bnet\s*:", re.I)
+# The buy box read from the title on: as many visible characters as the cascade's region after the title.
+_AFTER_TITLE = 2500
+# How close (in visible characters) a discount badge must stand to the pair it relates.
+_BADGE_REACH = 120
+# Two amounts this close in the visible scan's confidence are as strong: the buy box's position breaks the tie.
+_TIE = 0.05
+# A colon this close after an amount ends a label of the amount after it.
+_LABEL = 25
+_RATE = re.compile(r"(?<![\d.])(\d(?:\.\d)?)\s*折")
+
+
+@dataclass(frozen=True, slots=True)
+class Demotion:
+    """A structured amount the buy box shows only in a disqualifying role, and the amount it shows as current."""
+
+    structured: Candidate
+    shown: Decimal  # the buy box's first amount shown as a current price
+    role: str  # why the structured amount is not the price (the first disqualified printing's role)
+
+
+def demoted(page: Page, structured: list[Candidate], currency: str | None) -> Demotion | None:
+    """The page's one structured price when the buy box shows it only in a disqualifying role and shows another
+    amount first as a current price; else None (the cascade reads the page as before)."""
+    from crawlers.extract import cascade as c  # (the cascade's text helpers; it imports this module)
+
+    current = [cand for cand in structured if cand.role == "current"]
+    if not current or len({cand.price for cand in current}) != 1 or any(cand.note == c._LOW for cand in current):
+        return None
+    cand = current[0]
+    at = c._title_at(page)
+    if at < 0:
+        return None
+    roles = read_roles(page, at, cand.currency or currency)
+    if not any(amount == cand.price for amount, _ in roles):
+        return None  # (not shown in the buy box: the cascade's not-visible and stale-data steps decide)
+    first_role: str | None = None
+    shown: Decimal | None = None
+    for amount, role in roles:
+        if amount == cand.price:
+            if role is None:
+                return None  # (the buy box shows it as a current price too: it is the price)
+            first_role = first_role or role
+        elif role is None and shown is None:
+            shown = amount
+    if shown is None or first_role is None:
+        return None
+    return Demotion(cand, shown, first_role)
+
+
+def read_roles(page: Page, at: int, money: str | None) -> list[tuple[Decimal, str | None]]:
+    """Each amount the buy box (from the title, at ``at`` in the page text, to the buy button) prints with a
+    currency sign, in order, with the role that disqualifies it as a current price (None: none does)."""
+    from crawlers.extract import cascade as c
+
+    after = _buy_box_text(page, at)
+    printed = _printed(after, page, money)
+    if not printed:
+        return []
+    block = c._product_block(page) or page.tree
+    old = [span for t in set(_old_texts(page, block, c)) for span in _spans(after, t)]
+    others, chosen = other_options(page)
+    options = [" ".join(node.text(deep=True, separator=" ").split()) for node in others]
+    picked = [" ".join(node.text(deep=True, separator=" ").split()) for node in chosen]
+    links = [span for t in set(_link_texts(page, block)) for span in _spans(after, t)]
+    roles: list[str | None] = []
+    for i, (amount, start, end) in enumerate(printed):
+        label = after[printed[i - 1][2] if i else 0:start][-40:]  # (the words since the amount before)
+        # (and the words up to the amount after, unless a colon soon ends them: "54 990 Ft Nettó ár: 43 299 Ft"
+        # labels 43 299 Ft)
+        upto = printed[i + 1][1] if i + 1 < len(printed) else end + 60
+        tail = after[end:upto] if not 0 <= after.find(":", end, upto) < end + _LABEL else ""
+        roles.append(_role(after, amount, start, end, label, tail, old, links, options, picked))
+    # (the higher of two amounts a discount badge beside them relates, when the lower is a current price: its
+    # list price, "HK$2,380 HK$2,980 8折", "219 ر.س 299 ر.س خصم 27%")
+    # (the badge stands beside the pair: from the amount before the pair to the amount after it, at most 40
+    # characters either side)
+    for i, (amount, start, end) in enumerate(printed):
+        for j in (i - 1, i + 1):
+            if roles[i] is not None or not 0 <= j < len(printed) or roles[j] is not None:
+                continue
+            low, first, last = printed[j][0], min(i, j), max(i, j)
+            if not 0 < low < amount:
+                continue
+            since = printed[first - 1][2] if first else 0
+            until = printed[last + 1][1] if last + 1 < len(printed) else len(after)
+            window = after[max(since, printed[first][1] - 40):min(until, printed[last][2] + 40)]
+            rate = _RATE.search(window)
+            if (("%" in window and discount_of(low, amount, window))
+                    or (rate and abs(amount * Decimal(rate.group(1)) / 10 - low) <= amount / 100)):
+                roles[i] = "discount-badge"
+    return [(amount, role) for (amount, _, _), role in zip(printed, roles, strict=True)]
+
+
+def _buy_box_text(page: Page, at: int) -> str:
+    """The visible text from the title to the buy button (blanks collapsed), or as far as the cascade's region
+    after the title reaches when no button follows."""
+    after = " ".join(page.body_text[at:at + 8 * _AFTER_TITLE].split())[:_AFTER_TITLE]
+    button = page.buy_button
+    label = " ".join(button.text(deep=True).split()) if button is not None else ""
+    stop = after.find(label) if len(label) >= 3 else -1
+    return after[:stop] if stop > 0 else after
+
+
+# An amount whose last group of digits, after a blank, is two digits: the cents set apart ("$ 1 899 00", spans of
+# their own), never a group of thousands.
+_SPLIT_CENTS = re.compile(r"\d\s\d\d$")
+_BARE_NUMBER = re.compile(r"\d[\d.,  ]*$")
+
+
+def _printed(text: str, page: Page, money: str | None) -> list[tuple[Decimal, int, int]]:
+    """Each amount ``text`` prints with a currency sign: (amount, start, end), in order.
+
+    A sign between two numbers belongs to the first when the first has none ("799 ر.س 45 مم", "219 ر.س 299 ر.س"):
+    the amount read with the sign before the second number is the first number's, and the second is an amount
+    only with a sign after it."""
+    found = [f for f in find_amounts(text, locale=page.locale, currency=money) if f.currency in {None, money}]
+    out: list[tuple[Decimal, int, int]] = []
+    for f in found:
+        if not SIGN.search(f.raw):
+            continue
+        amount = f.amount
+        if _SPLIT_CENTS.search(f.raw) and not re.search(r"[.,]", f.raw) and amount == amount.to_integral_value():
+            amount = amount / 100
+        if out and f.start < out[-1][2]:
+            continue  # (a sign read twice: "5,436円 60ポイント")
+        head = text[:f.start].rstrip()
+        bare = _BARE_NUMBER.search(head) if f.raw[:1] and not f.raw[:1].isdigit() else None
+        if bare is not None and (not out or out[-1][2] <= bare.start()):
+            first = find_amounts(f"{bare.group(0).strip()} {f.raw.split()[0]}", locale=page.locale, currency=money)
+            if first:
+                out.append((first[0].amount, bare.start(), f.start + len(f.raw.split()[0])))
+            tail = text[f.end:f.end + 8].lstrip()
+            if not (tail and SIGN.match(tail)):
+                continue
+        out.append((amount, f.start, f.end))
+    return out
+
+
+def _old_texts(page: Page, block: Any, c: Any) -> list[str]:
+    """The texts (as shown, under 80 characters) of the product block's elements drawn struck through, by their tag,
+    style or the page's own stylesheet, or named the list, previous or suggested price by their markup (a related
+    item's struck price at the buy box's amount is not the buy box's)."""
+    selector = f"{c._LINE_THROUGH}, {page.struck_css}" if page.struck_css else c._LINE_THROUGH
+    struck = set()
+    if page.struck_css:
+        struck = {node.mem_id for node in block.css(page.struck_css)}
+    texts = []
+    for node in block.css(selector):
+        attrs = node.attributes
+        # (drawn so only: a name such as "retail-price" is as often the current price's)
+        if (node.tag in {"del", "s", "strike"} or node.mem_id in struck
+                or "line-through" in f"{attrs.get('style')} {attrs.get('class')}"):
+            text = " ".join(node.text(deep=True, separator=" ").split())
+            if text and len(text) < 80:
+                texts.append(text)
+    return texts
+
+
+def _link_texts(page: Page, block: Any) -> list[str]:
+    """The texts (as shown, under 80 characters) of the block's links to another page than this one: another
+    variant's or product's ("500 ml · Rs 295.00")."""
+    here = page.url.split("#")[0].split("?")[0].rstrip("/")
+    texts = []
+    for node in block.css("a[href]"):
+        href = (node.attributes.get("href") or "").split("#")[0].split("?")[0].rstrip("/")
+        if href and not href.startswith(("#", "javascript")) and not here.endswith(href.split("://")[-1]):
+            text = " ".join(node.text(deep=True, separator=" ").split())
+            if text and len(text) < 80:
+                texts.append(text)
+    return texts
+
+
+def _spans(text: str, part: str) -> list[tuple[int, int]]:
+    """Every place ``part`` stands in ``text``: (start, end)."""
+    out, at = [], text.find(part) if part else -1
+    while at >= 0:
+        out.append((at, at + len(part)))
+        at = text.find(part, at + 1)
+    return out
+
+
+def _role(text: str, amount: Decimal, start: int, end: int, label: str, after: str, old: list[tuple[int, int]],
+          links: list[tuple[int, int]], options: list[str], picked: list[str]) -> str | None:
+    """Why the printing ``text[start:end]`` of ``amount`` is not a current price for everyone (``label``: the words
+    before it since the amount before; ``after``: those after it, up to the next amount), or None."""
+    from crawlers.extract import cascade as cas
+
+    if EX_TAX.search(label):
+        return "ex-tax"
+    if cas._NOT_CONFIRMING.search(label):
+        return "label"
+    tail = cas._after_sign(after)
+    if tail and (cas._NOT_CONFIRMING_TAIL.match(tail) or cas._WAS_LABEL_TAIL.match(tail)
+                 or EX_TAX.match(tail.lstrip(" *."))):
+        return "label-after"
+    if any(o_start <= start + 1 and end - 1 <= o_end for o_start, o_end in old):
+        return "struck"
+    if any(cas._shows(t, amount) for t in options) and not any(cas._shows(t, amount) for t in picked):
+        return "other-variant"
+    if any(l_start <= start + 1 and end - 1 <= l_end for l_start, l_end in links):
+        return "link"
+    return None
+
+
+def overrule(demotion: Demotion, visible: Visible, aside: set[Decimal]) -> Candidate | None:
+    """The buy box's amount in place of the disqualified structured one the cascade chose, when the visible scan
+    agrees: it reads the structured amount as a list, members', unit or instalment price (``aside``) or ranks it
+    below the buy box's amount, and ranks the buy box's amount first (within a tie) once it is set aside;
+    else None (the cascade's choice stands)."""
+    from crawlers.extract import cascade as cas
+
+    ranked = [v for v in visible.candidates if v.role == "current"
+              and not any(r.startswith(cas._ELSEWHERE) for r in (v.note or "").split(","))]
+    strength = {v.price: v.confidence for v in reversed(ranked)}
+    structured, shown = demotion.structured.price, demotion.shown
+    if shown not in strength or (structured not in aside and strength.get(structured, 0.0) >= strength[shown]):
+        return None
+    rest = [v for v in ranked if v.price != structured]
+    best = max(v.confidence for v in rest)
+    return next(v for v in rest if v.price == shown) if strength[shown] >= best - _TIE else None
