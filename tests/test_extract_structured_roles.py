@@ -88,14 +88,14 @@ def test_list_price_in_structured_data_beside_a_discount_badge_is_never_taken() 
     assert ext.price != D("249")
 
 
-def test_another_variants_price_behind_a_link_is_never_taken() -> None:
-    body = ('<h1 class="h-2m">Golden Field Sunflower Oil 2L</h1>'
-            '<div class="s-1"><span>Size:</span> <a class="o-1" href="/en/oils/golden-field-sunflower-oil-1l">'
-            '1 L · Rs 169.00</a> <a class="o-1 o-9" aria-current="true" href="/en/oils/golden-field-sunflower-oil-2l">'
-            '2 L</a></div><div class="b-7"><div class="b-8"><span class="b-9">Rs 315.00</span></div>'
-            '<div class="b-3">Rs 157.50 / L</div></div><button class="b-2">Add to basket</button>')
-    ext = extract(page(body, "169.00", "MUR"), "https://www.islandgrocer.example.mu/en/oils/golden-field-sunflower-oil-2l")
-    assert ext.price != D("169.00")
+def test_another_variants_price_in_its_option_is_never_taken() -> None:
+    body = ('<h1 class="c-3k">ساعة نجمة S7 الذكية، 45 مم، فضي</h1><div class="c-9a">رمز المنتج: NJ-4507</div>'
+            '<div class="c-2b" dir="rtl"><div class="c-5d"><span>المقاس:</span> '
+            '<button>41 مم – 649 ر.س</button><button class="active">45 مم</button></div>'
+            '<div class="c-6e"><span class="c-7f">729 ر.س</span> <s class="c-8g">849 ر.س</s></div>'
+            '<small>السعر شامل ضريبة القيمة المضافة</small><button class="c-1h">أضف إلى السلة</button></div>')
+    ext = extract(page(body, "649.00", "SAR", "ar"), "https://www.najma.example.sa/ar/p/s7-45-silver/NJ-4507")
+    assert ext.price != D("649.00")
 
 
 # --- nothing changes where the structured amount is the current price ---------------------------------------------

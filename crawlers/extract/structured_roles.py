@@ -46,6 +46,8 @@ _AFTER_TITLE = 2500
 _BADGE_REACH = 120
 # Two amounts this close in the visible scan's confidence are as strong: the buy box's position breaks the tie.
 _TIE = 0.05
+# A parenthesis right after an amount (past a word at most): the amount's own words.
+_CLOSING = re.compile(r"^\s*\S{0,12}\s*[(（][^)）]*[)）]")
 # A colon this close after an amount ends a label of the amount after it.
 _LABEL = 25
 _RATE = re.compile(r"(?<![\d.])(\d(?:\.\d)?)\s*折")
@@ -72,18 +74,27 @@ def demoted(page: Page, structured: list[Candidate], currency: str | None) -> De
     at = c._title_at(page)
     if at < 0:
         return None
-    roles = read_roles(page, at, cand.currency or currency)
-    if not any(amount == cand.price for amount, _ in roles):
+    after = _buy_box_text(page, at)
+    ends = [end for _, end in c._printings(after, cand.price)]
+    if not ends:
         return None  # (not shown in the buy box: the cascade's not-visible and stale-data steps decide)
+    money = cand.currency or currency
+    # (read as far as the structured amount's first printing and the words, badge or amount just after it: most
+    # pages show it there as the current price, and the rest need not be read)
+    first = _Roles(page, after[:min(ends) + _BADGE_REACH], money, c)
+    if not all(first.role(i) for i, (amount, _, _) in enumerate(first.printed) if amount == cand.price):
+        return None
+    roles = _Roles(page, after[:max(ends) + _BADGE_REACH], money, c) if max(ends) > min(ends) else first
+    printed = roles.printed
+    mine = [i for i, (amount, _, _) in enumerate(printed) if amount == cand.price]
     first_role: str | None = None
-    shown: Decimal | None = None
-    for amount, role in roles:
-        if amount == cand.price:
-            if role is None:
-                return None  # (the buy box shows it as a current price too: it is the price)
-            first_role = first_role or role
-        elif role is None and shown is None:
-            shown = amount
+    for i in mine:
+        role = roles.role(i)
+        if role is None:
+            return None  # (the buy box shows it as a current price too: it is the price)
+        first_role = first_role or role
+    shown = next((printed[i][0] for i in range(len(printed)) if printed[i][0] != cand.price
+                  and roles.role(i) is None), None)
     if shown is None or first_role is None:
         return None
     return Demotion(cand, shown, first_role)
@@ -94,49 +105,113 @@ def read_roles(page: Page, at: int, money: str | None) -> list[tuple[Decimal, st
     currency sign, in order, with the role that disqualifies it as a current price (None: none does)."""
     from crawlers.extract import cascade as c
 
-    after = _buy_box_text(page, at)
-    printed = _printed(after, page, money)
-    if not printed:
-        return []
-    block = c._product_block(page) or page.tree
-    old = [span for t in set(_old_texts(page, block, c)) for span in _spans(after, t)]
-    others, chosen = other_options(page)
-    options = [" ".join(node.text(deep=True, separator=" ").split()) for node in others]
-    picked = [" ".join(node.text(deep=True, separator=" ").split()) for node in chosen]
-    links = [span for t in set(_link_texts(page, block)) for span in _spans(after, t)]
-    roles: list[str | None] = []
-    for i, (amount, start, end) in enumerate(printed):
-        label = after[printed[i - 1][2] if i else 0:start][-40:]  # (the words since the amount before)
-        # (and the words up to the amount after, unless a colon soon ends them: "54 990 Ft Nettó ár: 43 299 Ft"
-        # labels 43 299 Ft)
-        upto = printed[i + 1][1] if i + 1 < len(printed) else end + 60
-        tail = after[end:upto] if not 0 <= after.find(":", end, upto) < end + _LABEL else ""
-        roles.append(_role(after, amount, start, end, label, tail, old, links, options, picked))
-    # (the higher of two amounts a discount badge beside them relates, when the lower is a current price: its
-    # list price, "HK$2,380 HK$2,980 8折", "219 ر.س 299 ر.س خصم 27%")
-    # (the badge stands beside the pair: from the amount before the pair to the amount after it, at most 40
-    # characters either side)
-    for i, (amount, start, end) in enumerate(printed):
+    roles = _Roles(page, _buy_box_text(page, at), money, c)
+    return [(amount, roles.role(i)) for i, (amount, _, _) in enumerate(roles.printed)]
+
+
+class _Roles:
+    """The roles of the buy box's printed amounts, each worked out when asked (most pages settle on the first few;
+    the markup's struck and option elements are looked up only when the words do not settle one)."""
+
+    def __init__(self, page: Page, after: str, money: str | None, c: Any) -> None:
+        self.page, self.after, self.c = page, after, c
+        self.printed = _printed(after, page, money)
+        self._own: dict[int, str | None] = {}
+        self._final: dict[int, str | None] = {}
+        self._marked: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None
+
+    def _markup(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Where the buy box text shows struck elements and another variant's options."""
+        if self._marked is None:
+            block = self.c._product_block(self.page) or _around_title(self.page)
+            others, chosen = other_options(self.page)
+            picked = {" ".join(node.text(deep=True, separator=" ").split()) for node in chosen}
+            options = {" ".join(node.text(deep=True, separator=" ").split()) for node in others} - picked
+            self._marked = ([span for t in set(_struck_texts(self.page, block)) for span in _spans(self.after, t)],
+                            [span for t in options for span in _spans(self.after, t)])
+        return self._marked
+
+    def own(self, i: int) -> str | None:
+        """The role of printing ``i`` said by its words and markup (not by a discount badge)."""
+        if i not in self._own:
+            printed, after = self.printed, self.after
+            amount, start, end = printed[i]
+            # (the words since the amount before, past a parenthesis right after that amount, which are its words:
+            # "$299.99 each (Reg) $179.99", "5,980円（税込） 本体価格 5,436円")
+            label = _CLOSING.sub("", after[printed[i - 1][2] if i else 0:start][-40:])
+            # (and the words up to the amount after, unless a colon soon ends them: "54 990 Ft Nettó ár: 43 299 Ft"
+            # labels 43 299 Ft)
+            upto = printed[i + 1][1] if i + 1 < len(printed) else end + 60
+            tail = after[end:upto] if not 0 <= after.find(":", end, upto) < end + _LABEL else ""
+            role = _said(label, tail, self.c)
+            if role is None:
+                old, options = self._markup()
+                role = ("struck" if _within(start, end, old) else "other-variant" if _within(start, end, options)
+                        else None)
+            self._own[i] = role
+        return self._own[i]
+
+    def role(self, i: int) -> str | None:
+        """The role of printing ``i``: its own, else the list price's when a discount badge beside it and the
+        current amount next to it relates them ("HK$2,380 HK$2,980 8折", "219 ر.س 299 ر.س خصم 27%")."""
+        if i not in self._final:
+            self._final[i] = self.own(i) or self._badged(i)
+        return self._final[i]
+
+    def _badged(self, i: int) -> str | None:
+        # (the badge stands beside the pair: from the amount before the pair to the amount after it, at most 40
+        # characters either side)
+        printed, after = self.printed, self.after
+        amount = printed[i][0]
         for j in (i - 1, i + 1):
-            if roles[i] is not None or not 0 <= j < len(printed) or roles[j] is not None:
+            if not 0 <= j < len(printed) or not 0 < printed[j][0] < amount or self.own(j) is not None:
                 continue
             low, first, last = printed[j][0], min(i, j), max(i, j)
-            if not 0 < low < amount:
-                continue
             since = printed[first - 1][2] if first else 0
             until = printed[last + 1][1] if last + 1 < len(printed) else len(after)
             window = after[max(since, printed[first][1] - 40):min(until, printed[last][2] + 40)]
             rate = _RATE.search(window)
             if (("%" in window and discount_of(low, amount, window))
                     or (rate and abs(amount * Decimal(rate.group(1)) / 10 - low) <= amount / 100)):
-                roles[i] = "discount-badge"
-    return [(amount, role) for (amount, _, _), role in zip(printed, roles, strict=True)]
+                return "discount-badge"
+        return None
+
+
+def _around_title(page: Page) -> Any:
+    """The title's third ancestor below ``body`` (where a product page's buy box is), else the page."""
+    node = page.heading
+    for _ in range(3):
+        if node is None or node.parent is None or node.parent.tag in {"body", "html"}:
+            break
+        node = node.parent
+    return node if node is not None and node is not page.heading else page.tree
+
+
+def _within(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s_start <= start + 1 and end - 1 <= s_end for s_start, s_end in spans)
+
+
+def _said(label: str, tail: str, c: Any) -> str | None:
+    """The role the words before an amount (``label``) or after it (``tail``) give it, or None."""
+    if EX_TAX.search(label):
+        return "ex-tax"
+    if c._NOT_CONFIRMING.search(label):
+        return "label"
+    tail = c._after_sign(tail)
+    if tail and (c._NOT_CONFIRMING_TAIL.match(tail) or c._WAS_LABEL_TAIL.match(tail)
+                 or EX_TAX.match(tail.lstrip(" *."))):
+        return "label-after"
+    return None
 
 
 def _buy_box_text(page: Page, at: int) -> str:
     """The visible text from the title to the buy button (blanks collapsed), or as far as the cascade's region
     after the title reaches when no button follows."""
-    after = " ".join(page.body_text[at:at + 8 * _AFTER_TITLE].split())[:_AFTER_TITLE]
+    text = page.body_text
+    after = " ".join(text[at:at + 2 * _AFTER_TITLE].split())
+    if len(after) < _AFTER_TITLE and len(text) > at + 2 * _AFTER_TITLE:  # (an indented page: read further)
+        after = " ".join(text[at:at + 8 * _AFTER_TITLE].split())
+    after = after[:_AFTER_TITLE]
     button = page.buy_button
     label = " ".join(button.text(deep=True).split()) if button is not None else ""
     stop = after.find(label) if len(label) >= 3 else -1
@@ -178,38 +253,20 @@ def _printed(text: str, page: Page, money: str | None) -> list[tuple[Decimal, in
     return out
 
 
-def _old_texts(page: Page, block: Any, c: Any) -> list[str]:
-    """The texts (as shown, under 80 characters) of the product block's elements drawn struck through, by their tag,
-    style or the page's own stylesheet, or named the list, previous or suggested price by their markup (a related
-    item's struck price at the buy box's amount is not the buy box's)."""
-    selector = f"{c._LINE_THROUGH}, {page.struck_css}" if page.struck_css else c._LINE_THROUGH
-    struck = set()
+def _struck_texts(page: Page, block: Any) -> list[str]:
+    """The texts (as shown, under 80 characters) of the block's elements drawn struck through, by their tag, style
+    or the page's own stylesheet (a name such as "retail-price" is as often the current price's). Looked up only
+    where the page's source has such an element at all."""
+    parts = [tag for tag, mark in (("del", "<del"), ("s", "<s>"), ("s", "<s "), ("strike", "<strike"))
+             if page.mentions(mark)]
+    if page.mentions("line-through"):
+        parts += ["[style*=line-through]", "[class*=line-through i]"]
     if page.struck_css:
-        struck = {node.mem_id for node in block.css(page.struck_css)}
-    texts = []
-    for node in block.css(selector):
-        attrs = node.attributes
-        # (drawn so only: a name such as "retail-price" is as often the current price's)
-        if (node.tag in {"del", "s", "strike"} or node.mem_id in struck
-                or "line-through" in f"{attrs.get('style')} {attrs.get('class')}"):
-            text = " ".join(node.text(deep=True, separator=" ").split())
-            if text and len(text) < 80:
-                texts.append(text)
-    return texts
-
-
-def _link_texts(page: Page, block: Any) -> list[str]:
-    """The texts (as shown, under 80 characters) of the block's links to another page than this one: another
-    variant's or product's ("500 ml · Rs 295.00")."""
-    here = page.url.split("#")[0].split("?")[0].rstrip("/")
-    texts = []
-    for node in block.css("a[href]"):
-        href = (node.attributes.get("href") or "").split("#")[0].split("?")[0].rstrip("/")
-        if href and not href.startswith(("#", "javascript")) and not here.endswith(href.split("://")[-1]):
-            text = " ".join(node.text(deep=True, separator=" ").split())
-            if text and len(text) < 80:
-                texts.append(text)
-    return texts
+        parts.append(page.struck_css)
+    if not parts:
+        return []
+    texts = (" ".join(node.text(deep=True, separator=" ").split()) for node in block.css(", ".join(dict.fromkeys(parts))))
+    return [text for text in texts if text and len(text) < 80]
 
 
 def _spans(text: str, part: str) -> list[tuple[int, int]]:
@@ -219,29 +276,6 @@ def _spans(text: str, part: str) -> list[tuple[int, int]]:
         out.append((at, at + len(part)))
         at = text.find(part, at + 1)
     return out
-
-
-def _role(text: str, amount: Decimal, start: int, end: int, label: str, after: str, old: list[tuple[int, int]],
-          links: list[tuple[int, int]], options: list[str], picked: list[str]) -> str | None:
-    """Why the printing ``text[start:end]`` of ``amount`` is not a current price for everyone (``label``: the words
-    before it since the amount before; ``after``: those after it, up to the next amount), or None."""
-    from crawlers.extract import cascade as cas
-
-    if EX_TAX.search(label):
-        return "ex-tax"
-    if cas._NOT_CONFIRMING.search(label):
-        return "label"
-    tail = cas._after_sign(after)
-    if tail and (cas._NOT_CONFIRMING_TAIL.match(tail) or cas._WAS_LABEL_TAIL.match(tail)
-                 or EX_TAX.match(tail.lstrip(" *."))):
-        return "label-after"
-    if any(o_start <= start + 1 and end - 1 <= o_end for o_start, o_end in old):
-        return "struck"
-    if any(cas._shows(t, amount) for t in options) and not any(cas._shows(t, amount) for t in picked):
-        return "other-variant"
-    if any(l_start <= start + 1 and end - 1 <= l_end for l_start, l_end in links):
-        return "link"
-    return None
 
 
 def overrule(demotion: Demotion, visible: Visible, aside: set[Decimal]) -> Candidate | None:
