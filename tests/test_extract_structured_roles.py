@@ -106,7 +106,7 @@ def test_structured_price_shown_first_as_the_current_price_stands() -> None:
             '<button>Add to Cart</button>')
     html = page(body, "899.00", "USD")
     assert demoted(Page.parse(html, "https://www.lakecam.example.com/p/xz30"),
-                   [c for c in _structured(html)], "USD") is None
+                   _structured(html), "USD") is None
     assert extract(html, "https://www.lakecam.example.com/p/xz30").price == D("899.00")
 
 

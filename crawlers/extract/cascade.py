@@ -33,7 +33,6 @@ from selectolax.lexbor import LexborNode
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.coupons import after_coupon
-from crawlers.extract.structured_roles import demoted, overrule
 from crawlers.extract.embedded import read_embedded, selected_variation, variant_amounts
 from crawlers.extract.emphasis import login_gate, net_lead_contention, unconfirmed_state
 from crawlers.extract.heuristics import (
@@ -57,6 +56,7 @@ from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
+from crawlers.extract.structured_roles import demoted, overrule
 from crawlers.profiles import Profile
 
 __all__ = ["extract"]

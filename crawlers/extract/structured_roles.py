@@ -6,13 +6,14 @@ price, a stale price, a card holders' or subscription price, another variant's p
 shows that amount somewhere, but only in a role that disqualifies it, while its buy box shows another amount
 as the current price. The principle (never a site's rule):
 
-    When every printing of the structured amount in the buy box carries a disqualifying role (a label before
-    it: ex-tax, net, list, RRP, was, members', card, subscription, unit, instalment, "from"; a label after it:
-    "netto", "Regular Price", "/ kg"; struck through or named the old price by its markup; the higher of a
-    pair that a discount badge beside it turns into the lower; in an option of another variant), and the
-    buy box's first amount shown as a current price (with its sign, in none of those roles) is another, the
-    buy box wins: its amount is taken when the visible page ranks it first once the disqualified amount is
-    set aside, and the page is undecided otherwise. The disqualified amount is never taken.
+    When every printing of the structured amount in the buy box (from the title to the buy button) carries a
+    disqualifying role (words before it: ex-tax, net, list, RRP, was, members', card, subscription, unit,
+    instalment, "from"; words after it: "netto", "Regular Price", "/ kg"; drawn struck through; in the option of a
+    variant not chosen; the higher of two neighbouring amounts a discount badge beside them relates), and the buy
+    box shows another amount first with no such role, the structured amount is not confirmed by being shown: the
+    page is read whole, and the buy box's amount replaces it when the visible scan agrees (it reads the structured
+    amount aside or lower, and ranks the buy box's amount first once the other is set aside). Otherwise the
+    cascade's choice and its undecided tests stand. The disqualified amount is never taken on this evidence.
 
 :func:`demoted` finds such a page (called before the cascade's shortcuts, so that the page is read whole), and
 :func:`overrule` settles it once the cascade has chosen the disqualified amount.
@@ -33,13 +34,13 @@ if TYPE_CHECKING:
     from crawlers.extract.heuristics import Visible
     from crawlers.extract.page import Page
 
-__all__ = ["Demotion", "demoted", "overrule"]
+__all__ = ["Demotion", "demoted", "overrule", "read_roles"]
 
-# Words before an amount that say it is the price before tax, beyond the heuristics' NET_TEXT: the Japanese
-# "本体価格" / "本体" (the goods' price, tax extra), "hors taxe" in the singular, "excl. VAT" in its shorter
-# spellings, "Nettopreis", "net price", "prix HT", "precio sin impuestos", "bez daně".
-EX_TAX = re.compile(f"{NET_TEXT.pattern}|本体価格|本体|税抜き?|税別|hors[- ]taxe|\\bexcl\\.?(?:\\s|$)|\\bexkl\\.?(?:\\s|$)|"
-                    r"\bnettopreis|\bnet price|\bprix HT|\bsin impuestos|\bbez daně|\bnet\s*:", re.I)
+# Words before an amount that say it is the price before tax, beyond the heuristics' NET_TEXT: "excl." and "exkl."
+# on their own, "Nettopreis", "net price", "prix HT", "bez daně", "Net:".
+EX_TAX = re.compile(f"{NET_TEXT.pattern}|"
+                    r"\bexcl\.?(?:\s|$)|\bexkl\.?(?:\s|$)|\bnettopreis|\bnet price|\bprix HT|\bbez daně|\bnet\s*:",
+                    re.I)
 # The buy box read from the title on: as many visible characters as the cascade's region after the title.
 _AFTER_TITLE = 2500
 # How close (in visible characters) a discount badge must stand to the pair it relates.
@@ -118,24 +119,29 @@ class _Roles:
         self.printed = _printed(after, page, money)
         self._own: dict[int, str | None] = {}
         self._final: dict[int, str | None] = {}
-        self._marked: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None
+        self._marked: tuple[list[tuple[int, int]], set[Decimal]] | None = None
 
-    def _markup(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    def _markup(self) -> tuple[list[tuple[int, int]], set[Decimal]]:
         """Where the buy box text shows struck elements and another variant's options."""
         if self._marked is None:
             block = self.c._product_block(self.page) or _around_title(self.page)
             others, chosen = other_options(self.page)
-            picked = {" ".join(node.text(deep=True, separator=" ").split()) for node in chosen}
-            options = {" ".join(node.text(deep=True, separator=" ").split()) for node in others} - picked
+            # (an amount shown in another variant's option, and in no chosen one, is that variant's wherever it is
+            # printed)
+            picked = [" ".join(node.text(deep=True, separator=" ").split()) for node in chosen]
+            options = [" ".join(node.text(deep=True, separator=" ").split()) for node in others]
+            variants = {amount for amount, _, _ in self.printed
+                        if any(self.c._shows(t, amount) for t in options)
+                        and not any(self.c._shows(t, amount) for t in picked)}
             self._marked = ([span for t in set(_struck_texts(self.page, block)) for span in _spans(self.after, t)],
-                            [span for t in options for span in _spans(self.after, t)])
+                            variants)
         return self._marked
 
     def own(self, i: int) -> str | None:
         """The role of printing ``i`` said by its words and markup (not by a discount badge)."""
         if i not in self._own:
             printed, after = self.printed, self.after
-            amount, start, end = printed[i]
+            _, start, end = printed[i]
             # (the words since the amount before, past a parenthesis right after that amount, which are its words:
             # "$299.99 each (Reg) $179.99", "5,980円（税込） 本体価格 5,436円")
             label = _CLOSING.sub("", after[printed[i - 1][2] if i else 0:start][-40:])
@@ -146,7 +152,7 @@ class _Roles:
             role = _said(label, tail, self.c)
             if role is None:
                 old, options = self._markup()
-                role = ("struck" if _within(start, end, old) else "other-variant" if _within(start, end, options)
+                role = ("struck" if _within(start, end, old) else "other-variant" if printed[i][0] in options
                         else None)
             self._own[i] = role
         return self._own[i]
@@ -265,7 +271,8 @@ def _struck_texts(page: Page, block: Any) -> list[str]:
         parts.append(page.struck_css)
     if not parts:
         return []
-    texts = (" ".join(node.text(deep=True, separator=" ").split()) for node in block.css(", ".join(dict.fromkeys(parts))))
+    nodes = block.css(", ".join(dict.fromkeys(parts)))
+    texts = (" ".join(node.text(deep=True, separator=" ").split()) for node in nodes)
     return [text for text in texts if text and len(text) < 80]
 
 
