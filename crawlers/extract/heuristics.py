@@ -172,19 +172,17 @@ LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
                        # ("des 30 derniers jours", "the 30 past days")
                        r"(?:derniers\s|letzten\s|past\s|last\s)?(?:days?|tage[n]?|dni|dní|dnů|jours|días|dias|giorni|"
                         r"dagen|dagar|päivän|nap\b)", re.I)
-# a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"; one list, also
-# for the promotions step (crawlers.extract.promotions.SUBSCRIPTION): a label before the amount and one anywhere
-# around it name the same thing
-SUBSCRIPTION_WORDS = (r"\bsubscri(?:be|ption)|auto[- ]?(?:ship|replenish|delivery)|repeat delivery|"
-                      r"\babo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bsuscr[ií]bete|"
-                      r"\bassinatura|\bassine|\babbonamento|\bprenumer|\babonament|"
-                      r"定期|정기\s?(?:배송|구독|결제)|订阅|訂閱")
+# a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"; the one list
+# of subscription words (crawlers.extract.promotions.SUBSCRIPTION is built from it, with a few wider wordings)
+SUBSCRIPTION_WORDS = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
+                      r"\bi[mn] (?:spar-?)?abo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bassinatura|"
+                      r"\babbonamento|\bprenumeration|\babonament|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
-CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|"
+CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
                           r"実質|"  # (the price less the points it earns: "実質価格 ¥35,820")
-                          + SUBSCRIPTION_WORDS + "|" + _WITH_CARD +
+                          r"autoship|" + SUBSCRIPTION_WORDS + "|" + _WITH_CARD +
                           r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"

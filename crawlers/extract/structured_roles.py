@@ -43,6 +43,8 @@ EX_TAX = re.compile(f"{NET_TEXT.pattern}|"
                     re.I)
 # The buy box read from the title on: as many visible characters as the cascade's region after the title.
 _AFTER_TITLE = 2500
+# The text just below the title, read first: most pages print the structured amount there as the current price.
+_HEAD = 700
 # How close (in visible characters) a discount badge must stand to the pair it relates.
 _BADGE_REACH = 120
 # Two amounts this close in the visible scan's confidence are as strong: the buy box's position breaks the tie.
@@ -75,13 +77,19 @@ def demoted(page: Page, structured: list[Candidate], currency: str | None) -> De
     at = c._title_at(page)
     if at < 0:
         return None
+    money = cand.currency or currency
+    # (read as far as the structured amount's first printing and the words, badge or amount just after it: most
+    # pages show it there as the current price, and the rest need not be read; the text just below the title first)
+    head = _buy_box_text(page, at, _HEAD)
+    ends = [end for _, end in c._printings(head, cand.price)]
+    if ends and min(ends) + _BADGE_REACH <= len(head):
+        first = _Roles(page, head[:min(ends) + _BADGE_REACH], money, c)
+        if not all(first.role(i) for i, (amount, _, _) in enumerate(first.printed) if amount == cand.price):
+            return None
     after = _buy_box_text(page, at)
     ends = [end for _, end in c._printings(after, cand.price)]
     if not ends:
         return None  # (not shown in the buy box: the cascade's not-visible and stale-data steps decide)
-    money = cand.currency or currency
-    # (read as far as the structured amount's first printing and the words, badge or amount just after it: most
-    # pages show it there as the current price, and the rest need not be read)
     first = _Roles(page, after[:min(ends) + _BADGE_REACH], money, c)
     if not all(first.role(i) for i, (amount, _, _) in enumerate(first.printed) if amount == cand.price):
         return None
@@ -210,14 +218,14 @@ def _said(label: str, tail: str, c: Any) -> str | None:
     return None
 
 
-def _buy_box_text(page: Page, at: int) -> str:
+def _buy_box_text(page: Page, at: int, size: int = _AFTER_TITLE) -> str:
     """The visible text from the title to the buy button (blanks collapsed), or as far as the cascade's region
-    after the title reaches when no button follows."""
+    after the title reaches when no button follows (``size`` visible characters: its beginning)."""
     text = page.body_text
-    after = " ".join(text[at:at + 2 * _AFTER_TITLE].split())
-    if len(after) < _AFTER_TITLE and len(text) > at + 2 * _AFTER_TITLE:  # (an indented page: read further)
+    after = " ".join(text[at:at + 2 * size].split())
+    if len(after) < size and len(text) > at + 2 * size:  # (an indented page: read further)
         after = " ".join(text[at:at + 8 * _AFTER_TITLE].split())
-    after = after[:_AFTER_TITLE]
+    after = after[:size]
     button = page.buy_button
     label = " ".join(button.text(deep=True).split()) if button is not None else ""
     stop = after.find(label) if len(label) >= 3 else -1
