@@ -49,8 +49,8 @@ DEPOSIT = re.compile(r"\bpant(?:en|et)?\b|pfand|statiegeld|\bconsigne|\bvuoto\b|
 # (the conditional-price labels' words, and wider ones: a subscription offer anywhere around the amount names itself
 # with a bare "Abo", "定期", "Subscribe", "suscríbete", "assine", "prenumerera"; right before an amount these words
 # may mean something else, "定期セール")
-SUBSCRIPTION = re.compile(SUBSCRIPTION_WORDS + r"|\bsubscri(?:be|ption)|\babo\b|\bsuscr[ií]bete|\bassine|\bprenumer|定期",
-                          re.I)
+SUBSCRIPTION = re.compile(SUBSCRIPTION_WORDS + r"|\bsubscri(?:be|ption)|\babo\b|\bsuscr[ií]bete|\bassine|"
+                          r"\bprenumer|定期", re.I)
 # The price after a coupon, a code or a voucher; "到手价" (the price in hand, after what must be claimed).
 COUPON = re.compile(f"{AFTER_COUPON}|{IN_HAND}|券后|券後|领券|領券", re.I)
 # A discount the shop applies in the basket ("Sepette %15 İndirim", "-10% im Warenkorb", "extra 10% off in cart").
