@@ -56,6 +56,7 @@ from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
+from crawlers.extract.structured_roles import demoted, overrule
 from crawlers.profiles import Profile
 
 __all__ = ["extract"]
@@ -896,7 +897,10 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     # (structured data of another variant than the URL selects is never confirmed by the page's "From $999")
     structured_facts = [c for c in facts.candidates if c.method in _STRUCTURED]
     conflict = None if by_profile else _variant_conflict(page, structured_facts)
-    fast = None if by_profile or conflict is not None else _confirmed_fast(page, structured_facts)
+    # (a structured price the buy box shows only as the price before tax, the list price, a card's, another
+    # variant's, beside another current amount: no shortcut confirms it, the page is read whole; structured_roles)
+    demotion = None if by_profile or conflict is not None else demoted(page, structured_facts, currency_hint)
+    fast = None if by_profile or conflict is not None or demotion else _confirmed_fast(page, structured_facts)
     in_block = None
     ordered: list[Candidate] | None = None
     if fast is not None:
@@ -908,7 +912,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     else:
         sep = profile.decimal_separator if profile else None
         ordered = _structured_order(facts, page)
-        in_block = None if conflict is not None else _confirmed_in_block(page, ordered, currency_hint, sep)
+        in_block = None if conflict is not None or demotion else _confirmed_in_block(page, ordered, currency_hint,
+                                                                                      sep)
         visible = in_block or read_visible(page, currency=currency_hint, decimal_separator=sep)
 
     result.title = facts.title or page.title
@@ -1012,6 +1017,14 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if chosen is not None and chosen.method == "embedded-json" and visible.placeholder:
         # (the buy box's price slot waits for the script whose state gave this price: a render confirms it)
         result.flags.append("price_placeholder")
+    if demotion is not None and chosen is not None and chosen.price == demotion.structured.price \
+            and chosen.method != "heuristic":
+        # (the buy box's current amount, never the structured one it shows only in a disqualifying role)
+        overruled = overrule(demotion, visible, visible_regular)
+        if overruled is not None:
+            result.flags.extend(["structured_contradicted", f"structured_role:{demotion.role}"])
+            visible.candidates = [v for v in visible.candidates if v.price != demotion.structured.price]
+            chosen = overruled
     if chosen is None and visible.best is not None:
         chosen = visible.best
     if chosen is None and visible.placeholder:

@@ -29,8 +29,8 @@ from pricewarden.money import minor_units, territory_currencies
 
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FROM", "INSTALMENT",
            "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
-           "SAVING_LOCAL", "SHIPPING", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible", "discount_of",
-           "other_options", "read_visible"]
+           "SAVING_LOCAL", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
+           "discount_of", "other_options", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -99,9 +99,9 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
                         r"\beinzelpreis|\bbirim fiyat|单价|単価|(?:\d\s?|\b)(?:ml|g|kg|l|m|매|개|정|장)\s?당", re.I)
 NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
-                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|"
+                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|本体価格|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
-                       r"hors taxes|excl\.? BTW|без НДС|"
+                       r"hors taxes?|excl\.? BTW|без НДС|"
                        # (Balkan, Nordic, Turkish, Greek, Romanian, Ukrainian wordings)
                        r"\bbez PDV|\bbrez DDV|\bohne MwSt|\bex(?:kl)?\.? moms|\beks(?:kl)?\.? (?:moms|mva)|\bilman ALV|"
                        r"ÁFA nélkül|\bKDV hariç|χωρίς ΦΠΑ|\bfără TVA|без ПДВ|без ДДВ|\bsans TVA", re.I)
@@ -174,17 +174,18 @@ _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
                        # ("des 30 derniers jours", "the 30 past days")
                        r"(?:derniers\s|letzten\s|past\s|last\s)?(?:days?|tage[n]?|dni|dní|dnů|jours|días|dias|giorni|"
-                        r"dagen|dagar|päivän)", re.I)
-# a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"
-_SUBSCRIPTION = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
-                 r"\bi[mn] (?:spar-?)?abo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bassinatura|"
-                 r"\babbonamento|\bprenumeration|\babonament|\bherhaal\s?(?:bestelling|levering)|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
+                        r"dagen|dagar|päivän|nap\b)", re.I)
+# a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"; the one list
+# of subscription words (crawlers.extract.promotions.SUBSCRIPTION is built from it, with a few wider wordings)
+SUBSCRIPTION_WORDS = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
+                      r"\bi[mn] (?:spar-?)?abo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bassinatura|"
+                      r"\babbonamento|\bprenumeration|\babonament|\bherhaal\s?(?:bestelling|levering)|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
 CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
                           r"実質|"  # (the price less the points it earns: "実質価格 ¥35,820")
-                          r"autoship|" + _SUBSCRIPTION + "|" + _WITH_CARD +
+                          r"autoship|" + SUBSCRIPTION_WORDS + "|" + _WITH_CARD +
                           r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"

@@ -35,7 +35,7 @@ from itertools import pairwise
 from typing import Any
 
 from crawlers.extract.amounts import find_amounts
-from crawlers.extract.heuristics import AFTER_COUPON, CONDITIONAL, IN_HAND, WAS_TEXT
+from crawlers.extract.heuristics import AFTER_COUPON, CONDITIONAL, IN_HAND, SUBSCRIPTION_WORDS, WAS_TEXT
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 
@@ -46,10 +46,11 @@ DEPOSIT = re.compile(r"\bpant(?:en|et)?\b|pfand|statiegeld|\bconsigne|\bvuoto\b|
                      r"\bzáloh|\bzaloh|\bkaucj|\bkaucia|\bdepozit|\bemballage|\benvase retornable|\bcasco\b|"
                      r"押金|デポジット|보증금", re.I)
 # A subscription's price (repeat delivery), wherever the label stands.
-SUBSCRIPTION = re.compile(r"\bsubscri(?:be|ption)|auto[- ]?(?:ship|replenish|delivery)|repeat delivery|"
-                          r"\babo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bsuscr[ií]bete|"
-                          r"\bassinatura|\bassine|\babbonamento|\bprenumer|\babonament|\bprenumeration|"
-                          r"定期|정기\s?(?:배송|구독|결제)|订阅|訂閱", re.I)
+# (the conditional-price labels' words, and wider ones: a subscription offer anywhere around the amount names itself
+# with a bare "Abo", "定期", "Subscribe", "suscríbete", "assine", "prenumerera"; right before an amount these words
+# may mean something else, "定期セール")
+SUBSCRIPTION = re.compile(SUBSCRIPTION_WORDS + r"|\bsubscri(?:be|ption)|\babo\b|\bsuscr[ií]bete|\bassine|"
+                          r"\bprenumer|定期", re.I)
 # The price after a coupon, a code or a voucher; "到手价" (the price in hand, after what must be claimed).
 COUPON = re.compile(f"{AFTER_COUPON}|{IN_HAND}|券后|券後|领券|領券", re.I)
 # A discount the shop applies in the basket ("Sepette %15 İndirim", "-10% im Warenkorb", "extra 10% off in cart").
