@@ -32,6 +32,7 @@ from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.calibration import calibrated
+from crawlers.extract.changeover import retired_offers
 from crawlers.extract.coupons import after_coupon
 from crawlers.extract.embedded import read_embedded, selected_variation, variant_amounts
 from crawlers.extract.emphasis import login_gate, net_lead_contention, unconfirmed_state
@@ -883,6 +884,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     page = Page.parse(html, url, encoding)
     result = Extraction(url=url)
     facts = read_structured(page)
+    # (structured data still in the currency the country retired, beside amounts in today's: changeover)
+    retired = retired_offers(page, facts)
     site = read_profile(page, profile) if profile is not None else None
     currency_hint = (profile.currency if profile else None) or facts.currency
     if profile is not None and profile.locale:
@@ -893,7 +896,10 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     by_profile = site is not None and site.price is not None
     if not by_profile and not [c for c in facts.candidates if c.role == "current"]:
         facts.merge(read_embedded(page, currency_hint))
+        retired = retired_offers(page, facts) or retired
         currency_hint = currency_hint or facts.currency
+    if retired:
+        result.flags.append(f"structured_retired_currency:{retired}")
     # (structured data of another variant than the URL selects is never confirmed by the page's "From $999")
     structured_facts = [c for c in facts.candidates if c.method in _STRUCTURED]
     conflict = None if by_profile else _variant_conflict(page, structured_facts)
