@@ -59,8 +59,8 @@ def _country(page: Page) -> str | None:
 def retired_offers(page: Page, facts: Facts) -> str | None:
     """Take the structured offers in a retired currency out of ``facts`` when the page shows amounts in the
     currency that replaced it, and set ``facts.currency`` to today's; return the retired currency (else None)."""
-    codes = {cand.currency or facts.currency for cand in facts.candidates} | {facts.currency}
-    codes.discard(None)
+    codes = {code for code in (*(cand.currency or facts.currency for cand in facts.candidates), facts.currency)
+             if code is not None}
     if not codes:
         return None
     country = _country(page)

@@ -362,8 +362,26 @@ def _own_item(prices: list[Any]) -> list[Any]:
     scopes = [_top_scope(node) for node in prices]
     own = next((scope for scope in scopes if scope is not None), None)
     if own is None:
-        return prices
+        # (no item holds any: the prices a block of other products holds, "Other customers also bought" tiles
+        # marked up with a bare itemprop=price, are theirs; the rest stand as they come)
+        return [node for node in prices if not _in_others_block(node)]
     return [node for node, scope in zip(prices, scopes, strict=True) if scope == own]
+
+
+# Class or id of a block of other products than the page's: related, recommended, also bought, recently viewed.
+_OTHERS_BLOCK = re.compile(r"related|recommend|similar|carousel|upsell|up-sell|cross-?sell|recent|also|sponsor",
+                           re.I)
+
+
+def _in_others_block(node: Any) -> bool:
+    node = node.parent
+    while node is not None and node.tag not in {"body", "html"}:
+        attrs = node.attributes
+        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if names.strip() and _OTHERS_BLOCK.search(names):
+            return True
+        node = node.parent
+    return False
 
 
 def _from_meta(page: Page, nodes: list[Any]) -> Facts:
