@@ -151,7 +151,11 @@ _ON_REQUEST = re.compile(
     r"fiyat (?:sorunuz|için (?:arayınız|arayın|iletişime geçin))|価格はお問い合わせ|価格応相談|要見積|要問合せ|"
     r"询价|價格面議|价格面议|電話詢價|가격\s?문의|가격\s?협의|السعر عند الطلب|اتصل للسعر|מחיר לפי בקשה|"
     r"harga (?:hubungi|atas permintaan)|hubungi kami untuk harga|giá\s?:?\s?liên hệ|liên hệ (?:để biết giá|báo giá)|"
-    r"สอบถามราคา")
+    r"สอบถามราคา|"
+    # (the price is not given online: a prescription medicine, an in-store-only item)
+    r"price (?:is )?not (?:available|shown|displayed) online|prezzo non (?:disponibile|visibile) online|"
+    r"preis nicht online (?:verfügbar|sichtbar)|prix non (?:disponible|affiché) en ligne|"
+    r"precio no disponible (?:online|en l[ií]nea)|preço não disponível online|prijs niet online beschikbaar")
 _NO_LONGER_SOLD = re.compile(
     r"discontinued|no longer (?:available|sold|stocked|carried|in production)|"
     r"nicht mehr (?:erhältlich|lieferbar|verfügbar|im sortiment)|ausgelaufen|"
