@@ -203,3 +203,14 @@ def test_a_refurbished_listing_keeps_its_refurbished_offer(lang: str, host: str,
                         buy=f'<span class="price">{shown}</span><button class="add-to-cart">Add to cart</button>')
     ext = extract(html, f"https://{host}/p/1")
     assert ext.price == Decimal("419.00") and ext.method == "json-ld", (ext.flags, ext.undecided)
+
+
+def test_a_sold_out_buy_box_printing_another_amount_than_the_stale_offer_is_not_priceless() -> None:
+    """The buy box prints an amount (however plainly) beside "Sold out": it shows a price, so the page is read as
+    before (the structured one, the shown one or undecided), never as showing none (a guard)."""
+    ld = _ld("Smart TV 32", _offer("17499", "KES", "OutOfStock"))
+    html = _PAGE.format(lang="en-KE", title="Smart TV 32 HD", ld=ld, related="Similar", one="KSh 850",
+                        two="KSh 6,499", three="KSh 27,999",
+                        buy='<b>KSh 16,999</b> <p class="stock">Sold out</p><button disabled>Notify me</button>')
+    ext = extract(html, "https://www.soko.co.ke/p/1")
+    assert not any(f.startswith("no_price_shown") for f in ext.flags), (ext.price, ext.flags)

@@ -864,8 +864,8 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
 def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool) -> bool:
     """Whether the buy box shows a price for the product: the cascade's price is a profile's, a rule's, or structured
     data the page shows in the product's block (``confirmed``: by the shortcut that reads the buy box), or the
-    visible scan's best amount stands there with some confidence (``_DISAGREES``); never an amount shown only in a
-    carousel, the header or another block.
+    visible scan reads any current amount there, however weak; never an amount shown only in a carousel, the
+    header or another block.
 
     A product sold out at every seller whose buy box shows no price has none, whatever stale structured data or a
     related item's tile says; one that shows its price beside "sold out" keeps it.
@@ -879,8 +879,7 @@ def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[st
     if chosen is not None and chosen.method != "heuristic" and not {
             "structured_not_visible", "structured_shown_as_regular"} & set(flags):
         return any(c.price == chosen.price and in_box(c) for c in visible.candidates)
-    return any(c is not None and c.method == "heuristic" and c.confidence >= _DISAGREES and in_box(c)
-               for c in (chosen, visible.best))
+    return any(c is not None and c.method == "heuristic" and in_box(c) for c in (chosen, *visible.candidates))
 
 
 def _before_coupon(page: Page, rival: Candidate, chosen: Candidate) -> bool:
