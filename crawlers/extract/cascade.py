@@ -6,7 +6,9 @@ embedded JSON state, and visible-page heuristics. Every price each step finds is
 
 1. A page that is a captcha, block page, login wall or "not found" page has no price (``failure``).
 2. A page that withholds its price ("add to cart to see price") has none either
-   (``price_visibility`` = ``cart_only`` / ``login_only``); candidates are still kept.
+   (``price_visibility`` = ``cart_only`` / ``login_only``); candidates are still kept. So has one that says it
+   shows none (``not_shown``): price on request, no longer sold, or sold out at every seller with no price in
+   its buy box while its structured offers say OutOfStock (:func:`_price_in_buy_box`).
 3. A profile's price selector, when it matches, wins: a person configured it for this site.
 4. Else structured data, when the visible page shows that same amount as a current price. A
    structured price that the page shows only struck through, or does not show while the buy box
@@ -860,6 +862,27 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
     return page.no_price_said(shown)
 
 
+def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool) -> bool:
+    """Whether the buy box shows a price for the product: the cascade's price is a profile's, a rule's, or structured
+    data the page shows in the product's block (``confirmed``: by the shortcut that reads the buy box), or the
+    visible scan reads any current amount there, however weak; never an amount shown only in a carousel, the
+    header or another block.
+
+    A product sold out at every seller whose buy box shows no price has none, whatever stale structured data or a
+    related item's tile says; one that shows its price beside "sold out" keeps it.
+    """
+    if confirmed or (chosen is not None and chosen.method in {"profile", "rule"}):
+        return True
+
+    def in_box(c: Candidate) -> bool:
+        return c.role == "current" and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))
+
+    if chosen is not None and chosen.method != "heuristic" and not {
+            "structured_not_visible", "structured_shown_as_regular"} & set(flags):
+        return any(c.price == chosen.price and in_box(c) for c in visible.candidates)
+    return any(c is not None and c.method == "heuristic" and in_box(c) for c in (chosen, *visible.candidates))
+
+
 def _before_coupon(page: Page, rival: Candidate, chosen: Candidate) -> bool:
     """Whether ``chosen`` is ``rival``'s price after a coupon or instant discount the page shows beside it."""
     if rival.price <= chosen.price:
@@ -1040,6 +1063,9 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
 
     said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
             else None)
+    if said is None and result.price_visibility == "visible" and facts.sold_out and not _price_in_buy_box(
+            chosen, visible, result.flags, fast is not None) and page.sold_out_said:
+        said = "sold_out"
     if said is not None:
         # The page says it shows no price for the product (on request, no longer sold): what else it
         # shows is an accessory's or another product's price, and a structured price it does not
@@ -1117,6 +1143,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         result.shipping, result.shipping_raw_text = visible.shipping.amount, visible.shipping.raw
     if result.currency is None and chosen is not None:
         result.currency = currency_hint or _shown_currency(page, chosen, result.candidates)
+    result.candidates.extend(facts.other_condition)  # (kept for the evidence: another condition's offers)
     return result
 
 

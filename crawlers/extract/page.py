@@ -170,6 +170,20 @@ _NO_LONGER_SOLD = re.compile(
     r"판매\s?종료|단종|لم يعد متوفر|tidak dijual lagi|sudah tidak diproduksi|ngừng (?:kinh doanh|bán|sản xuất)|"
     r"เลิกผลิต|หยุดจำหน่าย")
 _BELOW_TITLE = 1200  # visible characters after the title read for those
+# Said in the buy area of a product out of stock at every seller ("Sold out", "Agotado", "在庫切れ"): on its own
+# not a page without a price (a shop may print the last price beside it); with structured data that says so and a
+# buy box that shows no price, it is (the cascade decides). Lower case, as :meth:`Page.no_price_said` reads.
+_SOLD_OUT = re.compile(
+    r"sold out|out of stock|currently unavailable|temporarily unavailable|not in stock|"
+    r"agotado|sin stock|sin existencias|fuera de stock|esgotado|sem estoque|fora de estoque|produto indispon[ií]vel|"
+    r"ausverkauft|nicht (?:auf lager|vorrätig|lieferbar)|derzeit nicht verfügbar|vergriffen|"
+    r"épuisé|rupture de stock|actuellement indisponible|esaurito|(?:momentaneamente|attualmente) non disponibile|"
+    r"uitverkocht|niet (?:leverbaar|op voorraad)|brak w magazynie|brak towaru|wyprzedan[ye]|chwilowo niedostępny|"
+    r"slutsåld|tillfälligt slut|(?:finns )?ej i lager|slut i lager|utsolgt|udsolgt|ikke på lager|loppuunmyyty|"
+    r"ei varastossa|vyprodáno|není skladem|vypredané|nie je skladom|elfogyott|nincs készleten|stoc epuizat|"
+    r"nu (?:este|e) în stoc|tükendi|stokta yok|εξαντλήθηκε|нет в наличии|распродан|немає в наявності|"
+    r"изчерпан|stok habis|habis terjual|stok kosong|hết hàng|สินค้าหมด|หมดสต็อก|在庫切れ|売り切れ|品切れ|在庫なし|"
+    r"缺货|缺貨|售罄|无货|無貨|已售完|품절|نفدت الكمية|نفذت الكمية|غير متوفر|אזל (?:מה|ב)מלאי")
 
 _BUY_IDENT = re.compile(r"add[-_]?to[-_]?(?:cart|bag|basket)|buy[-_]?now|addtocart", re.I)  # in id, class or name
 
@@ -420,11 +434,9 @@ class Page:
         (a related item's "call for price", a sidebar's): short pages reach their related items within
         the window.
         """
-        said, at = self.heading_text
-        if at < 0:
+        below = self.below_title
+        if below is None:
             return None
-        # (lower case, and patterns without re.I: a case-blind alternation of this size costs ten times more)
-        below = " ".join(self.body_text[at:at + 8 * _BELOW_TITLE].split())[:len(said) + _BELOW_TITLE].lower()
         request = _ON_REQUEST.search(below)
         if request is not None:
             printed = " ".join(shown.split()).lower() if shown else ""
@@ -433,6 +445,24 @@ class Page:
         if _NO_LONGER_SOLD.search(below):
             return "unavailable"
         return None
+
+    @cached_property
+    def below_title(self) -> str | None:
+        """The title and the visible text just below it (:data:`_BELOW_TITLE` characters), blanks collapsed, in
+        lower case; None without an ``h1``."""
+        said, at = self.heading_text
+        if at < 0:
+            return None
+        # (lower case, and patterns without re.I: a case-blind alternation of this size costs ten times more)
+        return " ".join(self.body_text[at:at + 8 * _BELOW_TITLE].split())[:len(said) + _BELOW_TITLE].lower()
+
+    @cached_property
+    def sold_out_said(self) -> bool:
+        """Whether the text just below the title says the product is sold out or out of stock ("Agotado",
+        "Ausverkauft", "在庫切れ"); False without an ``h1``."""
+        below = self.below_title
+        # (after the title: a product may be named "Sold Out")
+        return below is not None and _SOLD_OUT.search(below, len(" ".join(self.heading_text[0].split()))) is not None
 
     def price_visibility(self, *, shows_price: bool = False) -> str:
         """``cart_only`` / ``login_only`` when the page withholds the price, else ``visible``.

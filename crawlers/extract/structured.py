@@ -37,6 +37,21 @@ class Facts:
     is_product: bool = False
     # (price, seller's name) of each structured offer that names its seller, one seller or several
     offered_by: list[tuple[Decimal, str]] = field(default_factory=list)
+    # The availability each structured offer states (``InStock`` / ``OutOfStock``), every offer's, not the first's
+    stock: set[str] = field(default_factory=set)
+    # (price, condition) of each JSON-LD offer (an AggregateOffer's lowest price aside): ``New``, ``Refurbished``,
+    # ``Used``, ``Damaged``, or None when the offer names none (:func:`condition_of`)
+    conditions: list[tuple[Decimal, str | None]] = field(default_factory=list)
+    # The structured prices of offers for another condition than the page sells (:func:`set_aside_other_condition`)
+    other_condition: list[Candidate] = field(default_factory=list)
+    # Whether the product itself (not one of its offers) is declared refurbished, used or damaged
+    used_item: bool = False
+
+    @property
+    def sold_out(self) -> bool:
+        """Whether the structured offers say the product is out of stock (sold out, discontinued) and none says it
+        is in stock."""
+        return self.stock == {"OutOfStock"}
 
     def merge(self, other: Facts) -> None:
         """Fill what is still unknown from ``other`` and add its candidates."""
@@ -46,6 +61,7 @@ class Facts:
                 setattr(self, name, getattr(other, name))
         if not self.sellers:
             self.sellers = other.sellers
+        self.stock |= other.stock
         self.is_product = self.is_product or other.is_product
 
 
@@ -116,6 +132,18 @@ def availability_of(value: Any) -> str | None:
     return None
 
 
+OTHER_CONDITIONS = frozenset({"Refurbished", "Used", "Damaged"})
+
+
+def condition_of(value: Any) -> str | None:
+    """``New`` / ``Refurbished`` / ``Used`` / ``Damaged`` from a schema.org ``itemCondition`` (URL or bare word)."""
+    text = (_text(value) or "").rsplit("/", 1)[-1].lower().removesuffix("condition")
+    for name in ("New", "Refurbished", "Used", "Damaged"):
+        if text == name.lower():
+            return name
+    return None
+
+
 def _price(value: Any, currency: str | None, locale: str | None) -> tuple[Decimal, str] | None:
     if value is None or isinstance(value, (dict, list, bool)):
         return None
@@ -160,6 +188,7 @@ def _from_json_ld(page: Page) -> Facts:
             continue
         for product in _walk(data):
             facts.is_product = True
+            facts.used_item = facts.used_item or condition_of(product.get("itemCondition")) in OTHER_CONDITIONS
             facts.title = facts.title or _text(product.get("name"))
             facts.sku = facts.sku or _text(product.get("sku"))
             facts.mpn = facts.mpn or _text(product.get("mpn"))
@@ -168,7 +197,9 @@ def _from_json_ld(page: Page) -> Facts:
             for offer in _offers(product):
                 currency = _currency(_text(offer.get("priceCurrency")), page)
                 facts.currency = facts.currency or currency
-                facts.availability = facts.availability or availability_of(offer.get("availability"))
+                stock = availability_of(offer.get("availability"))
+                facts.availability = facts.availability or stock
+                facts.stock |= {stock} if stock else set()
                 value = offer.get("price")
                 if value is None:
                     value = offer.get("lowPrice")
@@ -195,7 +226,8 @@ def _from_json_ld(page: Page) -> Facts:
                     facts.sellers.append(Offer(seller_name, _text(seller.get("@id")) if isinstance(seller, dict)
                                                else None, got[0], currency, got[1]))
                 note = "lowPrice" if "price" not in offer and "lowPrice" in offer else None
-                if note is None:
+                if note is None:  # (an AggregateOffer's lowest price is some offer's, of whatever condition)
+                    facts.conditions.append((got[0], condition_of(offer.get("itemCondition"))))
                     # which variant the offer sells: the cascade matches it with the variant the URL selects
                     ids = [v for v in (_text(offer.get("url")), _text(offer.get("sku")), _text(product.get("sku")))
                            if v]
@@ -323,6 +355,7 @@ def _from_microdata(page: Page, nodes: list[Any]) -> Facts:
         facts.currency = _currency(_attr(first["priceCurrency"]), page)
     if "availability" in first:
         facts.availability = availability_of(_attr(first["availability"]))
+        facts.stock |= {facts.availability} if facts.availability else set()
     if facts.is_product and "name" in first:
         facts.title = _attr(first["name"])
     # The first itemprop=price is usually the product's own; the next two may be its sale price
@@ -420,14 +453,68 @@ def _from_meta(page: Page, nodes: list[Any]) -> Facts:
             facts.candidates.append(Candidate("opengraph", got[0], facts.currency, got[1], 0.75, "regular"))
             break
     facts.availability = availability_of(meta.get("product:availability") or meta.get("og:availability"))
+    facts.stock |= {facts.availability} if facts.availability else set()
     facts.title = meta.get("og:title")
     return facts
 
 
+# Words naming an item's condition other than new, as a listing of a used or refurbished item names it in its title
+# or just below it. Kept as data: a language is a line.
+_USED_LISTING = re.compile(
+    r"refurbished|renewed|reconditioned|remanufactured|pre-?owned|\bused\b|second[- ]hand|open[- ]box|"
+    r"reacondicionad[oa]|seminuev[oa]|de segunda mano|\busad[oa]\b|recondicionad[oa]|seminov[oa]|"
+    r"ricondizionat[oa]|rigenerat[oa]|\busat[oa]\b|reconditionn[ée]|d'occasion|generalüberholt|gebraucht|b-ware|"
+    r"tweedehands|\bgebruikt\b|odnowion[ya]|używan[ya]|powystawow[ya]|begagnad|\bbrugt\b|\bbrukt\b|käytetty|"
+    r"kunnostettu|repasovan[ýá]|použit[ýá]|felújított|\bhasznált\b|resigilat|recondiționat|yenilenmiş|ikinci el|"
+    r"восстановленн|\bб/у\b|уценк|відновлен|中古|整備済|リファービッシュ|二手|翻新|官翻|중고|리퍼|مجدد|مستعمل|"
+    r"\bbekas\b|rekondisi|đã qua sử dụng|มือสอง", re.I)
+_BEFORE_PRICE = 600  # visible characters below the title read for those, up to the first price
+
+
+def _used_listing(page: Page, facts: Facts) -> bool:
+    """Whether the page sells a used, refurbished or damaged item as its own: its product is declared so, or its
+    title or the text between the title and the first price names such a condition."""
+    if facts.used_item:
+        return True
+    said, at = page.heading_text
+    if at < 0:
+        return bool(_USED_LISTING.search(facts.title or page.title or ""))
+    below = " ".join(page.body_text[at:at + 8 * _BEFORE_PRICE].split())[:len(said) + _BEFORE_PRICE]
+    first = next((a for a in find_amounts(below, locale=page.locale, currency=facts.currency) if a.currency), None)
+    if first is not None:
+        below = below[:max(len(said), below.find(first.raw))]
+    return bool(_USED_LISTING.search(below))
+
+
+def set_aside_other_condition(facts: Facts, page: Page) -> None:
+    """Move the structured prices of offers for another condition than new out of ``facts.candidates`` into
+    ``facts.other_condition``, unless the page sells such an item as its own.
+
+    A marketplace's JSON-LD may describe a refurbished or used offer (``itemCondition`` RefurbishedCondition)
+    while the buy box sells the new item: that amount is another offer's, printed under "other conditions", never
+    the page's price. An amount a new (or unnamed) offer also has stays, and so does an AggregateOffer's lowest
+    price unless it is only such an offer's.
+    """
+    other = {price for price, condition in facts.conditions if condition in OTHER_CONDITIONS}
+    if not other:
+        return
+    plain = {price for price, condition in facts.conditions if condition not in OTHER_CONDITIONS}
+    drop = other - plain
+    if not drop or _used_listing(page, facts):
+        return
+    named = {price: condition for price, condition in facts.conditions if condition in OTHER_CONDITIONS}
+    facts.other_condition = [Candidate(c.method, c.price, c.currency, c.raw_text, c.confidence, c.role,
+                                       f"other condition: {named.get(c.price, 'lowPrice')}")
+                             for c in facts.candidates if c.role == "current" and c.price in drop]
+    facts.candidates = [c for c in facts.candidates if not (c.role == "current" and c.price in drop)]
+
+
 def read_structured(page: Page) -> Facts:
-    """Product facts and price candidates from JSON-LD, then microdata/RDFa, then OpenGraph meta tags."""
+    """Product facts and price candidates from JSON-LD, then microdata/RDFa, then OpenGraph meta tags; the prices
+    of offers for another condition than the page sells set aside (:func:`set_aside_other_condition`)."""
     facts = _from_json_ld(page)
     microdata, meta = _marked_nodes(page)
     facts.merge(_from_microdata(page, microdata))
     facts.merge(_from_meta(page, meta))
+    set_aside_other_condition(facts, page)
     return facts
