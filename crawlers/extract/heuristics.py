@@ -1045,10 +1045,13 @@ def _fee(before: str, after: str) -> bool:
     (``after``) name it a recycling fee or a levy (:data:`FEE`): a label before it counts when no price label
     comes after it ("Éco-participation incluse. Prix : 349,99 €" is the price)."""
     tail = before[-40:]
-    if FEE.search(tail):
-        last = list(FEE.finditer(tail))[-1]
-        if not _PRICE_LABEL.search(tail[last.end():]):
+    found = FEE.search(tail)
+    while found is not None:
+        rest = tail[found.end():]
+        found = FEE.search(rest)  # (the last fee word counts: no price label may follow it)
+        if found is None and not _PRICE_LABEL.search(rest):
             return True
+        tail = rest
     return _FEE_AFTER.match(after) is not None
 
 
@@ -1713,10 +1716,10 @@ def _remembered(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 (_TOTAL_LABEL, _PRICE_LABEL, WAS_TEXT, _RANGE_HIGH, _RANGE_SIGN, _UNIT_TAIL, _UNIT_TEXT, NET_TEXT, _GROSS_TEXT,
  _CONVERTED, LOWEST_30, CONDITIONAL, _CARD_TAIL, _INSTALMENT, _INSTALMENT_TAIL, _INSTALMENT_ATTR, _THRESHOLD,
- _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM) = map(_remembered, (
+ _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM, FEE, _FEE_AFTER, _JOIN_TAIL) = map(_remembered, (
     _TOTAL_LABEL, _PRICE_LABEL, WAS_TEXT, _RANGE_HIGH, _RANGE_SIGN, _UNIT_TAIL, _UNIT_TEXT, NET_TEXT, _GROSS_TEXT,
     _CONVERTED, LOWEST_30, CONDITIONAL, _CARD_TAIL, _INSTALMENT, _INSTALMENT_TAIL, _INSTALMENT_ATTR, _THRESHOLD,
-    _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM))
+    _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM, FEE, _FEE_AFTER, _JOIN_TAIL))
 # (the same wordings, for the buy box reading's exclusions: crawlers.buybox)
 FROM, INSTALMENT, INSTALMENT_LOCAL, MULTI_BUY, PRICE_LABEL, SAVING, SAVING_LOCAL, SHIPPING, THRESHOLD = (
     _FROM, _INSTALMENT, _INSTALMENT_LOCAL, _MULTI_BUY, _PRICE_LABEL, _SAVING, _SAVING_LOCAL, _SHIPPING, _THRESHOLD)
