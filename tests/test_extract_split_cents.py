@@ -74,6 +74,13 @@ def test_an_eco_participation_included_in_a_split_price_is_not_the_price() -> No
             '<button class="ajout-panier">Ajouter au panier</button></div>')
     got = extract(page(body, "fr"), "https://www.discount.example.fr/lave-linge/f-1100101.html")
     assert got.price == D("349.99")
+    # (a price label, then the fee it includes, is still the price: "Timbru verde inclus: 25,00 Lei" is the fee,
+    # named first with no price label before it)
+    body = ('<h1>Lave-linge hublot 8 kg</h1><div class="bloc-prix">'
+            '<p class="prix">Prix éco-part. incluse : 349,99 €</p>'
+            '<button class="ajout-panier">Ajouter au panier</button></div>')
+    got = extract(page(body, "fr"), "https://www.discount.example.fr/lave-linge/f-1100102.html")
+    assert got.price == D("349.99")
 
 
 @pytest.mark.parametrize(("lang", "url", "price_html", "fee_html", "price"), [

@@ -309,8 +309,9 @@ FEE = re.compile(
     r"\bекотакса|\bпродуктова такса|\bτέλος ανακύκλωσης|\bεισφορά ανακύκλωσης", re.I)
 # ("10,00 € d'éco-participation", "25 Lei taxa verde": the fee named right after its amount; not "349,99 €
 # éco-part. incluse", the price that includes it, nor "349,99 € éco-participation 10,00 €", a label of the next)
+_INCLUDED = re.compile(r"\W{0,3}(?:incl|inclu|compris|inbegr|inkl|включ)", re.I)
 _FEE_AFTER = re.compile(r"\W{0,3}(?:d['’]\s?|de\s|of\s|di\s|du\s|als\s|as\s)?(?:" + FEE.pattern + r")"
-                        r"(?![^\d]{0,12}\d)(?!\W{0,3}(?:incl|inclu|compris|inbegr|inkl|включ))", re.I)
+                        r"(?![^\d]{0,12}\d)(?!" + _INCLUDED.pattern + ")", re.I)
 _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 # A measure a unit price is per: "/ kg", "per 100 ml", "pro Liter", "je Stück", "por unidad", "1 kg ="
 _PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
@@ -1045,13 +1046,12 @@ def _fee(before: str, after: str) -> bool:
     (``after``) name it a recycling fee or a levy (:data:`FEE`): a label before it counts when no price label
     comes after it ("Éco-participation incluse. Prix : 349,99 €" is the price)."""
     tail = before[-40:]
-    found = FEE.search(tail)
-    while found is not None:
-        rest = tail[found.end():]
-        found = FEE.search(rest)  # (the last fee word counts: no price label may follow it)
-        if found is None and not _PRICE_LABEL.search(rest):
+    if FEE.search(tail):
+        last = list(FEE.finditer(tail))[-1]  # (the last fee word counts: no price label may follow it)
+        rest = tail[last.end():]
+        # (nor is "Prix éco-part. incluse : 349,99 €" a fee: a price label, then the fee it includes)
+        if not _PRICE_LABEL.search(rest) and not (_INCLUDED.match(rest) and _PRICE_LABEL.search(tail[:last.start()])):
             return True
-        tail = rest
     return _FEE_AFTER.match(after) is not None
 
 
