@@ -26,6 +26,7 @@ from crawlers.extract.cascade import _coupon  # (the cascade's reading of a coup
 from crawlers.extract.heuristics import (
     CONDITIONAL,
     CONDITIONAL_TAIL,
+    FEE,
     FROM,
     INSTALMENT,
     INSTALMENT_LOCAL,
@@ -82,8 +83,9 @@ _NOT_THE_PRICE_OWN = re.compile(
 # ... and what else a buy box shows as an amount, in the words of many languages (issue #22): a gift's or
 # a bundle's worth ("價值 $1,280", "d'une valeur de"), points and a subsidy or trade-in credit, a converted
 # amount ("Aprox.", "≈", "Ref.: US$ 563"), a deposit ("Pfand", "pant", "statiegeld", "kaucja"), a fee
-# included ("dont éco-participation", "EHF", "RAEE"), the EU's lowest price of the last 30 days, a
-# price with a code or for members ("Thành viên", "سعر الأعضاء", "Clubcard"), other sellers' or used offers.
+# included ("dont éco-participation", "EHF", "RAEE", and every recycling fee or levy the cascade reads: FEE), the
+# EU's lowest price of the last 30 days, a price with a code or for members ("Thành viên", "سعر الأعضاء",
+# "Clubcard"), other sellers' or used offers.
 _ROLE_WORDS = re.compile(
     # worth, gifts
     r"價值|价值|\bworth\b|valued at|\bwert\b|d'une valeur|valeur de|valorad[oa]|del valor|no valor|\bvalore\b|"
@@ -160,7 +162,7 @@ def _not_the_price(text: str, context: str, before: str = "", after: str = "") -
     words = f"{text} {context} {before}"
     return bool(WAS_TEXT.search(_WEAK_WAS.sub(" ", words)) or NET_TEXT.search(words) or CONDITIONAL.search(words)
                 or _NOT_THE_PRICE.search(words) or INSTALMENT.search(words) or _ROLE_WORDS.search(words)
-                or LOWEST_30.search(words)
+                or LOWEST_30.search(words) or FEE.search(words)
                 or (not words.isascii() and INSTALMENT_LOCAL.search(words))
                 or ((SAVING.search(words) or (not words.isascii() and SAVING_LOCAL.search(words)))
                     and not PRICE_LABEL.search(words))

@@ -43,7 +43,8 @@ _RESERVE_CAP = 2.0
 # the extraction cascade reads the rendered HTML afterwards.
 _SIGNS = "$\u20ac\u00a3\u00a5\u20b9\u20a9\u20bd\u20ba\u20aa"
 _AMOUNT = (r"(?:[" + _SIGNS + r"]|\b(?:USD|EUR|GBP|CHF|JPY|CNY|RMB|CAD|AUD|SEK|NOK|DKK|PLN|CZK|HUF|INR|Rs)\b\.?)\s?\d"
-           r"|\d[\d.,'\u00a0 ]*\s?(?:[" + _SIGNS + r"\u5143\u5186]|\b(?:USD|EUR|GBP|CHF|kr|z\u0142|K\u010d|Ft|lei)\b)")
+           r"|\d[\d.,'\u00a0 ]*\s?(?:[" + _SIGNS + r"\u5143\u5186]"
+           r"|\b(?:USD|EUR|GBP|CHF|kr|z\u0142|K\u010d|Ft|[Ll]ei)\b)")
 _COUNT_AMOUNTS = """() => {
   const text = document.body ? document.body.textContent : "";
   const found = text.match(/AMOUNT/g);

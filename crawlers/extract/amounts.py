@@ -39,7 +39,8 @@ _SYMBOLS: dict[str, str] = {
     "R$": "BRL", "MX$": "MXN", "CN¥": "CNY", "JP¥": "JPY", "RMB": "CNY", "元": "CNY", "円": "JPY",
     "€": "EUR", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR", "₩": "KRW", "원": "KRW",
     "₽": "RUB", "руб": "RUB", "₺": "TRY", "TL": "TRY", "₴": "UAH", "zł": "PLN", "Kč": "CZK", "Ft": "HUF",
-    "฿": "THB", "₫": "VND", "₱": "PHP", "₪": "ILS", "₦": "NGN", "lei": "RON", "Fr.": "CHF", "CHF": "CHF",
+    "฿": "THB", "₫": "VND", "₱": "PHP", "₪": "ILS", "₦": "NGN", "lei": "RON", "Lei": "RON", "LEI": "RON", "Fr.": "CHF",
+    "CHF": "CHF",
     "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD", "KSh": "KES", "Ksh": "KES", "Dhs": "MAD",
     "DH": "MAD",
     "S/.": "PEN", "S/": "PEN", "ر.س": "SAR", "د.إ": "AED", "ر.ق": "QAR", "د.ك": "KWD", "ج.م": "EGP",
@@ -65,6 +66,8 @@ _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR
                                        "元": frozenset({"CNY", "TWD", "HKD", "MOP"}),
                                        "fcfa": frozenset({"XOF", "XAF"}), "f cfa": frozenset({"XOF", "XAF"}),
                                        "cfa": frozenset({"XOF", "XAF"}),
+                                       # (the leu of Romania and of Moldova, "3.499,99 Lei", "1 299 lei")
+                                       "lei": frozenset({"RON", "MDL"}),
                                        "₨": frozenset({"PKR", "INR", "LKR", "NPR", "MUR", "SCR"}),
                                        "درهم": frozenset({"AED", "MAD"}),
                                        "ريال": frozenset({"SAR", "QAR", "OMR", "YER"}),
@@ -84,7 +87,7 @@ _ISO_IN_TEXT = frozenset(
 )
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|lei|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
+    r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|[Ll]ei|LEI|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     # ("đ" is also a Vietnamese letter: a sign only where no letter follows; "RD$" before "$")
     r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|KM|F\s?CFA|CFA|"
     # (currencies in the page's own script, as words or abbreviations)

@@ -433,7 +433,7 @@ def _after_sign(text: str) -> str:
 
 
 _TRAILING_SIGN = re.compile(r"\s?(?:[$€£¥￥₹₩₽₺₴฿₫₱₪円元원₸৳₡₾֏₼₲₵]|đ|лв\.?|"
-                            r"(?-i:[A-Z]{3})\b|zł|kr\b|Kč|Ft\b|Dhs?\b|TL\b|руб\.?)")
+                            r"(?-i:[A-Z]{3})\b|zł|kr\b|Kč|Ft\b|[Ll]ei\b|Dhs?\b|TL\b|руб\.?)")
 
 
 def _demote_declared_regular(candidates: list[Candidate]) -> list[Candidate]:

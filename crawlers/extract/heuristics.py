@@ -27,7 +27,7 @@ from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels,
 from pricewarden.locales import country_of_host
 from pricewarden.money import minor_units, territory_currencies
 
-__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FROM", "INSTALMENT",
+__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FEE", "FROM", "INSTALMENT",
            "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
            "SAVING_LOCAL", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
            "discount_of", "other_options", "read_visible"]
@@ -35,7 +35,7 @@ __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPO
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
                            r"\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|CNY|RMB|SEK|NOK|DKK|PLN|INR)\b"
-                           r"|\bkr\b|zł|Kč|\bRs\.?|\b(?:Rp|RM|KD|Ft)\b")
+                           r"|\bkr\b|zł|Kč|\bRs\.?|\b(?:Rp|RM|KD|Ft|[Ll]ei|LEI)\b")
 _QUICK = re.compile(r"[0-9$€£¥￥₹₩₽₺₴฿₫₱₪円元원]")
 _PRICE_ATTR = re.compile(r"price|preis|prix|precio|prezzo|cost|amount|jiage", re.I)
 # The block that holds the add-to-cart button and the seller's price ("buy box"): on a marketplace page
@@ -163,6 +163,17 @@ _CARD_AFTER = (r"с картой|по карте|con (?:la |tu |tus |las )?tarje
                r"employees|members)\b|"
                # (a members-only price, the membership named first: "와우회원 전용", "プレミアム会員限定")
                r"\w{0,10}(?:회원\s?전용|会員限定|会員価格)|members?[- ]only\b|member[- ]exclusive\b")
+# An invitation to join a members' programme right after the amount ("3.399,99 Lei · Abonează-te la Genius",
+# "$234.99 · Join Prime", "Devenez membre", "Jetzt Mitglied werden", "Hazte socio"): the amount is the members' price.
+_JOIN_TAIL = re.compile(
+    # (not "Join the waitlist", "join our newsletter": a sold-out page's or the shop's)
+    r"\s*[·•|,;:–—(-]?\s*(?:join\b(?!\s+(?:the\s+|our\s+)?(?:wait|queue|list|newsletter|mailing))|"
+    r"become an? (?:\w+ )?member|"
+    r"abonea(?:z|ză)-te|abona(?:ț|t)i-v[aă]|(?:devenez|deviens) (?:\w+ )?membre|adh[ée]re[zr]\b|rejoignez|"
+    r"inscrivez-vous|jetzt [\w-]*\s?mitglied|mitglied werden|werde [\w-]*\s?mitglied|word (?:\w+ )?lid|"
+    r"hazte (?:socio|miembro)|[úu]nete\b|"
+    r"torne-se (?:membro|s[óo]cio)|assine\b|iscriviti|diventa (?:socio|membro)|abbonati|zosta(?:ń|n) członkiem|"
+    r"dołącz|bli medlem|bliv medlem|liity\b|csatlakozz|legyen tag|staňte se členem|üye ol)", re.I)
 _CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
                         re.I)
 # (the cascade reads it after an amount the structured data gives)
@@ -172,9 +183,12 @@ _GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:va
                          re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
-                       # ("des 30 derniers jours", "the 30 past days")
-                       r"(?:derniers\s|letzten\s|past\s|last\s)?(?:days?|tage[n]?|dni|dní|dnů|jours|días|dias|giorni|"
-                        r"dagen|dagar|päivän|nap\b)", re.I)
+                       # ("des 30 derniers jours", "the 30 past days", Romanian "din ultimele 30 de zile")
+                       r"(?:derniers\s|letzten\s|past\s|last\s|de\s)?(?:days?|tage[n]?|dni|dní|dnů|jours|días|dias|giorni|"
+                       # (and Romanian, Croatian, Bulgarian, Macedonian, Greek, Lithuanian, Latvian, Estonian, Danish,
+                       # Norwegian, Turkish days)
+                        r"dagen|dagar|päivän|nap\b|zile\b|dana\b|дни|дена|ημερών|ημέρες|dien(?:ų|as|u|ām)|päeva|"
+                        r"dage\b|dager\b|gün)", re.I)
 # a price for a subscription (repeat delivery): "Subscribe & Save", "定期おトク便", "im Abo", "정기배송"; the one list
 # of subscription words (crawlers.extract.promotions.SUBSCRIPTION is built from it, with a few wider wordings)
 SUBSCRIPTION_WORDS = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
@@ -190,7 +204,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bcon (?:la )?tarjeta|\bprecio tarjeta|\bcom (?:o )?cart[aã]o|\bavec (?:la )?carte|"
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
                           r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|חברי מועדון|"
-                          r"\bledenprijs|\bprix adhérent|"
+                          r"\bledenprijs|\bprix adhérent|\bpentru membri|\bpre[țţt] (?:de )?membru|"
                           r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|"
                           r"\bpreço (?:de )?s[óo]cio|"
                           r"\bprix (?:membre|fidélité)|\bprix carte\b|"
@@ -239,7 +253,7 @@ _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسي�
                                # (the word for months after their count: "ผ่อน 0% 10 เดือน ฿499", "12 شهر")
                                r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
                                re.I)
-_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|"
+_INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|miesiąc|mies\.|ay|月|개월|lun[aă]|"
                               r"tháng|мес|mán|mån|md|mnd|mdr|mēn|mėn|kuu|сар)\b|"
                               r"/\s*mo|"
                               r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
@@ -275,6 +289,29 @@ _ADDON = re.compile(r"protection plan|extended warranty|warranty:|garantieverlä
                     r"\(\s*\+\s*$|"
                     # (an amount added to the price: an option's "+1,980円", a deposit's "zzgl. 60,00 € Pfand")
                     r"(?:^|\s)\+\s*$|\bzzgl\.\s*$|\bzzgl\.\s*\w{1,12}\.?\s*$", re.I)
+# A fee for the product's disposal, recycling or a levy, included in the price or added to it: French
+# "dont éco-participation : 10,00 €", "éco-part.", "écotaxe", Romanian "taxa/timbru verde", Hungarian "termékdíj",
+# Italian "contributo RAEE", Dutch "recyclingbijdrage", "verwijderingsbijdrage", Belgian "Recupel", German
+# "Urheberrechtsabgabe", Swiss "vorgezogene Recyclinggebühr", Spanish "canon digital", Swedish "kemikalieskatt",
+# English "eco fee", "environmental handling fee": a part of the price at most, never the price.
+FEE = re.compile(
+    r"\b(?:[ée]co|öko)[- ]?(?:participation|part|contribution|contributo|taxe?|tasa|taxa|valor|fee|levy|bijdrage)\b|"
+    r"\b(?:DEEE|RAEE|WEEE|AEEE|Recupel|Bebat|Auvibel|Reprobel)\b|\bcontributo (?:ambientale|RAEE)|"
+    r"\bta[xX][aă] (?:verde|de mediu|de reciclare)|\btimbru(?:l)? verde|termékdíj|"
+    r"recyclingbijdrage|verwijderingsbijdrage|\bafvalbeheersbijdrage|"
+    r"\b(?:recycling|disposal|environmental(?: handling)?|e-?waste(?: recycling)?) (?:fee|levy|charge|surcharge)\b|"
+    r"\b(?:copyright|private copying) levy|"
+    r"urheberrechtsabgabe|urheberabgabe|entsorgungsgebühr|recyclinggebühr|recyclingbeitrag|"
+    r"\btaxe anticipée de recyclage|\bcontribution anticipée de recyclage|\btassa di riciclaggio anticipata|"
+    r"\bcanon digital|\btasa de reciclaje|\btaxa de reciclagem|\bc[óo]pia privada|"
+    r"\bopłat[aęy] (?:recyklingow|środowiskow)\w*|recyklační(?:m)? poplat\w*|recyklačn(?:ý|ým) poplat\w*|"
+    r"\bautorsk(?:ý|é|ého|ým) poplat\w*|\bmiljöavgift|\bkemikalieskatt|\bmiljøgebyr|\bmiljøafgift|\bkierrätysmaksu|"
+    r"\bекотакса|\bпродуктова такса|\bτέλος ανακύκλωσης|\bεισφορά ανακύκλωσης", re.I)
+# ("10,00 € d'éco-participation", "25 Lei taxa verde": the fee named right after its amount; not "349,99 €
+# éco-part. incluse", the price that includes it, nor "349,99 € éco-participation 10,00 €", a label of the next)
+_INCLUDED = re.compile(r"\W{0,3}(?:incl|inclu|compris|inbegr|inkl|включ)", re.I)
+_FEE_AFTER = re.compile(r"\W{0,3}(?:d['’]\s?|de\s|of\s|di\s|du\s|als\s|as\s)?(?:" + FEE.pattern + r")"
+                        r"(?![^\d]{0,12}\d)(?!" + _INCLUDED.pattern + ")", re.I)
 _PRICE_HEADINGS = frozenset({"h2", "h3", "h4"})
 # A measure a unit price is per: "/ kg", "per 100 ml", "pro Liter", "je Stück", "por unidad", "1 kg ="
 _PER_MEASURE = re.compile(r"/|\bper\b|\bpro\b|\bje\b|\bpor\b|\bpar\b|"
@@ -458,7 +495,7 @@ def _money_in_text(node: LexborNode, page: Page, currency: str | None, sep: str 
 # The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",
 # "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
 _MINOR_ONLY = re.compile(r"\s*[.,]?\s*(\d{2,3})\s*")
-_SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|lei|лв\.?|руб\.?|[A-Z]{3})\s*")
+_SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|[Ll]ei|лв\.?|руб\.?|[A-Z]{3})\s*")
 # The text of such an amount with its sign after the minor units: "1995€" read from "19<sup>95</sup>€".
 _MINOR_THEN_SIGN = re.compile(r"\d\d" + _SIGN_ONLY.pattern + "$")
 _DIGIT_CHARS = frozenset("0123456789")
@@ -935,7 +972,9 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "regular"
         item.reasons.append("was-label-after")
     label = ""  # (the label before the amount's element, read once for the "lowest price" and instalment tests)
-    if _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
+    if _fee(before, item.after):
+        item.role = "fee"
+    elif _RANGE_HIGH.search(item.before) or (_RANGE_SIGN.fullmatch(item.before) and _after_an_amount(item.node)):
         # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
         # between them): the "from" price is the low end
         item.role = "range-high"
@@ -949,7 +988,8 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "reference"  # (not the segment, which stops at the "30"; another product's block: no matter)
     elif _MULTI_BUY.search(item.before[-30:]) or _MULTI_BUY.search(before):
         item.role = "multibuy"  # (also not the segment: it stops at the count, "10本")
-    elif (CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or (not noise and _card_logo(item.node))
+    elif (CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or _JOIN_TAIL.match(tail)
+          or (not noise and _card_logo(item.node))
           or (not noise and _COUPON_LABEL_END.search(label) is not None)
           or (not tail.strip() and _CARD_TAIL.match(_lead_after(item.node)))):
         item.role = "conditional"
@@ -999,6 +1039,20 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
     if "+" in after[:2] or _FROM.search(before[-20:]):
         item.reasons.append("from-price")
+
+
+def _fee(before: str, after: str) -> bool:
+    """Whether the label before an amount (``before``, back to the previous amount) or the words right after it
+    (``after``) name it a recycling fee or a levy (:data:`FEE`): a label before it counts when no price label
+    comes after it ("Éco-participation incluse. Prix : 349,99 €" is the price)."""
+    tail = before[-40:]
+    if FEE.search(tail):
+        last = list(FEE.finditer(tail))[-1]  # (the last fee word counts: no price label may follow it)
+        rest = tail[last.end():]
+        # (nor is "Prix éco-part. incluse : 349,99 €" a fee: a price label, then the fee it includes)
+        if not _PRICE_LABEL.search(rest) and not (_INCLUDED.match(rest) and _PRICE_LABEL.search(tail[:last.start()])):
+            return True
+    return _FEE_AFTER.match(after) is not None
 
 
 # A store card's logo as the amount's label ("<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90"): its holders' price.
@@ -1083,7 +1137,7 @@ _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
 _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
-                            "conditional", "addon", "multibuy", "variant"})
+                            "conditional", "addon", "multibuy", "variant", "fee"})
 
 # A chosen option (a variant's swatch, button, size in a select, a radio): by ARIA, ``selected`` or ``checked``,
 # or a class saying so ("is-selected", "active"; each selector more costs a little on every page).
@@ -1311,6 +1365,30 @@ def _candidate(item: _Seen) -> Candidate:
 
 
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})(?:[.,]\d)?\s?%")
+# A percentage that rates the product or the seller, not a discount: "93% recommend", "98% de satisfaction",
+# "99% positive feedback", "92 % der Kunden empfehlen", and the share in brackets after a star rating, "4.6 (92%)",
+# "4,5/5 (92 %)" (a saving after an amount, "$4.60 (23%)", keeps its sign or its two decimals; the rating may follow
+# an amount's digits in an element's text read without blanks, "$17.494.6 (93%)").
+_RATING_PERCENT = re.compile(
+    r"%\s*\)?\s*(?:(?!off\b|rabatt|discount|remise|sconto|descuento|desconto|korting|rabat|zniżk|indirim|reducere|"
+    r"kedvezm|sleva|zľava|alennus|save|spar)[^\W\d]+['’]?\s+){0,3}(?:recommend|recommand|recomiend|recomend|recomand|raccomand|consiglia|"
+    r"empf[eo]hl|aanbevel|aanrader|poleca|rekommend|anbefal|suosittel|ajánl|doporuč|odporúč|tavsiye|"
+    r"satisf|zufrieden|tevreden|nöjd|tyytyv|memnun|mulțumi|multumi|elégedett|spokojen|zadowol|"
+    r"positiv|pozitiv|pozytyw|olumlu|feedback|bewert|avis\b|évaluation|valoraci|opiniones|avalia|recensioni|"
+    r"beoordel|omdöm|arvostel|értékel|hodnocen|ocen|rating|review)", re.I)
+_RATING_SHARE = re.compile(r"(?<![.,$€£¥₹])[0-5][.,]\d(?:\s*/\s*5)?\s*★?\s*\(\s*\d{1,2}(?:[.,]\d)?\s?%\s*\)")
+
+
+def _badges(text: str) -> list[re.Match[str]]:
+    """The percentages in ``text`` that may be discount badges: not those that rate the product or its seller
+    (:data:`_RATING_PERCENT`, :data:`_RATING_SHARE`), which the arithmetic of a price pair may happen to fit
+    ("98% de satisfaction" beside 349,99 € and a 10,00 € fee)."""
+    found = list(_PERCENT.finditer(text))
+    if not found:
+        return found
+    shares = [m.span() for m in _RATING_SHARE.finditer(text)]
+    return [m for m in found if _RATING_PERCENT.match(text, m.end() - 1) is None
+            and not any(start <= m.start() < end for start, end in shares)]
 
 
 def _badged(low: Decimal, high: Decimal, badges: list[int]) -> bool:
@@ -1321,7 +1399,7 @@ def _badged(low: Decimal, high: Decimal, badges: list[int]) -> bool:
 
 def discount_of(low: Decimal, high: Decimal, text: str) -> bool:
     """Whether a discount badge in ``text`` ("-19%") takes ``high`` down to ``low``."""
-    return _badged(low, high, [int(m.group(1)) for m in _PERCENT.finditer(text)])
+    return _badged(low, high, [int(m.group(1)) for m in _badges(text)])
 
 
 def _discount_pairs(items: list[_Seen]) -> None:
@@ -1350,7 +1428,7 @@ def _discount_pairs(items: list[_Seen]) -> None:
     pairs: list[tuple[bool, _Seen, _Seen]] = []
     for (_, apart), (node, box) in boxes.items():
         text = (node.text() or "") if len(box) > 1 else ""  # (read only where two amounts sit)
-        badges = list(_PERCENT.finditer(text)) if "%" in text else []
+        badges = _badges(text) if "%" in text else []
         for low in box if badges else ():
             for high in box:
                 if low.role != "current" or high.amount.amount <= low.amount.amount:
@@ -1638,10 +1716,10 @@ def _remembered(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 (_TOTAL_LABEL, _PRICE_LABEL, WAS_TEXT, _RANGE_HIGH, _RANGE_SIGN, _UNIT_TAIL, _UNIT_TEXT, NET_TEXT, _GROSS_TEXT,
  _CONVERTED, LOWEST_30, CONDITIONAL, _CARD_TAIL, _INSTALMENT, _INSTALMENT_TAIL, _INSTALMENT_ATTR, _THRESHOLD,
- _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM) = map(_remembered, (
+ _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM, FEE, _FEE_AFTER, _JOIN_TAIL) = map(_remembered, (
     _TOTAL_LABEL, _PRICE_LABEL, WAS_TEXT, _RANGE_HIGH, _RANGE_SIGN, _UNIT_TAIL, _UNIT_TEXT, NET_TEXT, _GROSS_TEXT,
     _CONVERTED, LOWEST_30, CONDITIONAL, _CARD_TAIL, _INSTALMENT, _INSTALMENT_TAIL, _INSTALMENT_ATTR, _THRESHOLD,
-    _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM))
+    _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM, FEE, _FEE_AFTER, _JOIN_TAIL))
 # (the same wordings, for the buy box reading's exclusions: crawlers.buybox)
 FROM, INSTALMENT, INSTALMENT_LOCAL, MULTI_BUY, PRICE_LABEL, SAVING, SAVING_LOCAL, SHIPPING, THRESHOLD = (
     _FROM, _INSTALMENT, _INSTALMENT_LOCAL, _MULTI_BUY, _PRICE_LABEL, _SAVING, _SAVING_LOCAL, _SHIPPING, _THRESHOLD)
