@@ -265,8 +265,7 @@ class BatchSink:
             pipeline.close()  # a Sync: the INSERT's and the TRUNCATE's answers, or the server's refusal
             inserted = cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
-            # raised as SQLAlchemy raises a refusal of a statement it ran (an IntegrityError for a NOT NULL, ...)
-            raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+            raise _as_sqlalchemy(exc, statement, dialect) from exc
         finally:
             cursor.close()
         earlier = {} if inserted == len(keys) else self._stored_before(keys, chunk)
@@ -302,10 +301,12 @@ class BatchSink:
         try:
             cursor.execute(insert)  # sent: the server starts on it; its answer waits for finish()
             driver.execute(truncate)  # another cursor: this one keeps the INSERT's row count
-        except BaseException:
+        except BaseException as exc:  # a refusal already back (a small chunk), or the connection lost
             cursor.close()
             with contextlib.suppress(Exception):
                 pipeline.close()
+            if isinstance(exc, connection.dialect.loaded_dbapi.Error):
+                raise _as_sqlalchemy(exc, insert, connection.dialect) from exc
             raise
         self._pending = (chunk, keys, cursor, pipeline, insert)
 
@@ -548,6 +549,11 @@ class BatchSink:
                         write(values)
         finally:
             cursor.close()
+
+
+def _as_sqlalchemy(error: Exception, statement: str, dialect: Any) -> BaseException:
+    """The driver's error as SQLAlchemy raises it for a statement it ran (an IntegrityError for a NOT NULL, ...)."""
+    return DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect)
 
 
 def _pipelines(connection: Any) -> bool:
