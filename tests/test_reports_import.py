@@ -599,3 +599,133 @@ def test_a_reports_products_cannot_be_deleted_until_it_commits(
                                                    ["AC-100", "10", "USD", TODAY]]), "P001", now=NOW)
     assert result.rows_accepted == 1
     assert refused == ["AC-100: lock timeout"]
+
+
+def _five_chunks(tmp_path: Path) -> Path:
+    """450 rows (chunks of 100), a few bad ones and a duplicate of row 2 in the fourth chunk."""
+    days = [(NOW - timedelta(days=d)).date().isoformat() for d in range(25)]
+    body = [[sku, f"{10 + n % 7}.5{n % 10}", "USD", day, ch]
+            for n, (sku, day, ch) in enumerate((s, d, c) for s in ("AC-100", "AC-200", "AC-300") for d in days
+                                               for c in ("a", "b", "c", "d", "e", "f"))]
+    body[40] = ["AC-999", "1", "USD", TODAY, "x"]
+    body[170] = ["AC-200", "-1", "USD", TODAY, "x"]
+    body[330] = ["AC-100", "10", "USD", days[0], "a"]  # row 332 repeats row 2
+    body[449] = ["AC-300", "abc", "USD", TODAY, "y"]
+    return _csv(tmp_path / "r.csv", [["sku", "price", "currency", "date", "channel"], *body])
+
+
+def test_a_later_chunk_refused_while_the_next_is_judged_rolls_back_and_a_reimport_loses_nothing(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL inserts a chunk while the importer judges the next: a refusal of the third chunk (seen while the
+    fourth is judged), of the last, or the file failing while a chunk is in flight, rolls the whole batch back; the
+    connection goes back to the pool usable, and the same file imported again stores what a clean import stores."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from crawlers.reports import _importer, _sink
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__CHUNK_ROWS", "100")
+    get_settings.cache_clear()
+    path = _five_chunks(tmp_path)
+    clean = import_file(path, "P002", now=NOW)  # the reference: another partner's batch, never failed
+    assert (clean.rows_accepted, clean.rows_rejected) == (446, 4)
+    expected = _outcome(catalog, clean)
+    flush = _sink.BatchSink.flush
+    judge = _importer.judge_source
+
+    def refusing(row: int) -> Any:
+        def undated(sink: _sink.BatchSink, chunk: list[Any]) -> None:  # ``row`` stored without a date
+            flush(sink, [(r[0], r[1], (*r[2][:3], None, *r[2][4:]), *r[3:]) if type(r) is tuple and r[0] == row
+                         else r for r in chunk])
+        return undated
+
+    def failing_after(chunks: int) -> Any:
+        def judged(*args: Any) -> Any:
+            for n, chunk in enumerate(judge(*args)):
+                if n == chunks:
+                    raise ReportImportError("reading the file failed: the disk went away", file="r.csv")
+                yield chunk
+        return judged
+
+    def stored() -> tuple[int, int, int]:
+        with session_scope(catalog) as s:
+            return (s.scalar(select(func.count()).select_from(ReportBatch).where(ReportBatch.partner_id != 2)) or 0,
+                    s.scalar(select(func.count()).select_from(Observation).where(Observation.partner_id != 2)) or 0,
+                    s.scalar(select(func.count()).select_from(ReportRejection)
+                             .where(ReportRejection.batch_id != clean.batch_id)) or 0)
+
+    for patch, error in (((_sink.BatchSink, "flush", refusing(250)), IntegrityError),  # the third chunk
+                         ((_sink.BatchSink, "flush", refusing(450)), IntegrityError),  # the last chunk
+                         ((_importer, "judge_source", failing_after(3)), ReportImportError)):
+        with monkeypatch.context() as m:
+            m.setattr(*patch)
+            with pytest.raises(error, match=r"(?i)not.null|the disk went away"):
+                import_file(path, "P001", now=NOW)
+        assert stored() == (0, 0, 0)
+        assert [p.name for p in (tmp_path / "workspace").rglob("P001*.csv")] == []
+        with catalog.connect() as conn:  # the import's connection, back in the pool: not left in a pipeline
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    result = import_file(path, "P001", now=NOW)  # the same file again, on the same pool: all of it stored
+    assert (result.rows_accepted, result.rows_rejected) == (446, 4)
+    assert _outcome(catalog, result) == expected
+    assert _rejections(catalog)[332] == ("sku", "duplicate of row 2 (same sku, date and channel)")
+
+
+def test_postgresql_inserts_a_chunk_while_the_next_is_judged(
+    catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server inserting the first chunk waits on a lock that is let go only once the second chunk is judged:
+    an importer that waited for the first INSERT before judging on would wait for ever (here: lock_timeout)."""
+    from sqlalchemy import text
+
+    from crawlers.reports import _importer
+    from pricewarden.settings import get_settings
+
+    if catalog.dialect.name != "postgresql":
+        pytest.skip("SQLite's driver answers each statement before the next")
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__CHUNK_ROWS", "100")
+    get_settings.cache_clear()
+    path = _five_chunks(tmp_path)
+    judge = _importer.judge_source
+    seen_waiting: list[bool] = []
+    gate = catalog.connect()
+
+    def waiting() -> bool:  # the import's INSERT (its trigger) waits for the gate
+        return bool(gate.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                      "AND objid = 8231 AND NOT granted")).scalar())
+
+    def judged(*args: Any) -> Any:
+        import time
+
+        for n, chunk in enumerate(judge(*args)):
+            if n == 1:  # the second chunk is judged: the server is still on the first
+                deadline = time.monotonic() + 5
+                while not waiting() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                seen_waiting.append(waiting())
+                gate.execute(text("SELECT pg_advisory_unlock(8231)"))
+            yield chunk
+
+    with catalog.begin() as conn:
+        conn.execute(text("CREATE FUNCTION pw_test_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                          "PERFORM set_config('lock_timeout', '5s', true); PERFORM pg_advisory_xact_lock_shared(8231); "
+                          "RETURN NULL; END $$"))
+        conn.execute(text("CREATE TRIGGER pw_test_gate AFTER INSERT ON observations "
+                          "FOR EACH STATEMENT EXECUTE FUNCTION pw_test_gate()"))
+    try:
+        gate.execute(text("SELECT pg_advisory_lock(8231)"))
+        gate.commit()
+        monkeypatch.setattr(_importer, "judge_source", judged)
+        result = import_file(path, "P001", now=NOW)
+    finally:
+        gate.execute(text("SELECT pg_advisory_unlock_all()"))
+        gate.commit()
+        gate.close()
+        with catalog.begin() as conn:
+            conn.execute(text("DROP TRIGGER pw_test_gate ON observations"))
+            conn.execute(text("DROP FUNCTION pw_test_gate()"))
+    assert seen_waiting == [True]
+    assert (result.rows_accepted, result.rows_rejected) == (446, 4)
+    assert [o.row_number for o in _observations(catalog)][:3] == [2, 3, 4]

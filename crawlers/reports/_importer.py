@@ -241,17 +241,23 @@ def run_import(
                     sqlite.execute(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KB}")
                 writer = ReceiptWriter(receipt_path(owner.code, batch.id, sha))
                 sink = BatchSink(session, batch.id, owner.id, source_kind, writer, now)
+                if on_progress is not None:  # told as each chunk is stored (on PostgreSQL, as the next is judged)
+                    tell = on_progress
+                    sink.on_stored = lambda: tell(sink.accepted + sink.rejected, sink.rejected)
                 stop = _RejectionLimit(file_name, settings.reports.max_rejected_rows)
                 chunks = (worker.chunks() if worker is not None
                           else judge_source(source, validator, shape, chunk_rows))
-                with held_collector() as after_chunk:
-                    for chunk in chunks:
-                        stop.count_chunk(chunk)
-                        sink.flush(chunk)
-                        after_chunk(len(chunk))
-                        del chunk
-                        if on_progress is not None:
-                            on_progress(sink.accepted + sink.rejected, sink.rejected)
+                try:
+                    with held_collector() as after_chunk:
+                        for chunk in chunks:
+                            stop.count_chunk(chunk)
+                            sink.flush(chunk)
+                            after_chunk(len(chunk))
+                            del chunk
+                        sink.finish()
+                except BaseException:
+                    sink.abandon()  # the chunk still in flight, if any: the batch rolls back below
+                    raise
             finally:
                 source.close()
                 if cache_size is not None:

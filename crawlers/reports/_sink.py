@@ -4,19 +4,23 @@
 tuple of the observation's own values already through each column's bind processor (the batch's
 constant values are added once per insert), so that a second process can prepare rows and send them
 cheaply. :class:`BatchSink` rejects rows an earlier batch (or an earlier chunk) stored, writes the
-receipt, and inserts with the driver's executemany (SQLite) or ``COPY`` (PostgreSQL).
+receipt, and inserts with the driver's executemany (SQLite) or ``COPY`` (PostgreSQL). On PostgreSQL a chunk
+is sent and left to the server (psycopg's pipeline mode) while the importer judges the next one: see
+:meth:`BatchSink.flush`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from crawlers.reports._read import cells_of
@@ -171,8 +175,9 @@ class BatchSink:
     """Writes validated chunks: rows already stored by an earlier batch are rejected, the rest inserted."""
 
     def __init__(self, session: Session, batch_id: int, partner_id: int, source: str,
-                 writer: ReceiptWriter, now: datetime) -> None:
+                 writer: ReceiptWriter, now: datetime, on_stored: Callable[[], None] | None = None) -> None:
         self.session = session
+        self.on_stored = on_stored  # called after each chunk's rows, rejections and receipt lines are stored
         self.batch_id = batch_id
         self.partner_id = partner_id
         self.source = source
@@ -185,6 +190,8 @@ class BatchSink:
         self._observations: tuple[list[str], tuple[Any, ...], str, list[int] | None] | None = None
         self._staging = False  # PostgreSQL: the temporary table of a chunk's rows exists
         self._products: set[int] = set()  # products the batch's rows name, checked (and on PostgreSQL locked)
+        # PostgreSQL: the chunk whose INSERT the server is running (its rows, keys, cursor, pipeline, statement)
+        self._pending: tuple[list[Row | Rejected], list[str], Any, contextlib.ExitStack, str] | None = None
 
     def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
         from store.models import Observation
@@ -217,14 +224,24 @@ class BatchSink:
         return {key: (batch, number) for key, batch, number in rows}
 
     def flush(self, chunk: list[Row | Rejected]) -> None:
-        """Store one chunk in row order: its accepted rows (unless stored before), its rejections, its receipt lines."""
-        from store.models import ReportRejection
+        """Store one chunk in row order: its accepted rows (unless stored before), its rejections, its receipt lines.
 
+        On PostgreSQL the chunk's rows go through ``COPY`` into the staging table and their ``INSERT`` into
+        observations is sent without waiting for it (psycopg's pipeline mode): the server inserts them, most of
+        an import's time, while the importer judges the next chunk and builds its ``COPY`` text. The chunk's
+        rejections, receipt lines and counts follow once the server has answered, at the next call or at
+        :meth:`finish`, which must end the batch; a refusal of the server's is raised there, as SQLAlchemy
+        would raise it, and the batch's one transaction rolls back as before.
+        """
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql" and _pipelines(connection):
+            self._send(connection, chunk)
+            return
         keys = [r[1] for r in chunk if type(r) is tuple]
         if keys:
             self._hold_products({r[2][1] for r in chunk if type(r) is tuple})
         stored = False
-        if keys and self.session.connection().dialect.name in ("sqlite", "postgresql"):
+        if keys and connection.dialect.name in ("sqlite", "postgresql"):
             # Inserted first, a key stored before skipped (ON CONFLICT DO NOTHING): a chunk without such keys,
             # the usual one, needs no lookup; otherwise the stored rows that are not this chunk's tell which.
             # (PostgreSQL planned the lookup of ten thousand keys as a scan of every stored observation once the
@@ -234,6 +251,70 @@ class BatchSink:
             stored = True
         else:
             earlier = self._earlier(keys)
+        self._account(chunk, earlier, stored=stored)
+
+    def finish(self) -> None:
+        """Wait for the chunk the server is still inserting (PostgreSQL), then store its rejections, receipt lines."""
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        chunk, keys, cursor, pipeline, statement = pending
+        dialect = self.session.get_bind().dialect
+        try:
+            pipeline.close()  # a Sync: the INSERT's and the TRUNCATE's answers, or the server's refusal
+            inserted = cursor.rowcount
+        except dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy(exc, statement, dialect) from exc
+        finally:
+            cursor.close()
+        earlier = {} if inserted == len(keys) else self._stored_before(keys, chunk)
+        self._account(chunk, earlier, stored=True)
+
+    def abandon(self) -> None:
+        """The import failed elsewhere: end the chunk in flight, if any (an error of its own is the lesser one)."""
+        pending = self._pending
+        self._pending = None
+        if pending is not None:
+            with contextlib.suppress(Exception):
+                pending[3].close()
+            pending[2].close()
+
+    def _send(self, connection: Any, chunk: list[Row | Rejected]) -> None:
+        """PostgreSQL: the chunk's rows into the staging table, their INSERT sent; the previous chunk finished first."""
+        accepted = [r for r in chunk if type(r) is tuple]
+        if not accepted:
+            self.finish()
+            self._account(chunk, {}, stored=True)
+            return
+        keys = [r[1] for r in accepted]
+        names, fixed, _, _ = self._statement(connection.dialect)
+        rows = [r[2] + fixed for r in accepted]
+        text = copy_text(rows)  # built while the server inserts the previous chunk
+        self.finish()
+        self._hold_products({r[2][1] for r in accepted})
+        insert, truncate = self._stage(connection, names, rows, text)
+        driver = connection.connection.driver_connection
+        pipeline = contextlib.ExitStack()
+        pipeline.enter_context(driver.pipeline())
+        cursor = driver.cursor()
+        try:
+            cursor.execute(insert)  # sent: the server starts on it; its answer waits for finish()
+            driver.execute(truncate)  # another cursor: this one keeps the INSERT's row count
+        except BaseException as exc:  # a refusal already back (a small chunk), or the connection lost
+            cursor.close()
+            with contextlib.suppress(Exception):
+                pipeline.close()
+            if isinstance(exc, connection.dialect.loaded_dbapi.Error):
+                raise _as_sqlalchemy(exc, insert, connection.dialect) from exc
+            raise
+        self._pending = (chunk, keys, cursor, pipeline, insert)
+
+    def _account(self, chunk: list[Row | Rejected], earlier: dict[str, tuple[int | None, int | None]], *,
+                 stored: bool) -> None:
+        """A chunk once its accepted rows are in (``stored``), or to insert: rejections, receipt lines, counts."""
+        from store.models import ReportRejection
+
         observations: list[tuple[Any, ...]] = []
         rejections: list[dict[str, Any]] = []
         lines: list[str] = []
@@ -262,6 +343,8 @@ class BatchSink:
             self._insert(ReportRejection.__table__, rejections)
         self.accepted += len(observations)
         self.rejected += len(rejections)
+        if self.on_stored is not None:
+            self.on_stored()
 
     def _hold_products(self, product_ids: set[int]) -> None:
         """Check the chunk's products that the batch has not named before, all at once, and keep them.
@@ -310,6 +393,35 @@ class BatchSink:
         table: Any = Observation.__table__
         connection = self.session.connection()
         dialect = connection.dialect
+        names, fixed, statement, order = self._statement(dialect)
+        if dialect.name == "postgresql":
+            if not skip_stored:
+                self._copy_rows(connection, table, names, (values + fixed for values in rows))
+                return len(rows)
+            rows = [values + fixed for values in rows]
+            insert, truncate = self._stage(connection, names, rows, copy_text(rows))
+            done = connection.exec_driver_sql(insert)
+            connection.exec_driver_sql(truncate)
+            return int(done.rowcount)
+        if skip_stored:
+            statement += " ON CONFLICT (obs_key) DO NOTHING"
+        if not fixed:
+            done = connection.exec_driver_sql(statement, rows)
+        elif order is None:  # a named paramstyle
+            done = connection.exec_driver_sql(
+                statement, [dict(zip(names, values + fixed, strict=True)) for values in rows])
+        elif order == list(range(len(names))):
+            done = connection.exec_driver_sql(statement, [values + fixed for values in rows])
+        else:
+            get = itemgetter(*order)
+            done = connection.exec_driver_sql(statement, [get(values + fixed) for values in rows])
+        return int(done.rowcount)
+
+    def _statement(self, dialect: Any) -> tuple[list[str], tuple[Any, ...], str, list[int] | None]:
+        """The observations' columns, the batch's constants (processed) after the rows' own, the INSERT, its order."""
+        from store.models import Observation
+
+        table: Any = Observation.__table__
         if self._observations is None:
             names = [*ROW_COLUMNS, *BATCH_COLUMNS]
             constants: list[Any] = [self.source, self.partner_id, "visible", self.source, self.batch_id, self.now]
@@ -338,47 +450,30 @@ class BatchSink:
                              + ", ".join(preparer.quote(name) for name in names) + ") VALUES ("
                              + ", ".join(["?"] * len(ROW_COLUMNS) + literals) + ")")
                 self._observations = (names, (), statement, None)
-        names, fixed, statement, order = self._observations
-        if dialect.name == "postgresql":
-            if not skip_stored:
-                self._copy_rows(connection, table, names, (values + fixed for values in rows))
-                return len(rows)
-            return self._copy_skipping_stored(connection, table, names, (values + fixed for values in rows))
-        if skip_stored:
-            statement += " ON CONFLICT (obs_key) DO NOTHING"
-        if not fixed:
-            done = connection.exec_driver_sql(statement, rows)
-        elif order is None:  # a named paramstyle
-            done = connection.exec_driver_sql(
-                statement, [dict(zip(names, values + fixed, strict=True)) for values in rows])
-        elif order == list(range(len(names))):
-            done = connection.exec_driver_sql(statement, [values + fixed for values in rows])
-        else:
-            get = itemgetter(*order)
-            done = connection.exec_driver_sql(statement, [get(values + fixed) for values in rows])
-        return int(done.rowcount)
+        return self._observations
 
-    def _copy_skipping_stored(self, connection: Any, table: Any, names: list[str],
-                              rows: Iterable[tuple[Any, ...]]) -> int:
-        """PostgreSQL: rows through ``COPY`` into a temporary table, then into ``table`` with ON CONFLICT DO NOTHING.
+    def _stage(self, connection: Any, names: list[str], rows: list[tuple[Any, ...]],
+               text: str | None) -> tuple[str, str]:
+        """PostgreSQL: rows (with the batch's constants) through ``COPY`` into the staging table; the statements
+        that move them into observations with ON CONFLICT DO NOTHING and empty the staging table.
 
         COPY cannot skip a conflicting row; this way a chunk needs no lookup of its keys beforehand. The
         temporary table (no indexes, no WAL) lives for the transaction and is emptied after each chunk.
-        Returns the rows inserted.
+        ``text``: the rows as :func:`copy_text` wrote them (``None``: psycopg writes each row).
         """
+        from store.models import Observation
+
         preparer = connection.dialect.identifier_preparer
+        table = preparer.format_table(Observation.__table__)
         columns = ", ".join(preparer.quote(name) for name in names)
         if not self._staging:
             connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS "
-                                       f"SELECT {columns} FROM {preparer.format_table(table)} WITH NO DATA")
+                                       f"SELECT {columns} FROM {table} WITH NO DATA")
             self._staging = True
-        self._copy_rows(connection, STAGING, names, rows)
+        self._copy_rows(connection, STAGING, names, rows, text)
         # In row order, as COPY would store them (a chunk never holds one key twice: the validator rejects it).
-        done = connection.exec_driver_sql(
-            f"INSERT INTO {preparer.format_table(table)} ({columns}) SELECT {columns} FROM {STAGING} "
-            "ORDER BY row_number ON CONFLICT (obs_key) DO NOTHING")
-        connection.exec_driver_sql(f"TRUNCATE {STAGING}")
-        return int(done.rowcount)
+        return (f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING} "
+                "ORDER BY row_number ON CONFLICT (obs_key) DO NOTHING", f"TRUNCATE {STAGING}")
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """Bulk insert through the driver's executemany, with each column's bind processor applied once.
@@ -431,16 +526,21 @@ class BatchSink:
             self._processors[key] = active
         self._copy_rows(connection, table, names, _processed(rows, names, defaults, active))
 
-    def _copy_rows(self, connection: Any, table: Any, names: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-        """Rows of processed values, in ``names`` order, through ``COPY ... FROM STDIN`` into a table (or its name)."""
+    def _copy_rows(self, connection: Any, table: Any, names: list[str], rows: Iterable[tuple[Any, ...]],
+                   text: str | None = None) -> None:
+        """Rows of processed values, in ``names`` order, through ``COPY ... FROM STDIN`` into a table (or its name).
+
+        ``text``: the rows in COPY's text format already (:func:`copy_text`).
+        """
         preparer = connection.dialect.identifier_preparer
         statement = (f"COPY {table if type(table) is str else preparer.format_table(table)} ("
                      + ", ".join(preparer.quote(name) for name in names) + ") FROM STDIN")
         cursor = connection.connection.driver_connection.cursor()
         try:
             with cursor.copy(statement) as copy:
-                rows = list(rows)
-                text = copy_text(rows)
+                if text is None:
+                    rows = list(rows)
+                    text = copy_text(rows)
                 if text is not None:
                     copy.write(text)
                 else:  # a value of a kind copy_text does not write: psycopg writes each row
@@ -449,6 +549,17 @@ class BatchSink:
                         write(values)
         finally:
             cursor.close()
+
+
+def _as_sqlalchemy(error: Exception, statement: str, dialect: Any) -> BaseException:
+    """The driver's error as SQLAlchemy raises it for a statement it ran (an IntegrityError for a NOT NULL, ...)."""
+    return DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect)
+
+
+def _pipelines(connection: Any) -> bool:
+    """Whether the driver can send a statement without waiting for its answer (psycopg 3's pipeline mode, libpq 14+)."""
+    pipeline = getattr(connection.dialect.loaded_dbapi, "Pipeline", None)
+    return pipeline is not None and bool(pipeline.is_supported())
 
 
 _COPY_NULL = "\\N"
