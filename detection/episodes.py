@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -47,7 +48,7 @@ from detection.lifecycle import (
     violation_key,
 )
 from detection.tables import NA_E4, RuleFrames, from_e4
-from store import Violation, audit, audit_many, bulk_insert
+from store import Violation, audit, audit_batch, audit_many, insert_columns
 from store.models import SEARCH_COLUMNS, SEARCH_DDL, SEARCH_TABLE
 
 if TYPE_CHECKING:
@@ -121,24 +122,24 @@ class _Records:
         self.obs, self.findings = obs, findings
 
     def _obs(self, column: str, pos: np.ndarray) -> list[Any]:
-        return _plain_cells(self.obs[column].to_numpy(dtype=object)[pos], ids=column in self.IDS)
+        # The wanted cells taken first: a million-row column made objects whole costs more than the records.
+        return _plain_cells(self.obs[column].iloc[pos].to_numpy(dtype=object), ids=column in self.IDS)
 
     def _findings(self, column: str, rows: np.ndarray) -> np.ndarray:
         if column not in self.findings:
             return np.full(len(rows), None, dtype=object)
-        return np.asarray(self.findings[column].to_numpy(dtype=object)[rows], dtype=object)
+        return np.asarray(self.findings[column].iloc[rows].to_numpy(dtype=object), dtype=object)
 
-    def records(self, rows: Iterable[int], evidence: dict[int, tuple[Any, ...]] | None,
-                subjects: Callable[[int], str]) -> dict[int, dict[str, Any]]:
-        """The records of findings rows ``rows`` by row (``evidence``: by observation id, else the frame's
-        columns; ``subjects``: the subject of an observation position)."""
-        wanted = np.array(sorted(rows), dtype=np.int64)
+    def columns(self, rows: np.ndarray, evidence: dict[int, tuple[Any, ...]] | None,
+                subjects: Callable[[np.ndarray], list[str]]) -> dict[str, list[Any]]:
+        """The records of findings rows ``rows`` (in that order, repeats allowed) by column: one list per
+        field of :meth:`records` but ``at`` (``evidence``: by observation id, else the frame's columns;
+        ``subjects``: the subjects of observation positions)."""
+        wanted = np.asarray(rows, dtype=np.int64)
         if not len(wanted):
-            return {}
+            return {name: [] for name in ("pos", "obs_id", *_RECORD_FIELDS)}
         pos = self.findings["pos"].to_numpy(dtype=np.int64)[wanted]
         obs_ids = self.obs["obs_id"].to_numpy(dtype=np.int64)[pos].tolist()
-        ns = self.obs["observed_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[pos]
-        at = pd.to_datetime(ns, utc=True).to_pydatetime()
         money: dict[int, Decimal | None] = {NA_E4: None}
         e4 = {c: self._findings(c, wanted).astype(np.int64) for c in ("observed_e4", "allowed_e4", "gap_e4")}
         for value in np.unique(np.concatenate(list(e4.values()))).tolist():
@@ -158,30 +159,37 @@ class _Records:
                      for k in range(4)]
         else:
             pages = [self._obs(c, pos) for c in ("url", "raw_text", "html_sha256", "screenshot_sha256")]
-        f = {c: self._findings(c, wanted) for c in ("rule", "kind", "version", "explanation")}
-        mode, scope, rule_ref, currency = (_plain_cells(self._findings(c, wanted))
-                                           for c in ("mode", "scope", "rule_ref", "currency"))
-        o = {c: self._obs(c, pos) for c in ("tier", "partner_id", "product_id", "listing_id", "seller_id",
-                                           "seller_name", "region")}
-        sku, party = (self.obs[c].to_numpy(dtype=object)[pos].tolist() for c in ("sku", "party"))
-        out = {}
-        for i, row in enumerate(wanted.tolist()):
-            version = int(f["version"][i])
-            out[row] = {
-                "pos": int(pos[i]), "obs_id": obs_ids[i], "at": at[i],
-                "rule": str(f["rule"][i]), "kind": str(f["kind"][i]),
-                "mode": None if mode[i] is None else str(mode[i]),
-                "scope": scope[i], "version": version if version != -1 else None, "rule_ref": rule_ref[i],
-                "observed_price": observed[i], "allowed_price": allowed[i], "gap": gap[i], "gap_pct": gap_pct[i],
-                "currency": currency[i], "sku": sku[i], "party": party[i],
-                "tier": o["tier"][i], "partner_id": o["partner_id"][i],
-                "product_id": o["product_id"][i], "listing_id": o["listing_id"][i],
-                "seller_id": o["seller_id"][i], "seller_name": o["seller_name"][i],
-                "region": o["region"][i], "url": pages[0][i], "raw_text": pages[1][i],
-                "html_sha256": pages[2][i], "screenshot_sha256": pages[3][i],
-                "explanation": f["explanation"][i], "subject": subjects(int(pos[i])),
-            }
+        versions = [None if v == -1 else v for v in self._findings("version", wanted).astype(np.int64).tolist()]
+        out: dict[str, list[Any]] = {
+            "pos": pos.tolist(), "obs_id": obs_ids,
+            "rule": [str(v) for v in self._findings("rule", wanted).tolist()],
+            "kind": [str(v) for v in self._findings("kind", wanted).tolist()],
+            "mode": [None if v is None else str(v) for v in _plain_cells(self._findings("mode", wanted))],
+            "scope": _plain_cells(self._findings("scope", wanted)), "version": versions,
+            "rule_ref": _plain_cells(self._findings("rule_ref", wanted)),
+            "observed_price": observed, "allowed_price": allowed, "gap": gap, "gap_pct": gap_pct,
+            "currency": _plain_cells(self._findings("currency", wanted)),
+            "sku": self.obs["sku"].iloc[pos].to_numpy(dtype=object).tolist(),
+            "party": self.obs["party"].iloc[pos].to_numpy(dtype=object).tolist(),
+        }
+        for c in ("tier", "partner_id", "product_id", "listing_id", "seller_id", "seller_name", "region"):
+            out[c] = self._obs(c, pos)
+        out.update({"url": pages[0], "raw_text": pages[1], "html_sha256": pages[2], "screenshot_sha256": pages[3],
+                    "explanation": self._findings("explanation", wanted).tolist(), "subject": subjects(pos)})
         return out
+
+    def records(self, rows: Iterable[int], evidence: dict[int, tuple[Any, ...]] | None,
+                subjects: Callable[[np.ndarray], list[str]]) -> dict[int, dict[str, Any]]:
+        """The records of findings rows ``rows`` by row (see :meth:`columns`), each with its instant ``at``."""
+        wanted = np.array(sorted(rows), dtype=np.int64)
+        if not len(wanted):
+            return {}
+        columns = self.columns(wanted, evidence, subjects)
+        ns = self.obs["observed_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[np.asarray(columns["pos"])]
+        columns["at"] = pd.to_datetime(ns, utc=True).to_pydatetime().tolist()
+        names = list(columns)
+        return {row: dict(zip(names, values, strict=True))
+                for row, values in zip(wanted.tolist(), zip(*columns.values(), strict=True), strict=True)}
 
 
 def _plain_cells(values: np.ndarray, *, ids: bool = False) -> list[Any]:
@@ -347,54 +355,112 @@ def apply_findings(
     # Instants as datetimes only for the events an episode takes one from.
     needed = np.unique(np.concatenate([np.flatnonzero(~fresh), firsts["first"], firsts["last"], firsts["mark"],
                                        firsts["resolve"][firsts["resolve"] >= 0]]))
-    at_of = dict(zip(needed.tolist(), pd.to_datetime(ns[e_pos[needed]], utc=True).to_pydatetime().tolist(),
-                     strict=True)) if len(needed) else {}
-    # Plain Python lists: the events are made one by one, and a numpy scalar read per cell costs more.
-    e_ids, e_breach, e_row = ids[e_pos].tolist(), breach.tolist(), frow.tolist()
-    by_key: dict[int, list[Episode]] = defaultdict(list)
-    reason = f"auto: {resolve_after} compliant observations"
-    for k, first, last, count, mark, resolve, repeat in zip(
-            *(firsts[c].tolist() for c in ("key", "first", "last", "count", "mark", "resolve", "repeat")),
-            strict=True):
-        resolved = resolve >= 0
-        by_key[k].append(Episode(
-            status=RESOLVED if resolved else OPEN, first_seen_at=at_of[first], last_seen_at=at_of[last],
-            occurrences=count, compliant_streak=resolve_after if resolved else mark - last,
-            repeat_number=repeat, resolved_at=at_of[resolve] if resolved else None,
-            first_observation_id=e_ids[first], last_observation_id=e_ids[last], watermark=(at_of[mark], e_ids[mark]),
-            finding={"_row": e_row[last]}, status_reason=reason if resolved else None, change="new"))
+    at_needed = pd.to_datetime(ns[e_pos[needed]], utc=True).to_pydatetime() if len(needed) else \
+        np.zeros(0, dtype=object)
 
+    def at(events: np.ndarray) -> list[datetime]:
+        return cast("list[datetime]", at_needed[np.searchsorted(needed, events)].tolist())
+
+    e_ids = ids[e_pos]
     touched: list[tuple[int, Episode]] = []
-    for k in range(len(key_codes)):
+    for k in np.flatnonzero(~by_columns).tolist():
         lo, hi = bounds[k], bounds[k + 1]
-        episode = episodes[k]
         if lo == hi:
             continue
-        if by_columns[k]:
-            touched.extend((k, result) for result in by_key.get(k, ()))
-            continue
-        events = [Event(e_ids[j], at_of[j], {"_row": e_row[j]} if e_breach[j] else None) for j in range(lo, hi)]
-        for result in advance(episode, events, resolve_after):
+        # Plain Python lists: the events are made one by one, and a numpy scalar read per cell costs more.
+        events = [Event(i, t, {"_row": r} if b else None) for i, t, r, b in zip(
+            e_ids[lo:hi].tolist(), at(np.arange(lo, hi)), frow[lo:hi].tolist(), breach[lo:hi].tolist(), strict=True)]
+        for result in advance(episodes[k], events, resolve_after):
             touched.append((k, result))
 
-    # Full records for the findings episodes end on, with the evidence of those observations only.
-    wanted_rows = {e.finding["_row"] for _, e in touched if e.finding and "_row" in e.finding}
+    # Full records for the findings episodes end on, with the evidence of those observations only: by column
+    # for the episodes worked out by column, as dicts for those ``advance`` made.
+    first_rows = frow[firsts["last"]]
+    advanced_rows = {e.finding["_row"] for _, e in touched if e.finding and "_row" in e.finding}
+    wanted_rows = advanced_rows | set(first_rows.tolist())
     found_evidence = evidence([int(ids[f_pos[r]]) for r in wanted_rows]) if evidence is not None else None
-    records = _Records(obs, findings).records(wanted_rows, found_evidence,
-                                              lambda pos: subjects[int(subject_codes[pos])])
+    subject_names = np.array(subjects, dtype=object)
+
+    def subjects_at(positions: np.ndarray) -> list[str]:
+        return cast("list[str]", subject_names[subject_codes[positions]].tolist())
+
+    reading = _Records(obs, findings)
+    records = reading.records(advanced_rows, found_evidence, subjects_at)
     new_episodes: list[tuple[Episode, dict[str, Any]]] = []
+    new_keys: list[int] = []
     updates: list[tuple[Any, Episode]] = []
     for k, episode in touched:
         if episode.finding and "_row" in episode.finding:
             episode.finding = records[episode.finding["_row"]]
-        text = row_keys[int(key_codes[k])]
-        row = latest.get(text)
+        row = latest.get(row_keys[int(key_codes[k])])
         if episode.row_id is None:
             new_episodes.append((episode, episode.finding))
+            new_keys.append(k)
         elif row is not None and episode.watermark != episode_of(row).watermark:
             updates.append((row, episode))
     update_episodes(session, updates, summary)
-    insert_episodes(session, new_episodes, frames, summary, repeat_window_days)
+    # The new episodes in the order the keys were advanced (the order they are sorted from to be stored).
+    first = _first_columns(firsts, at, e_ids, resolve_after, reading.columns(first_rows, found_evidence, subjects_at))
+    key_names = np.array([row_keys[int(c)] for c in key_codes], dtype=object)
+    first["key"] = key_names[firsts["key"]].tolist()
+    advanced = _episode_columns(new_episodes)
+    advanced["key"] = [None] * len(new_episodes)  # worked out from the record, as for any other caller
+    order = np.argsort(np.concatenate([firsts["key"], np.asarray(new_keys, dtype=np.int64)]), kind="stable")
+    if len(new_episodes):
+        taken = order.tolist()
+        for name in first:
+            both = first[name] + advanced[name]
+            first[name] = [both[i] for i in taken]
+    _insert_new(session, first, frames, summary, repeat_window_days)
+
+
+_EPISODE_FIELDS = ("status", "first_seen_at", "last_seen_at", "resolved_at", "occurrences", "compliant_streak",
+                   "repeat_number", "first_observation_id", "last_observation_id", "mark_at", "mark_id",
+                   "status_reason", "breach_over")
+_RECORD_FIELDS = ("rule", "kind", "mode", "scope", "version", "rule_ref", "observed_price", "allowed_price", "gap",
+                  "gap_pct", "currency", "sku", "party", "tier", "partner_id", "product_id", "listing_id", "seller_id",
+                  "seller_name", "region", "url", "raw_text", "html_sha256", "screenshot_sha256", "explanation",
+                  "subject")
+
+
+def _first_columns(firsts: dict[str, np.ndarray], at: Callable[[np.ndarray], list[datetime]], e_ids: np.ndarray,
+                   resolve_after: int, records: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The new episodes of :func:`_first_episodes` (event indices) as the columns :func:`_insert_new` takes,
+    with ``records`` (by column, one per episode: the finding it ends on)."""
+    resolved = firsts["resolve"] >= 0
+    count = len(resolved)
+    reason = f"auto: {resolve_after} compliant observations"
+    resolved_at = at(firsts["resolve"][resolved])
+    resolved_list = resolved.tolist()
+    it = iter(resolved_at)
+    columns: dict[str, list[Any]] = {
+        "status": [RESOLVED if r else OPEN for r in resolved_list],
+        "first_seen_at": at(firsts["first"]), "last_seen_at": at(firsts["last"]),
+        "resolved_at": [next(it) if r else None for r in resolved_list],
+        "occurrences": firsts["count"].tolist(),
+        "compliant_streak": np.where(resolved, resolve_after, firsts["mark"] - firsts["last"]).tolist(),
+        "repeat_number": firsts["repeat"].tolist(),
+        "first_observation_id": e_ids[firsts["first"]].tolist(), "last_observation_id": e_ids[firsts["last"]].tolist(),
+        "mark_at": at(firsts["mark"]), "mark_id": e_ids[firsts["mark"]].tolist(),
+        "status_reason": [reason if r else None for r in resolved_list], "breach_over": [False] * count,
+    }
+    columns.update({name: records[name] for name in _RECORD_FIELDS})
+    return columns
+
+
+def _episode_columns(pairs: list[tuple[Episode, dict[str, Any]]]) -> dict[str, list[Any]]:
+    """New episodes with their records (the finding each ends on) as the columns :func:`_insert_new` takes."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*_EPISODE_FIELDS, *_RECORD_FIELDS)}
+    for episode, record in pairs:
+        for name in ("status", "first_seen_at", "last_seen_at", "resolved_at", "occurrences", "compliant_streak",
+                     "repeat_number", "first_observation_id", "last_observation_id", "status_reason", "breach_over"):
+            columns[name].append(getattr(episode, name))
+        mark = episode.watermark
+        columns["mark_at"].append(None if mark is None else mark[0])
+        columns["mark_id"].append(None if mark is None else mark[1])
+        for name in _RECORD_FIELDS:
+            columns[name].append(record.get(name) if name == "explanation" else record[name])
+    return columns
 
 
 def _first_episodes(key: np.ndarray, breach: np.ndarray, resolve_after: int) -> dict[str, np.ndarray]:
@@ -433,21 +499,6 @@ def _first_episodes(key: np.ndarray, breach: np.ndarray, resolve_after: int) -> 
     repeat = order - np.maximum.accumulate(np.where(first_of_key[starts], order, 0)) + 1
     return {"key": b_key[starts], "first": b_idx[starts], "last": last, "count": last_b - starts + 1,
             "mark": mark, "resolve": resolve, "repeat": repeat}
-
-
-def _change(summary: DetectSummary, row: Any, change: str, party: str) -> None:
-    if isinstance(row, dict):  # a new row's values (a first run: ~180,000 changes)
-        summary.changes.append({"change": change, "kind": row["kind"], "rule": row["rule"], "party": party,
-                                "key": row["key"], "status": row["status"], "severity": row["severity"],
-                                "repeat_number": row["repeat_number"], "escalation_step": row["escalation_step"]})
-        return
-
-    def get(name: str) -> Any:
-        return getattr(row, name)
-
-    summary.changes.append({"change": change, "kind": get("kind"), "rule": get("rule"), "party": party,
-                            "key": get("key"), "status": get("status"), "severity": get("severity"),
-                            "repeat_number": get("repeat_number"), "escalation_step": get("escalation_step")})
 
 
 def _updated(row: Any, episode: Episode) -> dict[str, Any]:
@@ -549,162 +600,202 @@ _key_of = functools.lru_cache(maxsize=1 << 16)(violation_key)
 _severity_of = functools.lru_cache(maxsize=1 << 12)(severity)
 
 
-def _row_values(episode: Episode, record: dict[str, Any]) -> dict[str, Any]:
-    """The column values of a new episode's row (escalation aside)."""
-    return {
-        "key": _key_of(record["rule"], record["sku"], record["party"], record["listing_id"]),
-        "kind": record["kind"], "rule": record["rule"], "mode": record["mode"] or "observe", "status": episode.status,
-        "severity": _severity_of(record["rule"], record["kind"], record["gap_pct"], record["tier"]),
-        "product_id": record["product_id"], "partner_id": record["partner_id"], "listing_id": record["listing_id"],
-        "seller_id": record["seller_id"], "seller_name": record["seller_name"], "region": record["region"],
-        "observed_price": record["observed_price"], "allowed_price": record["allowed_price"],
-        "currency": record["currency"], "gap": record["gap"], "gap_pct": record["gap_pct"],
-        "policy_version": record["version"], "rule_ref": record["rule_ref"],
-        "first_seen_at": episode.first_seen_at, "last_seen_at": episode.last_seen_at,
-        "resolved_at": episode.resolved_at, "occurrences": episode.occurrences,
-        "compliant_streak": episode.compliant_streak, "escalation_step": None,
-        # Id 0 marks an event with no observation behind it (a stale listing).
-        "repeat_number": episode.repeat_number, "first_observation_id": episode.first_observation_id or None,
-        "last_observation_id": episode.last_observation_id or None, "url": record["url"],
-        "raw_text": record["raw_text"], "html_sha256": record["html_sha256"],
-        "screenshot_sha256": record["screenshot_sha256"], "status_reason": episode.status_reason,
-        "details": {
-            "subject": record["subject"], "scope": record["scope"], "tier": record["tier"],
-            "watermark": [episode.watermark[0].isoformat(), episode.watermark[1]] if episode.watermark else None,
-            "breach_over": episode.breach_over, "explanation": record.get("explanation"),
-        },
-    }
-
-
-def _escalates(values: dict[str, Any]) -> bool:
-    """Whether a new row counts as an offence on its partner's ladder."""
-    return (values["kind"] == "violation" and values["mode"] in ("map", "maximum")
-            and values["partner_id"] is not None)
-
-
 def insert_episodes(
     session: Session, new_episodes: list[tuple[Episode, dict[str, Any]]], frames: RuleFrames | None,
     summary: DetectSummary, repeat_window_days: int,
 ) -> None:
-    """Store new episodes (first breaches and repeats) in one batch, with severity and escalation step.
-
-    In (first seen, rule, first observation) order: a partner's offences in the ladder's window are
-    its stored ones (not dismissed) and the new ones before it in that order.
-    """
+    """Store new episodes (first breaches and repeats), each with its record (the finding it ends on), in one
+    batch, with severity and escalation step (see :func:`_insert_new`)."""
     if not new_episodes:
         return
-    new_episodes = sorted(new_episodes, key=lambda pair: (pair[0].first_seen_at, pair[1]["rule"],
-                                                          pair[0].first_observation_id or 0))
-    rows = [_row_values(episode, record) for episode, record in new_episodes]
+    columns = _episode_columns(new_episodes)
+    columns["key"] = [None] * len(new_episodes)
+    _insert_new(session, columns, frames, summary, repeat_window_days)
+
+
+class _Json:
+    """The JSON text (``json.dumps``) of the values of a batch's documents, each distinct value encoded once."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[type, Any], str] = {}
+
+    def __call__(self, value: Any) -> str:
+        try:
+            return self.done[(type(value), value)]
+        except KeyError:
+            return self.done.setdefault((type(value), value), json.dumps(value))
+        except TypeError:  # unhashable (a dict, a list): each its own
+            return json.dumps(value)
+
+
+def _insert_new(
+    session: Session, columns: dict[str, list[Any]], frames: RuleFrames | None, summary: DetectSummary,
+    repeat_window_days: int,
+) -> None:
+    """Store new episodes given by column (:data:`_EPISODE_FIELDS`, :data:`_RECORD_FIELDS` and ``key``, the
+    violation key or ``None`` to work it out from the record) in one batch, with severity and escalation step.
+
+    In (first seen, rule, first observation) order: a partner's offences in the ladder's window are
+    its stored ones (not dismissed) and the new ones before it in that order. Built by column, no dict
+    per row; the details' JSON is written here, by column, as ``json.dumps`` writes each row's document.
+    """
+    count = len(columns["rule"])
+    if not count:
+        return
+    seen, rule, first_id = columns["first_seen_at"], columns["rule"], columns["first_observation_id"]
+    order = sorted(range(count), key=lambda i: (seen[i], rule[i], first_id[i] or 0))
+    if order != list(range(count)):
+        columns = {name: [values[i] for i in order] for name, values in columns.items()}
+    c = columns
+    seen = c["first_seen_at"]
+    keys = [key if key is not None else _key_of(r, s, p, listing) for key, r, s, p, listing in zip(
+        c["key"], c["rule"], c["sku"], c["party"], c["listing_id"], strict=True)]
+    modes = [m or "observe" for m in c["mode"]]
+    severities = [_severity_of(r, k, g, t) for r, k, g, t in zip(c["rule"], c["kind"], c["gap_pct"], c["tier"],
+                                                                   strict=True)]
+    # Whether a new row counts as an offence on its partner's ladder.
+    escalates = [k == "violation" and m in ("map", "maximum") and p is not None
+                 for k, m, p in zip(c["kind"], modes, c["partner_id"], strict=True)]
+    steps: list[str | None] = [None] * count
+    offences: list[int | None] = [None] * count
+    escalation: list[str | None] = [None] * count
     # A ladder's window, and the step (with what it allows) of each number of offences, once per ladder.
     window_of: dict[tuple[int, Any], timedelta | None] = {}
     step_of: dict[tuple[int, Any, int], tuple[str | None, dict[str, Any] | None]] = {}
-    windows: list[timedelta | None] = []
-    laddering = bool(frames)
-    for values, (_, record) in zip(rows, new_episodes, strict=True):
-        window = None
-        if laddering and record["version"] is not None and _escalates(values):
-            which = (record["version"], record["scope"])
-            if which not in window_of:
-                assert frames is not None
-                ladder = frames.ladder(*which)
-                window_of[which] = None if ladder is None else \
-                    timedelta(days=int(ladder.get("window_days") or repeat_window_days))
-            window = window_of[which]
-        windows.append(window)
+    windows: list[timedelta | None] = [None] * count
+    if frames:
+        for i in range(count):
+            version = c["version"][i]
+            if version is not None and escalates[i]:
+                which = (version, c["scope"][i])
+                if which not in window_of:
+                    ladder = frames.ladder(*which)
+                    window_of[which] = None if ladder is None else \
+                        timedelta(days=int(ladder.get("window_days") or repeat_window_days))
+                windows[i] = window_of[which]
     laddered = [i for i, w in enumerate(windows) if w is not None]
     if laddered:
-        partners = sorted({rows[i]["partner_id"] for i in laddered})
+        partners = sorted({c["partner_id"][i] for i in laddered})
         widest = max(w for w in windows if w is not None)
-        earliest = min(rows[i]["first_seen_at"] for i in laddered) - widest
-        latest = max(rows[i]["first_seen_at"] for i in laddered)
+        earliest = min(seen[i] for i in laddered) - widest
+        latest = max(seen[i] for i in laddered)
         stored: dict[int, list[datetime]] = defaultdict(list)
         for start in range(0, len(partners), 500):
-            for partner_id, seen in session.execute(select(Violation.partner_id, Violation.first_seen_at).where(
+            for partner_id, first_seen in session.execute(select(Violation.partner_id, Violation.first_seen_at).where(
                     Violation.partner_id.in_(partners[start:start + 500]), Violation.kind == "violation",
                     Violation.mode.in_(["map", "maximum"]), Violation.status != DISMISSED,
                     Violation.first_seen_at > earliest, Violation.first_seen_at <= latest)):
                 if partner_id is not None:
-                    stored[partner_id].append(seen)
+                    stored[partner_id].append(first_seen)
         for seen_list in stored.values():
             seen_list.sort()
         fresh: dict[int, list[datetime]] = defaultdict(list)
-        for i, values in enumerate(rows):
+        for i in range(count):
             window = windows[i]
+            partner_id, first_seen = c["partner_id"][i], seen[i]
             if window is not None:
-                partner_id, seen = values["partner_id"], values["first_seen_at"]
                 old, new = stored.get(partner_id, []), fresh[partner_id]
-                earlier = (bisect.bisect_right(old, seen) - bisect.bisect_right(old, seen - window)
-                           + len(new) - bisect.bisect_right(new, seen - window))
-                record = new_episodes[i][1]
-                reached = (record["version"], record["scope"], earlier + 1)
+                earlier = (bisect.bisect_right(old, first_seen) - bisect.bisect_right(old, first_seen - window)
+                           + len(new) - bisect.bisect_right(new, first_seen - window))
+                reached = (c["version"][i], c["scope"][i], earlier + 1)
                 if reached not in step_of:
                     assert frames is not None
-                    ladder = frames.ladder(record["version"], record["scope"])
+                    ladder = frames.ladder(c["version"][i], c["scope"][i])
                     assert ladder is not None
                     name = escalation_step(dict(ladder), earlier + 1)
                     step_of[reached] = name, next((st for st in ladder["steps"] if st["name"] == name), None)
-                values["escalation_step"], step = step_of[reached]
-                values["details"]["offences_in_window"] = earlier + 1
+                steps[i], step = step_of[reached]
+                offences[i] = earlier + 1
                 # What the step allows, for alerts: a notice to the partner, a penalty.
-                values["details"]["escalation"] = {
-                    "step": values["escalation_step"], "offences_in_window": earlier + 1,
-                    "window_days": window.days, "notify_partner": bool(step and step.get("notify_partner")),
-                    "penalty": bool(step and step.get("penalty")),
-                }
-            if _escalates(values):
-                fresh[values["partner_id"]].append(values["first_seen_at"])
+                escalation[i] = json.dumps({
+                    "step": steps[i], "offences_in_window": earlier + 1, "window_days": window.days,
+                    "notify_partner": bool(step and step.get("notify_partner")),
+                    "penalty": bool(step and step.get("penalty"))})
+            if escalates[i]:
+                fresh[partner_id].append(first_seen)
+    # The details' JSON by column, key by key as json.dumps writes the row's dict (keys in this order).
+    text = _Json()
+    details = []
+    for subject, scope, tier, mark_at, mark_id, over, explanation, offence, ladder_text in zip(
+            c["subject"], c["scope"], c["tier"], c["mark_at"], c["mark_id"], c["breach_over"], c["explanation"],
+            offences, escalation, strict=True):
+        mark = "null" if mark_at is None else f'["{mark_at.isoformat()}", {int(mark_id)}]'
+        details.append(f'{{"subject": {text(subject)}, "scope": {text(scope)}, "tier": {text(tier)}, '
+                       f'"watermark": {mark}, "breach_over": {"true" if over else "false"}, '
+                       f'"explanation": {text(explanation)}'
+                       + ("}" if ladder_text is None else
+                          f', "offences_in_window": {offence}, "escalation": {ladder_text}}}'))
+    first_ids = [i or None for i in c["first_observation_id"]]
+    last_ids = [i or None for i in c["last_observation_id"]]
+    rows = {
+        "key": keys, "kind": c["kind"], "rule": c["rule"], "mode": modes, "status": c["status"],
+        "severity": severities, "product_id": c["product_id"], "partner_id": c["partner_id"],
+        "listing_id": c["listing_id"], "seller_id": c["seller_id"], "seller_name": c["seller_name"],
+        "region": c["region"], "observed_price": c["observed_price"], "allowed_price": c["allowed_price"],
+        "currency": c["currency"], "gap": c["gap"], "gap_pct": c["gap_pct"], "policy_version": c["version"],
+        "rule_ref": c["rule_ref"], "first_seen_at": seen, "last_seen_at": c["last_seen_at"],
+        "resolved_at": c["resolved_at"], "occurrences": c["occurrences"], "compliant_streak": c["compliant_streak"],
+        "escalation_step": steps,
+        # Id 0 marks an event with no observation behind it (a stale listing).
+        "repeat_number": c["repeat_number"], "first_observation_id": first_ids, "last_observation_id": last_ids,
+        "url": c["url"], "raw_text": c["raw_text"], "html_sha256": c["html_sha256"],
+        "screenshot_sha256": c["screenshot_sha256"], "status_reason": c["status_reason"], "details": details,
+    }
     session.flush()
     # One executemany on the session's connection (no RETURNING: through insertmanyvalues it grows
     # quadratically with the batch); the ids the audit entries need are read back by (key, repeat
     # number), which names one episode.
-    _insert_violations(session.connection(), rows)
-    resolved = [values for values, (episode, _) in zip(rows, new_episodes, strict=True) if episode.status == RESOLVED]
+    connection = session.connection()
+    _insert_violations(connection, rows)
+    resolved = [i for i, status in enumerate(c["status"]) if status == RESOLVED]
     ids: dict[tuple[str, int], int] = {}
-    wanted = sorted({values["key"] for values in resolved})
+    wanted = sorted({keys[i] for i in resolved})
     for start in range(0, len(wanted), 500):
-        for row_id, key, repeat in session.execute(select(Violation.id, Violation.key, Violation.repeat_number)
-                                                   .where(Violation.key.in_(wanted[start:start + 500]))):
+        for row_id, key, repeat in connection.execute(select(Violation.id, Violation.key, Violation.repeat_number)
+                                                      .where(Violation.key.in_(wanted[start:start + 500]))):
             ids[(key, repeat)] = max(row_id, ids.get((key, repeat), 0))
-    entries = []
+    changes = summary.changes
+    for kind, rule_name, party, key, status, level, repeat, step_name in zip(
+            c["kind"], c["rule"], c["party"], keys, c["status"], severities, c["repeat_number"], steps, strict=True):
+        change = {"change": "new", "kind": kind, "rule": rule_name, "party": party, "key": key, "status": status,
+                  "severity": level, "repeat_number": repeat, "escalation_step": step_name}
+        changes.append(change)
+        if status == RESOLVED:  # opened and resolved within this one run
+            changes.append({**change, "change": "resolved"})
     # One before and one after for the batch's entries (all alike): the insert serialises each object once.
-    opened, resolved_status = {"status": "open"}, {"status": RESOLVED}
-    for values, (episode, record) in zip(rows, new_episodes, strict=True):
-        _change(summary, values, "new", record["party"])
-        if episode.status == RESOLVED:  # opened and resolved within this one run
-            entries.append({"action": "violation.auto_resolved", "entity_type": "violation",
-                            "entity_id": ids[(values["key"], values["repeat_number"])], "before": opened,
-                            "after": resolved_status, "reason": episode.status_reason})
-            _change(summary, values, "resolved", record["party"])
-    audit_many(session, actor="detection", entries=entries)
+    audit_batch(session, actor="detection", action="violation.auto_resolved", entity_type="violation",
+                entity_ids=[ids[(keys[i], c["repeat_number"][i])] for i in resolved], before={"status": "open"},
+                after={"status": RESOLVED}, reasons=[c["status_reason"][i] for i in resolved])
 
 
-def _insert_violations(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert violation rows in one executemany; on SQLite a large batch fills the text search after
-    the rows in one statement instead of through its trigger row by row (about ten times slower)."""
+def _insert_violations(connection: Connection, rows: dict[str, list[Any]]) -> None:
+    """Insert violation rows (by column, the details as JSON text) in one executemany; on SQLite a large batch
+    fills the text search after the rows in one statement instead of through its trigger row by row (about ten
+    times slower)."""
     table = cast(Table, Violation.__table__)
+    count = len(rows["key"])
     trigger = f"{SEARCH_TABLE}_insert"
     created = next((ddl for ddl in SEARCH_DDL.get(connection.dialect.name, ())
                     if ddl.startswith(f"CREATE TRIGGER {trigger} ")), None)
-    if connection.dialect.name == "postgresql" and len(rows) >= BULK_SEARCH and _locked_empty(connection, table):
+    if connection.dialect.name == "postgresql" and count >= BULK_SEARCH and _locked_empty(connection, table):
         # The table's first batch (a first run's): COPY into the bare table, then each plain index built once
         # over the rows instead of updated row by row (the trigram index most of all). In the run's
         # transaction, under a lock that no one else's read or write passes until it commits.
         made_again = _dropped_pg_indexes(connection, table)
-        bulk_insert(connection, table, rows)
+        insert_columns(connection, table, rows, bound=("details",))
         for ddl in made_again:
             connection.exec_driver_sql(ddl)
         return
     listed = sql_text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name")
-    if created is None or len(rows) < BULK_SEARCH or connection.execute(listed, {"name": trigger}).first() is None:
-        bulk_insert(connection, table, rows)
+    if created is None or count < BULK_SEARCH or connection.execute(listed, {"name": trigger}).first() is None:
+        insert_columns(connection, table, rows, bound=("details",))
         return
     # In the run's transaction: the trigger is back before anyone else can write (or see it gone).
     connection.execute(sql_text(f"DROP TRIGGER {trigger}"))
     before = connection.execute(select(func.max(table.c.id))).scalar() or 0
     stored = connection.execute(select(func.count()).select_from(table)).scalar() or 0
-    indexes = _dropped_indexes(connection, table.name) if len(rows) >= stored else []
-    bulk_insert(connection, table, rows)
+    indexes = _dropped_indexes(connection, table.name) if count >= stored else []
+    insert_columns(connection, table, rows, bound=("details",))
     for _name, ddl, _stat in indexes:
         connection.exec_driver_sql(ddl)
     restat = [(name, stat) for name, _ddl, stat in indexes if stat is not None]

@@ -192,20 +192,30 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
              "listing_id", "product_id", "url"] + ([] if one_source is not None else ["source"]) \
         + (["raw_text", "html_sha256", "screenshot_sha256"] if evidence else []) \
         + (["crawl_run_id", "undecided"] if pages else [])
-    parts: list[list[Any]] = [[] for _ in names]
     # Core on the session's connection (its transaction, its flushed rows), no ORM row loading.
     result = session.connection().execute(query)
     # No column here has a result processor on either database: the driver's own rows are the values,
     # read straight from its cursor rather than wrapped in a row object each.
     processed = any(c.type.dialect_impl(result.dialect).result_processor(result.dialect, None) is not None
                     for c in query.selected_columns)
-    fetch = result.fetchmany if processed else result.cursor.fetchmany
-    while chunk := fetch(CHUNK):
-        for store, values in zip(parts, zip(*chunk, strict=True), strict=True):
-            store.extend(values)
+    data: dict[str, Any]
+    if processed:
+        parts: list[list[Any]] = [[] for _ in names]
+        while chunk := result.fetchmany(CHUNK):
+            for store, values in zip(parts, zip(*chunk, strict=True), strict=True):
+                store.extend(values)
+        data = {name: np.array(values, dtype=object) for name, values in zip(names, parts, strict=True)}
+    else:
+        # Each chunk of the driver's tuples made one two-dimensional object array at once (numpy walks the
+        # tuples in C), its columns taken from it: no transposing tuple and list per column in Python.
+        blocks = []
+        while chunk := result.cursor.fetchmany(CHUNK):
+            blocks.append(np.array(chunk, dtype=object).reshape(len(chunk), len(names)))
+        table = np.concatenate(blocks) if blocks else np.empty((0, len(names)), dtype=object)
+        data = {name: np.ascontiguousarray(table[:, j]) for j, name in enumerate(names)}
+        del table, blocks
     result.close()
-    n = len(parts[0])
-    data = dict(zip(names, parts, strict=True))
+    n = len(data["obs_id"])
     out: dict[str, Any] = {}
     out["observed_ns"] = instants_ns(data["instant"], dialect)
     if dialect == "postgresql":
@@ -213,7 +223,7 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     else:
         out["price_e4"] = _sqlite_prices(data["price"])
     for name in names[2:]:
-        out[name] = np.array(data[name], dtype=object) if n else np.zeros(0, dtype=object)
+        out[name] = data[name] if n else np.zeros(0, dtype=object)
     if not evidence:
         for name in ("raw_text", "html_sha256", "screenshot_sha256"):
             out[name] = np.full(n, None, dtype=object)
@@ -235,25 +245,25 @@ def instant_column(observed_at: Any, dialect: str) -> Any:
     return type_coerce(observed_at, String)
 
 
-def instants_ns(values: list[Any], dialect: str) -> np.ndarray:
+def instants_ns(values: list[Any] | np.ndarray, dialect: str) -> np.ndarray:
     """The values read through :func:`instant_column` as integer nanoseconds since 1970 (UTC)."""
     if dialect == "postgresql":
         return np.asarray(values, dtype=np.int64) * 1000
     return _sqlite_instants(values)
 
 
-def _sqlite_instants(texts: list[str]) -> np.ndarray:
+def _sqlite_instants(texts: list[str] | np.ndarray) -> np.ndarray:
     """SQLite's stored instants (UTC text) as integer nanoseconds."""
-    if not texts:
+    if not len(texts):
         return np.zeros(0, dtype=np.int64)
     parsed = pd.to_datetime(pd.Series(texts, dtype=object), format="ISO8601", utc=True)
     return np.asarray(parsed.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]").astype(np.int64))
 
 
-def _sqlite_prices(texts: list[str | None]) -> np.ndarray:
+def _sqlite_prices(texts: list[str | None] | np.ndarray) -> np.ndarray:
     """SQLite's stored amounts (exact decimal text) as ten-thousandths, rounded half-even beyond four
     decimals as on PostgreSQL: plain amounts by column, anything else through ``Decimal``."""
-    if not texts:
+    if not len(texts):
         return np.full(0, NA_E4, dtype=np.int64)
     # Each distinct amount once (a listing's price repeats from crawl to crawl); missing ones take code -1.
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)

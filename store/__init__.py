@@ -2,7 +2,7 @@
 
 from store import rollups as _rollups  # noqa: F401  (its flush listener marks the rollups stale)
 from store._types import Amount, UTCDateTime, utcnow
-from store.audit import audit, audit_many
+from store.audit import audit, audit_batch, audit_many
 from store.db import (
     bulk_insert,
     check_store,
@@ -10,6 +10,7 @@ from store.db import (
     downgrade,
     engine_for,
     get_engine,
+    insert_columns,
     make_engine,
     require_schema,
     session_scope,
@@ -67,9 +68,11 @@ __all__ = [
     "Listing", "LoginAttempt", "Observation", "Partner", "PartnerResponse", "PartnerStatus", "PolicyReceipt",
     "PolicyVersion", "PortalJob", "Product", "ReportBatch",
     "ReportRejection", "Role", "RollupState", "Source",
-    "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "Webhook", "audit", "audit_many",
+    "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "Webhook", "audit", "audit_batch",
+    "audit_many",
     "bulk_insert",
-    "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "installation_id",
+    "check_store", "current_revision", "downgrade", "engine_for", "get_engine", "hash_secret", "insert_columns",
+    "installation_id",
     "make_engine",
     "redact_apprise_url", "require_schema", "session_scope", "sha256_of", "upgrade", "utcnow", "verify_secret",
 ]

@@ -53,3 +53,20 @@ def audit_many(session: Session, *, actor: str, entries: list[dict[str, Any]]) -
     from store.db import bulk_insert
 
     bulk_insert(session.connection(), cast(Table, AuditLog.__table__), rows)
+
+
+def audit_batch(session: Session, *, actor: str, action: str, entity_type: str, entity_ids: list[Any],
+                before: dict[str, Any], after: dict[str, Any], reasons: list[str | None]) -> None:
+    """Add entries by ``actor`` of one ``action`` on many entities in one statement, by column: one entry
+    per entity id, each with its reason, all with the same ``before`` and ``after`` (serialised once)."""
+    if not entity_ids:
+        return
+    actor = check_actor(actor)
+    count = len(entity_ids)
+    session.flush()
+    from store.db import insert_columns
+
+    insert_columns(session.connection(), cast(Table, AuditLog.__table__), {
+        "actor": [actor] * count, "action": [action] * count, "entity_type": [entity_type] * count,
+        "entity_id": [str(i) for i in entity_ids], "before": [before] * count, "after": [after] * count,
+        "reason": reasons})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import repeat
@@ -194,23 +194,47 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
     executemany builds every row's parameters through the statement compiler, most of the time of
     such a batch. Here each column's bind processor is applied to its values directly, a column left
     out takes its Python default once for the batch (a timestamp: one instant for the batch), and the
-    rows go to the driver as plain tuples: ``COPY`` on PostgreSQL, one ``executemany`` elsewhere.
+    rows go to the driver as plain tuples: ``COPY`` on PostgreSQL, one ``executemany`` elsewhere
+    (:func:`insert_columns`, which takes the batch by column).
     """
     if not rows:
+        return
+    insert_columns(connection, table, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def insert_columns(connection: Connection, table: Table, columns: Mapping[str, Sequence[Any]], *,
+                   bound: Collection[str] = ()) -> None:
+    """Insert a batch given by column (``columns``: column key -> one value per row, all as long) on
+    ``connection``, as :func:`bulk_insert` does its rows, with no dict or tuple per row made by the caller.
+
+    ``bound`` names columns whose values are already what the column's bind processor makes of them (a JSON
+    column's text, built by column by the caller): they go to the driver as they are. Such a batch needs a
+    table whose left-out columns have plain Python defaults (never a SQL expression)."""
+    if not columns:
+        return
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"{table.name}: columns of different lengths ({', '.join(map(str, sorted(lengths)))})")
+    count = lengths.pop()
+    if not count:
         return
     dialect = connection.dialect
     values: dict[str, Any] = {}
     for column in table.columns:
         default = column.default
-        if column.key in rows[0] or default is None:
+        if column.key in columns or default is None:
             continue
         if not isinstance(default, ColumnDefault) or not (default.is_scalar or default.is_callable):
-            connection.execute(insert(table), rows)  # a SQL expression default: as SQLAlchemy does it
+            if bound:
+                raise ValueError(f"{table.name}.{column.key}: a SQL default cannot take a batch of bound values")
+            # A SQL expression default: as SQLAlchemy does it.
+            connection.execute(insert(table), [dict(zip(columns, row, strict=True))
+                                               for row in zip(*columns.values(), strict=True)])
             return
         # A callable default is wrapped by SQLAlchemy to take the execution context (unused by ours).
         values[column.key] = default.arg(None) if default.is_callable else default.arg
-    # In the table's order, the order of an INSERT's compiled parameters (the rows' keys may come in any order).
-    names = [column.key for column in table.columns if column.key in rows[0] or column.key in values]
+    # In the table's order, the order of an INSERT's compiled parameters (the columns may come in any order).
+    names = [column.key for column in table.columns if column.key in columns or column.key in values]
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     # Converted by column (one comprehension per column rather than a generator per row), then zipped into
     # the rows' tuples; a default is converted once.
@@ -218,34 +242,40 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
     for name, process in zip(names, processors, strict=True):
         if name in values:
             value = values[name]
-            converted.append(repeat(value if process is None or value is None else process(value), len(rows)))
+            converted.append(repeat(value if process is None or value is None else process(value), count))
             continue
-        cells = [row[name] for row in rows]
+        cells = columns[name]
+        if name in bound or process is None:
+            converted.append(cells)
+            continue
         many = getattr(table.c[name].type, "bind_many", None)
-        batch = many(cells, dialect) if many is not None and process is not None else None
+        batch = many(cells, dialect) if many is not None else None
         if batch is not None:  # the column's type converts the batch at once (instants on SQLite)
             converted.append(batch)
             continue
-        if process is not None and isinstance(next((v for v in cells if v is not None), None), (dict, list)):
-            # A document (JSON) serialised once per object: a batch's rows may share one (alive in ``rows``
+        if isinstance(next((v for v in cells if v is not None), None), (dict, list)):
+            # A document (JSON) serialised once per object: a batch's rows may share one (alive in ``columns``
             # meanwhile, so an id names one object).
             done: dict[int, Any] = {}
             converted.append([None if v is None else done[id(v)] if id(v) in done
                               else done.setdefault(id(v), process(v)) for v in cells])
             continue
-        converted.append(cells if process is None else [None if v is None else process(v) for v in cells])
+        converted.append([None if v is None else process(v) for v in cells])
 
-    columns = ", ".join(dialect.identifier_preparer.quote(table.c[name].name) for name in names)
+    quoted = ", ".join(dialect.identifier_preparer.quote(table.c[name].name) for name in names)
     if dialect.name == "postgresql":
         driver = connection.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(
-                f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
+                f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN") as copy:
             for row in zip(*converted, strict=True):
                 copy.write_row(row)
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=names)
     if compiled.positional and compiled.positiontup == names:
         connection.exec_driver_sql(str(compiled), list(zip(*converted, strict=True)))
+    elif bound:
+        raise ValueError(f"{table.name}: this dialect's INSERT cannot take a batch of bound values")
     else:
-        connection.execute(insert(table), [{**row, **values} for row in rows])
+        connection.execute(insert(table), [{**dict(zip(columns, row, strict=True)), **values}
+                                           for row in zip(*columns.values(), strict=True)])

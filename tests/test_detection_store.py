@@ -677,3 +677,17 @@ def _recording(method: Any, made: list[str]) -> Any:
         return method(self, statement, *args, **kwargs)
 
     return recorded
+
+
+def test_new_episodes_are_stored_in_first_seen_order_each_with_its_own_instants(world: World) -> None:
+    """A first run's new episodes are written in (first seen, rule, first observation) order, whatever order
+    their keys were advanced in (here the EU deviation, seen first, has a key that sorts after the US breach's
+    rule), and each row keeps its own first and last instants and observations."""
+    eu = world.observe(world.l2, day(0), "200.00", currency="EUR")
+    world.observe(world.l2, day(1), "201.00", currency="EUR")
+    us = world.observe(world.l1, day(2), "180.00")
+    world.observe(world.l1, day(3), "199.00")
+    world.detect()
+    rows = world.rows()
+    assert [(v.rule, v.first_seen_at, v.last_seen_at, v.first_observation_id) for v in rows] == [
+        ("below_recommended", day(0), day(1), eu.id), ("below_map", day(2), day(2), us.id)]

@@ -104,6 +104,48 @@ def test_bulk_insert_writes_what_insert_writes_without_compiling_each_row(db: En
     assert [tuple(r)[1:] for r in found[3:]] == [tuple(r)[1:] for r in found[:3]]
 
 
+def test_a_batch_by_column_writes_what_insert_writes_with_its_documents_already_as_text(db: Engine) -> None:
+    """``insert_columns``: a batch given by column (in any order, a default left out, a JSON column given as
+    the text ``json.dumps`` makes of each document, named ``bound``) stores the rows ``insert(table)`` stores
+    from the same values as dicts, never through SQLAlchemy's per-row parameter building; a column of
+    another length, or bound values with no driver-level path, are refused."""
+    import json
+
+    from sqlalchemy import event, insert
+
+    from store import AuditLog, insert_columns
+
+    table = AuditLog.__table__
+    at = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    after = [{"n": i, "name": "Ärger \u2013 \"q\"", "when": [at.isoformat()], "none": None} for i in range(3)]
+    columns: dict[str, list[Any]] = {
+        "reason": [f"r{i}" for i in range(3)], "after": [json.dumps(a) for a in after],
+        "entity_id": [str(i) for i in range(3)], "entity_type": ["violation"] * 3,
+        "action": ["violation.auto_resolved"] * 3, "actor": ["detection"] * 3, "at": [at] * 3,
+        "before": [{"status": "open"}] * 3}
+    compiled_batches: list[int] = []
+
+    def seen(conn: Any, clauseelement: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
+        compiled_batches.append(len(multiparams))
+
+    with db.begin() as conn:
+        event.listen(conn, "before_execute", seen)
+        insert_columns(conn, table, columns, bound=("after",))
+        event.remove(conn, "before_execute", seen)
+        conn.execute(insert(table), [{"reason": "x" + columns["reason"][i], "after": after[i],
+                                      **{k: v[i] for k, v in columns.items() if k not in ("reason", "after")}}
+                                     for i in range(3)])
+        with pytest.raises(ValueError, match="different lengths"):
+            insert_columns(conn, table, {**columns, "reason": ["a", "b"]})
+    assert compiled_batches == []
+    with session_scope(db) as s:
+        found = s.execute(select(AuditLog.reason, AuditLog.after, AuditLog.before, AuditLog.entity_id,
+                                 AuditLog.actor, AuditLog.at).order_by(AuditLog.id)).all()
+    assert [tuple(r) for r in found[:3]] == [(f"r{i}", after[i], {"status": "open"}, str(i), "detection", at)
+                                             for i in range(3)]
+    assert [tuple(r)[1:] for r in found[3:]] == [tuple(r)[1:] for r in found[:3]]
+
+
 def test_instants_of_a_batch_are_converted_at_once_as_one_by_one() -> None:
     """``UTCDateTime.bind_many`` (a bulk insert's column on SQLite) writes what the bind processor writes for
     each value; a batch it cannot take whole (naive, foreign, several zones, before 1970, past 2262) is left
