@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from babel.numbers import get_territory_currencies
 
 from crawlers.extract.amounts import find_amounts
-from pricewarden.locales import country_of_host
+from pricewarden.money import territory_currencies
 
 if TYPE_CHECKING:
     from crawlers.extract.page import Page
@@ -38,8 +38,8 @@ _SINCE = date(1999, 1, 1)
 @lru_cache(maxsize=256)
 def _retired(country: str, today: date) -> tuple[frozenset[str], str | None]:
     """The currencies ``country`` has retired since 1999, and the one legal tender there today (None: several)."""
+    now = territory_currencies(country)
     try:
-        now = get_territory_currencies(country, tender=True)
         spans = get_territory_currencies(country, start_date=_SINCE, end_date=today, tender=True,
                                          include_details=True)
     except (KeyError, ValueError):
@@ -49,13 +49,6 @@ def _retired(country: str, today: date) -> tuple[frozenset[str], str | None]:
     return gone, now[0] if len(now) == 1 else None
 
 
-def _country(page: Page) -> str | None:
-    country = country_of_host(page.host)
-    if country is None and page.locale and "_" in page.locale:
-        country = page.locale.rsplit("_", 1)[1].upper()
-    return country if country and len(country) == 2 else None
-
-
 def retired_offers(page: Page, facts: Facts) -> str | None:
     """Take the structured offers in a retired currency out of ``facts`` when the page shows amounts in the
     currency that replaced it, and set ``facts.currency`` to today's; return the retired currency (else None)."""
@@ -63,7 +56,7 @@ def retired_offers(page: Page, facts: Facts) -> str | None:
              if code is not None}
     if not codes:
         return None
-    country = _country(page)
+    country = page.country
     if country is None:
         return None
     gone, today = _retired(country, datetime.now(UTC).date())

@@ -24,7 +24,6 @@ from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
 from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
-from pricewarden.locales import country_of_host
 from pricewarden.money import minor_units, territory_currencies
 
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FEE", "FROM", "INSTALMENT",
@@ -1113,10 +1112,8 @@ def _home_currency(page: Page) -> str | None:
     """The main currency of the page's country (its country-code domain's, else its ``lang``'s territory), when
     the cascade knows none from structured data or a profile: a shop on ``.ua`` charges in hryvnias, whatever
     dollar reference it prints beside them."""
-    country = country_of_host(page.host)
-    if country is None and page.locale and "_" in page.locale:
-        country = page.locale.rsplit("_", 1)[1]
-    codes = territory_currencies(country) if country and len(country) == 2 else ()
+    country = page.country
+    codes = territory_currencies(country) if country else ()
     return codes[0] if len(codes) == 1 else None
 
 

@@ -353,6 +353,15 @@ class Page:
             return tag
         return locale_for_territory(country) if country is not None else None
 
+    @property
+    def country(self) -> str | None:
+        """The shop's country: its country-code domain's, else its locale's territory (``lang="ro-RO"``); None
+        when neither says (not cached: a profile may set the locale after the page is parsed)."""
+        country = country_of_host(self.host)
+        if country is None and self.locale and "_" in self.locale:
+            country = self.locale.rsplit("_", 1)[1].upper()
+        return country if country and len(country) == 2 else None
+
     @cached_property
     def title(self) -> str | None:
         """The page's main heading (first ``h1``), else ``<title>``."""
