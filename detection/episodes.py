@@ -417,6 +417,8 @@ def apply_findings(
 _EPISODE_FIELDS = ("status", "first_seen_at", "last_seen_at", "resolved_at", "occurrences", "compliant_streak",
                    "repeat_number", "first_observation_id", "last_observation_id", "mark_at", "mark_id",
                    "status_reason", "breach_over")
+# (those an Episode holds as attributes of the same name; its watermark gives mark_at and mark_id)
+_EPISODE_ATTRS = tuple(name for name in _EPISODE_FIELDS if name not in ("mark_at", "mark_id"))
 _RECORD_FIELDS = ("rule", "kind", "mode", "scope", "version", "rule_ref", "observed_price", "allowed_price", "gap",
                   "gap_pct", "currency", "sku", "party", "tier", "partner_id", "product_id", "listing_id", "seller_id",
                   "seller_name", "region", "url", "raw_text", "html_sha256", "screenshot_sha256", "explanation",
@@ -452,8 +454,7 @@ def _episode_columns(pairs: list[tuple[Episode, dict[str, Any]]]) -> dict[str, l
     """New episodes with their records (the finding each ends on) as the columns :func:`_insert_new` takes."""
     columns: dict[str, list[Any]] = {name: [] for name in (*_EPISODE_FIELDS, *_RECORD_FIELDS)}
     for episode, record in pairs:
-        for name in ("status", "first_seen_at", "last_seen_at", "resolved_at", "occurrences", "compliant_streak",
-                     "repeat_number", "first_observation_id", "last_observation_id", "status_reason", "breach_over"):
+        for name in _EPISODE_ATTRS:
             columns[name].append(getattr(episode, name))
         mark = episode.watermark
         columns["mark_at"].append(None if mark is None else mark[0])
