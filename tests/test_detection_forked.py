@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from test_detection_anomaly import PARAMS, SELLERS, T0, history
 
 from detection import forked
 from detection.anomaly import Scored, detect_anomalies, score_frame
 from detection.run import DetectSummary
 from store import AnomalyModel, Observation, Partner, Product, Violation
-from tests.test_detection_anomaly import PARAMS, SELLERS, T0, history
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
 
