@@ -385,3 +385,42 @@ def test_a_structured_price_the_buy_box_shows_is_read_from_the_products_block_al
     assert far.confidence == near.confidence
     assert [c.method for c in far.candidates] == ["json-ld"]
     assert [(c.method, c.price) for c in near.candidates] == [("json-ld", D("199.00")), ("heuristic", D("199.00"))]
+
+
+
+def _in_a_column(buy_box: str, *, head: str = "", after_block: str = "") -> str:
+    """A product page whose product block (title and buy button) sits in a column with breadcrumbs before it and a
+    spec table after it, then other products outside the column, far from the buy box: a carousel (one card
+    struck through at the product's amount, so the text check does not settle the page) and a tile with a buy
+    button of its own."""
+    crumbs = "".join(f"<li><a>Section {i}</a></li>" for i in range(80))
+    specs = "".join(f"<tr><th>Spec {i}</th><td>Value {i}</td></tr>" for i in range(60))
+    related = ('<div class="carousel"><div class="card"><a>Acme AC-90</a><del>$199.00</del> <span>$179.00</span>'
+               '</div></div><div><h3>Acme AC-200</h3><span class="price">$149.00</span>'
+               '<button class="add-to-cart">Add to cart</button></div>')
+    return page(f'<div class="column"><ul class="crumbs">{crumbs}</ul><div class="product">{buy_box}</div>'
+                f'{after_block}<table class="specs">{specs}</table></div>{related}', head=head)
+
+
+def test_a_page_without_structured_data_is_read_in_its_products_block_when_the_block_answers_clearly() -> None:
+    # No structured price: the block's one amount is the price, as the whole page's scan finds it (the other
+    # products' amounts are marked outside there, never the price nor its rival); they are no longer read, so no
+    # longer recorded among the candidates (the whole page's scan recorded the tile's $149.00).
+    result = extract(_in_a_column(BUY_BOX.format(price="$199.00")), URL)
+    assert (result.price, result.currency, result.method, result.outcome) == (D("199.00"), "USD", "heuristic",
+                                                                              "price")
+    assert [(c.method, c.price) for c in result.candidates] == [("heuristic", D("199.00"))]
+    # (a second amount in the block nearly as strong: no clear answer, the whole page is read, its tile recorded)
+    close = extract(_in_a_column(BUY_BOX.format(price="$199.00") + '<span class="price">$189.00</span>'), URL)
+    assert D("149.00") in {c.price for c in close.candidates}
+
+
+def test_a_block_whose_best_amount_reaches_past_it_is_read_with_that_reach_not_the_whole_page() -> None:
+    # The list price printed just after the product's block is within reach of the price: the scan reads the
+    # nearest part holding that reach (the column), which finds the list price as the whole page does, and not
+    # the other products beyond it.
+    result = extract(_in_a_column(BUY_BOX.format(price="$199.00"), head=ld(PRODUCT),
+                                  after_block='<p class="was">Was <del>$249.00</del></p>'), URL)
+    assert (result.price, result.method, result.regular_price, result.outcome) == (D("199.00"), "json-ld",
+                                                                                   D("249.00"), "price")
+    assert [c.method for c in result.candidates] == ["json-ld"]

@@ -25,7 +25,7 @@ embedded JSON state, and visible-page heuristics. Every price each step finds is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import lru_cache, partial
 from urllib.parse import parse_qsl, urlsplit
@@ -52,6 +52,7 @@ from crawlers.extract.heuristics import (
     other_options,
     read_visible,
     title_ancestors,
+    widened,
 )
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
@@ -113,6 +114,9 @@ _UNDECIDED_TIE = 0.05
 # A visible candidate this sure, showing another amount than structured data the page does not show,
 # leaves the page undecided (below it the structured price stands, flagged structured_not_visible).
 _DISAGREES = 0.45
+# The most the whole page's repeats of an amount add to its confidence (``read_visible``: 0.5 a repeat, at most 1.5
+# of the score, a twentieth of it): what a block's scan cannot see of a rival shown again outside the block.
+_REPEATS_ADD = 0.075
 # Reasons that put a visible amount in another product's block or the page chrome: never in contention.
 _ELSEWHERE = ("noise:", "header", "footer", "nav", "outside")
 
@@ -278,9 +282,50 @@ def _confirmed_in_block(page: Page, structured: list[Candidate], currency: str |
     block = _product_block(page)
     if block is None:
         return None
-    visible = read_visible(page, currency=currency, decimal_separator=sep, within=block)
+    visible = _block_scan(page, block, currency, sep, lambda best: best.price == current[0].price)
     best = visible.best
     if best is None or best.price != current[0].price or best.confidence < 0.5 or not visible.reach_inside:
+        return None
+    return visible
+
+
+def _block_scan(page: Page, block: LexborNode, currency: str | None, sep: str | None,
+                wanted: Callable[[Candidate], bool]) -> Visible:
+    """The visible scan of ``block``; when its best amount is ``wanted`` but reaches past the block (its list price
+    and shipping are looked for 80 elements either side), the scan of the nearest ancestor that holds that reach.
+
+    Amounts outside the product's block are marked ``outside`` in either scan, as in the whole page's: a wider
+    part read for reach only adds what lies around the best amount, as the whole page does."""
+    visible = read_visible(page, currency=currency, decimal_separator=sep, within=block)
+    best = visible.best
+    if best is None or visible.reach_inside or best.confidence < 0.5 or not wanted(best):
+        return visible
+    wider = widened(block, *visible.reach_short)
+    if wider is None:
+        return visible
+    return read_visible(page, currency=currency, decimal_separator=sep, within=wider)
+
+
+def _settled_in_block(page: Page, currency: str | None, sep: str | None) -> Visible | None:
+    """The visible scan of the product's block alone, for a page with no current price from structured data or
+    script state, when the block gives a clear answer; else None (the whole page is read).
+
+    Clear: the block's best amount is strong (confidence >= 0.5), stands out from every other amount the block
+    shows by more than a tie plus the most that repeats elsewhere on the page could add to one of them
+    (``_REPEATS_ADD``), and everything within reach of it lies in the block; the block's price slot does not wait
+    for a script, its buy box does not lead with a net amount, and it shows no "from" amount. The whole page's
+    scan marks every amount outside the block ``outside``: never the price, never a rival; so there the best
+    amount is the same one, and what the block leaves out is only other products' candidates."""
+    block = _product_block(page)
+    if block is None:
+        return None
+    visible = _block_scan(page, block, currency, sep, lambda best: True)
+    best = visible.best
+    if (best is None or best.confidence < 0.5 or not visible.reach_inside or visible.placeholder
+            or visible.net_lead is not None):
+        return None
+    if any((c.price != best.price and c.confidence >= best.confidence - _UNDECIDED_TIE - _REPEATS_ADD)
+           or "from-price" in (c.note or "").split(",") for c in visible.candidates):
         return None
     return visible
 
@@ -905,6 +950,18 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     ``crawl.undecided_below`` setting in the crawl; compared with the calibrated confidence).
     """
     page = Page.parse(html, url, encoding)
+    result, block_only = _read(page, url, profile, calibrate, undecided_below, block_first=True)
+    if block_only and result.price is None:
+        # (the product's block gave the page its best amount, yet the page ends without a price: the whole page
+        # decides, as it does for every page whose block gives no clear answer)
+        result, _ = _read(page, url, profile, calibrate, undecided_below, block_first=False)
+    return result
+
+
+def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undecided_below: float,
+          block_first: bool) -> tuple[Extraction, bool]:
+    """:func:`extract` of a parsed page, and whether its visible scan read only the product's block of a page
+    without a structured or script price (``block_first``: it may, :func:`_settled_in_block`)."""
     result = Extraction(url=url)
     facts = read_structured(page)
     # (structured data still in the currency the country retired, beside amounts in today's: changeover)
@@ -931,6 +988,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     demotion = None if by_profile or conflict is not None else demoted(page, structured_facts, currency_hint)
     fast = None if by_profile or conflict is not None or demotion else _confirmed_fast(page, structured_facts)
     in_block = None
+    block_only: Visible | None = None
     ordered: list[Candidate] | None = None
     if fast is not None:
         visible = Visible(candidates=[], regular=fast[1])
@@ -943,7 +1001,12 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         ordered = _structured_order(facts, page)
         in_block = None if conflict is not None or demotion else _confirmed_in_block(page, ordered, currency_hint,
                                                                                       sep)
-        visible = in_block or read_visible(page, currency=currency_hint, decimal_separator=sep)
+        if in_block is None and conflict is None and demotion is None and block_first and not any(
+                c.role == "current" for c in facts.candidates):
+            # (no structured or script price: the product's block first, the whole page when it gives no clear
+            # answer; its candidates are the block's)
+            block_only = _settled_in_block(page, currency_hint, sep)
+        visible = in_block or block_only or read_visible(page, currency=currency_hint, decimal_separator=sep)
 
     result.title = facts.title or page.title
     result.sku, result.gtin, result.mpn = facts.sku, facts.gtin, facts.mpn
@@ -967,7 +1030,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
                                                                             for c in facts.candidates))):
         result.failure = failure
         result.looks_like_product = False
-        return result
+        return result, block_only is not None
     strong = by_profile or fast is not None or (visible.best is not None and visible.best.confidence >= 0.5)
     result.price_visibility = page.price_visibility(shows_price=strong)  # type: ignore[assignment]
     if result.price_visibility == "visible" and not by_profile and login_gate(page):
@@ -1144,7 +1207,7 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
     if result.currency is None and chosen is not None:
         result.currency = currency_hint or _shown_currency(page, chosen, result.candidates)
     result.candidates.extend(facts.other_condition)  # (kept for the evidence: another condition's offers)
-    return result
+    return result, block_only is not None
 
 
 def _confidence(chosen: Candidate, candidates: list[Candidate], flags: list[str]) -> float:

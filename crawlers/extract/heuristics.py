@@ -435,6 +435,8 @@ class Visible:
     # Read from a part of the page (``read_visible``'s ``within``): whether every element within reach of the
     # best amount (where its list price and shipping are looked for) lies in that part.
     reach_inside: bool = True
+    # When it does not: how many elements before and after the part that reach needs (:func:`widened`)
+    reach_short: tuple[int, int] = (0, 0)
     # The net amount the buy box leads with, drawn larger than the gross one after it: (net, gross)
     # (:func:`crawlers.extract.emphasis.weigh`)
     net_lead: tuple[Candidate, Candidate] | None = None
@@ -1607,6 +1609,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
             before = max(0, _NEAR_BEST - 1 - best.index)
             after = max(0, _NEAR_BEST - (count - best.index))
             result.reach_inside = not (before or after) or _no_amount_beside(page, within, before, after)
+            result.reach_short = (0, 0) if result.reach_inside else (before, after)
     return result
 
 
@@ -1684,6 +1687,34 @@ def _no_amount_beside(page: Page, part: LexborNode, before: int, after: int) -> 
                 sib = sib.next
             node = node.parent
     return True
+
+
+def widened(part: LexborNode, before: int, after: int) -> LexborNode | None:
+    """The nearest ancestor of ``part`` holding at least ``before`` elements before it and ``after`` elements (half
+    again, as :func:`_no_amount_beside` looks) after it, in document order; None when only the body does."""
+    need_before, need_after = before, after + after // 2 + 1 if after else 0
+    node = part
+    while need_before > 0 or need_after > 0:
+        parent = node.parent
+        if parent is None or parent.tag in {"body", "html", "-document"}:
+            return None
+        sib = node.prev
+        while need_before > 0 and sib is not None:
+            for _ in sib.traverse():
+                need_before -= 1
+                if need_before <= 0:
+                    break
+            sib = sib.prev
+        need_before -= 1  # (the parent comes before its children)
+        sib = node.next
+        while need_after > 0 and sib is not None:
+            for _ in sib.traverse():
+                need_after -= 1
+                if need_after <= 0:
+                    break
+            sib = sib.next
+        node = parent
+    return node
 
 
 class _Remembered:
