@@ -59,7 +59,7 @@ from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
-from crawlers.extract.structured_roles import demoted, overrule
+from crawlers.extract.structured_roles import buy_box_to_button, demoted, overrule
 from crawlers.profiles import Profile
 
 __all__ = ["extract"]
@@ -231,6 +231,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         # price: a stale feed's list price, whatever a related item's tile prints at the same amount; the full
         # comparison decides)
         return None
+    if _past_buy_box(page, cand):
+        return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
     struck = _struck_texts(page)
     if any(shown(text) for text in struck):
         return None
@@ -243,6 +245,20 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if _beside_card_logo(page, cand):
         return None  # (a store card's price, named by the card's logo: "<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90")
     return cand, _struck_regular(page, cand, struck)
+
+
+def _past_buy_box(page: Page, cand: Candidate) -> bool:
+    """Whether the buy box (the text from the title to the buy button) prints amounts with a currency sign, and
+    never ``cand``'s: the region's printing of it is then past the button, in a sponsored tile, another variant's
+    card or another seller's offer, and confirms nothing (a structured offer of the 128 GB model, printed in the
+    carousel of a page selling the 256 GB one)."""
+    at = _title_at(page)
+    box = buy_box_to_button(page, at) if at >= 0 else None
+    if box is None or _shows(box, cand.price, loose=True):
+        return False
+    printed = {found.amount for found in find_amounts(box, locale=page.locale, currency=cand.currency)
+               if SIGN.search(found.raw)}
+    return bool(printed) and cand.price not in printed
 
 
 def _structured_order(facts: Facts, page: Page) -> list[Candidate]:
@@ -862,11 +878,13 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
     return page.no_price_said(shown)
 
 
-def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool) -> bool:
+def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool,
+                      box: str | None = None) -> bool:
     """Whether the buy box shows a price for the product: the cascade's price is a profile's, a rule's, or structured
     data the page shows in the product's block (``confirmed``: by the shortcut that reads the buy box), or the
     visible scan reads any current amount there, however weak; never an amount shown only in a carousel, the
-    header or another block.
+    header or another block (``box``: the text from the title to a sold-out buy control, :attr:`Page.sold_out_box`;
+    an amount the buy box shows is printed there, whatever the class names say of the amounts past it).
 
     A product sold out at every seller whose buy box shows no price has none, whatever stale structured data or a
     related item's tile says; one that shows its price beside "sold out" keeps it.
@@ -875,7 +893,8 @@ def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[st
         return True
 
     def in_box(c: Candidate) -> bool:
-        return c.role == "current" and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))
+        return c.role == "current" and not _elsewhere(c) and (box is None
+                                                              or " ".join(c.raw_text.split()).lower() in box)
 
     if chosen is not None and chosen.method != "heuristic" and not {
             "structured_not_visible", "structured_shown_as_regular"} & set(flags):
@@ -986,6 +1005,12 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
                         if visible.best is not None and visible.best.price != price
                         and all(any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))
                                 for c in visible.candidates if c.price == price)}
+    # (nor one the page shows only in another product's block, a carousel's or sponsored tile, the header, while the
+    # buy box plainly prints another amount: another variant's or product's price, whatever the structured data says)
+    if visible.best is not None and not _elsewhere(visible.best) and _shows(_title_region(page), visible.best.price,
+                                                                            loose=True):
+        visible_current -= {c.price for c in visible.candidates if c.price != visible.best.price} - {
+            c.price for c in visible.candidates if not _elsewhere(c)}
     unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
     if unseen and fast is None and not by_profile and _title_at(page) >= 0:
         # (and a structured price the buy box's text prints only after "was", "van", "statt" or as a
@@ -1063,8 +1088,8 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
 
     said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
             else None)
-    if said is None and result.price_visibility == "visible" and facts.sold_out and not _price_in_buy_box(
-            chosen, visible, result.flags, fast is not None) and page.sold_out_said:
+    if said is None and result.price_visibility == "visible" and facts.sold_out and page.sold_out_said and not \
+            _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
         said = "sold_out"
     if said is not None:
         # The page says it shows no price for the product (on request, no longer sold): what else it
@@ -1145,6 +1170,11 @@ def extract(html: bytes | str, url: str, *, profile: Profile | None = None,
         result.currency = currency_hint or _shown_currency(page, chosen, result.candidates)
     result.candidates.extend(facts.other_condition)  # (kept for the evidence: another condition's offers)
     return result
+
+
+def _elsewhere(cand: Candidate) -> bool:
+    """Whether the visible scan read ``cand`` in another product's block or the page chrome (:data:`_ELSEWHERE`)."""
+    return any(r.startswith(_ELSEWHERE) for r in (cand.note or "").split(","))
 
 
 def _confidence(chosen: Candidate, candidates: list[Candidate], flags: list[str]) -> float:

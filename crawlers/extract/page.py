@@ -131,7 +131,12 @@ _BUY_BUTTON = re.compile(
     r"lägg i (?:varukorg|kundvagn)(?:en)?|legg i handlekurv(?:en)?|læg i (?:indkøbs)?kurv(?:en)?|"
     r"lisää ostoskoriin|do košíku|kosárba|"
     r"adaugă în coș|sepete ekle|в корзину|до кошика|στο καλάθι|vào giỏ|ke keranjang|ke troli|ลงตะกร้า|"
-    r"أضف إلى السلة|הוסף לסל|加入購物車|立即購買|カートに追加",
+    r"أضف إلى السلة|הוסף לסל|加入購物車|立即購買|カートに追加|"
+    # (and "buy now" in those languages: a marketplace's buy box may have no cart button)
+    r"comprar (?:ahora|agora|ya)|acheter maintenant|jetzt kaufen|(?:acquista|compra) ora|kup (?:teraz|teď)|"
+    r"koop nu|köp nu|kjøp nå|køb nu|osta nyt|koupit (?:teď|nyní)|kúpiť teraz|vásárlás most|cumpără acum|"
+    r"hemen al|şimdi al|купить сейчас|купити зараз|mua ngay|beli sekarang|ซื้อเลย|ซื้อทันที|اشتر(?:ي)? الآن|"
+    r"今すぐ購入|今すぐ買う|바로\s?구매",
     re.I,
 )
 
@@ -472,6 +477,29 @@ class Page:
         below = self.below_title
         # (after the title: a product may be named "Sold Out")
         return below is not None and _SOLD_OUT.search(below, len(" ".join(self.heading_text[0].split()))) is not None
+
+    @cached_property
+    def sold_out_box(self) -> str | None:
+        """The text from the title to the product's disabled buy control, as :attr:`below_title` reads it: the first
+        control after the title whose label says the product is sold out ("Out of stock", "Agotado"), or that is
+        disabled and says "add to cart" or "buy now"; None without one. Read by the words and the control's state,
+        never by class names (a shop's may be hashed): a price the buy box shows for such a product is printed
+        there, and amounts past it are other products' or other offers'."""
+        below = self.below_title
+        if below is None or not self.buy_controls:
+            return None
+        start = len(" ".join(self.heading_text[0].split()))
+        for node in self.buy_controls:
+            attrs = node.attributes
+            label = " ".join((attrs.get("value") or node.text(deep=True) or "").split()).lower()
+            if len(label) < 3 or len(label) > 60:
+                continue
+            disabled = "disabled" in attrs or (attrs.get("aria-disabled") or "").lower() == "true"
+            if _SOLD_OUT.search(label) or (disabled and _BUY_BUTTON.search(label)):
+                at = below.find(label, start)
+                if at > 0:
+                    return below[:at]
+        return None
 
     def price_visibility(self, *, shows_price: bool = False) -> str:
         """``cart_only`` / ``login_only`` when the page withholds the price, else ``visible``.
