@@ -234,7 +234,7 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if _past_buy_box(page, cand):
         return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
     struck = _struck_texts(page)
-    if any(shown(text) for text in struck):
+    if any(_struck_shows(text, cand.price) for text in struck):
         return None
     others, chosen = other_options(page)
     if any(shown(node.text(deep=True, separator=" ")) for node in others) and not any(
@@ -385,6 +385,42 @@ def _printed_forms(written: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
+@lru_cache(maxsize=1024)
+def _lakh_forms(written: str) -> tuple[str, ...]:
+    """How a page in Indian grouping prints an amount of a lakh or more ("₹1,49,990", "Rs. 12,34,567.00"); none
+    below a lakh (the other forms cover it)."""
+    amount = Decimal(written)
+    cents = amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
+    if cents < 100000:
+        return ()
+    units, _, fraction = f"{cents:f}".partition(".")
+    lakh = _indian_grouping(units)
+    forms = {f"{lakh}.{fraction}" if fraction else lakh}
+    if cents == cents.to_integral_value():
+        forms.add(lakh)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _struck_shows(text: str, amount: Decimal) -> bool:
+    """Whether a struck-through (or was-labelled) element's ``text`` prints ``amount`` with a currency sign, in any
+    grouping: Indian lakhs too ("M.R.P.: <s>₹1,49,990</s>"), which a list price in India is printed in."""
+    if _shows(text, amount, loose=True):
+        return True
+    forms = _lakh_forms(str(amount))
+    return bool(forms) and any(signed or _sign_past_blanks(text, start, end)
+                               for start, end, signed in _whole_printings(text, amount, forms))
+
+
+def _indian_grouping(units: str) -> str:
+    """Whole units grouped as in India: the last three digits, then pairs ("149990" -> "1,49,990")."""
+    head, last = units[:-3], units[-3:]
+    pairs: list[str] = []
+    while head:
+        pairs.insert(0, head[-2:])
+        head = head[:-2]
+    return ",".join([*pairs, last])
+
+
 def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
            tail: re.Pattern[str] | None = None, only: re.Pattern[str] | None = None, *, loose: bool = False) -> bool:
     """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
@@ -405,10 +441,12 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
     return False
 
 
-def _whole_printings(text: str, amount: Decimal) -> Iterator[tuple[int, int, bool]]:
+def _whole_printings(text: str, amount: Decimal, forms: tuple[str, ...] | list[str] | None = None
+                     ) -> Iterator[tuple[int, int, bool]]:
     """Each place ``text`` prints ``amount`` as a whole number (no digit or decimal part glued to either
-    side): (start, end, whether a currency sign stands within 4 characters of it)."""
-    for form in _variants(amount):
+    side): (start, end, whether a currency sign stands within 4 characters of it). ``forms``: the printed forms
+    looked for (default :func:`_variants`)."""
+    for form in _variants(amount) if forms is None else forms:
         start = text.find(form)
         while start >= 0:
             end = start + len(form)
