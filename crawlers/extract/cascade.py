@@ -60,7 +60,7 @@ from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
-from crawlers.extract.structured_roles import demoted, overrule
+from crawlers.extract.structured_roles import buy_box_to_button, demoted, overrule
 from crawlers.profiles import Profile
 
 __all__ = ["extract"]
@@ -235,8 +235,10 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         # price: a stale feed's list price, whatever a related item's tile prints at the same amount; the full
         # comparison decides)
         return None
+    if _past_buy_box(page, cand):
+        return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
     struck = _struck_texts(page)
-    if any(shown(text) for text in struck):
+    if any(_struck_shows(text, cand.price) for text in struck):
         return None
     others, chosen = other_options(page)
     if any(shown(node.text(deep=True, separator=" ")) for node in others) and not any(
@@ -247,6 +249,20 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if _beside_card_logo(page, cand):
         return None  # (a store card's price, named by the card's logo: "<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90")
     return cand, _struck_regular(page, cand, struck)
+
+
+def _past_buy_box(page: Page, cand: Candidate) -> bool:
+    """Whether the buy box (the text from the title to the buy button) prints amounts with a currency sign, and
+    never ``cand``'s: the region's printing of it is then past the button, in a sponsored tile, another variant's
+    card or another seller's offer, and confirms nothing (a structured offer of the 128 GB model, printed in the
+    carousel of a page selling the 256 GB one)."""
+    at = _title_at(page)
+    box = buy_box_to_button(page, at) if at >= 0 else None
+    if box is None or _shows(box, cand.price, loose=True):
+        return False
+    printed = {found.amount for found in find_amounts(box, locale=page.locale, currency=cand.currency)
+               if SIGN.search(found.raw)}
+    return bool(printed) and cand.price not in printed
 
 
 def _structured_order(facts: Facts, page: Page) -> list[Candidate]:
@@ -414,6 +430,42 @@ def _printed_forms(written: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
+@lru_cache(maxsize=1024)
+def _lakh_forms(written: str) -> tuple[str, ...]:
+    """How a page in Indian grouping prints an amount of a lakh or more ("₹1,49,990", "Rs. 12,34,567.00"); none
+    below a lakh (the other forms cover it)."""
+    amount = Decimal(written)
+    cents = amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
+    if cents < 100000:
+        return ()
+    units, _, fraction = f"{cents:f}".partition(".")
+    lakh = _indian_grouping(units)
+    forms = {f"{lakh}.{fraction}" if fraction else lakh}
+    if cents == cents.to_integral_value():
+        forms.add(lakh)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _struck_shows(text: str, amount: Decimal) -> bool:
+    """Whether a struck-through (or was-labelled) element's ``text`` prints ``amount`` with a currency sign, in any
+    grouping: Indian lakhs too ("M.R.P.: <s>₹1,49,990</s>"), which a list price in India is printed in."""
+    if _shows(text, amount, loose=True):
+        return True
+    forms = _lakh_forms(str(amount))
+    return bool(forms) and any(signed or _sign_past_blanks(text, start, end)
+                               for start, end, signed in _whole_printings(text, amount, forms))
+
+
+def _indian_grouping(units: str) -> str:
+    """Whole units grouped as in India: the last three digits, then pairs ("149990" -> "1,49,990")."""
+    head, last = units[:-3], units[-3:]
+    pairs: list[str] = []
+    while head:
+        pairs.insert(0, head[-2:])
+        head = head[:-2]
+    return ",".join([*pairs, last])
+
+
 def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
            tail: re.Pattern[str] | None = None, only: re.Pattern[str] | None = None, *, loose: bool = False) -> bool:
     """True when ``text`` prints ``amount`` with a currency sign beside it (str.find, no regex compile).
@@ -434,10 +486,12 @@ def _shows(text: str, amount: Decimal, unless: re.Pattern[str] | None = None,
     return False
 
 
-def _whole_printings(text: str, amount: Decimal) -> Iterator[tuple[int, int, bool]]:
+def _whole_printings(text: str, amount: Decimal, forms: tuple[str, ...] | list[str] | None = None
+                     ) -> Iterator[tuple[int, int, bool]]:
     """Each place ``text`` prints ``amount`` as a whole number (no digit or decimal part glued to either
-    side): (start, end, whether a currency sign stands within 4 characters of it)."""
-    for form in _variants(amount):
+    side): (start, end, whether a currency sign stands within 4 characters of it). ``forms``: the printed forms
+    looked for (default :func:`_variants`)."""
+    for form in _variants(amount) if forms is None else forms:
         start = text.find(form)
         while start >= 0:
             end = start + len(form)
@@ -907,11 +961,13 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
     return page.no_price_said(shown)
 
 
-def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool) -> bool:
+def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool,
+                      box: str | None = None) -> bool:
     """Whether the buy box shows a price for the product: the cascade's price is a profile's, a rule's, or structured
     data the page shows in the product's block (``confirmed``: by the shortcut that reads the buy box), or the
     visible scan reads any current amount there, however weak; never an amount shown only in a carousel, the
-    header or another block.
+    header or another block (``box``: the text from the title to a sold-out buy control, :attr:`Page.sold_out_box`;
+    an amount the buy box shows is printed there, whatever the class names say of the amounts past it).
 
     A product sold out at every seller whose buy box shows no price has none, whatever stale structured data or a
     related item's tile says; one that shows its price beside "sold out" keeps it.
@@ -920,7 +976,8 @@ def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[st
         return True
 
     def in_box(c: Candidate) -> bool:
-        return c.role == "current" and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))
+        return c.role == "current" and not _elsewhere(c) and (box is None
+                                                              or " ".join(c.raw_text.split()).lower() in box)
 
     if chosen is not None and chosen.method != "heuristic" and not {
             "structured_not_visible", "structured_shown_as_regular"} & set(flags):
@@ -1049,6 +1106,12 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
                         if visible.best is not None and visible.best.price != price
                         and all(any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))
                                 for c in visible.candidates if c.price == price)}
+    # (nor one the page shows only in another product's block, a carousel's or sponsored tile, the header, while the
+    # buy box plainly prints another amount: another variant's or product's price, whatever the structured data says)
+    if visible.best is not None and not _elsewhere(visible.best) and _shows(_title_region(page), visible.best.price,
+                                                                            loose=True):
+        visible_current -= {c.price for c in visible.candidates if c.price != visible.best.price} - {
+            c.price for c in visible.candidates if not _elsewhere(c)}
     unseen = {c.price for c in facts.candidates if c.role == "current"} - visible_current - visible_regular
     if unseen and fast is None and not by_profile and _title_at(page) >= 0:
         # (and a structured price the buy box's text prints only after "was", "van", "statt" or as a
@@ -1126,8 +1189,8 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
 
     said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
             else None)
-    if said is None and result.price_visibility == "visible" and facts.sold_out and not _price_in_buy_box(
-            chosen, visible, result.flags, fast is not None) and page.sold_out_said:
+    if said is None and result.price_visibility == "visible" and facts.sold_out and page.sold_out_said and not \
+            _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
         said = "sold_out"
     if said is not None:
         # The page says it shows no price for the product (on request, no longer sold): what else it
@@ -1208,6 +1271,11 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
         result.currency = currency_hint or _shown_currency(page, chosen, result.candidates)
     result.candidates.extend(facts.other_condition)  # (kept for the evidence: another condition's offers)
     return result, block_only is not None
+
+
+def _elsewhere(cand: Candidate) -> bool:
+    """Whether the visible scan read ``cand`` in another product's block or the page chrome (:data:`_ELSEWHERE`)."""
+    return any(r.startswith(_ELSEWHERE) for r in (cand.note or "").split(","))
 
 
 def _confidence(chosen: Candidate, candidates: list[Candidate], flags: list[str]) -> float:

@@ -480,6 +480,9 @@ def _money_in_text(node: LexborNode, page: Page, currency: str | None, sep: str 
     if not found:
         return None
     if len(found) > 1 and not (len(found) == 2 and _RANGE.fullmatch(text[found[0].end:found[1].start])):
+        dual = _dual_display(found, text, page, currency)
+        if dual is not None:
+            return dual
         return _MANY  # several prices in one element: each is read from its own smaller element
     first = found[0]
     if first.amount == first.amount.to_integral_value() and "." not in first.raw and "," not in first.raw:
@@ -491,6 +494,26 @@ def _money_in_text(node: LexborNode, page: Page, currency: str | None, sep: str 
             amount = Decimal(f"{split.group(2).replace(',', '')}.{split.group(3)}")
             return ParsedAmount(amount, iso, text, 0, len(text))
     return first
+
+
+_DUAL_OPEN = re.compile(r"\s*[(\[（/]\s*(?:≈|~|[^\W\d_]{1,6}\.?)?\s*")
+_DUAL_CLOSE = re.compile(r"\s*[)\]）]?\s*$")
+
+
+def _dual_display(found: list[ParsedAmount], text: str, page: Page, currency: str | None) -> ParsedAmount | None:
+    """The one price of a dual display: an amount and its equivalent in another currency in parentheses (or after a
+    slash) right after it, "389,00 € (760,82 лв.)" during a changeover, "12 990 Ft (kb. 33 EUR)", read as one
+    element. The amount in the page's currency (``currency``, else its country's one legal tender) is the price;
+    None when the element is no such pair, or neither amount is in that currency."""
+    if len(found) != 2:
+        return None
+    first, second = found
+    if first.currency is None or second.currency is None or first.currency == second.currency:
+        return None
+    if not _DUAL_OPEN.fullmatch(text[first.end:second.start]) or not _DUAL_CLOSE.match(text[second.end:]):
+        return None
+    own = currency or _home_currency(page)
+    return next((f for f in found if f.currency == own), None)
 
 
 # The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",

@@ -131,7 +131,12 @@ _BUY_BUTTON = re.compile(
     r"lägg i (?:varukorg|kundvagn)(?:en)?|legg i handlekurv(?:en)?|læg i (?:indkøbs)?kurv(?:en)?|"
     r"lisää ostoskoriin|do košíku|kosárba|"
     r"adaugă în coș|sepete ekle|в корзину|до кошика|στο καλάθι|vào giỏ|ke keranjang|ke troli|ลงตะกร้า|"
-    r"أضف إلى السلة|הוסף לסל|加入購物車|立即購買|カートに追加",
+    r"أضف إلى السلة|הוסף לסל|加入購物車|立即購買|カートに追加|"
+    # (and "buy now" in those languages: a marketplace's buy box may have no cart button)
+    r"comprar (?:ahora|agora|ya)|acheter maintenant|jetzt kaufen|(?:acquista|compra) ora|kup (?:teraz|teď)|"
+    r"koop nu|köp nu|kjøp nå|køb nu|osta nyt|koupit (?:teď|nyní)|kúpiť teraz|vásárlás most|cumpără acum|"
+    r"hemen al|şimdi al|купить сейчас|купити зараз|mua ngay|beli sekarang|ซื้อเลย|ซื้อทันที|اشتر(?:ي)? الآن|"
+    r"今すぐ購入|今すぐ買う|바로\s?구매",
     re.I,
 )
 
@@ -170,6 +175,7 @@ _NO_LONGER_SOLD = re.compile(
     r"판매\s?종료|단종|لم يعد متوفر|tidak dijual lagi|sudah tidak diproduksi|ngừng (?:kinh doanh|bán|sản xuất)|"
     r"เลิกผลิต|หยุดจำหน่าย")
 _BELOW_TITLE = 1200  # visible characters after the title read for those
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—]\s+|\s+::\s+")  # between a product's name and the shop's in <title>
 # Said in the buy area of a product out of stock at every seller ("Sold out", "Agotado", "在庫切れ"): on its own
 # not a page without a price (a shop may print the last price beside it); with structured data that says so and a
 # buy box that shows no price, it is (the cascade decides). Lower case, as :meth:`Page.no_price_said` reads.
@@ -448,8 +454,10 @@ class Page:
             return None
         request = _ON_REQUEST.search(below)
         if request is not None:
-            printed = " ".join(shown.split()).lower() if shown else ""
-            if not printed or not 0 <= below.find(printed) < request.start():
+            # (blanks aside: the scan joins an amount's elements without one, "31,500원" shown as "31,500 원")
+            printed = "".join(shown.split()).lower() if shown else ""
+            if not printed or not 0 <= "".join(below.split()).find(printed) < len(
+                    "".join(below[:request.start()].split())):
                 return "on_request"
         if _NO_LONGER_SOLD.search(below):
             return "unavailable"
@@ -458,20 +466,82 @@ class Page:
     @cached_property
     def below_title(self) -> str | None:
         """The title and the visible text just below it (:data:`_BELOW_TITLE` characters), blanks collapsed, in
-        lower case; None without an ``h1``."""
+        lower case; None when the page names no title it shows.
+
+        The title is the ``h1``; a page without one (a table layout, a shop that heads its product with a ``div``)
+        is read from where its text first shows the product's name as its ``og:title`` or ``<title>`` gives it."""
+        shown = self.below_title_shown
+        # (lower case, and patterns without re.I: a case-blind alternation of this size costs ten times more)
+        return shown.lower() if shown is not None else None
+
+    @cached_property
+    def below_title_shown(self) -> str | None:
+        """:attr:`below_title` as the page writes it (its case kept: "CHF", "EUR" are currencies)."""
         said, at = self.heading_text
         if at < 0:
+            return self._below_named_title()
+        return " ".join(self.body_text[at:at + 8 * _BELOW_TITLE].split())[:len(said) + _BELOW_TITLE]
+
+    @cached_property
+    def named_title(self) -> str | None:
+        """The product's name as the page's ``og:title``, else its ``<title>``, gives it (the part before a " | ",
+        " - " or " – " that names the shop), blanks collapsed; None without one of 8 characters or more."""
+        meta = self.tree.css_first('meta[property="og:title"]')
+        node = self.tree.css_first("title")
+        for said in ((meta.attributes.get("content") if meta is not None else None),
+                     (node.text() if node is not None else None)):
+            name = " ".join(_TITLE_SEPARATOR.split(said or "")[0].split())
+            if len(name) >= 8:
+                return name
+        return None
+
+    def _below_named_title(self) -> str | None:
+        name = self.named_title
+        if name is None:
             return None
-        # (lower case, and patterns without re.I: a case-blind alternation of this size costs ten times more)
-        return " ".join(self.body_text[at:at + 8 * _BELOW_TITLE].split())[:len(said) + _BELOW_TITLE].lower()
+        text = self.visible_text
+        lowered = text.lower()
+        # (found case-blind, where lower case keeps every offset: a rare letter's lower case is longer)
+        at = lowered.find(name.lower()) if len(lowered) == len(text) else text.find(name)
+        return text[at:at + len(name) + _BELOW_TITLE] if at >= 0 else None
 
     @cached_property
     def sold_out_said(self) -> bool:
         """Whether the text just below the title says the product is sold out or out of stock ("Agotado",
-        "Ausverkauft", "在庫切れ"); False without an ``h1``."""
+        "Ausverkauft", "在庫切れ"); False when the page names no title it shows."""
         below = self.below_title
         # (after the title: a product may be named "Sold Out")
-        return below is not None and _SOLD_OUT.search(below, len(" ".join(self.heading_text[0].split()))) is not None
+        return below is not None and _SOLD_OUT.search(below, self.title_length) is not None
+
+    @property
+    def title_length(self) -> int:
+        """How many characters of :attr:`below_title` are the title itself."""
+        if self.heading_text[1] >= 0:
+            return len(" ".join(self.heading_text[0].split()))
+        return len(self.named_title or "")
+
+    @cached_property
+    def sold_out_box(self) -> str | None:
+        """The text from the title to the product's disabled buy control, as :attr:`below_title` reads it: the first
+        control after the title whose label says the product is sold out ("Out of stock", "Agotado"), or that is
+        disabled and says "add to cart" or "buy now"; None without one. Read by the words and the control's state,
+        never by class names (a shop's may be hashed): a price the buy box shows for such a product is printed
+        there, and amounts past it are other products' or other offers'."""
+        below = self.below_title
+        if below is None or not self.buy_controls:
+            return None
+        start = self.title_length
+        for node in self.buy_controls:
+            attrs = node.attributes
+            label = " ".join((attrs.get("value") or node.text(deep=True) or "").split()).lower()
+            if len(label) < 3 or len(label) > 60:
+                continue
+            disabled = "disabled" in attrs or (attrs.get("aria-disabled") or "").lower() == "true"
+            if _SOLD_OUT.search(label) or (disabled and _BUY_BUTTON.search(label)):
+                at = below.find(label, start)
+                if at > 0:
+                    return below[:at]
+        return None
 
     def price_visibility(self, *, shows_price: bool = False) -> str:
         """``cart_only`` / ``login_only`` when the page withholds the price, else ``visible``.

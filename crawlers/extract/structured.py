@@ -468,7 +468,6 @@ _USED_LISTING = re.compile(
     r"kunnostettu|repasovan[ýá]|použit[ýá]|felújított|\bhasznált\b|resigilat|recondiționat|yenilenmiş|ikinci el|"
     r"восстановленн|\bб/у\b|уценк|відновлен|中古|整備済|リファービッシュ|二手|翻新|官翻|중고|리퍼|مجدد|مستعمل|"
     r"\bbekas\b|rekondisi|đã qua sử dụng|มือสอง", re.I)
-_BEFORE_PRICE = 600  # visible characters below the title read for those, up to the first price
 
 
 def _used_listing(page: Page, facts: Facts) -> bool:
@@ -476,13 +475,14 @@ def _used_listing(page: Page, facts: Facts) -> bool:
     title or the text between the title and the first price names such a condition."""
     if facts.used_item:
         return True
-    said, at = page.heading_text
-    if at < 0:
+    below = page.below_title_shown  # (the window the cascade reads below the title: the same title, the same reach)
+    if below is None:
         return bool(_USED_LISTING.search(facts.title or page.title or ""))
-    below = " ".join(page.body_text[at:at + 8 * _BEFORE_PRICE].split())[:len(said) + _BEFORE_PRICE]
-    first = next((a for a in find_amounts(below, locale=page.locale, currency=facts.currency) if a.currency), None)
+    said = page.title_length
+    first = next((a for a in find_amounts(below[said:], locale=page.locale, currency=facts.currency) if a.currency),
+                 None)
     if first is not None:
-        below = below[:max(len(said), below.find(first.raw))]
+        below = below[:said + first.start]
     return bool(_USED_LISTING.search(below))
 
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from crawlers.extract.heuristics import Visible
     from crawlers.extract.page import Page
 
-__all__ = ["Demotion", "demoted", "overrule", "read_roles"]
+__all__ = ["Demotion", "buy_box_to_button", "demoted", "overrule", "read_roles"]
 
 # Words before an amount that say it is the price before tax, beyond the heuristics' NET_TEXT: "excl." and "exkl."
 # on their own, "Nettopreis", "net price", "prix HT", "bez daně", "Net:".
@@ -218,9 +218,23 @@ def _said(label: str, tail: str, c: Any) -> str | None:
     return None
 
 
+def buy_box_to_button(page: Page, at: int) -> str | None:
+    """The visible text from the title (at ``at`` in the page text) to the buy button, blanks collapsed; None when no
+    buy button's label follows the title within the cascade's region after it."""
+    after, stop = _to_button(page, at, _AFTER_TITLE)
+    return after[:stop] if stop > 0 else None
+
+
 def _buy_box_text(page: Page, at: int, size: int = _AFTER_TITLE) -> str:
     """The visible text from the title to the buy button (blanks collapsed), or as far as the cascade's region
     after the title reaches when no button follows (``size`` visible characters: its beginning)."""
+    after, stop = _to_button(page, at, size)
+    return after[:stop] if stop > 0 else after
+
+
+def _to_button(page: Page, at: int, size: int) -> tuple[str, int]:
+    """``size`` visible characters from the title on (blanks collapsed), and where the buy button's label starts
+    in them (-1: not there)."""
     text = page.body_text
     after = " ".join(text[at:at + 2 * size].split())
     if len(after) < size and len(text) > at + 2 * size:  # (an indented page: read further)
@@ -228,8 +242,7 @@ def _buy_box_text(page: Page, at: int, size: int = _AFTER_TITLE) -> str:
     after = after[:size]
     button = page.buy_button
     label = " ".join(button.text(deep=True).split()) if button is not None else ""
-    stop = after.find(label) if len(label) >= 3 else -1
-    return after[:stop] if stop > 0 else after
+    return after, (after.find(label) if len(label) >= 3 else -1)
 
 
 # An amount whose last group of digits, after a blank, is two digits: the cents set apart ("$ 1 899 00", spans of
