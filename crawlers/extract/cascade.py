@@ -61,6 +61,7 @@ from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
 from crawlers.extract.structured_roles import buy_box_to_button, demoted, overrule
+from crawlers.extract.variants import Designated, designated_option
 from crawlers.profiles import Profile
 
 __all__ = ["extract"]
@@ -941,6 +942,71 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     return None
 
 
+# Two amounts with only a dash between them: a price range ("Rp459.000 – Rp529.000"), no one variant's price
+# (an en dash, a tilde, or a hyphen between blanks; not "-21%", a discount badge)
+_RANGE_NEXT = re.compile(r"\s*(?:[–—~〜]|-(?=\s))\s*\D{0,4}\d(?![\d.,]*\s?%)")
+_RANGE_PREVIOUS = re.compile(rf"\d(?:{_TRAILING_SIGN.pattern})?\s*(?:[–—~〜]|(?<=\s)-)\s*\S{{0,4}}$")
+
+
+def _shown_beside_selector(page: Page, designated: Designated, amount: Decimal) -> bool:
+    """Whether the buy box (the text around the title) prints ``amount`` with its currency sign more often than the
+    variant selector's options do, a price range's ends left out: as the price of what the page sells now."""
+    region = _title_region(page)
+    printed = sum(1 for start, end in _printings(region, amount)
+                  if not _RANGE_NEXT.match(_after_sign(_words_after(region, end)))
+                  and not _RANGE_PREVIOUS.search(_words_before(region, start)))
+    for node in (designated.node, *designated.group):
+        printed -= sum(1 for _ in _printings(node.text(deep=True, separator=" "), amount))
+    return printed > 0
+
+
+def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Visible, flags: list[str],
+                        rescan: Callable[[], Visible]) -> tuple[Candidate | None, str | None]:
+    """The price of the variant the page's address designates, when the cascade's price is structured data (or a
+    state script's) that describes another variant: (the price to take, or None with the reason the page shows
+    none).
+
+    The variant selector (:func:`designated_option`) says which option the address designates and what it and the
+    other options cost (``rescan``: the whole page's visible scan, for a page the shortcuts settled). When the
+    designated option shows one price and the cascade's is not it: the structured source that gives the designated
+    one's price, else the buy box's amount, when the buy box prints it outside the selector (flag
+    ``structured_other_variant_selected``); else the page is undecided (``structured_other_variant``).
+    When the designated option shows no price while the others do, and it is sold out or the page has no buy button,
+    the cascade's price is another variant's (one option's, a range's end) unless the buy box prints it: the page
+    shows no price (``sold_out``, else ``unavailable``), never another variant's.
+    """
+    if chosen.method not in _STRUCTURED and chosen.method != "embedded-json":
+        return chosen, None
+    designated = designated_option(page)
+    if designated is None:
+        return chosen, None
+    if len(designated.current) == 1:
+        (amount,) = designated.current
+        if chosen.price == amount:
+            return chosen, None
+        if _shown_beside_selector(page, designated, amount):
+            same = [c for c in facts.candidates if c.role == "current" and c.price == amount]
+            if not same and not visible.candidates:
+                visible = rescan()
+            shown = sorted((c for c in visible.candidates if c.role == "current" and c.price == amount
+                            and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))),
+                           key=lambda c: -c.confidence)
+            taken = same[0] if same else shown[0] if shown else None
+            if taken is not None:
+                flags.append("structured_other_variant_selected")
+                return taken, None
+        flags.append("structured_other_variant")
+        return chosen, None
+    if designated.current or not designated.others:
+        return chosen, None
+    button = page.buy_button
+    unbuyable = designated.sold_out or button is None or "disabled" in button.attributes
+    another = chosen.price in designated.others or chosen.note == _LOW or chosen.price in visible.range_high
+    if unbuyable and another and not _shown_beside_selector(page, designated, chosen.price):
+        return None, "sold_out" if designated.sold_out else "unavailable"
+    return chosen, None
+
+
 def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
                    best: Candidate | None = None) -> str | None:
     """``on_request`` / ``unavailable`` when the page says, below its title, that it shows no price for the
@@ -1187,8 +1253,20 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
         # renders such a page in a browser rather than take another product's price.
         result.flags.append("price_placeholder")
 
-    said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
-            else None)
+    said = None
+    if chosen is not None and not by_profile and result.price_visibility == "visible":
+        # (structured data of another variant than the address designates, by the page's own variant selector)
+        rescan = partial(read_visible, page, currency=currency_hint,
+                         decimal_separator=profile.decimal_separator if profile else None)
+        chosen, said = _designated_variant(page, chosen, facts, visible, result.flags, rescan)
+        if "structured_other_variant_selected" in result.flags:
+            # (the selector says which structured source, if any, describes the designated variant: no disagreement)
+            disagreement = None
+            if chosen is not None and chosen not in result.candidates:
+                result.candidates.append(chosen)
+    if said is None:
+        said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
+                else None)
     if said is None and result.price_visibility == "visible" and facts.sold_out and page.sold_out_said and not \
             _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
         said = "sold_out"
@@ -1246,7 +1324,10 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
                                                               visible.regular or stale_regular)
         if regular is not None and regular.price > chosen.price:
             result.regular_price, result.regular_raw_text = regular.price, regular.raw_text
-        coupon = _coupon(_near(page.body_text, chosen), chosen.price, page, result.currency)
+        # (a coupon line beside the price block is the block's; the designated variant's price the selector gave
+        # may be another amount than that block's: kr-beautyon's "쿠폰적용가" is the single item's, not the set's)
+        coupon = (None if "structured_other_variant_selected" in result.flags
+                  else _coupon(_near(page.body_text, chosen), chosen.price, page, result.currency))
         if coupon is not None:
             result.coupon, result.effective_price = coupon
         else:

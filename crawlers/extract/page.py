@@ -179,7 +179,7 @@ _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—]\s+|\s+::\s+")  # between a produc
 # Said in the buy area of a product out of stock at every seller ("Sold out", "Agotado", "在庫切れ"): on its own
 # not a page without a price (a shop may print the last price beside it); with structured data that says so and a
 # buy box that shows no price, it is (the cascade decides). Lower case, as :meth:`Page.no_price_said` reads.
-_SOLD_OUT = re.compile(
+SOLD_OUT = _SOLD_OUT = re.compile(
     r"sold out|out of stock|currently unavailable|temporarily unavailable|not in stock|"
     r"agotado|sin stock|sin existencias|fuera de stock|esgotado|sem estoque|fora de estoque|produto indispon[ií]vel|"
     r"ausverkauft|nicht (?:auf lager|vorrätig|lieferbar)|derzeit nicht verfügbar|vergriffen|"
