@@ -207,13 +207,16 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
         data = {name: np.array(values, dtype=object) for name, values in zip(names, parts, strict=True)}
     else:
         # Each chunk of the driver's tuples made one two-dimensional object array at once (numpy walks the
-        # tuples in C), its columns taken from it: no transposing tuple and list per column in Python.
+        # tuples in C), its columns taken from it: no transposing tuple and list per column in Python. Each
+        # column is gathered from the chunks once (not the chunks joined into one table, then each column
+        # copied out of it: a second copy of every cell).
         blocks = []
         while chunk := result.cursor.fetchmany(CHUNK):
             blocks.append(np.array(chunk, dtype=object).reshape(len(chunk), len(names)))
-        table = np.concatenate(blocks) if blocks else np.empty((0, len(names)), dtype=object)
-        data = {name: np.ascontiguousarray(table[:, j]) for j, name in enumerate(names)}
-        del table, blocks
+        if not blocks:
+            blocks.append(np.empty((0, len(names)), dtype=object))
+        data = {name: np.concatenate([block[:, j] for block in blocks]) for j, name in enumerate(names)}
+        del blocks
     result.close()
     n = len(data["obs_id"])
     out: dict[str, Any] = {}
