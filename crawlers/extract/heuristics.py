@@ -1721,23 +1721,22 @@ def widened(part: LexborNode, before: int, after: int) -> LexborNode | None:
         parent = node.parent
         if parent is None or parent.tag in {"body", "html", "-document"}:
             return None
-        sib = node.prev
-        while need_before > 0 and sib is not None:
-            for _ in sib.traverse():
-                need_before -= 1
-                if need_before <= 0:
-                    break
-            sib = sib.prev
-        need_before -= 1  # (the parent comes before its children)
-        sib = node.next
-        while need_after > 0 and sib is not None:
-            for _ in sib.traverse():
-                need_after -= 1
-                if need_after <= 0:
-                    break
-            sib = sib.next
+        need_before = _count_off(node.prev, need_before, forward=False) - 1  # (the parent comes before its children)
+        need_after = _count_off(node.next, need_after, forward=True)
         node = parent
     return node
+
+
+def _count_off(sib: LexborNode | None, need: int, *, forward: bool) -> int:
+    """``need`` less the elements of ``sib`` and its siblings after it (``forward``) or before it, counted until
+    ``need`` is spent."""
+    while need > 0 and sib is not None:
+        for _ in sib.traverse():
+            need -= 1
+            if need <= 0:
+                break
+        sib = sib.next if forward else sib.prev
+    return need
 
 
 class _Remembered:
