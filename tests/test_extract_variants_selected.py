@@ -127,6 +127,33 @@ CASES = [
                       ("?attribute_pa_materiaal=platina", "Platina", "")], "?attribute_pa_materiaal=platina")
           + "<form class='quote'><input name='email'><button type='submit'>Offerte aanvragen</button></form>"),
      "unavailable"),
+    # Radio buttons in their labels (OpenCart, Polish): the checked capacity shows no price and cannot be ordered; the
+    # JSON-LD's stale amount is printed nowhere on the page. Not the price of anything the page sells now.
+    ("pl-checked-radio-stale-structured",
+     "https://klimatyzacja.example.pl/index.php?route=product/product&product_id=88&moc=3-5kw",
+     page("pl", ld("3899.00", "PLN").replace("InStock", "OutOfStock"),
+          "<h1>Klimatyzator ścienny Brisa</h1><p class='stock'>Chwilowo niedostępny w tej mocy</p>"
+          "<div class='options'><div class='radio'><label><input type='radio' name='option[12]' value='1'>"
+          "2,6 kW — 2 999,00 zł</label></div><div class='radio'><label><input type='radio' name='option[12]' value='2'"
+          " checked>3,5 kW</label></div><div class='radio'><label><input type='radio' name='option[12]' value='3'>"
+          "5,0 kW — 4 599,00 zł</label></div></div>"
+          "<form class='notify'><input name='email'><button type='submit'>Powiadom o dostępności</button></form>"),
+     "unavailable"),
+    # Radio buttons with labels beside them (Shopify, New Zealand English): the checked licence is sold by quote
+    # only, the add-to-cart is disabled; "From $49.00" and the JSON-LD range's low end are another licence's price.
+    ("nz-checked-radio-on-quote",
+     "https://softshop.example.co.nz/products/backup-suite?variant=3004",
+     page("en-NZ", '<script type="application/ld+json">' + json.dumps({
+         "@context": "https://schema.org", "@type": "Product", "name": "Backup Suite",
+         "offers": {"@type": "AggregateOffer", "lowPrice": "49.00", "highPrice": "129.00", "priceCurrency": "NZD"}})
+          + "</script>",
+          "<h1>Backup Suite</h1><div class='price'><span>From $49.00</span></div><p>Enterprise: contact our team"
+          " for a quote.</p><fieldset><legend>Licence</legend>"
+          "<input type='radio' id='v1' name='Licence' value='Home'><label for='v1'>Home <span>$49.00</span></label>"
+          "<input type='radio' id='v2' name='Licence' value='Pro'><label for='v2'>Pro <span>$129.00</span></label>"
+          "<input type='radio' id='v3' name='Licence' value='Enterprise' checked><label for='v3'>Enterprise</label>"
+          "</fieldset><button type='button' class='add-to-cart' disabled>Add to cart</button>"),
+     "unavailable"),
     # The designated option's price is nowhere else in the buy box (French): nothing says what this page sells.
     ("fr-designated-price-not-in-buy-box",
      "https://www.lunettes.example.fr/monture-aviateur.html?couleur=or-rose",

@@ -42,6 +42,7 @@ from crawlers.extract.heuristics import (
     CARD_ALT,
     CONDITIONAL,
     CONDITIONAL_TAIL,
+    FROM,
     INSTALMENT_LABEL,
     LOWEST_30,
     NET_TEXT,
@@ -950,11 +951,13 @@ _RANGE_PREVIOUS = re.compile(rf"\d(?:{_TRAILING_SIGN.pattern})?\s*(?:[–—~〜
 
 def _shown_beside_selector(page: Page, designated: Designated, amount: Decimal) -> bool:
     """Whether the buy box (the text around the title) prints ``amount`` with its currency sign more often than the
-    variant selector's options do, a price range's ends left out: as the price of what the page sells now."""
+    variant selector's options do, a price range's ends and "from" amounts left out: as the price of what the page
+    sells now."""
     region = _title_region(page)
     printed = sum(1 for start, end in _printings(region, amount)
                   if not _RANGE_NEXT.match(_after_sign(_words_after(region, end)))
-                  and not _RANGE_PREVIOUS.search(_words_before(region, start)))
+                  and not _RANGE_PREVIOUS.search(before := _words_before(region, start))
+                  and not FROM.search(before[-20:].lower()))
     for node in (designated.node, *designated.group):
         printed -= sum(1 for _ in _printings(node.text(deep=True, separator=" "), amount))
     return printed > 0
@@ -1001,7 +1004,9 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
         return chosen, None
     button = page.buy_button
     unbuyable = designated.sold_out or button is None or "disabled" in button.attributes
-    another = chosen.price in designated.others or chosen.note == _LOW or chosen.price in visible.range_high
+    # (another variant's: an option's or a range end's; or a structured price the page shows nowhere, stale)
+    another = (chosen.price in designated.others or chosen.note == _LOW or chosen.price in visible.range_high
+               or "structured_not_visible" in flags)
     if unbuyable and another and not _shown_beside_selector(page, designated, chosen.price):
         return None, "sold_out" if designated.sold_out else "unavailable"
     return chosen, None

@@ -28,7 +28,8 @@ from crawlers.extract.page import SOLD_OUT, Page
 __all__ = ["Designated", "designated_option"]
 
 # What marks an option or swatch the selected one, in its markup
-_MARKED = "option[selected], [aria-checked=true], [aria-selected=true], [aria-current=true]"
+_MARKED = ("option[selected], [aria-checked=true], [aria-selected=true], [aria-current=true], "
+           "input[type=radio][checked]")
 _SELECTED_CLASSES = "[class*=selected], [class*=active], [class*=checked], [class*=current]"
 _SELECTED_CLASS = re.compile(r"(?:^|\s)(?:is[-_])?(?:selected|active|checked|current)(?:$|\s)")
 # ... and what marks it sold out or not for sale
@@ -151,6 +152,14 @@ def _by_mark(page: Page, nodes: list[LexborNode]) -> list[tuple[LexborNode, list
             if "selected" in attrs:
                 found.append((node, _options(node)))
             continue
+        if node.tag == "input":
+            # (a checked radio button: its option is its label, the others its group's labels)
+            label = _label(node)
+            if label is not None:
+                group = [other for other in map(_label, _radios(node)) if other is not None and other != label]
+                if group:
+                    found.append((label, group))
+            continue
         marked = "true" in (attrs.get("aria-checked"), attrs.get("aria-selected"), attrs.get("aria-current")) or (
             node.tag in {"a", "li", "button", "label"} and _SELECTED_CLASS.search(attrs.get("class") or ""))
         if marked:
@@ -158,6 +167,46 @@ def _by_mark(page: Page, nodes: list[LexborNode]) -> list[tuple[LexborNode, list
             if group:
                 found.append((node, group))
     return found
+
+
+def _label(radio: LexborNode) -> LexborNode | None:
+    """A radio button's label: the ``label`` around it, else the one its ``id`` names within its selector."""
+    node = radio.parent
+    for _ in range(2):
+        if node is None:
+            return None
+        if node.tag == "label":
+            return node
+        node = node.parent
+    name = radio.attributes.get("id")
+    if not name:
+        return None
+    up = radio.parent
+    for _ in range(3):
+        if up is None:
+            return None
+        found = up.css_first(f'label[for="{_css_string(name)}"]')
+        if found is not None:
+            return found
+        up = up.parent
+    return None
+
+
+def _radios(radio: LexborNode) -> list[LexborNode]:
+    """The radio buttons of ``radio``'s group (its ``name``), in its nearest ancestor (up to three levels up) that
+    holds at least two."""
+    name = radio.attributes.get("name")
+    if not name:
+        return []
+    up = radio.parent
+    for _ in range(3):
+        if up is None:
+            return []
+        found = up.css(f'input[type=radio][name="{_css_string(name)}"]')
+        if len(found) >= 2:
+            return found[:_MAX_OPTIONS]
+        up = up.parent
+    return []
 
 
 def _last_names(page: Page) -> set[str]:
