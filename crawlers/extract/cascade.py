@@ -992,7 +992,7 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
             if not same and not visible.candidates:
                 visible = rescan()
             shown = sorted((c for c in visible.candidates if c.role == "current" and c.price == amount
-                            and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))),
+                            and not _elsewhere(c)),
                            key=lambda c: -c.confidence)
             taken = same[0] if same else shown[0] if shown else None
             if taken is not None:
@@ -1175,8 +1175,7 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
     # related item's tile at the same amount, is shown current by nothing of this product)
     visible_current -= {price for price in visible_current & visible_regular
                         if visible.best is not None and visible.best.price != price
-                        and all(any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))
-                                for c in visible.candidates if c.price == price)}
+                        and all(_elsewhere(c) for c in visible.candidates if c.price == price)}
     # (nor one the page shows only in another product's block, a carousel's or sponsored tile, the header, while the
     # buy box plainly prints another amount: another variant's or product's price, whatever the structured data says)
     if visible.best is not None and not _elsewhere(visible.best) and _shows(_title_region(page), visible.best.price,
