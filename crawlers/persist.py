@@ -38,7 +38,8 @@ def natural_key(*parts: object) -> str:
 
 
 def observation_key(*parts: object) -> bytes:
-    """An observation's natural key (``store.digest_key``: half a SHA-256) of the parts, joined as ``natural_key``."""
+    """An observation's natural key of the parts, joined as ``natural_key`` joins them: the first 16 bytes of their
+    SHA-256 (``pricewarden.keys.digest_key``), which is what ``observations.obs_key`` holds."""
     return digest_key(_joined(parts))
 
 
