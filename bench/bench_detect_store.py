@@ -24,7 +24,6 @@ Target (DESIGN.md, this 2-core machine): <= 10 s. The machine is shared: figures
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import resource
 import shutil
@@ -95,6 +94,7 @@ def insert_observations(priced: list[Any], first: int, end: int, observations: i
     """Observations number ``first`` to ``end`` (exclusive) of the pattern of a ``observations`` store."""
     from sqlalchemy import insert
 
+    from pricewarden.keys import digest_key
     from store import Observation, session_scope
 
     per_listing_hours = _hours(observations, len(priced))
@@ -109,7 +109,7 @@ def insert_observations(priced: list[Any], first: int, end: int, observations: i
             below = (i // len(priced) + listing_id) % 12 == 0
             factor = Decimal(86 + spread % 12 if below else 100 + spread % 13) / 100
             chunk.append({
-                "obs_key": hashlib.sha256(f"bench {i}".encode()).hexdigest(), "source": "crawl",
+                "obs_key": digest_key(f"bench {i}"), "source": "crawl",
                 "listing_id": listing_id, "product_id": product_id, "partner_id": partner_id, "url": url,
                 "observed_at": at, "price": (base * factor).quantize(Decimal("0.01")), "currency": currency,
                 "availability": "in_stock", "visibility": "visible", "method": "json_ld", "confidence": 0.95,

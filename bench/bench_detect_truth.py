@@ -13,7 +13,6 @@ pipeline (crawl → extract → detect) is measured by the demo's own end-to-end
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import tempfile
@@ -59,6 +58,7 @@ def main() -> None:
     from detection.policy_bridge import load_rule_frames
     from detection.rules import judge
     from policies import publish_policy
+    from pricewarden.keys import digest_key
     from store import Listing, Observation, Partner, Product, session_scope, upgrade
     from store.catalog import import_catalog
 
@@ -93,7 +93,7 @@ def main() -> None:
                     price = offer["price"] if not hidden else page["cart_price"]
                     n += 1
                     session.add(Observation(
-                        obs_key=hashlib.sha256(f"{page['url']}|{offer['seller_id']}|{day}".encode()).hexdigest(),
+                        obs_key=digest_key(f"{page['url']}|{offer['seller_id']}|{day}"),
                         source="crawl", listing_id=listing.id if listing else None, product_id=products[page["sku"]],
                         partner_id=partners.get(offer["partner"] or ""), seller_id=offer["seller_id"],
                         seller_name=offer["seller"], url=page["url"], observed_at=at,

@@ -39,6 +39,7 @@ SKUS = [f"SKU-{i:05d}" for i in range(10_000)]
 # The line every version of this bench prints after an import (older ones print only this).
 RESULT = re.compile(r"imported on (\w+): ([\d,]+) accepted, ([\d,]+) rejected in ([\d.]+) s wall, ([\d.]+) s CPU"
                     r".*peak RSS (\d+) MB")
+INDEXES = re.compile(r"indexes: obs_key ([\d.]+) MB, all of observations' ([\d.]+) MB(?:; ([\d,]+) blocks)?")
 SERVER = re.compile(r"server: ([\d.]+) s backend CPU, ([\d.]+) MB WAL \(the import's backend ([\d.]+) s, its parallel "
                     r"workers ([\d.]+) s.*; (-?\d+) scans of observations read (-?\d+) rows")
 
@@ -89,6 +90,28 @@ def backend_cpu(engine: object) -> tuple[dict[int, float], int, tuple[int, int]]
             return None
         seconds[pid] = spent
     return seconds, int(wal), (int(scans[0]), int(scans[1]))
+
+
+def index_sizes(engine: object) -> str:
+    """The sizes of observations' obs_key index and of all its indexes (MB); on PostgreSQL also the obs_key index's
+    blocks read from outside the buffer pool (a fresh database: the import's, written out and read back)."""
+    from sqlalchemy import text
+
+    key_index = "uq_observations_obs_key"
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        if engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
+            key, every = conn.execute(text("SELECT pg_relation_size(:i), pg_indexes_size('observations')"),
+                                      {"i": key_index}).one()
+            read = conn.execute(text("SELECT idx_blks_read FROM pg_statio_user_indexes WHERE indexrelname = :i"),
+                                {"i": key_index}).scalar_one()
+            return f"indexes: obs_key {key / 1e6:.1f} MB, all of observations' {every / 1e6:.1f} MB; " \
+                   f"{read:,} blocks of the obs_key index read in"
+        sizes = dict(conn.execute(text("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all())
+        indexes = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                    "AND tbl_name = 'observations'")).scalars().all()
+    every = sum(sizes.get(name, 0) for name in indexes)
+    key = sizes.get(key_index) or sizes.get("sqlite_autoindex_observations_1", 0)
+    return f"indexes: obs_key {key / 1e6:.1f} MB, all of observations' {every / 1e6:.1f} MB"
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -187,6 +210,7 @@ def import_once(path: Path, now: datetime, work: Path, database: str | None) -> 
               f"(the import's backend {backend:.1f} s, its parallel workers {workers.seconds:.1f} s; the WAL is the "
               f"whole server's); {scans_after[0] - scans_before[0]} scans of observations read "
               f"{scans_after[1] - scans_before[1]} rows", flush=True)
+    print(index_sizes(get_engine()), flush=True)
 
 
 class Databases:
@@ -201,7 +225,8 @@ class Databases:
             return None
         from sqlalchemy import create_engine, text
 
-        name = f"pw_bench_{uuid.uuid4().hex[:10]}"
+        given = self.server.rpartition("/")[2].split("?")[0]  # pw_NAME_...: the runs' databases named after it
+        name = f"{given if given.startswith('pw_') else 'pw_bench'}_{uuid.uuid4().hex[:10]}"
         admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -250,18 +275,28 @@ def run(tree: Path, rows: int, database: str | None, work: Path, report: Path, n
         sys.exit(f"import failed in {tree}:\n{done.stdout}\n{done.stderr[-3000:]}")
     dialect, accepted, rejected, wall, cpu, rss = found.groups()
     server = SERVER.search(done.stdout)
+    indexes = INDEXES.search(done.stdout)
+    sizes: dict[str, float] = {}
+    if indexes:  # this bench's child (the line is new)
+        key_mb, every_mb, read = indexes.groups()
+        sizes = {"obs_key_index_mb": float(key_mb), "indexes_mb": float(every_mb),
+                 **({"obs_key_blocks_read": int(read.replace(",", ""))} if read else {})}
     return {"dialect": dialect, "accepted": int(accepted.replace(",", "")),  # type: ignore[dict-item]
             "rejected": int(rejected.replace(",", "")), "wall": float(wall), "cpu": float(cpu), "rss": float(rss),
             **({"backend_cpu": float(server.group(1)), "wal_mb": float(server.group(2)),
                 "import_backend_cpu": float(server.group(3)), "parallel_workers_cpu": float(server.group(4)),
                 "observation_scans": int(server.group(5)), "rows_scanned": int(server.group(6))}
-               if server else {})}
+               if server else {}), **sizes}
 
 
 def line(label: str, rows: int, figures: dict[str, float]) -> str:
     server = (f", server {figures['backend_cpu']:5.1f} s backend CPU ({figures['parallel_workers_cpu']:.1f} s of it "
               f"parallel workers; {figures['observation_scans']} scans of observations, "
               f"{figures['rows_scanned']:,} rows), {figures['wal_mb']:4.0f} MB WAL" if "backend_cpu" in figures else "")
+    if "obs_key_index_mb" in figures:
+        server += (f", obs_key index {figures['obs_key_index_mb']:.1f} MB of {figures['indexes_mb']:.1f} MB"
+                   + (f" ({figures['obs_key_blocks_read']:,} blocks read in)" if "obs_key_blocks_read" in figures
+                      else ""))
     return (f"{label:>8}: {figures['wall']:6.1f} s wall, {figures['cpu']:6.1f} s CPU{server}, "
             f"{rows / figures['wall']:8,.0f} rows/s ({rows / figures['cpu']:8,.0f} per CPU s), "
             f"peak RSS {figures['rss']:4.0f} MB; {figures['accepted']:,} accepted, {figures['rejected']:,} rejected")

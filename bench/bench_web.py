@@ -96,8 +96,9 @@ def build(url: str, ws: Path, n_obs: int, n_viol: int, n_partners: int) -> None:
     from argon2 import PasswordHasher
 
     from policies import publish_text
+    from pricewarden.keys import digest_key
     from store import EvidenceStore, make_engine, session_scope, upgrade
-    from store.models import Listing, Partner, Product, User
+    from store.models import Listing, Observation, Partner, Product, User
 
     engine = make_engine(url)
     upgrade(engine)
@@ -131,6 +132,9 @@ def build(url: str, ws: Path, n_obs: int, n_viol: int, n_partners: int) -> None:
     print(f"catalog: {len(rows)} listings ({time.perf_counter() - started:.1f} s)", flush=True)
     per_listing = max(1, -(-n_obs // len(rows)))
     now = datetime.now(UTC)
+    # The natural key as the store's column type writes it (a uuid on PostgreSQL, a BLOB on SQLite).
+    key_type = Observation.__table__.c.obs_key.type
+    as_key = key_type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
 
     def observations() -> Iterator[tuple[Any, ...]]:
         left = n_obs
@@ -138,7 +142,7 @@ def build(url: str, ws: Path, n_obs: int, n_viol: int, n_partners: int) -> None:
             for k in range(min(per_listing, left)):
                 at = T0 + timedelta(hours=6 * k + index % 6)
                 price = 80 + (index * 7 + k * 13) % 400
-                yield (hashlib.sha256(f"{lid}|{k}".encode()).hexdigest(), "crawl", lid, prod, part,
+                yield (as_key(digest_key(f"{lid}|{k}")), "crawl", lid, prod, part,
                        f"http://127.0.0.1:9/{lid}", at, Decimal(price), "USD", f"${price}.00", "in_stock", "visible",
                        "structured", 0.99, "{}", html_sha, shot_sha, now)
             left -= min(per_listing, left)

@@ -22,14 +22,25 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
 
+from pricewarden.keys import digest_key
 from store.models import Availability, CrawlFailure, CrawlRun, Evidence, Listing, Observation, Partner, Source
 
 _AVAILABILITY = {"InStock": Availability.IN_STOCK.value, "OutOfStock": Availability.OUT_OF_STOCK.value}
 
 
+def _joined(parts: tuple[object, ...]) -> str:
+    return "\x1f".join("" if p is None else str(p) for p in parts)
+
+
 def natural_key(*parts: object) -> str:
     """SHA-256 hex of the parts joined with a separator that cannot occur in them."""
-    return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+    return hashlib.sha256(_joined(parts).encode()).hexdigest()
+
+
+def observation_key(*parts: object) -> bytes:
+    """An observation's natural key of the parts, joined as ``natural_key`` joins them: the first 16 bytes of their
+    SHA-256 (``pricewarden.keys.digest_key``), which is what ``observations.obs_key`` holds."""
+    return digest_key(_joined(parts))
 
 
 def key_instant(item: dict[str, Any]) -> str:
@@ -96,8 +107,8 @@ def add_item(batch: Batch, item: dict[str, Any], *, run_id: int | None, seller_p
         batch.seen_listings.add(target["listing_id"])
     for row in observation_rows(item, extraction, seller_partners):
         row.update(
-            obs_key=natural_key(Source.CRAWL.value, target.get("listing_id") or target["url"],
-                                row["seller_id"] or row["seller_name"] or "", instant),
+            obs_key=observation_key(Source.CRAWL.value, target.get("listing_id") or target["url"],
+                                    row["seller_id"] or row["seller_name"] or "", instant),
             html_sha256=html_sha, screenshot_sha256=shot_sha, crawl_run_id=run_id,
         )
         batch.observations.append(row)

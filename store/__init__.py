@@ -1,7 +1,7 @@
 """The store: SQLAlchemy 2 models, sessions and Alembic migrations (SQLite by default, PostgreSQL at scale)."""
 
 from store import rollups as _rollups  # noqa: F401  (its flush listener marks the rollups stale)
-from store._types import Amount, UTCDateTime, utcnow
+from store._types import Amount, DigestKey, UTCDateTime, utcnow
 from store.audit import audit, audit_batch, audit_many
 from store.db import (
     bulk_insert,
@@ -64,9 +64,9 @@ from store.secrets import hash_secret, redact_apprise_url, verify_secret
 __all__ = [
     "AlertDelivery", "Amount", "AnomalyModel", "ApiIdempotency", "ApiRateWindow", "ApiToken",
     "AuditLog", "Availability", "Base", "Complaint", "ComplianceDay", "CrawlDay", "CrawlFailure",
-    "CrawlRun", "DeliveryStatus", "DetectionRun", "Evidence", "EvidenceStore", "FindingKind", "Installation",
-    "Listing", "LoginAttempt", "Observation", "Partner", "PartnerResponse", "PartnerStatus", "PolicyReceipt",
-    "PolicyVersion", "PortalJob", "Product", "ReportBatch",
+    "CrawlRun", "DeliveryStatus", "DetectionRun", "DigestKey", "Evidence", "EvidenceStore", "FindingKind",
+    "Installation", "Listing", "LoginAttempt", "Observation", "Partner", "PartnerResponse", "PartnerStatus",
+    "PolicyReceipt", "PolicyVersion", "PortalJob", "Product", "ReportBatch",
     "ReportRejection", "Role", "RollupState", "Source",
     "Tier", "UTCDateTime", "User", "Violation", "ViolationStatus", "Visibility", "Webhook", "audit", "audit_batch",
     "audit_many",

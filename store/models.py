@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from store._types import Amount, UTCDateTime, utcnow
+from store._types import Amount, DigestKey, UTCDateTime, utcnow
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -295,8 +295,8 @@ class Observation(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Natural key (SHA-256 of source, listing/url, seller, instant) so that a re-run stores nothing twice.
-    obs_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # Natural key (digest_key of source, listing/url, seller, instant) so that a re-run stores nothing twice.
+    obs_key: Mapped[bytes] = mapped_column(DigestKey, unique=True)
     source: Mapped[str] = mapped_column(String(20))
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
     # No foreign key (PostgreSQL's check is a trigger, a lookup and a row lock per inserted row: a fifth of a

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from crawlers import capture_screenshots, discover, run_crawl, site_health
 from crawlers.health import SiteHealth
+from pricewarden.keys import digest_key
 from store import CrawlFailure, CrawlRun, Evidence, Listing, Observation, Product, session_scope
 from store.evidence import EvidenceStore
 
@@ -155,8 +156,8 @@ def test_site_health_compares_with_the_window_before(db: Any) -> None:
         r1, r2 = session.scalars(select(CrawlRun.id).order_by(CrawlRun.id)).all()
 
         def obs(url: str, run: int, at: datetime) -> Observation:
-            return Observation(obs_key=f"{url}{run}", source="crawl", url=url, observed_at=at, crawl_run_id=run,
-                               price=Decimal("10.00"), currency="USD")
+            return Observation(obs_key=digest_key(f"{url}{run}"), source="crawl", url=url, observed_at=at,
+                               crawl_run_id=run, price=Decimal("10.00"), currency="USD")
 
         def fail(url: str, run: int, at: datetime, kind: str) -> CrawlFailure:
             return CrawlFailure(failure_key=f"{url}{run}{kind}", site=url.split("/")[2], url=url, kind=kind,

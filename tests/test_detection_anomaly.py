@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from detection.anomaly import AnomalyParams, detect_anomalies, features, fit, load_latest, score
 from detection.run import DetectSummary
 from detection.tables import to_e4
+from pricewarden.keys import digest_key
 from store import AnomalyModel, Evidence, Observation, Partner, Product, Violation
 
 T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
@@ -94,7 +95,7 @@ def test_models_are_trained_from_the_store_versioned_and_their_findings_reviewed
         session.flush()
         partners[code] = partner.id
     for n, row in enumerate(frame.to_dict("records")):
-        session.add(Observation(obs_key=f"k{n}", source="crawl", product_id=product_ids[row["sku"]],
+        session.add(Observation(obs_key=digest_key(f"k{n}"), source="crawl", product_id=product_ids[row["sku"]],
                                 partner_id=partners[row["party"]], observed_at=row["observed_at"].to_pydatetime(),
                                 price=Decimal(row["price_e4"]) / 10_000, currency="USD", visibility="visible"))
     session.flush()

@@ -18,6 +18,7 @@ from test_detection_anomaly import PARAMS, SELLERS, T0, history
 from detection import forked
 from detection.anomaly import Scored, detect_anomalies, score_frame
 from detection.run import DetectSummary
+from pricewarden.keys import digest_key
 from store import AnomalyModel, Observation, Partner, Product, Violation
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
@@ -77,7 +78,7 @@ def test_the_stored_episodes_are_the_same_forked_or_not(session: Session) -> Non
     session.add_all([*products.values(), *partners.values()])
     session.flush()
     for n, row in enumerate(frame.to_dict("records")):
-        session.add(Observation(obs_key=f"k{n}", source="crawl", product_id=products[row["sku"]].id,
+        session.add(Observation(obs_key=digest_key(f"k{n}"), source="crawl", product_id=products[row["sku"]].id,
                                 partner_id=partners[row["party"]].id, observed_at=row["observed_at"].to_pydatetime(),
                                 price=Decimal(row["price_e4"]) / 10_000, currency="USD", visibility="visible"))
     session.flush()

@@ -5,7 +5,6 @@ Runs on SQLite and on PostgreSQL (the ``session`` fixture).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +19,7 @@ from detection.queries import get_violation, list_violations, scorecard
 from detection.run import detect
 from policies import publish_text
 from pricewarden.errors import AccessDenied, InvalidTransition, NotFoundError
+from pricewarden.keys import digest_key
 from store import AuditLog, Evidence, Listing, Observation, Partner, Product, User, Violation
 
 POLICY = """
@@ -77,7 +77,7 @@ class World:
 
     def observe(self, listing: Listing, at: datetime, price: str | None, *, currency: str = "USD",
                 visibility: str = "visible", seller_id: str | None = None) -> Observation:
-        key = hashlib.sha256(f"{listing.url}|{seller_id}|{at.isoformat()}".encode()).hexdigest()
+        key = digest_key(f"{listing.url}|{seller_id}|{at.isoformat()}")
         obs = Observation(obs_key=key, source="crawl", listing_id=listing.id, product_id=self.product.id,
                           url=listing.url, observed_at=at, price=Decimal(price) if price else None,
                           currency=currency, raw_text=f"${price}" if price else None, visibility=visibility,
@@ -195,8 +195,8 @@ def test_a_crawl_committing_after_a_run_on_postgresql_is_judged_by_the_next_run(
     crawl = engine.connect()
     crawl.begin()
     crawl.execute(Observation.__table__.insert().values(
-        obs_key="late", source="crawl", listing_id=world.l1.id, product_id=world.product.id, url=world.l1.url,
-        observed_at=day(1), price=Decimal("180.00"), currency="USD", visibility="visible",
+        obs_key=digest_key("late"), source="crawl", listing_id=world.l1.id, product_id=world.product.id,
+        url=world.l1.url, observed_at=day(1), price=Decimal("180.00"), currency="USD", visibility="visible",
         partner_id=world.p1.id, details={}))
     world.observe(world.l1, day(4), "205.00")  # a higher id, committed first
     assert world.detect().observations == 4 and world.rows() == []
@@ -418,7 +418,7 @@ def test_detect_and_scorecard_commands(world: World, session: Session) -> None:
 
 def test_partner_misreport_from_reports_cross_check(world: World) -> None:
     web = world.observe(world.l1, day(0), "180.00")
-    report = Observation(obs_key="r1", source="partner_report", product_id=world.product.id,
+    report = Observation(obs_key=digest_key("r1"), source="partner_report", product_id=world.product.id,
                          partner_id=world.p1.id, observed_at=day(0) + timedelta(hours=2), price=Decimal("199.00"),
                          currency="USD", raw_text="199.00")
     world.s.add(report)

@@ -20,6 +20,7 @@ from alerts import deliver_due, enqueue_for_violations, send_digests
 from detection import detect
 from policies import publish_text
 from pricewarden.cli import app
+from pricewarden.keys import digest_key
 from store import (
     AlertDelivery,
     AuditLog,
@@ -83,7 +84,8 @@ def market(db, webhook: WebhookReceiver):
                               partner_id=partner.id, region=region)
             s.add(listing)
             s.flush()
-            s.add(Observation(obs_key=f"obs-{index}", source="crawl", listing_id=listing.id, product_id=product.id,
+            s.add(Observation(obs_key=digest_key(f"obs-{index}"), source="crawl", listing_id=listing.id,
+                              product_id=product.id,
                               partner_id=partner.id, seller_name=partner.name, url=listing.url, observed_at=SEEN,
                               price=Decimal(price), currency=currency, raw_text=price, availability="in_stock",
                               # a site profile's reading, sure enough to accuse alone (extract.auto_confidence)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from crawlers.reports import Misreport, PricePoint, cross_check, find_misreports, import_rows
+from pricewarden.keys import digest_key
 from store import session_scope
 from store.models import Observation, Partner, Product
 
@@ -60,9 +61,11 @@ def test_cross_check_store_adapter(db: Engine) -> None:
                 now=T0)
     with session_scope(db) as s:
         report = s.query(Observation).one()
-        web = Observation(obs_key="w1", source="crawl", product_id=report.product_id, partner_id=report.partner_id,
+        web = Observation(obs_key=digest_key("w1"), source="crawl", product_id=report.product_id,
+                          partner_id=report.partner_id,
                           observed_at=T0 + timedelta(hours=3), price=Decimal("169.00"), currency="USD")
-        far = Observation(obs_key="w2", source="crawl", product_id=report.product_id, partner_id=report.partner_id,
+        far = Observation(obs_key=digest_key("w2"), source="crawl", product_id=report.product_id,
+                          partner_id=report.partner_id,
                           observed_at=T0 + timedelta(hours=100), price=Decimal("99.00"), currency="USD")
         s.add_all([web, far])
         s.flush()

@@ -12,7 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from crawlers.reports import ImportResult, import_file, import_rows, safe_cell
 from pricewarden.errors import NotFoundError, ReportImportError
@@ -279,6 +279,25 @@ def test_receipt_lists_every_row_is_formula_safe_and_stored_as_evidence(catalog:
 ])
 def test_safe_cell(value: str | None, safe: str) -> None:
     assert safe_cell(value) == safe
+
+
+def test_rows_are_keyed_by_sixteen_bytes_and_a_reimport_across_chunks_finds_each_one(
+        catalog: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pricewarden.settings import get_settings
+
+    monkeypatch.setenv("PRICEWARDEN_REPORTS__CHUNK_ROWS", "100")
+    get_settings.cache_clear()
+    days = [(NOW - timedelta(days=d)).date().isoformat() for d in range(25)]
+    body = [[sku, "10", "USD", day, ch] for sku in ("AC-100", "AC-200") for day in days for ch in ("a", "b", "c")]
+    header = ["sku", "price", "currency", "date", "channel"]
+    first = import_file(_csv(tmp_path / "a.csv", [header, *body]), "P001", now=NOW)
+    again = import_file(_csv(tmp_path / "b.csv", [header, ["AC-300", "3", "USD", TODAY, "a"], *body]), "P001", now=NOW)
+    assert (first.rows_accepted, again.rows_accepted, again.rows_rejected) == (150, 1, 150)
+    assert {r["row"]: r["reason"] for r in again.rejections} == {
+        n + 1: f"already reported in batch {first.batch_id} row {n}" for n in range(2, 152)}
+    width = "pg_column_size(obs_key)" if catalog.dialect.name == "postgresql" else "length(obs_key)"
+    with catalog.connect() as conn:  # half a SHA-256 (pricewarden.keys), not its 64 hex digits
+        assert conn.execute(text(f"SELECT DISTINCT {width} FROM observations")).scalars().all() == [16]
 
 
 def test_unreadable_and_unknown(catalog: Engine, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from pricewarden.errors import AccessDenied
+from pricewarden.keys import digest_key
 from store import Observation, Partner, Role, Source, User, session_scope
 from store.access import check_partner, scope, visible_partner_ids
 
@@ -31,7 +32,7 @@ def world(db: Engine) -> dict[str, int]:
         s.add_all([portal, lost, ex])
         now = datetime.now(UTC)
         for i, partner in enumerate([p1, p2, p3, None]):
-            s.add(Observation(obs_key=f"k{i}", source=Source.CRAWL, observed_at=now,
+            s.add(Observation(obs_key=digest_key(f"k{i}"), source=Source.CRAWL, observed_at=now,
                               partner_id=partner.id if partner else None))
         s.flush()
         return {"P1": p1.id, "P2": p2.id, "P3": p3.id}
@@ -82,7 +83,7 @@ def test_a_manager_who_sees_most_partners_sees_exactly_them(db: Engine, world: d
         s.add_all(added)
         s.flush()
         for i, partner in enumerate(added):
-            s.add(Observation(obs_key=f"more{i}", source=Source.CRAWL, observed_at=datetime.now(UTC),
+            s.add(Observation(obs_key=digest_key(f"more{i}"), source=Source.CRAWL, observed_at=datetime.now(UTC),
                               partner_id=partner.id))
     with session_scope(db) as s:
         elena = s.scalar(select(User).where(User.username == "elena"))

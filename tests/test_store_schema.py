@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select
 
+from pricewarden.keys import digest_key
 from store import Base, Observation, Product, Source, current_revision, downgrade, session_scope, upgrade
 from store.models import beyond_autogenerate
 
@@ -35,24 +36,24 @@ def test_downgrade_then_upgrade_round_trips(db: Engine) -> None:
 @pytest.mark.parametrize("amount", ["0.01", "1299.00", "99999999999999.9999", "0.0001", "19.9"])
 def test_money_round_trips_exactly(db: Engine, amount: str) -> None:
     with session_scope(db) as s:
-        s.add(Observation(obs_key=amount, source=Source.CRAWL, observed_at=datetime.now(UTC),
+        s.add(Observation(obs_key=digest_key(amount), source=Source.CRAWL, observed_at=datetime.now(UTC),
                           price=Decimal(amount), currency="USD"))
     with session_scope(db) as s:
-        price = s.scalar(select(Observation.price).where(Observation.obs_key == amount))
+        price = s.scalar(select(Observation.price).where(Observation.obs_key == digest_key(amount)))
     assert price == Decimal(amount)
     assert isinstance(price, Decimal)
 
 
 def test_floats_are_refused_as_money(db: Engine) -> None:
     with pytest.raises(Exception, match="float"), session_scope(db) as s:
-        s.add(Observation(obs_key="f", source=Source.CRAWL, observed_at=datetime.now(UTC), price=19.99))
+        s.add(Observation(obs_key=digest_key("f"), source=Source.CRAWL, observed_at=datetime.now(UTC), price=19.99))
 
 
 def test_instants_come_back_aware_in_utc(db: Engine) -> None:
     shanghai = timezone(timedelta(hours=8))
     seen = datetime(2026, 3, 8, 9, 30, tzinfo=shanghai)
     with session_scope(db) as s:
-        s.add(Observation(obs_key="t", source=Source.CRAWL, observed_at=seen))
+        s.add(Observation(obs_key=digest_key("t"), source=Source.CRAWL, observed_at=seen))
     with session_scope(db) as s:
         stored = s.scalar(select(Observation.observed_at))
     assert stored == seen
@@ -62,7 +63,18 @@ def test_instants_come_back_aware_in_utc(db: Engine) -> None:
 
 def test_naive_instants_are_refused(db: Engine) -> None:
     with pytest.raises(Exception, match="naive"), session_scope(db) as s:
-        s.add(Observation(obs_key="n", source=Source.CRAWL, observed_at=datetime(2026, 1, 1)))
+        s.add(Observation(obs_key=digest_key("n"), source=Source.CRAWL, observed_at=datetime(2026, 1, 1)))
+
+
+def test_a_natural_key_round_trips_as_sixteen_bytes_and_nothing_else_is_taken(db: Engine) -> None:
+    key = digest_key("crawl\x1f7\x1fS1\x1f2026-03-02T08:00:00+00:00")
+    with session_scope(db) as s:
+        s.add(Observation(obs_key=key, source=Source.CRAWL, observed_at=datetime.now(UTC)))
+    with session_scope(db) as s:
+        assert s.scalar(select(Observation.obs_key).where(Observation.obs_key == key)) == key
+    for wrong in (key.hex(), key + b"\x00", key[:15]):  # the hex of a key, or another length
+        with pytest.raises(Exception, match="16 bytes"), session_scope(db) as s:
+            s.add(Observation(obs_key=wrong, source=Source.CRAWL, observed_at=datetime.now(UTC)))
 
 
 def test_unique_sku(db: Engine) -> None:

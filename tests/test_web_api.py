@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 from web_world import make_app
 
+from pricewarden.keys import digest_key
 from store import AlertDelivery, ApiToken, AuditLog, Observation, ReportBatch, Violation, session_scope, utcnow
 from web.api.tokens import create_token
 
@@ -497,7 +498,7 @@ def test_it_sends_opened_and_resolved_events_made_by_detection_and_people(api: A
         with session_scope(api.db) as s:
             listing = s.scalars(select(Listing).where(Listing.url == "http://127.0.0.1:9/p1/ac-100")).one()
             at = T0 + timedelta(days=6)
-            s.add(Observation(obs_key=hashlib.sha256(b"again").hexdigest(), source="crawl", listing_id=listing.id,
+            s.add(Observation(obs_key=digest_key("again"), source="crawl", listing_id=listing.id,
                               product_id=listing.product_id, partner_id=listing.partner_id, url=listing.url,
                               observed_at=at, price=Decimal("150.00"), currency="USD", raw_text="$150.00",
                               method="structured", confidence=0.99))

@@ -59,13 +59,15 @@ def test_it_counts_what_a_partner_sells_under_its_name_on_a_marketplace(setup: t
 
     from sqlalchemy import select
 
+    from pricewarden.keys import digest_key
     from store import Listing, Observation, session_scope
 
     _app, _world, db = setup
     before = _as(setup, "dana").get("/partners/P2/trend.json").json()["total_judged"]
     with session_scope(db) as s:
         market = s.scalars(select(Listing).where(Listing.url == "http://127.0.0.1:9/market/ac-100")).one()
-        s.add(Observation(obs_key="by-name", source="crawl", listing_id=market.id, product_id=market.product_id,
+        s.add(Observation(obs_key=digest_key("by-name"), source="crawl", listing_id=market.id,
+                          product_id=market.product_id,
                           url=market.url, observed_at=datetime(2026, 5, 3, 13, tzinfo=UTC), price=Decimal("140.00"),
                           currency="USD", raw_text="$140.00", seller_name="shop two"))  # no seller id: by name
     data = _as(setup, "dana").get("/partners/P2/trend.json").json()

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from web_world import as_user as _as
 
+from pricewarden.keys import digest_key
 from store import RollupState, session_scope
 
 PAGES = [("bianca", "/overview"), ("carl", "/overview"), ("bianca", "/overview/trends.json?days=7"),
@@ -74,8 +75,8 @@ def test_it_judges_live_what_the_rollups_do_not_hold_yet(setup: tuple[Any, Any, 
     before = _as(setup, "bianca").get("/partners/P1/trend.json").json()
     with session_scope(db) as s:
         listing = s.scalars(select(Listing).where(Listing.url == "http://127.0.0.1:9/p1/ac-100")).one()
-        s.add(Observation(obs_key="late", source="crawl", listing_id=listing.id, product_id=listing.product_id,
-                          partner_id=listing.partner_id, url=listing.url,
+        s.add(Observation(obs_key=digest_key("late"), source="crawl", listing_id=listing.id,
+                          product_id=listing.product_id, partner_id=listing.partner_id, url=listing.url,
                           observed_at=datetime(2026, 5, 4, 20, tzinfo=UTC), price=Decimal("120.00"),
                           currency="USD", raw_text="$120.00"))
     assert not _fresh(db)

@@ -12,7 +12,6 @@ olga (an inactive brand manager). Every password is ``<name>-pass-1``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 import zlib
@@ -25,6 +24,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from pricewarden.keys import digest_key
 from store import CrawlFailure, EvidenceStore, Listing, Observation, Partner, Product, User, Violation, session_scope
 
 POLICY = """\
@@ -168,7 +168,7 @@ def build(engine: Engine, evidence_url: str) -> WebWorld:
         def observe(name: str, day: int, price: str, currency: str = "USD", seller: str | None = None) -> None:
             listing = listings[name]
             at = T0 + timedelta(days=day)
-            key = hashlib.sha256(f"{listing.url}|{at.isoformat()}".encode()).hexdigest()
+            key = digest_key(f"{listing.url}|{at.isoformat()}")
             s.add(Observation(obs_key=key, source="crawl", listing_id=listing.id, product_id=listing.product_id,
                               partner_id=listing.partner_id, url=listing.url, observed_at=at, price=Decimal(price),
                               currency=currency, raw_text=f"{price} {currency}", seller_id=seller,
@@ -203,7 +203,7 @@ def _undecided(s: Session, evidence: EvidenceStore, listing: Listing, screenshot
     assert result.undecided is not None
     html = evidence.put(s, UNDECIDED_HTML.encode(), kind="html", content_type="text/html")
     obs = Observation(
-        obs_key=hashlib.sha256(f"{listing.url}|undecided".encode()).hexdigest(), source="crawl",
+        obs_key=digest_key(f"{listing.url}|undecided"), source="crawl",
         listing_id=listing.id, product_id=listing.product_id, partner_id=listing.partner_id, url=listing.url,
         observed_at=T0 + timedelta(days=3), price=None, method=result.method, confidence=0.0, undecided=True,
         details={"undecided": {"reason": result.undecided, "candidates": [c.as_dict() for c in result.competing]}},

@@ -58,6 +58,7 @@ def build_demo_workspace(workspace: Path, *, seed: int = 7, products: int = 20,
     from demo.world import World, default_origins
     from detection.run import detect
     from policies import publish_policy
+    from pricewarden.keys import digest_key
     from store import CrawlFailure, EvidenceStore, Listing, Observation, session_scope, upgrade
     from store.catalog import import_catalog
 
@@ -95,7 +96,7 @@ def build_demo_workspace(workspace: Path, *, seed: int = 7, products: int = 20,
                     hidden = truth["price_visibility"] == "cart"
                     amount = Decimal(truth["cart_price"] if hidden else truth["price"])
                     session.add(Observation(
-                        **base, obs_key=hashlib.sha256(f"{truth['url']}|{at.isoformat()}".encode()).hexdigest(),
+                        **base, obs_key=digest_key(f"{truth['url']}|{at.isoformat()}"),
                         partner_id=stored.partner_id, seller_name=truth["seller"], price=None if hidden else amount,
                         raw_text=None if hidden else show(amount, truth["currency"]), html_sha256=html_sha,
                         visibility="cart_only" if hidden else "visible",
@@ -104,7 +105,7 @@ def build_demo_workspace(workspace: Path, *, seed: int = 7, products: int = 20,
                 for offer in truth["offers"] or ():
                     key = f"{truth['url']}|{offer['seller_id']}|{at.isoformat()}"
                     session.add(Observation(
-                        **base, obs_key=hashlib.sha256(key.encode()).hexdigest(), seller_id=offer["seller_id"],
+                        **base, obs_key=digest_key(key), seller_id=offer["seller_id"],
                         seller_name=offer["seller"], price=Decimal(offer["price"]),
                         raw_text=show(Decimal(offer["price"]), "USD"), details={"buy_box": offer["buy_box"]}))
         session.flush()

@@ -12,7 +12,6 @@ too long or to be neutralised in the receipt, a duplicate) goes through ``RowVal
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from itertools import accumulate, repeat
@@ -34,10 +33,12 @@ from crawlers.reports._validate import (
     _Reject,
 )
 from crawlers.reports._values import COLUMNS, CellError, cell_text
+from pricewarden.keys import digest_key
 
 _BAD = object()  # the verdict of a text the row-by-row path must judge
-# Positions in ROW_COLUMNS whose value is taken as it is: the lane is used only when their columns process nothing.
-_AS_IS = (0, 1, 2, 5, 6, 10)
+# Positions in ROW_COLUMNS whose value is taken as it is: the lane is used only when their columns process nothing
+# (the key, the instant and the price go through their processors here).
+_AS_IS = (1, 2, 5, 6, 10)
 _RECEIPT_CELL = 1000  # longer cells are cut in the receipt (receipt_line)
 _CELL_STARTS = frozenset("=+-@ \"'\t\r")
 _GUARDED = (",", ";", '"', "\t", "\r", "\n", "\x00")
@@ -132,7 +133,7 @@ class _Columns:
             _mark_cells(column, validator.max_cell_chars, slow, special)
 
         processors = shape.processors
-        observed_p, price_p = processors[3], processors[4]
+        key_p, observed_p, price_p = processors[0], processors[3], processors[4]
         verdicts = self._verdicts
         skus = verdicts("sku", cells["sku"], lambda v: _memo(validator._skus, v, validator._sku), slow)
         prices = verdicts("price", cells["price"], lambda v: _price(validator._price(v), price_p, v), slow)
@@ -158,7 +159,6 @@ class _Columns:
 
         head = validator._key_head
         seen = validator._seen
-        sha256 = hashlib.sha256
         known_currencies, known_details = self._currencies, self._details
         availability = self._availability
         out: list[Row | Rejected] = []
@@ -190,25 +190,25 @@ class _Columns:
                 out.append(shape(judged) if isinstance(judged, Accepted) else judged)
                 continue
             channel, channel_key, url = channel_v
-            digest = sha256(f"{head}{sku}|{stamp}|{channel_key}".encode()).digest()
-            earlier = seen.get(digest)
+            key = digest_key(f"{head}{sku}|{stamp}|{channel_key}")
+            earlier = seen.get(key)
             if earlier is not None:
                 out.append(Rejected(number, "sku", f"duplicate of row {earlier} (same sku, date and channel)",
                                     cells_of(record, columns)))
                 continue
-            seen[digest] = number
+            seen[key] = number
             details = known_details.get((channel_text, quantity_text, date_text))
             if details is None:
                 details = shape.details(channel, quantity, local)
                 if len(known_details) < 10_000:
                     known_details[(channel_text, quantity_text, date_text)] = details
             amount, raw = price
-            key = digest.hex()
+            stored = key_p(key) if key_p is not None else key
             if is_special:
                 line = receipt_line(number, "accepted", None, "", cells_of(record, columns))
             else:
                 line = f"{number},accepted,,,{c1},{c2},{c3},{c4},{c5},{c6}\r\n"
-            out.append((number, key, (key, product_id, url, observed, amount, currency, raw, None, availability,
+            out.append((number, key, (stored, product_id, url, observed, amount, currency, raw, None, availability,
                                       details, number), (record, columns), line))
         return out
 

@@ -37,7 +37,7 @@ KEEP_REJECTIONS = 1000  # rejections returned in the result (all of them are sto
 ROW_COLUMNS = ("obs_key", "product_id", "url", "observed_at", "price", "currency", "raw_text", "list_price",
                "availability", "details", "row_number")
 BATCH_COLUMNS = ("source", "partner_id", "visibility", "method", "batch_id", "created_at")
-Row = tuple[int, str, tuple[Any, ...], "dict[str, Any] | tuple[list[str], dict[str, int]]", str]
+Row = tuple[int, bytes, tuple[Any, ...], "dict[str, Any] | tuple[list[str], dict[str, int]]", str]
 """An accepted row ready to store: (row number, obs_key, values in ``ROW_COLUMNS`` order processed, cells
 (or a CSV record and its columns, made cells by ``cells_of`` only if the row is rejected after all), its
 receipt line)."""
@@ -106,6 +106,7 @@ class RowShape:
     """Accepted rows as :data:`Row` tuples: each value through its column's bind processor (or COPY's text)."""
 
     def __init__(self, dialect: Any, source: str) -> None:
+        from store._types import DigestKey
         from store.models import Observation
 
         table = Observation.__table__
@@ -117,6 +118,10 @@ class RowShape:
             column_type = table.c[name].type
             if copy and isinstance(column_type, JSON):
                 processor = _json_memoised(json.dumps)  # COPY takes JSON as its text
+            elif isinstance(column_type, DigestKey):
+                # The validator's key is the column's value already: COPY reads a uuid from its 32 hex digits,
+                # sqlite3 takes bytes as a BLOB.
+                processor = bytes.hex if copy else None
             else:
                 processor = _memoised(column_type, column_type._cached_bind_processor(dialect))
             self.processors.append(processor)
@@ -191,9 +196,9 @@ class BatchSink:
         self._staging = False  # PostgreSQL: the temporary table of a chunk's rows exists
         self._products: set[int] = set()  # products the batch's rows name, checked (and on PostgreSQL locked)
         # PostgreSQL: the chunk whose INSERT the server is running (its rows, keys, cursor, pipeline, statement)
-        self._pending: tuple[list[Row | Rejected], list[str], Any, contextlib.ExitStack, str] | None = None
+        self._pending: tuple[list[Row | Rejected], list[bytes], Any, contextlib.ExitStack, str] | None = None
 
-    def _earlier(self, keys: list[str]) -> dict[str, tuple[int | None, int | None]]:
+    def _earlier(self, keys: list[bytes]) -> dict[bytes, tuple[int | None, int | None]]:
         from store.models import Observation
 
         if not keys:
@@ -203,11 +208,12 @@ class BatchSink:
         if dialect == "postgresql":
             # One array parameter instead of SQLAlchemy expanding ten thousand bound parameters, a few hundred
             # keys at a time: with ten thousand the planner prefers a scan of the whole table to as many lookups.
+            # (obs_key is a uuid there: store.DigestKey)
             rows: Iterable[Any] = [
-                row for start in range(0, len(keys), POSTGRES_KEYS)
-                for row in connection.exec_driver_sql(
-                    "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key = ANY(%s)",
-                    (keys[start:start + POSTGRES_KEYS],))]
+                (key.bytes, batch, number) for start in range(0, len(keys), POSTGRES_KEYS)
+                for key, batch, number in connection.exec_driver_sql(
+                    "SELECT obs_key, batch_id, row_number FROM observations WHERE obs_key = ANY(%s::uuid[])",
+                    ([key.hex() for key in keys[start:start + POSTGRES_KEYS]],))]
         elif dialect == "sqlite":
             found: list[Any] = []
             for start in range(0, len(keys), SQLITE_KEYS):
@@ -310,7 +316,7 @@ class BatchSink:
             raise
         self._pending = (chunk, keys, cursor, pipeline, insert)
 
-    def _account(self, chunk: list[Row | Rejected], earlier: dict[str, tuple[int | None, int | None]], *,
+    def _account(self, chunk: list[Row | Rejected], earlier: dict[bytes, tuple[int | None, int | None]], *,
                  stored: bool) -> None:
         """A chunk once its accepted rows are in (``stored``), or to insert: rejections, receipt lines, counts."""
         from store.models import ReportRejection
@@ -376,7 +382,8 @@ class BatchSink:
                                     f"(ids {', '.join(map(str, gone[:5]))}); nothing was imported: import it again")
         self._products |= new
 
-    def _stored_before(self, keys: list[str], chunk: list[Row | Rejected]) -> dict[str, tuple[int | None, int | None]]:
+    def _stored_before(self, keys: list[bytes],
+                       chunk: list[Row | Rejected]) -> dict[bytes, tuple[int | None, int | None]]:
         """The chunk's keys stored before it (by an earlier batch or chunk), once the chunk is inserted."""
         own = {r[1]: r[0] for r in chunk if type(r) is tuple}
         return {key: (batch, number) for key, (batch, number) in self._earlier(keys).items()

@@ -8,7 +8,6 @@ judges a file, an API payload and a feed, and runs a million rows without a quer
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from crawlers.reports._values import (
     parse_price,
     parse_quantity,
 )
+from pricewarden.keys import digest_key
 from pricewarden.money import is_currency, minor_units
 
 ExpectedCurrency = Callable[[str, str, datetime], "str | None"]
@@ -80,7 +80,7 @@ class Accepted:
     channel: str | None
     quantity: int | None
     raw_price: str
-    obs_key: str
+    obs_key: bytes
     cells: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -230,17 +230,17 @@ class RowValidator:
             price = _whole_units(raw_price, currency, ambiguous)
         channel, channel_key = _memo(self._channels, cells.get("channel"), self._channel)
         quantity = _memo(self._quantities, cells.get("quantity"), _quantity)
-        digest = hashlib.sha256(f"{self._key_head}{sku}|{stamp}|{channel_key}".encode()).digest()
-        first = self._seen.get(digest)
+        key = digest_key(f"{self._key_head}{sku}|{stamp}|{channel_key}")
+        first = self._seen.get(key)
         if first is not None:
             raise _Reject("sku", f"duplicate of row {first} (same sku, date and channel)")
-        self._seen[digest] = row.number
+        self._seen[key] = row.number
         extra = {k: cells[k] for k in ("list_price", "availability") if cells.get(k) is not None}
         if local is not None:
             extra["local_date"], extra["utc_offset"] = local
         return Accepted(
             row.number, product_id, sku, price, currency, observed_at, channel, quantity,
-            _price_text(raw_price), digest.hex(), cells, extra,
+            _price_text(raw_price), key, cells, extra,
         )
 
     def _sku(self, value: object) -> tuple[str, int]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 17:05:18.248305
+Create Date: 2026-12-04 19:51:37.143759
 """
 from __future__ import annotations
 
@@ -337,7 +337,7 @@ def upgrade() -> None:
 
     op.create_table('observations',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('obs_key', sa.String(length=64), nullable=False),
+    sa.Column('obs_key', store._types.DigestKey(length=16), nullable=False),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('listing_id', sa.Integer(), nullable=True),
     sa.Column('product_id', sa.Integer(), nullable=True),
