@@ -109,6 +109,21 @@ def test_xlsx_streamed_formula_cells_rejected_never_evaluated(catalog: Engine, t
     assert rejected[5][0] == "channel" and "formula" in rejected[5][1]
 
 
+def test_quantity_digits_of_any_script_kept_superscripts_rejected_by_row_and_column(catalog: Engine, tmp_path: Path) -> None:
+    """A superscript "¹" is a digit to ``str.isdigit`` but no number to ``int``: its row is rejected, not the file."""
+    header = ["sku", "price", "currency", "date", "channel", "quantity"]
+    path = _csv(tmp_path / "r.csv", [header, ["AC-100", "10", "USD", TODAY, "web", "¹"],
+                                     ["AC-200", "20", "USD", TODAY, "web", "٣"],
+                                     ["AC-300", "30", "USD", TODAY, "web", "①"],
+                                     ["AC-100", "11", "USD", TODAY, "shop", "7"]])
+    result = import_file(path, "P001", now=NOW)
+    assert (result.rows_accepted, result.rows_rejected) == (2, 2)
+    assert [o.details["quantity"] for o in _observations(catalog)] == [3, 7]
+    rejected = _rejections(catalog)
+    assert sorted(rejected) == [2, 4]
+    assert rejected[2][0] == "quantity" and "'¹' is not a whole number" in rejected[2][1]
+
+
 def test_json_payload_same_function_as_api(catalog: Engine) -> None:
     rows = [{"sku": "AC-100", "price": Decimal("199.00"), "currency": "USD", "date": TODAY},
             {"SKU": "AC-999", "Price": "5", "Currency": "USD", "Date": TODAY}]

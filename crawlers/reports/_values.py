@@ -250,7 +250,8 @@ def parse_quantity(value: object) -> int | None:
         number = int(value)
     else:
         text = str(value).strip()
-        if not text.isdigit() or len(text) > 12:
+        # isdecimal, not isdigit: superscripts and circled digits ("¹", "①") are digits int() refuses.
+        if not text.isdecimal() or len(text) > 12:
             raise CellError(f"quantity {text[:40]!r} is not a whole number")
         number = int(text)
     if number < 0 or number > 10**12:
