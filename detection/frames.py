@@ -319,6 +319,8 @@ def _copy_out(driver: Any, statement: str, params: dict[str, Any]) -> bytearray:
 
     with psycopg.ClientCursor(driver) as cursor:  # the parameters merged and quoted (COPY takes none)
         merged = cursor.mogrify(statement, params)
+    if not driver.autocommit and driver.info.transaction_status == pq.TransactionStatus.IDLE:
+        driver.execute("SELECT 1")  # psycopg begins the transaction the statement is to run in
     pgconn = driver.pgconn
     pgconn.send_query(merged.encode(driver.info.encoding))
     while pgconn.flush():  # the connection does not block: what is not sent yet, sent as the socket takes it
