@@ -7,13 +7,16 @@ partner whose name is the seller name, else the listing's partner (a partner's o
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Integer, String, case, func, select, type_coerce, union
+from sqlalchemy import BigInteger, Connection, Integer, String, case, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, SCALE, to_e4
@@ -165,9 +168,10 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     plain = [o.id, o.currency, o.visibility, o.partner_id, o.seller_id, o.seller_name, o.listing_id,
              o.product_id, url, *([] if one_source is not None else [o.source])]
     extra: list[Any] = [o.raw_text, o.html_sha256, o.screenshot_sha256] if evidence else []
-    # The flag as the driver gives it (0/1 on SQLite): a Boolean's result processor would send every row through
-    # SQLAlchemy's row processing.
-    extra += [o.crawl_run_id, type_coerce(o.undecided, Integer)] if pages else []
+    # The flag as 0/1 (SQLite stores it so; PostgreSQL casts its boolean): a Boolean's result processor would send
+    # every row through SQLAlchemy's row processing.
+    flag = o.undecided.cast(Integer) if dialect == "postgresql" else type_coerce(o.undecided, Integer)
+    extra += [o.crawl_run_id, flag] if pages else []
     query = select(instant, price, *plain, *extra).where(o.source.in_([str(s) for s in sources]))
     if since is not None:
         query = query.where(o.observed_at >= since)
@@ -192,37 +196,23 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
              "listing_id", "product_id", "url"] + ([] if one_source is not None else ["source"]) \
         + (["raw_text", "html_sha256", "screenshot_sha256"] if evidence else []) \
         + (["crawl_run_id", "undecided"] if pages else [])
-    # Core on the session's connection (its transaction, its flushed rows), no ORM row loading.
-    result = session.connection().execute(query)
-    # No column here has a result processor on either database: the driver's own rows are the values,
-    # read straight from its cursor rather than wrapped in a row object each.
-    processed = any(c.type.dialect_impl(result.dialect).result_processor(result.dialect, None) is not None
+    # No column here has a result processor on either database: the driver's own rows are the values, read
+    # straight from its cursor rather than wrapped in a row object each (on PostgreSQL copied as text instead).
+    bound = session.get_bind().dialect
+    processed = any(c.type.dialect_impl(bound).result_processor(bound, None) is not None
                     for c in query.selected_columns)
     data: dict[str, Any]
-    if processed:
-        parts: list[list[Any]] = [[] for _ in names]
-        while chunk := result.fetchmany(CHUNK):
-            for store, values in zip(parts, zip(*chunk, strict=True), strict=True):
-                store.extend(values)
-        data = {name: np.array(values, dtype=object) for name, values in zip(names, parts, strict=True)}
+    if dialect == "postgresql" and not processed:
+        data = _copied(session.connection(), query, names)
     else:
-        # Each chunk of the driver's tuples made one two-dimensional object array at once (numpy walks the
-        # tuples in C), its columns taken from it: no transposing tuple and list per column in Python. Each
-        # column is gathered from the chunks once (not the chunks joined into one table, then each column
-        # copied out of it: a second copy of every cell).
-        blocks = []
-        while chunk := result.cursor.fetchmany(CHUNK):
-            blocks.append(np.array(chunk, dtype=object).reshape(len(chunk), len(names)))
-        if not blocks:
-            blocks.append(np.empty((0, len(names)), dtype=object))
-        data = {name: np.concatenate([block[:, j] for block in blocks]) for j, name in enumerate(names)}
-        del blocks
-    result.close()
+        data = _fetched(session.connection().execute(query), names, processed)
     n = len(data["obs_id"])
     out: dict[str, Any] = {}
     out["observed_ns"] = instants_ns(data["instant"], dialect)
     if dialect == "postgresql":
-        out["price_e4"] = np.array([NA_E4 if v is None else v for v in data["price"]], dtype=np.int64)
+        prices = data["price"]
+        out["price_e4"] = np.asarray(prices, dtype=np.int64) if prices.dtype != object else \
+            np.array([NA_E4 if v is None else v for v in prices], dtype=np.int64)
     else:
         out["price_e4"] = _sqlite_prices(data["price"])
     for name in names[2:]:
@@ -238,6 +228,114 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
         if not evidence:  # the frame's URL as without pages: an unknown seller's only (it names the party)
             out["url"] = np.where(out["partner_id"] == None, out["url"], None)  # noqa: E711 - by element
     return out
+
+
+def _fetched(result: Any, names: list[str], processed: bool) -> dict[str, np.ndarray]:
+    """The columns ``names`` of ``result`` as object arrays, the driver's values as they are (through the
+    result's rows only when a column has a ``processed`` type)."""
+    if processed:
+        parts: list[list[Any]] = [[] for _ in names]
+        while chunk := result.fetchmany(CHUNK):
+            for store, values in zip(parts, zip(*chunk, strict=True), strict=True):
+                store.extend(values)
+        result.close()
+        return {name: np.array(values, dtype=object) for name, values in zip(names, parts, strict=True)}
+    # Each chunk of the driver's tuples made one two-dimensional object array at once (numpy walks the
+    # tuples in C), its columns taken from it: no transposing tuple and list per column in Python. Each
+    # column is gathered from the chunks once (not the chunks joined into one table, then each column
+    # copied out of it: a second copy of every cell).
+    blocks = []
+    while chunk := result.cursor.fetchmany(CHUNK):
+        blocks.append(np.array(chunk, dtype=object).reshape(len(chunk), len(names)))
+    result.close()
+    if not blocks:
+        blocks.append(np.empty((0, len(names)), dtype=object))
+    return {name: np.concatenate([block[:, j] for block in blocks]) for j, name in enumerate(names)}
+
+
+# What COPY's text format writes for these characters after a backslash (it never writes octal or hex).
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copied(connection: Connection, query: Any, names: list[str]) -> dict[str, np.ndarray]:
+    """The columns ``names`` of ``query`` on PostgreSQL, read through ``COPY (query) TO STDOUT``: the rows as text,
+    parsed by pandas' C reader by column, where the driver's cursor makes a Python object of every cell and a
+    tuple of every row. An integer column is an ``int64`` array, or with a ``NULL`` an object array of ``int``
+    and ``None``; a text column an object array of ``str`` and ``None``, as the driver gives them.
+
+    A million rows of a cold run: ~0.35 s less CPU and ~450 MB less memory than the cursor's rows."""
+    dialect = connection.dialect
+    compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    for name, bind in compiled.binds.items():
+        process = bind.type.bind_processor(dialect)
+        if process is None:
+            continue
+        for key in params:  # an expanded IN list's values are named after it
+            if key == name or (bind.expanding and re.fullmatch(re.escape(name) + r"_\d+", key)):
+                params[key] = process(params[key])
+    ints = [isinstance(c.type, Integer) for c in query.selected_columns]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    text = _copy_out(driver, f"COPY ({compiled.string}) TO STDOUT", params)
+    if not text:
+        return {name: np.zeros(0, dtype=object) for name in names}
+    # A backslash not followed by N: one of COPY's escapes (each cell holding one is undone below); an escaped
+    # backslash followed by N is two backslashes, the first followed by the second.
+    escaped = re.search(rb"\\[^N]", text) is not None
+    frame = pd.read_csv(io.BytesIO(text), sep="\t", header=None, names=list(range(len(names))), quoting=csv.QUOTE_NONE,
+                        na_values=["\\N"], keep_default_na=False, engine="c", encoding=driver.info.encoding,
+                        dtype={j: "Int64" if is_int else object for j, is_int in enumerate(ints)})
+    del text
+    data: dict[str, np.ndarray] = {}
+    for j, name in enumerate(names):
+        column = frame.pop(j)
+        if ints[j]:
+            numbers = column.array
+            data[name] = numbers.to_numpy(dtype=object, na_value=None) if numbers.isna().any() \
+                else numbers.to_numpy(dtype=np.int64)
+            continue
+        values = column.to_numpy(dtype=object, copy=True)  # pandas' own is read-only
+        values[pd.isna(values)] = None
+        if escaped:
+            for k, value in enumerate(values.tolist()):
+                if value is not None and "\\" in value:
+                    values[k] = re.sub(r"\\(.)", lambda m: _COPY_ESCAPES.get(m[1], m[1]), value, flags=re.S)
+        data[name] = values
+    return data
+
+
+def _copy_out(driver: Any, statement: str, params: dict[str, Any]) -> bytearray:
+    """What ``statement`` (a ``COPY ... TO STDOUT``) sends, on psycopg connection ``driver``, read through its
+    libpq connection (``pgconn``) in one loop.
+
+    PostgreSQL sends each row as a message of its own: psycopg's ``Copy`` object waits on its generator once per
+    message and keeps each one (~0.3 s of CPU more over a million rows); libpq's blocking read, each message
+    appended to one buffer and dropped, is ~0.3 s in all."""
+    from select import select as wait
+
+    import psycopg
+    from psycopg import pq
+
+    with psycopg.ClientCursor(driver) as cursor:  # the parameters merged and quoted (COPY takes none)
+        merged = cursor.mogrify(statement, params)
+    if not driver.autocommit and driver.info.transaction_status == pq.TransactionStatus.IDLE:
+        driver.execute("SELECT 1")  # psycopg begins the transaction the statement is to run in
+    pgconn = driver.pgconn
+    pgconn.send_query(merged.encode(driver.info.encoding))
+    while pgconn.flush():  # the connection does not block: what is not sent yet, sent as the socket takes it
+        wait([], [pgconn.socket], [])
+    text = bytearray()
+    result = pgconn.get_result()
+    if result.status == pq.ExecStatus.COPY_OUT:
+        while (read := pgconn.get_copy_data(0))[0] > 0:
+            text += read[1]
+        result = pgconn.get_result()
+    while pgconn.get_result() is not None:  # the statement's results read to the end: the connection is free
+        pass
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.errors.error_from_result(result, encoding=driver.info.encoding)
+    return text
 
 
 def instant_column(observed_at: Any, dialect: str) -> Any:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -691,3 +692,39 @@ def test_new_episodes_are_stored_in_first_seen_order_each_with_its_own_instants(
     rows = world.rows()
     assert [(v.rule, v.first_seen_at, v.last_seen_at, v.first_observation_id) for v in rows] == [
         ("below_recommended", day(0), day(1), eu.id), ("below_map", day(2), day(2), us.id)]
+
+
+# Texts that a text transfer escapes or marks: PostgreSQL's COPY writes tab, newline, carriage return and backslash
+# escaped and NULL as \N (the frame's read copies the rows as text there).
+AWKWARD = ["tab\there", "two\nlines", "carriage\rreturn", "back\\slash", "\\N", "\\\\N\\t", "", "ünïcödé €",
+           "quote ' \" %s %(x)s", "007", "1.50", "nan", "NULL"]
+
+
+def test_the_frame_reads_every_text_and_missing_value_as_stored(world: World) -> None:
+    """Every text, instant, price and missing value comes into the observations frame as stored, also texts
+    that a text transfer escapes (tabs, newlines, backslashes, the NULL marker's spelling), an empty one and
+    ones that look like numbers; narrowed by instant and listing too."""
+    from detection.frames import observations_frame
+    from detection.tables import NA_E4
+
+    stored = []
+    for i, text in enumerate(AWKWARD):
+        listing = world.l1 if i % 2 else world.l2
+        obs = world.observe(listing, day(i) + timedelta(microseconds=i), f"{150 + i}.0{i % 10}",
+                            seller_id=text if i % 3 == 0 else None)
+        obs.seller_name, obs.raw_text, obs.url = text, text, None if i % 4 == 0 else f"{listing.url}?q={text}"
+        stored.append(obs)
+    world.observe(world.l1, day(20), None, visibility="hidden")  # no price
+    world.s.flush()
+    frame = observations_frame(world.s).set_index("obs_id")
+    for obs in [*stored, *world.s.scalars(select(Observation).where(Observation.price.is_(None)))]:
+        row = frame.loc[obs.id]
+        texts = [row[c] for c in ("seller_id", "seller_name", "raw_text", "url")]
+        assert [None if pd.isna(v) else v for v in texts] == [obs.seller_id, obs.seller_name, obs.raw_text, obs.url]
+        assert row["observed_at"].to_pydatetime() == obs.observed_at
+        assert row["price_e4"] == (int(obs.price * 10_000) if obs.price is not None else NA_E4)
+    narrowed = observations_frame(world.s, since=day(5), listing_ids=[world.l1.id], evidence=False)
+    assert narrowed["obs_id"].tolist() == [o.id for o in stored[5:] if o.listing_id == world.l1.id] + [
+        frame.index[-1]]
+    assert [None if pd.isna(v) else v for v in narrowed["seller_name"]] == [
+        o.seller_name for o in stored[5:] if o.listing_id == world.l1.id] + [None]
