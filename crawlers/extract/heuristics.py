@@ -1225,7 +1225,8 @@ def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
         priced = [child for child, text in texts if any(c.isdigit() for c in text)]
         mine = [child for child in priced if child.mem_id == node.mem_id or _chosen(child)
                 or (child.tag == "label" and child.css_first("input[checked]") is not None)]
-        others.extend(child for child in priced if all(child.mem_id != m.mem_id for m in mine))
+        taken = {m.mem_id for m in mine}  # (a swatch list may hold hundreds: no pairwise comparison)
+        others.extend(child for child in priced if child.mem_id not in taken)
         chosen.extend(mine)
     page.__dict__["_other_options"] = found = (others, chosen)
     return found
