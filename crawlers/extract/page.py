@@ -272,7 +272,9 @@ class Page:
         ld_json = []
         line_through: list[str] = []
         styles: list[str] = []
-        styled = (b"line-through" if isinstance(data, bytes) else "line-through") in data  # type: ignore[operator]
+        # (a page read from its UTF-8 bytes searches all of them only once a stylesheet's text holds the word: most
+        # pages' stylesheets do not; else the source says first whether any may)
+        styled = None if html is None else (b"line-through" if isinstance(data, bytes) else "line-through") in data  # type: ignore[operator]
         # (the same search finds the buy controls and the first ``h1``, in page order: one inside a ``noscript``
         # leaves the tree with it, so the ids under each ``noscript`` are noted before it goes; a template's content
         # is not searched. lexbor lists a node once for each selector it matches, in a row: an invisible one goes once,
@@ -302,6 +304,8 @@ class Page:
                 ld_json.append(node.text())
             elif tag == "style":
                 styles.append(node.text())
+                if styled is None and "line-through" in styles[-1]:
+                    styled = b"line-through" in data
                 if styled:
                     line_through += _line_through_selectors(styles[-1])
             node.decompose(recursive=False)
@@ -310,7 +314,7 @@ class Page:
         page.__dict__["heading"] = heading
         if html is not None:
             page.__dict__["html"] = html
-        else:  # (the source's bytes, as :meth:`mentions` reads them: its answer for the word, not searched again)
+        elif styled is not None:  # (the source's bytes, as :meth:`mentions` reads them: not searched again for it)
             page.__dict__["_mentioned"] = {"line-through": styled}
         return page
 
