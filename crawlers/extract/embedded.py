@@ -275,10 +275,9 @@ def selected_variation(page: Page) -> Decimal | None:
     A variation matches when every attribute it names (an empty value means any) has that value in the query;
     its ``display_price`` is the price the buy box shows once the page's script has read the URL.
     """
-    if not page.mentions("data-product_variations"):  # (the source's bytes: no decoding of the whole page)
-        return None
     query = {k.lower(): v.lower() for k, v in parse_qsl(urlsplit(page.url).query) if k.lower().startswith("attribute_")}
-    if not query:
+    # (the URL first: most select no attribute, and the page's source need not be searched)
+    if not query or not page.mentions("data-product_variations"):  # (the source's bytes: no decoding of the page)
         return None
     found: set[Decimal] = set()
     for form in page.tree.css("[data-product_variations]"):
