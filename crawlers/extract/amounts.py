@@ -9,6 +9,7 @@ otherwise, ``¥`` is CNY unless the page is Japanese).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -26,6 +27,7 @@ __all__ = [
     "currency_for_symbol",
     "decimal_separator_for_locale",
     "find_amounts",
+    "first_amount",
     "is_price",
     "parse_amount",
 ]
@@ -343,21 +345,62 @@ def _find_short(text: str, decimal_separator: str | None, locale: str | None, cu
     return tuple(_find(text, decimal_separator, locale, currency, allow_bare))
 
 
+def first_amount(text: str, accept: Callable[[ParsedAmount], bool], *, locale: str | None = None,
+                 currency: str | None = None) -> ParsedAmount | None:
+    """The first amount of ``find_amounts(text, locale=locale, currency=currency)`` that ``accept`` takes, or None.
+
+    Reads ``text`` only as far as that amount (the first signed amount after a title is a few dozen characters into
+    the 2,500 read): its tokens come in order, unless the text holds the letter its locale writes as a sign ("R" in
+    ZA), whose amounts are sorted in among them (then all of it is read).
+    """
+    if len(text) <= _CACHED_TEXT or _letter_sign(locale, text) is not None:
+        return next((found for found in find_amounts(text, locale=locale, currency=currency) if accept(found)), None)
+    text = text if text.isascii() else text.translate(_EASTERN_DIGITS)
+    return next((found for found in _tokens(text, decimal_separator_for_locale(locale), False, locale, currency)
+                 if accept(found)), None)
+
+
+def _letter_sign(locale: str | None, text: str) -> str | None:
+    """The letter the locale's country writes as its currency sign ("R", "Q"), when ``text`` holds it."""
+    letter = _LETTER_SIGNS.get(territory_of(locale) or "") if locale else None
+    return letter if letter is not None and letter in text else None
+
+
 def _find(text: str, decimal_separator: str | None, locale: str | None, currency: str | None,
           allow_bare: bool) -> list[ParsedAmount]:
     explicit = decimal_separator is not None
     if decimal_separator is None:
         decimal_separator = decimal_separator_for_locale(locale)
-    found: list[ParsedAmount] = []
     if not text.isascii():
         text = text.translate(_EASTERN_DIGITS)  # (one character for one: positions stay those of the text)
+    found = list(_tokens(text, decimal_separator, explicit, locale, currency))
+    letter = _letter_sign(locale, text)
+    if letter is not None:
+        for m in _letter_token(letter).finditer(text):
+            iso = currency_for_symbol(letter, locale=locale, default=currency)
+            amount = _amount(m.group("n1"), decimal_separator, iso, explicit=explicit)
+            if amount is not None:
+                found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
+        found.sort(key=lambda a: a.start)
+    if not found and allow_bare:
+        for m in _BARE.finditer(text):
+            if _in_exponent(text, m.start(), m.end()):
+                continue
+            amount = _amount(m.group("n"), decimal_separator, currency, explicit=explicit)
+            if amount is not None:
+                found.append(ParsedAmount(amount, currency, m.group(0), m.start(), m.end()))
+    return found
+
+
+def _tokens(text: str, decimal_separator: str | None, explicit: bool, locale: str | None,
+            currency: str | None) -> Iterator[ParsedAmount]:
+    """The amounts of :data:`_TOKEN`'s matches in ``text`` (its Eastern digits already translated), in order."""
     for m in _TOKEN.finditer(text):
         if _in_exponent(text, m.start(), m.end()):
             continue
         if m.group("n3"):
             iso = currency_for_symbol(m.group("mid"), locale=locale, default=currency)
-            found.append(ParsedAmount(Decimal(f"{m.group('n3')}.{m.group('c3')}"), iso, m.group(0), m.start(),
-                                      m.end()))
+            yield ParsedAmount(Decimal(f"{m.group('n3')}.{m.group('c3')}"), iso, m.group(0), m.start(), m.end())
             continue
         number = m.group("n1") or m.group("n2")
         symbol = m.group("pre") or m.group("post")
@@ -373,23 +416,7 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
         amount = _amount(number, decimal_separator, iso, explicit=explicit)
         if amount is None:
             continue
-        found.append(ParsedAmount(amount, iso, text[m.start():end].strip(), m.start(), end))
-    letter = _LETTER_SIGNS.get(territory_of(locale) or "") if locale else None
-    if letter is not None and letter in text:
-        for m in _letter_token(letter).finditer(text):
-            iso = currency_for_symbol(letter, locale=locale, default=currency)
-            amount = _amount(m.group("n1"), decimal_separator, iso, explicit=explicit)
-            if amount is not None:
-                found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
-        found.sort(key=lambda a: a.start)
-    if not found and allow_bare:
-        for m in _BARE.finditer(text):
-            if _in_exponent(text, m.start(), m.end()):
-                continue
-            amount = _amount(m.group("n"), decimal_separator, currency, explicit=explicit)
-            if amount is not None:
-                found.append(ParsedAmount(amount, currency, m.group(0), m.start(), m.end()))
-    return found
+        yield ParsedAmount(amount, iso, text[m.start():end].strip(), m.start(), end)
 
 
 def parse_amount(

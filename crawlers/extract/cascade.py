@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import SIGN, find_amounts
+from crawlers.extract.amounts import SIGN, find_amounts, first_amount
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.changeover import retired_offers
 from crawlers.extract.coupons import after_coupon
@@ -204,8 +204,9 @@ def _first_price_after_title(page: Page, currency: str | None) -> Decimal | None
     first = None
     if at >= 0:
         after = " ".join(text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
-        first = next((found.amount for found in find_amounts(after, locale=page.locale, currency=currency)
-                      if SIGN.search(found.raw)), None)
+        found = first_amount(after, lambda found: SIGN.search(found.raw) is not None, locale=page.locale,
+                             currency=currency)
+        first = found.amount if found is not None else None
     known[currency] = first
     return first
 

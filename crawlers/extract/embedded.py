@@ -45,6 +45,39 @@ _NAME_KEYS = ("name", "title", "productName", "product_name")
 _MAX_NODES = 20000  # bound the walk: a state blob can hold a whole catalogue
 
 
+_SHARED_END = "STATE__"  # (four of the state names end so, and it overlaps no other place of itself)
+
+
+def _state_places(page: Page) -> Iterator[tuple[str, int]]:
+    """(name, start) of each place the page's text holds one of :data:`_STATE_NAMES`: name by name, each name's
+    places left to right, none overlapping the one before (as ``str.find`` from the end of the last finds them).
+
+    Each search reads all of a 600 KB page: a name is looked for in the text only when the source's bytes hold it
+    (:meth:`Page.mentions`, half the cost; most pages hold none of them), and the names ending in "STATE__" are
+    found by one search for that ending, not one each.
+    """
+    html = page.html
+    ends = []
+    at = html.find(_SHARED_END) if page.mentions(_SHARED_END) else -1
+    while at >= 0:
+        ends.append(at + len(_SHARED_END))
+        at = html.find(_SHARED_END, at + len(_SHARED_END))
+    for name in _STATE_NAMES:
+        if name.endswith(_SHARED_END):
+            starts = [end - len(name) for end in ends if end >= len(name) and html.startswith(name, end - len(name))]
+        else:
+            starts = []
+            at = html.find(name) if page.mentions(name) else -1
+            while at >= 0:
+                starts.append(at)
+                at = html.find(name, at + len(name))
+        last = 0
+        for start in starts:
+            if start >= last:
+                yield name, start
+                last = start + len(name)
+
+
 def _blobs(page: Page) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     for text in _JSON_SCRIPTS.findall(page.html):
@@ -54,17 +87,13 @@ def _blobs(page: Page) -> list[tuple[str, Any]]:
             continue
     decoder = json.JSONDecoder(parse_float=Decimal)
     html = page.html
-    for name in _STATE_NAMES:
-        at = html.find(name)
-        while at >= 0:
-            end = at + len(name)
-            m = _EQUALS_BRACE.match(html, end)
-            if m is not None and (at == 0 or not (html[at - 1].isalnum() or html[at - 1] in "_$")):
-                # raw_decode stops at the end of the object: no brace matching in Python.
-                with contextlib.suppress(ValueError, RecursionError):
-                    found.append((name.removeprefix("var "), decoder.raw_decode(html, m.end() - 1)[0]))
-            at = html.find(name, end)
-    at = html.find("window.__")
+    for name, at in _state_places(page):
+        m = _EQUALS_BRACE.match(html, at + len(name))
+        if m is not None and (at == 0 or not (html[at - 1].isalnum() or html[at - 1] in "_$")):
+            # raw_decode stops at the end of the object: no brace matching in Python.
+            with contextlib.suppress(ValueError, RecursionError):
+                found.append((name.removeprefix("var "), decoder.raw_decode(html, m.end() - 1)[0]))
+    at = html.find("window.__") if page.mentions("window.__") else -1
     while at >= 0:
         m = _WINDOW_GLOBAL.match(html, at)
         if m is not None and m.group(1) not in _STATE_NAMES:
@@ -154,7 +183,6 @@ def _priced_part(node: dict[str, Any]) -> dict[str, Any] | None:
 def read_embedded(page: Page, currency: str | None = None) -> Facts:
     """Price candidates and product facts from embedded JSON state, or empty ``Facts``."""
     facts = Facts()
-    shopify = "cdn.shopify.com" in page.html or "Shopify.shop" in page.html
     for origin, data in _blobs(page):
         for node in _nodes(data):
             like = _product_like(node)
@@ -164,7 +192,9 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
                 if part is not None and not isinstance(cur, str):
                     cur = part.get("currency") or part.get("currencyCode") or part.get("priceCurrency") or currency
                 cur = (canonical_currency(cur) if isinstance(cur, str) else None) or currency
-                cents = shopify and origin in {"script", "meta"}
+                # (asked only of a state that gives a price: two searches of the whole page)
+                cents = origin in {"script", "meta"} and (page.mentions("cdn.shopify.com")
+                                                          or page.mentions("Shopify.shop"))
                 variants = node.get("variants")
                 source = part if part is not None else node
                 if part is None and not any(k in node for k in _PRICE_KEYS[:-3]) and isinstance(variants, list) \
@@ -245,10 +275,9 @@ def selected_variation(page: Page) -> Decimal | None:
     A variation matches when every attribute it names (an empty value means any) has that value in the query;
     its ``display_price`` is the price the buy box shows once the page's script has read the URL.
     """
-    if not page.mentions("data-product_variations"):  # (the source's bytes: no decoding of the whole page)
-        return None
     query = {k.lower(): v.lower() for k, v in parse_qsl(urlsplit(page.url).query) if k.lower().startswith("attribute_")}
-    if not query:
+    # (the URL first: most select no attribute, and the page's source need not be searched)
+    if not query or not page.mentions("data-product_variations"):  # (the source's bytes: no decoding of the page)
         return None
     found: set[Decimal] = set()
     for form in page.tree.css("[data-product_variations]"):

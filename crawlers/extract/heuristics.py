@@ -1225,7 +1225,8 @@ def other_options(page: Page) -> tuple[list[LexborNode], list[LexborNode]]:
         priced = [child for child, text in texts if any(c.isdigit() for c in text)]
         mine = [child for child in priced if child.mem_id == node.mem_id or _chosen(child)
                 or (child.tag == "label" and child.css_first("input[checked]") is not None)]
-        others.extend(child for child in priced if all(child.mem_id != m.mem_id for m in mine))
+        taken = {m.mem_id for m in mine}  # (a swatch list may hold hundreds: no pairwise comparison)
+        others.extend(child for child in priced if child.mem_id not in taken)
         chosen.extend(mine)
     page.__dict__["_other_options"] = found = (others, chosen)
     return found
@@ -1770,6 +1771,8 @@ def _remembered(pattern: re.Pattern[str]) -> re.Pattern[str]:
     _TOTAL_LABEL, _PRICE_LABEL, WAS_TEXT, _RANGE_HIGH, _RANGE_SIGN, _UNIT_TAIL, _UNIT_TEXT, NET_TEXT, _GROSS_TEXT,
     _CONVERTED, LOWEST_30, CONDITIONAL, _CARD_TAIL, _INSTALMENT, _INSTALMENT_TAIL, _INSTALMENT_ATTR, _THRESHOLD,
     _THRESHOLD_TAIL, _SAVING, _SAVING_TAIL, _SHIPPING, _ADDON, _FROM, FEE, _FEE_AFTER, _JOIN_TAIL))
+# (and the multi-buy wording, the costliest of the patterns _score asks about each amount's words)
+_MULTI_BUY = _remembered(_MULTI_BUY)
 # (the same wordings, for the buy box reading's exclusions: crawlers.buybox)
 FROM, INSTALMENT, INSTALMENT_LOCAL, MULTI_BUY, PRICE_LABEL, SAVING, SAVING_LOCAL, SHIPPING, THRESHOLD = (
     _FROM, _INSTALMENT, _INSTALMENT_LOCAL, _MULTI_BUY, _PRICE_LABEL, _SAVING, _SAVING_LOCAL, _SHIPPING, _THRESHOLD)
