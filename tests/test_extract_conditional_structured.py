@@ -141,3 +141,18 @@ def test_a_checked_subscription_option_is_no_variant_the_address_designates() ->
            "<button class='product-form__submit'>Add to cart</button>")
     got = extract(page(box, "en-US", "34.00", "USD"), "https://www.pantry.example.com/products/gummies?variant=4411")
     assert (got.price, got.method) == (D("34.00"), "json-ld")
+
+
+# --- a shop voucher's reduction is no price ------------------------------------------------------------------------
+
+def test_a_shop_vouchers_reduction_is_no_price() -> None:
+    # (Vietnamese marketplaces list the shop's vouchers under the price: "Giảm ₫20k", "Giảm tối đa ₫50k"; the
+    # structured data gives the list price the buy box strikes through)
+    # (hashed class names: nothing in the markup says which amount is the list price)
+    box = ('<div class="k8Xq2"><div class="Gz7fP">₫459.000</div><div class="vX0dd">₫690.000</div>'
+           '<div class="oZq9">-33%</div></div>'
+           '<div class="vr4"><h3>Mã Giảm Giá Của Shop</h3><div class="t7">Giảm ₫20k</div>'
+           '<div class="t7">Giảm 10% Giảm tối đa ₫50k</div></div>'
+           "<button class='btn-solid'>Thêm Vào Giỏ Hàng</button>")
+    got = extract(page(box, "vi", "690000", "VND"), "https://www.sanmua.example.vn/noi-chien-x7-i.55.68")
+    assert got.price == D("459000")

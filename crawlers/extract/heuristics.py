@@ -349,7 +349,9 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
-                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|"
+                           # (and a voucher's reduction right before its amount, "Giảm ₫20k", "Giảm tối đa ₫50k")
+                           r"giảm (?:thêm|ngay)|\bgiảm (?:tối đa )?$|"
+                           r"\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|"
                            r"وفر|توفير", re.I)
 # A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
 _PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
