@@ -52,6 +52,13 @@ _LABEL_AFTER = [
      '<li class="p1"><div><span class="copy10">$ 649.990</span></div><span class="label">Precio Internet</span></li>'
      '<li class="p2"><div><span class="copy3 crossed">$ 799.990</span></div><span class="label">Precio Normal</span>'
      "</li></ol><button class='btn-primary'>Agregar al Carro</button>", "h1", "599990", "CLP", "649990"),
+    # the same with each amount split into spans of its digits' groups (a price component's markup)
+    ("es-CL", "https://www.tiendasur.example.cl/tiendasur-cl/product/881/Notebook-X7/883",
+     '<ol class="prices"><li class="p0"><div><span class="copy10"><span>$</span><span>599</span><span>990</span>'
+     '</span></div><span class="label">Precio con Tarjeta Sur</span></li>'
+     '<li class="p1"><div><span class="copy10"><span>$</span><span>649</span><span>990</span></span></div>'
+     '<span class="label">Precio Internet</span></li></ol>'
+     "<button class='btn-primary'>Agregar al Carro</button>", "h1", "599990", "CLP", "649990"),
     # a Korean open market without an h1: the coupon price's label after it, a coupon button beside it
     ("ko", "https://www.jangteo.example.kr/vp/products/5512?itemId=77&vendorItemId=88",
      '<div class="prod-price"><div class="origin"><span>20%</span> <del>62,000원</del></div>'

@@ -811,16 +811,19 @@ def _label_in_group(node: LexborNode, raw: str) -> str:
     wherever the next amount's label stands: a buy box that lists its prices as label-after rows (Falabella,
     Coupang) names each by it. Words with a number of their own say something else of it ("Extra 10% off with code
     SPRING": a coupon on the price, not the price after it)."""
-    words = ""
+    words = own = ""
     for _ in range(3):
         text = " ".join(node.text(deep=True, separator=" ").split())
-        at = text.find(raw)
+        own = own or text  # (the amount's element, as shown)
+        # (an amount read across elements, "<span>$</span><span>299</span><span>990</span>", is found as its element
+        # shows it)
+        at, size = (text.find(raw), len(raw)) if raw in text else (text.find(own), len(own))
         if len(text) > 80 or at < 0:
             break
-        rest = f"{text[:at]} {text[at + len(raw):]}"
+        rest = f"{text[:at]} {text[at + size:]}"
         if _another_amount(rest) and _another_amount(_without_controls(node, rest)):
             break  # (another amount: the group is the element below)
-        words = text[at + len(raw):]
+        words = text[at + size:]
         if node.parent is None:
             break
         node = node.parent
