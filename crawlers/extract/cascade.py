@@ -104,6 +104,10 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
 # pair, where the page's buy box sells at the other)
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|[\\s*.]*(?:{NET_TEXT.pattern})",
                                   re.I)
+# A condition named after a printed amount, before any other number ("$ 599.990 Precio con Tarjeta Sur $ 649.990"): in
+# a list whose labels follow their amounts it is the amount's own; read flat, it may be the next amount's too. The
+# visible scan reads which (its amount's group); no shortcut takes the amount as confirmed meanwhile.
+_CONDITION_AHEAD = re.compile(rf"\D{{0,40}}?(?:{CONDITIONAL.pattern})", re.I)
 _TIE = 0.05
 # A label right after an amount naming it the list price (a screen-reader label trailing the amounts)
 _WAS_LABEL_TAIL = re.compile(r"\s*(?:regular|original|list|was|compare at|retail) price\b", re.I)
@@ -231,6 +235,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         # "antes": a list price, or before "with coupon", "pagando con transferencia": the full
         # comparison decides)
         return None
+    if shown(region) and not shown(region, tail=_CONDITION_AHEAD):
+        return None  # (each printing is followed by a condition: the scan reads whose it is)
     if shown(region) and not shown(region, tail=_WAS_LABEL_TAIL):
         return None  # (shown only before a label naming it the list price: "$1,499.00 Regular Price")
     if shown(region, only=WAS_TEXT) and _first_price_after_title(page, cand.currency) != cand.price:
@@ -902,6 +908,11 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     distinct = list({c.price: c for c in reversed(current)}.values())[::-1]
     best = visible.best
     if "structured_not_visible" in flags:
+        if chosen.price in visible.conditional:
+            # (the product's block shows it only as a coupon's, a card holders', members', an app's or a way of
+            # paying's price: never what a shopper pays without meeting the condition)
+            return (f"structured data says {chosen.price}, which the page shows only under a condition (a coupon, "
+                    "card, member, app or payment-way price), and no other price", [chosen])
         if len(distinct) > 1:
             return (f"structured data gives {len(distinct)} different prices and the page shows none of them",
                     distinct[:5])

@@ -131,7 +131,8 @@ AFTER_COUPON = (r"券后价?|券後價?|[领領用]券后|[领領用]券後|ク�
                 r"\bdengan (?:kode )?voucher|\bsetelah voucher")
 # "到手价": the price "in hand" after whatever the shop deducts (a coupon to claim, a promotion), never the price
 # shown before it; the coupon's result only when the page states a coupon that brings the price to it.
-IN_HAND = r"到手价|到手價"
+# (JD sets its labels' characters apart, "到 手 价": CJK text has no spaces between words, a blank there is layout)
+IN_HAND = r"到\s?手\s?(?:[价價]|约|約)"
 # A verb between such a label and its amount ("— pay AED 126.65", "zapłacisz 1 799,00 zł")
 _PAY_VERB = r"pay|paga|pagas|pague|zapłacisz|zahlst du|zahlen sie|payez|betaal je|betaalt u|bayar"
 # The label, a code in capitals after it ("with code SAVE10", "con cupón BIENVENIDA:"), words up to a verb: all that
@@ -196,7 +197,8 @@ SUBSCRIPTION_WORDS = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
-CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员价|會員|club price|\bsubscri(?:be|ption)|"
+CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*(?:会员|會員|价|價)|会员价|會員|club price|"
+                          r"\bsubscri(?:be|ption)|"
                           r"実質|"  # (the price less the points it earns: "実質価格 ¥35,820")
                           r"autoship|" + SUBSCRIPTION_WORDS + "|" + _WITH_CARD +
                           r"|prime price|loyalty|회원|멤버십|会員|สมาชิก|"
@@ -227,6 +229,19 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*会员|会员
                           r"\bkundenkart\w*|kartenpreis|\bcarta fedelt[aà]|\bprezzo carta|\bprix (?:carte|appli)|"
                           r"アプリ(?:価格|限定|会員|専用)|"
                           r"app\s?(?:专享|專享|价|價)|앱\s?(?:전용|할인)|" + AFTER_COUPON + "|" + IN_HAND + "|"
+                          # (the same in the languages of East and South-East Asia's marketplaces and of Latin America
+                          # and Turkey: a VIP's or newcomer's price ("88VIP", "新人价"), paying a card or a way
+                          # ("결제 시", "즉시할인", "khi thanh toán"), a members' ("thành viên", "anggota", "Preço do
+                          # Clube", "üye fiyatı") or app price ("uygulamaya özel", "ผ่านแอป"), a coupon or code ("áp
+                          # mã", "pakai voucher", "หลังใช้โค้ด", "kuponlu"))
+                          r"(?<![a-z])vip(?![a-z])|新人[价價]|新客[价價]|首[单單][价價]|粉[丝絲][价價]|学生[价價]|學生價|"
+                          r"결제\s?시|즉시\s?할인|쿠폰가|카드\s?혜택|カード(?:価格|特価|限定)|"
+                          r"\bexclusiv[oa] (?:para )?(?:socios|miembros|clientes)|\bpre[çc]o (?:d[oe] )?clube|"
+                          r"\bclube\b\D{0,20}:\s*$|\bassinantes?\b|"
+                          r"\bpre[çc]o (?:de )?membro|\büye(?:lere|ye)? fiyat|uygulama(?:ya)? özel|\bkuponlu|"
+                          r"thành viên|hội viên|áp (?:dụng )?mã|sau (?:khi )?(?:áp mã|dùng mã|voucher)|khi thanh toán|"
+                          r"หลังใช้(?:โค้ด|คูปอง)|ใช้โค้ด|คูปอง|บัตรเครดิต|ผ่านแอป|เฉพาะแอป|"
+                          r"\b(?:dengan|pakai|setelah) (?:kupon|voucher|kode)|\banggota\b|\bkhusus (?:member|pengguna)|"
                           + _PAYING,
                           re.I)
 _INSTALMENT = re.compile(
@@ -334,7 +349,9 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
-                           r"giảm (?:thêm|ngay)|\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|"
+                           # (and a voucher's reduction right before its amount, "Giảm ₫20k", "Giảm tối đa ₫50k")
+                           r"giảm (?:thêm|ngay)|\bgiảm (?:tối đa )?$|"
+                           r"\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|"
                            r"وفر|توفير", re.I)
 # A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
 _PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
@@ -430,6 +447,8 @@ class Visible:
     # Amounts the product's block shows only as something else than its price: a list price, a members'
     # or coupon price, a unit price, an instalment (a structured price among them is contradicted).
     aside: frozenset[Decimal] = frozenset()
+    # Amounts the product's block shows only as a conditional price (a coupon's, a card's, members', an app's)
+    conditional: frozenset[Decimal] = frozenset()
     # The upper ends of price ranges the product's block shows ("7.499,00 kr. – 8.999,00 kr.")
     range_high: frozenset[Decimal] = frozenset()
     # Read from a part of the page (``read_visible``'s ``within``): whether every element within reach of the
@@ -719,6 +738,12 @@ _PERCENT_LABEL = re.compile(r"\d+(?:[.,]\d+)?\s?%")
 _NOT_LABEL = re.compile(r"\d{3}|\d[\s.,'\u00a0\u202f]\d|" + _HAS_CURRENCY.pattern)
 
 
+def _another_amount(text: str) -> bool:
+    """Whether ``text`` shows a number a label does not (:data:`_NOT_LABEL`; a percentage is part of a label)."""
+    label = _PERCENT_LABEL.sub("", text)
+    return any(c.isdecimal() for c in label) and _NOT_LABEL.search(label) is not None
+
+
 def _sibling_text(node: LexborNode | None, forward: bool) -> str:
     """The nearest non-blank sibling's text, when it is a pure label (no amount: "Was:", "/mo", "ab 3 Stück")."""
     hops = 0
@@ -731,8 +756,7 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
             # (a count is part of a label too: "From 5 pieces:", "More sellers (2) from"; never an amount's digits)
             if len(text) > 40:
                 return ""
-            label = _PERCENT_LABEL.sub("", text)
-            if any(c.isdecimal() for c in label) and _NOT_LABEL.search(label):
+            if _another_amount(text):
                 return ""
             return text
         node = node.next if forward else node.prev
@@ -778,6 +802,43 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     if not before.strip():
         before = row_label(element, raw)  # (a table row's label cell: "<td>Cena brutto:</td><td><b>275,00 zł")
     return before.strip()[-40:], after.strip()[:30]
+
+
+def _label_in_group(node: LexborNode, raw: str) -> str:
+    """The words after the amount ``raw`` in its group, up to a number: the group is the largest of its element and
+    that element's two nearest ancestors that shows no other number, and at most 80 characters ("<li><span>$
+    299.990</span> <span>Precio con Tarjeta CMR</span></li>"). A label that ends the group is the group's amount's,
+    wherever the next amount's label stands: a buy box that lists its prices as label-after rows (Falabella,
+    Coupang) names each by it. Words with a number of their own say something else of it ("Extra 10% off with code
+    SPRING": a coupon on the price, not the price after it)."""
+    words = own = ""
+    for _ in range(3):
+        text = " ".join(node.text(deep=True, separator=" ").split())
+        own = own or text  # (the amount's element, as shown)
+        # (an amount read across elements, "<span>$</span><span>299</span><span>990</span>", is found as its element
+        # shows it)
+        at, size = (text.find(raw), len(raw)) if raw in text else (text.find(own), len(own))
+        if len(text) > 80 or at < 0:
+            break
+        rest = f"{text[:at]} {text[at + size:]}"
+        if _another_amount(rest) and _another_amount(_without_controls(node, rest)):
+            break  # (another amount: the group is the element below)
+        words = text[at + size:]
+        if node.parent is None:
+            break
+        node = node.parent
+    cut = next((i for i, c in enumerate(words) if c.isdigit()), len(words))
+    return " ".join(words[:cut].split())[:40]  # (up to a number: "Extra 10% off with code SPRING" is said of it)
+
+
+def _without_controls(node: LexborNode, text: str) -> str:
+    """``text`` (``node``'s, as shown) without what its buttons and links say: a control's amount is what the action
+    gives or leads to ("쿠폰 받기 10,000원", "3 more sellers from $91.50"), not an amount the group shows."""
+    for control in node.css("button, a"):
+        said = " ".join(control.text(deep=True, separator=" ").split())
+        if said:
+            text = text.replace(said, " ")
+    return text
 
 
 def _lead_after(node: LexborNode) -> str:
@@ -1013,6 +1074,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     elif _MULTI_BUY.search(item.before[-30:]) or _MULTI_BUY.search(before):
         item.role = "multibuy"  # (also not the segment: it stops at the count, "10本")
     elif (CONDITIONAL.search(before[-30:]) or _CARD_TAIL.match(tail) or _JOIN_TAIL.match(tail)
+          or (not noise and CONDITIONAL.search(_label_in_group(item.node, item.amount.raw)))
           or (not noise and _card_logo(item.node))
           or (not noise and _COUPON_LABEL_END.search(label) is not None)
           or (not tail.strip() and _CARD_TAIL.match(_lead_after(item.node)))):
@@ -1609,11 +1671,12 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
             result.best = _candidate(best)
             result.candidates.append(result.best)
     shown_current = {i.amount.amount for i in items if i.role == "current"}
-    result.aside = frozenset(i.amount.amount for i in items
-                             if (i.role == "regular" or i.role in _NOT_THE_PRICE)
-                             and not any(r.startswith(_ELSEWHERE) for r in i.reasons)) - shown_current
-    result.range_high = frozenset(i.amount.amount for i in items if i.role == "range-high"
-                                  and not any(r.startswith(_ELSEWHERE) for r in i.reasons))
+    in_block = [i for i in items if not any(r.startswith(_ELSEWHERE) for r in i.reasons)]
+    result.aside = frozenset(i.amount.amount for i in in_block
+                             if i.role == "regular" or i.role in _NOT_THE_PRICE) - shown_current
+    result.conditional = frozenset(i.amount.amount for i in in_block if i.role == "conditional") - {
+        i.amount.amount for i in in_block if i.role != "conditional"}
+    result.range_high = frozenset(i.amount.amount for i in in_block if i.role == "range-high")
     for item in items:
         if item.role in _NOT_THE_PRICE:
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
+from crawlers.extract.heuristics import CONDITIONAL
 from crawlers.extract.page import SOLD_OUT, Page
 
 __all__ = ["Designated", "designated_option"]
@@ -249,6 +250,8 @@ def _read(found: list[tuple[LexborNode, list[LexborNode]]], page: Page, by: str)
     when none does or when such options disagree on the designated variant's price."""
     chosen: list[Designated] = []
     for node, group in found:
+        if CONDITIONAL.search(node.text(deep=True, separator=" ")[:_MAX_TEXT]):
+            continue  # (a way of buying with a condition, "Subscribe & Save 15% $25.49": no variant, nor its price)
         others: set[Decimal] = set()
         for other in group:
             others |= _amounts(other, page)
