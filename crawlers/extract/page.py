@@ -40,11 +40,66 @@ _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
 # The controls a shopper buys with (:attr:`Page.buy_button` reads the first that says so)
 _BUY_CONTROLS = ("button, input[type=submit], input[type=button], a[class*=cart i], a[id*=cart i], a[class*=buy i], "
                  "[role=button]")
+# Elements a shopper cannot see: the ``hidden`` attribute, an inline ``display: none`` / ``visibility: hidden``, a
+# class that hides at every width in the common toolkits (Tailwind, Bootstrap, Foundation, Bulma, Shopify's themes:
+# ``hidden``, ``hide``, ``d-none``, ``is-hidden``, ``invisible``). Themes print the other states of a product in
+# such templates (a sale block, a members' price, an out-of-stock variant's price and "Sold out" label) for their
+# scripts to show. Never a screen reader's text (``sr-only``, ``visually-hidden``: a shopper's assistive technology
+# reads it), nor a class that hides at one width only (``hidden-xs``, ``d-md-none``). Buy controls and the title
+# are not searched as such (``:not(...)``): a control is judged by its own state, and a node is listed either as one
+# of them or as a hiding element, never both.
+_HIDING_CLASSES = frozenset({"hidden", "hide", "d-none", "is-hidden", "invisible"})
+_HIDING = (":is([hidden], [style*=none], [style*=hidden], " + ", ".join(f".{name}" for name in sorted(_HIDING_CLASSES))
+           + "):not(h1, button, input, a, [role])")
+_HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
+# A class that shows the element again from some width on ("hidden md:block", "d-none d-lg-flex", "invisible
+# sm:visible"): the element is hidden only on a narrow screen
+_SHOWN_AT_WIDTH = re.compile(r"(?:max-)?(?:sm|md|lg|xl|2xl):(?:block|flex|grid|inline|inline-\w+|table|contents|"
+                             r"visible)|d-(?:sm|md|lg|xl|xxl)-(?!none)[\w-]+|visible-\S+|show-for-\S+")
+# What a hidden element may hold that is not shown to be read: the product's title (a page does not hide the title
+# of what it sells: a class read wrongly, or one a script removes), machine-readable data (microdata, RDFa, read by
+# the structured step) and a variant selector's state (a native select behind swatches)
+_KEPT_HIDDEN = "h1, select, option, input[type=radio], [itemprop], [itemtype], [property], [typeof]"
 # All in one search: lexbor's cost is the walk over the tree, not these selectors (0.6 ms a page either way; the
 # buy controls' own search was 0.45 ms more, the first h1's 0.15)
-_SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1"
+_SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1, {_HIDING}"
+_CONTROL_TAGS = frozenset({"button", "input", "a"})
+_DIGIT = re.compile(r"\d")  # (what every selector of _BUY_CONTROLS names, with [role])
 # Without the DOM mutation events (selectedcontent mirroring and the like): a shopper's text needs none.
 _PARSE = LexborDocumentOptions.WO_EVENTS
+
+
+def _hides(node: LexborNode) -> bool:
+    """Whether ``node`` (listed by :data:`_HIDING`) is hidden from a shopper at every width."""
+    attrs = node.attributes
+    if "hidden" in attrs:
+        return True
+    style = attrs.get("style")
+    if style and _HIDING_STYLE.search(style):
+        return True
+    names = (attrs.get("class") or "").lower().split()
+    return not _HIDING_CLASSES.isdisjoint(names) and not any(map(_SHOWN_AT_WIDTH.fullmatch, names))
+
+
+def _leave_hidden(hiding: list[LexborNode]) -> bool:
+    """Take the hidden elements that print a number out of the tree, but those holding what :data:`_KEPT_HIDDEN`
+    names; whether any was. Their amounts are then neither read as shown nor confirm anything, like a script's.
+
+    A hidden element without a digit stays: a label a theme hides from sight names the amount beside it as a
+    screen reader's does (``<span class="hidden">Was</span> $24.99``)."""
+    left = False
+    for node in hiding:
+        if _DIGIT.search(node.text(deep=True)) and node.css_first(_KEPT_HIDDEN) is None:
+            node.decompose(recursive=False)  # (out of the tree, as scripts are; a hidden one inside goes with it)
+            left = True
+    return left
+
+
+def _in_tree(node: LexborNode) -> bool:
+    """Whether ``node`` is still in the page's tree (no hidden element around it was taken out)."""
+    while node.parent is not None:
+        node = node.parent
+    return node.is_document_node
 
 
 def _utf8_as_is(data: bytes, encoding: str | None) -> bool:
@@ -278,6 +333,7 @@ class Page:
         # is not searched. lexbor lists a node once for each selector it matches, in a row: an invisible one goes once,
         # an h1 is a control when listed again.)
         controls: list[LexborNode] = []
+        hiding: list[LexborNode] = []
         heading: LexborNode | None = None
         gone: set[int] = set()
         removed: set[int] = set()
@@ -291,7 +347,10 @@ class Page:
                     titles.add(node.mem_id)  # (listed once more for each control selector it matches)
                     heading = heading or node
                     continue
-                controls.append(node)
+                if tag in _CONTROL_TAGS or tag == "h1" or node.attributes.get("role") == "button":
+                    controls.append(node)
+                elif _hides(node):
+                    hiding.append(node)
                 continue
             if node.mem_id in removed:
                 continue
@@ -305,6 +364,8 @@ class Page:
                 if styled:
                     line_through += _line_through_selectors(styles[-1])
             node.decompose(recursive=False)
+        if hiding and _leave_hidden(hiding):
+            controls = [node for node in controls if _in_tree(node)]
         page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through,
                    styles=styles, buy_controls=controls)
         page.__dict__["heading"] = heading
