@@ -212,6 +212,19 @@ _ON_REQUEST = re.compile(
     r"询价|價格面議|价格面议|電話詢價|가격\s?문의|가격\s?협의|السعر عند الطلب|اتصل للسعر|מחיר לפי בקשה|"
     r"harga (?:hubungi|atas permintaan)|hubungi kami untuk harga|giá\s?:?\s?liên hệ|liên hệ (?:để biết giá|báo giá)|"
     r"สอบถามราคา|"
+    # (the same said otherwise, each a wording that puts the price itself on request: Hebrew "contact us for a (price)
+    # quote", "price: on request"; Arabic "price on demand", "contact us to know the price"; Persian "price inquiry",
+    # "negotiable price", "price: call us"; Turkish "price on request"; Greek "contact us for the price"; Thai
+    # "price: contact / ask"; Vietnamese "contact us to be quoted"; Korean "price: ask / consult"; Japanese "price:
+    # please ask", "price: ASK"; Chinese "price: negotiable / call", "ask for the price". Not a bare "request a
+    # quote": a button trade shops put beside the prices they show)
+    r"(?:צור|צרו|צרי) קשר לקבלת (?:הצעת )?מחיר|התקשרו לקבלת (?:הצעת )?מחיר|מחיר\s?:\s?(?:לפי בקשה|בהתקשרות)|"
+    r"السعر (?:حسب|بناء على) الطلب|(?:اتصل|تواصل)(?: بنا| معنا)? (?:لمعرفة|للاستفسار عن) السعر|اتصل بنا للسعر|"
+    r"استعلام قیمت|قیمت توافقی|برای (?:اطلاع از|استعلام) قیمت|قیمت\s?:\s?تماس بگیرید|"
+    r"talep üzerine fiyat|fiyat\s?:?\s?talep üzerine|fiyat için bize ulaşın|"
+    r"επικοινωνήστε (?:μαζί μας )?για (?:την )?τιμή|ราคา\s?:\s?(?:ติดต่อ|สอบถาม)|(?:liên hệ )?để được báo giá|"
+    r"가격\s?:\s?(?:문의|상담)|価格\s?[:：]\s?(?:お?問い?合わせ|ask)|"
+    r"(?:价格|價格|售价|售價)\s?[:：]?\s?(?:面议|面議|电询|電詢|来电|來電)|詢價|来电咨询价格|來電洽詢|"
     # (the price is not given online: a prescription medicine, an in-store-only item)
     r"price (?:is )?not (?:available|shown|displayed) online|prezzo non (?:disponibile|visibile) online|"
     r"preis nicht online (?:verfügbar|sichtbar)|prix non (?:disponible|affiché) en ligne|"
