@@ -229,3 +229,23 @@ def test_a_sold_out_designated_variant_that_shows_its_price_keeps_it() -> None:
                 + "<button class='notify'>Benachrichtigen</button>")
     got = extract(html, "https://www.lauf.example.de/stride/VX-2")
     assert got.price == D("139.95"), (got.price, got.method, got.flags, got.undecided)
+
+
+def _no_h1(name: str, before: str = "") -> str:
+    # (a table layout that heads its product with a cell, no h1; the size links designate the variant)
+    return ('<!doctype html><html lang="de-AT"><head><meta charset="utf-8">'
+            f"<title>{name} | Radhaus</title>{ld('3999.00', 'EUR')}</head><body><header>{before}</header>"
+            f'<table><tr><td class="pageHeading">{name}</td></tr><tr><td><div class="sizes">'
+            '<a href="/trail-e7?size=m">M – 3.999,00 €</a> <a href="/trail-e7?size=l">L – 4.199,00 €</a></div>'
+            '<div class="preis">4.199,00 €</div><button>In den Warenkorb</button></td></tr></table>'
+            "<footer>© Radhaus</footer></body></html>")
+
+
+@pytest.mark.parametrize("before", [
+    "",
+    # (a breadcrumb's link naming the product ahead of its heading is not the heading)
+    '<nav class="crumbs"><a href="/">Start</a> › <a href="/trail-e7">Kettwerk Trail E-7 625 Wh</a></nav>',
+])
+def test_a_page_without_an_h1_is_read_from_the_element_its_name_starts(before: str) -> None:
+    ex = extract(_no_h1("Kettwerk Trail E-7 625 Wh", before), "https://www.radhaus.example.at/trail-e7?size=l")
+    assert (ex.price, "structured_other_variant_selected" in ex.flags) == (D("4199.00"), True)

@@ -569,6 +569,26 @@ class Page:
                 return name
         return None
 
+    @cached_property
+    def title_node(self) -> LexborNode | None:
+        """The element that heads the product: the ``h1``, else the first element whose own text shows the product's
+        name as :attr:`named_title` gives it, outside links (a table cell, a ``div`` heading a layout without an
+        ``h1``; a breadcrumb's or a menu's link to the product is not its heading); None without either."""
+        if self.heading is not None:
+            return self.heading
+        name = self.named_title
+        body = self.tree.body
+        if name is None or body is None:
+            return None
+        wanted = name.lower()
+        for node in body.traverse(include_text=True, skip_empty=True):
+            text = node.text_content
+            if text is not None and wanted in " ".join(text.split()).lower():
+                parent = node.parent
+                if parent is not None and parent.tag != "a":
+                    return parent
+        return None
+
     def _below_named_title(self) -> str | None:
         name = self.named_title
         if name is None:
