@@ -95,7 +95,7 @@ _CONTRADICTS = 0.6
 # (and an instalment price the label names so: a stale feed gives the financed price, the buy box another one)
 # (and a "From" price right before the amount: the lowest of the variants, not the one the buy box sells)
 _FROM_BEFORE = (r"(?:\bfrom|\bstarting (?:at|from)|\bas low as|à partir de|\ba partir de|\bdesde|\bab|\bvanaf|\bfrån|"
-                r"\bod|\bот|\bmulai)\s*:?\s*\S{0,4}\s*$")
+                r"\bod|\bот|\bmulai|\bαπό)\s*:?\s*\S{0,4}\s*$")
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}|"
                              f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
