@@ -245,10 +245,9 @@ def selected_variation(page: Page) -> Decimal | None:
     A variation matches when every attribute it names (an empty value means any) has that value in the query;
     its ``display_price`` is the price the buy box shows once the page's script has read the URL.
     """
-    if not page.mentions("data-product_variations"):  # (the source's bytes: no decoding of the whole page)
-        return None
     query = {k.lower(): v.lower() for k, v in parse_qsl(urlsplit(page.url).query) if k.lower().startswith("attribute_")}
-    if not query:
+    # (the address first: looking for the attribute in the source's bytes reads all of them when it is not there)
+    if not query or not page.mentions("data-product_variations"):
         return None
     found: set[Decimal] = set()
     for form in page.tree.css("[data-product_variations]"):

@@ -217,14 +217,16 @@ _ON_REQUEST = re.compile(
     # "negotiable price", "price: call us"; Turkish "price on request"; Greek "contact us for the price"; Thai
     # "price: contact / ask"; Vietnamese "contact us to be quoted"; Korean "price: ask / consult"; Japanese "price:
     # please ask", "price: ASK"; Chinese "price: negotiable / call", "ask for the price". Not a bare "request a
-    # quote": a button trade shops put beside the prices they show)
+    # quote": a button trade shops put beside the prices they show. Each alternative opens with one letter, never a
+    # choice of letters: one such choice makes the search try every alternative at every character, six times the cost)
     r"(?:צור|צרו|צרי) קשר לקבלת (?:הצעת )?מחיר|התקשרו לקבלת (?:הצעת )?מחיר|מחיר\s?:\s?(?:לפי בקשה|בהתקשרות)|"
-    r"السعر (?:حسب|بناء على) الطلب|(?:اتصل|تواصل)(?: بنا| معنا)? (?:لمعرفة|للاستفسار عن) السعر|اتصل بنا للسعر|"
+    r"السعر (?:حسب|بناء على) الطلب|اتصل(?: بنا)? (?:لمعرفة|للاستفسار عن) السعر|"
+    r"تواصل معنا (?:لمعرفة|للاستفسار عن) السعر|اتصل بنا للسعر|"
     r"استعلام قیمت|قیمت توافقی|برای (?:اطلاع از|استعلام) قیمت|قیمت\s?:\s?تماس بگیرید|"
     r"talep üzerine fiyat|fiyat\s?:?\s?talep üzerine|fiyat için bize ulaşın|"
-    r"επικοινωνήστε (?:μαζί μας )?για (?:την )?τιμή|ราคา\s?:\s?(?:ติดต่อ|สอบถาม)|(?:liên hệ )?để được báo giá|"
+    r"επικοινωνήστε (?:μαζί μας )?για (?:την )?τιμή|ราคา\s?:\s?(?:ติดต่อ|สอบถาม)|để được báo giá|"
     r"가격\s?:\s?(?:문의|상담)|価格\s?[:：]\s?(?:お?問い?合わせ|ask)|"
-    r"(?:价格|價格|售价|售價)\s?[:：]?\s?(?:面议|面議|电询|電詢|来电|來電)|詢價|来电咨询价格|來電洽詢|"
+    r"价格\s?[:：]?\s?(?:面议|电询|来电)|價格\s?[:：]?\s?(?:面議|電詢|來電)|售价\s?[:：]?\s?面议|售價\s?[:：]?\s?面議|詢價|来电咨询价格|來電洽詢|"
     # (the price is not given online: a prescription medicine, an in-store-only item)
     r"price (?:is )?not (?:available|shown|displayed) online|prezzo non (?:disponibile|visibile) online|"
     r"preis nicht online (?:verfügbar|sichtbar)|prix non (?:disponible|affiché) en ligne|"
