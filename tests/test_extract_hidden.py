@@ -132,3 +132,17 @@ def test_a_hidden_element_holding_the_title_stays() -> None:
     parsed = Page.parse(html, URL)
     assert parsed.heading is not None
     assert extract(html, URL).price == D("44.00")
+
+
+def test_a_profile_selector_reads_what_the_shopper_sees_first_and_a_hidden_element_it_alone_names() -> None:
+    from crawlers.profiles import parse_profile
+
+    profile = parse_profile({"name": "acme", "domains": ["shop.example.com"], "currency": "USD",
+                             "selectors": {"price": ".price-now", "sku": "#sku-data"}})
+    # (the theme's hidden sale template matches the person's selector too: the shown one is the price; the sku is
+    # kept only in a hidden element, which the person's selector names)
+    html = page('<h1>Kettle</h1><div class="sale-state" hidden><span class="price-now">$39.00</span></div>'
+                '<span class="price-now">$44.00</span><span id="sku-data" style="display:none">KT-1 2024</span>'
+                '<button>Add to cart</button>')
+    ex = extract(html, URL, profile=profile)
+    assert (ex.price, ex.method, ex.sku) == (D("44.00"), "profile", "KT-1 2024")

@@ -81,17 +81,17 @@ def _hides(node: LexborNode) -> bool:
     return not _HIDING_CLASSES.isdisjoint(names) and not any(map(_SHOWN_AT_WIDTH.fullmatch, names))
 
 
-def _leave_hidden(hiding: list[LexborNode]) -> bool:
+def _leave_hidden(hiding: list[LexborNode]) -> list[LexborNode]:
     """Take the hidden elements that print a number out of the tree, but those holding what :data:`_KEPT_HIDDEN`
-    names; whether any was. Their amounts are then neither read as shown nor confirm anything, like a script's.
+    names; those taken out. Their amounts are then neither read as shown nor confirm anything, like a script's.
 
     A hidden element without a digit stays: a label a theme hides from sight names the amount beside it as a
     screen reader's does (``<span class="hidden">Was</span> $24.99``)."""
-    left = False
+    left = []
     for node in hiding:
         if _DIGIT.search(node.text(deep=True)) and node.css_first(_KEPT_HIDDEN) is None:
             node.decompose(recursive=False)  # (out of the tree, as scripts are; a hidden one inside goes with it)
-            left = True
+            left.append(node)
     return left
 
 
@@ -324,6 +324,9 @@ class Page:
     styles: list[str] = field(default_factory=list, repr=False)
     # The elements :data:`_BUY_CONTROLS` finds once the invisible ones are out, in page order (None: not searched)
     buy_controls: list[LexborNode] | None = field(default=None, repr=False)
+    # The hidden elements taken out of the tree (:func:`_leave_hidden`), in page order: a site profile's selector
+    # written for one of them still finds it (:mod:`crawlers.extract.site`)
+    hidden: list[LexborNode] = field(default_factory=list, repr=False)
 
     @classmethod
     def parse(cls, data: bytes | str, url: str, encoding: str | None = None) -> Page:
@@ -379,10 +382,11 @@ class Page:
                 if styled:
                     line_through += _line_through_selectors(styles[-1])
             node.decompose(recursive=False)
-        if hiding and _leave_hidden(hiding):
+        hidden = _leave_hidden(hiding) if hiding else []
+        if hidden:
             controls = [node for node in controls if _in_tree(node)]
         page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through,
-                   styles=styles, buy_controls=controls)
+                   styles=styles, buy_controls=controls, hidden=hidden)
         page.__dict__["heading"] = heading
         if html is not None:
             page.__dict__["html"] = html
