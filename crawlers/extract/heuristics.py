@@ -249,6 +249,8 @@ INSTALMENT_LABEL = re.compile(r"instal?lments?|\bna rate\b|\b\d+\s?rat[ae]?\b|\b
                               r"\braty\b|\btaksit|\bcicilan", re.I)
 _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسيط|أقساط|\bقسط|részlet|\bmesečno|\bmjesečno|"
                                r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში|"
+                               # (Greek "36 άτοκες δόσεις των 40,25 €": interest-free instalments)
+                               r"δόσεις|δόσεων|άτοκ|"
                                # (the word for months after their count: "ผ่อน 0% 10 เดือน ฿499", "12 شهر")
                                r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
                                re.I)
