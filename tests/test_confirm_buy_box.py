@@ -1,7 +1,7 @@
 """The second reading is the amount the rendered page shows at its buy box, and the threshold decides who needs it.
 
 A shop on 127.0.0.1 serves two pages below MAP when read statically. One carries last week's price in
-its JSON-LD and in a hidden element, while its buy box shows today's price (the cascade takes the
+its JSON-LD and in its buy box as served, which a script brings up to today's price (the cascade takes the
 JSON-LD price, with no flag: nothing but its calibrated confidence says it may be wrong); on the other
 the JSON-LD and the buy box agree. The buy box reading in real Chromium holds the first and lets the
 second reach the partner.
@@ -62,9 +62,10 @@ def _page(title: str, buy_box: str, head: str = "", after: str = "", lang: str =
 _COUPON = '<div class="coupon">Clip coupon: extra $15.00 off at checkout</div>'
 
 PAGES = {
-    # Last week's price in the JSON-LD and in a hidden element; the buy box shows today's.
-    "/p/stale": _page("Acme AC-400", '<del>$129.00</del> <span class="now">$109.00</span>'
-                      '<span class="price" hidden>$89.00</span>', head=_ld("89.00")),
+    # Last week's price in the JSON-LD and in the buy box as served; a script shows today's.
+    "/p/stale": _page("Acme AC-400", '<del>$129.00</del> <span class="now">$89.00</span>'
+                      '<script>document.querySelector(".buybox .now").textContent = "$109.00"</script>',
+                      head=_ld("89.00")),
     "/p/shown": _page("Acme AC-500", '<span class="now">$89.00</span>', head=_ld("89.00")),
     # $109.00 with a $15.00 coupon: $94.00, below MAP. On the first the rendered page still shows the coupon; on the
     # second a script takes it away (an expired coupon, say): the buy box shows $109.00 and no reduction.
@@ -256,7 +257,7 @@ def test_the_buy_box_reading_takes_only_what_the_rendered_page_shows(shop: str) 
         "/b/tie": (None, None),  # two amounts as prominent and as near: no price
         "/b/euro": (Decimal("1299.00"), "EUR"),
         "/b/json-only": (None, None),  # its JSON-LD price is never read
-        "/p/stale": (Decimal("109.00"), "USD"),  # neither the JSON-LD nor the hidden $89.00
+        "/p/stale": (Decimal("109.00"), "USD"),  # neither the JSON-LD nor the $89.00 served before the script ran
         "/b/mx-instalment": (Decimal("1299.00"), "MXN"),
         "/b/bg-monthly": (Decimal("299.00"), "EUR"),
         "/b/ie-multi-buy": (Decimal("9.99"), "EUR"),

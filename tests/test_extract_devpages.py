@@ -299,6 +299,15 @@ def test_a_store_card_s_logo_names_its_holders_price() -> None:
     ("ru-KZ", "shop.kz", "<span>189 990 ₸</span> <span>+1 900 ₸ бонусами</span>", "9 990 ₸", "189990"),
     ("sr-RS", "shop.rs", "<span>Ušteda: 7.000 RSD</span> <span>32.999 RSD</span>", "999 RSD", "32999"),
     ("bg-BG", "shop.bg", "<span>Клубна цена: 92,28 €</span> <span>97,14 €</span>", "5,00 €", "97.14"),
+    # a saving said in Greek, Thai, Hebrew ("Εξοικονομείτε", "ประหยัด", "חיסכון"), before or after the price
+    ("el-GR", "shop.gr", "<span>Εξοικονομείτε 150,00 €</span> <span>1.449,00 €</span>", "9,90 €", "1449.00"),
+    ("el-GR", "shop.gr", "<span>1.449,00 €</span> <span>Εξοικονομείτε 150,00 €</span>", "9,90 €", "1449.00"),
+    ("th-TH", "shop.co.th", "<span>ประหยัด ฿500</span> <span>฿4,990</span>", "฿590", "4990"),
+    ("he-IL", "shop.co.il", "<span>חיסכון ₪150</span> <span>₪1,290</span>", "₪59", "1290"),
+    # a "from" amount in Greek ("από 1.099,00 €"): the cheapest variant's, no rival of the price
+    ("el-GR", "shop.gr", "<span>από 1.099,00 €</span> <span>1.449,00 €</span>", "9,90 €", "1449.00"),
+    # Greek instalments ("36 δόσεις 40,25 €")
+    ("el-GR", "shop.gr", "<span>1.449,00 €</span> <span>36 δόσεις 40,25 €</span>", "9,90 €", "1449.00"),
 ])
 def test_role_words_in_the_shop_s_language(lang: str, host: str, prices: str, other: str, price: str) -> None:
     ext = extract(_BUY_BOX.format(lang=lang, head="", other=other, prices=prices), f"https://www.{host}/p/1")

@@ -229,3 +229,59 @@ def test_a_sold_out_designated_variant_that_shows_its_price_keeps_it() -> None:
                 + "<button class='notify'>Benachrichtigen</button>")
     got = extract(html, "https://www.lauf.example.de/stride/VX-2")
     assert got.price == D("139.95"), (got.price, got.method, got.flags, got.undecided)
+
+
+def _no_h1(name: str, before: str = "") -> str:
+    # (a table layout that heads its product with a cell, no h1; the size links designate the variant)
+    return ('<!doctype html><html lang="de-AT"><head><meta charset="utf-8">'
+            f"<title>{name} | Radhaus</title>{ld('3999.00', 'EUR')}</head><body><header>{before}</header>"
+            f'<table><tr><td class="pageHeading">{name}</td></tr><tr><td><div class="sizes">'
+            '<a href="/trail-e7?size=m">M – 3.999,00 €</a> <a href="/trail-e7?size=l">L – 4.199,00 €</a></div>'
+            '<div class="preis">4.199,00 €</div><button>In den Warenkorb</button></td></tr></table>'
+            "<footer>© Radhaus</footer></body></html>")
+
+
+@pytest.mark.parametrize("before", [
+    "",
+    # (a breadcrumb's link naming the product ahead of its heading is not the heading)
+    '<nav class="crumbs"><a href="/">Start</a> › <a href="/trail-e7">Kettwerk Trail E-7 625 Wh</a></nav>',
+])
+def test_a_page_without_an_h1_is_read_from_the_element_its_name_starts(before: str) -> None:
+    ex = extract(_no_h1("Kettwerk Trail E-7 625 Wh", before), "https://www.radhaus.example.at/trail-e7?size=l")
+    assert (ex.price, "structured_other_variant_selected" in ex.flags) == (D("4199.00"), True)
+
+
+def _woo(query: str, shown: str) -> tuple[str, str]:
+    # (a WooCommerce variable product: the summary's range, JSON-LD of the first variation, each variation's prices in
+    # the form's data-product_variations; ``shown``: what the variation block prints once the address is read)
+    variations = [{"attributes": {"attribute_pa_vikt": slug}, "display_price": price, "display_regular_price": was,
+                   "is_in_stock": True, "is_purchasable": True, "variation_id": 400 + i}
+                  for i, (slug, price, was) in enumerate((("250-g", 89, 89), ("1-kg", 279, 329), ("3-kg", 749, 749)))]
+    form = ("<form class='variations_form cart' data-product_id='77' data-product_variations='"
+            + json.dumps(variations) + "'><table class='variations'><tr><th><label for='pa_vikt'>Vikt</label></th>"
+            "<td><select id='pa_vikt' name='attribute_pa_vikt'><option value=''>Välj</option>"
+            "<option value='250-g'>250 g</option><option value='1-kg'>1 kg</option><option value='3-kg'>3 kg</option>"
+            "</select></td></tr></table><div class='single_variation_wrap'><div class='woocommerce-variation'>"
+            f"{shown}</div><button type='submit' class='single_add_to_cart_button button alt'>Lägg i varukorgen"
+            "</button></div></form>")
+    url = f"https://www.rosteriet.example.se/produkt/espresso-blend/?{query}"
+    return url, page("sv-SE", ld("89.00", "SEK", sku="EB-250"),
+                     "<h1>Espresso Blend Mörkrost</h1><p class='price'>89,00 kr – 749,00 kr</p>" + form)
+
+
+def test_a_woocommerce_variation_the_address_selects_decides_by_the_platform_s_state() -> None:
+    # (no option shows a price: the form's state says the 1 kg variation costs 279, the variation block prints it)
+    url, html = _woo("attribute_pa_vikt=1-kg", "<span class='price'><del>329,00 kr</del> <ins>279,00 kr</ins></span>")
+    ex = extract(html, url)
+    assert (ex.price, "structured_other_variant_selected" in ex.flags) == (D("279.00"), True)
+
+
+def test_a_woocommerce_variation_the_buy_box_does_not_print_leaves_the_page_undecided() -> None:
+    url, html = _woo("attribute_pa_vikt=1-kg", "<p class='stock in-stock'>I lager</p>")
+    ex = extract(html, url)
+    assert ex.price is None and ex.undecided is not None
+
+
+def test_a_woocommerce_variation_of_the_structured_price_keeps_it() -> None:
+    url, html = _woo("attribute_pa_vikt=250-g", "<span class='price'>89,00 kr</span>")
+    assert extract(html, url).price == D("89.00")

@@ -25,7 +25,7 @@ embedded JSON state, and visible-page heuristics. Every price each step finds is
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache, partial
 from urllib.parse import parse_qsl, urlsplit
@@ -62,7 +62,7 @@ from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
 from crawlers.extract.structured import Facts, read_structured
 from crawlers.extract.structured_roles import buy_box_to_button, demoted, overrule
-from crawlers.extract.variants import Designated, designated_option
+from crawlers.extract.variants import designated_option
 from crawlers.profiles import Profile
 
 __all__ = ["extract"]
@@ -95,7 +95,7 @@ _CONTRADICTS = 0.6
 # (and an instalment price the label names so: a stale feed gives the financed price, the buy box another one)
 # (and a "From" price right before the amount: the lowest of the variants, not the one the buy box sells)
 _FROM_BEFORE = (r"(?:\bfrom|\bstarting (?:at|from)|\bas low as|à partir de|\ba partir de|\bdesde|\bab|\bvanaf|\bfrån|"
-                r"\bod|\bот|\bmulai)\s*:?\s*\S{0,4}\s*$")
+                r"\bod|\bот|\bmulai|\bαπό)\s*:?\s*\S{0,4}\s*$")
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}|"
                              f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
@@ -961,18 +961,38 @@ _RANGE_NEXT = re.compile(r"\s*(?:[–—~〜]|-(?=\s))\s*\D{0,4}\d(?![\d.,]*\s?%
 _RANGE_PREVIOUS = re.compile(rf"\d(?:{_TRAILING_SIGN.pattern})?\s*(?:[–—~〜]|(?<=\s)-)\s*\S{{0,4}}$")
 
 
-def _shown_beside_selector(page: Page, designated: Designated, amount: Decimal) -> bool:
+def _shown_beside_selector(page: Page, options: Iterable[LexborNode], amount: Decimal) -> bool:
     """Whether the buy box (the text around the title) prints ``amount`` with its currency sign more often than the
-    variant selector's options do, a price range's ends and "from" amounts left out: as the price of what the page
-    sells now."""
+    variant selector's ``options`` do, a price range's ends and "from" amounts left out: as the price of what the
+    page sells now."""
     region = _title_region(page)
     printed = sum(1 for start, end in _printings(region, amount)
                   if not _RANGE_NEXT.match(_after_sign(_words_after(region, end)))
                   and not _RANGE_PREVIOUS.search(before := _words_before(region, start))
                   and not FROM.search(before[-20:].lower()))
-    for node in (designated.node, *designated.group):
+    for node in options:
         printed -= sum(1 for _ in _printings(node.text(deep=True, separator=" "), amount))
     return printed > 0
+
+
+def _take_designated(page: Page, amount: Decimal, options: Iterable[LexborNode], chosen: Candidate, facts: Facts,
+                     visible: Visible, flags: list[str], rescan: Callable[[], Visible]) -> Candidate:
+    """The designated variant's price ``amount`` in place of the cascade's other one (``chosen``): the structured
+    source that gives it, else the buy box's amount, when the buy box prints it beside the selector's ``options``
+    (flag ``structured_other_variant_selected``); else ``chosen``, flagged ``structured_other_variant`` (undecided)."""
+    if _shown_beside_selector(page, options, amount):
+        same = [c for c in facts.candidates if c.role == "current" and c.price == amount]
+        if not same and not visible.candidates:
+            visible = rescan()
+        shown = sorted((c for c in visible.candidates if c.role == "current" and c.price == amount
+                        and not _elsewhere(c)),
+                       key=lambda c: -c.confidence)
+        taken = same[0] if same else shown[0] if shown else None
+        if taken is not None:
+            flags.append("structured_other_variant_selected")
+            return taken
+    flags.append("structured_other_variant")
+    return chosen
 
 
 def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Visible, flags: list[str],
@@ -989,29 +1009,24 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
     When the designated option shows no price while the others do, and it is sold out or the page has no buy button,
     the cascade's price is another variant's (one option's, a range's end) unless the buy box prints it: the page
     shows no price (``sold_out``, else ``unavailable``), never another variant's.
+    Without a selector that shows prices, the shop platform's own state may say the designated variant's price
+    (WooCommerce's ``data-product_variations`` for the address's ``attribute_*`` values, :func:`selected_variation`):
+    it is taken, or the page undecided, as the designated option's would be.
     """
     if chosen.method not in _STRUCTURED and chosen.method != "embedded-json":
         return chosen, None
     designated = designated_option(page)
     if designated is None:
-        return chosen, None
+        amount = selected_variation(page)
+        if amount is None or amount == chosen.price:
+            return chosen, None
+        return _take_designated(page, amount, (), chosen, facts, visible, flags, rescan), None
     if len(designated.current) == 1:
         (amount,) = designated.current
         if chosen.price == amount:
             return chosen, None
-        if _shown_beside_selector(page, designated, amount):
-            same = [c for c in facts.candidates if c.role == "current" and c.price == amount]
-            if not same and not visible.candidates:
-                visible = rescan()
-            shown = sorted((c for c in visible.candidates if c.role == "current" and c.price == amount
-                            and not _elsewhere(c)),
-                           key=lambda c: -c.confidence)
-            taken = same[0] if same else shown[0] if shown else None
-            if taken is not None:
-                flags.append("structured_other_variant_selected")
-                return taken, None
-        flags.append("structured_other_variant")
-        return chosen, None
+        return _take_designated(page, amount, (designated.node, *designated.group), chosen, facts, visible, flags,
+                                rescan), None
     if designated.current or not designated.others:
         return chosen, None
     button = page.buy_button
@@ -1019,7 +1034,8 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
     # (another variant's: an option's or a range end's; or a structured price the page shows nowhere, stale)
     another = (chosen.price in designated.others or chosen.note == _LOW or chosen.price in visible.range_high
                or "structured_not_visible" in flags)
-    if unbuyable and another and not _shown_beside_selector(page, designated, chosen.price):
+    if unbuyable and another and not _shown_beside_selector(page, (designated.node, *designated.group),
+                                                            chosen.price):
         return None, "sold_out" if designated.sold_out else "unavailable"
     return chosen, None
 

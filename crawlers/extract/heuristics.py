@@ -264,6 +264,8 @@ INSTALMENT_LABEL = re.compile(r"instal?lments?|\bna rate\b|\b\d+\s?rat[ae]?\b|\b
                               r"\braty\b|\btaksit|\bcicilan", re.I)
 _INSTALMENT_LOCAL = re.compile(r"trả góp|分割|할부|ผ่อน|تقسيط|أقساط|\bقسط|részlet|\bmesečno|\bmjesečno|"
                                r"месечно|ежемесячно|вноск|greiðsludreifing|á mánuði|/\s*mán|განვადება|თვეში|"
+                               # (Greek "36 άτοκες δόσεις των 40,25 €": interest-free instalments)
+                               r"δόσεις|δόσεων|άτοκ|"
                                # (the word for months after their count: "ผ่อน 0% 10 เดือน ฿499", "12 شهر")
                                r"เดือน|\bشهر|\bأشهر|месяцев|месеца|ヶ月|か月|个月|個月|개월|tháng\b",
                                re.I)
@@ -347,12 +349,12 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
                      # (store credit given back: "Monedero: te regresamos", "Acumule ... em cartão")
                      r"\bmonedero|regresamos|\bacumul[ea]|\bpoupe|\bahorra|\bspar\b|\bsparen", re.I)
 # (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
-# "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント")
+# "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント", "Εξοικονομείτε", "ประหยัด", "חיסכון")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
                            # (and a voucher's reduction right before its amount, "Giảm ₫20k", "Giảm tối đa ₫50k")
                            r"giảm (?:thêm|ngay)|\bgiảm (?:tối đa )?$|"
                            r"\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|"
-                           r"وفر|توفير", re.I)
+                           r"وفر|توفير|εξοικονομ|ประหยัด|חיסכון|חסכון|תחסכו|חוסכים", re.I)
 # A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
 _PERCENT_BADGE = re.compile(r"-?\d{1,2}(?:[.,]\d)?\s?%\s*(?:off|discount|descuento|de descuento|dto\.?|rabatt|remise|"
                             r"sconto|desconto)?\W*$", re.I)
@@ -367,7 +369,7 @@ _POINTS_ROW = re.compile(r"^\W*(?:bonus\w*|бонус\w*|балл\w*|points?|pun
                          r"포인트|积分|積分|點數|点数)\W*$", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
-                   r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起", re.I)
+                   r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起|\bαπό\b", re.I)
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
                        r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
                        r"배송|ongkir|pengiriman|運費", re.I)

@@ -40,11 +40,66 @@ _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
 # The controls a shopper buys with (:attr:`Page.buy_button` reads the first that says so)
 _BUY_CONTROLS = ("button, input[type=submit], input[type=button], a[class*=cart i], a[id*=cart i], a[class*=buy i], "
                  "[role=button]")
+# Elements a shopper cannot see: the ``hidden`` attribute, an inline ``display: none`` / ``visibility: hidden``, a
+# class that hides at every width in the common toolkits (Tailwind, Bootstrap, Foundation, Bulma, Shopify's themes:
+# ``hidden``, ``hide``, ``d-none``, ``is-hidden``, ``invisible``). Themes print the other states of a product in
+# such templates (a sale block, a members' price, an out-of-stock variant's price and "Sold out" label) for their
+# scripts to show. Never a screen reader's text (``sr-only``, ``visually-hidden``: a shopper's assistive technology
+# reads it), nor a class that hides at one width only (``hidden-xs``, ``d-md-none``). Buy controls and the title
+# are not searched as such (``:not(...)``): a control is judged by its own state, and a node is listed either as one
+# of them or as a hiding element, never both.
+_HIDING_CLASSES = frozenset({"hidden", "hide", "d-none", "is-hidden", "invisible"})
+_HIDING = (":is([hidden], [style*=none], [style*=hidden], " + ", ".join(f".{name}" for name in sorted(_HIDING_CLASSES))
+           + "):not(h1, button, input, a, [role])")
+_HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
+# A class that shows the element again from some width on ("hidden md:block", "d-none d-lg-flex", "invisible
+# sm:visible"): the element is hidden only on a narrow screen
+_SHOWN_AT_WIDTH = re.compile(r"(?:max-)?(?:sm|md|lg|xl|2xl):(?:block|flex|grid|inline|inline-\w+|table|contents|"
+                             r"visible)|d-(?:sm|md|lg|xl|xxl)-(?!none)[\w-]+|visible-\S+|show-for-\S+")
+# What a hidden element may hold that is not shown to be read: the product's title (a page does not hide the title
+# of what it sells: a class read wrongly, or one a script removes), machine-readable data (microdata, RDFa, read by
+# the structured step) and a variant selector's state (a native select behind swatches)
+_KEPT_HIDDEN = "h1, select, option, input[type=radio], [itemprop], [itemtype], [property], [typeof]"
 # All in one search: lexbor's cost is the walk over the tree, not these selectors (0.6 ms a page either way; the
 # buy controls' own search was 0.45 ms more, the first h1's 0.15)
-_SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1"
+_SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1, {_HIDING}"
+_CONTROL_TAGS = frozenset({"button", "input", "a"})
+_DIGIT = re.compile(r"\d")  # (what every selector of _BUY_CONTROLS names, with [role])
 # Without the DOM mutation events (selectedcontent mirroring and the like): a shopper's text needs none.
 _PARSE = LexborDocumentOptions.WO_EVENTS
+
+
+def _hides(node: LexborNode) -> bool:
+    """Whether ``node`` (listed by :data:`_HIDING`) is hidden from a shopper at every width."""
+    attrs = node.attributes
+    if "hidden" in attrs:
+        return True
+    style = attrs.get("style")
+    if style and _HIDING_STYLE.search(style):
+        return True
+    names = (attrs.get("class") or "").lower().split()
+    return not _HIDING_CLASSES.isdisjoint(names) and not any(map(_SHOWN_AT_WIDTH.fullmatch, names))
+
+
+def _leave_hidden(hiding: list[LexborNode]) -> list[LexborNode]:
+    """Take the hidden elements that print a number out of the tree, but those holding what :data:`_KEPT_HIDDEN`
+    names; those taken out. Their amounts are then neither read as shown nor confirm anything, like a script's.
+
+    A hidden element without a digit stays: a label a theme hides from sight names the amount beside it as a
+    screen reader's does (``<span class="hidden">Was</span> $24.99``)."""
+    left = []
+    for node in hiding:
+        if _DIGIT.search(node.text(deep=True)) and node.css_first(_KEPT_HIDDEN) is None:
+            node.decompose(recursive=False)  # (out of the tree, as scripts are; a hidden one inside goes with it)
+            left.append(node)
+    return left
+
+
+def _in_tree(node: LexborNode) -> bool:
+    """Whether ``node`` is still in the page's tree (no hidden element around it was taken out)."""
+    while node.parent is not None:
+        node = node.parent
+    return node.is_document_node
 
 
 def _utf8_as_is(data: bytes, encoding: str | None) -> bool:
@@ -157,6 +212,21 @@ _ON_REQUEST = re.compile(
     r"询价|價格面議|价格面议|電話詢價|가격\s?문의|가격\s?협의|السعر عند الطلب|اتصل للسعر|מחיר לפי בקשה|"
     r"harga (?:hubungi|atas permintaan)|hubungi kami untuk harga|giá\s?:?\s?liên hệ|liên hệ (?:để biết giá|báo giá)|"
     r"สอบถามราคา|"
+    # (the same said otherwise, each a wording that puts the price itself on request: Hebrew "contact us for a (price)
+    # quote", "price: on request"; Arabic "price on demand", "contact us to know the price"; Persian "price inquiry",
+    # "negotiable price", "price: call us"; Turkish "price on request"; Greek "contact us for the price"; Thai
+    # "price: contact / ask"; Vietnamese "contact us to be quoted"; Korean "price: ask / consult"; Japanese "price:
+    # please ask", "price: ASK"; Chinese "price: negotiable / call", "ask for the price". Not a bare "request a
+    # quote": a button trade shops put beside the prices they show. Each alternative opens with one letter, never a
+    # choice of letters: one such choice makes the search try every alternative at every character, six times the cost)
+    r"(?:צור|צרו|צרי) קשר לקבלת (?:הצעת )?מחיר|התקשרו לקבלת (?:הצעת )?מחיר|מחיר\s?:\s?(?:לפי בקשה|בהתקשרות)|"
+    r"السعر (?:حسب|بناء على) الطلب|اتصل(?: بنا)? (?:لمعرفة|للاستفسار عن) السعر|"
+    r"تواصل معنا (?:لمعرفة|للاستفسار عن) السعر|اتصل بنا للسعر|"
+    r"استعلام قیمت|قیمت توافقی|برای (?:اطلاع از|استعلام) قیمت|قیمت\s?:\s?تماس بگیرید|"
+    r"talep üzerine fiyat|fiyat\s?:?\s?talep üzerine|fiyat için bize ulaşın|"
+    r"επικοινωνήστε (?:μαζί μας )?για (?:την )?τιμή|ราคา\s?:\s?(?:ติดต่อ|สอบถาม)|để được báo giá|"
+    r"가격\s?:\s?(?:문의|상담)|価格\s?[:：]\s?(?:お?問い?合わせ|ask)|"
+    r"价格\s?[:：]?\s?(?:面议|电询|来电)|價格\s?[:：]?\s?(?:面議|電詢|來電)|售价\s?[:：]?\s?面议|售價\s?[:：]?\s?面議|詢價|来电咨询价格|來電洽詢|"
     # (the price is not given online: a prescription medicine, an in-store-only item)
     r"price (?:is )?not (?:available|shown|displayed) online|prezzo non (?:disponibile|visibile) online|"
     r"preis nicht online (?:verfügbar|sichtbar)|prix non (?:disponible|affiché) en ligne|"
@@ -254,6 +324,9 @@ class Page:
     styles: list[str] = field(default_factory=list, repr=False)
     # The elements :data:`_BUY_CONTROLS` finds once the invisible ones are out, in page order (None: not searched)
     buy_controls: list[LexborNode] | None = field(default=None, repr=False)
+    # The hidden elements taken out of the tree (:func:`_leave_hidden`), in page order: a site profile's selector
+    # written for one of them still finds it (:mod:`crawlers.extract.site`)
+    hidden: list[LexborNode] = field(default_factory=list, repr=False)
 
     @classmethod
     def parse(cls, data: bytes | str, url: str, encoding: str | None = None) -> Page:
@@ -280,6 +353,7 @@ class Page:
         # is not searched. lexbor lists a node once for each selector it matches, in a row: an invisible one goes once,
         # an h1 is a control when listed again.)
         controls: list[LexborNode] = []
+        hiding: list[LexborNode] = []
         heading: LexborNode | None = None
         gone: set[int] = set()
         removed: set[int] = set()
@@ -293,7 +367,10 @@ class Page:
                     titles.add(node.mem_id)  # (listed once more for each control selector it matches)
                     heading = heading or node
                     continue
-                controls.append(node)
+                if tag in _CONTROL_TAGS or tag == "h1" or node.attributes.get("role") == "button":
+                    controls.append(node)
+                elif _hides(node):
+                    hiding.append(node)
                 continue
             if node.mem_id in removed:
                 continue
@@ -309,8 +386,11 @@ class Page:
                 if styled:
                     line_through += _line_through_selectors(styles[-1])
             node.decompose(recursive=False)
+        hidden = _leave_hidden(hiding) if hiding else []
+        if hidden:
+            controls = [node for node in controls if _in_tree(node)]
         page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through,
-                   styles=styles, buy_controls=controls)
+                   styles=styles, buy_controls=controls, hidden=hidden)
         page.__dict__["heading"] = heading
         if html is not None:
             page.__dict__["html"] = html
@@ -511,6 +591,26 @@ class Page:
             name = " ".join(_TITLE_SEPARATOR.split(said or "")[0].split())
             if len(name) >= 8:
                 return name
+        return None
+
+    @cached_property
+    def title_node(self) -> LexborNode | None:
+        """The element that heads the product: the ``h1``, else the first element whose own text shows the product's
+        name as :attr:`named_title` gives it, outside links (a table cell, a ``div`` heading a layout without an
+        ``h1``; a breadcrumb's or a menu's link to the product is not its heading); None without either."""
+        if self.heading is not None:
+            return self.heading
+        name = self.named_title
+        body = self.tree.body
+        if name is None or body is None:
+            return None
+        wanted = name.lower()
+        for node in body.traverse(include_text=True, skip_empty=True):
+            text = node.text_content
+            if text is not None and wanted in " ".join(text.split()).lower():
+                parent = node.parent
+                if parent is not None and parent.tag != "a":
+                    return parent
         return None
 
     def _below_named_title(self) -> str | None:

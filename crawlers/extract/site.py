@@ -47,6 +47,10 @@ def _values(root: Any, selector: Selector, page: Page) -> list[str]:
                 out.append(" ".join(hit.text_content().split()))
         return [v for v in out if v]
     nodes = root.css(selector.query)
+    if not nodes and root is page.tree:
+        # (a person's selector for an element the page hides, written against the page as served: read there; one
+        # that also matches what the shopper sees reads that)
+        nodes = [node for part in page.hidden for node in part.css(selector.query)]
     # "[data-sku]" names the attribute that holds the value: read it, not the element's text.
     attr = selector.attr or (m.group(1) if (m := _BARE_ATTR.search(selector.query)) else None)
     values = []

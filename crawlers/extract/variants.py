@@ -235,9 +235,10 @@ _AREA_LEVELS = 3  # how far up from the title the product's area reaches (title,
 
 
 def _product_area(page: Page) -> LexborNode | None:
-    """The title's (``h1``) ancestor :data:`_AREA_LEVELS` levels up, where a product page keeps its buy box and
-    variant selector (the whole page's menus, footer and carousels mostly outside); None without an ``h1``."""
-    node = page.heading
+    """The title's ancestor :data:`_AREA_LEVELS` levels up, where a product page keeps its buy box and variant
+    selector (the whole page's menus, footer and carousels mostly outside); the title is the ``h1``, else the element
+    the product's name starts (:attr:`Page.title_node`); None without either."""
+    node = page.title_node
     for _ in range(_AREA_LEVELS):
         if node is None or node.parent is None or node.parent.tag in {"html", "-document"}:
             break
