@@ -109,7 +109,7 @@ def test_xlsx_streamed_formula_cells_rejected_never_evaluated(catalog: Engine, t
     assert rejected[5][0] == "channel" and "formula" in rejected[5][1]
 
 
-def test_quantity_digits_of_any_script_kept_superscripts_rejected_by_row_and_column(catalog: Engine, tmp_path: Path) -> None:
+def test_quantity_in_other_digits_kept_superscripts_rejected(catalog: Engine, tmp_path: Path) -> None:
     """A superscript "¹" is a digit to ``str.isdigit`` but no number to ``int``: its row is rejected, not the file."""
     header = ["sku", "price", "currency", "date", "channel", "quantity"]
     path = _csv(tmp_path / "r.csv", [header, ["AC-100", "10", "USD", TODAY, "web", "¹"],
