@@ -43,8 +43,64 @@ _BUY_CONTROLS = ("button, input[type=submit], input[type=button], a[class*=cart 
 # All in one search: lexbor's cost is the walk over the tree, not these selectors (0.6 ms a page either way; the
 # buy controls' own search was 0.45 ms more, the first h1's 0.15)
 _SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1"
+# What shoppers write (reviews, ratings' texts, questions and answers, comments) is not what the shop offers: an amount
+# quoted there ("paid 899,95 kr in November") is never the price, nor confirms one. Found by schema.org markup
+# (Review, Question, Answer, Comment; ``itemprop="review"``, ``reviewBody``) and by the names themes give such blocks
+# (class, id, aria-label) in several languages; lexbor lists the elements whose names hold a word, and
+# :data:`_USER_CONTENT_NAME` keeps those where it is a word ("product-reviews", "ProductReviews", never "preview").
+_USER_CONTENT_WORDS = ("review", "comment", "question", "answer", "testimonial", "bewertung", "rezension", "avis",
+                       "opinio", "recensi", "recenz", "anmeldelse", "omdöme", "arvostel", "értékel", "yorum", "otzyv",
+                       "отзыв", "kommentar", "comentari", "pregunta", "frage", "qa")
+_USER_CONTENT = ", ".join(
+    ["[itemprop=review]", "[itemprop=reviewBody]", "[itemprop=comment]", "[itemprop$=Answer]",
+     "[itemtype*=Review]", "[itemtype*=Question]", "[itemtype*=Answer]", "[itemtype*=Comment]"]
+    + [f"[{name}*={word} i]" for word in _USER_CONTENT_WORDS for name in ("class", "id", "aria-label")])
+_USER_CONTENT_NAME = re.compile(
+    # (a long stem of one language anywhere in a name: compounds, "kundenbewertungen", "produktanmeldelser")
+    r"(?i:bewertung|rezension|anmeldelse|omdöm|arvostel|recensi|recenz|értékel|yorum|отзыв)|"
+    r"(?:(?<![^\W_])|(?<=[a-zà-ÿ])(?=[A-Z]))(?i:reviews?|comments?|questions?|answers?|testimonials?|avis|"
+    r"opini[oó]n(?:es|i)?|otzyv(?:y)?|kommentar(?:e|er)?|comentarios?|preguntas?|fragen?|(?-i:qa)|q-?and-?a)"
+    r"(?:(?![^\W_])|(?=[A-Z]))")
+# Never taken for what shoppers write, whatever its names: the page itself, an element holding the title or the
+# offer's machine-readable price (a wrapper named "has-reviews"), and one its names also call a price (a tile's
+# "productReviewPrice", its stars beside its price)
+_NOT_USER_CONTENT = frozenset({"html", "body", "main"})
+_OFFER_DATA = "h1, [itemprop=price], [itemprop=offers]"
+_PRICE_NAME = re.compile(r"price|preis|prix|precio|prezzo|pre[cç]o|prijs|fiyat|cijena", re.I)
 # Without the DOM mutation events (selectedcontent mirroring and the like): a shopper's text needs none.
 _PARSE = LexborDocumentOptions.WO_EVENTS
+
+
+def _user_content(node: LexborNode) -> bool:
+    """Whether ``node`` (listed by :data:`_USER_CONTENT`) holds what shoppers write, and not the product's offer."""
+    attrs = node.attributes
+    marked = (attrs.get("itemprop") in {"review", "reviewBody", "comment", "acceptedAnswer", "suggestedAnswer"}
+              or any(kind in (attrs.get("itemtype") or "") for kind in ("Review", "Question", "Answer", "Comment"))
+              or any(_USER_CONTENT_NAME.search(attrs.get(name) or "") for name in ("class", "id", "aria-label")))
+    names = f"{attrs.get('class')} {attrs.get('id')}"
+    return (marked and node.tag not in _NOT_USER_CONTENT and not _PRICE_NAME.search(names)
+            and node.css_first(_OFFER_DATA) is None)
+
+
+def _leave_user_content(tree: LexborHTMLParser) -> set[int]:
+    """Blank the text of what shoppers write (:data:`_USER_CONTENT`): its amounts are then neither read as shown nor
+    confirm a structured price. Its elements stay and its text keeps its length, in blanks: the cascade weighs an
+    amount by where it stands among the page's elements and how far, in characters, it is from the title, which a
+    review taken out whole would change for everything after it. The ``mem_id`` of every element blanked, its own
+    included."""
+    emptied: set[int] = set()
+    for node in tree.css(_USER_CONTENT):
+        if node.mem_id in emptied or not _user_content(node):
+            continue
+        texts = []
+        for inner in node.traverse(include_text=True):
+            if inner.text_content is None:
+                emptied.add(inner.mem_id)
+            else:
+                texts.append(inner)
+        for text in texts:
+            text.replace_with(" " * len(text.text_content or ""))
+    return emptied
 
 
 def _utf8_as_is(data: bytes, encoding: str | None) -> bool:
@@ -305,6 +361,9 @@ class Page:
                 if styled:
                     line_through += _line_through_selectors(styles[-1])
             node.decompose(recursive=False)
+        written = _leave_user_content(tree)
+        if written:
+            controls = [node for node in controls if node.mem_id not in written]
         page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through,
                    styles=styles, buy_controls=controls)
         page.__dict__["heading"] = heading
