@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNod
 
 from pricewarden.locales import country_of_host, locale_for_territory
 
-__all__ = ["STRUCK", "Page", "decode_html"]
+__all__ = ["PRICE_NAME", "STRUCK", "USER_CONTENT_NAME", "Page", "decode_html"]
 
 # Elements showing a struck-through or was/list-labelled amount (the list price beside the current one).
 STRUCK = ("del, s, strike, [style*=line-through], [class*=line-through i], [class*=was i], [class*=old i], "
@@ -46,16 +46,9 @@ _SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1"
 # What shoppers write (reviews, ratings' texts, questions and answers, comments) is not what the shop offers: an amount
 # quoted there ("paid 899,95 kr in November") is never the price, nor confirms one. Found by schema.org markup
 # (Review, Question, Answer, Comment; ``itemprop="review"``, ``reviewBody``) and by the names themes give such blocks
-# (class, id, aria-label) in several languages; lexbor lists the elements whose names hold a word, and
-# :data:`_USER_CONTENT_NAME` keeps those where it is a word ("product-reviews", "ProductReviews", never "preview").
-_USER_CONTENT_WORDS = ("review", "comment", "question", "answer", "testimonial", "bewertung", "rezension", "avis",
-                       "opinio", "recensi", "recenz", "anmeldelse", "omdöme", "arvostel", "értékel", "yorum", "otzyv",
-                       "отзыв", "kommentar", "comentari", "pregunta", "frage", "qa")
-_USER_CONTENT = ", ".join(
-    ["[itemprop=review]", "[itemprop=reviewBody]", "[itemprop=comment]", "[itemprop$=Answer]",
-     "[itemtype*=Review]", "[itemtype*=Question]", "[itemtype*=Answer]", "[itemtype*=Comment]"]
-    + [f"[{name}*={word} i]" for word in _USER_CONTENT_WORDS for name in ("class", "id", "aria-label")])
-_USER_CONTENT_NAME = re.compile(
+# (class, id, aria-label) in several languages, where the word stands as a word ("product-reviews", "ProductReviews",
+# never "preview").
+USER_CONTENT_NAME = re.compile(
     # (a long stem of one language anywhere in a name: compounds, "kundenbewertungen", "produktanmeldelser")
     r"(?i:bewertung|rezension|anmeldelse|omdöm|arvostel|recensi|recenz|értékel|yorum|отзыв)|"
     r"(?:(?<![^\W_])|(?<=[a-zà-ÿ])(?=[A-Z]))(?i:reviews?|comments?|questions?|answers?|testimonials?|avis|"
@@ -66,41 +59,29 @@ _USER_CONTENT_NAME = re.compile(
 # "productReviewPrice", its stars beside its price)
 _NOT_USER_CONTENT = frozenset({"html", "body", "main"})
 _OFFER_DATA = "h1, [itemprop=price], [itemprop=offers]"
-_PRICE_NAME = re.compile(r"price|preis|prix|precio|prezzo|pre[cç]o|prijs|fiyat|cijena", re.I)
+PRICE_NAME = re.compile(r"price|preis|prix|precio|prezzo|pre[cç]o|prijs|fiyat|cijena", re.I)
 # Without the DOM mutation events (selectedcontent mirroring and the like): a shopper's text needs none.
 _PARSE = LexborDocumentOptions.WO_EVENTS
 
 
-def _user_content(node: LexborNode) -> bool:
-    """Whether ``node`` (listed by :data:`_USER_CONTENT`) holds what shoppers write, and not the product's offer."""
+def _written_by_shoppers(node: LexborNode) -> bool:
+    """Whether ``node`` holds what shoppers write (:data:`USER_CONTENT_NAME`, schema.org markup) and not the offer."""
     attrs = node.attributes
     marked = (attrs.get("itemprop") in {"review", "reviewBody", "comment", "acceptedAnswer", "suggestedAnswer"}
               or any(kind in (attrs.get("itemtype") or "") for kind in ("Review", "Question", "Answer", "Comment"))
-              or any(_USER_CONTENT_NAME.search(attrs.get(name) or "") for name in ("class", "id", "aria-label")))
+              or any(USER_CONTENT_NAME.search(attrs.get(name) or "") for name in ("class", "id", "aria-label")))
     names = f"{attrs.get('class')} {attrs.get('id')}"
-    return (marked and node.tag not in _NOT_USER_CONTENT and not _PRICE_NAME.search(names)
+    return (marked and node.tag not in _NOT_USER_CONTENT and not PRICE_NAME.search(names)
             and node.css_first(_OFFER_DATA) is None)
 
 
-def _leave_user_content(tree: LexborHTMLParser) -> set[int]:
-    """Blank the text of what shoppers write (:data:`_USER_CONTENT`): its amounts are then neither read as shown nor
-    confirm a structured price. Its elements stay and its text keeps its length, in blanks: the cascade weighs an
-    amount by where it stands among the page's elements and how far, in characters, it is from the title, which a
-    review taken out whole would change for everything after it. The ``mem_id`` of every element blanked, its own
-    included."""
-    emptied: set[int] = set()
-    for node in tree.css(_USER_CONTENT):
-        if node.mem_id in emptied or not _user_content(node):
-            continue
-        texts = []
-        for inner in node.traverse(include_text=True):
-            if inner.text_content is None:
-                emptied.add(inner.mem_id)
-            else:
-                texts.append(inner)
-        for text in texts:
-            text.replace_with(" " * len(text.text_content or ""))
-    return emptied
+def _in_user_content(node: LexborNode | None) -> bool:
+    """Whether ``node`` or an ancestor holds what shoppers write (:func:`_written_by_shoppers`)."""
+    while node is not None and node.tag not in _NOT_USER_CONTENT:
+        if _written_by_shoppers(node):
+            return True
+        node = node.parent
+    return False
 
 
 def _utf8_as_is(data: bytes, encoding: str | None) -> bool:
@@ -361,9 +342,6 @@ class Page:
                 if styled:
                     line_through += _line_through_selectors(styles[-1])
             node.decompose(recursive=False)
-        written = _leave_user_content(tree)
-        if written:
-            controls = [node for node in controls if node.mem_id not in written]
         page = cls(source=data, encoding=encoding, url=url, tree=tree, ld_json=ld_json, line_through=line_through,
                    styles=styles, buy_controls=controls)
         page.__dict__["heading"] = heading
@@ -459,6 +437,12 @@ class Page:
         """The ``h1``'s text and where it starts in :attr:`body_text` (-1 if it has none)."""
         said = self.heading.text(deep=True, separator=" ").strip() if self.heading is not None else ""
         return said, self.body_text.find(said) if said else -1
+
+    def printed_by_shoppers(self, printed: str) -> bool:
+        """Whether every element whose own text holds ``printed`` (an amount's digits) is in what shoppers write (a
+        review, a question, a comment: :func:`_written_by_shoppers`, it or an ancestor); False when none holds it."""
+        nodes = self.tree.css(f':lexbor-contains("{printed}")') if '"' not in printed else []
+        return bool(nodes) and all(_in_user_content(node) for node in nodes)
 
     @cached_property
     def buy_button(self) -> LexborNode | None:
