@@ -28,21 +28,6 @@ _LANG = re.compile(
 _OG_LOCALE = re.compile(r"""<meta[^>]+property=["']og:locale["'][^>]+content=["']([A-Za-z_\-]+)""", re.I)
 
 
-def decode_html(data: bytes | str, encoding: str | None = None) -> str:
-    """HTML bytes as text: the given encoding, else the declared ``<meta charset>``, else UTF-8, else a guess."""
-    return _decode(data, encoding)[0]
-
-
-_UTF8 = {"utf-8", "utf8", "utf_8"}
-_BOM = b"\xef\xbb\xbf"
-_INVISIBLE = "script, style, noscript, template"
-_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
-# The controls a shopper buys with (:attr:`Page.buy_button` reads the first that says so)
-_BUY_CONTROLS = ("button, input[type=submit], input[type=button], a[class*=cart i], a[id*=cart i], a[class*=buy i], "
-                 "[role=button]")
-# All in one search: lexbor's cost is the walk over the tree, not these selectors (0.6 ms a page either way; the
-# buy controls' own search was 0.45 ms more, the first h1's 0.15)
-_SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1"
 # What shoppers write (reviews, ratings' texts, questions and answers, comments) is not what the shop offers: an amount
 # quoted there ("paid 899,95 kr in November") is never the price, nor confirms one. Found by schema.org markup
 # (Review, Question, Answer, Comment; ``itemprop="review"``, ``reviewBody``) and by the names themes give such blocks
@@ -60,8 +45,6 @@ USER_CONTENT_NAME = re.compile(
 _NOT_USER_CONTENT = frozenset({"html", "body", "main"})
 _OFFER_DATA = "h1, [itemprop=price], [itemprop=offers]"
 PRICE_NAME = re.compile(r"price|preis|prix|precio|prezzo|pre[cç]o|prijs|fiyat|cijena", re.I)
-# Without the DOM mutation events (selectedcontent mirroring and the like): a shopper's text needs none.
-_PARSE = LexborDocumentOptions.WO_EVENTS
 
 
 def _written_by_shoppers(node: LexborNode) -> bool:
@@ -82,6 +65,25 @@ def _in_user_content(node: LexborNode | None) -> bool:
             return True
         node = node.parent
     return False
+
+
+def decode_html(data: bytes | str, encoding: str | None = None) -> str:
+    """HTML bytes as text: the given encoding, else the declared ``<meta charset>``, else UTF-8, else a guess."""
+    return _decode(data, encoding)[0]
+
+
+_UTF8 = {"utf-8", "utf8", "utf_8"}
+_BOM = b"\xef\xbb\xbf"
+_INVISIBLE = "script, style, noscript, template"
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
+# The controls a shopper buys with (:attr:`Page.buy_button` reads the first that says so)
+_BUY_CONTROLS = ("button, input[type=submit], input[type=button], a[class*=cart i], a[id*=cart i], a[class*=buy i], "
+                 "[role=button]")
+# All in one search: lexbor's cost is the walk over the tree, not these selectors (0.6 ms a page either way; the
+# buy controls' own search was 0.45 ms more, the first h1's 0.15)
+_SEARCHED = f"{_INVISIBLE}, {_BUY_CONTROLS}, h1"
+# Without the DOM mutation events (selectedcontent mirroring and the like): a shopper's text needs none.
+_PARSE = LexborDocumentOptions.WO_EVENTS
 
 
 def _utf8_as_is(data: bytes, encoding: str | None) -> bool:
