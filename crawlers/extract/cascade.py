@@ -246,6 +246,9 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None
     if _past_buy_box(page, cand):
         return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
+    printed = [region[start:end] for start, end in _printings(region, cand.price)]
+    if printed and all(map(page.printed_by_shoppers, printed)):
+        return None  # (printed only in a review, a question, a comment: "Gav 899,95 kr i november" confirms nothing)
     struck = _struck_texts(page)
     if any(_struck_shows(text, cand.price) for text in struck):
         return None

@@ -22,7 +22,7 @@ from selectolax.lexbor import LexborNode
 from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency_symbols, find_amounts, local_symbols
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
-from crawlers.extract.page import Page
+from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page
 from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
 from pricewarden.money import minor_units, territory_currencies
 
@@ -954,6 +954,14 @@ class _Box:
     itemprop_price: bool
     noise: bool
     buy_box: bool
+    user_content: bool
+
+
+@lru_cache(maxsize=4096)
+def _by_shoppers(attrs: str) -> bool:
+    """Whether an element's names say it holds what shoppers write (a review, a question, a comment) and not a price:
+    an amount quoted there is never a candidate (:data:`crawlers.extract.page.USER_CONTENT_NAME`)."""
+    return USER_CONTENT_NAME.search(attrs) is not None and PRICE_NAME.search(attrs) is None
 
 
 @lru_cache(maxsize=4096)
@@ -989,7 +997,7 @@ def _box(node: LexborNode, cache: dict[int, _Box]) -> _Box:
             struck=tag in {"del", "s", "strike"} or "line-through" in (a.get("style") or ""),
             price=price, was=was, weak_was=weak_was, current=current,
             itemprop_price=a.get("itemprop") in {"price", "lowPrice"},
-            noise=noise, buy_box=buy_box,
+            noise=noise, buy_box=buy_box, user_content=bool(attrs) and _by_shoppers(attrs),
         )
         cache[node.mem_id] = found
     return found
@@ -1002,7 +1010,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
     node: LexborNode | None = item.node
     own = _box(item.node, cache).attrs
     depth = 0
-    noise = False
+    noise = shoppers = False
     attrs_near: list[str] = []  # the attributes of the amount's element and its three nearest ancestors
     while node is not None and depth < _ANCESTORS and (mem_id := node.mem_id) not in title_box:
         box = cache.get(mem_id) or _box(node, cache)
@@ -1040,6 +1048,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         if box.tag in {"header", "footer", "nav", "aside"}:
             item.score -= 3.0
             item.reasons.append(box.tag)
+        shoppers = shoppers or box.user_content
         node = node.parent
         depth += 1
     if node is not None and node.mem_id in title_box:
@@ -1127,6 +1136,8 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
     if "+" in after[:2] or _FROM.search(before[-20:]):
         item.reasons.append("from-price")
+    if shoppers:
+        item.role = "user-content"  # (a review's "paid 899,95 kr in November": never the price)
 
 
 def _fee(before: str, after: str) -> bool:
@@ -1223,7 +1234,7 @@ _OTHER_BLOCK = ("noise:", "header", "footer", "nav")
 _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 # Roles of amounts that are shown as rejected candidates (with the role as their note).
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
-                            "conditional", "addon", "multibuy", "variant", "fee"})
+                            "conditional", "addon", "multibuy", "variant", "fee", "user-content"})
 
 # A chosen option (a variant's swatch, button, size in a select, a radio): by ARIA, ``selected`` or ``checked``,
 # or a class saying so ("is-selected", "active"; each selector more costs a little on every page).

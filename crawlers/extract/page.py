@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNod
 
 from pricewarden.locales import country_of_host, locale_for_territory
 
-__all__ = ["STRUCK", "Page", "decode_html"]
+__all__ = ["PRICE_NAME", "STRUCK", "USER_CONTENT_NAME", "Page", "decode_html"]
 
 # Elements showing a struck-through or was/list-labelled amount (the list price beside the current one).
 STRUCK = ("del, s, strike, [style*=line-through], [class*=line-through i], [class*=was i], [class*=old i], "
@@ -26,6 +26,45 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.
 _LANG = re.compile(
     r"""<html[^>]*\slang=["']?([A-Za-z]{2,3}(?:[-_][A-Za-z]{4})?(?:[-_](?:[A-Za-z]{2}|\d{3}))?)(?![\w-])""", re.I)
 _OG_LOCALE = re.compile(r"""<meta[^>]+property=["']og:locale["'][^>]+content=["']([A-Za-z_\-]+)""", re.I)
+
+
+# What shoppers write (reviews, ratings' texts, questions and answers, comments) is not what the shop offers: an amount
+# quoted there ("paid 899,95 kr in November") is never the price, nor confirms one. Found by schema.org markup
+# (Review, Question, Answer, Comment; ``itemprop="review"``, ``reviewBody``) and by the names themes give such blocks
+# (class, id, aria-label) in several languages, where the word stands as a word ("product-reviews", "ProductReviews",
+# never "preview").
+USER_CONTENT_NAME = re.compile(
+    # (a long stem of one language anywhere in a name: compounds, "kundenbewertungen", "produktanmeldelser")
+    r"(?i:bewertung|rezension|anmeldelse|omdöm|arvostel|recensi|recenz|értékel|yorum|отзыв)|"
+    r"(?:(?<![^\W_])|(?<=[a-zà-ÿ])(?=[A-Z]))(?i:reviews?|comments?|questions?|answers?|testimonials?|avis|"
+    r"opini[oó]n(?:es|i)?|otzyv(?:y)?|kommentar(?:e|er)?|comentarios?|preguntas?|fragen?|(?-i:qa)|q-?and-?a)"
+    r"(?:(?![^\W_])|(?=[A-Z]))")
+# Never taken for what shoppers write, whatever its names: the page itself, an element holding the title or the
+# offer's machine-readable price (a wrapper named "has-reviews"), and one its names also call a price (a tile's
+# "productReviewPrice", its stars beside its price)
+_NOT_USER_CONTENT = frozenset({"html", "body", "main"})
+_OFFER_DATA = "h1, [itemprop=price], [itemprop=offers]"
+PRICE_NAME = re.compile(r"price|preis|prix|precio|prezzo|pre[cç]o|prijs|fiyat|cijena", re.I)
+
+
+def _written_by_shoppers(node: LexborNode) -> bool:
+    """Whether ``node`` holds what shoppers write (:data:`USER_CONTENT_NAME`, schema.org markup) and not the offer."""
+    attrs = node.attributes
+    marked = (attrs.get("itemprop") in {"review", "reviewBody", "comment", "acceptedAnswer", "suggestedAnswer"}
+              or any(kind in (attrs.get("itemtype") or "") for kind in ("Review", "Question", "Answer", "Comment"))
+              or any(USER_CONTENT_NAME.search(attrs.get(name) or "") for name in ("class", "id", "aria-label")))
+    names = f"{attrs.get('class')} {attrs.get('id')}"
+    return (marked and node.tag not in _NOT_USER_CONTENT and not PRICE_NAME.search(names)
+            and node.css_first(_OFFER_DATA) is None)
+
+
+def _in_user_content(node: LexborNode | None) -> bool:
+    """Whether ``node`` or an ancestor holds what shoppers write (:func:`_written_by_shoppers`)."""
+    while node is not None and node.tag not in _NOT_USER_CONTENT:
+        if _written_by_shoppers(node):
+            return True
+        node = node.parent
+    return False
 
 
 def decode_html(data: bytes | str, encoding: str | None = None) -> str:
@@ -498,6 +537,12 @@ class Page:
         """The ``h1``'s text and where it starts in :attr:`body_text` (-1 if it has none)."""
         said = self.heading.text(deep=True, separator=" ").strip() if self.heading is not None else ""
         return said, self.body_text.find(said) if said else -1
+
+    def printed_by_shoppers(self, printed: str) -> bool:
+        """Whether every element whose own text holds ``printed`` (an amount's digits) is in what shoppers write (a
+        review, a question, a comment: :func:`_written_by_shoppers`, it or an ancestor); False when none holds it."""
+        nodes = self.tree.css(f':lexbor-contains("{printed}")') if '"' not in printed else []
+        return bool(nodes) and all(_in_user_content(node) for node in nodes)
 
     @cached_property
     def buy_button(self) -> LexborNode | None:
