@@ -15,27 +15,16 @@ held-out page); every test reads the whole cascade, and each fails on the extrac
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
+from extract_page import page, product
 
 from crawlers.extract import extract
 
 D = Decimal
 
 
-def page(body: str, lang: str, ld: dict | None = None) -> str:
-    script = f'<script type="application/ld+json">{json.dumps(ld)}</script>' if ld else ""
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Producto</title>{script}</head>'
-            f"<body><header><nav><a href='/'>Inicio</a></nav></header><main>{body}</main>"
-            "<footer>© Tienda</footer></body></html>")
-
-
-def product(price: str, currency: str, availability: str = "InStock") -> dict:
-    return {"@context": "https://schema.org", "@type": "Product", "name": "Producto", "sku": "SKU-1",
-            "offers": {"@type": "Offer", "price": price, "priceCurrency": currency,
-                       "availability": f"https://schema.org/{availability}"}}
 
 
 # --- a structured price printed only past the buy button ---------------------------------------------------------

@@ -12,9 +12,9 @@ held-out page); every test reads the whole cascade, and each fails on the extrac
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
+import extract_page
 import pytest
 
 from crawlers.extract import extract
@@ -23,16 +23,11 @@ D = Decimal
 
 
 def page(body: str, lang: str, ld: dict | None = None) -> str:
-    script = f'<script type="application/ld+json">{json.dumps(ld)}</script>' if ld else ""
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Produkt</title>{script}</head>'
-            f"<body><header><nav><a href='/'>Start</a></nav></header><main>{body}</main>"
-            "<footer>© Butik</footer></body></html>")
+    return extract_page.page(body, lang, ld, name="Produkt")
 
 
 def product(price: str, currency: str, availability: str) -> dict:
-    return {"@context": "https://schema.org", "@type": "Product", "name": "Produkt", "sku": "SKU-1",
-            "offers": {"@type": "Offer", "price": price, "priceCurrency": currency,
-                       "availability": f"https://schema.org/{availability}"}}
+    return extract_page.product(price, currency, availability, name="Produkt")
 
 
 # --- a product sold out, its price hidden: a review quoting the stale structured price confirms nothing -----------
