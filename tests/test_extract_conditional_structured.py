@@ -13,6 +13,8 @@ where it stands out, else leaves the page undecided; never the conditional one.
 - the words are per language: Korean, Chinese, Japanese, Spanish, Portuguese, Turkish, Vietnamese, Thai, Indonesian;
 - a selected way of buying with a condition ("Subscribe & Save 15% $25.49", checked) is no variant the address
   designates.
+- buying several is a condition too ("Set of 4: Rs 72,000" beside the one tyre the address names); and a price the box
+  labels as without the country's value-added tax by that tax's own name (ITBIS, ITBMS, IGV) is the net one.
 
 Each page is written for the principle, in the manner of shops of several countries (not copies of any held-out
 page); every test reads the whole cascade and fails on the extractor before this change.
@@ -163,3 +165,34 @@ def test_a_shop_vouchers_reduction_is_no_price() -> None:
            "<button class='btn-solid'>Thêm Vào Giỏ Hàng</button>")
     got = extract(page(box, "vi", "690000", "VND"), "https://www.sanmua.example.vn/noi-chien-x7-i.55.68")
     assert got.price == D("459000")
+
+
+# --- the price of several units, and the price without a value-added tax named by its own name --------------------
+
+def test_a_structured_set_price_printed_as_such_is_not_the_price_of_one() -> None:
+    # (a wheel shop sells one rim; its JSON-LD carries the set of four the buy box offers beside it)
+    body = ('<div class="pp"><span class="now">KSh 12,400</span> <span class="each">per rim</span></div>'
+            '<div class="bundle">Set of 4: <b>KSh 46,500</b> <small>(save KSh 3,100)</small></div>'
+            '<div class="pay">Lipa mdogo mdogo: 3 × KSh 4,134</div><button class="add">Add to cart</button>')
+    got = extract(page(body, "en-KE", "46500", "KES"), "https://www.rimcentre.example.ke/alloy-rim-r16?qty=1")
+    assert got.price != D("46500")
+    assert got.price in (None, D("12400"))
+
+
+@pytest.mark.parametrize(("lang", "url", "gross", "net", "currency", "tax", "price"), [
+    ("es-DO", "https://www.ferreteriaoriental.example.do/taladro-percutor-800w", "RD$6,490.00", "RD$5,500.00", "DOP",
+     "ITBIS", "6490.00"),
+    ("es-PA", "https://www.istmohogar.example.pa/licuadora-pro-1200", "$129.95", "$121.45", "USD", "ITBMS",
+     "129.95"),
+    ("es-PE", "https://www.limatecno.example.pe/audifonos-bt-x5", "S/ 299.00", "S/ 253.39", "PEN", "IGV", "299.00"),
+])
+def test_a_structured_price_without_a_tax_named_by_its_own_name_is_not_the_price(
+    lang: str, url: str, gross: str, net: str, currency: str, tax: str, price: str,
+) -> None:
+    # (the shelf price includes the country's value-added tax; the JSON-LD gives the net one the box prints below it)
+    body = (f'<p class="price"><span class="amount">{gross}</span> <small>{tax} incluido</small></p>'
+            f'<p class="neto">Precio sin {tax}: {net}</p>'
+            '<button class="single_add_to_cart_button">Añadir al carrito</button>')
+    amount = net.split(" ")[-1].lstrip("RD$").replace(",", "")
+    got = extract(page(body, lang, amount, currency), url)
+    assert got.price == D(price)

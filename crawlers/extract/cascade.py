@@ -46,6 +46,7 @@ from crawlers.extract.heuristics import (
     INSTALMENT_LABEL,
     LOWEST_30,
     NET_TEXT,
+    SET_OF,
     UNIT_TAIL,
     WAS_TEXT,
     Visible,
@@ -97,7 +98,7 @@ _CONTRADICTS = 0.6
 _FROM_BEFORE = (r"(?:\bfrom|\bstarting (?:at|from)|\bas low as|à partir de|\ba partir de|\bdesde|\bab|\bvanaf|\bfrån|"
                 r"\bod|\bот|\bmulai|\bαπό)\s*:?\s*\S{0,4}\s*$")
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}|"
-                             f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}", re.I)
+                             f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}|{SET_OF.pattern}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
 # (and the price without VAT written after it, "46,13 € netto", "€ 289,00 excl. btw": the net half of a net/gross
@@ -913,9 +914,10 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     if "structured_not_visible" in flags:
         if chosen.price in visible.conditional:
             # (the product's block shows it only as a coupon's, a card holders', members', an app's or a way of
-            # paying's price: never what a shopper pays without meeting the condition)
+            # paying's price, or as the price of several units: never what a shopper pays for one without meeting
+            # the condition)
             return (f"structured data says {chosen.price}, which the page shows only under a condition (a coupon, "
-                    "card, member, app or payment-way price), and no other price", [chosen])
+                    "card, member, app or payment-way price, or several units' price), and no other price", [chosen])
         if len(distinct) > 1:
             return (f"structured data gives {len(distinct)} different prices and the page shows none of them",
                     distinct[:5])

@@ -28,7 +28,7 @@ from pricewarden.money import minor_units, territory_currencies
 
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FEE", "FROM", "INSTALMENT",
            "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
-           "SAVING_LOCAL", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
+           "SAVING_LOCAL", "SET_OF", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
            "discount_of", "other_options", "read_visible"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
@@ -103,7 +103,10 @@ NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|t
                        r"hors taxes?|excl\.? BTW|без НДС|"
                        # (Balkan, Nordic, Turkish, Greek, Romanian, Ukrainian wordings)
                        r"\bbez PDV|\bbrez DDV|\bohne MwSt|\bex(?:kl)?\.? moms|\beks(?:kl)?\.? (?:moms|mva)|\bilman ALV|"
-                       r"ÁFA nélkül|\bKDV hariç|χωρίς ΦΠΑ|\bfără TVA|без ПДВ|без ДДВ|\bsans TVA", re.I)
+                       r"ÁFA nélkül|\bKDV hariç|χωρίς ΦΠΑ|\bfără TVA|без ПДВ|без ДДВ|\bsans TVA|"
+                       # (the Americas' value-added taxes by their own names: ITBIS in the Dominican Republic, ITBMS
+                       # in Panama, IGV in Peru, ISV in Honduras, IVU in Puerto Rico, ICMS in Brazil)
+                       r"\bsin (?:ITBIS|ITBMS|IGV|ISV|IVU)\b|\bsem ICMS\b", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -284,6 +287,11 @@ _THRESHOLD = re.compile(
     r"fri (?:frakt|fragt|levering)|gratis (?:frakt|fragt|levering|verzending)|ilmainen toimitus|kostenloser versand|"
     r"versandkostenfrei|doprava zdarma|ingyenes szállítás|бесплатная доставка|משלוח חינם|شحن مجاني", re.I
 )
+# The price of a set of several units, where the page sells one: "Set of 4: Rs 72,000", "Juego de 4", "Lot de 2",
+# "Kit com 3", "Confezione da 6" (a structured price the buy box prints so confirms nothing: crawlers.extract.cascade)
+_SET_OF = (r"\b(?:set|pack|box|case|bundle) of (?:[2-9]|\d{2})\b|\b(?:juego|paquete|jogo|lot) de (?:[2-9]|\d{2})\b|"
+           r"\bkit com (?:[2-9]|\d{2})\b|\bconfezione da (?:[2-9]|\d{2})\b")
+SET_OF = re.compile(_SET_OF, re.I)
 # a price for buying several at once: "buy 3 for", "ab 3 Stück", "llevando 2", "單次購買10本85折 408元", "2개 이상"
 _MULTI_BUY = re.compile(
     r"\bbuy \d+\b|\b\d+ for\b|\bwhen you buy \d+|\bab \d+ (?:stück|stk)|\bllevando \d+|\bleve \d+|"
@@ -295,7 +303,8 @@ _MULTI_BUY = re.compile(
     # "第2件", "2개에", "2 für", "3 za", "2 Ħelwa Farms pestos for")
     r"mix\s?(?:&|and|'?n'?|\+)\s?match|\bany \d+\b|\blleve \d+|\bprendi \d+|"
     r"(?<![\d.,])(?:[2-9]|\d{2})\s?(?:er\b|点で|개에)|第\s?\d+\s?件|"
-    r"(?<![\d.,/])(?:[2-9]|\d{2})\s+(?:[^\W\d]+\s+){0,4}(?:for|für|pour|voor|för|por|za|за)\s*$", re.I)
+    r"(?<![\d.,/])(?:[2-9]|\d{2})\s+(?:[^\W\d]+\s+){0,4}(?:for|für|pour|voor|för|por|za|за)\s*$|"
+    + _SET_OF, re.I)
 # "2 x €1.99", "3 × 0,99 €": the price of a count (an instalment's "12 x 116,58" is read as one first)
 _TIMES_COUNT = re.compile(r"(?<![\d.,])(?:[2-9]|\d{2})\s?[x×]\s*$", re.I)
 # an add-on offered beside the product, named before its price ("Protection plan: 3-year – $24.97")
@@ -449,7 +458,8 @@ class Visible:
     # Amounts the product's block shows only as something else than its price: a list price, a members'
     # or coupon price, a unit price, an instalment (a structured price among them is contradicted).
     aside: frozenset[Decimal] = frozenset()
-    # Amounts the product's block shows only as a conditional price (a coupon's, a card's, members', an app's)
+    # Amounts the product's block shows only as a conditional price (a coupon's, a card's, members', an app's, several
+    # units')
     conditional: frozenset[Decimal] = frozenset()
     # The upper ends of price ranges the product's block shows ("7.499,00 kr. – 8.999,00 kr.")
     range_high: frozenset[Decimal] = frozenset()
@@ -470,6 +480,9 @@ def _attrs(node: LexborNode, a: dict[str, str | None] | None = None) -> str:
     """The attributes that name what an element is, joined (``a``: its attributes when the caller has them)."""
     a = node.attributes if a is None else a
     return " ".join(filter(None, map(a.get, _NAMING))) if a else ""
+
+
+_CONDITIONS = frozenset({"conditional", "multibuy"})  # (the roles of amounts paid only under a condition)
 
 
 def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | None,
@@ -1687,8 +1700,9 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     in_block = [i for i in items if not any(r.startswith(_ELSEWHERE) for r in i.reasons)]
     result.aside = frozenset(i.amount.amount for i in in_block
                              if i.role == "regular" or i.role in _NOT_THE_PRICE) - shown_current
-    result.conditional = frozenset(i.amount.amount for i in in_block if i.role == "conditional") - {
-        i.amount.amount for i in in_block if i.role != "conditional"}
+    # (a multi-buy's or a set's price is one under a condition too: buying several)
+    result.conditional = frozenset(i.amount.amount for i in in_block if i.role in _CONDITIONS) - {
+        i.amount.amount for i in in_block if i.role not in _CONDITIONS}
     result.range_high = frozenset(i.amount.amount for i in in_block if i.role == "range-high")
     for item in items:
         if item.role in _NOT_THE_PRICE:
