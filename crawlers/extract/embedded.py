@@ -48,6 +48,18 @@ _MAX_NODES = 20000  # bound the walk: a state blob can hold a whole catalogue
 _SHARED_END = "STATE__"  # (four of the state names end so, and it overlaps no other place of itself)
 
 
+def _places(page: Page, word: str) -> Iterator[int]:
+    """Where the page's text holds ``word``, left to right, each past the end of the one before; the text is searched
+    only when the source's bytes hold the word (:meth:`Page.mentions`)."""
+    if not page.mentions(word):
+        return
+    html = page.html
+    at = html.find(word)
+    while at >= 0:
+        yield at
+        at = html.find(word, at + len(word))
+
+
 def _state_places(page: Page) -> Iterator[tuple[str, int]]:
     """(name, start) of each place the page's text holds one of :data:`_STATE_NAMES`: name by name, each name's
     places left to right, none overlapping the one before (as ``str.find`` from the end of the last finds them).
@@ -57,20 +69,12 @@ def _state_places(page: Page) -> Iterator[tuple[str, int]]:
     found by one search for that ending, not one each.
     """
     html = page.html
-    ends = []
-    at = html.find(_SHARED_END) if page.mentions(_SHARED_END) else -1
-    while at >= 0:
-        ends.append(at + len(_SHARED_END))
-        at = html.find(_SHARED_END, at + len(_SHARED_END))
+    ends = [at + len(_SHARED_END) for at in _places(page, _SHARED_END)]
     for name in _STATE_NAMES:
         if name.endswith(_SHARED_END):
             starts = [end - len(name) for end in ends if end >= len(name) and html.startswith(name, end - len(name))]
         else:
-            starts = []
-            at = html.find(name) if page.mentions(name) else -1
-            while at >= 0:
-                starts.append(at)
-                at = html.find(name, at + len(name))
+            starts = list(_places(page, name))
         last = 0
         for start in starts:
             if start >= last:
@@ -93,13 +97,11 @@ def _blobs(page: Page) -> list[tuple[str, Any]]:
             # raw_decode stops at the end of the object: no brace matching in Python.
             with contextlib.suppress(ValueError, RecursionError):
                 found.append((name.removeprefix("var "), decoder.raw_decode(html, m.end() - 1)[0]))
-    at = html.find("window.__") if page.mentions("window.__") else -1
-    while at >= 0:
+    for at in _places(page, "window.__"):
         m = _WINDOW_GLOBAL.match(html, at)
         if m is not None and m.group(1) not in _STATE_NAMES:
             with contextlib.suppress(ValueError, RecursionError):
                 found.append((m.group(1), decoder.raw_decode(html, m.end() - 1)[0]))
-        at = html.find("window.__", at + 9)
     return found
 
 

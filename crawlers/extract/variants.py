@@ -16,6 +16,7 @@ selector says which amount is the designated variant's, and which are other vari
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
@@ -170,27 +171,24 @@ def _by_mark(page: Page, nodes: list[LexborNode]) -> list[tuple[LexborNode, list
     return found
 
 
+def _ancestors(node: LexborNode, levels: int) -> Iterator[LexborNode]:
+    """``node``'s parent and the ancestors above it, ``levels`` of them at most."""
+    up = node.parent
+    for _ in range(levels):
+        if up is None:
+            return
+        yield up
+        up = up.parent
+
+
 def _label(radio: LexborNode) -> LexborNode | None:
     """A radio button's label: the ``label`` around it, else the one its ``id`` names within its selector."""
-    node = radio.parent
-    for _ in range(2):
-        if node is None:
-            return None
-        if node.tag == "label":
-            return node
-        node = node.parent
+    around = next((node for node in _ancestors(radio, 2) if node.tag == "label"), None)
     name = radio.attributes.get("id")
-    if not name:
-        return None
-    up = radio.parent
-    for _ in range(3):
-        if up is None:
-            return None
-        found = up.css_first(f'label[for="{_css_string(name)}"]')
-        if found is not None:
-            return found
-        up = up.parent
-    return None
+    if around is not None or not name:
+        return around
+    return next((found for up in _ancestors(radio, 3)
+                 if (found := up.css_first(f'label[for="{_css_string(name)}"]')) is not None), None)
 
 
 def _radios(radio: LexborNode) -> list[LexborNode]:
@@ -199,15 +197,9 @@ def _radios(radio: LexborNode) -> list[LexborNode]:
     name = radio.attributes.get("name")
     if not name:
         return []
-    up = radio.parent
-    for _ in range(3):
-        if up is None:
-            return []
-        found = up.css(f'input[type=radio][name="{_css_string(name)}"]')
-        if len(found) >= 2:
-            return found[:_MAX_OPTIONS]
-        up = up.parent
-    return []
+    query = f'input[type=radio][name="{_css_string(name)}"]'
+    found = next((found for up in _ancestors(radio, 3) if len(found := up.css(query)) >= 2), [])
+    return found[:_MAX_OPTIONS]
 
 
 def _last_names(page: Page) -> set[str]:
