@@ -1030,8 +1030,7 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
         (amount,) = designated.current
         if chosen.price == amount:
             return chosen, None
-        return _take_designated(page, amount, (designated.node, *designated.group), chosen, facts, visible, flags,
-                                rescan), None
+        return _take_designated(page, amount, designated.options, chosen, facts, visible, flags, rescan), None
     if designated.current or not designated.others:
         return chosen, None
     button = page.buy_button
@@ -1039,8 +1038,7 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
     # (another variant's: an option's or a range end's; or a structured price the page shows nowhere, stale)
     another = (chosen.price in designated.others or chosen.note == _LOW or chosen.price in visible.range_high
                or "structured_not_visible" in flags)
-    if unbuyable and another and not _shown_beside_selector(page, (designated.node, *designated.group),
-                                                            chosen.price):
+    if unbuyable and another and not _shown_beside_selector(page, designated.options, chosen.price):
         return None, "sold_out" if designated.sold_out else "unavailable"
     return chosen, None
 

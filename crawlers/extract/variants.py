@@ -60,6 +60,11 @@ class Designated:
     sold_out: bool = False
     by: str = "url"
 
+    @property
+    def options(self) -> tuple[LexborNode, ...]:
+        """The selector's options: this one and the rest of its group."""
+        return (self.node, *self.group)
+
 
 def _amounts(node: LexborNode, page: Page) -> set[Decimal]:
     """The amounts an option shows as its price: with a currency sign, not struck through, not after a "+"."""
