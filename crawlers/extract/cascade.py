@@ -1063,6 +1063,11 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
     return page.no_price_said(shown)
 
 
+def _unshown_structured(chosen: Candidate | None, flags: list[str]) -> bool:
+    """Whether the cascade's price is structured data the page does not show anywhere."""
+    return chosen is not None and chosen.method in _STRUCTURED and "structured_not_visible" in flags
+
+
 def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool,
                       box: str | None = None) -> bool:
     """Whether the buy box shows a price for the product: the cascade's price is a profile's, a rule's, or structured
@@ -1302,8 +1307,11 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
     if said is None:
         said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
                 else None)
-    if said is None and result.price_visibility == "visible" and facts.sold_out and page.sold_out_said and not \
+    if said is None and result.price_visibility == "visible" and facts.sold_out and (
+            page.sold_out_said or _unshown_structured(chosen, result.flags)) and not \
             _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
+        # (every structured offer says sold out, and the page says so below its title in words the rules know, or
+        # shows the structured price nowhere: a sold-out product whose page hides its price, in any language)
         said = "sold_out"
     if said is not None:
         # The page says it shows no price for the product (on request, no longer sold): what else it
