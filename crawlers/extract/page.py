@@ -269,7 +269,20 @@ _ON_REQUEST = re.compile(
     # (the price is not given online: a prescription medicine, an in-store-only item)
     r"price (?:is )?not (?:available|shown|displayed) online|prezzo non (?:disponibile|visibile) online|"
     r"preis nicht online (?:verfügbar|sichtbar)|prix non (?:disponible|affiché) en ligne|"
-    r"precio no disponible (?:online|en l[ií]nea)|preço não disponível online|prijs niet online beschikbaar")
+    r"precio no disponible (?:online|en l[ií]nea)|preço não disponível online|prijs niet online beschikbaar|"
+    # (the price is not set yet: a launch or pre-order page, "price to be announced", "Preis folgt", "価格未定")
+    r"price (?:to be|will be) (?:announced|confirmed)|price\s?:?\s?tba\b|price coming soon|"
+    r"price announced (?:at|on) launch|preis folgt|preis wird (?:noch )?bekannt ?gegeben|"
+    r"prix (?:à venir|bientôt communiqué|communiqué (?:prochainement|ultérieurement))|"
+    r"precio (?:por (?:anunciar|confirmar|definir)|a (?:anunciar|confirmar)|próximamente)|"
+    r"preço (?:em breve|a (?:confirmar|definir|anunciar))|prezzo (?:in arrivo|da (?:definire|confermare|annunciare))|"
+    r"prijs (?:volgt|wordt (?:nog )?bekendgemaakt)|cena (?:wkrótce|zostanie ogłoszona)|"
+    r"pris (?:kommer snart|meddelas senare|følger)|fiyat (?:yakında|açıklanacak)|"
+    r"цена (?:уточняется|будет объявлена)|ціна (?:уточнюється|буде оголошена)|"
+    r"価格未定|価格\s?[:：]\s?未定|价格待定|價格待定|售价待定|售價待定|가격\s?미정|가격\s?추후\s?공개|"
+    r"السعر\s?:?\s?س?يُ?علن|"
+    r"המחיר (?:יפורסם|ייקבע) בהמשך|giá (?:sẽ được công bố|đang cập nhật)|harga (?:segera hadir|akan diumumkan)|"
+    r"ราคาจะแจ้งภายหลัง")
 _NO_LONGER_SOLD = re.compile(
     r"discontinued|no longer (?:available|sold|stocked|carried|in production)|"
     r"nicht mehr (?:erhältlich|lieferbar|verfügbar|im sortiment)|ausgelaufen|"
