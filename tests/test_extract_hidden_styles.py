@@ -88,6 +88,7 @@ def test_a_members_price_shown_to_a_member_is_read() -> None:
     "@media (max-width: 749px){.member-price{display:none}}",  # (a phone's: a desktop shows it)
     "@media screen and (min-width: 990px){.member-price{display:none}}",
     "@supports (display: grid){.member-price{display:none}}",
+    '.x:after{content:"}"}@media (max-width: 749px){.member-price{display:none}}',  # (a brace in a string)
     ".member-price::before{display:none}",  # (a pseudo-element's)
     ".member-price:not(.x){display:none}.price-box:hover .member-price{display:block}",  # (unknown means shown)
     ".no-js .member-price{display:none}",  # (a script swaps the root's no-js)

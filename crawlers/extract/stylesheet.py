@@ -309,6 +309,9 @@ def _declarations(css: str, positions: list[int], sheet: StyleHiding,
                 return
             if hides and (depth > 1 or not _SCREEN_MEDIA.fullmatch(prelude.strip())):
                 continue  # (a width's, a feature's, a layer's: not known to hold)
+        elif hides and nearest >= 0 and not _SCREEN_MEDIA.fullmatch((_enclosing(css, nearest, opening) or "@media")
+                                                                      .strip()):
+            continue  # (in an at-rule's block after all: a brace in a string, content: "}", miscounted the depth)
         # (after a comment, or a statement: "@import url(x);")
         comment = css.rfind("*/", start, opening)
         start = max(start, comment + 2 if comment >= 0 else 0, css.rfind(";", start, opening) + 1)
