@@ -718,6 +718,10 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
         bare = _money_in(node, page, currency, sep, True, own)
         if bare is not None and bare is not _MANY:
             _record(seen, node, 0, bare)
+    if seen and page.style_hiding is not None:
+        # (those the page's own stylesheet hides, with an ancestor or by themselves, leave the tree: never read)
+        shown = {node.mem_id for node in page.shown([item.node for item in seen.values()])}
+        seen = {mem_id: item for mem_id, item in seen.items() if mem_id in shown}
     h1 = page.heading
     button = page.buy_button
     if not seen:

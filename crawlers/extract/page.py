@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
+from crawlers.extract.stylesheet import StyleHiding
 from pricewarden.locales import country_of_host, locale_for_territory
 
 __all__ = ["PRICE_NAME", "STRUCK", "USER_CONTENT_NAME", "Page", "decode_html"]
@@ -98,6 +99,9 @@ _SHOWN_AT_WIDTH = re.compile(r"(?:max-)?(?:sm|md|lg|xl|2xl):(?:block|flex|grid|i
 # What a hidden element may hold that is not shown to be read: the product's title (a page does not hide the title
 # of what it sells: a class read wrongly, or one a script removes), machine-readable data (microdata, RDFa, read by
 # the structured step) and a variant selector's state (a native select behind swatches)
+# A screen reader's text: a shopper's assistive technology reads it (never hidden by a stylesheet's rule either)
+_SCREEN_READER = re.compile(r"(?:^|[\W_])(?:sr-only|visually-?hidden|screen-reader-text|a11y-hidden)(?:$|[\W_])",
+                            re.I)
 _KEPT_HIDDEN = "h1, select, option, input[type=radio], [itemprop], [itemtype], [property], [typeof]"
 # All in one search: lexbor's cost is the walk over the tree, not these selectors (0.6 ms a page either way; the
 # buy controls' own search was 0.45 ms more, the first h1's 0.15)
@@ -132,6 +136,16 @@ def _leave_hidden(hiding: list[LexborNode]) -> list[LexborNode]:
             node.decompose(recursive=False)  # (out of the tree, as scripts are; a hidden one inside goes with it)
             left.append(node)
     return left
+
+
+def _takes_out(node: LexborNode) -> bool:
+    """Whether ``node``, hidden by the page's stylesheet, leaves the tree (:func:`_leave_hidden`'s test: a number,
+    nothing kept, and neither a buy control nor the title, which :data:`_HIDING` never lists, nor a screen reader's
+    text, whatever a stylesheet says of it)."""
+    attrs = node.attributes
+    return (node.tag not in _CONTROL_TAGS and node.tag != "h1" and "role" not in attrs
+            and not _SCREEN_READER.search(attrs.get("class") or "")
+            and _DIGIT.search(node.text(deep=True)) is not None and node.css_first(_KEPT_HIDDEN) is None)
 
 
 def _in_tree(node: LexborNode) -> bool:
@@ -449,6 +463,54 @@ class Page:
         elif styled is not None:  # (the source's bytes, as :meth:`mentions` reads them: not searched again for it)
             page.__dict__["_mentioned"] = {"line-through": styled}
         return page
+
+    @cached_property
+    def style_hiding(self) -> StyleHiding | None:
+        """The page's own stylesheet rules that hide elements (:mod:`crawlers.extract.stylesheet`; None: none
+        does)."""
+        return StyleHiding.of(self.styles) if self.styles else None
+
+    def shown(self, nodes: list[LexborNode]) -> list[LexborNode]:
+        """``nodes`` but those the page's own stylesheet hides, by themselves or with an ancestor (``nodes``: the
+        elements that may be read as amounts; the page's other elements are never asked). A hidden element that
+        prints a number leaves the tree, as one hidden by its attributes did at parse (:func:`_leave_hidden`), and
+        the page's text is read anew without it."""
+        rules = self.style_hiding
+        if rules is None or not nodes:
+            return nodes
+        known: dict[int, bool] | None = self.__dict__.get("_style_hidden")  # (an element: hidden, or inside one)
+        if known is None:
+            body = self.tree.body
+            known = self.__dict__["_style_hidden"] = {body.mem_id: False} if body is not None else {}
+        names = rules.where
+        kept = []
+        for node in nodes:
+            chain: list[LexborNode] = []
+            above: LexborNode | None = node
+            while above is not None and (mem := above.mem_id) not in known:
+                chain.append(above)
+                above = above.parent
+            hidden = above is not None and known[mem]
+            for element in reversed(chain):
+                if not hidden and element.is_element_node:
+                    attrs = element.attributes
+                    if (not (names.keys().isdisjoint((attrs.get("class") or "").split())
+                             and attrs.get("id") not in names) and rules.hides(element) and _takes_out(element)):
+                        hidden = True
+                        self._take_out(element)
+                known[element.mem_id] = hidden
+            if not hidden:
+                kept.append(node)
+        return kept
+
+    def _take_out(self, element: LexborNode) -> None:
+        """Take a hidden ``element`` out of the tree (:meth:`shown`), and forget what was read with it."""
+        element.decompose(recursive=False)
+        self.hidden.append(element)
+        for name in ("body_text", "visible_text", "buy_button"):
+            self.__dict__.pop(name, None)
+        if self.buy_controls:
+            self.buy_controls = [control for control in self.buy_controls if _in_tree(control)]
 
     @cached_property
     def struck_css(self) -> str:
