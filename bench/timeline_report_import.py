@@ -10,7 +10,10 @@ processes for the run's database (PostgreSQL on this machine: each backend's tit
 each it prints the seconds spent on a core (running), on a run queue (runnable, waiting for a core) and the
 rest (sleeping: waiting for the other side, a lock, the disk); then how much of the wall each side was running
 alone, both at once, or neither; and the same per chunk (the importer's progress calls). ``--set`` passes
-``PRICEWARDEN_*`` settings to the import (``--set REPORTS__PARALLEL_MIN_MB=0``).
+``PRICEWARDEN_*`` settings to the import (``--set REPORTS__PARALLEL_MIN_MB=0``). The import runs in a session
+of its own (the kernel shares the cores between sessions first: this sampler takes none of its share). The states
+sampled (running, or asleep and where in the kernel) are only a hint: a sample is taken when the sampler gets a
+core, which is not at random; the schedstat seconds are exact.
 """
 
 from __future__ import annotations
