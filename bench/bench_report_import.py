@@ -187,8 +187,9 @@ def import_once(path: Path, now: datetime, work: Path, database: str | None) -> 
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     workers = ParallelWorkers(get_engine()) if server_before is not None else contextlib.nullcontext()
     with workers:
-        started, cpu = time.perf_counter(), time.process_time()
-        result = import_file(path, "BENCH", now=now)
+        started, cpu, started_at = time.perf_counter(), time.process_time(), time.time()
+        chunks: list[float] = []  # each chunk's end (time.time()), for bench/timeline_report_import.py
+        result = import_file(path, "BENCH", now=now, on_progress=lambda *_: chunks.append(time.time()))
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if server_before is not None:
         time.sleep(1.5)  # a backend reports its table statistics at most once a second
@@ -211,6 +212,8 @@ def import_once(path: Path, now: datetime, work: Path, database: str | None) -> 
               f"whole server's); {scans_after[0] - scans_before[0]} scans of observations read "
               f"{scans_after[1] - scans_before[1]} rows", flush=True)
     print(index_sizes(get_engine()), flush=True)
+    if os.environ.get("PW_BENCH_CHUNKS"):
+        Path(os.environ["PW_BENCH_CHUNKS"]).write_text(json.dumps([started_at, *chunks]))
 
 
 class Databases:

@@ -763,3 +763,34 @@ def test_postgresql_inserts_a_chunk_while_the_next_is_judged(
     assert seen_waiting == [True]
     assert (result.rows_accepted, result.rows_rejected) == (446, 4)
     assert [o.row_number for o in _observations(catalog)][:3] == [2, 3, 4]
+
+
+def test_postgresql_reads_a_chunk_in_copys_binary_form_as_in_its_text_form(db: Engine) -> None:
+    """The same rows through COPY's binary form (copy_binary) and its text form (copy_text) are the same values once
+    stored: quotes, backslashes, tabs, newlines, other scripts, NULLs, decimals of every scale, instants, keys."""
+    from crawlers.reports._sink import copy_binary, copy_text
+
+    if db.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    texts = ['q"uote', "back\\slash\\N", "tab\there", "new\nline\r", "天猫", "=1+2", "", " ", "NULL", "\\.", "é" * 300]
+    rows = [(bytes(range(n, n + 16)), n, texts[n % len(texts)], None if n % 3 else texts[-n % len(texts)],
+             NOW + timedelta(seconds=n), Decimal(("12.5", "0.001", "99999.99", "1E+3", "-0")[n % 5]),
+             None if n % 2 else Decimal(n), json.dumps({"channel": texts[n % len(texts)], "quantity": n}),
+             n % 2 == 0) for n in range(40)]
+    columns = "k uuid, n int, t varchar(400), u text, o timestamptz, p numeric(12, 2), l numeric, d json, b boolean"
+    with db.connect() as conn:
+        driver = conn.connection.driver_connection
+        binary = copy_binary(rows, [2950, 23, 25, 25, 1184, 1700, 1700, 25, 16], driver)
+        assert binary is not None
+        stored = []
+        for form, data in (("", copy_text(rows)), (" (FORMAT BINARY)", binary)):
+            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE t ({columns})")
+            with driver.cursor() as cursor, cursor.copy(f"COPY t FROM STDIN{form}") as copy:
+                copy.write(data)  # type: ignore[arg-type]
+            stored.append(conn.exec_driver_sql("SELECT k, n, t, u, o, p, l, d::text, b FROM t ORDER BY n").all())
+            conn.exec_driver_sql("DROP TABLE t")
+        conn.rollback()
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == 40
+    assert copy_binary([(b"short", 1)], [2950, 23], driver) is None  # a key of another length: text instead
+    assert copy_binary([("a\x00b",)], [25], driver) is None
