@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, Integer, String, case, func, literal_column, select, type_coerce, union
+from sqlalchemy import BigInteger, Connection, Integer, String, case, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, SCALE, to_e4
@@ -201,12 +201,11 @@ def _read(session: Session, *, since: datetime | None, sources: tuple[str, ...],
     bound = session.get_bind().dialect
     processed = any(c.type.dialect_impl(bound).result_processor(bound, None) is not None
                     for c in query.selected_columns)
-    connection = session.connection()
     data: dict[str, Any]
     if dialect == "postgresql" and not processed:
-        data = _copied_utc(connection, query, names)
+        data = _copied(session.connection(), query, names)
     else:
-        data = _fetched(connection.execute(query), names, processed)
+        data = _fetched(session.connection().execute(query), names, processed)
     n = len(data["obs_id"])
     out: dict[str, Any] = {}
     out["observed_ns"] = instants_ns(data["instant"], dialect)
@@ -252,27 +251,6 @@ def _fetched(result: Any, names: list[str], processed: bool) -> dict[str, np.nda
     if not blocks:
         blocks.append(np.empty((0, len(names)), dtype=object))
     return {name: np.concatenate([block[:, j] for block in blocks]) for j, name in enumerate(names)}
-
-
-def _copied_utc(connection: Connection, query: Any, names: list[str]) -> dict[str, np.ndarray]:
-    """:func:`_copied` of ``query`` (its first column :func:`instant_column`'s), the instants copied as the UTC
-    wall time's text and parsed by column into integer microseconds, as :func:`instant_column` computes them.
-
-    The server's ``floor(extract(epoch ...) * 1e6)::bigint`` works in ``numeric``, about 0.7 s of the backend's
-    CPU over a million rows; writing the text costs it less than that and parsing it ~0.2 s here. The server
-    writes it in ISO form (psycopg reads no other ``DateStyle``); a text that does not parse (a year past pandas'
-    range) reads the column as before."""
-    wall = type_coerce(func.timezone(literal_column("'UTC'"), Observation.observed_at), String)
-    data = _copied(connection, query.with_only_columns(wall, *list(query.selected_columns)[1:]), names)
-    try:
-        # Naive: the UTC wall time ('2026-03-01 15:00:00', '2026-03-01 15:00:01.5').
-        parsed = pd.to_datetime(pd.Series(data["instant"], dtype=object), format="ISO8601")
-    except (ValueError, TypeError):  # e.g. a year past pandas' range or BC: the server computes them as before
-        return _copied(connection, query, names)
-    if parsed.isna().any():  # not stored so (the column is NOT NULL), but never a wrong instant
-        return _copied(connection, query, names)
-    data["instant"] = np.asarray(parsed.to_numpy(dtype="datetime64[us]").astype(np.int64))
-    return data
 
 
 # What COPY's text format writes for these characters after a backslash (it never writes octal or hex).
