@@ -728,3 +728,18 @@ def test_the_frame_reads_every_text_and_missing_value_as_stored(world: World) ->
         frame.index[-1]]
     assert [None if pd.isna(v) else v for v in narrowed["seller_name"]] == [
         o.seller_name for o in stored[5:] if o.listing_id == world.l1.id] + [None]
+
+
+def test_the_frame_reads_each_instant_to_the_microsecond(world: World) -> None:
+    """Each stored instant comes into the frame to the microsecond, before 1970 and in whole seconds too
+    (PostgreSQL's copy of the frame writes them as text)."""
+    from detection.frames import observations_frame
+
+    instants = [datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC),
+                day(0), day(1) + timedelta(microseconds=1), day(2) + timedelta(microseconds=500_000),
+                day(3) + timedelta(seconds=59, microseconds=999_999), datetime(2261, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    stored = [world.observe(world.l1, at, "150.00") for at in instants]
+    world.s.flush()
+    frame = observations_frame(world.s)
+    assert frame["obs_id"].tolist() == [o.id for o in stored]
+    assert [t.to_pydatetime() for t in frame["observed_at"]] == instants
