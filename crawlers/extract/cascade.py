@@ -406,7 +406,8 @@ def _struck_texts(page: Page, selector: str = STRUCK) -> list[str]:
     (``selector``: other elements, e.g. only those drawn struck through)."""
     if page.struck_css:  # (and what the page's own stylesheets strike through, whatever the elements' names)
         selector = f"{selector}, {page.struck_css}"
-    return [text for text in (node.text(deep=True) for node in page.tree.css(selector)) if len(text) < 80]
+    texts = (node.text(deep=True) for node in page.tree.css(selector))
+    return [text for text in texts if len(text) < 80 or len(" ".join(text.split())) < 80]  # (measured as shown)
 
 
 def _struck_regular(page: Page, current: Candidate, struck: list[str] | None = None) -> Candidate | None:
@@ -665,7 +666,7 @@ def _selected_amounts(page: Page) -> set[Decimal]:
     shown: set[Decimal] = set()
     for node in page.tree.css(_SELECTED):
         text = node.text(deep=True)
-        if len(text) < 80:
+        if len(text) < 80 or len(" ".join(text.split())) < 80:  # (measured as shown: an indent is no text)
             shown |= {a.amount for a in find_amounts(text, locale=page.locale)}
     return shown
 
@@ -686,7 +687,7 @@ def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     if not chosen:
         for node in page.tree.css(_SELECTED):
             text = node.text(deep=True)
-            if len(text) < 80:
+            if len(text) < 80 or len(" ".join(text.split())) < 80:  # (measured as shown)
                 shown = {a.amount for a in find_amounts(text, locale=page.locale)} & prices
                 if len(shown) == 1:
                     chosen = shown
@@ -761,9 +762,10 @@ def _old_texts(page: Page, region: str) -> list[str]:
 
 
 def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
-    """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
-    :func:`_shows` finds them)."""
-    return ((start, end) for start, end, signed in _whole_printings(text, amount) if signed)
+    """Where ``text`` prints ``amount`` with a currency sign beside it as shown (past a run of blanks too): (start,
+    end) of each printing (as :func:`_shows` finds them, ``loose``)."""
+    return ((start, end) for start, end, signed in _whole_printings(text, amount)
+            if signed or _sign_past_blanks(text, start, end))
 
 
 def _label_before(text: str, at: int) -> str:

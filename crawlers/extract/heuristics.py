@@ -490,8 +490,9 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
     """The one amount ``node`` shows (``text``: its text when the caller has it), ``_MANY`` or ``None``."""
     text = node.text(deep=True) if text is None else text
     # (what counts is the text as shown: a price element may carry a page of indentation and an
-    # empty reviews widget, "Now $52.00" + 200 blanks; a long text is not collapsed at all)
-    if len(text) > _MAX_RAW_TEXT:
+    # empty reviews widget, "Now $52.00" + 200 blanks, pretty-printed to thousands; a long text is not collapsed
+    # when its first words are already more than the limit can show, one character and a blank each)
+    if len(text) > _MAX_RAW_TEXT and len(text.split(None, _MAX_TEXT // 2)) > _MAX_TEXT // 2:
         return None
     text = " ".join(text.split())
     if not text or len(text) > _MAX_TEXT:
@@ -692,7 +693,7 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
             if amount is not None and not _continues(element, own):
                 _record(seen, element, 0, amount)
                 break
-            if len(own) > _MAX_TEXT:
+            if len(own) > _MAX_TEXT and len(_shown(own)) > _MAX_TEXT:  # (as shown: an indent is no text)
                 break
             element = element.parent
     for node in body.css(_PRICE_SELECTOR):
@@ -732,6 +733,7 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
 def _continues(element: LexborNode, own: str) -> bool:
     """Whether ``element`` (its text ``own``) shows only the cents of an amount begun by bare digits right
     before it: "299<sup>€99</sup>" is 299,99 €, not 99 € (its parent, read whole, is the price)."""
+    own = _shown(own)  # (as shown: "€\n    99" is "€ 99")
     if len(own) > 12 or not _CENTS_ONLY.match(own):
         return False
     prev = element.prev
@@ -780,14 +782,15 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
 
 
 def _raw_sibling(node: LexborNode, forward: bool) -> str:
-    """The nearest non-blank sibling's text as is (to spot "$" "79." "99" split into elements)."""
+    """The nearest non-blank sibling's text as shown, blanks collapsed (to spot "$" "79." "99" split into elements;
+    its length is a label's only as shown: a pretty-printed label is no longer to a shopper)."""
     sib = node.next if forward else node.prev
     for _ in range(3):
         if sib is None:
             return ""
         text = (sib.text_content or "") if sib.tag == "-text" else sib.text(deep=True)
         if text.strip():
-            return text.strip()
+            return _shown(text)
         sib = sib.next if forward else sib.prev
     return ""
 
@@ -811,7 +814,7 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
         before_own = ""
     before = _sibling_text(element.prev, forward=False) + " " + before_own
     parent = element.parent
-    if not before_own.strip() and parent is not None and len(parent.text(deep=True)) < 80:
+    if not before_own.strip() and parent is not None and len(_shown(parent.text(deep=True))) < 80:
         before = _sibling_text(parent.prev, forward=False) + " " + before
     after = after_own + " " + _sibling_text(element.next, forward=True)
     if not before.strip():
@@ -876,7 +879,7 @@ def _labelled_after_as_was(node: LexborNode) -> bool:
         sib = sib.next
     if sib is None or sib.tag == "-text" or not _HIDDEN_LABEL.search(sib.attributes.get("class") or ""):
         return False
-    text = sib.text(deep=True).strip()
+    text = _shown(sib.text(deep=True))
     if len(text) > 40 or not WAS_TEXT.match(text):
         return False
     rest = sib.next
@@ -1047,7 +1050,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             if box.itemprop_price:
                 item.score += 2.0
             if (depth < 2 and box.tag in _PRICE_HEADINGS and "heading" not in item.reasons
-                    and len(node.text(deep=True).strip()) <= len(item.amount.raw) + 3):
+                    and len(_shown(node.text(deep=True))) <= len(item.amount.raw) + 3):
                 # (a heading that holds the amount alone, OpenCart's "<h2>119,90€</h2>": the price shown largest)
                 item.score += 1.5
                 item.reasons.append("heading")
@@ -1593,7 +1596,7 @@ def _rate_pairs(items: list[_Seen]) -> None:
             if node is None:
                 break
             text = node.text(deep=True)
-            if len(text) > 120:
+            if len(text) > 120 and len(_shown(text)) > 120:  # (measured as shown: an indent is no text)
                 break
             texts.append(text)
             node = node.parent

@@ -548,7 +548,8 @@ class Page:
     def buy_button(self) -> LexborNode | None:
         """The first add-to-cart / buy-now control, the anchor shoppers read the price beside."""
         for node in self.tree.css(_BUY_CONTROLS) if self.buy_controls is None else self.buy_controls:
-            text = node.attributes.get("value") or node.text(deep=True) or ""
+            # (as shown, blanks collapsed: a pretty-printed "Add\n  to\n  cart" says "Add to cart")
+            text = " ".join((node.attributes.get("value") or node.text(deep=True) or "").split())
             if len(text) < 60 and _BUY_BUTTON.search(text):
                 return node
             ident = " ".join(filter(None, (node.attributes.get("id"), node.attributes.get("class"),

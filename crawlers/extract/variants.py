@@ -69,7 +69,7 @@ class Designated:
 def _amounts(node: LexborNode, page: Page) -> set[Decimal]:
     """The amounts an option shows as its price: with a currency sign, not struck through, not after a "+"."""
     text = node.text(deep=True, separator=" ")
-    if len(text) > _MAX_TEXT:
+    if len(text) > _MAX_TEXT and len(" ".join(text.split())) > _MAX_TEXT:  # (as shown: an indent is no text)
         return set()
     for struck in node.css(_STRUCK):
         gone = struck.text(deep=True, separator=" ")
@@ -84,7 +84,7 @@ def _sold_out(node: LexborNode) -> bool:
         return True
     if _SOLD_CLASS.search(node.attributes.get("class") or ""):
         return True
-    text = node.text(deep=True, separator=" ")
+    text = " ".join(node.text(deep=True, separator=" ").split())
     return len(text) <= _MAX_TEXT and SOLD_OUT.search(text.lower()) is not None
 
 
@@ -248,7 +248,7 @@ def _read(found: list[tuple[LexborNode, list[LexborNode]]], page: Page, by: str)
     when none does or when such options disagree on the designated variant's price."""
     chosen: list[Designated] = []
     for node, group in found:
-        if CONDITIONAL.search(node.text(deep=True, separator=" ")[:_MAX_TEXT]):
+        if CONDITIONAL.search(" ".join(node.text(deep=True, separator=" ")[:8 * _MAX_TEXT].split())[:_MAX_TEXT]):
             continue  # (a way of buying with a condition, "Subscribe & Save 15% $25.49": no variant, nor its price)
         others: set[Decimal] = set()
         for other in group:
