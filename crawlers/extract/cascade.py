@@ -247,7 +247,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None
     if _past_buy_box(page, cand):
         return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
-    printed = [region[start:end] for start, end in _printings(region, cand.price)]
+    # (as shown: the fast path took a printing whose sign stands past an indent, "Gav 899,95\n      kr")
+    printed = [region[start:end] for start, end in _printings(region, cand.price, loose=True)]
     if printed and all(map(page.printed_by_shoppers, printed)):
         return None  # (printed only in a review, a question, a comment: "Gav 899,95 kr i november" confirms nothing)
     struck = _struck_texts(page)
@@ -406,8 +407,7 @@ def _struck_texts(page: Page, selector: str = STRUCK) -> list[str]:
     (``selector``: other elements, e.g. only those drawn struck through)."""
     if page.struck_css:  # (and what the page's own stylesheets strike through, whatever the elements' names)
         selector = f"{selector}, {page.struck_css}"
-    texts = (node.text(deep=True) for node in page.tree.css(selector))
-    return [text for text in texts if len(text) < 80 or len(" ".join(text.split())) < 80]  # (measured as shown)
+    return [text for text in (node.text(deep=True) for node in page.tree.css(selector)) if len(text) < 80]
 
 
 def _struck_regular(page: Page, current: Candidate, struck: list[str] | None = None) -> Candidate | None:
@@ -666,7 +666,7 @@ def _selected_amounts(page: Page) -> set[Decimal]:
     shown: set[Decimal] = set()
     for node in page.tree.css(_SELECTED):
         text = node.text(deep=True)
-        if len(text) < 80 or len(" ".join(text.split())) < 80:  # (measured as shown: an indent is no text)
+        if len(text) < 80:
             shown |= {a.amount for a in find_amounts(text, locale=page.locale)}
     return shown
 
@@ -687,7 +687,7 @@ def _selected_first(candidates: list[Candidate], page: Page) -> list[Candidate]:
     if not chosen:
         for node in page.tree.css(_SELECTED):
             text = node.text(deep=True)
-            if len(text) < 80 or len(" ".join(text.split())) < 80:  # (measured as shown)
+            if len(text) < 80:
                 shown = {a.amount for a in find_amounts(text, locale=page.locale)} & prices
                 if len(shown) == 1:
                     chosen = shown
@@ -761,11 +761,11 @@ def _old_texts(page: Page, region: str) -> list[str]:
     return texts
 
 
-def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
-    """Where ``text`` prints ``amount`` with a currency sign beside it as shown (past a run of blanks too): (start,
-    end) of each printing (as :func:`_shows` finds them, ``loose``)."""
+def _printings(text: str, amount: Decimal, *, loose: bool = False) -> Iterator[tuple[int, int]]:
+    """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
+    :func:`_shows` finds them; ``loose``: a sign past a run of blanks too, as shown)."""
     return ((start, end) for start, end, signed in _whole_printings(text, amount)
-            if signed or _sign_past_blanks(text, start, end))
+            if signed or (loose and _sign_past_blanks(text, start, end)))
 
 
 def _label_before(text: str, at: int) -> str:
