@@ -247,7 +247,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None
     if _past_buy_box(page, cand):
         return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
-    printed = [region[start:end] for start, end in _printings(region, cand.price)]
+    # (as shown: the fast path took a printing whose sign stands past an indent, "Gav 899,95\n      kr")
+    printed = [region[start:end] for start, end in _printings(region, cand.price, loose=True)]
     if printed and all(map(page.printed_by_shoppers, printed)):
         return None  # (printed only in a review, a question, a comment: "Gav 899,95 kr i november" confirms nothing)
     struck = _struck_texts(page)
@@ -760,10 +761,11 @@ def _old_texts(page: Page, region: str) -> list[str]:
     return texts
 
 
-def _printings(text: str, amount: Decimal) -> Iterator[tuple[int, int]]:
+def _printings(text: str, amount: Decimal, *, loose: bool = False) -> Iterator[tuple[int, int]]:
     """Where ``text`` prints ``amount`` with a currency sign beside it: (start, end) of each printing (as
-    :func:`_shows` finds them)."""
-    return ((start, end) for start, end, signed in _whole_printings(text, amount) if signed)
+    :func:`_shows` finds them; ``loose``: a sign past a run of blanks too, as shown)."""
+    return ((start, end) for start, end, signed in _whole_printings(text, amount)
+            if signed or (loose and _sign_past_blanks(text, start, end)))
 
 
 def _label_before(text: str, at: int) -> str:

@@ -63,7 +63,8 @@ def retired_offers(page: Page, facts: Facts) -> str | None:
     old = codes & gone
     if not old or today is None:
         return None
-    if not any(found.currency == today for found in find_amounts(page.body_text, locale=page.locale)):
+    # (the text as shown, blanks collapsed: pretty-printed markup sets "€" on a line of its own after "12,90")
+    if not any(found.currency == today for found in find_amounts(page.visible_text, locale=page.locale)):
         return None
     facts.candidates = [cand for cand in facts.candidates if (cand.currency or facts.currency) not in old]
     if facts.currency in old:

@@ -29,7 +29,7 @@ from pricewarden.money import minor_units, territory_currencies
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FEE", "FROM", "INSTALMENT",
            "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
            "SAVING_LOCAL", "SET_OF", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
-           "discount_of", "other_options", "read_visible"]
+           "discount_of", "other_options", "read_visible", "shown_longer"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -490,8 +490,9 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
     """The one amount ``node`` shows (``text``: its text when the caller has it), ``_MANY`` or ``None``."""
     text = node.text(deep=True) if text is None else text
     # (what counts is the text as shown: a price element may carry a page of indentation and an
-    # empty reviews widget, "Now $52.00" + 200 blanks; a long text is not collapsed at all)
-    if len(text) > _MAX_RAW_TEXT:
+    # empty reviews widget, "Now $52.00" + 200 blanks, pretty-printed to thousands; a long text is not collapsed
+    # when its first words are already more than the limit can show, one character and a blank each)
+    if len(text) > _MAX_RAW_TEXT and shown_longer(text, _MAX_TEXT):
         return None
     text = " ".join(text.split())
     if not text or len(text) > _MAX_TEXT:
@@ -692,7 +693,7 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
             if amount is not None and not _continues(element, own):
                 _record(seen, element, 0, amount)
                 break
-            if len(own) > _MAX_TEXT:
+            if shown_longer(own, _MAX_TEXT):  # (as shown: an indent is no text)
                 break
             element = element.parent
     for node in body.css(_PRICE_SELECTOR):
@@ -736,7 +737,7 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
 def _continues(element: LexborNode, own: str) -> bool:
     """Whether ``element`` (its text ``own``) shows only the cents of an amount begun by bare digits right
     before it: "299<sup>€99</sup>" is 299,99 €, not 99 € (its parent, read whole, is the price)."""
-    if len(own) > 12 or not _CENTS_ONLY.match(own):
+    if shown_longer(own, 12) or not _CENTS_ONLY.match(own := _shown(own)):  # (as shown: "€\n    99" is "€ 99")
         return False
     prev = element.prev
     if prev is None or element.parent is None:
@@ -784,14 +785,15 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
 
 
 def _raw_sibling(node: LexborNode, forward: bool) -> str:
-    """The nearest non-blank sibling's text as is (to spot "$" "79." "99" split into elements)."""
+    """The nearest non-blank sibling's text as shown, blanks collapsed (to spot "$" "79." "99" split into elements;
+    its length is a label's only as shown: a pretty-printed label is no longer to a shopper)."""
     sib = node.next if forward else node.prev
     for _ in range(3):
         if sib is None:
             return ""
         text = (sib.text_content or "") if sib.tag == "-text" else sib.text(deep=True)
         if text.strip():
-            return text.strip()
+            return text.strip() if shown_longer(text, 400) else _shown(text)  # (a long text is no label either way)
         sib = sib.next if forward else sib.prev
     return ""
 
@@ -815,7 +817,7 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
         before_own = ""
     before = _sibling_text(element.prev, forward=False) + " " + before_own
     parent = element.parent
-    if not before_own.strip() and parent is not None and len(parent.text(deep=True)) < 80:
+    if not before_own.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79):
         before = _sibling_text(parent.prev, forward=False) + " " + before
     after = after_own + " " + _sibling_text(element.next, forward=True)
     if not before.strip():
@@ -880,8 +882,8 @@ def _labelled_after_as_was(node: LexborNode) -> bool:
         sib = sib.next
     if sib is None or sib.tag == "-text" or not _HIDDEN_LABEL.search(sib.attributes.get("class") or ""):
         return False
-    text = sib.text(deep=True).strip()
-    if len(text) > 40 or not WAS_TEXT.match(text):
+    text = sib.text(deep=True)
+    if shown_longer(text, 40) or not WAS_TEXT.match(text := _shown(text)):
         return False
     rest = sib.next
     while rest is not None:
@@ -1051,7 +1053,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
             if box.itemprop_price:
                 item.score += 2.0
             if (depth < 2 and box.tag in _PRICE_HEADINGS and "heading" not in item.reasons
-                    and len(node.text(deep=True).strip()) <= len(item.amount.raw) + 3):
+                    and len(_shown(node.text(deep=True))) <= len(item.amount.raw) + 3):
                 # (a heading that holds the amount alone, OpenCart's "<h2>119,90€</h2>": the price shown largest)
                 item.score += 1.5
                 item.reasons.append("heading")
@@ -1272,6 +1274,15 @@ def _chosen(node: LexborNode) -> bool:
     classes = a.get("class") or ""
     return "checked" in a or any((a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected")) or (
         _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
+
+
+def shown_longer(text: str, limit: int) -> bool:
+    """Whether ``text`` as shown (every run of blanks one space) is longer than ``limit`` characters, without
+    collapsing a long text: n words show at least 2n - 1 characters, so only the first words are split."""
+    if len(text) <= limit:
+        return False
+    words = text.split(None, limit // 2 + 1)
+    return len(words) > limit // 2 + 1 or len(" ".join(words)) > limit
 
 
 def _shown(text: str) -> str:
@@ -1597,7 +1608,7 @@ def _rate_pairs(items: list[_Seen]) -> None:
             if node is None:
                 break
             text = node.text(deep=True)
-            if len(text) > 120:
+            if shown_longer(text, 120):  # (measured as shown: an indent is no text)
                 break
             texts.append(text)
             node = node.parent

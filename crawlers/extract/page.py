@@ -623,8 +623,10 @@ class Page:
     def buy_button(self) -> LexborNode | None:
         """The first add-to-cart / buy-now control, the anchor shoppers read the price beside."""
         for node in self.tree.css(_BUY_CONTROLS) if self.buy_controls is None else self.buy_controls:
+            # (as shown, blanks collapsed: a pretty-printed "Add\n  to\n  cart" says "Add to cart")
             text = node.attributes.get("value") or node.text(deep=True) or ""
-            if len(text) < 60 and _BUY_BUTTON.search(text):
+            words = text.split(None, 30)  # (a label of 30 words or more shows 60 characters or more: not split further)
+            if len(words) <= 30 and len(shown := " ".join(words)) < 60 and _BUY_BUTTON.search(shown):
                 return node
             ident = " ".join(filter(None, (node.attributes.get("id"), node.attributes.get("class"),
                                            node.attributes.get("name"))))

@@ -89,6 +89,7 @@ _BADGE_BEFORE = re.compile(r"[-−–]?\s?(?:(?P<a>\d{1,2})\s?%|%\s?(?P<b>\d{1,2
 _STOP = re.compile(r"[，,、;；·|()（）]")
 _PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s?%|%\s?(\d{1,2}(?:[.,]\d+)?)")
 _BEFORE = 40
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n]\s*")
 _AFTER = 30
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph", "embedded-json")
 _ELSEWHERE = ("noise:", "header", "footer", "nav", "outside")
@@ -184,6 +185,10 @@ def settle(page: Page, chosen: Candidate, structured: list[Candidate], visible: 
     # print other products' prices; without a title the page's first 3,100 characters, as long as a title's region)
     start = min(page.heading_text[1], 600) if page.heading_text[1] >= 0 else 0  # (cascade._REGION_BEFORE)
     region = region if page.heading_text[1] >= 0 else region[:3100]
+    # (read as shown: pretty-printed markup sets an amount and its "TL", or a label and its amount, lines and an indent
+    # apart, and a line break with its indent is one blank; the windows around an amount count what a shopper reads.
+    # Blanks on one line stay: two between elements keep "129,99 €  139,99 €" two amounts)
+    start, region = len(_LINE_BREAK.sub(" ", region[:start])), _LINE_BREAK.sub(" ", region)
     # (words first, by substring, and each pattern only around them: a pattern costs milliseconds on a long text;
     # the buy button is looked for only then)
     low = region.lower()
@@ -195,7 +200,8 @@ def settle(page: Page, chosen: Candidate, structured: list[Candidate], visible: 
     if not any(words) and not pair:
         return None
     button = page.buy_button
-    said = (button.attributes.get("value") or button.text(deep=True) or "").strip() if button is not None else ""
+    said = button.attributes.get("value") or button.text(deep=True) or "" if button is not None else ""
+    said = " ".join(said.split())
     at = region.find(said, start) if said else -1
     box = region[:at + len(said) + 120] if at >= 0 else region
     printed = _printings(box, page, currency)

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
-from crawlers.extract.heuristics import CONDITIONAL
+from crawlers.extract.heuristics import CONDITIONAL, shown_longer
 from crawlers.extract.page import SOLD_OUT, Page
 
 __all__ = ["Designated", "designated_option"]
@@ -69,7 +69,7 @@ class Designated:
 def _amounts(node: LexborNode, page: Page) -> set[Decimal]:
     """The amounts an option shows as its price: with a currency sign, not struck through, not after a "+"."""
     text = node.text(deep=True, separator=" ")
-    if len(text) > _MAX_TEXT:
+    if shown_longer(text, _MAX_TEXT):  # (as shown: an indent is no text)
         return set()
     for struck in node.css(_STRUCK):
         gone = struck.text(deep=True, separator=" ")
@@ -85,7 +85,7 @@ def _sold_out(node: LexborNode) -> bool:
     if _SOLD_CLASS.search(node.attributes.get("class") or ""):
         return True
     text = node.text(deep=True, separator=" ")
-    return len(text) <= _MAX_TEXT and SOLD_OUT.search(text.lower()) is not None
+    return not shown_longer(text, _MAX_TEXT) and SOLD_OUT.search(text.lower()) is not None
 
 
 def _bare(url: str) -> tuple[str, str, set[tuple[str, str]]]:
@@ -248,7 +248,7 @@ def _read(found: list[tuple[LexborNode, list[LexborNode]]], page: Page, by: str)
     when none does or when such options disagree on the designated variant's price."""
     chosen: list[Designated] = []
     for node, group in found:
-        if CONDITIONAL.search(node.text(deep=True, separator=" ")[:_MAX_TEXT]):
+        if CONDITIONAL.search(" ".join(node.text(deep=True, separator=" ")[:8 * _MAX_TEXT].split())[:_MAX_TEXT]):
             continue  # (a way of buying with a condition, "Subscribe & Save 15% $25.49": no variant, nor its price)
         others: set[Decimal] = set()
         for other in group:
