@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import SIGN, find_amounts, first_amount
+from crawlers.extract.amounts import SIGN, ParsedAmount, find_amounts, first_amount
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.changeover import retired_offers
 from crawlers.extract.coupons import after_coupon
@@ -47,6 +47,7 @@ from crawlers.extract.heuristics import (
     LOWEST_30,
     NET_TEXT,
     SET_OF,
+    THRESHOLD,
     UNIT_TAIL,
     WAS_TEXT,
     Visible,
@@ -282,15 +283,18 @@ def _leading_amount(page: Page, price: Decimal, currency: str | None,
     if at < 0:
         return None
     box = buy_box_to_button(page, at) or " ".join(page.body_text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
+    if _first_price_after_title(page, currency) == price:
+        return price  # (the first amount after the title, however its digits are split: "$7<sup>99</sup>")
     printed = list(_printings(box, price))  # (where it is printed as the page writes it: "$ 39. 99" too)
     for found in find_amounts(box, locale=page.locale, currency=currency):
         if not SIGN.search(found.raw):
             continue
-        if found.amount == price or any(start < found.end and end > found.start for start, end in printed):
+        if found.amount == price or any(start < found.end for start, _ in printed) or _cents_apart(box, found, price):
             return price
-        if _NOT_CONFIRMING.search(_words_before(box, found.start)) or _NOT_CONFIRMING_TAIL.match(
-                _after_sign(_words_after(box, found.end))):
-            continue
+        before = _words_before(box, found.start)
+        if (_NOT_CONFIRMING.search(before) or THRESHOLD.search(before)
+                or _NOT_CONFIRMING_TAIL.match(_after_sign(_words_after(box, found.end)))):
+            continue  # (and a free-shipping threshold: "Free shipping over $99")
         struck = _struck_texts(page) if struck is None else struck
         # (a struck amount's sign, units and cents may be struck elements of their own)
         raw = "".join(found.raw.split())
@@ -298,6 +302,13 @@ def _leading_amount(page: Page, price: Decimal, currency: str | None,
                    for text in (*struck, "".join(struck))):
             return found.amount
     return None
+
+
+def _cents_apart(text: str, found: ParsedAmount, price: Decimal) -> bool:
+    """Whether ``found`` is ``price``'s units with its cents printed right after them, apart ("$7 <sup>99</sup>")."""
+    units, _, cents = f"{price:f}".partition(".")
+    return (bool(cents) and found.amount == Decimal(units)
+            and re.match(rf"\s?[.,]?\s?{cents[:2]}(?!\d)", text[found.end:found.end + 6]) is not None)
 
 
 def _past_buy_box(page: Page, cand: Candidate) -> bool:
