@@ -25,6 +25,15 @@ transformation below and read again by ``extract()``; each transformation is sco
   element's only text set on lines of its own where blanks already surround it (rendering unchanged);
 - ``split``: each element whose only text is one amount with a currency sign
   (``<span>$1,299.99</span>``) split into spans: ``<span>$</span><span>1</span><span>299</span><sup>99</sup>``.
+- ``relabelled``: every word of the visible text (a run of letters of any script, outside scripts, styles,
+  structured data and attributes) replaced by a pseudo-word hashed from it, the same on the whole page, in the
+  same script (Latin words by Latin ones, Chinese by Chinese...), so the page reads as a language no word list
+  holds; currency signs written in letters ("kr", "zł", "руб", "元", "원", ISO codes) and one-letter words stay.
+  The product's name is replaced the same way where the extractor matches it (``og:title``, ``twitter:title``,
+  microdata and JSON-LD ``name``), so title matching still works;
+- ``relabelled-labels``: the same, only in the short texts beside an amount (its labels: the text nodes of up
+  to six words before and after each text node showing an amount with its sign, and that node's own words;
+  never the title's).
 
 It prints, per transformation, the pages changed, and on them precision, recall and the share undecided,
 with the same figures of the unchanged pages beside them; then every page the transformation makes WRONG
@@ -38,6 +47,7 @@ import hashlib
 import json
 import re
 import sys
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
@@ -45,9 +55,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from babel.core import get_global
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from bench.score_realpages import DEFAULT_DIR, HELDOUT, Reading, load_pages, load_written, read, score
+from crawlers.extract.amounts import SIGN
 from crawlers.extract.page import decode_html
 
 RESERVED = {"heldout13", "heldout14"}  # blind batches: never read here
@@ -298,6 +310,134 @@ def _split(tree: LexborHTMLParser) -> bool:
     return changed
 
 
+# --- words replaced by pseudo-words ------------------------------------------------------------------
+
+# Letters of a script → the letters its pseudo-words are made of (a pseudo-word keeps its word's script, as the
+# extractor reads a CJK character before a number otherwise than a Latin letter; its first letter is a rare one,
+# so no pseudo-word is a short word of a listed language: "ab", "od", "за", "set").
+_SCRIPTS: list[tuple[int, int, str, str]] = [
+    (0x0000, 0x024F, "qxzj", "bdfgklmnprstvz" + "aeiou" * 2),
+    (0x0370, 0x03FF, "ξψζ", "βγδθκλμνπρστφχ" + "αεηιου" * 2),
+    (0x0400, 0x04FF, "щжцфэ", "бвгдклмнпрстш" + "аеиоуя" * 2),
+    (0x0590, 0x05FF, "", "".join(map(chr, range(0x05D0, 0x05EB)))),
+    (0x0600, 0x06FF, "", "".join(map(chr, range(0x0628, 0x064B)))),
+    (0x0900, 0x097F, "", "".join(map(chr, range(0x0915, 0x093A)))),
+    (0x0E00, 0x0E7F, "", "".join(map(chr, range(0x0E01, 0x0E2F)))),
+    (0x3040, 0x309F, "", "".join(map(chr, range(0x3041, 0x3097)))),
+    (0x30A0, 0x30FF, "", "".join(map(chr, range(0x30A1, 0x30FB)))),
+    (0x3400, 0x9FFF, "", "".join(map(chr, range(0x4E00, 0x4E00 + 400)))),
+    (0xAC00, 0xD7AF, "", "".join(map(chr, range(0xAC00 + 1000, 0xAC00 + 1400)))),
+]
+
+
+def _is_letter(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM"
+
+
+def _pseudo(word: str) -> str:
+    """A pseudo-word for ``word``: hashed from its lower case, as long, in its script, with its capitals."""
+    code = ord(word[0])
+    first, letters = next(((f, ls) for lo, hi, f, ls in _SCRIPTS if lo <= code <= hi), _SCRIPTS[0][2:])
+    digest = hashlib.blake2b(word.lower().encode(), digest_size=32).digest()
+    out = [(first or letters)[digest[0] % len(first or letters)]]
+    out += [letters[digest[i % 32] % len(letters)] for i in range(1, len(word))]
+    pseudo = "".join(out)
+    if word.isupper() and len(word) > 1:
+        return pseudo.upper()
+    return pseudo.capitalize() if word[0].isupper() else pseudo
+
+
+def _relabel_text(text: str, words: dict[str, str]) -> str:
+    """``text`` with each word of two letters or more replaced (currency signs in letters kept)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if not _is_letter(text[i]):
+            out.append(text[i])
+            i += 1
+            continue
+        j = i
+        while j < n and _is_letter(text[j]):
+            j += 1
+        word = text[i:j]
+        keep = (j - i == 1 or SIGN.fullmatch(word) or SIGN.fullmatch(text[i:j + 1])
+                or (word.isupper() and len(word) == 3 and word in _ISO))
+        out.append(word if keep else words.setdefault(word, _pseudo(word)))
+        i = j
+    return "".join(out)
+
+
+_ISO = frozenset(code for code in get_global("currency_fractions") if len(code) == 3)
+_NAME_META = ("og:title", "twitter:title")
+_JSON_NAME = re.compile(r'("name"\s*:\s*)("(?:[^"\\]|\\.)*")')
+_SHOWN_AMOUNT = re.compile(r"\d")
+
+
+def _text_nodes(tree: LexborHTMLParser) -> list[LexborNode]:
+    return [node for node in tree.root.traverse(include_text=True)
+            if node.is_text_node and not _in_raw(node) and node.text_content.strip()]
+
+
+def _relabel_names(tree: LexborHTMLParser, words: dict[str, str]) -> bool:
+    """The product's name replaced where the extractor reads it besides the text: meta tags and JSON-LD."""
+    changed = False
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        named = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "") in (*_NAME_META, "name")
+        if named and attrs.get("content"):
+            node.attrs["content"] = _relabel_text(attrs["content"] or "", words)
+            changed = True
+
+    def name(match: re.Match[str]) -> str:
+        try:
+            value = json.loads(match.group(2))
+        except ValueError:
+            return match.group(0)
+        return match.group(1) + json.dumps(_relabel_text(value, words), ensure_ascii=False)
+
+    for node in tree.css('script[type*="ld+json" i]'):
+        text = node.text(deep=True)
+        new = _JSON_NAME.sub(name, text)
+        if new != text:
+            node.inner_html = new
+            changed = True
+    return changed
+
+
+def _relabelled(tree: LexborHTMLParser) -> bool:
+    words: dict[str, str] = {}
+    changed = False
+    for node in _text_nodes(tree):
+        text = node.text_content
+        new = _relabel_text(text, words)
+        if new != text:
+            node.replace_with(new)
+            changed = True
+    return _relabel_names(tree, words) | changed
+
+
+def _relabelled_labels(tree: LexborHTMLParser) -> bool:
+    words: dict[str, str] = {}
+    nodes = _text_nodes(tree)
+    chosen: set[int] = set()
+    for i, node in enumerate(nodes):
+        text = node.text_content
+        if SIGN.search(text) and _SHOWN_AMOUNT.search(text):
+            chosen.add(i)
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(nodes) and len(nodes[j].text_content.split()) <= 6:
+                    chosen.add(j)
+    chosen -= {i for i, node in enumerate(nodes) if any(a.tag == "h1" for a in _ancestors(node))}  # (the title stays)
+    changed = False
+    for i in sorted(chosen):
+        text = nodes[i].text_content
+        new = _relabel_text(text, words)
+        if new != text:
+            nodes[i].replace_with(new)
+            changed = True
+    return changed
+
+
 def _identity(tree: LexborHTMLParser) -> bool:
     return True
 
@@ -316,6 +456,8 @@ TRANSFORMS: dict[str, Callable[[LexborHTMLParser], bool]] = {
     "minified": _minify,
     "pretty": _pretty,
     "split": _split,
+    "relabelled": _relabelled,
+    "relabelled-labels": _relabelled_labels,
 }
 
 
@@ -392,8 +534,8 @@ def main() -> None:
     print(f"\npages a transformation makes WRONG ({len(wrong)}):")
     print("\n".join(wrong))
     if args.json:
-        rows = [{"transformation": name, **{k: str(v) if k in {"price"} else v for k, v in asdict(r).items()
-                                            if k not in {"truth", "held_out"}}}
+        rows = [{"transformation": name, "state": _state(r),
+                 **{k: str(v) if k in {"price"} else v for k, v in asdict(r).items() if k not in {"truth", "held_out"}}}
                 for rows_ in results for name, r in rows_]
         args.json.write_text(json.dumps(rows, indent=0, default=str), encoding="utf-8")
 

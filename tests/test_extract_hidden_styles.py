@@ -17,7 +17,7 @@ import pytest
 from crawlers.extract import extract
 from crawlers.extract.heuristics import read_visible
 from crawlers.extract.page import Page
-from tests.extract_page import page
+from extract_page import page
 
 D = Decimal
 URL = "https://shop.example.com/products/kettle"

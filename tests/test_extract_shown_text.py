@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from crawlers.extract import extract
 from crawlers.extract.page import Page
-from tests.extract_page import page, product
+from extract_page import page, product
 
 D = Decimal
 

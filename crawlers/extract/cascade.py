@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import SIGN, find_amounts, first_amount
+from crawlers.extract.amounts import SIGN, ParsedAmount, find_amounts, first_amount
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.changeover import retired_offers
 from crawlers.extract.coupons import after_coupon
@@ -47,6 +47,7 @@ from crawlers.extract.heuristics import (
     LOWEST_30,
     NET_TEXT,
     SET_OF,
+    THRESHOLD,
     UNIT_TAIL,
     WAS_TEXT,
     Visible,
@@ -58,6 +59,7 @@ from crawlers.extract.heuristics import (
 )
 from crawlers.extract.model import Candidate, Extraction
 from crawlers.extract.page import STRUCK, Page
+from crawlers.extract.promotions import DEPOSIT
 from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
 from crawlers.extract.site import read_profile
@@ -262,7 +264,52 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None  # (a list price shown beside the price a discount badge takes it down to)
     if _beside_card_logo(page, cand):
         return None  # (a store card's price, named by the card's logo: "<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90")
+    lead = _leading_amount(page, cand.price, cand.currency, struck)
+    if lead is not None and lead != cand.price and not DEPOSIT.search(region):
+        # (the buy box leads with another amount, neither struck through nor named by a word the cascade knows as a
+        # list, members', coupon, net or instalment price: whatever words a shop nobody listed prints beside either,
+        # a shortcut confirms nothing; the full comparison decides. A deposit and its total: the promotions decide)
+        return None
     return cand, _struck_regular(page, cand, struck)
+
+
+def _leading_amount(page: Page, price: Decimal, currency: str | None,
+                    struck: list[str] | None = None) -> Decimal | None:
+    """The buy box's leading amount: the first amount the text from the title to the buy button (without a button
+    the cascade knows by its words, the region after the title) prints with its currency sign, ``price`` (a structured
+    price) wherever it is printed, else one no struck-through element shows and no word the cascade knows names
+    another figure (a list, lowest-in-30-days, members', coupon, net, instalment or "from" price; None: no title, or
+    no such amount; ``struck``: the page's :func:`_struck_texts` when the caller has them)."""
+    at = _title_at(page)
+    if at < 0:
+        return None
+    box = buy_box_to_button(page, at) or " ".join(page.body_text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
+    if _first_price_after_title(page, currency) == price:
+        return price  # (the first amount after the title, however its digits are split: "$7<sup>99</sup>")
+    printed = list(_printings(box, price))  # (where it is printed as the page writes it: "$ 39. 99" too)
+    for found in find_amounts(box, locale=page.locale, currency=currency):
+        if not SIGN.search(found.raw):
+            continue
+        if found.amount == price or any(start < found.end for start, _ in printed) or _cents_apart(box, found, price):
+            return price
+        before = _words_before(box, found.start)
+        if (_NOT_CONFIRMING.search(before) or THRESHOLD.search(before)
+                or _NOT_CONFIRMING_TAIL.match(_after_sign(_words_after(box, found.end)))):
+            continue  # (and a free-shipping threshold: "Free shipping over $99")
+        struck = _struck_texts(page) if struck is None else struck
+        # (a struck amount's sign, units and cents may be struck elements of their own)
+        raw = "".join(found.raw.split())
+        if not any(_struck_shows(text, found.amount) or raw in "".join(text.split())
+                   for text in (*struck, "".join(struck))):
+            return found.amount
+    return None
+
+
+def _cents_apart(text: str, found: ParsedAmount, price: Decimal) -> bool:
+    """Whether ``found`` is ``price``'s units with its cents printed right after them, apart ("$7 <sup>99</sup>")."""
+    units, _, cents = f"{price:f}".partition(".")
+    return (bool(cents) and found.amount == Decimal(units)
+            and re.match(rf"\s?[.,]?\s?{cents[:2]}(?!\d)", text[found.end:found.end + 6]) is not None)
 
 
 def _past_buy_box(page: Page, cand: Candidate) -> bool:
@@ -962,6 +1009,36 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     return None
 
 
+def _outshone(chosen: Candidate, visible: Visible, flags: list[str], page: Page) -> tuple[str, list[Candidate]] | None:
+    """Why a structured (or script state's) price the visible page shows does not stand for it: the buy box leads
+    with another amount (:func:`_leading_amount`), which the visible scan reads as a current price as prominent as
+    the structured price's own printing, or more.
+
+    Whatever words label either amount ("sin ITBIS", a coupon's or a set's price in a language no list holds), only
+    the words would say which one a shopper pays: the page goes to a person rather than to the structured price.
+    An amount the scan knows by its words or markup as another figure (a list price, a "From" amount, another
+    product's) is no current candidate here, and no rival."""
+    if chosen.method not in (*_STRUCTURED, "embedded-json") or any(f.startswith("structured_") for f in flags):
+        return None
+    if chosen.note == "selected variation" or chosen.price in _url_selected([chosen], page):
+        return None  # (the offer of the variant the address selects: the buy box may lead with another variant's)
+    own = [c.confidence for c in visible.candidates if c.price == chosen.price and not _elsewhere(c)]
+    if not own:
+        return None
+    lead = _leading_amount(page, chosen.price, chosen.currency)
+    regular = visible.regular.price if visible.regular is not None else None
+    if lead is None or lead in {chosen.price, regular}:
+        return None
+    rivals = [c for c in visible.candidates
+              if c.price == lead and not _elsewhere(c) and SIGN.search(c.raw_text)
+              and c.confidence >= max(own) - _UNDECIDED_TIE
+              and not {"weak-was", "from-price"} & set((c.note or "").split(","))]
+    if not rivals:
+        return None
+    return (f"structured data says {chosen.price}, and the buy box leads with {rivals[0].raw_text}, as prominent",
+            [chosen, *rivals[:1]])
+
+
 # Two amounts with only a dash between them: a price range ("Rp459.000 – Rp529.000"), no one variant's price
 # (an en dash, a tilde, or a hyphen between blanks; not "-21%", a discount badge)
 _RANGE_NEXT = re.compile(r"\s*(?:[–—~〜]|-(?=\s))\s*\D{0,4}\d(?![\d.,]*\s?%)")
@@ -1343,6 +1420,7 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
         structured_seen = [c for c in facts.candidates if c.method in _STRUCTURED or c.method == "embedded-json"]
         contention = (disagreement or _contention(chosen, structured_seen, visible, result.flags, confidence,
                                                   undecided_below, page)
+                      or _outshone(chosen, visible, result.flags, page)
                       or net_lead_contention(chosen, visible.net_lead)
                       or unconfirmed_state(chosen, visible.candidates, visible.best, result.flags))
         if contention is not None:

@@ -1,0 +1,119 @@
+"""A structured price is confirmed by the buy box's leading amount, not by a printing beside words nobody listed.
+
+The cascade knows many languages' words for a list price, a coupon's, a set's or a net price, but a shop in the next
+country writes its own ("Qmfkgo xna XSOPV: RD$ 4,194.92"). Where structured data gives such an amount and the buy box
+prints it after another amount that stands out as much, the printing beside an unknown label confirmed it (the text
+check took any printing with a sign; the full comparison took any current printing). Two principles that need no
+word:
+
+- **the text check confirms only the buy box's leading amount**: when the first amount with a sign after the title
+  is another one, neither struck through nor named by a word the cascade knows, the full comparison decides;
+- **a structured price the buy box does not lead with is not confirmed by a later printing**: when the buy box's
+  leading amount (the first with its sign from the title to the buy button, not struck through) is another amount,
+  read as a current price as prominent as the structured price's own printing, the page is undecided with both (a
+  person picks), unless the structured offer is the variant the address selects.
+
+The labels below are pseudo-words (``bench/perturb_pages.py``'s ``relabelled`` writes whole pages so); each page
+fails on the extractor before this change (it took the structured amount).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from crawlers.extract import extract
+from extract_page import page, product
+
+D = Decimal
+
+
+def _box(title: str, lead: str, second: str, button: str = "Qovaki") -> str:
+    return (f"<div class='pdp'><h1>{title}</h1><div class='pdp-prices'>{lead}{second}</div>"
+            f"<button class='add-to-cart'>{button}</button></div>")
+
+
+# (lang, url, buy box, structured amount, currency, the buy box's leading amount)
+_LED_BY_ANOTHER = [
+    # a net price named by a tax nobody listed, after the price with tax (the Caribbean)
+    ("es-DO", "https://www.musicaxa.example.do/p/guitarra-x7",
+     _box("Guitarra X7", "<div class='price'><span class='amount'>RD$4,950.00</span></div>",
+          "<div class='price-note'><span>Qmfkgo xna XSOPV:</span> <span>RD$4,194.92</span></div>"),
+     "4194.92", "DOP", D("4950.00")),
+    # a coupon's price in a language nobody listed, after the sale price (a Korean-style box in pseudo-words)
+    ("ko-KR", "https://www.jangxa.example.kr/goods/1123",
+     _box("프리미엄 블렌더 X7", "<p class='sale'><strong>32,900원</strong></p>",
+          "<p class='extra'><em>뀈뀫낰뀗뀤</em> <strong>29,610원</strong></p>", "뀗뀤낰"),
+     "29610", "KRW", D("32900")),
+    # a set's price after the single item's, the set label in pseudo-words (a tyre shop)
+    ("en-PK", "https://www.tyrexa.example.pk/product/tyre-205-55-r16",
+     _box("Tyre 205/55 R16", "<div class='price'><span>Rs 18,750</span></div>",
+          "<div class='bundle'><span>Qko zt 4:</span> <span>Rs 72,000</span></div>"),
+     "72000", "PKR", D("18750")),
+]
+
+
+@pytest.mark.parametrize(("lang", "url", "body", "structured", "currency", "lead"), _LED_BY_ANOTHER,
+                         ids=["net-after-gross", "coupon-after-sale", "set-after-one"])
+def test_a_structured_price_printed_after_the_leading_amount_is_not_confirmed(
+        lang: str, url: str, body: str, structured: str, currency: str, lead: Decimal) -> None:
+    ext = extract(page(body, lang, product(structured, currency)), url)
+    assert ext.price != D(structured)
+    # (the leading amount where the cascade can tell, else a person picks between the two)
+    assert ext.price == lead or {c.price for c in ext.competing} >= {D(structured), lead}, (ext.price, ext.flags)
+
+
+def test_the_text_check_confirms_only_the_leading_amount() -> None:
+    """The structured amount after another, unlabelled for the cascade, is not taken by the shortcut: the full
+    comparison reads both (the page is undecided, never the structured amount)."""
+    body = _box("Kaffebryggare X7", "<div class='price'>4 990 kr</div>", "<div class='note'>Xupa zeli 4 490 kr</div>",
+                "Qovaki")
+    ext = extract(page(body, "sv-SE", product("4490", "SEK")), "https://www.kaffexa.example.se/p/x7")
+    assert ext.price != D("4490")
+
+
+# --- what stays confirmed ---------------------------------------------------------------------------------------------
+
+
+def test_the_structured_price_the_buy_box_leads_with_is_confirmed_whatever_follows() -> None:
+    body = _box("Guitarra X7", "<div class='price'><span class='amount'>RD$4,950.00</span></div>",
+                "<div class='price-note'><span>Qmfkgo xna XSOPV:</span> <span>RD$4,194.92</span></div>")
+    ext = extract(page(body, "es-DO", product("4950.00", "DOP")), "https://www.musicaxa.example.do/p/guitarra-x7")
+    assert (ext.price, ext.undecided) == (D("4950.00"), None)
+
+
+def test_a_struck_list_price_before_the_structured_price_leaves_it_confirmed() -> None:
+    body = _box("Guitarra X7", "<div class='price'><del>RD$5,950.00</del></div>",
+                "<div class='price-now'><span>Qmfkgo:</span> <span>RD$4,950.00</span></div>")
+    ext = extract(page(body, "es-DO", product("4950.00", "DOP")), "https://www.musicaxa.example.do/p/guitarra-x7")
+    assert (ext.price, ext.undecided) == (D("4950.00"), None)
+
+
+def test_a_leading_amount_a_known_word_names_the_list_price_leaves_the_structured_price_confirmed() -> None:
+    body = _box("Guitarra X7", "<div class='price'>Antes RD$5,950.00</div>",
+                "<div class='price-now'><span>Ahora</span> <span>RD$4,950.00</span></div>", "Agregar al carrito")
+    ext = extract(page(body, "es-DO", product("4950.00", "DOP")), "https://www.musicaxa.example.do/p/guitarra-x7")
+    assert (ext.price, ext.undecided) == (D("4950.00"), None)
+
+
+# --- the measure: bench/perturb_pages.py's relabelled rewrite ---------------------------------------------------------
+
+
+def test_relabelled_replaces_every_word_alike_and_keeps_amounts_signs_and_the_title_match() -> None:
+    from bench.perturb_pages import perturb
+
+    html = page("<h1>Taladro Bosch 18V</h1><p>Precio sin ITBIS: RD$ 1.299,00 · 售价379元 · 79,900원 · 1 299 руб. "
+                "· 249 kr · 12 USD</p><p>Precio</p>", "es-DO", product("1299.00", "DOP", name="Taladro Bosch 18V"),
+                name="Taladro Bosch 18V")
+    out = perturb(html, "relabelled")
+    assert out is not None
+    for kept in ("RD$ 1.299,00", "379元", "79,900원", "1 299 руб.", "249 kr", "12 USD", "18V", '"price": "1299.00"'):
+        assert kept in out
+    for gone in ("Precio", "ITBIS", "售价", "Taladro", "Bosch"):
+        assert gone not in out
+    # (the same word, the same pseudo-word: in the text, the title and the JSON-LD name)
+    title = out.split("<h1>")[1].split("</h1>")[0]
+    assert f'"name": "{title}"' in out and f"<title>{title}</title>" in out
+    labels = perturb(html, "relabelled-labels")
+    assert labels is not None and "<h1>Taladro Bosch 18V</h1>" in labels and "ITBIS" not in labels
