@@ -13,11 +13,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from extract_page import page
 
 from crawlers.extract import extract
 from crawlers.extract.heuristics import read_visible
 from crawlers.extract.page import Page
-from extract_page import page
 
 D = Decimal
 URL = "https://shop.example.com/products/kettle"

@@ -13,9 +13,10 @@ import json
 import re
 from decimal import Decimal
 
+from extract_page import page, product
+
 from crawlers.extract import extract
 from crawlers.extract.page import Page
-from extract_page import page, product
 
 D = Decimal
 

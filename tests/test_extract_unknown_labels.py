@@ -22,9 +22,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from extract_page import page, product
 
 from crawlers.extract import extract
-from extract_page import page, product
 
 D = Decimal
 
