@@ -19,7 +19,9 @@ fails on the extractor before this change (it took the structured amount).
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from extract_page import page, product
@@ -101,6 +103,7 @@ def test_a_leading_amount_a_known_word_names_the_list_price_leaves_the_structure
 
 
 def test_relabelled_replaces_every_word_alike_and_keeps_amounts_signs_and_the_title_match() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (bench/ is scripts, not an installed package)
     from bench.perturb_pages import perturb
 
     html = page("<h1>Taladro Bosch 18V</h1><p>Precio sin ITBIS: RD$ 1.299,00 · 售价379元 · 79,900원 · 1 299 руб. "
