@@ -446,3 +446,16 @@ def test_a_page_scan_looks_for_the_shared_words_of_its_own_currency() -> None:
     assert "درهم" in currency_symbols("MAD") and "درهم" in local_symbols("ar-MA")  # (its default is AED's)
     assert "ريال" in local_symbols("ar-OM") and "₨" in currency_symbols("NPR")
     assert "rs" not in currency_symbols("PKR")  # (an ASCII shared sign is inside too many words: "offers")
+
+
+@pytest.mark.parametrize(("text", "locale", "amounts"), [
+    ("1.290.000₫ 1.790.000₫ -28%", "vi-VN", [("1.290.000₫", "1290000"), ("1.790.000₫", "1790000")]),
+    ("29.900원 39.900원", "ko-KR", [("29.900원", "29900"), ("39.900원", "39900")]),
+    ("2.849 TL 3.999 TL", "tr-TR", [("2.849 TL", "2849"), ("3.999 TL", "3999")]),
+    ("1,290,000원 13%", "ko-KR", [("1,290,000원", "1290000")]),
+])
+def test_signs_written_after_their_amounts_stay_with_them(text: str, locale: str,
+                                                          amounts: list[tuple[str, str]]) -> None:
+    """heldout30 vn-dienmayanphat (after its blind reading): in a run of amounts each followed by its sign, a sign is
+    its own amount's, not the next one's ("1.290.000₫ 1.790.000₫" was read as one bare number and "₫ 1.790.000")."""
+    assert [(f.raw, str(f.amount)) for f in find_amounts(text, locale=locale)] == amounts

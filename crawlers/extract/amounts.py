@@ -108,8 +108,9 @@ _TOKEN = re.compile(
     r"(?<![\w.,])(?P<n3>\d{1,6})(?P<mid>[€£])(?P<c3>\d{2})(?!\d)|"
     # (a number after a CJK character is no part of a word: "79折379元", "售价379元")
     rf"(?<![A-Za-z])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?!\d)|(?:(?<![\w.,\-])|(?<={_CJK}))(?P<n2>{_NUM})\s?(?P<post>{_CUR})"
-    # (a number right after the sign is another amount's, "1,299 € 99": unless it is a percentage, "1,290,000원 13%")
-    r"(?![A-Za-z]|\s?\d(?![\d.,]*\s?%))"
+    # (a number right after the sign is another amount's, "1,299 € 99": unless it is a percentage, "1,290,000원 13%",
+    # or an amount with a sign of its own after it, "1.290.000₫ 1.790.000₫": a sign written after its amount)
+    rf"(?![A-Za-z]|\s?\d(?![\d.,]*\s?(?:%|{_CUR})))"
 )
 # A bare number right after a minus sign is negative (JSON-LD "-199.00"): never a price.
 _BARE = re.compile(rf"(?<![\w.,\-−])(?P<n>{_NUM})(?![\w])")
