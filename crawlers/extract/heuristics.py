@@ -22,7 +22,7 @@ from selectolax.lexbor import LexborNode
 from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency_symbols, find_amounts, local_symbols
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
-from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page
+from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page, shown_longer
 from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
 from pricewarden.money import minor_units, territory_currencies
 
@@ -1274,15 +1274,6 @@ def _chosen(node: LexborNode) -> bool:
     classes = a.get("class") or ""
     return "checked" in a or any((a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected")) or (
         _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
-
-
-def shown_longer(text: str, limit: int) -> bool:
-    """Whether ``text`` as shown (every run of blanks one space) is longer than ``limit`` characters, without
-    collapsing a long text: n words show at least 2n - 1 characters, so only the first words are split."""
-    if len(text) <= limit:
-        return False
-    words = text.split(None, limit // 2 + 1)
-    return len(words) > limit // 2 + 1 or len(" ".join(words)) > limit
 
 
 def _shown(text: str) -> str:

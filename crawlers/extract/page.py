@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNod
 from crawlers.extract.stylesheet import StyleHiding
 from pricewarden.locales import country_of_host, locale_for_territory
 
-__all__ = ["PRICE_NAME", "STRUCK", "USER_CONTENT_NAME", "Page", "decode_html"]
+__all__ = ["PRICE_NAME", "STRUCK", "USER_CONTENT_NAME", "Page", "decode_html", "shown_longer"]
 
 # Elements showing a struck-through or was/list-labelled amount (the list price beside the current one).
 STRUCK = ("del, s, strike, [style*=line-through], [class*=line-through i], [class*=was i], [class*=old i], "
@@ -132,7 +132,7 @@ def _leave_hidden(hiding: list[LexborNode]) -> list[LexborNode]:
     screen reader's does (``<span class="hidden">Was</span> $24.99``)."""
     left = []
     for node in hiding:
-        if _DIGIT.search(node.text(deep=True)) and node.css_first(_KEPT_HIDDEN) is None:
+        if _prints_a_number(node):
             node.decompose(recursive=False)  # (out of the tree, as scripts are; a hidden one inside goes with it)
             left.append(node)
     return left
@@ -144,8 +144,22 @@ def _takes_out(node: LexborNode) -> bool:
     text, whatever a stylesheet says of it)."""
     attrs = node.attributes
     return (node.tag not in _CONTROL_TAGS and node.tag != "h1" and "role" not in attrs
-            and not _SCREEN_READER.search(attrs.get("class") or "")
-            and _DIGIT.search(node.text(deep=True)) is not None and node.css_first(_KEPT_HIDDEN) is None)
+            and not _SCREEN_READER.search(attrs.get("class") or "") and _prints_a_number(node))
+
+
+def _prints_a_number(node: LexborNode) -> bool:
+    """Whether a hidden ``node`` prints a digit and holds nothing :data:`_KEPT_HIDDEN` names (what makes a hidden
+    element leave the tree, whatever hid it)."""
+    return _DIGIT.search(node.text(deep=True)) is not None and node.css_first(_KEPT_HIDDEN) is None
+
+
+def shown_longer(text: str, limit: int) -> bool:
+    """Whether ``text`` as shown (every run of blanks one space) is longer than ``limit`` characters, without
+    collapsing a long text: n words show at least 2n - 1 characters, so only the first words are split."""
+    if len(text) <= limit:
+        return False
+    words = text.split(None, limit // 2 + 1)
+    return len(words) > limit // 2 + 1 or len(" ".join(words)) > limit
 
 
 def _in_tree(node: LexborNode) -> bool:
@@ -625,8 +639,7 @@ class Page:
         for node in self.tree.css(_BUY_CONTROLS) if self.buy_controls is None else self.buy_controls:
             # (as shown, blanks collapsed: a pretty-printed "Add\n  to\n  cart" says "Add to cart")
             text = node.attributes.get("value") or node.text(deep=True) or ""
-            words = text.split(None, 30)  # (a label of 30 words or more shows 60 characters or more: not split further)
-            if len(words) <= 30 and len(shown := " ".join(words)) < 60 and _BUY_BUTTON.search(shown):
+            if not shown_longer(text, 59) and _BUY_BUTTON.search(" ".join(text.split())):
                 return node
             ident = " ".join(filter(None, (node.attributes.get("id"), node.attributes.get("class"),
                                            node.attributes.get("name"))))
