@@ -209,6 +209,27 @@ def test_yen_on_a_japanese_page_is_jpy() -> None:
     ("加入购物车查看价格", "cart_only"),
     ("Log in to see price", "login_only"),
     ("登录后查看价格", "login_only"),
+    # (the same in the other languages of the shops read, and a minimum-advertised-price button)
+    ("Click for Price", "cart_only"),
+    ("Precio demasiado bajo para mostrarlo. Añade al carrito para ver nuestro precio.", "cart_only"),
+    ("Adicione ao carrinho para ver o preço", "cart_only"),
+    ("Ajoutez au panier pour voir notre prix", "cart_only"),
+    ("Aggiungi al carrello per vedere il prezzo", "cart_only"),
+    ("Leg in de winkelwagen om de prijs te zien", "cart_only"),
+    ("Dodaj do koszyka, aby zobaczyć cenę", "cart_only"),
+    ("Preis im Warenkorb", "cart_only"),
+    ("장바구니에 담으면 할인가 확인", "cart_only"),
+    ("Connectez-vous pour voir vos prix et conditions.", "login_only"),
+    ("Inicia sesión para ver los precios", "login_only"),
+    ("Regístrate para ver precios", "login_only"),
+    ("Faça login para ver o preço", "login_only"),
+    ("Accedi per vedere i prezzi", "login_only"),
+    ("Inloggen om prijzen te bekijken", "login_only"),
+    ("Zaloguj się, aby zobaczyć ceny", "login_only"),
+    ("Melden Sie sich an, um Preise zu sehen", "login_only"),
+    ("Preise nur nach der Anmeldung", "login_only"),
+    ("로그인 후 가격 확인", "login_only"),
+    ("ログインして価格を確認", "login_only"),
 ])
 def test_hidden_price_is_its_own_case(text: str, visibility: str) -> None:
     body = (f'<h1>Acme AC-100</h1><div class="buybox"><del>$249.00</del><p class="map-msg">{text}</p>'
@@ -218,6 +239,31 @@ def test_hidden_price_is_its_own_case(text: str, visibility: str) -> None:
     assert result.price is None
     assert "price_withheld_on_page" in result.flags
     assert any(c.method == "json-ld" and c.price == D("199.00") for c in result.candidates)
+
+
+def test_a_price_only_in_a_closed_dialog_is_not_shown() -> None:
+    # (a minimum-advertised-price button opens a <dialog> with the price; closed, the browser shows none of it)
+    body = ('<h1>Acme AC-100</h1><div class="buybox"><div class="msrp">MSRP <s>$249.00</s></div>'
+            '<span class="map-label">See price in cart</span> <button type="button">Show price</button>'
+            '<dialog id="map"><h3>Our Price</h3><p class="map-price">$199.00</p><p>You save $50.00</p></dialog>'
+            '<button class="add-to-cart">Add to cart</button></div>')
+    result = extract(page(body, head=ld(PRODUCT)), URL)
+    assert (result.price, result.price_visibility) == (None, "cart_only")
+    opened = extract(page(body.replace('<dialog id="map">', '<dialog id="map" open>'), head=ld(PRODUCT)), URL)
+    assert (opened.price, opened.price_visibility) == (D("199.00"), "visible")
+
+
+@pytest.mark.parametrize("words", ["품절", "SOLD OUT", "Agotado", "Ausverkauft"])
+def test_stale_in_stock_structured_price_on_a_page_that_says_sold_out(words: str) -> None:
+    # (JSON-LD still says InStock; the page says sold out below its title and shows the price nowhere)
+    body = (f'<h1>Acme AC-100</h1><div class="buybox"><p class="soldout">{words}</p>'
+            '<button class="restock">Notify me</button></div>'
+            '<section class="related"><div class="tile">Acme AC-50 <span>$89.00</span></div></section>')
+    result = extract(page(body, head=ld(PRODUCT)), URL)
+    assert result.price is None
+    assert "no_price_shown:sold_out" in result.flags
+    shown = extract(page(body.replace("</p>", "</p><span class=price>$199.00</span>", 1), head=ld(PRODUCT)), URL)
+    assert shown.price == D("199.00")
 
 
 def test_see_price_in_cart_on_a_related_item_does_not_hide_the_product_price() -> None:

@@ -1147,6 +1147,13 @@ def _unshown_structured(chosen: Candidate | None, flags: list[str]) -> bool:
     return chosen is not None and chosen.method in _STRUCTURED and "structured_not_visible" in flags
 
 
+def _can_buy(page: Page) -> bool:
+    """Whether the page has a buy control a shopper can press (one that says so and is not disabled)."""
+    button = page.buy_button
+    return button is not None and "disabled" not in button.attributes \
+        and (button.attributes.get("aria-disabled") or "").lower() != "true"
+
+
 def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool,
                       box: str | None = None) -> bool:
     """Whether the buy box shows a price for the product: the cascade's price is a profile's, a rule's, or structured
@@ -1386,11 +1393,13 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
     if said is None:
         said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
                 else None)
-    if said is None and result.price_visibility == "visible" and facts.sold_out and (
-            page.sold_out_said or _unshown_structured(chosen, result.flags)) and not \
+    if said is None and result.price_visibility == "visible" and (
+            (facts.sold_out and (page.sold_out_said or _unshown_structured(chosen, result.flags)))
+            or (page.sold_out_said and _unshown_structured(chosen, result.flags) and not _can_buy(page))) and not \
             _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
         # (every structured offer says sold out, and the page says so below its title in words the rules know, or
-        # shows the structured price nowhere: a sold-out product whose page hides its price, in any language)
+        # shows the structured price nowhere: a sold-out product whose page hides its price, in any language; or the
+        # page says so, offers no way to buy and shows the structured price nowhere: that offer's InStock is stale)
         said = "sold_out"
     if said is not None:
         # The page says it shows no price for the product (on request, no longer sold): what else it

@@ -89,8 +89,8 @@ _BUY_CONTROLS = ("button, input[type=submit], input[type=button], a[class*=cart 
 # are not searched as such (``:not(...)``): a control is judged by its own state, and a node is listed either as one
 # of them or as a hiding element, never both.
 _HIDING_CLASSES = frozenset({"hidden", "hide", "d-none", "is-hidden", "invisible"})
-_HIDING = (":is([hidden], [style*=none], [style*=hidden], " + ", ".join(f".{name}" for name in sorted(_HIDING_CLASSES))
-           + "):not(h1, button, input, a, [role])")
+_HIDING = (":is([hidden], [style*=none], [style*=hidden], dialog:not([open]), "
+           + ", ".join(f".{name}" for name in sorted(_HIDING_CLASSES)) + "):not(h1, button, input, a, [role])")
 _HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 # A class that shows the element again from some width on ("hidden md:block", "d-none d-lg-flex", "invisible
 # sm:visible"): the element is hidden only on a narrow screen
@@ -115,7 +115,7 @@ _PARSE = LexborDocumentOptions.WO_EVENTS
 def _hides(node: LexborNode) -> bool:
     """Whether ``node`` (listed by :data:`_HIDING`) is hidden from a shopper at every width."""
     attrs = node.attributes
-    if "hidden" in attrs:
+    if "hidden" in attrs or (node.tag == "dialog" and "open" not in attrs):
         return True
     style = attrs.get("style")
     if style and _HIDING_STYLE.search(style):
@@ -230,12 +230,29 @@ _CART_ONLY = re.compile(
     r"(?:add|place|put)(?: (?:it|this|item|items))? (?:to|in) (?:your )?(?:cart|bag|basket) to (?:see|view|get)"
     r"(?: (?:the|our|final))? price|see (?:the )?(?:final )?price in (?:your )?(?:cart|bag|checkout)|"
     r"price (?:shown|revealed|available) in (?:the )?cart|too low to (?:show|display)|"
-    r"in den warenkorb legen,? um den preis|加入购物车(?:后)?查看价格|购物车中查看价格|カートに入れて価格",
+    r"in den warenkorb legen,? um den preis|加入购物车(?:后)?查看价格|购物车中查看价格|カートに入れて価格|"
+    r"click (?:here )?(?:for|to (?:see|view|reveal)) (?:the |our )?price|"
+    # (the same in the other languages of the shops read: add to the cart to see the price, the price in the
+    # cart, too low to show)
+    r"(?:añad|agreg|adicion|ajout|aggiung|voeg|leg|dodaj)\w* (?:\w+ )?(?:al|ao|au|à|in|aan|toe aan|do) "
+    r"(?:el |o |le |il |la |de |je )?"
+    r"(?:carrito|cesta|carrinho|sacola|panier|carrello|winkelwagen|winkelmand|koszyka),? "
+    r"(?:para|pour|per|om|aby) (?:ver|voir|vedere|visualizzare|zobaczyć|de prijs te zien|onze prijs te zien)|"
+    r"precio (?:en el carrito|demasiado bajo)|preço (?:no carrinho|visível no carrinho)|"
+    r"prix (?:dans le panier|trop bas)|"
+    r"prezzo (?:nel carrello|troppo basso)|prijs (?:in (?:de |je )?winkelwagen|te laag)|cen[aęy] w koszyku|"
+    r"preis (?:im warenkorb|zu niedrig)|장바구니에\s?담(?:으면|아야)\s?(?:가격|할인가)",
     re.I,
 )
 _LOGIN_PRICE = re.compile(
     r"(?:log ?in|sign ?in|register)(?: now)? (?:to|for) (?:see|view|get)?\s*(?:the |your |our )?(?:price|pricing)|"
-    r"price (?:available )?(?:after|upon) (?:log ?in|sign ?in)|登录(?:后)?查看价格|会员价.{0,6}登录",
+    r"price (?:available )?(?:after|upon) (?:log ?in|sign ?in)|登录(?:后)?查看价格|会员价.{0,6}登录|"
+    # (log in, sign up or register to see the prices, in the other languages of the shops read)
+    r"(?:inicia(?:r)? sesión|regístrate|identifícate|accede|faça (?:o )?login|cadastre-se|connectez-vous|"
+    r"identifiez-vous|inscrivez-vous|accedi|registrati|log in|inloggen|meld je aan|zaloguj się|"
+    r"melden sie sich an|anmelden|einloggen|registrieren)(?: \w+)?,? (?:para|pour|per|om|aby|um) "
+    r"(?:ver|voir|afficher|consulter|vedere|visualizzare|zobaczyć|(?:de |uw |je )?prijz|(?:die |ihre )?preis)\w*|"
+    r"preise? (?:nur )?nach (?:der )?anmeldung|ログインして価格|로그인\s?(?:후|하시면)\s?가격",
     re.I,
 )
 _OUT_OF_STOCK = re.compile(
@@ -346,8 +363,11 @@ _BUY_IDENT = re.compile(r"add[-_]?to[-_]?(?:cart|bag|basket)|buy[-_]?now|addtoca
 
 # Every wording of _CART_ONLY / _LOGIN_PRICE contains one of these (lower case): the patterns are
 # tried only around them, not at each of the 100,000+ characters of a page's text.
-_CART_WORDS = ("cart", "bag", "basket", "checkout", "too low", "warenkorb", "购物车", "カート")
-_LOGIN_WORDS = ("log", "sign", "regist", "登录")
+_CART_WORDS = ("cart", "bag", "basket", "checkout", "too low", "warenkorb", "购物车", "カート", "click", "carrito",
+               "cesta", "carrinho", "sacola", "panier", "carrello", "winkel", "koszyk", "demasiado bajo", "trop bas",
+               "troppo basso", "te laag", "zu niedrig", "장바구니")
+_LOGIN_WORDS = ("log", "sign", "regist", "登录", "sesión", "identif", "login", "cadastr", "connect", "inscri",
+                "acced", "regíst", "meld je", "zaloguj", "melden", "anmeld", "einlog", "ログイン", "로그인")
 _NEAR = 200  # characters either side of a key word; every wording is shorter
 
 
