@@ -105,6 +105,12 @@ def test_an_offer_of_the_selected_variant_is_read_as_before() -> None:
                  id="desde"),
     pytest.param("https://shop.example.com/p/throw", "en-US", "Starting at $79.00", "$94.00", "79.00", "USD", "94.00",
                  id="starting-at"),
+    # (the languages that write "from" after the amount)
+    pytest.param("https://shop.example.co.kr/p/throw", "ko-KR", "79,000원부터", "94,000원", "79000", "KRW", "94000",
+                 id="buteo"),
+    pytest.param("https://shop.example.jp/p/throw", "ja-JP", "7,900円から", "9,400円", "7900", "JPY", "9400",
+                 id="kara"),
+    pytest.param("https://shop.example.cn/p/throw", "zh-CN", "¥79起", "¥94", "79", "CNY", "94", id="qi"),
 ])
 def test_a_from_price_confirms_no_structured_price_while_the_buy_box_shows_another(
         url: str, lang: str, line: str, buy_box: str, structured: str, currency: str, want: str) -> None:

@@ -98,11 +98,20 @@ def test_symbols_read_by_the_pages_country(symbol: str, locale: str | None, defa
     ("₹1,29,999", "hi_IN", "129999", "INR"), ("KD 1.250", "ar_KW", "1.250", "KWD"),
     ("KWD 12.500", "en_KW", "12.500", "KWD"), ("1 299 RUR", "ru_RU", "1299", "RUB"),
     ("$1,299.00", "es_MX", "1299.00", "MXN"),
+    # (the dinars and the rial in Latin letters, on pages of their own country)
+    ("BD 189.000", "en_BH", "189.000", "BHD"), ("JD 6.950", "en_JO", "6.950", "JOD"),
+    ("RO 24.750", "en_OM", "24.750", "OMR"),
 ])
 def test_amounts_read_by_country_and_currency(text: str, locale: str, amount: str, code: str) -> None:
     found = find_amounts(text, locale=locale)
     assert found, text
     assert (found[0].amount, found[0].currency) == (D(amount), code)
+
+
+@pytest.mark.parametrize("text", ["RO 500 water filter", "BD 189.000", "JD 6.950"])
+def test_latin_letter_dinars_are_read_only_on_their_countrys_pages(text: str) -> None:
+    # (elsewhere "RO 500" is a reverse-osmosis filter and "BD" a Blu-ray)
+    assert find_amounts(text, locale="en_US") == []
 
 
 def _page(lang: str | None, price: str, ld: str = "") -> str:

@@ -231,6 +231,39 @@ def test_a_sold_out_designated_variant_that_shows_its_price_keeps_it() -> None:
     assert got.price == D("139.95"), (got.price, got.method, got.flags, got.undecided)
 
 
+@pytest.mark.parametrize(("lang", "head", "body", "url"), [
+    # A refurbished shop (Italian): the address names grade B, sold out; the buy box offers grade A instead, named.
+    ("it-IT", ld("329.00", "EUR"),
+     "<h1>Tablet Orbe 11 128 GB</h1>"
+     + swatches("https://www.rigenera.example.it/tablet-orbe-11?grado=",
+                [("a", "Grado A", "329,00 €"), ("b", "Grado B", "Esaurito")], "b")
+     + "<p>Questo grado è esaurito.</p><p>Disponibile in Grado A a 329,00 €</p>"
+       "<button class='notify'>Avvisami</button>",
+     "https://www.rigenera.example.it/tablet-orbe-11?grado=b"),
+    # A Turkish electronics shop: the address names the open-box unit, sold out; the new unit's price is shown
+    # after its name, and its JSON-LD is the new unit's.
+    ("tr-TR", ld("18999.00", "TRY"),
+     "<h1>Kulaklık Vela Pro</h1>"
+     + swatches("https://www.elektro.example.com.tr/vela-pro?durum=",
+                [("sifir", "Sıfır", "18.999,00 TL"), ("acik-kutu", "Açık kutu", "Tükendi")], "acik-kutu")
+     + "<div class='alt'>Sıfır ürün: <b>18.999,00 TL</b> <button class='add-to-cart'>Sepete Ekle</button></div>",
+     "https://www.elektro.example.com.tr/vela-pro?durum=acik-kutu"),
+    # No structured data (Vietnamese): the visible scan's price is the other grade's.
+    ("vi-VN", "",
+     "<h1>Điện thoại Nova 12 256GB</h1>"
+     + swatches("https://www.maycu.example.vn/nova-12?loai=",
+                [("99", "Like new 99%", "8.490.000₫"), ("95", "Cũ 95%", "Hết hàng")], "95")
+     + "<p>Hết hàng loại này.</p><p>Còn hàng: Like new 99% giá 8.490.000₫</p><button>Báo khi có hàng</button>",
+     "https://www.maycu.example.vn/nova-12?loai=95"),
+])
+def test_a_sold_out_designated_option_gives_no_price_when_the_buy_box_offers_another(lang: str, head: str, body: str,
+                                                                                      url: str) -> None:
+    # The address names a condition or grade that is sold out; the buy box offers another one, printed after that
+    # option's name: that amount is the other option's offer, not the page's price.
+    got = extract(page(lang, head, body), url)
+    assert got.price is None and "no_price_shown:sold_out" in got.flags, (got.price, got.method, got.flags)
+
+
 def _no_h1(name: str, before: str = "") -> str:
     # (a table layout that heads its product with a cell, no h1; the size links designate the variant)
     return ('<!doctype html><html lang="de-AT"><head><meta charset="utf-8">'

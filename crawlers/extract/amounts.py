@@ -57,6 +57,9 @@ _SYMBOLS: dict[str, str] = {
     # (the convertible mark as Bosnian shops write it: "1.299,00 KM")
     "KM": "BAM",
     "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF",
+    # (the Gulf's and Jordan's dinars and Oman's rial in Latin letters, "BD 189.000", "JD 6.950", "RO 24.750": read
+    # only on pages of their country, as _LETTER_SIGNS says; elsewhere "RO 500" is a water filter)
+    "BD": "BHD", "JD": "JOD", "RO": "OMR",
     # (currencies written as words or abbreviations in the page's own script: "4 299,00 درهم", "28.500.000 ກີບ")
     "درهم": "AED", "د.م.": "MAD", "ريال": "SAR", "دينار": "IQD", "جنيه": "EGP", "د.ع": "IQD", "د.أ": "JOD",
     "د.ب": "BHD", "ر.ع": "OMR", "د.ج": "DZD", "د.ت": "TND", "ل.ل": "LBP", "ກີບ": "LAK", "ကျပ်": "MMK",
@@ -230,9 +233,9 @@ def _shared_words(codes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(s for s, family in _SHARED.items() if not s.isascii() and family & set(codes))
 
 
-# One-letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
-# in HN (a "Q3" or "L 1" elsewhere is a quarter or a size).
-_LETTER_SIGNS = {"GT": "Q", "HN": "L", "ZA": "R"}
+# Letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
+# in HN (a "Q3" or "L 1" elsewhere is a quarter or a size), "BD 189.000" in BH.
+_LETTER_SIGNS = {"GT": "Q", "HN": "L", "ZA": "R", "BH": "BD", "JO": "JD", "OM": "RO"}
 
 
 @lru_cache(maxsize=8)

@@ -43,6 +43,7 @@ from crawlers.extract.heuristics import (
     CONDITIONAL,
     CONDITIONAL_TAIL,
     FROM,
+    FROM_AFTER,
     INSTALMENT_LABEL,
     LOWEST_30,
     NET_TEXT,
@@ -58,7 +59,7 @@ from crawlers.extract.heuristics import (
     widened,
 )
 from crawlers.extract.model import Candidate, Extraction
-from crawlers.extract.page import STRUCK, Page
+from crawlers.extract.page import STRUCK, Page, shown_longer
 from crawlers.extract.promotions import DEPOSIT
 from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
@@ -105,8 +106,9 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
 # (and the price without VAT written after it, "46,13 € netto", "€ 289,00 excl. btw": the net half of a net/gross
 # pair, where the page's buy box sells at the other)
-_NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|[\\s*.]*(?:{NET_TEXT.pattern})",
-                                  re.I)
+# (and "from" where a language writes it after the amount: "79,000원부터", "7,900円から", "¥79起")
+_NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|[\\s*.]*(?:{NET_TEXT.pattern})|"
+                                  f"{FROM_AFTER.pattern}", re.I)
 # A condition named after a printed amount, before any other number ("$ 599.990 Precio con Tarjeta Sur $ 649.990"): in
 # a list whose labels follow their amounts it is the amount's own; read flat, it may be the next amount's too. The
 # visible scan reads which (its amount's group); no shortcut takes the amount as confirmed meanwhile.
@@ -1045,18 +1047,48 @@ _RANGE_NEXT = re.compile(r"\s*(?:[–—~〜]|-(?=\s))\s*\D{0,4}\d(?![\d.,]*\s?%
 _RANGE_PREVIOUS = re.compile(rf"\d(?:{_TRAILING_SIGN.pattern})?\s*(?:[–—~〜]|(?<=\s)-)\s*\S{{0,4}}$")
 
 
-def _shown_beside_selector(page: Page, options: Iterable[LexborNode], amount: Decimal) -> bool:
+def _shown_beside_selector(page: Page, options: Iterable[LexborNode], amount: Decimal,
+                           others: tuple[str, ...] = ()) -> bool:
     """Whether the buy box (the text around the title) prints ``amount`` with its currency sign more often than the
     variant selector's ``options`` do, a price range's ends and "from" amounts left out: as the price of what the
-    page sells now."""
+    page sells now. ``others``: the other options' names (lower case); an amount printed just after one of them
+    ("Disponible como nuevo: 4 999,00 zł", "Nuevo: Internet $369.990") is that option's offer."""
     region = _title_region(page)
-    printed = sum(1 for start, end in _printings(region, amount)
-                  if not _RANGE_NEXT.match(_after_sign(_words_after(region, end)))
-                  and not _RANGE_PREVIOUS.search(before := _words_before(region, start))
-                  and not FROM.search(before[-20:].lower()))
+    shown = [start for start, end in _printings(region, amount)
+             if not _RANGE_NEXT.match(_after_sign(_words_after(region, end)))
+             and not _RANGE_PREVIOUS.search(before := _words_before(region, start))
+             and not FROM.search(before[-20:].lower())]
+    in_options = sum(1 for node in options for _ in _printings(node.text(deep=True, separator=" "), amount))
+    # (the other options print their amounts after their names too: those printings are counted once)
+    named = sum(1 for start in shown if _named_before(region, start, others)) if others else 0
+    return len(shown) - max(in_options, named) > 0
+
+
+def _option_names(options: Iterable[LexborNode], page: Page) -> tuple[str, ...]:
+    """The names of variant options as they print them, lower case, their amounts left out: those of at least
+    three letters ("nuevo", "muito bom", "powystawowy"; never a size's "M")."""
+    names = []
     for node in options:
-        printed -= sum(1 for _ in _printings(node.text(deep=True, separator=" "), amount))
-    return printed > 0
+        text = node.text(deep=True, separator=" ")
+        if shown_longer(text, _MAX_OPTION):
+            continue
+        for amount in reversed(find_amounts(text, locale=page.locale)):
+            text = text[:amount.start] + " " + text[amount.end:]
+        name = " ".join(_MARKS.sub(" ", text).split()).lower()
+        if sum(ch.isalpha() for ch in name) >= 3:
+            names.append(name)
+    return tuple(names)
+
+
+_MARKS = re.compile(r"[^\w\s]")  # (what an option prints around its name: brackets, dashes, a "+")
+_MAX_OPTION = 60
+_NAMED_BEFORE = 60  # characters as shown before an amount where another option's name makes it that option's
+
+
+def _named_before(region: str, at: int, names: tuple[str, ...]) -> bool:
+    """Whether one of ``names`` is printed in the 60 characters as shown before ``at`` in ``region``."""
+    before = " ".join(region[max(0, at - 300):at].split())[-_NAMED_BEFORE:].lower()
+    return any(name in before for name in names)
 
 
 def _take_designated(page: Page, amount: Decimal, options: Iterable[LexborNode], chosen: Candidate, facts: Facts,
@@ -1097,10 +1129,15 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
     (WooCommerce's ``data-product_variations`` for the address's ``attribute_*`` values, :func:`selected_variation`):
     it is taken, or the page undecided, as the designated option's would be.
     """
-    if chosen.method not in _STRUCTURED and chosen.method != "embedded-json":
+    read = chosen.method in _STRUCTURED or chosen.method == "embedded-json"
+    if not read and (chosen.method != "heuristic" or not page.sold_out_said):
         return chosen, None
     designated = designated_option(page)
-    if designated is None:
+    if not read:
+        # (the visible scan's price, on a page that says sold out below its title: only the sold-out question)
+        if designated is None or designated.current or not designated.others or not designated.sold_out:
+            return chosen, None
+    elif designated is None:
         amount = selected_variation(page)
         if amount is None or amount == chosen.price:
             return chosen, None
@@ -1117,7 +1154,8 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
     # (another variant's: an option's or a range end's; or a structured price the page shows nowhere, stale)
     another = (chosen.price in designated.others or chosen.note == _LOW or chosen.price in visible.range_high
                or "structured_not_visible" in flags)
-    if unbuyable and another and not _shown_beside_selector(page, designated.options, chosen.price):
+    if unbuyable and another and not _shown_beside_selector(page, designated.options, chosen.price,
+                                                            _option_names(designated.group, page)):
         return None, "sold_out" if designated.sold_out else "unavailable"
     return chosen, None
 

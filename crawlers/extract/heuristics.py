@@ -26,8 +26,8 @@ from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page, shown_lon
 from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
 from pricewarden.money import minor_units, territory_currencies
 
-__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FEE", "FROM", "INSTALMENT",
-           "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
+__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FEE", "FROM", "FROM_AFTER",
+           "INSTALMENT", "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
            "SAVING_LOCAL", "SET_OF", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
            "discount_of", "other_options", "read_visible", "shown_longer"]
 
@@ -379,6 +379,8 @@ _POINTS_ROW = re.compile(r"^\W*(?:bonus\w*|бонус\w*|балл\w*|points?|pun
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起|\bαπό\b", re.I)
+# ... and the languages that write "from" after the amount ("329,000원부터", "1,980円から", "¥99起")
+FROM_AFTER = _FROM_AFTER = re.compile(r"\s?(?:부터|から|起)")
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
                        r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
                        r"배송|ongkir|pengiriman|運費", re.I)
@@ -1153,7 +1155,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         distance = abs(item.index - button)
         if distance < _NEAR_BUTTON:
             item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
-    if "+" in after[:2] or _FROM.search(before[-20:]):
+    if "+" in after[:2] or _FROM.search(before[-20:]) or _FROM_AFTER.match(after):
         item.reasons.append("from-price")
     if shoppers:
         item.role = "user-content"  # (a review's "paid 899,95 kr in November": never the price)
