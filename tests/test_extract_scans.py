@@ -9,11 +9,13 @@ the same nodes, in the same order and as many times, on real pages and on the aw
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
 from test_extract_realpages import REALPAGES
 
+from crawlers.extract.amounts import _ISO_IN_TEXT, _SYMBOLS, _TOKEN, _TOKEN_START, SIGN, _first_characters
 from crawlers.extract.heuristics import _LETTER_SIGNS, _signs, _walk
 from crawlers.extract.page import Page
 from crawlers.extract.structured import _marked_nodes
@@ -85,3 +87,33 @@ def test_the_awkward_cases_are_found() -> None:
     page = Page.parse(AWKWARD[1], "https://shop.example/p/1")
     assert page.tree.body is not None
     assert _walk(page.tree.body, _signs(page.locale))[0] == []  # "U" + "SD" is no sign, as for lexbor
+
+
+# Texts whose tokens start at each kind of sign spelling: a class, an escaped character, a word, another script
+SIGNED = ["Now R$ 1.299,00 (was R$1.499,00)", "RD$4,950.00 and US$ 5", "1.290.000₫ 1.790.000₫ 13%", "29€99",
+          "1 299,00 zł", "Rs.1,29,999 / Rs 500", "4 299,00 درهم", "ر.س 219", "28.500.000 ກີບ", "Lei 35 or 35 lei",
+          "रु. 1,500", "₹ 499", "¥1,280 (税込) 1,280円", "15.000 đ", "F CFA 5 000", "S/. 39.90", "CHF 12.- / Fr. 12.-",
+          "USD 1,299 EUR 1.299,00 GBP 999", "price: $", "$ 39. 99", "-199.00", "1e309 $"]
+
+
+def _unguarded() -> re.Pattern[str]:
+    """The money token without its opening class: the three alternatives tried at every character."""
+    return re.compile(_TOKEN.pattern[len(_TOKEN_START) + len("(?:"):-1])
+
+
+def test_the_token_s_opening_class_finds_what_the_token_alone_finds(parsed: list[Page]) -> None:
+    unguarded = _unguarded()
+    for text in [*SIGNED, *(page.body_text for page in parsed)]:
+        assert ([(m.span(), m.groupdict()) for m in _TOKEN.finditer(text)]
+                == [(m.span(), m.groupdict()) for m in unguarded.finditer(text)])
+
+
+def test_every_sign_opens_with_a_character_of_the_token_s_opening_class() -> None:
+    opening = re.compile(_TOKEN_START)
+    for spelling in [*_SYMBOLS, *_ISO_IN_TEXT]:
+        if SIGN.fullmatch(spelling):
+            assert opening.match(spelling), spelling
+    with pytest.raises(ValueError):
+        _first_characters(r"(?:US\$|(?:x|y)z)")  # (a branch that opens with a group is not told by one character)
+    with pytest.raises(ValueError):
+        _first_characters(r"(?:US\$|a?b)")  # (nor one whose first character is optional)

@@ -120,3 +120,37 @@ def test_relabelled_replaces_every_word_alike_and_keeps_amounts_signs_and_the_ti
     assert f'"name": "{title}"' in out and f"<title>{title}</title>" in out
     labels = perturb(html, "relabelled-labels")
     assert labels is not None and "<h1>Taladro Bosch 18V</h1>" in labels and "ITBIS" not in labels
+
+
+# --- what it costs ----------------------------------------------------------------------------------------------------
+
+
+def test_the_buy_box_is_read_for_its_leading_amount_only_when_an_amount_could_outshine_the_price(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The full comparison's check reads the buy box only when the visible scan holds a rival: another current amount
+    with its sign, as prominent as the structured price's printing (on most pages none, and the answer is the same)."""
+    from crawlers.extract import cascade
+    from crawlers.extract.heuristics import Visible
+    from crawlers.extract.model import Candidate
+    from crawlers.extract.page import Page
+
+    body = _box("Guitarra X7", "<div class='price'><span>RD$5,950.00</span></div>",
+                "<div class='price-now'><span>Qmfkgo:</span> <span>RD$4,950.00</span></div>")
+    parsed = Page.parse(page(body, "es-DO", product("4950.00", "DOP")), "https://www.musicaxa.example.do/p/x7")
+    chosen = Candidate("json-ld", D("4950.00"), "DOP", "4950.00", 0.9)
+    shown = Candidate("heuristic", D("4950.00"), "DOP", "RD$4,950.00", 0.8)
+    read: list[Decimal] = []
+
+    def leading(page: Page, price: Decimal, currency: str | None, struck: list[str] | None = None) -> Decimal | None:
+        read.append(price)
+        return D("5950.00")
+
+    monkeypatch.setattr(cascade, "_leading_amount", leading)
+    weak = Candidate("heuristic", D("5950.00"), "DOP", "RD$5,950.00", 0.5)  # (far less prominent: no rival)
+    listed = Candidate("heuristic", D("5950.00"), "DOP", "RD$5,950.00", 0.8, note="weak-was")  # (a list price)
+    for others in ([], [weak], [listed]):
+        assert cascade._outshone(chosen, Visible(candidates=[shown, *others]), [], parsed) is None
+    assert read == []
+    rival = Candidate("heuristic", D("5950.00"), "DOP", "RD$5,950.00", 0.8)
+    outshone = cascade._outshone(chosen, Visible(candidates=[shown, rival]), [], parsed)
+    assert outshone is not None and outshone[1] == [chosen, rival] and read == [D("4950.00")]

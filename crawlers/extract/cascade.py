@@ -1027,14 +1027,16 @@ def _outshone(chosen: Candidate, visible: Visible, flags: list[str], page: Page)
     own = [c.confidence for c in visible.candidates if c.price == chosen.price and not _elsewhere(c)]
     if not own:
         return None
-    lead = _leading_amount(page, chosen.price, chosen.currency)
     regular = visible.regular.price if visible.regular is not None else None
-    if lead is None or lead in {chosen.price, regular}:
-        return None
+    # (the rivals any leading amount could have, found first: on most pages none, and the buy box is not read)
     rivals = [c for c in visible.candidates
-              if c.price == lead and not _elsewhere(c) and SIGN.search(c.raw_text)
+              if c.price not in {chosen.price, regular} and not _elsewhere(c) and SIGN.search(c.raw_text)
               and c.confidence >= max(own) - _UNDECIDED_TIE
               and not {"weak-was", "from-price"} & set((c.note or "").split(","))]
+    if not rivals:
+        return None
+    lead = _leading_amount(page, chosen.price, chosen.currency)
+    rivals = [c for c in rivals if c.price == lead]
     if not rivals:
         return None
     return (f"structured data says {chosen.price}, and the buy box leads with {rivals[0].raw_text}, as prominent",

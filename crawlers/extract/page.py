@@ -518,6 +518,7 @@ class Page:
             known = self.__dict__["_style_hidden"] = {body.mem_id: False} if body is not None else {}
         names = rules.where
         kept = []
+        taken = len(self.hidden)
         for node in nodes:
             chain: list[LexborNode] = []
             above: LexborNode | None = node
@@ -535,16 +536,18 @@ class Page:
                 known[element.mem_id] = hidden
             if not hidden:
                 kept.append(node)
+        if len(self.hidden) > taken and self.buy_controls:
+            # (once for all the elements taken out: each control's climb to the root is the cost, not the filter)
+            self.buy_controls = [control for control in self.buy_controls if _in_tree(control)]
         return kept
 
     def _take_out(self, element: LexborNode) -> None:
-        """Take a hidden ``element`` out of the tree (:meth:`shown`), and forget what was read with it."""
+        """Take a hidden ``element`` out of the tree (:meth:`shown`), and forget what was read with it (the buy
+        controls inside it leave :attr:`buy_controls` once :meth:`shown` has asked about every element)."""
         element.decompose(recursive=False)
         self.hidden.append(element)
         for name in ("body_text", "visible_text", "buy_button"):
             self.__dict__.pop(name, None)
-        if self.buy_controls:
-            self.buy_controls = [control for control in self.buy_controls if _in_tree(control)]
 
     @cached_property
     def struck_css(self) -> str:

@@ -23,9 +23,9 @@ from selectolax.lexbor import LexborNode
 
 __all__ = ["StyleHiding"]
 
-# The ways a stylesheet writes a hiding declaration (str.find, not a regex: a page's stylesheets run to 100,000
-# characters, and a regex of alternatives reads every one of them; stylesheets write properties in lower case,
-# minified or with one blank)
+# The ways a stylesheet writes a hiding declaration, checked where str.find finds a property's name (not a regex: a
+# page's stylesheets run to 100,000 characters, and a regex of alternatives reads every one of them; stylesheets
+# write properties in lower case, minified or with one blank)
 _HIDING_WORDS = ("display:none", "display: none", "visibility:hidden", "visibility: hidden")
 # An at-rule whose rules hold at every width of a screen: ``@media`` without a query, or of the types screen and
 # all only
@@ -128,6 +128,9 @@ class StyleHiding:
     read: set[int] = field(default_factory=set)
     # Nested rules (CSS nesting) were met: their selectors are not read, so nothing is hidden
     nested: bool = False
+    # Where every "display" and "visibility" stands in ``css``, in order (found once: the hiding declarations are
+    # among them, and :attr:`showing` reads the rest)
+    declared: list[int] = field(default_factory=list)
 
     @classmethod
     def of(cls, styles: list[str]) -> StyleHiding | None:
@@ -136,7 +139,12 @@ class StyleHiding:
         # (read as one text: a page has dozens of style elements, each a few rules)
         css = "\n".join(css for css in styles if "display" in css or "visibility" in css)
         where: dict[str, list[int]] = {}
-        for at in _found(css, _HIDING_WORDS):
+        # (one search for each property's name, the hiding values then checked where it stands: four searches of
+        # the whole text for each way of writing a hiding value read it twice as often)
+        declared = _found(css, ("display", "visibility"))
+        for at in declared:
+            if not css.startswith(_HIDING_WORDS, at):
+                continue
             opening = css.rfind("{", 0, at)
             if opening >= 0:
                 start = max(css.rfind("}", 0, opening), css.rfind("{", 0, opening)) + 1
@@ -144,7 +152,7 @@ class StyleHiding:
                     last = selector.rsplit(None, 1)
                     for _, name in _NAME.findall(last[-1]) if last else ():
                         where.setdefault(name, []).append(at)
-        return cls(css, where) if where else None
+        return cls(css, where, declared=declared) if where else None
 
     def _hiding_of(self, names: list[str]) -> list[_Rule]:
         """The hiding rules that may apply to an element of ``names`` (its classes and id), read now if not yet."""
@@ -163,7 +171,7 @@ class StyleHiding:
         their element must have, else by its tag, else ``"*"``; read once an element is matched by a rule that
         hides it (most pages never are: a page's stylesheets hold hundreds)."""
         found: dict[str, list[_Rule]] = {}
-        for rule in _declarations(self.css, _found(self.css, ("display", "visibility")), self):
+        for rule in _declarations(self.css, self.declared, self):
             if not rule[2]:
                 self._index(rule, found)
         return found
