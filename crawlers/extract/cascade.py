@@ -1132,11 +1132,12 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
     it is taken, or the page undecided, as the designated option's would be.
     """
     read = chosen.method in _STRUCTURED or chosen.method == "embedded-json"
-    if not read and (chosen.method != "heuristic" or not page.sold_out_said):
+    if not read and (chosen.method != "heuristic" or _can_buy(page) or not page.sold_out_said):
         return chosen, None
     designated = designated_option(page)
     if not read:
-        # (the visible scan's price, on a page that says sold out below its title: only the sold-out question)
+        # (the visible scan's price, on a page with no way to buy that says sold out below its title: only the
+        # sold-out question)
         if designated is None or designated.current or not designated.others or not designated.sold_out:
             return chosen, None
     elif designated is None:
@@ -1435,7 +1436,7 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
                 else None)
     if said is None and result.price_visibility == "visible" and (
             (facts.sold_out and (page.sold_out_said or _unshown_structured(chosen, result.flags)))
-            or (page.sold_out_said and _unshown_structured(chosen, result.flags) and not _can_buy(page))) and not \
+            or (_unshown_structured(chosen, result.flags) and not _can_buy(page) and page.sold_out_said)) and not \
             _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
         # (every structured offer says sold out, and the page says so below its title in words the rules know, or
         # shows the structured price nowhere: a sold-out product whose page hides its price, in any language; or the
