@@ -99,6 +99,28 @@ def test_a_leading_amount_a_known_word_names_the_list_price_leaves_the_structure
     assert (ext.price, ext.undecided) == (D("4950.00"), None)
 
 
+# --- a price cut from a struck list price is the price, whatever percentage follows it --------------------------------
+
+
+def test_an_amount_under_a_struck_list_price_is_no_list_price_of_a_lower_amount() -> None:
+    """A coupon's price ten per cent under the price, beside a struck list price, its label in pseudo-words: the
+    discount arithmetic (32,900 less 10 % is 29,610) made the price the "list price" of the coupon's amount."""
+    body = _box("프리미엄 블렌더 X7", "<p class='sale'><del>45,000원</del> <span>26%</span> <span>32,900원</span></p>",
+                "<p class='extra'><em>뀈뀫낰뀗뀤</em> <strong>29,610원</strong> <span>낷끽냄낸 (10%)</span></p>",
+                "뀗뀤낰")
+    ext = extract(page(body, "ko-KR"), "https://www.jangxa.example.kr/goods/1123")
+    assert ext.price != D("29610")
+    assert ext.price == D("32900") or {c.price for c in ext.competing} >= {D("32900"), D("29610")}, ext.flags
+
+
+def test_a_badge_beside_an_unstruck_pair_still_names_the_list_price() -> None:
+    """Without a struck amount above it, the higher of two amounts a badge relates is the list price, as before."""
+    body = _box("Blender X7", "<p class='prices'><span>KSh 79,999</span> <span>KSh 64,999</span> <span>-19%</span></p>",
+                "", "Qovaki")
+    ext = extract(page(body, "en-KE"), "https://www.blendxa.example.ke/p/x7")
+    assert ext.price == D("64999")
+
+
 # --- the measure: bench/perturb_pages.py's relabelled rewrite ---------------------------------------------------------
 
 

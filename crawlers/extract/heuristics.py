@@ -1563,9 +1563,21 @@ def _discount_pairs(items: list[_Seen]) -> None:
         # (a level up, an amount that is itself the lower of a pair, with a struck amount too, is no list price:
         # "Rp149.000 Rp189.000 Rp239.000 21%", where 189.000 is 239.000 less 21 % and 149.000, another size, happens
         # to be 189.000 less 21 % too)
-        if high.role == "current" and not (apart and id(high) in lows):
+        if high.role == "current" and not (apart and id(high) in lows) and not _under_struck(high, boxes):
             high.role = "regular"
             high.reasons.append("discount-pair")
+
+
+def _under_struck(item: _Seen, boxes: dict[tuple[int, bool], tuple[LexborNode, list[_Seen]]]) -> bool:
+    """Whether ``item`` sits in one element (or the one above) with a higher amount struck through: the price that
+    list price is cut to. A page strikes its one list price; a lower amount beside the price with a percentage is
+    a further, conditional cut (a coupon's, a card's, a member's), never a sign that the price is a list price."""
+    for (_, _), (_, box) in boxes.items():
+        if any(other is item for other in box) and any(
+                other.role == "regular" and "struck" in other.reasons and other.amount.amount > item.amount.amount
+                for other in box):
+            return True
+    return False
 
 
 # A rate that says what share of the list price is paid: "79折" (79 %), "8折" (80 %), "7.5折" (75 %).
