@@ -1258,10 +1258,13 @@ _ELSEWHERE = (*_OTHER_BLOCK, "aside", "outside")
 _NOT_THE_PRICE = frozenset({"instalment", "threshold", "saving", "unit", "net", "converted", "reference",
                             "conditional", "addon", "multibuy", "variant", "fee", "user-content"})
 
-# A chosen option (a variant's swatch, button, size in a select, a radio): by ARIA, ``selected`` or ``checked``,
-# or a class saying so ("is-selected", "active"; each selector more costs a little on every page).
-_CHOSEN = ("option[selected], [aria-checked=true], [aria-selected=true], input[checked], [class*=selected i], "
-           "[class*=active i]")
+# A chosen option (a variant's swatch, button, size in a select, a radio): by ARIA (a toggle button's
+# ``aria-pressed``, a swatch link's ``aria-current="true"``; never ``aria-current="page"``, a menu's), ``selected``
+# or ``checked``, or a class saying so ("is-selected", "active"; each selector more costs a little on every page).
+# The ARIA and form state survive a build that renames every class (CSS-in-JS, CSS modules); the class does not.
+_CHOSEN = ("option[selected], [aria-checked=true], [aria-selected=true], [aria-pressed=true], [aria-current=true], "
+           "input[checked], [class*=selected i], [class*=active i]")
+_CHOSEN_ARIA = ("aria-checked", "aria-selected", "aria-pressed", "aria-current")
 _CHOSEN_CLASS = re.compile(r"(?:^|[\s_-])(?:is-?)?(?:selected|active|checked)(?:$|[\s_-])", re.I)
 _OPTION_TEXT = 120  # characters an option shows at most (a name and a price)
 
@@ -1275,7 +1278,7 @@ def _chosen(node: LexborNode) -> bool:
     if node.tag == "option":
         return "selected" in a and (a.get("value") is None or bool((a.get("value") or "").strip()))
     classes = a.get("class") or ""
-    return "checked" in a or any((a.get(key) or "") == "true" for key in ("aria-checked", "aria-selected")) or (
+    return "checked" in a or any((a.get(key) or "") == "true" for key in _CHOSEN_ARIA) or (
         _CHOSEN_CLASS.search(classes) is not None and _NOT_CHOSEN_CLASS.search(classes) is None)
 
 

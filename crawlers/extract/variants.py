@@ -30,7 +30,7 @@ from crawlers.extract.page import SOLD_OUT, Page
 __all__ = ["Designated", "designated_option"]
 
 # What marks an option or swatch the selected one, in its markup
-_MARKED = ("option[selected], [aria-checked=true], [aria-selected=true], [aria-current=true], "
+_MARKED = ("option[selected], [aria-checked=true], [aria-selected=true], [aria-current=true], [aria-pressed=true], "
            "input[type=radio][checked]")
 _SELECTED_CLASSES = "[class*=selected], [class*=active], [class*=checked], [class*=current]"
 _SELECTED_CLASS = re.compile(r"(?:^|\s)(?:is[-_])?(?:selected|active|checked|current)(?:$|\s)")
@@ -167,7 +167,8 @@ def _by_mark(page: Page, nodes: list[LexborNode]) -> list[tuple[LexborNode, list
                 if group:
                     found.append((label, group))
             continue
-        marked = "true" in (attrs.get("aria-checked"), attrs.get("aria-selected"), attrs.get("aria-current")) or (
+        marked = "true" in (attrs.get("aria-checked"), attrs.get("aria-selected"), attrs.get("aria-current"),
+                             attrs.get("aria-pressed")) or (
             node.tag in {"a", "li", "button", "label"} and _SELECTED_CLASS.search(attrs.get("class") or ""))
         if marked:
             group = [other for other in _group(node, node.tag or "*") if other != node]
