@@ -13,6 +13,8 @@ held-out page); every test reads the whole cascade.
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -157,3 +159,32 @@ def test_a_price_followed_by_an_invitation_to_join_is_for_members_only(lang: str
     got = extract(page(body, lang), url)
     assert got.price == D(price)
     assert got.outcome == "price"
+
+
+# --- minor units beside a pretty-printed page's long runs of blanks ------------------------------------------
+
+def _ends_within(seconds: int, work: Callable[[], object]) -> object:
+    # (a guard against a search that never ends, not a speed figure: the work takes milliseconds, the old pattern
+    # tried every split of the blanks, about n² steps: hours for these runs)
+    def stop(signum: int, frame: object) -> None:
+        raise AssertionError(f"still running after {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return work()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+@pytest.mark.parametrize("minor", ["", "<span>.99</span>"])
+def test_a_long_run_of_blanks_beside_a_price_ends(minor: str) -> None:
+    # A pretty-printed page: the element right after the whole units holds 300,000 blanks before its text (or, with
+    # the minor units there, the element after the price).
+    blanks = " \n" * 150_000
+    note = f"<div class='note'>{blanks}Quartz movement, 30 cm.</div>"
+    body = (f'<h1>Wall clock Oslo</h1><div class="price"><span class="int">$21</span>{minor or note}</div>'
+            + (note if minor else "") + '<button class="add-to-cart">Add to cart</button>')
+    got = _ends_within(60, lambda: extract(page(body, "en-US"), "https://shop.example.com/p/oslo"))
+    assert got.price == (D("21.99") if minor else D("21"))  # type: ignore[attr-defined]

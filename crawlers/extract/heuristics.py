@@ -556,7 +556,7 @@ def _dual_display(found: list[ParsedAmount], text: str, page: Page, currency: st
 
 # The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",
 # "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
-_MINOR_ONLY = re.compile(r"\s*[.,]?\s*(\d{2,3})\s*")
+_MINOR_ONLY = re.compile(r"[.,]?\s*(\d{2,3})")  # (on the text stripped: see _minor_only)
 _SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|[Ll]ei|лв\.?|руб\.?|[A-Z]{3})\s*")
 # The text of such an amount with its sign after the minor units: "1995€" read from "19<sup>95</sup>€".
 _MINOR_THEN_SIGN = re.compile(r"\d\d" + _SIGN_ONLY.pattern + "$")
@@ -583,7 +583,7 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
         parts = parts[:-1]
     if len(parts) < 2 or parts[-1].is_text_node:
         return None
-    minor = _MINOR_ONLY.fullmatch(_text_of(parts[-1]))
+    minor = _minor_only(_text_of(parts[-1]))
     if minor is None:
         return None
     units = " ".join("".join(_text_of(child) for child in parts[:-1]).split())
@@ -605,12 +605,23 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
     return ParsedAmount(whole.amount + Decimal(digits).scaleb(-len(digits)), code, raw, 0, len(raw))
 
 
+def _minor_only(text: str) -> re.Match[str] | None:
+    r"""``text`` as minor units alone (".99", " 95 "), else None. Stripped first and bounded: blanks around it written
+    into the pattern as ``\s*`` on both sides of an optional ``[.,]`` made a failing match try every split of a long
+    run of blanks (a pretty-printed page's next element: 40,000 blanks took a minute)."""
+    text = text.strip()
+    return _MINOR_ONLY.fullmatch(text) if len(text) <= _MINOR_CHARS else None
+
+
+_MINOR_CHARS = 12
+
+
 def _minor_after(element: LexborNode) -> bool:
     """Whether the next element beside ``element`` (blanks between) shows only minor units ("$21" ".99")."""
     sib = element.next
     while sib is not None and sib.is_text_node and not (sib.text_content or "").strip():
         sib = sib.next
-    return sib is not None and not sib.is_text_node and _MINOR_ONLY.fullmatch(sib.text(deep=True)) is not None
+    return sib is not None and not sib.is_text_node and _minor_only(sib.text(deep=True)) is not None
 
 
 def title_ancestors(page: Page) -> frozenset[int]:
