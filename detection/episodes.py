@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -202,7 +203,10 @@ def _plain_cells(values: np.ndarray, *, ids: bool = False) -> list[Any]:
         cells[i] = None
     if ids:
         return [None if v is None else int(v) for v in cells]
-    return [int(v) if isinstance(v, np.integer) else v for v in cells]
+    # The types present looked at once (in C), each cell converted only when a numpy integer is among them.
+    if any(issubclass(kind, np.integer) for kind in set(map(type, cells))):
+        return [int(v) if isinstance(v, np.integer) else v for v in cells]
+    return cells
 
 
 def _watermark_positions(ns: np.ndarray, ids: np.ndarray, marks: list[tuple[datetime, int] | None]) -> np.ndarray:
@@ -629,6 +633,28 @@ class _Json:
             return json.dumps(value)
 
 
+def _stored_order(columns: dict[str, list[Any]]) -> list[int] | None:
+    """The rows' positions in (first seen, rule, first observation) order, ``None`` when already in it; a stable
+    sort, as ``sorted`` by those three would make it, done by numpy on the instants' integers and the rules'
+    codes (a Python key tuple per row otherwise: a first run stores ~96,000 rows)."""
+    seen, rule, first_id = columns["first_seen_at"], columns["rule"], columns["first_observation_id"]
+    count = len(seen)
+    try:
+        at = pd.DatetimeIndex(seen)
+        exact = at.tz is not None and not at.hasnans
+    except (TypeError, ValueError):  # naive and aware mixed, several zones: as Python compares them
+        exact = False
+    if exact and all(type(r) is str for r in rule) and all(i is None or type(i) is int for i in first_id):
+        codes, _ = pd.factorize(np.asarray(rule, dtype=object), sort=True)
+        ids = np.fromiter((i or 0 for i in first_id), dtype=np.int64, count=count)
+        order = np.lexsort((ids, codes, at.asi8))
+        if (order == np.arange(count)).all():
+            return None
+        return cast("list[int]", order.tolist())
+    by_python = sorted(range(count), key=lambda i: (seen[i], rule[i], first_id[i] or 0))
+    return None if by_python == list(range(count)) else by_python
+
+
 def _insert_new(
     session: Session, columns: dict[str, list[Any]], frames: RuleFrames | None, summary: DetectSummary,
     repeat_window_days: int,
@@ -643,10 +669,11 @@ def _insert_new(
     count = len(columns["rule"])
     if not count:
         return
-    seen, rule, first_id = columns["first_seen_at"], columns["rule"], columns["first_observation_id"]
-    order = sorted(range(count), key=lambda i: (seen[i], rule[i], first_id[i] or 0))
-    if order != list(range(count)):
-        columns = {name: [values[i] for i in order] for name, values in columns.items()}
+    order = _stored_order(columns)
+    if order is not None:
+        # Each column reordered in C (itemgetter), not by a comprehension per row.
+        take = operator.itemgetter(*order)
+        columns = {name: list(take(values)) if count > 1 else list(values) for name, values in columns.items()}
     c = columns
     seen = c["first_seen_at"]
     keys = [key if key is not None else _key_of(r, s, p, listing) for key, r, s, p, listing in zip(
@@ -663,6 +690,7 @@ def _insert_new(
     # A ladder's window, and the step (with what it allows) of each number of offences, once per ladder.
     window_of: dict[tuple[int, Any], timedelta | None] = {}
     step_of: dict[tuple[int, Any, int], tuple[str | None, dict[str, Any] | None]] = {}
+    told_of: dict[tuple[tuple[int, Any, int], int], str] = {}
     windows: list[timedelta | None] = [None] * count
     if frames:
         for i in range(count):
@@ -707,11 +735,15 @@ def _insert_new(
                     step_of[reached] = name, next((st for st in ladder["steps"] if st["name"] == name), None)
                 steps[i], step = step_of[reached]
                 offences[i] = earlier + 1
-                # What the step allows, for alerts: a notice to the partner, a penalty.
-                escalation[i] = json.dumps({
-                    "step": steps[i], "offences_in_window": earlier + 1, "window_days": window.days,
-                    "notify_partner": bool(step and step.get("notify_partner")),
-                    "penalty": bool(step and step.get("penalty"))})
+                # What the step allows, for alerts: a notice to the partner, a penalty (its JSON text once per
+                # step, offence count and window: a first run's ~55,000 rows share a few dozen).
+                told = (reached, window.days)
+                if told not in told_of:
+                    told_of[told] = json.dumps({
+                        "step": steps[i], "offences_in_window": earlier + 1, "window_days": window.days,
+                        "notify_partner": bool(step and step.get("notify_partner")),
+                        "penalty": bool(step and step.get("penalty"))})
+                escalation[i] = told_of[told]
             if escalates[i]:
                 fresh[partner_id].append(first_seen)
     # The details' JSON by column, key by key as json.dumps writes the row's dict (keys in this order).

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, Integer, String, case, func, select, type_coerce, union
+from sqlalchemy import BigInteger, Connection, Integer, String, case, func, literal_column, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from detection.tables import NA_E4, SCALE, to_e4
@@ -454,8 +454,11 @@ def evidence_of(session: Session, obs_ids: Any) -> dict[int, tuple[Any, ...]]:
     for start in range(0, len(ids), 10_000):
         # Core on the session's connection, the driver's own rows (no column here has a result processor):
         # no ORM row loading for the ~100,000 findings of a first run.
+        # The ids written into the statement (integers made here, never text from outside): 10,000 bound
+        # parameters were each processed and expanded by SQLAlchemy, about half of reading the evidence.
+        listed = ", ".join(map(str, ids[start:start + 10_000]))
         query = select(o.id, o.url, o.raw_text, o.html_sha256, o.screenshot_sha256) \
-            .where(o.id.in_(ids[start:start + 10_000]))
+            .where(o.id.op("IN")(literal_column(f"({listed})")))
         result = session.connection().execute(query)
         processed = any(c.type.dialect_impl(result.dialect).result_processor(result.dialect, None) is not None
                         for c in query.selected_columns)

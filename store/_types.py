@@ -37,7 +37,7 @@ class Amount(TypeDecorator[Decimal]):
         """What the bind processor makes of each of ``values`` (a batch's column) on SQLite, in one pass: the
         text of each ``Decimal`` (``None`` stays ``None``). ``None`` when the batch holds anything else (another
         dialect, a float, an int): the caller converts value by value."""
-        if dialect.name != "sqlite" or any(type(v) is not Decimal and v is not None for v in values):
+        if dialect.name != "sqlite" or not set(map(type, values)) <= {Decimal, type(None)}:
             return None
         return [None if v is None else str(v) for v in values]
 

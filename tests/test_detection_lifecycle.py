@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from detection.lifecycle import Episode, Event, advance, escalation_step, severity
@@ -129,3 +130,42 @@ def test_first_episodes_by_column_are_what_advance_makes_from_nothing() -> None:
                          e.repeat_number, e.resolved_at, e.first_observation_id, e.last_observation_id, e.watermark)
                         for e in advance(None, events(pattern), resolve_after)]
             assert got.get(key, []) == expected, (pattern, resolve_after)
+
+
+def test_new_rows_are_stored_in_first_seen_rule_and_first_observation_order() -> None:
+    """``episodes._stored_order`` (numpy's stable sort on the instants' integers) is the order ``sorted`` gives by
+    (first seen, rule, first observation id or 0), over random batches with ties, missing ids and other zones."""
+    import random
+
+    from detection.episodes import _stored_order
+
+    rng = random.Random(11)
+    zones = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))]
+    for case in range(300):
+        count = rng.randint(0, 30)
+        mixed = case % 3 == 0  # several zones in one batch: compared as Python compares them
+        seen = [(T0 + timedelta(hours=rng.randint(0, 5), microseconds=rng.choice([0, 1, 7])))
+                .astimezone(rng.choice(zones) if mixed else UTC) for _ in range(count)]
+        columns = {"first_seen_at": seen, "rule": [rng.choice(["below_map", "above_msrp", "hidden_price"])
+                                                   for _ in range(count)],
+                   "first_observation_id": [rng.choice([None, 0, 1, 2, 3]) for _ in range(count)]}
+        expected = sorted(range(count), key=lambda i: (seen[i], columns["rule"][i],
+                                                       columns["first_observation_id"][i] or 0))
+        order = _stored_order(columns)
+        assert (list(range(count)) if order is None else order) == expected, case
+
+
+@pytest.mark.parametrize(("values", "ids", "expected"), [
+    (np.array([1, None, "a", np.int64(3), np.nan], dtype=object), False, [1, None, "a", 3, None]),
+    (np.array(["a", None, Decimal("1.5")], dtype=object), False, ["a", None, Decimal("1.5")]),
+    (np.array([1.0, np.nan, 3.0], dtype=object), True, [1, None, 3]),
+    (np.array([np.int32(2), 5], dtype=object), False, [2, 5]),
+    (np.array([], dtype=object), False, []),
+])
+def test_plain_cells(values: np.ndarray, ids: bool, expected: list[object]) -> None:
+    """A frame's cells as plain Python values: missing ones ``None``, numpy integers ``int``, the rest as they are."""
+    from detection.episodes import _plain_cells
+
+    got = _plain_cells(values, ids=ids)
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
