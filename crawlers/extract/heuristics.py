@@ -380,8 +380,8 @@ _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|fre
 _FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起|\bαπό\b", re.I)
 # ... and the languages that write "from" after the amount ("329,000원부터", "1,980円から", "¥99起")
-FROM_AFTER = re.compile(r"\s?(?:부터|から|起)")
-_FROM_AFTER_WORDS = ("부터", "から", "起")  # (the same, for a str.startswith)
+_FROM_AFTER_WORDS = ("부터", "から", "起")
+FROM_AFTER = re.compile(r"\s?(?:" + "|".join(_FROM_AFTER_WORDS) + ")")
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
                        r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
                        r"배송|ongkir|pengiriman|運費", re.I)
