@@ -582,10 +582,11 @@ def _words_after(text: str, at: int) -> str:
 _BLANKS = re.compile(r"\s+")
 
 
-def _words_before(text: str, at: int) -> str:
-    """The 30 characters of text before ``at`` as shown, blanks collapsed (the page text keeps the source's
-    indentation, which pushed "Precio afiliado" out of a raw 30-character window)."""
-    return " ".join(text[max(0, at - 200):at].split())[-30:]
+def _words_before(text: str, at: int, shown: int = 30, reach: int = 200) -> str:
+    """The ``shown`` characters of text before ``at`` as shown, blanks collapsed, read from the ``reach`` characters
+    before it (the page text keeps the source's indentation, which pushed "Precio afiliado" out of a raw
+    30-character window)."""
+    return " ".join(text[max(0, at - reach):at].split())[-shown:]
 
 
 def _after_sign(text: str) -> str:
@@ -1089,7 +1090,7 @@ _NAMED_BEFORE = 60  # characters as shown before an amount where another option'
 
 def _named_before(region: str, at: int, names: tuple[str, ...]) -> bool:
     """Whether one of ``names`` is printed in the 60 characters as shown before ``at`` in ``region``."""
-    before = " ".join(region[max(0, at - 300):at].split())[-_NAMED_BEFORE:].lower()
+    before = _words_before(region, at, _NAMED_BEFORE, 300).lower()
     return any(name in before for name in names)
 
 
@@ -1434,9 +1435,10 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
     if said is None:
         said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
                 else None)
+    unshown = _unshown_structured(chosen, result.flags)
     if said is None and result.price_visibility == "visible" and (
-            (facts.sold_out and (page.sold_out_said or _unshown_structured(chosen, result.flags)))
-            or (_unshown_structured(chosen, result.flags) and not _can_buy(page) and page.sold_out_said)) and not \
+            (facts.sold_out and (page.sold_out_said or unshown))
+            or (unshown and not _can_buy(page) and page.sold_out_said)) and not \
             _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
         # (every structured offer says sold out, and the page says so below its title in words the rules know, or
         # shows the structured price nowhere: a sold-out product whose page hides its price, in any language; or the

@@ -1586,7 +1586,7 @@ def _under_struck(item: _Seen, boxes: dict[tuple[int, bool], tuple[LexborNode, l
     """Whether ``item`` sits in one element (or the one above) with a higher amount struck through: the price that
     list price is cut to. A page strikes its one list price; a lower amount beside the price with a percentage is
     a further, conditional cut (a coupon's, a card's, a member's), never a sign that the price is a list price."""
-    for (_, _), (_, box) in boxes.items():
+    for _, box in boxes.values():
         if any(other is item for other in box) and any(
                 other.role == "regular" and "struck" in other.reasons and other.amount.amount > item.amount.amount
                 for other in box):
