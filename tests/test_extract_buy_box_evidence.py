@@ -95,6 +95,9 @@ _SOLD_OUT = [
      '<button class="k2a9" disabled>Agotado</button>', "PEN", "2199", ("S/ 1,699.00", "S/ 2,999.00")),
     ("pl-PL", "https://www.sklep.example.pl/ekspres-k5/p/9", "Brak towaru",
      '<button class="q1z8" disabled>Wyprzedany</button>', "PLN", "1349.00", ("1 299,00 zł", "1 429,00 zł")),
+    # (a control a script disables says so to assistive technology only: aria-disabled, in any case)
+    ("de-DE", "https://www.kaufhaus.example.de/kaffeemaschine-k5/p/12", "Leider ausverkauft",
+     '<button class="m3p0" aria-disabled="TRUE">In den Warenkorb</button>', "EUR", "249.00", ("199,00 €", "279,00 €")),
 ]
 
 
@@ -117,7 +120,7 @@ def test_a_price_printed_before_the_sold_out_control_still_stands(
         lang: str, url: str, said: str, control: str, currency: str, stale: str, tiles: tuple[str, ...]) -> None:
     cards = "".join(f'<li class="a{i}x"><a href="/p/{i}">Otro {i}</a><div class="b{i}y"><span>{t}</span></div></li>'
                     for i, t in enumerate(tiles))
-    shown = {"KES": "KSh 17,499", "PEN": "S/ 2,199.00", "PLN": "1 349,00 zł"}[currency]
+    shown = {"KES": "KSh 17,499", "PEN": "S/ 2,199.00", "PLN": "1 349,00 zł", "EUR": "249,00 €"}[currency]
     body = (f'<div class="z1"><h1 class="z2">Producto 32</h1><div class="z8"><span>{shown}</span></div>'
             f'<div class="z4"><span class="z5">{said}</span></div>{control}</div>'
             f'<section class="z6"><h2>Similares</h2><ul class="z7">{cards}</ul></section>')

@@ -59,7 +59,7 @@ from crawlers.extract.heuristics import (
     widened,
 )
 from crawlers.extract.model import Candidate, Extraction
-from crawlers.extract.page import STRUCK, Page, shown_longer
+from crawlers.extract.page import STRUCK, Page, disabled, shown_longer
 from crawlers.extract.promotions import DEPOSIT
 from crawlers.extract.promotions import settle as settle_promotion
 from crawlers.extract.rules import apply_rules
@@ -1153,8 +1153,7 @@ def _designated_variant(page: Page, chosen: Candidate, facts: Facts, visible: Vi
         return _take_designated(page, amount, designated.options, chosen, facts, visible, flags, rescan), None
     if designated.current or not designated.others:
         return chosen, None
-    button = page.buy_button
-    unbuyable = designated.sold_out or button is None or "disabled" in button.attributes
+    unbuyable = designated.sold_out or not _can_buy(page)
     # (another variant's: an option's or a range end's; or a structured price the page shows nowhere, stale)
     another = (chosen.price in designated.others or chosen.note == _LOW or chosen.price in visible.range_high
                or "structured_not_visible" in flags)
@@ -1192,8 +1191,7 @@ def _unshown_structured(chosen: Candidate | None, flags: list[str]) -> bool:
 def _can_buy(page: Page) -> bool:
     """Whether the page has a buy control a shopper can press (one that says so and is not disabled)."""
     button = page.buy_button
-    return button is not None and "disabled" not in button.attributes \
-        and (button.attributes.get("aria-disabled") or "").lower() != "true"
+    return button is not None and not disabled(button)
 
 
 def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool,

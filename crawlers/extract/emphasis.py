@@ -27,6 +27,7 @@ from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN
 from crawlers.extract.model import Candidate
+from crawlers.extract.page import disabled
 
 if TYPE_CHECKING:
     from crawlers.extract.page import Page
@@ -300,9 +301,7 @@ def net_lead_contention(chosen: Candidate, lead: tuple[Candidate, Candidate] | N
 
 
 def _disabled(node: LexborNode) -> bool:
-    attrs = node.attributes
-    return ("disabled" in attrs or (attrs.get("aria-disabled") or "").lower() == "true"
-            or bool(_DISABLED_CLASS.search(attrs.get("class") or "")))
+    return disabled(node) or bool(_DISABLED_CLASS.search(node.attributes.get("class") or ""))
 
 
 def _says_login_for_price(text: str) -> bool:

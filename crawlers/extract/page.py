@@ -153,6 +153,12 @@ def _prints_a_number(node: LexborNode) -> bool:
     return _DIGIT.search(node.text(deep=True)) is not None and node.css_first(_KEPT_HIDDEN) is None
 
 
+def disabled(node: LexborNode) -> bool:
+    """Whether a control says it cannot be pressed: the ``disabled`` attribute or ``aria-disabled="true"``."""
+    attrs = node.attributes
+    return "disabled" in attrs or (attrs.get("aria-disabled") or "").strip().lower() == "true"
+
+
 def shown_longer(text: str, limit: int) -> bool:
     """Whether ``text`` as shown (every run of blanks one space) is longer than ``limit`` characters, without
     collapsing a long text: n words show at least 2n - 1 characters, so only the first words are split."""
@@ -812,8 +818,7 @@ class Page:
             label = " ".join((attrs.get("value") or node.text(deep=True) or "").split()).lower()
             if len(label) < 3 or len(label) > 60:
                 continue
-            disabled = "disabled" in attrs or (attrs.get("aria-disabled") or "").lower() == "true"
-            if _SOLD_OUT.search(label) or (disabled and _BUY_BUTTON.search(label)):
+            if _SOLD_OUT.search(label) or (disabled(node) and _BUY_BUTTON.search(label)):
                 at = below.find(label, start)
                 if at > 0:
                     return below[:at]
@@ -839,8 +844,7 @@ class Page:
         """``OutOfStock`` / ``InStock`` read from the buy box text when structured data did not say."""
         button = self.buy_button
         if button is not None:
-            disabled = "disabled" in button.attributes
-            return "OutOfStock" if disabled else "InStock"
+            return "OutOfStock" if disabled(button) else "InStock"
         text = self.visible_text[:20000]
         if _OUT_OF_STOCK.search(text):
             return "OutOfStock"

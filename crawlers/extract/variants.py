@@ -25,7 +25,7 @@ from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.heuristics import CONDITIONAL, shown_longer
-from crawlers.extract.page import SOLD_OUT, Page
+from crawlers.extract.page import SOLD_OUT, Page, disabled
 
 __all__ = ["Designated", "designated_option"]
 
@@ -80,7 +80,7 @@ def _amounts(node: LexborNode, page: Page) -> set[Decimal]:
 
 
 def _sold_out(node: LexborNode) -> bool:
-    if "disabled" in node.attributes or node.attributes.get("aria-disabled") == "true":
+    if disabled(node):
         return True
     if _SOLD_CLASS.search(node.attributes.get("class") or ""):
         return True
