@@ -44,6 +44,13 @@ WORDINGS = [
     ("zh-CN", "www.jiqi.cn", "商用咖啡机", "价格：面议", "联系我们"),
     ("zh-TW", "www.jiqi.com.tw", "商用咖啡機", "歡迎來電詢價", "聯絡我們"),
     ("zh-TW", "www.jiqi.com.tw", "商用咖啡機", "價格：來電洽詢", "聯絡我們"),
+    # (the price word as a label, the words after a colon: "Kaina: pagal užklausą" as well as "Kaina pagal užklausą")
+    ("lt-LT", "www.pirtys.lt", "Statinė pirtis 4 m", "<span>Kaina:</span> <strong>pagal užklausą</strong>", "Siųsti"),
+    ("de-DE", "www.saunen.de", "Fasssauna 4 m", "Preis: auf Anfrage", "Anfrage senden"),
+    ("pl-PL", "www.sauny.pl", "Sauna beczka 4 m", "Cena: na zapytanie", "Wyślij"),
+    ("fi-FI", "www.saunat.fi", "Tynnyrisauna 4 m", "Hinta : pyynnöstä", "Lähetä"),
+    ("ru-RU", "www.bani.ru", "Баня-бочка 4 м", "Цена: по запросу", "Отправить"),
+    ("en-GB", "www.saunas.co.uk", "Barrel sauna 4 m", "Price: on application", "Enquire"),
 ]
 
 

@@ -289,18 +289,20 @@ _BUY_BUTTON = re.compile(
 # (a quote, a call), or the product is no longer sold (not "sold out": a script may draw the price of an
 # item out of stock for now). Kept as data: a language is a line.
 _ON_REQUEST = re.compile(
-    r"price (?:up)?on (?:request|application)|call (?:us )?for (?:a )?pric(?:e|ing)|"
-    r"contact us for (?:a )?(?:price|pricing|quote)|pricing on request|"
-    r"preis auf anfrage|preis nach vereinbarung|prix sur (?:demande|devis)|prix\s?: nous consulter|"
-    r"precio a consultar|consultar (?:el )?precio|precio (?:bajo|sobre|a) (?:consulta|pedido|convenir)|"
-    r"prezzo su (?:richiesta|preventivo)|pre[çc]o sob consulta|consulte o pre[çc]o|prijs op aanvraag|"
-    r"pris på (?:förfrågan|forespørsel|forespørgsel|begäran)|hinta pyynnöstä|kysy hintaa|"
-    r"cena na (?:zapytanie|vyžádání|dotaz|vyžiadanie|požiadanie|upit|zahtev)|zapytaj o cenę|cijena na upit|"
-    r"cena po dogovoru|ár kérésre|preț la cerere|kaina pagal užklausą|cena pēc pieprasījuma|hind päringul|"
-    r"цена по (?:запросу|запитване)|ціна за запитом|уточняйте цену|цена договорная|τιμή κατόπιν|"
-    r"fiyat (?:sorunuz|için (?:arayınız|arayın|iletişime geçin))|価格はお問い合わせ|価格応相談|要見積|要問合せ|"
-    r"询价|價格面議|价格面议|電話詢價|가격\s?문의|가격\s?협의|السعر عند الطلب|اتصل للسعر|מחיר לפי בקשה|"
-    r"harga (?:hubungi|atas permintaan)|hubungi kami untuk harga|giá\s?:?\s?liên hệ|liên hệ (?:để biết giá|báo giá)|"
+    r"price\s?:?\s?(?:up)?on (?:request|application)|call (?:us )?for (?:a )?pric(?:e|ing)|"
+    r"contact us for (?:a )?(?:price|pricing|quote)|pricing\s?:?\s?on request|preis\s?:?\s?auf anfrage|"
+    r"preis nach vereinbarung|prix\s?:?\s?sur (?:demande|devis)|prix\s?: nous consulter|precio\s?:?\s?a consultar|"
+    r"consultar (?:el )?precio|precio\s?:?\s?(?:bajo|sobre|a) (?:consulta|pedido|convenir)|"
+    r"prezzo\s?:?\s?su (?:richiesta|preventivo)|pre[çc]o\s?:?\s?sob consulta|consulte o pre[çc]o|"
+    r"prijs\s?:?\s?op aanvraag|pris\s?:?\s?på (?:förfrågan|forespørsel|forespørgsel|begäran)|hinta\s?:?\s?pyynnöstä|"
+    r"kysy hintaa|cena\s?:?\s?na (?:zapytanie|vyžádání|dotaz|vyžiadanie|požiadanie|upit|zahtev)|zapytaj o cenę|"
+    r"cijena\s?:?\s?na upit|cena\s?:?\s?po dogovoru|ár\s?:?\s?kérésre|preț\s?:?\s?la cerere|"
+    r"kaina\s?:?\s?pagal užklausą|cena\s?:?\s?pēc pieprasījuma|hind\s?:?\s?päringul|"
+    r"цена\s?:?\s?по (?:запросу|запитване)|ціна\s?:?\s?за запитом|уточняйте цену|цена договорная|"
+    r"τιμή\s?:?\s?κατόπιν|fiyat (?:sorunuz|için (?:arayınız|arayın|iletişime geçin))|価格はお問い合わせ|価格応相談|"
+    r"要見積|要問合せ|询价|價格面議|价格面议|電話詢價|가격\s?문의|가격\s?협의|السعر عند الطلب|اتصل للسعر|"
+    r"מחיר לפי בקשה|harga\s?:?\s?(?:hubungi|atas permintaan)|hubungi kami untuk harga|giá\s?:?\s?liên hệ|"
+    r"liên hệ (?:để biết giá|báo giá)|"
     r"สอบถามราคา|"
     # (the same said otherwise, each a wording that puts the price itself on request: Hebrew "contact us for a (price)
     # quote", "price: on request"; Arabic "price on demand", "contact us to know the price"; Persian "price inquiry",
