@@ -266,6 +266,28 @@ def test_stale_in_stock_structured_price_on_a_page_that_says_sold_out(words: str
     assert shown.price == D("199.00")
 
 
+@pytest.mark.parametrize(("said", "alert"), [
+    ("Producto agotado", "Avísame cuando esté disponible"),
+    ("Sold out", "Notify me when it is back"),
+    ("Ausverkauft", "Benachrichtigen, sobald verfügbar"),
+    ("品切れ", "入荷お知らせメール"),
+])
+def test_a_stale_in_stock_price_shown_only_past_the_back_in_stock_alert_is_no_price(said: str, alert: str) -> None:
+    # (JSON-LD still says InStock; the buy box says sold out and offers an alert instead of a way to buy; the only
+    # amount equal to the stale price is another colour's tile further down, whose classes say nothing)
+    body = (f'<h1>Acme AC-100</h1><div class="q1"><p class="q2">{said}</p><div class="q3"><p>{alert}</p>'
+            '<input type="email"><input type="button" value="OK"></div></div>'
+            '<div class="q4"><h2>More</h2><ul><li><span>Acme AC-100 Grey</span><span>$199.00</span></li>'
+            '<li><span>Acme AC-50</span><span>$89.00</span></li></ul></div>')
+    result = extract(page(body, head=ld(PRODUCT)), URL)
+    assert result.price is None
+    assert "no_price_shown:sold_out" in result.flags
+    # (the same buy box printing its price before the alert keeps it)
+    shown = extract(page(body.replace('<div class="q3">', '<span>$199.00</span><div class="q3">', 1),
+                         head=ld(PRODUCT)), URL)
+    assert shown.price == D("199.00")
+
+
 def test_see_price_in_cart_on_a_related_item_does_not_hide_the_product_price() -> None:
     body = (BUY_BOX.format(price="$199.00")
             + '<section class="related"><div class="tile">Acme AC-50 <span>Add to cart to see price</span></div>'

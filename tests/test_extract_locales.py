@@ -154,3 +154,17 @@ def test_page_locale_combines_lang_and_country_domain() -> None:
     assert Page.parse("<html lang='zh-Hans-CN'><body></body></html>", "https://x.com/").locale == "zh_Hans_CN"
     assert Page.parse("<html lang='en-US'><body></body></html>", "https://x.cl/").locale == "en_US"
     assert Page.parse("<html><body></body></html>", "https://x.co.kr/").locale == "ko_KR"
+
+
+@pytest.mark.parametrize(("cart", "buy"), [("เพิ่มไปยังรถเข็น", "ซื้อสินค้า"), ("หยิบใส่รถเข็น", "ซื้อเลย")])
+def test_a_thai_marketplace_buy_box_without_a_heading_is_read_by_its_buttons(cart: str, buy: str) -> None:
+    # (no h1: the name in a span as <title> gives it; the buttons in the marketplace's Thai; a shop voucher's "ลด ฿100"
+    # is a reduction, not the price; nothing in the markup says which amount is the list price but the badge)
+    html = ('<!doctype html><html lang="th"><head><meta charset="utf-8"><title>Solvik Pulse Mini ลำโพงบลูทูธ | Shop'
+            '</title></head><body><header><a href="/">หน้าแรก</a></header><main><section>'
+            '<div class="a1"><span>Solvik Pulse Mini ลำโพงบลูทูธ</span></div><div class="a2"><div class="a3">฿3,190'
+            '</div><div class="a4">฿2,490</div><div class="a5">ลด 22%</div></div><div class="a6"><span>โค้ดส่วนลด'
+            f'</span><span class="a7">ลด ฿100</span></div><button class="b1">{buy}</button>'
+            f'<button class="b2">{cart}</button></section></main></body></html>')
+    ext = extract(html, "https://shop.example.co.th/Solvik-Pulse-Mini-i.2231.88120")
+    assert (ext.price, ext.currency) == (Decimal("2490"), "THB")

@@ -121,6 +121,29 @@ def test_a_badge_beside_an_unstruck_pair_still_names_the_list_price() -> None:
     assert ext.price == D("64999")
 
 
+@pytest.mark.parametrize(("lang", "url", "prices", "price", "listed"), [
+    # (the shop's own class for its list price, no stylesheet striking it, the saving in a word nobody listed)
+    ("id-ID", "https://www.rumahxa.example.co.id/produk/kulkas-x7",
+     "<span class='rk-coret'>Rp 5.199.000</span><span class='rk-final'>Rp 4.299.000</span>"
+     "<span class='rk-hemat'>Qmfko Rp 900.000</span>", "4299000", "5199000"),
+    ("en-KE", "https://www.blendxa.example.ke/p/x7",
+     "<span>KSh 79,999</span> <span>KSh 64,999</span> <span>Zvorak KSh 15,000</span>", "64999", "79999"),
+])
+def test_a_saving_printed_after_two_amounts_names_the_higher_the_list_price(
+        lang: str, url: str, prices: str, price: str, listed: str) -> None:
+    ext = extract(page(_box("Blender X7", f"<div class='p'>{prices}</div>", ""), lang), url)
+    assert ext.price == D(price)
+    assert ext.regular_price == D(listed)
+
+
+def test_three_amounts_whose_first_is_the_others_difference_are_no_saving() -> None:
+    """Three sizes' prices ("$10 $20 $30"): the first is the difference of the others, but it is printed before them,
+    no saving; the higher is no list price by that."""
+    body = _box("Blender X7", "<div class='p'><span>$10.00</span> <span>$20.00</span> <span>$30.00</span></div>", "")
+    ext = extract(page(body, "en-US"), "https://www.blendxa.example.com/p/x7")
+    assert ext.regular_price is None
+
+
 # --- the measure: bench/perturb_pages.py's relabelled rewrite ---------------------------------------------------------
 
 

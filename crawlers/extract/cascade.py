@@ -1194,6 +1194,18 @@ def _can_buy(page: Page) -> bool:
     return button is not None and not disabled(button)
 
 
+def _confirmed_in_box(page: Page, chosen: Candidate | None, confirmed: bool) -> bool:
+    """Whether the shortcut that reads the buy box confirmed ``chosen`` (``confirmed``) where the buy box of a sold-out
+    product is (:attr:`Page.sold_out_box`, when the page has one): the first amount after the title may be another
+    colour's tile past the product's "Sold out · Notify me"."""
+    box = page.sold_out_box
+    if not confirmed or box is None or chosen is None:
+        return confirmed
+    # (read as the page writes it: "AED", "Rp" are signs in their case; lower case keeps the length of almost all text)
+    shown = page.below_title_shown or ""
+    return _shows(shown[:len(box)] if len(shown) == len(page.below_title or "") else box, chosen.price, loose=True)
+
+
 def _price_in_buy_box(chosen: Candidate | None, visible: Visible, flags: list[str], confirmed: bool,
                       box: str | None = None) -> bool:
     """Whether the buy box shows a price for the product: the cascade's price is a profile's, a rule's, or structured
@@ -1436,11 +1448,13 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
     unshown = _unshown_structured(chosen, result.flags)
     if said is None and result.price_visibility == "visible" and (
             (facts.sold_out and (page.sold_out_said or unshown))
-            or (unshown and not _can_buy(page) and page.sold_out_said)) and not \
-            _price_in_buy_box(chosen, visible, result.flags, fast is not None, page.sold_out_box):
+            or ((unshown or page.sold_out_box is not None) and not _can_buy(page) and page.sold_out_said)) and not \
+            _price_in_buy_box(chosen, visible, result.flags, _confirmed_in_box(page, chosen, fast is not None),
+                              page.sold_out_box):
         # (every structured offer says sold out, and the page says so below its title in words the rules know, or
         # shows the structured price nowhere: a sold-out product whose page hides its price, in any language; or the
-        # page says so, offers no way to buy and shows the structured price nowhere: that offer's InStock is stale)
+        # page says so, offers no way to buy and shows the structured price nowhere, or nowhere in its buy box (the
+        # text from the title to a sold-out control or an alert when it is back): that offer's InStock is stale)
         said = "sold_out"
     if said is not None:
         # The page says it shows no price for the product (on request, no longer sold): what else it

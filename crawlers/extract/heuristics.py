@@ -360,8 +360,9 @@ _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cas
 # (the same in text that is not ASCII: "Ušteda", "Спестявате", "Экономия", "Úspora", "Oszczędzasz",
 # "Tiết kiệm", "Giảm thêm", "Économisez", "+1 900 ₸ бонусами", "ポイント", "Εξοικονομείτε", "ประหยัด", "חיסכון")
 _SAVING_LOCAL = re.compile(r"\bušteda|\bušetr|\búspora|спестява|экономия|економія|oszczędz|tiết kiệm|"
-                           # (and a voucher's reduction right before its amount, "Giảm ₫20k", "Giảm tối đa ₫50k")
-                           r"giảm (?:thêm|ngay)|\bgiảm (?:tối đa )?$|"
+                           # (and a voucher's reduction right before its amount, "Giảm ₫20k", "Giảm tối đa ₫50k",
+                           # "ลด ฿100"; not "ราคาลด", a reduced price)
+                           r"giảm (?:thêm|ngay)|\bgiảm (?:tối đa )?$|(?<!ราคา)ลด\s?$|"
                            r"\béconomi|бонус|ポイント|포인트|积分|積分|點數|点数|баллы|"
                            r"وفر|توفير|εξοικονομ|ประหยัด|חיסכון|חסכון|תחסכו|חוסכים", re.I)
 # A discount badge in per cent right before the price ("21% OFF $12,499"): it says the saving, the amount is the price.
@@ -1536,6 +1537,33 @@ def discount_of(low: Decimal, high: Decimal, text: str) -> bool:
     return _badged(low, high, [int(m.group(1)) for m in _badges(text)])
 
 
+def _saving_pairs(items: list[_Seen]) -> None:
+    """Two current amounts in one element followed there by a third that is their difference: the higher is the list
+    price and the third the saving ("Rp 5.199.000 Rp 4.299.000 Hemat Rp 900.000"), in any language and whatever the
+    markup says (a shop's own class for the list price, no stylesheet striking it through)."""
+    boxes: dict[int, list[_Seen]] = {}
+    for item in items:
+        parent = item.node.parent
+        if parent is not None and item.amount.amount > 0 and item.role in {"current", "saving"}:
+            boxes.setdefault(parent.mem_id, []).append(item)
+    for box in boxes.values():
+        if len(box) < 3:
+            continue
+        for high in box:
+            for low in box:
+                if high.role != "current" or low.role != "current" or high.amount.amount <= low.amount.amount \
+                        or high.amount.currency != low.amount.currency:
+                    continue
+                gap = high.amount.amount - low.amount.amount
+                # (the saving after both: three sizes' prices, "$10 $20 $30", are no price, list price and saving)
+                saving = next((i for i in box if i.amount.amount == gap and i.amount.currency == low.amount.currency
+                               and i.index > max(high.index, low.index)), None)
+                if saving is not None:
+                    high.role = "regular"
+                    high.reasons.append("saving-pair")
+                    saving.role = "saving"
+
+
 def _discount_pairs(items: list[_Seen]) -> None:
     """Two current amounts in one element (or the one above it) with a discount badge that turns the higher into the
     lower: the higher is the list price ("KSh 64,999 KSh 79,999 -19%": 64,999 is 79,999 less 19%),
@@ -1681,6 +1709,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     _other_currency(items, currency or _home_currency(page))
     _other_variants(page, items)
     _discount_pairs(items)
+    _saving_pairs(items)
     if "折" in page.body_text:  # (the text the cascade reads anyway; no decoding of the whole source)
         _rate_pairs(items)
     lead = weigh(page, items, h1, button)  # (size/emphasis, net/gross)

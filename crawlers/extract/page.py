@@ -276,11 +276,13 @@ _BUY_BUTTON = re.compile(
     r"lägg i (?:varukorg|kundvagn)(?:en)?|legg i handlekurv(?:en)?|læg i (?:indkøbs)?kurv(?:en)?|"
     r"lisää ostoskoriin|do košíku|kosárba|"
     r"adaugă în coș|sepete ekle|в корзину|до кошика|στο καλάθι|vào giỏ|ke keranjang|ke troli|ลงตะกร้า|"
+    r"masukkan keranjang|ใส่รถเข็น|ไปยังรถเข็น|ใส่ตะกร้า|カートへ入れる|かごに入れる|かごに追加|הוספה לסל|أضف للسلة|"
     r"أضف إلى السلة|הוסף לסל|加入購物車|立即購買|カートに追加|"
     # (and "buy now" in those languages: a marketplace's buy box may have no cart button)
     r"comprar (?:ahora|agora|ya)|acheter maintenant|jetzt kaufen|(?:acquista|compra) ora|kup (?:teraz|teď)|"
     r"koop nu|köp nu|kjøp nå|køb nu|osta nyt|koupit (?:teď|nyní)|kúpiť teraz|vásárlás most|cumpără acum|"
-    r"hemen al|şimdi al|купить сейчас|купити зараз|mua ngay|beli sekarang|ซื้อเลย|ซื้อทันที|اشتر(?:ي)? الآن|"
+    r"hemen al|şimdi al|купить сейчас|купити зараз|mua ngay|beli sekarang|ซื้อเลย|ซื้อทันที|ซื้อสินค้า|"
+    r"اشتر(?:ي)? الآن|קנה עכשיו|구매하기|"
     r"今すぐ購入|今すぐ買う|바로\s?구매",
     re.I,
 )
@@ -365,6 +367,17 @@ SOLD_OUT = _SOLD_OUT = re.compile(
     r"nu (?:este|e) în stoc|tükendi|stokta yok|εξαντλήθηκε|нет в наличии|распродан|немає в наявності|"
     r"изчерпан|stok habis|habis terjual|stok kosong|hết hàng|สินค้าหมด|หมดสต็อก|在庫切れ|売り切れ|品切れ|在庫なし|"
     r"缺货|缺貨|售罄|无货|無貨|已售完|품절|نفدت الكمية|نفذت الكمية|غير متوفر|אזל (?:מה|ב)מלאי")
+
+# Offered in the buy box of a product out of stock instead of a buy button: an alert when it is back ("Notify me",
+# "Avísame cuando esté disponible", "Benachrichtigen", "入荷お知らせ"). Lower case, as :attr:`Page.below_title` is read.
+_BACK_IN_STOCK = re.compile(
+    r"notify me|email me when|let me know when|alert me when|avísame|avisarme|avise-me|me avise|avisa-me|"
+    r"benachrichtig|m'alerter|me prévenir|prévenez-moi|m'avertir|avvisami|powiadom mnie|powiadomienie o dostępności|"
+    r"houd me op de hoogte|mail mij|meld mij|bevaka|meddela mig|gi meg beskjed|giv mig besked|ilmoita kun|"
+    r"upozornit|hlídat dostupnost|értesítést kérek|anunță-mă|haber ver|gelince haber|сообщить о поступлении|"
+    r"уведомить о поступлении|повідомити про наявність|ειδοποίησέ με|"
+    r"入荷お知らせ|再入荷|재입고\s?알림|到货通知|到貨通知|báo khi có hàng|"
+    r"แจ้งเตือนเมื่อ|beri tahu saya|أعلمني|أبلغني عند|הודיעו לי")
 
 _BUY_IDENT = re.compile(r"add[-_]?to[-_]?(?:cart|bag|basket)|buy[-_]?now|addtocart", re.I)  # in id, class or name
 
@@ -808,14 +821,15 @@ class Page:
     def sold_out_box(self) -> str | None:
         """The text from the title to the product's disabled buy control, as :attr:`below_title` reads it: the first
         control after the title whose label says the product is sold out ("Out of stock", "Agotado"), or that is
-        disabled and says "add to cart" or "buy now"; None without one. Read by the words and the control's state,
+        disabled and says "add to cart" or "buy now"; without one, to the alert when it is back that follows the page's
+        saying it is sold out ("Notify me", "Avísame"); None without either. Read by the words and the control's state,
         never by class names (a shop's may be hashed): a price the buy box shows for such a product is printed
         there, and amounts past it are other products' or other offers'."""
         below = self.below_title
-        if below is None or not self.buy_controls:
+        if below is None:
             return None
         start = self.title_length
-        for node in self.buy_controls:
+        for node in self.buy_controls or ():
             attrs = node.attributes
             label = " ".join((attrs.get("value") or node.text(deep=True) or "").split()).lower()
             if len(label) < 3 or len(label) > 60:
@@ -824,7 +838,11 @@ class Page:
                 at = below.find(label, start)
                 if at > 0:
                     return below[:at]
-        return None
+        # (or where the buy box of a product the page says is sold out offers an alert when it is back instead of a
+        # way to buy: "Agotado · Avísame cuando esté disponible")
+        sold_out = _SOLD_OUT.search(below, start)
+        alert = _BACK_IN_STOCK.search(below, sold_out.end()) if sold_out is not None else None
+        return below[:alert.start()] if alert is not None else None
 
     def price_visibility(self, *, shows_price: bool = False) -> str:
         """``cart_only`` / ``login_only`` when the page withholds the price, else ``visible``.
