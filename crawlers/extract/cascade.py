@@ -1448,7 +1448,7 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
     unshown = _unshown_structured(chosen, result.flags)
     if said is None and result.price_visibility == "visible" and (
             (facts.sold_out and (page.sold_out_said or unshown))
-            or ((unshown or page.sold_out_box is not None) and not _can_buy(page) and page.sold_out_said)) and not \
+            or (page.sold_out_said and not _can_buy(page) and (unshown or page.sold_out_box is not None))) and not \
             _price_in_buy_box(chosen, visible, result.flags, _confirmed_in_box(page, chosen, fast is not None),
                               page.sold_out_box):
         # (every structured offer says sold out, and the page says so below its title in words the rules know, or
