@@ -492,3 +492,80 @@ def test_a_block_whose_best_amount_reaches_past_it_is_read_with_that_reach_not_t
     assert (result.price, result.method, result.regular_price, result.outcome) == (D("199.00"), "json-ld",
                                                                                    D("249.00"), "price")
     assert [c.method for c in result.candidates] == ["json-ld"]
+
+
+# --- embedded state holding other products: the page's own by its name or its address --------------------------------
+
+_STATE_PAGE = ('<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} | Shop</title></head>'
+               '<body><main><h1>{title}</h1><div class="price-box"><span class="price"></span></div>'
+               '<button class="add-to-cart">Add to cart</button></main><script>window.{name} = {state};</script>'
+               '</body></html>')
+
+
+@pytest.mark.parametrize(("url", "title", "state", "price"), [
+    # (a promo banner's product first, then the page's, whose variant the query designates by its code)
+    ("https://www.toko.example.co.id/produk/rice-cooker-1-8l?varian=putih", "Rice Cooker Digital Kirana 1,8 L",
+     {"data": [{"promoBanner": {"sku": "TR-AF35", "name": "Air Fryer Kirana 3,5 L", "price": 899000},
+                "product": {"sku": "TR-RC18", "name": "Rice Cooker Digital Kirana 1,8 L",
+                            "variants": [{"code": "hitam", "label": "Hitam", "price": 329000},
+                                         {"code": "putih", "label": "Putih", "price": 349000}]}}]}, "349000"),
+    # (the recently viewed first; the page's product by its id in the address, its child by the query's id)
+    ("https://nha.example.vn/ghe-an-go-p12077.html?spid=12079", "Ghế ăn gỗ sồi",
+     {"recentlyViewed": [{"id": 12001, "name": "Bàn ăn Mila 1m6", "price": 7490000}],
+      "product": {"id": 12077, "name": "Ghế ăn", "children": [{"id": 12078, "price": 1450000, "final_price": 1290000},
+                                                              {"id": 12079, "price": 1450000,
+                                                               "final_price": 1350000}]}}, "1350000"),
+    # (a cart's item first, then the page's product by its name)
+    ("https://shop.example.com/p/acme-kettle", "Acme Kettle 1.7 L",
+     {"cart": {"items": [{"id": 77123, "name": "Acme Toaster", "price": "59.00"}]},
+      "product": {"id": 88001, "name": "Acme Kettle 1.7 L", "price": "39.00"}}, "39.00"),
+])
+def test_the_embedded_states_product_is_the_one_the_page_is_about(url: str, title: str, state: dict,
+                                                                  price: str) -> None:
+    html = _STATE_PAGE.format(lang="en", title=title, name="__INITIAL_STATE__", state=json.dumps(state))
+    result = extract(html, url)
+    assert any(c.method == "embedded-json" and c.price == D(price) for c in result.candidates), result.candidates
+    assert not any(c.method == "embedded-json" and c.price != D(price) and c.role == "current"
+                   for c in result.candidates)
+
+
+def test_the_pages_product_without_one_price_lets_no_other_products_price_stand() -> None:
+    # (the page's product has two variants at two prices and the address designates neither: the promo's is not it)
+    state = {"promo": {"sku": "AF-35", "name": "Air Fryer 3,5 L", "price": 899000},
+             "product": {"sku": "RC-18", "name": "Rice Cooker 1,8 L",
+                         "variants": [{"code": "a", "price": 329000}, {"code": "b", "price": 349000}]}}
+    html = _STATE_PAGE.format(lang="id", title="Rice Cooker 1,8 L", name="__INITIAL_STATE__", state=json.dumps(state))
+    result = extract(html, "https://www.toko.example.co.id/produk/rice-cooker")
+    assert not any(c.method == "embedded-json" for c in result.candidates)
+    assert result.price is None
+
+
+def test_a_rental_offer_priced_a_month_is_not_the_price() -> None:
+    # (JSON-LD offers renting at 199 a month, billingDuration P1M, before buying at 4,299; the page shows both)
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "AeroBook 14",
+            "offers": [{"@type": "Offer", "name": "Rent monthly", "price": "199.00", "priceCurrency": "AED",
+                        "priceSpecification": {"@type": "UnitPriceSpecification", "price": "199.00",
+                                               "priceCurrency": "AED", "billingDuration": "P1M"}},
+                       {"@type": "Offer", "name": "Buy", "price": "4299.00", "priceCurrency": "AED"}]}
+    body = ('<h1>AeroBook 14</h1><div class="rent"><span>AED 199</span><span>/month</span></div>'
+            '<div class="buy"><span class="price">AED 4,299.00</span></div><button>Add to cart</button>')
+    result = extract(page(body, head=ld(data), lang="en-AE"), "https://www.gadgets.example.ae/en/aerobook-14")
+    assert result.price == D("4299.00")
+    assert not any(c.method == "json-ld" and c.price == D("199.00") for c in result.candidates)
+
+
+@pytest.mark.parametrize(("lang", "monthly", "buy", "host"), [
+    ("he-IL", "₪89 <small>לחודש</small>", "₪2,490", "www.mayim.example.co.il"),
+    ("ar-SA", "89 ر.س <small>شهريًا</small>", "2,490 ر.س", "www.miyah.example.sa"),
+    ("en-US", "$89<small>/mo</small>", "$2,490.00", "www.water.example.com"),
+])
+def test_a_subscriptions_price_a_month_first_in_the_buy_box_confirms_no_structured_price(
+        lang: str, monthly: str, buy: str, host: str) -> None:
+    # (Open Graph carries the plan's monthly 89; the buy box shows it first, then the purchase price)
+    head = ('<meta property="og:type" content="product"><meta property="product:price:amount" content="89">'
+            f'<meta property="product:price:currency" content="{ {"he-IL": "ILS", "ar-SA": "SAR"}.get(lang, "USD")}">')
+    body = (f'<h1>Purion 7</h1><div class="plan"><div class="plan-price">{monthly}</div><button>Join</button></div>'
+            f'<div class="plan"><div class="plan-price"><span class="now">{buy}</span></div>'
+            '<button class="add-to-cart">Add to cart</button></div>')
+    result = extract(page(body, head=head, lang=lang), f"https://{host}/product/purion-7")
+    assert result.price != D("89")

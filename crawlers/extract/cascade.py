@@ -45,6 +45,7 @@ from crawlers.extract.heuristics import (
     FROM,
     FROM_AFTER,
     INSTALMENT_LABEL,
+    INSTALMENT_TAIL,
     LOWEST_30,
     NET_TEXT,
     SET_OF,
@@ -107,8 +108,9 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
 # (and the price without VAT written after it, "46,13 € netto", "€ 289,00 excl. btw": the net half of a net/gross
 # pair, where the page's buy box sells at the other)
 # (and "from" where a language writes it after the amount: "79,000원부터", "7,900円から", "¥79起")
+# (and a period after it: "₪89 לחודש", "$49/mo", a subscription's or a rental's price a month, or an instalment)
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|[\\s*.]*(?:{NET_TEXT.pattern})|"
-                                  f"{FROM_AFTER.pattern}", re.I)
+                                  f"{FROM_AFTER.pattern}|{INSTALMENT_TAIL.pattern}", re.I)
 # A condition named after a printed amount, before any other number ("$ 599.990 Precio con Tarjeta Sur $ 649.990"): in
 # a list whose labels follow their amounts it is the amount's own; read flat, it may be the next amount's too. The
 # visible scan reads which (its amount's group); no shortcut takes the amount as confirmed meanwhile.
@@ -590,8 +592,11 @@ def _words_before(text: str, at: int, shown: int = 30, reach: int = 200) -> str:
 
 
 def _after_sign(text: str) -> str:
-    """``text`` past a currency sign or code written right after an amount ("円", " zł", "€")."""
+    """``text`` past a currency sign or code written right after an amount ("円", " zł", "€"; " ر.س", " KSh": any sign
+    the amounts know, past one blank)."""
     m = _TRAILING_SIGN.match(text)
+    if m is None:
+        m = SIGN.match(text, 1 if text[:1].isspace() else 0)
     return text[m.end():] if m else text
 
 

@@ -182,51 +182,127 @@ def _priced_part(node: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+_IDENTITY_KEYS = ("id", "sku", "productId", "product_id", "handle", "slug")
+_PART_LISTS = ("variants", "children", "skus", "variations", "options", "items")
+
+
+def _comparable(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _in_address(value: Any, address: str) -> bool:
+    """Whether ``value`` (an id, a SKU, a handle) is a whole token of the page's address (``p12077``, ``/TR-RC18``)."""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return False
+    said = str(value).strip().lower()
+    if len(said) < 4:
+        return False
+    edge = r"\d" if said.isdigit() else r"[0-9a-z]"
+    return re.search(rf"(?<!{edge}){re.escape(said)}(?!{edge})", address) is not None
+
+
+def _is_this_page(node: dict[str, Any], title: str, address: str) -> bool:
+    """Whether a state's object is the product the page is about: its name is the page's title (or holds it, or is
+    held by it), or its id, SKU or handle is in the page's address."""
+    name = next((node[k] for k in _NAME_KEYS if isinstance(node.get(k), str)), None)
+    if name is not None and title:
+        said = _comparable(name)
+        if said == title or (min(len(said), len(title)) >= 8 and (said in title or title in said)):
+            return True
+    return any(_in_address(node.get(k), address) for k in _IDENTITY_KEYS)
+
+
+def _designated_part(node: dict[str, Any], wanted: set[str]) -> dict[str, Any] | None:
+    """The variant of a product object (in its ``variants``, ``children``, ``skus``... list) whose id, SKU or code is a
+    value of the page address's query (``?spid=12079``, ``?varian=putih``), when it has a price; else None."""
+    for key in _PART_LISTS:
+        parts = node.get(key)
+        if not isinstance(parts, list):
+            continue
+        for part in parts[:200]:
+            if isinstance(part, dict) and any(k in part for k in _PRICE_KEYS) and any(
+                    isinstance(part.get(k), (str, int)) and str(part[k]).strip().lower() in wanted
+                    for k in (*_VARIANT_IDS, "code")):
+                return part
+    return None
+
+
 def read_embedded(page: Page, currency: str | None = None) -> Facts:
-    """Price candidates and product facts from embedded JSON state, or empty ``Facts``."""
+    """Price candidates and product facts from embedded JSON state, or empty ``Facts``.
+
+    The state of a single-page shop holds other products too (a promo banner's, the recently viewed, the cart's):
+    the product the page is about (its name the page's title, or its id in the address) gives the price, the variant
+    the address's query designates first; without one known, the first object that looks like a product does. When
+    the page's product is known and gives no one price (its variants differ, none designated), no other does."""
     facts = Facts()
+    split = urlsplit(page.url)
+    address = f"{split.path}?{split.query}".lower()
+    wanted = {v.strip().lower() for _, v in parse_qsl(split.query) if v.strip()}
+    title = _comparable(page.heading_text[0] or page.named_title or "")
+    found: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+    mine: tuple[str, dict[str, Any], dict[str, Any] | None] | None = None
+    known = False
     for origin, data in _blobs(page):
         for node in _nodes(data):
             like = _product_like(node)
             part = None if like else _priced_part(node)
-            if like or part is not None:
-                cur = node.get("currency") or node.get("currencyCode") or node.get("priceCurrency") or currency
-                if part is not None and not isinstance(cur, str):
-                    cur = part.get("currency") or part.get("currencyCode") or part.get("priceCurrency") or currency
-                cur = (canonical_currency(cur) if isinstance(cur, str) else None) or currency
-                # (asked only of a state that gives a price: two searches of the whole page)
-                cents = origin in {"script", "meta"} and (page.mentions("cdn.shopify.com")
-                                                          or page.mentions("Shopify.shop"))
-                variants = node.get("variants")
-                source = part if part is not None else node
-                if part is None and not any(k in node for k in _PRICE_KEYS[:-3]) and isinstance(variants, list) \
-                        and variants:
-                    source = variants[0] if isinstance(variants[0], dict) else node
-                for key in _PRICE_KEYS:
-                    got = _money(source.get(key), cur, page, cents)
-                    if got is not None:
-                        facts.candidates.append(Candidate("embedded-json", got[0], got[2] or cur, got[1], 0.7,
-                                                          note=f"{origin}.{key}"))
-                        break
-                for key in _REGULAR_KEYS:
-                    got = _money(source.get(key), cur, page, cents)
-                    if got is not None:
-                        facts.candidates.append(Candidate("embedded-json", got[0], got[2] or cur, got[1], 0.7,
-                                                          "regular", note=f"{origin}.{key}"))
-                        break
-                if facts.candidates:
-                    facts.is_product = True
-                    name = next((node[k] for k in _NAME_KEYS if isinstance(node.get(k), str)), None)
-                    facts.title = name
-                    sku = node.get("sku")
-                    facts.sku = str(sku) if isinstance(sku, (str, int)) else None
-                    avail = node.get("availability") or node.get("available")
-                    if isinstance(avail, bool):
-                        facts.availability = "InStock" if avail else "OutOfStock"
-                    else:
-                        facts.availability = availability_of(avail)
-                    facts.currency = cur
-                    return facts
+            named = like or part is not None or any(k in node for k in _NAME_KEYS)
+            this = named and _is_this_page(node, title, address)
+            designated = _designated_part(node, wanted) if this and wanted else None
+            if designated is not None or (this and (like or part is not None)):
+                mine = (origin, node, designated if designated is not None else part)
+                break
+            known = known or this
+            if (like or part is not None) and len(found) < 50:
+                found.append((origin, node, part))
+        if mine is not None:
+            break
+    for origin, node, part in [mine] if mine is not None else [] if known else found:
+        facts = _facts_of(page, origin, node, part, currency)
+        if facts.candidates:
+            return facts
+    return facts
+
+
+def _facts_of(page: Page, origin: str, node: dict[str, Any], part: dict[str, Any] | None,
+              currency: str | None) -> Facts:
+    """What one product object of a state says: its price and list price (or its offer's or variant's, ``part``),
+    name, SKU, availability and currency; no candidates when it gives no price."""
+    facts = Facts()
+    cur = node.get("currency") or node.get("currencyCode") or node.get("priceCurrency") or currency
+    if part is not None and not isinstance(cur, str):
+        cur = part.get("currency") or part.get("currencyCode") or part.get("priceCurrency") or currency
+    cur = (canonical_currency(cur) if isinstance(cur, str) else None) or currency
+    # (asked only of a state that gives a price: two searches of the whole page)
+    cents = origin in {"script", "meta"} and (page.mentions("cdn.shopify.com") or page.mentions("Shopify.shop"))
+    variants = node.get("variants")
+    source = part if part is not None else node
+    if part is None and not any(k in node for k in _PRICE_KEYS[:-3]) and isinstance(variants, list) and variants:
+        source = variants[0] if isinstance(variants[0], dict) else node
+    for key in _PRICE_KEYS:
+        got = _money(source.get(key), cur, page, cents)
+        if got is not None:
+            facts.candidates.append(Candidate("embedded-json", got[0], got[2] or cur, got[1], 0.7,
+                                              note=f"{origin}.{key}"))
+            break
+    for key in _REGULAR_KEYS:
+        got = _money(source.get(key), cur, page, cents)
+        if got is not None:
+            facts.candidates.append(Candidate("embedded-json", got[0], got[2] or cur, got[1], 0.7, "regular",
+                                              note=f"{origin}.{key}"))
+            break
+    if facts.candidates:
+        facts.is_product = True
+        name = next((node[k] for k in _NAME_KEYS if isinstance(node.get(k), str)), None)
+        facts.title = name
+        sku = node.get("sku")
+        facts.sku = str(sku) if isinstance(sku, (str, int)) else None
+        avail = node.get("availability") or node.get("available")
+        if isinstance(avail, bool):
+            facts.availability = "InStock" if avail else "OutOfStock"
+        else:
+            facts.availability = availability_of(avail)
+        facts.currency = cur
     return facts
 
 

@@ -276,7 +276,10 @@ _INSTALMENT_TAIL = re.compile(r"\s*(?:/\s*(?:bulan|bln|mes|mês|monat|mois|mese|
                               r"tháng|мес|mán|mån|md|mnd|mdr|mēn|mėn|kuu|сар)\b|"
                               r"/\s*mo|"
                               r"(?:mesečno|mjesečno|месечно|á mánuði|mỗi tháng)\b|"
-                              r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing)", re.I)
+                              r"/\s*month|per month|a month|x\s?\d|for \d+ months|due at signing|"
+                              # (a month's price said after it in Hebrew, Arabic, Thai, Chinese, Korean)
+                              r"לחודש|בחודש|شهري[ًا]*|في الشهر|ต่อเดือน|/\s*เดือน|每月|/\s*월\b)", re.I)
+INSTALMENT_TAIL = _INSTALMENT_TAIL
 _INSTALMENT_ATTR = re.compile(r"monthly|instal?lment|financ|afterpay|klarna|affirm|laybuy|per-?month|lease", re.I)
 _RANGE_HIGH = re.compile(r"\d\s*(?:[-–—~]|to|bis)\s*$", re.I)
 _RANGE_SIGN = re.compile(r"\s*(?:[-–—~]|to|bis)\s*", re.I)

@@ -180,6 +180,18 @@ def _offers(product: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
+_PERIODS = {"MON", "ANN", "WEE", "DAY"}  # (UN/CEFACT codes of a month, a year, a week, a day)
+
+
+def _recurring(spec: dict[str, Any]) -> bool:
+    """Whether a ``priceSpecification`` prices a period, not the product: a billing duration or increment (a rental,
+    a subscription, a lease), or a unit price whose reference quantity is a month, a year, a week or a day."""
+    if spec.get("billingDuration") is not None or spec.get("billingIncrement") is not None:
+        return True
+    quantity = spec.get("referenceQuantity")
+    return isinstance(quantity, dict) and str(quantity.get("unitCode") or "").upper() in _PERIODS
+
+
 def _from_json_ld(page: Page) -> Facts:
     facts = Facts()
     for block in page.ld_json:
@@ -205,6 +217,8 @@ def _from_json_ld(page: Page) -> Facts:
                     value = offer.get("lowPrice")
                 spec = offer.get("priceSpecification")
                 specs = [s for s in (spec if isinstance(spec, list) else [spec]) if isinstance(s, dict)]
+                if any(_recurring(item) for item in specs):
+                    continue  # (a rental's or a subscription's price a month: the buy-outright offer is the price)
                 for item in specs:
                     kind = str(item.get("priceType", "")).rsplit("/", 1)[-1]
                     got = _price(item.get("price"), currency, page.locale)
