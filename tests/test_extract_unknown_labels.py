@@ -3,7 +3,7 @@
 The cascade knows many languages' words for a list price, a coupon's, a set's or a net price, but a shop in the next
 country writes its own ("Qmfkgo xna XSOPV: RD$ 4,194.92"). Where structured data gives such an amount and the buy box
 prints it after another amount that stands out as much, the printing beside an unknown label confirmed it (the text
-check took any printing with a sign; the full comparison took any current printing). Two principles that need no
+check took any printing with a sign; the full comparison took any current printing). Principles that need no
 word:
 
 - **the text check confirms only the buy box's leading amount**: when the first amount with a sign after the title
@@ -11,7 +11,9 @@ word:
 - **a structured price the buy box does not lead with is not confirmed by a later printing**: when the buy box's
   leading amount (the first with its sign from the title to the buy button, not struck through) is another amount,
   read as a current price as prominent as the structured price's own printing, the page is undecided with both (a
-  person picks), unless the structured offer is the variant the address selects.
+  person picks), unless the structured offer is the variant the address selects; nor is one the buy box leads with,
+  when it prints a later such amount that the scan draws more prominently (beyond the tie);
+- **the title's own text is no amount of the buy box**: a model number in the name ("DH20 20") never leads it.
 
 The labels below are pseudo-words (``bench/perturb_pages.py``'s ``relabelled`` writes whole pages so); each page
 fails on the extractor before this change (it took the structured amount).
@@ -142,6 +144,61 @@ def test_three_amounts_whose_first_is_the_others_difference_are_no_saving() -> N
     body = _box("Blender X7", "<div class='p'><span>$10.00</span> <span>$20.00</span> <span>$30.00</span></div>", "")
     ext = extract(page(body, "en-US"), "https://www.blendxa.example.com/p/x7")
     assert ext.regular_price is None
+
+
+# --- a later amount drawn plainer than the structured price, and the title's own digits -------------------------------
+
+
+def _woo(title: str, prices: str) -> str:
+    return (f"<div class='pdp'><h1 class='product_title'>{title}</h1>{prices}<form class='cart'><button type='submit' "
+            "name='add-to-cart' class='single_add_to_cart_button'>Jla zz zmge</button></form></div>")
+
+
+# (a WooCommerce sale: the struck list price, then the sale price, each repeated in a screen-reader text whose words
+# nobody listed; the structured data is the list price)
+_WOO_SALE = ("<p class='price'><del aria-hidden='true'><span class='amount'><bdi>"
+             "<span class='currencySymbol'>KSh</span>10,999.00</bdi></span></del> "
+             "<span class='screen-reader-text'>Jsnzpdsu qigda zpg: KSh10,999.00.</span>"
+             "<ins aria-hidden='true'><span class='amount'><bdi><span class='currencySymbol'>KSh</span>8,499.00</bdi>"
+             "</span></ins><span class='screen-reader-text'>Qomauvd qigda xo: KSh8,499.00.</span></p>")
+
+
+def test_a_structured_price_the_buy_box_draws_plainer_than_a_later_amount_is_not_taken() -> None:
+    """The buy box leads with the structured amount, then prints another, unstruck and named by no word the cascade
+    knows, that the scan draws more prominently (beyond the tie): only the words would say which one a shopper pays,
+    and a person picks (before: the structured list price, 10,999, read as the price)."""
+    ext = extract(page(_woo("Zauamzt JD60 Qinvesfp 6 Xeusm", _WOO_SALE), "en-KE", product("10999", "KES")),
+                  "https://www.jikonixa.example.ke/p/jd60")
+    assert ext.price is None and ext.undecided is not None
+    assert {c.price for c in ext.competing} >= {D("10999"), D("8499.00")}
+
+
+def test_a_structured_price_the_buy_box_draws_as_plainly_as_a_later_amount_stays_confirmed() -> None:
+    """The same order with the later amount drawn no more prominently (a note's amount): the structured price stands,
+    and so does a structured sale price the buy box prints after the struck list price."""
+    plain = ("<p class='price'><span class='a'>KSh10,999.00</span> <span class='screen-reader-text'>Jsnzpdsu: "
+             "KSh10,999.00.</span></p><p class='note'>Qomauvd xo <span>KSh8,499.00</span> zkf</p>")
+    url = "https://www.jikonixa.example.ke/p/jd60"
+    ext = extract(page(_woo("Zauamzt JD60 Qinvesfp 6 Xeusm", plain), "en-KE", product("10999", "KES")), url)
+    assert (ext.price, ext.undecided) == (D("10999"), None)
+    ext = extract(page(_woo("Zauamzt JD60 Qinvesfp 6 Xeusm", _WOO_SALE), "en-KE", product("8499", "KES")), url)
+    assert (ext.price, ext.undecided) == (D("8499"), None)
+
+
+def _katastima(title: str) -> str:
+    return _box(title, "<p class='kt-old'>Ζκδκοη ψεδπ: <del>€229,90</del></p><p class='kt-now'>€189,90</p>",
+                "<p class='kt-members'>Ψεδπ ζλγομ: <span>€179,90</span></p>", "Ξρελυνχι ζηε ξκοιπι")
+
+
+def test_the_titles_own_digits_never_lead_the_buy_box() -> None:
+    """A model number in the product's name ("DH20 20", read as 2020 dirhams) led the buy box, so the members' price
+    the structured data holds, printed after the price, was confirmed (before: 179.90). The name is no amount: the
+    buy box leads with the price, and the page is undecided between the two."""
+    url = "https://www.katastixa.example.gr/p/dh20"
+    ext = extract(page(_katastima("Αφυγραντήρας DH20 20 λίτρα"), "el-GR", product("179.90", "EUR")), url)
+    assert ext.price is None and {c.price for c in ext.competing} >= {D("179.90"), D("189.90")}
+    ext = extract(page(_katastima("Αφυγραντήρας DH20 20 λίτρα"), "el-GR", product("189.90", "EUR")), url)
+    assert (ext.price, ext.undecided) == (D("189.90"), None)
 
 
 # --- the measure: bench/perturb_pages.py's relabelled rewrite ---------------------------------------------------------

@@ -284,18 +284,35 @@ def _leading_amount(page: Page, price: Decimal, currency: str | None,
     price) wherever it is printed, else one no struck-through element shows and no word the cascade knows names
     another figure (a list, lowest-in-30-days, members', coupon, net, instalment or "from" price; None: no title, or
     no such amount; ``struck``: the page's :func:`_struck_texts` when the caller has them)."""
+    if _title_at(page) >= 0 and _first_price_after_title(page, currency) == price:
+        return price  # (the first amount after the title, however its digits are split: "$7<sup>99</sup>")
+    return next(_plain_amounts(page, price, currency, struck), None)
+
+
+def _plain_amounts(page: Page, price: Decimal, currency: str | None,
+                   struck: list[str] | None = None) -> Iterator[Decimal]:
+    """The amounts the buy box prints with their currency sign, in its order, that nothing the cascade reads names
+    another figure than the price: ``price`` wherever it is printed, and each other one no struck-through element
+    shows and no word the cascade knows names a list, lowest-in-30-days, members', coupon, net, instalment or "from"
+    price (see :func:`_leading_amount`, the first of them)."""
     at = _title_at(page)
     if at < 0:
-        return None
+        return
     box = buy_box_to_button(page, at) or " ".join(page.body_text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
-    if _first_price_after_title(page, currency) == price:
-        return price  # (the first amount after the title, however its digits are split: "$7<sup>99</sup>")
     printed = list(_printings(box, price))  # (where it is printed as the page writes it: "$ 39. 99" too)
+    named = len(" ".join(page.heading_text[0].split()))  # (the title's own text, a name: "Dehumidifier DH20 20 L")
+    led = False
     for found in find_amounts(box, locale=page.locale, currency=currency):
-        if not SIGN.search(found.raw):
+        if not SIGN.search(found.raw) or found.start < named:
             continue
-        if found.amount == price or any(start < found.end for start, _ in printed) or _cents_apart(box, found, price):
-            return price
+        if found.amount == price or _cents_apart(box, found, price) or any(
+                start < found.end and found.start < end for start, end in printed):
+            led = True
+            yield price
+            continue
+        if not led and any(start < found.end for start, _ in printed):
+            led = True
+            yield price  # (printed before this amount, in a form the amount scan does not read)
         before = _words_before(box, found.start)
         if (_NOT_CONFIRMING.search(before) or THRESHOLD.search(before)
                 or _NOT_CONFIRMING_TAIL.match(_after_sign(_words_after(box, found.end)))):
@@ -305,8 +322,7 @@ def _leading_amount(page: Page, price: Decimal, currency: str | None,
         raw = "".join(found.raw.split())
         if not any(_struck_shows(text, found.amount) or raw in "".join(text.split())
                    for text in (*struck, "".join(struck))):
-            return found.amount
-    return None
+            yield found.amount
 
 
 def _cents_apart(text: str, found: ParsedAmount, price: Decimal) -> bool:
@@ -1042,11 +1058,21 @@ def _outshone(chosen: Candidate, visible: Visible, flags: list[str], page: Page)
     if not rivals:
         return None
     lead = _leading_amount(page, chosen.price, chosen.currency)
-    rivals = [c for c in rivals if c.price == lead]
+    if lead == chosen.price:
+        if chosen.method not in _STRUCTURED:
+            return None  # (a script state's price shown more weakly than another: emphasis.unconfirmed_state says so)
+        # (the buy box leads with the structured price and prints a rival after it, neither struck through nor named by
+        # a word the cascade knows, that the scan draws plainly more prominent than the structured price's printing:
+        # the emphasised amount against the data and the order, and only words would say which one a shopper pays)
+        later = set(_plain_amounts(page, chosen.price, chosen.currency))
+        rivals = [c for c in rivals if c.price in later and c.confidence > max(own) + _UNDECIDED_TIE]
+    else:
+        rivals = [c for c in rivals if c.price == lead]
     if not rivals:
         return None
-    return (f"structured data says {chosen.price}, and the buy box leads with {rivals[0].raw_text}, as prominent",
-            [chosen, *rivals[:1]])
+    said = "leads with" if lead != chosen.price else "draws after it, more prominently,"
+    return (f"structured data says {chosen.price}, and the buy box {said} {rivals[0].raw_text}"
+            f"{', as prominent' if lead != chosen.price else ''}", [chosen, *rivals[:1]])
 
 
 # Two amounts with only a dash between them: a price range ("Rp459.000 – Rp529.000"), no one variant's price
