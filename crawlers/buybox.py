@@ -16,6 +16,7 @@ Chromium when there is one: :mod:`crawlers.screenshots`), with no screenshot.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -480,11 +481,15 @@ async def _measure(page: Any, started: float, budget: float, url: str) -> dict[s
 
 
 def read_buy_boxes(urls: dict[Any, str], *, currencies: dict[Any, str | None] | None = None,
-                   locales: dict[Any, str | None] | None = None) -> dict[Any, BuyBoxReading]:
+                   locales: dict[Any, str | None] | None = None, photograph: Collection[Any] = (),
+                   pictures: dict[Any, bytes] | None = None) -> dict[Any, BuyBoxReading]:
     """Each page's buy box price, rendered in Chromium; a page that cannot be rendered is missing.
 
     ``currencies``: the currency an amount without a sign is in (the first reading's);
-    ``locales``: a site profile's locale, where it has one.
+    ``locales``: a site profile's locale, where it has one. ``photograph``: keys whose page is wanted as
+    evidence too: it is photographed in the same render, right after the reading (full page, as
+    :func:`crawlers.screenshots.capture_screenshots` takes it), into ``pictures`` (a picture the render's budget
+    left no time for is missing), so that the evidence step need not render that page a second time.
     """
     from crawlers.screenshots import _run_in_thread
     from pricewarden.settings import get_settings
@@ -492,7 +497,12 @@ def read_buy_boxes(urls: dict[Any, str], *, currencies: dict[Any, str | None] | 
     if not urls:
         return {}
     settings = get_settings()
+    photograph = set(photograph) if pictures is not None else set()
     probes = _run_in_thread(urls, settings.crawl.browser_concurrency, settings.crawl.render_budget * 1000,
-                            probe=_measure)
+                            probe=_measure, pictures=photograph)
+    for key in photograph & probes.keys():
+        probes[key], picture = probes[key]
+        if picture is not None and pictures is not None:
+            pictures[key] = picture
     return {key: choose(probe, urls[key], currency=(currencies or {}).get(key), locale=(locales or {}).get(key))
             for key, probe in probes.items()}

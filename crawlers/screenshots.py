@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from contextlib import nullcontext
 from typing import Any
 
@@ -61,7 +61,7 @@ async def full_page_png(page: Any) -> bytes:
 
 
 async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float, *, html: bool = False,
-                 probe: Probe | None = None) -> dict[Any, Any]:
+                 probe: Probe | None = None, pictures: Collection[Any] = ()) -> dict[Any, Any]:
     """Each page's full-page screenshot (``html``: its rendered HTML; ``probe``: its answer), in a new Chromium."""
     from playwright.async_api import async_playwright
 
@@ -74,16 +74,19 @@ async def _shoot(urls: dict[Any, str], concurrency: int, timeout_ms: float, *, h
     async with FilteringProxy.from_settings(settings) as proxy, async_playwright() as pw:
         browser = await pw.chromium.launch(**chromium_launch_options(settings, proxy=proxy))
         try:
-            return await _shoot_in(browser, urls, concurrency, timeout_ms, html=html, probe=probe)
+            return await _shoot_in(browser, urls, concurrency, timeout_ms, html=html, probe=probe,
+                                   pictures=pictures)
         finally:
             await browser.close()
 
 
 async def _shoot_in(browser: Any, urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
-                    html: bool = False, probe: Probe | None = None) -> dict[Any, Any]:
+                    html: bool = False, probe: Probe | None = None,
+                    pictures: Collection[Any] = ()) -> dict[Any, Any]:
     """Each page's full-page screenshot (or HTML, or ``probe``'s answer), rendered as a crawl renders, in a new
-    context of ``browser``."""
-    from crawlers.rendering import finish_render
+    context of ``browser``. With ``probe``, the pages whose keys are in ``pictures`` are photographed too, right
+    after the probe and within the same budget: their answer is ``(probe's answer, PNG or None)``."""
+    from crawlers.rendering import _bounded, finish_render
     from crawlers.settings import CHROMIUM_CONTEXT
     from pricewarden.settings import get_settings
 
@@ -102,8 +105,17 @@ async def _shoot_in(browser: Any, urls: dict[Any, str], concurrency: int, timeou
                 # all within the render budget; never every third-party resource's "load".
                 await page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
                 if probe is not None:  # a measurement of the page instead of its picture (crawlers.buybox)
-                    shots[key] = await asyncio.wait_for(probe(page, started, timeout_ms / 1000, url),
-                                                        max(0.1, started + timeout_ms / 1000 - time.monotonic()))
+                    deadline = started + timeout_ms / 1000
+                    answer = await asyncio.wait_for(probe(page, started, timeout_ms / 1000, url),
+                                                    max(0.1, deadline - time.monotonic()))
+                    if key not in pictures:
+                        shots[key] = answer
+                        return
+                    # The same page's picture, as finish_render would take it (the probe only reads the page).
+                    picture: bytes | None = None
+                    with contextlib.suppress(TimeoutError):
+                        picture = await _bounded(full_page_png(page), deadline)
+                    shots[key] = (answer, picture)
                     return
                 rendered, shot, _how = await finish_render(page, [], started=started,
                                                            budget=timeout_ms / 1000, url=url)
@@ -126,7 +138,7 @@ async def _shoot_in(browser: Any, urls: dict[Any, str], concurrency: int, timeou
 
 
 def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
-                   html: bool = False, probe: Probe | None = None) -> dict[Any, Any]:
+                   html: bool = False, probe: Probe | None = None, pictures: Collection[Any] = ()) -> dict[Any, Any]:
     from crawlers.shared_browser import current
 
     shared = current()
@@ -134,14 +146,15 @@ def _run_in_thread(urls: dict[Any, str], concurrency: int, timeout_ms: float, *,
         # The cycle's one Chromium for its evidence (crawlers.shared_browser): no launch of its own.
         try:
             return shared.run(lambda browser: _shoot_in(browser, urls, concurrency, timeout_ms, html=html,
-                                                                probe=probe))
+                                                        probe=probe, pictures=pictures))
         except Exception as exc:
             raise CrawlError(f"screenshots failed: {exc}", kind="browser") from exc
     result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result["shots"] = asyncio.run(_shoot(urls, concurrency, timeout_ms, html=html, probe=probe))
+            result["shots"] = asyncio.run(_shoot(urls, concurrency, timeout_ms, html=html, probe=probe,
+                                                 pictures=pictures))
         except BaseException as exc:
             result["error"] = exc
 
@@ -168,14 +181,17 @@ def render_pages(urls: dict[Any, str]) -> dict[Any, bytes]:
 
 
 def capture_screenshots(
-    items: Iterable[int | str], *, session: Any = None, concurrency: int | None = None
+    items: Iterable[int | str], *, session: Any = None, concurrency: int | None = None,
+    taken: Mapping[str, bytes] | None = None,
 ) -> dict[int | str, str]:
     """Full-page screenshots of URLs and/or observations (by id); returns ``{id or url: evidence sha256}``.
 
     An observation without a screenshot gets this one as its ``screenshot_sha256``; one that has a
     screenshot keeps it (evidence is never replaced) and the new picture is only returned. Pages that
     cannot be captured, even on a second try one at a time with twice the budget, are missing from the
-    result (and logged).
+    result (and logged). ``taken``: pictures of some of these pages (by URL) taken moments ago, in the same
+    step, by a render made for another reason (the second reading of a price, :func:`crawlers.buybox.read_buy_boxes`
+    with ``pictures``): filed as they are, those pages are not rendered again.
     """
     from sqlalchemy import select
 
@@ -202,7 +218,10 @@ def capture_screenshots(
         if not urls:
             return {}
         budget = settings.crawl.render_budget * 1000
-        shots = _run_in_thread(urls, concurrency or settings.crawl.browser_concurrency, budget)
+        shots: dict[Any, Any] = {key: taken[url] for key, url in urls.items() if taken and taken.get(url)}
+        render = {key: url for key, url in urls.items() if key not in shots}
+        if render:
+            shots.update(_run_in_thread(render, concurrency or settings.crawl.browser_concurrency, budget))
         missed = {key: url for key, url in urls.items() if key not in shots}
         if missed:
             # Evidence for an accusation is worth a second try: on a busy machine the pages shot side by side
@@ -211,7 +230,8 @@ def capture_screenshots(
             shots.update(_run_in_thread(missed, 1, 2 * budget))
         store = EvidenceStore.from_settings()
         result: dict[int | str, str] = {}
-        for key, png in shots.items():
+        for key in [key for key in urls if key in shots]:  # in the order asked
+            png = shots[key]
             sha = store.put(session, png, kind="screenshot", content_type="image/png", compress=False)
             result[key] = sha
             obs = observations.get(key) if isinstance(key, int) else None

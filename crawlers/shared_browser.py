@@ -4,7 +4,9 @@ The evidence step took screenshots of new violations in a Chromium launched for 
 reading of the prices to confirm in another: two launches a cycle, each ~1 s of CPU on a small machine
 before a page is drawn. Inside ``with shared_browser():`` the first of them launches it (under the
 network policy's filtering proxy, like any other launch) and the others run on it, each in a browser
-context of its own; it is closed, with its proxy, when the block ends.
+context of its own; it is closed, with its proxy, when the block ends. A caller that knows the browser
+will be wanted (a monitor cycle inside a block that outlives it, such as the demo's) may have it launched
+early, in a thread, while it does other work (:meth:`SharedBrowser.start_soon`).
 
 Crawl processes keep a Chromium of their own. Connected to this one over CDP instead, they cost more
 CPU than the launches they saved (measured with ``bench/bench_demo.py``: +2-3 s of CPU a cycle in the
@@ -48,6 +50,7 @@ class SharedBrowser:
         self.browser: Any = None
         self.failed = False
         self.launches = 0
+        self._early: threading.Thread | None = None
 
     def start(self) -> bool:
         """Launch the browser if it is not running yet; False if it cannot be."""
@@ -75,6 +78,15 @@ class SharedBrowser:
             self.launches += 1
             return True
 
+    def start_soon(self) -> None:
+        """Launch the browser now in a thread of its own, while the caller goes on (a monitor's crawl, which
+        leaves part of a core idle); the first user then finds it running, or waits for the launch to end."""
+        with self._lock:
+            if self.browser is not None or self.failed or self._early is not None:
+                return
+            self._early = threading.Thread(target=self.start, name="pricewarden-shared-chromium-launch", daemon=True)
+            self._early.start()
+
     async def _launch(self, settings: Any) -> None:
         from playwright.async_api import async_playwright
 
@@ -90,7 +102,11 @@ class SharedBrowser:
         return asyncio.run_coroutine_threadsafe(work(self.browser), self._loop).result()
 
     def close(self) -> None:
-        """Close Chromium, its driver and its proxy (a browser never launched: nothing to do)."""
+        """Close Chromium, its driver and its proxy (a browser never launched: nothing to do; one launching
+        early: once it has started)."""
+        early = self._early
+        if early is not None:
+            early.join()
         with self._lock:
             self._stop()
 

@@ -54,9 +54,15 @@ def portal_jobs_task() -> dict[str, Any]:
 
 @task(name="capture-evidence", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
 def evidence_task() -> dict[str, Any]:
-    """Re-capture screenshots for open violations without one; read again in Chromium the prices to confirm."""
-    result = steps.capture_evidence()
-    result["confirmation"] = steps.confirm_prices()
+    """Re-capture screenshots for open violations without one; read again in Chromium the prices to confirm.
+
+    The second readings go first: a page that is both read again and wanted as evidence is photographed in the
+    render of its reading, and not rendered a second time for its screenshot.
+    """
+    pictures: dict[str, bytes] = {}
+    confirmation = steps.confirm_prices(photograph=steps.evidence_pages(), pictures=pictures)
+    result = steps.capture_evidence(taken=pictures)
+    result["confirmation"] = confirmation
     steps.crash_point("evidence")
     return result
 
@@ -111,6 +117,14 @@ def run_monitor(at: datetime | None = None, *, shard: int | None = None, shards:
         clock, spent = now, used
         return value
 
+    if capture:
+        from crawlers.shared_browser import current
+
+        enclosing = current()
+        if enclosing is not None:
+            # A browser shared beyond this run (the demo's days): launched now, beside the crawl (which leaves
+            # part of a core idle), rather than when the evidence step first asks for it.
+            enclosing.start_soon()
     if fan_out > 1:
         crawled = timed("crawl", crawl_shards_task, slot, fan_out, processes)
     else:

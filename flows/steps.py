@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -261,43 +262,75 @@ def portal_jobs(limit: int | None = None) -> dict[str, Any]:
     return result
 
 
-def confirm_prices() -> dict[str, int]:
-    """The second reading (the page rendered in Chromium) of every violation whose price waits for one."""
+def confirm_prices(photograph: Collection[str] = (), pictures: dict[str, bytes] | None = None) -> dict[str, int]:
+    """The second reading (the page rendered in Chromium) of every violation whose price waits for one.
+
+    ``photograph``: pages (URLs) the evidence step is about to photograph (:func:`evidence_pages`). A second
+    reading of one of them photographs it in the same render, into ``pictures`` (by URL), for
+    :func:`capture_evidence` to file without rendering the page again.
+    """
     from detection.confirm import confirm_pending
     from store.db import session_scope
 
+    read = None
+    if photograph and pictures is not None:
+        from crawlers.buybox import read_buy_boxes
+
+        def read(urls: dict[int, str], **kwargs: Any) -> dict[int, Any]:
+            taken: dict[Any, bytes] = {}
+            readings = read_buy_boxes(urls, photograph={k for k, url in urls.items() if url in photograph},
+                                      pictures=taken, **kwargs)
+            pictures.update({urls[key]: png for key, png in taken.items()})
+            return readings
+
     with session_scope() as session:
-        return confirm_pending(session)
+        return confirm_pending(session, read=read)
 
 
-def capture_evidence(limit: int = 200) -> dict[str, Any]:
-    """Screenshot the page of each open violation that has no screenshot yet, and file it as its evidence.
-
-    The picture is taken of the violating observation's URL (``crawlers.capture_screenshots``); the
-    observation keeps it too. An observation that was rendered has its picture already: it is filed
-    without opening a browser. Runs again harmlessly: a violation with a screenshot is skipped.
-    """
-    from crawlers import capture_screenshots
+def _evidence_rows(limit: int) -> list[Any]:
+    """(violation id, its last observation's id, that observation's screenshot, its URL) of the open
+    violations without a screenshot, oldest first."""
     from store.db import session_scope
     from store.models import Observation, Source, Violation
 
     with session_scope() as session:
-        rows = session.execute(
-            select(Violation.id, Violation.last_observation_id, Observation.screenshot_sha256)
+        return list(session.execute(
+            select(Violation.id, Violation.last_observation_id, Observation.screenshot_sha256, Observation.url)
             .join(Observation, Observation.id == Violation.last_observation_id)
             # A page can be photographed; a partner's report row cannot (its file is its evidence).
             .where(Violation.status.in_(OPEN), Violation.kind == "violation", Observation.url.is_not(None),
                    Observation.source == Source.CRAWL.value, Violation.screenshot_sha256.is_(None))
-            .order_by(Violation.id).limit(limit)).all()
+            .order_by(Violation.id).limit(limit)).all())
+
+
+def evidence_pages(limit: int = 200) -> set[str]:
+    """The pages (URLs) :func:`capture_evidence` would photograph in a browser now."""
+    return {url for _v, obs, sha, url in _evidence_rows(limit) if not sha and obs is not None}
+
+
+def capture_evidence(limit: int = 200, taken: Mapping[str, bytes] | None = None) -> dict[str, Any]:
+    """Screenshot the page of each open violation that has no screenshot yet, and file it as its evidence.
+
+    The picture is taken of the violating observation's URL (``crawlers.capture_screenshots``); the
+    observation keeps it too. An observation that was rendered has its picture already: it is filed
+    without opening a browser; so is a page in ``taken`` (by URL), photographed moments ago by the second
+    reading of its price (:func:`confirm_prices`). Runs again harmlessly: a violation with a screenshot is
+    skipped.
+    """
+    from crawlers import capture_screenshots
+    from store.db import session_scope
+    from store.models import Violation
+
+    rows = _evidence_rows(limit)
     if not rows:
         return {"wanted": 0, "captured": 0}
-    shots: dict[Any, str] = {obs: sha for _v, obs, sha in rows if sha}
-    missing = sorted({obs for _v, obs, sha in rows if not sha and obs is not None})
+    shots: dict[Any, str] = {obs: sha for _v, obs, sha, _url in rows if sha}
+    missing = sorted({obs for _v, obs, sha, _url in rows if not sha and obs is not None})
     if missing:
-        shots.update(capture_screenshots(missing))
+        shots.update(capture_screenshots(missing, taken=taken))
     captured = 0
     with session_scope() as session:
-        for vid, obs, _sha in rows:
+        for vid, obs, _sha, _url in rows:
             sha = shots.get(obs)
             if sha is None:
                 continue
@@ -305,8 +338,10 @@ def capture_evidence(limit: int = 200) -> dict[str, Any]:
             if violation is not None and violation.screenshot_sha256 is None:
                 violation.screenshot_sha256 = sha
                 captured += 1
-    return {"wanted": len(rows), "captured": captured, "missed": len(rows) - captured,
-            "browser": len(missing)}
+    result = {"wanted": len(rows), "captured": captured, "missed": len(rows) - captured, "browser": len(missing)}
+    if taken:  # of those, photographed by the render of the price's second reading
+        result["with_reading"] = len({url for _v, obs, sha, url in rows if not sha and url in taken})
+    return result
 
 
 def enqueue(now: datetime | None = None) -> AlertSummary:

@@ -149,3 +149,51 @@ def test_a_heuristic_reading_is_confirmed_in_chromium_before_the_partner_hears_o
         entry = s.scalars(select(AuditLog).where(AuditLog.action == "violation.confirm")).one()
         assert (entry.actor, entry.before, entry.after) == ("bm", {"confirmation": "disagreed"},
                                                             {"confirmation": "confirmed"})
+
+
+def test_the_evidence_step_renders_a_page_read_again_once_for_its_reading_and_its_picture(
+        db: Engine, shop: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the monitor's evidence step runs (flows.monitor.evidence_task): second readings first, each page both
+    # read again and wanted as evidence photographed in that render; the other pages rendered for their picture.
+    monkeypatch.setenv("PRICEWARDEN_EXTRACT__AUTO_CONFIDENCE", "0.5")
+    get_settings.cache_clear()
+    import crawlers.screenshots as screenshots
+    from crawlers.run import run_crawl
+    from crawlers.shared_browser import shared_browser
+    from crawlers.targets import active_listings
+    from detection.run import detect
+    from flows.monitor import evidence_task
+    from policies import publish_text
+
+    with session_scope(db) as s:
+        partner = Partner(code="P1", name="Shop One", regions=["US"])
+        products = {sku: Product(sku=sku, title=sku) for sku in ("AC-100", "AC-200", "AC-300")}
+        s.add_all([partner, *products.values()])
+        s.flush()
+        for path, sku in (("/p/structured", "AC-100"), ("/p/plain", "AC-200"), ("/p/scripted", "AC-300")):
+            s.add(Listing(url=shop + path, site=shop.split("/")[2], product_id=products[sku].id,
+                          partner_id=partner.id, region="US"))
+        publish_text(s, POLICY, file="policy.yaml")
+        targets = active_listings(s)
+    assert run_crawl(targets, shards=1, at=datetime(2026, 5, 10, 8, tzinfo=UTC), browser=False).failed_shards == []
+    with session_scope(db) as s:
+        detect(s, anomalies=False)
+    rendered: list[str] = []
+    shoot_in = screenshots._shoot_in
+
+    async def counting(browser: Any, urls: dict[Any, str], *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        rendered.extend(urls.values())
+        return await shoot_in(browser, urls, *args, **kwargs)
+
+    monkeypatch.setattr(screenshots, "_shoot_in", counting)
+    with shared_browser() as shared:
+        result = evidence_task.fn()
+    assert shared.launches == 1
+    assert result["confirmation"] == {"agreed": 1, "disagreed": 1, "failed": 0, "waiting": 0}
+    assert (result["wanted"], result["captured"], result["with_reading"]) == (3, 3, 2)
+    assert sorted(rendered) == sorted(shop + p for p in ("/p/structured", "/p/plain", "/p/scripted"))  # once each
+    with session_scope(db) as s:
+        found = _by_sku(s)
+        assert all(v.screenshot_sha256 for v in found.values())
+        assert {sku: v.confirmation for sku, v in found.items()} == {
+            "AC-100": "not_needed", "AC-200": "agreed", "AC-300": "disagreed"}

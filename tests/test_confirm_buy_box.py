@@ -265,3 +265,17 @@ def test_the_buy_box_reading_takes_only_what_the_rendered_page_shows(shop: str) 
     }
     assert readings["/b/tie"].problem == "2 different amounts as prominent and as near the buy button"
     assert readings["/b/json-only"].problem == "no amount shown near the buy button"
+
+
+def test_a_reading_photographs_the_pages_asked_in_the_same_render(shop: str) -> None:
+    from crawlers.buybox import read_buy_boxes
+
+    urls = {1: shop + "/p/stale", 2: shop + "/b/euro"}
+    pictures: dict[int, bytes] = {}
+    readings = read_buy_boxes(urls, currencies=dict.fromkeys(urls), photograph={1}, pictures=pictures)
+    alone = read_buy_boxes(urls, currencies=dict.fromkeys(urls))
+    # The same readings as without the picture; only the page asked for is photographed (a full-page PNG).
+    assert {k: (r.price, r.currency) for k, r in readings.items()} == {
+        k: (r.price, r.currency) for k, r in alone.items()} == {1: (Decimal("109.00"), "USD"),
+                                                                2: (Decimal("1299.00"), "EUR")}
+    assert set(pictures) == {1} and pictures[1].startswith(b"\x89PNG")

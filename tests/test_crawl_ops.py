@@ -222,6 +222,25 @@ def test_screenshots_and_second_readings_of_one_block_share_one_chromium(
     assert b"AC-100" in pages[1]  # the rendered HTML of the page
 
 
+@pytest.mark.browser
+def test_a_shared_chromium_launched_early_serves_the_block_and_closes_with_it(
+    db: Any, site: Site, workspace: Path
+) -> None:
+    from crawlers.shared_browser import shared_browser
+
+    with shared_browser() as shared:
+        shared.start_soon()  # in a thread: the caller goes on
+        shared.start_soon()  # (once)
+        with session_scope(db) as session:
+            shots = capture_screenshots([site.url("/p/market")], session=session)
+        assert shared.launches == 1 and set(shots) == {site.url("/p/market")}
+    assert shared.browser is None
+    # A block that ends while its browser is still launching closes it once launched: none is left behind.
+    with shared_browser() as early:
+        early.start_soon()
+    assert early.browser is None and early.launches == 1
+
+
 def test_discovery_matches_catalog_and_records_unknown_listings(
     db: Any, site: Site, workspace: Path, tmp_path: Path
 ) -> None:

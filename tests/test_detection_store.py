@@ -548,6 +548,29 @@ def test_evidence_capture_files_a_rendered_pages_picture_without_a_browser(
     assert steps.capture_evidence() == {"wanted": 0, "captured": 0}
 
 
+def test_evidence_capture_files_a_picture_the_second_reading_took_without_rendering_again(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from flows import steps
+
+    obs = world.observe(world.l1, day(0), "180.00")
+    world.detect()
+    (row,) = world.rows("below_map")
+    world.s.commit()
+    assert steps.evidence_pages() == {obs.url}
+    # The page was photographed by the render of its price's second reading (flows.monitor.evidence_task):
+    # no browser can start, and none is needed.
+    monkeypatch.setenv("PRICEWARDEN_BROWSER_PATH", "/nonexistent/chromium")
+    png = b"\x89PNG\r\n\x1a\n the picture taken with the reading"
+    assert steps.capture_evidence(taken={obs.url: png}) == {
+        "wanted": 1, "captured": 1, "missed": 0, "browser": 1, "with_reading": 1}
+    world.s.refresh(row)
+    world.s.refresh(obs)
+    assert row.screenshot_sha256 == obs.screenshot_sha256 == hashlib.sha256(png).hexdigest()
+    assert steps.evidence_pages() == set()
+
+
 def test_a_large_batch_of_new_episodes_is_found_by_the_text_search(world: World, monkeypatch: Any) -> None:
     # A batch this size takes the bulk path (on SQLite: the search filled after the rows, not by its trigger).
     monkeypatch.setattr("detection.episodes.BULK_SEARCH", 1)
