@@ -230,6 +230,10 @@ def test_yen_on_a_japanese_page_is_jpy() -> None:
     ("Preise nur nach der Anmeldung", "login_only"),
     ("로그인 후 가격 확인", "login_only"),
     ("ログインして価格を確認", "login_only"),
+    ("Prisen afhænger af dit tilskud. Log ind med MitID for at se din pris.", "login_only"),
+    ("Logga in med BankID för att se ditt pris", "login_only"),
+    ("Logg inn for å se dine priser", "login_only"),
+    ("Kirjaudu sisään nähdäksesi hinnat", "login_only"),
 ])
 def test_hidden_price_is_its_own_case(text: str, visibility: str) -> None:
     body = (f'<h1>Acme AC-100</h1><div class="buybox"><del>$249.00</del><p class="map-msg">{text}</p>'
@@ -569,3 +573,14 @@ def test_a_subscriptions_price_a_month_first_in_the_buy_box_confirms_no_structur
             '<button class="add-to-cart">Add to cart</button></div>')
     result = extract(page(body, head=head, lang=lang), f"https://{host}/product/purion-7")
     assert result.price != D("89")
+
+
+def test_a_drugstore_club_price_for_the_customer_giving_the_cpf_is_not_the_price() -> None:
+    # (JSON-LD carries the club price; the buy box shows "Por R$ 59,90", then "Clube Vida R$ 53,91 com CPF")
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "Protetor Solar FPS 60",
+            "offers": {"@type": "Offer", "price": "53.91", "priceCurrency": "BRL"}}
+    body = ('<div class="box"><h1>Protetor Solar FPS 60</h1><p>De <s>R$ 79,90</s></p><p>Por <strong>R$ 59,90</strong>'
+            '</p><div class="c"><span>Clube Vida</span> R$ 53,91 <small>com CPF cadastrado</small></div>'
+            '<div>R$ 56,91 no Pix</div><button>Comprar</button></div>')
+    result = extract(page(body, head=ld(data), lang="pt-BR"), "https://www.drogaria.example.com.br/protetor-fps-60/p")
+    assert result.price == D("59.90")

@@ -188,3 +188,19 @@ def test_a_long_run_of_blanks_beside_a_price_ends(minor: str) -> None:
             + (note if minor else "") + '<button class="add-to-cart">Add to cart</button>')
     got = _ends_within(60, lambda: extract(page(body, "en-US"), "https://shop.example.com/p/oslo"))
     assert got.price == (D("21.99") if minor else D("21"))  # type: ignore[attr-defined]
+
+
+
+@pytest.mark.parametrize(("label", "lang", "host", "amount_html", "unit", "amount"), [
+    ('<span class="visually-hidden">Preis</span>', "de-DE", "www.apo.example.de",
+     '<span class="d">15</span><sup>99</sup><span>€</span>', "0,11 € / St.", "15.99"),
+    ('<span class="lbl">Cena:</span>', "pl-PL", "www.apteka.example.pl",
+     '<span class="d">24</span><sup>99</sup><span>zł</span>', "0,17 zł / szt.", "24.99"),
+])
+def test_a_label_in_its_own_element_before_split_whole_units_and_cents_is_no_part_of_the_amount(
+        label: str, lang: str, host: str, amount_html: str, unit: str, amount: str) -> None:
+    # ("Preis" glued to "15" read "Preis15", no amount: the unit price was the buy box's only amount)
+    body = (f'<div class="pp" id="prodPrice"><h1>Vitamin Gummies 150</h1><div class="pm">{label}{amount_html}</div>'
+            f'<div class="u">{unit}</div><button class="add-to-cart">Add to cart</button></div>')
+    got = extract(page(body, lang), f"https://{host}/p/vitamin-gummies-150")
+    assert got.price == D(amount)

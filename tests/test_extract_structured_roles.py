@@ -124,3 +124,32 @@ def _structured(html: str) -> list:
     from crawlers.extract.structured import read_structured
 
     return read_structured(Page.parse(html, "https://x.example/")).candidates
+
+
+def test_a_list_price_label_on_the_lower_amount_names_the_price_not_a_list_price() -> None:
+    # (Shopify Dawn's hidden "Regular price" label in Italian, "Prezzo di listino", on the only price; a case of six
+    # bottles offered below it at a higher amount: a list price is above the price it accompanies)
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "Barolo DOCG 2019 – 75 cl",
+            "offers": {"@type": "Offer", "price": "38.50", "priceCurrency": "EUR"}}
+    body = ('<h1 class="product__title">Barolo DOCG 2019 – 75 cl</h1><div class="price"><div class="price__regular">'
+            '<span class="visually-hidden">Prezzo di listino</span><span class="price-item">€38,50</span></div></div>'
+            '<p class="unit-price">€51,33 / l</p><div class="case-offer"><strong>Cassa da 6 bottiglie: €210,00</strong>'
+            ' (€35,00 a bottiglia)</div><button class="product-form__submit">Aggiungi al carrello</button>')
+    html = (f'<!doctype html><html lang="it"><head><script type="application/ld+json">{json.dumps(data)}</script>'
+            f'</head><body>{body}</body></html>')
+    got = extract(html, "https://www.enoteca.example.it/products/barolo-2019")
+    assert got.price == Decimal("38.50")
+
+
+def test_a_lower_structured_amount_printed_after_the_buy_boxs_price_is_still_contradicted() -> None:
+    # (the buy box leads with the kit's €249.99; JSON-LD gives the bare tool's €129.99, printed after it as a list
+    # price's or a "from" amount: the page's price is the kit's)
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "Forge 18V Combi Drill",
+            "offers": {"@type": "Offer", "price": "129.99", "priceCurrency": "EUR"}}
+    body = ('<h1>Forge 18V Combi Drill</h1><div class="price"><span class="price--withTax">€249.99</span> inc. VAT'
+            '</div><div class="rrp">RRP <s>€299.99</s></div><p class="bare">Regular price bare tool: €129.99</p>'
+            '<button class="add-to-cart">Add to Cart</button>')
+    html = (f'<!doctype html><html lang="en-IE"><head><script type="application/ld+json">{json.dumps(data)}</script>'
+            f'</head><body>{body}</body></html>')
+    got = extract(html, "https://www.toolyard.example.ie/forge-18v-combi-drill/?sku=FRG18-CD-K2")
+    assert got.price == Decimal("249.99")

@@ -906,12 +906,14 @@ def _stale_structured(structured: list[Candidate], page: Page,
 
 
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
-          visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset()
-          ) -> tuple[Candidate | None, list[str]]:
+          visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset(),
+          lead: Callable[[str | None], Decimal | None] | None = None) -> tuple[Candidate | None, list[str]]:
     """The structured/embedded candidate the visible page confirms, or the visible one, with flags.
 
     ``shown_struck``: structured prices the page prints only struck through; with no visible current amount
-    beside them, such a price is taken to be the old one and leaves the page undecided."""
+    beside them, such a price is taken to be the old one and leaves the page undecided. ``lead``: the first amount
+    the page prints after its title, in a currency (asked only when a list price's label may be a shop's name for
+    its price)."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
@@ -940,6 +942,15 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     if not current:
         return None, flags
     first = current[0]
+    if first.price in visible_regular and best_visible is not None and best_visible.price > first.price \
+            and lead is not None and first.price not in shown_struck and first.price not in visible.conditional \
+            and all(c.price != first.price for c in (*visible.rejected, *visible.candidates)) \
+            and lead(first.currency) == first.price:
+        # (a list price is above the price it accompanies: the buy box leading with the structured price under a
+        # "regular" or "list" label, not struck through, and printing a higher amount after it, names its price so,
+        # Shopify Dawn's hidden "Regular price" in a language that says "list price" ("Prezzo di listino €38,50"
+        # before a case of six's €210,00))
+        return first, flags
     if first.price in visible_regular and best_visible is not None:
         flags.append("structured_contradicted")
         return best_visible, flags
@@ -1438,7 +1449,8 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
         elif settled is not None:
             disagreement = settled
         if chosen is None:
-            chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck)
+            chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck,
+                                  partial(_first_price_after_title, page))
             result.flags.extend(flags)
     if chosen is None:
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]

@@ -19,7 +19,14 @@ from typing import cast
 
 from selectolax.lexbor import LexborNode
 
-from crawlers.extract.amounts import ParsedAmount, currency_for_symbol, currency_symbols, find_amounts, local_symbols
+from crawlers.extract.amounts import (
+    SIGN,
+    ParsedAmount,
+    currency_for_symbol,
+    currency_symbols,
+    find_amounts,
+    local_symbols,
+)
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page, shown_longer
@@ -151,6 +158,8 @@ _PAYING = (r"(?:pagando |paying |if you pay )?(?:con|com|with|by|no|via|por|en|e
            r"(?:transferencia|transferência|bank transfer|pix|boleto|efectivo|dinero en efectivo|débito|cash)\b")
 # "4 490 ₽ с картой", "$ 9.990 con tarjeta": a card holders' price named after the amount
 _CARD_AFTER = (r"с картой|по карте|con (?:la |tu |tus |las )?tarjetas?|com (?:o |os )?cart(?:[aã]o|ões|oes)|"
+               # (Brazil's drugstores: a price for the customer who gives the CPF, their tax number, to the club)
+               r"(?:com|no|pelo) cpf|"
                r"avec (?:la |votre )?carte|mit (?:der )?\w*karte|med \w*kort|kartą|kartla|kart ile|"
                # (a price for paying one way, whatever the way: "$ 22.491 pagando con tarjetas OCA"; and the
                # card in more languages: "s kartico zvestobe", "kliendikaardiga", "kanta-asiakaskortilla",
@@ -240,7 +249,7 @@ CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*(?:会员|會
                           r"(?<![a-z])vip(?![a-z])|新人[价價]|新客[价價]|首[单單][价價]|粉[丝絲][价價]|学生[价價]|學生價|"
                           r"결제\s?시|즉시\s?할인|쿠폰가|카드\s?혜택|カード(?:価格|特価|限定)|"
                           r"\bexclusiv[oa] (?:para )?(?:socios|miembros|clientes)|\bpre[çc]o (?:d[oe] )?clube|"
-                          r"\bclube\b\D{0,20}:\s*$|\bassinantes?\b|"
+                          r"\bclube\b\D{0,20}:?\s*$|\bassinantes?\b|"
                           r"\bpre[çc]o (?:de )?membro|\büye(?:lere|ye)? fiyat|uygulama(?:ya)? özel|\bkuponlu|"
                           r"thành viên|hội viên|áp (?:dụng )?mã|sau (?:khi )?(?:áp mã|dùng mã|voucher)|khi thanh toán|"
                           r"หลังใช้(?:โค้ด|คูปอง)|ใช้โค้ด|คูปอง|บัตรเครดิต|ผ่านแอป|เฉพาะแอป|"
@@ -590,7 +599,12 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
     minor = _minor_only(_text_of(parts[-1]))
     if minor is None:
         return None
-    units = " ".join("".join(_text_of(child) for child in parts[:-1]).split())
+    # (a label before the whole units, a screen reader's "Price" in a span of its own, is not glued to them:
+    # "Price$15" reads as no amount)
+    lead = 0
+    while lead < len(parts) - 2 and not _digit_or_sign(_text_of(parts[lead])):
+        lead += 1
+    units = " ".join("".join(_text_of(child) for child in parts[lead:-1]).split())
     found = find_amounts(units, decimal_separator=sep, locale=page.locale, currency=currency, allow_bare=bare)
     if not found and tail and not bare:
         # (the sign after the minor units is the whole amount's: "<span>19</span><sup>95</sup><span>€</span>")
@@ -607,6 +621,10 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
         return None  # (the whole units end the text before them: "$21", "R$ 1.899", "129€")
     raw = " ".join(f"{whole.raw} {digits} {tail}".split())
     return ParsedAmount(whole.amount + Decimal(digits).scaleb(-len(digits)), code, raw, 0, len(raw))
+
+
+def _digit_or_sign(text: str) -> bool:
+    return any(c.isdigit() for c in text) or SIGN.search(text) is not None
 
 
 def _minor_only(text: str) -> re.Match[str] | None:

@@ -258,7 +258,11 @@ _LOGIN_PRICE = re.compile(
     r"identifiez-vous|inscrivez-vous|accedi|registrati|log in|inloggen|meld je aan|zaloguj się|"
     r"melden sie sich an|anmelden|einloggen|registrieren)(?: \w+)?,? (?:para|pour|per|om|aby|um) "
     r"(?:ver|voir|afficher|consulter|vedere|visualizzare|zobaczyć|(?:de |uw |je )?prijz|(?:die |ihre )?preis)\w*|"
-    r"preise? (?:nur )?nach (?:der )?anmeldung|ログインして価格|로그인\s?(?:후|하시면)\s?가격",
+    r"preise? (?:nur )?nach (?:der )?anmeldung|ログインして価格|로그인\s?(?:후|하시면)\s?가격|"
+    # (and in the Nordic languages, through a national login or not: "Log ind med MitID for at se din pris", "Logga in
+    # med BankID för att se ditt pris", "Logg inn for å se dine priser", "Kirjaudu sisään nähdäksesi hinnat")
+    r"(?:log ind|logga in|logg inn)(?: med [\w-]+)? (?:for at|för att|for å) (?:se|visa|vise) "
+    r"(?:din |dine |ditt |dina |vores |våra |våre )?pris|kirjaudu(?: sisään)? nähdäksesi hin",
     re.I,
 )
 _OUT_OF_STOCK = re.compile(
@@ -388,7 +392,7 @@ _CART_WORDS = ("cart", "bag", "basket", "checkout", "too low", "warenkorb", "购
                "cesta", "carrinho", "sacola", "panier", "carrello", "winkel", "koszyk", "demasiado bajo", "trop bas",
                "troppo basso", "te laag", "zu niedrig", "장바구니")
 _LOGIN_WORDS = ("log", "sign", "regist", "登录", "sesión", "identif", "login", "cadastr", "connect", "inscri",
-                "acced", "regíst", "meld je", "zaloguj", "melden", "anmeld", "einlog", "ログイン", "로그인")
+                "kirjaudu", "acced", "regíst", "meld je", "zaloguj", "melden", "anmeld", "einlog", "ログイン", "로그인")
 _NEAR = 200  # characters either side of a key word; every wording is shorter
 
 

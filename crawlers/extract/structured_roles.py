@@ -106,6 +106,11 @@ def demoted(page: Page, structured: list[Candidate], currency: str | None) -> De
                   and roles.role(i) is None), None)
     if shown is None or first_role is None:
         return None
+    if first_role == "label" and shown > cand.price:
+        # (a list price is above the price it accompanies: a "list price" label on the lower amount is a shop's
+        # name for its price, Shopify Dawn's hidden "Regular price" in Italian "Prezzo di listino" beside a case's
+        # higher price)
+        return None
     return Demotion(cand, shown, first_role)
 
 
