@@ -1081,9 +1081,9 @@ def _outshone(chosen: Candidate, visible: Visible, flags: list[str], page: Page)
         rivals = [c for c in rivals if c.price == lead]
     if not rivals:
         return None
-    said = "leads with" if lead != chosen.price else "draws after it, more prominently,"
-    return (f"structured data says {chosen.price}, and the buy box {said} {rivals[0].raw_text}"
-            f"{', as prominent' if lead != chosen.price else ''}", [chosen, *rivals[:1]])
+    rival = rivals[0].raw_text
+    said = f"leads with {rival}, as prominent" if lead != chosen.price else f"draws after it, more prominently, {rival}"
+    return f"structured data says {chosen.price}, and the buy box {said}", [chosen, *rivals[:1]]
 
 
 # Two amounts with only a dash between them: a price range ("Rp459.000 – Rp529.000"), no one variant's price

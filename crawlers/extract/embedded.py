@@ -222,7 +222,7 @@ def _designated_part(node: dict[str, Any], wanted: set[str]) -> dict[str, Any] |
         for part in parts[:200]:
             if isinstance(part, dict) and any(k in part for k in _PRICE_KEYS) and any(
                     isinstance(part.get(k), (str, int)) and str(part[k]).strip().lower() in wanted
-                    for k in (*_VARIANT_IDS, "code")):
+                    for k in _VARIANT_IDS):
                 return part
     return None
 
@@ -235,6 +235,9 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
     the address's query designates first; without one known, the first object that looks like a product does. When
     the page's product is known and gives no one price (its variants differ, none designated), no other does."""
     facts = Facts()
+    blobs = _blobs(page)
+    if not blobs:
+        return facts  # (most pages: no state, and nothing of the page's title or address to work out)
     split = urlsplit(page.url)
     address = f"{split.path}?{split.query}".lower()
     wanted = {v.strip().lower() for _, v in parse_qsl(split.query) if v.strip()}
@@ -242,7 +245,7 @@ def read_embedded(page: Page, currency: str | None = None) -> Facts:
     found: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
     mine: tuple[str, dict[str, Any], dict[str, Any] | None] | None = None
     known = False
-    for origin, data in _blobs(page):
+    for origin, data in blobs:
         for node in _nodes(data):
             like = _product_like(node)
             part = None if like else _priced_part(node)
