@@ -51,6 +51,23 @@ UNDECIDED = [
     pytest.param('<h1>Acme AC-100</h1><p>Ships in 2 days.</p><div><span>$149.00</span></div><p>Free returns.</p>'
                  '<a class="add-to-cart" href="/cart">Add to cart</a>', ld("199.00"),
                  "which the page does not show", {"199.00", "149.00"}, id="structured-against-the-buy-box"),
+    # (a shop that prints no currency sign: whole amounts with their cents are prices, not fragments of one; the
+    # structured 21.89 is the crate with its deposit, 14,99 a card holder's, 17.99 the price, nothing says which)
+    pytest.param('<article class="pdp"><h1 class="pdp__title">Acme AC-100</h1><div class="pdp__shield bonus">'
+                 '<span class="bonus-label">BONUS</span> <span>met klantenpas</span> <span class="bonus-price">14,99'
+                 '</span></div><div class="pdp__price" aria-label="prijs"><span class="price-integer">17</span>'
+                 '<span class="price-dot">.</span><span class="price-fraction">99</span></div>'
+                 '<div class="pdp__deposit">+ statiegeld € 3,90</div><button class="btn btn--add">Toevoegen</button>'
+                 '</article>', ld("21.89"),
+                 "which the page does not show", {"21.89", "14.99", "17.99"},
+                 id="structured-against-sign-less-amounts"),
+    # (a gift card's amounts: the page shows the lowest only as where they start, and its buy button waits for a
+    # choice)
+    pytest.param('<h1>Acme Gift Card</h1><div class="price"><span class="price-item">From $200.00</span></div>'
+                 '<fieldset><legend>Amount</legend><input type="radio" name="a" id="a1" value="$200"><label for="a1">'
+                 '$200</label><input type="radio" name="a" id="a2" value="$500"><label for="a2">$500</label></fieldset>'
+                 '<button class="add-to-cart" disabled>Choose an amount</button>', ld("200.00", "500.00"),
+                 "only as the price they start from", {"200.00", "500.00"}, id="amounts-from-a-from-price"),
 ]
 
 # body, head, the price it must read
@@ -68,6 +85,19 @@ DECIDED = [
                  '</span><div class="coupon">优惠券 满300减50</div><div class="final-price">到手价 '
                  '<span class="value">¥2090.00</span></div></div><button>加入购物车</button>', "", "2090.00",
                  id="price-after-coupon"),
+    # (rent or buy: the rental's terms, a month's price each, are no variant selector; the bought price is the price)
+    pytest.param('<h1>Acme AC-100</h1><div class="tabs" role="tablist"><button role="tab" aria-selected="true" '
+                 'class="tab active">Rent</button><button role="tab" aria-selected="false" class="tab">Buy</button>'
+                 '</div>'
+                 '<div class="panel rent active"><span class="amt">$19</span><span>/month</span><label><input '
+                 'type="radio" name="term" checked> 12 months · $19/mo</label><label><input type="radio" name="term"> '
+                 '24 months · $15/mo</label></div><div class="panel buy"><span class="price">$429.00</span></div>'
+                 '<button class="add-to-cart">Add to cart</button>',
+                 '<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Acme '
+                 'AC-100","offers":[{"@type":"Offer","name":"Rent monthly","price":"19.00","priceCurrency":"USD",'
+                 '"priceSpecification":{"@type":"UnitPriceSpecification","price":"19.00","priceCurrency":"USD",'
+                 '"billingDuration":"P1M"}},{"@type":"Offer","name":"Buy","price":"429.00","priceCurrency":"USD"}]}'
+                 '</script>', "429.00", id="rent-or-buy"),
 ]
 
 

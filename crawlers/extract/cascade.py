@@ -127,6 +127,8 @@ _UNDECIDED_TIE = 0.05
 # A visible candidate this sure, showing another amount than structured data the page does not show,
 # leaves the page undecided (below it the structured price stands, flagged structured_not_visible).
 _DISAGREES = 0.45
+# A whole amount with its cents, written without a currency sign ("17,99", "1.299,00"): not a fragment of one.
+_WITH_CENTS = re.compile(r"\d{1,3}(?:[.,'\u00a0\u202f ]\d{3})*[.,]\d{2}")
 # The most the whole page's repeats of an amount add to its confidence (``read_visible``: 0.5 a repeat, at most 1.5
 # of the score, a twentieth of it): what a block's scan cannot see of a rival shown again outside the block.
 _REPEATS_ADD = 0.075
@@ -1005,11 +1007,21 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
         if len(distinct) > 1:
             return (f"structured data gives {len(distinct)} different prices and the page shows none of them",
                     distinct[:5])
-        # (an amount without a currency sign is often a fragment of a price: "$ 174 <sup>99</sup>")
+        # (an amount without a currency sign is often a fragment of a price, "$ 174 <sup>99</sup>", unless it is
+        # whole with its cents: "17,99" in a buy box whose shop prints no sign)
         if (best is not None and best.price != chosen.price and best.confidence >= _DISAGREES
-                and SIGN.search(best.raw_text)):
+                and (SIGN.search(best.raw_text) or _WITH_CENTS.fullmatch(best.raw_text.strip()))):
+            tied = [c for c in visible.candidates if c is not best and c.price not in {chosen.price, best.price}
+                    and c.confidence >= best.confidence - _UNDECIDED_TIE
+                    and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))]
             return (f"structured data says {chosen.price}, which the page does not show; the page shows "
-                    f"{best.raw_text} instead", [chosen, best])
+                    f"{best.raw_text} instead", [chosen, best, *tied[:3]])
+    if (len(distinct) > 1 and best is not None and best.price == chosen.price
+            and "from-price" in (best.note or "").split(",")):
+        # (offers at several prices, a gift card's amounts or a product's sizes, and the page shows the lowest only as
+        # where they start, "Desde $200.00": nothing selects the one this address sells)
+        return (f"structured data gives {len(distinct)} different prices and the page shows {best.raw_text} only as "
+                "the price they start from", distinct[:5])
     if chosen.note == _LOW and best is not None and best.price == chosen.price:
         # An AggregateOffer's lowPrice is the cheapest of several offers: the page confirms that this page sells at
         # it only when its amount stands out. Another current amount as strong may as well be the buy box's.

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import SIGN, find_amounts
-from crawlers.extract.heuristics import CONDITIONAL, shown_longer
+from crawlers.extract.heuristics import CONDITIONAL, INSTALMENT_TAIL, shown_longer
 from crawlers.extract.page import SOLD_OUT, Page, disabled
 
 __all__ = ["Designated", "designated_option"]
@@ -67,7 +67,8 @@ class Designated:
 
 
 def _amounts(node: LexborNode, page: Page) -> set[Decimal]:
-    """The amounts an option shows as its price: with a currency sign, not struck through, not after a "+"."""
+    """The amounts an option shows as its price: with a currency sign, not struck through, not after a "+", not a
+    month's."""
     text = node.text(deep=True, separator=" ")
     if shown_longer(text, _MAX_TEXT):  # (as shown: an indent is no text)
         return set()
@@ -75,8 +76,11 @@ def _amounts(node: LexborNode, page: Page) -> set[Decimal]:
         gone = struck.text(deep=True, separator=" ")
         if gone:
             text = text.replace(gone, " ", 1)
+    # (an amount a month is a rental's, a subscription's or an instalment's term, "12 months · AED 199/mo": no
+    # variant's price)
     return {a.amount for a in find_amounts(text, locale=page.locale)
-            if a.amount > 0 and SIGN.search(a.raw) and not _SURCHARGE.search(text[:a.start])}
+            if a.amount > 0 and SIGN.search(a.raw) and not _SURCHARGE.search(text[:a.start])
+            and not INSTALMENT_TAIL.match(text, a.end)}
 
 
 def _sold_out(node: LexborNode) -> bool:
