@@ -109,7 +109,8 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
 # pair, where the page's buy box sells at the other)
 # (and "from" where a language writes it after the amount: "79,000원부터", "7,900円から", "¥79起")
 # (and a period after it: "₪89 לחודש", "$49/mo", a subscription's or a rental's price a month, or an instalment)
-_NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|[\\s*.]*(?:{NET_TEXT.pattern})|"
+_NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|"
+                                  f"[\\s*.(（\\[]*(?:{NET_TEXT.pattern})|"
                                   f"{FROM_AFTER.pattern}|{INSTALMENT_TAIL.pattern}", re.I)
 # A condition named after a printed amount, before any other number ("$ 599.990 Precio con Tarjeta Sur $ 649.990"): in
 # a list whose labels follow their amounts it is the amount's own; read flat, it may be the next amount's too. The
@@ -907,6 +908,17 @@ def _stale_structured(structured: list[Candidate], page: Page,
     return None
 
 
+# The rates of value-added tax in the world (5% in the Gulf to 27% in Hungary): a gross amount is its net one times
+# 1 plus one of them.
+_VAT_RATES = (Decimal("1.04"), Decimal("1.28"))
+
+
+def _gross_of(net: Decimal, gross: Decimal) -> bool:
+    """Whether ``gross`` may be ``net`` with value-added tax."""
+    low, high = _VAT_RATES
+    return net > 0 and net * low <= gross <= net * high
+
+
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset(),
           lead: Callable[[str | None], Decimal | None] | None = None) -> tuple[Candidate | None, list[str]]:
@@ -929,6 +941,13 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
         # some offer costs that: nothing says which one this page sells)
         flags.append("price_range")
         return current[0], flags
+    if (current and best_visible is not None and best_visible.price != current[0].price
+            and _gross_of(current[0].price, best_visible.price)
+            and any(c.note == "net" and c.price == current[0].price for c in visible.rejected)):
+        # (structured data gives the amount the buy box labels without VAT, "14,800円（税抜）", "189,00 €* zzgl. MwSt.",
+        # and the buy box's best amount is that amount with VAT: the price a shopper pays)
+        flags.append("structured_contradicted")
+        return best_visible, flags
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.
@@ -1000,10 +1019,11 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
     if "structured_not_visible" in flags:
         if chosen.price in visible.conditional:
             # (the product's block shows it only as a coupon's, a card holders', members', an app's or a way of
-            # paying's price, or as the price of several units: never what a shopper pays for one without meeting
-            # the condition)
+            # paying's price, a flash sale's that has not begun, or as the price of several units: never what a shopper
+            # pays for one without meeting the condition)
             return (f"structured data says {chosen.price}, which the page shows only under a condition (a coupon, "
-                    "card, member, app or payment-way price, or several units' price), and no other price", [chosen])
+                    "card, member, app or payment-way price, one that starts later, or several units' price), and no "
+                    "other price", [chosen])
         if len(distinct) > 1:
             return (f"structured data gives {len(distinct)} different prices and the page shows none of them",
                     distinct[:5])

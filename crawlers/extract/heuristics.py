@@ -67,7 +67,9 @@ WAS_TEXT = re.compile(
     r"原价|原價|划线价|参考价|吊牌价|市场价|市價|建議售價|建议零售价|定价|定價|定価|通常価格|参考価格|希望小売価格|参考上代|정가|소비자가|시중가|"
     r"statt|uvp|streichpreis|prix barré|prix initial|prix conseillé|prezzo consigliato|prezzo di listino|"
     r"precio (?:de )?lista|preço (?:de )?lista|cena katalogowa|adviesprijs|\bfør\b|ord(?:inarie|\.) ?pris|"
-    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|rek(?:ommenderat|\.) ?pris|"
+    r"veil(?:edende|\.) ?pris|vejl(?:edende|\.) ?pris|rek(?:ommenderat|\.) ?pris|cirkapris|"
+    # (Finnish: a recommended retail price, "Ovh. 2 190,00 €", "Suositushinta")
+    r"\bovh\b\.?|ohjehinta|suositus(?:vähittäis)?hinta|"
     r"běžná cena|původní cena|piyasa fiyatı|старая цена|"
     r"αρχική τιμή|המחיר המקורי|מחיר מקורי|מחיר קודם|السعر الأصلي|السعر القديم|"
     # (the same in more languages: "Стара цена", "Redovna cena", "Stará cena", "Verð áður", "Sena kaina", "Giá gốc")
@@ -104,16 +106,21 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         r"c[aá]psula|dosis|litro|metro|szt|sztukę|ks|kus|kom|komad|шт|кг|л|stuk|kilo|liter)\b|"
                         r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
                         r"\beinzelpreis|\bbirim fiyat|单价|単価|(?:\d\s?|\b)(?:ml|g|kg|l|m|매|개|정|장)\s?당", re.I)
-NET_TEXT = re.compile(r"\bex(?:cl)?\.?\s*(?:vat|tax|mwst|gst)|excluding (?:vat|tax)|without (?:vat|tax)|before tax|"
-                       r"plus (?:vat|tax)|\+\s*vat|zzgl\.?\s*(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|本体価格|"
+# (a rate between the word and the tax's name: "zzgl. 19 % MwSt.", "excl. 21% btw", "+ 18% GST")
+_RATE = r"(?:\d{1,2}(?:[.,]\d{1,2})?\s?%\s*)?"
+NET_TEXT = re.compile(rf"\bex(?:cl)?\.?\s*{_RATE}(?:vat|tax|mwst|gst)|excluding {_RATE}(?:vat|tax)|"
+                       rf"without (?:vat|tax)|before tax|plus {_RATE}(?:vat|tax|gst)|\+\s*{_RATE}(?:vat|gst)|"
+                       rf"zzgl\.?\s*{_RATE}(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|本体価格|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
-                       r"hors taxes?|excl\.? BTW|без НДС|"
+                       rf"hors taxes?|excl\.? {_RATE}BTW|без НДС|"
                        # (Balkan, Nordic, Turkish, Greek, Romanian, Ukrainian wordings)
                        r"\bbez PDV|\bbrez DDV|\bohne MwSt|\bex(?:kl)?\.? moms|\beks(?:kl)?\.? (?:moms|mva)|\bilman ALV|"
                        r"ÁFA nélkül|\bKDV hariç|χωρίς ΦΠΑ|\bfără TVA|без ПДВ|без ДДВ|\bsans TVA|"
                        # (the Americas' value-added taxes by their own names: ITBIS in the Dominican Republic, ITBMS
                        # in Panama, IGV in Peru, ISV in Honduras, IVU in Puerto Rico, ICMS in Brazil)
-                       r"\bsin (?:ITBIS|ITBMS|IGV|ISV|IVU)\b|\bsem ICMS\b", re.I)
+                       r"\bsin (?:ITBIS|ITBMS|IGV|ISV|IVU)\b|\bsem ICMS\b|"
+                       # (Finnish "alv 0 %", Thai "ราคายังไม่รวม VAT 7%": not yet including VAT)
+                       r"\balv\.?\s?0\s?%|ยังไม่รวม|ไม่รวม\s?(?:vat|ภาษี)", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -186,13 +193,24 @@ _JOIN_TAIL = re.compile(
     r"hazte (?:socio|miembro)|[úu]nete\b|"
     r"torne-se (?:membro|s[óo]cio)|assine\b|iscriviti|diventa (?:socio|membro)|abbonati|zosta(?:ń|n) członkiem|"
     r"dołącz|bli medlem|bliv medlem|liity\b|csatlakozz|legyen tag|staňte se členem|üye ol)", re.I)
-_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b",
-                        re.I)
+# A price that starts later: a flash sale's or a time deal's before it opens ("Desde las 20:00: 219,00 €", "ab 20 Uhr",
+# "20:00 오픈 특가 199,000원", "20:00 → 219,00 €", "오픈 예정"); what a shopper pays now is another amount.
+_LATER = (r"\b(?:desde|a partir de|from|starting(?: at)?|starts? at|begins? at|opens? at|live at|ab|dès|dalle|alle|"
+          r"vanaf|od|från|fra|alkaen|às|a las)\s+(?:las |les |the |ore |kl\.? )?"
+          r"(?:\d{1,2}(?::\d{2}|h\d{2})(?:\s?(?:uhr|h|[ap]\.?m\.?))?|\d{1,2}\s?(?:[ap]\.?m\.?|uhr|h|godz\.?|時)(?!\w))|"
+          r"\d{1,2}:\d{2}\s*(?:오픈|開始|开始|开抢|開搶|开售|開賣|スタート|から|→|->)|오픈\s?예정|即将开抢|即將開搶|開始前|"
+          r"\bcoming soon\b|\bupcoming deal")
+# ... and said after the amount: "¥459 11月10日20:00开抢", "199,000원 20:00 오픈"
+_LATER_TAIL = (r"\s*(?:\d{1,2}月\d{1,2}日\s*)?\d{1,2}:\d{2}\s*(?:开抢|開搶|开始|開始|开售|開賣|から|スタート|오픈)|"
+               r"\s*\(?(?:desde|a partir de|from|ab|dès|dalle|vanaf)\s+(?:las |les |the |ore )?\d{1,2}[:h.]\d{2}")
+_CARD_TAIL = re.compile(r"\s*(?:" + _WITH_CARD + "|" + _WITH_COUPON + "|" + _PAYING + "|" + _CARD_AFTER + r")\b|"
+                        + _LATER_TAIL, re.I)
 # (the cascade reads it after an amount the structured data gives)
 CONDITIONAL_TAIL = _CARD_TAIL
 UNIT_TAIL = _UNIT_TAIL
-_GROSS_TEXT = re.compile(r"\binc(?:l)?\.?\s*(?:vat|tax|mwst|gst)|including (?:vat|tax)|\binkl\.|(?-i:\bTTC\b)|税込",
-                         re.I)
+_GROSS_TEXT = re.compile(rf"\binc(?:l)?\.?\s*{_RATE}(?:vat|tax|mwst|gst|btw)|including (?:vat|tax)|\binkl\.|"
+                         r"(?-i:\bTTC\b)|税込|"
+                         r"\bsis\.?\s*alv|\bcon iva\b|\biva incl|(?<!ไม่)รวม\s?(?:vat|ภาษี)", re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
                        # ("des 30 derniers jours", "the 30 past days", Romanian "din ultimele 30 de zile")
@@ -209,7 +227,10 @@ SUBSCRIPTION_WORDS = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
-CONDITIONAL = re.compile(r"\bmember(?:s|ship)?\b(?: price)?|plus\s*(?:会员|會員|价|價)|会员价|會員|club price|"
+CONDITIONAL = re.compile(_LATER + r"|\bmember(?:s|ship)?\b(?: price)?|plus\s*(?:会员|會員|价|價)|会员价|會員|"
+                          r"club price|"
+                          # (a store card's name alone as the amount's label: "Tarjeta Cóndor $169.990")
+                          r"(?:^|\s)(?:tarjeta|cart[aã]o)\s+(?!regalo|presente|de\b)\w+\s*:?(?:\W|S/|R\$){0,4}$|"
                           r"\bsubscri(?:be|ption)|"
                           r"実質|"  # (the price less the points it earns: "実質価格 ¥35,820")
                           r"autoship|" + SUBSCRIPTION_WORDS + "|" + _WITH_CARD +
@@ -718,6 +739,14 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
                 break
             own = element.text(deep=True)
             amount = _money_in(element, page, currency, sep, False, own)
+            if amount is None and _SIGN_ONLY.fullmatch(own) and element.parent is not None and _money_in(
+                    element.parent, page, currency, sep, False) is _MANY:
+                # "<span>¥</span><span>529.00</span> <del>¥699.00</del>": the sign in an element of its own, the amount
+                # in the next, beside another amount (alone with the sign, their parent reads as the amount)
+                signed = _signed_next(element, own, page, currency, sep)
+                if signed is not None:
+                    _record(seen, *signed)
+                    break
             if amount is _MANY:
                 break
             if (amount is not None and amount.amount == amount.amount.to_integral_value()
@@ -768,6 +797,25 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
     h1_index = positions.get(h1.mem_id) if h1 is not None else None
     button_index = positions.get(button.mem_id) if button is not None else None
     return sorted(seen.values(), key=lambda i: i.index), h1_index, button_index, len(positions)
+
+
+def _signed_next(sign: LexborNode, own: str, page: Page, currency: str | None,
+                 sep: str | None) -> tuple[LexborNode, int, ParsedAmount] | None:
+    """The element right after ``sign`` (an element showing only a currency sign, ``own``) with the amount it shows
+    when its text is a number alone, read with that sign; None otherwise (a number with its minor units in an element
+    of its own is read from their parent)."""
+    nxt = sign.next
+    while nxt is not None and nxt.is_text_node and not (nxt.text_content or "").strip():
+        nxt = nxt.next
+    if nxt is None or nxt.is_text_node or _minor_after(nxt):
+        return None
+    text = nxt.text(deep=True)
+    if len(text) > 40 or not _BARE_NUMBER.fullmatch(text):
+        return None
+    found = find_amounts(f"{own.strip()}{text.strip()}", decimal_separator=sep, locale=page.locale, currency=currency)
+    if len(found) != 1 or found[0].currency is None:
+        return None
+    return nxt, 0, found[0]
 
 
 def _continues(element: LexborNode, own: str) -> bool:
@@ -856,6 +904,10 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     if not before_own.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79):
         before = _sibling_text(parent.prev, forward=False) + " " + before
     after = after_own + " " + _sibling_text(element.next, forward=True)
+    if not after.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79):
+        # (a suffix beside the amount's wrapper: WooCommerce's "<span class=amount><bdi>8,26 €</bdi></span> <small
+        # class=woocommerce-price-suffix>/ caja sin IVA</small>")
+        after = _sibling_text(parent.next, forward=True)
     if not before.strip():
         before = row_label(element, raw)  # (a table row's label cell: "<td>Cena brutto:</td><td><b>275,00 zł")
     return before.strip()[-40:], after.strip()[:30]
@@ -991,8 +1043,9 @@ def _segment(context: str, raw: str) -> tuple[str, str]:
     return before[-40:], after[:30]
 
 
-# (a percentage is no amount: "Cicilan 0% mulai Rp108.250" keeps its label)
-_AMOUNT_EDGE = re.compile(r"\d(?:[\d,.]*\d)?(?![\d.,]*\d|\s?%)")
+# (a percentage is no amount: "Cicilan 0% mulai Rp108.250" keeps its label; nor a time of day: "Desde las 20:00:",
+# "ab 20 Uhr:")
+_AMOUNT_EDGE = re.compile(r"(?<!\d:)(?<!:\d)\d(?:[\d,.]*\d)?(?![\d.,]*\d|\s?%|:\d\d|\s?(?i:uhr|[ap]\.?m\.?)\b)")
 
 
 @dataclass(slots=True)  # (not frozen: a frozen dataclass sets each field through object.__setattr__)

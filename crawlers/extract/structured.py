@@ -192,6 +192,21 @@ def _recurring(spec: dict[str, Any]) -> bool:
     return isinstance(quantity, dict) and str(quantity.get("unitCode") or "").upper() in _PERIODS
 
 
+def _several(offer: dict[str, Any], specs: list[dict[str, Any]]) -> bool:
+    """Whether an offer (or its price specification) is for several units at least: ``eligibleQuantity`` with a
+    ``minValue`` (or ``value``) over one, a quantity tier's price ("10+ € 5,38"), never the price of one."""
+    for holder in (offer, *specs):
+        quantity = holder.get("eligibleQuantity")
+        if isinstance(quantity, dict):
+            least = quantity.get("minValue", quantity.get("value"))
+            try:
+                if least is not None and float(least) > 1:
+                    return True
+            except (TypeError, ValueError):
+                continue
+    return False
+
+
 def _from_json_ld(page: Page) -> Facts:
     facts = Facts()
     for block in page.ld_json:
@@ -219,6 +234,8 @@ def _from_json_ld(page: Page) -> Facts:
                 specs = [s for s in (spec if isinstance(spec, list) else [spec]) if isinstance(s, dict)]
                 if any(_recurring(item) for item in specs):
                     continue  # (a rental's or a subscription's price a month: the buy-outright offer is the price)
+                if _several(offer, specs):
+                    continue  # (a quantity tier's price: the price of one is another offer's, or the buy box's)
                 for item in specs:
                     kind = str(item.get("priceType", "")).rsplit("/", 1)[-1]
                     got = _price(item.get("price"), currency, page.locale)
