@@ -105,7 +105,10 @@ _CJK = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"  # kana, CJK ideographs, han
 # A currency sign, symbol or code anywhere in a text (whether an amount has one beside it).
 SIGN = _TOKEN_SYMBOL
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
-_NUM = r"\d{1,3}(?:[,.'’\u00a0\u202f ]\d{2,3})+(?:[.,]\d{1,2})?(?:[.,][-–])?|\d+(?:[.,]\d{1,2})?(?:[.,][-–])?"
+# (groups of three, the last of them at least; groups of two only before it, India's lakh "1,19,990": "¥229.00 88" is
+# an amount and another number, not 229.0088)
+_NUM = (r"\d{1,3}(?:[,.]\d{2})*(?:[,.'’\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?:[.,][-–])?|"
+        r"\d+(?:[.,]\d{1,2})?(?:[.,][-–])?")
 
 
 def _first_characters(alternation: str) -> str:

@@ -42,6 +42,7 @@ from crawlers.extract.heuristics import (
     CARD_ALT,
     CONDITIONAL,
     CONDITIONAL_TAIL,
+    CONVERTED,
     FROM,
     FROM_AFTER,
     INSTALMENT_LABEL,
@@ -99,9 +100,11 @@ _CONTRADICTS = 0.6
 # without VAT a business feed gives)
 # (and an instalment price the label names so: a stale feed gives the financed price, the buy box another one)
 # (and a "From" price right before the amount: the lowest of the variants, not the one the buy box sells)
-_FROM_BEFORE = (r"(?:\bfrom|\bstarting (?:at|from)|\bas low as|à partir de|\ba partir de|\bdesde|\bab|\bvanaf|\bfrån|"
-                r"\bod|\bот|\bmulai|\bαπό)\s*:?\s*\S{0,4}\s*$")
+# (the visible scan's "from" words, "Neuf dès 279,00 €" too)
+_FROM_BEFORE = rf"(?:{FROM.pattern})\s*:?\s*\S{{0,4}}\s*$"
+# (and an approximate conversion into another currency, "aprox. $ 517.500" under a listing in US$)
 _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_30.pattern}|{NET_TEXT.pattern}|"
+                             f"{CONVERTED.pattern}|"
                              f"{INSTALMENT_LABEL.pattern}|{_FROM_BEFORE}|{SET_OF.pattern}", re.I)
 # Words after a printed amount that do the same: "with the Acme card", "pagando con transferencia", and a unit
 # ("€22.56 / m²": the price of a square metre of tiles sold by the box).
@@ -346,7 +349,11 @@ def _past_buy_box(page: Page, cand: Candidate) -> bool:
         return False
     printed = {found.amount for found in find_amounts(box, locale=page.locale, currency=cand.currency)
                if SIGN.search(found.raw)}
-    return bool(printed) and cand.price not in printed
+    if not printed:
+        # (nor when the buy box prints no amount and says it shows none, "Preis auf Anfrage": the printing past it is
+        # another version's, "Auch erhältlich in Kalbsleder – 3.950,00 €", or a carousel's)
+        return page.no_price_said(None) is not None
+    return cand.price not in printed
 
 
 def _structured_order(facts: Facts, page: Page) -> list[Candidate]:
@@ -1243,15 +1250,18 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
     product and the cascade's price is not one it shows as this product's; else None.
 
     Either overrides any visible reading (an accessory's, a related product's: a product no longer sold
-    has no price on offer, whatever it prints) and a structured price the page does not show. A price the
-    profile, a rule or shown structured data gives is never overridden; nor is the visible scan's price
+    has no price on offer, whatever it prints) and a structured price the page does not show, or shows on a page
+    without a buy button. A price the profile, a rule or shown structured data gives is never overridden otherwise;
+    nor is the visible scan's price
     (``best``) when the page prints it before the phrase: that phrase is a related item's.
     """
     if chosen is not None and chosen.method in {"profile", "rule"}:
         return None
     unseen = chosen is None or chosen.method == "heuristic" or bool(
         {"structured_not_visible", "structured_contradicted"} & set(flags))
-    if not unseen:
+    # (nor on a page that offers no way to buy: its structured price printed further down is another version's, "Auch
+    # erhältlich in Kalbsleder – 3.950,00 €", under a crocodile bag's "Preis auf Anfrage" and "Termin vereinbaren")
+    if not unseen and not (chosen is not None and chosen.method in _STRUCTURED and page.buy_button is None):
         return None
     shown = best.raw_text if best is not None and best.role == "current" else None
     return page.no_price_said(shown)

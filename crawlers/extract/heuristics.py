@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import cast
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
 
@@ -33,7 +34,8 @@ from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page, shown_lon
 from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
 from pricewarden.money import minor_units, territory_currencies
 
-__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "COUPON_LABEL", "FEE", "FROM", "FROM_AFTER",
+__all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "CONVERTED", "COUPON_LABEL", "FEE", "FROM",
+           "FROM_AFTER",
            "INSTALMENT", "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
            "SAVING_LOCAL", "SET_OF", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
            "discount_of", "other_options", "read_visible", "shown_longer"]
@@ -120,7 +122,9 @@ NET_TEXT = re.compile(rf"\bex(?:cl)?\.?\s*{_RATE}(?:vat|tax|mwst|gst)|excluding 
                        # in Panama, IGV in Peru, ISV in Honduras, IVU in Puerto Rico, ICMS in Brazil)
                        r"\bsin (?:ITBIS|ITBMS|IGV|ISV|IVU)\b|\bsem ICMS\b|"
                        # (Finnish "alv 0 %", Thai "ราคายังไม่รวม VAT 7%": not yet including VAT)
-                       r"\balv\.?\s?0\s?%|ยังไม่รวม|ไม่รวม\s?(?:vat|ภาษี)", re.I)
+                       r"\balv\.?\s?0\s?%|ยังไม่รวม|ไม่รวม\s?(?:vat|ภาษี)|"
+                       # (a tax-free price for visitors from abroad: "免税価格", "tax-free", "duty-free")
+                       r"免税|\btax[- ]free\b|\bduty[- ]free\b|détaxe", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -211,7 +215,9 @@ UNIT_TAIL = _UNIT_TAIL
 _GROSS_TEXT = re.compile(rf"\binc(?:l)?\.?\s*{_RATE}(?:vat|tax|mwst|gst|btw)|including (?:vat|tax)|\binkl\.|"
                          r"(?-i:\bTTC\b)|税込|"
                          r"\bsis\.?\s*alv|\bcon iva\b|\biva incl|(?<!ไม่)รวม\s?(?:vat|ภาษี)", re.I)
-_CONVERTED = re.compile(r"approx(?:imately|\.)?|≈|\bca\.|\bcirca\b|约", re.I)
+_CONVERTED = re.compile(r"approx(?:imately|\.)?|\baprox(?:imadamente|\.)?|\baprox\b|≈|\bca\.|\bcirca\b|\benviron\b|"
+                        r"\bungefähr\b|约", re.I)
+CONVERTED = _CONVERTED
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
                        # ("des 30 derniers jours", "the 30 past days", Romanian "din ultimele 30 de zile")
                        r"(?:derniers\s|letzten\s|past\s|last\s|de\s)?(?:days?|tage[n]?|dni|dní|dnů|jours|días|dias|giorni|"
@@ -411,7 +417,7 @@ _POINTS_TAIL = re.compile(r"\s*(?:bonus\w*|бонус\w*|балл\w*|points?\b|p
 _POINTS_ROW = re.compile(r"^\W*(?:bonus\w*|бонус\w*|балл\w*|points?|punkte|pontos|puntos|punti|poäng|ポイント\w*|"
                          r"포인트|积分|積分|點數|点数)\W*$", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
-_FROM = re.compile(r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
+_FROM = re.compile(r"\bstarting (?:at|from)|\bas low as|\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起|\bαπό\b", re.I)
 # ... and the languages that write "from" after the amount ("329,000원부터", "1,980円から", "¥99起")
 _FROM_AFTER_WORDS = ("부터", "から", "起")
@@ -536,7 +542,10 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
         return None
     got = _money_in_text(node, page, currency, sep, bare, text)
     last = node.last_child
-    if ((text[-2:].isdigit() or (text[-1:] not in _DIGIT_CHARS and _MINOR_THEN_SIGN.search(text)))
+    # (or a discount badge after them: "<span>R$</span><span>279</span><span>90</span> <span>20% OFF</span>")
+    badge = (last is not None and not last.is_text_node and last.prev is not None
+             and _PERCENT_PART.fullmatch(last.text(deep=True)) is not None)
+    if ((text[-2:].isdigit() or (text[-1:] not in _DIGIT_CHARS and _MINOR_THEN_SIGN.search(text)) or badge)
             and last is not None and (not last.is_text_node or last.prev is not None)):
         # (the text read whole may lose the minor units in their own element, or run them into the whole ones)
         apart = _minor_apart(node, page, currency, sep, bare)
@@ -588,10 +597,13 @@ def _dual_display(found: list[ParsedAmount], text: str, page: Page, currency: st
     return next((f for f in found if f.currency == own), None)
 
 
+# A discount badge in an element of its own: "20% OFF", "-15 %", "30% de desconto"
+_PERCENT_PART = re.compile(r"\s*[-−]?\d{1,2}\s?%\s*(?:off|de desconto|desconto|descuento|dto\.?|rabatt|korting|remise|"
+                           r"sconto)?\s*", re.I)
 # The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",
 # "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
 _MINOR_ONLY = re.compile(r"[.,]?\s*(\d{2,3})")  # (on the text stripped: see _minor_only)
-_SIGN_ONLY = re.compile(r"\s*(?:[$€£¥₹₩₽₺₴฿₫₱₪₦]|kr\.?|zł|Kč|Ft|[Ll]ei|лв\.?|руб\.?|[A-Z]{3})\s*")
+_SIGN_ONLY = re.compile(r"\s*(?:[A-Z]{0,3}[$€£¥₹₩₽₺₴฿₫₱₪₦]|S/\.?|kr\.?|zł|Kč|Ft|[Ll]ei|лв\.?|руб\.?|[A-Z]{3})\s*")
 # The text of such an amount with its sign after the minor units: "1995€" read from "19<sup>95</sup>€".
 _MINOR_THEN_SIGN = re.compile(r"\d\d" + _SIGN_ONLY.pattern + "$")
 _DIGIT_CHARS = frozenset("0123456789")
@@ -611,6 +623,8 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
     without minor units (JPY, CLP) never splits so.
     """
     parts = [child for child in node.iter(include_text=True) if _text_of(child).strip()]
+    if len(parts) > 3 and _PERCENT_PART.fullmatch(_text_of(parts[-1])):
+        parts = parts[:-1]  # (a discount badge after the amount: "20% OFF")
     tail = ""
     if len(parts) > 2 and _SIGN_ONLY.fullmatch(_text_of(parts[-1])):
         tail = _text_of(parts[-1]).strip()
@@ -740,9 +754,10 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
             own = element.text(deep=True)
             amount = _money_in(element, page, currency, sep, False, own)
             if amount is None and _SIGN_ONLY.fullmatch(own) and element.parent is not None and _money_in(
-                    element.parent, page, currency, sep, False) is _MANY:
+                    element.parent, page, currency, sep, False) in {None, _MANY}:
                 # "<span>¥</span><span>529.00</span> <del>¥699.00</del>": the sign in an element of its own, the amount
-                # in the next, beside another amount (alone with the sign, their parent reads as the amount)
+                # in the next, beside another amount or a long text (alone with the sign, their parent reads as the
+                # amount)
                 signed = _signed_next(element, own, page, currency, sep)
                 if signed is not None:
                     _record(seen, *signed)
@@ -859,7 +874,11 @@ def _sibling_text(node: LexborNode | None, forward: bool) -> str:
             # (a number is a decimal digit: "m²" and "m³" are labels)
             # (a count is part of a label too: "From 5 pieces:", "More sellers (2) from"; never an amount's digits)
             if len(text) > 40:
-                return ""
+                if not forward or node.tag != "-text":
+                    return ""
+                # (the sentence the amount is in goes on with what it says of it: "<b>AED 1,000</b> off your monthly
+                # bills when you trade in your old phone"; an element after it is another block)
+                text = text[:40]
             if _another_amount(text):
                 return ""
             return text
@@ -904,9 +923,10 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     if not before_own.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79):
         before = _sibling_text(parent.prev, forward=False) + " " + before
     after = after_own + " " + _sibling_text(element.next, forward=True)
-    if not after.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79):
-        # (a suffix beside the amount's wrapper: WooCommerce's "<span class=amount><bdi>8,26 €</bdi></span> <small
-        # class=woocommerce-price-suffix>/ caja sin IVA</small>")
+    if not after.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79) and (
+            " ".join(parent.text(deep=True).split()) == " ".join(element.text(deep=True).split())):
+        # (a suffix beside the amount's wrapper, which holds nothing else: WooCommerce's "<span class=amount><bdi>8,26
+        # €</bdi></span> <small class=woocommerce-price-suffix>/ caja sin IVA</small>")
         after = _sibling_text(parent.next, forward=True)
     if not before.strip():
         before = row_label(element, raw)  # (a table row's label cell: "<td>Cena brutto:</td><td><b>275,00 zł")
@@ -1043,9 +1063,9 @@ def _segment(context: str, raw: str) -> tuple[str, str]:
     return before[-40:], after[:30]
 
 
-# (a percentage is no amount: "Cicilan 0% mulai Rp108.250" keeps its label; nor a time of day: "Desde las 20:00:",
-# "ab 20 Uhr:")
-_AMOUNT_EDGE = re.compile(r"(?<!\d:)(?<!:\d)\d(?:[\d,.]*\d)?(?![\d.,]*\d|\s?%|:\d\d|\s?(?i:uhr|[ap]\.?m\.?)\b)")
+# (a percentage is no amount: "Cicilan 0% mulai Rp108.250" keeps its label, nor a discount rate, "88VIP 95折"; nor a
+# time of day: "Desde las 20:00:", "ab 20 Uhr:")
+_AMOUNT_EDGE = re.compile(r"(?<!\d:)(?<!:\d)\d(?:[\d,.]*\d)?(?![\d.,]*\d|\s?[%折]|:\d\d|\s?(?i:uhr|[ap]\.?m\.?)\b)")
 
 
 @dataclass(slots=True)  # (not frozen: a frozen dataclass sets each field through object.__setattr__)
@@ -1184,7 +1204,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.role = "range-high"
     elif _UNIT_TAIL.match(tail) or _UNIT_TEXT.search(before[-30:]):
         item.role = "unit"
-    elif NET_TEXT.search(before[-20:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
+    elif NET_TEXT.search(before[-35:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
         item.role = "net"
     elif _CONVERTED.search(before[-15:]):
         item.role = "converted"
@@ -1325,11 +1345,17 @@ def _home_currency(page: Page) -> str | None:
     return codes[0] if len(codes) == 1 else None
 
 
-def _other_currency(items: list[_Seen], currency: str | None) -> None:
+def _other_currency(items: list[_Seen], currency: str | None, h1: int | None = None,
+                    button: int | None = None) -> None:
     """Amounts in another currency than the page's own (its structured data's or profile's), where the page
     shows amounts in its own: a conversion or a reference ("Ref.: US$ 563" beside "Gs. 4.450.000"), not the price."""
     if currency is None or not any(i.amount.currency == currency for i in items if i.role == "current"):
         return
+    if h1 is not None and button is not None and h1 < button and any(
+            h1 < i.index < button and i.role == "current" for i in items) and not any(
+            h1 < i.index < button and i.role == "current" and i.amount.currency == currency for i in items):
+        return  # (the buy box prints its price in another currency only: a listing in US$ whose pesos are an
+        # approximation, "aprox. $ 517.500", beside the seller's other items in pesos, is priced in dollars)
     for item in items:
         if item.role == "current" and item.amount.currency not in {None, currency}:
             item.role = "converted"
@@ -1780,7 +1806,8 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     price_labels(items)
     _outside_product(page, items, title_box)
     other_products(items, page.url, title_box)
-    _other_currency(items, currency or _home_currency(page))
+    _other_currency(items, currency or _home_currency(page), h1, button)
+    _designated_offer(page, items)
     _other_variants(page, items)
     _discount_pairs(items)
     _saving_pairs(items)
@@ -1841,7 +1868,8 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     # (a multi-buy's or a set's price is one under a condition too: buying several)
     result.conditional = frozenset(i.amount.amount for i in in_block if i.role in _CONDITIONS) - {
         i.amount.amount for i in in_block if i.role not in _CONDITIONS}
-    result.range_high = frozenset(i.amount.amount for i in in_block if i.role == "range-high")
+    result.range_high = frozenset(i.amount.amount for i in in_block if i.role == "range-high") | _bare_range_ends(
+        in_block, page)
     for item in items:
         if item.role in _NOT_THE_PRICE:
             result.rejected.append(Candidate("heuristic", item.amount.amount, item.amount.currency, item.amount.raw,
@@ -1863,6 +1891,81 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
             result.reach_inside = not (before or after) or _no_amount_beside(page, within, before, after)
             result.reach_short = (0, 0) if result.reach_inside else (before, after)
     return result
+
+
+# An id the page's address carries: a path segment's or a query value's run of letters, digits, "-" and "_" holding at
+# least six digits (an offer's, a listing's, a seller's: "/offer/buy/7712093456", "?offer=MLB4128390125").
+_URL_ID = re.compile(r"[A-Za-z0-9_-]*\d{6,}[A-Za-z0-9_-]*")
+_ID_ATTR = re.compile(rb'([A-Za-z][\w:-]{1,40})=["\']$')
+_OFFER_LEVELS = 8  # (how far up from an amount its offer's element may be)
+
+
+def _designated_offer(page: Page, items: list[_Seen]) -> None:
+    """Amounts in the element that carries, in an attribute, the id the page's address names (the offer, listing or
+    seller a marketplace URL designates: ``data-advert-id="7712093456"`` for ``/offer/buy/7712093456``), when other
+    elements carry other values of that attribute (the other offers): the designated offer's amounts are its price
+    (reason ``designated``, even in an ``<aside>``), the others' are other offers' (reason ``noise:other-offer``)."""
+    if not items:
+        return
+    source = page.source if isinstance(page.source, bytes) else page.source.encode("utf-8", "replace")
+    parts = urlsplit(page.url)
+    ids = dict.fromkeys(_URL_ID.findall(parts.path + "?" + parts.query))
+    for token in list(ids)[:4]:
+        needle = token.encode("ascii")
+        at, names = source.find(needle), set()
+        for _ in range(20):
+            if at < 0:
+                break
+            m = _ID_ATTR.search(source, max(0, at - 44), at)
+            end = source[at + len(needle):at + len(needle) + 1]
+            if m is not None and end in {b'"', b"'"}:
+                names.add(m.group(1).decode("ascii"))
+            at = source.find(needle, at + 1)
+        for name in sorted(names - {"href", "src", "content", "value", "action", "id", "class", "name"}):
+            if not re.fullmatch(r"[A-Za-z][\w-]*", name):
+                continue  # (a namespaced attribute, "xlink:href": no selector of lexbor's takes it as written)
+            nodes = page.tree.css(f"[{name}]")
+            own = [n for n in nodes if n.attributes.get(name) == token]
+            others = {n.mem_id for n in nodes if n.attributes.get(name) not in {token, None, ""}}
+            if not own or len(own) > 3 or not others:
+                continue
+            mine = {n.mem_id for n in own}
+            for item in items:
+                node: LexborNode | None = item.node
+                for _ in range(_OFFER_LEVELS):
+                    if node is None:
+                        break
+                    if node.mem_id in mine:
+                        item.score += 3.0
+                        item.reasons.append("designated")
+                        break
+                    if node.mem_id in others:
+                        item.score -= 4.0
+                        item.reasons.append("noise:other-offer")
+                        break
+                    node = node.parent
+            break  # (one attribute per id)
+
+
+# The upper end of a range written without its sign after the lower one: "$ 299 ~ 459", "¥1,280～2,980"
+_BARE_RANGE_END = re.compile(r"\s*(?:[-–—~～]|to|bis)\s*(\d[\d.,'\u00a0\u202f]*)(?![\d%])", re.I)
+
+
+def _bare_range_ends(items: list[_Seen], page: Page) -> frozenset[Decimal]:
+    """The upper ends of ranges whose lower end is a current amount and whose upper end has no sign of its own."""
+    ends: set[Decimal] = set()
+    for item in items:
+        if item.role != "current":
+            continue
+        # (the words after it, or the text right after its element: a label is no number, the range's end is)
+        after = item.after or _raw_sibling(item.node, True)[:30]
+        m = _BARE_RANGE_END.match(after) if after else None
+        if m is None or SIGN.search(after[:m.end() + 4]):
+            continue  # (an upper end with its sign is read as an amount of its own, or with the lower one)
+        found = find_amounts(m.group(1), locale=page.locale, currency=item.amount.currency, allow_bare=True)
+        if found and found[0].amount > item.amount.amount:
+            ends.add(found[0].amount)
+    return frozenset(ends)
 
 
 def _not_from(own: list[_Seen]) -> list[_Seen]:

@@ -173,9 +173,13 @@ def _by_mark(page: Page, nodes: list[LexborNode]) -> list[tuple[LexborNode, list
             continue
         marked = "true" in (attrs.get("aria-checked"), attrs.get("aria-selected"), attrs.get("aria-current"),
                              attrs.get("aria-pressed")) or (
-            node.tag in {"a", "li", "button", "label"} and _SELECTED_CLASS.search(attrs.get("class") or ""))
+            node.tag in {"a", "li", "button", "label", "span"} and _SELECTED_CLASS.search(attrs.get("class") or ""))
         if marked:
             group = [other for other in _group(node, node.tag or "*") if other != node]
+            if node.tag == "span" and node.parent is not None:
+                # (a span marked selected among its siblings, the others links: "<a>128 GB <span>£799.00</span></a>
+                # <span class=is-selected>256 GB <span>£899.00</span></span>"; the spans inside them are no options)
+                group = [other for other in node.parent.iter() if other != node and other.tag in {"a", "span"}]
             if group:
                 found.append((node, group))
     return found
