@@ -246,3 +246,54 @@ def test_a_number_after_an_amounts_cents_is_another_number() -> None:
 
     assert [a.amount for a in find_amounts("券后 ¥229.00 88VIP", locale="zh-CN")] == [D("229.00")]
     assert [a.amount for a in find_amounts("₹1,19,990", locale="en-IN")] == [D("119990")]
+
+
+# --- a discount the shop applies by itself in the basket (after heldout41's blind reading) -------------------------
+
+AUTOMATIC = [
+    pytest.param("fr-FR", '<div class="prices"><span class="price">59,90 €</span> <del>99,00 €</del></div><p class="'
+                 'extra">2e démarque : -10 % supplémentaires appliqués automatiquement au panier, sans code : soit '
+                 '<b>53,91 €</b></p><button class="add">Ajouter au panier</button>',
+                 {"price": "59.90", "priceCurrency": "EUR"}, "59.90", "53.91", id="fr-structured"),
+    pytest.param("de-AT", '<div class="prices"><span class="price">179,95 €*</span> statt <del>299,95 €*</del></div>'
+                 '<p class="extra">Nochmals -20 % im Warenkorb, ohne Code. Ihr Preis: <b>143,96 €</b></p>'
+                 '<button class="buy">In den Warenkorb</button>', None, "179.95", "143.96", id="de-visible"),
+    pytest.param("ar-SA", '<div class="prices"><span class="price">٢٤٩ ر.س</span> <del>٣٩٩ ر.س</del></div><p class="'
+                 'extra">خصم إضافي ١٥٪ يطبق تلقائيًا في السلة بدون كود — السعر بعد الخصم ٢١١٫٦٥ ر.س</p>'
+                 '<button class="add">أضف للسلة</button>', {"price": "249.00", "priceCurrency": "SAR"}, "249.00",
+                 "211.65", id="ar-eastern-digits"),
+]
+
+
+@pytest.mark.parametrize(("lang", "body", "offer", "price", "effective"), AUTOMATIC)
+def test_a_discount_applied_by_itself_in_the_basket_with_its_price_stated_is_the_effective_price(
+        lang: str, body: str, offer: dict[str, Any] | None, price: str, effective: str) -> None:
+    got = extract(page(body, lang, offer), "https://www.shop.example/p/x7")
+    assert (got.price, got.effective_price) == (D(price), D(effective)), got.coupon
+
+
+NOT_AUTOMATIC = [
+    # (a percentage alone: the shopper sees the result only in the basket)
+    pytest.param("en-MY", '<div class="prices"><span class="price">RM 299.00</span></div><p>Extra 10% off applied '
+                 'automatically at checkout.</p><button class="add">Add to cart</button>', id="percentage-alone"),
+    # (a robot vacuum's self-cleaning is automatic; its card discount is no basket discount)
+    pytest.param("ko", '<div class="prices"><span class="price">1,290,000원</span></div><p>물걸레 자동세척 스테이션 '
+                 '5% 카드 할인 최대혜택가 1,225,500원</p><button class="cart">장바구니 담기</button>',
+                 id="automatic-feature"),
+]
+
+
+@pytest.mark.parametrize(("lang", "body"), NOT_AUTOMATIC)
+def test_no_stated_basket_discount_leaves_the_price_as_it_is(lang: str, body: str) -> None:
+    got = extract(page(body, lang), "https://www.shop.example/p/x7")
+    assert got.price is not None and got.effective_price == got.price, got.coupon
+
+
+def test_a_coupons_reduction_is_no_price_after_it() -> None:
+    from crawlers.extract.cascade import _CONDITION, _NOT_APPLICABLE
+    from crawlers.extract.coupons import after_coupon
+
+    # ("z kuponem" labels the price after a coupon; "-30 zł" right after it is the coupon's reduction, not that price)
+    got = after_coupon("449,00 zł → 419,00 zł z kuponem -30 zł Odbierz kupon", D("449.00"), locale="pl-PL",
+                       currency="PLN", not_applicable=_NOT_APPLICABLE, condition=_CONDITION)
+    assert got is None or got[1] == D("419.00")

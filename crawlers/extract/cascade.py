@@ -35,7 +35,7 @@ from selectolax.lexbor import LexborNode
 from crawlers.extract.amounts import SIGN, ParsedAmount, find_amounts, first_amount
 from crawlers.extract.calibration import calibrated
 from crawlers.extract.changeover import retired_offers
-from crawlers.extract.coupons import after_coupon
+from crawlers.extract.coupons import AUTOMATIC_KEYS, after_automatic, after_coupon
 from crawlers.extract.embedded import read_embedded, selected_variation, variant_amounts
 from crawlers.extract.emphasis import login_gate, net_lead_contention, unconfirmed_state
 from crawlers.extract.heuristics import (
@@ -178,11 +178,32 @@ def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tupl
     return m.group(0).strip(), effective
 
 
-def _near(text: str, chosen: Candidate, window: int = 400) -> str:
-    """The visible text around the chosen price (where a coupon or instant discount would be shown)."""
+# Arabic-Indic digits and decimal separator, for the ways a page prints an amount (:func:`_printed_forms`)
+_EASTERN = str.maketrans("0123456789.", "٠١٢٣٤٥٦٧٨٩٫")
+
+
+def _automatic(page: Page, chosen: Candidate, result: Extraction) -> tuple[str, Decimal] | None:
+    """The wording and amount of the price after a discount the shop applies by itself in the basket, stated beside
+    the chosen price however the page prints it ("59,90 €" for JSON-LD's 59.90, "٢٤٩ ر.س" for 249.00):
+    :func:`coupons.after_automatic`."""
+    lowered = page.body_text.lower()
+    if not any(key in lowered for key in AUTOMATIC_KEYS):
+        return None
+    printed = [c.raw_text for c in result.candidates if c.method == "heuristic" and c.price == chosen.price]
+    forms = _printed_forms(str(chosen.price))
+    printed += [*forms, *(form.translate(_EASTERN) for form in forms)]
+    return after_automatic(_near(page.body_text, chosen, shown=printed), chosen.price, locale=page.locale,
+                           currency=result.currency)
+
+
+def _near(text: str, chosen: Candidate, window: int = 400, shown: Iterable[str] = ()) -> str:
+    """The visible text around the chosen price (where a coupon or instant discount would be shown); ``shown``: other
+    ways the page prints it (a structured price's visible candidates' texts, "59,90 €", "٢٤٩ ر.س")."""
     at = text.find(chosen.raw_text) if chosen.raw_text else -1
-    if at < 0:
-        at = text.find(str(chosen.price))
+    for other in (str(chosen.price), *shown):
+        if at >= 0:
+            break
+        at = text.find(other) if other else -1
     if at < 0:
         return ""
     return " ".join(text[max(0, at - window):at + window].split())
@@ -1599,7 +1620,8 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
         # (a coupon line beside the price block is the block's; the designated variant's price the selector gave
         # may be another amount than that block's: kr-beautyon's "쿠폰적용가" is the single item's, not the set's)
         coupon = (None if "structured_other_variant_selected" in result.flags
-                  else _coupon(_near(page.body_text, chosen), chosen.price, page, result.currency))
+                  else _coupon(_near(page.body_text, chosen), chosen.price, page, result.currency)
+                  or _automatic(page, chosen, result))
         if coupon is not None:
             result.coupon, result.effective_price = coupon
         else:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from crawlers.extract.amounts import find_amounts
 from crawlers.extract.heuristics import COUPON_LABEL, SAVING
 
-__all__ = ["COUPON_WORDS", "after_coupon"]
+__all__ = ["AUTOMATIC_KEYS", "COUPON_WORDS", "after_automatic", "after_coupon"]
 
 # The label, its code and the words up to a verb before the amount (heuristics.COUPON_LABEL).
 _LABEL = re.compile(COUPON_LABEL, re.I)
@@ -63,8 +63,9 @@ def after_coupon(text: str, price: Decimal, *, locale: str | None, currency: str
             continue
         amount = found[0]
         end = m.end() + amount.end
-        if _REDUCTION_AFTER.match(text, end):
-            continue
+        at = m.end() + amount.start
+        if _REDUCTION_AFTER.match(text, end) or text[at - 1:at] in {"-", "−"}:
+            continue  # (a reduction: "1,000円OFF", a minus right before it, "z kuponem -30 zł")
         stated = [Decimal(s.group("r")) for s in _STATED.finditer(text)] if m.group("hand") else []
         if stated and not any(price - r == amount.amount for r in stated):
             continue  # (the price in hand is more than the stated coupon: a members' rate, a subsidy, not everyone's)
@@ -97,3 +98,43 @@ def _holds(text: str, start: int, end: int, effective: Decimal, price: Decimal, 
         if spend is None or Decimal(spend.group("x")) > price:
             return False
     return _WELCOME.search(after) is None
+
+
+# A discount the shop applies by itself, in the basket, with no code to type ("-10 % supplémentaires appliqués
+# automatiquement au panier, sans code", "Nochmals -20 % im Warenkorb, ohne Code", "يطبق تلقائيًا في السلة بدون كود")
+_AUTOMATIC = re.compile(
+    # (applied by itself, said around "automatic": not a product's own "automatische Abschaltung", "자동세척")
+    r"automati\w*\s+(?:\w+\s+){0,3}?(?:appli|abgezogen|angewendet|aplica|toegepast|naliczan|im warenkorb|au panier|"
+    r"in (?:the|your) (?:cart|basket)|at checkout|en el carrito|no carrinho|nel carrello)|"
+    r"(?:appli\w*|abgezogen|angewendet|aplicad\w*|toegepast|naliczan\w*)\s+(?:\w+\s+){0,2}?automati|"
+    r"ohne (?:code|gutschein)|sans code|sin c[oó]digo|sem c[oó]digo|senza codice|zonder code|bez kodu|"
+    r"no code (?:needed|required)|without (?:a )?code|تلقائي|بدون كود|"
+    r"自动(?:减|优惠|抵扣|折扣)|自動(?:割引|適用|折扣)|자동\s?(?:할인|적용)|자동으로 할인", re.I)
+# Every wording _AUTOMATIC matches contains one of these (lower case): a page with none skips it
+AUTOMATIC_KEYS = ("automat", "code", "codice", "código", "codigo", "kodu", "تلقائي", "بدون كود", "自动", "自動", "자동")
+# ... in the basket or at the checkout
+_BASKET = re.compile(r"panier|warenkorb|kasse|basket|\bcart\b|checkout|carrito|carrinho|carrello|winkelwagen|"
+                     r"winkelmand|koszyk|kundvagn|ostoskori|kurv|السلة|عربة|购物车|購物車|结算|結帳|장바구니|결제|"
+                     r"カート|レジ", re.I)
+_RATE = re.compile(r"(\d{1,2}(?:[.,]\d)?)\s?[%٪]")
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+
+
+def after_automatic(text: str, price: Decimal, *, locale: str | None,
+                    currency: str | None) -> tuple[str, Decimal] | None:
+    """The wording and amount of the price after a discount the shop applies by itself in the basket, when ``text``
+    (the page's text around ``price``) says so and states the resulting amount, which is ``price`` less the rate it
+    names ("-10 % ... appliqués automatiquement au panier, sans code : soit 53,91 €" beside 59,90 €); else ``None``.
+    The words must say both that it applies by itself and that it does so in the basket or at the checkout. A
+    percentage alone with no resulting amount is no stated price: the shopper sees it only in the basket."""
+    for found in _AUTOMATIC.finditer(text):
+        if not _BASKET.search(text, max(0, found.start() - 80), found.end() + 80):
+            continue  # (an automatic thing that is no discount in the basket: a robot's "자동세척", self-cleaning)
+        window = text[max(0, found.start() - 120):found.end() + 160]
+        rates = {Decimal(r.replace(",", ".")) for r in _RATE.findall(window.translate(_EASTERN_DIGITS))}
+        for amount in find_amounts(window, locale=locale, currency=currency) if rates else ():
+            if amount.currency not in {None, currency} or not 0 < amount.amount < price:
+                continue
+            if any(abs(price * (100 - rate) / 100 - amount.amount) <= Decimal("0.011") for rate in rates):
+                return " ".join(window[:amount.end].split())[-120:], amount.amount
+    return None

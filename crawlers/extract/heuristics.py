@@ -417,7 +417,8 @@ _POINTS_TAIL = re.compile(r"\s*(?:bonus\w*|бонус\w*|балл\w*|points?\b|p
 _POINTS_ROW = re.compile(r"^\W*(?:bonus\w*|бонус\w*|балл\w*|points?|punkte|pontos|puntos|punti|poäng|ポイント\w*|"
                          r"포인트|积分|積分|點數|点数)\W*$", re.I)
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
-_FROM = re.compile(r"\bstarting (?:at|from)|\bas low as|\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
+_FROM = re.compile(r"\bstarting (?:at|from)|\bas low as|"
+                   r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
                    r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起|\bαπό\b", re.I)
 # ... and the languages that write "from" after the amount ("329,000원부터", "1,980円から", "¥99起")
 _FROM_AFTER_WORDS = ("부터", "から", "起")
