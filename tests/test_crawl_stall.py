@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from crawlers.run import run_crawl, warm_up_processes
 from crawlers.targets import Target
-from pricewarden.errors import CrawlError
+from pricewarden.errors import ConfigError, CrawlError
 from pricewarden.settings import get_settings
 from store import CrawlFailure, CrawlRun, Observation, session_scope
 
@@ -273,3 +273,30 @@ def test_a_shard_hung_in_chromium_is_stopped_with_its_browser(db: Any, marked: s
     assert held >= 1  # Chromium was running: it asked for a page again
     # Chromium, its helpers and Playwright's driver went with the crawl process.
     assert _left_behind(marked) == []
+
+
+def test_the_stall_limit_is_worked_out_from_the_other_settings(monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    from crawlers.watchdog import quiet_bound, stall_limit
+
+    get_settings.cache_clear()
+    crawl = get_settings().crawl
+    # One Retry-After (300) and AutoThrottle's longest delay (60), one attempt (30) and a render (8), 60 to spare.
+    assert crawl.stall_timeout is None and stall_limit(crawl) == quiet_bound(crawl) == 458
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__MAX_RETRY_AFTER", "0")  # a retry's backoff still waits up to 60 s
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__DOWNLOAD_TIMEOUT", "90")
+    get_settings.cache_clear()
+    assert stall_limit(get_settings().crawl) == 60 + 60 + 90 + 8 + 60
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__STALL_TIMEOUT", "0")
+    get_settings.cache_clear()
+    assert stall_limit(get_settings().crawl) is None  # off
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__STALL_TIMEOUT", "30")
+    get_settings.cache_clear()
+    with caplog.at_level("WARNING", logger="crawlers.watchdog"):
+        assert stall_limit(get_settings().crawl) == 30
+    assert "shorter than a healthy crawl process may go without finishing anything (278 s" in caplog.text
+    monkeypatch.setenv("PRICEWARDEN_CRAWL__STALL_TIMEOUT", "-1")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="stall_timeout"):
+        get_settings()
+    get_settings.cache_clear()
