@@ -8,7 +8,9 @@ through the store pipeline (a page stored or its failure recorded: ``item_scrape
 ``item_error``) or a callback raised (``spider_error``). Counting each attempt, not each page, bounds the
 quiet a healthy process can have by one wait and one attempt, however many retries a page takes.
 
-Only the reactor's thread counts (signals are sent there), so the lock is never contended.
+Only the reactor's thread counts (signals are sent there), and the watcher only compares what it reads
+with what it read before, so the counter has no lock (a process killed while holding one would leave it
+held, and its watcher stuck).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-# The shared counter (a ``multiprocessing`` ``Value``) of this crawl process; set by
+# The shared counter (a ``multiprocessing`` ``Value`` without a lock) of this crawl process; set by
 # ``crawlers.run.crawl_shard``. ``None`` outside a supervised crawl process: the extension is then off.
 BEAT: Any = None
 
@@ -43,5 +45,4 @@ class Heartbeat:
 
     def beat(self, **_kwargs: Any) -> None:
         """Count one finished piece of work."""
-        with self.counter.get_lock():
-            self.counter.value += 1
+        self.counter.value += 1

@@ -321,7 +321,9 @@ def run_crawl(
     counters = (context.Value("q", 0), context.Value("q", 0)) if on_progress is not None else None
     running: list[Supervised] = []
     for payload in payloads:
-        beat = context.Value("q", 0)
+        # No lock: only the process's reactor thread writes it, and a process killed while holding a lock
+        # would leave it held, and the watchdog stuck on its next read.
+        beat = context.Value("q", 0, lock=False)
         proc = context.Process(target=crawl_shard, args=(payload, counters, beat), name=f"crawl-{payload['shard']}")
         proc.start()
         running.append(Supervised(payload["shard"], proc, beat))
@@ -329,7 +331,8 @@ def run_crawl(
 
     def tick() -> None:
         if on_progress is not None and counters is not None:
-            on_progress(counters[0].value, counters[1].value)
+            # Read past their locks (a process killed while holding one must not stop this loop).
+            on_progress(counters[0].get_obj().value, counters[1].get_obj().value)
 
     # One loop for every case: the bar, the time limit (from the start) and the stall watchdog.
     stall = stall_limit(get_settings().crawl)
