@@ -14,7 +14,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from crawlers.health import site_health
 from crawlers.run import run_crawl, warm_up_processes
 from crawlers.targets import Target
 from pricewarden.errors import ConfigError, CrawlError
@@ -202,6 +203,13 @@ def test_a_shard_whose_site_never_answers_is_stopped_and_the_other_shards_prices
         assert f"(crawl.stall_timeout {STALL} s) and was stopped" in failure.detail
     assert silent.accepted  # the crawl did connect to it
     assert _left_behind(marked) == []
+    # Crawl health counts the unread pages as failed and says why.
+    with session_scope(db) as session:
+        health = {h.site: h for h in site_health(session, result.started_at - timedelta(seconds=1))}
+    stalled = health[silent.origin.split("//")[1]]
+    assert (stalled.pages, stalled.failed, stalled.kinds) == (3, 3, {"stalled": 3})
+    assert "3 page(s) not read: their crawl process finished nothing" in "; ".join(stalled.warnings)
+    assert health[shop.origin.split("//")[1]].ok == 3
 
 
 def test_a_slow_shard_that_keeps_finishing_pages_is_not_stopped(
