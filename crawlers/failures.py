@@ -7,8 +7,10 @@ after retries), ``rate_limited`` (429 after retries or a Retry-After too long to
 ``not_product`` (the page is no product page), ``no_price`` (a product page with no price),
 ``profile_broken`` (the site profile's selectors stopped matching a page they used to read),
 ``render_skipped`` (a page that needed the browser was not rendered: its site's renders keep failing,
-see :class:`crawlers.rendering.RenderBreaker`), ``refused`` (the network policy refused the URL, a redirect
-or the address: see :mod:`crawlers.network`) and ``error`` (anything else, with the exception text in ``detail``).
+see :class:`crawlers.rendering.RenderBreaker`), ``stalled`` (the page was not read: its crawl process
+finished nothing for ``crawl.stall_timeout`` seconds and was stopped, see :mod:`crawlers.watchdog`),
+``refused`` (the network policy refused the URL, a redirect or the address: see :mod:`crawlers.network`)
+and ``error`` (anything else, with the exception text in ``detail``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class FailureKind(enum.StrEnum):
     NO_PRICE = "no_price"
     PROFILE_BROKEN = "profile_broken"
     RENDER_SKIPPED = "render_skipped"
+    STALLED = "stalled"
     REFUSED = "refused"
     ERROR = "error"
 

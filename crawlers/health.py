@@ -60,6 +60,9 @@ class SiteHealth:
         if self.kinds.get("render_skipped"):
             notes.append(f"renders keep failing: {self.kinds['render_skipped']} page(s) not rendered "
                          "(the site is rendered less often until a render gives a price)")
+        if self.kinds.get("stalled"):
+            notes.append(f"{self.kinds['stalled']} page(s) not read: their crawl process finished nothing for "
+                         "crawl.stall_timeout seconds and was stopped")
         if self.previous_rate is not None and self.failure_rate - self.previous_rate >= RATE_RISE:
             notes.append(f"failure rate rose from {self.previous_rate:.0%} to {self.failure_rate:.0%}")
         elif self.previous_rate is None and self.pages and self.failure_rate >= 0.5:

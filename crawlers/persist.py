@@ -245,6 +245,27 @@ def close_run(conn: Connection, run_id: int, finished_at: datetime, stats: dict[
     conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(finished_at=finished_at, stats=stats))
 
 
+def record_unread(conn: Connection, *, run_key: str, shard: str, targets: list[dict[str, Any]], run_at: Any,
+                  kind: str, detail: str, now: datetime) -> int:
+    """A failure of ``kind`` for each of ``targets`` that got neither an observation nor a failure in the crawl run
+    ``run_key`` (a crawl process that was stopped: its pages must not vanish from crawl health); returns how many.
+
+    The run is created when the process never opened it. Keyed like any failure of the slot ``run_at`` (else
+    ``now``), so recording twice stores nothing twice.
+    """
+    run_id = open_run(conn, run_key, shard, now)
+    # The run's own rows (no more than its pages; rare enough, a stopped process, to scan for them).
+    read = set(conn.scalars(select(Observation.url).where(Observation.crawl_run_id == run_id).distinct()))
+    read.update(conn.scalars(select(CrawlFailure.url).where(CrawlFailure.crawl_run_id == run_id).distinct()))
+    batch = Batch()
+    for target in targets:
+        if target["url"] not in read:
+            add_item(batch, {"target": target, "run_at": run_at, "fetched_at": now,
+                             "failures": [{"kind": kind, "status": None, "detail": detail}]},
+                     run_id=run_id, seller_partners={})
+    return insert_ignore(conn, CrawlFailure.__table__, batch.failures, "failure_key")  # type: ignore[arg-type]
+
+
 def profile_successes(conn: Connection, urls: Iterable[str]) -> set[str]:
     """URLs whose price a site profile has read before (so a profile that stops matching is *broken*)."""
     found: set[str] = set()

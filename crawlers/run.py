@@ -3,7 +3,8 @@
 Targets are split into shards by site (a site's politeness stays in one process; sites are spread
 by cost, a rendered page weighing like many static ones) and each shard runs a
 ``scrapy.crawler.CrawlerProcess`` in a child process of its own, all shards in parallel (default:
-one per core). The caller gets the ``CrawlRun`` ids back.
+one per core). The caller gets the ``CrawlRun`` ids back. The caller watches every process's heartbeat
+and stops one that has finished nothing for ``crawl.stall_timeout`` seconds (:mod:`crawlers.watchdog`).
 
 Children come from a fork server that has Scrapy, SQLAlchemy and the extractors imported already
 (on Linux; elsewhere ``spawn``): a crawl process starts in a tenth of a second instead of 1-2 s of
@@ -19,13 +20,14 @@ import gc
 import logging
 import multiprocessing
 import os
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from crawlers.failures import FailureKind
+from crawlers.watchdog import STALLED, Supervised, stall_limit, supervise
 from pricewarden.errors import CrawlError
 from store._types import utcnow
 
@@ -150,11 +152,13 @@ def keep_page_memory() -> bool:
     return bool(mallopt(-3, _MMAP_THRESHOLD) == 1 and mallopt(-1, _TRIM_THRESHOLD) == 1)
 
 
-def crawl_shard(payload: dict[str, Any], counters: tuple[Any, Any] | None = None) -> None:
+def crawl_shard(payload: dict[str, Any], counters: tuple[Any, Any] | None = None, beat: Any = None) -> None:
     """Run one shard's crawl in this process (the body of a child process).
 
     ``counters`` (shared ``multiprocessing`` values: pages done, pages failed) are counted up by the
-    store pipeline as pages come in, for the caller's progress bar.
+    store pipeline as pages come in, for the caller's progress bar. ``beat`` (a shared value) is this
+    process's heartbeat, counted up whenever a piece of work finishes (:mod:`crawlers.liveness`), for the
+    caller's stall watchdog.
     """
     # The caller's environment and folder, not the fork server's (they may have changed since).
     os.environ.clear()
@@ -162,9 +166,10 @@ def crawl_shard(payload: dict[str, Any], counters: tuple[Any, Any] | None = None
     os.chdir(payload["cwd"])
     from scrapy.crawler import CrawlerProcess
 
-    from crawlers import pipeline
+    from crawlers import liveness, pipeline
 
     pipeline.PROGRESS = counters
+    liveness.BEAT = beat
 
     from crawlers.politeness import prepare_crawl_process
     from crawlers.settings import scrapy_settings
@@ -226,6 +231,28 @@ def _check_runs(result: CrawlResult, payloads: list[dict[str, Any]]) -> None:
             logger.error("crawl shard %s did not finish its run", payload["shard"])
 
 
+def _record_unread(payload: dict[str, Any], shard: Supervised, *, stall: float | None,
+                   timeout: float | None) -> None:
+    """Record each page of a stopped shard that it neither stored nor recorded as failed: a ``stalled``
+    failure (or ``timeout``, for the crawl's time limit) naming the shard and the limit."""
+    from crawlers.persist import record_unread
+    from store.db import get_engine
+
+    if shard.stopped == STALLED:
+        kind = FailureKind.STALLED
+        detail = (f"not read: crawl shard {payload['shard']} finished nothing for {shard.quiet_for:.0f} s "
+                  f"(crawl.stall_timeout {stall:g} s) and was stopped")
+    else:
+        kind = FailureKind.TIMEOUT
+        detail = f"not read: crawl shard {payload['shard']} was still running at the crawl's time limit ({timeout:g} s)"
+    with get_engine().begin() as conn:
+        count = record_unread(conn, run_key=payload["run_key"], shard=payload["shard"], targets=payload["targets"],
+                              run_at=payload["run_at"], kind=kind.value, detail=detail, now=utcnow())
+    if count:
+        logger.error("crawl shard %s: %d page(s) not read, recorded as %s failures", payload["shard"], count,
+                     kind.value)
+
+
 def run_crawl(
     targets: list[Any],
     *,
@@ -246,8 +273,12 @@ def run_crawl(
     each part of a slot gets crawl runs of its own. ``site_limits`` caps the connections of sites that
     other parts crawl too (their share of the site's ``per_domain_concurrency``). ``on_progress`` is
     called with (pages done, pages failed) about four times a second while the processes run.
-    ``timeout``: seconds the processes may take in all; one still running then is killed and counted as a
-    failed shard (a re-crawl a partner asked for must not hold its queue forever on a page that hangs).
+    ``timeout``: seconds the processes may take in all, from their start; one still running then is stopped
+    and counted as a failed shard (a re-crawl a partner asked for must not hold its queue forever on a page
+    that hangs). Whatever the caller asks, a process that finishes nothing for ``crawl.stall_timeout``
+    seconds is stopped and counted as a failed shard too (:mod:`crawlers.watchdog`). Each page of a stopped
+    process that it neither stored nor recorded as failed gets a failure of its own (``stalled``, or
+    ``timeout`` at the time limit); the other processes' results are kept.
     """
     from crawlers.targets import plan_shards
     from pricewarden.settings import get_settings
@@ -287,33 +318,37 @@ def run_crawl(
     result.shards = len(payloads)
     result.pages = len(targets)
     context = process_context()
-    processes = []
     counters = (context.Value("q", 0), context.Value("q", 0)) if on_progress is not None else None
+    running: list[Supervised] = []
     for payload in payloads:
-        proc = context.Process(target=crawl_shard, args=(payload, counters), name=f"crawl-{payload['shard']}")
+        # No lock: only the process's reactor thread writes it, and a process killed while holding a lock
+        # would leave it held, and the watchdog stuck on its next read.
+        beat = context.Value("q", 0, lock=False)
+        proc = context.Process(target=crawl_shard, args=(payload, counters, beat), name=f"crawl-{payload['shard']}")
         proc.start()
-        processes.append((payload, proc))
+        running.append(Supervised(payload["shard"], proc, beat))
         result.run_keys.append(payload["run_key"])
-    if on_progress is not None and counters is not None:
-        done, failed = counters
-        alive = [proc for _, proc in processes]
-        while alive:
-            alive[0].join(timeout=0.25)  # a quarter of a second at most between two updates of the bar
-            alive = [proc for proc in alive if proc.is_alive()]
-            on_progress(done.value, failed.value)
-        on_progress(done.value, failed.value)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    for payload, proc in processes:
-        proc.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-            logger.error("crawl shard %s took longer than %g s and was stopped", payload["shard"], timeout)
-        if proc.exitcode != 0:
+
+    def tick() -> None:
+        if on_progress is not None and counters is not None:
+            # Read past their locks (a process killed while holding one must not stop this loop).
+            on_progress(counters[0].get_obj().value, counters[1].get_obj().value)
+
+    # One loop for every case: the bar, the time limit (from the start) and the stall watchdog.
+    stall = stall_limit(get_settings().crawl)
+    supervise(running, stall=stall, timeout=timeout, on_tick=tick)
+    tick()
+    for payload, shard in zip(payloads, running, strict=True):
+        if shard.stopped is not None:
             result.failed_shards.append(payload["shard"])
-            logger.error("crawl shard %s exited with code %s", payload["shard"], proc.exitcode)
-    _check_runs(result, [p for p, _ in processes])
+            _record_unread(payload, shard, stall=stall, timeout=timeout)
+        elif shard.process.exitcode != 0:
+            result.failed_shards.append(payload["shard"])
+            logger.error("crawl shard %s exited with code %s", payload["shard"], shard.process.exitcode)
+    _check_runs(result, payloads)
     result.finished_at = utcnow()
-    if len(result.failed_shards) == len(processes):
-        raise CrawlError(f"every crawl process failed (exit codes {[p.exitcode for _, p in processes]})")
+    if len(result.failed_shards) == len(running):
+        stopped = [f"{shard.name} ({shard.stopped})" for shard in running if shard.stopped is not None]
+        raise CrawlError(f"every crawl process failed (exit codes {[shard.process.exitcode for shard in running]})"
+                         + (f"; stopped: {', '.join(stopped)}" if stopped else ""))
     return result

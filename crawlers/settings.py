@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-extensions", "--mute-audio", "--hide-scrollbars",
     "--disable-features=Translate,BackForwardCache,OptimizationHints,MediaRouter",
 ]
+# The longest delay AutoThrottle puts between two requests to one site (seconds).
+AUTOTHROTTLE_MAX_DELAY = 60.0
 # Every browser context: no service workers (a page must not leave code running behind it).
 CHROMIUM_CONTEXT: dict[str, Any] = {"service_workers": "block"}
 
@@ -70,7 +72,7 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
         "DOWNLOAD_FAIL_ON_DATALOSS": True,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": 0.0,
-        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_MAX_DELAY": AUTOTHROTTLE_MAX_DELAY,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.per_domain_concurrency),
         "DOWNLOAD_DELAY": 0.0,
         "RETRY_ENABLED": crawl.retries > 0,
@@ -113,6 +115,8 @@ def scrapy_settings(*, browser: bool = True, settings: Settings | None = None) -
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
         },
         "ITEM_PIPELINES": {"crawlers.pipeline.StorePipeline": 300},
+        # The heartbeat its caller watches (crawlers.liveness); off outside a supervised crawl process.
+        "EXTENSIONS": {"crawlers.liveness.Heartbeat": 0},
         # Our pipeline keeps memory flat; Scrapy's own per-response buffers must not grow either.
         "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
         "DOWNLOAD_WARNSIZE": 0,

@@ -91,6 +91,14 @@ class CrawlSettings(BaseModel):
         "is undecided and waits in the review app's queue for a person to pick its price (0 = never for "
         "confidence alone)."
     )
+    stall_timeout: float | None = Field(
+        None, ge=0, description="Seconds a crawl process may go without finishing anything (a request, a render, "
+        "a page stored or failed) before it is stopped, counted as a failed shard, and its unread pages are "
+        "recorded as stalled failures. Default (unset): the longest a healthy process can go without finishing "
+        "anything, worked out from the settings above: max(max_retry_after, 60) + download_timeout + render_budget "
+        "+ 120 s (AutoThrottle's longest delay, starting Chromium, writing a batch), 458 s with the defaults; every "
+        "attempt's end counts, so retries do not add up. A shorter value is taken, with a warning. 0 = never stopped."
+    )
 
 
 class ExtractSettings(BaseModel):
