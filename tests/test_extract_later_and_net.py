@@ -297,3 +297,32 @@ def test_a_coupons_reduction_is_no_price_after_it() -> None:
     got = after_coupon("449,00 zł → 419,00 zł z kuponem -30 zł Odbierz kupon", D("449.00"), locale="pl-PL",
                        currency="PLN", not_applicable=_NOT_APPLICABLE, condition=_CONDITION)
     assert got is None or got[1] == D("419.00")
+
+
+# --- wholesale and professional supply shops (after heldout45's blind reading) -------------------------------------
+
+SUPPLY = [
+    pytest.param("es-ES", '<div class="price"><span class="current">7,95 €</span> <span class="tax">+ IVA</span> '
+                 '<span class="tip" title="9,62 € IVA incluido">ⓘ <span class="bubble">9,62 € IVA incluido</span>'
+                 '</span></div>'
+                 '<button class="add-to-cart">Añadir al carrito</button>', {"price": "7.95", "priceCurrency": "EUR"},
+                 {"9.62"}, id="plus-iva"),
+    pytest.param("en-PH", '<p class="price">₱4,680.00 <small>/ case, VAT inclusive</small></p><p class="pergal">'
+                 '₱1,170.00 per gallon</p><button class="single_add_to_cart_button">Add to cart</button>',
+                 {"price": "1170.00", "priceCurrency": "PHP"}, {"4680.00"}, id="per-gallon"),
+    pytest.param("es-MX", '<div class="prices"><del>$319.00</del> <span>Precio socio y público:</span> <strong '
+                 'class="best">$289.00</strong></div><p>Precio por pieza: <em>$48.17</em></p><p>Mayoreo: 3 cajas o '
+                 'más: <strong>$279.00</strong></p><button class="buy">Agregar al carrito</button>',
+                 {"price": "48.17", "priceCurrency": "MXN"}, {"289.00"}, id="per-piece-and-members-and-all"),
+    pytest.param("ja", '<div class="price"><span class="label">1パック（12双）</span><span class="p">¥680</span></div>'
+                 '<div class="incl">（税込 ¥748）</div><p>1双あたり ¥62</p>'
+                 '<button class="cart">カートに入れる</button>',
+                 {"price": "680", "priceCurrency": "JPY"}, {"748", None}, id="net-then-gross-in-brackets"),
+]
+
+
+@pytest.mark.parametrize(("lang", "body", "offer", "prices"), SUPPLY)
+def test_a_supply_shops_net_unit_and_tier_amounts_are_not_the_price(lang: str, body: str, offer: dict[str, Any],
+                                                                    prices: set[str | None]) -> None:
+    got = extract(page(body, lang, offer), "https://www.supply.example/p/x7")
+    assert (None if got.price is None else str(got.price)) in prices, (got.undecided, got.candidates)

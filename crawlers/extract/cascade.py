@@ -45,6 +45,7 @@ from crawlers.extract.heuristics import (
     CONVERTED,
     FROM,
     FROM_AFTER,
+    GROSS_AFTER_TAIL,
     INSTALMENT_LABEL,
     INSTALMENT_TAIL,
     LOWEST_30,
@@ -55,6 +56,7 @@ from crawlers.extract.heuristics import (
     WAS_TEXT,
     Visible,
     discount_of,
+    gross_of,
     other_options,
     read_visible,
     title_ancestors,
@@ -112,9 +114,10 @@ _NOT_CONFIRMING = re.compile(f"{CONDITIONAL.pattern}|{WAS_TEXT.pattern}|{LOWEST_
 # pair, where the page's buy box sells at the other)
 # (and "from" where a language writes it after the amount: "79,000원부터", "7,900円から", "¥79起")
 # (and a period after it: "₪89 לחודש", "$49/mo", a subscription's or a rental's price a month, or an instalment)
+# (and the amount with VAT in brackets after it: "¥680（税込 ¥748）", the net half of a net/gross pair)
 _NOT_CONFIRMING_TAIL = re.compile(f"{CONDITIONAL_TAIL.pattern}|{UNIT_TAIL.pattern}|"
                                   f"[\\s*.(（\\[]*(?:{NET_TEXT.pattern})|"
-                                  f"{FROM_AFTER.pattern}|{INSTALMENT_TAIL.pattern}", re.I)
+                                  f"{FROM_AFTER.pattern}|{INSTALMENT_TAIL.pattern}|{GROSS_AFTER_TAIL.pattern}", re.I)
 # A condition named after a printed amount, before any other number ("$ 599.990 Precio con Tarjeta Sur $ 649.990"): in
 # a list whose labels follow their amounts it is the amount's own; read flat, it may be the next amount's too. The
 # visible scan reads which (its amount's group); no shortcut takes the amount as confirmed meanwhile.
@@ -936,17 +939,6 @@ def _stale_structured(structured: list[Candidate], page: Page,
     return None
 
 
-# The rates of value-added tax in the world (5% in the Gulf to 27% in Hungary): a gross amount is its net one times
-# 1 plus one of them.
-_VAT_RATES = (Decimal("1.04"), Decimal("1.28"))
-
-
-def _gross_of(net: Decimal, gross: Decimal) -> bool:
-    """Whether ``gross`` may be ``net`` with value-added tax."""
-    low, high = _VAT_RATES
-    return net > 0 and net * low <= gross <= net * high
-
-
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset(),
           lead: Callable[[str | None], Decimal | None] | None = None) -> tuple[Candidate | None, list[str]]:
@@ -970,7 +962,7 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
         flags.append("price_range")
         return current[0], flags
     if (current and best_visible is not None and best_visible.price != current[0].price
-            and _gross_of(current[0].price, best_visible.price)
+            and gross_of(current[0].price, best_visible.price)
             and any(c.note == "net" and c.price == current[0].price for c in visible.rejected)):
         # (structured data gives the amount the buy box labels without VAT, "14,800円（税抜）", "189,00 €* zzgl. MwSt.",
         # and the buy box's best amount is that amount with VAT: the price a shopper pays)

@@ -10,6 +10,7 @@ bought"). The best score is the price; struck-through prices near it give the re
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -35,7 +36,7 @@ from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels,
 from pricewarden.money import minor_units, territory_currencies
 
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "CONVERTED", "COUPON_LABEL", "FEE", "FROM",
-           "FROM_AFTER",
+           "FROM_AFTER", "GROSS_AFTER_TAIL",
            "INSTALMENT", "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
            "SAVING_LOCAL", "SET_OF", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
            "discount_of", "other_options", "read_visible", "shown_longer"]
@@ -97,7 +98,7 @@ WAS_TEXT = re.compile(
 # the last 30 days" notice, and a price for members, subscribers or card holders only.
 _UNIT_TAIL = re.compile(
     r"\s*\*?\s*\)?\s*(?:/|per|pro|je|за)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:k?g|mg|oz|lbs?|m?l|cl|dl|l|ct|count|pcs?|pieces?|"
-    r"units?|kilogramm|gramm|liter|litre|stück|stk|sq\.?\s?ft|m²|m2|m|"
+    r"units?|kilogramm|gramm|liter|litre|gallons?|gal|stück|stk|sq\.?\s?ft|m²|m2|m|"
     # (the piece, box and kilo in other languages: "/szt.", "/ks", "/kpl", "/шт", "/кг", "/бр", "/adet")
     r"szt|ks|kpl|st|un|und|ud|pz|шт|кг|г|л|м|м²|бр|adet|kom)(?![^\W\d_])", re.I)
 _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
@@ -105,13 +106,15 @@ _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz
                         # (by the unit named: "Cena za opakowanie", the price for the pack, is the price)
                         r"\b(?:precio (?:por|x)|preço por|prix par|prezzo (?:per|al)|cena za|cijena za|цена за|"
                         r"prijs per) (?:1 |100 )?(?:kg|g|l|ml|m|m²|m2|unidad|unidade|unité|unità|pezzo|tableta|"
-                        r"c[aá]psula|dosis|litro|metro|szt|sztukę|ks|kus|kom|komad|шт|кг|л|stuk|kilo|liter)\b|"
+                        r"c[aá]psula|dosis|litro|metro|szt|sztukę|ks|kus|kom|komad|шт|кг|л|stuk|kilo|liter|pieza|pza|"
+                        r"galón|gal[oó]n)\b|"
                         r"\bprix (?:à l'unité|unitaire)|jämförpris|\bkilopris|\bliterpris|\bstykpris|"
                         r"\beinzelpreis|\bbirim fiyat|单价|単価|(?:\d\s?|\b)(?:ml|g|kg|l|m|매|개|정|장)\s?당", re.I)
 # (a rate between the word and the tax's name: "zzgl. 19 % MwSt.", "excl. 21% btw", "+ 18% GST")
 _RATE = r"(?:\d{1,2}(?:[.,]\d{1,2})?\s?%\s*)?"
 NET_TEXT = re.compile(rf"\bex(?:cl)?\.?\s*{_RATE}(?:vat|tax|mwst|gst)|excluding {_RATE}(?:vat|tax)|"
-                       rf"without (?:vat|tax)|before tax|plus {_RATE}(?:vat|tax|gst)|\+\s*{_RATE}(?:vat|gst)|"
+                       rf"without (?:vat|tax)|before tax|plus {_RATE}(?:vat|tax|gst)|"
+                       rf"\+\s*{_RATE}(?:vat|gst|iva|tva|btw|mwst|moms|mva|alv|dph|áfa|pvm|pdv|ddv|kdv|ppn|sst)\b|"
                        rf"zzgl\.?\s*{_RATE}(?:mwst|ust)|netto|nettó|(?-i:\bHT\b)|税抜|税別|本体価格|"
                        r"\bbez (?:DPH|VAT|ДДС)|\bsin IVA|\bsin impuestos|impuestos nacionales|\bsem IVA|\bsenza IVA|"
                        rf"hors taxes?|excl\.? {_RATE}BTW|без НДС|"
@@ -245,7 +248,9 @@ CONDITIONAL = re.compile(_LATER + r"|\bmember(?:s|ship)?\b(?: price)?|plus\s*(?:
                           r"\bmit (?:der )?\w*karte|\bmitglied|\bklubbpris|\bmedlemspris|\bjäsenhinta|"
                           r"\büye(?:lere)? özel|с картой|по карте|для членов|מחיר מועדון|חברי מועדון|"
                           r"\bledenprijs|\bprix adhérent|\bpentru membri|\bpre[țţt] (?:de )?membru|"
-                          r"\bprezzo soci|\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b|"
+                          # (not a price for members and everyone: "Precio socio y público")
+                          r"\bprezzo soci|(?:\bprecio (?:de )?(?:socio|afiliado|miembro)|\bsocios?\b)"
+                          r"(?!\s*(?:y|e|and|&|/)\s*(?:p[úu]blico|no socios?|todos|general))|"
                           r"\bpreço (?:de )?s[óo]cio|"
                           r"\bprix (?:membre|fidélité)|\bprix carte\b|"
                           # ("Клубна цена", "Precio afiliado Club", "cena klubowa", "s kartou", "ფასი ბარათით")
@@ -343,6 +348,9 @@ _MULTI_BUY = re.compile(
     r"mix\s?(?:&|and|'?n'?|\+)\s?match|\bany \d+\b|\blleve \d+|\bprendi \d+|"
     r"(?<![\d.,])(?:[2-9]|\d{2})\s?(?:er\b|点で|개에)|第\s?\d+\s?件|"
     r"(?<![\d.,/])(?:[2-9]|\d{2})\s+(?:[^\W\d]+\s+){0,4}(?:for|für|pour|voor|för|por|za|за)\s*$|"
+    # (a quantity break: "3 cajas o más:", "10 or more", "10+ pcs:", "ab 5 oder mehr")
+    r"(?<![\d.,/])(?:[2-9]|\d{2,4})\s+(?:[^\W\d]+\s+){0,2}(?:o más|or more|ou mais|oder mehr|ou plus|of meer|o più|"
+    r"i więcej|eller fler|tai enemmän)\b|(?<![\d.,/+])(?:[2-9]|\d{2,4})\s?\+\s*(?:[^\W\d]+\.?\s*){0,2}:?\s*$|"
     + _SET_OF, re.I)
 # "2 x €1.99", "3 × 0,99 €": the price of a count (an instalment's "12 x 116,58" is read as one first)
 _TIMES_COUNT = re.compile(r"(?<![\d.,])(?:[2-9]|\d{2})\s?[x×]\s*$", re.I)
@@ -1812,6 +1820,7 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     _other_variants(page, items)
     _discount_pairs(items)
     _saving_pairs(items)
+    _net_gross_pairs(items)
     if "折" in page.body_text:  # (the text the cascade reads anyway; no decoding of the whole source)
         _rate_pairs(items)
     lead = weigh(page, items, h1, button)  # (size/emphasis, net/gross)
@@ -1967,6 +1976,34 @@ def _bare_range_ends(items: list[_Seen], page: Page) -> frozenset[Decimal]:
         if found and found[0].amount > item.amount.amount:
             ends.add(found[0].amount)
     return frozenset(ends)
+
+
+# The rates of value-added tax in the world (5% in the Gulf to 27% in Hungary): a gross amount is its net one times
+# 1 plus one of them.
+_VAT_RATES = (Decimal("1.04"), Decimal("1.28"))
+# A gross amount given in brackets right after its net one: "¥680（税込 ¥748）", "€ 4,95 (incl. btw € 5,99)"
+_GROSS_WORDS = (r"[（(\[]\s*(?:税込|incl|inkl|including|inc\.?\s*(?:vat|gst|tax)|con iva|c/\s?iva|iva incl|ttc|"
+                r"sis\.?\s*alv|med moms|inkl\.?\s*moms|s dph|z vat|brutto)")
+_GROSS_AFTER = re.compile(r"^\s*" + _GROSS_WORDS, re.I)
+# (an amount follows the words: "（税込 ¥748）", not "（税込）" naming the amount before it gross)
+GROSS_AFTER_TAIL = re.compile(r"\s*" + _GROSS_WORDS + r"[^)）\]\d]{0,16}?(?:\d|[¥$€£₹₩])", re.I)
+
+
+def gross_of(net: Decimal, gross: Decimal) -> bool:
+    """Whether ``gross`` may be ``net`` with value-added tax."""
+    low, high = _VAT_RATES
+    return net > 0 and net * low <= gross <= net * high
+
+
+def _net_gross_pairs(items: list[_Seen]) -> None:
+    """An amount followed, in brackets, by the amount with VAT ("¥680（税込 ¥748）"): the first is the net one (role
+    ``net``), the bracketed one the price."""
+    for first, second in itertools.pairwise(items):
+        if (first.role == "current" and second.role == "current" and _GROSS_AFTER.match(second.before)
+                and first.amount.currency == second.amount.currency
+                and gross_of(first.amount.amount, second.amount.amount)):
+            first.role = "net"
+            first.reasons.append("net-of-gross")
 
 
 def _not_from(own: list[_Seen]) -> list[_Seen]:
