@@ -326,3 +326,38 @@ def test_a_supply_shops_net_unit_and_tier_amounts_are_not_the_price(lang: str, b
                                                                     prices: set[str | None]) -> None:
     got = extract(page(body, lang, offer), "https://www.supply.example/p/x7")
     assert (None if got.price is None else str(got.price)) in prices, (got.undecided, got.candidates)
+
+
+# --- bids, deposits said after their amount, a piece's price (after heldout46/47's blind readings) ------------------
+
+def test_a_classified_priced_by_bidding_gives_no_price() -> None:
+    body = ('<div class="ad-price"><span>السعر:</span> <b>على السوم</b></div><div class="bid"><span>السوم الحالي:'
+            '</span> <strong>١٤٥٬٠٠٠ ريال</strong> <small>(٧ سومات)</small></div><form><button>سوم</button></form>')
+    got = extract(page(body, "ar-SA", {"price": "145000", "priceCurrency": "SAR"}),
+                  "https://souq.example.sa/ad/nissan-patrol-2018-98123456")
+    assert got.price is None
+
+
+def test_an_auction_without_buy_it_now_gives_no_price() -> None:
+    body = ('<div class="auction"><p>Ledande bud <strong>1 250 kr</strong> (14 bud)</p><p>Utropspris 500 kr</p>'
+            '<p>Minst 1 300 kr</p><button class="bid">Lägg bud</button></div>')
+    got = extract(page(body, "sv-SE"), "https://www.auktion.example.se/item/2918/456789012")
+    assert got.price is None
+
+
+def test_a_deposit_said_after_its_amount_is_left_out_of_the_total() -> None:
+    body = ('<div class="product-price"><span class="current-price-value">129,95 €</span> <span>IVA incluido</span>'
+            '</div><div class="deposit"><p><strong>+ 10,00 € depósito por batería usada</strong> (se reembolsa)</p>'
+            '<p class="total">Total con depósito: <b>139,95 €</b></p></div><button class="add-to-cart">Añadir al '
+            'carrito</button>')
+    got = extract(page(body, "es-ES", {"price": "139.95", "priceCurrency": "EUR"}),
+                  "https://www.baterias.example.es/baterias-coche/agm-70ah")
+    assert got.price == D("129.95")
+
+
+def test_the_price_of_a_piece_in_the_element_named_the_price_is_the_price() -> None:
+    body = ('<div class="price-box"><em class="main-price">329,00 zł</em> <span>/ szt.</span></div><div class="qty">'
+            '<input value="4"> <p>Razem za komplet: <strong>1 316,00 zł</strong></p></div><p>Montaż od 25,00 zł/szt.'
+            '</p><button class="add">Dodaj do koszyka</button>')
+    got = extract(page(body, "pl-PL"), "https://www.opony.example.pl/opona-letnia-225-45-r17")
+    assert got.price == D("329.00")

@@ -243,11 +243,13 @@ def _first_price_after_title(page: Page, currency: str | None) -> Decimal | None
     text = page.body_text
     at = _title_at(page)
     first = None
+    labels: dict[str | None, str] = page.__dict__.setdefault("_first_label_after_title", {})
     if at >= 0:
         after = " ".join(text[at:at + 8 * _REGION_AFTER].split())[:_REGION_AFTER]
         found = first_amount(after, lambda found: SIGN.search(found.raw) is not None, locale=page.locale,
                              currency=currency)
         first = found.amount if found is not None else None
+        labels[currency] = after[max(0, found.start - 30):found.start] if found is not None else ""
     known[currency] = first
     return first
 
@@ -266,6 +268,11 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     # (past the entry test, a printing counts as shown: blanks collapsed, a sign past an indent is beside its amount)
     shown = partial(_shows, amount=cand.price, loose=True)
     if not _shows(region, cand.price) and _first_price_after_title(page, cand.currency) != cand.price:
+        return None
+    if not _shows(region, cand.price) and _NOT_CONFIRMING.search(
+            page.__dict__.get("_first_label_after_title", {}).get(cand.currency, "")):
+        # (confirmed only by the first amount after the title, in digits the text check does not read, "السوم
+        # الحالي: ١٤٥٬٠٠٠ ريال": its label names it a bid, a members' price, a list price)
         return None
     if not shown(region, unless=_NOT_CONFIRMING, tail=_NOT_CONFIRMING_TAIL) and shown(region):
         # (the buy box shows it only as a members' or card holders' price, or after "was", "statt",

@@ -236,7 +236,15 @@ SUBSCRIPTION_WORDS = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")
-CONDITIONAL = re.compile(_LATER + r"|\bmember(?:s|ship)?\b(?: price)?|plus\s*(?:会员|會員|价|價)|会员价|會員|"
+CONDITIONAL = re.compile(_LATER + r"|"
+                          # (a bid, an auction's or a classified's priced by bidding: "Höchstgebot", "السوم الحالي")
+                          r"\b(?:current|highest|leading|top) bid\b|\bhoogste bod\b|\bhöchstgebot|\baktuelles gebot|"
+                          r"\bledande bud\b|\bmaior lance\b|\blance atual\b|\bpuja actual\b|\bofferta attuale\b|السوم|"
+                          # (and an auction's starting or reserve price, its next minimum bid)
+                          r"\butropspris|\bstartpreis|\bstarting (?:bid|price)\b|\bmindestgebot|\bprix de départ|"
+                          r"\bmise à prix|\bprecio de salida|\blance inicial|\bprezzo di partenza|\bminimum bid\b|"
+                          r"\bnext bid\b|\bminst\b|"
+                          r"\bmember(?:s|ship)?\b(?: price)?|plus\s*(?:会员|會員|价|價)|会员价|會員|"
                           r"club price|"
                           # (a store card's name alone as the amount's label: "Tarjeta Cóndor $169.990")
                           r"(?:^|\s)(?:tarjeta|cart[aã]o)\s+(?!regalo|presente|de\b)\w+\s*:?(?:\W|S/|R\$){0,4}$|"
@@ -395,7 +403,8 @@ _PRICE_LABEL = re.compile(r"\bprice\b|\bnow\b|preis|prix|precio|prezzo|价格|�
 # list price in WAS_TEXT; not after a count, "Lleva 2 por S/ 45.00", a multi-buy
 _POR = re.compile(r"\bpor\s*$", re.I)
 _COUNT_POR = re.compile(r"(?<![\d.,])\d{1,2}\s*por\s*$", re.I)
-_TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt", re.I)
+_TOTAL_LABEL = re.compile(r"\b(?:sub)?total\b|合计|总价|小計|gesamt|\brazem\b|\błącznie\b|\binsgesamt\b|"
+                          r"\btotaal\b|\byhteensä\b|\bcelkem\b|\bösszesen\b|\bитого\b|合計|총\s?합계", re.I)
 _SAVING = re.compile(r"you save|save(?:d)?\b|savings|\boff\b|discount|reward|cash ?back|立减|省|减|优惠|"
                      r"\bworth\b|價值|价值|"  # (a free gift's worth: "free screen (worth HK$599)")
                      r"store credit|\btrade[- ]?in\b|"  # (what a trade-in earns: "for store credit (est. $150")
@@ -1211,7 +1220,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
         # between them): the "from" price is the low end
         item.role = "range-high"
-    elif _UNIT_TAIL.match(tail) or _UNIT_TEXT.search(before[-30:]):
+    elif ((_UNIT_TAIL.match(tail) and not _own_piece_price(tail, own)) or _UNIT_TEXT.search(before[-30:])):
         item.role = "unit"
     elif NET_TEXT.search(before[-35:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
         item.role = "net"
@@ -1275,6 +1284,20 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         item.reasons.append("from-price")
     if shoppers:
         item.role = "user-content"  # (a review's "paid 899,95 kr in November": never the price)
+
+
+# A piece as the unit an amount is per ("329,00 zł / szt.", "R$ 18,49 /un.", "$4.99 each"), and markup naming an
+# element the price itself, not a unit price
+_PIECE_TAIL = re.compile(r"\s*\*?\s*(?:/|per|pro|je|за)\s*(?:1\s*)?(?:szt|ks|kpl|st|un|und|ud|pz|шт|adet|kom|pcs?|"
+                         r"pieces?|stück|stk)\b\.?", re.I)
+_OWN_PRICE_NAME = re.compile(r"price|preis|prix|precio|preco|prezzo|cena|fiyat", re.I)
+
+
+def _own_piece_price(tail: str, own: str) -> bool:
+    """Whether an amount is per piece ("/ szt.", "/un.") in an element whose own markup names it the price (not a
+    unit price): the price of the one piece a shopper buys, whatever total a quantity preset to four shows beside
+    it ("Razem za komplet 1 316,00 zł") or a box of twenty costs."""
+    return bool(_PIECE_TAIL.match(tail)) and _OWN_PRICE_NAME.search(own) is not None and "unit" not in own.lower()
 
 
 def _fee(before: str, after: str) -> bool:

@@ -44,7 +44,7 @@ __all__ = ["Settled", "settle"]
 # A refundable deposit, in the languages of shops that charge one on bottles, cans, crates, batteries, old parts.
 DEPOSIT = re.compile(r"\bpant(?:en|et)?\b|pfand|statiegeld|\bconsigne|\bvuoto\b|\bvuoti\b|\bdeposit\b|\bpantti|"
                      r"\bzáloh|\bzaloh|\bkaucj|\bkaucia|\bdepozit|\bemballage|\benvase retornable|\bcasco\b|"
-                     r"押金|デポジット|보증금", re.I)
+                     r"押金|デポジット|보증금|dep[oó]sito|\bcaução|\bcauzione|\bcore charge", re.I)
 # A subscription's price (repeat delivery), wherever the label stands.
 # (the conditional-price labels' words, and wider ones: a subscription offer anywhere around the amount names itself
 # with a bare "Abo", "定期", "Subscribe", "suscríbete", "assine", "prenumerera"; right before an amount these words
@@ -72,7 +72,8 @@ _BUTTON = re.compile(r"add to (?:cart|bag|basket)|buy now|in den warenkorb|ajout
                      r"i varukorgen|læg i kurv|in winkelwagen", re.I)
 # Substrings (lower case) one of which every wording of each pattern above contains.
 _DEPOSIT_KEYS = ("pant", "pfand", "statiegeld", "consigne", "vuot", "deposit", "záloh", "zaloh", "kauc", "depozit",
-                 "emballage", "envase", "casco", "押金", "デポジット", "보증금")
+                 "emballage", "envase", "casco", "押金", "デポジット", "보증금", "depósito", "caução", "cauzione",
+                 "core charge")
 _SUBSCRIPTION_KEYS = ("subscri", "auto", "repeat", "abo", "abbonament", "suscr", "assin", "prenumer", "abonament",
                       "定期", "정기", "订阅", "訂閱")
 _COUPON_KEYS = ("coupon", "code", "voucher", "gutschein", "cup", "código", "codigo", "codice", "kod", "kupon",
@@ -264,7 +265,9 @@ def _sale_pair(chosen: Candidate, box: str, printed: list[_Printing], visible: l
 def _deposit_total(chosen: Candidate, mine: list[_Printing], printed: list[_Printing],
                    visible: list[Candidate]) -> Settled | None:
     """Principle 1: ``chosen`` printed only as the total with a deposit, beside the amount it totals."""
-    deposits = [printed[i].amount for i, p in enumerate(printed) if DEPOSIT.search(p.before[-25:])]
+    # (the deposit's word before its amount, "+ pant 30,00 kr.", or right after it, "+ 10,00 € depósito por batería")
+    deposits = [printed[i].amount for i, p in enumerate(printed)
+                if DEPOSIT.search(p.before[-25:]) or DEPOSIT.match(p.after.lstrip(" *"))]
     if not deposits or not all(_TOTAL.search(p.before) and DEPOSIT.search(p.wide) for p in mine):
         return None
     shown = {p.amount for p in printed if _plain(p)}
