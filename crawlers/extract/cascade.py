@@ -183,20 +183,25 @@ def _coupon(text: str, price: Decimal, page: Page, currency: str | None) -> tupl
 
 # Arabic-Indic digits and decimal separator, for the ways a page prints an amount (:func:`_printed_forms`)
 _EASTERN = str.maketrans("0123456789.", "٠١٢٣٤٥٦٧٨٩٫")
+_EASTERN_DIGIT = re.compile("[٠-٩]")
 
 
 def _automatic(page: Page, chosen: Candidate, result: Extraction) -> tuple[str, Decimal] | None:
     """The wording and amount of the price after a discount the shop applies by itself in the basket, stated beside
     the chosen price however the page prints it ("59,90 €" for JSON-LD's 59.90, "٢٤٩ ر.س" for 249.00):
     :func:`coupons.after_automatic`."""
-    lowered = page.body_text.lower()
+    text = _near(page.body_text, chosen)
+    if not text:
+        printed = [c.raw_text for c in result.candidates if c.method == "heuristic" and c.price == chosen.price]
+        forms = _printed_forms(str(chosen.price))
+        printed += forms
+        if _EASTERN_DIGIT.search(page.body_text):
+            printed += [form.translate(_EASTERN) for form in forms]
+        text = _near(page.body_text, chosen, shown=printed)
+    lowered = text.lower()
     if not any(key in lowered for key in AUTOMATIC_KEYS):
         return None
-    printed = [c.raw_text for c in result.candidates if c.method == "heuristic" and c.price == chosen.price]
-    forms = _printed_forms(str(chosen.price))
-    printed += [*forms, *(form.translate(_EASTERN) for form in forms)]
-    return after_automatic(_near(page.body_text, chosen, shown=printed), chosen.price, locale=page.locale,
-                           currency=result.currency)
+    return after_automatic(text, chosen.price, locale=page.locale, currency=result.currency)
 
 
 def _near(text: str, chosen: Candidate, window: int = 400, shown: Iterable[str] = ()) -> str:

@@ -941,10 +941,9 @@ def _around(element: LexborNode, amount: ParsedAmount) -> tuple[str, str]:
     if not before_own.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79):
         before = _sibling_text(parent.prev, forward=False) + " " + before
     after = after_own + " " + _sibling_text(element.next, forward=True)
-    if not after.strip() and parent is not None and not shown_longer(parent.text(deep=True), 79) and (
-            " ".join(parent.text(deep=True).split()) == " ".join(element.text(deep=True).split())):
-        # (a suffix beside the amount's wrapper, which holds nothing else: WooCommerce's "<span class=amount><bdi>8,26
-        # €</bdi></span> <small class=woocommerce-price-suffix>/ caja sin IVA</small>")
+    if not after.strip() and parent is not None and element.prev is None and element.next is None:
+        # (a suffix beside the amount's wrapper, which holds nothing else, its only child: WooCommerce's "<span
+        # class=amount><bdi>8,26 €</bdi></span> <small class=woocommerce-price-suffix>/ caja sin IVA</small>")
         after = _sibling_text(parent.next, forward=True)
     if not before.strip():
         before = row_label(element, raw)  # (a table row's label cell: "<td>Cena brutto:</td><td><b>275,00 zł")
@@ -1942,8 +1941,9 @@ def _designated_offer(page: Page, items: list[_Seen]) -> None:
         return
     source = page.source if isinstance(page.source, bytes) else page.source.encode("utf-8", "replace")
     parts = urlsplit(page.url)
-    ids = dict.fromkeys(_URL_ID.findall(parts.path + "?" + parts.query))
-    for token in list(ids)[:4]:
+    # (the path's last segment and the query: where an address names the offer, listing or seller it shows)
+    ids = dict.fromkeys(_URL_ID.findall(parts.path.rstrip("/").rsplit("/", 1)[-1] + "?" + parts.query))
+    for token in list(ids)[:3]:
         needle = token.encode("ascii")
         at, names = source.find(needle), set()
         for _ in range(20):
