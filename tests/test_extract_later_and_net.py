@@ -361,3 +361,13 @@ def test_the_price_of_a_piece_in_the_element_named_the_price_is_the_price() -> N
             '</p><button class="add">Dodaj do koszyka</button>')
     got = extract(page(body, "pl-PL"), "https://www.opony.example.pl/opona-letnia-225-45-r17")
     assert got.price == D("329.00")
+
+
+def test_a_range_with_a_buy_button_waiting_for_a_choice_is_undecided() -> None:
+    # (after heldout50's blind reading: the offers' low end is no offer's price until a size is chosen)
+    body = ('<div class="price"><span class="price-item">₱499.00 – ₱1,299.00</span></div><fieldset><legend>Size'
+            '</legend><input type="radio" name="s" id="s1"><label for="s1">50 ml</label><input type="radio" name="s" '
+            'id="s2"><label for="s2">250 ml</label></fieldset><button class="add" disabled>Select a size</button>')
+    offer = {"@type": "AggregateOffer", "lowPrice": "499.00", "highPrice": "1299.00", "priceCurrency": "PHP"}
+    got = extract(page(body, "en-PH", offer), "https://www.sampaguita.example.ph/products/body-mist")
+    assert got.price is None and got.outcome == "undecided"

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache, partial
+from itertools import pairwise
 from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborNode
@@ -1297,6 +1298,18 @@ def _unshown_structured(chosen: Candidate | None, flags: list[str]) -> bool:
     return chosen is not None and chosen.method in _STRUCTURED and "structured_not_visible" in flags
 
 
+_RANGE_GAP = re.compile(r"\s*(?:[-–—~～]|to|bis)\s*$", re.I)
+
+
+def _range_from(page: Page, chosen: Candidate) -> bool:
+    """Whether the buy box prints a range from ``chosen``'s amount to a higher one ("₱499.00 – ₱1,299.00")."""
+    region = _title_region(page)
+    found = find_amounts(region, locale=page.locale, currency=chosen.currency)
+    return any(low.amount == chosen.price and high.amount > low.amount
+               and _RANGE_GAP.match(region[low.end:high.start]) is not None
+               for low, high in pairwise(found))
+
+
 def _can_buy(page: Page) -> bool:
     """Whether the page has a buy control a shopper can press (one that says so and is not disabled)."""
     button = page.buy_button
@@ -1519,6 +1532,11 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
             chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck,
                                   partial(_first_price_after_title, page))
             result.flags.extend(flags)
+            if (chosen is not None and chosen.note == _LOW and "price_range" not in result.flags
+                    and page.buy_button is not None and disabled(page.buy_button) and _range_from(page, chosen)):
+                # (the offers' range, "₱499.00 – ₱1,299.00", and a buy button that waits for a choice, "Select a
+                # size": nothing selects the one offer this page sells)
+                result.flags.append("price_range")
     if chosen is None:
         embedded = [c for c in facts.candidates if c.method == "embedded-json"]
         chosen, flags = _pick(embedded, visible, visible_current, visible_regular)
