@@ -367,7 +367,28 @@ def test_a_range_with_a_buy_button_waiting_for_a_choice_is_undecided() -> None:
     # (after heldout50's blind reading: the offers' low end is no offer's price until a size is chosen)
     body = ('<div class="price"><span class="price-item">₱499.00 – ₱1,299.00</span></div><fieldset><legend>Size'
             '</legend><input type="radio" name="s" id="s1"><label for="s1">50 ml</label><input type="radio" name="s" '
-            'id="s2"><label for="s2">250 ml</label></fieldset><button class="add" disabled>Select a size</button>')
+            'id="s2"><label for="s2">250 ml</label></fieldset><p>Select a size</p><button class="add" disabled>Add to '
+            'cart</button>')
     offer = {"@type": "AggregateOffer", "lowPrice": "499.00", "highPrice": "1299.00", "priceCurrency": "PHP"}
     got = extract(page(body, "en-PH", offer), "https://www.sampaguita.example.ph/products/body-mist")
     assert got.price is None and got.outcome == "undecided"
+
+
+# --- DIY and building materials (after heldout49's blind reading) ----------------------------------------------------
+
+def test_split_cents_before_what_the_amount_is_per_are_cents() -> None:
+    body = ('<div class="price" data-component="price"><span class="dollar">$</span><span class="whole">3</span><span '
+            'class="cents">98</span> <span class="uom">/bag</span></div><div class="multi"><b>5 for $15</b></div>'
+            '<button class="atc">Add to Cart</button>')
+    got = extract(page(body, "en-US"), "https://www.homestead.example.com/p/mulch-2-cu-ft/1004417")
+    assert got.price == D("3.98")
+
+
+def test_a_quantity_calculators_total_is_not_the_price() -> None:
+    body = ('<p class="price"><span class="amount"><bdi><span class="sym">R</span>6.49</bdi></span> <small>each incl. '
+            'VAT</small></p><div class="by-calc"><h4>Wall calculator</h4><p>Wall of <b>10 m²</b> ≈ 55 bricks/m² → '
+            '<b>550 bricks</b> · <b>R3,569.50</b></p></div>'
+            '<button class="single_add_to_cart_button">Add to cart</button>')
+    got = extract(page(body, "en-ZA", {"price": "3569.50", "priceCurrency": "ZAR"}),
+                  "https://www.buildersyard.example.co.za/product/face-brick/?attribute_pa_unit=each")
+    assert got.price == D("6.49")

@@ -138,7 +138,9 @@ _ASIDE_ATTR = re.compile(
     r"(?P<conditional>plus[-_]?price|member[-_]?price|club[-_]?price|subscri(?:be|ption)[-_]?price|teiki|autoship|subscription|loyalty|vip[-_]?price|"
     r"price[-_]?(?:member|club|card)|(?<!product)(?<!product[-_])card[-_]?price)|"  # (not "productCardPrice")
     # (an add-on offered beside the product: a protection plan, an extended warranty, insurance)
-    r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)",
+    r"(?P<addon>protection[-_]?plan|__protection|[-_]protection\b|warranty|garantie|insurance|care[-_]?plan|add[-_]?ons?\b)|"
+    # (a quantity calculator's total for an example area: "by-calc", "mulch-calculator", "Mengenrechner")
+    r"(?P<multibuy>(?<![a-z])calc(?![a-z])|calculat(?:or|eur)|rechner|calculadora|kalkulator)",
     re.I)
 _WITH_CARD = r"with (?:the |an? |your )?[\w\- ]{0,20}cards?"  # "with the Acme Card": a card holders' price
 # An amount labelled as the price after a coupon, a voucher or a code ("券后价", "领券后", "クーポン利用で",
@@ -562,7 +564,8 @@ def _money_in(node: LexborNode, page: Page, currency: str | None, sep: str | Non
     last = node.last_child
     # (or a discount badge after them: "<span>R$</span><span>279</span><span>90</span> <span>20% OFF</span>")
     badge = (last is not None and not last.is_text_node and last.prev is not None
-             and _PERCENT_PART.fullmatch(last.text(deep=True)) is not None)
+             and (_PERCENT_PART.fullmatch(last.text(deep=True)) is not None
+                  or _PER_PART.fullmatch(last.text(deep=True)) is not None))
     if ((text[-2:].isdigit() or (text[-1:] not in _DIGIT_CHARS and _MINOR_THEN_SIGN.search(text)) or badge)
             and last is not None and (not last.is_text_node or last.prev is not None)):
         # (the text read whole may lose the minor units in their own element, or run them into the whole ones)
@@ -618,6 +621,8 @@ def _dual_display(found: list[ParsedAmount], text: str, page: Page, currency: st
 # A discount badge in an element of its own: "20% OFF", "-15 %", "30% de desconto"
 _PERCENT_PART = re.compile(r"\s*[-−]?\d{1,2}\s?%\s*(?:off|de desconto|desconto|descuento|dto\.?|rabatt|korting|remise|"
                            r"sconto)?\s*", re.I)
+# What an amount is per, in an element of its own after it: "/bag", "/ ea.", "/m²"
+_PER_PART = re.compile(r"\s*/\s*[^\W\d]{1,10}[²³]?\.?\s*")
 # The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",
 # "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
 _MINOR_ONLY = re.compile(r"[.,]?\s*(\d{2,3})")  # (on the text stripped: see _minor_only)
@@ -641,8 +646,8 @@ def _minor_apart(node: LexborNode, page: Page, currency: str | None, sep: str | 
     without minor units (JPY, CLP) never splits so.
     """
     parts = [child for child in node.iter(include_text=True) if _text_of(child).strip()]
-    if len(parts) > 3 and _PERCENT_PART.fullmatch(_text_of(parts[-1])):
-        parts = parts[:-1]  # (a discount badge after the amount: "20% OFF")
+    if len(parts) > 3 and (_PERCENT_PART.fullmatch(_text_of(parts[-1])) or _PER_PART.fullmatch(_text_of(parts[-1]))):
+        parts = parts[:-1]  # (a discount badge after the amount, "20% OFF", or what it is per, "/bag")
     tail = ""
     if len(parts) > 2 and _SIGN_ONLY.fullmatch(_text_of(parts[-1])):
         tail = _text_of(parts[-1]).strip()
