@@ -392,3 +392,21 @@ def test_a_quantity_calculators_total_is_not_the_price() -> None:
     got = extract(page(body, "en-ZA", {"price": "3569.50", "priceCurrency": "ZAR"}),
                   "https://www.buildersyard.example.co.za/product/face-brick/?attribute_pa_unit=each")
     assert got.price == D("6.49")
+
+
+# --- everyday pages of two regions (after heldout51/52's blind readings) --------------------------------------------
+
+def test_a_reference_in_dollars_beside_bolivares_is_no_price() -> None:
+    body = ('<div class="price-box"><p class="bs"><span class="cur">Bs.</span> <span class="amt">787,38</span></p><p '
+            'class="ref">REF $ 12,50</p><p class="rate">Tasa BCV: Bs. 62,99 por dólar</p></div>'
+            '<button class="add-to-cart">Agregar al carrito</button>')
+    got = extract(page(body, "es-VE", {"price": "12.50", "priceCurrency": "USD"}),
+                  "https://www.farmacia.example.com.ve/losartan-50-mg-x-30")
+    assert (got.price, got.currency) == (D("787.38"), "VES")
+
+
+def test_bootstraps_list_unstyled_is_no_list_price() -> None:
+    body = ('<ul class="list-unstyled"><li><h2>14,99 €</h2></li><li>Bez PVN: 12,39 €</li></ul>'
+            '<div class="oc-slider"><span class="now">9,99 €</span></div>')
+    got = extract(page(body, "lv-LV"), "https://www.gramatnica.example.lv/index.php?route=product/product&product_id=42")
+    assert got.price == D("14.99")

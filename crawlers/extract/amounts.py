@@ -77,7 +77,11 @@ _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR
                                        "درهم": frozenset({"AED", "MAD"}),
                                        "ريال": frozenset({"SAR", "QAR", "OMR", "YER"}),
                                        "دينار": frozenset({"IQD", "JOD", "KWD", "BHD", "TND", "DZD", "LYD"}),
-                                       "جنيه": frozenset({"EGP", "SDG"})}
+                                       "جنيه": frozenset({"EGP", "SDG"}),
+                                       # (the boliviano of Bolivia and the bolívar of Venezuela, "Bs. 787,38")
+                                       "bs.": frozenset({"BOB", "VES"}), "bs": frozenset({"BOB", "VES"})}
+# The shared signs written in ASCII, as shops write them (the keys of _SHARED are normalised)
+_SHARED_ASCII: dict[str, frozenset[str]] = {"Bs.": frozenset({"BOB", "VES"})}
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
     [
@@ -255,6 +259,8 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
     found.extend(code for code in codes if code in _ISO_IN_TEXT and code not in found)
     if country in _LETTER_SIGNS:
         found.append(_LETTER_SIGNS[country])
+    # (a sign several countries share, written in ASCII: looked for on those countries' pages only, "Bs." in VE and BO)
+    found.extend(s for s, family in _SHARED_ASCII.items() if family & set(codes) and s not in found)
     return tuple(found)
 
 

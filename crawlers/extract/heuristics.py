@@ -53,7 +53,8 @@ _BUY_BOX_ATTR = re.compile(r"buy-?box|buying-?box|buy_box", re.I)
 _CURRENT_ATTR = re.compile(r"sale|now|current|final|special|our|deal|actual|offer|selling|promo", re.I)
 _WAS_ATTR = re.compile(
     # (not "with-list-price", "has-list-price": Shopware marks so the current price that a list price accompanies)
-    r"(?:^|[\W_])(?<!with[-_])(?<!has[-_])(?:was|old|list|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
+    # (nor Bootstrap's "list-unstyled", "list-inline", "list-group", which OpenCart's price list is)
+    r"(?:^|[\W_])(?<!with[-_])(?<!has[-_])(?:was|old|list(?![-_](?:unstyled|inline|group))|compare|strike|strikethrough|through|crossed|deleted|original|origin(?=[-_]?price)|orig|org|"
     r"msrp|rrp|retail|before)"
     r"(?:[\W_]|price|Price|$)", re.I
 )
@@ -221,7 +222,11 @@ _GROSS_TEXT = re.compile(rf"\binc(?:l)?\.?\s*{_RATE}(?:vat|tax|mwst|gst|btw)|inc
                          r"(?-i:\bTTC\b)|税込|"
                          r"\bsis\.?\s*alv|\bcon iva\b|\biva incl|(?<!ไม่)รวม\s?(?:vat|ภาษี)", re.I)
 _CONVERTED = re.compile(r"approx(?:imately|\.)?|\baprox(?:imadamente|\.)?|\baprox\b|≈|\bca\.|\bcirca\b|\benviron\b|"
-                        r"\bungefähr\b|约", re.I)
+                        # (a reference in another currency, Venezuela's "REF $ 12,50" beside "Bs. 787,38")
+                        r"\bungefähr\b|约|(?-i:\bREF\b)|\bref\.\s*:|"
+                        # (and an exchange rate, "Tasa BCV: Bs. 62,99 por dólar")
+                        r"\btasa\b|tipo de cambio|exchange rate|taxa de c[âa]mbio|wechselkurs|\bkurs\b|"
+                        r"汇率|匯率|환율|為替", re.I)
 CONVERTED = _CONVERTED
 LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
                        # ("des 30 derniers jours", "the 30 past days", Romanian "din ultimele 30 de zile")
@@ -626,7 +631,8 @@ _PER_PART = re.compile(r"\s*/\s*[^\W\d]{1,10}[²³]?\.?\s*")
 # The minor units of an amount in an element of their own, after the whole units: "21<sup>.99</sup>",
 # "<span class=int>21</span><span class=dec>99</span>", "$8,999<sup>00</sup>" (optionally a sign after them).
 _MINOR_ONLY = re.compile(r"[.,]?\s*(\d{2,3})")  # (on the text stripped: see _minor_only)
-_SIGN_ONLY = re.compile(r"\s*(?:[A-Z]{0,3}[$€£¥₹₩₽₺₴฿₫₱₪₦]|S/\.?|kr\.?|zł|Kč|Ft|[Ll]ei|лв\.?|руб\.?|[A-Z]{3})\s*")
+_SIGN_ONLY = re.compile(r"\s*(?:[A-Z]{0,3}[$€£¥₹₩₽₺₴฿₫₱₪₦]|S/\.?|Bs\.?|Rp\.?|RM|Rs\.?|Gs\.?|KM|kn|TL|kr\.?|"
+                        r"zł|Kč|Ft|[Ll]ei|лв\.?|руб\.?|[A-Z]{3})\s*")
 # The text of such an amount with its sign after the minor units: "1995€" read from "19<sup>95</sup>€".
 _MINOR_THEN_SIGN = re.compile(r"\d\d" + _SIGN_ONLY.pattern + "$")
 _DIGIT_CHARS = frozenset("0123456789")
