@@ -410,3 +410,15 @@ def test_bootstraps_list_unstyled_is_no_list_price() -> None:
             '<div class="oc-slider"><span class="now">9,99 €</span></div>')
     got = extract(page(body, "lv-LV"), "https://www.gramatnica.example.lv/index.php?route=product/product&product_id=42")
     assert got.price == D("14.99")
+
+
+@pytest.mark.parametrize(("lang", "url", "shown", "price", "currency"), [
+    ("ru", "https://shop.example.kg/p/x7", "2 450 сом", "2450", "KGS"),
+    ("uz", "https://shop.example.uz/p/x7", "1 290 000 so'm", "1290000", "UZS"),
+    ("en", "https://shop.example.mv/p/x7", "MVR 289.00", "289.00", "MVR"),
+])
+def test_the_som_and_the_rufiyaa_are_currencies(lang: str, url: str, shown: str, price: str, currency: str) -> None:
+    # (after heldout53's blind reading: pages showing only these were read as showing no price)
+    body = f'<div class="price-current">{shown}</div><a class="buy-button" href="#">Add to cart</a>'
+    got = extract(page(body, lang), url)
+    assert (got.price, got.currency) == (D(price), currency)

@@ -54,6 +54,7 @@ _SYMBOLS: dict[str, str] = {
     "đ": "VND", "VNĐ": "VND", "din.": "RSD", "дин.": "RSD", "TSh": "TZS", "USh": "UGX", "E£": "EGP", "QR": "QAR",
     # (the Maghreb's dinars as their shops write them: "1 299,000 DT", "1 500 DA")
     "DT": "TND", "DA": "DZD",
+    "сом": "KGS", "сўм": "UZS", "so'm": "UZS", "soʻm": "UZS", "so’m": "UZS",
     # (the convertible mark as Bosnian shops write it: "1.299,00 KM")
     "KM": "BAM",
     "FCFA": "XOF", "F CFA": "XOF", "CFA": "XOF",
@@ -91,7 +92,7 @@ _ISO_IN_TEXT = frozenset(
         "COP", "PEN", "UYU", "KWD", "BHD", "OMR", "QAR", "JOD", "EGP", "PKR", "NGN", "KES", "KZT", "RUR",
         "BDT", "LKR", "NPR", "GEL", "AMD", "AZN", "BGN", "RSD", "MKD", "BAM", "MDL", "BYN", "UZS", "GHS", "TZS",
         "UGX", "MAD", "TND", "DZD", "IQD", "LBP", "CRC", "GTQ", "DOP", "PYG", "BOB", "HNL", "NIO", "PAB", "VES",
-        "JMD", "TTD", "XOF", "XAF", "ETB", "RWF", "ZMW", "MZN", "MUR", "KHR", "MMK", "MNT", "LAK",
+        "JMD", "TTD", "XOF", "XAF", "ETB", "RWF", "ZMW", "MZN", "MUR", "KHR", "MMK", "MNT", "LAK", "MVR", "KGS", "TJS",
     ]
 )
 _CUR = (
@@ -101,6 +102,8 @@ _CUR = (
     r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|KM|F\s?CFA|CFA|"
     # (currencies in the page's own script, as words or abbreviations)
     r"درهم|د\.م\.|ريال|دينار|جنيه|د\.ع|د\.أ|د\.ب|ر\.ع|د\.ج|د\.ت|ل\.ل|ກີບ|ကျပ်|টাকা|บาท|ლარი|грн|ден\.?|₨|र[ुू]\.?|ரூ|රු|դրամ|դր\.|"
+    # (the som of Kyrgyzstan and of Uzbekistan as their shops write it: "2 450 сом", "1 290 000 so'm")
+    r"сом(?![^\W\d_])|сўм|so[ʻ'’]m(?![^\W\d_])|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
