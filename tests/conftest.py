@@ -23,11 +23,14 @@ from store.db import engine_for
 DB_FIXTURES = {"db", "engine", "session", "db_url"}
 # What the network policy lets the tests fetch (crawlers.network): their own servers, nothing else.
 TEST_ALLOW = "127.0.0.1"
-# Modules that start Prefect's server or check what it leaves behind: run one after another on one
-# pytest-xdist worker (`--dist loadgroup`), so that two servers never start side by side.
-PREFECT_MODULES = {"test_demo_run", "test_flows_deploy", "test_flows_prefect", "test_flows_scaleout",
-                   "test_prefect_start",
-                   "test_secrets_everywhere"}
+# Modules that start Prefect's server or check what it leaves behind, in two groups of about equal cost
+# (~150-170 s each on SQLite, a busy 2-core machine): each group runs one module after another on one
+# pytest-xdist worker (`--dist loadgroup`), so that no more than two of their servers start side by side.
+# One group of all six was a chain of 315-500 s on one worker, as long as the rest of the suite per worker.
+PREFECT_MODULES = {"test_flows_deploy": "prefect-a", "test_prefect_start": "prefect-a",
+                   "test_flows_scaleout": "prefect-a",
+                   "test_demo_run": "prefect-b", "test_secrets_everywhere": "prefect-b",
+                   "test_flows_prefect": "prefect-b"}
 # Modules whose module-scoped fixture costs many seconds (a prepared world and an uncrashed monitor run;
 # every page of the sandbox world scanned or extracted): each runs whole on one worker, so that its fixture
 # is built once. Spread over the workers, each worker that ran one of their tests built it again, and again
@@ -39,7 +42,7 @@ def xdist_group(nodeid: str) -> str | None:
     """The group whose tests run one after another on one worker, for a test's node id; None when it has none."""
     module = nodeid.partition("::")[0].rpartition("/")[2].removesuffix(".py")
     if module in PREFECT_MODULES:
-        return "prefect"
+        return PREFECT_MODULES[module]
     return module if module in MODULE_GROUPS else None
 
 
