@@ -121,8 +121,8 @@ def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if engine.dialect.name == "postgresql":
         # DELETE, children first, and every sequence back to 1: what TRUNCATE ... RESTART IDENTITY did, in
-        # ~10 ms instead of ~0.8 s (TRUNCATE makes new files for every table and its indexes), paid by
-        # each of the ~520 tests of the PostgreSQL pass.
+        # 4-15 ms instead of 0.1-0.8 s (TRUNCATE makes new files for every table and its indexes: the busier
+        # the disk, the longer), paid by each of the ~520 tests of the PostgreSQL pass.
         with engine.begin() as conn:
             for name in tables:
                 conn.execute(text(f'DELETE FROM "{name}"'))
