@@ -21,7 +21,7 @@ pytest_plugins = ["test_alerts_support"]  # the webhook and smtp receiver fixtur
 
 
 def _audit(session, action):
-    return session.scalars(select(AuditLog).where(AuditLog.action == action)).all()
+    return session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)).all()
 
 
 @pytest.mark.parametrize(

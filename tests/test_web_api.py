@@ -87,7 +87,7 @@ def test_it_refuses_the_token_of_a_suspended_or_terminated_partner_and_audits_it
     assert api.client.get("/api/v1/policy", headers=auth(api.tokens["p2"])).status_code == 200  # others go on
     with session_scope(api.db) as s:
         assert s.scalar(select(func.count()).select_from(ReportBatch)) == 0
-        entries = s.scalars(select(AuditLog).where(AuditLog.action == "api_token.refused")).all()
+        entries = s.scalars(select(AuditLog).where(AuditLog.action == "api_token.refused").order_by(AuditLog.id)).all()
         assert [(e.after["partner"], e.after["status"], e.after["path"]) for e in entries] == [
             ("P1", status, "/api/v1/policy"), ("P1", status, "/api/v1/violations"), ("P1", status, "/api/v1/reports")]
         assert entries[0].actor.startswith("api:") and entries[0].actor[4:] in token

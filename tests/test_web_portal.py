@@ -132,7 +132,7 @@ def test_it_refuses_the_session_and_sign_in_of_a_suspended_or_terminated_partner
     login = sign_in(TestClient(app, follow_redirects=False), "soundhub")
     assert login.status_code == 403 and says in login.text and "set-cookie" not in login.headers
     with session_scope(db) as s:
-        entries = s.scalars(select(AuditLog).where(AuditLog.action == "session.refused")).all()
+        entries = s.scalars(select(AuditLog).where(AuditLog.action == "session.refused").order_by(AuditLog.id)).all()
         assert [(e.actor, e.after["status"], e.after["path"]) for e in entries] == [
             ("soundhub", status, "/portal"), ("soundhub", status, "/portal/policy"),
             ("soundhub", status, "/portal/tokens")]
@@ -160,7 +160,8 @@ def test_it_records_a_dispute_alerts_the_manager_and_recrawls_the_listing(setup:
         alert = s.scalars(select(AlertDelivery).where(AlertDelivery.kind == "response")).one()
         assert alert.recipient_label == "carl" and "disputes" in alert.subject and alert.status == "queued"
         actions = [e.action for e in s.scalars(select(AuditLog).where(AuditLog.entity_type == "violation",
-                                                                      AuditLog.entity_id == str(vid)))]
+                                                                      AuditLog.entity_id == str(vid))
+                                               .order_by(AuditLog.id))]
         assert actions == ["violation.partner_dispute", "violation.recrawled"]
     page = client.get(f"/portal/violations/{vid}").text
     assert "we sell at 199 since Monday" in page and 'data-recrawl="done"' in page and "199.00 USD" in page

@@ -123,7 +123,7 @@ def test_it_dismisses_with_a_reason_into_the_timeline_and_the_audit_log(setup: t
     assert again.status_code == 409 and "already dismissed: nothing was changed" in again.text
     with session_scope(db) as s:
         entries = list(s.scalars(select(AuditLog).where(AuditLog.entity_type == "violation",
-                                                  AuditLog.entity_id == str(vid))))
+                                                  AuditLog.entity_id == str(vid)).order_by(AuditLog.id)))
     assert [(e.actor, e.action, e.reason) for e in entries] == [
         ("carl", "violation.dismissed", "the page showed a bundle price")]
 
