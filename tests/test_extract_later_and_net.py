@@ -422,3 +422,13 @@ def test_the_som_and_the_rufiyaa_are_currencies(lang: str, url: str, shown: str,
     body = f'<div class="price-current">{shown}</div><a class="buy-button" href="#">Add to cart</a>'
     got = extract(page(body, lang), url)
     assert (got.price, got.currency) == (D(price), currency)
+
+
+def test_wix_names_its_prices_by_data_hook() -> None:
+    # (after heldout56's blind reading: a struck price named only by data-hook="strikethrough-price")
+    body = ('<div data-hook="product-price"><span data-hook="strikethrough-price">AED 799.00</span> <span '
+            'data-hook="formatted-primary-price">AED 649.00</span></div><p>Price includes VAT</p>'
+            '<button data-hook="add-to-cart">Add to Cart</button>')
+    got = extract(page(body, "en-AE", {"price": "649", "priceCurrency": "AED"}),
+                  "https://www.desertcamp.example.ae/product-page/dome-tent-dune")
+    assert (got.price, got.regular_price) == (D("649"), D("799.00"))

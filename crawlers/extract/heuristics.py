@@ -541,7 +541,7 @@ class Visible:
     net_lead: tuple[Candidate, Candidate] | None = None
 
 
-_NAMING = ("class", "id", "itemprop", "data-testid", "data-automation-id", "aria-label")
+_NAMING = ("class", "id", "itemprop", "data-testid", "data-automation-id", "data-hook", "aria-label")
 
 
 def _attrs(node: LexborNode, a: dict[str, str | None] | None = None) -> str:
