@@ -67,7 +67,8 @@ typecheck: $(VENV)/.installed
 # tests that start Prefect's server run in two groups, each one after another on one worker, and modules
 # with a costly module-scoped fixture run whole on one worker (tests/conftest.py, docs/development.md).
 # The PostgreSQL pass runs every test that uses the database, not a chosen few; each of them starts
-# from tables emptied by DELETE (4-15 ms; TRUNCATE took 0.1-0.8 s a test, the more the busier the machine).
+# from the tables the last test wrote to truncated (TRUNCATE of them all took 0.1-0.8 s a test; DELETE would
+# let later rows reuse the freed space, so that unordered scans lose the order rows were written in).
 # Bytecode is cached (__pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set: without it
 # every worker rewrote the asserts of ~360 modules (the tests, and schemathesis, hypothesis and anyio as
 # pytest plugins) to collect (19.5 s of CPU a worker, 10.7 s cached), and every crawl or CLI process the

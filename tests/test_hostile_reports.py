@@ -76,7 +76,7 @@ def _stored(engine: Engine) -> tuple[int, int, int]:
 
 def _observations(engine: Engine) -> list[Observation]:
     with session_scope(engine) as s:
-        return list(s.scalars(select(Observation).order_by(Observation.row_number)))
+        return list(s.scalars(select(Observation).order_by(Observation.row_number, Observation.id)))
 
 
 def _rejections(engine: Engine) -> dict[int, tuple[str | None, str]]:

@@ -81,7 +81,7 @@ def test_xml_feed_stored_as_feed_observations(catalog: Engine, server: str) -> N
     result = import_feed(f"{server}/feed.xml", "P001", now=NOW)
     assert (result.format, result.rows_accepted, result.rows_rejected) == ("feed_xml", 2, 2)
     with session_scope(catalog) as s:
-        obs = s.scalars(select(Observation).order_by(Observation.row_number)).all()
+        obs = s.scalars(select(Observation).order_by(Observation.row_number, Observation.id)).all()
         assert [(o.source, o.product.sku, o.price, o.list_price, o.availability, o.url) for o in obs] == [
             ("feed", "AC-100", Decimal("179.00"), Decimal("199.00"), "in_stock", "https://shop.example/ac-100"),
             ("feed", "AC-200", Decimal("89.90"), None, "out_of_stock", "https://shop.example/ac-200"),

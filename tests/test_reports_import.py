@@ -45,7 +45,7 @@ def _csv(path: Path, rows: list[list[str]], encoding: str = "utf-8", delimiter: 
 
 def _observations(engine: Engine) -> list[Observation]:
     with session_scope(engine) as s:
-        return list(s.scalars(select(Observation).order_by(Observation.row_number)))
+        return list(s.scalars(select(Observation).order_by(Observation.row_number, Observation.id)))
 
 
 def _rejections(engine: Engine) -> dict[int, tuple[str | None, str]]:
@@ -418,12 +418,12 @@ def _outcome(engine: Engine, result: ImportResult) -> tuple[list[Any], list[Any]
         observations = [
             (o.row_number, o.price, o.currency, o.observed_at, o.raw_text, o.url, o.details)
             for o in s.scalars(select(Observation).where(Observation.batch_id == result.batch_id)
-                               .order_by(Observation.row_number))
+                               .order_by(Observation.row_number, Observation.id))
         ]
         rejections = [
             (r.row_number, r.column, r.reason.replace(result.partner, "P"), r.raw)
             for r in s.scalars(select(ReportRejection).where(ReportRejection.batch_id == result.batch_id)
-                               .order_by(ReportRejection.row_number))
+                               .order_by(ReportRejection.row_number, ReportRejection.id))
         ]
     receipt = Path(result.receipt_path).read_text(encoding="utf-8-sig").replace(result.partner, "P")
     return observations, rejections, receipt
