@@ -1966,7 +1966,7 @@ def _designated_offer(page: Page, items: list[_Seen]) -> None:
                 names.add(m.group(1).decode("ascii"))
             at = source.find(needle, at + 1)
         for name in sorted(names - {"href", "src", "content", "value", "action", "id", "class", "name"}):
-            if not re.fullmatch(r"[A-Za-z][\w-]*", name):
+            if ":" in name:
                 continue  # (a namespaced attribute, "xlink:href": no selector of lexbor's takes it as written)
             nodes = page.tree.css(f"[{name}]")
             own = [n for n in nodes if n.attributes.get(name) == token]
