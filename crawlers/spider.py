@@ -333,8 +333,10 @@ class StorefrontSpider(scrapy.Spider):
                            "they used to read")
         if extraction.price_visibility == "not_shown":
             said = next((f.split(":", 1)[1] for f in extraction.flags if f.startswith("no_price_shown:")), "")
-            return Failure(FailureKind.NO_PRICE, status, "the page shows no price for the product ("
-                           + ("price on request" if said == "on_request" else "no longer sold or sold out") + ")")
+            reason = {"on_request": "price on request",
+                      "from_only": "only where its prices start, and nothing to buy at them"}.get(
+                said, "no longer sold or sold out")
+            return Failure(FailureKind.NO_PRICE, status, f"the page shows no price for the product ({reason})")
         if extraction.looks_like_product:
             return Failure(FailureKind.NO_PRICE, status, "product page without a price")
         return Failure(FailureKind.NOT_PRODUCT, status, "not a product page" if status != 204 else

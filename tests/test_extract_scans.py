@@ -53,8 +53,9 @@ def test_one_walk_finds_the_elements_lexbor_contains_finds_and_every_position(pa
     for page in parsed:
         body = page.tree.body
         assert body is not None
-        # (a sign that is also a letter counts only after a number, which lexbor cannot say: see below)
-        signs = tuple(s for s in _signs(page.locale) if s not in _LETTER_SIGNS)
+        # (a sign that is also a letter counts only after a number, which lexbor cannot say: see below; a sign holding
+        # a double quote, the shekel's 'ש"ח', cannot be written in lexbor's selector)
+        signs = tuple(s for s in _signs(page.locale) if s not in _LETTER_SIGNS and '"' not in s)
         found = body.css(", ".join(f'*:lexbor-contains("{sign}")' for sign in signs))
         starts, positions = _walk(body, signs)
         # (lexbor returns an element once per sign it shows; looking at it again changes nothing)

@@ -44,6 +44,7 @@ _SYMBOLS: dict[str, str] = {
     "฿": "THB", "₫": "VND", "₱": "PHP", "₪": "ILS", "₦": "NGN", "lei": "RON", "Lei": "RON", "LEI": "RON", "Fr.": "CHF",
     "CHF": "CHF",
     "kr.": "DKK", "kr": "SEK", "RM": "MYR", "Rp": "IDR", "KD": "KWD", "KSh": "KES", "Ksh": "KES", "Dhs": "MAD",
+    "Dhs.": "MAD",
     "DH": "MAD",
     "S/.": "PEN", "S/": "PEN", "ر.س": "SAR", "د.إ": "AED", "ر.ق": "QAR", "د.ك": "KWD", "ج.م": "EGP",
     "R": "ZAR", "$": "USD", "¥": "CNY", "￥": "CNY",
@@ -66,6 +67,10 @@ _SYMBOLS: dict[str, str] = {
     "د.ب": "BHD", "ر.ع": "OMR", "د.ج": "DZD", "د.ت": "TND", "ل.ل": "LBP", "ກີບ": "LAK", "ကျပ်": "MMK",
     "টাকা": "BDT", "บาท": "THB", "ლარი": "GEL", "грн": "UAH", "ден.": "MKD", "ден": "MKD", "₨": "PKR",
     "रु.": "NPR", "रू.": "NPR", "रु": "NPR", "रू": "NPR", "ரூ": "LKR", "රු": "LKR", "դրամ": "AMD", "դր.": "AMD",
+    # (the rest of the Arab world's and its neighbours' currencies as their shops abbreviate them: "1,450.000 د.ل",
+    # "٨٥٬٠٠٠ ل.س", "٢٥٬٠٠٠ ر.ي", "4 500 دج", "12,000 ج.س", "۲٬۵۰۰ افغانۍ", "روپے 54,999", "349.90 ש״ח")
+    "د.ل": "LYD", "ل.س": "SYP", "ر.ي": "YER", "دج": "DZD", "ج.س": "SDG", "؋": "AFN", "افغانی": "AFN",
+    "افغانۍ": "AFN", "روپے": "PKR", "روپیہ": "PKR", "ש״ח": "ILS", 'ש"ח': "ILS",
 }
 # Signs several currencies are written with where CLDR gives each country's own symbol differently.
 _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR", "MUR", "SCR"}),
@@ -79,10 +84,14 @@ _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR
                                        "ريال": frozenset({"SAR", "QAR", "OMR", "YER"}),
                                        "دينار": frozenset({"IQD", "JOD", "KWD", "BHD", "TND", "DZD", "LYD"}),
                                        "جنيه": frozenset({"EGP", "SDG"}),
+                                       # (the rupee in Urdu, in Pakistan and in India)
+                                       "روپے": frozenset({"PKR", "INR"}), "روپیہ": frozenset({"PKR", "INR"}),
+                                       # (the dirham of the Emirates and of Morocco in Latin letters, "Dhs. 245.00")
+                                       "dhs": frozenset({"AED", "MAD"}),
                                        # (the boliviano of Bolivia and the bolívar of Venezuela, "Bs. 787,38")
                                        "bs.": frozenset({"BOB", "VES"}), "bs": frozenset({"BOB", "VES"})}
 # The shared signs written in ASCII, as shops write them (the keys of _SHARED are normalised)
-_SHARED_ASCII: dict[str, frozenset[str]] = {"Bs.": frozenset({"BOB", "VES"})}
+_SHARED_ASCII: dict[str, frozenset[str]] = {"Bs.": frozenset({"BOB", "VES"}), "Dhs": frozenset({"AED", "MAD"})}
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
     [
@@ -93,15 +102,17 @@ _ISO_IN_TEXT = frozenset(
         "BDT", "LKR", "NPR", "GEL", "AMD", "AZN", "BGN", "RSD", "MKD", "BAM", "MDL", "BYN", "UZS", "GHS", "TZS",
         "UGX", "MAD", "TND", "DZD", "IQD", "LBP", "CRC", "GTQ", "DOP", "PYG", "BOB", "HNL", "NIO", "PAB", "VES",
         "JMD", "TTD", "XOF", "XAF", "ETB", "RWF", "ZMW", "MZN", "MUR", "KHR", "MMK", "MNT", "LAK", "MVR", "KGS", "TJS",
+        "LYD", "SYP", "YER", "SDG", "AFN", "IRR",
     ]
 )
 _CUR = (
     r"(?:US\$|USD\$|U\$S|CA\$|CAD\$|AU\$|NZ\$|HK\$|SG\$|NT\$|MX\$|CN¥|JP¥|[CARS]\$|\$|€|£|¥|￥|₹|₩|₽|₺|₴|฿|₫|₱|₪|₦"
-    r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|kr\.?|руб|[Ll]ei|LEI|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
+    r"|Rs\.?|RMB|RM|Rp|KSh|Ksh|Dhs\.?|DH|KD|TL|CHF|Fr\.|zł|Kč|Ft|[Kk]r\.?|руб|[Ll]ei|LEI|元|円|원|S/\.?|ر\.س|د\.إ|ر\.ق|د\.ك|ج\.م|"
     # ("đ" is also a Vietnamese letter: a sign only where no letter follows; "RD$" before "$")
     r"RD\$|GH₵|[₸৳₡₾֏₼₲₮₭៛₵]|Gs\.|Bs\.|лв\.?|đ(?![^\W\d_])|VNĐ|din\.|дин\.|TSh|USh|E£|QR|DT|DA|KM|F\s?CFA|CFA|"
     # (currencies in the page's own script, as words or abbreviations)
-    r"درهم|د\.م\.|ريال|دينار|جنيه|د\.ع|د\.أ|د\.ب|ر\.ع|د\.ج|د\.ت|ل\.ل|ກີບ|ကျပ်|টাকা|บาท|ლარი|грн|ден\.?|₨|र[ुू]\.?|ரூ|රු|դրամ|դր\.|"
+    r"درهم|د\.م\.|ريال|دينار|جنيه|د\.ع|د\.أ|د\.ب|ر\.ع|د\.ج|د\.ت|ل\.ل|د\.ل|ل\.س|ر\.ي|دج(?![^\W\d_])|ج\.س|؋|"
+    r"افغان[یۍ]|روپ(?:ے|یہ)|ש[״\"]ח|ກີບ|ကျပ်|টাকা|บาท|ლარი|грн|ден\.?|₨|र[ुू]\.?|ரூ|රු|դրամ|դր\.|"
     # (the som of Kyrgyzstan and of Uzbekistan as their shops write it: "2 450 сом", "1 290 000 so'm")
     r"сом(?![^\W\d_])|сўм|so[ʻ'’]m(?![^\W\d_])|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
@@ -264,6 +275,8 @@ def local_symbols(locale: str | None) -> tuple[str, ...]:
         found.append(_LETTER_SIGNS[country])
     # (a sign several countries share, written in ASCII: looked for on those countries' pages only, "Bs." in VE and BO)
     found.extend(s for s, family in _SHARED_ASCII.items() if family & set(codes) and s not in found)
+    if "kr" in found:
+        found.append("Kr")  # (the krone and krona opening a label, "Kr 449,90": on the Nordic countries' pages only)
     return tuple(found)
 
 

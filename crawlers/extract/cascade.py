@@ -296,6 +296,8 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None
     if _past_buy_box(page, cand):
         return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
+    if _range_end_only(region, cand.price):
+        return None  # (printed only as an end of a range: the full comparison decides)
     # (as shown: the fast path took a printing whose sign stands past an indent, "Gav 899,95\n      kr")
     printed = [region[start:end] for start, end in _printings(region, cand.price, loose=True)]
     if printed and all(map(page.printed_by_shoppers, printed)):
@@ -312,12 +314,24 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
     if _beside_card_logo(page, cand):
         return None  # (a store card's price, named by the card's logo: "<img alt="Tarjeta Oh!"> Precio Oh! S/ 139.90")
     lead = _leading_amount(page, cand.price, cand.currency, struck)
-    if lead is not None and lead != cand.price and not DEPOSIT.search(region):
+    if lead is not None and lead != cand.price and not (DEPOSIT.search(region)
+                                                        and _shows(region, abs(lead - cand.price))):
         # (the buy box leads with another amount, neither struck through nor named by a word the cascade knows as a
         # list, members', coupon, net or instalment price: whatever words a shop nobody listed prints beside either,
-        # a shortcut confirms nothing; the full comparison decides. A deposit and its total: the promotions decide)
+        # a shortcut confirms nothing; the full comparison decides. A deposit and its total, the two amounts a
+        # deposit the buy box prints apart: the promotions decide; a case's price beside its deposit and a single
+        # bottle's, "€ 72.00 + €3.60 Re-turn deposit … Single bottle €3.49", is no deposit total)
         return None
     return cand, _struck_regular(page, cand, struck)
+
+
+def _range_end_only(region: str, price: Decimal) -> bool:
+    """Whether ``region`` prints ``price`` with its sign, and only as an end of a price range ("42,00 € – 98,00 €"):
+    where a product's offers start or end, not which one the page sells."""
+    printed = list(_printings(region, price, loose=True))
+    return bool(printed) and all(_RANGE_NEXT.match(_after_sign(_words_after(region, end)))
+                                 or (_RANGE_PREVIOUS.search(before := _words_before(region, start)) is not None
+                                     and not _BADGE_BEFORE.search(before)) for start, end in printed)
 
 
 def _leading_amount(page: Page, price: Decimal, currency: str | None,
@@ -430,6 +444,8 @@ def _confirmed_in_block(page: Page, structured: list[Candidate], currency: str |
     best = visible.best
     if best is None or best.price != current[0].price or best.confidence < 0.5 or not visible.reach_inside:
         return None
+    if _range_end_only(_title_region(page), best.price):
+        return None  # (printed only as an end of a price range, "42,00 € – 98,00 €": the whole page decides)
     return visible
 
 
@@ -954,13 +970,15 @@ def _stale_structured(structured: list[Candidate], page: Page,
 
 def _pick(structured: list[Candidate], visible: Visible, visible_current: set[Decimal],
           visible_regular: set[Decimal], shown_struck: frozenset[Decimal] | set[Decimal] = frozenset(),
-          lead: Callable[[str | None], Decimal | None] | None = None) -> tuple[Candidate | None, list[str]]:
+          lead: Callable[[str | None], Decimal | None] | None = None,
+          range_ends: Callable[[Decimal], bool] | None = None) -> tuple[Candidate | None, list[str]]:
     """The structured/embedded candidate the visible page confirms, or the visible one, with flags.
 
     ``shown_struck``: structured prices the page prints only struck through; with no visible current amount
     beside them, such a price is taken to be the old one and leaves the page undecided. ``lead``: the first amount
     the page prints after its title, in a currency (asked only when a list price's label may be a shop's name for
-    its price)."""
+    its price). ``range_ends``: whether the buy box prints an amount only as an end of a price range; a
+    structured price printed so, beside another current amount, is contradicted by it."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
@@ -981,6 +999,14 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
         # and the buy box's best amount is that amount with VAT: the price a shopper pays)
         flags.append("structured_contradicted")
         return best_visible, flags
+    if current and best_visible is not None and range_ends is not None and range_ends(current[0].price):
+        # (the buy box prints the structured price only as where a range starts or ends, "42,00 € – 98,00 €", and
+        # another amount as the current one, the selected option's "110,00 € 98,00 €": another option's offer)
+        shown = [c for c in visible.candidates if c.role == "current" and c.price != current[0].price
+                 and not _elsewhere(c) and not range_ends(c.price)]
+        if shown:
+            flags.append("structured_contradicted")
+            return max(shown, key=lambda c: c.confidence), flags
     if current and best_visible is not None:
         # The page's primary structured price wins a near-tie among visible candidates; a clearly
         # better visible candidate that matches another structured value (a sale price) wins otherwise.
@@ -1099,7 +1125,11 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
                   and not any(r.startswith((*_ELSEWHERE, "weak-was", "from-price")) for r in (c.note or "").split(","))
                   and shown.count(c.price) >= shown.count(chosen.price)
                   and (c.note or "").count("buy-box") >= (chosen.note or "").count("buy-box")
-                  and not _before_coupon(page, c, chosen)]
+                  and not _before_coupon(page, c, chosen)
+                  # (nor an amount the buy box prints only as an end of a price range, "42,00 € – 98,00 €", beside a
+                  # chosen amount it prints otherwise)
+                  and not (_range_end_only(_title_region(page), c.price)
+                           and not _range_end_only(_title_region(page), chosen.price))]
         if rivals:
             return (f"the page shows {chosen.raw_text} and {rivals[0].raw_text} equally prominently",
                     [chosen, *rivals[:4]])
@@ -1154,6 +1184,8 @@ def _outshone(chosen: Candidate, visible: Visible, flags: list[str], page: Page)
 # Two amounts with only a dash between them: a price range ("Rp459.000 – Rp529.000"), no one variant's price
 # (an en dash, a tilde, or a hyphen between blanks; not "-21%", a discount badge)
 _RANGE_NEXT = re.compile(r"\s*(?:[–—~〜]|-(?=\s))\s*\D{0,4}\d(?![\d.,]*\s?%)")
+# (a discount badge right before an amount, "9,90 € -24% 7,49 €": no range's dash)
+_BADGE_BEFORE = re.compile(r"-\s?\d{1,2}(?:[.,]\d)?\s?%\s*$")
 _RANGE_PREVIOUS = re.compile(rf"\d(?:{_TRAILING_SIGN.pattern})?\s*(?:[–—~〜]|(?<=\s)-)\s*\S{{0,4}}$")
 
 
@@ -1291,6 +1323,16 @@ def _no_price_said(page: Page, chosen: Candidate | None, flags: list[str],
         return None
     shown = best.raw_text if best is not None and best.role == "current" else None
     return page.no_price_said(shown)
+
+
+def _from_only(page: Page, price: Decimal) -> bool:
+    """Whether the buy box prints ``price`` with its sign, and only after a word that makes it where prices start
+    ("Vanaf € 39,95", "a partire da 6.900 €", "ab 1.299 €")."""
+    region = _title_region(page)
+    printed = list(_printings(region, price, loose=True))
+    # (the last three words before it, whole: "a partire da", "Vanaf €"; not the "od" of a cut "Kod:")
+    return bool(printed) and all(FROM.search(" ".join(_words_before(region, start).split()[-3:]).lower())
+                                 for start, _ in printed)
 
 
 def _unshown_structured(chosen: Candidate | None, flags: list[str]) -> bool:
@@ -1530,7 +1572,9 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
             disagreement = settled
         if chosen is None:
             chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck,
-                                  partial(_first_price_after_title, page))
+                                  partial(_first_price_after_title, page),
+                                  # (the variant an address's query names is the variant rules' to find)
+                                  None if _url_values(page) else partial(_range_end_only, _title_region(page)))
             result.flags.extend(flags)
             if (chosen is not None and chosen.note == _LOW and "price_range" not in result.flags
                     and page.buy_button is not None and disabled(page.buy_button) and _range_from(page, chosen)):
@@ -1573,6 +1617,14 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
     if said is None:
         said = (_no_price_said(page, chosen, result.flags, visible.best) if result.price_visibility == "visible"
                 else None)
+    if (said is None and chosen is not None and chosen.method not in {"profile", "rule"}
+            and result.price_visibility == "visible" and not _can_buy(page)
+            and any(_from_only(page, price) for price in {chosen.price, *(c.price for c in structured_facts
+                                                                             if c.role == "current")})):
+        # (the page prints its price, or its structured price, only as where prices start, "Vanaf € 39,95", "a partire
+        # da 6.900 €", and offers no way to buy at it: a made-to-measure product before its size, a showroom's
+        # indicative price; no price yet, whatever a service's "Montaggio da 450 €" beside it says)
+        said = "from_only"
     unshown = _unshown_structured(chosen, result.flags)
     if said is None and result.price_visibility == "visible" and (
             (facts.sold_out and (page.sold_out_said or unshown))

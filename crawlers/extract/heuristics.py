@@ -90,6 +90,8 @@ WAS_TEXT = re.compile(
     r"suggested (?:retail )?price|\bsrp\b|prix de référence|precio sugerido|precio anterior|prezzo precedente|"
     r"pre[çc]o sugerido|pre[çc]o anterior|oude prijs|poprzednia cena|cena sugerowana|рекомендуемая цена|"
     r"liste fiyatı|"
+    # (a former price in the Nordic languages: "Tidligere kr 429,90", "Tidigare pris 349 kr", "Aiempi hinta")
+    r"\btidligere\b|\btidigare\b|\baiempi hinta|\baiemmin\b|"
     # "van € 49,99 voor € 39,99", "de R$ 1.299,00 por R$ 899,90": the word right before the sign
     r"\bvan(?=\s?€)|\bde(?=\s?R\$)", re.I
 )
@@ -98,10 +100,15 @@ WAS_TEXT = re.compile(
 # price with it, a conversion into another currency ("approx. $131.50"), the EU's "lowest price in
 # the last 30 days" notice, and a price for members, subscribers or card holders only.
 _UNIT_TAIL = re.compile(
-    r"\s*\*?\s*\)?\s*(?:/|per|pro|je|за)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:k?g|mg|oz|lbs?|m?l|cl|dl|l|ct|count|pcs?|pieces?|"
+    r"\s*\*?\s*\)?\s*(?:/|per|pro|je|за|pr\.)\s*(?:\d+(?:[.,]\d+)?\s*)?(?:k?g|mg|oz|lbs?|m?l|cl|dl|l|ct|count|pcs?|pieces?|"
     r"units?|kilogramm|gramm|liter|litre|gallons?|gal|stück|stk|sq\.?\s?ft|m²|m2|m|"
     # (the piece, box and kilo in other languages: "/szt.", "/ks", "/kpl", "/шт", "/кг", "/бр", "/adet")
-    r"szt|ks|kpl|st|un|und|ud|pz|шт|кг|г|л|м|м²|бр|adet|kom)(?![^\W\d_])", re.I)
+    r"szt|ks|kpl|st|un|und|ud|pz|шт|кг|г|л|м|м²|бр|adet|kom|"
+    # (the bottle and the can, a case's or a carton's price per piece: "5 490 Ft / palack", "€3.00 per bottle",
+    # "10,90 € je Flasche"; and Hungary's piece, "/db")
+    r"bottles?|btl|flasche|bouteille|bottiglia|botella|garrafa|fles|flaske|flaska|pullo|butelk[aę]|l[aá]hev|fľaša|"
+    r"palack|sticlă|μπουκάλι|бутылк[ау]|пляшк[ау]|şişe|cans?|dose|canette|lattina|lata|blik|dåse|burk|tölkki|"
+    r"puszk[aę]|plechovk[ay]|db|darab)(?![^\W\d_])", re.I)
 _UNIT_TEXT = re.compile(r"unit price|price per|per (?:kg|100 ?g|l|litre|liter|oz|lb)\b|grundpreis|prix au (?:kg|litre)|"
                         # ("Precio por tableta", "prix à l'unité", "cena za kus", "jämförpris", "цена за кг")
                         # (by the unit named: "Cena za opakowanie", the price for the pack, is the price)
@@ -128,7 +135,10 @@ NET_TEXT = re.compile(rf"\bex(?:cl)?\.?\s*{_RATE}(?:vat|tax|mwst|gst)|excluding 
                        # (Finnish "alv 0 %", Thai "ราคายังไม่รวม VAT 7%": not yet including VAT)
                        r"\balv\.?\s?0\s?%|ยังไม่รวม|ไม่รวม\s?(?:vat|ภาษี)|"
                        # (a tax-free price for visitors from abroad: "免税価格", "tax-free", "duty-free")
-                       r"免税|\btax[- ]free\b|\bduty[- ]free\b|détaxe", re.I)
+                       r"免税|\btax[- ]free\b|\bduty[- ]free\b|détaxe|"
+                       # (Japan's book and goods prices before tax written as the body price plus tax:
+                       # "本体1,800円＋税", "1,800円+税")
+                       r"本体(?=\s?[\d¥￥])|[+＋]\s?税(?!込)", re.I)
 # The same, named by the markup around the amount (Magento's price-excluding-tax, Shopware's
 # price-unit, an "omnibus" lowest-price note, JD's plus-price).
 _ASIDE_ATTR = re.compile(
@@ -443,7 +453,9 @@ _POINTS_ROW = re.compile(r"^\W*(?:bonus\w*|бонус\w*|балл\w*|points?|pun
 _THRESHOLD_TAIL = re.compile(r"\s*(?:or more|and (?:up|above)|\+\s*(?:orders|free))", re.I)
 _FROM = re.compile(r"\bstarting (?:at|from)|\bas low as|"
                    r"\bfrom|starting|as low|\bdès\b|à partir de|\bdesde\b|a partir de|\bab\b|\bvanaf\b|\bfrån\b|"
-                   r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起|\bαπό\b", re.I)
+                   r"\bod\b|\balkaen\b|\bот\b|\bmulai\b|\bhingga\b|から|起|\bαπό\b|"
+                   # (Italian, Danish and Norwegian: "a partire da 6.900 €", "fra 1.299,-")
+                   r"\ba partire da\b|\bfra\b", re.I)
 # ... and the languages that write "from" after the amount ("329,000원부터", "1,980円から", "¥99起")
 _FROM_AFTER_WORDS = ("부터", "から", "起")
 FROM_AFTER = re.compile(r"\s?(?:" + "|".join(_FROM_AFTER_WORDS) + ")")
@@ -1230,7 +1242,8 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         # the upper end of "$19.99 - $39.99" (also with each end in its own element, the separator
         # between them): the "from" price is the low end
         item.role = "range-high"
-    elif ((_UNIT_TAIL.match(tail) and not _own_piece_price(tail, own)) or _UNIT_TEXT.search(before[-30:])):
+    elif ((_UNIT_TAIL.match(tail) and not _own_piece_price(tail, own))
+          or (_UNIT_TEXT.search(before[-30:]) and not _own_piece_label(before[-30:], item.node, cache))):
         item.role = "unit"
     elif NET_TEXT.search(before[-35:] + " " + after[:20]) and not _GROSS_TEXT.search(after[:15]):
         item.role = "net"
@@ -1308,6 +1321,21 @@ def _own_piece_price(tail: str, own: str) -> bool:
     unit price): the price of the one piece a shopper buys, whatever total a quantity preset to four shows beside
     it ("Razem za komplet 1 316,00 zł") or a box of twenty costs."""
     return bool(_PIECE_TAIL.match(tail)) and _OWN_PRICE_NAME.search(own) is not None and "unit" not in own.lower()
+
+
+# A label naming the price of one piece ("Preço por unidade:", "Precio por unidad", "Cena za kus", "Prix à l'unité")
+_PIECE_LABEL = re.compile(r"(?:precio|preço|prix|prezzo|cena|cijena|prijs)\s(?:por|par|per|za)\s(?:1\s)?(?:unidad|"
+                          r"unidade|unité|unità|pezzo|pieza|szt|sztukę|ks|kus|kom|komad|stuk)\b|prix à l'unité", re.I)
+
+
+def _own_piece_label(label: str, node: LexborNode, cache: dict[int, _Box]) -> bool:
+    """Whether the label before an amount names the price of one piece and the amount's element, or the element
+    holding it, is named the price by its markup (``<p class="price">Preço por unidade: <span>64,90 €</span>``):
+    the price of the one piece a shopper buys (a set of two beside it costs more), no unit price."""
+    if not _PIECE_LABEL.search(label):
+        return False
+    return any(box is not None and _OWN_PRICE_NAME.search(attrs := _box(box, cache).attrs) is not None
+               and "unit" not in attrs.lower() for box in (node, node.parent))
 
 
 def _fee(before: str, after: str) -> bool:

@@ -34,7 +34,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from crawlers.extract.amounts import find_amounts
+from crawlers.extract.amounts import SIGN, find_amounts
 from crawlers.extract.heuristics import AFTER_COUPON, CONDITIONAL, IN_HAND, SUBSCRIPTION_WORDS, WAS_TEXT
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import Page
@@ -91,6 +91,14 @@ _STOP = re.compile(r"[，,、;；·|()（）]")
 _PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s?%|%\s?(\d{1,2}(?:[.,]\d+)?)")
 _BEFORE = 40
 _LINE_BREAK = re.compile(r"[ \t]*[\r\n]\s*")
+# Blanks between an amount and the sign written after it, in elements of their own ("2,49  €   inkl. MwSt."): one
+# printing, as a shopper reads it; not a sign that opens the next amount ("129,99 €  139,99 €")
+_SIGN_APART = re.compile(rf"(?<=\d)[ \t\u00a0]{{2,}}(?=(?:{SIGN.pattern})(?![ \t\u00a0]*\d))")
+
+
+def _as_shown(text: str) -> str:
+    """``text`` with its line breaks, and the blanks between an amount and its sign after it, one blank each."""
+    return _SIGN_APART.sub(" ", _LINE_BREAK.sub(" ", text))
 _AFTER = 30
 _STRUCTURED = ("json-ld", "microdata", "rdfa", "opengraph", "embedded-json")
 _ELSEWHERE = ("noise:", "header", "footer", "nav", "outside")
@@ -189,7 +197,7 @@ def settle(page: Page, chosen: Candidate, structured: list[Candidate], visible: 
     # (read as shown: pretty-printed markup sets an amount and its "TL", or a label and its amount, lines and an indent
     # apart, and a line break with its indent is one blank; the windows around an amount count what a shopper reads.
     # Blanks on one line stay: two between elements keep "129,99 €  139,99 €" two amounts)
-    start, region = len(_LINE_BREAK.sub(" ", region[:start])), _LINE_BREAK.sub(" ", region)
+    start, region = len(_as_shown(region[:start])), _as_shown(region)
     # (words first, by substring, and each pattern only around them: a pattern costs milliseconds on a long text;
     # the buy button is looked for only then)
     low = region.lower()
