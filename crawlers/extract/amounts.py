@@ -71,6 +71,8 @@ _SYMBOLS: dict[str, str] = {
     # "٨٥٬٠٠٠ ل.س", "٢٥٬٠٠٠ ر.ي", "4 500 دج", "12,000 ج.س", "۲٬۵۰۰ افغانۍ", "روپے 54,999", "349.90 ש״ח")
     "د.ل": "LYD", "ل.س": "SYP", "ر.ي": "YER", "دج": "DZD", "ج.س": "SDG", "؋": "AFN", "افغانی": "AFN",
     "افغانۍ": "AFN", "روپے": "PKR", "روپیہ": "PKR", "ש״ח": "ILS", 'ש"ח': "ILS",
+    # (Africa's birr, kwanza and Malawi kwacha as their shops write them: "Br 1,850.00", "28.900,00 Kz", "MK45,000")
+    "Br": "ETB", "Kz": "AOA", "MK": "MWK",
 }
 # Signs several currencies are written with where CLDR gives each country's own symbol differently.
 _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR", "MUR", "SCR"}),
@@ -91,7 +93,9 @@ _SHARED: dict[str, frozenset[str]] = {"rs": frozenset({"INR", "PKR", "LKR", "NPR
                                        # (the boliviano of Bolivia and the bolívar of Venezuela, "Bs. 787,38")
                                        "bs.": frozenset({"BOB", "VES"}), "bs": frozenset({"BOB", "VES"})}
 # The shared signs written in ASCII, as shops write them (the keys of _SHARED are normalised)
-_SHARED_ASCII: dict[str, frozenset[str]] = {"Bs.": frozenset({"BOB", "VES"}), "Dhs": frozenset({"AED", "MAD"})}
+_SHARED_ASCII: dict[str, frozenset[str]] = {"Bs.": frozenset({"BOB", "VES"}), "Dhs": frozenset({"AED", "MAD"}),
+                                             "Br": frozenset({"ETB", "BYN"}), "Kz": frozenset({"AOA"}),
+                                             "MK": frozenset({"MWK"})}
 # ISO codes recognised in running text; not all of ISO 4217, because "ALL", "TOP" and "CUP" are words.
 _ISO_IN_TEXT = frozenset(
     [
@@ -102,7 +106,7 @@ _ISO_IN_TEXT = frozenset(
         "BDT", "LKR", "NPR", "GEL", "AMD", "AZN", "BGN", "RSD", "MKD", "BAM", "MDL", "BYN", "UZS", "GHS", "TZS",
         "UGX", "MAD", "TND", "DZD", "IQD", "LBP", "CRC", "GTQ", "DOP", "PYG", "BOB", "HNL", "NIO", "PAB", "VES",
         "JMD", "TTD", "XOF", "XAF", "ETB", "RWF", "ZMW", "MZN", "MUR", "KHR", "MMK", "MNT", "LAK", "MVR", "KGS", "TJS",
-        "LYD", "SYP", "YER", "SDG", "AFN", "IRR",
+        "LYD", "SYP", "YER", "SDG", "AFN", "IRR", "SCR", "ETB", "AOA", "MWK", "BWP", "NAD", "MGA", "MZN", "ZMW", "RWF",
     ]
 )
 _CUR = (
@@ -115,6 +119,8 @@ _CUR = (
     r"افغان[یۍ]|روپ(?:ے|یہ)|ש[״\"]ח|ກີບ|ကျပ်|টাকা|บาท|ლარი|грн|ден\.?|₨|र[ुू]\.?|ரூ|රු|դրամ|դր\.|"
     # (the som of Kyrgyzstan and of Uzbekistan as their shops write it: "2 450 сом", "1 290 000 so'm")
     r"сом(?![^\W\d_])|сўм|so[ʻ'’]m(?![^\W\d_])|"
+    # (the birr, the kwanza, the Malawi kwacha)
+    r"Br(?![^\W\d_])|Kz(?![^\W\d_])|MK(?![^\W\d_])|"
     + "|".join(sorted(_ISO_IN_TEXT, reverse=True))
     + r")"
 )
@@ -298,7 +304,7 @@ def _shared_words(codes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 # Letter signs, read only on pages of the country whose currency they are: "Q 2,999.00" in GT, "L 1,299.00"
 # in HN (a "Q3" or "L 1" elsewhere is a quarter or a size), "BD 189.000" in BH.
-_LETTER_SIGNS = {"GT": "Q", "HN": "L", "ZA": "R", "BH": "BD", "JO": "JD", "OM": "RO"}
+_LETTER_SIGNS = {"GT": "Q", "HN": "L", "ZA": "R", "BH": "BD", "JO": "JD", "OM": "RO", "BW": "P"}
 
 
 @lru_cache(maxsize=8)

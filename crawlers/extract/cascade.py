@@ -25,6 +25,7 @@ embedded JSON state, and visible-page heuristics. Every price each step finds is
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache, partial
@@ -58,6 +59,8 @@ from crawlers.extract.heuristics import (
     Visible,
     discount_of,
     gross_of,
+    home_currency,
+    language_currency,
     other_options,
     read_visible,
     title_ancestors,
@@ -296,8 +299,10 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         return None
     if _past_buy_box(page, cand):
         return None  # (printed only past the buy button, in another offer's or product's tile: the scan decides)
-    if _range_end_only(region, cand.price):
-        return None  # (printed only as an end of a range: the full comparison decides)
+    if _range_end_only(region, cand.price) or _from_only(page, cand.price):
+        return None  # (printed only as an end of a range, or as where prices start: the full comparison decides)
+    if _leads_in_local_currency(page, cand):
+        return None  # (another market's price in the shop's base currency: the full comparison decides)
     # (as shown: the fast path took a printing whose sign stands past an indent, "Gav 899,95\n      kr")
     printed = [region[start:end] for start, end in _printings(region, cand.price, loose=True)]
     if printed and all(map(page.printed_by_shoppers, printed)):
@@ -323,6 +328,73 @@ def _confirmed_fast(page: Page, structured: list[Candidate]) -> tuple[Candidate,
         # bottle's, "€ 72.00 + €3.60 Re-turn deposit … Single bottle €3.49", is no deposit total)
         return None
     return cand, _struck_regular(page, cand, struck)
+
+
+# A number as prices are printed, whatever the sign or script of its digits: grouped ("28.900,00", "1 189", "٢٥٬٠٠٠")
+# or with cents ("369.57"), not a measure ("1,5 l", "2.25 kg", "16 GB") nor a share ("-24%")
+_PRICE_LIKE = re.compile(r"(?<![\w.,/])(?:\d{1,3}(?:[.,\u066b\u066c\u00a0\u202f'’ ]\d{3})+(?:[.,\u066b]\d{1,3})?"
+                         r"|\d+[.,\u066b]\d{2,3})"
+                         r"(?![\d%]|\s?(?:ml|cl|l|g|kg|mg|mm|cm|m|gb|tb|mb|mah|wh|w|v|hz|x|in|inch|mp)\b"
+                         # (nor a count: "25,468 sold", "1.204 Bewertungen", "2.398 pt")
+                         r"|\s?(?:sold|verkauft|vendu|vendid|vendut|reviews?|ratings?|bewertung|avis|watch|views?|"
+                         r"points?|pts?|punkte|puntos|pontos)\b)", re.I)
+_SEPARATORS = re.compile(r"[.,\u066b\u066c\u00a0\u202f'’ ]")
+
+
+def _other_numbers(page: Page, price: Decimal, currency: str | None = None) -> list[str]:
+    """The numbers the buy box (from the title to the buy button) prints as prices are printed, when none of them is
+    ``price`` in any reading (its decimal comma or point, or its whole units, "1.899" for 1899.99), nor are its whole
+    units printed alone ("449,-", "999"); else an empty list. The title's own numbers are left out; without a buy
+    button the cascade knows, the text right after the title is read. A price in Iranian rials may be printed in
+    tomans, a tenth of it."""
+    at = _title_at(page)
+    if at < 0:
+        return []
+    box = buy_box_to_button(page, at) or " ".join(page.body_text[at:at + 4000].split())[:800]
+    title = " ".join(page.heading_text[0].split())
+    text = box[len(title):] if title and box.startswith(title) else box
+    # (digits of any script as ASCII ones: "٤٥ ٫ ٥٠٠ ر.ع." prints 45.500)
+    text = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+    if currency == "IRR":
+        price = price / 10 if price % 10 == 0 else price
+    units = int(price)
+    if re.search(rf"(?<![\d.,]){units}(?![\d]|[.,]\d)", text):
+        return []
+    found = []
+    for m in _PRICE_LIKE.finditer(text):
+        parts = _SEPARATORS.split(m.group(0))
+        whole = int("".join(parts)) if len(parts[-1]) == 3 or len(parts) == 1 else int("".join(parts[:-1]) or 0)
+        cents = Decimal(f"{int(''.join(parts[:-1]) or 0)}.{parts[-1]}") if len(parts) > 1 else Decimal(whole)
+        if price in {Decimal(whole), cents} or units in {whole, int(cents)}:
+            return []
+        if not _NOT_CONFIRMING.search(_words_before(text, m.start())):
+            # (not a figure its label names another: "Laagste prijs afgelopen 30 dagen: €69,95", "statt")
+            found.append(m.group(0))
+    return found
+
+
+def _leads_in_local_currency(page: Page, cand: Candidate) -> bool:
+    """Whether the buy box's first amount with a sign is in another currency than ``cand``'s, one of the page's own
+    (its country's or its language's): "895,00 kr" before "Pris i Finland: 79,00 €" beside JSON-LD's EUR 79.00."""
+    at = _title_at(page)
+    box = buy_box_to_button(page, at) if at >= 0 else None
+    if box is None or cand.currency is None:
+        return False
+    first = next((a for a in find_amounts(box, locale=page.locale) if a.currency and SIGN.search(a.raw)), None)
+    return (first is not None and first.currency != cand.currency
+            and first.currency in {home_currency(page), language_currency(page)})
+
+
+def _starts(page: Page, price: Decimal) -> bool:
+    """Whether the buy box prints ``price`` only as where prices start: a "From" amount or an end of a price range."""
+    return _from_only(page, price) or _range_end_only(_title_region(page), price)
+
+
+def _start_only(page: Page, price: Decimal) -> bool:
+    """Whether the buy box prints ``price`` only as where prices start: after "ab", "From", "à partir de" (a
+    configurator's base price beside its total), or, where the address names no variant (the variant rules find the
+    one a query names), as an end of a price range."""
+    return _from_only(page, price) or (not _url_values(page) and _range_end_only(_title_region(page), price))
 
 
 def _range_end_only(region: str, price: Decimal) -> bool:
@@ -977,8 +1049,8 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
     ``shown_struck``: structured prices the page prints only struck through; with no visible current amount
     beside them, such a price is taken to be the old one and leaves the page undecided. ``lead``: the first amount
     the page prints after its title, in a currency (asked only when a list price's label may be a shop's name for
-    its price). ``range_ends``: whether the buy box prints an amount only as an end of a price range; a
-    structured price printed so, beside another current amount, is contradicted by it."""
+    its price). ``range_ends``: whether the buy box prints an amount only as where prices start (an end of a
+    price range, a "From" amount); a structured price printed so, beside another current amount, is contradicted."""
     flags: list[str] = []
     current = [c for c in structured if c.role == "current"]
     best_visible = visible.best
@@ -1000,10 +1072,12 @@ def _pick(structured: list[Candidate], visible: Visible, visible_current: set[De
         flags.append("structured_contradicted")
         return best_visible, flags
     if current and best_visible is not None and range_ends is not None and range_ends(current[0].price):
-        # (the buy box prints the structured price only as where a range starts or ends, "42,00 € – 98,00 €", and
-        # another amount as the current one, the selected option's "110,00 € 98,00 €": another option's offer)
+        # (the buy box prints the structured price only as where a range starts or ends, "42,00 € – 98,00 €", or as
+        # where a configuration's prices start, "ab 899,00 €", and another amount as the current one, the selected
+        # option's "110,00 € 98,00 €", the configured "Gesamtpreis: 1.259,00 €": another option's offer, a base price)
         shown = [c for c in visible.candidates if c.role == "current" and c.price != current[0].price
-                 and not _elsewhere(c) and not range_ends(c.price)]
+                 and not _elsewhere(c) and not range_ends(c.price)
+                 and "from-price" not in (c.note or "").split(",")]
         if shown:
             flags.append("structured_contradicted")
             return max(shown, key=lambda c: c.confidence), flags
@@ -1095,6 +1169,13 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
                     and not any(r.startswith(_ELSEWHERE) for r in (c.note or "").split(","))]
             return (f"structured data says {chosen.price}, which the page does not show; the page shows "
                     f"{best.raw_text} instead", [chosen, best, *tied[:3]])
+        printed = [] if visible.placeholder else _other_numbers(page, chosen.price, chosen.currency)
+        if printed:
+            # (the buy box prints amounts the scan cannot read as prices, in a sign or a notation nobody listed, and
+            # none of them is the structured price in any reading: a stale or another market's structured price as
+            # often as not, blind; what the page prints decides, so a person does)
+            return (f"structured data says {chosen.price}, which the page does not show; its buy box prints "
+                    f"{', '.join(printed[:3])} instead", [chosen])
     if (len(distinct) > 1 and best is not None and best.price == chosen.price
             and "from-price" in (best.note or "").split(",")):
         # (offers at several prices, a gift card's amounts or a product's sizes, and the page shows the lowest only as
@@ -1126,10 +1207,10 @@ def _contention(chosen: Candidate, structured: list[Candidate], visible: Visible
                   and shown.count(c.price) >= shown.count(chosen.price)
                   and (c.note or "").count("buy-box") >= (chosen.note or "").count("buy-box")
                   and not _before_coupon(page, c, chosen)
-                  # (nor an amount the buy box prints only as an end of a price range, "42,00 € – 98,00 €", beside a
-                  # chosen amount it prints otherwise)
-                  and not (_range_end_only(_title_region(page), c.price)
-                           and not _range_end_only(_title_region(page), chosen.price))]
+                  # (nor an amount the buy box prints only as where prices start, an end of a price range, "42,00 € –
+                  # 98,00 €", a configuration's "ab 899,00 €" and "Basis 899,00 €", beside a chosen amount it prints
+                  # otherwise)
+                  and not (_starts(page, c.price) and not _starts(page, chosen.price))]
         if rivals:
             return (f"the page shows {chosen.raw_text} and {rivals[0].raw_text} equally prominently",
                     [chosen, *rivals[:4]])
@@ -1330,9 +1411,16 @@ def _from_only(page: Page, price: Decimal) -> bool:
     ("Vanaf € 39,95", "a partire da 6.900 €", "ab 1.299 €")."""
     region = _title_region(page)
     printed = list(_printings(region, price, loose=True))
-    # (the last three words before it, whole: "a partire da", "Vanaf €"; not the "od" of a cut "Kod:")
-    return bool(printed) and all(FROM.search(" ".join(_words_before(region, start).split()[-3:]).lower())
-                                 for start, _ in printed)
+    # (the last three words before it, whole: "a partire da", "Vanaf €"; not the "od" of a cut "Kod:"; or a
+    # configuration's base price in its summary, "Basis 899,00 €"; or Japan's "189,800円～")
+    return bool(printed) and all(FROM.search(words := " ".join(_words_before(region, start).split()[-3:]).lower())
+                                 or _BASE_WORD.search(words) or FROM_AFTER.match(_after_sign(_words_after(region, end)))
+                                 for start, end in printed)
+
+
+# A configuration's base price named so before its amount ("Basis 899,00 €", "Base price £999.99", "Prix de base")
+_BASE_WORD = re.compile(r"(?:^|\s)(?:basis|base(?: price)?|basispreis|prix de base|precio base|prezzo base|preço base)"
+                        r":?\s?\S{0,3}$")
 
 
 def _unshown_structured(chosen: Candidate | None, flags: list[str]) -> bool:
@@ -1572,9 +1660,7 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
             disagreement = settled
         if chosen is None:
             chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck,
-                                  partial(_first_price_after_title, page),
-                                  # (the variant an address's query names is the variant rules' to find)
-                                  None if _url_values(page) else partial(_range_end_only, _title_region(page)))
+                                  partial(_first_price_after_title, page), partial(_start_only, page))
             result.flags.extend(flags)
             if (chosen is not None and chosen.note == _LOW and "price_range" not in result.flags
                     and page.buy_button is not None and disabled(page.buy_button) and _range_from(page, chosen)):

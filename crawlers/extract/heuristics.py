@@ -33,13 +33,14 @@ from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
 from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page, shown_longer
 from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
+from pricewarden.locales import territory_of
 from pricewarden.money import minor_units, territory_currencies
 
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "CONVERTED", "COUPON_LABEL", "FEE", "FROM",
            "FROM_AFTER", "GROSS_AFTER_TAIL",
            "INSTALMENT", "INSTALMENT_LOCAL", "IN_HAND", "LOWEST_30", "MULTI_BUY", "NET_TEXT", "PRICE_LABEL", "SAVING",
            "SAVING_LOCAL", "SET_OF", "SHIPPING", "SUBSCRIPTION_WORDS", "THRESHOLD", "UNIT_TAIL", "WAS_TEXT", "Visible",
-           "discount_of", "other_options", "read_visible", "shown_longer"]
+           "discount_of", "home_currency", "language_currency", "other_options", "read_visible", "shown_longer"]
 
 # Quick filter for text nodes worth a closer look (a currency sign or code).
 _HAS_CURRENCY = re.compile(r"[$€£¥￥₹₩₽₺₴฿₫₱₪₦円元원₸৳₡₾֏₼₲₮₭៛₵]|"
@@ -458,7 +459,10 @@ _FROM = re.compile(r"\bstarting (?:at|from)|\bas low as|"
                    r"\ba partire da\b|\bfra\b", re.I)
 # ... and the languages that write "from" after the amount ("329,000원부터", "1,980円から", "¥99起")
 _FROM_AFTER_WORDS = ("부터", "から", "起")
-FROM_AFTER = re.compile(r"\s?(?:" + "|".join(_FROM_AFTER_WORDS) + ")")
+# (and Japan's wave dash right after an amount with nothing after it, "189,800円～", "189,800円(税込)～": from; not a
+# range's, "¥12,800〜¥14,800")
+FROM_AFTER = re.compile(r"\s?(?:" + "|".join(_FROM_AFTER_WORDS)
+                        + r"|(?:[（(]税[込抜別][)）]\s?)?[～〜](?!\s*[¥￥$\d]))")
 _SHIPPING = re.compile(r"shipping|delivery|postage|freight|运费|配送料|送料|versand|livraison|lieferung|leverans|"
                        r"levering|frakt|env[ií]o|entrega|frete|spedizione|dostawa|doprava|kargo|toimitus|szállítás|доставка|"
                        r"배송|ongkir|pengiriman|運費", re.I)
@@ -631,7 +635,7 @@ def _dual_display(found: list[ParsedAmount], text: str, page: Page, currency: st
         return None
     if not _DUAL_OPEN.fullmatch(text[first.end:second.start]) or not _DUAL_CLOSE.match(text[second.end:]):
         return None
-    own = currency or _home_currency(page)
+    own = currency or home_currency(page)
     return next((f for f in found if f.currency == own), None)
 
 
@@ -1303,7 +1307,7 @@ def _score(item: _Seen, h1: int | None, button: int | None,
         distance = abs(item.index - button)
         if distance < _NEAR_BUTTON:
             item.score += 3.0 * (1 - distance / _NEAR_BUTTON)
-    if "+" in after[:2] or _FROM.search(before[-20:]) or after.lstrip().startswith(_FROM_AFTER_WORDS):
+    if "+" in after[:2] or _FROM.search(before[-20:]) or FROM_AFTER.match(after):
         item.reasons.append("from-price")
     if shoppers:
         item.role = "user-content"  # (a review's "paid 899,95 kr in November": never the price)
@@ -1406,13 +1410,36 @@ def _card_logo(node: LexborNode) -> bool:
     return False
 
 
-def _home_currency(page: Page) -> str | None:
+def home_currency(page: Page) -> str | None:
     """The main currency of the page's country (its country-code domain's, else its ``lang``'s territory), when
     the cascade knows none from structured data or a profile: a shop on ``.ua`` charges in hryvnias, whatever
     dollar reference it prints beside them."""
     country = page.country
     codes = territory_currencies(country) if country else ()
     return codes[0] if len(codes) == 1 else None
+
+
+def language_currency(page: Page) -> str | None:
+    """The currency of the country the page's language names (``pl-PL``: PLN), when it has one."""
+    country = territory_of(page.locale)
+    codes = territory_currencies(country) if country else ()
+    return codes[0] if len(codes) == 1 else None
+
+
+def _own_currency(items: list[_Seen], currency: str | None, home: str | None, h1: int | None,
+                  button: int | None, spoken: str | None = None) -> str | None:
+    """The currency the page charges in: its structured data's (``currency``), else its country's (``home``); but
+    the country's when the structured data names another and the buy box (from the title to the buy button) leads
+    with an amount in the country's: a shop's base currency in the data of its store for another market ("CHF
+    129.90" and "In Österreich: € 109,00" beside JSON-LD's EUR 109.00, a Global-e store's zł beside the data's €; the
+    country its language names, ``spoken``, counts as its own: a German shop's Polish store on a ``.de`` address)."""
+    locals_ = {home, spoken} - {None}
+    if currency is None or not locals_ - {currency} or h1 is None or (button is not None and h1 >= button):
+        return currency or home
+    end = button if button is not None else h1 + _NEAR_TITLE  # (no buy button the scan knows: the title's reach)
+    lead = min((i for i in items if h1 < i.index < end and i.role in {"current", "regular"}
+                and i.amount.currency is not None), key=lambda i: i.index, default=None)
+    return lead.amount.currency if lead is not None and lead.amount.currency in locals_ else currency
 
 
 def _other_currency(items: list[_Seen], currency: str | None, h1: int | None = None,
@@ -1876,7 +1903,8 @@ def read_visible(page: Page, *, currency: str | None = None, decimal_separator: 
     price_labels(items)
     _outside_product(page, items, title_box)
     other_products(items, page.url, title_box)
-    _other_currency(items, currency or _home_currency(page), h1, button)
+    _other_currency(items, _own_currency(items, currency, home_currency(page), h1, button, language_currency(page)),
+                    h1, button)
     _designated_offer(page, items)
     _other_variants(page, items)
     _discount_pairs(items)
