@@ -22,12 +22,14 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import (
+    COLON_ALONE,
     SIGN,
     ParsedAmount,
     currency_for_symbol,
     currency_symbols,
     find_amounts,
     local_symbols,
+    reads_colon_decimals,
 )
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
@@ -468,7 +470,7 @@ def _signs(locale: str | None, currency: str | None = None) -> tuple[str, ...]:
     (A country's own are looked for only on its pages: "kr" or "TL" is a word elsewhere.)
     """
     extra = (*local_symbols(locale), *currency_symbols(currency))
-    return (*_SIGNS, *dict.fromkeys(s for s in extra if not any(sign in s for sign in _SIGNS)))
+    return (*_SIGNS, *dict.fromkeys(s for s in extra if not any(sign in s for sign in _SIGNS)), _DASH_NOTATION)
 
 
 @lru_cache(maxsize=1024)
@@ -479,6 +481,10 @@ def _any_of(words: frozenset[str]) -> re.Pattern[str]:
 # A sign that is also a letter of its language counts only right after a number ("1.290.000đ"): "đ" is in
 # most Vietnamese words, and a label holding one is no reason to read its parent's glued-together text.
 _LETTER_SIGNS = {"đ": r"\d\s?đ(?![^\W\d_])"}
+# A price notation without a sign, looked for as a sign is: a dash for no minor units ("349,-", "349:-"; amounts.py
+# reads it in the page's currency)
+_DASH_NOTATION = ",-"
+_LETTER_SIGNS[_DASH_NOTATION] = r"\d[.,:][-–—]"
 
 
 _PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=preis i], [class*=prix i]"
@@ -811,7 +817,9 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
         if node.mem_id in seen:
             continue
         own = node.text(deep=True)
-        if not _BARE_NUMBER.fullmatch(own):
+        if not _BARE_NUMBER.fullmatch(own) and not (COLON_ALONE.fullmatch(own)
+                                                     and reads_colon_decimals(page.locale, currency)):
+            # (colon decimals alone, "24:90", are a price on a Nordic page: amounts.py reads them there)
             if slots is not None and len(own) <= 120 and not any(c.isdigit() for c in own):
                 slots.append(node)  # a price element showing no number: maybe a slot still loading
             continue
@@ -854,7 +862,7 @@ def _signed_next(sign: LexborNode, own: str, page: Page, currency: str | None,
     if nxt is None or nxt.is_text_node or _minor_after(nxt):
         return None
     text = nxt.text(deep=True)
-    if len(text) > 40 or not _BARE_NUMBER.fullmatch(text):
+    if len(text) > 40 or not (_BARE_NUMBER.fullmatch(text) or COLON_ALONE.fullmatch(text)):
         return None
     found = find_amounts(f"{own.strip()}{text.strip()}", decimal_separator=sep, locale=page.locale, currency=currency)
     if len(found) != 1 or found[0].currency is None:
