@@ -482,8 +482,10 @@ def _tokens(text: str, decimal_separator: str | None, explicit: bool, locale: st
     takes the place of the signed token its cents would make, "90 kr" of "24:90 kr"; a signed token takes that of a
     dashed amount it holds, "kr 349,-")."""
     signed = _signed_tokens(text, decimal_separator, explicit, locale, currency)
-    quick_dash = _DASHED_QUICK.search(text) is not None
-    quick_colon = _COLON_QUICK.search(text) is not None and reads_colon_decimals(locale, currency)
+    # (most texts hold neither: a look for the one character each needs first)
+    quick_dash = ("-" in text or "–" in text or "—" in text) and _DASHED_QUICK.search(text) is not None
+    quick_colon = (":" in text and reads_colon_decimals(locale, currency)
+                   and _COLON_QUICK.search(text) is not None)
     if not quick_dash and not quick_colon:
         yield from signed
         return
