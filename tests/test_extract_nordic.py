@@ -25,6 +25,8 @@ import pytest
 
 from crawlers.extract import extract
 from crawlers.extract.amounts import find_amounts
+from crawlers.extract.heuristics import _signs, _walk
+from crawlers.extract.page import Page
 
 D = Decimal
 
@@ -162,3 +164,13 @@ def test_a_structured_price_shown_only_in_another_sizes_option_is_that_sizes() -
     got = extract(page(body, "nb", {"price": "11990", "priceCurrency": "NOK"}),
                   "https://www.sykkelhuset.example.no/el/tursykkel-x7?storrelse=M")
     assert got.price == D("12990")
+
+
+def test_the_visible_scan_s_walk_finds_a_dashed_amount_and_no_other_dash() -> None:
+    page = Page.parse('<html lang="nb"><body><p class="a">349,-</p><p class="b">Åpent man.-fre. 10-20</p>'
+                      '<p class="c">Før 1 429,–</p><p class="d">1.-3. trinn</p></body></html>',
+                      "https://www.butikk.example.no/p/1")
+    assert page.tree.body is not None
+    starts, _positions = _walk(page.tree.body, _signs(page.locale), dashes=True)
+    assert [n.attributes["class"] for n in starts] == ["a", "c", "d"]  # ("1.-3." is found, and read as no amount)
+    assert find_amounts("1.-3. trinn", locale="nb_NO") == []

@@ -739,16 +739,18 @@ def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: Par
         item.before, item.after = _around(element, amount)
 
 
-def _walk(body: LexborNode, signs: tuple[str, ...]) -> tuple[list[LexborNode], dict[int, int]]:
+def _walk(body: LexborNode, signs: tuple[str, ...],
+          dashes: bool = False) -> tuple[list[LexborNode], dict[int, int]]:
     """One walk over the body: the elements whose own text shows one of ``signs``, and every node's position.
 
     The elements are those ``*:lexbor-contains(sign)`` finds for any of the signs (one of their own
-    text nodes holds the sign), in document order; positions count the nodes ``body.traverse()``
+    text nodes holds the sign), and with ``dashes`` those whose own text shows a number with a dash for no minor units
+    ("349,-"), in document order; positions count the nodes ``body.traverse()``
     yields (elements and comments, not text). One walk in Python costs less than lexbor's search,
     which reads every element's text once per sign, plus the walk that found positions.
     """
     search = _any_of(frozenset(signs)).search
-    dashed = _DASHED_TEXT.search
+    dashed = _DASHED_TEXT.search if dashes else None
     ids: list[int] = []  # every element's mem_id, in document order: its position is its index
     add = ids.append
     parents: list[LexborNode] = []
@@ -758,7 +760,7 @@ def _walk(body: LexborNode, signs: tuple[str, ...]) -> tuple[list[LexborNode], d
         text = node.text_content
         if text is None:
             add(node.mem_id)
-        elif search(text) or (("-" in text or "–" in text or "—" in text) and dashed(text)):
+        elif search(text) or (dashed is not None and ("-" in text or "–" in text or "—" in text) and dashed(text)):
             parent = node.parent
             if parent is not None:
                 parents.append(parent)
@@ -786,7 +788,7 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
     seen: dict[int, _Seen] = {}
     # (and the signs of the page's own currency, as its structured data names it: "219 ر.س" on a page whose
     # language says no country, "ar")
-    starts, positions = _walk(body, _signs(page.locale, currency))
+    starts, positions = _walk(body, _signs(page.locale, currency), dashes=True)
     for node in starts:
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
