@@ -21,6 +21,7 @@ from pricewarden.locales import decimal_symbol, locale_for_territory, parse_loca
 from pricewarden.money import canonical_currency, minor_units, territory_currencies, whole_units
 
 __all__ = [
+    "COLON_ALONE",
     "MAX_AMOUNT",
     "SIGN",
     "ParsedAmount",
@@ -30,6 +31,7 @@ __all__ = [
     "first_amount",
     "is_price",
     "parse_amount",
+    "reads_colon_decimals",
 ]
 
 # Symbols and words → ISO 4217 when the page's country does not say (CLDR decides first, see
@@ -126,8 +128,9 @@ _CUR = (
 )
 _TOKEN_SYMBOL = re.compile(_CUR)
 _CJK = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"  # kana, CJK ideographs, hangul
-# A currency sign, symbol or code anywhere in a text (whether an amount has one beside it).
-SIGN = _TOKEN_SYMBOL
+# A currency sign, symbol or code anywhere in a text (whether an amount has one beside it); or the dash after whole
+# units that says "no cents" ("349,-", "349:-", "49,--"), which is as plain a price notation as a sign
+SIGN = re.compile(_CUR + r"|[.,:][-–—]{1,2}(?![\w\-–—])")
 # A number as shops write it: 1,299.99 / 1.299,00 / 1 299,00 / 1'299.– / 1,29,999 / 12.900 / 299.-
 # (groups of three, the last of them at least; groups of two only before it, India's lakh "1,19,990": "¥229.00 88" is
 # an amount and another number, not 229.0088)
@@ -182,6 +185,24 @@ _TOKEN = re.compile(
 )
 # A bare number right after a minus sign is negative (JSON-LD "-199.00"): never a price.
 _BARE = re.compile(rf"(?<![\w.,\-−])(?P<n>{_NUM})(?![\w])")
+# Prices without a sign, in notations no other number is written in: whole units and a dash for no minor units
+# ("349,-", "7.999,-", "1 189,-", Sweden's "349:-", the Netherlands' "49,--"), read in the page's currency (its
+# structured data's, else its country's) as if a sign stood beside them. Not before a digit or a word, nor an ordinal's
+# number after it: "1.–3. Klasse" is a range of ordinals.
+_DASHED = re.compile(r"(?<![\w.,\-–])(?P<n>(?:\d{1,3}(?:[,.'’\u00a0\u202f ]\d{3})+|\d+)[.,:](?:[-–—]{1,2}))"
+                     r"(?![\w\-–—]|\s?\d{1,2}\.(?!\d))")
+_DASHED_QUICK = re.compile(r"\d[.,:][-–—]")
+# Colon decimals, as Swedish (and some Nordic) shops write a price: "24:90", "kr 1 249:00", "75:45 kr/l". A time of day
+# is written alike ("20:00", "Öppet 10:00-20:00"), so they are read only on a page of those countries (or in their
+# currencies) and only where the shop's notation is plain: a sign right beside the number, or (``allow_bare``) an
+# element that says it is a price and holds that number alone.
+_NORDIC = frozenset({"SE", "NO", "DK", "FI", "IS", "AX", "FO", "GL"})
+_NORDIC_CURRENCIES = frozenset({"SEK", "NOK", "DKK", "ISK"})
+_COLON_NUM = re.compile(r"(?<![\w.,:\-–])(?P<whole>\d{1,3}(?:[.\u00a0\u202f ]\d{3})*):(?P<cents>\d{2})(?![\d:]|[.,]\d)")
+_COLON_QUICK = re.compile(r"\d:\d\d")
+COLON_ALONE = re.compile(r"\s*(?P<whole>\d{1,3}(?:[.\u00a0\u202f ]\d{3})*):(?P<cents>\d{2})\s*")
+_SIGN_BEFORE = re.compile(rf"(?<![A-Za-z])(?P<sign>{_CUR})\s?$")
+_SIGN_AFTER = re.compile(rf"\s?(?P<sign>{_CUR})(?![A-Za-z])")
 # Amounts past these are no shop's price in any currency (a Vietnamese car is ~1e9 VND): a page
 # showing one is broken or hostile. MAX_AMOUNT stays well inside the store's NUMERIC(18, 4).
 MAX_AMOUNT = Decimal(10) ** 12
@@ -349,7 +370,7 @@ def _amount(number: str, decimal_separator: str | None, currency: str | None = N
     if sum(c.isdigit() for c in number) > _MAX_DIGITS:
         return None
     number = number.replace("’", "'")
-    text = number.rstrip("-–").rstrip(".,") if number.endswith(("-", "–")) else number
+    text = number.rstrip("-–—").rstrip(".,:") if number.endswith(("-", "–", "—")) else number
     seps = {c for c in text if c in ",."}
     # "1,299" / "1.299" (one separator, three digits after) is the only ambiguous shape; the
     # locale decides it. Anything else price-parser reads unambiguously on its own.
@@ -455,6 +476,14 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
             if amount is not None:
                 found.append(ParsedAmount(amount, iso, m.group(0).strip(), m.start(), m.end()))
         found.sort(key=lambda a: a.start)
+    if not found and allow_bare and (alone := COLON_ALONE.fullmatch(text)) is not None and reads_colon_decimals(locale,
+                                                                                                        currency):
+        # ("<p class="price">24:90</p>" on a Swedish page: colon decimals, in the page's currency)
+        amount = _colon_decimal(alone)
+        if amount is not None:
+            found.append(ParsedAmount(amount, _home(locale, currency), text.strip(), alone.start("whole"),
+                                      alone.end("cents")))
+            return found
     if not found and allow_bare:
         for m in _BARE.finditer(text):
             if _in_exponent(text, m.start(), m.end()):
@@ -467,6 +496,82 @@ def _find(text: str, decimal_separator: str | None, locale: str | None, currency
 
 def _tokens(text: str, decimal_separator: str | None, explicit: bool, locale: str | None,
             currency: str | None) -> Iterator[ParsedAmount]:
+    """The amounts of :data:`_TOKEN`'s matches in ``text`` (its Eastern digits already translated), in order, with the
+    sign-less notations of :data:`_DASHED` and the colon decimals of :data:`_COLON_NUM` among them (a colon amount
+    takes the place of the signed token its cents would make, "90 kr" of "24:90 kr"; a signed token takes that of a
+    dashed amount it holds, "kr 349,-")."""
+    signed = _signed_tokens(text, decimal_separator, explicit, locale, currency)
+    # (most texts hold neither: a look for the one character each needs first)
+    quick_dash = ("-" in text or "–" in text or "—" in text) and _DASHED_QUICK.search(text) is not None
+    quick_colon = (":" in text and reads_colon_decimals(locale, currency)
+                   and _COLON_QUICK.search(text) is not None)
+    if not quick_dash and not quick_colon:
+        yield from signed
+        return
+    colon = _colon_amounts(text, locale, currency) if quick_colon else []
+    tokens = [t for t in signed if not any(c.start < t.end and t.start < c.end for c in colon)]
+    dashed = _dashed_amounts(text, locale, currency) if quick_dash else []
+    taken = [*tokens, *colon]
+    dashed = [d for d in dashed if not any(t.start < d.end and d.start < t.end for t in taken)]
+    yield from sorted([*taken, *dashed], key=lambda a: a.start)
+
+
+def _home(locale: str | None, currency: str | None) -> str | None:
+    """The page's own currency: ``currency`` (its structured data's or profile's), else the only one of the country its
+    locale names ("nb_NO"; not a language's likely one: an English page is not a US shop's for it)."""
+    if currency:
+        return currency
+    parts = (locale or "").replace("-", "_").split("_")
+    country = parts[-1].upper() if len(parts) > 1 and len(parts[-1]) == 2 and parts[-1].isalpha() else None
+    codes = territory_currencies(country) if country else ()
+    return codes[0] if len(codes) == 1 else None
+
+
+def reads_colon_decimals(locale: str | None, currency: str | None) -> bool:
+    """Whether a page of ``locale`` (in ``currency``) writes prices with colon decimals ("24:90"): a Nordic one."""
+    return (territory_of(locale) if locale else None) in _NORDIC or currency in _NORDIC_CURRENCIES
+
+
+def _dashed_amounts(text: str, locale: str | None, currency: str | None) -> list[ParsedAmount]:
+    """The sign-less amounts of :data:`_DASHED` in ``text``, in the page's currency; none when it has no known one."""
+    iso = _home(locale, currency)
+    if iso is None:
+        return []
+    found = []
+    for m in _DASHED.finditer(text):
+        amount = _amount(m.group("n"), None, iso)
+        if amount is not None:
+            found.append(ParsedAmount(amount, iso, m.group(0), m.start(), m.end()))
+    return found
+
+
+def _colon_decimal(m: re.Match[str]) -> Decimal | None:
+    amount = Decimal(f"{_NOT_DIGIT.sub('', m.group('whole'))}.{m.group('cents')}")
+    return amount if _sane(amount) else None
+
+
+def _colon_amounts(text: str, locale: str | None, currency: str | None) -> list[ParsedAmount]:
+    """The colon-decimal amounts of ``text`` with a sign right before or after them ("kr 24:90", "1:00 kr")."""
+    found = []
+    for m in _COLON_NUM.finditer(text):
+        start, end = m.start(), m.end()
+        before = _SIGN_BEFORE.search(text, max(0, start - 12), start)
+        after = _SIGN_AFTER.match(text, end) if before is None else None
+        sign = before or after
+        amount = _colon_decimal(m) if sign is not None else None
+        if sign is None or amount is None:
+            continue
+        if before is not None:
+            start = before.start()
+        elif after is not None:
+            end = after.end()
+        iso = currency_for_symbol(sign.group("sign"), locale=locale, default=currency)
+        found.append(ParsedAmount(amount, iso, text[start:end].strip(), start, end))
+    return found
+
+
+def _signed_tokens(text: str, decimal_separator: str | None, explicit: bool, locale: str | None,
+                   currency: str | None) -> Iterator[ParsedAmount]:
     """The amounts of :data:`_TOKEN`'s matches in ``text`` (its Eastern digits already translated), in order."""
     for m in _TOKEN.finditer(text):
         if _in_exponent(text, m.start(), m.end()):

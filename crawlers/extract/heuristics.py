@@ -22,12 +22,14 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborNode
 
 from crawlers.extract.amounts import (
+    COLON_ALONE,
     SIGN,
     ParsedAmount,
     currency_for_symbol,
     currency_symbols,
     find_amounts,
     local_symbols,
+    reads_colon_decimals,
 )
 from crawlers.extract.emphasis import weigh
 from crawlers.extract.model import Candidate
@@ -495,6 +497,15 @@ def _any_of(words: frozenset[str]) -> re.Pattern[str]:
 # A sign that is also a letter of its language counts only right after a number ("1.290.000đ"): "đ" is in
 # most Vietnamese words, and a label holding one is no reason to read its parent's glued-together text.
 _LETTER_SIGNS = {"đ": r"\d\s?đ(?![^\W\d_])"}
+# A price notation without a sign, looked for beside the signs: a dash for no minor units ("349,-", "349:-"; amounts.py
+# reads it in the page's currency). (Searched apart, and only in a text holding a dash: one pattern not of literals
+# among the signs' made the walk's search three times as slow.)
+_DASHED_TEXT = re.compile(r"(?<=\d[.,:])[-–—]")
+
+
+def _dashed(text: str) -> bool:
+    """Whether ``text`` shows a number with a dash for no minor units ("349,-")."""
+    return ("-" in text or "–" in text or "—" in text) and _DASHED_TEXT.search(text) is not None
 
 
 _PRICE_SELECTOR = "[itemprop=price], [class*=price i], [id*=price i], [class*=preis i], [class*=prix i]"
@@ -744,15 +755,18 @@ def _record(seen: dict[int, _Seen], element: LexborNode, index: int, amount: Par
         item.before, item.after = _around(element, amount)
 
 
-def _walk(body: LexborNode, signs: tuple[str, ...]) -> tuple[list[LexborNode], dict[int, int]]:
+def _walk(body: LexborNode, signs: tuple[str, ...],
+          dashes: bool = False) -> tuple[list[LexborNode], dict[int, int]]:
     """One walk over the body: the elements whose own text shows one of ``signs``, and every node's position.
 
     The elements are those ``*:lexbor-contains(sign)`` finds for any of the signs (one of their own
-    text nodes holds the sign), in document order; positions count the nodes ``body.traverse()``
+    text nodes holds the sign), and with ``dashes`` those whose own text shows a number with a dash for no minor units
+    ("349,-"), in document order; positions count the nodes ``body.traverse()``
     yields (elements and comments, not text). One walk in Python costs less than lexbor's search,
     which reads every element's text once per sign, plus the walk that found positions.
     """
     search = _any_of(frozenset(signs)).search
+    dashed = _DASHED_TEXT.search if dashes else None
     ids: list[int] = []  # every element's mem_id, in document order: its position is its index
     add = ids.append
     parents: list[LexborNode] = []
@@ -762,7 +776,7 @@ def _walk(body: LexborNode, signs: tuple[str, ...]) -> tuple[list[LexborNode], d
         text = node.text_content
         if text is None:
             add(node.mem_id)
-        elif search(text):
+        elif search(text) or (dashed is not None and ("-" in text or "–" in text or "—" in text) and dashed(text)):
             parent = node.parent
             if parent is not None:
                 parents.append(parent)
@@ -790,7 +804,7 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
     seen: dict[int, _Seen] = {}
     # (and the signs of the page's own currency, as its structured data names it: "219 ر.س" on a page whose
     # language says no country, "ar")
-    starts, positions = _walk(body, _signs(page.locale, currency))
+    starts, positions = _walk(body, _signs(page.locale, currency), dashes=True)
     for node in starts:
         element: LexborNode | None = node
         for _ in range(_MAX_CLIMB):
@@ -827,7 +841,9 @@ def _collect(page: Page, currency: str | None, sep: str | None, slots: list[Lexb
         if node.mem_id in seen:
             continue
         own = node.text(deep=True)
-        if not _BARE_NUMBER.fullmatch(own):
+        if not _BARE_NUMBER.fullmatch(own) and not (COLON_ALONE.fullmatch(own)
+                                                     and reads_colon_decimals(page.locale, currency)):
+            # (colon decimals alone, "24:90", are a price on a Nordic page: amounts.py reads them there)
             if slots is not None and len(own) <= 120 and not any(c.isdigit() for c in own):
                 slots.append(node)  # a price element showing no number: maybe a slot still loading
             continue
@@ -870,7 +886,7 @@ def _signed_next(sign: LexborNode, own: str, page: Page, currency: str | None,
     if nxt is None or nxt.is_text_node or _minor_after(nxt):
         return None
     text = nxt.text(deep=True)
-    if len(text) > 40 or not _BARE_NUMBER.fullmatch(text):
+    if len(text) > 40 or not (_BARE_NUMBER.fullmatch(text) or COLON_ALONE.fullmatch(text)):
         return None
     found = find_amounts(f"{own.strip()}{text.strip()}", decimal_separator=sep, locale=page.locale, currency=currency)
     if len(found) != 1 or found[0].currency is None:
@@ -2131,7 +2147,7 @@ def _no_amount_beside(page: Page, part: LexborNode, before: int, after: int) -> 
 
     def shows(node: LexborNode) -> bool:
         if node.is_text_node:
-            return search(node.text_content or "") is not None
+            return search(node.text_content or "") is not None or _dashed(node.text_content or "")
         return _label_says_price(node) and any(c.isdigit() for c in node.text(deep=True))
 
     def backward(node: LexborNode) -> Iterator[LexborNode]:  # node's subtree, last node first
