@@ -45,8 +45,9 @@ CONFIGURED = [
                  '<div class="price-from">ab <span class="price">899,00 €</span>*</div>'
                  '<fieldset><legend>Prozessor</legend><label><input type="radio" name="cpu"> Core Ultra 5 inklusive'
                  '</label><label><input type="radio" name="cpu" checked> Core Ultra 7 + 150,00 €</label></fieldset>'
-                 '<fieldset><legend>Arbeitsspeicher</legend><label><input type="radio" name="ram" checked> 32 GB + 120,00 €'
-                 '</label></fieldset><div class="summary">Ihre Konfiguration: Basis 899,00 € · CPU + 150,00 € · RAM '
+                 '<fieldset><legend>Arbeitsspeicher</legend><label><input type="radio" name="ram" checked> 32 GB '
+                 '+ 120,00 €</label></fieldset><div class="summary">Ihre Konfiguration: Basis 899,00 € · '
+                 'CPU + 150,00 € · RAM '
                  '+ 120,00 € <p class="total">Gesamtpreis: <strong>1.169,00 €</strong>*</p></div>'
                  '<button class="btn-buy">In den Warenkorb</button>',
                  {"price": "899.00", "priceCurrency": "EUR"}, "1169.00", id="ab-and-basis"),
