@@ -96,7 +96,7 @@ def test_structured_data_in_another_markets_currency_is_not_the_price(lang: str,
 def test_structured_data_beside_amounts_nobody_can_read_is_undecided() -> None:
     # (Sierra Leone's new leone, "Le", in no list: the buy box prints 1,450.00 and 1,720.00; JSON-LD a stale 1,290)
     body = ('<div class="price"><span class="new">Le 1,450.00</span> <s>Le 1,720.00</s></div>'
-            '<p>Delivery in Freetown Le 45.00</p><button class="btn" type="submit">Order now</button>')
+            '<p>Delivery in Freetown Le 45.00</p><button class="add-to-cart">Add to cart</button>')
     got = extract(page(body, "en-SL", {"price": "1290.00", "priceCurrency": "SLE"}, "Rice cooker 1.8 L"),
                   "https://www.salonemart.example.sl/p/rice-cooker")
     assert got.price is None and got.outcome == "undecided", (got.price, got.flags)
@@ -130,3 +130,16 @@ def test_africas_currencies_as_their_shops_write_them(lang: str, url: str, body:
                                                       currency: str) -> None:
     got = extract(page(body + '<button class="buy">Add to cart</button>', lang, None, "Clay pot"), url)
     assert (got.outcome, got.price, got.currency) == ("price", D(price), currency), (got.undecided, got.candidates)
+
+
+def test_a_range_beside_a_buy_button_drawn_disabled_is_no_price() -> None:
+    # (WooCommerce's variable product before a choice: "single_add_to_cart_button disabled", no disabled attribute)
+    body = ('<p class="price"><span class="woocommerce-Price-amount amount"><bdi>NT$1,280</bdi></span> – '
+            '<span class="woocommerce-Price-amount amount"><bdi>NT$3,680</bdi></span></p>'
+            '<form class="variations_form" data-product_variations="[{&quot;attributes&quot;:{&quot;attribute_pa_size'
+            '&quot;:&quot;30ml&quot;},&quot;display_price&quot;:1280},{&quot;attributes&quot;:{&quot;attribute_pa_size'
+            '&quot;:&quot;100ml&quot;},&quot;display_price&quot;:3680}]"><select name="attribute_pa_size">'
+            '<option value="">選擇容量</option><option>30ml</option><option>100ml</option></select>'
+            '<button class="single_add_to_cart_button disabled">加入購物車</button></form>')
+    got = extract(page(body, "zh-TW", None, "月光白花淡香精"), "https://www.xiangfen.example.tw/product/moon-edp/")
+    assert got.price is None, (got.price, got.flags)

@@ -344,13 +344,14 @@ _SEPARATORS = re.compile(r"[.,\u066b\u066c\u00a0\u202f'’ ]")
 def _other_numbers(page: Page, price: Decimal, currency: str | None = None) -> list[str]:
     """The numbers the buy box (from the title to the buy button) prints as prices are printed, when none of them is
     ``price`` in any reading (its decimal comma or point, or its whole units, "1.899" for 1899.99), nor are its whole
-    units printed alone ("449,-", "999"); else an empty list. The title's own numbers are left out; without a buy
-    button the cascade knows, the text right after the title is read. A price in Iranian rials may be printed in
-    tomans, a tenth of it."""
+    units printed alone ("449,-", "999"); else an empty list (also without a buy button the cascade knows). The
+    title's own numbers are left out. A price in Iranian rials may be printed in tomans, a tenth of it."""
     at = _title_at(page)
     if at < 0:
         return []
-    box = buy_box_to_button(page, at) or " ".join(page.body_text[at:at + 4000].split())[:800]
+    box = buy_box_to_button(page, at)
+    if box is None:
+        return []  # (without a buy button to end it, the text after a title may run into other products' tiles)
     title = " ".join(page.heading_text[0].split())
     text = box[len(title):] if title and box.startswith(title) else box
     # (digits of any script as ASCII ones: "٤٥ ٫ ٥٠٠ ر.ع." prints 45.500)
@@ -1705,11 +1706,16 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
                 else None)
     if (said is None and chosen is not None and chosen.method not in {"profile", "rule"}
             and result.price_visibility == "visible" and not _can_buy(page)
-            and any(_from_only(page, price) for price in {chosen.price, *(c.price for c in structured_facts
-                                                                             if c.role == "current")})):
+            # (a range's end only where a buy button waits for a choice: a page without one the cascade knows may
+            # still sell at its range's lower end)
+            and any(_from_only(page, price) or (page.buy_button is not None
+                                                and _range_end_only(_title_region(page), price))
+                    for price in {chosen.price, *(c.price for c in structured_facts
+                                                  if c.role == "current" and chosen.method == "heuristic")})):
         # (the page prints its price, or its structured price, only as where prices start, "Vanaf € 39,95", "a partire
-        # da 6.900 €", and offers no way to buy at it: a made-to-measure product before its size, a showroom's
-        # indicative price; no price yet, whatever a service's "Montaggio da 450 €" beside it says)
+        # da 6.900 €", "NT$1,280 – NT$3,680", and offers no way to buy at it: a made-to-measure product before its
+        # size, a showroom's indicative price, a range before a choice; no price yet, whatever a service's
+        # "Montaggio da 450 €" beside it says)
         said = "from_only"
     unshown = _unshown_structured(chosen, result.flags)
     if said is None and result.price_visibility == "visible" and (

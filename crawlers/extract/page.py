@@ -154,9 +154,12 @@ def _prints_a_number(node: LexborNode) -> bool:
 
 
 def disabled(node: LexborNode) -> bool:
-    """Whether a control says it cannot be pressed: the ``disabled`` attribute or ``aria-disabled="true"``."""
+    """Whether a control says it cannot be pressed: the ``disabled`` attribute, ``aria-disabled="true"``, or the class
+    every stylesheet convention draws a disabled control with (Bootstrap's ``btn disabled``, WooCommerce's
+    ``single_add_to_cart_button disabled`` until a variation is chosen)."""
     attrs = node.attributes
-    return "disabled" in attrs or (attrs.get("aria-disabled") or "").strip().lower() == "true"
+    return ("disabled" in attrs or (attrs.get("aria-disabled") or "").strip().lower() == "true"
+            or not {"disabled", "is-disabled"}.isdisjoint((attrs.get("class") or "").split()))
 
 
 def shown_longer(text: str, limit: int) -> bool:
