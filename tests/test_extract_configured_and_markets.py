@@ -143,3 +143,23 @@ def test_a_range_beside_a_buy_button_drawn_disabled_is_no_price() -> None:
             '<button class="single_add_to_cart_button disabled">加入購物車</button></form>')
     got = extract(page(body, "zh-TW", None, "月光白花淡香精"), "https://www.xiangfen.example.tw/product/moon-edp/")
     assert got.price is None, (got.price, got.flags)
+
+
+def test_shopifys_product_json_is_in_cents_without_its_cdn() -> None:
+    # (a Shopify theme's "ProductJson-product-template" on a shop serving its own assets: 1649 is 16.49)
+    body = ('<div class="price"><span class="price-item" data-price></span></div>'
+            '<script type="application/json" id="ProductJson-product-template">{"id":7001,"title":"Fraldas X7",'
+            '"variants":[{"id":39300143,"title":"3","price":1649},{"id":39300144,"title":"4","price":1649},'
+            '{"id":39300145,"title":"5","price":1699}]}</script>'
+            '<button class="product-form__submit">Adicionar</button>')
+    got = extract(page(body, "pt-PT", None, "Fraldas X7"),
+                  "https://www.bebe.example.pt/products/fraldas-x7?variant=39300144")
+    assert got.price == D("16.49"), (got.price, got.flags, got.candidates)
+
+
+def test_a_subscribe_and_save_price_in_portuguese_is_a_subscriptions() -> None:
+    body = ('<div class="price">€29,90</div><p>Subscrever e poupar 15%: €25,42 a cada 3 meses</p>'
+            '<p>Leve 4 caixas por €99,00</p><p>IVA incluído</p><button>Adicionar ao carrinho</button>')
+    got = extract(page(body, "pt-PT", {"price": "29.90", "priceCurrency": "EUR"}, "Aqualux mensais (caixa 6 un.)"),
+                  "https://www.oculista.example.pt/lentes/aqualux")
+    assert (got.outcome, got.price) == ("price", D("29.90")), (got.undecided, got.flags)

@@ -276,8 +276,10 @@ def _facts_of(page: Page, origin: str, node: dict[str, Any], part: dict[str, Any
     if part is not None and not isinstance(cur, str):
         cur = part.get("currency") or part.get("currencyCode") or part.get("priceCurrency") or currency
     cur = (canonical_currency(cur) if isinstance(cur, str) else None) or currency
-    # (asked only of a state that gives a price: two searches of the whole page)
-    cents = origin in {"script", "meta"} and (page.mentions("cdn.shopify.com") or page.mentions("Shopify.shop"))
+    # (asked only of a state that gives a price: a few searches of the whole page; Shopify's theme names its product
+    # JSON "ProductJson-…" also where its assets come from a shop's own domain)
+    cents = origin in {"script", "meta"} and (page.mentions("cdn.shopify.com") or page.mentions("Shopify.shop")
+                                              or page.mentions('id="ProductJson-'))
     variants = node.get("variants")
     source = part if part is not None else node
     if part is None and not any(k in node for k in _PRICE_KEYS[:-3]) and isinstance(variants, list) and variants:

@@ -252,7 +252,9 @@ LOWEST_30 = re.compile(r"(?:30|thirty|dreißig|trzydziestu)\s*(?:-\s*)?"
 # of subscription words (crawlers.extract.promotions.SUBSCRIPTION is built from it, with a few wider wordings)
 SUBSCRIPTION_WORDS = (r"auto[- ]?(?:replenish|delivery|ship)|repeat delivery|定期(?:便|購入|価格|お|コース|配送|購買)|"
                       r"\bi[mn] (?:spar-?)?abo\b|\babo-?preis|\bspar-?abo|\babonnement|\bsuscripci[oó]n|\bassinatura|"
-                      r"\babbonamento|\bprenumeration|\babonament|\bherhaal\s?(?:bestelling|levering)|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購")
+                      r"\babbonamento|\bprenumeration|\babonament|\bherhaal\s?(?:bestelling|levering)|정기\s?(?:배송|구독|결제)|订阅|訂閱|定期购|定期購|"
+                      # (Portuguese and Italian: "Subscrever e poupar 15%", "Iscriviti e risparmia")
+                      r"\bsubscrev|\bsubscriç|\biscriviti e risparmi")
 # (members: 회원 in Korean, 会員 in Japanese, สมาชิก in Thai, üye in Turkish, член/с картой in Russian,
 # klubb/medlem in Swedish, jäsen in Finnish, מועדון in Hebrew; card holders: "con tarjeta", "precio
 # tarjeta", "com cartão", "avec la carte")

@@ -74,8 +74,8 @@ _BUTTON = re.compile(r"add to (?:cart|bag|basket)|buy now|in den warenkorb|ajout
 _DEPOSIT_KEYS = ("pant", "pfand", "statiegeld", "consigne", "vuot", "deposit", "záloh", "zaloh", "kauc", "depozit",
                  "emballage", "envase", "casco", "押金", "デポジット", "보증금", "depósito", "caução", "cauzione",
                  "core charge")
-_SUBSCRIPTION_KEYS = ("subscri", "auto", "repeat", "abo", "abbonament", "suscr", "assin", "prenumer", "abonament",
-                      "定期", "정기", "订阅", "訂閱")
+_SUBSCRIPTION_KEYS = ("subscri", "subscre", "iscriviti", "auto", "repeat", "abo", "abbonament", "suscr", "assin",
+                      "prenumer", "abonament", "定期", "정기", "订阅", "訂閱")
 _COUPON_KEYS = ("coupon", "code", "voucher", "gutschein", "cup", "código", "codigo", "codice", "kod", "kupon",
                 "クーポン", "쿠폰", "券", "到手", "到 手")
 _BASKET_KEYS = ("sepet", "warenkorb", "cart", "basket", "bag", "panier", "carrito", "cesta", "carrinho", "carrello",
