@@ -72,6 +72,13 @@ def territory_currencies(country: str) -> tuple[str, ...]:
         return ()
 
 
+def sole_currency(country: str | None) -> str | None:
+    """The one currency legal tender in ``country``, when it has exactly one (CL → CLP; none for Panama: PAB and
+    USD)."""
+    codes = territory_currencies(country) if country else ()
+    return codes[0] if len(codes) == 1 else None
+
+
 def is_currency(code: str) -> bool:
     """True when ``code`` is an ISO 4217 code PriceWarden knows (upper case, three letters)."""
     return code in ISO_CURRENCIES

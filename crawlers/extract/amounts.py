@@ -18,7 +18,7 @@ from babel.core import get_global
 from price_parser import Price
 
 from pricewarden.locales import decimal_symbol, locale_for_territory, parse_locale, territory_of
-from pricewarden.money import canonical_currency, minor_units, territory_currencies, whole_units
+from pricewarden.money import canonical_currency, minor_units, sole_currency, territory_currencies, whole_units
 
 __all__ = [
     "COLON_ALONE",
@@ -522,9 +522,7 @@ def _home(locale: str | None, currency: str | None) -> str | None:
     if currency:
         return currency
     parts = (locale or "").replace("-", "_").split("_")
-    country = parts[-1].upper() if len(parts) > 1 and len(parts[-1]) == 2 and parts[-1].isalpha() else None
-    codes = territory_currencies(country) if country else ()
-    return codes[0] if len(codes) == 1 else None
+    return sole_currency(parts[-1].upper() if len(parts) > 1 and len(parts[-1]) == 2 and parts[-1].isalpha() else None)
 
 
 def reads_colon_decimals(locale: str | None, currency: str | None) -> bool:

@@ -36,7 +36,7 @@ from crawlers.extract.model import Candidate
 from crawlers.extract.page import PRICE_NAME, USER_CONTENT_NAME, Page, shown_longer
 from crawlers.extract.tables import WITH_DELIVERY, other_products, price_labels, row_label, struck_digits
 from pricewarden.locales import territory_of
-from pricewarden.money import minor_units, territory_currencies
+from pricewarden.money import minor_units, sole_currency
 
 __all__ = ["AFTER_COUPON", "CARD_ALT", "CONDITIONAL", "CONDITIONAL_TAIL", "CONVERTED", "COUPON_LABEL", "FEE", "FROM",
            "FROM_AFTER", "GROSS_AFTER_TAIL",
@@ -1432,16 +1432,12 @@ def home_currency(page: Page) -> str | None:
     """The main currency of the page's country (its country-code domain's, else its ``lang``'s territory), when
     the cascade knows none from structured data or a profile: a shop on ``.ua`` charges in hryvnias, whatever
     dollar reference it prints beside them."""
-    country = page.country
-    codes = territory_currencies(country) if country else ()
-    return codes[0] if len(codes) == 1 else None
+    return sole_currency(page.country)
 
 
 def language_currency(page: Page) -> str | None:
     """The currency of the country the page's language names (``pl-PL``: PLN), when it has one."""
-    country = territory_of(page.locale)
-    codes = territory_currencies(country) if country else ()
-    return codes[0] if len(codes) == 1 else None
+    return sole_currency(territory_of(page.locale))
 
 
 def _own_currency(items: list[_Seen], currency: str | None, home: str | None, h1: int | None,
