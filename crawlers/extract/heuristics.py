@@ -1342,7 +1342,12 @@ def _own_piece_price(tail: str, own: str) -> bool:
     """Whether an amount is per piece ("/ szt.", "/un.") in an element whose own markup names it the price (not a
     unit price): the price of the one piece a shopper buys, whatever total a quantity preset to four shows beside
     it ("Razem za komplet 1 316,00 zł") or a box of twenty costs."""
-    return bool(_PIECE_TAIL.match(tail)) and _OWN_PRICE_NAME.search(own) is not None and "unit" not in own.lower()
+    return bool(_PIECE_TAIL.match(tail)) and _names_the_price(own)
+
+
+def _names_the_price(attrs: str) -> bool:
+    """Whether an element's markup (``attrs``) names it the price, not a unit price."""
+    return _OWN_PRICE_NAME.search(attrs) is not None and "unit" not in attrs.lower()
 
 
 # A label naming the price of one piece ("Preço por unidade:", "Precio por unidad", "Cena za kus", "Prix à l'unité")
@@ -1356,8 +1361,7 @@ def _own_piece_label(label: str, node: LexborNode, cache: dict[int, _Box]) -> bo
     the price of the one piece a shopper buys (a set of two beside it costs more), no unit price."""
     if not _PIECE_LABEL.search(label):
         return False
-    return any(box is not None and _OWN_PRICE_NAME.search(attrs := _box(box, cache).attrs) is not None
-               and "unit" not in attrs.lower() for box in (node, node.parent))
+    return any(box is not None and _names_the_price(_box(box, cache).attrs) for box in (node, node.parent))
 
 
 def _fee(before: str, after: str) -> bool:
