@@ -377,25 +377,20 @@ def _other_numbers(page: Page, price: Decimal, currency: str | None = None) -> l
 def _leads_in_local_currency(page: Page, cand: Candidate) -> bool:
     """Whether the buy box's first amount with a sign is in another currency than ``cand``'s, one of the page's own
     (its country's or its language's): "895,00 kr" before "Pris i Finland: 79,00 €" beside JSON-LD's EUR 79.00."""
-    at = _title_at(page)
+    # (most pages' structured data is in their own currency: the buy box is read only where another may lead it)
+    locals_ = {home_currency(page), language_currency(page)} - {None, cand.currency}
+    at = _title_at(page) if locals_ and cand.currency is not None else -1
     box = buy_box_to_button(page, at) if at >= 0 else None
-    if box is None or cand.currency is None:
+    if box is None:
         return False
     first = next((a for a in find_amounts(box, locale=page.locale) if a.currency and SIGN.search(a.raw)), None)
-    return (first is not None and first.currency != cand.currency
-            and first.currency in {home_currency(page), language_currency(page)})
+    return first is not None and first.currency in locals_
 
 
-def _starts(page: Page, price: Decimal) -> bool:
-    """Whether the buy box prints ``price`` only as where prices start: a "From" amount or an end of a price range."""
-    return _from_only(page, price) or _range_end_only(_title_region(page), price)
-
-
-def _start_only(page: Page, price: Decimal) -> bool:
+def _starts(page: Page, price: Decimal, *, ranges: bool = True) -> bool:
     """Whether the buy box prints ``price`` only as where prices start: after "ab", "From", "à partir de" (a
-    configurator's base price beside its total), or, where the address names no variant (the variant rules find the
-    one a query names), as an end of a price range."""
-    return _from_only(page, price) or (not _url_values(page) and _range_end_only(_title_region(page), price))
+    configurator's base price beside its total), or, with ``ranges``, as an end of a price range."""
+    return _from_only(page, price) or (ranges and _range_end_only(_title_region(page), price))
 
 
 def _range_end_only(region: str, price: Decimal) -> bool:
@@ -1661,7 +1656,9 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
             disagreement = settled
         if chosen is None:
             chosen, flags = _pick(structured, visible, visible_current, visible_regular, shown_struck,
-                                  partial(_first_price_after_title, page), partial(_start_only, page))
+                                  partial(_first_price_after_title, page),
+                                  # (a range's end not where the address names a variant: the variant rules find it)
+                                  partial(_starts, page, ranges=not _url_values(page)))
             result.flags.extend(flags)
             if (chosen is not None and chosen.note == _LOW and "price_range" not in result.flags
                     and page.buy_button is not None and disabled(page.buy_button) and _range_from(page, chosen)):
@@ -1708,8 +1705,7 @@ def _read(page: Page, url: str, profile: Profile | None, calibrate: bool, undeci
             and result.price_visibility == "visible" and not _can_buy(page)
             # (a range's end only where a buy button waits for a choice: a page without one the cascade knows may
             # still sell at its range's lower end)
-            and any(_from_only(page, price) or (page.buy_button is not None
-                                                and _range_end_only(_title_region(page), price))
+            and any(_starts(page, price, ranges=page.buy_button is not None)
                     for price in {chosen.price, *(c.price for c in structured_facts
                                                   if c.role == "current" and chosen.method == "heuristic")})):
         # (the page prints its price, or its structured price, only as where prices start, "Vanaf € 39,95", "a partire
