@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
 
+from pricewarden import procs
+
 logger = logging.getLogger(__name__)
 
 STOP_GRACE = 5.0  # seconds a stopped process has between SIGTERM and SIGKILL
@@ -199,40 +201,16 @@ def _wait_gone(handles: list[int]) -> None:
         os.close(handle)
 
 
-def _stat(pid: int | str) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name (state, ppid, ...), or ``None``."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            text = handle.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    return text.rpartition(")")[2].split()
-
-
 def _start_time(pid: int) -> int | None:
     """When ``pid`` started (clock ticks since boot): tells the same process from a later one with its pid."""
-    fields = _stat(pid)
+    fields = procs.stat(pid)
     return int(fields[19]) if fields and len(fields) > 19 else None
 
 
 def _descendants(roots: Iterable[int]) -> dict[int, int]:
     """Every living process below ``roots`` (pid -> start time), found by their parents in ``/proc``."""
-    children: dict[int, list[tuple[int, int]]] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return {}
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        fields = _stat(entry)
-        if fields and len(fields) > 19 and fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append((int(entry), int(fields[19])))
-    found: dict[int, int] = {}
-    todo = list(roots)
-    while todo:
-        for pid, start in children.get(todo.pop(), ()):
-            if pid not in found:
-                found[pid] = start
-                todo.append(pid)
-    return found
+    living = {pid: fields for pid, fields in procs.stats().items() if len(fields) > 19 and fields[0] != "Z"}
+    children: dict[int, list[int]] = {}
+    for pid, fields in living.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    return {pid: int(living[pid][19]) for pid in procs.descendants(roots, children)}

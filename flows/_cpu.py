@@ -10,22 +10,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pricewarden import procs
+
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _stats() -> dict[int, tuple[int, float, float]]:
     """pid -> (parent pid, its own CPU seconds, with its finished children's) for every readable process."""
     found: dict[int, tuple[int, float, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for pid, fields in procs.stats().items():
+        if len(fields) < 15:
             continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone meanwhile
         # after the name: state ppid ... utime(12) stime(13) cutime(14) cstime(15), counted from state = 0
         own = (int(fields[11]) + int(fields[12])) / _TICK
-        found[int(entry.name)] = (int(fields[1]), own, own + (int(fields[13]) + int(fields[14])) / _TICK)
+        found[pid] = (int(fields[1]), own, own + (int(fields[13]) + int(fields[14])) / _TICK)
     return found
 
 
@@ -35,14 +33,7 @@ def tree(root: int, *, own: bool = False) -> dict[int, float]:
     children: dict[int, list[int]] = {}
     for pid, (parent, _, _) in stats.items():
         children.setdefault(parent, []).append(pid)
-    found: dict[int, float] = {}
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        if pid in stats:
-            found[pid] = stats[pid][1 if own else 2]
-        todo.extend(children.get(pid, ()))
-    return found
+    return {pid: stats[pid][1 if own else 2] for pid in (root, *procs.descendants([root], children)) if pid in stats}
 
 
 def kind_of(pid: int) -> str:
